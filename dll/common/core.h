@@ -1,0 +1,180 @@
+/*
+ * core.h - internals shared by the portable core: the object model behind handles, the handle
+ * table, callback dispatch (strands on worker threads), the inbox (received messages and request
+ * waiters) and option/name validation. Not installed; nothing here is exported.
+ */
+#ifndef WIPC_CORE_H
+#define WIPC_CORE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include "platform.h"
+
+typedef struct wipc__obj wipc__obj;
+typedef struct wipc__msg wipc__msg;
+
+/* ---- received message (owned buffer) ----------------------------------------------------------- */
+
+struct wipc__msg {
+    wipc__msg *next;
+    uint32_t   type;
+    uint32_t   peer_pid;
+    uint64_t   request_id;  /* nonzero: a request waiting for wipc_reply */
+    size_t     size;
+    uint8_t   *data;        /* malloc'd, size bytes (NULL when size is 0) */
+};
+wipc__msg *wipc__msg_new(size_t size);   /* data allocated, NULL on no memory */
+void wipc__msg_free(wipc__msg *m);
+
+/* ---- work items for callback dispatch ---------------------------------------------------------- */
+
+typedef struct wipc__work wipc__work;
+struct wipc__work {
+    wipc__work *next;
+    int         what;       /* WIPC__WORK_MESSAGE / _EVENT */
+    wipc__msg  *msg;        /* MESSAGE: owned */
+    int32_t     event;      /* EVENT */
+    wipc_handle related;
+    wipc_status status;
+    wipc__obj  *unpause;    /* after this item ran, un-pause this object's strand (ref held) */
+};
+#define WIPC__WORK_MESSAGE 1
+#define WIPC__WORK_EVENT   2
+
+/* A strand runs one object's callbacks in order, one at a time, on the worker pool. Guarded by the
+ * dispatch lock (dispatch.c). */
+typedef struct wipc__strand {
+    wipc__work *head, *tail;
+    wipc__obj  *next_ready;  /* link in the pool's ready list */
+    bool        queued;      /* in the ready list */
+    bool        running;     /* a worker runs a callback of this object */
+    bool        paused;      /* held until another item un-pauses it (CONNECTED ordering) */
+    uint64_t    running_thread;
+} wipc__strand;
+
+/* ---- the object behind a handle ---------------------------------------------------------------- */
+
+typedef struct wipc__ops {
+    uint32_t kind;        /* WIPC_KIND_* */
+    uint32_t transport;   /* WIPC_TRANSPORT_* */
+    /* wipc_close: stop I/O, wake waiters. Object lock not held. */
+    void (*close)(wipc__obj *o);
+    /* last reference gone: free transport state (not the obj itself) */
+    void (*destroy)(wipc__obj *o);
+    /* optional operations; NULL = WIPC_E_NOT_SUPPORTED */
+    wipc_status (*send)(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data, size_t size, int32_t timeout_ms);
+    /* callbacks were just set: begin delivering (server: start auto-accept) */
+    void (*callbacks_set)(wipc__obj *o);
+    /* the inbox drained below its low-water mark: resume reading */
+    void (*resume)(wipc__obj *o);
+    void (*info)(wipc__obj *o, wipc_info *out);
+} wipc__ops;
+
+/* Frame kinds (frame.h) reused as send kinds. */
+#define WIPC__KIND_DATA    1
+#define WIPC__KIND_REQUEST 2
+#define WIPC__KIND_REPLY   3
+
+typedef struct wipc__waiter wipc__waiter;   /* a thread waiting in wipc_request */
+
+struct wipc__obj {
+    const wipc__ops *ops;
+    wipc_handle      handle;
+    atomic_int       refs;
+    atomic_bool      closed;        /* wipc_close was called */
+    uint32_t         flags;
+    uint32_t         max_message_size;
+    uint32_t         peer_max_message_size; /* 0 = unknown */
+    uint32_t         peer_pid, peer_uid;
+    char             name[264];
+
+    wipc__mutex      lock;          /* guards the inbox and transport state */
+    wipc__cond       cond;          /* inbox waiters */
+
+    /* callbacks (set once) */
+    atomic_bool      has_callbacks;
+    wipc_message_cb  on_message;
+    wipc_event_cb    on_event;
+    void            *user_data;
+    wipc__strand     strand;        /* guarded by the dispatch lock */
+
+    /* inbox (guarded by lock) */
+    wipc__msg       *q_head, *q_tail;
+    size_t           q_count, q_bytes;
+    int              receivers;     /* threads blocked in recv */
+    wipc_status      failed;        /* != 0: the transport ended with this status */
+    bool             paused_reading;
+    wipc__waiter    *waiters;       /* wipc_request in flight */
+    uint64_t         last_request_id; /* last request handed out by wipc_recv, for wipc_reply(h, 0) */
+
+    atomic_uint_fast64_t next_request_id;
+    atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
+};
+
+/* object lifetime */
+void wipc__obj_init(wipc__obj *o, const wipc__ops *ops, const char *name, uint32_t flags);
+void wipc__obj_ref(wipc__obj *o);
+void wipc__obj_unref(wipc__obj *o);
+
+/* ---- handle table (handles.c) ------------------------------------------------------------------- */
+
+/* Registers `o` (takes one reference for the table) and sets o->handle. */
+wipc_status wipc__handle_add(wipc__obj *o);
+/* Looks up a handle; on success returns the object with a reference the caller must drop.
+ * kind 0 = any kind. Sets the last error on failure (WIPC_E_BAD_HANDLE). */
+wipc_status wipc__handle_get(wipc_handle h, uint32_t kind, wipc__obj **out);
+/* Removes the handle; returns the object (still holding the table's reference) or NULL. */
+wipc__obj *wipc__handle_remove(wipc_handle h);
+/* Removes every handle, returning them as a malloc'd array (each with the table's reference). */
+size_t wipc__handle_remove_all(wipc__obj ***out);
+
+/* ---- callback dispatch (dispatch.c) ------------------------------------------------------------- */
+
+/* Queues a work item on o's strand (takes ownership of `w`). Drops it if o is closed. */
+void wipc__dispatch(wipc__obj *o, wipc__work *w);
+void wipc__dispatch_event(wipc__obj *o, int32_t event, wipc_handle related, wipc_status status, wipc__obj *unpause);
+void wipc__dispatch_pause(wipc__obj *o, bool paused);
+/* Called by wipc_close: waits until no callback of `o` runs (unless the caller is that callback) and
+ * drops queued items. */
+void wipc__dispatch_quiesce(wipc__obj *o);
+/* true if the calling thread is running a callback of any object / of `o`. */
+bool wipc__in_callback(const wipc__obj *o);
+void wipc__dispatch_shutdown(void);
+
+/* ---- inbox (inbox.c) ---------------------------------------------------------------------------- */
+
+#define WIPC__INBOX_HIGH_WATER (8u * 1024 * 1024)  /* pause reading above this many queued bytes */
+
+/* A transport received a whole message: a reply completes its waiter, else the message goes to the
+ * callback strand or the queue. Takes ownership of m. Returns true if the transport should pause
+ * reading (queue over its high-water mark). Object lock NOT held by the caller. */
+bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m);
+/* The transport ended: wake every waiter with `why`, tell callbacks (DISCONNECTED or ERROR). */
+void wipc__inbox_fail(wipc__obj *o, wipc_status why);
+/* wipc_close: wake every waiter with WIPC_E_CLOSED. */
+void wipc__inbox_close(wipc__obj *o);
+wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
+wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
+                                void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
+/* Moves queued messages to the callback strand (callbacks were just set). */
+void wipc__inbox_flush_to_callbacks(wipc__obj *o);
+
+/* ---- validation (options.c, names.c) ------------------------------------------------------------ */
+
+/* Copies a caller's option struct into `dst` (already holding defaults) following the struct_size
+ * rules of DESIGN 2. `what` names the struct in error messages. */
+wipc_status wipc__read_options(void *dst, size_t dst_size, const void *src, const char *what);
+/* Validates a wipc name: 1..128 chars of [A-Za-z0-9._-]. Sets the last error naming `what`. */
+wipc_status wipc__check_name(const char *name, const char *what);
+wipc_status wipc__check_out(const void *p, const char *what);
+
+/* ---- misc --------------------------------------------------------------------------------------- */
+
+void     wipc__error_clear(void);
+void     wipc__fill_info(wipc__obj *o, wipc_info *out);
+
+/* pipe.c */
+void wipc__pipe_shutdown_all(void);
+
+#endif /* WIPC_CORE_H */

@@ -1,0 +1,69 @@
+/*
+ * frame.h - the wipc frame header used on pipes (and, with the same field meanings, in shm rings).
+ *
+ * Every frame is a 24-byte little-endian header followed by `length` payload bytes:
+ *
+ *   offset size field
+ *        0    4 magic        0x43504957 ("WIPC" in memory)
+ *        4    1 version      WIPC__FRAME_VERSION (1)
+ *        5    1 kind         1 DATA, 2 REQUEST, 3 REPLY, 4 HELLO, 5 BUSY
+ *        6    2 header_size  24 (a later version may grow the header; readers skip what they do not know)
+ *        8    4 type         the user's type tag
+ *       12    4 length       payload bytes, <= the receiver's max_message_size
+ *       16    8 request_id   REQUEST/REPLY: matches a reply to its request; else 0
+ *
+ * HELLO (sent by both sides right after connecting, payload 16 bytes): protocol version u32, sender
+ * pid u32, sender's max_message_size u32, flags u32 (0). BUSY (server -> client, no payload): every
+ * instance is in use; the client retries until its timeout.
+ * The decoder checks the whole header before anything is allocated for the payload.
+ */
+#ifndef WIPC_FRAME_H
+#define WIPC_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "wipc.h"
+
+#define WIPC__FRAME_MAGIC   0x43504957u
+#define WIPC__FRAME_VERSION 1
+#define WIPC__FRAME_HEADER  24
+#define WIPC__HELLO_SIZE    16
+
+#define WIPC__FRAME_DATA    1
+#define WIPC__FRAME_REQUEST 2
+#define WIPC__FRAME_REPLY   3
+#define WIPC__FRAME_HELLO   4
+#define WIPC__FRAME_BUSY    5
+
+typedef struct wipc__frame {
+    uint8_t  kind;
+    uint32_t type;
+    uint32_t length;
+    uint64_t request_id;
+} wipc__frame;
+
+typedef struct wipc__hello {
+    uint32_t version;
+    uint32_t pid;
+    uint32_t max_message_size;
+    uint32_t flags;
+} wipc__hello;
+
+void wipc__put_le32(uint8_t *p, uint32_t v);
+void wipc__put_le64(uint8_t *p, uint64_t v);
+uint32_t wipc__get_le32(const uint8_t *p);
+uint64_t wipc__get_le64(const uint8_t *p);
+
+/* Writes the 24-byte header for `f`. */
+void wipc__frame_encode(uint8_t out[WIPC__FRAME_HEADER], const wipc__frame *f);
+
+/* Validates and decodes a 24-byte header. Returns WIPC_OK; WIPC_E_PROTOCOL (bad magic, version, kind,
+ * header size, or a request id where none belongs) or WIPC_E_TOO_LARGE (length > max_length), with
+ * the reason written to why[cap]. Never reads past the 24 bytes, never allocates. */
+wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t max_length, wipc__frame *f,
+                               char *why, size_t cap);
+
+void wipc__hello_encode(uint8_t out[WIPC__HELLO_SIZE], const wipc__hello *h);
+wipc_status wipc__hello_decode(const uint8_t *in, size_t size, wipc__hello *h, char *why, size_t cap);
+
+#endif /* WIPC_FRAME_H */

@@ -1,0 +1,254 @@
+/*
+ * inbox.c - what a message handle received and who waits for it: the bounded queue read by
+ * wipc_recv, the table of threads waiting in wipc_request (replies matched by request id), and the
+ * hand-off to the callback strand when the handle has callbacks. Transport-independent: pipe
+ * connections, shm channels and msg endpoints all deliver here.
+ */
+#include <stdlib.h>
+#include "core.h"
+
+struct wipc__waiter {
+    wipc__waiter *next;
+    uint64_t      id;
+    wipc__msg    *reply;
+    bool          done;
+};
+
+static void queue_push_locked(wipc__obj *o, wipc__msg *m)
+{
+    m->next = NULL;
+    if (o->q_tail)
+        o->q_tail->next = m;
+    else
+        o->q_head = m;
+    o->q_tail = m;
+    o->q_count++;
+    o->q_bytes += m->size;
+}
+
+static wipc__msg *queue_pop_locked(wipc__obj *o)
+{
+    wipc__msg *m = o->q_head;
+    if (m) {
+        o->q_head = m->next;
+        if (!o->q_head)
+            o->q_tail = NULL;
+        o->q_count--;
+        o->q_bytes -= m->size;
+        m->next = NULL;
+    }
+    return m;
+}
+
+static void dispatch_message_locked(wipc__obj *o, wipc__msg *m)
+{
+    wipc__work *w = calloc(1, sizeof *w);
+    if (!w) {
+        wipc__log(WIPC_LOG_ERROR, "out of memory: message of %zu bytes for handle 0x%016llx dropped", m->size,
+                  (unsigned long long)o->handle);
+        wipc__msg_free(m);
+        return;
+    }
+    w->what = WIPC__WORK_MESSAGE;
+    w->msg = m;
+    wipc__dispatch(o, w);   /* lock order: object lock, then dispatch lock */
+}
+
+bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
+{
+    bool pause = false;
+    wipc__mutex_lock(&o->lock);
+    if (kind == WIPC__KIND_REPLY) {
+        wipc__waiter *w = o->waiters;
+        while (w && w->id != m->request_id)
+            w = w->next;
+        if (w && !w->done) {
+            w->reply = m;
+            w->done = true;
+            wipc__cond_broadcast(&o->cond);
+            m = NULL;
+        }
+        wipc__mutex_unlock(&o->lock);
+        if (m) {
+            wipc__log(WIPC_LOG_DEBUG, "%s: reply to request %llu nobody waits for (timed out?) dropped", o->name,
+                      (unsigned long long)m->request_id);
+            wipc__msg_free(m);
+        }
+        return false;
+    }
+    if (kind != WIPC__KIND_REQUEST)
+        m->request_id = 0;
+    atomic_fetch_add_explicit(&o->msgs_recv, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&o->bytes_recv, m->size, memory_order_relaxed);
+    if (atomic_load(&o->has_callbacks)) {
+        dispatch_message_locked(o, m);
+    } else {
+        queue_push_locked(o, m);
+        if (o->receivers)
+            wipc__cond_broadcast(&o->cond);
+        if (o->q_bytes > WIPC__INBOX_HIGH_WATER) {
+            o->paused_reading = true;
+            pause = true;
+        }
+    }
+    wipc__mutex_unlock(&o->lock);
+    return pause;
+}
+
+void wipc__inbox_flush_to_callbacks(wipc__obj *o)
+{
+    wipc__mutex_lock(&o->lock);
+    wipc__msg *m;
+    while ((m = queue_pop_locked(o)) != NULL)
+        dispatch_message_locked(o, m);
+    bool resume = o->paused_reading;
+    o->paused_reading = false;
+    wipc_status failed = o->failed;
+    wipc__mutex_unlock(&o->lock);
+    if (resume && o->ops->resume)
+        o->ops->resume(o);
+    if (failed && failed != WIPC_E_CLOSED)
+        wipc__dispatch_event(o, failed == WIPC_E_DISCONNECTED ? WIPC_EVENT_DISCONNECTED : WIPC_EVENT_ERROR, 0, failed, NULL);
+}
+
+void wipc__inbox_fail(wipc__obj *o, wipc_status why)
+{
+    wipc__mutex_lock(&o->lock);
+    bool first = o->failed == 0;
+    if (first)
+        o->failed = why;
+    wipc__cond_broadcast(&o->cond);
+    bool cb = atomic_load(&o->has_callbacks);
+    wipc__mutex_unlock(&o->lock);
+    if (first && cb && why != WIPC_E_CLOSED)
+        wipc__dispatch_event(o, why == WIPC_E_DISCONNECTED ? WIPC_EVENT_DISCONNECTED : WIPC_EVENT_ERROR, 0, why, NULL);
+}
+
+void wipc__inbox_close(wipc__obj *o)
+{
+    wipc__mutex_lock(&o->lock);
+    wipc__cond_broadcast(&o->cond);
+    wipc__mutex_unlock(&o->lock);
+}
+
+static wipc_status ended_status_locked(wipc__obj *o, const char *op)
+{
+    if (atomic_load(&o->closed))
+        return wipc__error(WIPC_E_CLOSED, 0, "%s on %s: the handle was closed", op, o->name);
+    if (o->failed == WIPC_E_DISCONNECTED)
+        return wipc__error(WIPC_E_DISCONNECTED, 0, "%s on %s: the peer closed or died", op, o->name);
+    if (o->failed == WIPC_E_CLOSED)
+        return wipc__error(WIPC_E_CLOSED, 0, "%s on %s: the handle was closed", op, o->name);
+    return wipc__error(o->failed, 0, "%s on %s: the connection was ended by an earlier error (%s)", op, o->name,
+                       wipc_status_name(o->failed));
+}
+
+wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms)
+{
+    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__mutex_lock(&o->lock);
+    if (atomic_load(&o->has_callbacks)) {
+        wipc__mutex_unlock(&o->lock);
+        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv on %s: the handle has callbacks; messages go to on_message", o->name);
+    }
+    wipc_status st;
+    o->receivers++;
+    for (;;) {
+        if (atomic_load(&o->closed)) {
+            st = ended_status_locked(o, "wipc_recv");
+            break;
+        }
+        wipc__msg *m = o->q_head;
+        if (m) {
+            out->type = m->type;
+            out->size = m->size;
+            out->request_id = m->request_id;
+            out->peer_pid = m->peer_pid;
+            out->data = buf;
+            if (m->size > cap) {
+                st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_recv on %s: the message is %zu bytes, the buffer %zu; it stays queued",
+                                 o->name, m->size, cap);
+                break;
+            }
+            queue_pop_locked(o);
+            if (m->request_id)
+                o->last_request_id = m->request_id;
+            bool resume = o->paused_reading && o->q_bytes <= WIPC__INBOX_HIGH_WATER / 2;
+            if (resume)
+                o->paused_reading = false;
+            o->receivers--;
+            wipc__mutex_unlock(&o->lock);
+            if (m->size)
+                memcpy(buf, m->data, m->size);
+            wipc__msg_free(m);
+            if (resume && o->ops->resume)
+                o->ops->resume(o);
+            return WIPC_OK;
+        }
+        if (o->failed) {
+            st = ended_status_locked(o, "wipc_recv");
+            break;
+        }
+        int32_t left = wipc__remaining(deadline);
+        if (left == 0) {
+            st = wipc__error(WIPC_E_TIMEOUT, 0, "wipc_recv on %s: no message within %d ms", o->name, (int)timeout_ms);
+            break;
+        }
+        wipc__cond_wait_ms(&o->cond, &o->lock, left);
+    }
+    o->receivers--;
+    wipc__mutex_unlock(&o->lock);
+    return st;
+}
+
+wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
+                                void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms)
+{
+    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__waiter w;
+    memset(&w, 0, sizeof w);
+    w.id = atomic_fetch_add(&o->next_request_id, 1);
+    wipc__mutex_lock(&o->lock);
+    w.next = o->waiters;
+    o->waiters = &w;
+    wipc__mutex_unlock(&o->lock);
+
+    wipc_status st = o->ops->send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, timeout_ms);
+
+    wipc__mutex_lock(&o->lock);
+    while (st == WIPC_OK && !w.done) {
+        if (atomic_load(&o->closed) || o->failed) {
+            st = ended_status_locked(o, "wipc_request");
+            break;
+        }
+        int32_t left = wipc__remaining(deadline);
+        if (left == 0) {
+            st = wipc__error(WIPC_E_TIMEOUT, 0, "wipc_request on %s: no reply to request %llu within %d ms", o->name,
+                             (unsigned long long)w.id, (int)timeout_ms);
+            break;
+        }
+        wipc__cond_wait_ms(&o->cond, &o->lock, left);
+    }
+    for (wipc__waiter **pp = &o->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == &w) {
+            *pp = w.next;
+            break;
+        }
+    wipc__mutex_unlock(&o->lock);
+
+    if (w.done) {
+        wipc__msg *m = w.reply;
+        if (out_resp_size)
+            *out_resp_size = m->size;
+        if (m->size > resp_cap) {
+            st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_request on %s: the reply is %zu bytes, the buffer %zu; the reply is dropped",
+                             o->name, m->size, resp_cap);
+        } else {
+            if (m->size)
+                memcpy(resp, m->data, m->size);
+            st = WIPC_OK;
+        }
+        wipc__msg_free(m);
+    }
+    return st;
+}

@@ -1,0 +1,760 @@
+/*
+ * pipe.c - the portable half of the pipe transport: connections (frame decoding, HELLO handshake,
+ * sends), servers (accept queue, auto-accept with callbacks, instance limit) and the wipc_pipe_*
+ * entry points. The backend (dll/win32/pipe*.c, dll/posix/pipe*.c) only moves bytes: it reads on its
+ * I/O thread into wipc__core_read() and writes with wipc__plat_pipe_write() on the caller's thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "core.h"
+#include "frame.h"
+
+typedef struct wipc__server wipc__server;
+
+typedef enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_DEAD } conn_state;
+
+typedef struct wipc__conn {
+    wipc__obj     obj;              /* first: a conn is an object */
+    wipc__pipe   *pipe;
+    wipc__server *server;           /* accepted connections: the server (ref held), else NULL */
+    bool          raw;
+    conn_state    state;            /* guarded by obj.lock */
+    bool          busy;             /* the server answered BUSY */
+    bool          started;          /* the backend holds a reference and will call wipc__core_closed */
+    /* decoder state: I/O thread only */
+    uint8_t       hdr[WIPC__FRAME_HEADER];
+    size_t        hdr_have;
+    wipc__frame   cur;
+    wipc__msg    *body;
+    size_t        body_have;
+    /* sending */
+    wipc__mutex   write_lock;
+    bool          write_broken;     /* a frame was cut short: the stream cannot be resynchronised */
+    struct wipc__conn *next_pending; /* server's accept queue link (guarded by the server's lock) */
+} wipc__conn;
+
+struct wipc__server {
+    wipc__obj       obj;
+    wipc__listener *listener;       /* guarded by obj.lock; NULL once closed */
+    wipc__pipe_cfg  cfg;
+    char           *sddl;
+    wipc__conn     *pending_head, *pending_tail;  /* handshaken, waiting for wipc_pipe_accept */
+    uint32_t        live;           /* connections accepted and not yet ended */
+    int             accepters;      /* threads in wipc_pipe_accept */
+};
+
+static wipc_status conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                             size_t size, int32_t timeout_ms);
+static void conn_close(wipc__obj *o);
+static void conn_destroy(wipc__obj *o);
+static void conn_resume(wipc__obj *o);
+static void server_close(wipc__obj *o);
+static void server_destroy(wipc__obj *o);
+static void server_callbacks_set(wipc__obj *o);
+static void server_info(wipc__obj *o, wipc_info *out);
+static void conn_info(wipc__obj *o, wipc_info *out);
+
+static const wipc__ops conn_ops = {
+    .kind = WIPC_KIND_PIPE_CONN, .transport = WIPC_TRANSPORT_PIPE,
+    .close = conn_close, .destroy = conn_destroy, .send = conn_send, .resume = conn_resume, .info = conn_info,
+};
+
+static const wipc__ops server_ops = {
+    .kind = WIPC_KIND_PIPE_SERVER, .transport = WIPC_TRANSPORT_PIPE,
+    .close = server_close, .destroy = server_destroy, .callbacks_set = server_callbacks_set, .info = server_info,
+};
+
+/* ---- connection ---------------------------------------------------------------------------------- */
+
+static wipc__conn *conn_new(const char *name, uint32_t flags, uint32_t max_message_size, wipc__pipe *p)
+{
+    wipc__conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    wipc__obj_init(&c->obj, &conn_ops, name, flags);
+    c->obj.max_message_size = max_message_size;
+    c->pipe = p;
+    c->raw = (flags & WIPC_PIPE_RAW) != 0;
+    c->state = c->raw ? CONN_OPEN : CONN_HANDSHAKE;
+    wipc__mutex_init(&c->write_lock);
+    wipc__plat_pipe_peer(p, &c->obj.peer_pid, &c->obj.peer_uid);
+    return c;
+}
+
+static wipc_status conn_start(wipc__conn *c)
+{
+    wipc__obj_ref(&c->obj);    /* the backend's reference, dropped in wipc__core_closed */
+    wipc_status st = wipc__plat_pipe_start(c->pipe, c);
+    if (st != WIPC_OK) {
+        wipc__obj_unref(&c->obj);
+        return st;
+    }
+    c->started = true;
+    return WIPC_OK;
+}
+
+/* Ends the connection because of `why` (protocol error, broken write, ...): the pipe is shut down,
+ * waiters wake with `why`. Safe from any thread, idempotent. */
+static void conn_fail(wipc__conn *c, wipc_status why, const char *reason)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    bool first = c->state != CONN_DEAD;
+    c->state = CONN_DEAD;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (first && reason)
+        wipc__log(WIPC_LOG_WARN, "pipe %s: connection ended: %s", c->obj.name, reason);
+    wipc__inbox_fail(&c->obj, why);
+    wipc__plat_pipe_shutdown(c->pipe);
+}
+
+static wipc_status send_hello(wipc__conn *c, uint8_t kind)
+{
+    uint8_t payload[WIPC__HELLO_SIZE];
+    wipc__hello h = { WIPC__FRAME_VERSION, wipc__getpid(), c->obj.max_message_size, 0 };
+    wipc__hello_encode(payload, &h);
+    return conn_send(&c->obj, kind, 0, 0, payload, kind == WIPC__FRAME_HELLO ? sizeof payload : 0, 5000);
+}
+
+static void server_conn_ready(wipc__server *s, wipc__conn *c);
+
+static void on_frame(wipc__conn *c, wipc__msg *m)
+{
+    uint8_t kind = c->cur.kind;
+    if (kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY) {
+        char why[160];
+        wipc__hello h;
+        wipc__mutex_lock(&c->obj.lock);
+        bool handshaking = c->state == CONN_HANDSHAKE;
+        wipc__mutex_unlock(&c->obj.lock);
+        if (!handshaking) {
+            wipc__msg_free(m);
+            conn_fail(c, WIPC_E_PROTOCOL, "HELLO/BUSY frame after the handshake");
+            return;
+        }
+        if (kind == WIPC__FRAME_BUSY) {
+            wipc__msg_free(m);
+            wipc__mutex_lock(&c->obj.lock);
+            c->busy = true;
+            wipc__mutex_unlock(&c->obj.lock);
+            conn_fail(c, WIPC_E_BUSY, NULL);
+            return;
+        }
+        wipc_status st = wipc__hello_decode(m->data, m->size, &h, why, sizeof why);
+        wipc__msg_free(m);
+        if (st != WIPC_OK) {
+            conn_fail(c, st, why);
+            return;
+        }
+        wipc__mutex_lock(&c->obj.lock);
+        c->obj.peer_max_message_size = h.max_message_size;
+        if (c->obj.peer_pid == 0)
+            c->obj.peer_pid = h.pid;
+        c->state = CONN_OPEN;
+        wipc__cond_broadcast(&c->obj.cond);
+        wipc__mutex_unlock(&c->obj.lock);
+        if (c->server)
+            server_conn_ready(c->server, c);
+        return;
+    }
+    wipc__mutex_lock(&c->obj.lock);
+    bool open = c->state == CONN_OPEN;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (!open) {
+        wipc__msg_free(m);
+        conn_fail(c, WIPC_E_PROTOCOL, "message frame before the HELLO handshake");
+        return;
+    }
+    m->type = c->cur.type;
+    m->request_id = c->cur.request_id;
+    m->peer_pid = c->obj.peer_pid;
+    if (wipc__inbox_deliver(&c->obj, kind, m))
+        wipc__plat_pipe_pause(c->pipe, 1);
+}
+
+static void read_raw(wipc__conn *c, const uint8_t *data, size_t n, int end_of_message)
+{
+    wipc__msg *m = c->body;
+    size_t have = c->body_have;
+    if (have + n > c->obj.max_message_size) {
+        conn_fail(c, WIPC_E_TOO_LARGE, "raw message above max_message_size");
+        return;
+    }
+    if (!m || have + n > m->size) {
+        size_t want = have + n;
+        wipc__msg *grown = m ? m : wipc__msg_new(0);
+        uint8_t *d = grown ? realloc(grown->data, want ? want : 1) : NULL;
+        if (!d) {
+            wipc__msg_free(grown);
+            c->body = NULL;
+            conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a raw message");
+            return;
+        }
+        grown->data = d;
+        grown->size = want;
+        m = c->body = grown;
+    }
+    if (n)
+        memcpy(m->data + have, data, n);
+    c->body_have = have + n;
+    if (end_of_message) {
+        m->size = c->body_have;
+        m->peer_pid = c->obj.peer_pid;
+        c->body = NULL;
+        c->body_have = 0;
+        if (wipc__inbox_deliver(&c->obj, WIPC__KIND_DATA, m))
+            wipc__plat_pipe_pause(c->pipe, 1);
+    }
+}
+
+void wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end_of_message)
+{
+    if (c->raw) {
+        read_raw(c, data, n, end_of_message);
+        return;
+    }
+    while (n > 0) {
+        if (c->state == CONN_DEAD)
+            return;
+        if (!c->body && c->hdr_have < WIPC__FRAME_HEADER) {
+            size_t take = WIPC__FRAME_HEADER - c->hdr_have;
+            if (take > n)
+                take = n;
+            memcpy(c->hdr + c->hdr_have, data, take);
+            c->hdr_have += take;
+            data += take;
+            n -= take;
+            if (c->hdr_have < WIPC__FRAME_HEADER)
+                return;
+            char why[160];
+            /* HELLO comes before limits are agreed; it is 16 bytes whatever the limit */
+            uint32_t limit = c->obj.max_message_size < WIPC__HELLO_SIZE ? WIPC__HELLO_SIZE : c->obj.max_message_size;
+            wipc_status st = wipc__frame_decode(c->hdr, limit, &c->cur, why, sizeof why);
+            if (st != WIPC_OK) {
+                conn_fail(c, st, why);
+                return;
+            }
+            c->body = wipc__msg_new(c->cur.length);
+            if (!c->body) {
+                conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for an incoming frame");
+                return;
+            }
+            c->body_have = 0;
+        }
+        size_t take = c->body->size - c->body_have;
+        if (take > n)
+            take = n;
+        if (take) {
+            memcpy(c->body->data + c->body_have, data, take);
+            c->body_have += take;
+            data += take;
+            n -= take;
+        }
+        if (c->body_have == c->body->size) {
+            wipc__msg *m = c->body;
+            c->body = NULL;
+            c->hdr_have = 0;
+            on_frame(c, m);
+        }
+    }
+}
+
+void wipc__core_closed(struct wipc__conn *c, wipc_status why)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    c->state = CONN_DEAD;
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__inbox_fail(&c->obj, why);
+    wipc__server *s = c->server;
+    if (s) {
+        wipc__mutex_lock(&s->obj.lock);
+        if (s->live)
+            s->live--;
+        wipc__listener *l = s->listener;
+        if (l)
+            wipc__plat_listener_slot_free(l);
+        wipc__mutex_unlock(&s->obj.lock);
+    }
+    wipc__obj_unref(&c->obj);   /* the backend's reference */
+}
+
+static wipc_status conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                             size_t size, int32_t timeout_ms)
+{
+    wipc__conn *c = (wipc__conn *)o;
+    bool control = kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY;
+    wipc__mutex_lock(&o->lock);
+    conn_state state = c->state;
+    wipc_status failed = o->failed;
+    uint32_t peer_max = o->peer_max_message_size;
+    wipc__mutex_unlock(&o->lock);
+    if (!control && state != CONN_OPEN) {
+        if (atomic_load(&o->closed))
+            return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
+        return wipc__error(failed && failed != WIPC_E_BUSY ? failed : WIPC_E_DISCONNECTED, 0,
+                           "send on pipe %s: the connection has ended", o->name);
+    }
+    if (size > o->max_message_size)
+        return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above this side's max_message_size %u",
+                           o->name, size, (unsigned)o->max_message_size);
+    if (!c->raw && peer_max && size > peer_max)
+        return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above the peer's max_message_size %u",
+                           o->name, size, (unsigned)peer_max);
+    uint8_t hdr[WIPC__FRAME_HEADER];
+    wipc__iov iov[2];
+    size_t n = 0;
+    if (!c->raw) {
+        wipc__frame f = { kind, type, (uint32_t)size, request_id };
+        wipc__frame_encode(hdr, &f);
+        iov[n].base = hdr;
+        iov[n++].len = sizeof hdr;
+    }
+    if (size) {
+        iov[n].base = data;
+        iov[n++].len = size;
+    }
+    size_t total = (c->raw ? 0 : sizeof hdr) + size;
+    size_t written = 0;
+    wipc_status st = WIPC_OK;
+    wipc__mutex_lock(&c->write_lock);
+    if (c->write_broken)
+        st = wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
+    else if (n)
+        st = wipc__plat_pipe_write(c->pipe, iov, n, timeout_ms, &written);
+    if (st != WIPC_OK && written > 0 && written < total)
+        c->write_broken = true;
+    wipc__mutex_unlock(&c->write_lock);
+    if (st != WIPC_OK) {
+        if (atomic_load(&o->closed))
+            return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
+        if (c->write_broken) {
+            conn_fail(c, st == WIPC_E_TIMEOUT ? WIPC_E_DISCONNECTED : st, "a frame was cut short by a failed or timed-out write");
+            return wipc__error(st, 0, "send on pipe %s: the frame was cut short after %zu of %zu bytes; the connection is ended",
+                               o->name, written, total);
+        }
+        return st;
+    }
+    if (!control) {
+        atomic_fetch_add_explicit(&o->msgs_sent, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&o->bytes_sent, size, memory_order_relaxed);
+    }
+    return WIPC_OK;
+}
+
+static void conn_close(wipc__obj *o)
+{
+    wipc__plat_pipe_shutdown(((wipc__conn *)o)->pipe);
+}
+
+static void conn_resume(wipc__obj *o)
+{
+    wipc__plat_pipe_pause(((wipc__conn *)o)->pipe, 0);
+}
+
+static void conn_destroy(wipc__obj *o)
+{
+    wipc__conn *c = (wipc__conn *)o;
+    wipc__msg_free(c->body);
+    if (c->pipe)
+        wipc__plat_pipe_free(c->pipe);
+    wipc__mutex_destroy(&c->write_lock);
+    if (c->server)
+        wipc__obj_unref(&c->server->obj);
+}
+
+static void conn_info(wipc__obj *o, wipc_info *out)
+{
+    wipc__conn *c = (wipc__conn *)o;
+    wipc__mutex_lock(&o->lock);
+    out->connected = c->state == CONN_OPEN;
+    wipc__mutex_unlock(&o->lock);
+}
+
+/* ---- server ---------------------------------------------------------------------------------------- */
+
+/* Hands a handshaken connection to the application: to the accept queue, or (callbacks) registers
+ * it, gives it the server's callbacks and raises CONNECTED on the server. I/O thread. */
+static void server_conn_ready(wipc__server *s, wipc__conn *c)
+{
+    wipc__mutex_lock(&s->obj.lock);
+    if (atomic_load(&s->obj.closed)) {
+        wipc__mutex_unlock(&s->obj.lock);
+        conn_fail(c, WIPC_E_CLOSED, NULL);
+        return;
+    }
+    if (!atomic_load(&s->obj.has_callbacks)) {
+        wipc__obj_ref(&c->obj);   /* the accept queue's reference */
+        c->next_pending = NULL;
+        if (s->pending_tail)
+            s->pending_tail->next_pending = c;
+        else
+            s->pending_head = c;
+        s->pending_tail = c;
+        wipc__cond_broadcast(&s->obj.cond);
+        wipc__mutex_unlock(&s->obj.lock);
+        return;
+    }
+    wipc__mutex_unlock(&s->obj.lock);
+    wipc__obj_ref(&c->obj);       /* the handle table's reference: the connection is the application's now */
+    if (wipc__handle_add(&c->obj) != WIPC_OK) {
+        conn_fail(c, WIPC_E_NO_MEMORY, "the handle table is full");
+        wipc__obj_unref(&c->obj);
+        return;
+    }
+    /* The connection's own callbacks wait until the server's CONNECTED callback has returned. */
+    c->obj.on_message = s->obj.on_message;
+    c->obj.on_event = s->obj.on_event;
+    c->obj.user_data = s->obj.user_data;
+    wipc__dispatch_pause(&c->obj, true);
+    wipc__obj_ref(&c->obj);       /* held by the CONNECTED work item, dropped when it un-pauses */
+    wipc__mutex_lock(&c->obj.lock);
+    atomic_store(&c->obj.has_callbacks, true);
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__inbox_flush_to_callbacks(&c->obj);
+    wipc__dispatch_event(&s->obj, WIPC_EVENT_CONNECTED, c->obj.handle, WIPC_OK, &c->obj);
+}
+
+void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
+{
+    wipc__conn *c = conn_new(s->obj.name, s->obj.flags, s->obj.max_message_size, p);
+    if (!c) {
+        wipc__log(WIPC_LOG_ERROR, "pipe %s: out of memory for a new connection; client dropped", s->obj.name);
+        wipc__plat_pipe_shutdown(p);
+        wipc__plat_pipe_free(p);
+        return;
+    }
+    wipc__mutex_lock(&s->obj.lock);
+    bool over = s->live >= s->cfg.max_instances;
+    if (!over)
+        s->live++;
+    wipc__obj_ref(&s->obj);
+    c->server = over ? NULL : s;
+    wipc__mutex_unlock(&s->obj.lock);
+    if (over) {
+        wipc__obj_unref(&s->obj);
+        wipc__log(WIPC_LOG_INFO, "pipe %s: all %u instances busy; client told BUSY", s->obj.name, (unsigned)s->cfg.max_instances);
+        if (!c->raw)
+            send_hello(c, WIPC__FRAME_BUSY);
+        wipc__obj_unref(&c->obj);   /* frees the pipe */
+        return;
+    }
+    if (conn_start(c) != WIPC_OK) {
+        wipc__log(WIPC_LOG_WARN, "pipe %s: cannot start reading a new connection: %s", s->obj.name, wipc_last_error_message());
+        wipc__mutex_lock(&s->obj.lock);
+        s->live--;
+        wipc__mutex_unlock(&s->obj.lock);
+        wipc__obj_unref(&c->obj);   /* frees the pipe, drops the server reference */
+        return;
+    }
+    if (c->raw) {
+        server_conn_ready(s, c);
+    } else if (send_hello(c, WIPC__FRAME_HELLO) != WIPC_OK) {
+        conn_fail(c, WIPC_E_DISCONNECTED, NULL);
+    }
+    wipc__obj_unref(&c->obj);   /* conn_new's reference; the backend and the accept queue hold theirs */
+}
+
+static void server_close(wipc__obj *o)
+{
+    wipc__server *s = (wipc__server *)o;
+    wipc__mutex_lock(&o->lock);
+    wipc__listener *l = s->listener;
+    s->listener = NULL;
+    wipc__mutex_unlock(&o->lock);
+    if (l)
+        wipc__plat_listener_close(l);   /* no wipc__core_accepted after this */
+    wipc__mutex_lock(&o->lock);
+    wipc__conn *c = s->pending_head;
+    s->pending_head = s->pending_tail = NULL;
+    wipc__cond_broadcast(&o->cond);
+    wipc__mutex_unlock(&o->lock);
+    while (c) {
+        wipc__conn *next = c->next_pending;
+        conn_fail(c, WIPC_E_CLOSED, NULL);
+        wipc__obj_unref(&c->obj);
+        c = next;
+    }
+}
+
+static void server_destroy(wipc__obj *o)
+{
+    free(((wipc__server *)o)->sddl);
+}
+
+static void server_callbacks_set(wipc__obj *o)
+{
+    wipc__server *s = (wipc__server *)o;
+    wipc__mutex_lock(&o->lock);
+    wipc__conn *c = s->pending_head;
+    s->pending_head = s->pending_tail = NULL;
+    wipc__mutex_unlock(&o->lock);
+    while (c) {
+        wipc__conn *next = c->next_pending;
+        server_conn_ready(s, c);
+        wipc__obj_unref(&c->obj);
+        c = next;
+    }
+}
+
+static void server_info(wipc__obj *o, wipc_info *out)
+{
+    wipc__server *s = (wipc__server *)o;
+    wipc__mutex_lock(&o->lock);
+    out->connected = s->live;
+    wipc__mutex_unlock(&o->lock);
+}
+
+/* ---- entry points ---------------------------------------------------------------------------------- */
+
+WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->max_message_size = WIPC_DEFAULT_MAX_MESSAGE;
+    o->max_instances = 64;
+    o->buffer_size = 0;
+}
+
+static bool is_full_path(const char *name)
+{
+#if defined(_WIN32)
+    return name[0] == '\\' && name[1] == '\\';
+#else
+    return name[0] == '/';
+#endif
+}
+
+/* Reads and checks the options and the name shared by listen and connect. */
+static wipc_status pipe_prepare(const char *fn, const char *name, const wipc_pipe_options *user, wipc_pipe_options *o,
+                                wipc__pipe_cfg *cfg)
+{
+    wipc_pipe_options_init(o);
+    wipc_status st = wipc__read_options(o, sizeof *o, user, "wipc_pipe_options");
+    if (st != WIPC_OK)
+        return st;
+    if (!name)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: name is NULL", fn);
+    if (o->flags & ~(uint32_t)(WIPC_PIPE_ALLOW_REMOTE | WIPC_PIPE_RAW | WIPC_PIPE_ANY_USER))
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o->flags);
+    if (is_full_path(name)) {
+        size_t len = strlen(name);
+        if (len > 255)
+            return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: the full pipe path is %zu characters, at most 255", fn, len);
+#if !defined(_WIN32)
+        if (!(o->flags & WIPC_PIPE_RAW))
+            return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): an absolute socket path needs WIPC_PIPE_RAW", fn, name);
+#endif
+    } else if ((st = wipc__check_name(name, fn)) != WIPC_OK) {
+        return st;
+    }
+    if (o->max_message_size == 0 || o->max_message_size > WIPC_MAX_MESSAGE_LIMIT)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_message_size %u is outside 1..%u", fn, name,
+                           (unsigned)o->max_message_size, (unsigned)WIPC_MAX_MESSAGE_LIMIT);
+    if (o->max_instances == 0 || o->max_instances > 255)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_instances %u is outside 1..255", fn, name, (unsigned)o->max_instances);
+    if (o->reserved != 0)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): reserved field is %u, must be 0", fn, name, (unsigned)o->reserved);
+#if !defined(_WIN32)
+    if (o->security_descriptor)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): security_descriptor (SDDL) is Windows-only; must be NULL on POSIX", fn, name);
+#endif
+    cfg->flags = o->flags;
+    cfg->max_instances = o->max_instances;
+    cfg->buffer_size = o->buffer_size ? o->buffer_size : 64 * 1024;
+    cfg->sddl = o->security_descriptor;
+    return WIPC_OK;
+}
+
+WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pipe_options *user, wipc_handle *out_server)
+{
+    wipc_pipe_options o;
+    wipc__pipe_cfg cfg;
+    wipc_status st = wipc__check_out(out_server, "wipc_pipe_listen: out_server");
+    if (st != WIPC_OK)
+        return st;
+    *out_server = 0;
+    if ((st = pipe_prepare("wipc_pipe_listen", name, user, &o, &cfg)) != WIPC_OK)
+        return st;
+    wipc__server *s = calloc(1, sizeof *s);
+    if (!s)
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_listen(%s): out of memory", name);
+    wipc__obj_init(&s->obj, &server_ops, name, o.flags);
+    s->obj.max_message_size = o.max_message_size;
+    s->cfg = cfg;
+    if (cfg.sddl) {
+        s->sddl = malloc(strlen(cfg.sddl) + 1);
+        if (!s->sddl) {
+            wipc__obj_unref(&s->obj);
+            return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_listen(%s): out of memory", name);
+        }
+        strcpy(s->sddl, cfg.sddl);
+        s->cfg.sddl = s->sddl;
+    }
+    wipc__listener *l = NULL;
+    st = wipc__plat_listen(name, &s->cfg, s, &l);
+    if (st != WIPC_OK) {
+        wipc__obj_unref(&s->obj);
+        return st;
+    }
+    wipc__mutex_lock(&s->obj.lock);
+    s->listener = l;
+    wipc__mutex_unlock(&s->obj.lock);
+    if ((st = wipc__handle_add(&s->obj)) != WIPC_OK) {
+        server_close(&s->obj);
+        wipc__obj_unref(&s->obj);
+        return st;
+    }
+    *out_server = s->obj.handle;
+    wipc__log(WIPC_LOG_INFO, "pipe %s: listening (max %u instances)", name, (unsigned)cfg.max_instances);
+    return WIPC_OK;
+}
+
+WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t timeout_ms, wipc_handle *out_conn)
+{
+    wipc__obj *o;
+    wipc_status st = wipc__check_out(out_conn, "wipc_pipe_accept: out_conn");
+    if (st != WIPC_OK)
+        return st;
+    *out_conn = 0;
+    if (timeout_ms < WIPC_INFINITE)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_accept: timeout %d ms is negative (use WIPC_INFINITE = -1)", (int)timeout_ms);
+    if ((st = wipc__handle_get(server, WIPC_KIND_PIPE_SERVER, &o)) != WIPC_OK)
+        return st;
+    wipc__server *s = (wipc__server *)o;
+    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__conn *c = NULL;
+    wipc__mutex_lock(&o->lock);
+    s->accepters++;
+    for (;;) {
+        if (atomic_load(&o->closed)) {
+            st = wipc__error(WIPC_E_CLOSED, 0, "wipc_pipe_accept(%s): the server was closed", o->name);
+            break;
+        }
+        if (atomic_load(&o->has_callbacks)) {
+            st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_pipe_accept(%s): the server has callbacks and accepts by itself", o->name);
+            break;
+        }
+        if (s->pending_head) {
+            c = s->pending_head;
+            s->pending_head = c->next_pending;
+            if (!s->pending_head)
+                s->pending_tail = NULL;
+            st = WIPC_OK;
+            break;
+        }
+        int32_t left = wipc__remaining(deadline);
+        if (left == 0) {
+            st = wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_accept(%s): no client within %d ms", o->name, (int)timeout_ms);
+            break;
+        }
+        wipc__cond_wait_ms(&o->cond, &o->lock, left);
+    }
+    s->accepters--;
+    wipc__mutex_unlock(&o->lock);
+    if (c) {
+        st = wipc__handle_add(&c->obj);   /* the queue's reference becomes the table's */
+        if (st == WIPC_OK) {
+            *out_conn = c->obj.handle;
+        } else {
+            conn_fail(c, WIPC_E_CLOSED, NULL);
+            wipc__obj_unref(&c->obj);
+        }
+    }
+    wipc__obj_unref(o);
+    return st;
+}
+
+WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pipe_options *user, int32_t timeout_ms, wipc_handle *out_conn)
+{
+    wipc_pipe_options o;
+    wipc__pipe_cfg cfg;
+    wipc_status st = wipc__check_out(out_conn, "wipc_pipe_connect: out_conn");
+    if (st != WIPC_OK)
+        return st;
+    *out_conn = 0;
+    if ((st = pipe_prepare("wipc_pipe_connect", name, user, &o, &cfg)) != WIPC_OK)
+        return st;
+    if (timeout_ms < WIPC_INFINITE)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_connect(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", name, (int)timeout_ms);
+    uint64_t deadline = wipc__deadline(timeout_ms);
+    uint32_t backoff_ms = 2;
+    for (;;) {
+        wipc__pipe *p = NULL;
+        st = wipc__plat_connect(name, &cfg, wipc__remaining(deadline), &p);
+        if (st != WIPC_OK)
+            return st;
+        wipc__conn *c = conn_new(name, o.flags, o.max_message_size, p);
+        if (!c) {
+            wipc__plat_pipe_free(p);
+            return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_connect(%s): out of memory", name);
+        }
+        if ((st = conn_start(c)) != WIPC_OK) {
+            wipc__obj_unref(&c->obj);
+            return st;
+        }
+        if (!c->raw) {
+            if ((st = send_hello(c, WIPC__FRAME_HELLO)) != WIPC_OK) {
+                conn_close(&c->obj);
+                wipc__obj_unref(&c->obj);
+                return st == WIPC_E_DISCONNECTED ? wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_pipe_connect(%s): the server hung up during the handshake", name) : st;
+            }
+            wipc__mutex_lock(&c->obj.lock);
+            while (c->state == CONN_HANDSHAKE) {
+                int32_t left = wipc__remaining(deadline);
+                if (left == 0)
+                    break;
+                wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, left);
+            }
+            conn_state state = c->state;
+            bool busy = c->busy;
+            wipc_status failed = c->obj.failed;
+            wipc__mutex_unlock(&c->obj.lock);
+            if (state != CONN_OPEN) {
+                conn_close(&c->obj);
+                wipc__obj_unref(&c->obj);
+                int32_t left = wipc__remaining(deadline);
+                if (busy && left != 0) {
+                    wipc__sleep_ms(left < 0 || (uint32_t)left > backoff_ms ? backoff_ms : (uint32_t)left);
+                    if (backoff_ms < 50)
+                        backoff_ms *= 2;
+                    continue;
+                }
+                if (busy)
+                    return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): every server instance stayed busy for %d ms", name, (int)timeout_ms);
+                if (state == CONN_HANDSHAKE)
+                    return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): the server did not complete the handshake within %d ms", name, (int)timeout_ms);
+                if (failed == WIPC_E_PROTOCOL || failed == WIPC_E_TOO_LARGE)
+                    return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_pipe_connect(%s): the server's handshake is not wipc protocol %d", name, WIPC__FRAME_VERSION);
+                return wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_pipe_connect(%s): the server hung up during the handshake (%s)", name, wipc_status_name(failed));
+            }
+        }
+        if ((st = wipc__handle_add(&c->obj)) != WIPC_OK) {
+            conn_close(&c->obj);
+            wipc__obj_unref(&c->obj);
+            return st;
+        }
+        *out_conn = c->obj.handle;
+        return WIPC_OK;
+    }
+}
+
+WIPC_API wipc_status WIPC_CALL wipc_pipe_impersonate(wipc_handle conn)
+{
+    wipc__obj *o;
+    wipc_status st = wipc__handle_get(conn, WIPC_KIND_PIPE_CONN, &o);
+    if (st != WIPC_OK)
+        return st;
+    wipc__conn *c = (wipc__conn *)o;
+    if (!c->server)
+        st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_pipe_impersonate(%s): only the server side of a connection can impersonate its client", o->name);
+    else
+        st = wipc__plat_pipe_impersonate(c->pipe);
+    wipc__obj_unref(o);
+    return st;
+}
+
+WIPC_API wipc_status WIPC_CALL wipc_revert_to_self(void)
+{
+    return wipc__plat_revert_to_self();
+}

@@ -1,0 +1,168 @@
+/*
+ * platform.h - the contract between the portable core (dll/common/) and a backend (dll/win32/,
+ * dll/posix/). The core calls wipc__plat_*; a backend calls back into the core only through the
+ * wipc__core_* functions declared at the end. Exactly one backend is compiled into the library.
+ *
+ * Naming: wipc__plat_* = implemented by the backend; wipc__core_* = implemented by dll/common/.
+ * Nothing here is exported from the library.
+ */
+#ifndef WIPC_PLATFORM_H
+#define WIPC_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "wipc.h"
+
+#if defined(_WIN32)
+#  include "win32/plat_types.h"   /* wipc__mutex, wipc__cond, wipc__thread as Win32 types */
+#else
+#  include "posix/plat_types.h"   /* the same as pthread types */
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- threads, locks, time ---------------------------------------------------------------------- */
+
+void wipc__mutex_init(wipc__mutex *m);
+void wipc__mutex_destroy(wipc__mutex *m);
+void wipc__mutex_lock(wipc__mutex *m);
+void wipc__mutex_unlock(wipc__mutex *m);
+void wipc__cond_init(wipc__cond *c);
+void wipc__cond_destroy(wipc__cond *c);
+void wipc__cond_signal(wipc__cond *c);
+void wipc__cond_broadcast(wipc__cond *c);
+/** Waits on `c` (m held) up to `ms` milliseconds (WIPC_INFINITE = forever). Returns 0 when woken
+ *  (or spuriously), WIPC_E_TIMEOUT when the time ran out. Callers re-check their predicate. */
+int  wipc__cond_wait_ms(wipc__cond *c, wipc__mutex *m, int32_t ms);
+
+typedef void (*wipc__thread_fn)(void *arg);
+/** Starts a joinable thread. Returns WIPC_OK or WIPC_E_SYSTEM (last error set). */
+wipc_status wipc__thread_start(wipc__thread *t, wipc__thread_fn fn, void *arg);
+void wipc__thread_join(wipc__thread *t);
+/** A number identifying the calling thread (GetCurrentThreadId / gettid). */
+uint64_t wipc__thread_self(void);
+
+/** Monotonic milliseconds (GetTickCount64 / CLOCK_MONOTONIC). */
+uint64_t wipc__now_ms(void);
+/** Monotonic nanoseconds (QueryPerformanceCounter / CLOCK_MONOTONIC). */
+uint64_t wipc__now_ns(void);
+void wipc__sleep_ms(uint32_t ms);
+uint32_t wipc__getpid(void);
+
+/* ---- errors ---------------------------------------------------------------------------------- */
+
+/** The calling thread's last OS error code (GetLastError() / errno). */
+int64_t wipc__os_error(void);
+/** Writes the OS's text for `code` (FormatMessageW -> UTF-8 / strerror_r) into buf, NUL-terminated,
+ *  trailing newline and period stripped. */
+void wipc__os_error_text(int64_t code, char *buf, size_t cap);
+/** Maps an OS error code to the nearest wipc_status (ERROR_FILE_NOT_FOUND/ENOENT -> NOT_FOUND, ...). */
+wipc_status wipc__os_error_status(int64_t code);
+
+/* ---- pipe transport -------------------------------------------------------------------------- */
+
+typedef struct wipc__pipe wipc__pipe;       /* one connected pipe: a HANDLE / an fd, backend-owned */
+typedef struct wipc__listener wipc__listener; /* a served name: pipe instances / a listening socket */
+struct wipc__conn;                          /* core object, opaque to the backend */
+struct wipc__server;                        /* core object, opaque to the backend */
+
+/** What the core asks of a pipe, already validated. */
+typedef struct wipc__pipe_cfg {
+    uint32_t    flags;            /* WIPC_PIPE_* */
+    uint32_t    max_instances;    /* 1..255 */
+    uint32_t    buffer_size;      /* bytes, > 0 */
+    const char *sddl;             /* Windows: DACL as SDDL, NULL = owner-only (current user + SYSTEM) */
+} wipc__pipe_cfg;
+
+/** One piece of a gathered write. */
+typedef struct wipc__iov {
+    const void *base;
+    size_t      len;
+} wipc__iov;
+
+/** Serves `name` (a validated wipc name, or a full path for WIPC_PIPE_RAW / `\\` names). From now on
+ *  the backend's I/O thread calls wipc__core_accepted(server, pipe) for each new client. Squatting:
+ *  a name already served gives WIPC_E_ADDR_IN_USE. Sets the last error on failure. */
+wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struct wipc__server *server,
+                              wipc__listener **out);
+/** Stops accepting. After it returns, wipc__core_accepted is never called for this listener again,
+ *  and the listener's memory is freed. Pending (unaccepted) instances are closed. */
+void wipc__plat_listener_close(wipc__listener *l);
+/** Tells the listener that one of its accepted connections went away, so it may offer a new instance
+ *  (Windows: create another pending ConnectNamedPipe instance). May be called from any thread. */
+void wipc__plat_listener_slot_free(wipc__listener *l);
+
+/** Connects to `name`, waiting up to `timeout_ms` for a server that is absent or busy. Returns
+ *  WIPC_OK with *out (not yet reading), WIPC_E_NOT_FOUND (never appeared), WIPC_E_TIMEOUT (stayed
+ *  busy), WIPC_E_ACCESS_DENIED, WIPC_E_SYSTEM. Sets the last error on failure. */
+wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int32_t timeout_ms, wipc__pipe **out);
+
+/** Peer credentials of a connected pipe (GetNamedPipeClient/ServerProcessId / SO_PEERCRED). */
+void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid);
+
+/** Starts delivering what the pipe reads to `conn`: the I/O thread calls wipc__core_read(conn, ...)
+ *  for every chunk read and, exactly once at the end (EOF, error, or after wipc__plat_pipe_shutdown),
+ *  wipc__core_closed(conn, status). After wipc__core_closed the backend never touches `conn` again.
+ *  Returns WIPC_OK, or an error and then never calls back. */
+wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn);
+
+/** Stops (paused != 0) or resumes reading: back-pressure when the core's queue is full. Any thread. */
+void wipc__plat_pipe_pause(wipc__pipe *p, int paused);
+
+/** Writes all of iov[0..n) in order, blocking up to `timeout_ms` (WIPC_INFINITE = forever).
+ *  Only one thread writes to a pipe at a time (the core serialises). *written = bytes written even on
+ *  failure. Returns WIPC_OK, WIPC_E_TIMEOUT, WIPC_E_DISCONNECTED (broken pipe / EPIPE),
+ *  WIPC_E_CLOSED (wipc__plat_pipe_shutdown was called), WIPC_E_SYSTEM. */
+wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written);
+
+/** Ends all I/O on the pipe from any thread: blocked writers return WIPC_E_CLOSED, the reader ends
+ *  (and so wipc__core_closed is called soon after, on the I/O thread, if started). Idempotent. */
+void wipc__plat_pipe_shutdown(wipc__pipe *p);
+
+/** Frees the pipe (CloseHandle / close). Called once, after wipc__core_closed (or if never started),
+ *  when no thread uses `p` any more. */
+void wipc__plat_pipe_free(wipc__pipe *p);
+
+/** Server side of a connection: ImpersonateNamedPipeClient / RevertToSelf. POSIX: WIPC_E_NOT_SUPPORTED. */
+wipc_status wipc__plat_pipe_impersonate(wipc__pipe *p);
+wipc_status wipc__plat_revert_to_self(void);
+
+/** Stops the backend's I/O thread (wipc_shutdown, after every handle was closed). It restarts lazily. */
+void wipc__plat_shutdown(void);
+
+/* ---- called by backends, implemented in dll/common/ ------------------------------------------- */
+
+/** Bytes read from the pipe of `conn`. `end_of_message` is 1 when the chunk ends an OS-level message
+ *  (Windows message-mode read completed without ERROR_MORE_DATA; POSIX: always 1). I/O thread only. */
+void wipc__core_read(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
+/** The pipe of `conn` ended: `why` = WIPC_E_DISCONNECTED (EOF, broken pipe), WIPC_E_CLOSED (after
+ *  shutdown), or another error. Called exactly once per started pipe. */
+void wipc__core_closed(struct wipc__conn *conn, wipc_status why);
+/** A client connected to `server`; the core takes ownership of `p` (it frees it). I/O thread. */
+void wipc__core_accepted(struct wipc__server *server, wipc__pipe *p);
+
+/** Sets the calling thread's last error: `status`, OS code `os_err` (0 = none) and a printf-style
+ *  message. The OS text for os_err is appended. Returns `status` for `return wipc__error(...)`. */
+wipc_status wipc__error(wipc_status status, int64_t os_err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/** A timeout in ms turned into an absolute wipc__now_ms() deadline (UINT64_MAX for WIPC_INFINITE),
+ *  and a deadline back into the milliseconds that remain (WIPC_INFINITE, or >= 0). */
+uint64_t wipc__deadline(int32_t timeout_ms);
+int32_t  wipc__remaining(uint64_t deadline);
+/** Logs a line through the user's log callback, if any and if `level` is high enough. */
+void wipc__log(int32_t level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WIPC_PLATFORM_H */

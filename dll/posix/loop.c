@@ -1,0 +1,169 @@
+/*
+ * loop.c - the epoll I/O thread (see loop.h).
+ *
+ * Freeing a source safely: an event may have been fetched by epoll_wait for a source another thread
+ * is unregistering. A retired source records the loop's epoch (incremented before each epoll_wait)
+ * and is freed at the top of a later iteration, when the batch that could name it is done.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "platform.h"
+#include "posix/loop.h"
+
+static wipc__mutex   loop_lock;       /* zero-initialised */
+static int           epfd = -1;
+static int           wakefd = -1;
+static bool          running;
+static bool          stop_requested;
+static wipc__thread  loop_thread;
+static uint64_t      epoch;           /* guarded by loop_lock */
+static wipc__source *dead_head;       /* guarded by loop_lock */
+
+static void free_dead(bool all)
+{
+    wipc__mutex_lock(&loop_lock);
+    wipc__source **pp = &dead_head, *ready = NULL;
+    while (*pp) {
+        wipc__source *s = *pp;
+        if (all || s->dead_epoch < epoch) {
+            *pp = s->next_dead;
+            s->next_dead = ready;
+            ready = s;
+        } else {
+            pp = &s->next_dead;
+        }
+    }
+    wipc__mutex_unlock(&loop_lock);
+    while (ready) {
+        wipc__source *next = ready->next_dead;
+        ready->on_free(ready);
+        ready = next;
+    }
+}
+
+static void loop_main(void *arg)
+{
+    (void)arg;
+    struct epoll_event evs[64];
+    for (;;) {
+        free_dead(false);
+        wipc__mutex_lock(&loop_lock);
+        epoch++;
+        bool stop = stop_requested;
+        wipc__mutex_unlock(&loop_lock);
+        if (stop)
+            break;
+        int n = epoll_wait(epfd, evs, 64, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            wipc__log(WIPC_LOG_ERROR, "epoll_wait failed (errno %d); the I/O thread stops", errno);
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            wipc__source *s = evs[i].data.ptr;
+            if (!s) {
+                uint64_t v;
+                ssize_t r = read(wakefd, &v, sizeof v);
+                (void)r;
+                continue;
+            }
+            s->on_ready(s, evs[i].events);
+        }
+    }
+}
+
+static wipc_status ensure_running_locked(void)
+{
+    if (running)
+        return WIPC_OK;
+    if (epfd < 0) {
+        epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (epfd < 0)
+            return wipc__error(WIPC_E_SYSTEM, errno, "epoll_create1 failed");
+        wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (wakefd < 0) {
+            int e = errno;
+            close(epfd);
+            epfd = -1;
+            return wipc__error(WIPC_E_SYSTEM, e, "eventfd failed");
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+        epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev);
+    }
+    stop_requested = false;
+    wipc_status st = wipc__thread_start(&loop_thread, loop_main, NULL);
+    if (st == WIPC_OK)
+        running = true;
+    return st;
+}
+
+static void wake(void)
+{
+    uint64_t one = 1;
+    ssize_t r = write(wakefd, &one, sizeof one);
+    (void)r;
+}
+
+wipc_status wipc__loop_add(wipc__source *src, uint32_t events)
+{
+    wipc__mutex_lock(&loop_lock);
+    wipc_status st = ensure_running_locked();
+    wipc__mutex_unlock(&loop_lock);
+    if (st != WIPC_OK)
+        return st;
+    struct epoll_event ev = { .events = events, .data.ptr = src };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &ev) != 0)
+        return wipc__error(WIPC_E_SYSTEM, errno, "epoll_ctl(ADD, fd %d) failed", src->fd);
+    return WIPC_OK;
+}
+
+void wipc__loop_mod(wipc__source *src, uint32_t events)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = src };
+    epoll_ctl(epfd, EPOLL_CTL_MOD, src->fd, &ev);
+}
+
+void wipc__loop_del(wipc__source *src)
+{
+    struct epoll_event ev = { 0 };
+    if (epfd >= 0)
+        epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, &ev);
+}
+
+void wipc__loop_retire(wipc__source *src, void (*on_free)(wipc__source *))
+{
+    wipc__loop_del(src);
+    src->on_free = on_free;
+    wipc__mutex_lock(&loop_lock);
+    if (!running) {
+        wipc__mutex_unlock(&loop_lock);
+        on_free(src);
+        return;
+    }
+    src->dead_epoch = epoch;
+    src->next_dead = dead_head;
+    dead_head = src;
+    wipc__mutex_unlock(&loop_lock);
+    wake();
+}
+
+void wipc__loop_stop(void)
+{
+    wipc__mutex_lock(&loop_lock);
+    bool was = running;
+    if (was) {
+        stop_requested = true;
+        wake();
+    }
+    wipc__mutex_unlock(&loop_lock);
+    if (was)
+        wipc__thread_join(&loop_thread);
+    wipc__mutex_lock(&loop_lock);
+    running = false;
+    wipc__mutex_unlock(&loop_lock);
+    free_dead(true);
+}

@@ -1,0 +1,485 @@
+/*
+ * pipe.c - the POSIX pipe backend: AF_UNIX stream sockets in the private runtime directory.
+ *
+ * Names: <rundir>/p.<name> (a hash when too long for sockaddr_un); WIPC_PIPE_RAW may name an absolute
+ * socket path instead. Squatting: the server holds flock(<rundir>/p.<name>.lock) for its life, so a
+ * second server gets WIPC_E_ADDR_IN_USE and the socket file of a dead server is reclaimed safely.
+ * Peers are checked with SO_PEERCRED (same uid unless WIPC_PIPE_ANY_USER). Sockets are non-blocking:
+ * the epoll thread (loop.c) reads; writers block in poll(POLLOUT) with the caller's timeout.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "platform.h"
+#include "posix/loop.h"
+#include "posix/rundir.h"
+
+#define READ_CHUNK (64 * 1024)
+
+struct wipc__pipe {
+    wipc__source       src;        /* fd + loop handler */
+    struct wipc__conn *conn;
+    wipc__mutex        lock;       /* guards the flags below */
+    bool               started, registered, paused, shut, ended;
+    uint32_t           peer_pid, peer_uid;
+    uint8_t           *buf;        /* READ_CHUNK bytes, loop thread only */
+};
+
+struct wipc__listener {
+    wipc__source         src;
+    wipc__mutex          lock;     /* held while accepting; close waits for it */
+    bool                 closed;
+    struct wipc__server *server;
+    uint32_t             flags;
+    int                  lock_fd;  /* flock'ed name lock, -1 for raw paths */
+    char                 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char                 lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+};
+
+static atomic_int live_pipes;   /* started pipes whose wipc__core_closed has not run yet */
+
+/* ---- helpers ---- */
+
+static wipc_status socket_path(const char *name, uint32_t flags, char *path, size_t cap, const char *fn)
+{
+    if (name[0] == '/') {
+        if (strlen(name) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+            return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: socket path %s is longer than sockaddr_un allows", fn, name);
+        snprintf(path, cap, "%s", name);
+        return WIPC_OK;
+    }
+    (void)flags;
+    return wipc__rundir_path(path, cap, "p.", name, "", fn);
+}
+
+static void fill_addr(struct sockaddr_un *sa, const char *path)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    memcpy(sa->sun_path, path, strlen(path));
+}
+
+static void peer_cred(int fd, uint32_t *pid, uint32_t *uid)
+{
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) {
+        *pid = (uint32_t)cr.pid;
+        *uid = (uint32_t)cr.uid;
+    } else {
+        *pid = 0;
+        *uid = (uint32_t)-1;
+    }
+}
+
+static wipc__pipe *pipe_new(int fd)
+{
+    wipc__pipe *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->src.fd = fd;
+    wipc__mutex_init(&p->lock);
+    peer_cred(fd, &p->peer_pid, &p->peer_uid);
+    return p;
+}
+
+/* ---- reading (loop thread) ---- */
+
+static void pipe_end(wipc__pipe *p, wipc_status why)
+{
+    wipc__mutex_lock(&p->lock);
+    if (p->ended) {
+        wipc__mutex_unlock(&p->lock);
+        return;
+    }
+    p->ended = true;
+    if (p->registered) {
+        wipc__loop_del(&p->src);
+        p->registered = false;
+    }
+    if (p->shut)
+        why = WIPC_E_CLOSED;
+    wipc__mutex_unlock(&p->lock);
+    atomic_fetch_sub(&live_pipes, 1);
+    wipc__core_closed(p->conn, why);   /* last: it may free p */
+}
+
+static void pipe_on_ready(wipc__source *src, uint32_t events)
+{
+    wipc__pipe *p = (wipc__pipe *)src;
+    for (int round = 0; round < 4; round++) {
+        ssize_t n = read(p->src.fd, p->buf, READ_CHUNK);
+        if (n > 0) {
+            wipc__core_read(p->conn, p->buf, (size_t)n, 1);
+            wipc__mutex_lock(&p->lock);
+            bool stop = p->paused || p->ended;
+            wipc__mutex_unlock(&p->lock);
+            if (stop || n < READ_CHUNK)
+                return;
+            continue;
+        }
+        if (n == 0) {
+            pipe_end(p, WIPC_E_DISCONNECTED);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (events & (EPOLLHUP | EPOLLERR))
+                pipe_end(p, WIPC_E_DISCONNECTED);
+            return;
+        }
+        pipe_end(p, wipc__os_error_status(errno) == WIPC_E_DISCONNECTED ? WIPC_E_DISCONNECTED : WIPC_E_SYSTEM);
+        return;
+    }
+}
+
+wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
+{
+    p->buf = malloc(READ_CHUNK);
+    if (!p->buf)
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for a pipe read buffer");
+    p->conn = conn;
+    p->src.on_ready = pipe_on_ready;
+    wipc__mutex_lock(&p->lock);
+    wipc_status st = wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP);
+    if (st == WIPC_OK) {
+        p->started = p->registered = true;
+        atomic_fetch_add(&live_pipes, 1);
+    }
+    wipc__mutex_unlock(&p->lock);
+    return st;
+}
+
+void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
+{
+    wipc__mutex_lock(&p->lock);
+    p->paused = paused != 0;
+    if (p->started && !p->ended) {
+        if (p->paused && p->registered && !p->shut) {
+            wipc__loop_del(&p->src);
+            p->registered = false;
+        } else if (!p->paused && !p->registered) {
+            if (wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP) == WIPC_OK)
+                p->registered = true;
+        }
+    }
+    wipc__mutex_unlock(&p->lock);
+}
+
+void wipc__plat_pipe_shutdown(wipc__pipe *p)
+{
+    wipc__mutex_lock(&p->lock);
+    if (!p->shut) {
+        p->shut = true;
+        shutdown(p->src.fd, SHUT_RDWR);   /* wakes a writer in poll and makes the reader see EOF */
+        if (p->started && !p->ended && !p->registered && wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP) == WIPC_OK)
+            p->registered = true;         /* a paused reader must still see the end */
+    }
+    wipc__mutex_unlock(&p->lock);
+}
+
+void wipc__plat_pipe_free(wipc__pipe *p)
+{
+    close(p->src.fd);
+    wipc__mutex_destroy(&p->lock);
+    free(p->buf);
+    free(p);
+}
+
+void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
+{
+    *pid = p->peer_pid;
+    *uid = p->peer_uid;
+}
+
+/* ---- writing (caller's thread) ---- */
+
+wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written)
+{
+    struct iovec v[8];
+    size_t cnt = n < 8 ? n : 8;
+    for (size_t i = 0; i < cnt; i++) {
+        v[i].iov_base = (void *)iov[i].base;
+        v[i].iov_len = iov[i].len;
+    }
+    size_t first = 0;
+    *written = 0;
+    uint64_t deadline = wipc__deadline(timeout_ms);
+    while (first < cnt) {
+        struct msghdr mh;
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = v + first;
+        mh.msg_iovlen = cnt - first;
+        ssize_t r = sendmsg(p->src.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (r >= 0) {
+            *written += (size_t)r;
+            size_t left = (size_t)r;
+            while (first < cnt && left >= v[first].iov_len) {
+                left -= v[first].iov_len;
+                first++;
+            }
+            if (first < cnt) {
+                v[first].iov_base = (uint8_t *)v[first].iov_base + left;
+                v[first].iov_len -= left;
+            }
+            continue;
+        }
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        wipc__mutex_lock(&p->lock);
+        bool shut = p->shut;
+        wipc__mutex_unlock(&p->lock);
+        if (shut)
+            return wipc__error(WIPC_E_CLOSED, 0, "write: the handle was closed");
+        if (e == EAGAIN || e == EWOULDBLOCK) {
+            int32_t left = wipc__remaining(deadline);
+            if (left == 0)
+                return wipc__error(WIPC_E_TIMEOUT, 0, "write: the peer did not read %zu more bytes within %d ms",
+                                   (size_t)0 + v[first].iov_len, (int)timeout_ms);
+            struct pollfd pfd = { p->src.fd, POLLOUT, 0 };
+            int pr = poll(&pfd, 1, left);
+            if (pr < 0 && errno != EINTR)
+                return wipc__error(WIPC_E_SYSTEM, errno, "write: poll(POLLOUT) failed");
+            continue;
+        }
+        if (e == EPIPE || e == ECONNRESET || e == ENOTCONN)
+            return wipc__error(WIPC_E_DISCONNECTED, e, "write: the peer closed the connection");
+        return wipc__error(WIPC_E_SYSTEM, e, "write: sendmsg failed");
+    }
+    return WIPC_OK;
+}
+
+/* ---- connect ---- */
+
+wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int32_t timeout_ms, wipc__pipe **out)
+{
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    wipc_status st = socket_path(name, cfg->flags, path, sizeof path, "wipc_pipe_connect");
+    if (st != WIPC_OK)
+        return st;
+    struct sockaddr_un sa;
+    fill_addr(&sa, path);
+    uint64_t deadline = wipc__deadline(timeout_ms);
+    uint32_t backoff = 1;
+    bool seen_busy = false;
+    for (;;) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            return wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_connect(%s): socket(AF_UNIX) failed", name);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            wipc__pipe *p = pipe_new(fd);
+            if (!p) {
+                close(fd);
+                return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_connect(%s): out of memory", name);
+            }
+            if (name[0] != '/' && p->peer_uid != (uint32_t)geteuid()) {
+                uint32_t uid = p->peer_uid;
+                wipc__plat_pipe_free(p);
+                return wipc__error(WIPC_E_ACCESS_DENIED, 0, "wipc_pipe_connect(%s): the server runs as uid %u, not uid %u (SO_PEERCRED); refused",
+                                   name, (unsigned)uid, (unsigned)geteuid());
+            }
+            *out = p;
+            return WIPC_OK;
+        }
+        int e = errno;
+        close(fd);
+        if (e == EACCES || e == EPERM)
+            return wipc__error(WIPC_E_ACCESS_DENIED, e, "wipc_pipe_connect(%s): connect(%s) refused", name, path);
+        if (e == EAGAIN)
+            seen_busy = true;
+        else if (e != ENOENT && e != ECONNREFUSED && e != EINTR)
+            return wipc__error(wipc__os_error_status(e), e, "wipc_pipe_connect(%s): connect(%s) failed", name, path);
+        int32_t left = wipc__remaining(deadline);
+        if (left == 0) {
+            if (seen_busy)
+                return wipc__error(WIPC_E_TIMEOUT, e, "wipc_pipe_connect(%s): the server stayed busy for %d ms", name, (int)timeout_ms);
+            return wipc__error(WIPC_E_NOT_FOUND, e, "wipc_pipe_connect(%s): no server at %s (waited %d ms)", name, path, (int)timeout_ms);
+        }
+        wipc__sleep_ms(left < 0 || (uint32_t)left > backoff ? backoff : (uint32_t)left);
+        if (backoff < 20)
+            backoff *= 2;
+    }
+}
+
+/* ---- listen ---- */
+
+static void listener_on_ready(wipc__source *src, uint32_t events)
+{
+    (void)events;
+    wipc__listener *l = (wipc__listener *)src;
+    wipc__mutex_lock(&l->lock);
+    while (!l->closed) {
+        int fd = accept4(l->src.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                wipc__log(WIPC_LOG_WARN, "pipe %s: accept4 failed (errno %d)", l->path, errno);
+            break;
+        }
+        wipc__pipe *p = pipe_new(fd);
+        if (!p) {
+            close(fd);
+            wipc__log(WIPC_LOG_ERROR, "pipe %s: out of memory; client dropped", l->path);
+            continue;
+        }
+        if (!(l->flags & WIPC_PIPE_ANY_USER) && p->peer_uid != (uint32_t)geteuid()) {
+            wipc__log(WIPC_LOG_WARN, "pipe %s: client pid %u runs as uid %u, not uid %u (SO_PEERCRED); refused", l->path,
+                      (unsigned)p->peer_pid, (unsigned)p->peer_uid, (unsigned)geteuid());
+            wipc__plat_pipe_free(p);
+            continue;
+        }
+        wipc__core_accepted(l->server, p);
+    }
+    wipc__mutex_unlock(&l->lock);
+}
+
+static void listener_free(wipc__source *src)
+{
+    wipc__listener *l = (wipc__listener *)src;
+    close(l->src.fd);
+    if (l->lock_fd >= 0)
+        close(l->lock_fd);   /* releases the flock */
+    wipc__mutex_destroy(&l->lock);
+    free(l);
+}
+
+/* Takes the name lock: flock on <path>.lock, re-checked against the path's inode so that a lock file
+ * unlinked by a closing server is never trusted. */
+static wipc_status take_name_lock(wipc__listener *l, const char *name)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        int fd = open(l->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return wipc__error(wipc__os_error_status(errno), errno, "wipc_pipe_listen(%s): open(%s) failed", name, l->lock_path);
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            close(fd);
+            if (e == EWOULDBLOCK)
+                return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): the name is already served by another server", name);
+            return wipc__error(WIPC_E_SYSTEM, e, "wipc_pipe_listen(%s): flock(%s) failed", name, l->lock_path);
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(l->lock_path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+            l->lock_fd = fd;
+            return WIPC_OK;
+        }
+        close(fd);   /* the file was replaced while we locked it: try again */
+    }
+    return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): the name lock keeps changing hands", name);
+}
+
+wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struct wipc__server *server, wipc__listener **out)
+{
+    wipc__listener *l = calloc(1, sizeof *l);
+    if (!l)
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_listen(%s): out of memory", name);
+    l->lock_fd = -1;
+    l->src.fd = -1;
+    l->server = server;
+    l->flags = cfg->flags;
+    wipc__mutex_init(&l->lock);
+    wipc_status st = socket_path(name, cfg->flags, l->path, sizeof l->path, "wipc_pipe_listen");
+    struct sockaddr_un sa;
+    if (st != WIPC_OK)
+        goto fail;
+    fill_addr(&sa, l->path);
+    if (name[0] != '/') {
+        snprintf(l->lock_path, sizeof l->lock_path, "%s.lock", l->path);
+        if ((st = take_name_lock(l, name)) != WIPC_OK)
+            goto fail;
+        unlink(l->path);   /* a dead server's socket file: we hold the name lock, so it is stale */
+    } else {
+        /* a raw absolute path: reclaim it only if nobody answers there */
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0) {
+            int rc = connect(probe, (struct sockaddr *)&sa, sizeof sa);
+            close(probe);
+            if (rc == 0) {
+                st = wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): a server already answers there", name);
+                goto fail;
+            }
+            if (errno == ECONNREFUSED)
+                unlink(l->path);
+        }
+    }
+    l->src.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (l->src.fd < 0) {
+        st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_listen(%s): socket(AF_UNIX) failed", name);
+        goto fail;
+    }
+    if (bind(l->src.fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        st = wipc__error(wipc__os_error_status(errno), errno, "wipc_pipe_listen(%s): bind(%s) failed", name, l->path);
+        goto fail;
+    }
+    chmod(l->path, (cfg->flags & WIPC_PIPE_ANY_USER) ? 0666 : 0600);
+    if (listen(l->src.fd, 128) != 0) {
+        st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_listen(%s): listen failed", name);
+        goto fail;
+    }
+    l->src.on_ready = listener_on_ready;
+    if ((st = wipc__loop_add(&l->src, EPOLLIN)) != WIPC_OK)
+        goto fail;
+    *out = l;
+    return WIPC_OK;
+fail:
+    if (l->src.fd >= 0) {
+        close(l->src.fd);
+        if (l->lock_fd >= 0 || name[0] == '/')
+            unlink(l->path);
+    }
+    if (l->lock_fd >= 0)
+        close(l->lock_fd);
+    wipc__mutex_destroy(&l->lock);
+    free(l);
+    return st;
+}
+
+void wipc__plat_listener_close(wipc__listener *l)
+{
+    wipc__mutex_lock(&l->lock);   /* waits for an accept in progress */
+    l->closed = true;
+    wipc__mutex_unlock(&l->lock);
+    unlink(l->path);
+    if (l->lock_fd >= 0)
+        unlink(l->lock_path);     /* still locked by us: take_name_lock's inode check makes this safe */
+    wipc__loop_retire(&l->src, listener_free);
+}
+
+void wipc__plat_listener_slot_free(wipc__listener *l)
+{
+    (void)l;   /* the core answers BUSY above max_instances; nothing to re-arm on POSIX */
+}
+
+wipc_status wipc__plat_pipe_impersonate(wipc__pipe *p)
+{
+    (void)p;
+    return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_pipe_impersonate: impersonation is a Windows feature (ImpersonateNamedPipeClient)");
+}
+
+wipc_status wipc__plat_revert_to_self(void)
+{
+    return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_revert_to_self: impersonation is a Windows feature (RevertToSelf)");
+}
+
+void wipc__plat_shutdown(void)
+{
+    /* Every handle is closed by now; let the I/O thread see the pipes end (bounded wait). */
+    for (int i = 0; i < 2000 && atomic_load(&live_pipes) > 0; i++)
+        wipc__sleep_ms(1);
+    wipc__loop_stop();
+}

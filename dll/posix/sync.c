@@ -1,0 +1,92 @@
+/*
+ * sync.c - POSIX threads, locks, condition variables (CLOCK_MONOTONIC), clocks and sleeping.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "platform.h"
+
+void wipc__mutex_init(wipc__mutex *m) { pthread_mutex_init(m, NULL); }
+void wipc__mutex_destroy(wipc__mutex *m) { pthread_mutex_destroy(m); }
+void wipc__mutex_lock(wipc__mutex *m) { pthread_mutex_lock(m); }
+void wipc__mutex_unlock(wipc__mutex *m) { pthread_mutex_unlock(m); }
+
+void wipc__cond_init(wipc__cond *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+}
+void wipc__cond_destroy(wipc__cond *c) { pthread_cond_destroy(c); }
+void wipc__cond_signal(wipc__cond *c) { pthread_cond_signal(c); }
+void wipc__cond_broadcast(wipc__cond *c) { pthread_cond_broadcast(c); }
+
+int wipc__cond_wait_ms(wipc__cond *c, wipc__mutex *m, int32_t ms)
+{
+    if (ms < 0) {
+        pthread_cond_wait(c, m);
+        return 0;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return pthread_cond_timedwait(c, m, &ts) == ETIMEDOUT ? WIPC_E_TIMEOUT : 0;
+}
+
+typedef struct start_arg {
+    wipc__thread_fn fn;
+    void *arg;
+} start_arg;
+
+static void *trampoline(void *p)
+{
+    start_arg a = *(start_arg *)p;
+    free(p);
+    a.fn(a.arg);
+    return NULL;
+}
+
+wipc_status wipc__thread_start(wipc__thread *t, wipc__thread_fn fn, void *arg)
+{
+    start_arg *a = malloc(sizeof *a);
+    if (!a)
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "cannot start a library thread: out of memory");
+    a->fn = fn;
+    a->arg = arg;
+    int rc = pthread_create(t, NULL, trampoline, a);
+    if (rc != 0) {
+        free(a);
+        return wipc__error(WIPC_E_SYSTEM, rc, "pthread_create failed");
+    }
+    return WIPC_OK;
+}
+
+void wipc__thread_join(wipc__thread *t) { pthread_join(*t, NULL); }
+uint64_t wipc__thread_self(void) { return (uint64_t)syscall(SYS_gettid); }
+
+uint64_t wipc__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t wipc__now_ms(void) { return wipc__now_ns() / 1000000u; }
+
+void wipc__sleep_ms(uint32_t ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+uint32_t wipc__getpid(void) { return (uint32_t)getpid(); }
