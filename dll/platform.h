@@ -23,6 +23,16 @@
 extern "C" {
 #endif
 
+/* printf-style checking. mingw-w64 builds use the C99-conforming stdio (__USE_MINGW_ANSI_STDIO=1, set
+ * by CMake), so formats are checked as gnu_printf there (%zu, %lld). */
+#if defined(__MINGW32__)
+#  define WIPC__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
+#  define WIPC__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define WIPC__PRINTF(f, a)
+#endif
+
 /* ---- threads, locks, time ---------------------------------------------------------------------- */
 
 void wipc__mutex_init(wipc__mutex *m);
@@ -145,21 +155,13 @@ void wipc__core_accepted(struct wipc__server *server, wipc__pipe *p);
 
 /** Sets the calling thread's last error: `status`, OS code `os_err` (0 = none) and a printf-style
  *  message. The OS text for os_err is appended. Returns `status` for `return wipc__error(...)`. */
-wipc_status wipc__error(wipc_status status, int64_t os_err, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+wipc_status wipc__error(wipc_status status, int64_t os_err, const char *fmt, ...) WIPC__PRINTF(3, 4);
 /** A timeout in ms turned into an absolute wipc__now_ms() deadline (UINT64_MAX for WIPC_INFINITE),
  *  and a deadline back into the milliseconds that remain (WIPC_INFINITE, or >= 0). */
 uint64_t wipc__deadline(int32_t timeout_ms);
 int32_t  wipc__remaining(uint64_t deadline);
 /** Logs a line through the user's log callback, if any and if `level` is high enough. */
-void wipc__log(int32_t level, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+void wipc__log(int32_t level, const char *fmt, ...) WIPC__PRINTF(2, 3);
 
 #ifdef __cplusplus
 }

@@ -141,6 +141,11 @@ void wipc__dispatch_quiesce(wipc__obj *o);
 /* true if the calling thread is running a callback of any object / of `o`. */
 bool wipc__in_callback(const wipc__obj *o);
 void wipc__dispatch_shutdown(void);
+/* Runs o's on_message synchronously on the calling library thread and returns its value (msg
+ * transport: the value is the sender's reply). Marks the thread as inside o's callback meanwhile, so
+ * wipc_close(o) from inside does not wait for itself. The caller guarantees callbacks of o never run
+ * concurrently (one window/receiver thread per endpoint). Returns 0 if o is closed or has none. */
+int32_t wipc__call_message_inline(wipc__obj *o, const wipc_message *m);
 
 /* ---- inbox (inbox.c) ---------------------------------------------------------------------------- */
 

@@ -226,3 +226,12 @@ void wipc__dispatch_shutdown(void)
     stopping = false;
     wipc__mutex_unlock(&d_lock);
 }
+
+int32_t wipc__call_message_inline(wipc__obj *o, const wipc_message *m)
+{
+    const wipc__obj *outer = tls_running;
+    tls_running = o;
+    int32_t r = (!atomic_load(&o->closed) && o->on_message) ? o->on_message(o->handle, m, o->user_data) : 0;
+    tls_running = outer;
+    return r;
+}

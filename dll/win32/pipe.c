@@ -1,0 +1,638 @@
+/*
+ * pipe.c - one connected named pipe (client or accepted server instance): names, connect, reading
+ * through the I/O completion port, blocking writes, pause, shutdown, free, peer pid, impersonation.
+ * The serving side (instances waiting in ConnectNamedPipe) is in pipe_listen.c.
+ *
+ * Names: a wipc name maps to \\.\pipe\wipc-<name>; a name starting with "\\" is a full pipe path used
+ * as is (UTF-8 -> UTF-16 with MultiByteToWideChar).
+ *
+ * Connect: CreateFileW(GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES, OPEN_EXISTING,
+ * FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION), retried while the name does
+ * not exist (ERROR_FILE_NOT_FOUND, every 10 ms) or is busy (ERROR_PIPE_BUSY -> WaitNamedPipeW), up to
+ * the deadline. FILE_WRITE_DATA rather than GENERIC_WRITE: GENERIC_WRITE includes FILE_APPEND_DATA =
+ * FILE_CREATE_PIPE_INSTANCE, which a client never needs and a WIPC_PIPE_ANY_USER DACL does not grant.
+ * WIPC_PIPE_RAW: SetNamedPipeHandleState(PIPE_READMODE_MESSAGE).
+ *
+ * Threading (see also iocp.c):
+ *  - Reads: every ReadFile is issued on the I/O thread into the pipe's 64 KiB buffer; wipc__plat_pipe_start
+ *    and a resume only post a packet (PostQueuedCompletionStatus) that makes the I/O thread issue it.
+ *    One read op per pipe is outstanding at most (read_pending); its completion calls wipc__core_read and
+ *    re-issues unless paused; its failure (or a shutdown) calls wipc__core_closed exactly once, as the
+ *    handler's last action, since the core may free the pipe right after.
+ *  - Writes never go through the port: the OVERLAPPED's hEvent has its low bit set (documented for
+ *    GetQueuedCompletionStatus: no completion packet is queued), and the writer waits with
+ *    WaitForMultipleObjects on that event and the pipe's cancel event, so the core may write from
+ *    inside wipc__core_read on the I/O thread. Timeout or shutdown: CancelIoEx(h, &ov), then wait for
+ *    the operation to finish and GetOverlappedResult to learn how much was written.
+ *  - Shutdown sets a flag under the pipe lock, sets the cancel event and CancelIoEx(h, NULL): the read
+ *    ends with ERROR_OPERATION_ABORTED -> wipc__core_closed(WIPC_E_CLOSED); a paused pipe (no read in
+ *    flight) gets a posted packet that reports the same on the I/O thread.
+ *  - Free: CloseHandle only (no DisconnectNamedPipe, which would discard the data the client has not
+ *    read yet - e.g. a last reply), then the listener is told a slot is free.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "win32_internal.h"
+
+#define PIPE_READ_BUF      (64u * 1024u) /* per-pipe ReadFile buffer */
+#define PIPE_COALESCE_MAX  (64u * 1024u) /* gathered writes below this are copied into one WriteFile */
+#define PIPE_WRITE_CHUNK   (1u << 30)    /* byte-mode pieces above this are split (DWORD lengths) */
+#define CONNECT_RETRY_MS   10
+#define CANCEL_WAIT_MS     10000         /* how long a cancelled write may take to finish */
+
+struct wipc__pipe {
+    HANDLE            h;
+    int               server_side;    /* an instance accepted by a listener */
+    int               message_mode;   /* reads report message ends; writes must be one WriteFile */
+    int               associated;     /* with the completion port */
+    wipc__listener   *listener;       /* server side: reference dropped in wipc__plat_pipe_free */
+    uint32_t          peer_pid;
+    char             *name;           /* UTF-8 pipe path, for messages */
+
+    SRWLOCK           lock;           /* guards the read state below and `shut` transitions */
+    struct wipc__conn *conn;
+    int               started;
+    int               paused;
+    int               read_pending;   /* rop is in flight: a ReadFile or a posted packet */
+    int               closed_reported;
+    volatile LONG     shut;
+    int               write_broken;   /* a cancelled write never finished: wov unusable */
+
+    wipc__iocp_op     rop;            /* the read operation (and the packets that start it) */
+    OVERLAPPED        wov;            /* the write operation; never on the port */
+    HANDLE            wev;            /* manual-reset event of wov */
+    HANDLE            cancel_ev;      /* manual-reset, set by wipc__plat_pipe_shutdown */
+    uint8_t          *wbuf;           /* PIPE_COALESCE_MAX bytes, allocated on the first gathered write */
+    uint8_t           rbuf[PIPE_READ_BUF];
+};
+
+/* ---- strings and names ------------------------------------------------------------------------- */
+
+wchar_t *wipc__win_utf8_to_wide(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+    if (n <= 0)
+        return NULL; /* GetLastError: ERROR_NO_UNICODE_TRANSLATION, ... */
+    wchar_t *w = (wchar_t *)malloc((size_t)n * sizeof(wchar_t));
+    if (!w) {
+        SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+        return NULL;
+    }
+    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) <= 0) {
+        DWORD err = GetLastError();
+        free(w);
+        SetLastError(err);
+        return NULL;
+    }
+    return w;
+}
+
+static int is_full_path(const char *name) { return name[0] == '\\' && name[1] == '\\'; }
+
+wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8)
+{
+    static const char prefix[] = "\\\\.\\pipe\\wipc-";
+    if (w)
+        *w = NULL;
+    if (u8)
+        *u8 = NULL;
+    size_t len = strlen(name);
+    if (len > 32000)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "pipe name is too long (%u bytes)", (unsigned)len);
+    size_t cap = len + sizeof prefix;
+    char *path = (char *)malloc(cap);
+    if (!path)
+        return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "out of memory for pipe name %s", name);
+    if (is_full_path(name))
+        memcpy(path, name, len + 1);
+    else
+        snprintf(path, cap, "%s%s", prefix, name);
+    if (w) {
+        *w = wipc__win_utf8_to_wide(path);
+        if (!*w) {
+            DWORD err = GetLastError();
+            wipc_status st = wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_INVALID_ARG,
+                                         err, "pipe name %s is not valid UTF-8", path);
+            free(path);
+            return st;
+        }
+    }
+    if (u8)
+        *u8 = path;
+    else
+        free(path);
+    return WIPC_OK;
+}
+
+/* ---- the pipe object --------------------------------------------------------------------------- */
+
+static void read_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted);
+
+wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc__listener *listener,
+                               const char *name)
+{
+    wipc__pipe *p = (wipc__pipe *)calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->wev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    p->cancel_ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!p->wev || !p->cancel_ev) {
+        DWORD err = GetLastError();
+        if (p->wev)
+            CloseHandle(p->wev);
+        if (p->cancel_ev)
+            CloseHandle(p->cancel_ev);
+        free(p);
+        SetLastError(err);
+        return NULL;
+    }
+    if (name) {
+        size_t len = strlen(name);
+        if ((p->name = (char *)malloc(len + 1)) != NULL)
+            memcpy(p->name, name, len + 1);
+    }
+    p->h = h;
+    p->server_side = server_side;
+    p->message_mode = message_mode;
+    p->associated = server_side; /* instances are associated by the listener before ConnectNamedPipe */
+    p->listener = listener;
+    InitializeSRWLock(&p->lock);
+    wipc__iocp_op_init(&p->rop, read_done);
+    ULONG pid = 0;
+    if (server_side ? GetNamedPipeClientProcessId(h, &pid) : GetNamedPipeServerProcessId(h, &pid))
+        p->peer_pid = (uint32_t)pid;
+    return p;
+}
+
+/* Message for errors: the pipe's path, or a placeholder. */
+static const char *pname(const wipc__pipe *p) { return p->name ? p->name : "(pipe)"; }
+
+void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
+{
+    if (pid)
+        *pid = p ? p->peer_pid : 0;
+    if (uid)
+        *uid = 0;
+}
+
+/* ---- connect ----------------------------------------------------------------------------------- */
+
+/* Milliseconds left until `deadline` (GetTickCount64 time); INFINITE when deadline is 0 (forever). */
+static DWORD remaining_ms(ULONGLONG deadline)
+{
+    if (deadline == 0)
+        return INFINITE;
+    ULONGLONG now = GetTickCount64();
+    if (now >= deadline)
+        return 0;
+    ULONGLONG left = deadline - now;
+    return left >= (ULONGLONG)INFINITE ? INFINITE - 1 : (DWORD)left;
+}
+
+wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int32_t timeout_ms, wipc__pipe **out)
+{
+    *out = NULL;
+    wchar_t *wpath = NULL;
+    char *path = NULL;
+    wipc_status st = wipc__win_pipe_path(name, &wpath, &path);
+    if (st != WIPC_OK)
+        return st;
+    int raw = cfg && (cfg->flags & WIPC_PIPE_RAW);
+    int forever = timeout_ms < 0;
+    ULONGLONG deadline = forever ? 0 : GetTickCount64() + (ULONGLONG)timeout_ms;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    int saw_busy = 0;
+
+    for (;;) {
+        h = CreateFileW(wpath, GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES, 0, NULL, OPEN_EXISTING,
+                        FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, NULL);
+        if (h != INVALID_HANDLE_VALUE)
+            break;
+        DWORD err = GetLastError();
+        DWORD left = forever ? INFINITE : remaining_ms(deadline);
+        if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
+            /* no server (yet), or it is between two instances */
+            if (left == 0) {
+                if (saw_busy)
+                    st = wipc__error(WIPC_E_TIMEOUT, ERROR_PIPE_BUSY,
+                                     "CreateFileW(%s): every instance stayed busy for %d ms", path, (int)timeout_ms);
+                else
+                    st = wipc__error(WIPC_E_NOT_FOUND, err, "CreateFileW(%s) failed: no server is listening", path);
+                goto fail;
+            }
+            Sleep(left < CONNECT_RETRY_MS ? left : CONNECT_RETRY_MS);
+            continue;
+        }
+        if (err == ERROR_PIPE_BUSY) {
+            saw_busy = 1;
+            if (left == 0) {
+                st = wipc__error(WIPC_E_TIMEOUT, err, "CreateFileW(%s): every instance stayed busy for %d ms",
+                                 path, (int)timeout_ms);
+                goto fail;
+            }
+            /* NMPWAIT_USE_DEFAULT_WAIT is 0: never pass 0; NMPWAIT_WAIT_FOREVER = INFINITE. Whatever
+             * WaitNamedPipeW says (ERROR_SEM_TIMEOUT; ERROR_FILE_NOT_FOUND when the last instance
+             * closed; Wine also returns unmapped codes then), CreateFileW is tried again and decides,
+             * bounded by the deadline. */
+            if (!WaitNamedPipeW(wpath, left == INFINITE ? NMPWAIT_WAIT_FOREVER : left)) {
+                DWORD werr = GetLastError();
+                if (werr != ERROR_SEM_TIMEOUT && werr != ERROR_TIMEOUT) {
+                    left = forever ? INFINITE : remaining_ms(deadline);
+                    Sleep(left < CONNECT_RETRY_MS ? left : CONNECT_RETRY_MS);
+                }
+            }
+            continue;
+        }
+        if (err == ERROR_ACCESS_DENIED) {
+            st = wipc__error(WIPC_E_ACCESS_DENIED, err, "CreateFileW(%s) failed: the pipe's DACL refuses this user",
+                             path);
+            goto fail;
+        }
+        st = wipc__os_error_status(err);
+        if (st != WIPC_E_INVALID_ARG && st != WIPC_E_NOT_FOUND && st != WIPC_E_NO_MEMORY)
+            st = WIPC_E_SYSTEM; /* e.g. ERROR_BAD_NETPATH -> NOT_FOUND, ERROR_INVALID_NAME -> INVALID_ARG */
+        st = wipc__error(st, err, "CreateFileW(%s) failed", path);
+        goto fail;
+    }
+
+    int message_mode = 0;
+    if (raw) {
+        DWORD mode = PIPE_READMODE_MESSAGE;
+        if (SetNamedPipeHandleState(h, &mode, NULL, NULL)) {
+            message_mode = 1;
+        } else {
+            DWORD err = GetLastError();
+            DWORD type = 0;
+            if (GetNamedPipeInfo(h, &type, NULL, NULL, NULL) && !(type & PIPE_TYPE_MESSAGE)) {
+                /* a foreign byte-type pipe: keep byte reads, every chunk ends a "message" */
+                wipc__log(WIPC_LOG_DEBUG, "pipe %s is a byte-type pipe: RAW connection reads bytes", path);
+            } else {
+                st = wipc__error(WIPC_E_SYSTEM, err, "SetNamedPipeHandleState(%s, PIPE_READMODE_MESSAGE) failed",
+                                 path);
+                CloseHandle(h);
+                goto fail;
+            }
+        }
+    }
+    wipc__pipe *p = wipc__win_pipe_new(h, 0, message_mode, NULL, path);
+    if (!p) {
+        st = wipc__error(WIPC_E_NO_MEMORY, GetLastError(), "out of memory for a connection to %s", path);
+        CloseHandle(h);
+        goto fail;
+    }
+    free(wpath);
+    free(path);
+    *out = p;
+    return WIPC_OK;
+
+fail:
+    free(wpath);
+    free(path);
+    return st;
+}
+
+/* ---- reading (I/O thread) ---------------------------------------------------------------------- */
+
+static wipc_status read_error_status(wipc__pipe *p, DWORD err)
+{
+    switch (err) {
+    case ERROR_BROKEN_PIPE:
+    case ERROR_PIPE_NOT_CONNECTED:
+    case ERROR_NO_DATA:
+    case ERROR_HANDLE_EOF:
+    case ERROR_PIPE_LISTENING:
+    case ERROR_NETNAME_DELETED:
+        return WIPC_E_DISCONNECTED;
+    case ERROR_OPERATION_ABORTED:
+        return WIPC_E_CLOSED;
+    default: {
+        char text[256];
+        wipc__os_error_text(err, text, sizeof text);
+        wipc__log(WIPC_LOG_WARN, "ReadFile(%s) failed: Win32 error %lu: %s", pname(p), (unsigned long)err, text);
+        wipc_status st = wipc__os_error_status(err);
+        return st == WIPC_OK ? WIPC_E_SYSTEM : st;
+    }
+    }
+}
+
+/* Ends the read side: wipc__core_closed exactly once. The caller's last touch of p. */
+static void read_finish(wipc__pipe *p, DWORD err)
+{
+    AcquireSRWLockExclusive(&p->lock);
+    int shut = p->shut != 0;
+    p->read_pending = 0;
+    p->closed_reported = 1;
+    struct wipc__conn *conn = p->conn;
+    ReleaseSRWLockExclusive(&p->lock);
+    wipc__core_closed(conn, shut ? WIPC_E_CLOSED : read_error_status(p, err));
+}
+
+/* Issues the next ReadFile unless paused or shut. I/O thread, read_pending == 1, no lock held. */
+static void read_issue(wipc__pipe *p)
+{
+    AcquireSRWLockExclusive(&p->lock);
+    if (p->shut) {
+        ReleaseSRWLockExclusive(&p->lock);
+        read_finish(p, ERROR_OPERATION_ABORTED);
+        return;
+    }
+    if (p->paused) {
+        p->read_pending = 0; /* wipc__plat_pipe_pause(p, 0) posts a packet to resume */
+        ReleaseSRWLockExclusive(&p->lock);
+        return;
+    }
+    ReleaseSRWLockExclusive(&p->lock);
+
+    ZeroMemory(&p->rop.ov, sizeof p->rop.ov);
+    wipc__iocp_begin();
+    BOOL ok = ReadFile(p->h, p->rbuf, PIPE_READ_BUF, NULL, &p->rop.ov);
+    DWORD err = ok ? 0 : GetLastError();
+    if (ok || err == ERROR_IO_PENDING || err == ERROR_MORE_DATA) {
+        /* a packet will come (also for immediate success and ERROR_MORE_DATA). A shutdown that ran
+         * between the check above and ReadFile found nothing to cancel: cancel it now. The packet
+         * cannot be handled before we return (this is the I/O thread), so p is still alive. */
+        AcquireSRWLockExclusive(&p->lock);
+        if (p->shut)
+            CancelIoEx(p->h, &p->rop.ov);
+        ReleaseSRWLockExclusive(&p->lock);
+        return;
+    }
+    wipc__iocp_abandon();
+    read_finish(p, err);
+}
+
+static void read_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted)
+{
+    wipc__pipe *p = CONTAINING_RECORD(op, wipc__pipe, rop);
+    if (!posted) {
+        if (err != 0 && err != ERROR_MORE_DATA) {
+            read_finish(p, err);
+            return;
+        }
+        /* byte mode: every chunk is whole (end_of_message 1); message mode: a zero-length message
+         * is delivered too, and ERROR_MORE_DATA means the message goes on. */
+        if (n > 0 || (p->message_mode && err == 0))
+            wipc__core_read(p->conn, p->rbuf, n, err == ERROR_MORE_DATA ? 0 : 1);
+    }
+    read_issue(p);
+}
+
+wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
+{
+    if (!p->associated) {
+        wipc_status st = wipc__iocp_associate(p->h, pname(p));
+        if (st != WIPC_OK)
+            return st;
+        p->associated = 1;
+    }
+    AcquireSRWLockExclusive(&p->lock);
+    if (p->started) {
+        ReleaseSRWLockExclusive(&p->lock);
+        return wipc__error(WIPC_E_INVALID_STATE, 0, "pipe %s is already started", pname(p));
+    }
+    p->conn = conn;
+    p->started = 1;
+    int kick = !p->paused || p->shut;
+    if (kick)
+        p->read_pending = 1;
+    ReleaseSRWLockExclusive(&p->lock);
+    if (kick) {
+        wipc_status st = wipc__iocp_post(&p->rop, 0);
+        if (st != WIPC_OK) {
+            AcquireSRWLockExclusive(&p->lock);
+            p->started = 0;
+            p->read_pending = 0;
+            p->conn = NULL;
+            ReleaseSRWLockExclusive(&p->lock);
+            return st;
+        }
+    }
+    return WIPC_OK;
+}
+
+void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
+{
+    AcquireSRWLockExclusive(&p->lock);
+    p->paused = paused != 0;
+    int kick = !paused && p->started && !p->read_pending && !p->closed_reported && !p->shut;
+    if (kick)
+        p->read_pending = 1;
+    ReleaseSRWLockExclusive(&p->lock);
+    if (kick && wipc__iocp_post(&p->rop, 0) != WIPC_OK) {
+        AcquireSRWLockExclusive(&p->lock);
+        p->read_pending = 0;
+        ReleaseSRWLockExclusive(&p->lock);
+        wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot resume reading (PostQueuedCompletionStatus failed)", pname(p));
+    }
+}
+
+void wipc__plat_pipe_shutdown(wipc__pipe *p)
+{
+    AcquireSRWLockExclusive(&p->lock);
+    if (p->shut) {
+        ReleaseSRWLockExclusive(&p->lock);
+        return;
+    }
+    InterlockedExchange(&p->shut, 1);
+    /* no read in flight (paused): the I/O thread must still report the end */
+    int kick = p->started && !p->read_pending && !p->closed_reported;
+    if (kick)
+        p->read_pending = 1;
+    ReleaseSRWLockExclusive(&p->lock);
+    SetEvent(p->cancel_ev);
+    CancelIoEx(p->h, NULL); /* the pending read, and a write in progress */
+    if (kick && wipc__iocp_post(&p->rop, 0) != WIPC_OK)
+        wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot report its shutdown (PostQueuedCompletionStatus failed)",
+                  pname(p));
+}
+
+/* ---- writing (any thread, the I/O thread included) --------------------------------------------- */
+
+static wipc_status write_error(wipc__pipe *p, DWORD err, const char *what)
+{
+    if (p->shut || err == ERROR_OPERATION_ABORTED)
+        return wipc__error(WIPC_E_CLOSED, 0, "%s(%s): the pipe was shut down", what, pname(p));
+    switch (err) {
+    case ERROR_BROKEN_PIPE:
+    case ERROR_NO_DATA:
+    case ERROR_PIPE_NOT_CONNECTED:
+    case ERROR_NETNAME_DELETED:
+        return wipc__error(WIPC_E_DISCONNECTED, err, "%s(%s) failed: the peer closed the pipe", what, pname(p));
+    default: {
+        wipc_status st = wipc__os_error_status(err);
+        if (st == WIPC_OK || st == WIPC_E_NOT_FOUND || st == WIPC_E_ADDR_IN_USE)
+            st = WIPC_E_SYSTEM;
+        return wipc__error(st, err, "%s(%s) failed", what, pname(p));
+    }
+    }
+}
+
+/* One WriteFile of len bytes, waiting until `deadline` (0 = forever). Adds what was written to *written. */
+static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, ULONGLONG deadline, int forever,
+                              size_t *written)
+{
+    if (p->shut)
+        return wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p));
+    if (p->write_broken)
+        return wipc__error(WIPC_E_DISCONNECTED, 0, "WriteFile(%s): an earlier write could not be cancelled",
+                           pname(p));
+    ResetEvent(p->wev);
+    ZeroMemory(&p->wov, sizeof p->wov);
+    p->wov.hEvent = (HANDLE)((ULONG_PTR)p->wev | 1); /* low bit: no completion packet on the port */
+    DWORD n = 0;
+    BOOL ok = WriteFile(p->h, buf, len, NULL, &p->wov);
+    if (!ok) {
+        DWORD err = GetLastError();
+        if (err != ERROR_IO_PENDING)
+            return write_error(p, err, "WriteFile");
+        HANDLE hs[2] = {p->wev, p->cancel_ev};
+        DWORD r = WaitForMultipleObjects(2, hs, FALSE, forever ? INFINITE : remaining_ms(deadline));
+        if (r != WAIT_OBJECT_0) {
+            int cancelled = r == WAIT_OBJECT_0 + 1;
+            CancelIoEx(p->h, &p->wov);
+            if (WaitForSingleObject(p->wev, CANCEL_WAIT_MS) != WAIT_OBJECT_0) {
+                p->write_broken = 1; /* the OVERLAPPED is still in use: never reuse it */
+                wipc__log(WIPC_LOG_ERROR, "WriteFile(%s): the cancelled write did not finish", pname(p));
+                return cancelled ? wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p))
+                                 : wipc__error(WIPC_E_TIMEOUT, ERROR_SEM_TIMEOUT, "WriteFile(%s) timed out", pname(p));
+            }
+            ok = GetOverlappedResult(p->h, &p->wov, &n, FALSE);
+            *written += n;
+            if (ok && n == len)
+                return WIPC_OK; /* it finished before the cancel took */
+            if (cancelled || p->shut)
+                return wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p));
+            return wipc__error(WIPC_E_TIMEOUT, ERROR_SEM_TIMEOUT,
+                               "WriteFile(%s): no room in the pipe in time (%lu of %lu bytes written)", pname(p),
+                               (unsigned long)n, (unsigned long)len);
+        }
+    }
+    if (!GetOverlappedResult(p->h, &p->wov, &n, FALSE)) {
+        DWORD err = GetLastError();
+        *written += n;
+        return write_error(p, err, "WriteFile");
+    }
+    *written += n;
+    if (n != len) /* pipes write all or fail; be safe */
+        return wipc__error(WIPC_E_SYSTEM, 0, "WriteFile(%s) wrote %lu of %lu bytes", pname(p), (unsigned long)n,
+                           (unsigned long)len);
+    return WIPC_OK;
+}
+
+wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written)
+{
+    size_t dummy;
+    if (!written)
+        written = &dummy;
+    *written = 0;
+    int forever = timeout_ms < 0;
+    ULONGLONG deadline = forever ? 0 : GetTickCount64() + (ULONGLONG)timeout_ms;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += iov[i].len;
+
+    if (p->message_mode && total > (size_t)0xFFFFFFFFu)
+        return wipc__error(WIPC_E_TOO_LARGE, 0, "WriteFile(%s): a message of %llu bytes is too large", pname(p),
+                           (unsigned long long)total);
+    if (total == 0) {
+        if (!p->message_mode)
+            return p->shut ? wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p))
+                           : WIPC_OK;
+        static const uint8_t none = 0;
+        return write_once(p, &none, 0, deadline, forever, written); /* an empty message */
+    }
+
+    /* a single piece, or pieces that must go as one message: one WriteFile */
+    if (n == 1 && (p->message_mode || total <= PIPE_WRITE_CHUNK))
+        return write_once(p, (const uint8_t *)iov[0].base, (DWORD)total, deadline, forever, written);
+
+    if (total <= PIPE_COALESCE_MAX || p->message_mode) {
+        uint8_t *buf;
+        int heap = 0;
+        if (total <= PIPE_COALESCE_MAX) {
+            if (!p->wbuf && !(p->wbuf = (uint8_t *)malloc(PIPE_COALESCE_MAX)))
+                return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "WriteFile(%s): out of memory",
+                                   pname(p));
+            buf = p->wbuf;
+        } else {
+            /* a large message on a message-mode pipe: it must still be one WriteFile */
+            if (!(buf = (uint8_t *)malloc(total)))
+                return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY,
+                                   "WriteFile(%s): out of memory for a %llu-byte message", pname(p),
+                                   (unsigned long long)total);
+            heap = 1;
+        }
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (iov[i].len)
+                memcpy(buf + off, iov[i].base, iov[i].len);
+            off += iov[i].len;
+        }
+        wipc_status st = write_once(p, buf, (DWORD)total, deadline, forever, written);
+        if (heap)
+            free(buf);
+        return st;
+    }
+
+    /* byte mode, large: piece by piece (a small header + a big payload = two WriteFile calls) */
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *b = (const uint8_t *)iov[i].base;
+        size_t left = iov[i].len;
+        while (left > 0) {
+            DWORD chunk = left > PIPE_WRITE_CHUNK ? PIPE_WRITE_CHUNK : (DWORD)left;
+            wipc_status st = write_once(p, b, chunk, deadline, forever, written);
+            if (st != WIPC_OK)
+                return st;
+            b += chunk;
+            left -= chunk;
+        }
+    }
+    return WIPC_OK;
+}
+
+/* ---- free, impersonation ----------------------------------------------------------------------- */
+
+void wipc__plat_pipe_free(wipc__pipe *p)
+{
+    if (!p)
+        return;
+    if (p->h && p->h != INVALID_HANDLE_VALUE)
+        CloseHandle(p->h);
+    if (p->wev)
+        CloseHandle(p->wev);
+    if (p->cancel_ev)
+        CloseHandle(p->cancel_ev);
+    wipc__listener *l = p->listener;
+    free(p->wbuf);
+    free(p->name);
+    free(p);
+    if (l) {
+        wipc__plat_listener_slot_free(l); /* the instance is gone: another may be created now */
+        wipc__win_listener_unref(l);
+    }
+}
+
+wipc_status wipc__plat_pipe_impersonate(wipc__pipe *p)
+{
+    if (!p->server_side)
+        return wipc__error(WIPC_E_NOT_SUPPORTED, 0,
+                           "ImpersonateNamedPipeClient(%s): only the server side of a pipe can impersonate", pname(p));
+    if (!ImpersonateNamedPipeClient(p->h)) {
+        DWORD err = GetLastError();
+        wipc_status st = wipc__os_error_status(err);
+        if (st != WIPC_E_ACCESS_DENIED && st != WIPC_E_DISCONNECTED)
+            st = WIPC_E_SYSTEM;
+        return wipc__error(st, err, "ImpersonateNamedPipeClient(%s) failed", pname(p));
+    }
+    return WIPC_OK;
+}
+
+wipc_status wipc__plat_revert_to_self(void)
+{
+    if (!RevertToSelf())
+        return wipc__error(WIPC_E_SYSTEM, GetLastError(), "RevertToSelf failed");
+    return WIPC_OK;
+}
+
