@@ -11,7 +11,8 @@
  *  - Every option/info struct starts with `uint32_t struct_size` (the Win32 cbSize idiom). Initialise
  *    option structs with their wipc_*_options_init() function. The library reads
  *    min(struct_size, sizeof its own struct) bytes; a larger struct is accepted only if the bytes the
- *    library does not know are all zero (else WIPC_E_INVALID_ARG). A NULL options pointer = defaults.
+ *    library does not know are all zero (else WIPC_E_INVALID_ARG). A struct_size below 8 (smaller than
+ *    struct_size + flags) is WIPC_E_INVALID_ARG. A NULL options pointer = defaults.
  *  - Handles are opaque 64-bit values from a process-wide table with generation counters. 0 is never a
  *    valid handle. A closed, stale, forged or wrong-kind handle gives WIPC_E_BAD_HANDLE, never a crash.
  *
@@ -306,8 +307,9 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
 /** Fills `*o` with defaults (struct_size set, flags 0, 16 MiB messages, 64 instances). NULL is ignored. */
 WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o);
 
-/** Serves `name` (1-128 chars of [A-Za-z0-9._-]; Windows: \\.\pipe\wipc-<name>, or a full pipe path
- *  starting with \\ ; POSIX: a socket in the private runtime directory, or an absolute path with
+/** Serves `name` (1-128 chars of [A-Za-z0-9._-]; Windows: \\.\pipe\wipc-<name> (a name ending in '.'
+ *  gets a '~' appended, because Win32 path canonicalisation strips trailing dots), or a full pipe
+ *  path starting with \\ ; POSIX: a socket in the private runtime directory, or an absolute path with
  *  WIPC_PIPE_RAW). Windows: CreateNamedPipeW with FILE_FLAG_FIRST_PIPE_INSTANCE, overlapped, on the
  *  library's I/O completion port, owner-only DACL unless security_descriptor / WIPC_PIPE_ANY_USER,
  *  PIPE_REJECT_REMOTE_CLIENTS unless WIPC_PIPE_ALLOW_REMOTE. POSIX: AF_UNIX stream socket, 0700
@@ -323,7 +325,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
 
 /** Connects to the server `name`, waiting up to `timeout_ms` for one that is not up yet or busy
  *  (Windows: CreateFileW with SECURITY_SQOS_PRESENT|SECURITY_IDENTIFICATION, WaitNamedPipeW on
- *  ERROR_PIPE_BUSY; POSIX: connect() retried). Only `flags` (WIPC_PIPE_RAW) and `max_message_size` of
+ *  ERROR_PIPE_BUSY; POSIX: connect() retried). A server that accepted has up to 2 s beyond the timeout
+ *  to answer the wipc handshake, so timeout 0 connects to a free server. Only `flags` (WIPC_PIPE_RAW) and `max_message_size` of
  *  `o` apply. Returns WIPC_E_NOT_FOUND (no server appeared), WIPC_E_TIMEOUT (the server stayed busy),
  *  WIPC_E_ACCESS_DENIED (DACL or uid check refused), WIPC_E_PROTOCOL (not a wipc server, or another
  *  protocol version), WIPC_E_INVALID_ARG, WIPC_E_SYSTEM. */

@@ -74,6 +74,10 @@ WIPC_API wipc_status WIPC_CALL wipc_shutdown(void)
         return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shutdown: called from inside a callback; it would wait for itself");
     wipc__obj **all = NULL;
     size_t n = wipc__handle_remove_all(&all);
+    /* Mark all closed first: a thread blocked on one end of an in-process pair must see its own
+     * close (WIPC_E_CLOSED), not the other end's (WIPC_E_DISCONNECTED). */
+    for (size_t i = 0; i < n; i++)
+        atomic_store(&all[i]->closed, true);
     for (size_t i = 0; i < n; i++)
         close_object(all[i]);
     free(all);

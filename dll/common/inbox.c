@@ -57,6 +57,8 @@ static void dispatch_message_locked(wipc__obj *o, wipc__msg *m)
 bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
 {
     bool pause = false;
+    atomic_fetch_add_explicit(&o->msgs_recv, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&o->bytes_recv, m->size, memory_order_relaxed);
     wipc__mutex_lock(&o->lock);
     if (kind == WIPC__KIND_REPLY) {
         wipc__waiter *w = o->waiters;
@@ -78,8 +80,6 @@ bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
     }
     if (kind != WIPC__KIND_REQUEST)
         m->request_id = 0;
-    atomic_fetch_add_explicit(&o->msgs_recv, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&o->bytes_recv, m->size, memory_order_relaxed);
     if (atomic_load(&o->has_callbacks)) {
         dispatch_message_locked(o, m);
     } else {

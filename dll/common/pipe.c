@@ -11,6 +11,8 @@
 
 typedef struct wipc__server wipc__server;
 
+#define WIPC__HANDSHAKE_GRACE_MS 2000   /* time a server that accepted has to answer HELLO */
+
 typedef enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_DEAD } conn_state;
 
 typedef struct wipc__conn {
@@ -21,6 +23,7 @@ typedef struct wipc__conn {
     conn_state    state;            /* guarded by obj.lock */
     bool          busy;             /* the server answered BUSY */
     bool          started;          /* the backend holds a reference and will call wipc__core_closed */
+    bool          ended;            /* wipc__core_closed ran (guarded by obj.lock) */
     /* decoder state: I/O thread only */
     uint8_t       hdr[WIPC__FRAME_HEADER];
     size_t        hdr_have;
@@ -262,6 +265,8 @@ void wipc__core_closed(struct wipc__conn *c, wipc_status why)
 {
     wipc__mutex_lock(&c->obj.lock);
     c->state = CONN_DEAD;
+    c->ended = true;
+    wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
     wipc__inbox_fail(&c->obj, why);
     wipc__server *s = c->server;
@@ -340,9 +345,23 @@ static wipc_status conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, ui
     return WIPC_OK;
 }
 
+/* Shuts the pipe down and waits (bounded) until the backend has let go of it, so that when
+ * wipc_close returns the OS object (pipe instance / socket) is released and the name can be served
+ * again at once. */
 static void conn_close(wipc__obj *o)
 {
-    wipc__plat_pipe_shutdown(((wipc__conn *)o)->pipe);
+    wipc__conn *c = (wipc__conn *)o;
+    wipc__plat_pipe_shutdown(c->pipe);
+    if (!c->started)
+        return;
+    uint64_t deadline = wipc__deadline(5000);
+    wipc__mutex_lock(&o->lock);
+    while (!c->ended && wipc__remaining(deadline) > 0)
+        wipc__cond_wait_ms(&o->cond, &o->lock, wipc__remaining(deadline));
+    bool ended = c->ended;
+    wipc__mutex_unlock(&o->lock);
+    if (!ended)
+        wipc__log(WIPC_LOG_WARN, "pipe %s: the I/O thread did not release the connection within 5 s", o->name);
 }
 
 static void conn_resume(wipc__obj *o)
@@ -470,6 +489,7 @@ static void server_close(wipc__obj *o)
     while (c) {
         wipc__conn *next = c->next_pending;
         conn_fail(c, WIPC_E_CLOSED, NULL);
+        conn_close(&c->obj);
         wipc__obj_unref(&c->obj);
         c = next;
     }
@@ -694,14 +714,17 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
             return st;
         }
         if (!c->raw) {
-            if ((st = send_hello(c, WIPC__FRAME_HELLO)) != WIPC_OK) {
-                conn_close(&c->obj);
-                wipc__obj_unref(&c->obj);
-                return st == WIPC_E_DISCONNECTED ? wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_pipe_connect(%s): the server hung up during the handshake", name) : st;
-            }
+            /* A server that is full answers BUSY and hangs up, possibly before our HELLO is written:
+             * a failed HELLO write is judged by what the server said. */
+            wipc_status hello_st = send_hello(c, WIPC__FRAME_HELLO);
+            /* The timeout is for finding a free server; one that accepted gets up to
+             * WIPC__HANDSHAKE_GRACE_MS more to answer (so a poll with timeout 0 can connect). */
+            uint64_t hs_deadline = wipc__deadline(WIPC__HANDSHAKE_GRACE_MS);
+            if (deadline > hs_deadline)
+                hs_deadline = deadline;
             wipc__mutex_lock(&c->obj.lock);
-            while (c->state == CONN_HANDSHAKE) {
-                int32_t left = wipc__remaining(deadline);
+            while (c->state == CONN_HANDSHAKE) {   /* after a failed write the reader still sees BUSY or EOF */
+                int32_t left = wipc__remaining(hs_deadline);
                 if (left == 0)
                     break;
                 wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, left);
@@ -710,6 +733,13 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
             bool busy = c->busy;
             wipc_status failed = c->obj.failed;
             wipc__mutex_unlock(&c->obj.lock);
+            if (hello_st != WIPC_OK && !busy && state != CONN_OPEN) {
+                conn_close(&c->obj);
+                wipc__obj_unref(&c->obj);
+                return hello_st == WIPC_E_DISCONNECTED || hello_st == WIPC_E_CLOSED
+                           ? wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_pipe_connect(%s): the server hung up during the handshake", name)
+                           : hello_st;
+            }
             if (state != CONN_OPEN) {
                 conn_close(&c->obj);
                 wipc__obj_unref(&c->obj);
@@ -723,7 +753,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
                 if (busy)
                     return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): every server instance stayed busy for %d ms", name, (int)timeout_ms);
                 if (state == CONN_HANDSHAKE)
-                    return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): the server did not complete the handshake within %d ms", name, (int)timeout_ms);
+                    return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): the server accepted but did not answer the handshake", name);
                 if (failed == WIPC_E_PROTOCOL || failed == WIPC_E_TOO_LARGE)
                     return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_pipe_connect(%s): the server's handshake is not wipc protocol %d", name, WIPC__FRAME_VERSION);
                 return wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_pipe_connect(%s): the server hung up during the handshake (%s)", name, wipc_status_name(failed));

@@ -101,14 +101,16 @@ wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8)
     size_t len = strlen(name);
     if (len > 32000)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "pipe name is too long (%u bytes)", (unsigned)len);
-    size_t cap = len + sizeof prefix;
+    size_t cap = len + sizeof prefix + 1;
     char *path = (char *)malloc(cap);
     if (!path)
         return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "out of memory for pipe name %s", name);
     if (is_full_path(name))
         memcpy(path, name, len + 1);
     else
-        snprintf(path, cap, "%s%s", prefix, name);
+        /* Win32 path canonicalisation strips trailing dots from \\.\pipe\ paths ("a." would be "a"):
+         * such names get a '~' (outside the name charset, so no other name maps there). */
+        snprintf(path, cap, "%s%s%s", prefix, name, name[len - 1] == '.' ? "~" : "");
     if (w) {
         *w = wipc__win_utf8_to_wide(path);
         if (!*w) {

@@ -1,0 +1,167 @@
+"""pytest fixtures for the wipc Python tests (run with Debian's /usr/bin/python3 -m pytest).
+
+Environment:
+  WIPC_LIBRARY  the library to load (default <repo>/build/linux/libwipc.so.1)
+  WIPC_PEER     the C helper program (default <repo>/build/linux/c-tests/wipc_peer, built by c-tests/)
+"""
+import ctypes
+import itertools
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import wipc_ctypes as w  # noqa: E402
+
+REPO = HERE.parent
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def lib():
+    path = w.default_library_path()
+    if not Path(path).exists():
+        pytest.fail(f"the wipc library {path} does not exist: build it first (cmake --build build/linux)")
+    lib = w.load(path)
+    yield lib
+    lib.wipc_shutdown()
+
+
+def _unique(tag):
+    tag = re.sub(r"[^A-Za-z0-9._-]", "-", tag)[:40]
+    return f"py-{os.getpid()}-{next(_counter)}-{tag}"
+
+
+@pytest.fixture
+def name(request):
+    """A pipe name unique to this test (bytes)."""
+    return _unique(request.node.name).encode()
+
+
+@pytest.fixture
+def make_name(request):
+    """A factory of further unique names (bytes)."""
+    return lambda tag="x": _unique(f"{request.node.name}-{tag}").encode()
+
+
+@pytest.fixture(scope="session")
+def peer_path():
+    path = os.environ.get("WIPC_PEER") or str(REPO / "build" / "linux" / "c-tests" / "wipc_peer")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"the helper program {path} does not exist: build c-tests (cmake --build build/linux)")
+    return path
+
+
+class Peer:
+    """A running wipc_peer process."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.pid = proc.pid
+
+    def readline(self, timeout=10.0):
+        """One line of the peer's stdout (without newline), or None on timeout/EOF."""
+        end = time.monotonic() + timeout
+        line = b""
+        fd = self.proc.stdout.fileno()
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                return None
+            ch = os.read(fd, 1)
+            if not ch:
+                return None
+            if ch == b"\n":
+                return line.decode()
+            line += ch
+
+    def wait_ready(self, timeout=20.0):
+        end = time.monotonic() + timeout
+        while True:
+            line = self.readline(max(0.0, end - time.monotonic()))
+            if line is None:
+                return False
+            if line == "READY":
+                return True
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+
+    def wait(self, timeout):
+        return self.proc.wait(timeout=timeout)
+
+
+@pytest.fixture
+def spawn_peer(peer_path):
+    """spawn_peer(*args, ready=True) -> Peer. Killed and reaped at the end of the test."""
+    peers = []
+
+    def spawn(*args, ready=True):
+        argv = [peer_path] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        p = Peer(proc)
+        peers.append(p)
+        if ready and not p.wait_ready():
+            p.kill()
+            code = p.wait(10)
+            pytest.fail(f"{' '.join(argv)} did not print READY (exit code {code})")
+        return p
+
+    yield spawn
+    for p in peers:
+        p.kill()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        p.proc.stdout.close()
+
+
+class Pair:
+    """An in-process server + client connection + server-side connection."""
+
+    def __init__(self, lib, name, srv_opts=None, cli_opts=None):
+        self.lib = lib
+        self.name = name
+        self.srv = w.handle()
+        self.cli = w.handle()
+        self.svc = w.handle()
+        w.check(lib, lib.wipc_pipe_listen(name, ctypes.byref(srv_opts) if srv_opts else None, ctypes.byref(self.srv)))
+        w.check(lib, lib.wipc_pipe_connect(name, ctypes.byref(cli_opts) if cli_opts else None, 5000,
+                                           ctypes.byref(self.cli)))
+        w.check(lib, lib.wipc_pipe_accept(self.srv, 5000, ctypes.byref(self.svc)))
+
+    def close(self):
+        for h in (self.cli, self.svc, self.srv):
+            if h.value:
+                self.lib.wipc_close(h)
+                h.value = 0
+
+
+@pytest.fixture
+def pair(lib, name):
+    p = Pair(lib, name)
+    yield p
+    p.close()
+
+
+def assert_status(lib, got, expected, what=""):
+    """Asserts a status, showing names and the last error message; for failures also checks that
+    wipc_last_error_message() is not empty."""
+    msg = w.last_error(lib)
+    assert got == expected, (f"{what}: got {w.STATUS_NAMES.get(got, got)}, expected "
+                             f"{w.STATUS_NAMES.get(expected, expected)}; last error: {msg!r}")
+    if expected != w.WIPC_OK:
+        assert msg, f"{what}: {w.STATUS_NAMES[expected]} with an empty wipc_last_error_message()"
