@@ -86,7 +86,7 @@ static int parse(int argc, char **argv, args *a)
 {
     memset(a, 0, sizeof *a);
     a->timeout_ms = 5000;
-    a->count = 1;
+    a->count = -1;   /* not given: listen forever, request once */
     a->reply = "echo";
     if (argc < 2)
         return usage("no command given");
@@ -105,6 +105,10 @@ static int parse(int argc, char **argv, args *a)
             i++;
         } else if (!strcmp(s, "--count") && v) {
             a->count = strtol(v, NULL, 0);
+            if (a->count <= 0) {
+                fprintf(stderr, "wipc: --count takes a positive number\n");
+                return 2;
+            }
             i++;
         } else if (!strcmp(s, "--file") && v) {
             a->file = v;
@@ -196,7 +200,7 @@ static int cmd_listen(const args *a)
     fflush(stdout);
     unsigned char *buf = malloc(MAX_MSG);
     long seen = 0;
-    while (a->count <= 0 || seen < a->count) {
+    while (a->count < 0 || seen < a->count) {
         if (!conn) {
             st = wipc_pipe_accept(srv, WIPC_INFINITE, &conn);
             if (st)
