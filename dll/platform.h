@@ -167,4 +167,7 @@ void wipc__log(int32_t level, const char *fmt, ...) WIPC__PRINTF(2, 3);
 }
 #endif
 
+/* The shared-memory transport's part of the contract. */
+#include "platform_shm.h"
+
 #endif /* WIPC_PLATFORM_H */

@@ -129,7 +129,7 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_
         return st;
     if ((st = get_message_handle("wipc_recv", h, &o)) != WIPC_OK)
         return st;
-    st = wipc__inbox_recv(o, buf, cap, out, timeout_ms);
+    st = o->ops->recv ? o->ops->recv(o, buf, cap, out, timeout_ms) : wipc__inbox_recv(o, buf, cap, out, timeout_ms);
     wipc__obj_unref(o);
     return st;
 }
@@ -163,7 +163,8 @@ WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const 
     if (!o->ops->send || (o->flags & WIPC_PIPE_RAW && o->ops->kind == WIPC_KIND_PIPE_CONN))
         st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_request on %s: this handle cannot carry requests (msg endpoint, or a WIPC_PIPE_RAW pipe)", o->name);
     else
-        st = wipc__inbox_request(o, type, req, req_size, resp, resp_cap, out_resp_size, timeout_ms);
+        st = o->ops->request ? o->ops->request(o, type, req, req_size, resp, resp_cap, out_resp_size, timeout_ms)
+                             : wipc__inbox_request(o, type, req, req_size, resp, resp_cap, out_resp_size, timeout_ms);
     wipc__obj_unref(o);
     return st;
 }

@@ -69,6 +69,12 @@ typedef struct wipc__ops {
     /* the inbox drained below its low-water mark: resume reading */
     void (*resume)(wipc__obj *o);
     void (*info)(wipc__obj *o, wipc_info *out);
+    /* optional: serve wipc_recv / wipc_recv_message and wipc_request on the caller's thread (shm
+     * channels read their ring directly: no thread hop); NULL = the inbox (wipc__inbox_recv /
+     * wipc__inbox_request). Arguments are already validated, as for the inbox functions. */
+    wipc_status (*recv)(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
+    wipc_status (*request)(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
+                           void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
 } wipc__ops;
 
 /* Frame kinds (frame.h) reused as send kinds. */

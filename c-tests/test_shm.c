@@ -1,0 +1,985 @@
+/*
+ * test_shm.c - the shared-memory transport: channels (in-process and across processes with
+ * shm_peer), wrap-around edges, zero-copy, peer death, corrupt sections, bad input, and regions.
+ *
+ * Every wait is bounded: library calls use timeouts of a few seconds, helper threads are joined with
+ * wt_thread_join_or_die, child processes are killed and reaped, and ctest has a TIMEOUT.
+ */
+#include "testlib.h"
+
+#include <stdatomic.h>
+
+#ifndef _WIN32
+#  include <fcntl.h>
+#  include <sys/mman.h>
+#  include <sys/stat.h>
+#endif
+
+#define KIB 1024u
+#define MIB (1024u * 1024u)
+#define REC_HDR 24u   /* the ring's record header (dll/common/shm_layout.h) */
+
+/* ---- helpers ----------------------------------------------------------------------------------- */
+
+typedef struct chan_pair {
+    char        name[160];
+    wipc_handle a;   /* creator */
+    wipc_handle b;   /* opener */
+} chan_pair;
+
+static wipc_shm_options opts(uint64_t capacity)
+{
+    wipc_shm_options o;
+    wipc_shm_options_init(&o);
+    o.capacity = capacity;
+    return o;
+}
+
+static void pair_open(chan_pair *p, const char *tag, uint64_t capacity)
+{
+    memset(p, 0, sizeof *p);
+    wt_unique_name(p->name, sizeof p->name, tag);
+    wipc_shm_options o = opts(capacity);
+    WT_OK(wipc_shm_create(p->name, &o, &p->a));
+    WT_OK(wipc_shm_open(p->name, NULL, 2000, &p->b));
+}
+
+static void pair_close(chan_pair *p)
+{
+    if (p->b)
+        WT_OK(wipc_close(p->b));
+    if (p->a)
+        WT_OK(wipc_close(p->a));
+    p->a = p->b = 0;
+}
+
+/* Waits until the handle reports a connected peer (the creator learns of its opener lazily). */
+static int wait_connected(wipc_handle h, int want, int timeout_ms)
+{
+    uint64_t end = wt_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        wipc_info in = wt_info(h);
+        if ((int)in.connected == want)
+            return 1;
+        if (wt_now_ms() >= end)
+            return 0;
+        wt_sleep_ms(5);
+    }
+}
+
+static wt_proc *spawn_shm_peer(const char *cmd, const char *name)
+{
+    const char *args[] = { cmd, name, NULL };
+    return wt_spawn_ready(args);
+}
+
+static void kill_peer(wt_proc *p)
+{
+    int code = 0;
+    WT_CHECK(wt_proc_kill(p) == 0, "kill the peer");
+    wt_proc_wait(p, 5000, &code);
+    wt_proc_free(p);
+}
+
+typedef struct io_job {
+    wipc_handle h;
+    int         op;   /* 0 recv, 1 send */
+    size_t      size;
+    int32_t     timeout_ms;
+    wipc_status st;
+    uint64_t    elapsed_ms;
+    char        msg[512];
+} io_job;
+
+static void *io_thread(void *arg)
+{
+    io_job *j = (io_job *)arg;
+    uint8_t *buf = (uint8_t *)calloc(1, j->size ? j->size : 1);
+    uint64_t t0 = wt_now_ms();
+    size_t n = 0;
+    uint32_t type = 0;
+    j->st = j->op == 0 ? wipc_recv(j->h, buf, j->size, &n, &type, j->timeout_ms) : wipc_send(j->h, 1, buf, j->size, j->timeout_ms);
+    j->elapsed_ms = wt_now_ms() - t0;
+    wt_last_error(j->msg, sizeof j->msg);
+    free(buf);
+    return NULL;
+}
+
+/* Fills h's outgoing ring with 1000-byte messages until a send with timeout 0 times out. */
+static int fill_ring(wipc_handle h)
+{
+    static uint8_t chunk[1000];
+    int n = 0;
+    wipc_status st;
+    while ((st = wipc_send(h, 5, chunk, sizeof chunk, 0)) == WIPC_OK)
+        n++;
+    WT_ASSERT_STATUS(st, WIPC_E_TIMEOUT);
+    return n;
+}
+
+/* ---- raw access to a channel's section (for the corruption test) ------------------------------- */
+
+typedef struct raw_map {
+    uint8_t *base;
+    size_t   size;
+#ifdef _WIN32
+    HANDLE   h;
+#endif
+} raw_map;
+
+static int raw_open(raw_map *m, const char *name)
+{
+    memset(m, 0, sizeof *m);
+#ifdef _WIN32
+    wchar_t w[300];
+    char u8[300];
+    snprintf(u8, sizeof u8, "Local\\wipc-%s", name);
+    MultiByteToWideChar(CP_UTF8, 0, u8, -1, w, 300);
+    m->h = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, w);
+    if (!m->h)
+        return -1;
+    m->base = (uint8_t *)MapViewOfFile(m->h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0);
+    m->size = 4096;
+    return m->base ? 0 : -1;
+#else
+    char path[300];
+    snprintf(path, sizeof path, "/wipc-%u-%s", (unsigned)geteuid(), name);
+    int fd = shm_open(path, O_RDWR, 0);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    fstat(fd, &st);
+    m->size = (size_t)st.st_size;
+    m->base = (uint8_t *)mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    return m->base == MAP_FAILED ? -1 : 0;
+#endif
+}
+
+static void raw_close(raw_map *m)
+{
+#ifdef _WIN32
+    UnmapViewOfFile(m->base);
+    CloseHandle(m->h);
+#else
+    munmap(m->base, m->size);
+#endif
+}
+
+/* ---- bad input --------------------------------------------------------------------------------- */
+
+static void test_shm_bad_options(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle h = 0;
+    wt_unique_name(name, sizeof name, "shm-bad");
+    uint64_t bad_caps[] = { 0, 1000, 4095, 4097, 3 * 4096, 2ull << 30, 1ull << 40 };
+    for (size_t i = 0; i < sizeof bad_caps / sizeof bad_caps[0]; i++) {
+        wipc_shm_options o = opts(bad_caps[i]);
+        WT_ASSERT_FAILS(wipc_shm_create(name, &o, &h), WIPC_E_INVALID_ARG);
+        assert_int_equal(h, 0);
+    }
+    wipc_shm_options o = opts(64 * KIB);
+    o.max_message_size = 0;
+    WT_ASSERT_FAILS(wipc_shm_create(name, &o, &h), WIPC_E_INVALID_ARG);
+    o = opts(64 * KIB);
+    o.flags = 0x80;
+    WT_ASSERT_FAILS(wipc_shm_create(name, &o, &h), WIPC_E_INVALID_ARG);
+    WT_ASSERT_FAILS(wipc_shm_create(NULL, NULL, &h), WIPC_E_INVALID_ARG);
+    WT_ASSERT_FAILS(wipc_shm_create("bad/name", NULL, &h), WIPC_E_INVALID_ARG);
+    WT_ASSERT_FAILS(wipc_shm_create(name, NULL, NULL), WIPC_E_INVALID_ARG);
+    WT_ASSERT_FAILS(wipc_shm_open(name, NULL, -5, &h), WIPC_E_INVALID_ARG);
+    WT_ASSERT_FAILS(wipc_shm_open(name, NULL, 0, &h), WIPC_E_NOT_FOUND);
+    uint64_t t0 = wt_now_ms();
+    WT_ASSERT_FAILS(wipc_shm_open(name, NULL, 200, &h), WIPC_E_NOT_FOUND);
+    WT_CHECK(wt_now_ms() - t0 >= 150, "open waited for the creator");
+}
+
+static void test_shm_busy_and_in_use(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-busy", 64 * KIB);
+    wipc_handle h = 0;
+    WT_ASSERT_FAILS(wipc_shm_create(p.name, NULL, &h), WIPC_E_ADDR_IN_USE);
+    WT_ASSERT_FAILS(wipc_shm_open(p.name, NULL, 100, &h), WIPC_E_BUSY);
+    WT_OK(wipc_close(p.b));
+    p.b = 0;
+    WT_OK(wipc_shm_open(p.name, NULL, 1000, &p.b));   /* the slot is free again */
+    pair_close(&p);
+    WT_OK(wipc_shm_create(p.name, NULL, &h));          /* the name was released */
+    WT_OK(wipc_close(h));
+}
+
+static void test_shm_zero_copy_misuse(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-zcbad", 16 * KIB);
+    void *ptr = NULL;
+    const void *cptr = NULL;
+    size_t n = 0;
+    WT_ASSERT_FAILS(wipc_shm_reserve(p.a, 16 * KIB + 1, &ptr, 0), WIPC_E_TOO_LARGE);
+    WT_ASSERT_FAILS(wipc_shm_reserve(p.a, 16 * KIB - REC_HDR + 1, &ptr, 0), WIPC_E_TOO_LARGE);
+    WT_ASSERT_FAILS(wipc_shm_commit(p.a, 1, 10), WIPC_E_INVALID_STATE);
+    WT_ASSERT_FAILS(wipc_shm_release(p.b), WIPC_E_INVALID_STATE);
+    WT_OK(wipc_shm_reserve(p.a, 100, &ptr, 0));
+    void *other = NULL;
+    WT_ASSERT_FAILS(wipc_shm_reserve(p.a, 10, &other, 0), WIPC_E_INVALID_STATE);
+    assert_null(other);
+    WT_ASSERT_FAILS(wipc_send(p.a, 1, "x", 1, 0), WIPC_E_INVALID_STATE);   /* this thread holds the reservation */
+    WT_ASSERT_FAILS(wipc_shm_commit(p.a, 1, 101), WIPC_E_INVALID_ARG);
+    memcpy(ptr, "zero-copy", 9);
+    WT_OK(wipc_shm_commit(p.a, 42, 9));
+    WT_ASSERT_FAILS(wipc_shm_commit(p.a, 1, 1), WIPC_E_INVALID_STATE);
+    uint32_t type = 0;
+    WT_OK(wipc_shm_peek(p.b, &cptr, &n, &type, 1000));
+    assert_int_equal(n, 9);
+    assert_int_equal(type, 42);
+    assert_memory_equal(cptr, "zero-copy", 9);
+    WT_ASSERT_FAILS(wipc_shm_peek(p.b, &cptr, &n, &type, 0), WIPC_E_INVALID_STATE);
+    WT_OK(wipc_shm_release(p.b));
+    WT_ASSERT_FAILS(wipc_shm_release(p.b), WIPC_E_INVALID_STATE);
+    WT_ASSERT_FAILS(wipc_shm_peek(p.b, &cptr, &n, &type, 0), WIPC_E_TIMEOUT);
+    WT_ASSERT_FAILS(wipc_shm_peek(p.b, NULL, &n, &type, 0), WIPC_E_INVALID_ARG);
+    WT_ASSERT_FAILS(wipc_shm_reserve(p.a, 10, NULL, 0), WIPC_E_INVALID_ARG);
+    pair_close(&p);
+}
+
+static void test_shm_wrong_handle_kinds(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-kinds", 16 * KIB);
+    char rname[160];
+    wipc_handle r = 0;
+    WT_OK(wipc_region_create(wt_unique_name(rname, sizeof rname, "shm-kinds-r"), 4096, NULL, &r));
+    void *ptr = NULL;
+    const void *cptr = NULL;
+    size_t n = 0;
+    uint64_t size = 0;
+    WT_ASSERT_FAILS(wipc_shm_reserve(r, 10, &ptr, 0), WIPC_E_BAD_HANDLE);
+    WT_ASSERT_FAILS(wipc_shm_commit(r, 1, 1), WIPC_E_BAD_HANDLE);
+    WT_ASSERT_FAILS(wipc_shm_peek(r, &cptr, &n, NULL, 0), WIPC_E_BAD_HANDLE);
+    WT_ASSERT_FAILS(wipc_shm_release(r), WIPC_E_BAD_HANDLE);
+    WT_ASSERT_FAILS(wipc_region_view(p.a, &ptr, &size), WIPC_E_BAD_HANDLE);
+    WT_ASSERT_FAILS(wipc_send(r, 1, "x", 1, 0), WIPC_E_NOT_SUPPORTED);
+    WT_ASSERT_FAILS(wipc_recv(r, NULL, 0, NULL, NULL, 0), WIPC_E_NOT_SUPPORTED);
+    WT_ASSERT_FAILS(wipc_shm_reserve(0, 10, &ptr, 0), WIPC_E_BAD_HANDLE);
+    WT_ASSERT_FAILS(wipc_shm_peek(0x1234567812345678ull, &cptr, &n, NULL, 0), WIPC_E_BAD_HANDLE);
+    wipc_info in = wt_info(r);
+    assert_int_equal(in.kind, WIPC_KIND_REGION);
+    assert_int_equal(in.transport, WIPC_TRANSPORT_SHM);
+    WT_OK(wipc_close(r));
+    pair_close(&p);
+    WT_ASSERT_FAILS(wipc_shm_reserve(p.a == 0 ? r : p.a, 10, &ptr, 0), WIPC_E_BAD_HANDLE);   /* closed */
+}
+
+/* ---- in-process channel ------------------------------------------------------------------------ */
+
+static void test_shm_basic_exchange(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-basic", 64 * KIB);
+    uint8_t out[4000], in[4000];
+    size_t n = 0;
+    uint32_t type = 0;
+    for (uint32_t i = 0; i < 200; i++) {
+        size_t size = (i * 37) % sizeof out;
+        wt_fill(out, size, i);
+        WT_OK(wipc_send(i & 1 ? p.a : p.b, i, out, size, 1000));
+        WT_OK(wipc_recv(i & 1 ? p.b : p.a, in, sizeof in, &n, &type, 1000));
+        assert_int_equal(n, size);
+        assert_int_equal(type, i);
+        assert_true(wt_check(in, n, i));
+    }
+    WT_OK(wipc_send(p.a, 9, out, 3000, 1000));
+    WT_ASSERT_FAILS(wipc_recv(p.b, in, 100, &n, &type, 1000), WIPC_E_BUFFER_TOO_SMALL);
+    assert_int_equal(n, 3000);
+    WT_OK(wipc_recv(p.b, in, sizeof in, &n, &type, 1000));   /* it stayed queued */
+    assert_int_equal(n, 3000);
+    WT_ASSERT_FAILS(wipc_recv(p.b, in, sizeof in, &n, &type, 0), WIPC_E_TIMEOUT);
+    WT_CHECK(wait_connected(p.a, 1, 2000), "creator sees its opener");
+    wipc_info ia = wt_info(p.a), ib = wt_info(p.b);
+    assert_int_equal(ia.kind, WIPC_KIND_SHM_CHANNEL);
+    assert_int_equal(ia.transport, WIPC_TRANSPORT_SHM);
+    assert_int_equal(ia.peer_pid, wt_self_pid());
+    assert_int_equal(ib.peer_pid, wt_self_pid());
+    assert_int_equal(ib.connected, 1);
+    assert_int_equal(ia.messages_sent + ib.messages_sent, 201);
+    assert_int_equal(ia.messages_received + ib.messages_received, 201);
+    WT_CHECK(ia.max_message_size <= 64 * KIB - REC_HDR, "max_message_size %u within the ring", (unsigned)ia.max_message_size);
+    assert_string_equal(ia.name, p.name);
+    pair_close(&p);
+}
+
+static void test_shm_wrap_edges(void **state)
+{
+    (void)state;
+    const uint32_t cap = 4096;
+    chan_pair p;
+    pair_open(&p, "shm-wrap", cap);
+    static uint8_t out[8192], in[8192];
+    size_t n = 0;
+    uint32_t type = 0;
+    /* capacity - header: one record fills the whole ring; capacity - header + 1 and capacity + 1 do not fit */
+    wt_fill(out, cap - REC_HDR, 1);
+    WT_OK(wipc_send(p.a, 1, out, cap - REC_HDR, 0));
+    WT_ASSERT_FAILS(wipc_send(p.a, 1, out, 0, 0), WIPC_E_TIMEOUT);   /* full: not even an empty message */
+    WT_OK(wipc_recv(p.b, in, sizeof in, &n, &type, 1000));
+    assert_int_equal(n, cap - REC_HDR);
+    assert_true(wt_check(in, n, 1));
+    WT_ASSERT_FAILS(wipc_send(p.a, 1, out, cap - REC_HDR + 1, 0), WIPC_E_TOO_LARGE);
+    WT_ASSERT_FAILS(wipc_send(p.a, 1, out, cap + 1, 0), WIPC_E_TOO_LARGE);
+    /* exactly the free space, at every offset of the ring (wraps with and without a PAD marker) */
+    for (uint32_t first = 0; first < 600; first += 8) {
+        size_t rec1 = (REC_HDR + first + 7) & ~(size_t)7;
+        wt_fill(out, first, first);
+        WT_OK(wipc_send(p.a, 2, out, first, 0));
+        size_t rest = cap - rec1 - REC_HDR;
+        wt_fill(out + 4096, rest, first + 1);
+        WT_OK(wipc_send(p.a, 3, out + 4096, rest, 0));
+        WT_ASSERT_FAILS(wipc_send(p.a, 4, out, 0, 0), WIPC_E_TIMEOUT);
+        WT_OK(wipc_recv(p.b, in, sizeof in, &n, &type, 1000));
+        assert_int_equal(n, first);
+        assert_true(wt_check(in, n, first));
+        WT_OK(wipc_recv(p.b, in, sizeof in, &n, &type, 1000));
+        assert_int_equal(n, rest);
+        assert_int_equal(type, 3);
+        assert_true(wt_check(in, n, first + 1));
+    }
+    /* a big message that must wrap: the PAD is published, then it waits for the reader */
+    WT_OK(wipc_send(p.a, 5, out, 1000, 0));
+    WT_OK(wipc_recv(p.b, in, sizeof in, &n, &type, 1000));
+    wt_fill(out, 3000, 77);
+    WT_OK(wipc_send(p.a, 6, out, 3000, 1000));
+    WT_OK(wipc_recv(p.b, in, sizeof in, &n, &type, 1000));
+    assert_int_equal(n, 3000);
+    assert_true(wt_check(in, n, 77));
+    /* zero-copy of the whole ring, not at offset 0: the PAD before it is passed by the waiting reader */
+    io_job r = { p.b, 0, cap, 5000, 0, 0, "" };
+    wt_thread *tr = wt_thread_start(io_thread, &r);
+    void *ptr = NULL;
+    WT_OK(wipc_shm_reserve(p.a, cap - REC_HDR, &ptr, 5000));
+    wt_fill(ptr, cap - REC_HDR, 9);
+    WT_OK(wipc_shm_commit(p.a, 7, cap - REC_HDR));
+    wt_thread_join_or_die(tr, 10000, "reader of the whole-ring message");
+    WT_CHECK(r.st == WIPC_OK, "recv of the whole-ring message: %s (%s)", wipc_status_name(r.st), r.msg);
+    WT_OK(wipc_shm_reserve(p.a, cap - REC_HDR, &ptr, 0));   /* now at offset 0 of an empty ring: at once */
+    wt_fill(ptr, cap - REC_HDR, 10);
+    WT_OK(wipc_shm_commit(p.a, 8, cap - REC_HDR));
+    const void *cptr = NULL;
+    WT_OK(wipc_shm_peek(p.b, &cptr, &n, &type, 1000));
+    assert_int_equal(n, cap - REC_HDR);
+    assert_int_equal(type, 8);
+    assert_true(wt_check(cptr, n, 10));
+    WT_OK(wipc_shm_release(p.b));
+    pair_close(&p);
+}
+
+static void *reply_thread(void *arg)
+{
+    wipc_handle h = *(wipc_handle *)arg;
+    static uint8_t buf[70000];
+    for (int i = 0; i < 64; i++) {
+        wipc_message m;
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        if (wipc_recv_message(h, buf, sizeof buf, &m, 5000) != WIPC_OK)
+            return (void *)1;
+        if (m.request_id == 0 || wipc_reply(h, m.request_id, m.type + 1, buf, m.size) != WIPC_OK)
+            return (void *)2;
+    }
+    return NULL;
+}
+
+typedef struct req_job {
+    wipc_handle h;
+    int         id;
+    int         bad;
+} req_job;
+
+static void *request_thread(void *arg)
+{
+    req_job *j = (req_job *)arg;
+    uint8_t req[3000], resp[3000];
+    for (int i = 0; i < 16; i++) {
+        size_t n = (size_t)(j->id * 700 + i * 13) % sizeof req, got = 0;
+        wt_fill(req, n, (uint32_t)(j->id * 100 + i));
+        if (wipc_request(j->h, (uint32_t)(j->id * 100 + i), req, n, resp, sizeof resp, &got, 5000) != WIPC_OK || got != n ||
+            !wt_check(resp, got, (uint32_t)(j->id * 100 + i)))
+            j->bad++;
+    }
+    return NULL;
+}
+
+static void test_shm_requests_many_threads(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-req", 64 * KIB);
+    wt_thread *server = wt_thread_start(reply_thread, &p.b);
+    req_job jobs[4];
+    wt_thread *t[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (req_job){ p.a, i, 0 };
+        t[i] = wt_thread_start(request_thread, &jobs[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        wt_thread_join_or_die(t[i], 30000, "request thread");
+        assert_int_equal(jobs[i].bad, 0);
+    }
+    assert_null(wt_thread_join_or_die(server, 30000, "reply thread"));
+    uint8_t small[4];
+    size_t got = 0;
+    WT_ASSERT_FAILS(wipc_request(p.a, 1, "abc", 3, small, sizeof small, &got, 100), WIPC_E_TIMEOUT);   /* nobody answers */
+    pair_close(&p);
+}
+
+typedef struct seq_job {
+    wipc_handle h;
+    uint32_t    id;
+    int         n;
+    wipc_status st;
+} seq_job;
+
+static void *seq_sender(void *arg)
+{
+    seq_job *j = (seq_job *)arg;
+    for (int i = 0; i < j->n && j->st == WIPC_OK; i++) {
+        uint32_t v[2] = { j->id, (uint32_t)i };
+        j->st = wipc_send(j->h, j->id, v, sizeof v, 5000);
+    }
+    return NULL;
+}
+
+static void test_shm_concurrent_senders(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-senders", 4096);   /* small: senders block on the full ring and take turns */
+    enum { THREADS = 4, PER = 5000 };
+    seq_job jobs[THREADS];
+    wt_thread *t[THREADS];
+    for (uint32_t i = 0; i < THREADS; i++) {
+        jobs[i] = (seq_job){ p.a, i, PER, WIPC_OK };
+        t[i] = wt_thread_start(seq_sender, &jobs[i]);
+    }
+    int next[THREADS] = { 0 };
+    for (int k = 0; k < THREADS * PER; k++) {
+        uint32_t v[2];
+        size_t n = 0;
+        uint32_t type = 0;
+        WT_OK(wipc_recv(p.b, v, sizeof v, &n, &type, 5000));
+        WT_CHECK(n == sizeof v && v[0] < THREADS && (int)v[1] == next[v[0]], "message %d: thread %u seq %u", k, v[0], v[1]);
+        next[v[0]]++;
+    }
+    for (int i = 0; i < THREADS; i++) {
+        wt_thread_join_or_die(t[i], 10000, "sender");
+        assert_int_equal(jobs[i].st, WIPC_OK);
+    }
+    pair_close(&p);
+}
+
+static void test_shm_close_wakes_blocked(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-closewake", 16 * KIB);
+    io_job r = { p.a, 0, 64, 10000, 0, 0, "" };   /* nothing comes from the opener */
+    wt_thread *tr = wt_thread_start(io_thread, &r);
+    fill_ring(p.a);                               /* the opener never reads */
+    io_job s = { p.a, 1, 1000, 10000, 0, 0, "" };
+    wt_thread *ts = wt_thread_start(io_thread, &s);
+    wt_sleep_ms(200);
+    WT_OK(wipc_close(p.a));
+    p.a = 0;
+    wt_thread_join_or_die(ts, 5000, "blocked send");
+    wt_thread_join_or_die(tr, 5000, "blocked recv");
+    WT_CHECK(s.st == WIPC_E_CLOSED, "blocked send got %s (%s)", wipc_status_name(s.st), s.msg);
+    WT_CHECK(r.st == WIPC_E_CLOSED, "blocked recv got %s (%s)", wipc_status_name(r.st), r.msg);
+    WT_CHECK(s.elapsed_ms < 2000 && r.elapsed_ms < 2000, "woke after %llu / %llu ms", (unsigned long long)s.elapsed_ms,
+             (unsigned long long)r.elapsed_ms);
+    pair_close(&p);
+}
+
+static void test_shm_recv_closed_while_waiting(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-recvclose", 16 * KIB);
+    io_job r = { p.b, 0, 64, 10000, 0, 0, "" };
+    wt_thread *tr = wt_thread_start(io_thread, &r);
+    wt_sleep_ms(200);
+    WT_OK(wipc_close(p.b));
+    p.b = 0;
+    wt_thread_join_or_die(tr, 5000, "blocked recv");
+    WT_CHECK(r.st == WIPC_E_CLOSED, "recv got %s (%s)", wipc_status_name(r.st), r.msg);
+    WT_CHECK(r.elapsed_ms < 2000, "recv woke after %llu ms", (unsigned long long)r.elapsed_ms);
+    pair_close(&p);
+}
+
+static void test_shm_creator_close_drains(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-drain", 16 * KIB);
+    WT_OK(wipc_send(p.a, 1, "last", 4, 1000));
+    WT_OK(wipc_close(p.a));
+    p.a = 0;
+    char buf[16];
+    size_t n = 0;
+    uint32_t type = 0;
+    WT_OK(wipc_recv(p.b, buf, sizeof buf, &n, &type, 1000));   /* sent before the close: still delivered */
+    assert_int_equal(n, 4);
+    WT_ASSERT_FAILS(wipc_recv(p.b, buf, sizeof buf, &n, &type, 1000), WIPC_E_DISCONNECTED);
+    WT_ASSERT_FAILS(wipc_send(p.b, 1, "x", 1, 1000), WIPC_E_DISCONNECTED);
+    pair_close(&p);
+}
+
+/* ---- callbacks ----------------------------------------------------------------------------------- */
+
+typedef struct cb_state {
+    atomic_int messages;
+    atomic_int disconnected;
+    atomic_int connected;
+    atomic_int bad;
+} cb_state;
+
+static int32_t WIPC_CALL on_msg(wipc_handle h, const wipc_message *m, void *user)
+{
+    cb_state *s = (cb_state *)user;
+    if (!wt_check(m->data, m->size, m->type))
+        atomic_fetch_add(&s->bad, 1);
+    if (m->request_id)
+        wipc_reply(h, m->request_id, m->type, m->data, m->size);
+    atomic_fetch_add(&s->messages, 1);
+    return 0;
+}
+
+static void WIPC_CALL on_event(wipc_handle h, int32_t ev, wipc_handle related, wipc_status st, void *user)
+{
+    (void)h;
+    (void)related;
+    (void)st;
+    cb_state *s = (cb_state *)user;
+    if (ev == WIPC_EVENT_DISCONNECTED)
+        atomic_fetch_add(&s->disconnected, 1);
+    if (ev == WIPC_EVENT_CONNECTED)
+        atomic_fetch_add(&s->connected, 1);
+}
+
+static int wait_int(atomic_int *v, int want, int ms)
+{
+    uint64_t end = wt_now_ms() + (uint64_t)ms;
+    while (atomic_load(v) < want)
+        if (wt_now_ms() >= end)
+            return 0;
+        else
+            wt_sleep_ms(2);
+    return 1;
+}
+
+static void test_shm_callbacks(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-cb", 16 * KIB);
+    static cb_state s;
+    memset(&s, 0, sizeof s);
+    uint8_t buf[2000];
+    wt_fill(buf, 100, 1);
+    WT_OK(wipc_send(p.b, 1, buf, 100, 1000));   /* queued before the callbacks: delivered first */
+    WT_OK(wipc_set_callbacks(p.a, on_msg, on_event, &s));
+    WT_ASSERT_FAILS(wipc_set_callbacks(p.a, on_msg, on_event, &s), WIPC_E_INVALID_STATE);
+    WT_ASSERT_FAILS(wipc_recv(p.a, buf, sizeof buf, NULL, NULL, 0), WIPC_E_INVALID_STATE);
+    const void *cptr;
+    size_t n;
+    WT_ASSERT_FAILS(wipc_shm_peek(p.a, &cptr, &n, NULL, 0), WIPC_E_INVALID_STATE);
+    for (uint32_t i = 2; i < 300; i++) {
+        wt_fill(buf, i * 5, i);
+        WT_OK(wipc_send(p.b, i, buf, i * 5, 1000));
+    }
+    WT_CHECK(wait_int(&s.messages, 299, 10000), "callbacks got %d of 299", atomic_load(&s.messages));
+    size_t got = 0;
+    wt_fill(buf, 50, 500);
+    WT_OK(wipc_request(p.b, 500, buf, 50, buf + 100, 100, &got, 5000));   /* answered from the callback */
+    assert_int_equal(got, 50);
+    WT_OK(wipc_close(p.b));
+    p.b = 0;
+    WT_CHECK(wait_int(&s.disconnected, 1, 3000), "DISCONNECTED event");
+    WT_OK(wipc_shm_open(p.name, NULL, 1000, &p.b));                      /* a new opener attaches */
+    WT_CHECK(wait_int(&s.connected, 1, 3000), "CONNECTED event for the new opener");
+    wt_fill(buf, 10, 7);
+    WT_OK(wipc_send(p.b, 7, buf, 10, 1000));
+    WT_CHECK(wait_int(&s.messages, 301, 3000), "message from the new opener");
+    assert_int_equal(atomic_load(&s.bad), 0);
+    pair_close(&p);
+}
+
+/* ---- across processes ---------------------------------------------------------------------------- */
+
+static void run_stress(const char *tag, long n, uint64_t capacity, int zc)
+{
+    char name[160], nbuf[32], cbuf[32], seed[32];
+    wt_unique_name(name, sizeof name, tag);
+    snprintf(nbuf, sizeof nbuf, "%ld", n);
+    snprintf(cbuf, sizeof cbuf, "%llu", (unsigned long long)capacity);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)wt_now_ms());
+    const char *cargs[] = { "stress-create", name, nbuf, seed, cbuf, zc ? "zc" : "copy", NULL };
+    const char *oargs[] = { "stress-open", name, nbuf, seed, cbuf, zc ? "zc" : "copy", NULL };
+    wt_proc *c = wt_spawn_ready(cargs);
+    wt_proc *o = wt_spawn_peer(oargs);
+    WT_CHECK(o != NULL, "spawn the opener");
+    char line[128];
+    int ok_c = wt_proc_read_line(c, line, sizeof line, 600000) == 0 && strncmp(line, "DONE", 4) == 0;
+    int ok_o = wt_proc_read_line(o, line, sizeof line, 600000) == 0 && strncmp(line, "DONE", 4) == 0;
+    int code_c = -1, code_o = -1;
+    wt_proc_wait(c, 30000, &code_c);
+    wt_proc_wait(o, 30000, &code_o);
+    wt_proc_free(c);
+    wt_proc_free(o);
+    WT_CHECK(ok_c && ok_o && code_c == 0 && code_o == 0, "stress %s: creator %s (exit %d), opener %s (exit %d)", tag,
+             ok_c ? "done" : "FAILED", code_c, ok_o ? "done" : "FAILED", code_o);
+}
+
+static void test_shm_stress_copy(void **state)
+{
+    (void)state;
+    run_stress("shm-stress", WT_SCALE(1000000, 100000), 4096, 0);
+    run_stress("shm-stress-big", WT_SCALE(50000, 2000), 256 * KIB, 0);
+}
+
+static void test_shm_stress_zero_copy(void **state)
+{
+    (void)state;
+    run_stress("shm-stress-zc", WT_SCALE(1000000, 100000), 4096, 1);
+}
+
+static void test_shm_peer_killed_while_recv(void **state)
+{
+    (void)state;
+    chan_pair p;
+    memset(&p, 0, sizeof p);
+    wt_unique_name(p.name, sizeof p.name, "shm-killrecv");
+    wipc_shm_options o = opts(64 * KIB);
+    WT_OK(wipc_shm_create(p.name, &o, &p.a));
+    wt_proc *peer = spawn_shm_peer("hold", p.name);
+    WT_CHECK(wait_connected(p.a, 1, 5000), "the opener attached");
+    io_job r = { p.a, 0, 64, 20000, 0, 0, "" };
+    wt_thread *tr = wt_thread_start(io_thread, &r);
+    wt_sleep_ms(200);
+    uint64_t t0 = wt_now_ms();
+    kill_peer(peer);
+    wt_thread_join_or_die(tr, 10000, "recv blocked on a killed peer");
+    uint64_t after = wt_now_ms() - t0;
+    WT_CHECK(r.st == WIPC_E_DISCONNECTED, "recv got %s (%s)", wipc_status_name(r.st), r.msg);
+    WT_CHECK(after < 1000, "the death was noticed after %llu ms", (unsigned long long)after);
+    /* the dead opener's slot can be taken: a new opener attaches and the channel works again */
+    peer = spawn_shm_peer("echo", p.name);
+    char buf[16];
+    size_t n = 0;
+    WT_OK(wipc_request(p.a, 1, "hi", 2, buf, sizeof buf, &n, 5000));
+    assert_int_equal(n, 2);
+    WT_OK(wipc_close(p.a));   /* the echo peer sees DISCONNECTED and exits 0 */
+    int code = -1;
+    WT_CHECK(wt_proc_wait(peer, 5000, &code) == 0 && code == 0, "echo peer exit %d", code);
+    wt_proc_free(peer);
+}
+
+static void test_shm_peer_killed_while_ring_full(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = 0;
+    wt_unique_name(name, sizeof name, "shm-killfull");
+    wipc_shm_options o = opts(16 * KIB);
+    WT_OK(wipc_shm_create(name, &o, &a));
+    wt_proc *peer = spawn_shm_peer("hold", name);
+    WT_CHECK(wait_connected(a, 1, 5000), "the opener attached");
+    WT_CHECK(fill_ring(a) > 5, "the ring took some messages");
+    io_job s = { a, 1, 1000, 20000, 0, 0, "" };
+    wt_thread *ts = wt_thread_start(io_thread, &s);
+    wt_sleep_ms(200);
+    uint64_t t0 = wt_now_ms();
+    kill_peer(peer);
+    wt_thread_join_or_die(ts, 10000, "send blocked on a full ring");
+    uint64_t after = wt_now_ms() - t0;
+    WT_CHECK(s.st == WIPC_E_DISCONNECTED, "send got %s (%s)", wipc_status_name(s.st), s.msg);
+    WT_CHECK(after < 1000, "the death was noticed after %llu ms", (unsigned long long)after);
+    WT_OK(wipc_close(a));
+}
+
+static void test_shm_creator_killed(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle b = 0;
+    wt_unique_name(name, sizeof name, "shm-killcreator");
+    wt_proc *peer = spawn_shm_peer("create-hold", name);
+    WT_OK(wipc_shm_open(name, NULL, 5000, &b));
+    io_job r = { b, 0, 64, 20000, 0, 0, "" };
+    wt_thread *tr = wt_thread_start(io_thread, &r);
+    wt_sleep_ms(200);
+    uint64_t t0 = wt_now_ms();
+    kill_peer(peer);
+    wt_thread_join_or_die(tr, 10000, "recv blocked on a killed creator");
+    uint64_t after = wt_now_ms() - t0;
+    WT_CHECK(r.st == WIPC_E_DISCONNECTED, "recv got %s (%s)", wipc_status_name(r.st), r.msg);
+    WT_CHECK(after < 1000, "the death was noticed after %llu ms", (unsigned long long)after);
+    WT_OK(wipc_close(b));
+    /* both sides gone: the name can be created again (a stale section is reclaimed) */
+    wipc_handle a = 0;
+    WT_OK(wipc_shm_create(name, NULL, &a));
+    WT_OK(wipc_close(a));
+}
+
+static void test_shm_cross_process_1mib(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = 0;
+    wt_unique_name(name, sizeof name, "shm-mib");
+    wipc_shm_options o = opts(4 * MIB);
+    WT_OK(wipc_shm_create(name, &o, &a));
+    wt_proc *peer = spawn_shm_peer("echo", name);
+    uint8_t *out = (uint8_t *)malloc(MIB), *in = (uint8_t *)malloc(MIB);
+    for (uint32_t i = 0; i < 20; i++) {
+        size_t n = 0;
+        uint32_t type = 0;
+        wt_fill(out, MIB, i);
+        if (i & 1) {
+            WT_OK(wipc_request(a, i, out, MIB, in, MIB, &n, 10000));
+        } else {
+            WT_OK(wipc_send(a, i, out, MIB, 10000));
+            WT_OK(wipc_recv(a, in, MIB, &n, &type, 10000));
+            assert_int_equal(type, i + 1);
+        }
+        assert_int_equal(n, MIB);
+        assert_true(wt_check(in, n, i));
+    }
+    wipc_info in_info = wt_info(a);
+    assert_int_equal(in_info.peer_pid, wt_proc_pid(peer));
+    free(out);
+    free(in);
+    WT_OK(wipc_close(a));
+    int code = -1;
+    WT_CHECK(wt_proc_wait(peer, 5000, &code) == 0 && code == 0, "echo peer exit %d", code);
+    wt_proc_free(peer);
+}
+
+/* ---- untrusted memory ---------------------------------------------------------------------------- */
+
+static void test_shm_corrupt_header(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = 0, b = 0;
+    wt_unique_name(name, sizeof name, "shm-corrupt");
+    wipc_shm_options o = opts(16 * KIB);
+    WT_OK(wipc_shm_create(name, &o, &a));
+    raw_map m;
+    WT_CHECK(raw_open(&m, name) == 0, "raw mapping of the section");
+    uint32_t saved;
+    memcpy(&saved, m.base, 4);
+    uint32_t junk = 0xDEADBEEF;
+    memcpy(m.base, &junk, 4);   /* magic */
+    WT_ASSERT_FAILS(wipc_shm_open(name, NULL, 200, &b), WIPC_E_PROTOCOL);
+    WT_CHECK(strstr(wipc_last_error_message(), "magic") != NULL, "message names the magic: %s", wipc_last_error_message());
+    memcpy(m.base, &saved, 4);
+    uint32_t v2 = 2;
+    memcpy(m.base + 4, &v2, 4);   /* layout version */
+    WT_ASSERT_FAILS(wipc_shm_open(name, NULL, 200, &b), WIPC_E_PROTOCOL);
+    WT_CHECK(strstr(wipc_last_error_message(), "version") != NULL, "message names the version: %s", wipc_last_error_message());
+    uint32_t v1 = 1;
+    memcpy(m.base + 4, &v1, 4);
+    uint64_t badcap = 12345;
+    uint64_t goodcap;
+    memcpy(&goodcap, m.base + 16, 8);
+    memcpy(m.base + 16, &badcap, 8);   /* capacity */
+    WT_ASSERT_FAILS(wipc_shm_open(name, NULL, 200, &b), WIPC_E_PROTOCOL);
+    memcpy(m.base + 16, &goodcap, 8);
+    WT_OK(wipc_shm_open(name, NULL, 1000, &b));
+    /* ring 0 (creator -> opener) head index at 192: far beyond the consumer */
+    uint64_t head = 1ull << 40;
+    memcpy(m.base + 192, &head, 8);
+    char buf[64];
+    size_t n = 0;
+    uint32_t type = 0;
+    WT_ASSERT_FAILS(wipc_recv(b, buf, sizeof buf, &n, &type, 500), WIPC_E_PROTOCOL);
+    WT_ASSERT_FAILS(wipc_recv(b, buf, sizeof buf, &n, &type, 0), WIPC_E_PROTOCOL);   /* the channel stays ended */
+    WT_OK(wipc_close(b));
+    WT_OK(wipc_close(a));
+    raw_close(&m);
+
+    /* a scribbled record: its length runs past the published data */
+    WT_OK(wipc_shm_create(name, &o, &a));
+    WT_CHECK(raw_open(&m, name) == 0, "raw mapping of the section");
+    WT_OK(wipc_shm_open(name, NULL, 1000, &b));
+    WT_OK(wipc_send(a, 1, "12345678", 8, 1000));
+    uint32_t len = 9000;
+    memcpy(m.base + 4096, &len, 4);   /* ring 0's first record */
+    WT_ASSERT_FAILS(wipc_recv(b, buf, sizeof buf, &n, &type, 500), WIPC_E_PROTOCOL);
+    WT_OK(wipc_close(b));
+    /* the opener's read index (ring 0 tail at 256) made impossible: the creator's send refuses */
+    WT_OK(wipc_shm_open(name, NULL, 1000, &b));
+    uint64_t tail = 1ull << 50;
+    memcpy(m.base + 256, &tail, 8);
+    static uint8_t big[16 * KIB];
+    wipc_status st = WIPC_OK;
+    for (int i = 0; i < 10 && st == WIPC_OK; i++)
+        st = wipc_send(a, 1, big, 4000, 200);
+    WT_ASSERT_STATUS(st, WIPC_E_PROTOCOL);
+    WT_OK(wipc_close(b));
+    WT_OK(wipc_close(a));
+    raw_close(&m);
+}
+
+/* ---- regions ------------------------------------------------------------------------------------- */
+
+/* 1 if the page at p is mapped read-only (VirtualQuery / /proc/self/maps). */
+static int mapped_readonly(const void *p)
+{
+#ifdef _WIN32
+    MEMORY_BASIC_INFORMATION mbi;
+    if (VirtualQuery(p, &mbi, sizeof mbi) != sizeof mbi)
+        return -1;
+    return mbi.Protect == PAGE_READONLY;
+#else
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int ro = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && (unsigned long)p >= lo && (unsigned long)p < hi)
+            ro = perms[0] == 'r' && perms[1] == '-';
+    }
+    if (f)
+        fclose(f);
+    return ro;
+#endif
+}
+
+static void test_shm_regions(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle r = 0, rw = 0, ro = 0;
+    wt_unique_name(name, sizeof name, "shm-region");
+    WT_ASSERT_FAILS(wipc_region_create(name, 0, NULL, &r), WIPC_E_INVALID_ARG);
+    WT_ASSERT_FAILS(wipc_region_open(name, 0, &r), WIPC_E_NOT_FOUND);
+    WT_OK(wipc_region_create(name, 100000, NULL, &r));
+    WT_ASSERT_FAILS(wipc_region_create(name, 100, NULL, &rw), WIPC_E_ADDR_IN_USE);
+    void *p = NULL, *q = NULL, *s = NULL;
+    uint64_t size = 0;
+    WT_OK(wipc_region_view(r, &p, &size));
+    assert_int_equal(size, 100000);
+    wt_fill(p, 100000, 5);
+    WT_OK(wipc_region_open(name, 0, &rw));
+    WT_OK(wipc_region_view(rw, &q, &size));
+    WT_CHECK(size >= 100000, "opened size %llu", (unsigned long long)size);
+    assert_true(wt_check(q, 100000, 5));
+    memcpy(q, "written by the opener", 21);
+    assert_memory_equal(p, "written by the opener", 21);
+    WT_ASSERT_FAILS(wipc_region_open(name, 0x10, &ro), WIPC_E_INVALID_ARG);
+    WT_OK(wipc_region_open(name, WIPC_REGION_READONLY, &ro));
+    WT_OK(wipc_region_view(ro, &s, &size));
+    assert_memory_equal(s, "written by the opener", 21);
+    WT_CHECK(mapped_readonly(s) == 1, "WIPC_REGION_READONLY maps read-only");
+    WT_CHECK(mapped_readonly(q) == 0, "a plain open maps read-write");
+    WT_OK(wipc_close(ro));
+    WT_OK(wipc_close(rw));
+    WT_OK(wipc_close(r));
+#ifndef _WIN32
+    /* a region larger than /dev/shm's free space fails at create, not with a SIGBUS later */
+    WT_ASSERT_FAILS(wipc_region_create(name, 1ull << 40, NULL, &r), WIPC_E_NO_MEMORY);
+#endif
+}
+
+static void test_shm_map_file(void **state)
+{
+    (void)state;
+    char path[300];
+#ifdef _WIN32
+    char tmp[MAX_PATH];
+    GetTempPathA(sizeof tmp, tmp);
+    snprintf(path, sizeof path, "%swipc-mapfile-%u.bin", tmp, (unsigned)wt_self_pid());
+#else
+    snprintf(path, sizeof path, "/tmp/wipc-mapfile-%u.bin", (unsigned)wt_self_pid());
+#endif
+    remove(path);
+    wipc_handle r = 0;
+    WT_ASSERT_FAILS(wipc_region_map_file(NULL, 10, 0, &r), WIPC_E_INVALID_ARG);
+    WT_OK(wipc_region_map_file(path, 8192, 0, &r));
+    void *p = NULL;
+    uint64_t size = 0;
+    WT_OK(wipc_region_view(r, &p, &size));
+    assert_int_equal(size, 8192);
+    wt_fill(p, 8192, 3);
+    WT_OK(wipc_close(r));
+    WT_OK(wipc_region_map_file(path, 0, WIPC_REGION_READONLY, &r));
+    WT_OK(wipc_region_view(r, &p, &size));
+    assert_int_equal(size, 8192);
+    assert_true(wt_check(p, 8192, 3));
+    WT_CHECK(mapped_readonly(p) == 1, "read-only file mapping");
+    WT_OK(wipc_close(r));
+    remove(path);
+}
+
+
+/* ---- main ---------------------------------------------------------------------------------------- */
+
+/* The helper is shm_peer, next to this program (unless WIPC_PEER is set). */
+static void use_shm_peer(void)
+{
+    if (getenv("WIPC_PEER"))
+        return;
+    static char path[2048];
+#ifdef _WIN32
+    GetModuleFileNameA(NULL, path, sizeof path - 32);
+    char *slash = strrchr(path, '\\');
+    snprintf(slash ? slash + 1 : path, 32, "shm_peer.exe");
+    _putenv_s("WIPC_PEER", path);
+#else
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+    path[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(path, '/');
+    snprintf(slash ? slash + 1 : path, 32, "shm_peer");
+    setenv("WIPC_PEER", path, 1);
+#endif
+}
+
+int main(void)
+{
+    use_shm_peer();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shm_bad_options),
+        cmocka_unit_test(test_shm_busy_and_in_use),
+        cmocka_unit_test(test_shm_zero_copy_misuse),
+        cmocka_unit_test(test_shm_wrong_handle_kinds),
+        cmocka_unit_test(test_shm_basic_exchange),
+        cmocka_unit_test(test_shm_wrap_edges),
+        cmocka_unit_test(test_shm_requests_many_threads),
+        cmocka_unit_test(test_shm_concurrent_senders),
+        cmocka_unit_test(test_shm_close_wakes_blocked),
+        cmocka_unit_test(test_shm_recv_closed_while_waiting),
+        cmocka_unit_test(test_shm_creator_close_drains),
+        cmocka_unit_test(test_shm_callbacks),
+        cmocka_unit_test(test_shm_corrupt_header),
+        cmocka_unit_test(test_shm_regions),
+        cmocka_unit_test(test_shm_map_file),
+        cmocka_unit_test(test_shm_peer_killed_while_recv),
+        cmocka_unit_test(test_shm_peer_killed_while_ring_full),
+        cmocka_unit_test(test_shm_creator_killed),
+        cmocka_unit_test(test_shm_cross_process_1mib),
+        cmocka_unit_test(test_shm_stress_copy),
+        cmocka_unit_test(test_shm_stress_zero_copy),
+    };
+    wt_apply_test_filter();
+    int failed = cmocka_run_group_tests_name("shm", tests, NULL, NULL);
+    wipc_shutdown();
+    return failed;
+}

@@ -1,0 +1,140 @@
+/*
+ * shm.h - internals of the shm channel shared by shm_channel.c (object, liveness, waiting, sending),
+ * shm_read.c (the reader role: recv / request / peek on the caller's thread, and the reader thread
+ * for callbacks) and shm_api.c (create / open and the wipc_shm_* entry points).
+ *
+ * Threads of this process that use one channel:
+ *  - senders (wipc_send, wipc_reply, wipc_request, wipc_shm_reserve/commit) take turns through
+ *    `tx_busy` / `tx_reserved` under `tx_lock`; the one whose turn it is writes the tx ring.
+ *  - readers take the "reader role" (`reading`, under obj.lock) before they touch the rx ring. The
+ *    holder delivers frames that are not its own to their owner (a reply to another thread's
+ *    request: straight into its buffer; anything else: the inbox queue) and gives the role back
+ *    when its own call ends. With callbacks, the reader thread holds the role.
+ * Nothing shared with the peer is a lock: a dead peer can never block this process.
+ */
+#ifndef WIPC_SHM_H
+#define WIPC_SHM_H
+
+#include "core.h"
+#include "platform_shm.h"
+#include "ring.h"
+
+typedef struct shm_waiter shm_waiter;
+
+/* A call's timeout, turned into a deadline only when the call first has to wait. */
+typedef struct wipc__shm_dl {
+    int32_t  timeout_ms;
+    uint64_t at;          /* 0 = not computed yet */
+} wipc__shm_dl;
+
+#define WIPC__TX_FREE     0
+#define WIPC__TX_BUSY     1
+#define WIPC__TX_RESERVED 2
+
+#define WIPC__ROLE_FREE 0
+#define WIPC__ROLE_BUSY 1
+#define WIPC__ROLE_PEEK 2
+
+#define WIPC__PEEK_NONE 0
+#define WIPC__PEEK_WAIT 1
+#define WIPC__PEEK_RING 2
+#define WIPC__PEEK_MSG  3   /* a thread in wipc_request on the fast path */
+
+typedef struct wipc__shm_chan {
+    wipc__obj         obj;           /* first: a channel is an object */
+    wipc__section    *sec;
+    wipc__shm_header *hdr;
+    bool              creator;
+    unsigned          tx_index, rx_index;   /* ring numbers */
+    uint32_t          spin_us;
+    uint64_t          my_ident;
+
+    /* peer (guarded by obj.lock; peer_ident also read without it as a hint) */
+    uint64_t          peer_ident;    /* 0 = no peer attached */
+    _Atomic uint32_t  session;       /* creator: the session it has seen (written under obj.lock) */
+    _Atomic bool      peer_gone;     /* the attached peer closed or died */
+    uint64_t          next_live_check_ms;
+    _Atomic int32_t   broken;        /* != 0: ended by this fatal status (corrupt section, ...) */
+
+    /* sending: tx_state CAS 0 -> 1 takes the turn; waiters sleep on tx_cond (tx_lock) */
+    wipc__mutex       tx_lock;
+    wipc__cond        tx_cond;
+    atomic_int        tx_state;      /* WIPC__TX_FREE / _BUSY / _RESERVED (wipc_shm_reserve is open) */
+    atomic_int        tx_waiters;    /* threads waiting for the turn (a release must wake them) */
+    uint64_t          tx_reserve_thread;
+    uint64_t          tx_reserve_len;
+    wipc__ring        tx;
+
+    /* receiving (guarded by obj.lock) */
+    wipc__ring        rx;
+    atomic_int        role;          /* WIPC__ROLE_FREE / _BUSY (a thread runs ring code) / _PEEK (a peek is open) */
+    atomic_int        role_waiters;  /* threads waiting on obj.cond for the role (a release must wake them) */
+    atomic_int        inbox_hint;    /* > 0: a reader may have queued messages in the inbox (recv looks there) */
+    atomic_int        role_wanted;   /* threads waiting for the role (the reader thread yields) */
+    int               peek_state;    /* WIPC__PEEK_*: none, a peek waits, open in the ring / in peek_msg */
+    wipc__msg        *peek_msg;
+    shm_waiter       *waiters;
+    bool              pump_paused;   /* the inbox is over its high-water mark */
+    bool              pump_started;
+    bool              pump_parked;   /* the reader thread met a final error and only waits to stop */
+    atomic_bool       pump_stop;
+    wipc__thread      pump;
+} wipc__shm_chan;
+
+/* shm_channel.c */
+extern const wipc__ops wipc__shm_chan_ops;
+/* Peer state: checks the section (and, at most every 100 ms or when `force`, the peer's process)
+ * and reports a lost peer to waiters. Returns WIPC_OK if a peer is attached and alive, WIPC_E_DISCONNECTED
+ * if it left or died, WIPC_E_NOT_FOUND if none attached yet (creator). */
+wipc_status wipc__shm_peer_check(wipc__shm_chan *c, bool force);
+/* Ends the channel because the section is corrupt (or another fatal error): waiters get `why`. */
+wipc_status wipc__shm_fail(wipc__shm_chan *c, wipc_status why, const char *fn, const char *reason);
+/* Sleeps on wake word `word` of the section while `*flag` stays as the caller set it, at most
+ * `ms` (<= 100), after a final check with `ready(arg)`. */
+void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, bool (*ready)(void *), void *arg, int32_t ms);
+/* Busy-waits up to spin_us for ready(arg). */
+bool wipc__shm_spin(wipc__shm_chan *c, bool (*ready)(void *), void *arg);
+/* The status for a call that finds the handle closed or the channel ended. */
+wipc_status wipc__shm_ended(wipc__shm_chan *c, const char *fn);
+/* The next slice to sleep: min(remaining, 100 ms); 0 when the deadline passed. */
+int32_t wipc__shm_slice(wipc__shm_dl *deadline);
+/* The absolute deadline, computed on first use: the fast path never reads the clock. */
+static inline uint64_t wipc__shm_dl_at(wipc__shm_dl *d)
+{
+    if (d->at == 0)
+        d->at = wipc__deadline(d->timeout_ms);
+    return d->at;
+}
+bool wipc__shm_closed(wipc__shm_chan *c);
+
+/* shm_send.c */
+wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                           size_t size, int32_t timeout_ms);
+wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, int32_t timeout_ms);
+wipc_status wipc__shm_commit(wipc__shm_chan *c, uint32_t type, size_t size);
+void wipc__shm_tx_wake_all(wipc__shm_chan *c);
+
+/* shm_read.c */
+wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
+wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size, void *resp,
+                              size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
+wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
+wipc_status wipc__shm_release(wipc__shm_chan *c);
+/* Starts the reader thread (callbacks, or always when the core has no recv hook). */
+wipc_status wipc__shm_pump_start(wipc__shm_chan *c);
+void wipc__shm_pump_stop(wipc__shm_chan *c);
+void wipc__shm_rx_wake(wipc__shm_chan *c);
+/* Gives the reader role back (to `to`: FREE, or PEEK to keep it for an open peek) and wakes waiters. */
+void wipc__shm_role_put(wipc__shm_chan *c, int to);
+
+/* CPU hint for spin loops. */
+static inline void wipc__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#endif /* WIPC_SHM_H */

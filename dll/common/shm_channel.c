@@ -1,0 +1,288 @@
+/*
+ * shm_channel.c - the shm channel object: its wipc__ops (close, destroy, info, callbacks), the peer's
+ * liveness (who is attached, whether it closed or died) and the spin-then-sleep wait used by
+ * senders and readers.
+ *
+ * Peer death: every blocked wait sleeps in slices of at most 100 ms and checks, between slices, the
+ * peer's side of the header and (at most every 100 ms) whether its process still runs with the
+ * same start time. A peer killed with SIGKILL / TerminateProcess is so noticed within ~200 ms.
+ * The opener's channel ends for good when the creator closes or dies. The creator's channel reports
+ * WIPC_E_DISCONNECTED / WIPC_EVENT_DISCONNECTED when its opener leaves or dies, and works again
+ * (WIPC_EVENT_CONNECTED, related 0) when a new opener attaches: messages still in the rings belong
+ * to the channel, not to one opener.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "shm.h"
+
+#define LIVE_CHECK_MS 100
+#define SLICE_MS      100
+
+static void chan_close(wipc__obj *o);
+static void chan_destroy(wipc__obj *o);
+static void chan_info(wipc__obj *o, wipc_info *out);
+static void chan_callbacks_set(wipc__obj *o);
+static void chan_resume(wipc__obj *o);
+
+const wipc__ops wipc__shm_chan_ops = {
+    .kind = WIPC_KIND_SHM_CHANNEL, .transport = WIPC_TRANSPORT_SHM,
+    .close = chan_close, .destroy = chan_destroy, .send = wipc__shm_send,
+    .callbacks_set = chan_callbacks_set, .resume = chan_resume, .info = chan_info,
+    .recv = wipc__shm_recv, .request = wipc__shm_request,
+};
+
+bool wipc__shm_closed(wipc__shm_chan *c)
+{
+    return atomic_load_explicit(&c->obj.closed, memory_order_acquire);
+}
+
+int32_t wipc__shm_slice(wipc__shm_dl *deadline)
+{
+    int32_t left = wipc__remaining(wipc__shm_dl_at(deadline));
+    if (left < 0 || left > SLICE_MS)
+        return SLICE_MS;
+    return left;
+}
+
+/* ---- peer liveness ------------------------------------------------------------------------------- */
+
+static bool ident_alive(uint64_t ident)
+{
+    return wipc__plat_proc_alive((uint32_t)ident, (uint32_t)(ident >> 32)) != 0;
+}
+
+/* The attached peer is gone: wake everyone of this side; waiters and callbacks hear DISCONNECTED. */
+static void peer_lost(wipc__shm_chan *c, const char *how)
+{
+    wipc__log(WIPC_LOG_INFO, "shm %s: the %s (pid %u) %s", c->obj.name, c->creator ? "opener" : "creator",
+              (unsigned)(uint32_t)c->peer_ident, how);
+    wipc__inbox_fail(&c->obj, WIPC_E_DISCONNECTED);
+    wipc__shm_rx_wake(c);
+    wipc__shm_tx_wake_all(c);
+}
+
+/* Creator: a new opener attached after the previous one left: the channel works again. */
+static void peer_rearmed(wipc__shm_chan *c)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    if (c->obj.failed == WIPC_E_DISCONNECTED)
+        c->obj.failed = 0;
+    bool cb = atomic_load(&c->obj.has_callbacks);
+    wipc__cond_broadcast(&c->obj.cond);
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__log(WIPC_LOG_INFO, "shm %s: opener pid %u attached", c->obj.name, (unsigned)c->obj.peer_pid);
+    if (cb)
+        wipc__dispatch_event(&c->obj, WIPC_EVENT_CONNECTED, 0, WIPC_OK, NULL);
+}
+
+static bool live_check_due(wipc__shm_chan *c, bool force)
+{
+    uint64_t now = wipc__now_ms();
+    if (!force && now < c->next_live_check_ms)
+        return false;
+    c->next_live_check_ms = now + LIVE_CHECK_MS;
+    return true;
+}
+
+static wipc_status creator_check(wipc__shm_chan *c, bool force)
+{
+    wipc__shm_header *h = c->hdr;
+    uint32_t session = atomic_load_explicit(&h->session, memory_order_acquire);
+    uint64_t ident = atomic_load_explicit(&h->opener.ident, memory_order_acquire);
+    bool lost = false, attached = false;
+    wipc__mutex_lock(&c->obj.lock);
+    uint64_t had = c->peer_gone ? 0 : c->peer_ident;
+    if (session != c->session) {           /* openers came (and maybe went) since the last look */
+        c->session = session;
+        lost = !c->peer_gone && (had != 0 || ident == 0);
+        if (ident) {
+            attached = true;
+            c->peer_ident = ident;
+            c->peer_gone = false;
+            c->obj.peer_pid = (uint32_t)ident;
+        } else {
+            c->peer_gone = true;
+        }
+    } else if (had && (ident != had || (live_check_due(c, force) && !ident_alive(had)))) {
+        lost = true;
+        c->peer_gone = true;
+    }
+    bool gone = c->peer_gone;
+    bool none = c->peer_ident == 0;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (lost)
+        peer_lost(c, ident == had && ident ? "died" : "closed the channel");
+    if (attached)
+        peer_rearmed(c);
+    if (gone)
+        return WIPC_E_DISCONNECTED;
+    return none ? WIPC_E_NOT_FOUND : WIPC_OK;
+}
+
+static wipc_status opener_check(wipc__shm_chan *c, bool force)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    if (c->peer_gone) {
+        wipc__mutex_unlock(&c->obj.lock);
+        return WIPC_E_DISCONNECTED;
+    }
+    bool closed = atomic_load_explicit(&c->hdr->state, memory_order_acquire) != WIPC__SHM_STATE_READY;
+    bool check = !closed && live_check_due(c, force);
+    uint64_t peer = c->peer_ident;
+    wipc__mutex_unlock(&c->obj.lock);
+    bool dead = check && !ident_alive(peer);
+    if (!closed && !dead)
+        return WIPC_OK;
+    wipc__mutex_lock(&c->obj.lock);
+    bool first = !c->peer_gone;
+    c->peer_gone = true;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (first)
+        peer_lost(c, closed ? "closed the channel" : "died");
+    return WIPC_E_DISCONNECTED;
+}
+
+wipc_status wipc__shm_peer_check(wipc__shm_chan *c, bool force)
+{
+    return c->creator ? creator_check(c, force) : opener_check(c, force);
+}
+
+wipc_status wipc__shm_fail(wipc__shm_chan *c, wipc_status why, const char *fn, const char *reason)
+{
+    wipc__log(WIPC_LOG_WARN, "shm %s: channel ended: %s", c->obj.name, reason);
+    int32_t none = 0;
+    atomic_compare_exchange_strong(&c->broken, &none, why);
+    wipc__inbox_fail(&c->obj, why);
+    wipc__shm_rx_wake(c);
+    wipc__shm_tx_wake_all(c);
+    return wipc__error(why, 0, "%s on shm channel %s: %s; the channel is ended", fn, c->obj.name, reason);
+}
+
+wipc_status wipc__shm_ended(wipc__shm_chan *c, const char *fn)
+{
+    if (wipc__shm_closed(c))
+        return wipc__error(WIPC_E_CLOSED, 0, "%s on shm channel %s: the handle was closed", fn, c->obj.name);
+    wipc__mutex_lock(&c->obj.lock);
+    wipc_status failed = c->obj.failed;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (failed && failed != WIPC_E_DISCONNECTED)
+        return wipc__error(failed, 0, "%s on shm channel %s: the channel was ended by an earlier error (%s)", fn,
+                           c->obj.name, wipc_status_name(failed));
+    return wipc__error(WIPC_E_DISCONNECTED, 0, "%s on shm channel %s: the %s closed the channel or died", fn,
+                       c->obj.name, c->creator ? "opener" : "creator");
+}
+
+/* ---- waiting ------------------------------------------------------------------------------------- */
+
+bool wipc__shm_spin(wipc__shm_chan *c, bool (*ready)(void *), void *arg)
+{
+    if (ready(arg))
+        return true;
+    if (c->spin_us == 0)
+        return false;
+    uint64_t end = wipc__now_ns() + (uint64_t)c->spin_us * 1000u;
+    for (unsigned i = 1;; i++) {
+        wipc__cpu_relax();   /* one PAUSE per look: it is ~100 cycles already on recent cores */
+        if (ready(arg))
+            return true;
+        if ((i & 63) == 0 && wipc__now_ns() >= end)
+            return false;
+    }
+}
+
+void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, bool (*ready)(void *), void *arg, int32_t ms)
+{
+    atomic_store_explicit(flag, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);   /* Dekker: flag store before re-reading the index */
+    if (!ready(arg) && !wipc__shm_closed(c))
+        wipc__plat_shm_wait(c->sec, word, flag, 1, ms);
+    atomic_store_explicit(flag, 0, memory_order_relaxed);
+}
+
+/* ---- ops ----------------------------------------------------------------------------------------- */
+
+/* Waits until no thread of this process is inside the rings (they leave promptly once closed). */
+static void wait_idle(wipc__shm_chan *c)
+{
+    wipc__mutex_lock(&c->tx_lock);
+    atomic_fetch_add(&c->tx_waiters, 1);
+    while (atomic_load(&c->tx_state) == WIPC__TX_BUSY)
+        wipc__cond_wait_ms(&c->tx_cond, &c->tx_lock, SLICE_MS);
+    atomic_fetch_sub(&c->tx_waiters, 1);
+    wipc__mutex_unlock(&c->tx_lock);
+    wipc__mutex_lock(&c->obj.lock);
+    atomic_fetch_add(&c->role_waiters, 1);
+    while (atomic_load(&c->role) == WIPC__ROLE_BUSY)
+        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, SLICE_MS);
+    atomic_fetch_sub(&c->role_waiters, 1);
+    wipc__mutex_unlock(&c->obj.lock);
+}
+
+/* Leaves the section: the peer learns at once (its waits are woken). */
+static void detach(wipc__shm_chan *c)
+{
+    wipc__shm_header *h = c->hdr;
+    if (c->creator) {
+        atomic_store_explicit(&h->state, WIPC__SHM_STATE_CLOSED, memory_order_release);
+        atomic_store_explicit(&h->creator.ident, 0, memory_order_release);
+        wipc__plat_section_unlink(c->sec);
+    } else {
+        uint64_t mine = c->my_ident;
+        atomic_compare_exchange_strong(&h->opener.ident, &mine, 0);
+        uint64_t creator = atomic_load_explicit(&h->creator.ident, memory_order_acquire);
+        if (creator == 0 || !ident_alive(creator))
+            wipc__plat_section_unlink(c->sec);   /* the creator cannot release the name any more */
+    }
+    /* the peer's reader waits on our tx ring's data word, its sender on our rx ring's space word */
+    atomic_store(&h->ring[c->tx_index].data_wait, 0);
+    wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->tx_index), &h->ring[c->tx_index].data_wait);
+    atomic_store(&h->ring[c->rx_index].space_wait, 0);
+    wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &h->ring[c->rx_index].space_wait);
+}
+
+static void chan_close(wipc__obj *o)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    wipc__shm_pump_stop(c);
+    wipc__shm_rx_wake(c);
+    wipc__shm_tx_wake_all(c);
+    wait_idle(c);
+    detach(c);
+}
+
+static void chan_destroy(wipc__obj *o)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    wipc__msg_free(c->peek_msg);
+    wipc__plat_section_close(c->sec);
+    wipc__cond_destroy(&c->tx_cond);
+    wipc__mutex_destroy(&c->tx_lock);
+}
+
+static void chan_info(wipc__obj *o, wipc_info *out)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    if (!atomic_load(&o->closed))
+        wipc__shm_peer_check(c, true);   /* fresh: a new opener, or a peer that just died */
+    wipc__mutex_lock(&o->lock);
+    out->connected = c->peer_ident != 0 && !c->peer_gone;
+    out->peer_pid = c->peer_ident ? (uint32_t)c->peer_ident : 0;
+    wipc__mutex_unlock(&o->lock);
+}
+
+static void chan_callbacks_set(wipc__obj *o)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    if (wipc__shm_pump_start(c) != WIPC_OK)
+        wipc__shm_fail(c, WIPC_E_SYSTEM, "wipc_set_callbacks", "cannot start the channel's reader thread");
+    wipc__shm_rx_wake(c);   /* a yielding reader thread takes the role back for good */
+}
+
+static void chan_resume(wipc__obj *o)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    wipc__mutex_lock(&o->lock);
+    c->pump_paused = false;
+    wipc__cond_broadcast(&o->cond);
+    wipc__mutex_unlock(&o->lock);
+}

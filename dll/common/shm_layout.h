@@ -1,0 +1,155 @@
+/*
+ * shm_layout.h - the layout of a shm channel's section, identical on Windows and POSIX.
+ *
+ * A channel is one named section: a 4096-byte header, then ring 0 (creator -> opener), then ring 1
+ * (opener -> creator), each `capacity` bytes (a power of two, 4 KiB .. 1 GiB). Section size =
+ * 4096 + 2 * capacity. All fields are fixed-width little-endian (the library builds only for
+ * little-endian targets: checked below), every byte is accounted for by explicit padding, and the
+ * fields written by different parties live on different 64-byte cache lines.
+ *
+ * Header (offsets in bytes):
+ *
+ *   line 0, identity: written by the creator before `state` becomes READY, then read-only
+ *      0 u32 magic           0x4D485357 ("WSHM" in memory)
+ *      4 u32 layout_version  WIPC__SHM_LAYOUT_VERSION (1); another value -> WIPC_E_PROTOCOL on open
+ *      8 u32 header_size     4096: offset of ring 0's data
+ *     12 u32 record_header   24: bytes of each record's header
+ *     16 u64 capacity        bytes per ring
+ *     24 u32 state           0 being created, 1 READY, 2 the creator closed the channel
+ *     28 u32 session         bumped by every opener that attaches (the creator sees a new peer)
+ *     32 u64 section_size    header_size + 2 * capacity
+ *     40 24 bytes reserved, 0
+ *   line 1 (64), creator; line 2 (128), opener: one wipc__shm_side each
+ *     +0 u64 ident           liveness identity: pid (bits 0-31) | start-time key (bits 32-63);
+ *                            0 = nobody. The opener's is claimed with compare-and-swap (0 or a
+ *                            dead opener's ident -> its own), released to 0 when it closes.
+ *     +8 u32 max_message_size  the largest payload that side accepts
+ *    +12 52 bytes reserved, 0
+ *   ring controls: ring r at 192 + 256 * r, four cache lines each (wipc__shm_ring_ctl)
+ *     +0   u64 head          bytes ever published by the producer (monotonic, never wraps in practice)
+ *     +64  u64 tail          bytes ever released by the consumer
+ *     +128 u32 data_wait     1: the consumer sleeps (or is about to) waiting for data; wake word 2r
+ *     +192 u32 space_wait    1: the producer sleeps waiting for room;               wake word 2r+1
+ *   704 .. 4095 reserved, 0
+ *
+ * Ring data: a record at index i lives at offset (i mod capacity). Records start on 8-byte
+ * boundaries and never straddle the end of the ring. Record = 24-byte header + payload, padded to
+ * a multiple of 8:
+ *      0 u32 length          payload bytes; 0xFFFFFFFF = PAD marker (see below)
+ *      4 u8  kind            1 DATA, 2 REQUEST, 3 REPLY (as in frame.h)
+ *      5 u8[3] reserved, 0
+ *      8 u32 type            the user's type tag
+ *     12 u32 reserved, 0
+ *     16 u64 request_id      REQUEST/REPLY: matches a reply to its request; DATA: 0
+ *     24 payload
+ *
+ * Wrap-around: a record that does not fit between its start and the end of the ring is not split.
+ * The producer writes a PAD marker (only its length word, always >= 8 bytes before the end) that
+ * covers the rest of the ring and publishes it at once, then writes the record at offset 0 when
+ * there is room. So every record (and every zero-copy reservation or peek) is one contiguous span.
+ * A record of exactly `capacity` bytes (payload capacity - 24) fits in an empty ring once the
+ * reader has passed the PAD in front of it (a waiting reader skips PADs at once).
+ *
+ * Concurrency: one producer and one consumer per ring (threads of one process are serialised by
+ * process-local locks; nothing in the section is a lock a dead process could hold). The producer
+ * writes the record, then stores head with release; the consumer loads head with acquire, reads,
+ * then stores tail with release. Sleeping uses the wait words (Dekker-style with seq_cst fences:
+ * the sleeper sets its word to 1 and re-checks the ring; the other side publishes, then swaps the
+ * word to 0 and wakes only if it was 1), so a busy channel makes no system calls.
+ *
+ * Untrusted memory: the peer may scribble anything. Every shared index and length is read once into
+ * a local, checked against the capacity and the other side's index, and only the local copy is used:
+ * a corrupt header or record gives WIPC_E_PROTOCOL, never an access outside the section.
+ */
+#ifndef WIPC_SHM_LAYOUT_H
+#define WIPC_SHM_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#  error "the shm section layout is little-endian; this target is not"
+#endif
+
+#define WIPC__SHM_MAGIC          0x4D485357u   /* "WSHM" */
+#define WIPC__SHM_LAYOUT_VERSION 1u
+#define WIPC__SHM_HEADER_SIZE    4096u
+#define WIPC__SHM_RECORD_HEADER  24u
+#define WIPC__SHM_PAD            0xFFFFFFFFu
+#define WIPC__SHM_MIN_CAPACITY   4096u
+#define WIPC__SHM_MAX_CAPACITY   (1ull << 30)
+
+#define WIPC__SHM_STATE_CREATING 0u
+#define WIPC__SHM_STATE_READY    1u
+#define WIPC__SHM_STATE_CLOSED   2u
+
+typedef struct wipc__shm_side {
+    _Atomic uint64_t ident;
+    _Atomic uint32_t max_message_size;
+    uint8_t          reserved[52];
+} wipc__shm_side;
+
+typedef struct wipc__shm_ring_ctl {
+    _Atomic uint64_t head;
+    uint8_t          pad0[56];
+    _Atomic uint64_t tail;
+    uint8_t          pad1[56];
+    _Atomic uint32_t data_wait;
+    uint8_t          pad2[60];
+    _Atomic uint32_t space_wait;
+    uint8_t          pad3[60];
+} wipc__shm_ring_ctl;
+
+typedef struct wipc__shm_header {
+    uint32_t           magic;
+    uint32_t           layout_version;
+    uint32_t           header_size;
+    uint32_t           record_header;
+    uint64_t           capacity;
+    _Atomic uint32_t   state;
+    _Atomic uint32_t   session;
+    uint64_t           section_size;
+    uint8_t            reserved0[24];
+    wipc__shm_side     creator;
+    wipc__shm_side     opener;
+    wipc__shm_ring_ctl ring[2];
+} wipc__shm_header;
+
+typedef struct wipc__shm_record {
+    uint32_t length;
+    uint8_t  kind;
+    uint8_t  reserved0[3];
+    uint32_t type;
+    uint32_t reserved1;
+    uint64_t request_id;
+} wipc__shm_record;
+
+_Static_assert(sizeof(wipc__shm_side) == 64, "side is one cache line");
+_Static_assert(sizeof(wipc__shm_ring_ctl) == 256, "ring control is four cache lines");
+_Static_assert(offsetof(wipc__shm_ring_ctl, tail) == 64, "tail on its own line");
+_Static_assert(offsetof(wipc__shm_ring_ctl, data_wait) == 128, "data_wait on its own line");
+_Static_assert(offsetof(wipc__shm_ring_ctl, space_wait) == 192, "space_wait on its own line");
+_Static_assert(offsetof(wipc__shm_header, capacity) == 16, "layout");
+_Static_assert(offsetof(wipc__shm_header, state) == 24, "layout");
+_Static_assert(offsetof(wipc__shm_header, section_size) == 32, "layout");
+_Static_assert(offsetof(wipc__shm_header, creator) == 64, "layout");
+_Static_assert(offsetof(wipc__shm_header, opener) == 128, "layout");
+_Static_assert(offsetof(wipc__shm_header, ring) == 192, "layout");
+_Static_assert(sizeof(wipc__shm_header) == 704, "layout");
+_Static_assert(sizeof(wipc__shm_header) <= WIPC__SHM_HEADER_SIZE, "header fits its page");
+_Static_assert(sizeof(wipc__shm_record) == WIPC__SHM_RECORD_HEADER, "record header");
+_Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4, "lock-free plain-size atomics");
+
+/* Ring r goes from the creator to the opener when r == 0. Wake word numbers of ring r. */
+#define WIPC__SHM_RING_C2O 0
+#define WIPC__SHM_RING_O2C 1
+#define WIPC__SHM_WORD_DATA(r)  (2u * (unsigned)(r))
+#define WIPC__SHM_WORD_SPACE(r) (2u * (unsigned)(r) + 1u)
+
+static inline uint64_t wipc__shm_ident(uint32_t pid, uint32_t start_key)
+{
+    return (uint64_t)pid | ((uint64_t)start_key << 32);
+}
+
+#endif /* WIPC_SHM_LAYOUT_H */

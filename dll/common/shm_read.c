@@ -1,0 +1,649 @@
+/*
+ * shm_read.c - reading the channel's incoming ring.
+ *
+ * One thread at a time holds the "reader role" (shm.h). Blocking mode: wipc_recv, wipc_request and
+ * wipc_shm_peek take the role on the caller's thread (no thread hop) and read the ring until their
+ * own frame arrives: a message for wipc_recv is copied straight from the ring into the caller's
+ * buffer, a reply straight into the requester's buffer. Frames for others are handed on: replies
+ * to their waiting thread, anything else to the inbox queue, which wipc_recv reads first.
+ * Callback mode: the channel's reader thread holds the role and hands every frame to
+ * wipc__inbox_deliver (callback strand).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "shm.h"
+
+#define YIELD 1   /* internal: the reader thread gives the role away (never returned to users) */
+
+typedef enum want_kind { WANT_MSG, WANT_REPLY, WANT_PEEK, WANT_PUMP } want_kind;
+
+struct shm_waiter {
+    shm_waiter *next;
+    uint64_t    id;
+    void       *buf;
+    size_t      cap;
+    size_t      size;
+    bool        done;
+};
+
+typedef struct rd_want {
+    want_kind       what;
+    const char     *fn;
+    int32_t         timeout_ms;
+    shm_waiter     *w;          /* WANT_REPLY */
+    void           *buf;        /* WANT_MSG */
+    size_t          cap;
+    wipc_message   *out;
+    wipc__ring_rec  rec;        /* WANT_PEEK: the record left open */
+} rd_want;
+
+void wipc__shm_rx_wake(wipc__shm_chan *c)
+{
+    wipc__shm_ring_ctl *ctl = &c->hdr->ring[c->rx_index];
+    atomic_store(&ctl->data_wait, 0);
+    wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->rx_index), &ctl->data_wait);
+}
+
+static bool yield_wanted(wipc__shm_chan *c)
+{
+    return atomic_load(&c->pump_stop) ||
+           (atomic_load(&c->role_wanted) > 0 && !atomic_load(&c->obj.has_callbacks));
+}
+
+/* The reader thread reads only when someone waits for what it reads: callbacks, a thread in the
+ * inbox's wipc_recv or wipc_request (core without the recv hook). Otherwise unread messages stay
+ * in the ring, so a full ring still blocks the sender. */
+static bool pump_demand_locked(wipc__shm_chan *c)
+{
+    return atomic_load(&c->obj.has_callbacks) || c->obj.receivers > 0 || c->obj.waiters != NULL;
+}
+
+static bool pump_demand(wipc__shm_chan *c)
+{
+    if (atomic_load(&c->obj.has_callbacks))
+        return true;
+    wipc__mutex_lock(&c->obj.lock);
+    bool d = pump_demand_locked(c);
+    wipc__mutex_unlock(&c->obj.lock);
+    return d;
+}
+
+static void release_record(wipc__shm_chan *c)
+{
+    if (wipc__ring_release(&c->rx))
+        wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &c->hdr->ring[c->rx_index].space_wait);
+}
+
+static void count_received(wipc__shm_chan *c, size_t size)
+{
+    atomic_fetch_add_explicit(&c->obj.msgs_recv, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->obj.bytes_recv, size, memory_order_relaxed);
+}
+
+/* ---- handing frames to their owner --------------------------------------------------------------- */
+
+static wipc__msg *copy_record(wipc__shm_chan *c, const wipc__ring_rec *rec)
+{
+    wipc__msg *m = wipc__msg_new(rec->length);
+    if (!m)
+        return NULL;
+    if (rec->length)
+        memcpy(m->data, rec->payload, rec->length);
+    m->type = rec->type;
+    m->request_id = rec->request_id;
+    m->peer_pid = c->obj.peer_pid;
+    return m;
+}
+
+/* A reply: into its waiter's buffer (fast path), else to the inbox (its waiters, or dropped). */
+static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, bool *done)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    shm_waiter *w = c->waiters;
+    while (w && (w->id != rec->request_id || w->done))
+        w = w->next;
+    if (w) {
+        w->size = rec->length;
+        if (rec->length && rec->length <= w->cap)
+            memcpy(w->buf, rec->payload, rec->length);
+        w->done = true;
+        wipc__cond_broadcast(&c->obj.cond);
+    }
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__msg *m = w ? NULL : copy_record(c, rec);
+    if (w)
+        count_received(c, rec->length);   /* replies count as received, as wipc__inbox_deliver counts them */
+    release_record(c);
+    if (m)
+        wipc__inbox_deliver(&c->obj, WIPC__KIND_REPLY, m);
+    else if (!w)
+        return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming reply");
+    *done = want->what == WANT_REPLY && w == want->w;
+    return WIPC_OK;
+}
+
+/* A message that is not the caller's: to the inbox (queue or callback strand). */
+static wipc_status take_other(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec)
+{
+    wipc__msg *m = copy_record(c, rec);
+    if (!m)
+        return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming message");
+    release_record(c);
+    bool pause = wipc__inbox_deliver(&c->obj, rec->kind, m);
+    atomic_fetch_add(&c->inbox_hint, 1);   /* before the role is given back: see role_fast */
+    if (pause && want->what == WANT_PUMP) {
+        wipc__mutex_lock(&c->obj.lock);
+        c->pump_paused = true;
+        wipc__mutex_unlock(&c->obj.lock);
+    }
+    return WIPC_OK;
+}
+
+/* wipc_recv's own message: copied from the ring into the caller's buffer. */
+static wipc_status take_msg(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec)
+{
+    wipc_message *out = want->out;
+    out->type = rec->type;
+    out->size = rec->length;
+    out->request_id = rec->kind == WIPC__KIND_REQUEST ? rec->request_id : 0;
+    out->peer_pid = c->obj.peer_pid;
+    out->data = want->buf;
+    if (rec->length > want->cap)
+        return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_recv on shm channel %s: the message is %lu bytes, the buffer %zu; it stays queued",
+                           c->obj.name, (unsigned long)rec->length, want->cap);
+    if (rec->length)
+        memcpy(want->buf, rec->payload, rec->length);
+    release_record(c);
+    count_received(c, rec->length);
+    if (out->request_id) {
+        wipc__mutex_lock(&c->obj.lock);
+        c->obj.last_request_id = out->request_id;
+        wipc__mutex_unlock(&c->obj.lock);
+    }
+    return WIPC_OK;
+}
+
+static wipc_status take_record(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, bool *done)
+{
+    *done = false;
+    if (rec->kind == WIPC__KIND_REPLY)
+        return take_reply(c, want, rec, done);
+    if (want->what == WANT_MSG) {
+        *done = true;
+        return take_msg(c, want, rec);
+    }
+    if (want->what == WANT_PEEK) {
+        *done = true;
+        want->rec = *rec;
+        count_received(c, rec->length);
+        return WIPC_OK;
+    }
+    return take_other(c, want, rec);
+}
+
+/* ---- the read loop (reader role held) -------------------------------------------------------------- */
+
+typedef struct rx_arg {
+    wipc__shm_chan *c;
+    bool            pump;
+} rx_arg;
+
+static bool rx_ready(void *p)
+{
+    rx_arg *a = p;
+    return wipc__ring_readable(&a->c->rx) || wipc__shm_closed(a->c) || (a->pump && yield_wanted(a->c));
+}
+
+static wipc_status wait_timeout(wipc__shm_chan *c, rd_want *want)
+{
+    if (want->what == WANT_REPLY)
+        return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_request on shm channel %s: no reply to request %llu within %d ms",
+                           c->obj.name, (unsigned long long)want->w->id, (int)want->timeout_ms);
+    return wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: no message within %d ms", want->fn, c->obj.name,
+                       (int)want->timeout_ms);
+}
+
+/* Blocks until the ring has data, the deadline passes, the handle closes or the peer is gone. */
+static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadline)
+{
+    rx_arg a = { c, want->what == WANT_PUMP };
+    if (wipc__shm_spin(c, rx_ready, &a))
+        return WIPC_OK;
+    wipc__shm_ring_ctl *ctl = &c->hdr->ring[c->rx_index];
+    for (;;) {
+        if (wipc__shm_closed(c) || atomic_load(&c->broken))
+            return wipc__shm_ended(c, want->fn);
+        if (a.pump && yield_wanted(c))
+            return YIELD;
+        bool gone = wipc__shm_peer_check(c, false) == WIPC_E_DISCONNECTED;
+        if (wipc__ring_readable(&c->rx))
+            return WIPC_OK;
+        if (gone && !(a.pump && c->creator)) {   /* a creator's reader thread waits for the next opener */
+            if (wipc__ring_readable(&c->rx))
+                return WIPC_OK;   /* what the peer sent before it went is still delivered */
+            return wipc__shm_ended(c, want->fn);
+        }
+        int32_t slice = wipc__shm_slice(deadline);
+        if (slice == 0)
+            return wait_timeout(c, want);
+        wipc__shm_sleep(c, WIPC__SHM_WORD_DATA(c->rx_index), &ctl->data_wait, rx_ready, &a, slice);
+    }
+}
+
+static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadline)
+{
+    char why[200];
+    for (;;) {
+        if (wipc__shm_closed(c) || atomic_load(&c->broken))
+            return wipc__shm_ended(c, want->fn);
+        if (c->creator && atomic_load_explicit(&c->hdr->session, memory_order_relaxed) != atomic_load(&c->session))
+            wipc__shm_peer_check(c, false);   /* a new opener: learn its pid before reading its messages */
+        if (want->what == WANT_PUMP && !pump_demand(c))
+            return YIELD;
+        wipc__ring_rec rec;
+        bool wake = false, done = false;
+        wipc__ring_rc rc = wipc__ring_peek(&c->rx, &rec, &wake, why, sizeof why);
+        if (wake)
+            wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &c->hdr->ring[c->rx_index].space_wait);
+        if (rc == WIPC__RING_CORRUPT)
+            return wipc__shm_fail(c, WIPC_E_PROTOCOL, want->fn, why);
+        if (rc == WIPC__RING_TOO_LARGE)
+            return wipc__shm_fail(c, WIPC_E_TOO_LARGE, want->fn, why);
+        if (rc == WIPC__RING_OK) {
+            wipc_status st = take_record(c, want, &rec, &done);
+            if (done || st != WIPC_OK)
+                return st;
+            if (want->what == WANT_PUMP && (c->pump_paused || yield_wanted(c)))
+                return YIELD;
+            continue;
+        }
+        wipc_status st = rx_wait(c, want, deadline);
+        if (st != WIPC_OK)
+            return st;
+    }
+}
+
+/* ---- the reader role ---------------------------------------------------------------------------- */
+
+void wipc__shm_role_put(wipc__shm_chan *c, int to)
+{
+    atomic_store(&c->role, to);
+    if (atomic_load(&c->role_waiters) || wipc__shm_closed(c)) {
+        wipc__mutex_lock(&c->obj.lock);
+        wipc__cond_broadcast(&c->obj.cond);
+        wipc__mutex_unlock(&c->obj.lock);
+    }
+}
+
+static bool role_try(wipc__shm_chan *c)
+{
+    int expected = WIPC__ROLE_FREE;
+    return atomic_compare_exchange_strong(&c->role, &expected, WIPC__ROLE_BUSY);
+}
+
+/* The fast path: no lock when the role is free and nothing was queued in the inbox. */
+static bool role_fast(wipc__shm_chan *c)
+{
+    if (atomic_load_explicit(&c->inbox_hint, memory_order_relaxed) || atomic_load(&c->obj.has_callbacks) || !role_try(c))
+        return false;
+    if (atomic_load(&c->inbox_hint) == 0)   /* re-read: deliveries are counted before the role is freed */
+        return true;
+    wipc__shm_role_put(c, WIPC__ROLE_FREE);
+    return false;
+}
+
+typedef enum role_rc { ROLE_TAKEN, ROLE_QUEUED, ROLE_DONE, ROLE_ENDED } role_rc;
+
+/* obj.lock held: is something queued in the inbox? Resets the hint when the queue is empty. */
+static bool queued_locked(wipc__shm_chan *c)
+{
+    if (c->obj.q_head)
+        return true;
+    atomic_store(&c->inbox_hint, 0);
+    return false;
+}
+
+/* obj.lock held. Waits until this thread holds the reader role, or (`queue_ok`) the inbox has a
+ * message, or w (if any) is done, or the handle closed / deadline passed (ROLE_ENDED, *st set). */
+static role_rc role_take(wipc__shm_chan *c, bool queue_ok, shm_waiter *w, wipc__shm_dl *deadline, rd_want *want, wipc_status *st)
+{
+    bool wanted = false;
+    role_rc rc;
+    atomic_fetch_add(&c->role_waiters, 1);
+    for (;;) {
+        if (w && w->done) {
+            rc = ROLE_DONE;
+            break;
+        }
+        if (atomic_load(&c->obj.closed)) {
+            *st = WIPC_E_CLOSED;
+            rc = ROLE_ENDED;
+            break;
+        }
+        if (queue_ok && queued_locked(c)) {
+            rc = ROLE_QUEUED;
+            break;
+        }
+        if (role_try(c)) {
+            rc = ROLE_TAKEN;
+            break;
+        }
+        if (!wanted && c->pump_started && !atomic_load(&c->obj.has_callbacks)) {
+            wanted = true;
+            atomic_fetch_add(&c->role_wanted, 1);
+            wipc__shm_rx_wake(c);
+        }
+        if (atomic_load(&c->peer_gone) || atomic_load(&c->broken)) {
+            *st = WIPC_E_DISCONNECTED;   /* the holder waits for a new opener: nothing will come */
+            rc = ROLE_ENDED;
+            break;
+        }
+        int32_t slice = wipc__shm_slice(deadline);
+        if (slice == 0) {
+            *st = WIPC_E_TIMEOUT;
+            rc = ROLE_ENDED;
+            break;
+        }
+        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, slice);
+    }
+    atomic_fetch_sub(&c->role_waiters, 1);
+    if (wanted)
+        atomic_fetch_sub(&c->role_wanted, 1);
+    if (rc == ROLE_ENDED) {
+        wipc__mutex_unlock(&c->obj.lock);
+        *st = *st == WIPC_E_TIMEOUT ? wait_timeout(c, want) : wipc__shm_ended(c, want->fn);
+        wipc__mutex_lock(&c->obj.lock);
+    }
+    return rc;
+}
+
+/* ---- wipc_recv / wipc_request (core hook) -------------------------------------------------------- */
+
+/* A creator whose opener left looks for a new one before it reports WIPC_E_DISCONNECTED. */
+static void rearm_check(wipc__shm_chan *c)
+{
+    if (c->creator && atomic_load(&c->peer_gone))
+        wipc__shm_peer_check(c, true);
+}
+
+wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    wipc__shm_dl dl = { timeout_ms, 0 };
+    rd_want want = { .what = WANT_MSG, .fn = "wipc_recv", .timeout_ms = timeout_ms, .buf = buf, .cap = cap, .out = out };
+    rearm_check(c);
+    if (role_fast(c)) {
+        wipc_status st = read_loop(c, &want, &dl);
+        wipc__shm_role_put(c, WIPC__ROLE_FREE);
+        return st;
+    }
+    for (;;) {
+        wipc_status st = WIPC_OK;
+        wipc__mutex_lock(&o->lock);
+        if (atomic_load(&o->has_callbacks)) {
+            wipc__mutex_unlock(&o->lock);
+            return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv on shm channel %s: the handle has callbacks; messages go to on_message", o->name);
+        }
+        o->receivers++;
+        role_rc rc = role_take(c, true, NULL, &dl, &want, &st);
+        o->receivers--;
+        wipc__mutex_unlock(&o->lock);
+        if (rc == ROLE_ENDED)
+            return st;
+        if (rc == ROLE_QUEUED) {
+            st = wipc__inbox_recv(o, buf, cap, out, 0);
+            if (st == WIPC_E_TIMEOUT && wipc__remaining(wipc__shm_dl_at(&dl)) != 0)
+                continue;   /* another thread took it first */
+            return st;
+        }
+        st = read_loop(c, &want, &dl);
+        wipc__shm_role_put(c, WIPC__ROLE_FREE);
+        return st;
+    }
+}
+
+static wipc_status await_reply(wipc__shm_chan *c, shm_waiter *w, wipc__shm_dl *deadline, int32_t timeout_ms)
+{
+    rd_want want = { .what = WANT_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
+    rearm_check(c);
+    wipc_status st = WIPC_OK;
+    if (!atomic_load(&c->obj.has_callbacks) && role_try(c)) {   /* fast path: read our reply ourselves */
+        st = read_loop(c, &want, deadline);
+        wipc__shm_role_put(c, WIPC__ROLE_FREE);
+        if (st != WIPC_OK || w->done)
+            return st;
+    }
+    wipc__mutex_lock(&c->obj.lock);
+    for (;;) {
+        role_rc rc = role_take(c, false, w, deadline, &want, &st);
+        if (rc != ROLE_TAKEN)
+            break;
+        wipc__mutex_unlock(&c->obj.lock);
+        st = read_loop(c, &want, deadline);
+        wipc__shm_role_put(c, WIPC__ROLE_FREE);
+        wipc__mutex_lock(&c->obj.lock);
+        if (st != WIPC_OK || w->done)
+            break;
+    }
+    if (w->done)
+        st = WIPC_OK;
+    wipc__mutex_unlock(&c->obj.lock);
+    return st;
+}
+
+wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size, void *resp,
+                              size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    wipc__shm_dl dl = { timeout_ms, 0 };
+    shm_waiter w;
+    memset(&w, 0, sizeof w);
+    w.id = atomic_fetch_add(&o->next_request_id, 1);
+    w.buf = resp;
+    w.cap = resp_cap;
+    wipc__mutex_lock(&o->lock);
+    w.next = c->waiters;
+    c->waiters = &w;
+    wipc__mutex_unlock(&o->lock);
+
+    wipc_status st = wipc__shm_send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, timeout_ms);
+    if (st == WIPC_OK)
+        st = await_reply(c, &w, &dl, timeout_ms);
+
+    wipc__mutex_lock(&o->lock);
+    for (shm_waiter **pp = &c->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == &w) {
+            *pp = w.next;
+            break;
+        }
+    wipc__mutex_unlock(&o->lock);
+    if (!w.done)
+        return st;
+    if (out_resp_size)
+        *out_resp_size = w.size;
+    if (w.size > resp_cap)
+        return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_request on shm channel %s: the reply is %zu bytes, the buffer %zu; the reply is dropped",
+                           o->name, w.size, resp_cap);
+    return WIPC_OK;
+}
+
+/* ---- zero-copy receive --------------------------------------------------------------------------- */
+
+/* Moves the first queued message into c->peek_msg. WIPC_E_TIMEOUT if another thread took it. */
+static wipc_status peek_from_queue(wipc__shm_chan *c)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    size_t size = c->obj.q_head ? c->obj.q_head->size : 0;
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__msg *m = wipc__msg_new(size);
+    if (!m)
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_shm_peek on shm channel %s: out of memory", c->obj.name);
+    wipc_message out;
+    memset(&out, 0, sizeof out);
+    wipc_status st = wipc__inbox_recv(&c->obj, m->data, size, &out, 0);
+    if (st != WIPC_OK) {
+        wipc__msg_free(m);
+        return st == WIPC_E_BUFFER_TOO_SMALL ? WIPC_E_TIMEOUT : st;
+    }
+    m->type = out.type;
+    m->request_id = out.request_id;
+    wipc__mutex_lock(&c->obj.lock);
+    c->peek_msg = m;
+    c->peek_state = WIPC__PEEK_MSG;
+    wipc__mutex_unlock(&c->obj.lock);
+    return WIPC_OK;
+}
+
+static wipc_status peek_from_ring(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadline)
+{
+    wipc_status st = read_loop(c, want, deadline);
+    wipc__mutex_lock(&c->obj.lock);
+    c->peek_state = st == WIPC_OK ? WIPC__PEEK_RING : WIPC__PEEK_NONE;
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__shm_role_put(c, st == WIPC_OK ? WIPC__ROLE_PEEK : WIPC__ROLE_FREE);
+    return st;
+}
+
+static wipc_status peek_begin(wipc__shm_chan *c)
+{
+    wipc_status st = WIPC_OK;
+    wipc__mutex_lock(&c->obj.lock);
+    if (atomic_load(&c->obj.has_callbacks))
+        st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_peek on shm channel %s: the handle has callbacks; messages go to on_message", c->obj.name);
+    else if (c->peek_state != WIPC__PEEK_NONE)
+        st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_peek on shm channel %s: a peek is already open or waiting; call wipc_shm_release first", c->obj.name);
+    else
+        c->peek_state = WIPC__PEEK_WAIT;
+    wipc__mutex_unlock(&c->obj.lock);
+    return st;
+}
+
+wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_size, uint32_t *out_type, int32_t timeout_ms)
+{
+    wipc_status st = peek_begin(c);
+    if (st != WIPC_OK)
+        return st;
+    wipc__shm_dl dl = { timeout_ms, 0 };
+    rd_want want = { .what = WANT_PEEK, .fn = "wipc_shm_peek", .timeout_ms = timeout_ms };
+    rearm_check(c);
+    for (;;) {
+        wipc__mutex_lock(&c->obj.lock);
+        c->obj.receivers++;
+        role_rc rc = role_take(c, true, NULL, &dl, &want, &st);
+        c->obj.receivers--;
+        if (rc == ROLE_ENDED)
+            c->peek_state = WIPC__PEEK_NONE;
+        wipc__mutex_unlock(&c->obj.lock);
+        if (rc == ROLE_ENDED)
+            return st;
+        if (rc == ROLE_TAKEN) {
+            if ((st = peek_from_ring(c, &want, &dl)) != WIPC_OK)
+                return st;
+            *out_ptr = want.rec.payload;
+            *out_size = want.rec.length;
+            if (out_type)
+                *out_type = want.rec.type;
+            return WIPC_OK;
+        }
+        st = peek_from_queue(c);
+        if (st == WIPC_OK) {
+            *out_ptr = c->peek_msg->data;
+            *out_size = c->peek_msg->size;
+            if (out_type)
+                *out_type = c->peek_msg->type;
+            return WIPC_OK;
+        }
+        if (st != WIPC_E_TIMEOUT || wipc__remaining(wipc__shm_dl_at(&dl)) == 0) {
+            wipc__mutex_lock(&c->obj.lock);
+            c->peek_state = WIPC__PEEK_NONE;
+            wipc__mutex_unlock(&c->obj.lock);
+            return st;
+        }
+    }
+}
+
+wipc_status wipc__shm_release(wipc__shm_chan *c)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    int state = c->peek_state;
+    wipc__msg *m = c->peek_msg;
+    if (state == WIPC__PEEK_RING || state == WIPC__PEEK_MSG) {
+        c->peek_state = WIPC__PEEK_NONE;
+        c->peek_msg = NULL;
+    }
+    wipc__mutex_unlock(&c->obj.lock);
+    if (state == WIPC__PEEK_MSG) {
+        wipc__msg_free(m);
+        return WIPC_OK;
+    }
+    if (state != WIPC__PEEK_RING)
+        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_release on shm channel %s: no wipc_shm_peek is open", c->obj.name);
+    if (!wipc__shm_closed(c))
+        release_record(c);
+    wipc__shm_role_put(c, WIPC__ROLE_FREE);
+    return WIPC_OK;
+}
+
+/* ---- the reader thread ------------------------------------------------------------------------- */
+
+static void pump_main(void *arg)
+{
+    wipc__shm_chan *c = arg;
+    rd_want want = { .what = WANT_PUMP, .fn = "shm reader thread", .timeout_ms = WIPC_INFINITE };
+    wipc__mutex_lock(&c->obj.lock);
+    atomic_fetch_add(&c->role_waiters, 1);
+    for (;;) {
+        bool held = false;
+        while (!atomic_load(&c->pump_stop) &&
+               (c->pump_paused || c->pump_parked || yield_wanted(c) || !pump_demand_locked(c) || !(held = role_try(c))))
+            wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, pump_demand_locked(c) ? 100 : 1);   /* no wake-up for new demand: poll */
+        if (atomic_load(&c->pump_stop)) {
+            if (held)
+                atomic_store(&c->role, WIPC__ROLE_FREE);
+            break;
+        }
+        wipc__mutex_unlock(&c->obj.lock);
+        wipc__shm_dl forever = { WIPC_INFINITE, 0 };
+        wipc_status st = read_loop(c, &want, &forever);
+        wipc__shm_role_put(c, WIPC__ROLE_FREE);
+        wipc__mutex_lock(&c->obj.lock);
+        if (st != YIELD && st != WIPC_OK)
+            c->pump_parked = true;   /* closed, disconnected for good, or corrupt: nothing more to read */
+    }
+    atomic_fetch_sub(&c->role_waiters, 1);
+    wipc__mutex_unlock(&c->obj.lock);
+}
+
+wipc_status wipc__shm_pump_start(wipc__shm_chan *c)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    bool started = c->pump_started;
+    c->pump_started = true;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (started)
+        return WIPC_OK;
+    wipc__obj_ref(&c->obj);   /* the thread's reference, dropped by wipc__shm_pump_stop */
+    wipc_status st = wipc__thread_start(&c->pump, pump_main, c);
+    if (st != WIPC_OK) {
+        wipc__mutex_lock(&c->obj.lock);
+        c->pump_started = false;
+        wipc__mutex_unlock(&c->obj.lock);
+        wipc__obj_unref(&c->obj);
+    }
+    return st;
+}
+
+void wipc__shm_pump_stop(wipc__shm_chan *c)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    bool started = c->pump_started;
+    c->pump_started = false;
+    atomic_store(&c->pump_stop, true);
+    wipc__cond_broadcast(&c->obj.cond);
+    wipc__mutex_unlock(&c->obj.lock);
+    if (!started)
+        return;
+    wipc__shm_rx_wake(c);
+    wipc__thread_join(&c->pump);
+    wipc__obj_unref(&c->obj);
+}

@@ -1,0 +1,284 @@
+/*
+ * shm.c - the POSIX backend of the shm transport (dll/platform_shm.h): shm_open objects
+ * "/wipc-<uid>-<name>" (channels) and "/wipc-<uid>-r-<name>" (regions), mode 0600, owned by the
+ * caller, pages reserved with posix_fallocate (a full /dev/shm fails here with WIPC_E_NO_MEMORY
+ * instead of a SIGBUS later); futex(FUTEX_WAIT / FUTEX_WAKE) on the wake words (shared futexes: no
+ * FUTEX_PRIVATE_FLAG, the words live in a MAP_SHARED mapping); process liveness from /proc/<pid>/stat
+ * (state and field 22, the start time in clock ticks since boot).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "platform.h"
+#include "platform_shm.h"
+
+struct wipc__section {
+    void    *base;
+    uint64_t size;
+    dev_t    dev;
+    ino_t    ino;
+    char     path[WIPC_NAME_MAX + 48];   /* shm_open name, "" for mapped files */
+};
+
+static void shm_path(char *buf, size_t cap, int ns, const char *name)
+{
+    snprintf(buf, cap, ns == WIPC__SECTION_REGION ? "/wipc-%u-r-%s" : "/wipc-%u-%s", (unsigned)geteuid(), name);
+}
+
+static wipc_status os_fail(int err, const char *call, const char *path)
+{
+    wipc_status st = wipc__os_error_status(err);
+    if (st == WIPC_E_INVALID_ARG || st == WIPC_E_BUSY || st == WIPC_E_TIMEOUT || st == WIPC_E_DISCONNECTED)
+        st = WIPC_E_SYSTEM;
+    return wipc__error(st, err, "%s(%s) failed", call, path);
+}
+
+static wipc__section *section_new(const char *path)
+{
+    wipc__section *s = calloc(1, sizeof *s);
+    if (s)
+        snprintf(s->path, sizeof s->path, "%s", path ? path : "");
+    return s;
+}
+
+/* Maps fd (size bytes) into s. Closes nothing. */
+static wipc_status map_fd(wipc__section *s, int fd, uint64_t size, bool readonly, const char *what)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return os_fail(errno, "fstat", what);
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    s->size = size;
+    if (size == 0)
+        return WIPC_OK;
+    if (size > (uint64_t)SIZE_MAX)
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "mmap(%s): %llu bytes do not fit the address space", what, (unsigned long long)size);
+    void *p = mmap(NULL, (size_t)size, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return os_fail(errno, "mmap", what);
+    s->base = p;
+    return WIPC_OK;
+}
+
+/* Reserves the pages: posix_fallocate, falling back to ftruncate where it is not supported. */
+static wipc_status reserve(int fd, uint64_t size, const char *path)
+{
+    int rc = posix_fallocate(fd, 0, (off_t)size);
+    if (rc == 0)
+        return WIPC_OK;
+    if (rc == ENOSPC || rc == EFBIG || rc == ENOMEM)
+        return wipc__error(WIPC_E_NO_MEMORY, rc, "posix_fallocate(%s, %llu bytes) failed: not enough room in /dev/shm for the section",
+                           path, (unsigned long long)size);
+    if (rc != EOPNOTSUPP && rc != EINVAL)
+        return os_fail(rc, "posix_fallocate", path);
+    if (ftruncate(fd, (off_t)size) != 0)
+        return os_fail(errno, "ftruncate", path);
+    return WIPC_OK;
+}
+
+wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__section **out)
+{
+    char path[WIPC_NAME_MAX + 48];
+    shm_path(path, sizeof path, cfg->ns, cfg->name);
+    *out = NULL;
+    int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int err = errno;
+        if (err == EEXIST)
+            return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use", path, cfg->name);
+        return os_fail(err, "shm_open", path);
+    }
+    wipc__section *s = section_new(path);
+    wipc_status st = s ? reserve(fd, cfg->size, path) : wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
+    if (st == WIPC_OK)
+        st = map_fd(s, fd, cfg->size, false, path);
+    close(fd);
+    if (st != WIPC_OK) {
+        shm_unlink(path);
+        free(s);
+        return st;
+    }
+    *out = s;
+    return WIPC_OK;
+}
+
+wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bool readonly, wipc__section **out)
+{
+    (void)flags;
+    char path[WIPC_NAME_MAX + 48];
+    shm_path(path, sizeof path, ns, name);
+    *out = NULL;
+    int fd = shm_open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT)
+            return wipc__error(WIPC_E_NOT_FOUND, err, "shm_open(%s) failed: no %s named %s", path,
+                               ns == WIPC__SECTION_REGION ? "region" : "channel", name);
+        return os_fail(err, "shm_open", path);
+    }
+    struct stat st;
+    wipc_status rc = WIPC_OK;
+    if (fstat(fd, &st) != 0)
+        rc = os_fail(errno, "fstat", path);
+    else if (st.st_uid != geteuid())
+        rc = wipc__error(WIPC_E_ACCESS_DENIED, 0, "shm_open(%s): the object belongs to uid %u, not to this user (%u)", path,
+                         (unsigned)st.st_uid, (unsigned)geteuid());
+    wipc__section *s = rc == WIPC_OK ? section_new(path) : NULL;
+    if (rc == WIPC_OK && !s)
+        rc = wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
+    if (rc == WIPC_OK)
+        rc = map_fd(s, fd, (uint64_t)st.st_size, readonly, path);
+    close(fd);
+    if (rc != WIPC_OK) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return WIPC_OK;
+}
+
+static wipc_status file_size(int fd, uint64_t want, bool readonly, const char *path, uint64_t *out)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return os_fail(errno, "fstat", path);
+    if (want == 0) {
+        if (st.st_size == 0)
+            return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_region_map_file(%s): the file is empty; give a size", path);
+        *out = (uint64_t)st.st_size;
+        return WIPC_OK;
+    }
+    if ((uint64_t)st.st_size < want) {
+        if (readonly)
+            return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_region_map_file(%s): the file has %lld bytes, fewer than %llu, and is mapped read-only",
+                               path, (long long)st.st_size, (unsigned long long)want);
+        wipc_status rc = reserve(fd, want, path);
+        if (rc != WIPC_OK)
+            return rc;
+    }
+    *out = want;
+    return WIPC_OK;
+}
+
+wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool readonly, wipc__section **out)
+{
+    *out = NULL;
+    int fd = open(path, readonly ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return os_fail(errno, "open", path);
+    uint64_t n = 0;
+    wipc_status st = file_size(fd, size, readonly, path, &n);
+    wipc__section *s = st == WIPC_OK ? section_new(NULL) : NULL;
+    if (st == WIPC_OK && !s)
+        st = wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory mapping %s", path);
+    if (st == WIPC_OK)
+        st = map_fd(s, fd, n, readonly, path);
+    close(fd);
+    if (st != WIPC_OK) {
+        free(s);
+        return st;
+    }
+    *out = s;
+    return WIPC_OK;
+}
+
+void *wipc__plat_section_base(const wipc__section *s) { return s->base; }
+uint64_t wipc__plat_section_size(const wipc__section *s) { return s->size; }
+
+void wipc__plat_section_unlink(wipc__section *s)
+{
+    if (!s || !s->path[0])
+        return;
+    int fd = shm_open(s->path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    struct stat st;
+    bool same = fstat(fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
+    close(fd);
+    if (same)
+        shm_unlink(s->path);
+}
+
+void wipc__plat_section_close(wipc__section *s)
+{
+    if (!s)
+        return;
+    if (s->base)
+        munmap(s->base, (size_t)s->size);
+    free(s);
+}
+
+/* ---- wake words ---------------------------------------------------------------------------------- */
+
+wipc_status wipc__plat_shm_wait(wipc__section *s, unsigned index, _Atomic uint32_t *word, uint32_t expected, int32_t ms)
+{
+    (void)s;
+    (void)index;
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    long rc = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, &ts, NULL, 0);
+    return rc != 0 && errno == ETIMEDOUT ? WIPC_E_TIMEOUT : WIPC_OK;
+}
+
+void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *word)
+{
+    (void)s;
+    (void)index;
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* ---- liveness ------------------------------------------------------------------------------------- */
+
+/* Reads /proc/<pid>/stat: 1 and *key if the process exists and is not a zombie, else 0. */
+static int proc_stat(uint32_t pid, uint32_t *key)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%u/stat", (unsigned)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');   /* the command name may hold spaces and parentheses */
+    if (!p || p[1] != ' ')
+        return 0;
+    char state = p[2];
+    if (state == 'Z' || state == 'X' || state == 'x')
+        return 0;
+    p += 2;
+    for (int field = 3; field < 22; field++) {   /* p is at field 3 (state); skip to field 22 */
+        p = strchr(p, ' ');
+        if (!p)
+            return 0;
+        p++;
+    }
+    *key = (uint32_t)strtoull(p, NULL, 10);
+    return 1;
+}
+
+void wipc__plat_proc_self(uint32_t *pid, uint32_t *start_key)
+{
+    *pid = (uint32_t)getpid();
+    *start_key = 0;
+    proc_stat(*pid, start_key);
+}
+
+int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key)
+{
+    uint32_t key = 0;
+    if (pid == 0 || !proc_stat(pid, &key))
+        return 0;
+    return start_key == 0 || key == start_key;
+}
