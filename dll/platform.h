@@ -167,7 +167,8 @@ void wipc__log(int32_t level, const char *fmt, ...) WIPC__PRINTF(2, 3);
 }
 #endif
 
-/* The shared-memory transport's part of the contract. */
+/* The shared-memory and window-message transports' parts of the contract. */
 #include "platform_shm.h"
+#include "platform_msg.h"
 
 #endif /* WIPC_PLATFORM_H */

@@ -132,6 +132,7 @@ typedef int32_t wipc_status;
 #define WIPC_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024) /**< pipe and shm default max_message_size, bytes */
 #define WIPC_DEFAULT_MSG_MAX_MESSAGE (64u * 1024)  /**< msg default max_message_size, bytes */
 #define WIPC_MAX_MESSAGE_LIMIT (1024u * 1024 * 1024) /**< no transport accepts a max_message_size above this (1 GiB) */
+#define WIPC_MSG_MAX_MESSAGE_LIMIT (256u * 1024)   /**< the msg transport carries at most this many bytes (WM_COPYDATA is for small data) */
 
 /* ---- structs ------------------------------------------------------------------------------------ */
 
@@ -348,8 +349,7 @@ WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o);
 
 /** Creates the shm channel `name` (Windows: CreateFileMappingW section Local\wipc-<name> with an
  *  owner-only DACL; POSIX: shm_open /wipc-<uid>-<name> mode 0600, pages reserved with posix_fallocate).
- *  Returns WIPC_E_ADDR_IN_USE, WIPC_E_INVALID_ARG, WIPC_E_NO_MEMORY, WIPC_E_ACCESS_DENIED,
- *  WIPC_E_NOT_SUPPORTED (until the shm transport lands), WIPC_E_SYSTEM. */
+ *  Returns WIPC_E_ADDR_IN_USE, WIPC_E_INVALID_ARG, WIPC_E_NO_MEMORY, WIPC_E_ACCESS_DENIED, WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_options *o, wipc_handle *out_channel);
 
 /** Opens the channel `name` created by another process, waiting up to `timeout_ms` for it.
@@ -397,22 +397,45 @@ WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t s
 /** Fills `*o` with defaults (64 KiB messages, queue depth 64). NULL is ignored. */
 WIPC_API void WIPC_CALL wipc_msg_options_init(wipc_msg_options *o);
 
-/** Creates the receiver `name`: a message-only window (HWND_MESSAGE) of class wipc-msg-<name> on a
- *  library thread / a seqpacket socket on POSIX. Returns WIPC_E_ADDR_IN_USE, WIPC_E_INVALID_ARG,
- *  WIPC_E_NOT_SUPPORTED (until the msg transport lands), WIPC_E_SYSTEM. */
+/** Creates the receiver `name` (1-128 chars of [A-Za-z0-9._-]). Windows: a message-only window
+ *  (HWND_MESSAGE) of class wipc-msg-<name> on its own library thread running a message loop (no pump
+ *  needed in your code); the name is guarded by the mutex Local\wipc-msg-<name> held by that thread
+ *  (owner-only DACL), so a dead owner's name is reclaimed. POSIX: a SOCK_SEQPACKET socket
+ *  <rundir>/m.<name> served by a library thread, guarded by flock like pipes.
+ *  Messages go to on_message (wipc_set_callbacks; its return value is the sender's reply; it runs on
+ *  the endpoint's thread, one message at a time) or, without callbacks, to a queue of `queue_depth`
+ *  messages read with wipc_recv (a full queue answers the sender WIPC_E_BUSY; the reply is 0).
+ *  max_message_size: 1 .. WIPC_MSG_MAX_MESSAGE_LIMIT bytes. WIPC_MSG_ALLOW_LOWER_INTEGRITY calls
+ *  ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) for this window only.
+ *  Returns WIPC_E_ADDR_IN_USE (a live endpoint has the name), WIPC_E_INVALID_ARG, WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_options *o, wipc_handle *out_endpoint);
 
-/** Sends one message synchronously to the receiver `name` (SendMessageTimeoutW(WM_COPYDATA,
- *  SMTO_ABORTIFHUNG | SMTO_BLOCK)) and gives its callback's return value in *out_reply (may be NULL).
- *  Returns WIPC_E_NOT_FOUND, WIPC_E_TIMEOUT, WIPC_E_BUSY (its queue is full), WIPC_E_TOO_LARGE,
- *  WIPC_E_DISCONNECTED, WIPC_E_NOT_SUPPORTED. */
+/** Sends one message synchronously to the receiver `name` and waits up to `timeout_ms` for it to be
+ *  taken (Windows: FindWindowExW(HWND_MESSAGE, ...) then SendMessageTimeoutW(WM_COPYDATA,
+ *  SMTO_ABORTIFHUNG | SMTO_BLOCK), type in dwData, a 16-byte wipc header (magic, version, sender pid)
+ *  before the bytes; POSIX: one packet and a reply packet). *out_reply (may be NULL) gets the
+ *  receiver's on_message return value (0 in queue mode). The sender pid the receiver sees is claimed
+ *  by the sender on Windows (not verified) and taken from SO_PEERCRED on POSIX. Zero-length messages
+ *  are allowed; data may be NULL only when size is 0. A message whose sender timed out before the
+ *  receiver took it is dropped, not delivered later (on POSIX; Windows may still deliver it).
+ *  Returns WIPC_E_NOT_FOUND (no such receiver), WIPC_E_TIMEOUT (not taken in time, or timeout 0),
+ *  WIPC_E_BUSY (its queue is full, or a callback sent to its own endpoint), WIPC_E_TOO_LARGE (above
+ *  WIPC_MSG_MAX_MESSAGE_LIMIT: nothing sent; or above the receiver's max_message_size),
+ *  WIPC_E_DISCONNECTED (the receiver closed or died while the message waited), WIPC_E_PROTOCOL (the
+ *  window is not a wipc receiver), WIPC_E_INVALID_ARG. */
 WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms, int32_t *out_reply);
 
-/** Sends to every receiver whose name starts with `prefix` ("" = all); *out_delivered = how many accepted. */
+/** Sends the message to every live receiver whose name starts with `prefix` ("" = all), one after
+ *  the other, each with the full `timeout_ms` (message-only windows get no HWND_BROADCAST, so the
+ *  receivers are listed and sent to). *out_delivered (may be NULL) = how many accepted it. Returns
+ *  WIPC_OK even if some receivers refused or timed out; WIPC_E_INVALID_ARG for a bad prefix or data,
+ *  WIPC_E_TOO_LARGE. */
 WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t type, const void *data, size_t size, int32_t timeout_ms, uint32_t *out_delivered);
 
-/** Lists live receivers whose name starts with `prefix` into `buf` as '\0'-separated names followed by
- *  one more '\0'; *out_needed = bytes needed. Returns WIPC_E_BUFFER_TOO_SMALL when cap is short. */
+/** Lists live receivers whose name starts with `prefix` ("" = all), sorted, into `buf` as
+ *  '\0'-separated names followed by one more '\0' (Windows: message-only windows of class prefix
+ *  wipc-msg-; POSIX: held name locks in the runtime directory). *out_needed (required) = bytes needed.
+ *  Returns WIPC_E_BUFFER_TOO_SMALL when cap is short (nothing written), WIPC_E_INVALID_ARG. */
 WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size_t cap, size_t *out_needed);
 
 /* ---- extensions (appended after the DESIGN v1 surface) ------------------------------------------ */

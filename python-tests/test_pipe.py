@@ -54,14 +54,15 @@ class CallbackServer:
         try:
             msg = m.contents
             data = msg.payload()
+            # count before answering: the peer may check the count as soon as it has the answer
             if msg.request_id:
-                st = self.lib.wipc_reply(h, msg.request_id, msg.type + 1, data, len(data))
                 with self.lock:
                     self.requests += 1
+                st = self.lib.wipc_reply(h, msg.request_id, msg.type + 1, data, len(data))
             else:
-                st = self.lib.wipc_send(h, msg.type + 1, data, len(data), 5000)
                 with self.lock:
                     self.plain += 1
+                st = self.lib.wipc_send(h, msg.type + 1, data, len(data), 5000)
             if st != w.WIPC_OK:
                 self.errors.append(f"answer: {w.STATUS_NAMES.get(st)}: {w.last_error(self.lib)}")
         except Exception as e:  # never let an exception vanish into ctypes

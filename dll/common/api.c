@@ -205,19 +205,10 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
         wipc__obj_unref(o);
         return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_set_callbacks: regions have no messages or events");
     }
-    wipc__mutex_lock(&o->lock);
-    if (atomic_load(&o->has_callbacks) || o->receivers) {
-        wipc__mutex_unlock(&o->lock);
+    if ((st = wipc__inbox_set_callbacks(o, on_message, on_event, user_data)) != WIPC_OK) {
         wipc__obj_unref(o);
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_set_callbacks on %s: callbacks are already set, or a thread is blocked in wipc_recv", o->name);
+        return st;
     }
-    o->on_message = on_message;
-    o->on_event = on_event;
-    o->user_data = user_data;
-    atomic_store(&o->has_callbacks, true);
-    wipc__cond_broadcast(&o->cond);   /* a thread in wipc_pipe_accept gets WIPC_E_INVALID_STATE */
-    wipc__mutex_unlock(&o->lock);
-    wipc__inbox_flush_to_callbacks(o);
     if (o->ops->callbacks_set)
         o->ops->callbacks_set(o);
     wipc__obj_unref(o);

@@ -168,8 +168,10 @@ void wipc__inbox_close(wipc__obj *o);
 wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
                                 void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
-/* Moves queued messages to the callback strand (callbacks were just set). */
-void wipc__inbox_flush_to_callbacks(wipc__obj *o);
+/* Switches o to callback mode: stores the callbacks, moves queued messages to the strand (in order,
+ * under the same lock hold) and resumes reading. WIPC_E_INVALID_STATE if already set or a thread is
+ * blocked in wipc_recv. */
+wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
 
 /* ---- validation (options.c, names.c) ------------------------------------------------------------ */
 

@@ -95,12 +95,22 @@ bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
     return pause;
 }
 
-void wipc__inbox_flush_to_callbacks(wipc__obj *o)
+wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data)
 {
     wipc__mutex_lock(&o->lock);
+    if (atomic_load(&o->has_callbacks) || o->receivers) {
+        wipc__mutex_unlock(&o->lock);
+        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_set_callbacks on %s: callbacks are already set, or a thread is blocked in wipc_recv", o->name);
+    }
+    o->on_message = on_message;
+    o->on_event = on_event;
+    o->user_data = user_data;
+    /* Flag and flush under one lock hold: a message arriving meanwhile queues behind the old ones. */
+    atomic_store(&o->has_callbacks, true);
     wipc__msg *m;
     while ((m = queue_pop_locked(o)) != NULL)
         dispatch_message_locked(o, m);
+    wipc__cond_broadcast(&o->cond);   /* a thread in wipc_pipe_accept gets WIPC_E_INVALID_STATE */
     bool resume = o->paused_reading;
     o->paused_reading = false;
     wipc_status failed = o->failed;
@@ -109,6 +119,7 @@ void wipc__inbox_flush_to_callbacks(wipc__obj *o)
         o->ops->resume(o);
     if (failed && failed != WIPC_E_CLOSED)
         wipc__dispatch_event(o, failed == WIPC_E_DISCONNECTED ? WIPC_EVENT_DISCONNECTED : WIPC_EVENT_ERROR, 0, failed, NULL);
+    return WIPC_OK;
 }
 
 void wipc__inbox_fail(wipc__obj *o, wipc_status why)

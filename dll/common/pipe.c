@@ -420,15 +420,9 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
         return;
     }
     /* The connection's own callbacks wait until the server's CONNECTED callback has returned. */
-    c->obj.on_message = s->obj.on_message;
-    c->obj.on_event = s->obj.on_event;
-    c->obj.user_data = s->obj.user_data;
     wipc__dispatch_pause(&c->obj, true);
     wipc__obj_ref(&c->obj);       /* held by the CONNECTED work item, dropped when it un-pauses */
-    wipc__mutex_lock(&c->obj.lock);
-    atomic_store(&c->obj.has_callbacks, true);
-    wipc__mutex_unlock(&c->obj.lock);
-    wipc__inbox_flush_to_callbacks(&c->obj);
+    wipc__inbox_set_callbacks(&c->obj, s->obj.on_message, s->obj.on_event, s->obj.user_data);
     wipc__dispatch_event(&s->obj, WIPC_EVENT_CONNECTED, c->obj.handle, WIPC_OK, &c->obj);
 }
 

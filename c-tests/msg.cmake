@@ -1,0 +1,11 @@
+# msg.cmake - the window-message (msg) transport's tests: test_msg (cmocka) and its helper msg_peer.
+# Included at the end of c-tests/CMakeLists.txt; uses its wipc_test_executable() and WIPC_TEST_TIMEOUT.
+wipc_test_executable(msg_peer msg_peer.c)
+if(TARGET wipc_cmocka)
+  wipc_test_executable(test_msg test_msg.c)
+  target_link_libraries(test_msg PRIVATE wipc_cmocka)
+  add_dependencies(test_msg msg_peer)
+  add_test(NAME test_msg COMMAND test_msg)
+  # spawns processes and uses fixed timings (a sleeping receiver): keep it away from other heavy tests
+  set_tests_properties(test_msg PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT} RUN_SERIAL TRUE)
+endif()

@@ -1,0 +1,24 @@
+/*
+ * msg_posix.h - what the POSIX msg files share (msg_recv.c, msg_send.c, msg_list.c).
+ *
+ * An endpoint `name` is the SOCK_SEQPACKET socket <rundir>/m.<name> (a hash of the name when the path
+ * would not fit sockaddr_un) plus the lock file <socket path>.lock. The listener holds an exclusive
+ * flock on the lock file for its whole life and writes the endpoint name into it once the socket
+ * listens: a locked lock file = a live endpoint (how wipc_msg_list finds them, long names included),
+ * an unlocked one = a dead process's leftover, reclaimed by the next listener.
+ */
+#ifndef WIPC_POSIX_MSG_H
+#define WIPC_POSIX_MSG_H
+
+#include <stddef.h>
+#include <sys/un.h>
+#include "platform_msg.h"
+
+#define WIPC__MSG_FILE_PREFIX "m."
+#define WIPC__MSG_LOCK_SUFFIX ".lock"
+#define WIPC__MSG_SUN_PATH    sizeof(((struct sockaddr_un *)0)->sun_path)
+
+/** The socket path of endpoint `name` (buf of WIPC__MSG_SUN_PATH bytes). Sets the last error. */
+wipc_status wipc__posix_msg_path(const char *name, char *buf, size_t cap, const char *fn);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * msg_send.c - POSIX msg sending: one SOCK_SEQPACKET connection per message (the counterpart of
+ * FindWindowExW + SendMessageTimeoutW): connect to <rundir>/m.<name>, check the receiver runs as our
+ * uid (SO_PEERCRED), send one packet (prefix with the type, payload header, user bytes), wait up to
+ * the timeout for the 8-byte reply word, close.
+ *
+ * connect ENOENT / ECONNREFUSED (no socket, or a dead process's leftover) = WIPC_E_NOT_FOUND;
+ * EAGAIN (backlog full: the receiver is stuck) is retried until the timeout = WIPC_E_TIMEOUT; EOF or
+ * ECONNRESET instead of a reply = WIPC_E_DISCONNECTED (the endpoint closed or died meanwhile).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "common/frame.h"
+#include "common/msg_wire.h"
+#include "posix/msg_posix.h"
+
+/* Waits for `events` on fd until the deadline. 1 = ready, 0 = timed out, -1 = poll failed (errno). */
+static int wait_fd(int fd, short events, uint64_t deadline, short *revents)
+{
+    for (;;) {
+        struct pollfd p = { fd, events, 0 };
+        int r = poll(&p, 1, wipc__remaining(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        *revents = p.revents;
+        return r;
+    }
+}
+
+static wipc_status connect_endpoint(const char *name, const char *path, uint64_t deadline, int32_t timeout_ms, int *out_fd)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path));
+    uint32_t backoff = 1;
+    for (;;) {
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): socket(AF_UNIX, SOCK_SEQPACKET) failed", name);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            *out_fd = fd;
+            return WIPC_OK;
+        }
+        int e = errno;
+        close(fd);
+        if (e == ENOENT || e == ECONNREFUSED)
+            return wipc__error(WIPC_E_NOT_FOUND, e, "wipc_msg_send(%s): no endpoint of that name (%s)", name, path);
+        if (e == EACCES || e == EPERM)
+            return wipc__error(WIPC_E_ACCESS_DENIED, e, "wipc_msg_send(%s): connect(%s) refused", name, path);
+        if (e != EAGAIN && e != EINTR)
+            return wipc__error(wipc__os_error_status(e), e, "wipc_msg_send(%s): connect(%s) failed", name, path);
+        int32_t left = wipc__remaining(deadline);
+        if (left == 0)
+            return wipc__error(WIPC_E_TIMEOUT, e, "wipc_msg_send(%s): the receiver took no new message within %d ms (busy or hung)",
+                               name, (int)timeout_ms);
+        wipc__sleep_ms(left < 0 || (uint32_t)left > backoff ? backoff : (uint32_t)left);
+        if (backoff < 16)
+            backoff *= 2;
+    }
+}
+
+static wipc_status exchange(const char *name, int fd, uint32_t type, const wipc__iov *iov, size_t n, uint64_t deadline,
+                            int32_t timeout_ms, uint64_t *out_word)
+{
+    struct ucred cr;
+    socklen_t clen = sizeof cr;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &clen) != 0)
+        return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): SO_PEERCRED failed", name);
+    if (cr.uid != geteuid())
+        return wipc__error(WIPC_E_ACCESS_DENIED, 0, "wipc_msg_send(%s): the endpoint runs as uid %u, not uid %u (SO_PEERCRED); refused",
+                           name, (unsigned)cr.uid, (unsigned)geteuid());
+
+    uint8_t prefix[WIPC__MSG_PACKET_PREFIX];
+    wipc__msg_prefix_encode(prefix, type);
+    struct iovec v[4];
+    size_t cnt = 0, total = sizeof prefix;
+    v[cnt].iov_base = prefix;
+    v[cnt++].iov_len = sizeof prefix;
+    for (size_t i = 0; i < n && cnt < 4; i++) {
+        v[cnt].iov_base = (void *)iov[i].base;
+        v[cnt++].iov_len = iov[i].len;
+        total += iov[i].len;
+    }
+    if (total > 64 * 1024) {   /* one datagram must fit the send buffer */
+        int want = (int)(total + 4096);
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+    }
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = v;
+    mh.msg_iovlen = cnt;
+    for (;;) {
+        ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (r >= 0)
+            break;
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e == EAGAIN || e == EWOULDBLOCK) {
+            short rev = 0;
+            int w = wait_fd(fd, POLLOUT, deadline, &rev);
+            if (w == 0)
+                return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_msg_send(%s): the receiver took no data within %d ms", name, (int)timeout_ms);
+            if (w < 0)
+                return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): poll(POLLOUT) failed", name);
+            continue;
+        }
+        if (e == EMSGSIZE || e == ENOBUFS)
+            return wipc__error(WIPC_E_TOO_LARGE, e, "wipc_msg_send(%s): the OS refused a %zu-byte datagram (is net.core.wmem_max below it?)",
+                               name, total);
+        if (e == EPIPE || e == ECONNRESET || e == ENOTCONN)
+            return wipc__error(WIPC_E_DISCONNECTED, e, "wipc_msg_send(%s): the endpoint closed or died before taking the message", name);
+        return wipc__error(WIPC_E_SYSTEM, e, "wipc_msg_send(%s): sendmsg failed", name);
+    }
+
+    for (;;) {
+        short rev = 0;
+        int w = wait_fd(fd, POLLIN, deadline, &rev);
+        if (w == 0)
+            return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_msg_send(%s): no answer within %d ms (the receiver is slow or hung)", name,
+                               (int)timeout_ms);
+        if (w < 0)
+            return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): poll(POLLIN) failed", name);
+        uint8_t in[8];
+        ssize_t r = recv(fd, in, sizeof in, MSG_DONTWAIT | MSG_TRUNC);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (r == 0 || (r < 0 && (errno == ECONNRESET || errno == EPIPE || errno == ENOTCONN)))
+            return wipc__error(WIPC_E_DISCONNECTED, r < 0 ? errno : 0,
+                               "wipc_msg_send(%s): the endpoint closed or died before answering", name);
+        if (r < 0)
+            return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): recv failed", name);
+        if (r != (ssize_t)sizeof in)
+            return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_msg_send(%s): a %zd-byte answer, expected %zu", name, r, sizeof in);
+        *out_word = wipc__get_le64(in);
+        return WIPC_OK;
+    }
+}
+
+wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
+{
+    char path[WIPC__MSG_SUN_PATH];
+    wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
+    if (st != WIPC_OK)
+        return st;
+    uint64_t deadline = wipc__deadline(timeout_ms);
+    int fd = -1;
+    if ((st = connect_endpoint(name, path, deadline, timeout_ms, &fd)) != WIPC_OK)
+        return st;
+    st = exchange(name, fd, type, iov, n, deadline, timeout_ms, out_word);
+    close(fd);
+    return st;
+}

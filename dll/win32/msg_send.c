@@ -1,0 +1,147 @@
+/*
+ * msg_send.c - Win32 msg sending and discovery.
+ *
+ * Send: FindWindowExW(HWND_MESSAGE, NULL, L"wipc-msg-<name>", NULL), then
+ * SendMessageTimeoutW(WM_COPYDATA, SMTO_ABORTIFHUNG | SMTO_BLOCK, timeout) with dwData = type and the
+ * payload (wipc header + user bytes) in lpData/cbData; the LRESULT is the reply word. A slow receiver
+ * gives ERROR_TIMEOUT after `timeout_ms`, a hung one (not pumping for 5 s) at once: WIPC_E_TIMEOUT,
+ * never a hang. A window that vanished meanwhile: WIPC_E_DISCONNECTED. UIPI refusing a lower-integrity
+ * sender: ERROR_ACCESS_DENIED = WIPC_E_ACCESS_DENIED.
+ *
+ * List: every message-only window whose class name (GetClassNameW) is L"wipc-msg-" + a valid wipc name.
+ * The windows come from EnumChildWindows on the message-only root (GetAncestor(GA_PARENT) of the
+ * first FindWindowExW(HWND_MESSAGE, NULL, NULL, NULL)): one consistent snapshot. A plain
+ * FindWindowExW(HWND_MESSAGE, prev, ...) walk, the fallback, can skip live windows when the window it
+ * stands on is destroyed or moved in the z-order meanwhile (seen under Wine with endpoints churning).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+#include "common/msg_wire.h"
+#include "win32/msg_win32.h"
+
+#define STACK_PAYLOAD 4096
+
+wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
+{
+    static const char fn[] = "wipc_msg_send";
+    wchar_t cls[WIPC__MSG_CLASS_MAX];
+    wipc_status st = wipc__win_msg_wide(WIPC__MSG_CLASS_PREFIX, name, cls, WIPC__MSG_CLASS_MAX, fn);
+    if (st != WIPC_OK)
+        return st;
+    HWND hwnd = FindWindowExW(HWND_MESSAGE, NULL, cls, NULL);
+    if (!hwnd)
+        return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no endpoint of that name (no message-only window of class wipc-msg-%s)", fn,
+                           name, name);
+
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += iov[i].len;
+    uint8_t stack[STACK_PAYLOAD];
+    uint8_t *buf = total <= sizeof stack ? stack : (uint8_t *)malloc(total);
+    if (!buf)
+        return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "%s(%s): out of memory for %zu bytes", fn, name, total);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (iov[i].len)
+            memcpy(buf + at, iov[i].base, iov[i].len);
+        at += iov[i].len;
+    }
+    COPYDATASTRUCT cds;
+    cds.dwData = (ULONG_PTR)type;
+    cds.cbData = (DWORD)total;
+    cds.lpData = buf;
+    DWORD_PTR result = 0;
+    UINT wait = timeout_ms < 0 ? INFINITE : (UINT)timeout_ms;
+    SetLastError(0);
+    LRESULT ok = SendMessageTimeoutW(hwnd, WM_COPYDATA, 0, (LPARAM)&cds, SMTO_ABORTIFHUNG | SMTO_BLOCK, wait, &result);
+    DWORD err = GetLastError();
+    if (buf != stack)
+        free(buf);
+    if (ok) {
+        *out_word = (uint64_t)result;
+        return WIPC_OK;
+    }
+    if (err == ERROR_ACCESS_DENIED)
+        return wipc__error(WIPC_E_ACCESS_DENIED, err, "%s(%s): WM_COPYDATA refused (UIPI: the receiver runs at a higher integrity "
+                           "level and did not listen with WIPC_MSG_ALLOW_LOWER_INTEGRITY)", fn, name);
+    if (!IsWindow(hwnd) || err == ERROR_INVALID_WINDOW_HANDLE)
+        return wipc__error(WIPC_E_DISCONNECTED, err, "%s(%s): the endpoint closed or died before answering", fn, name);
+    if (err == ERROR_TIMEOUT || err == 0)
+        return wipc__error(WIPC_E_TIMEOUT, err, "%s(%s): no answer within %d ms (the receiver is slow or hung)", fn, name, (int)timeout_ms);
+    return wipc__error(WIPC_E_SYSTEM, err, "%s(%s): SendMessageTimeoutW(WM_COPYDATA) failed", fn, name);
+}
+
+/* The endpoint name of a message-only window of class L"wipc-msg-<name>", else 0. */
+static int endpoint_name(HWND w, char name[WIPC_NAME_MAX + 1])
+{
+    wchar_t cls[WIPC__MSG_CLASS_MAX + 1];
+    int len = GetClassNameW(w, cls, (int)(sizeof cls / sizeof cls[0]));
+    if (len <= WIPC__MSG_CLASS_PREFIX_LEN || len > WIPC__MSG_CLASS_PREFIX_LEN + WIPC_NAME_MAX ||
+        wcsncmp(cls, WIPC__MSG_CLASS_PREFIX, WIPC__MSG_CLASS_PREFIX_LEN) != 0)
+        return 0;
+    size_t n = (size_t)len - WIPC__MSG_CLASS_PREFIX_LEN;
+    for (size_t i = 0; i < n; i++) {
+        wchar_t c = cls[WIPC__MSG_CLASS_PREFIX_LEN + i];
+        if (c > 0x7f)
+            return 0;
+        name[i] = (char)c;
+    }
+    name[n] = '\0';
+    return wipc__msg_name_ok(name, n);
+}
+
+typedef struct snapshot_walk {
+    HWND              root;   /* the parent of every message-only window */
+    wipc__msg_name_fn fn;
+    void             *arg;
+    int               seen;   /* windows enumerated */
+} snapshot_walk;
+
+static BOOL CALLBACK snapshot_one(HWND w, LPARAM lp)
+{
+    snapshot_walk *k = (snapshot_walk *)lp;
+    char name[WIPC_NAME_MAX + 1];
+    k->seen++;
+    if (GetAncestor(w, GA_PARENT) != k->root || !endpoint_name(w, name))   /* direct children only, as FindWindowExW */
+        return TRUE;
+    return k->fn(name, k->arg) == 0;
+}
+
+wipc_status wipc__plat_msg_list(wipc__msg_name_fn fn, void *arg)
+{
+    /* A consistent snapshot: EnumChildWindows on the message-only root lists its children in one go
+     * (a FindWindowExW(HWND_MESSAGE, prev, ...) walk skips windows when one it passes is destroyed or
+     * moves in the z-order meanwhile, e.g. while being created). The root is the parent of any
+     * message-only window. */
+    for (int tries = 0; tries < 4; tries++) {
+        HWND first = FindWindowExW(HWND_MESSAGE, NULL, NULL, NULL);
+        if (!first)
+            return WIPC_OK;   /* no message-only window at all */
+        HWND root = GetAncestor(first, GA_PARENT);
+        if (!root)
+            continue;         /* `first` went away meanwhile */
+        snapshot_walk k = { root, fn, arg, 0 };
+        EnumChildWindows(root, snapshot_one, (LPARAM)&k);
+        if (k.seen > 0)
+            return WIPC_OK;
+    }
+    /* Fallback: the FindWindowExW walk, started over when the window it stands on is destroyed. */
+    HWND prev = NULL;
+    int restarts = 0;
+    for (int guard = 0; guard < 1000000; guard++) {
+        HWND w = FindWindowExW(HWND_MESSAGE, prev, NULL, NULL);
+        if (!w) {
+            if (prev && !IsWindow(prev) && restarts++ < 16) {
+                prev = NULL;
+                continue;
+            }
+            break;
+        }
+        prev = w;
+        char name[WIPC_NAME_MAX + 1];
+        if (endpoint_name(w, name) && fn(name, arg) != 0)
+            break;
+    }
+    return WIPC_OK;
+}
