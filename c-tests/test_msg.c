@@ -556,13 +556,23 @@ static void test_msg_close_while_senders_wait(void **state)
     assert_int_equal(atomic_load(&s.calls), 1);
     (void)took;
 
-    /* a thread blocked in wipc_recv */
-    WT_OK(wipc_msg_listen(name, NULL, &h));
-    recv_job r = { h, 0, 0 };
-    wt_thread *tr = wt_thread_start(recv_thread, &r);
-    wt_sleep_ms(100);
-    WT_OK(wipc_close(h));
-    wt_thread_join_or_die(tr, LONG_MS, "receiver");
+    /* a thread blocked in wipc_recv gets WIPC_E_CLOSED. On a loaded machine the thread may not have
+     * entered wipc_recv before the close (it then gets WIPC_E_BAD_HANDLE at once): try again with a
+     * longer head start until the blocked case was seen. */
+    recv_job r = { 0, 0, 0 };
+    for (int attempt = 1; attempt <= 5; attempt++) {
+        WT_OK(wipc_msg_listen(name, NULL, &h));
+        r.h = h;
+        r.st = 0;
+        r.elapsed_ms = 0;
+        wt_thread *tr = wt_thread_start(recv_thread, &r);
+        wt_sleep_ms(100u * (unsigned)attempt);
+        WT_OK(wipc_close(h));
+        wt_thread_join_or_die(tr, LONG_MS, "receiver");
+        if (r.st == WIPC_E_CLOSED)
+            break;
+        assert_int_equal(r.st, WIPC_E_BAD_HANDLE);   /* it had not started waiting yet */
+    }
     assert_int_equal(r.st, WIPC_E_CLOSED);
     WT_CHECK(r.elapsed_ms < (uint64_t)LONG_MS, "wipc_recv returned after %llu ms", (unsigned long long)r.elapsed_ms);
 }

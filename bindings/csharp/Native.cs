@@ -1,0 +1,128 @@
+// Native.cs - the structs and callback delegates of wipc.h as C# declares them for interop (same
+// layout; wipc_csharp.i maps the C types to these), and the status check every call goes through.
+using System;
+using System.Runtime.InteropServices;
+
+namespace Wipc
+{
+    /// <summary>wipc_message: what a message callback sees (valid only during the callback).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct NativeMessage
+    {
+        public uint struct_size;
+        public uint type;
+        public IntPtr data;
+        public UIntPtr size;
+        public ulong request_id;
+        public uint peer_pid;
+        public uint flags;
+    }
+
+    /// <summary>wipc_info, filled by wipc_get_info.</summary>
+    [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Ansi)]
+    internal struct NativeInfo
+    {
+        public uint struct_size, kind, transport, flags, peer_pid, peer_uid;
+        public ulong messages_sent, messages_received, bytes_sent, bytes_received;
+        public uint connected, max_message_size;
+        [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 264)] public string name;
+    }
+
+    /// <summary>Options of a pipe server or client (wipc_pipe_options). Start from <see cref="Default"/>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PipeOptions
+    {
+        internal uint StructSize;
+        /// <summary>WIPC_PIPE_* flags (Library.PipeAllowRemote, PipeRaw, PipeAnyUser).</summary>
+        public uint Flags;
+        /// <summary>Largest message in bytes (default 16 MiB).</summary>
+        public uint MaxMessageSize;
+        /// <summary>Server: concurrent connections, 1..255 (default 64).</summary>
+        public uint MaxInstances;
+        /// <summary>OS buffer hint in bytes (0 = 64 KiB).</summary>
+        public uint BufferSize;
+        internal uint Reserved;
+        internal IntPtr SecurityDescriptor;   // Windows SDDL: not used by the Linux binding
+
+        /// <summary>The library's defaults (wipc_pipe_options_init).</summary>
+        public static PipeOptions Default
+        {
+            get { var o = new PipeOptions(); WipcNative.wipc_pipe_options_init(ref o); return o; }
+        }
+    }
+
+    /// <summary>Options of a shm channel or region (wipc_shm_options). Start from <see cref="Default"/>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ShmOptions
+    {
+        internal uint StructSize;
+        /// <summary>WIPC_SHM_* flags.</summary>
+        public uint Flags;
+        /// <summary>Largest message in bytes (default 16 MiB, capped by the capacity).</summary>
+        public uint MaxMessageSize;
+        /// <summary>Microseconds to spin before blocking (default 50).</summary>
+        public uint SpinMicroseconds;
+        /// <summary>Ring size per direction in bytes, a power of two (default 1 MiB).</summary>
+        public ulong Capacity;
+
+        /// <summary>The library's defaults (wipc_shm_options_init).</summary>
+        public static ShmOptions Default
+        {
+            get { var o = new ShmOptions(); WipcNative.wipc_shm_options_init(ref o); return o; }
+        }
+    }
+
+    /// <summary>Options of a msg receiver (wipc_msg_options). Start from <see cref="Default"/>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgOptions
+    {
+        internal uint StructSize;
+        /// <summary>WIPC_MSG_* flags.</summary>
+        public uint Flags;
+        /// <summary>Largest message in bytes (default 64 KiB).</summary>
+        public uint MaxMessageSize;
+        /// <summary>Messages held for Receive() when there is no callback (default 64).</summary>
+        public uint QueueDepth;
+
+        /// <summary>The library's defaults (wipc_msg_options_init).</summary>
+        public static MsgOptions Default
+        {
+            get { var o = new MsgOptions(); WipcNative.wipc_msg_options_init(ref o); return o; }
+        }
+    }
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate int NativeMessageCallback(ulong h, IntPtr message, IntPtr userData);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void NativeEventCallback(ulong h, int ev, ulong related, int status, IntPtr userData);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void NativeLogCallback(int level, IntPtr text, IntPtr userData);
+
+    internal static class Native
+    {
+        /// <summary>Throws the WipcException of a failing status (with this thread's last-error message,
+        /// read right after the call); returns a success status unchanged.</summary>
+        internal static int Check(int status)
+        {
+            if (status < 0)
+            {
+                var e = WipcException.Create(status, WipcNative.wipc_last_error_message());
+                e.OsError = WipcNative.wipc_last_os_error();
+                throw e;
+            }
+            return status;
+        }
+
+        /// <summary>A copy of a message the library handed to a callback.</summary>
+        internal static Message ReadMessage(IntPtr ptr, WipcObject source)
+        {
+            var m = (NativeMessage)Marshal.PtrToStructure(ptr, typeof(NativeMessage));
+            var data = new byte[(long)m.size.ToUInt64()];
+            if (data.Length > 0)
+                Marshal.Copy(m.data, data, 0, data.Length);
+            return new Message(data, m.type, m.request_id, m.peer_pid, source);
+        }
+    }
+}

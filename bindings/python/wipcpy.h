@@ -1,0 +1,76 @@
+/*
+ * wipcpy.h - the C side of the Python binding, compiled into the extension wipc._native beside the
+ * SWIG wrapper: callback trampolines, status -> exception, buffers handed to Python, option dicts.
+ *
+ * GIL rules: functions marked [GIL] are called with the GIL held (SWIG %nothread); the others run
+ * inside SWIG's allow-threads block (swig -threads) and never touch a Python object.
+ */
+#ifndef WIPCPY_H
+#define WIPCPY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "wipc.h"
+
+/** The Python callables of one wipc_set_callbacks(): held by a capsule ("wipc.callbacks"). */
+typedef struct wipcpy_ctx wipcpy_ctx;
+
+/** malloc'd bytes handed to Python (the SWIG argout makes a bytes object and frees them). */
+typedef struct wipcpy_buf {
+    unsigned char *data;
+    size_t         size;
+} wipcpy_buf;
+
+/** A received message, before it becomes a Python tuple (data, type, request_id, peer_pid). */
+typedef struct wipcpy_msg {
+    wipcpy_buf buf;
+    uint32_t   type;
+    uint64_t   request_id;
+    uint32_t   peer_pid;
+} wipcpy_msg;
+
+/* ---- [GIL] ---------------------------------------------------------------------------------------- */
+
+/** Registers {status: exception class} (key 0: the base class) used by wipcpy_raise. */
+PyObject *wipcpy_set_errors(PyObject *mapping);
+/** Sets the Python exception for a failing status, with this thread's wipc_last_error_message(). */
+void wipcpy_raise(wipc_status st);
+
+/** A capsule holding new references to on_message(h, type, data, request_id, peer_pid) -> int|None
+ *  and on_event(h, event, related, status) (either may be None). */
+PyObject *wipcpy_callbacks_new(PyObject *on_message, PyObject *on_event);
+/** Drops the callables (call after wipc_close returned): later trampoline calls do nothing. */
+PyObject *wipcpy_callbacks_clear(PyObject *capsule);
+/** The context in a capsule made by wipcpy_callbacks_new, or NULL with TypeError set. */
+wipcpy_ctx *wipcpy_ctx_from(PyObject *capsule);
+
+/** Installs callable(level, text) as the library's log callback (None removes it). */
+PyObject *wipcpy_set_log_callback(PyObject *callable, int32_t min_level);
+
+/** A memoryview over `size` bytes at address `ptr` (a mapped region), writable or read-only. */
+PyObject *wipcpy_memoryview(unsigned long long ptr, unsigned long long size, int writable);
+
+/** Fill option structs from a dict of field names (None = defaults: the caller passes NULL).
+ *  Return 0, or -1 with an exception set (unknown field, wrong type, out of range). */
+int wipcpy_pipe_options(PyObject *dict, wipc_pipe_options *o);
+int wipcpy_shm_options(PyObject *dict, wipc_shm_options *o);
+int wipcpy_msg_options(PyObject *dict, wipc_msg_options *o);
+
+/** wipc_info as a dict. */
+PyObject *wipcpy_info_dict(const wipc_info *info);
+
+/* ---- without the GIL ------------------------------------------------------------------------------ */
+
+wipc_status wipcpy_set_callbacks(wipc_handle h, wipcpy_ctx *ctx);
+/** wipc_recv_message into a buffer grown to the message's size. */
+wipc_status wipcpy_recv(wipc_handle h, int32_t timeout_ms, wipcpy_msg *out);
+/** wipc_request with a reply buffer of `cap` bytes (the handle's max_message_size). */
+wipc_status wipcpy_request(wipc_handle h, uint32_t type, const void *data, size_t size, size_t cap,
+                           int32_t timeout_ms, wipcpy_buf *out);
+/** wipc_msg_list into a buffer of the size needed: '\0'-separated names. */
+wipc_status wipcpy_msg_list(const char *prefix, wipcpy_buf *out);
+/** wipc_get_info with struct_size set. */
+wipc_status wipcpy_get_info(wipc_handle h, wipc_info *out);
+
+#endif /* WIPCPY_H */

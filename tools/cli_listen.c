@@ -1,0 +1,129 @@
+/*
+ * cli_listen.c - `wipc listen URI`: serves a pipe, shm channel or msg receiver with callbacks, prints
+ * every message and answers requests, until --count messages were seen, --timeout ran out idle, or
+ * the process is stopped.
+ *
+ * pipe: the server accepts by itself; every connection inherits the callbacks and is closed here when
+ * its client leaves. shm: the channel is created here; when its client leaves, the next one may open
+ * it. msg: the callback's return value (the sum of the message's bytes) is the sender's reply.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct listener {
+    const cli_args *a;
+    wipc_handle     main;       /* the server, channel or receiver */
+    atomic_long     seen;       /* messages so far */
+    atomic_llong    last_ms;    /* time of the last message (for --timeout) */
+    atomic_int      failed;     /* a fatal event's status, or 0 */
+} listener;
+
+static long long now_ms(void) { return (long long)(cli_now_us() / 1000.0); }
+
+static void answer(wipc_handle h, const wipc_message *m, int upper)
+{
+    unsigned char small[4096];
+    unsigned char *buf = m->size <= sizeof small ? small : malloc(m->size);
+    if (!buf) {
+        fprintf(stderr, "wipc: no memory for a %zu-byte reply\n", m->size);
+        return;
+    }
+    if (m->size)
+        memcpy(buf, m->data, m->size);
+    for (size_t i = 0; upper && i < m->size; i++)
+        if (buf[i] >= 'a' && buf[i] <= 'z')
+            buf[i] = (unsigned char)(buf[i] - 'a' + 'A');
+    wipc_status st = wipc_reply(h, m->request_id, m->type, m->size ? buf : NULL, m->size);
+    if (st && st != WIPC_E_DISCONNECTED && st != WIPC_E_CLOSED)
+        cli_fail("wipc_reply", st);
+    if (buf != small)
+        free(buf);
+}
+
+static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *user)
+{
+    listener *l = user;
+    const cli_args *a = l->a;
+    int32_t ret = 0;
+    if (!a->quiet)
+        cli_print_message(m->type, m->data, m->size, m->peer_pid, m->request_id);
+    if (a->transport == CLI_MSG)
+        ret = a->reply == CLI_REPLY_NONE ? 0 : cli_byte_sum(m->data, m->size);
+    else if (m->request_id && a->reply != CLI_REPLY_NONE)
+        answer(h, m, a->reply == CLI_REPLY_UPPER);
+    atomic_store(&l->last_ms, now_ms());
+    atomic_fetch_add(&l->seen, 1);
+    return ret;
+}
+
+static uint32_t peer_pid(wipc_handle h)
+{
+    wipc_info info = { .struct_size = sizeof info };
+    return h && wipc_get_info(h, &info) == WIPC_OK ? info.peer_pid : 0;
+}
+
+static void WIPC_CALL on_event(wipc_handle h, int32_t event, wipc_handle related, wipc_status st, void *user)
+{
+    listener *l = user;
+    if (event == WIPC_EVENT_CONNECTED) {
+        if (!l->a->quiet)
+            cli_print_event("connected pid=%u", (unsigned)peer_pid(related ? related : h));
+        return;
+    }
+    if (!l->a->quiet)
+        cli_print_event("%s (%s)", event == WIPC_EVENT_DISCONNECTED ? "disconnected" : "error", wipc_status_name(st));
+    if (h != l->main)
+        wipc_close(h);                            /* a pipe connection: ours to close */
+    else if (event == WIPC_EVENT_ERROR || l->a->transport != CLI_SHM)
+        atomic_store(&l->failed, st ? st : WIPC_E_DISCONNECTED);   /* the endpoint itself is dead */
+}
+
+static wipc_status open_endpoint(const cli_args *a, wipc_handle *out, const char **what)
+{
+    switch (a->transport) {
+    case CLI_PIPE: *what = "wipc_pipe_listen"; return wipc_pipe_listen(a->name, NULL, out);
+    case CLI_SHM:  *what = "wipc_shm_create";  return wipc_shm_create(a->name, NULL, out);
+    default:       *what = "wipc_msg_listen";  return wipc_msg_listen(a->name, NULL, out);
+    }
+}
+
+int cli_listen(const cli_args *a)
+{
+    listener l = { .a = a };
+    const char *what;
+    atomic_store(&l.last_ms, now_ms());
+    wipc_status st = open_endpoint(a, &l.main, &what);
+    if (st)
+        return cli_fail(what, st);
+    st = wipc_set_callbacks(l.main, on_message, on_event, &l);
+    if (st) {
+        int rc = cli_fail("wipc_set_callbacks", st);
+        wipc_close(l.main);
+        return rc;
+    }
+    printf("listening on %s (pid %u)\n", a->uri, cli_pid());
+    fflush(stdout);
+    int rc = CLI_EXIT_OK;
+    for (;;) {
+        cli_sleep_ms(10);
+        if (a->count > 0 && atomic_load(&l.seen) >= a->count)
+            break;
+        if ((st = atomic_load(&l.failed)) != 0) {
+            fprintf(stderr, "wipc: %s stopped: %s\n", a->uri, wipc_status_name(st));
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        if (a->timeout_ms >= 0 && now_ms() - atomic_load(&l.last_ms) > a->timeout_ms) {
+            fprintf(stderr, "wipc: listen failed: WIPC_E_TIMEOUT: no message on %s for %ld ms\n", a->uri,
+                    (long)a->timeout_ms);
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+    }
+    wipc_close(l.main);
+    wipc_shutdown();   /* closes the connections still open, waits for running callbacks */
+    return rc;
+}
