@@ -4,6 +4,8 @@
  *
  * This is the only public header. Everything the library exports is declared here, one function per
  * line as `WIPC_API <type> WIPC_CALL wipc_<name>(...)`, and listed in wipc.def (the export ledger).
+ * All three transports (pipe, shm, msg) are implemented on both backends; where Windows and POSIX
+ * differ, the comment says so ("Windows: ...; POSIX: ...").
  *
  * ABI rules (see README "ABI policy"):
  *  - Same WIPC_VERSION_MAJOR = binary compatible. Functions, constants, status codes and struct fields
@@ -12,14 +14,28 @@
  *    option structs with their wipc_*_options_init() function. The library reads
  *    min(struct_size, sizeof its own struct) bytes; a larger struct is accepted only if the bytes the
  *    library does not know are all zero (else WIPC_E_INVALID_ARG). A struct_size below 8 (smaller than
- *    struct_size + flags) is WIPC_E_INVALID_ARG. A NULL options pointer = defaults.
+ *    struct_size + flags) is WIPC_E_INVALID_ARG. A NULL options pointer = defaults. Option structs are
+ *    read during the call only (strings in them are copied).
  *  - Handles are opaque 64-bit values from a process-wide table with generation counters. 0 is never a
  *    valid handle. A closed, stale, forged or wrong-kind handle gives WIPC_E_BAD_HANDLE, never a crash.
  *
- * Threads: every function is thread-safe. Callbacks run on library-owned threads, never on the thread
- * that registered them, never with a library lock held, and never concurrently for one handle.
+ * Conventions for every function below:
+ *  - Sizes are in bytes, timeouts in int32_t milliseconds (WIPC_INFINITE = -1 waits forever, 0 polls;
+ *    a timeout below -1 is WIPC_E_INVALID_ARG).
+ *  - Names are 1-128 characters of [A-Za-z0-9._-], the same on both platforms; anything else (or NULL)
+ *    is WIPC_E_INVALID_ARG. POSIX keeps sockets and name locks in a private runtime directory,
+ *    $XDG_RUNTIME_DIR/wipc or else /tmp/wipc-<uid> (0700, must be owned by the user and not a
+ *    symlink, else WIPC_E_ACCESS_DENIED).
+ *  - An out pointer (out_*) that is NULL where required is WIPC_E_INVALID_ARG; out handles are set to 0
+ *    on failure. The library never keeps a pointer the caller passed in after the call returns.
+ *  - WIPC_E_NO_MEMORY can come from any call that allocates (including a full handle table).
+ *
+ * Threads: every function is thread-safe. Message and event callbacks run on library-owned threads,
+ * never on the thread that registered them, never with a library lock held, and never concurrently
+ * for one handle (see wipc_message_cb; the log callback has its own rules, see wipc_log_cb).
  * Errors: every function that can fail returns a wipc_status (0 = WIPC_OK, errors < 0) and sets a
- * per-thread message, read with wipc_last_error_message(), naming what failed.
+ * per-thread message, read with wipc_last_error_message(), naming what failed. Successful calls do not
+ * clear it.
  */
 #ifndef WIPC_H
 #define WIPC_H
@@ -29,15 +45,25 @@
 
 /* ---- version ------------------------------------------------------------------------------------ */
 
+/** Major version: changes only with an ABI break (then the SONAME libwipc.so.<major> changes too). */
 #define WIPC_VERSION_MAJOR 1
+/** Minor version: bumped when functions, constants or struct fields are appended (backward compatible). */
 #define WIPC_VERSION_MINOR 0
+/** Patch version: bug fixes only. */
 #define WIPC_VERSION_PATCH 0
 /** Compile-time version as one number: (major << 16) | (minor << 8) | patch. Compare with wipc_version(). */
 #define WIPC_VERSION ((WIPC_VERSION_MAJOR << 16) | (WIPC_VERSION_MINOR << 8) | WIPC_VERSION_PATCH)
+/** Compile-time version as "major.minor.patch". Compare with wipc_version_string(). */
 #define WIPC_VERSION_STRING "1.0.0"
 
 /* ---- export and calling convention ------------------------------------------------------------- */
 
+/** WIPC_CALL: the calling convention of every export and callback: __cdecl on Windows (so C#
+ *  CallingConvention.Cdecl and ctypes CDLL fit), nothing elsewhere.
+ *  WIPC_API: the export decoration. Windows: __declspec(dllexport) when building the DLL
+ *  (WIPC_BUILDING), nothing for a static build (define WIPC_STATIC), else __declspec(dllimport).
+ *  Elsewhere: visibility("default") when building with GCC/Clang (the library is built with
+ *  -fvisibility=hidden), else nothing. */
 #if defined(_WIN32)
 #  define WIPC_CALL __cdecl
 #  if defined(WIPC_BUILDING)
@@ -63,148 +89,177 @@ extern "C" {
 /* ---- basic types ------------------------------------------------------------------------------- */
 
 /** An opaque handle to a library object (pipe server, connection, shm channel, region, msg endpoint).
- *  0 is never valid. Handles are process-local: do not pass them to another process. */
+ *  0 is never valid. Handles are process-local: do not pass them to another process. Compare them
+ *  only for equality; a closed handle's value is never reused for a live object of that slot. */
 typedef uint64_t wipc_handle;
 
-/** Status code: WIPC_OK (0) or a negative error. Values are fixed forever; new ones are appended. */
+/** Status code: WIPC_OK (0) or a negative error. Values are fixed forever; new ones are appended.
+ *  wipc_status_name() / wipc_strerror() give its name and text. */
 typedef int32_t wipc_status;
 
 #define WIPC_OK                   0   /**< success */
-#define WIPC_E_INVALID_ARG      (-1)  /**< NULL where not allowed, bad name, bad flags, size out of range */
+#define WIPC_E_INVALID_ARG      (-1)  /**< NULL where not allowed, bad name, bad flags, size out of range, bad option struct, timeout < -1 */
 #define WIPC_E_BAD_HANDLE       (-2)  /**< unknown, closed, stale or wrong-kind handle */
-#define WIPC_E_NO_MEMORY        (-3)  /**< allocation failed */
-#define WIPC_E_TIMEOUT          (-4)  /**< the wait ran out (also: timeout 0 and nothing ready) */
-#define WIPC_E_NOT_FOUND        (-5)  /**< no endpoint of that name */
+#define WIPC_E_NO_MEMORY        (-3)  /**< allocation failed (also: handle table full, no room for shm pages or file space) */
+#define WIPC_E_TIMEOUT          (-4)  /**< the wait ran out (also: timeout 0 and nothing ready; a pipe server that stayed busy) */
+#define WIPC_E_NOT_FOUND        (-5)  /**< no endpoint (pipe server, shm channel or region, msg receiver, file) of that name */
 #define WIPC_E_ADDR_IN_USE      (-6)  /**< that name is already served (squatting refused) */
 #define WIPC_E_ACCESS_DENIED    (-7)  /**< the OS or the peer-credential check refused */
 #define WIPC_E_DISCONNECTED     (-8)  /**< the peer closed or died */
 #define WIPC_E_TOO_LARGE        (-9)  /**< message above max_message_size or ring capacity */
-#define WIPC_E_BUFFER_TOO_SMALL (-10) /**< *out_size holds the size needed; the message stays queued */
+#define WIPC_E_BUFFER_TOO_SMALL (-10) /**< *out_size (out->size, *out_resp_size, *out_needed) holds the size needed; a received message stays queued */
 #define WIPC_E_CLOSED           (-11) /**< the handle was closed (or the library shut down) while the call waited */
-#define WIPC_E_PROTOCOL         (-12) /**< malformed frame, version mismatch, corrupt shared header */
+#define WIPC_E_PROTOCOL         (-12) /**< malformed frame, version mismatch, corrupt shared header, foreign peer */
 #define WIPC_E_NOT_SUPPORTED    (-13) /**< the operation does not exist for this handle kind or platform */
-#define WIPC_E_BUSY             (-14) /**< every server instance busy / shm channel already has a peer / msg queue full */
+#define WIPC_E_BUSY             (-14) /**< shm channel already has a live opener / msg receiver's queue full (busy pipe servers: WIPC_E_TIMEOUT) */
 #define WIPC_E_SYSTEM           (-15) /**< another OS error: see wipc_last_os_error() */
-#define WIPC_E_INVALID_STATE    (-16) /**< e.g. wipc_recv on a handle that has callbacks */
+#define WIPC_E_INVALID_STATE    (-16) /**< e.g. wipc_recv on a handle that has callbacks, callbacks set twice, zero-copy calls out of order */
 
-/** Timeouts are int32_t milliseconds: WIPC_INFINITE waits forever, 0 polls (never blocks). */
+/** Timeouts are int32_t milliseconds: WIPC_INFINITE waits forever, 0 polls (never waits for the
+ *  event itself; wipc_pipe_connect still waits for the handshake of a server that accepted). */
 #define WIPC_INFINITE (-1)
 
 /** Handle kinds, reported in wipc_info.kind. */
-#define WIPC_KIND_PIPE_SERVER  1
-#define WIPC_KIND_PIPE_CONN    2
-#define WIPC_KIND_SHM_CHANNEL  3
-#define WIPC_KIND_REGION       4
-#define WIPC_KIND_MSG_ENDPOINT 5
+#define WIPC_KIND_PIPE_SERVER  1 /**< from wipc_pipe_listen */
+#define WIPC_KIND_PIPE_CONN    2 /**< from wipc_pipe_connect, wipc_pipe_accept or WIPC_EVENT_CONNECTED */
+#define WIPC_KIND_SHM_CHANNEL  3 /**< from wipc_shm_create / wipc_shm_open */
+#define WIPC_KIND_REGION       4 /**< from wipc_region_create / wipc_region_open / wipc_region_map_file */
+#define WIPC_KIND_MSG_ENDPOINT 5 /**< from wipc_msg_listen */
 
 /** Transports, reported in wipc_info.transport. */
-#define WIPC_TRANSPORT_PIPE 1
-#define WIPC_TRANSPORT_SHM  2
-#define WIPC_TRANSPORT_MSG  3
+#define WIPC_TRANSPORT_PIPE 1 /**< Named Pipes / AF_UNIX stream sockets */
+#define WIPC_TRANSPORT_SHM  2 /**< file mappings / shm_open + mmap (channels and regions) */
+#define WIPC_TRANSPORT_MSG  3 /**< WM_COPYDATA to message-only windows / AF_UNIX seqpacket sockets */
 
-/** Events passed to a wipc_event_cb. */
-#define WIPC_EVENT_CONNECTED    1 /**< on a server: `related` is the new connection handle (yours to close) */
-#define WIPC_EVENT_DISCONNECTED 2 /**< the peer closed or died; `status` says how (usually WIPC_E_DISCONNECTED) */
-#define WIPC_EVENT_ERROR        3 /**< the transport failed (e.g. WIPC_E_PROTOCOL, WIPC_E_TOO_LARGE); the handle is dead */
+/** Events passed to a wipc_event_cb. Msg endpoints get none; wipc_close raises none. */
+#define WIPC_EVENT_CONNECTED    1 /**< on a server: `related` is the new connection handle (yours to close); shm creator: an opener attached */
+#define WIPC_EVENT_DISCONNECTED 2 /**< the peer closed or died; `status` = WIPC_E_DISCONNECTED (a shm creator may get CONNECTED again) */
+#define WIPC_EVENT_ERROR        3 /**< the transport failed (`status` = WIPC_E_PROTOCOL, _TOO_LARGE, _NO_MEMORY or _SYSTEM); the handle is dead: close it */
 
-/** Log levels for wipc_set_log_callback(). */
-#define WIPC_LOG_DEBUG 0
-#define WIPC_LOG_INFO  1
-#define WIPC_LOG_WARN  2
-#define WIPC_LOG_ERROR 3
+/** Log levels for wipc_set_log_callback() and wipc_log_cb. */
+#define WIPC_LOG_DEBUG 0 /**< every error a call returns, protocol details */
+#define WIPC_LOG_INFO  1 /**< endpoints created / closed, peers attached, stale names reclaimed */
+#define WIPC_LOG_WARN  2 /**< a connection or channel ended by an error, a peer refused */
+#define WIPC_LOG_ERROR 3 /**< lost data or a library thread in trouble (out of memory, OS failures) */
 
-/** wipc_region_open() / wipc_region_map_file() flag: map read-only (FILE_MAP_READ / PROT_READ). */
+/** wipc_region_open() / wipc_region_map_file() flag: map read-only (FILE_MAP_READ / PROT_READ); a write
+ *  through the view faults (access violation / SIGSEGV). */
 #define WIPC_REGION_READONLY 1u
 
-/** Pipe option flags (wipc_pipe_options.flags). */
-#define WIPC_PIPE_ALLOW_REMOTE 0x1u /**< Windows: do not set PIPE_REJECT_REMOTE_CLIENTS (no effect on POSIX) */
+/** Pipe option flags (wipc_pipe_options.flags).
+ *  WIPC_PIPE_RAW: no wipc framing or handshake, for foreign peers. Windows: a message-mode pipe (a foreign
+ *  byte-type pipe is read as bytes). POSIX: an AF_UNIX stream (required for absolute paths): each read of
+ *  up to 64 KiB is one message, so boundaries are not kept. Received type is 0, the send type is dropped,
+ *  wipc_request is WIPC_E_NOT_SUPPORTED.
+ *  WIPC_PIPE_ANY_USER: Windows: the DACL also grants Everyone read/write (ignored when security_descriptor
+ *  is set); POSIX: socket mode 0666 and no SO_PEERCRED uid check, which only matters for an absolute RAW
+ *  path (the runtime directory is 0700). */
+#define WIPC_PIPE_ALLOW_REMOTE 0x1u /**< server, Windows: do not set PIPE_REJECT_REMOTE_CLIENTS (ignored by connect and on POSIX) */
 #define WIPC_PIPE_RAW          0x2u /**< no wipc framing or handshake: a plain message-mode pipe / AF_UNIX stream for foreign peers */
 #define WIPC_PIPE_ANY_USER     0x4u /**< server: accept clients of any user (Windows: DACL grants Everyone; POSIX: no SO_PEERCRED uid check) */
 
-/** Shared-memory option flags (wipc_shm_options.flags). */
-#define WIPC_SHM_GLOBAL 0x1u /**< Windows: section and events in the Global\ namespace (needs SeCreateGlobalPrivilege) */
+/** Shared-memory option flags (wipc_shm_options.flags). WIPC_SHM_GLOBAL without SeCreateGlobalPrivilege is
+ *  WIPC_E_ACCESS_DENIED; a channel's opener must pass it too; wipc_region_open cannot open a Global\ region. */
+#define WIPC_SHM_GLOBAL 0x1u /**< Windows: section and events in the Global\ namespace (no effect on POSIX) */
 
-/** Window-message option flags (wipc_msg_options.flags). */
+/** Window-message option flags (wipc_msg_options.flags). WIPC_MSG_ALLOW_LOWER_INTEGRITY lets senders of a
+ *  lower integrity level through UIPI to this one window; it has no effect on POSIX. */
 #define WIPC_MSG_ALLOW_LOWER_INTEGRITY 0x1u /**< Windows: ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) */
 
 /** Limits. */
-#define WIPC_NAME_MAX 128                          /**< longest endpoint name, in characters */
+#define WIPC_NAME_MAX 128                          /**< longest endpoint name, in characters (a full pipe path: 255) */
 #define WIPC_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024) /**< pipe and shm default max_message_size, bytes */
 #define WIPC_DEFAULT_MSG_MAX_MESSAGE (64u * 1024)  /**< msg default max_message_size, bytes */
-#define WIPC_MAX_MESSAGE_LIMIT (1024u * 1024 * 1024) /**< no transport accepts a max_message_size above this (1 GiB) */
+#define WIPC_MAX_MESSAGE_LIMIT (1024u * 1024 * 1024) /**< no transport accepts a max_message_size (or a message) above this (1 GiB) */
 #define WIPC_MSG_MAX_MESSAGE_LIMIT (256u * 1024)   /**< the msg transport carries at most this many bytes (WM_COPYDATA is for small data) */
 
 /* ---- structs ------------------------------------------------------------------------------------ */
 
-/** What a message callback sees. The struct and `data` are valid only during the callback: copy what
- *  you keep. */
+/** One received message: what a message callback sees, and what wipc_recv_message() fills. In a
+ *  callback the struct and `data` are valid only during the call: copy what you keep. */
 typedef struct wipc_message {
-    uint32_t    struct_size; /**< sizeof(wipc_message) as the library knows it */
-    uint32_t    type;        /**< user tag: WM_COPYDATA dwData, or carried in the frame */
-    const void *data;        /**< the payload (NULL only when size is 0) */
+    uint32_t    struct_size; /**< callbacks: sizeof(wipc_message) as the library knows it; wipc_recv_message: set it to sizeof(wipc_message) */
+    uint32_t    type;        /**< user tag: WM_COPYDATA dwData, or carried in the frame (0 on WIPC_PIPE_RAW) */
+    const void *data;        /**< the payload (NULL only when size is 0); wipc_recv_message: = buf */
     size_t      size;        /**< payload size, bytes */
-    uint64_t    request_id;  /**< nonzero: the sender waits in wipc_request; answer with wipc_reply */
-    uint32_t    peer_pid;    /**< sender's process id, 0 if unknown */
+    uint64_t    request_id;  /**< nonzero: the sender waits in wipc_request; answer with wipc_reply(h, request_id, ...). Always 0 on msg endpoints */
+    uint32_t    peer_pid;    /**< sender's process id, 0 if unknown. Pipe: from the OS (GetNamedPipeClient/ServerProcessId,
+                                  SO_PEERCRED); shm: from the section header; msg: Windows as the sender claims it, POSIX SO_PEERCRED */
     uint32_t    flags;       /**< reserved, 0 */
 } wipc_message;
 
 /** Information about a handle, filled by wipc_get_info(). Set struct_size = sizeof(wipc_info) first. */
 typedef struct wipc_info {
-    uint32_t struct_size;       /**< in: sizeof(wipc_info) of the caller */
+    uint32_t struct_size;       /**< in: sizeof(wipc_info) of the caller, at least 8 */
     uint32_t kind;              /**< WIPC_KIND_* */
     uint32_t transport;         /**< WIPC_TRANSPORT_* */
-    uint32_t flags;             /**< the flags the handle was made with */
-    uint32_t peer_pid;          /**< peer process id (connections, channels), 0 if none or unknown */
-    uint32_t peer_uid;          /**< POSIX: peer uid from SO_PEERCRED; Windows: 0 */
-    uint64_t messages_sent;     /**< messages sent through this handle */
-    uint64_t messages_received; /**< messages received (queued or delivered to a callback) */
+    uint32_t flags;             /**< the flags the handle was made with (WIPC_PIPE_*, WIPC_SHM_*, WIPC_MSG_*; opened or mapped regions: WIPC_REGION_READONLY) */
+    uint32_t peer_pid;          /**< peer process id (connections, channels; msg endpoints: the last accepted sender), 0 if none or unknown */
+    uint32_t peer_uid;          /**< POSIX pipe connections: peer uid from SO_PEERCRED ((uint32_t)-1 if that failed); otherwise 0 (always 0 on Windows) */
+    uint64_t messages_sent;     /**< messages sent through this handle (requests and replies included) */
+    uint64_t messages_received; /**< messages received (queued, peeked or delivered to a callback; replies included) */
     uint64_t bytes_sent;        /**< payload bytes sent (frame headers not counted) */
     uint64_t bytes_received;    /**< payload bytes received */
-    uint32_t connected;         /**< 1 while the peer is attached (servers: number of live connections) */
-    uint32_t max_message_size;  /**< the limit in force, bytes */
-    char     name[264];         /**< endpoint name as given (or the full pipe path), NUL-terminated UTF-8 */
+    uint32_t connected;         /**< 1 while the peer is attached (pipe connection: handshake done, not ended); servers: number of
+                                     live connections; msg endpoints: 1 while listening; regions: 0 */
+    uint32_t max_message_size;  /**< the limit in force, bytes (shm: capped by the ring capacity; regions: 0) */
+    char     name[264];         /**< the name or path as given to the call that made the handle (an accepted connection: its server's), NUL-terminated UTF-8 */
 } wipc_info;
 
-/** Called for every message on a handle with callbacks, on a library thread, never concurrently for one
- *  handle. `m` and `m->data` are valid only during the call. The return value is the reply a msg sender
- *  receives in *out_reply; it is ignored on pipe and shm. May call any wipc function, including
- *  wipc_close(h) and wipc_reply(h, m->request_id, ...). */
+/** Called for every message on a handle with callbacks (wipc_set_callbacks). Thread: pipe and shm: a
+ *  library callback worker; msg endpoints: the endpoint's own receiver thread (Windows window thread,
+ *  POSIX socket thread), except messages queued before wipc_set_callbacks, which run on a worker
+ *  first. Never concurrently for one handle, never with a library lock held. `m` and `m->data` are
+ *  valid only during the call. The return value is the reply a msg sender receives in *out_reply; it is
+ *  ignored on pipe and shm. May call any wipc function except wipc_shutdown (WIPC_E_INVALID_STATE),
+ *  including wipc_close(h) and wipc_reply(h, m->request_id, ...). A slow callback delays the handle's
+ *  other callbacks (and, on a msg endpoint, keeps its sender waiting in wipc_msg_send). */
 typedef int32_t (WIPC_CALL *wipc_message_cb)(wipc_handle h, const wipc_message *m, void *user_data);
 
-/** Called for WIPC_EVENT_*: on a server, CONNECTED with `related` = the new connection; on a
- *  connection or channel, DISCONNECTED / ERROR with `status` = why. Same threading rules as
- *  wipc_message_cb. */
+/** Called for WIPC_EVENT_*: on a server, CONNECTED with `related` = the new connection; on a shm
+ *  creator, CONNECTED (related 0) when an opener attaches; on a connection or channel, DISCONNECTED /
+ *  ERROR with `status` = why. Runs on a library callback worker; same rules as wipc_message_cb.
+ *  Msg endpoints get no events; wipc_close raises none. */
 typedef void (WIPC_CALL *wipc_event_cb)(wipc_handle h, int32_t event, wipc_handle related, wipc_status status, void *user_data);
 
-/** Receives library log lines (`text` valid during the call only), on whatever thread logged them. */
+/** Receives library log lines: `level` = WIPC_LOG_*, `text` NUL-terminated UTF-8 (at most 1023 bytes),
+ *  valid during the call only. Runs synchronously on whatever thread logged: a library thread, or the
+ *  caller's own thread inside a wipc call (every returned error is logged at WIPC_LOG_DEBUG), possibly
+ *  while that call holds a library lock: return quickly and do not call wipc functions from it. */
 typedef void (WIPC_CALL *wipc_log_cb)(int32_t level, const char *text, void *user_data);
 
 /** Options for wipc_pipe_listen() and wipc_pipe_connect(). Initialise with wipc_pipe_options_init(). */
 typedef struct wipc_pipe_options {
     uint32_t    struct_size;         /**< sizeof(wipc_pipe_options) */
-    uint32_t    flags;               /**< WIPC_PIPE_* */
-    uint32_t    max_message_size;    /**< bytes, 1..WIPC_MAX_MESSAGE_LIMIT; default 16 MiB */
-    uint32_t    max_instances;       /**< server: concurrent connections, 1..255; default 64 */
-    uint32_t    buffer_size;         /**< OS pipe buffer hint in bytes (CreateNamedPipeW nIn/OutBufferSize, SO_SNDBUF/SO_RCVBUF); 0 = default 64 KiB */
-    uint32_t    reserved;            /**< 0 */
-    const char *security_descriptor; /**< Windows server: SDDL string for the pipe's DACL, NULL = current user + SYSTEM only. Copied; POSIX: must be NULL */
+    uint32_t    flags;               /**< WIPC_PIPE_*; other bits are WIPC_E_INVALID_ARG */
+    uint32_t    max_message_size;    /**< largest message this side sends and accepts, bytes, 1..WIPC_MAX_MESSAGE_LIMIT; default 16 MiB;
+                                          announced in the handshake; a larger incoming frame ends the connection */
+    uint32_t    max_instances;       /**< server: concurrent connections, 1..255 (validated by connect too); default 64; beyond it
+                                          clients are told busy and wipc_pipe_connect retries until its timeout */
+    uint32_t    buffer_size;         /**< Windows server: CreateNamedPipeW nIn/OutBufferSize hint in bytes; 0 = 64 KiB. Unused by connect and on POSIX */
+    uint32_t    reserved;            /**< must be 0 (else WIPC_E_INVALID_ARG) */
+    const char *security_descriptor; /**< Windows server: SDDL string (UTF-8) for the pipe's DACL, NULL = current user + SYSTEM only;
+                                          copied; invalid SDDL = WIPC_E_INVALID_ARG; overrides WIPC_PIPE_ANY_USER; ignored by
+                                          connect. POSIX: must be NULL (else WIPC_E_INVALID_ARG) */
 } wipc_pipe_options;
 
 /** Options for shared-memory channels and regions. Initialise with wipc_shm_options_init(). */
 typedef struct wipc_shm_options {
     uint32_t struct_size;      /**< sizeof(wipc_shm_options) */
-    uint32_t flags;            /**< WIPC_SHM_* */
-    uint32_t max_message_size; /**< bytes; default 16 MiB, never above the ring capacity minus the frame header */
-    uint32_t spin_us;          /**< microseconds to busy-wait before blocking; default 50, 0 = block at once */
-    uint64_t capacity;         /**< ring size per direction, bytes, power of two 4 KiB..1 GiB; default 1 MiB */
+    uint32_t flags;            /**< WIPC_SHM_*; other bits are WIPC_E_INVALID_ARG */
+    uint32_t max_message_size; /**< largest message this side sends and accepts, bytes, 1..WIPC_MAX_MESSAGE_LIMIT; default 16 MiB,
+                                    silently capped at the ring capacity minus the 24-byte record header. Channels only */
+    uint32_t spin_us;          /**< microseconds to busy-wait before blocking, 0..1000000; default 50, 0 = block at once. Channels only */
+    uint64_t capacity;         /**< wipc_shm_create: ring size per direction, bytes, power of two 4 KiB..1 GiB; default 1 MiB
+                                    (the section is 4 KiB + 2 x capacity). Ignored by wipc_shm_open (the creator's is used), regions */
 } wipc_shm_options;
 
 /** Options for wipc_msg_listen(). Initialise with wipc_msg_options_init(). */
 typedef struct wipc_msg_options {
     uint32_t struct_size;      /**< sizeof(wipc_msg_options) */
-    uint32_t flags;            /**< WIPC_MSG_* */
-    uint32_t max_message_size; /**< bytes; default 64 KiB */
-    uint32_t queue_depth;      /**< messages held for wipc_recv when no callback is set; default 64 */
+    uint32_t flags;            /**< WIPC_MSG_*; other bits are WIPC_E_INVALID_ARG */
+    uint32_t max_message_size; /**< largest message accepted, bytes, 1..WIPC_MSG_MAX_MESSAGE_LIMIT; default 64 KiB (larger: the sender gets WIPC_E_TOO_LARGE) */
+    uint32_t queue_depth;      /**< messages held for wipc_recv when no callback is set, 1..65536; default 64 (full: the sender gets WIPC_E_BUSY) */
 } wipc_msg_options;
 
 /* ---- library ------------------------------------------------------------------------------------ */
@@ -212,237 +267,375 @@ typedef struct wipc_msg_options {
 /** Run-time version, (major << 16) | (minor << 8) | patch. Compare with WIPC_VERSION. Never fails. */
 WIPC_API uint32_t WIPC_CALL wipc_version(void);
 
-/** Run-time version as "major.minor.patch". Static storage; never NULL. */
+/** Run-time version as "major.minor.patch". Static storage; never NULL. Never fails. */
 WIPC_API const char *WIPC_CALL wipc_version_string(void);
 
 /** The status's name, e.g. "WIPC_E_TIMEOUT"; "WIPC_E_UNKNOWN" for a value not in the table.
- *  Static storage; never NULL. */
+ *  Static storage; never NULL. Never fails; does not touch the last error. */
 WIPC_API const char *WIPC_CALL wipc_status_name(wipc_status s);
 
-/** A one-sentence English description of the status. Static storage; never NULL. */
+/** A one-sentence English description of the status ("unknown status code" for a value not in the
+ *  table). Static storage; never NULL. Never fails; does not touch the last error. */
 WIPC_API const char *WIPC_CALL wipc_strerror(wipc_status s);
 
-/** The calling thread's last error: what failed, on which name/handle, the OS code and its text
- *  (FormatMessageW / strerror_r). Set by every failing call, "" after wipc_... succeeded on this
- *  thread only if no call has failed yet. Thread-local storage, valid until this thread's next wipc call. */
+/** The calling thread's last error: "<status name>: what failed, on which name/handle", followed by
+ *  " (OS error <code>: <text>)" when an OS call failed (text from FormatMessageW in English if
+ *  available / strerror_r). Set by every failing call and not cleared by successful ones ("" until the
+ *  first failure on this thread). Thread-local storage (at most 1023 bytes), never NULL, overwritten by
+ *  this thread's next failing wipc call. Never fails. */
 WIPC_API const char *WIPC_CALL wipc_last_error_message(void);
 
-/** The calling thread's last OS error code (GetLastError() / errno) recorded by a failing call, 0 if
- *  the failure was not an OS error. */
+/** The OS error code (GetLastError() / errno value) recorded by the calling thread's last failing
+ *  call, 0 if that failure was not an OS error. Not cleared by successful calls. Never fails. */
 WIPC_API int64_t WIPC_CALL wipc_last_os_error(void);
 
-/** Closes every handle (blocked callers get WIPC_E_CLOSED), waits for running callbacks to return and
- *  stops the library's threads (I/O thread, callback workers, window thread). The library can be used
- *  again afterwards (threads restart lazily). Must not be called from a callback: WIPC_E_INVALID_STATE.
- *  Returns WIPC_OK. */
+/** Closes every handle of the process as wipc_close does (threads blocked on them get WIPC_E_CLOSED),
+ *  waits for running callbacks to return and stops the library's threads (the I/O thread (IOCP /
+ *  epoll), the callback workers; endpoint window/socket threads and shm reader threads go with their
+ *  handles). May block for a few seconds while pipes are released. The library can be used again
+ *  afterwards (threads restart lazily); the log callback stays installed.
+ *  Returns WIPC_OK, or WIPC_E_INVALID_STATE when called from a callback (it would wait for itself). */
 WIPC_API wipc_status WIPC_CALL wipc_shutdown(void);
 
-/** Installs (cb != NULL) or removes (cb == NULL) the log callback for lines at `min_level`
- *  (WIPC_LOG_DEBUG..WIPC_LOG_ERROR) and above. `user_data` is passed back untouched.
- *  Returns WIPC_E_INVALID_ARG for a level out of range. The library never prints to stdout/stderr. */
+/** Installs (cb != NULL) or removes (cb == NULL) the process-wide log callback for lines at
+ *  `min_level` (WIPC_LOG_DEBUG..WIPC_LOG_ERROR) and above, replacing any previous one. `user_data` is
+ *  passed back untouched. See wipc_log_cb for the thread it runs on.
+ *  Returns WIPC_OK, or WIPC_E_INVALID_ARG for a level outside 0..3 (also when removing). The library
+ *  never prints to stdout/stderr. */
 WIPC_API wipc_status WIPC_CALL wipc_set_log_callback(wipc_log_cb cb, int32_t min_level, void *user_data);
 
 /* ---- any handle --------------------------------------------------------------------------------- */
 
-/** Closes a handle of any kind and releases its OS objects (CloseHandle / close). Threads blocked on it
- *  (wipc_recv, wipc_request, wipc_pipe_accept, wipc_send, ...) return WIPC_E_CLOSED. When wipc_close
- *  returns, no callback for `h` runs any more, unless it was called from inside that callback (then
- *  the callback in progress finishes and no other one starts). Closing a server does not close the
- *  connections it accepted. Returns WIPC_E_BAD_HANDLE for 0, unknown, or already closed handles. */
+/** Closes a handle of any kind and releases its OS objects (CloseHandle / UnmapViewOfFile; close /
+ *  munmap; POSIX: a server, a shm channel's or region's creator and a msg endpoint remove their name).
+ *  Threads blocked on it (wipc_recv, wipc_request, wipc_pipe_accept, wipc_send, wipc_shm_peek, ...)
+ *  return WIPC_E_CLOSED. When wipc_close returns, no callback for `h` runs any more, unless it was
+ *  called from inside that callback (then the callback in progress finishes and no other one starts);
+ *  so it may block while a callback runs, and for a pipe until the I/O thread let go (at most ~5 s).
+ *  Pointers from wipc_region_view, wipc_shm_reserve and wipc_shm_peek become invalid. Closing a server
+ *  does not close the connections it accepted (clients not yet accepted are dropped); closing a shm
+ *  creator ends the channel for its opener.
+ *  Returns WIPC_OK, or WIPC_E_BAD_HANDLE for 0, unknown, stale or already closed handles. */
 WIPC_API wipc_status WIPC_CALL wipc_close(wipc_handle h);
 
-/** Fills `*out` (set out->struct_size first; a smaller older struct gets the fields it has) with the
- *  handle's kind, transport, name, peer pid/uid and message/byte counters.
- *  Returns WIPC_E_INVALID_ARG (out NULL or struct_size < 8), WIPC_E_BAD_HANDLE. */
+/** Fills `*out` (set out->struct_size first; a smaller older struct gets the fields it has, a larger
+ *  one only those this library knows) with the handle's kind, transport, flags, name, peer pid/uid,
+ *  message/byte counters, connected state and max_message_size. For a shm channel it first re-checks
+ *  whether the peer is alive (process lookup). No callback is involved; any handle kind.
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out NULL or struct_size < 8), WIPC_E_BAD_HANDLE. */
 WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
 
 /* ---- message I/O on connections, channels, msg endpoints --------------------------------------- */
 
 /** Sends one message (`size` bytes at `data`, tagged `type`) on a pipe connection or shm channel.
- *  Blocks until the whole message is handed to the OS (pipe: WriteFile / send; shm: copied into the
- *  ring), waiting up to `timeout_ms` for room. `data` may be NULL only if size is 0; the library does
- *  not keep the pointer. Messages keep their boundaries and order.
- *  Returns WIPC_E_INVALID_ARG, WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (servers, regions, msg
- *  endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size above this side's or the peer's
- *  max_message_size; nothing was sent), WIPC_E_TIMEOUT (no room in time; nothing was sent; if a pipe
- *  frame was partly written the connection is failed and later calls get WIPC_E_DISCONNECTED),
- *  WIPC_E_DISCONNECTED, WIPC_E_CLOSED, WIPC_E_SYSTEM. */
+ *  Blocks until the whole message is handed over (pipe: overlapped WriteFile / sendmsg + poll(POLLOUT);
+ *  shm: copied into the outgoing ring, the peer woken by SetEvent / futex), waiting up to `timeout_ms`
+ *  for room. `data` may be NULL only if size is 0; the library does not keep the pointer. Messages keep
+ *  their boundaries and order (except POSIX WIPC_PIPE_RAW). A shm creator may send before an opener
+ *  attached (the ring holds the messages).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1), WIPC_E_BAD_HANDLE,
+ *  WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size
+ *  above WIPC_MAX_MESSAGE_LIMIT, this side's or the peer's max_message_size, or the ring; nothing was
+ *  sent), WIPC_E_TIMEOUT (no room in time; nothing was sent; if a pipe frame was partly written the
+ *  connection is failed and later calls get WIPC_E_DISCONNECTED), WIPC_E_INVALID_STATE (shm: this
+ *  thread holds an open wipc_shm_reserve), WIPC_E_DISCONNECTED (the peer is gone), WIPC_E_CLOSED (h was
+ *  closed meanwhile), WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE / WIPC_E_NO_MEMORY (an earlier receive error
+ *  ended the connection), WIPC_E_SYSTEM (a write or OS call failed). */
 WIPC_API wipc_status WIPC_CALL wipc_send(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms);
 
-/** Receives the next message into `buf` (`cap` bytes), waiting up to `timeout_ms`. On success
- *  *out_size = its size (bytes) and *out_type = its type (either pointer may be NULL if not wanted).
- *  If the message is a request (sent with wipc_request), answer it with wipc_reply(h, 0, ...) or use
- *  wipc_recv_message() to learn its request id.
- *  Returns WIPC_E_BUFFER_TOO_SMALL with *out_size = the size needed (the message stays queued; out_size
- *  must then be non-NULL), WIPC_E_TIMEOUT, WIPC_E_DISCONNECTED (peer gone and the queue is empty),
- *  WIPC_E_CLOSED, WIPC_E_INVALID_STATE (the handle has callbacks), WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE
- *  (the peer sent a bad frame; the connection is ended), WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG
- *  (buf NULL with cap > 0), WIPC_E_NOT_SUPPORTED (servers, regions). */
+/** Receives the next message into `buf` (`cap` bytes; copied), waiting up to `timeout_ms`: pipe
+ *  connections and shm channels (read on the calling thread, straight from the ring) and msg
+ *  endpoints (their queue). On success *out_size = its size (bytes) and *out_type = its type (either
+ *  pointer may be NULL if not wanted). If the message is a request (sent with wipc_request), answer it
+ *  with wipc_reply(h, 0, ...) or use wipc_recv_message() to learn its request id.
+ *  Returns WIPC_OK, WIPC_E_BUFFER_TOO_SMALL (*out_size, if given, = the size needed; the message stays
+ *  queued), WIPC_E_TIMEOUT, WIPC_E_DISCONNECTED (peer gone and nothing left to read), WIPC_E_CLOSED,
+ *  WIPC_E_INVALID_STATE (the handle has callbacks), WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE (the peer sent
+ *  a bad or oversized frame, or the shm section is corrupt; the connection is ended), WIPC_E_NO_MEMORY
+ *  / WIPC_E_SYSTEM (a read failed and ended the connection), WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG
+ *  (buf NULL with cap > 0, timeout < -1), WIPC_E_NOT_SUPPORTED (servers, regions). */
 WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
 
-/** Sends a request and waits up to `timeout_ms` for its reply (the peer answers with wipc_reply).
- *  Several threads may have requests in flight on one handle; replies are matched by request id.
- *  The reply is copied to `resp` (`resp_cap` bytes), its size to *out_resp_size (may be NULL).
- *  Returns the statuses of wipc_send, plus WIPC_E_TIMEOUT (no reply in time; a late reply is dropped),
- *  WIPC_E_BUFFER_TOO_SMALL (*out_resp_size = the reply's size; the reply is dropped).
- *  Pipe connections and shm channels; msg endpoints use wipc_msg_send. */
+/** Sends a request and waits up to `timeout_ms` in all for its reply (the peer answers with
+ *  wipc_reply). Pipe connections and shm channels only. Several threads may have requests in flight on
+ *  one handle; replies are matched by request id. The reply is copied to `resp` (`resp_cap` bytes), its
+ *  size to *out_resp_size (may be NULL; also set on WIPC_E_BUFFER_TOO_SMALL).
+ *  Returns the statuses of wipc_send, plus WIPC_E_INVALID_ARG (resp NULL with resp_cap > 0),
+ *  WIPC_E_NOT_SUPPORTED (msg endpoints: use wipc_msg_send; WIPC_PIPE_RAW connections),
+ *  WIPC_E_TIMEOUT (no reply in time; a late reply is dropped), WIPC_E_BUFFER_TOO_SMALL (the reply is
+ *  dropped), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (while waiting for the reply). */
 WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const void *req, size_t req_size, void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
 
 /** Answers the request `request_id` (wipc_message.request_id) received on `h` with `size` bytes of
- *  `data` tagged `type`. request_id 0 answers the last request this handle returned from wipc_recv.
+ *  `data` tagged `type` (`data` may be NULL only if size is 0; copied). request_id 0 answers the last
+ *  request this handle returned from wipc_recv / wipc_recv_message (callbacks pass m->request_id). The
+ *  id is not checked: a reply nobody waits for is dropped by the peer. Sent like wipc_send but with no
+ *  timeout: blocks until there is room, the peer goes or `h` is closed.
  *  Returns the statuses of wipc_send (with an infinite timeout), WIPC_E_INVALID_ARG (request_id 0 and
- *  no unanswered request). */
+ *  no unanswered request), WIPC_E_NOT_SUPPORTED (msg endpoints: on_message's return value is the
+ *  reply; servers, regions). */
 WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, uint32_t type, const void *data, size_t size);
 
-/** Switches `h` to callback mode: messages go to `on_message` and events to `on_event` (either may be
- *  NULL) on library threads (the I/O-completion / epoll / window thread hands them to a callback
- *  worker), never concurrently for one handle; messages already queued are delivered first. A server
- *  with callbacks accepts by itself and its new connections inherit the callbacks (after its
- *  CONNECTED event returned). Callbacks are set once per handle. `user_data` is passed back untouched.
- *  Returns WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG (both NULL), WIPC_E_INVALID_STATE (already set, or a
- *  thread is blocked in wipc_recv / wipc_pipe_accept on it), WIPC_E_NOT_SUPPORTED (regions). */
+/** Switches `h` (pipe server or connection, shm channel, msg endpoint) to callback mode: messages go
+ *  to `on_message` and events to `on_event` (either may be NULL: messages without on_message are
+ *  dropped). Threads: see wipc_message_cb (pipe: the I/O thread (IOCP / epoll) hands them to a
+ *  callback worker; shm: the channel's reader thread does; msg: on_message runs on the endpoint's
+ *  window/socket thread). Never concurrently for one handle; messages already queued are delivered
+ *  first. A server with callbacks accepts by itself: its new connections are registered, inherit the
+ *  callbacks and `user_data`, and get theirs only after the server's CONNECTED callback returned; a
+ *  thread blocked in wipc_pipe_accept on it returns WIPC_E_INVALID_STATE. If `h` already failed, its
+ *  DISCONNECTED / ERROR event comes at once. Callbacks are set once per handle and cannot be removed.
+ *  `user_data` is passed back untouched.
+ *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG (both NULL), WIPC_E_INVALID_STATE (already
+ *  set, or a thread is blocked in wipc_recv on it), WIPC_E_NOT_SUPPORTED (regions). A shm channel whose
+ *  reader thread cannot start gets WIPC_EVENT_ERROR (WIPC_E_SYSTEM). */
 WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
 
 /* ---- pipe --------------------------------------------------------------------------------------- */
 
-/** Fills `*o` with defaults (struct_size set, flags 0, 16 MiB messages, 64 instances). NULL is ignored. */
+/** Fills `*o` with defaults (struct_size set, flags 0, 16 MiB messages, 64 instances, buffer_size 0 =
+ *  64 KiB, security_descriptor NULL). NULL is ignored. */
 WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o);
 
 /** Serves `name` (1-128 chars of [A-Za-z0-9._-]; Windows: \\.\pipe\wipc-<name> (a name ending in '.'
  *  gets a '~' appended, because Win32 path canonicalisation strips trailing dots), or a full pipe
- *  path starting with \\ ; POSIX: a socket in the private runtime directory, or an absolute path with
- *  WIPC_PIPE_RAW). Windows: CreateNamedPipeW with FILE_FLAG_FIRST_PIPE_INSTANCE, overlapped, on the
- *  library's I/O completion port, owner-only DACL unless security_descriptor / WIPC_PIPE_ANY_USER,
- *  PIPE_REJECT_REMOTE_CLIENTS unless WIPC_PIPE_ALLOW_REMOTE. POSIX: AF_UNIX stream socket, 0700
- *  directory, flock-guarded name, stale socket files of dead servers reclaimed.
- *  Returns WIPC_E_INVALID_ARG (name, options, out NULL), WIPC_E_ADDR_IN_USE (name already served),
- *  WIPC_E_ACCESS_DENIED, WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. *out_server receives the server handle. */
+ *  path starting with \\ (at most 255 chars); POSIX: a socket <rundir>/p.<name>, or an absolute path
+ *  (fitting sockaddr_un) with WIPC_PIPE_RAW). Windows: CreateNamedPipeW with
+ *  FILE_FLAG_FIRST_PIPE_INSTANCE, overlapped, on the library's I/O completion port, byte mode (RAW:
+ *  message mode), owner-only DACL unless security_descriptor / WIPC_PIPE_ANY_USER,
+ *  PIPE_REJECT_REMOTE_CLIENTS unless WIPC_PIPE_ALLOW_REMOTE; one instance always waits in
+ *  ConnectNamedPipe. POSIX: AF_UNIX stream socket 0600 in the 0700 runtime directory, watched by
+ *  epoll, name guarded by flock(<socket>.lock) so stale socket files of dead servers are reclaimed;
+ *  clients of another uid (SO_PEERCRED) are dropped unless WIPC_PIPE_ANY_USER. Clients are accepted
+ *  and handshaken in the background, up to max_instances at a time; take them with wipc_pipe_accept or
+ *  wipc_set_callbacks. *out_server receives the server handle (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_server NULL, bad name or path, bad option struct,
+ *  unknown flags, max_message_size, max_instances or reserved out of range; Windows: invalid SDDL or
+ *  pipe path; POSIX: security_descriptor not NULL, absolute path without WIPC_PIPE_RAW),
+ *  WIPC_E_ADDR_IN_USE (name already served), WIPC_E_ACCESS_DENIED (Windows: CreateNamedPipeW refused;
+ *  POSIX: runtime directory not private, or a file refused), WIPC_E_NOT_FOUND (POSIX: the directory of
+ *  an absolute path does not exist), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM (bind, listen, epoll,
+ *  CreateIoCompletionPort, thread start, ...). */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pipe_options *o, wipc_handle *out_server);
 
-/** Waits up to `timeout_ms` for the next client of `server` and gives its connection in *out_conn
- *  (yours to close). Returns WIPC_E_TIMEOUT, WIPC_E_CLOSED (server closed meanwhile),
- *  WIPC_E_INVALID_STATE (the server has callbacks: it accepts by itself), WIPC_E_BAD_HANDLE. */
+/** Waits up to `timeout_ms` for the next client of `server` that completed the handshake (RAW: that
+ *  connected) and gives its connection in *out_conn (yours to close; 0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_conn NULL, timeout < -1), WIPC_E_BAD_HANDLE (not a pipe
+ *  server), WIPC_E_TIMEOUT, WIPC_E_CLOSED (server closed meanwhile), WIPC_E_INVALID_STATE (the server
+ *  has callbacks, or got them meanwhile: it accepts by itself), WIPC_E_NO_MEMORY (handle table full;
+ *  that client is dropped). */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t timeout_ms, wipc_handle *out_conn);
 
-/** Connects to the server `name`, waiting up to `timeout_ms` for one that is not up yet or busy
- *  (Windows: CreateFileW with SECURITY_SQOS_PRESENT|SECURITY_IDENTIFICATION, WaitNamedPipeW on
- *  ERROR_PIPE_BUSY; POSIX: connect() retried). A server that accepted has up to 2 s beyond the timeout
- *  to answer the wipc handshake, so timeout 0 connects to a free server. Only `flags` (WIPC_PIPE_RAW) and `max_message_size` of
- *  `o` apply. Returns WIPC_E_NOT_FOUND (no server appeared), WIPC_E_TIMEOUT (the server stayed busy),
- *  WIPC_E_ACCESS_DENIED (DACL or uid check refused), WIPC_E_PROTOCOL (not a wipc server, or another
- *  protocol version), WIPC_E_INVALID_ARG, WIPC_E_SYSTEM. */
+/** Connects to the server `name` (a name or full path as for wipc_pipe_listen), waiting up to
+ *  `timeout_ms` for one that is not up yet or busy (Windows: CreateFileW(GENERIC_READ |
+ *  FILE_WRITE_DATA, overlapped, SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION), retried on
+ *  ERROR_FILE_NOT_FOUND, WaitNamedPipeW on ERROR_PIPE_BUSY; RAW: PIPE_READMODE_MESSAGE; POSIX:
+ *  connect() retried on ENOENT / ECONNREFUSED / EAGAIN, then the server's uid is checked with
+ *  SO_PEERCRED except for absolute paths). Then the wipc handshake (not with WIPC_PIPE_RAW): a server
+ *  that accepted has up to 2 s beyond the timeout to answer, so timeout 0 connects to a free server; a
+ *  server at max_instances answers busy and is retried until the timeout. Only `flags` (WIPC_PIPE_RAW)
+ *  and `max_message_size` of `o` apply, but the other fields are validated as for wipc_pipe_listen
+ *  (POSIX: security_descriptor must be NULL). *out_conn receives the connection (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_pipe_listen, or timeout < -1), WIPC_E_NOT_FOUND (no
+ *  server appeared in time), WIPC_E_TIMEOUT (the server stayed busy, or accepted but did not answer the
+ *  handshake), WIPC_E_ACCESS_DENIED (the DACL refused, connect() EACCES, or the server runs as another
+ *  uid), WIPC_E_PROTOCOL (not a wipc server, or another protocol version), WIPC_E_DISCONNECTED (the
+ *  server hung up during the handshake), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pipe_options *o, int32_t timeout_ms, wipc_handle *out_conn);
 
-/** Server side: the calling thread impersonates the client of `conn` (ImpersonateNamedPipeClient; at
- *  SecurityIdentification level). End with wipc_revert_to_self(). Returns WIPC_E_NOT_SUPPORTED on
- *  POSIX and on client connections, WIPC_E_BAD_HANDLE, WIPC_E_SYSTEM. */
+/** Server side: the calling thread impersonates the client of the accepted connection `conn`
+ *  (ImpersonateNamedPipeClient), at the level the client allowed: wipc clients allow
+ *  SecurityIdentification only (the token can be queried, objects cannot be opened as the client).
+ *  Only the calling thread is affected; end with wipc_revert_to_self() on the same thread (in a
+ *  callback: before it returns, the worker thread is shared).
+ *  Returns WIPC_OK, WIPC_E_BAD_HANDLE (not a pipe connection), WIPC_E_NOT_SUPPORTED (client-side
+ *  connections; always on POSIX), WIPC_E_ACCESS_DENIED (e.g. ERROR_CANNOT_IMPERSONATE),
+ *  WIPC_E_DISCONNECTED (the client is gone), WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_impersonate(wipc_handle conn);
 
-/** Ends impersonation on the calling thread (RevertToSelf). WIPC_E_NOT_SUPPORTED on POSIX. */
+/** Ends impersonation on the calling thread (RevertToSelf); harmless when not impersonating.
+ *  Returns WIPC_OK, WIPC_E_SYSTEM (RevertToSelf failed), WIPC_E_NOT_SUPPORTED on POSIX. */
 WIPC_API wipc_status WIPC_CALL wipc_revert_to_self(void);
 
 /* ---- shm: channels (two SPSC rings in one named section) and regions ---------------------------- */
 
-/** Fills `*o` with defaults (1 MiB capacity per direction, 16 MiB max message capped by capacity,
- *  spin 50 us). NULL is ignored. */
+/** Fills `*o` with defaults (struct_size set, flags 0, 1 MiB capacity per direction, 16 MiB max
+ *  message capped by capacity, spin 50 us). NULL is ignored. */
 WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o);
 
-/** Creates the shm channel `name` (Windows: CreateFileMappingW section Local\wipc-<name> with an
- *  owner-only DACL; POSIX: shm_open /wipc-<uid>-<name> mode 0600, pages reserved with posix_fallocate).
- *  Returns WIPC_E_ADDR_IN_USE, WIPC_E_INVALID_ARG, WIPC_E_NO_MEMORY, WIPC_E_ACCESS_DENIED, WIPC_E_SYSTEM. */
+/** Creates the shm channel `name`: one section holding a 4 KiB header and two SPSC rings of
+ *  `capacity` bytes (one per direction), for this creator and one opener at a time (Windows:
+ *  CreateFileMappingW(PAGE_READWRITE | SEC_COMMIT) Local\wipc-<name> (Global\ with WIPC_SHM_GLOBAL)
+ *  with an owner-only DACL, plus named auto-reset events for wake-ups; POSIX: shm_open
+ *  /wipc-<uid>-<name> O_EXCL mode 0600, pages reserved with posix_fallocate, mmap, futex wake-ups).
+ *  A section left by a dead creator and opener is reclaimed. When the opener leaves, the creator's
+ *  calls get WIPC_E_DISCONNECTED until a new opener attaches (WIPC_EVENT_CONNECTED with callbacks).
+ *  *out_channel receives the handle (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_channel NULL, bad name, bad option struct,
+ *  unknown flags, max_message_size 0 or above 1 GiB, spin_us above 1 s, capacity not a power of two
+ *  in 4 KiB..1 GiB), WIPC_E_ADDR_IN_USE (a live channel has the name), WIPC_E_ACCESS_DENIED
+ *  (WIPC_SHM_GLOBAL without SeCreateGlobalPrivilege, or the OS refused), WIPC_E_NO_MEMORY (no room for
+ *  the pages: /dev/shm full or commit limit), WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_options *o, wipc_handle *out_channel);
 
-/** Opens the channel `name` created by another process, waiting up to `timeout_ms` for it.
- *  Returns WIPC_E_NOT_FOUND / WIPC_E_TIMEOUT, WIPC_E_BUSY (it already has a live opener),
- *  WIPC_E_PROTOCOL (magic or layout version mismatch), WIPC_E_NOT_SUPPORTED, WIPC_E_SYSTEM. */
+/** Opens the channel `name` created by another process (or this one), waiting up to `timeout_ms`
+ *  for it to exist and be ready (Windows: OpenFileMappingW + MapViewOfFile + OpenEventW; POSIX:
+ *  shm_open + mmap, the object must belong to this user). The shared header is validated before use.
+ *  Of `o`, flags (WIPC_SHM_GLOBAL), max_message_size and spin_us apply; the ring capacity is the
+ *  creator's. *out_channel receives the handle (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_shm_create except capacity, or timeout < -1),
+ *  WIPC_E_NOT_FOUND (no live channel of that name in time: absent, or its creator closed it or died),
+ *  WIPC_E_TIMEOUT (the section exists but its creator did not finish it in time), WIPC_E_BUSY (it
+ *  already has a live opener), WIPC_E_PROTOCOL (not a wipc channel: magic, layout version or sizes),
+ *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_options *o, int32_t timeout_ms, wipc_handle *out_channel);
 
 /** Zero-copy send, step 1: reserves `size` bytes in the outgoing ring, waiting up to `timeout_ms` for
- *  room; *out_ptr points into the section until wipc_shm_commit. Returns WIPC_E_TOO_LARGE,
- *  WIPC_E_TIMEOUT, WIPC_E_INVALID_STATE (a reservation is already open), WIPC_E_NOT_SUPPORTED. */
+ *  room; *out_ptr (NULL on failure) points into the section: write the payload there, then call
+ *  wipc_shm_commit. Valid until wipc_shm_commit or wipc_close. The reservation holds this side's send
+ *  turn: other threads' sends wait for the commit, this thread's get WIPC_E_INVALID_STATE.
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr NULL, timeout < -1), WIPC_E_BAD_HANDLE (not a shm
+ *  channel), WIPC_E_TOO_LARGE (above the ring's capacity or either side's max_message_size),
+ *  WIPC_E_TIMEOUT (no room in time, or another thread's send held the ring), WIPC_E_INVALID_STATE (a
+ *  reservation is already open), WIPC_E_DISCONNECTED, WIPC_E_CLOSED, WIPC_E_PROTOCOL (corrupt
+ *  section), or the error that already ended the channel. */
 WIPC_API wipc_status WIPC_CALL wipc_shm_reserve(wipc_handle ch, size_t size, void **out_ptr, int32_t timeout_ms);
 
-/** Zero-copy send, step 2: publishes the reserved bytes (`size` <= reserved) as one message of `type`.
- *  Returns WIPC_E_INVALID_STATE (no reservation), WIPC_E_INVALID_ARG (size above the reservation). */
+/** Zero-copy send, step 2: publishes the first `size` bytes of the reservation (`size` <= reserved) as
+ *  one message of `type` and wakes the peer. Any thread may commit. Never waits.
+ *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_STATE (no reservation open, or another thread
+ *  committed it), WIPC_E_INVALID_ARG (size above the reservation; it stays open), WIPC_E_CLOSED (the
+ *  handle was closed meanwhile; nothing sent). */
 WIPC_API wipc_status WIPC_CALL wipc_shm_commit(wipc_handle ch, uint32_t type, size_t size);
 
 /** Zero-copy receive, step 1: waits up to `timeout_ms` for the next message and points *out_ptr at it
- *  inside the section (valid until wipc_shm_release). Returns WIPC_E_TIMEOUT, WIPC_E_DISCONNECTED,
- *  WIPC_E_PROTOCOL (corrupt ring), WIPC_E_INVALID_STATE (callbacks set, or a peek is already open). */
+ *  (in place in the section, or in a library copy if another thread already queued it; read-only),
+ *  *out_size = its size in bytes, *out_type (may be NULL) = its type. Valid until wipc_shm_release or
+ *  wipc_close; meanwhile other readers of `ch` (wipc_recv, the reply wait of wipc_request) wait.
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr or out_size NULL, timeout < -1), WIPC_E_BAD_HANDLE,
+ *  WIPC_E_TIMEOUT, WIPC_E_DISCONNECTED, WIPC_E_CLOSED, WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE (corrupt
+ *  ring, or a record above max_message_size; the channel is ended), WIPC_E_NO_MEMORY,
+ *  WIPC_E_INVALID_STATE (callbacks set, or a peek is already open). */
 WIPC_API wipc_status WIPC_CALL wipc_shm_peek(wipc_handle ch, const void **out_ptr, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
 
-/** Zero-copy receive, step 2: frees the peeked message's ring space. WIPC_E_INVALID_STATE without a peek. */
+/** Zero-copy receive, step 2: frees the peeked message's ring space (a sender waiting for room is
+ *  woken) and lets other readers go on. Any thread may release.
+ *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_STATE (no peek open). */
 WIPC_API wipc_status WIPC_CALL wipc_shm_release(wipc_handle ch);
 
-/** Creates a plain named shared mapping of `size` bytes (1 .. 2^40) that the caller manages itself
- *  (section Local\wipc-region-<name> / shm_open /wipc-<uid>-r-<name>, 0600, pages reserved).
- *  Only flags of `o` apply. Returns WIPC_E_ADDR_IN_USE, WIPC_E_INVALID_ARG, WIPC_E_NO_MEMORY
- *  (not enough space for the pages), WIPC_E_NOT_SUPPORTED, WIPC_E_SYSTEM. */
+/** Creates a plain named shared mapping of `size` bytes (1 .. 2^40), zeroed, mapped read-write, that
+ *  the caller manages itself (no header, no synchronisation; see wipc_region_view): Windows
+ *  CreateFileMappingW(SEC_COMMIT) Local\wipc-region-<name> (Global\ with WIPC_SHM_GLOBAL), owner-only
+ *  DACL; POSIX shm_open /wipc-<uid>-r-<name> O_EXCL 0600, pages reserved with posix_fallocate, mmap.
+ *  Only flags of `o` apply. POSIX: closing the creator removes the name (openers keep their mapping);
+ *  a dead creator's name stays until removed by hand. *out_region receives the handle (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_region NULL, bad name, bad option struct, unknown
+ *  flags, size 0 or above 2^40), WIPC_E_ADDR_IN_USE (the name exists), WIPC_E_ACCESS_DENIED
+ *  (WIPC_SHM_GLOBAL without the privilege, or the OS refused), WIPC_E_NO_MEMORY (not enough space for
+ *  the pages), WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_region_create(const char *name, uint64_t size, const wipc_shm_options *o, wipc_handle *out_region);
 
-/** Opens an existing region; `flags` WIPC_REGION_READONLY maps it read-only (writes fault).
- *  Returns WIPC_E_NOT_FOUND, WIPC_E_ACCESS_DENIED, WIPC_E_INVALID_ARG, WIPC_E_NOT_SUPPORTED. */
+/** Opens an existing region (Local\ namespace only) and maps all of it (Windows OpenFileMappingW +
+ *  MapViewOfFile; POSIX shm_open + mmap, the object must belong to this user); `flags`
+ *  WIPC_REGION_READONLY maps it read-only (writes fault). *out_region receives the handle (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_region NULL, bad name, flags other than
+ *  WIPC_REGION_READONLY), WIPC_E_NOT_FOUND (no such region, or it is still being created),
+ *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_region_open(const char *name, uint32_t flags, wipc_handle *out_region);
 
-/** Gives the region's mapped view: *out_ptr (valid until wipc_close of the region) and *out_size (bytes). */
+/** Gives the region's mapped view: *out_ptr (owned by the library, valid until wipc_close of the
+ *  region) and *out_size (bytes: the size created or mapped; Windows may round an opened region up to
+ *  whole pages). No OS call.
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr or out_size NULL), WIPC_E_BAD_HANDLE (not a region). */
 WIPC_API wipc_status WIPC_CALL wipc_region_view(wipc_handle region, void **out_ptr, uint64_t *out_size);
 
-/** Maps the file at UTF-8 `path` (CreateFileW + CreateFileMappingW / open + mmap MAP_SHARED), created
- *  or grown to `size` bytes (0 = the file's current size); WIPC_REGION_READONLY maps it read-only.
- *  Returns WIPC_E_NOT_FOUND, WIPC_E_ACCESS_DENIED, WIPC_E_INVALID_ARG, WIPC_E_NOT_SUPPORTED, WIPC_E_SYSTEM. */
+/** Maps the file at UTF-8 `path` shared with every process that maps it (Windows: CreateFileW
+ *  (OPEN_ALWAYS; read-only: OPEN_EXISTING) + CreateFileMappingW + MapViewOfFile; POSIX: open (O_CREAT
+ *  0600; read-only: O_RDONLY) + posix_fallocate + mmap MAP_SHARED). Read-write: the file is created if
+ *  missing and grown to `size` bytes, never shrunk (0 = the file's current size, which must not be 0).
+ *  WIPC_REGION_READONLY maps it read-only (writes fault); the file must exist and hold `size` bytes.
+ *  Get the view with wipc_region_view; wipc_close unmaps (the file stays). *out_region receives the
+ *  handle (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (path or out_region NULL, path empty or not UTF-8, unknown
+ *  flags, size above 2^40, size 0 with an empty file, read-only with a shorter file), WIPC_E_NOT_FOUND
+ *  (read-only: no such file), WIPC_E_ACCESS_DENIED, WIPC_E_NO_MEMORY (disk full, no address space),
+ *  WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t size, uint32_t flags, wipc_handle *out_region);
 
 /* ---- msg: small synchronous messages to a named receiver (WM_COPYDATA semantics) ---------------- */
 
-/** Fills `*o` with defaults (64 KiB messages, queue depth 64). NULL is ignored. */
+/** Fills `*o` with defaults (struct_size set, flags 0, 64 KiB messages, queue depth 64). NULL is
+ *  ignored. */
 WIPC_API void WIPC_CALL wipc_msg_options_init(wipc_msg_options *o);
 
 /** Creates the receiver `name` (1-128 chars of [A-Za-z0-9._-]). Windows: a message-only window
  *  (HWND_MESSAGE) of class wipc-msg-<name> on its own library thread running a message loop (no pump
  *  needed in your code); the name is guarded by the mutex Local\wipc-msg-<name> held by that thread
  *  (owner-only DACL), so a dead owner's name is reclaimed. POSIX: a SOCK_SEQPACKET socket
- *  <rundir>/m.<name> served by a library thread, guarded by flock like pipes.
+ *  <rundir>/m.<name> (0600) served by a library thread, guarded by flock like pipes; only senders of
+ *  the same uid (SO_PEERCRED) are taken.
  *  Messages go to on_message (wipc_set_callbacks; its return value is the sender's reply; it runs on
  *  the endpoint's thread, one message at a time) or, without callbacks, to a queue of `queue_depth`
- *  messages read with wipc_recv (a full queue answers the sender WIPC_E_BUSY; the reply is 0).
+ *  messages read with wipc_recv (a full queue answers the sender WIPC_E_BUSY; the reply is 0). The
+ *  endpoint only receives: wipc_send / wipc_request / wipc_reply on it are WIPC_E_NOT_SUPPORTED.
  *  max_message_size: 1 .. WIPC_MSG_MAX_MESSAGE_LIMIT bytes. WIPC_MSG_ALLOW_LOWER_INTEGRITY calls
  *  ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) for this window only.
- *  Returns WIPC_E_ADDR_IN_USE (a live endpoint has the name), WIPC_E_INVALID_ARG, WIPC_E_SYSTEM. */
+ *  *out_endpoint receives the handle (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_ADDR_IN_USE (a live endpoint has the name: Windows in this session, POSIX of
+ *  this user), WIPC_E_INVALID_ARG (name or out_endpoint NULL, bad name, bad option struct, unknown
+ *  flags, max_message_size or queue_depth (1..65536) out of range), WIPC_E_ACCESS_DENIED (Windows:
+ *  another user's name mutex; POSIX: runtime directory not private), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM
+ *  (window, class, thread, socket or ChangeWindowMessageFilterEx failure). */
 WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_options *o, wipc_handle *out_endpoint);
 
 /** Sends one message synchronously to the receiver `name` and waits up to `timeout_ms` for it to be
  *  taken (Windows: FindWindowExW(HWND_MESSAGE, ...) then SendMessageTimeoutW(WM_COPYDATA,
  *  SMTO_ABORTIFHUNG | SMTO_BLOCK), type in dwData, a 16-byte wipc header (magic, version, sender pid)
- *  before the bytes; POSIX: one packet and a reply packet). *out_reply (may be NULL) gets the
- *  receiver's on_message return value (0 in queue mode). The sender pid the receiver sees is claimed
- *  by the sender on Windows (not verified) and taken from SO_PEERCRED on POSIX. Zero-length messages
- *  are allowed; data may be NULL only when size is 0. A message whose sender timed out before the
- *  receiver took it is dropped, not delivered later (on POSIX; Windows may still deliver it).
- *  Returns WIPC_E_NOT_FOUND (no such receiver), WIPC_E_TIMEOUT (not taken in time, or timeout 0),
- *  WIPC_E_BUSY (its queue is full, or a callback sent to its own endpoint), WIPC_E_TOO_LARGE (above
- *  WIPC_MSG_MAX_MESSAGE_LIMIT: nothing sent; or above the receiver's max_message_size),
- *  WIPC_E_DISCONNECTED (the receiver closed or died while the message waited), WIPC_E_PROTOCOL (the
- *  window is not a wipc receiver), WIPC_E_INVALID_ARG. */
+ *  before the bytes; POSIX: one seqpacket connection, one packet and a reply packet). *out_reply (may
+ *  be NULL; 0 unless WIPC_OK) gets the receiver's on_message return value (0 in queue mode). The
+ *  sender pid the receiver sees is claimed by the sender on Windows (not verified) and taken from
+ *  SO_PEERCRED on POSIX. Zero-length messages are allowed; data may be NULL only when size is 0; the
+ *  bytes are copied. A message whose sender timed out before the receiver took it is dropped, not
+ *  delivered later (on POSIX; Windows may still deliver it).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (bad name, data NULL with size > 0, timeout < -1),
+ *  WIPC_E_NOT_FOUND (no such receiver), WIPC_E_TIMEOUT (not taken in time, a hung receiver, or timeout
+ *  0), WIPC_E_BUSY (its queue is full, or sent from that endpoint's own on_message), WIPC_E_TOO_LARGE
+ *  (above WIPC_MSG_MAX_MESSAGE_LIMIT: nothing sent; or above the receiver's max_message_size; POSIX: the
+ *  OS refused the datagram), WIPC_E_DISCONNECTED (the receiver closed or died while the message
+ *  waited), WIPC_E_ACCESS_DENIED (Windows: UIPI, a higher-integrity receiver without
+ *  WIPC_MSG_ALLOW_LOWER_INTEGRITY; POSIX: the receiver runs as another user), WIPC_E_PROTOCOL (the
+ *  window is not a wipc receiver, or it rejected the header), WIPC_E_NO_MEMORY (here or in the
+ *  receiver), WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms, int32_t *out_reply);
 
-/** Sends the message to every live receiver whose name starts with `prefix` ("" = all), one after
- *  the other, each with the full `timeout_ms` (message-only windows get no HWND_BROADCAST, so the
- *  receivers are listed and sent to). *out_delivered (may be NULL) = how many accepted it. Returns
- *  WIPC_OK even if some receivers refused or timed out; WIPC_E_INVALID_ARG for a bad prefix or data,
- *  WIPC_E_TOO_LARGE. */
+/** Sends the message to every live receiver whose name starts with `prefix` ("" = all, as listed by
+ *  wipc_msg_list), one after the other as wipc_msg_send does, each with the full `timeout_ms` (so the
+ *  whole call may take receivers x timeout; message-only windows get no HWND_BROADCAST). A receiver
+ *  that is the calling callback's own endpoint is skipped (WIPC_E_BUSY). *out_delivered (may be NULL)
+ *  = how many accepted it.
+ *  Returns WIPC_OK even if some receivers refused or timed out (logged at WIPC_LOG_DEBUG; the last
+ *  error message may be left set); WIPC_E_INVALID_ARG (prefix NULL or not made of name characters,
+ *  data NULL with size > 0, timeout < -1), WIPC_E_TOO_LARGE (above WIPC_MSG_MAX_MESSAGE_LIMIT),
+ *  WIPC_E_NO_MEMORY, or the error of listing the receivers (POSIX: WIPC_E_ACCESS_DENIED /
+ *  WIPC_E_SYSTEM for the runtime directory). */
 WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t type, const void *data, size_t size, int32_t timeout_ms, uint32_t *out_delivered);
 
-/** Lists live receivers whose name starts with `prefix` ("" = all), sorted, into `buf` as
- *  '\0'-separated names followed by one more '\0' (Windows: message-only windows of class prefix
- *  wipc-msg-; POSIX: held name locks in the runtime directory). *out_needed (required) = bytes needed.
- *  Returns WIPC_E_BUFFER_TOO_SMALL when cap is short (nothing written), WIPC_E_INVALID_ARG. */
+/** Lists live receivers whose name starts with `prefix` ("" = all), sorted, without duplicates, into
+ *  `buf` (`cap` bytes) as '\0'-terminated names followed by one more '\0' (none: just "\0").
+ *  Windows: EnumChildWindows of the message-only root, classes wipc-msg-<name> (this desktop session);
+ *  POSIX: held name locks <rundir>/m.*.lock (this user's). *out_needed (may be NULL) = bytes needed,
+ *  final '\0' included; set on WIPC_OK and WIPC_E_BUFFER_TOO_SMALL.
+ *  Returns WIPC_OK, WIPC_E_BUFFER_TOO_SMALL (cap short; nothing written), WIPC_E_INVALID_ARG (prefix
+ *  NULL or not made of name characters, buf NULL with cap > 0), WIPC_E_NO_MEMORY, POSIX:
+ *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (runtime directory). */
 WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size_t cap, size_t *out_needed);
 
 /* ---- extensions (appended after the DESIGN v1 surface) ------------------------------------------ */
 
-/** Like wipc_recv, but fills `*out` (set out->struct_size first) with type, size, request_id and
- *  peer_pid; out->data = buf. Same statuses as wipc_recv (out->size holds the size needed on
- *  WIPC_E_BUFFER_TOO_SMALL). */
+/** Like wipc_recv, but fills `*out` (set out->struct_size = sizeof(wipc_message) first) with type, size
+ *  (bytes), request_id (nonzero: answer with wipc_reply(h, out->request_id, ...)) and peer_pid;
+ *  out->data = buf. Same statuses as wipc_recv, plus WIPC_E_INVALID_ARG for out NULL (out->size holds
+ *  the size needed on WIPC_E_BUFFER_TOO_SMALL). */
 WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 
 #ifdef __cplusplus

@@ -123,11 +123,14 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_
     wipc_status st;
     if (!out)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_recv_message: out is NULL");
+    if (out->struct_size < sizeof(wipc_message))
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_recv_message: out->struct_size is %u; set it to sizeof(wipc_message) (%u)",
+                           (unsigned)out->struct_size, (unsigned)sizeof(wipc_message));
     if (!buf && cap)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_recv: buf is NULL but cap is %zu", cap);
-    if ((st = check_timeout("wipc_recv", timeout_ms)) != WIPC_OK)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_recv_message: buf is NULL but cap is %zu", cap);
+    if ((st = check_timeout("wipc_recv_message", timeout_ms)) != WIPC_OK)
         return st;
-    if ((st = get_message_handle("wipc_recv", h, &o)) != WIPC_OK)
+    if ((st = get_message_handle("wipc_recv_message", h, &o)) != WIPC_OK)
         return st;
     st = o->ops->recv ? o->ops->recv(o, buf, cap, out, timeout_ms) : wipc__inbox_recv(o, buf, cap, out, timeout_ms);
     wipc__obj_unref(o);

@@ -184,7 +184,6 @@ wipc_status wipc__check_out(const void *p, const char *what);
 
 /* ---- misc --------------------------------------------------------------------------------------- */
 
-void     wipc__error_clear(void);
 void     wipc__fill_info(wipc__obj *o, wipc_info *out);
 
 /* pipe.c */

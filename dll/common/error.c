@@ -72,14 +72,9 @@ wipc_status wipc__error(wipc_status status, int64_t os_err, const char *fmt, ...
     } else {
         snprintf(tls_message, sizeof tls_message, "%s: %s", wipc_status_name(status), text);
     }
-    wipc__log(WIPC_LOG_DEBUG, "%s", tls_message);
+    /* Not logged: errors are raised with object locks held, and a log callback must be free to call
+     * wipc functions. The caller reads the message with wipc_last_error_message(). */
     return status;
-}
-
-void wipc__error_clear(void)
-{
-    tls_message[0] = '\0';
-    tls_os_error = 0;
 }
 
 WIPC_API const char *WIPC_CALL wipc_last_error_message(void)
