@@ -500,6 +500,54 @@ static void test_msg_callbacks_after_queue(void **state)
     WT_OK(wipc_close(h));
 }
 
+/* A callback that sends to its own endpoint gets WIPC_E_BUSY at once, not a deadlock until its
+ * timeout: both when it runs inline on the receiver thread and when it runs on a worker strand
+ * (messages queued before wipc_set_callbacks). */
+typedef struct {
+    const char *name;
+    atomic_int  calls;
+    wipc_status st[4];
+    uint64_t    ms[4];
+} self_send_state;
+
+static int32_t WIPC_CALL cb_self_send(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)h;
+    (void)m;
+    self_send_state *s = user;
+    int i = atomic_fetch_add(&s->calls, 1);
+    if (i < 4) {
+        uint64_t t0 = wt_now_ms();
+        s->st[i] = wipc_msg_send(s->name, 1, "x", 1, 3000, NULL);
+        s->ms[i] = wt_now_ms() - t0;
+    }
+    return 0;
+}
+
+static void test_msg_self_send(void **state)
+{
+    (void)state;
+    char name[160];
+    wt_unique_name(name, sizeof name, "selfsend");
+    static self_send_state s;
+    memset(&s, 0, sizeof s);
+    s.name = name;
+    wipc_handle h = 0;
+    WT_OK(wipc_msg_listen(name, NULL, &h));
+    WT_OK(wipc_msg_send(name, 1, "q", 1, LONG_MS, NULL));            /* queued: runs on a worker strand */
+    WT_OK(wipc_set_callbacks(h, cb_self_send, NULL, &s));
+    WT_OK(wipc_msg_send(name, 2, "n", 1, LONG_MS, NULL));            /* runs inline on the receiver thread */
+    uint64_t t0 = wt_now_ms();
+    while (atomic_load(&s.calls) < 2 && wt_now_ms() - t0 < (uint64_t)LONG_MS)
+        wt_sleep_ms(5);
+    WT_OK(wipc_close(h));
+    assert_int_equal(atomic_load(&s.calls), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(s.st[i], WIPC_E_BUSY);
+        WT_CHECK(s.ms[i] < 1000, "self-send %d took %llu ms", i, (unsigned long long)s.ms[i]);
+    }
+}
+
 /* A callback that closes its own endpoint: its reply still reaches the sender; then the name is free. */
 static void test_msg_close_inside_callback(void **state)
 {
@@ -987,6 +1035,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_msg_callback_reply, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_msg_reply_values, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_msg_callbacks_after_queue, setup_thread_flag, teardown_peers),
+        cmocka_unit_test_setup_teardown(test_msg_self_send, setup_thread_flag, teardown_peers),
+
         cmocka_unit_test_setup_teardown(test_msg_close_inside_callback, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_msg_close_while_senders_wait, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_msg_lower_integrity_flag, setup_thread_flag, teardown_peers),

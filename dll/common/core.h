@@ -146,6 +146,8 @@ void wipc__dispatch_pause(wipc__obj *o, bool paused);
 void wipc__dispatch_quiesce(wipc__obj *o);
 /* true if the calling thread is running a callback of any object / of `o`. */
 bool wipc__in_callback(const wipc__obj *o);
+/* The object whose callback the calling thread runs (worker strand or inline), NULL if none. */
+const wipc__obj *wipc__current_callback(void);
 void wipc__dispatch_shutdown(void);
 /* Runs o's on_message synchronously on the calling library thread and returns its value (msg
  * transport: the value is the sender's reply). Marks the thread as inside o's callback meanwhile, so

@@ -193,6 +193,11 @@ bool wipc__in_callback(const wipc__obj *o)
     return o ? tls_running == o : tls_running != NULL;
 }
 
+const wipc__obj *wipc__current_callback(void)
+{
+    return tls_running;
+}
+
 void wipc__dispatch_quiesce(wipc__obj *o)
 {
     wipc__work *drop;

@@ -40,11 +40,12 @@ typedef struct wipc__msg_ep {
     bool          inline_ready;    /* receiver thread only: on_message may run inline */
 } wipc__msg_ep;
 
-static _Thread_local wipc__msg_ep *tls_ep;   /* the endpoint whose on_message runs on this thread */
-
+/* The endpoint whose on_message runs on this thread: inline on the receiver thread, or on a worker
+ * strand (messages queued before wipc_set_callbacks). */
 const char *wipc__msg_current_endpoint(void)
 {
-    return tls_ep ? tls_ep->obj.name : NULL;
+    const wipc__obj *o = wipc__current_callback();
+    return o && o->ops->kind == WIPC_KIND_MSG_ENDPOINT ? o->name : NULL;
 }
 
 /* ---- the callback-mode barrier ------------------------------------------------------------------- */
@@ -157,10 +158,7 @@ uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const v
         atomic_fetch_add_explicit(&o->msgs_recv, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&o->bytes_recv, user_size, memory_order_relaxed);
         wipc__obj_ref(o);                    /* the callback may close the handle: keep ep alive */
-        wipc__msg_ep *outer = tls_ep;
-        tls_ep = ep;
         int32_t reply = wipc__call_message_inline(o, &m);
-        tls_ep = outer;
         wipc__obj_unref(o);
         return wipc__msg_reply_encode(WIPC_OK, reply);
     }

@@ -1,6 +1,6 @@
 /*
- * security.c - security attributes for the named objects the Win32 backend creates (pipes now;
- * sections and events of the shm transport later).
+ * security.c - security attributes for the named objects the Win32 backend creates: pipes, shm
+ * sections and their events, the msg name mutexes.
  *
  * Owner-only by default: a protected DACL granting GENERIC_ALL to SYSTEM and to the current user,
  * whose SID comes from the process token (OpenProcessToken + GetTokenInformation(TokenUser) +
