@@ -44,24 +44,10 @@ static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *
     return msg_reply_of(m->type, m->data, m->size);
 }
 
-static void ready(void)
-{
-    fputs("READY\n", stdout);
-    fflush(stdout);
-}
-
 static int fail_status(const char *what, wipc_status s)
 {
-    char m[1024];
-    wt_last_error(m, sizeof m);
-    fprintf(stderr, "msg_peer: %s: %s (%d): %s\n", what, wipc_status_name(s), (int)s, m);
+    wt_peer_report("msg_peer", what, s);
     return 2;
-}
-
-static void block_forever(void)
-{
-    for (;;)
-        wt_sleep_ms(1000);
 }
 
 static int cmd_listen(int argc, char **argv)
@@ -93,8 +79,8 @@ static int cmd_listen(int argc, char **argv)
         if ((st = wipc_set_callbacks(h, on_message, NULL, n)) != WIPC_OK)
             return fail_status("wipc_set_callbacks", st);
     }
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -105,8 +91,8 @@ static int cmd_squat(int argc, char **argv)
     wipc_status st = wipc_msg_listen(argv[2], NULL, &h);
     if (st != WIPC_OK)
         return fail_status(argv[2], st);
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 

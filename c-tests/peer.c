@@ -43,24 +43,10 @@
 #  include <unistd.h>
 #endif
 
-static void ready(void)
-{
-    fputs("READY\n", stdout);
-    fflush(stdout);
-}
-
 static int fail_status(const char *what, wipc_status s)
 {
-    char m[1024];
-    wt_last_error(m, sizeof m);
-    fprintf(stderr, "wipc_peer: %s: %s (%d): %s\n", what, wipc_status_name(s), (int)s, m);
+    wt_peer_report("wipc_peer", what, s);
     return s;
-}
-
-static void block_forever(void)
-{
-    for (;;)
-        wt_sleep_ms(1000);
 }
 
 /* ---- echo-server ------------------------------------------------------------------------------- */
@@ -75,7 +61,7 @@ static int cmd_echo_server(const char *name, long count, uint32_t max_msg)
     wipc_status s = wipc_pipe_listen(name, &o, &srv);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_listen", s), 2;
-    ready();
+    wt_peer_ready();
 
     size_t cap = (size_t)o.max_message_size;
     uint8_t *buf = (uint8_t *)malloc(cap ? cap : 1);
@@ -188,8 +174,8 @@ static int cmd_hold(const char *name)
     wipc_status s = wipc_pipe_connect(name, NULL, 10000, &c);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_connect", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -199,8 +185,8 @@ static int cmd_squat(const char *name)
     wipc_status s = wipc_pipe_listen(name, NULL, &srv);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_listen", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -222,7 +208,7 @@ static int cmd_raw_server(const char *name)
         fprintf(stderr, "wipc_peer: CreateNamedPipeW(%s) failed: %lu\n", full, (unsigned long)GetLastError());
         return 2;
     }
-    ready();
+    wt_peer_ready();
     size_t cap = 1 << 20;
     char *buf = (char *)malloc(cap);
     for (;;) {
@@ -270,7 +256,7 @@ static int cmd_raw_server(const char *path)
         fprintf(stderr, "wipc_peer: bind/listen %s: %s\n", path, strerror(errno));
         return 2;
     }
-    ready();
+    wt_peer_ready();
     static char buf[1 << 16];
     for (;;) {
         int c = accept(s, NULL, NULL);

@@ -580,3 +580,24 @@ void wt_proc_free(wt_proc *p)
 #endif
     free(p);
 }
+
+/* ---- helper peer programs ---- */
+
+void wt_peer_ready(void)
+{
+    fputs("READY\n", stdout);
+    fflush(stdout);
+}
+
+void wt_peer_report(const char *prog, const char *what, wipc_status s)
+{
+    char m[1024];
+    wt_last_error(m, sizeof m);
+    fprintf(stderr, "%s: %s: %s (%d): %s\n", prog, what, wipc_status_name(s), (int)s, m);
+}
+
+void wt_peer_block_forever(void)
+{
+    for (;;)
+        wt_sleep_ms(1000);
+}

@@ -99,6 +99,14 @@ int wt_kill_all_peers(void);
  *  other wipc call). Returns buf. */
 const char *wt_last_error(char *buf, size_t cap);
 
+/* ---- helper peer programs ---- */
+/* Prints the "READY" line a test waits for (flushed). */
+void wt_peer_ready(void);
+/* Prints "<prog>: <what>: <status name> (<n>): <last error>" to stderr. */
+void wt_peer_report(const char *prog, const char *what, wipc_status s);
+/* Sleeps forever (until killed). */
+void wt_peer_block_forever(void);
+
 #ifdef __cplusplus
 }
 #endif
