@@ -4,6 +4,7 @@ Environment:
   WIPC_LIBRARY  the library to load (default <repo>/build/linux/libwipc.so.1)
   WIPC_PEER     the C helper program (default <repo>/build/linux/c-tests/wipc_peer, built by c-tests/)
 """
+import contextlib
 import ctypes
 import itertools
 import os
@@ -54,10 +55,7 @@ def make_name(request):
 
 @pytest.fixture(scope="session")
 def peer_path():
-    path = os.environ.get("WIPC_PEER") or str(REPO / "build" / "linux" / "c-tests" / "wipc_peer")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"the helper program {path} does not exist: build c-tests (cmake --build build/linux)")
-    return path
+    return helper_program("WIPC_PEER", "wipc_peer")
 
 
 class Peer:
@@ -103,30 +101,46 @@ class Peer:
         return self.proc.wait(timeout=timeout)
 
 
-@pytest.fixture
-def spawn_peer(peer_path):
-    """spawn_peer(*args, ready=True) -> Peer. Killed and reaped at the end of the test."""
+def helper_program(env, name):
+    """The path of a helper program built with c-tests (env var `env` overrides), or fail the test."""
+    path = os.environ.get(env) or str(Path(w.default_library_path()).parent / "c-tests" / name)
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"the helper program {path} does not exist: build c-tests (cmake --build build/linux)")
+    return path
+
+
+@contextlib.contextmanager
+def peer_spawner(path):
+    """Yields spawn(*args, ready=True) -> Peer for the program at `path` (waiting for its READY line);
+    every peer is killed and reaped on exit."""
     peers = []
 
     def spawn(*args, ready=True):
-        argv = [peer_path] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        p = Peer(proc)
+        argv = [path] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
+        p = Peer(subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
         peers.append(p)
         if ready and not p.wait_ready():
             p.kill()
-            code = p.wait(10)
-            pytest.fail(f"{' '.join(argv)} did not print READY (exit code {code})")
+            pytest.fail(f"{' '.join(argv)} did not print READY (exit code {p.wait(10)})")
         return p
 
-    yield spawn
-    for p in peers:
-        p.kill()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-        p.proc.stdout.close()
+    try:
+        yield spawn
+    finally:
+        for p in peers:
+            p.kill()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+            p.proc.stdout.close()
+
+
+@pytest.fixture
+def spawn_peer(peer_path):
+    """spawn_peer(*args, ready=True) -> Peer. Killed and reaped at the end of the test."""
+    with peer_spawner(peer_path) as spawn:
+        yield spawn
 
 
 class Pair:

@@ -6,16 +6,14 @@ Environment: WIPC_MSG_PEER = the msg_peer program (default <library dir>/c-tests
 """
 import ctypes
 import os
-import subprocess
 import threading
 import time
 from ctypes import byref, c_int32, c_size_t, c_uint32
-from pathlib import Path
 
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer, assert_status
+from conftest import assert_status, helper_program, peer_spawner
 
 
 def reply_of(typ, data):
@@ -29,34 +27,14 @@ def reply_of(typ, data):
 
 @pytest.fixture(scope="session")
 def msg_peer_path():
-    path = os.environ.get("WIPC_MSG_PEER") or str(Path(w.default_library_path()).parent / "c-tests" / "msg_peer")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"the helper program {path} does not exist: build c-tests (cmake --build build/linux)")
-    return path
+    return helper_program("WIPC_MSG_PEER", "msg_peer")
 
 
 @pytest.fixture
 def msg_peer(msg_peer_path):
     """msg_peer(*args, ready=True) -> Peer; killed and reaped at the end of the test."""
-    peers = []
-
-    def spawn(*args, ready=True):
-        argv = [msg_peer_path] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
-        p = Peer(subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
-        peers.append(p)
-        if ready and not p.wait_ready():
-            p.kill()
-            pytest.fail(f"{' '.join(argv)} did not print READY (exit code {p.wait(10)})")
-        return p
-
-    yield spawn
-    for p in peers:
-        p.kill()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-        p.proc.stdout.close()
+    with peer_spawner(msg_peer_path) as spawn:
+        yield spawn
 
 
 @pytest.fixture
