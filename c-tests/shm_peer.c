@@ -16,14 +16,33 @@
  *       opens NAME, prints READY, then never reads (to be killed).
  *   shm_peer create-hold NAME
  *       creates NAME (64 KiB rings), prints READY, then never reads (to be killed).
+ *   shm_peer send NAME TEXT [HOLD_MS]
+ *       opens NAME (waiting up to 10 s), sends TEXT (type 7; "-" sends nothing), prints READY, keeps
+ *       the channel open HOLD_MS (default 0) and closes it: a short-lived opener. Exit 0.
+ *   shm_peer serve-cb NAME [SPIN_US]
+ *       creates NAME (spin_us SPIN_US, default 50) with callbacks that answer every request with the same bytes (from on_message),
+ *       prints READY, exits 0 after the first opener leaves (WIPC_EVENT_DISCONNECTED; 120 s at most).
+ *   shm_peer rtt NAME N SIZE GAP_US [cb]
+ *       opens NAME, sends N SIZE-byte requests (after min(500, N/10) warm-up ones), GAP_US microseconds apart
+ *       (0 = back to back), and prints "p50 X p99 Y mean Z" in microseconds. "cb": the opener has
+ *       callbacks too (the reply reaches wipc_request through its reader thread).
+ *   shm_peer flood NAME N SIZE
+ *       opens NAME, sends N SIZE-byte messages back to back, then one request (answered after the
+ *       creator's callbacks took them all), and prints "msgs_per_s X".
  *
  * Exit codes: 0 ok, 1 test failure, 2 setup failure, 64 usage.
  */
 #include "support.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#  include <windows.h>
+#else
+#  include <time.h>
+#endif
 
 static void ready(void)
 {
@@ -223,6 +242,150 @@ static int cmd_hold(const char *name, int create)
     return 0;
 }
 
+/* ---- short-lived opener ---------------------------------------------------------------------- */
+
+static int cmd_send(const char *name, const char *text, unsigned hold_ms)
+{
+    wipc_handle h = 0;
+    wipc_status st = wipc_shm_open(name, NULL, 10000, &h);
+    if (st != WIPC_OK)
+        return fail_status("wipc_shm_open", st), 2;
+    if (strcmp(text, "-") != 0 && (st = wipc_send(h, 7, text, strlen(text), 10000)) != WIPC_OK)
+        return fail_status("wipc_send", st);
+    ready();
+    if (hold_ms)
+        wt_sleep_ms(hold_ms);
+    wipc_close(h);
+    return 0;
+}
+
+/* ---- round-trip measurement --------------------------------------------------------------------- */
+
+static atomic_int g_disconnected;
+
+static int32_t WIPC_CALL echo_cb(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)user;
+    if (m->request_id)
+        wipc_reply(h, m->request_id, m->type, m->data, m->size);
+    return 0;
+}
+
+static void WIPC_CALL event_cb(wipc_handle h, int32_t ev, wipc_handle related, wipc_status st, void *user)
+{
+    (void)h;
+    (void)related;
+    (void)st;
+    (void)user;
+    if (ev == WIPC_EVENT_DISCONNECTED)
+        atomic_store(&g_disconnected, 1);
+}
+
+static int cmd_serve_cb(const char *name, long spin_us)
+{
+    wipc_handle h = 0;
+    wipc_shm_options o;
+    wipc_shm_options_init(&o);
+    if (spin_us >= 0)
+        o.spin_us = (uint32_t)spin_us;
+    wipc_status st = wipc_shm_create(name, &o, &h);
+    if (st != WIPC_OK || (st = wipc_set_callbacks(h, echo_cb, event_cb, NULL)) != WIPC_OK)
+        return fail_status("wipc_shm_create / wipc_set_callbacks", st), 2;
+    ready();
+    uint64_t end = wt_now_ms() + 120000;
+    while (!atomic_load(&g_disconnected) && wt_now_ms() < end)
+        wt_sleep_ms(5);
+    wipc_close(h);
+    return atomic_load(&g_disconnected) ? 0 : 1;
+}
+
+static double now_us(void)
+{
+#ifdef _WIN32
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+#endif
+}
+
+static void pause_us(unsigned us)
+{
+#ifdef _WIN32
+    Sleep(us >= 1000 ? us / 1000 : 1);
+#else
+    struct timespec ts = { us / 1000000u, (long)(us % 1000000u) * 1000L };
+    nanosleep(&ts, NULL);
+#endif
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static int cmd_rtt(const char *name, long n, size_t size, unsigned gap_us, int cb)
+{
+    wipc_handle h = 0;
+    wipc_status st = wipc_shm_open(name, NULL, 10000, &h);
+    if (st != WIPC_OK)
+        return fail_status("wipc_shm_open", st), 2;
+    if (cb && (st = wipc_set_callbacks(h, echo_cb, event_cb, NULL)) != WIPC_OK)
+        return fail_status("wipc_set_callbacks", st), 2;
+    uint8_t *req = (uint8_t *)calloc(1, size + 1), *resp = (uint8_t *)malloc(size + 1);
+    double *t = (double *)malloc(sizeof *t * (size_t)(n > 0 ? n : 1));
+    if (!req || !resp || !t || n <= 0)
+        return 2;
+    const long warm = n >= 5000 ? 500 : n / 10;
+    for (long i = 0; i < n + warm; i++) {
+        if (gap_us)
+            pause_us(gap_us);
+        size_t got = 0;
+        double t0 = now_us();
+        if ((st = wipc_request(h, 1, req, size, resp, size + 1, &got, 10000)) != WIPC_OK)
+            return fail_status("wipc_request", st);
+        if (i >= warm)
+            t[i - warm] = now_us() - t0;
+    }
+    double sum = 0;
+    for (long i = 0; i < n; i++)
+        sum += t[i];
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    printf("p50 %.1f p99 %.1f mean %.1f\n", t[n / 2], t[(long)((double)n * 0.99)], sum / (double)n);
+    fflush(stdout);
+    wipc_close(h);
+    free(req);
+    free(resp);
+    free(t);
+    return 0;
+}
+
+static int cmd_flood(const char *name, long n, size_t size)
+{
+    wipc_handle h = 0;
+    wipc_status st = wipc_shm_open(name, NULL, 10000, &h);
+    if (st != WIPC_OK)
+        return fail_status("wipc_shm_open", st), 2;
+    uint8_t *buf = (uint8_t *)calloc(1, size + 1);
+    size_t got = 0;
+    double t0 = now_us();
+    for (long i = 0; i < n; i++)
+        if ((st = wipc_send(h, 2, buf, size, 10000)) != WIPC_OK)
+            return fail_status("wipc_send", st);
+    if ((st = wipc_request(h, 1, buf, size, buf, size + 1, &got, 10000)) != WIPC_OK)
+        return fail_status("wipc_request", st);
+    printf("msgs_per_s %.0f\n", (double)n / ((now_us() - t0) / 1e6));
+    fflush(stdout);
+    wipc_close(h);
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 7 - 1 && (strcmp(argv[1], "stress-create") == 0 || strcmp(argv[1], "stress-open") == 0))
@@ -234,6 +397,16 @@ int main(int argc, char **argv)
         return cmd_hold(argv[2], 0);
     if (argc == 3 && strcmp(argv[1], "create-hold") == 0)
         return cmd_hold(argv[2], 1);
-    fprintf(stderr, "usage: shm_peer stress-create|stress-open NAME N SEED CAPACITY [zc] | echo NAME | hold NAME | create-hold NAME\n");
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "send") == 0)
+        return cmd_send(argv[2], argv[3], argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "serve-cb") == 0)
+        return cmd_serve_cb(argv[2], argc == 4 ? strtol(argv[3], NULL, 10) : -1);
+    if ((argc == 6 || argc == 7) && strcmp(argv[1], "rtt") == 0)
+        return cmd_rtt(argv[2], strtol(argv[3], NULL, 10), (size_t)strtoul(argv[4], NULL, 10),
+                       (unsigned)strtoul(argv[5], NULL, 10), argc == 7 && strcmp(argv[6], "cb") == 0);
+    if (argc == 5 && strcmp(argv[1], "flood") == 0)
+        return cmd_flood(argv[2], strtol(argv[3], NULL, 10), (size_t)strtoul(argv[4], NULL, 10));
+    fprintf(stderr, "usage: shm_peer stress-create|stress-open NAME N SEED CAPACITY [zc] | echo NAME | hold NAME | create-hold NAME"
+                    " | send NAME TEXT [HOLD_MS] | serve-cb NAME [SPIN_US] | rtt NAME N SIZE GAP_US [cb] | flood NAME N SIZE\n");
     return 64;
 }

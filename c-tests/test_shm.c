@@ -13,6 +13,7 @@
 #  include <fcntl.h>
 #  include <sys/mman.h>
 #  include <sys/stat.h>
+#  include <time.h>
 #endif
 
 #define KIB 1024u
@@ -379,18 +380,31 @@ static void test_shm_wrap_edges(void **state)
     pair_close(&p);
 }
 
+typedef struct reply_job {
+    wipc_handle h;
+    int         n;          /* requests to answer */
+    int32_t     timeout_ms; /* for each one to come */
+    char        err[600];   /* why it stopped early */
+} reply_job;
+
 static void *reply_thread(void *arg)
 {
-    wipc_handle h = *(wipc_handle *)arg;
+    reply_job *r = (reply_job *)arg;
     static uint8_t buf[70000];
-    for (int i = 0; i < 64; i++) {
+    char m_err[512];
+    for (int i = 0; i < r->n; i++) {
         wipc_message m;
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
-        if (wipc_recv_message(h, buf, sizeof buf, &m, 5000) != WIPC_OK)
+        wipc_status st = wipc_recv_message(r->h, buf, sizeof buf, &m, r->timeout_ms);
+        if (st == WIPC_OK && m.request_id == 0)
+            st = WIPC_E_PROTOCOL;
+        else if (st == WIPC_OK)
+            st = wipc_reply(r->h, m.request_id, m.type + 1, buf, m.size);
+        if (st != WIPC_OK) {
+            snprintf(r->err, sizeof r->err, "request %d of %d: %s (%s)", i, r->n, wipc_status_name(st), wt_last_error(m_err, sizeof m_err));
             return (void *)1;
-        if (m.request_id == 0 || wipc_reply(h, m.request_id, m.type + 1, buf, m.size) != WIPC_OK)
-            return (void *)2;
+        }
     }
     return NULL;
 }
@@ -398,44 +412,99 @@ static void *reply_thread(void *arg)
 typedef struct req_job {
     wipc_handle h;
     int         id;
+    int         n;
+    int32_t     timeout_ms;
     int         bad;
+    uint64_t    max_ms;     /* the slowest request */
+    char        err[600];
 } req_job;
 
+/* n requests; stops at the first failure (the rest would only time out one after the other). */
 static void *request_thread(void *arg)
 {
     req_job *j = (req_job *)arg;
     uint8_t req[3000], resp[3000];
-    for (int i = 0; i < 16; i++) {
+    char m_err[512];
+    for (int i = 0; i < j->n; i++) {
+        uint32_t key = (uint32_t)(j->id * 100000 + i);
         size_t n = (size_t)(j->id * 700 + i * 13) % sizeof req, got = 0;
-        wt_fill(req, n, (uint32_t)(j->id * 100 + i));
-        if (wipc_request(j->h, (uint32_t)(j->id * 100 + i), req, n, resp, sizeof resp, &got, 5000) != WIPC_OK || got != n ||
-            !wt_check(resp, got, (uint32_t)(j->id * 100 + i)))
+        wt_fill(req, n, key);
+        uint64_t t0 = wt_now_ms();
+        wipc_status st = wipc_request(j->h, key, req, n, resp, sizeof resp, &got, j->timeout_ms);
+        uint64_t took = wt_now_ms() - t0;
+        if (took > j->max_ms)
+            j->max_ms = took;
+        if (st != WIPC_OK || got != n || !wt_check(resp, got, key)) {
+            snprintf(j->err, sizeof j->err, "request %d: %s after %llu ms, %zu of %zu bytes (%s)", i, wipc_status_name(st),
+                     (unsigned long long)took, got, n, st ? wt_last_error(m_err, sizeof m_err) : "");
             j->bad++;
+            break;
+        }
     }
     return NULL;
+}
+
+/* `threads` threads send `per_thread` requests each (timeout `timeout_ms`) on a creator; one thread
+ * answers on the opener. Returns the slowest request's time in ms. */
+static uint64_t run_requests(const char *tag, int threads, int per_thread, int32_t timeout_ms)
+{
+    chan_pair p;
+    pair_open(&p, tag, 64 * KIB);
+    static reply_job r;
+    memset(&r, 0, sizeof r);
+    r.h = p.b;
+    r.n = threads * per_thread;
+    r.timeout_ms = timeout_ms + 10000;
+    wt_thread *server = wt_thread_start(reply_thread, &r);
+    static req_job jobs[8];
+    wt_thread *t[8];
+    for (int i = 0; i < threads; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].h = p.a;
+        jobs[i].id = i;
+        jobs[i].n = per_thread;
+        jobs[i].timeout_ms = timeout_ms;
+        t[i] = wt_thread_start(request_thread, &jobs[i]);
+    }
+    char why[1200] = "";
+    size_t k = 0;
+    int bad = 0;
+    uint64_t max_ms = 0;
+    for (int i = 0; i < threads; i++) {
+        wt_thread_join_or_die(t[i], 180000, "request thread");
+        if (jobs[i].max_ms > max_ms)
+            max_ms = jobs[i].max_ms;
+        if (jobs[i].bad && k < sizeof why) {
+            bad++;
+            k += (size_t)snprintf(why + k, sizeof why - k, "thread %d %.250s; ", i, jobs[i].err);
+        }
+    }
+    void *srv = wt_thread_join_or_die(server, 60000, "reply thread");
+    WT_CHECK(bad == 0 && srv == NULL, "%s reply thread: %.500s", why, srv ? r.err : "ok");
+    uint8_t small[4];
+    size_t got = 0;
+    WT_ASSERT_FAILS(wipc_request(p.a, 1, "abc", 3, small, sizeof small, &got, 20), WIPC_E_TIMEOUT);   /* nobody answers */
+    pair_close(&p);
+    return max_ms;
 }
 
 static void test_shm_requests_many_threads(void **state)
 {
     (void)state;
-    chan_pair p;
-    pair_open(&p, "shm-req", 64 * KIB);
-    wt_thread *server = wt_thread_start(reply_thread, &p.b);
-    req_job jobs[4];
-    wt_thread *t[4];
-    for (int i = 0; i < 4; i++) {
-        jobs[i] = (req_job){ p.a, i, 0 };
-        t[i] = wt_thread_start(request_thread, &jobs[i]);
+    run_requests("shm-req", 4, 16, 5000);
+}
+
+/* Many requesters on one channel: the thread reading the ring hands the others their replies. A
+ * requester whose reply was handed over just before it took the ring itself must see that at once;
+ * it used to wait for more data until its timeout, then return the reply (20 s here: far above any
+ * scheduling delay, so only that bug fails the bound). */
+static void test_shm_requests_reply_before_role(void **state)
+{
+    (void)state;
+    for (int round = 0; round < WT_SCALE(300, 40); round++) {   /* the race is likeliest while the threads start */
+        uint64_t max_ms = run_requests("shm-req-race", 8, 4, 20000);
+        WT_CHECK(max_ms < 10000, "round %d: a request took %llu ms (its reply had come long before)", round, (unsigned long long)max_ms);
     }
-    for (int i = 0; i < 4; i++) {
-        wt_thread_join_or_die(t[i], 30000, "request thread");
-        assert_int_equal(jobs[i].bad, 0);
-    }
-    assert_null(wt_thread_join_or_die(server, 30000, "reply thread"));
-    uint8_t small[4];
-    size_t got = 0;
-    WT_ASSERT_FAILS(wipc_request(p.a, 1, "abc", 3, small, sizeof small, &got, 100), WIPC_E_TIMEOUT);   /* nobody answers */
-    pair_close(&p);
 }
 
 typedef struct seq_job {
@@ -616,6 +685,333 @@ static void test_shm_callbacks(void **state)
     WT_OK(wipc_send(p.b, 7, buf, 10, 1000));
     WT_CHECK(wait_int(&s.messages, 301, 3000), "message from the new opener");
     assert_int_equal(atomic_load(&s.bad), 0);
+    pair_close(&p);
+}
+
+/* ---- short-lived openers (sessions) --------------------------------------------------------------- */
+
+/* What a creator with callbacks saw, in order: 'C' CONNECTED, 'M' a message (pid, text), 'D'
+ * DISCONNECTED, 'E' anything else. Callbacks of one handle never run concurrently: one writer. */
+typedef struct sess_entry {
+    char     what;
+    uint32_t pid;
+    char     text[24];
+} sess_entry;
+
+typedef struct sess_log {
+    sess_entry e[64];
+    atomic_int n;
+} sess_log;
+
+static void sess_add(sess_log *l, char what, uint32_t pid, const void *data, size_t size)
+{
+    int i = atomic_load(&l->n);
+    if (i >= 64)
+        return;
+    sess_entry *e = &l->e[i];
+    e->what = what;
+    e->pid = pid;
+    size_t n = size < sizeof e->text - 1 ? size : sizeof e->text - 1;
+    if (n)
+        memcpy(e->text, data, n);
+    e->text[n] = '\0';
+    atomic_store(&l->n, i + 1);
+}
+
+static int32_t WIPC_CALL sess_on_msg(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)h;
+    sess_add((sess_log *)user, 'M', m->peer_pid, m->data, m->size);
+    return 0;
+}
+
+static void WIPC_CALL sess_on_event(wipc_handle h, int32_t ev, wipc_handle related, wipc_status st, void *user)
+{
+    (void)h;
+    (void)related;
+    (void)st;
+    sess_add((sess_log *)user, ev == WIPC_EVENT_CONNECTED ? 'C' : ev == WIPC_EVENT_DISCONNECTED ? 'D' : 'E', 0, NULL, 0);
+}
+
+/* The log as text, e.g. "C M(1234,msg0) D", for failure messages. */
+static const char *sess_text(sess_log *l, char *buf, size_t cap)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < atomic_load(&l->n) && k + 48 < cap; i++) {
+        const sess_entry *e = &l->e[i];
+        k += (size_t)(e->what == 'M' ? snprintf(buf + k, cap - k, "M(%u,%s) ", (unsigned)e->pid, e->text)
+                                     : snprintf(buf + k, cap - k, "%c ", e->what));
+    }
+    return buf;
+}
+
+/* Runs `shm_peer send name text [hold_ms]` to its end; returns its pid. */
+static uint32_t run_sender(const char *name, const char *text, const char *hold)
+{
+    const char *args[] = { "send", name, text, hold, NULL };
+    wt_proc *p = wt_spawn_peer(args);
+    WT_CHECK(p != NULL, "spawn shm_peer send");
+    uint32_t pid = wt_proc_pid(p);
+    int code = -1;
+    WT_CHECK(wt_proc_wait(p, 30000, &code) == 0 && code == 0, "shm_peer send %s exit %d", text, code);
+    wt_proc_free(p);
+    return pid;
+}
+
+/* Waits until the log holds `want` entries, then a little longer for anything extra. */
+static void sess_wait(sess_log *l, int want)
+{
+    wait_int(&l->n, want, 10000);
+    wt_sleep_ms(300);
+}
+
+/* Each opener in the log as "C M(pid,text) D" (a "-" opener sent nothing: "C D"). */
+static void sess_expect(sess_log *l, int first, int count, const uint32_t *pids, const char *const *texts)
+{
+    char got[1024], want[512];
+    size_t k = 0;
+    want[0] = '\0';
+    for (int i = 0; i < count; i++)
+        k += (size_t)(strcmp(texts[i], "-") == 0 ? snprintf(want + k, sizeof want - k, "C D ")
+                                                  : snprintf(want + k, sizeof want - k, "C M(%u,%s) D ", (unsigned)pids[i], texts[i]));
+    char *g = got;
+    sess_text(l, got, sizeof got);
+    for (int i = 0; i < first && strchr(g, ' '); i++)   /* skip the entries of earlier openers */
+        g = strchr(g, ' ') + 1;
+    WT_CHECK(strcmp(g, want) == 0, "creator saw\n  %s\nexpected\n  %s", g, want);
+}
+
+/* A creator with callbacks and openers in other processes that attach, send one message and leave
+ * (some before the creator notices they attached): each one's CONNECTED, its message with its pid,
+ * then its DISCONNECTED, in order, and wipc_get_info follows whoever is attached now. */
+static void test_shm_short_lived_openers(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = 0;
+    wt_unique_name(name, sizeof name, "shm-sessions");
+    wipc_shm_options o = opts(64 * KIB);
+    WT_OK(wipc_shm_create(name, &o, &a));
+    static sess_log l;
+    memset(&l, 0, sizeof l);
+    WT_OK(wipc_set_callbacks(a, sess_on_msg, sess_on_event, &l));
+
+    /* five openers, 0.2 s apart */
+    const char *texts[] = { "msg0", "msg1", "msg2", "msg3", "msg4" };
+    uint32_t pids[5];
+    for (int i = 0; i < 5; i++) {
+        pids[i] = run_sender(name, texts[i], "0");
+        wt_sleep_ms(200);
+    }
+    sess_wait(&l, 15);
+    sess_expect(&l, 0, 5, pids, texts);
+
+    /* back to back, one of them silent: the creator may see none of them attached */
+    const char *burst[] = { "b0", "-", "b2", "b3" };
+    uint32_t bpids[4];
+    for (int i = 0; i < 4; i++)
+        bpids[i] = run_sender(name, burst[i], "0");
+    sess_wait(&l, 15 + 11);
+    sess_expect(&l, 15, 4, bpids, burst);
+
+    /* an opener that stays a while: wipc_get_info reports it while attached, 0 after */
+    for (int round = 0; round < 2; round++) {
+        const char *args[] = { "send", name, round ? "held1" : "held0", "1500", NULL };
+        wt_proc *p = wt_spawn_ready(args);
+        uint32_t pid = wt_proc_pid(p);
+        uint64_t end = wt_now_ms() + 5000;
+        wipc_info in = wt_info(a);
+        while (!(in.connected && in.peer_pid == pid) && wt_now_ms() < end) {
+            wt_sleep_ms(5);
+            in = wt_info(a);
+        }
+        WT_CHECK(in.connected && in.peer_pid == pid, "get_info: connected %u peer_pid %u, the opener is %u",
+                 (unsigned)in.connected, (unsigned)in.peer_pid, (unsigned)pid);
+        int code = -1;
+        WT_CHECK(wt_proc_wait(p, 30000, &code) == 0 && code == 0, "held opener exit %d", code);
+        wt_proc_free(p);
+        WT_CHECK(wait_connected(a, 0, 5000), "the creator sees its opener leave");
+        in = wt_info(a);
+        assert_int_equal(in.peer_pid, 0);
+        const char *t[] = { round ? "held1" : "held0" };
+        sess_wait(&l, 26 + 3 * (round + 1));
+        sess_expect(&l, 26 + 3 * round, 1, &pid, t);
+    }
+    WT_OK(wipc_close(a));
+}
+
+/* The same without callbacks: wipc_recv_message attributes each message to the opener that sent it. */
+static void test_shm_short_lived_openers_recv(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = 0;
+    wt_unique_name(name, sizeof name, "shm-sessions-recv");
+    wipc_shm_options o = opts(64 * KIB);
+    WT_OK(wipc_shm_create(name, &o, &a));
+    uint32_t pids[3];
+    pids[0] = run_sender(name, "r0", "0");
+    pids[1] = run_sender(name, "r1", "0");
+    pids[2] = run_sender(name, "r2", "0");
+    for (int i = 0; i < 3; i++) {
+        char buf[16];
+        wipc_message m;
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        WT_OK(wipc_recv_message(a, buf, sizeof buf, &m, 5000));
+        WT_CHECK(m.size == 2 && buf[1] == '0' + i && m.peer_pid == pids[i], "message %d: \"%.*s\" from pid %u, expected r%d from %u",
+                 i, (int)m.size, buf, (unsigned)m.peer_pid, i, (unsigned)pids[i]);
+    }
+    WT_OK(wipc_close(a));
+}
+
+/* An opener whose creator sent messages and closed: with callbacks (set before or after it noticed)
+ * it gets the messages first, then DISCONNECTED. */
+static void test_shm_opener_disconnect_after_messages(void **state)
+{
+    (void)state;
+    for (int late = 0; late < 2; late++) {
+        chan_pair p;
+        pair_open(&p, "shm-odisc", 16 * KIB);
+        static sess_log l;
+        memset(&l, 0, sizeof l);
+        if (!late)
+            WT_OK(wipc_set_callbacks(p.b, sess_on_msg, sess_on_event, &l));
+        for (int i = 0; i < 5; i++) {
+            char t[8];
+            snprintf(t, sizeof t, "m%d", i);
+            WT_OK(wipc_send(p.a, 1, t, strlen(t), 1000));
+        }
+        WT_OK(wipc_close(p.a));
+        p.a = 0;
+        WT_CHECK(wait_connected(p.b, 0, 3000), "the opener notices its creator left");
+        if (late)
+            WT_OK(wipc_set_callbacks(p.b, sess_on_msg, sess_on_event, &l));
+        sess_wait(&l, 6);
+        char got[1024], want[256];
+        snprintf(want, sizeof want, "M(%u,m0) M(%u,m1) M(%u,m2) M(%u,m3) M(%u,m4) D ", wt_self_pid(), wt_self_pid(),
+                 wt_self_pid(), wt_self_pid(), wt_self_pid());
+        WT_CHECK(strcmp(sess_text(&l, got, sizeof got), want) == 0, "callbacks set %s: the opener saw\n  %s\nexpected\n  %s",
+                 late ? "late" : "first", got, want);
+        pair_close(&p);
+    }
+}
+
+/* ---- the callback reader thread ------------------------------------------------------------------ */
+
+/* CPU time this process used so far, in ms (all threads). */
+static uint64_t cpu_ms(void)
+{
+#ifdef _WIN32
+    FILETIME c, e, k, u;
+    GetProcessTimes(GetCurrentProcess(), &c, &e, &k, &u);
+    uint64_t kt = ((uint64_t)k.dwHighDateTime << 32) | k.dwLowDateTime, ut = ((uint64_t)u.dwHighDateTime << 32) | u.dwLowDateTime;
+    return (kt + ut) / 10000u;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+#endif
+}
+
+static int32_t WIPC_CALL echo_msg(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)user;
+    if (m->request_id)
+        wipc_reply(h, m->request_id, m->type, m->data, m->size);
+    return 0;
+}
+
+/* A creator with callbacks answers requests that come now and then. Its reader thread must sleep on
+ * the ring's data word between them, not busy-wait spin_us after each message: that spin took the
+ * CPU the callback (and the requester) needed and made a request/reply cost ~120 us instead of
+ * ~20 us. With spin_us = 100 ms the spin would keep this process busy the whole time. */
+static void test_shm_callback_reader_sleeps(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = 0;
+    wt_unique_name(name, sizeof name, "shm-cbsleep");
+    wipc_shm_options o = opts(64 * KIB);
+    o.spin_us = 100000;
+    WT_OK(wipc_shm_create(name, &o, &a));
+    WT_OK(wipc_set_callbacks(a, echo_msg, NULL, NULL));
+    const char *args[] = { "rtt", name, "40", "64", "25000", NULL };   /* 44 requests, 25 ms apart */
+    uint64_t wall0 = wt_now_ms(), cpu0 = cpu_ms();
+    wt_proc *p = wt_spawn_peer(args);
+    WT_CHECK(p != NULL, "spawn shm_peer rtt");
+    char line[128] = "";
+    int got = wt_proc_read_line(p, line, sizeof line, 30000);
+    uint64_t wall = wt_now_ms() - wall0, cpu = cpu_ms() - cpu0;
+    int code = -1;
+    wt_proc_wait(p, 10000, &code);
+    wt_proc_free(p);
+    WT_CHECK(got == 0 && code == 0 && strncmp(line, "p50 ", 4) == 0, "shm_peer rtt: \"%s\", exit %d", line, code);
+    print_message("request/reply to a callback creator, 25 ms apart: %s (us); creator CPU %llu ms in %llu ms\n", line,
+                  (unsigned long long)cpu, (unsigned long long)wall);
+    WT_CHECK(cpu * 4 < wall, "the creator used %llu ms of CPU in %llu ms while answering 44 requests: its reader thread spins",
+             (unsigned long long)cpu, (unsigned long long)wall);
+    uint64_t t0 = wt_now_ms();
+    WT_OK(wipc_close(a));   /* wakes the sleeping reader thread and joins it */
+    WT_CHECK(wt_now_ms() - t0 < 1000, "wipc_close took %llu ms", (unsigned long long)(wt_now_ms() - t0));
+}
+
+typedef struct req_io {
+    wipc_handle h;
+    wipc_status st;
+    size_t      got;
+    char        resp[16];
+} req_io;
+
+static void *one_request(void *arg)
+{
+    req_io *r = (req_io *)arg;
+    r->st = wipc_request(r->h, 3, "ping", 4, r->resp, sizeof r->resp, &r->got, 10000);
+    return NULL;
+}
+
+/* Callbacks set while this side's threads read the ring themselves: a blocked wipc_recv ends with
+ * WIPC_E_INVALID_STATE at once, a wipc_request in flight gets its reply from the reader thread, and
+ * the next message goes to on_message. */
+static void test_shm_callbacks_set_while_reading(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-cbhand", 16 * KIB);
+    io_job r = { p.a, 0, 64, 10000, 0, 0, "" };
+    wt_thread *tr = wt_thread_start(io_thread, &r);   /* reads the ring itself (the role was free) */
+    wt_sleep_ms(100);
+    req_io q = { p.a, -100, 0, "" };
+    wt_thread *tq = wt_thread_start(one_request, &q);   /* waits for the receiver to give the ring up */
+    wt_sleep_ms(200);
+    static cb_state s;
+    memset(&s, 0, sizeof s);
+    WT_OK(wipc_set_callbacks(p.a, on_msg, on_event, &s));
+    wt_thread_join_or_die(tr, 3000, "recv blocked when the callbacks were set");
+    WT_CHECK(r.st == WIPC_E_INVALID_STATE && r.elapsed_ms < 2000, "blocked recv got %s after %llu ms (%s)",
+             wipc_status_name(r.st), (unsigned long long)r.elapsed_ms, r.msg);
+    char buf[16];
+    wipc_message m;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    WT_OK(wipc_recv_message(p.b, buf, sizeof buf, &m, 5000));   /* the request */
+    assert_int_equal(m.size, 4);
+    WT_OK(wipc_reply(p.b, m.request_id, 4, "pong", 4));
+    wt_thread_join_or_die(tq, 5000, "request in flight when the callbacks were set");
+    WT_CHECK(q.st == WIPC_OK && q.got == 4 && memcmp(q.resp, "pong", 4) == 0, "request got %s", wipc_status_name(q.st));
+    wt_fill(buf, 8, 8);
+    WT_OK(wipc_send(p.b, 8, buf, 8, 1000));
+    WT_CHECK(wait_int(&s.messages, 1, 3000), "on_message after the hand-over");
+    assert_int_equal(atomic_load(&s.bad), 0);
+    /* the opener attached before the callbacks: its CONNECTED still comes, before its DISCONNECTED */
+    WT_CHECK(wait_int(&s.connected, 1, 3000), "CONNECTED for the opener attached before the callbacks");
+    WT_OK(wipc_close(p.b));
+    p.b = 0;
+    WT_CHECK(wait_int(&s.disconnected, 1, 3000), "DISCONNECTED");
+    wt_sleep_ms(100);
+    assert_int_equal(atomic_load(&s.connected), 1);
+    assert_int_equal(atomic_load(&s.disconnected), 1);
     pair_close(&p);
 }
 
@@ -963,11 +1359,17 @@ int main(void)
         cmocka_unit_test(test_shm_basic_exchange),
         cmocka_unit_test(test_shm_wrap_edges),
         cmocka_unit_test(test_shm_requests_many_threads),
+        cmocka_unit_test(test_shm_requests_reply_before_role),
         cmocka_unit_test(test_shm_concurrent_senders),
         cmocka_unit_test(test_shm_close_wakes_blocked),
         cmocka_unit_test(test_shm_recv_closed_while_waiting),
         cmocka_unit_test(test_shm_creator_close_drains),
         cmocka_unit_test(test_shm_callbacks),
+        cmocka_unit_test(test_shm_short_lived_openers),
+        cmocka_unit_test(test_shm_short_lived_openers_recv),
+        cmocka_unit_test(test_shm_opener_disconnect_after_messages),
+        cmocka_unit_test(test_shm_callback_reader_sleeps),
+        cmocka_unit_test(test_shm_callbacks_set_while_reading),
         cmocka_unit_test(test_shm_corrupt_header),
         cmocka_unit_test(test_shm_regions),
         cmocka_unit_test(test_shm_map_file),

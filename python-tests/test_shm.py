@@ -1,11 +1,14 @@
 """The shm transport from Python (ctypes) against the C helper c-tests/shm_peer: 1 MiB messages and
-request/replies both ways, zero-copy, peer death, bad input.
+request/replies both ways, zero-copy, peer death, bad input; a creator with callbacks and
+short-lived openers (the `wipc` tool's `send`).
 
-Environment: WIPC_SHM_PEER = the shm_peer program (default <library dir>/c-tests/shm_peer).
+Environment: WIPC_SHM_PEER = the shm_peer program (default <library dir>/c-tests/shm_peer);
+WIPC_CLI = the wipc tool (default <library dir>/wipc).
 """
 import ctypes
 import os
 import subprocess
+import threading
 import time
 from ctypes import byref, c_size_t, c_uint32, c_void_p
 from pathlib import Path
@@ -148,5 +151,47 @@ def test_shm_python_bad_input(lib, name):
         assert lib.wipc_shm_reserve(region, 10, byref(ptr), 0) == w.WIPC_E_BAD_HANDLE
         assert lib.wipc_send(region, 1, b"x", 1, 0) == w.WIPC_E_NOT_SUPPORTED
         w.check(lib, lib.wipc_close(region))
+    finally:
+        w.check(lib, lib.wipc_close(h))
+
+
+def test_shm_python_creator_follows_short_lived_openers(lib, name):
+    """`wipc send shm://N msg<i>` five times, 0.2 s apart: each opener attaches, sends and leaves,
+    maybe before the creator notices it. The creator's callbacks see, for each one in order,
+    CONNECTED, its message with its pid, DISCONNECTED."""
+    cli = os.environ.get("WIPC_CLI") or str(Path(w.default_library_path()).parent / "wipc")
+    if not os.access(cli, os.X_OK):
+        pytest.fail(f"the wipc tool {cli} is not built (cmake --build build/linux)")
+    seen, lock = [], threading.Lock()
+
+    def on_message(h, m, user):
+        with lock:
+            seen.append(("M", m.contents.peer_pid, ctypes.string_at(m.contents.data, m.contents.size).decode()))
+        return 0
+
+    def on_event(h, event, related, status, user):
+        with lock:
+            seen.append({w.WIPC_EVENT_CONNECTED: "C", w.WIPC_EVENT_DISCONNECTED: "D"}.get(event, f"E{event}"))
+
+    cbs = (w.MESSAGE_CB(on_message), w.EVENT_CB(on_event))   # kept alive until the handle is closed
+    h = create(lib, name, 64 * 1024)
+    try:
+        w.check(lib, lib.wipc_set_callbacks(h, cbs[0], cbs[1], None))
+        expected = []
+        for i in range(5):
+            p = subprocess.run([cli, "send", "shm://" + name.decode(), f"msg{i}"], capture_output=True, text=True, timeout=30)
+            assert p.returncode == 0, p.stderr
+            expected += ["C", ("M", None, f"msg{i}"), "D"]
+            time.sleep(0.2)
+        deadline = time.monotonic() + 10
+        while len(seen) < len(expected) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        with lock:
+            got = list(seen)
+        assert [e if isinstance(e, str) else e[::2] for e in got] == [e if isinstance(e, str) else e[::2] for e in expected]
+        pids = [e[1] for e in got if not isinstance(e, str)]
+        assert all(pids) and len(set(pids)) == 5, pids   # each message carries its own opener's pid
+        assert w.get_info(lib, h).peer_pid == 0          # nobody is attached now
     finally:
         w.check(lib, lib.wipc_close(h))

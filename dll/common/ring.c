@@ -100,7 +100,11 @@ bool wipc__ring_commit(wipc__ring *r, uint8_t kind, uint32_t type, uint64_t requ
     memset(&h, 0, sizeof h);
     h.length = len;
     h.kind = kind;
+    h.session[0] = (uint8_t)r->session;
+    h.session[1] = (uint8_t)(r->session >> 8);
+    h.session[2] = (uint8_t)(r->session >> 16);
     h.type = type;
+    h.pid = r->pid;
     h.request_id = request_id;
     memcpy(r->data + (r->pos & (r->cap - 1)), &h, sizeof h);
     r->pos += wipc__ring_record_size(len);
@@ -184,6 +188,8 @@ wipc__ring_rc wipc__ring_peek(wipc__ring *r, wipc__ring_rec *out, bool *wake, ch
         out->type = h.type;
         out->length = h.length;
         out->request_id = h.request_id;
+        out->session = (uint32_t)h.session[0] | (uint32_t)h.session[1] << 8 | (uint32_t)h.session[2] << 16;
+        out->pid = h.pid;
         out->payload = r->data + off + WIPC__SHM_RECORD_HEADER;
         if (rc == WIPC__RING_OK)
             r->open_rec = wipc__ring_record_size(h.length);

@@ -30,6 +30,8 @@ typedef struct wipc__ring {
     uint64_t            seen;      /* producer: tail last read; consumer: head last read */
     uint64_t            open_rec;  /* bytes of the reserved / peeked record, 0 = none */
     uint32_t            max_len;   /* consumer: largest payload accepted */
+    uint32_t            session;   /* producer: stamped into every record (low 24 bits; 0 after attach) */
+    uint32_t            pid;       /* producer: stamped into every record (0 after attach) */
 } wipc__ring;
 
 /** A record found by wipc__ring_peek (payload points into the ring). */
@@ -38,6 +40,8 @@ typedef struct wipc__ring_rec {
     uint32_t       type;
     uint32_t       length;
     uint64_t       request_id;
+    uint32_t       session;    /* the writer's session stamp (24 bits), 0 = none */
+    uint32_t       pid;        /* the writer's pid stamp, 0 = unknown */
     const uint8_t *payload;
 } wipc__ring_rec;
 
@@ -57,8 +61,8 @@ wipc__ring_rc wipc__ring_attach(wipc__ring *r, wipc__shm_ring_ctl *ctl, uint8_t 
  *  AGAIN (call again when the consumer has released room), CORRUPT, TOO_LARGE. */
 wipc__ring_rc wipc__ring_reserve(wipc__ring *r, uint64_t len, uint8_t **payload, bool *wake);
 
-/** Producer: publishes the reserved record with `len` (<= reserved) payload bytes. Returns true
- *  when the consumer sleeps and must be woken. */
+/** Producer: publishes the reserved record with `len` (<= reserved) payload bytes, stamped with
+ *  r->session and r->pid. Returns true when the consumer sleeps and must be woken. */
 bool wipc__ring_commit(wipc__ring *r, uint8_t kind, uint32_t type, uint64_t request_id, uint32_t len);
 
 /** Consumer: finds the next record (skipping PAD markers, which may set *wake for the producer).

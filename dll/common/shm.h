@@ -6,10 +6,15 @@
  * Threads of this process that use one channel:
  *  - senders (wipc_send, wipc_reply, wipc_request, wipc_shm_reserve/commit) take turns through
  *    `tx_busy` / `tx_reserved` under `tx_lock`; the one whose turn it is writes the tx ring.
- *  - readers take the "reader role" (`reading`, under obj.lock) before they touch the rx ring. The
- *    holder delivers frames that are not its own to their owner (a reply to another thread's
- *    request: straight into its buffer; anything else: the inbox queue) and gives the role back
- *    when its own call ends. With callbacks, the reader thread holds the role.
+ *  - readers take the "reader role" (`role`) before they touch the rx ring. The holder delivers
+ *    frames that are not its own to their owner (a reply to another thread's request: straight
+ *    into its buffer; anything else: the inbox queue, or the callback strand) and gives the role
+ *    back when its own call ends. With callbacks, the channel's reader thread takes the role and
+ *    keeps it until the handle closes; threads in wipc_request then wait for it to deliver.
+ * Peer state has two views. The live one (`peer_ident`, `peer_gone`; any thread refreshes it from
+ * the header) answers "is an opener attached now" for senders, waiters and wipc_get_info. The
+ * delivery one (`rx_*`, creator only, owned by the role holder) follows the opener sessions in ring
+ * order and raises WIPC_EVENT_CONNECTED / _DISCONNECTED between their messages (shm_layout.h).
  * Nothing shared with the peer is a lock: a dead peer can never block this process.
  */
 #ifndef WIPC_SHM_H
@@ -49,12 +54,19 @@ typedef struct wipc__shm_chan {
     uint32_t          spin_us;
     uint64_t          my_ident;
 
-    /* peer (guarded by obj.lock; peer_ident also read without it as a hint) */
-    uint64_t          peer_ident;    /* 0 = no peer attached */
-    _Atomic uint32_t  session;       /* creator: the session it has seen (written under obj.lock) */
-    _Atomic bool      peer_gone;     /* the attached peer closed or died */
+    /* live peer state (guarded by obj.lock; peer_gone also read without it as a hint) */
+    uint64_t          peer_ident;    /* the peer last seen attached; 0 = none yet */
+    uint32_t          live_session;  /* creator: the header's session counter when peer_ident was seen */
+    _Atomic bool      peer_gone;     /* that peer closed or died (and no other one is attached) */
+    bool              disc_pending;  /* opener: the creator is gone; the reader thread raises DISCONNECTED after the last frame */
     uint64_t          next_live_check_ms;
     _Atomic int32_t   broken;        /* != 0: ended by this fatal status (corrupt section, ...) */
+
+    /* delivery state (creator; only the reader-role holder touches it) */
+    uint32_t          rx_sess;       /* the last opener session handled (its CONNECTED raised or skipped) */
+    bool              rx_open;       /* rx_sess is open: its opener attached, DISCONNECTED not raised yet */
+    bool              rx_announced;  /* its CONNECTED was raised (false: it began before the callbacks) */
+    uint64_t          rx_ident;      /* rx_sess's opener as the header showed it, 0 = not seen yet */
 
     /* sending: tx_state CAS 0 -> 1 takes the turn; waiters sleep on tx_cond (tx_lock) */
     wipc__mutex       tx_lock;
@@ -70,14 +82,10 @@ typedef struct wipc__shm_chan {
     atomic_int        role;          /* WIPC__ROLE_FREE / _BUSY (a thread runs ring code) / _PEEK (a peek is open) */
     atomic_int        role_waiters;  /* threads waiting on obj.cond for the role (a release must wake them) */
     atomic_int        inbox_hint;    /* > 0: a reader may have queued messages in the inbox (recv looks there) */
-    atomic_int        role_wanted;   /* threads waiting for the role (the reader thread yields) */
     int               peek_state;    /* WIPC__PEEK_*: none, a peek waits, open in the ring / in peek_msg */
     wipc__msg        *peek_msg;
     shm_waiter       *waiters;
-    bool              pump_paused;   /* the inbox is over its high-water mark */
-    bool              pump_started;
-    bool              pump_parked;   /* the reader thread met a final error and only waits to stop */
-    atomic_bool       pump_stop;
+    bool              pump_started;  /* the reader thread runs (callbacks) */
     wipc__thread      pump;
 } wipc__shm_chan;
 
@@ -120,12 +128,21 @@ wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size
                               size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
 wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
 wipc_status wipc__shm_release(wipc__shm_chan *c);
-/* Starts the reader thread (callbacks, or always when the core has no recv hook). */
+/* Starts the reader thread (callbacks). */
 wipc_status wipc__shm_pump_start(wipc__shm_chan *c);
 void wipc__shm_pump_stop(wipc__shm_chan *c);
 void wipc__shm_rx_wake(wipc__shm_chan *c);
 /* Gives the reader role back (to `to`: FREE, or PEEK to keep it for an open peek) and wakes waiters. */
 void wipc__shm_role_put(wipc__shm_chan *c, int to);
+
+/* shm_session.c (creator; called by the reader-role holder only) */
+/* A record is about to be delivered: begins its session if it is a later one. Returns the pid to
+ * report with it. (Also called on an opener: then it only picks the pid.) */
+uint32_t wipc__shm_sess_record(wipc__shm_chan *c, const wipc__ring_rec *rec);
+/* The ring is empty; `session` and `ident` were read from the header before it was found so. */
+void wipc__shm_sess_idle(wipc__shm_chan *c, uint32_t session, uint64_t ident);
+/* Raises the open session's CONNECTED if there are callbacks and it was not raised yet. */
+void wipc__shm_sess_announce(wipc__shm_chan *c);
 
 /* CPU hint for spin loops. */
 static inline void wipc__cpu_relax(void)

@@ -180,8 +180,12 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_
     }
     wipc__shm_header *h = wipc__plat_section_base(sec);
     header_init(h, o.capacity, effective_max(o.max_message_size, o.capacity), c->my_ident);
-    if ((st = chan_bind(c, sec, true, o.max_message_size, fn)) != WIPC_OK ||
-        (st = chan_publish(c, out_channel)) != WIPC_OK) {
+    if ((st = chan_bind(c, sec, true, o.max_message_size, fn)) != WIPC_OK) {
+        chan_abandon(c);
+        return st;
+    }
+    c->tx.pid = (uint32_t)c->my_ident;   /* the creator's records carry its pid and session 0 */
+    if ((st = chan_publish(c, out_channel)) != WIPC_OK) {
         chan_abandon(c);
         return st;
     }
@@ -277,7 +281,10 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
     c->peer_ident = creator;
     c->obj.peer_pid = (uint32_t)creator;
     st = chan_bind(c, sec, false, o->max_message_size, "wipc_shm_open");
-    atomic_fetch_add_explicit(&h->session, 1, memory_order_acq_rel);
+    /* our session number, stamped into every record we write (shm_layout.h, Sessions) */
+    uint32_t session = atomic_fetch_add_explicit(&h->session, 1, memory_order_acq_rel) + 1;
+    c->tx.session = session & WIPC__SHM_SESSION_MASK;
+    c->tx.pid = (uint32_t)c->my_ident;
     /* the creator's reader sleeps on our tx ring's data word: let it see the new session now */
     atomic_store(&h->ring[c->tx_index].data_wait, 0);
     wipc__plat_shm_wake(sec, WIPC__SHM_WORD_DATA(c->tx_index), &h->ring[c->tx_index].data_wait);

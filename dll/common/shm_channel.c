@@ -6,10 +6,12 @@
  * Peer death: every blocked wait sleeps in slices of at most 100 ms and checks, between slices, the
  * peer's side of the header and (at most every 100 ms) whether its process still runs with the
  * same start time. A peer killed with SIGKILL / TerminateProcess is so noticed within ~200 ms.
- * The opener's channel ends for good when the creator closes or dies. The creator's channel reports
- * WIPC_E_DISCONNECTED / WIPC_EVENT_DISCONNECTED when its opener leaves or dies, and works again
- * (WIPC_EVENT_CONNECTED, related 0) when a new opener attaches: messages still in the rings belong
- * to the channel, not to one opener.
+ * The opener's channel ends for good when the creator closes or dies (with callbacks, the reader
+ * thread raises WIPC_EVENT_DISCONNECTED after the creator's last message). The creator's channel
+ * reports WIPC_E_DISCONNECTED while no opener is attached and works again when a new one attaches:
+ * messages still in the rings belong to the channel, not to one opener. Its events are raised by
+ * the reader (shm_session.c), one CONNECTED ... DISCONNECTED per opener session, in ring order;
+ * the live check here only tells who is attached now.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +24,11 @@ static void chan_close(wipc__obj *o);
 static void chan_destroy(wipc__obj *o);
 static void chan_info(wipc__obj *o, wipc_info *out);
 static void chan_callbacks_set(wipc__obj *o);
-static void chan_resume(wipc__obj *o);
 
 const wipc__ops wipc__shm_chan_ops = {
     .kind = WIPC_KIND_SHM_CHANNEL, .transport = WIPC_TRANSPORT_SHM,
     .close = chan_close, .destroy = chan_destroy, .send = wipc__shm_send,
-    .callbacks_set = chan_callbacks_set, .resume = chan_resume, .info = chan_info,
+    .callbacks_set = chan_callbacks_set, .info = chan_info,
     .recv = wipc__shm_recv, .request = wipc__shm_request,
 };
 
@@ -51,28 +52,14 @@ static bool ident_alive(uint64_t ident)
     return wipc__plat_proc_alive((uint32_t)ident, (uint32_t)(ident >> 32)) != 0;
 }
 
-/* The attached peer is gone: wake everyone of this side; waiters and callbacks hear DISCONNECTED. */
-static void peer_lost(wipc__shm_chan *c, const char *how)
-{
-    wipc__log(WIPC_LOG_INFO, "shm %s: the %s (pid %u) %s", c->obj.name, c->creator ? "opener" : "creator",
-              (unsigned)(uint32_t)c->peer_ident, how);
-    wipc__inbox_fail(&c->obj, WIPC_E_DISCONNECTED);
-    wipc__shm_rx_wake(c);
-    wipc__shm_tx_wake_all(c);
-}
-
-/* Creator: a new opener attached after the previous one left: the channel works again. */
-static void peer_rearmed(wipc__shm_chan *c)
+/* The live peer is gone: wake everyone of this side (they see peer_gone). */
+static void wake_all(wipc__shm_chan *c)
 {
     wipc__mutex_lock(&c->obj.lock);
-    if (c->obj.failed == WIPC_E_DISCONNECTED)
-        c->obj.failed = 0;
-    bool cb = atomic_load(&c->obj.has_callbacks);
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
-    wipc__log(WIPC_LOG_INFO, "shm %s: opener pid %u attached", c->obj.name, (unsigned)c->obj.peer_pid);
-    if (cb)
-        wipc__dispatch_event(&c->obj, WIPC_EVENT_CONNECTED, 0, WIPC_OK, NULL);
+    wipc__shm_rx_wake(c);
+    wipc__shm_tx_wake_all(c);
 }
 
 static bool live_check_due(wipc__shm_chan *c, bool force)
@@ -84,41 +71,52 @@ static bool live_check_due(wipc__shm_chan *c, bool force)
     return true;
 }
 
+/* Creator: who holds the opener slot now. A new ident, or the same ident with a new session count
+ * (the same process opened again), is a new opener; ident 0 or a dead process is none. No events
+ * here: they follow the ring (shm_session.c). */
 static wipc_status creator_check(wipc__shm_chan *c, bool force)
 {
     wipc__shm_header *h = c->hdr;
     uint32_t session = atomic_load_explicit(&h->session, memory_order_acquire);
     uint64_t ident = atomic_load_explicit(&h->opener.ident, memory_order_acquire);
-    bool lost = false, attached = false;
+    bool arrived = false, lost = false;
     wipc__mutex_lock(&c->obj.lock);
-    uint64_t had = c->peer_gone ? 0 : c->peer_ident;
-    if (session != c->session) {           /* openers came (and maybe went) since the last look */
-        c->session = session;
-        lost = !c->peer_gone && (had != 0 || ident == 0);
-        if (ident) {
-            attached = true;
-            c->peer_ident = ident;
-            c->peer_gone = false;
-            c->obj.peer_pid = (uint32_t)ident;
-        } else {
-            c->peer_gone = true;
-        }
-    } else if (had && (ident != had || (live_check_due(c, force) && !ident_alive(had)))) {
-        lost = true;
-        c->peer_gone = true;
+    if (ident == 0) {
+        lost = c->peer_ident != 0 && !c->peer_gone;
+    } else if (ident != c->peer_ident || session != c->live_session) {
+        arrived = c->peer_gone || ident != c->peer_ident;
+        c->peer_ident = ident;
+        c->live_session = session;
+        c->obj.peer_pid = (uint32_t)ident;
+        atomic_store(&c->peer_gone, false);
+        c->next_live_check_ms = 0;   /* a slot left by a killed opener looks the same: check at once */
+        force = true;
     }
+    if (!lost && c->peer_ident && !c->peer_gone && live_check_due(c, force) && !ident_alive(c->peer_ident))
+        lost = true;
+    if (lost)
+        atomic_store(&c->peer_gone, true);
     bool gone = c->peer_gone;
     bool none = c->peer_ident == 0;
+    uint32_t pid = c->obj.peer_pid;
     wipc__mutex_unlock(&c->obj.lock);
-    if (lost)
-        peer_lost(c, ident == had && ident ? "died" : "closed the channel");
-    if (attached)
-        peer_rearmed(c);
+    if (arrived && !lost)
+        wipc__log(WIPC_LOG_INFO, "shm %s: opener pid %u attached", c->obj.name, (unsigned)pid);
+    if (lost) {
+        wipc__log(WIPC_LOG_INFO, "shm %s: the opener (pid %u) %s", c->obj.name, (unsigned)pid,
+                  ident ? "died" : "closed the channel");
+        wake_all(c);
+    }
     if (gone)
         return WIPC_E_DISCONNECTED;
     return none ? WIPC_E_NOT_FOUND : WIPC_OK;
 }
 
+/* Opener: the creator closed the channel or died. Final: waiters get WIPC_E_DISCONNECTED. The event
+ * is raised by the reader thread (now, or once there are callbacks) after it has delivered what the
+ * creator sent before it went: disc_pending is set in the same lock hold as peer_gone, which is
+ * what makes the reader stop. obj.failed is left alone, so wipc_set_callbacks does not raise it
+ * ahead of those messages either. */
 static wipc_status opener_check(wipc__shm_chan *c, bool force)
 {
     wipc__mutex_lock(&c->obj.lock);
@@ -133,12 +131,19 @@ static wipc_status opener_check(wipc__shm_chan *c, bool force)
     bool dead = check && !ident_alive(peer);
     if (!closed && !dead)
         return WIPC_OK;
+    bool first = false;
     wipc__mutex_lock(&c->obj.lock);
-    bool first = !c->peer_gone;
-    c->peer_gone = true;
+    if (!c->peer_gone) {
+        first = true;
+        atomic_store(&c->peer_gone, true);
+        c->disc_pending = true;
+    }
     wipc__mutex_unlock(&c->obj.lock);
-    if (first)
-        peer_lost(c, closed ? "closed the channel" : "died");
+    if (first) {
+        wipc__log(WIPC_LOG_INFO, "shm %s: the creator (pid %u) %s", c->obj.name, (unsigned)(uint32_t)peer,
+                  closed ? "closed the channel" : "died");
+        wake_all(c);
+    }
     return WIPC_E_DISCONNECTED;
 }
 
@@ -259,14 +264,16 @@ static void chan_destroy(wipc__obj *o)
     wipc__mutex_destroy(&c->tx_lock);
 }
 
+/* connected / peer_pid: the peer attached now (fresh: a new opener, or a peer that just died). The
+ * creator reports peer_pid 0 while no opener is attached; the opener keeps its creator's pid. */
 static void chan_info(wipc__obj *o, wipc_info *out)
 {
     wipc__shm_chan *c = (wipc__shm_chan *)o;
     if (!atomic_load(&o->closed))
-        wipc__shm_peer_check(c, true);   /* fresh: a new opener, or a peer that just died */
+        wipc__shm_peer_check(c, true);
     wipc__mutex_lock(&o->lock);
     out->connected = c->peer_ident != 0 && !c->peer_gone;
-    out->peer_pid = c->peer_ident ? (uint32_t)c->peer_ident : 0;
+    out->peer_pid = c->peer_ident && (out->connected || !c->creator) ? (uint32_t)c->peer_ident : 0;
     wipc__mutex_unlock(&o->lock);
 }
 
@@ -275,14 +282,5 @@ static void chan_callbacks_set(wipc__obj *o)
     wipc__shm_chan *c = (wipc__shm_chan *)o;
     if (wipc__shm_pump_start(c) != WIPC_OK)
         wipc__shm_fail(c, WIPC_E_SYSTEM, "wipc_set_callbacks", "cannot start the channel's reader thread");
-    wipc__shm_rx_wake(c);   /* a yielding reader thread takes the role back for good */
-}
-
-static void chan_resume(wipc__obj *o)
-{
-    wipc__shm_chan *c = (wipc__shm_chan *)o;
-    wipc__mutex_lock(&o->lock);
-    c->pump_paused = false;
-    wipc__cond_broadcast(&o->cond);
-    wipc__mutex_unlock(&o->lock);
+    wipc__shm_rx_wake(c);   /* a thread still reading on its own (blocking call) hands the ring over */
 }

@@ -16,7 +16,7 @@
  *     12 u32 record_header   24: bytes of each record's header
  *     16 u64 capacity        bytes per ring
  *     24 u32 state           0 being created, 1 READY, 2 the creator closed the channel
- *     28 u32 session         bumped by every opener that attaches (the creator sees a new peer)
+ *     28 u32 session         bumped by every opener that attaches: its session number (see Sessions)
  *     32 u64 section_size    header_size + 2 * capacity
  *     40 24 bytes reserved, 0
  *   line 1 (64), creator; line 2 (128), opener: one wipc__shm_side each
@@ -37,11 +37,33 @@
  * a multiple of 8:
  *      0 u32 length          payload bytes; 0xFFFFFFFF = PAD marker (see below)
  *      4 u8  kind            1 DATA, 2 REQUEST, 3 REPLY (as in frame.h)
- *      5 u8[3] reserved, 0
+ *      5 u8[3] session       the writer's session number, bits 0-23 (little-endian); 0 = none (the
+ *                            creator's records, and records of a writer that predates sessions)
  *      8 u32 type            the user's type tag
- *     12 u32 reserved, 0
+ *     12 u32 pid             the writer's process id; 0 = unknown (a writer that predates it)
  *     16 u64 request_id      REQUEST/REPLY: matches a reply to its request; DATA: 0
  *     24 payload
+ *
+ * Sessions (the opener -> creator direction): one creator serves a series of openers, one at a
+ * time, through the same rings. The n-th opener to attach is session n:
+ *   1. it claims opener.ident (compare-and-swap from 0 or a dead opener's ident),
+ *   2. increments `session` and keeps the new value as its session number,
+ *   3. stamps every record it writes with that number (low 24 bits) and its pid,
+ *   4. when it closes, releases opener.ident to 0 after its last record is published.
+ * The creator's reader attributes each record to the session and pid stamped in it, not to whoever
+ * holds the opener slot when the record is read: an opener may attach, write and leave before the
+ * creator looks, and the next one may already be attached. So the creator reports, in ring order,
+ * for every session: CONNECTED, its messages (wipc_message.peer_pid = the stamped pid), then
+ * DISCONNECTED, when a record of a later session arrives, or when the ring is empty and (read
+ * before the ring was found empty) `session` has moved on, opener.ident no longer holds the
+ * session's opener, or that process died. Sessions that wrote nothing are counted from `session`
+ * alone (CONNECTED + DISCONNECTED each, at most 16 in a row). A record stamped 0 (or of a session
+ * whose low 24 bits are 0) falls back to the opener slot and the counter. Stamps and the counter
+ * are untrusted like everything else: they only pick which pid and events are reported, never an
+ * index or a size.
+ * Layout version 1 is kept: these fields were reserved and zero, a version-1 reader never looks at
+ * them, and a version-1 writer leaves them 0 (which the reader takes as "unknown": its events keep
+ * their order, the pid it reports is the slot's, as before).
  *
  * Wrap-around: a record that does not fit between its start and the end of the ring is not split.
  * The producer writes a PAD marker (only its length word, always >= 8 bytes before the end) that
@@ -119,11 +141,13 @@ typedef struct wipc__shm_header {
 typedef struct wipc__shm_record {
     uint32_t length;
     uint8_t  kind;
-    uint8_t  reserved0[3];
+    uint8_t  session[3];   /* bits 0-23 of the writer's session number, little-endian */
     uint32_t type;
-    uint32_t reserved1;
+    uint32_t pid;          /* the writer's process id */
     uint64_t request_id;
 } wipc__shm_record;
+
+#define WIPC__SHM_SESSION_MASK 0xFFFFFFu   /* the bits of a session number a record carries */
 
 _Static_assert(sizeof(wipc__shm_side) == 64, "side is one cache line");
 _Static_assert(sizeof(wipc__shm_ring_ctl) == 256, "ring control is four cache lines");
@@ -139,6 +163,7 @@ _Static_assert(offsetof(wipc__shm_header, ring) == 192, "layout");
 _Static_assert(sizeof(wipc__shm_header) == 704, "layout");
 _Static_assert(sizeof(wipc__shm_header) <= WIPC__SHM_HEADER_SIZE, "header fits its page");
 _Static_assert(sizeof(wipc__shm_record) == WIPC__SHM_RECORD_HEADER, "record header");
+_Static_assert(offsetof(wipc__shm_record, session) == 5 && offsetof(wipc__shm_record, pid) == 12, "record stamps");
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4, "lock-free plain-size atomics");
 
 /* Ring r goes from the creator to the opener when r == 0. Wake word numbers of ring r. */

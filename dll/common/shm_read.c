@@ -6,16 +6,23 @@
  * own frame arrives: a message for wipc_recv is copied straight from the ring into the caller's
  * buffer, a reply straight into the requester's buffer. Frames for others are handed on: replies
  * to their waiting thread, anything else to the inbox queue, which wipc_recv reads first.
- * Callback mode: the channel's reader thread holds the role and hands every frame to
- * wipc__inbox_deliver (callback strand).
+ * Callback mode: the channel's reader thread takes the role and keeps it until the handle closes
+ * (or, on an opener, the creator is gone). It hands every frame on: replies into their requester's
+ * buffer, the rest to the callback strand (wipc__inbox_deliver); with the ring empty it sleeps on
+ * the ring's data word like a blocking receiver, and the producer wakes it only when it sleeps.
+ * A thread in wipc_request meanwhile waits on obj.cond for its reply. A blocking call still
+ * reading when the callbacks are set hands the ring over (its wait is woken, it stops reading).
+ *
+ * Sessions (creator): the role holder follows the opener sessions stamped in the records and, with
+ * callbacks, raises CONNECTED / DISCONNECTED between their messages in ring order (shm_layout.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include "shm.h"
 
-#define YIELD 1   /* internal: the reader thread gives the role away (never returned to users) */
+#define HAND_OVER 1   /* internal: callbacks were set, the reader thread reads from now on */
 
-typedef enum want_kind { WANT_MSG, WANT_REPLY, WANT_PEEK, WANT_PUMP } want_kind;
+typedef enum want_kind { WANT_MSG, WANT_REPLY, WANT_PEEK, WANT_CB } want_kind;
 
 struct shm_waiter {
     shm_waiter *next;
@@ -23,7 +30,7 @@ struct shm_waiter {
     void       *buf;
     size_t      cap;
     size_t      size;
-    bool        done;
+    atomic_bool done;   /* written under obj.lock; read without it while spinning */
 };
 
 typedef struct rd_want {
@@ -44,30 +51,6 @@ void wipc__shm_rx_wake(wipc__shm_chan *c)
     wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->rx_index), &ctl->data_wait);
 }
 
-static bool yield_wanted(wipc__shm_chan *c)
-{
-    return atomic_load(&c->pump_stop) ||
-           (atomic_load(&c->role_wanted) > 0 && !atomic_load(&c->obj.has_callbacks));
-}
-
-/* The reader thread reads only when someone waits for what it reads: callbacks, a thread in the
- * inbox's wipc_recv or wipc_request (core without the recv hook). Otherwise unread messages stay
- * in the ring, so a full ring still blocks the sender. */
-static bool pump_demand_locked(wipc__shm_chan *c)
-{
-    return atomic_load(&c->obj.has_callbacks) || c->obj.receivers > 0 || c->obj.waiters != NULL;
-}
-
-static bool pump_demand(wipc__shm_chan *c)
-{
-    if (atomic_load(&c->obj.has_callbacks))
-        return true;
-    wipc__mutex_lock(&c->obj.lock);
-    bool d = pump_demand_locked(c);
-    wipc__mutex_unlock(&c->obj.lock);
-    return d;
-}
-
 static void release_record(wipc__shm_chan *c)
 {
     if (wipc__ring_release(&c->rx))
@@ -82,7 +65,7 @@ static void count_received(wipc__shm_chan *c, size_t size)
 
 /* ---- handing frames to their owner --------------------------------------------------------------- */
 
-static wipc__msg *copy_record(wipc__shm_chan *c, const wipc__ring_rec *rec)
+static wipc__msg *copy_record(const wipc__ring_rec *rec, uint32_t pid)
 {
     wipc__msg *m = wipc__msg_new(rec->length);
     if (!m)
@@ -91,12 +74,12 @@ static wipc__msg *copy_record(wipc__shm_chan *c, const wipc__ring_rec *rec)
         memcpy(m->data, rec->payload, rec->length);
     m->type = rec->type;
     m->request_id = rec->request_id;
-    m->peer_pid = c->obj.peer_pid;
+    m->peer_pid = pid;
     return m;
 }
 
 /* A reply: into its waiter's buffer (fast path), else to the inbox (its waiters, or dropped). */
-static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, bool *done)
+static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid, bool *done)
 {
     wipc__mutex_lock(&c->obj.lock);
     shm_waiter *w = c->waiters;
@@ -110,7 +93,7 @@ static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring
         wipc__cond_broadcast(&c->obj.cond);
     }
     wipc__mutex_unlock(&c->obj.lock);
-    wipc__msg *m = w ? NULL : copy_record(c, rec);
+    wipc__msg *m = w ? NULL : copy_record(rec, pid);
     if (w)
         count_received(c, rec->length);   /* replies count as received, as wipc__inbox_deliver counts them */
     release_record(c);
@@ -123,30 +106,25 @@ static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring
 }
 
 /* A message that is not the caller's: to the inbox (queue or callback strand). */
-static wipc_status take_other(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec)
+static wipc_status take_other(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid)
 {
-    wipc__msg *m = copy_record(c, rec);
+    wipc__msg *m = copy_record(rec, pid);
     if (!m)
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming message");
     release_record(c);
-    bool pause = wipc__inbox_deliver(&c->obj, rec->kind, m);
+    wipc__inbox_deliver(&c->obj, rec->kind, m);
     atomic_fetch_add(&c->inbox_hint, 1);   /* before the role is given back: see role_fast */
-    if (pause && want->what == WANT_PUMP) {
-        wipc__mutex_lock(&c->obj.lock);
-        c->pump_paused = true;
-        wipc__mutex_unlock(&c->obj.lock);
-    }
     return WIPC_OK;
 }
 
 /* wipc_recv's own message: copied from the ring into the caller's buffer. */
-static wipc_status take_msg(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec)
+static wipc_status take_msg(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid)
 {
     wipc_message *out = want->out;
     out->type = rec->type;
     out->size = rec->length;
     out->request_id = rec->kind == WIPC__KIND_REQUEST ? rec->request_id : 0;
-    out->peer_pid = c->obj.peer_pid;
+    out->peer_pid = pid;
     out->data = want->buf;
     if (rec->length > want->cap)
         return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_recv on shm channel %s: the message is %lu bytes, the buffer %zu; it stays queued",
@@ -163,14 +141,14 @@ static wipc_status take_msg(wipc__shm_chan *c, rd_want *want, const wipc__ring_r
     return WIPC_OK;
 }
 
-static wipc_status take_record(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, bool *done)
+static wipc_status take_record(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid, bool *done)
 {
     *done = false;
     if (rec->kind == WIPC__KIND_REPLY)
-        return take_reply(c, want, rec, done);
+        return take_reply(c, want, rec, pid, done);
     if (want->what == WANT_MSG) {
         *done = true;
-        return take_msg(c, want, rec);
+        return take_msg(c, want, rec, pid);
     }
     if (want->what == WANT_PEEK) {
         *done = true;
@@ -178,20 +156,21 @@ static wipc_status take_record(wipc__shm_chan *c, rd_want *want, const wipc__rin
         count_received(c, rec->length);
         return WIPC_OK;
     }
-    return take_other(c, want, rec);
+    return take_other(c, want, rec, pid);
 }
 
 /* ---- the read loop (reader role held) -------------------------------------------------------------- */
 
 typedef struct rx_arg {
     wipc__shm_chan *c;
-    bool            pump;
+    bool            cb;     /* the reader thread */
 } rx_arg;
 
+/* Data, or the handle closed, or (a blocking call) callbacks were set: the reader thread takes over. */
 static bool rx_ready(void *p)
 {
     rx_arg *a = p;
-    return wipc__ring_readable(&a->c->rx) || wipc__shm_closed(a->c) || (a->pump && yield_wanted(a->c));
+    return wipc__ring_readable(&a->c->rx) || wipc__shm_closed(a->c) || (!a->cb && atomic_load(&a->c->obj.has_callbacks));
 }
 
 static wipc_status wait_timeout(wipc__shm_chan *c, rd_want *want)
@@ -203,26 +182,48 @@ static wipc_status wait_timeout(wipc__shm_chan *c, rd_want *want)
                        (int)want->timeout_ms);
 }
 
-/* Blocks until the ring has data, the deadline passes, the handle closes or the peer is gone. */
+/* A blocking call finds callbacks set: the reader thread reads from now on. */
+static wipc_status handed_over(wipc__shm_chan *c, rd_want *want)
+{
+    if (want->what == WANT_REPLY)
+        return HAND_OVER;   /* the request waits for the reader thread to deliver its reply */
+    return wipc__error(WIPC_E_INVALID_STATE, 0, "%s on shm channel %s: callbacks were set; messages go to on_message",
+                       want->fn, c->obj.name);
+}
+
+/* Blocks until the ring has data, the deadline passes, the handle closes or the peer is gone. The
+ * creator's role holder also follows the opener sessions here (wipc__shm_sess_idle).
+ * The reader thread does not spin: it has just handed a frame to another thread (a callback
+ * worker, or a requester), which needs a CPU more than a spin does. A spin_us busy-wait here is
+ * what made a callback channel's request/reply cost ~120 us on a 2-CPU host (the worker waited for
+ * the spin to end); it sleeps on the data word at once and the producer wakes it. */
 static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadline)
 {
-    rx_arg a = { c, want->what == WANT_PUMP };
-    if (wipc__shm_spin(c, rx_ready, &a))
+    rx_arg a = { c, want->what == WANT_CB };
+    if (!a.cb && wipc__shm_spin(c, rx_ready, &a))
         return WIPC_OK;
-    wipc__shm_ring_ctl *ctl = &c->hdr->ring[c->rx_index];
+    wipc__shm_header *h = c->hdr;
+    wipc__shm_ring_ctl *ctl = &h->ring[c->rx_index];
     for (;;) {
         if (wipc__shm_closed(c) || atomic_load(&c->broken))
             return wipc__shm_ended(c, want->fn);
-        if (a.pump && yield_wanted(c))
-            return YIELD;
-        bool gone = wipc__shm_peer_check(c, false) == WIPC_E_DISCONNECTED;
+        if (!a.cb && atomic_load(&c->obj.has_callbacks))
+            return handed_over(c, want);
+        uint32_t session = 0;
+        uint64_t ident = 0;
+        if (c->creator) {   /* read before the ring is found empty: see wipc__shm_sess_idle */
+            session = atomic_load_explicit(&h->session, memory_order_acquire);
+            ident = atomic_load_explicit(&h->opener.ident, memory_order_acquire);
+        }
         if (wipc__ring_readable(&c->rx))
             return WIPC_OK;
-        if (gone && !(a.pump && c->creator)) {   /* a creator's reader thread waits for the next opener */
-            if (wipc__ring_readable(&c->rx))
-                return WIPC_OK;   /* what the peer sent before it went is still delivered */
+        bool gone = wipc__shm_peer_check(c, false) == WIPC_E_DISCONNECTED;
+        if (c->creator)
+            wipc__shm_sess_idle(c, session, ident);
+        if (wipc__ring_readable(&c->rx))
+            return WIPC_OK;
+        if (gone && !(a.cb && c->creator))   /* a creator's reader thread waits for the next opener */
             return wipc__shm_ended(c, want->fn);
-        }
         int32_t slice = wipc__shm_slice(deadline);
         if (slice == 0)
             return wait_timeout(c, want);
@@ -236,10 +237,12 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
     for (;;) {
         if (wipc__shm_closed(c) || atomic_load(&c->broken))
             return wipc__shm_ended(c, want->fn);
-        if (c->creator && atomic_load_explicit(&c->hdr->session, memory_order_relaxed) != atomic_load(&c->session))
-            wipc__shm_peer_check(c, false);   /* a new opener: learn its pid before reading its messages */
-        if (want->what == WANT_PUMP && !pump_demand(c))
-            return YIELD;
+        if (want->what != WANT_CB && atomic_load(&c->obj.has_callbacks))
+            return handed_over(c, want);
+        /* A request whose reply the previous role holder already delivered: done. (It is set only
+         * by the role holder, so this is needed once, when the role is taken, but is cheap.) */
+        if (want->what == WANT_REPLY && atomic_load_explicit(&want->w->done, memory_order_acquire))
+            return WIPC_OK;
         wipc__ring_rec rec;
         bool wake = false, done = false;
         wipc__ring_rc rc = wipc__ring_peek(&c->rx, &rec, &wake, why, sizeof why);
@@ -250,11 +253,10 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
         if (rc == WIPC__RING_TOO_LARGE)
             return wipc__shm_fail(c, WIPC_E_TOO_LARGE, want->fn, why);
         if (rc == WIPC__RING_OK) {
-            wipc_status st = take_record(c, want, &rec, &done);
+            uint32_t pid = wipc__shm_sess_record(c, &rec);
+            wipc_status st = take_record(c, want, &rec, pid, &done);
             if (done || st != WIPC_OK)
                 return st;
-            if (want->what == WANT_PUMP && (c->pump_paused || yield_wanted(c)))
-                return YIELD;
             continue;
         }
         wipc_status st = rx_wait(c, want, deadline);
@@ -304,10 +306,11 @@ static bool queued_locked(wipc__shm_chan *c)
 }
 
 /* obj.lock held. Waits until this thread holds the reader role, or (`queue_ok`) the inbox has a
- * message, or w (if any) is done, or the handle closed / deadline passed (ROLE_ENDED, *st set). */
+ * message, or w (if any) is done, or the handle closed / deadline passed (ROLE_ENDED, *st set).
+ * With callbacks the reader thread reads: a request waits for it to deliver its reply, a receive or
+ * peek ends (WIPC_E_INVALID_STATE). */
 static role_rc role_take(wipc__shm_chan *c, bool queue_ok, shm_waiter *w, wipc__shm_dl *deadline, rd_want *want, wipc_status *st)
 {
-    bool wanted = false;
     role_rc rc;
     atomic_fetch_add(&c->role_waiters, 1);
     for (;;) {
@@ -324,14 +327,15 @@ static role_rc role_take(wipc__shm_chan *c, bool queue_ok, shm_waiter *w, wipc__
             rc = ROLE_QUEUED;
             break;
         }
-        if (role_try(c)) {
-            rc = ROLE_TAKEN;
+        bool cb = atomic_load(&c->obj.has_callbacks);
+        if (cb && !w) {
+            *st = WIPC_E_INVALID_STATE;
+            rc = ROLE_ENDED;
             break;
         }
-        if (!wanted && c->pump_started && !atomic_load(&c->obj.has_callbacks)) {
-            wanted = true;
-            atomic_fetch_add(&c->role_wanted, 1);
-            wipc__shm_rx_wake(c);
+        if (!cb && role_try(c)) {
+            rc = ROLE_TAKEN;
+            break;
         }
         if (atomic_load(&c->peer_gone) || atomic_load(&c->broken)) {
             *st = WIPC_E_DISCONNECTED;   /* the holder waits for a new opener: nothing will come */
@@ -347,11 +351,9 @@ static role_rc role_take(wipc__shm_chan *c, bool queue_ok, shm_waiter *w, wipc__
         wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, slice);
     }
     atomic_fetch_sub(&c->role_waiters, 1);
-    if (wanted)
-        atomic_fetch_sub(&c->role_wanted, 1);
     if (rc == ROLE_ENDED) {
         wipc__mutex_unlock(&c->obj.lock);
-        *st = *st == WIPC_E_TIMEOUT ? wait_timeout(c, want) : wipc__shm_ended(c, want->fn);
+        *st = *st == WIPC_E_TIMEOUT ? wait_timeout(c, want) : *st == WIPC_E_INVALID_STATE ? handed_over(c, want) : wipc__shm_ended(c, want->fn);
         wipc__mutex_lock(&c->obj.lock);
     }
     return rc;
@@ -402,6 +404,11 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
     }
 }
 
+static bool reply_ready(void *p)
+{
+    return atomic_load_explicit(&((shm_waiter *)p)->done, memory_order_acquire);
+}
+
 static wipc_status await_reply(wipc__shm_chan *c, shm_waiter *w, wipc__shm_dl *deadline, int32_t timeout_ms)
 {
     rd_want want = { .what = WANT_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
@@ -410,9 +417,13 @@ static wipc_status await_reply(wipc__shm_chan *c, shm_waiter *w, wipc__shm_dl *d
     if (!atomic_load(&c->obj.has_callbacks) && role_try(c)) {   /* fast path: read our reply ourselves */
         st = read_loop(c, &want, deadline);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
-        if (st != WIPC_OK || w->done)
+        if (st == HAND_OVER)
+            st = WIPC_OK;
+        else if (st != WIPC_OK || w->done)
             return st;
     }
+    if (atomic_load(&c->obj.has_callbacks))
+        wipc__shm_spin(c, reply_ready, w);   /* the reader thread delivers it; catch it before sleeping on obj.cond */
     wipc__mutex_lock(&c->obj.lock);
     for (;;) {
         role_rc rc = role_take(c, false, w, deadline, &want, &st);
@@ -422,7 +433,9 @@ static wipc_status await_reply(wipc__shm_chan *c, shm_waiter *w, wipc__shm_dl *d
         st = read_loop(c, &want, deadline);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
         wipc__mutex_lock(&c->obj.lock);
-        if (st != WIPC_OK || w->done)
+        if (st == HAND_OVER)
+            st = WIPC_OK;   /* callbacks were set: role_take now waits for the reader thread */
+        else if (st != WIPC_OK || w->done)
             break;
     }
     if (w->done)
@@ -589,29 +602,29 @@ wipc_status wipc__shm_release(wipc__shm_chan *c)
 static void pump_main(void *arg)
 {
     wipc__shm_chan *c = arg;
-    rd_want want = { .what = WANT_PUMP, .fn = "shm reader thread", .timeout_ms = WIPC_INFINITE };
+    rd_want want = { .what = WANT_CB, .fn = "shm reader thread", .timeout_ms = WIPC_INFINITE };
+    bool held = false;
     wipc__mutex_lock(&c->obj.lock);
     atomic_fetch_add(&c->role_waiters, 1);
-    for (;;) {
-        bool held = false;
-        while (!atomic_load(&c->pump_stop) &&
-               (c->pump_paused || c->pump_parked || yield_wanted(c) || !pump_demand_locked(c) || !(held = role_try(c))))
-            wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, pump_demand_locked(c) ? 100 : 1);   /* no wake-up for new demand: poll */
-        if (atomic_load(&c->pump_stop)) {
-            if (held)
-                atomic_store(&c->role, WIPC__ROLE_FREE);
-            break;
-        }
-        wipc__mutex_unlock(&c->obj.lock);
-        wipc__shm_dl forever = { WIPC_INFINITE, 0 };
-        wipc_status st = read_loop(c, &want, &forever);
-        wipc__shm_role_put(c, WIPC__ROLE_FREE);
-        wipc__mutex_lock(&c->obj.lock);
-        if (st != YIELD && st != WIPC_OK)
-            c->pump_parked = true;   /* closed, disconnected for good, or corrupt: nothing more to read */
-    }
+    /* A blocking call may still hold the role: it hands over at once (its wait is woken by
+     * chan_callbacks_set, it sees the callbacks) and wipc__shm_role_put wakes us. */
+    while (!wipc__shm_closed(c) && !(held = role_try(c)))
+        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, 100);
     atomic_fetch_sub(&c->role_waiters, 1);
     wipc__mutex_unlock(&c->obj.lock);
+    if (!held)
+        return;
+    wipc__shm_sess_announce(c);
+    wipc__shm_dl forever = { WIPC_INFINITE, 0 };
+    /* until closed, ended by an error, or (opener) the creator is gone and all it sent delivered */
+    wipc_status st = read_loop(c, &want, &forever);
+    wipc__shm_role_put(c, WIPC__ROLE_FREE);
+    wipc__mutex_lock(&c->obj.lock);
+    bool disconnected = c->disc_pending && st == WIPC_E_DISCONNECTED;
+    c->disc_pending = false;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (disconnected)
+        wipc__dispatch_event(&c->obj, WIPC_EVENT_DISCONNECTED, 0, WIPC_E_DISCONNECTED, NULL);
 }
 
 wipc_status wipc__shm_pump_start(wipc__shm_chan *c)
@@ -633,12 +646,12 @@ wipc_status wipc__shm_pump_start(wipc__shm_chan *c)
     return st;
 }
 
+/* wipc_close (the handle is marked closed): wakes the reader thread and waits for it to end. */
 void wipc__shm_pump_stop(wipc__shm_chan *c)
 {
     wipc__mutex_lock(&c->obj.lock);
     bool started = c->pump_started;
     c->pump_started = false;
-    atomic_store(&c->pump_stop, true);
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
     if (!started)
