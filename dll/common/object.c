@@ -71,8 +71,10 @@ void wipc__fill_info(wipc__obj *o, wipc_info *out)
     full.kind = o->ops->kind;
     full.transport = o->ops->transport;
     full.flags = o->flags;
+    wipc__mutex_lock(&o->lock);   /* transports set the peer's identity under the lock (handshake, attach) */
     full.peer_pid = o->peer_pid;
     full.peer_uid = o->peer_uid;
+    wipc__mutex_unlock(&o->lock);
     full.messages_sent = atomic_load(&o->msgs_sent);
     full.messages_received = atomic_load(&o->msgs_recv);
     full.bytes_sent = atomic_load(&o->bytes_sent);

@@ -62,11 +62,11 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
         *out_word = (uint64_t)result;
         return WIPC_OK;
     }
+    if (!IsWindow(hwnd) || err == ERROR_INVALID_WINDOW_HANDLE)
+        return wipc__error(WIPC_E_DISCONNECTED, err, "%s(%s): the endpoint closed or died before answering", fn, name);
     if (err == ERROR_ACCESS_DENIED)
         return wipc__error(WIPC_E_ACCESS_DENIED, err, "%s(%s): WM_COPYDATA refused (UIPI: the receiver runs at a higher integrity "
                            "level and did not listen with WIPC_MSG_ALLOW_LOWER_INTEGRITY)", fn, name);
-    if (!IsWindow(hwnd) || err == ERROR_INVALID_WINDOW_HANDLE)
-        return wipc__error(WIPC_E_DISCONNECTED, err, "%s(%s): the endpoint closed or died before answering", fn, name);
     if (err == ERROR_TIMEOUT || err == 0)
         return wipc__error(WIPC_E_TIMEOUT, err, "%s(%s): no answer within %d ms (the receiver is slow or hung)", fn, name, (int)timeout_ms);
     return wipc__error(WIPC_E_SYSTEM, err, "%s(%s): SendMessageTimeoutW(WM_COPYDATA) failed", fn, name);
