@@ -120,6 +120,21 @@ static wipc_status send_hello(wipc__conn *c, uint8_t kind)
 
 static void server_conn_ready(wipc__server *s, wipc__conn *c);
 
+/* Hands a whole message to the inbox; above its high-water mark reading pauses. A consumer may drain
+ * the inbox and resume (conn_resume) between the inbox's decision and the pause reaching the backend:
+ * re-check after pausing, or the connection would stay paused with an empty inbox (a stalled stream). */
+static void deliver(wipc__conn *c, uint8_t kind, wipc__msg *m)
+{
+    if (!wipc__inbox_deliver(&c->obj, kind, m))
+        return;
+    wipc__plat_pipe_pause(c->pipe, 1);
+    wipc__mutex_lock(&c->obj.lock);
+    bool still = c->obj.paused_reading;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (!still)
+        wipc__plat_pipe_pause(c->pipe, 0);
+}
+
 static void on_frame(wipc__conn *c, wipc__msg *m)
 {
     uint8_t kind = c->cur.kind;
@@ -170,8 +185,7 @@ static void on_frame(wipc__conn *c, wipc__msg *m)
     m->type = c->cur.type;
     m->request_id = c->cur.request_id;
     m->peer_pid = c->obj.peer_pid;
-    if (wipc__inbox_deliver(&c->obj, kind, m))
-        wipc__plat_pipe_pause(c->pipe, 1);
+    deliver(c, kind, m);
 }
 
 static void read_raw(wipc__conn *c, const uint8_t *data, size_t n, int end_of_message)
@@ -204,8 +218,7 @@ static void read_raw(wipc__conn *c, const uint8_t *data, size_t n, int end_of_me
         m->peer_pid = c->obj.peer_pid;
         c->body = NULL;
         c->body_have = 0;
-        if (wipc__inbox_deliver(&c->obj, WIPC__KIND_DATA, m))
-            wipc__plat_pipe_pause(c->pipe, 1);
+        deliver(c, WIPC__KIND_DATA, m);
     }
 }
 
