@@ -276,12 +276,8 @@ void wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int en
 
 void wipc__core_closed(struct wipc__conn *c, wipc_status why)
 {
-    wipc__mutex_lock(&c->obj.lock);
-    c->state = CONN_DEAD;
-    c->ended = true;
-    wipc__cond_broadcast(&c->obj.cond);
-    wipc__mutex_unlock(&c->obj.lock);
-    wipc__inbox_fail(&c->obj, why);
+    /* The server's count first: once a waiter learns the connection ended (DISCONNECTED from
+     * wipc_recv, or wipc_close returning), wipc_get_info(server).connected no longer counts it. */
     wipc__server *s = c->server;
     if (s) {
         wipc__mutex_lock(&s->obj.lock);
@@ -292,6 +288,12 @@ void wipc__core_closed(struct wipc__conn *c, wipc_status why)
             wipc__plat_listener_slot_free(l);
         wipc__mutex_unlock(&s->obj.lock);
     }
+    wipc__mutex_lock(&c->obj.lock);
+    c->state = CONN_DEAD;
+    c->ended = true;
+    wipc__cond_broadcast(&c->obj.cond);
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__inbox_fail(&c->obj, why);
     wipc__obj_unref(&c->obj);   /* the backend's reference */
 }
 
