@@ -1,5 +1,5 @@
 /*
- * msg_posix.h - what the POSIX msg files share (msg_recv.c, msg_send.c, msg_list.c).
+ * msg_posix.h - what the POSIX msg files share (msg_recv.c, msg_send.c, msg_pool.c, msg_list.c).
  *
  * An endpoint `name` is the SOCK_SEQPACKET socket <rundir>/m.<name> (a hash of the name when the path
  * would not fit sockaddr_un) plus the lock file <socket path>.lock. The listener holds an exclusive
@@ -20,5 +20,13 @@
 
 /** The socket path of endpoint `name` (buf of WIPC__MSG_SUN_PATH bytes). Sets the last error. */
 wipc_status wipc__posix_msg_path(const char *name, char *buf, size_t cap, const char *fn);
+
+/* The sender's cache of idle connections (msg_pool.c). */
+/** An idle connected socket to endpoint `name`, now the caller's, or -1 if none is cached. */
+int  wipc__msg_pool_take(const char *name);
+/** Gives `fd` back after a complete exchange with `name` (it may be closed at once if the cache is full). */
+void wipc__msg_pool_put(const char *name, int fd);
+/** Closes every cached socket (wipc_shutdown; library unload does it by itself). */
+void wipc__msg_pool_clear(void);
 
 #endif

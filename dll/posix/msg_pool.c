@@ -1,0 +1,111 @@
+/*
+ * msg_pool.c - the POSIX msg sender's connection cache, so that wipc_msg_send to the same endpoint
+ * reuses one SOCK_SEQPACKET connection instead of connecting for every message.
+ *
+ * Only idle sockets live here. A sending thread takes one out (it is then that thread's alone) and
+ * gives it back after a complete exchange (request sent, its reply read); a socket whose exchange
+ * failed in any way is closed instead, so a late reply can never be taken for the answer to a later
+ * message. Several idle sockets to one name may be cached (threads that sent at the same time).
+ * Bounded: when full, the least recently used socket is closed. The cache belongs to the process that
+ * filled it: a forked child closes its inherited copies on first use instead of sharing the parent's
+ * connections. wipc_shutdown and library unload close every cached socket.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "posix/msg_posix.h"
+
+#define POOL_MAX 32
+
+typedef struct pooled {
+    int      fd;
+    uint64_t used;                      /* pool.tick when given back: LRU order */
+    char     name[WIPC_NAME_MAX + 1];
+} pooled;
+
+static struct {
+    pthread_mutex_t lock;
+    pooled          e[POOL_MAX];
+    size_t          n;
+    uint64_t        tick;
+    pid_t           pid;                /* the process the sockets belong to */
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Closes and forgets every entry. Lock held. */
+static void drop_all_locked(void)
+{
+    for (size_t i = 0; i < pool.n; i++)
+        close(pool.e[i].fd);
+    pool.n = 0;
+}
+
+/* Removes entry i (the last one takes its place) and returns its socket. Lock held. */
+static int remove_locked(size_t i)
+{
+    int fd = pool.e[i].fd;
+    pool.e[i] = pool.e[--pool.n];
+    return fd;
+}
+
+int wipc__msg_pool_take(const char *name)
+{
+    int fd = -1;
+    pthread_mutex_lock(&pool.lock);
+    pid_t self = getpid();
+    if (pool.pid != self) {   /* first use, or a forked child holding its parent's sockets */
+        drop_all_locked();
+        pool.pid = self;
+    }
+    size_t best = pool.n;
+    for (size_t i = 0; i < pool.n; i++)
+        if (strcmp(pool.e[i].name, name) == 0 && (best == pool.n || pool.e[i].used > pool.e[best].used))
+            best = i;
+    if (best < pool.n)
+        fd = remove_locked(best);
+    pthread_mutex_unlock(&pool.lock);
+    return fd;
+}
+
+void wipc__msg_pool_put(const char *name, int fd)
+{
+    int evicted = -1;
+    pthread_mutex_lock(&pool.lock);
+    if (pool.pid != getpid()) {   /* cleared by a fork in between: not ours to keep */
+        pthread_mutex_unlock(&pool.lock);
+        close(fd);
+        return;
+    }
+    if (pool.n == POOL_MAX) {
+        size_t lru = 0;
+        for (size_t i = 1; i < pool.n; i++)
+            if (pool.e[i].used < pool.e[lru].used)
+                lru = i;
+        evicted = remove_locked(lru);
+    }
+    pooled *p = &pool.e[pool.n++];
+    p->fd = fd;
+    p->used = ++pool.tick;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    pthread_mutex_unlock(&pool.lock);
+    if (evicted >= 0)
+        close(evicted);
+}
+
+void wipc__msg_pool_clear(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    drop_all_locked();
+    pthread_mutex_unlock(&pool.lock);
+}
+
+/* Library unload (dlclose) or process exit: no socket outlives the code that owns it. trylock: at exit
+ * another thread may be in the middle of a send; the OS closes everything then anyway. */
+__attribute__((destructor)) static void pool_unload(void)
+{
+    if (pthread_mutex_trylock(&pool.lock) != 0)
+        return;
+    if (pool.pid == getpid())
+        drop_all_locked();
+    pthread_mutex_unlock(&pool.lock);
+}
