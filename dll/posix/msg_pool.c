@@ -7,8 +7,8 @@
  * failed in any way is closed instead, so a late reply can never be taken for the answer to a later
  * message. Several idle sockets to one name may be cached (threads that sent at the same time).
  * Bounded: when full, the least recently used socket is closed. The cache belongs to the process that
- * filled it: a forked child closes its inherited copies on first use instead of sharing the parent's
- * connections. wipc_shutdown and library unload close every cached socket.
+ * filled it: a forked child closes its inherited copies at once (pthread_atfork) instead of sharing
+ * the parent's connections. wipc_shutdown and library unload close every cached socket.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #define POOL_MAX 32
 
 typedef struct pooled {
-    int      fd;
+    wipc__msg_sock sock;
     uint64_t used;                      /* pool.tick when given back: LRU order */
     char     name[WIPC_NAME_MAX + 1];
 } pooled;
@@ -29,62 +29,69 @@ static struct {
     pooled          e[POOL_MAX];
     size_t          n;
     uint64_t        tick;
-    pid_t           pid;                /* the process the sockets belong to */
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static pthread_once_t fork_hooks = PTHREAD_ONCE_INIT;
 
 /* Closes and forgets every entry. Lock held. */
 static void drop_all_locked(void)
 {
     for (size_t i = 0; i < pool.n; i++)
-        close(pool.e[i].fd);
+        close(pool.e[i].sock.fd);
     pool.n = 0;
 }
 
-/* Removes entry i (the last one takes its place) and returns its socket. Lock held. */
-static int remove_locked(size_t i)
+/* fork: the child gets a consistent pool (the lock is held across the fork) and empties it. glibc
+ * forgets these handlers when the library is unloaded. */
+static void fork_prepare(void) { pthread_mutex_lock(&pool.lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&pool.lock); }
+static void fork_child(void)
 {
-    int fd = pool.e[i].fd;
-    pool.e[i] = pool.e[--pool.n];
-    return fd;
+    drop_all_locked();
+    pthread_mutex_unlock(&pool.lock);
 }
 
-int wipc__msg_pool_take(const char *name)
+static void register_fork_hooks(void)
 {
-    int fd = -1;
+    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
+        wipc__log(WIPC_LOG_WARN, "msg: pthread_atfork failed; a forked child must not send before it execs");
+}
+
+/* Removes entry i (the last one takes its place) and returns its socket. Lock held. */
+static wipc__msg_sock remove_locked(size_t i)
+{
+    wipc__msg_sock s = pool.e[i].sock;
+    pool.e[i] = pool.e[--pool.n];
+    return s;
+}
+
+bool wipc__msg_pool_take(const char *name, wipc__msg_sock *out)
+{
+    pthread_once(&fork_hooks, register_fork_hooks);
     pthread_mutex_lock(&pool.lock);
-    pid_t self = getpid();
-    if (pool.pid != self) {   /* first use, or a forked child holding its parent's sockets */
-        drop_all_locked();
-        pool.pid = self;
-    }
     size_t best = pool.n;
     for (size_t i = 0; i < pool.n; i++)
         if (strcmp(pool.e[i].name, name) == 0 && (best == pool.n || pool.e[i].used > pool.e[best].used))
             best = i;
-    if (best < pool.n)
-        fd = remove_locked(best);
+    bool found = best < pool.n;
+    if (found)
+        *out = remove_locked(best);
     pthread_mutex_unlock(&pool.lock);
-    return fd;
+    return found;
 }
 
-void wipc__msg_pool_put(const char *name, int fd)
+void wipc__msg_pool_put(const char *name, const wipc__msg_sock *s)
 {
     int evicted = -1;
     pthread_mutex_lock(&pool.lock);
-    if (pool.pid != getpid()) {   /* cleared by a fork in between: not ours to keep */
-        pthread_mutex_unlock(&pool.lock);
-        close(fd);
-        return;
-    }
     if (pool.n == POOL_MAX) {
         size_t lru = 0;
         for (size_t i = 1; i < pool.n; i++)
             if (pool.e[i].used < pool.e[lru].used)
                 lru = i;
-        evicted = remove_locked(lru);
+        evicted = remove_locked(lru).fd;
     }
     pooled *p = &pool.e[pool.n++];
-    p->fd = fd;
+    p->sock = *s;
     p->used = ++pool.tick;
     snprintf(p->name, sizeof p->name, "%s", name);
     pthread_mutex_unlock(&pool.lock);
@@ -105,7 +112,6 @@ __attribute__((destructor)) static void pool_unload(void)
 {
     if (pthread_mutex_trylock(&pool.lock) != 0)
         return;
-    if (pool.pid == getpid())
-        drop_all_locked();
+    drop_all_locked();
     pthread_mutex_unlock(&pool.lock);
 }
