@@ -111,6 +111,8 @@ static wipc_status take_name_lock(wipc__msg_rx *rx)
 static void release_name(wipc__msg_rx *rx)
 {
     if (rx->listen_fd >= 0) {
+        if (rx->epoll_fd >= 0)   /* see drop_conn */
+            epoll_ctl(rx->epoll_fd, EPOLL_CTL_DEL, rx->listen_fd, NULL);
         unlink(rx->path);
         close(rx->listen_fd);
         rx->listen_fd = -1;
@@ -157,7 +159,10 @@ static bool grow_conns(wipc__msg_rx *rx)
 
 static void drop_conn(wipc__msg_rx *rx, rx_conn *c)
 {
-    close(c->fd);   /* also leaves the epoll set */
+    /* Leave the epoll set explicitly: close() alone does not while a forked child still holds the
+     * socket (between fork and exec), and epoll would go on reporting the freed rx_conn. */
+    epoll_ctl(rx->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
     rx_conn *last = rx->conns[--rx->n_conns];
     rx->conns[c->slot] = last;
     last->slot = c->slot;
