@@ -156,7 +156,6 @@ static bool grow_conns(wipc__msg_rx *rx)
     return true;
 }
 
-
 static void drop_conn(wipc__msg_rx *rx, rx_conn *c)
 {
     /* Leave the epoll set explicitly: close() alone does not while a forked child still holds the
