@@ -910,13 +910,19 @@ static void test_msg_killed_between_list_and_send(void **state)
     const char *args[] = { "listen", name, NULL };
     wt_proc *p = spawn_ready(args);
     assert_true(listed(name, name));
+    int32_t reply = 0;
+    WT_OK(wipc_msg_send(name, 1, "w", 1, LONG_MS, &reply));   /* POSIX: the connection stays cached */
     assert_int_equal(wt_proc_kill(p), 0);
     int code = 0;
     assert_int_equal(wt_proc_wait(p, LONG_MS, &code), 0);
-    int32_t reply = 0;
     wipc_status st = wipc_msg_send(name, 1, "x", 1, LONG_MS, &reply);
     WT_CHECK(st == WIPC_E_NOT_FOUND || st == WIPC_E_DISCONNECTED, "send after kill: %s", wipc_status_name(st));
     assert_true(wait_listed(name, 0, LONG_MS));
+    /* a new receiver under the name is reached (not the dead one's cached connection) */
+    wt_proc *q = spawn_ready(args);
+    WT_OK(wipc_msg_send(name, 2, "y", 1, LONG_MS, &reply));
+    assert_int_equal(reply, msg_reply_of(2, "y", 1));
+    peer_free(q);
     peer_free(p);
 }
 

@@ -7,8 +7,9 @@
  *   Windows: a message-only window (HWND_MESSAGE) of class L"wipc-msg-<name>" on a library thread
  *            running its own message loop; WM_COPYDATA carries the payload (dwData = type) and the
  *            window procedure's LRESULT is the reply word. Name guard: mutex Local\wipc-msg-<name>.
- *   POSIX:   a SOCK_SEQPACKET AF_UNIX socket <rundir>/m.<name> served by a receiver thread; one
- *            connection per message: request packet in, reply packet (the 8-byte reply word) out.
+ *   POSIX:   a SOCK_SEQPACKET AF_UNIX socket <rundir>/m.<name> served by a receiver thread (epoll
+ *            over every sender connection); per message a request packet in, a reply packet (the
+ *            8-byte reply word) out, on a connection the sender caches for its next messages.
  *            Name guard: flock(<rundir>/m.<name>.lock), which also holds the name for listing.
  *
  * Threading: the backend calls wipc__core_msg_received() on its receiver thread only, one message at

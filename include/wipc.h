@@ -591,7 +591,10 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
 /** Sends one message synchronously to the receiver `name` and waits up to `timeout_ms` for it to be
  *  taken (Windows: FindWindowExW(HWND_MESSAGE, ...) then SendMessageTimeoutW(WM_COPYDATA,
  *  SMTO_ABORTIFHUNG | SMTO_BLOCK), type in dwData, a 16-byte wipc header (magic, version, sender pid)
- *  before the bytes; POSIX: one seqpacket connection, one packet and a reply packet). *out_reply (may
+ *  before the bytes; POSIX: one packet and a reply packet on a seqpacket connection that is kept for
+ *  the next message to that receiver: a process caches up to 32 idle connections, closed by
+ *  wipc_shutdown, and reconnects by itself when the receiver has closed or restarted since, without
+ *  ever delivering a message twice). *out_reply (may
  *  be NULL; 0 unless WIPC_OK) gets the receiver's on_message return value (0 in queue mode). The
  *  sender pid the receiver sees is claimed by the sender on Windows (not verified) and taken from
  *  SO_PEERCRED on POSIX. Zero-length messages are allowed; data may be NULL only when size is 0; the

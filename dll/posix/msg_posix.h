@@ -1,5 +1,5 @@
 /*
- * msg_posix.h - what the POSIX msg files share (msg_recv.c, msg_send.c, msg_list.c).
+ * msg_posix.h - what the POSIX msg files share (msg_recv.c, msg_send.c, msg_pool.c, msg_list.c).
  *
  * An endpoint `name` is the SOCK_SEQPACKET socket <rundir>/m.<name> (a hash of the name when the path
  * would not fit sockaddr_un) plus the lock file <socket path>.lock. The listener holds an exclusive
@@ -10,6 +10,7 @@
 #ifndef WIPC_POSIX_MSG_H
 #define WIPC_POSIX_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/un.h>
 #include "platform_msg.h"
@@ -20,5 +21,20 @@
 
 /** The socket path of endpoint `name` (buf of WIPC__MSG_SUN_PATH bytes). Sets the last error. */
 wipc_status wipc__posix_msg_path(const char *name, char *buf, size_t cap, const char *fn);
+
+/** A sender's connection to an endpoint. */
+typedef struct wipc__msg_sock {
+    int     fd;
+    int32_t rcv_timeout_ms;   /* the SO_RCVTIMEO it has, WIPC_INFINITE = none */
+} wipc__msg_sock;
+
+/* The sender's cache of idle connections (msg_pool.c). */
+/** Takes an idle connection to endpoint `name` out of the cache (it is now the caller's): true, or
+ *  false if none is cached. */
+bool wipc__msg_pool_take(const char *name, wipc__msg_sock *out);
+/** Gives `s` back after a complete exchange with `name` (it may be closed at once if the cache is full). */
+void wipc__msg_pool_put(const char *name, const wipc__msg_sock *s);
+/** Closes every cached socket (wipc_shutdown; library unload does it by itself). */
+void wipc__msg_pool_clear(void);
 
 #endif

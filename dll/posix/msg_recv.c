@@ -1,17 +1,21 @@
 /*
  * msg_recv.c - POSIX msg endpoints: the listening seqpacket socket and its receiver thread.
  *
- * One receiver thread per endpoint (the counterpart of the Win32 window thread) polls the listening
- * socket and a wake pipe. Every message is one connection: accept, check the peer's uid
- * (SO_PEERCRED, same user only), read the one request packet (prefix with the type, then the payload;
- * MSG_TRUNC gives its real size so an oversize one is refused without being read), hand it to the
- * core, write the 8-byte reply word, close. Messages are handled one at a time, in accept order.
- * A sender that already hung up (it timed out while the receiver was busy) is skipped: nobody would
- * get the answer, and it was told WIPC_E_TIMEOUT.
+ * One receiver thread per endpoint (the counterpart of the Win32 window thread) waits in epoll on the
+ * listening socket, a wake pipe and every accepted sender connection. A connection carries many
+ * messages, one at a time (a sender waits for each reply before the next; wipc_msg_send caches its
+ * connections, msg_pool.c). At accept the peer's credentials are taken (SO_PEERCRED: pid, and the uid,
+ * which must be ours); then each request packet (prefix with the type, then the payload; MSG_TRUNC
+ * gives its real size so an oversize one is refused without being read) goes to the core, and the
+ * 8-byte reply word goes back on the same connection. Messages are handled one at a time; a wake-up
+ * serves at most one packet per ready connection, and a connected sender that sends nothing holds up
+ * nobody. A sender that already hung up (it timed out while the receiver was busy) is skipped and its
+ * connection closed: nobody would get the answer, and it was told WIPC_E_TIMEOUT.
  *
  * Closing from another thread: the socket file is unlinked (new senders: WIPC_E_NOT_FOUND), the
  * thread is woken and joined (a callback in progress finishes first), then the listening socket is
- * closed (senders still in the backlog: ECONNRESET = WIPC_E_DISCONNECTED) and the name released.
+ * closed with every accepted connection (senders in the backlog or waiting for a reply: ECONNRESET
+ * or EOF = WIPC_E_DISCONNECTED; idle cached connections: the sender reconnects) and the name released.
  * From inside a callback (the receiver thread itself): the name is released at once and the thread
  * frees the rest and detaches itself once the callback has returned.
  */
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,8 +38,14 @@
 #include "posix/msg_posix.h"
 #include "posix/rundir.h"
 
-#define FIRST_PACKET_WAIT_MS 2000   /* a sender writes right after connecting */
 #define LOCK_RETRIES         20     /* wipc_msg_list probes lock files for a few microseconds */
+
+/* One accepted sender connection, with the peer's credentials as SO_PEERCRED gave them at accept. */
+typedef struct rx_conn {
+    int      fd;
+    size_t   slot;        /* index in rx->conns */
+    uint32_t pid, uid;
+} rx_conn;
 
 struct wipc__msg_rx {
     struct wipc__msg_ep *ep;
@@ -43,7 +54,10 @@ struct wipc__msg_rx {
     atomic_uint_fast64_t tid;        /* the receiver thread's id, for "closed from my own callback" */
     atomic_bool          stop;
     bool                 detach;     /* set on the receiver thread by a close from its own callback */
-    int                  listen_fd, lock_fd, wake_rd, wake_wr;
+    int                  listen_fd, lock_fd, wake_rd, wake_wr, epoll_fd;
+    struct rx_conn     **conns;      /* the accepted sender connections, receiver thread only */
+    size_t               n_conns, cap_conns;
+    uint32_t             uid;        /* ours: senders must run as this uid */
     uint8_t             *buf;
     size_t               buf_cap;
     char                 name[WIPC_NAME_MAX + 1];
@@ -97,6 +111,8 @@ static wipc_status take_name_lock(wipc__msg_rx *rx)
 static void release_name(wipc__msg_rx *rx)
 {
     if (rx->listen_fd >= 0) {
+        if (rx->epoll_fd >= 0)   /* see drop_conn */
+            epoll_ctl(rx->epoll_fd, EPOLL_CTL_DEL, rx->listen_fd, NULL);
         unlink(rx->path);
         close(rx->listen_fd);
         rx->listen_fd = -1;
@@ -111,6 +127,13 @@ static void release_name(wipc__msg_rx *rx)
 static void rx_free(wipc__msg_rx *rx)
 {
     release_name(rx);
+    for (size_t i = 0; i < rx->n_conns; i++) {   /* senders waiting on them: WIPC_E_DISCONNECTED */
+        close(rx->conns[i]->fd);
+        free(rx->conns[i]);
+    }
+    free(rx->conns);
+    if (rx->epoll_fd >= 0)
+        close(rx->epoll_fd);
     if (rx->wake_rd >= 0)
         close(rx->wake_rd);
     if (rx->wake_wr >= 0)
@@ -121,6 +144,30 @@ static void rx_free(wipc__msg_rx *rx)
 
 /* ---- the receiver thread -------------------------------------------------------------------------- */
 
+/* Room for more connections in rx->conns. */
+static bool grow_conns(wipc__msg_rx *rx)
+{
+    size_t cap = rx->cap_conns ? rx->cap_conns * 2 : 16;
+    struct rx_conn **grown = realloc(rx->conns, cap * sizeof *grown);
+    if (!grown)
+        return false;
+    rx->conns = grown;
+    rx->cap_conns = cap;
+    return true;
+}
+
+static void drop_conn(wipc__msg_rx *rx, rx_conn *c)
+{
+    /* Leave the epoll set explicitly: close() alone does not while a forked child still holds the
+     * socket (between fork and exec), and epoll would go on reporting the freed rx_conn. */
+    epoll_ctl(rx->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    rx_conn *last = rx->conns[--rx->n_conns];
+    rx->conns[c->slot] = last;
+    last->slot = c->slot;
+    free(c);
+}
+
 static void send_word(int fd, uint64_t word)
 {
     uint8_t out[8];
@@ -129,87 +176,106 @@ static void send_word(int fd, uint64_t word)
         wipc__log(WIPC_LOG_DEBUG, "msg: the reply could not be written (errno %d): the sender is gone", errno);
 }
 
-/* Waits for the request packet of a fresh connection. 1 = readable, 0 = nothing (stop, timeout). */
-static int wait_packet(wipc__msg_rx *rx, int fd)
+/* Accepts every pending connection into the epoll set. */
+static void accept_all(wipc__msg_rx *rx)
 {
-    struct pollfd p[2] = { { fd, POLLIN, 0 }, { rx->wake_rd, POLLIN, 0 } };
-    uint64_t deadline = wipc__deadline(FIRST_PACKET_WAIT_MS);
-    for (;;) {
-        int left = wipc__remaining(deadline);
-        int r = poll(p, 2, left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || (p[1].revents & POLLIN) || atomic_load(&rx->stop))
-            return 0;
-        return (p[0].revents & (POLLIN | POLLHUP | POLLERR)) ? 1 : 0;
+    while (!atomic_load(&rx->stop)) {
+        int fd = accept4(rx->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                wipc__log(WIPC_LOG_WARN, "msg %s: accept4 failed (errno %d)", rx->name, errno);
+                wipc__sleep_ms(10);   /* e.g. EMFILE: do not spin */
+            }
+            return;
+        }
+        struct ucred cr;
+        socklen_t len = sizeof cr;
+        rx_conn *c = NULL;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
+            wipc__log(WIPC_LOG_WARN, "msg %s: SO_PEERCRED failed (errno %d); sender dropped", rx->name, errno);
+        } else if (rx->n_conns == rx->cap_conns && !grow_conns(rx)) {
+            wipc__log(WIPC_LOG_ERROR, "msg %s: out of memory for another sender connection; dropped", rx->name);
+        } else if ((c = malloc(sizeof *c)) != NULL) {
+            *c = (rx_conn){ fd, rx->n_conns, (uint32_t)cr.pid, (uint32_t)cr.uid };
+            struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+            if (epoll_ctl(rx->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+                rx->conns[rx->n_conns++] = c;
+                continue;
+            }
+            wipc__log(WIPC_LOG_WARN, "msg %s: epoll_ctl failed (errno %d); sender dropped", rx->name, errno);
+            free(c);
+        }
+        close(fd);
     }
 }
 
-static void handle_connection(wipc__msg_rx *rx, int fd)
+/* Serves the next request packet of connection c. `events` is what epoll reported; `fresh` = nothing
+ * ran since, so its hang-up bits are current (else the socket is asked again). */
+static void serve_packet(wipc__msg_rx *rx, rx_conn *c, uint32_t events, bool fresh)
 {
-    struct ucred cr;
-    socklen_t len = sizeof cr;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
-        wipc__log(WIPC_LOG_WARN, "msg %s: SO_PEERCRED failed (errno %d); sender dropped", rx->name, errno);
+    /* n = the packet's real size (MSG_TRUNC): an oversize one is refused without being read */
+    ssize_t n = recv(c->fd, rx->buf, rx->buf_cap, MSG_TRUNC | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {   /* EOF (the sender closed its connection) or an error */
+        drop_conn(rx, c);
         return;
     }
-    /* n = the packet's real size (MSG_TRUNC); usually there already, else wait for it */
-    ssize_t n = recv(fd, rx->buf, rx->buf_cap, MSG_TRUNC | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_packet(rx, fd))
-        n = recv(fd, rx->buf, rx->buf_cap, MSG_TRUNC | MSG_DONTWAIT);
-    if (n <= 0)
-        return;   /* hung up without sending, or nothing came */
-    if (cr.uid != geteuid()) {
+    if (c->uid != rx->uid) {
         wipc__log(WIPC_LOG_WARN, "msg %s: sender pid %u runs as uid %u, not uid %u (SO_PEERCRED); refused", rx->name,
-                  (unsigned)cr.pid, (unsigned)cr.uid, (unsigned)geteuid());
-        send_word(fd, wipc__msg_reply_encode(WIPC_E_ACCESS_DENIED, 0));
+                  (unsigned)c->pid, (unsigned)c->uid, (unsigned)rx->uid);
+        send_word(c->fd, wipc__msg_reply_encode(WIPC_E_ACCESS_DENIED, 0));
         return;
     }
     if ((size_t)n < WIPC__MSG_PACKET_PREFIX) {
         wipc__log(WIPC_LOG_WARN, "msg %s: a %zd-byte packet from pid %u is shorter than the packet prefix; refused", rx->name, n,
-                  (unsigned)cr.pid);
-        send_word(fd, wipc__msg_reply_encode(WIPC_E_PROTOCOL, 0));
+                  (unsigned)c->pid);
+        send_word(c->fd, wipc__msg_reply_encode(WIPC_E_PROTOCOL, 0));
         return;
     }
-    struct pollfd hup = { fd, POLLRDHUP, 0 };
-    if (poll(&hup, 1, 0) == 1 && (hup.revents & (POLLHUP | POLLRDHUP | POLLERR))) {
-        wipc__log(WIPC_LOG_DEBUG, "msg %s: the sender (pid %u) gave up before its message was taken; dropped", rx->name, (unsigned)cr.pid);
+    if (!fresh) {
+        struct pollfd hup = { c->fd, POLLRDHUP, 0 };
+        events = poll(&hup, 1, 0) == 1 ? (uint32_t)hup.revents : 0;
+    }
+    if (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) {   /* same bits as POLLHUP | POLLRDHUP | POLLERR */
+        wipc__log(WIPC_LOG_DEBUG, "msg %s: the sender (pid %u) gave up before its message was taken; dropped", rx->name, (unsigned)c->pid);
+        drop_conn(rx, c);
         return;
     }
     uint32_t type = wipc__msg_prefix_type(rx->buf);
     uint64_t word = wipc__core_msg_received(rx->ep, type, rx->buf + WIPC__MSG_PACKET_PREFIX, (size_t)n - WIPC__MSG_PACKET_PREFIX,
-                                            (uint32_t)cr.pid);
-    send_word(fd, word);
+                                            c->pid);
+    send_word(c->fd, word);
 }
 
+/* One epoll set: the listening socket (data.ptr = rx), the wake pipe (NULL) and every accepted
+ * connection (its rx_conn). Each wake-up serves at most one packet per connection, so a busy sender
+ * cannot starve the others; a connection that says nothing costs nothing. */
 static void receiver_main(void *arg)
 {
     wipc__msg_rx *rx = (wipc__msg_rx *)arg;
     atomic_store(&rx->tid, wipc__thread_self());
+    struct epoll_event ev[32];
     while (!atomic_load(&rx->stop)) {
-        struct pollfd p[2] = { { rx->listen_fd, POLLIN, 0 }, { rx->wake_rd, POLLIN, 0 } };
-        int r = poll(p, 2, -1);
-        if (r < 0) {
+        int n = epoll_wait(rx->epoll_fd, ev, 32, -1);
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
-            wipc__log(WIPC_LOG_ERROR, "msg %s: poll failed (errno %d); the receiver stops", rx->name, errno);
+            wipc__log(WIPC_LOG_ERROR, "msg %s: epoll_wait failed (errno %d); the receiver stops", rx->name, errno);
             break;
         }
-        if (p[1].revents)
-            break;
-        while (!atomic_load(&rx->stop)) {
-            int fd = accept4(rx->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd < 0) {
-                if (errno == EINTR || errno == ECONNABORTED)
-                    continue;
-                if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    wipc__log(WIPC_LOG_WARN, "msg %s: accept4 failed (errno %d)", rx->name, errno);
-                    wipc__sleep_ms(10);   /* e.g. EMFILE: do not spin */
-                }
-                break;
+        bool fresh = true;
+        for (int i = 0; i < n && !atomic_load(&rx->stop); i++) {
+            if (ev[i].data.ptr == NULL)
+                break;   /* woken to stop */
+            if (ev[i].data.ptr == rx) {
+                accept_all(rx);
+                continue;
             }
-            handle_connection(rx, fd);
-            close(fd);
+            serve_packet(rx, ev[i].data.ptr, ev[i].events, fresh);
+            fresh = false;
         }
     }
     if (rx->detach) {   /* closed from our own callback: nobody joins us */
@@ -220,6 +286,17 @@ static void receiver_main(void *arg)
 
 /* ---- backend entry points ------------------------------------------------------------------------- */
 
+/* The receiver's epoll set with the listening socket (data.ptr = rx) and the wake pipe (NULL). */
+static wipc_status make_epoll(wipc__msg_rx *rx)
+{
+    rx->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event l = { .events = EPOLLIN, .data.ptr = rx }, w = { .events = EPOLLIN, .data.ptr = NULL };
+    if (rx->epoll_fd < 0 || epoll_ctl(rx->epoll_fd, EPOLL_CTL_ADD, rx->listen_fd, &l) != 0 ||
+        epoll_ctl(rx->epoll_fd, EPOLL_CTL_ADD, rx->wake_rd, &w) != 0)
+        return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_listen(%s): epoll setup failed", rx->name);
+    return WIPC_OK;
+}
+
 wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep, wipc__msg_rx **out)
 {
     static const char fn[] = "wipc_msg_listen";
@@ -227,7 +304,8 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     if (!rx)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "%s(%s): out of memory", fn, name);
     rx->ep = ep;
-    rx->listen_fd = rx->lock_fd = rx->wake_rd = rx->wake_wr = -1;
+    rx->listen_fd = rx->lock_fd = rx->wake_rd = rx->wake_wr = rx->epoll_fd = -1;
+    rx->uid = (uint32_t)geteuid();
     snprintf(rx->name, sizeof rx->name, "%s", name);
     wipc_status st = wipc__posix_msg_path(name, rx->path, sizeof rx->path, fn);
     if (st != WIPC_OK)
@@ -269,6 +347,8 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     }
     rx->wake_rd = wake[0];
     rx->wake_wr = wake[1];
+    if ((st = make_epoll(rx)) != WIPC_OK)
+        goto fail;
     if ((st = wipc__thread_start(&rx->thread, receiver_main, rx)) != WIPC_OK)
         goto fail;
     rx->thread_started = true;

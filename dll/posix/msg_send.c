@@ -1,18 +1,28 @@
 /*
- * msg_send.c - POSIX msg sending: one SOCK_SEQPACKET connection per message (the counterpart of
- * FindWindowExW + SendMessageTimeoutW): connect to <rundir>/m.<name>, check the receiver runs as our
- * uid (SO_PEERCRED), send one packet (prefix with the type, payload header, user bytes), wait up to
- * the timeout for the 8-byte reply word, close.
+ * msg_send.c - POSIX msg sending (the counterpart of FindWindowExW + SendMessageTimeoutW): one packet
+ * (prefix with the type, payload header, user bytes) over a SOCK_SEQPACKET connection to
+ * <rundir>/m.<name>, then up to the timeout for the 8-byte reply word. Connections are reused: an
+ * idle one to that name comes from the cache (msg_pool.c) and goes back after a complete exchange;
+ * otherwise we connect and check that the receiver runs as our uid (SO_PEERCRED) first.
  *
  * connect ENOENT / ECONNREFUSED (no socket, or a dead process's leftover) = WIPC_E_NOT_FOUND;
  * EAGAIN (backlog full: the receiver is stuck) is retried until the timeout = WIPC_E_TIMEOUT; EOF or
  * ECONNRESET instead of a reply = WIPC_E_DISCONNECTED (the endpoint closed or died meanwhile).
+ *
+ * A cached connection may lead to an endpoint that has closed since (or a process that died; a new
+ * receiver may serve the name now). sendmsg on it fails (EPIPE / ECONNRESET) without queueing
+ * anything, so the message provably never left: it is sent again on a fresh connection. Once sendmsg
+ * succeeded, the message may have been delivered: any later failure is reported, never retried, and
+ * the connection is dropped (a late reply can never be read as the next message's).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include "common/frame.h"
@@ -67,17 +77,58 @@ static wipc_status connect_endpoint(const char *name, const char *path, uint64_t
     }
 }
 
-static wipc_status exchange(const char *name, int fd, uint32_t type, const wipc__iov *iov, size_t n, uint64_t deadline,
-                            int32_t timeout_ms, uint64_t *out_word)
+/* A fresh connection to `name` whose receiver runs as our uid; blocking from now on (sendmsg says
+ * MSG_DONTWAIT, the reply is awaited with SO_RCVTIMEO: one system call, no poll). */
+static wipc_status open_connection(const char *name, uint64_t deadline, int32_t timeout_ms, wipc__msg_sock *out)
 {
+    char path[WIPC__MSG_SUN_PATH];
+    wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
+    int fd = -1;
+    if (st != WIPC_OK || (st = connect_endpoint(name, path, deadline, timeout_ms, &fd)) != WIPC_OK)
+        return st;
     struct ucred cr;
     socklen_t clen = sizeof cr;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &clen) != 0)
-        return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): SO_PEERCRED failed", name);
-    if (cr.uid != geteuid())
-        return wipc__error(WIPC_E_ACCESS_DENIED, 0, "wipc_msg_send(%s): the endpoint runs as uid %u, not uid %u (SO_PEERCRED); refused",
-                           name, (unsigned)cr.uid, (unsigned)geteuid());
+        st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): SO_PEERCRED failed", name);
+    else if (cr.uid != geteuid())
+        st = wipc__error(WIPC_E_ACCESS_DENIED, 0, "wipc_msg_send(%s): the endpoint runs as uid %u, not uid %u (SO_PEERCRED); refused",
+                         name, (unsigned)cr.uid, (unsigned)geteuid());
+    else if (fcntl(fd, F_SETFL, 0) != 0)
+        st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): fcntl(F_SETFL) failed", name);
+    if (st != WIPC_OK) {
+        close(fd);
+        return st;
+    }
+    out->fd = fd;
+    out->rcv_timeout_ms = WIPC_INFINITE;
+    return WIPC_OK;
+}
 
+/* Gives s the receive timeout `left` ms (> 0 or WIPC_INFINITE) unless its current one is close enough:
+ * a bit shorter is fine (recv then ends early and the caller waits again for the rest), so the same
+ * timeout_ms sent again and again costs no system call. 0 or -1 (errno). */
+static int set_rcv_timeout(wipc__msg_sock *s, int32_t left)
+{
+    int32_t have = s->rcv_timeout_ms;
+    if (left == WIPC_INFINITE ? have == WIPC_INFINITE : (have != WIPC_INFINITE && have <= left && have >= left - left / 16 - 1))
+        return 0;
+    struct timeval tv = { 0, 0 };   /* 0 = no timeout */
+    if (left != WIPC_INFINITE) {
+        tv.tv_sec = left / 1000;
+        tv.tv_usec = (left % 1000) * 1000;
+    }
+    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+        return -1;
+    s->rcv_timeout_ms = left;
+    return 0;
+}
+
+/* One request and its reply on s. *not_sent = true when sendmsg refused the packet because the
+ * receiver's end is gone: then it provably never got the message. */
+static wipc_status exchange(const char *name, wipc__msg_sock *s, uint32_t type, const wipc__iov *iov, size_t n, uint64_t deadline,
+                            int32_t timeout_ms, uint64_t *out_word, bool *not_sent)
+{
+    int fd = s->fd;
     uint8_t prefix[WIPC__MSG_PACKET_PREFIX];
     wipc__msg_prefix_encode(prefix, type);
     struct iovec v[4];
@@ -116,22 +167,27 @@ static wipc_status exchange(const char *name, int fd, uint32_t type, const wipc_
         if (e == EMSGSIZE || e == ENOBUFS)
             return wipc__error(WIPC_E_TOO_LARGE, e, "wipc_msg_send(%s): the OS refused a %zu-byte datagram (is net.core.wmem_max below it?)",
                                name, total);
-        if (e == EPIPE || e == ECONNRESET || e == ENOTCONN)
+        if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) {
+            *not_sent = true;
             return wipc__error(WIPC_E_DISCONNECTED, e, "wipc_msg_send(%s): the endpoint closed or died before taking the message", name);
+        }
         return wipc__error(WIPC_E_SYSTEM, e, "wipc_msg_send(%s): sendmsg failed", name);
     }
 
     for (;;) {
-        short rev = 0;
-        int w = wait_fd(fd, POLLIN, deadline, &rev);
-        if (w == 0)
+        uint8_t in[8];
+        int32_t left = wipc__remaining(deadline);
+        ssize_t r;
+        if (left == 0)
+            r = recv(fd, in, sizeof in, MSG_DONTWAIT | MSG_TRUNC);
+        else if (set_rcv_timeout(s, left) != 0)
+            return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): setsockopt(SO_RCVTIMEO) failed", name);
+        else
+            r = recv(fd, in, sizeof in, MSG_TRUNC);   /* blocks up to SO_RCVTIMEO */
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && left == 0)
             return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_msg_send(%s): no answer within %d ms (the receiver is slow or hung)", name,
                                (int)timeout_ms);
-        if (w < 0)
-            return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): poll(POLLIN) failed", name);
-        uint8_t in[8];
-        ssize_t r = recv(fd, in, sizeof in, MSG_DONTWAIT | MSG_TRUNC);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
         if (r == 0 || (r < 0 && (errno == ECONNRESET || errno == EPIPE || errno == ENOTCONN)))
             return wipc__error(WIPC_E_DISCONNECTED, r < 0 ? errno : 0,
@@ -147,15 +203,22 @@ static wipc_status exchange(const char *name, int fd, uint32_t type, const wipc_
 
 wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
 {
-    char path[WIPC__MSG_SUN_PATH];
-    wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
-    if (st != WIPC_OK)
-        return st;
     uint64_t deadline = wipc__deadline(timeout_ms);
-    int fd = -1;
-    if ((st = connect_endpoint(name, path, deadline, timeout_ms, &fd)) != WIPC_OK)
-        return st;
-    st = exchange(name, fd, type, iov, n, deadline, timeout_ms, out_word);
-    close(fd);
-    return st;
+    for (;;) {
+        wipc__msg_sock s;
+        bool cached = wipc__msg_pool_take(name, &s);
+        wipc_status st;
+        if (!cached && (st = open_connection(name, deadline, timeout_ms, &s)) != WIPC_OK)
+            return st;
+        bool not_sent = false;
+        st = exchange(name, &s, type, iov, n, deadline, timeout_ms, out_word, &not_sent);
+        if (st == WIPC_OK) {
+            wipc__msg_pool_put(name, &s);
+            return WIPC_OK;
+        }
+        close(s.fd);
+        if (!(cached && not_sent))
+            return st;
+        wipc__log(WIPC_LOG_DEBUG, "msg: the cached connection to %s leads to a closed endpoint; connecting afresh", name);
+    }
 }

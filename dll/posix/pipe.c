@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "platform.h"
 #include "posix/loop.h"
+#include "posix/msg_posix.h"
 #include "posix/rundir.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -482,4 +483,5 @@ void wipc__plat_shutdown(void)
     for (int i = 0; i < 2000 && atomic_load(&live_pipes) > 0; i++)
         wipc__sleep_ms(1);
     wipc__loop_stop();
+    wipc__msg_pool_clear();   /* msg: the sender's cached connections */
 }
