@@ -178,8 +178,11 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
 void wipc__plat_bulk_close(wipc__bulk_section *s);
 /** 0 when the pipe's peer has certainly hung up, else 1. Cheap, any thread, no effect on reading. */
 int wipc__plat_pipe_alive(wipc__pipe *p);
-/** 1 unless the environment variable WIPC_PIPE_BULK is "0" (the benchmark's "without" runs). */
-int wipc__plat_pipe_bulk_enabled(void);
+/** 1 if large messages may go through bulk sections with the peer of `p`: the environment variable
+ *  WIPC_PIPE_BULK is not "0", and the peer can open our sections as we can open its (POSIX: the same
+ *  uid, already checked with SO_PEERCRED; Windows: the peer process runs as the same user in the same
+ *  session, since Local\ names are per session and the sections' DACL is owner-only). */
+int wipc__plat_pipe_bulk_ok(wipc__pipe *p);
 /** Waits up to `ms` milliseconds while *word (a word in the section s) still equals `val`, or until a
  *  wipc__plat_bulk_wake on s (POSIX: a futex on the shared word; Windows: the section's event, so a
  *  wake may be spurious: callers re-check). */

@@ -53,7 +53,7 @@ static wipc__conn *conn_new(const char *name, uint32_t flags, uint32_t max_messa
     c->state = c->raw ? CONN_OPEN : CONN_HANDSHAKE;
     atomic_init(&c->role, ROLE_IO);   /* the I/O thread reads until the handshake is done */
     c->scatter_ok = true;
-    c->bulk_offer = wipc__bulk_offer(flags, name);
+    c->bulk_offer = wipc__bulk_offer(flags, name, p);
     wipc__mutex_init(&c->bulk_lock);
     wipc__mutex_init(&c->write_lock);
     wipc__plat_pipe_peer(p, &c->obj.peer_pid, &c->obj.peer_uid);
@@ -152,11 +152,11 @@ void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
         return;
     }
     wipc__mutex_lock(&c->obj.lock);
-    c->obj.peer_max_message_size = h.max_message_size;
+    atomic_store(&c->obj.peer_max_message_size, h.max_message_size);
     if (c->obj.peer_pid == 0)
         c->obj.peer_pid = h.pid;
     c->hello_pid = h.pid;
-    c->bulk_tx = c->bulk_offer && (h.flags & WIPC__HELLO_BULK);   /* both before OPEN: senders read them after */
+    atomic_store(&c->bulk_tx, c->bulk_offer && (h.flags & WIPC__HELLO_BULK));
     c->state = CONN_OPEN;
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
@@ -241,12 +241,12 @@ wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uin
     if (size > o->max_message_size)
         return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above this side's max_message_size %u",
                            o->name, size, (unsigned)o->max_message_size);
-    uint32_t peer_max = control ? 0 : o->peer_max_message_size;   /* written before the state became OPEN */
+    uint32_t peer_max = control ? 0 : atomic_load_explicit(&o->peer_max_message_size, memory_order_relaxed);
     if (!c->raw && peer_max && size > peer_max)
         return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above the peer's max_message_size %u",
                            o->name, size, (unsigned)peer_max);
     wipc_status st = WIPC_E_NOT_SUPPORTED;
-    if (!control && c->bulk_tx && size >= WIPC__BULK_MIN)
+    if (!control && size >= WIPC__BULK_MIN && atomic_load_explicit(&c->bulk_tx, memory_order_relaxed))
         st = wipc__bulk_send(c, kind, request_id, type, data, size, timeout_ms);
     if (st == WIPC_E_NOT_SUPPORTED)
         st = wipc__conn_write_frame(c, kind, request_id, type, data, size, timeout_ms);
@@ -346,6 +346,8 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
         wipc__plat_pipe_free(p);
         return;
     }
+    if (s->cfg.sddl)
+        c->bulk_offer = false;   /* other users may connect: they could not open our sections, nor we theirs */
     wipc__mutex_lock(&s->obj.lock);
     bool over = s->live >= s->cfg.max_instances;
     if (!over)

@@ -90,7 +90,7 @@ typedef struct wipc__conn {
 
     /* large messages through a shared section (pipe_bulk.c) */
     bool          bulk_offer;       /* our HELLO said WIPC__HELLO_BULK: BULK frames are welcome */
-    bool          bulk_tx;          /* the peer's said it too: large sends use our section */
+    atomic_bool   bulk_tx;          /* the peer's said it too: large sends use our section (set by the handshake) */
     uint32_t      hello_pid;        /* the peer's pid as its HELLO gave it (its sections' names) */
     wipc__mutex   bulk_lock;        /* one large send at a time through tx */
     pipe_bulk     tx;               /* our section (bulk_lock) */
@@ -141,7 +141,8 @@ wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request
                                    size_t size, int32_t timeout_ms);
 
 /* pipe_bulk.c */
-bool        wipc__bulk_offer(uint32_t flags, const char *name);
+/* whether our HELLO offers BULK frames (see pipe_bulk.c) */
+bool        wipc__bulk_offer(uint32_t flags, const char *name, wipc__pipe *p);
 /* WIPC_OK (sent), an error, or WIPC_E_NOT_SUPPORTED: no section could be made, send it the usual way */
 wipc_status wipc__bulk_send(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                             size_t size, int32_t timeout_ms);

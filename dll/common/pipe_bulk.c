@@ -4,8 +4,9 @@
  *
  * Negotiated in the HELLO handshake: each side sets WIPC__HELLO_BULK when it may (both ends on this
  * machine: POSIX always; Windows unless the server allows remote clients or the name is a remote
- * path; not for WIPC_PIPE_ANY_USER servers, whose sections the other user could not open; not for
- * WIPC_PIPE_RAW; not when WIPC_PIPE_BULK=0 is in the environment). A sender whose peer set it sends
+ * path; not for WIPC_PIPE_ANY_USER servers or servers with their own security_descriptor, whose
+ * sections another user could not open; Windows: only with a peer of the same user and session,
+ * wipc__plat_pipe_bulk_ok; not for WIPC_PIPE_RAW; not when WIPC_PIPE_BULK=0 is in the environment). A sender whose peer set it sends
  * a message of at least WIPC__BULK_MIN bytes like this: it takes a free slot of its section, copies
  * the payload into it, marks the slot FULL and then sends a BULK frame whose 32-byte payload
  * describes the slot (frame.h). The receiver maps the sender's section (named after the sender's pid
@@ -49,7 +50,7 @@ typedef struct bulk_hdr {
 
 static atomic_uint section_numbers;   /* names this process's sections */
 
-bool wipc__bulk_offer(uint32_t flags, const char *name)
+bool wipc__bulk_offer(uint32_t flags, const char *name, wipc__pipe *p)
 {
     if (flags & (WIPC_PIPE_RAW | WIPC_PIPE_ANY_USER | WIPC_PIPE_ALLOW_REMOTE))
         return false;
@@ -59,7 +60,7 @@ bool wipc__bulk_offer(uint32_t flags, const char *name)
 #else
     (void)name;
 #endif
-    return wipc__plat_pipe_bulk_enabled() != 0;
+    return wipc__plat_pipe_bulk_ok(p) != 0;
 }
 
 static uint8_t *slot_data(pipe_bulk *b, unsigned slot)

@@ -43,6 +43,17 @@ static void count_received(wipc__conn *c, size_t size)
 
 /* ---- frame decoding (role held) ------------------------------------------------------------------ */
 
+/* The caller's own message (W_MSG) is the current frame's: what wipc_recv reports about it. */
+static void fill_out(wipc__conn *c, rd_want *want, uint8_t kind, size_t len)
+{
+    wipc_message *out = want->out;
+    out->type = c->cur.type;
+    out->size = len;
+    out->request_id = kind == WIPC__KIND_REQUEST ? c->cur.request_id : 0;
+    out->peer_pid = c->obj.peer_pid;
+    out->data = want->buf;   /* last_request_id: set by wipc__conn_recv under its lock */
+}
+
 /* A decoded header: check it against the connection's state and choose where the body goes. */
 static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
 {
@@ -170,12 +181,7 @@ static rd_rc end_bulk(wipc__conn *c, rd_want *want, wipc_status *st)
         if (len)
             memcpy(want->buf, data, len);
         wipc__bulk_release(c, slot);
-        wipc_message *out = want->out;
-        out->type = c->cur.type;
-        out->size = len;
-        out->request_id = kind == WIPC__KIND_REQUEST ? rid : 0;
-        out->peer_pid = c->obj.peer_pid;
-        out->data = want->buf;
+        fill_out(c, want, kind, len);
         count_received(c, len);
         *st = WIPC_OK;
         return RD_DONE;
@@ -199,12 +205,7 @@ static rd_rc end_bulk(wipc__conn *c, rd_want *want, wipc_status *st)
     }
     bool pause = wipc__inbox_deliver(&c->obj, kind, m);
     if (want->what == W_MSG) {   /* larger than the caller's buffer: it stays queued */
-        wipc_message *out = want->out;
-        out->type = c->cur.type;
-        out->size = len;
-        out->request_id = kind == WIPC__KIND_REQUEST ? rid : 0;
-        out->peer_pid = c->obj.peer_pid;
-        out->data = want->buf;
+        fill_out(c, want, kind, len);
         *st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "%s on pipe %s: the message is %zu bytes, the buffer %zu; it stays queued",
                           want->fn, c->obj.name, len, want->cap);
         return RD_DONE;
@@ -234,12 +235,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
             want->w->size = len;
             want->w->done = true;
         } else {
-            wipc_message *out = want->out;
-            out->type = c->cur.type;
-            out->size = len;
-            out->request_id = kind == WIPC__KIND_REQUEST ? c->cur.request_id : 0;
-            out->peer_pid = c->obj.peer_pid;
-            out->data = want->buf;   /* last_request_id: set by wipc__conn_recv under its lock */
+            fill_out(c, want, kind, len);
         }
         *st = WIPC_OK;
         return RD_DONE;
@@ -268,12 +264,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     }
     if (want->what == W_MSG) {
         /* a frame that began under another reader (or is larger than the buffer): ours all the same */
-        wipc_message *out = want->out;
-        out->type = m->type;
-        out->size = m->size;
-        out->request_id = kind == WIPC__KIND_REQUEST ? m->request_id : 0;
-        out->peer_pid = m->peer_pid;
-        out->data = want->buf;
+        fill_out(c, want, kind, m->size);
         if (m->size <= want->cap) {
             if (m->size)
                 memcpy(want->buf, m->data, m->size);

@@ -2,8 +2,9 @@
  * pipe_bulk.c - Win32 side of the pipe's large-message sections (dll/common/pipe_bulk.c): pagefile-
  * backed sections Local\wipc-pb-<pid>-<number> with the owner-only DACL (security.c), mapped
  * read-write by the sending process and its peer; the section lives as long as either keeps it open.
- * Each section has an auto-reset event (same name + "-ev") for the waits on its words: at most one side
- * waits at a time (the sender for the free slot, or the receiver for the next chunk).
+ * Each section has an auto-reset event (same name + "-ev"): only the sender waits on it (for a free
+ * slot), woken by the receiver; the receiver never waits on the sender (the message is whole before its
+ * BULK frame is written).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,11 +101,15 @@ void wipc__plat_bulk_close(wipc__bulk_section *s)
     free(s);
 }
 
-int wipc__plat_pipe_bulk_enabled(void)
+int wipc__plat_pipe_bulk_ok(wipc__pipe *p)
 {
     char v[8];
     DWORD n = GetEnvironmentVariableA("WIPC_PIPE_BULK", v, sizeof v);
-    return !(n == 1 && v[0] == '0');
+    if (n == 1 && v[0] == '0')
+        return 0;
+    uint32_t pid = 0;
+    wipc__plat_pipe_peer(p, &pid, NULL);
+    return wipc__win_same_user_session(pid);   /* Local\ names are per session; the DACL is owner-only */
 }
 
 void wipc__plat_bulk_wait(wipc__bulk_section *s, _Atomic uint32_t *word, uint32_t val, int32_t ms)
