@@ -167,16 +167,11 @@ static int once_lib(void *p, char *err, size_t cap)
 
 static int run_lib(const bt_case *bc, const char *id)
 {
-    char name[96], sz[32];
+    char name[96];
     bt_name(name, sizeof name, bc->impl);
-    snprintf(sz, sizeof sz, "%zu", bc->size);
-    const char *args[] = { bc->impl, bc->metric, name, sz, NULL };
     bt_child child;
-    if (bt_spawn_peer(&child, args)) {
-        bt_emit_error(id, "cannot start the peer");
+    if (bt_start_peer(bc, id, name, &child))
         return 1;
-    }
-    bt_watch(id, &child);
     bt_sleep_ms(50);   /* let the peer bind (zmq_connect is asynchronous anyway) */
     lctx c;
     memset(&c, 0, sizeof c);

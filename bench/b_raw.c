@@ -39,6 +39,44 @@
 #define M_SYNC 2
 #define M_STOP 9
 
+/* ---- stream throughput (both): AF_UNIX stream / named pipe ---- */
+
+typedef int (*raw_io_fn)(void *conn, void *buf, size_t n, int wr);   /* all n bytes, or -1 */
+
+/* S-byte M_DATA messages back to back: a warm-up phase, then a timed phase, each ended by M_SYNC that
+ * the peer answers with its count; then M_STOP. Emits the result. */
+static int raw_tput(const char *id, const char *what, raw_io_fn io, void *conn, uint8_t *buf, size_t size)
+{
+    int rc = 0;
+    uint64_t n = 0;
+    double t0 = 0;
+    for (int phase = 0; phase < 2 && !rc; phase++) {
+        n = 0;
+        t0 = bt_now_us();
+        double end = t0 + bt_tput_secs * (phase ? 1e6 : 0.15e6);
+        buf[0] = M_DATA;
+        do {
+            for (int i = 0; i < 16; i++, n++)
+                if (io(conn, buf, size, 1)) {
+                    rc = 1;
+                    break;
+                }
+        } while (!rc && bt_now_us() < end);
+        uint64_t peer = 0;
+        buf[0] = M_SYNC;
+        if (rc || io(conn, buf, size, 1) || io(conn, &peer, sizeof peer, 0) || peer != n) {
+            bt_emit_error(id, "%s throughput: sent %llu, the peer counted %llu", what, (unsigned long long)n,
+                          (unsigned long long)peer);
+            rc = 1;
+        }
+    }
+    if (!rc)
+        bt_emit_tput(id, size, n, (bt_now_us() - t0) / 1e6);
+    buf[0] = M_STOP;
+    io(conn, buf, size, 1);
+    return rc;
+}
+
 /* ---- memcpy (both) ---- */
 
 static int run_memcpy(const bt_case *bc, const char *id)
@@ -110,6 +148,8 @@ static int io_all(int fd, void *buf, size_t n, int wr)
     }
     return 0;
 }
+
+static int sock_io(void *fd, void *buf, size_t n, int wr) { return io_all(*(int *)fd, buf, n, wr); }
 
 static int listen_accept(const char *name, int type, int *listener)
 {
@@ -279,16 +319,11 @@ static int once_seqconn(void *p, char *err, size_t cap)
 
 static int run_sock(const bt_case *bc, const char *id)
 {
-    char name[96], sz[32];
+    char name[96];
     bt_name(name, sizeof name, bc->impl);
-    snprintf(sz, sizeof sz, "%zu", bc->size);
-    const char *args[] = { bc->impl, bc->metric, name, sz, NULL };
     bt_child child;
-    if (bt_spawn_peer(&child, args)) {
-        bt_emit_error(id, "cannot start the peer");
+    if (bt_start_peer(bc, id, name, &child))
         return 1;
-    }
-    bt_watch(id, &child);
     sctx s = { -1, name, bt_alloc(bc->size > CHUNK ? bc->size : CHUNK), bc->size, 0 };
     int rc = 1;
     int type = !strcmp(bc->impl, "unix") ? SOCK_STREAM : SOCK_SEQPACKET;
@@ -314,34 +349,7 @@ static int run_sock(const bt_case *bc, const char *id)
     if (!strcmp(bc->metric, "rtt")) {
         rc = bt_rtt_loop(id, !strcmp(bc->impl, "unix") ? once_stream : !strcmp(bc->impl, "seqpacket") ? once_seqpacket : once_seqconn, &s);
     } else {
-        /* throughput: warm-up phase, then a timed phase, each ended by a SYNC message answered with the count */
-        rc = 0;
-        uint64_t n = 0;
-        double t0 = 0;
-        for (int phase = 0; phase < 2 && !rc; phase++) {
-            n = 0;
-            t0 = bt_now_us();
-            double end = t0 + bt_tput_secs * (phase ? 1e6 : 0.15e6);
-            s.buf[0] = M_DATA;
-            do {
-                for (int i = 0; i < 16; i++, n++)
-                    if (io_all(s.fd, s.buf, s.size, 1)) {
-                        rc = 1;
-                        break;
-                    }
-            } while (!rc && bt_now_us() < end);
-            uint64_t peer = 0;
-            s.buf[0] = M_SYNC;
-            if (rc || io_all(s.fd, s.buf, s.size, 1) || io_all(s.fd, &peer, sizeof peer, 0) || peer != n) {
-                bt_emit_error(id, "AF_UNIX stream throughput: sent %llu, peer counted %llu (%s)", (unsigned long long)n,
-                              (unsigned long long)peer, strerror(errno));
-                rc = 1;
-            }
-        }
-        if (!rc)
-            bt_emit_tput(id, s.size, n, (bt_now_us() - t0) / 1e6);
-        s.buf[0] = M_STOP;
-        io_all(s.fd, s.buf, s.size, 1);
+        rc = raw_tput(id, "AF_UNIX stream", sock_io, &s.fd, s.buf, s.size);
     }
     if (s.fd >= 0)
         close(s.fd);
@@ -470,6 +478,8 @@ static int w_io(HANDLE f, void *buf, size_t n, int wr)
     return 0;
 }
 
+static int handle_io(void *h, void *buf, size_t n, int wr) { return w_io(*(HANDLE *)h, buf, n, wr); }
+
 static int npipe_peer(int argc, char **argv)
 {
     if (argc < 4)
@@ -535,17 +545,12 @@ static int once_npipe(void *p, char *err, size_t cap)
 
 static int run_npipe(const bt_case *bc, const char *id)
 {
-    char name[96], sz[32], path[256];
+    char name[96], path[256];
     bt_name(name, sizeof name, bc->impl);
-    snprintf(sz, sizeof sz, "%zu", bc->size);
     pipe_path(name, path, sizeof path);
-    const char *args[] = { bc->impl, bc->metric, name, sz, NULL };
     bt_child child;
-    if (bt_spawn_peer(&child, args)) {
-        bt_emit_error(id, "cannot start the peer");
+    if (bt_start_peer(bc, id, name, &child))
         return 1;
-    }
-    bt_watch(id, &child);
     wctx c = { INVALID_HANDLE_VALUE, NULL, bt_alloc(bc->size > CHUNK ? bc->size : CHUNK), bc->size };
     double end = bt_now_us() + 30e6;
     while ((c.h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL)) == INVALID_HANDLE_VALUE &&
@@ -561,33 +566,7 @@ static int run_npipe(const bt_case *bc, const char *id)
     if (!strcmp(bc->metric, "rtt")) {
         rc = bt_rtt_loop(id, once_npipe, &c);
     } else {
-        rc = 0;
-        uint64_t n = 0;
-        double t0 = 0;
-        for (int phase = 0; phase < 2 && !rc; phase++) {
-            n = 0;
-            t0 = bt_now_us();
-            double stop = t0 + bt_tput_secs * (phase ? 1e6 : 0.15e6);
-            c.buf[0] = M_DATA;
-            do {
-                for (int i = 0; i < 16; i++, n++)
-                    if (w_io(c.h, c.buf, c.size, 1)) {
-                        rc = 1;
-                        break;
-                    }
-            } while (!rc && bt_now_us() < stop);
-            uint64_t peer = 0;
-            c.buf[0] = M_SYNC;
-            if (rc || w_io(c.h, c.buf, c.size, 1) || w_io(c.h, &peer, sizeof peer, 0) || peer != n) {
-                bt_emit_error(id, "named pipe throughput: sent %llu, the peer counted %llu", (unsigned long long)n,
-                              (unsigned long long)peer);
-                rc = 1;
-            }
-        }
-        if (!rc)
-            bt_emit_tput(id, c.size, n, (bt_now_us() - t0) / 1e6);
-        c.buf[0] = M_STOP;
-        w_io(c.h, c.buf, c.size, 1);
+        rc = raw_tput(id, "named pipe", handle_io, &c.h, c.buf, c.size);
     }
     CloseHandle(c.h);
     bt_wait(&child, 10000);
@@ -646,16 +625,11 @@ static int once_copydata(void *p, char *err, size_t cap)
 
 static int run_copydata(const bt_case *bc, const char *id)
 {
-    char name[96], sz[32];
+    char name[96];
     bt_name(name, sizeof name, bc->impl);
-    snprintf(sz, sizeof sz, "%zu", bc->size);
-    const char *args[] = { bc->impl, bc->metric, name, sz, NULL };
     bt_child child;
-    if (bt_spawn_peer(&child, args)) {
-        bt_emit_error(id, "cannot start the peer");
+    if (bt_start_peer(bc, id, name, &child))
         return 1;
-    }
-    bt_watch(id, &child);
     wctx c = { NULL, NULL, bt_alloc(bc->size), bc->size };
     double end = bt_now_us() + 30e6;
     while (!(c.hwnd = FindWindowExA(HWND_MESSAGE, NULL, name, NULL)) && bt_now_us() < end)
@@ -765,13 +739,9 @@ static int run_map(const bt_case *bc, const char *id)
         bt_emit_error(id, "cannot create the section / events");
         return 1;
     }
-    const char *args[] = { bc->impl, bc->metric, name, "64", NULL };
     bt_child child;
-    if (bt_spawn_peer(&child, args)) {
-        bt_emit_error(id, "cannot start the peer");
+    if (bt_start_peer(bc, id, name, &child))
         return 1;
-    }
-    bt_watch(id, &child);
     int rc = bt_rtt_loop(id, once_map, &c);
     c.p->stop = 1;
     SetEvent(c.a);

@@ -306,9 +306,8 @@ static int run_wipc(const bt_case *bc, const char *id)
 {
     const variant *v = find_variant(bc->impl);
     int tput = !strcmp(bc->metric, "tput");
-    char name[96], sz[32];
+    char name[96];
     bt_name(name, sizeof name, bc->impl);
-    snprintf(sz, sizeof sz, "%zu", bc->size);
     wctx c;
     memset(&c, 0, sizeof c);
     c.v = v;
@@ -328,12 +327,8 @@ static int run_wipc(const bt_case *bc, const char *id)
             goto out;
         }
     }
-    const char *args[] = { bc->impl, bc->metric, name, sz, NULL };
-    if (bt_spawn_peer(&child, args) != 0) {
-        bt_emit_error(id, "cannot start the peer process");
+    if (bt_start_peer(bc, id, name, &child))
         goto out;
-    }
-    bt_watch(id, &child);
     if (v->kind == K_PIPE) {
         if (wipc_pipe_connect(name, NULL, PEER_WAIT_MS, &c.h) != WIPC_OK) {
             bt_emit_error(id, "wipc_pipe_connect: %s", wipc_last_error_message());

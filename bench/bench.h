@@ -75,6 +75,10 @@ const char *bt_name(char *buf, size_t cap, const char *tag);
 
 /* The case currently measured (for the watchdog) and its child, killed if the case hangs. */
 void bt_watch(const char *id, bt_child *child);
+/* The usual peer of a case: "self peer IMPL METRIC NAME SIZE", watched for the case `id`. 0 on success;
+ * else the failure is emitted. */
+struct bt_case;
+int  bt_start_peer(const struct bt_case *bc, const char *id, const char *name, bt_child *child);
 
 /* ---- case table ---- */
 typedef struct bt_case {

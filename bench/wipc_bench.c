@@ -240,6 +240,19 @@ int bt_spawn_peer(bt_child *c, const char *const *args)
     return 0;
 }
 
+int bt_start_peer(const bt_case *bc, const char *id, const char *name, bt_child *child)
+{
+    char sz[32];
+    snprintf(sz, sizeof sz, "%zu", bc->size);
+    const char *args[] = { bc->impl, bc->metric, name, sz, NULL };
+    if (bt_spawn_peer(child, args)) {
+        bt_emit_error(id, "cannot start the peer process");
+        return 1;
+    }
+    bt_watch(id, child);
+    return 0;
+}
+
 void bt_kill(bt_child *c)
 {
     if (!c->live)
