@@ -20,6 +20,7 @@
 
 #include "core.h"
 #include "frame.h"
+#include "reply.h"
 
 typedef struct wipc__server wipc__server;
 
@@ -48,16 +49,6 @@ typedef struct pipe_bulk {          /* one mapped bulk section: ours (tx) or the
     uint64_t       slot_size;
 } pipe_bulk;
 
-/* A thread waiting in wipc_request for its reply. */
-typedef struct pipe_waiter {
-    struct pipe_waiter *next;
-    uint64_t            id;
-    void               *buf;    /* the caller's response buffer */
-    size_t              cap;
-    size_t              size;   /* the reply's size */
-    bool                done;
-} pipe_waiter;
-
 typedef struct wipc__conn {
     wipc__obj     obj;              /* first: a conn is an object */
     wipc__pipe   *pipe;
@@ -73,7 +64,7 @@ typedef struct wipc__conn {
     atomic_int    role;
     atomic_int    role_waiters;     /* threads waiting to read or for a reply */
     atomic_bool   hup;              /* the I/O thread saw the peer hang up while no thread read */
-    pipe_waiter  *waiters;          /* wipc_request in flight (obj.lock) */
+    wipc__reply_waiter *waiters;    /* wipc_request in flight (obj.lock) */
 
     /* decoder: owned by the role holder */
     uint8_t       hdr[WIPC__FRAME_HEADER];

@@ -28,7 +28,7 @@ typedef struct rd_want {
     void         *buf;        /* W_MSG */
     size_t        cap;
     wipc_message *out;
-    pipe_waiter  *w;          /* W_REPLY */
+    wipc__reply_waiter *w;    /* W_REPLY */
 } rd_want;
 
 typedef enum rd_rc { RD_MORE, RD_DONE, RD_PAUSE, RD_FAIL } rd_rc;
@@ -88,9 +88,7 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
         bool waited = false;
         if (kind == WIPC__KIND_REPLY && !(want->what == W_REPLY && want->w->id == c->cur.request_id)) {
             wipc__mutex_lock(&c->obj.lock);
-            for (pipe_waiter *w = c->waiters; w; w = w->next)
-                if (w->id == c->cur.request_id && !w->done)
-                    waited = true;
+            waited = wipc__reply_find_locked(c->waiters, c->cur.request_id) != NULL;
             wipc__mutex_unlock(&c->obj.lock);
         }
         if (!open) {
@@ -129,20 +127,9 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
 
 /* A reply for some waiter (not the reader's own direct one): into its buffer under the lock. Returns
  * true if it was `mine`. */
-static bool deliver_reply(wipc__conn *c, wipc__msg *m, pipe_waiter *mine)
+static bool deliver_reply(wipc__conn *c, wipc__msg *m, wipc__reply_waiter *mine)
 {
-    wipc__mutex_lock(&c->obj.lock);
-    pipe_waiter *w = c->waiters;
-    while (w && (w->id != m->request_id || w->done))
-        w = w->next;
-    if (w) {
-        w->size = m->size;
-        if (m->size && m->size <= w->cap)
-            memcpy(w->buf, m->data, m->size);
-        w->done = true;
-        wipc__cond_broadcast(&c->obj.cond);
-    }
-    wipc__mutex_unlock(&c->obj.lock);
+    wipc__reply_waiter *w = wipc__reply_deliver(&c->obj, &c->waiters, m->request_id, m->data, m->size);
     count_received(c, m->size);
     if (!w)
         wipc__log(WIPC_LOG_DEBUG, "pipe %s: reply to request %llu nobody waits for (timed out?) dropped", c->obj.name,
@@ -631,7 +618,7 @@ typedef enum role_rc { ROLE_TAKEN, ROLE_QUEUED, ROLE_DONE, ROLE_ENDED } role_rc;
 
 /* obj.lock held. Waits until this thread holds the role, or (queue_ok) a message is queued, or w is
  * done, or the handle closed / the connection ended / the deadline passed (ROLE_ENDED, *st set). */
-static role_rc role_take(wipc__conn *c, bool queue_ok, pipe_waiter *w, pipe_dl *dl, rd_want *want, wipc_status *st)
+static role_rc role_take(wipc__conn *c, bool queue_ok, wipc__reply_waiter *w, pipe_dl *dl, rd_want *want, wipc_status *st)
 {
     role_rc rc;
     atomic_fetch_add(&c->role_waiters, 1);
@@ -715,7 +702,7 @@ wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *o
     return st;
 }
 
-static wipc_status await_reply(wipc__conn *c, pipe_waiter *w, pipe_dl *dl, int32_t timeout_ms)
+static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, pipe_dl *dl, int32_t timeout_ms)
 {
     rd_want want = { .what = W_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     wipc_status st = WIPC_OK;
@@ -750,36 +737,12 @@ wipc_status wipc__conn_request(wipc__obj *o, uint32_t type, const void *req, siz
 {
     wipc__conn *c = (wipc__conn *)o;
     pipe_dl dl = wipc__pipe_dl(timeout_ms);
-    pipe_waiter w;
-    memset(&w, 0, sizeof w);
-    w.id = atomic_fetch_add(&o->next_request_id, 1);
-    w.buf = resp;
-    w.cap = resp_cap;
-    wipc__mutex_lock(&o->lock);
-    w.next = c->waiters;
-    c->waiters = &w;
-    wipc__mutex_unlock(&o->lock);
-
+    wipc__reply_waiter w;
+    wipc__reply_begin(o, &c->waiters, &w, resp, resp_cap);
     wipc_status st = wipc__conn_send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, timeout_ms);
     if (st == WIPC_OK)
         st = await_reply(c, &w, &dl, timeout_ms);
-
-    wipc__mutex_lock(&o->lock);
-    for (pipe_waiter **pp = &c->waiters; *pp; pp = &(*pp)->next)
-        if (*pp == &w) {
-            *pp = w.next;
-            break;
-        }
-    bool done = w.done;
-    wipc__mutex_unlock(&o->lock);
-    if (!done)
-        return st;
-    if (out_resp_size)
-        *out_resp_size = w.size;
-    if (w.size > resp_cap)
-        return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_request on %s: the reply is %zu bytes, the buffer %zu; the reply is dropped",
-                           o->name, w.size, resp_cap);
-    return WIPC_OK;
+    return wipc__reply_end(o, &c->waiters, &w, st, out_resp_size, "pipe");
 }
 
 /* ---- callbacks, back-pressure, cleanup --------------------------------------------------------------- */
