@@ -307,7 +307,9 @@ def update_readme(text):
                "```\n" + text.rstrip() + "\n```\n\n")
     m = re.search(r"^## Benchmarks\n.*?(?=^## )", readme, flags=re.M | re.S)
     if m:
-        readme = readme[:m.start()] + section + readme[m.end():]
+        # the hand-written notes on the targets not met (profiles) stay: update them by hand
+        notes = re.search(r"^### Why targets are not met\n.*", m.group(0), flags=re.M | re.S)
+        readme = readme[:m.start()] + section + (notes.group(0) if notes else "") + readme[m.end():]
     else:
         m = re.search(r"^## Layout", readme, flags=re.M)
         if not m:
