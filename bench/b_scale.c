@@ -146,11 +146,4 @@ static const bt_case cases[] = {
     { "scale", "rate", 8, run_scale, scale_peer },
     { "scale", "rate", 64, run_scale, scale_peer },
 };
-static const bt_case *list[4];
-
-const bt_case *const *bt_cases_scale(void)
-{
-    for (int i = 0; i < 3; i++)
-        list[i] = &cases[i];
-    return list;
-}
+BT_CASE_LIST(bt_cases_scale, cases)

@@ -424,11 +424,4 @@ static const bt_case cases[] = {
 };
 #undef C
 
-static const bt_case *list[sizeof cases / sizeof cases[0] + 1];
-
-const bt_case *const *bt_cases_wipc(void)
-{
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        list[i] = &cases[i];
-    return list;
-}
+BT_CASE_LIST(bt_cases_wipc, cases)

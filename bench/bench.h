@@ -95,6 +95,16 @@ const bt_case *const *bt_cases_raw(void);
 const bt_case *const *bt_cases_peers(void);
 const bt_case *const *bt_cases_scale(void);
 
+/* Defines `const bt_case *const *fn(void)`, the NULL-terminated list of the array `cases`. */
+#define BT_CASE_LIST(fn, cases)                                          \
+    const bt_case *const *fn(void)                                       \
+    {                                                                    \
+        static const bt_case *list[sizeof cases / sizeof cases[0] + 1]; \
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)      \
+            list[i] = &cases[i];                                         \
+        return list;                                                     \
+    }
+
 /* common payload helpers */
 void *bt_alloc(size_t size);   /* zeroed, page-aligned, never NULL (exits) */
 void  bt_free(void *p);
