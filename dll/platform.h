@@ -112,14 +112,40 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
 /** Peer credentials of a connected pipe (GetNamedPipeClient/ServerProcessId / SO_PEERCRED). */
 void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid);
 
-/** Starts delivering what the pipe reads to `conn`: the I/O thread calls wipc__core_read(conn, ...)
- *  for every chunk read and, exactly once at the end (EOF, error, or after wipc__plat_pipe_shutdown),
- *  wipc__core_closed(conn, status). After wipc__core_closed the backend never touches `conn` again.
+/** Starts reading the pipe for `conn` on the backend's I/O thread ("I/O mode"): it calls
+ *  wipc__core_read(conn, ...) for every chunk read. When wipc__core_read returns 0 the I/O thread stops
+ *  reading ("caller mode": the core reads on its callers' threads with wipc__plat_pipe_read) until
+ *  wipc__plat_pipe_io. Exactly once at the end - EOF or error while in I/O mode, or after
+ *  wipc__plat_pipe_shutdown / wipc__plat_pipe_stop in either mode - the I/O thread calls
+ *  wipc__core_closed(conn, status); after that the backend never touches `conn` again.
  *  Returns WIPC_OK, or an error and then never calls back. */
 wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn);
 
-/** Stops (paused != 0) or resumes reading: back-pressure when the core's queue is full. Any thread. */
+/** Stops (paused != 0) or resumes reading in I/O mode: back-pressure when the core's queue is full.
+ *  No effect in caller mode. Any thread. */
 void wipc__plat_pipe_pause(wipc__pipe *p, int paused);
+
+/** Caller mode -> I/O mode: the I/O thread reads the pipe again (callbacks were set). Any thread. */
+void wipc__plat_pipe_io(wipc__pipe *p);
+
+/** Caller mode: reads up to `cap` bytes on the calling thread, waiting up to `timeout_ms` (0 = only
+ *  what is there, WIPC_INFINITE = forever). One thread at a time (the core's reader role), never
+ *  while the I/O thread reads. Returns WIPC_OK with *n > 0, WIPC_E_TIMEOUT, WIPC_E_DISCONNECTED (EOF,
+ *  broken pipe), WIPC_E_CLOSED (wipc__plat_pipe_shutdown, also while blocked), or another error (last
+ *  error set). POSIX: one recv() (SO_RCVTIMEO for the timeout); Windows: one overlapped ReadFile
+ *  waited on its own event (no completion packet) and the pipe's cancel event. */
+wipc_status wipc__plat_pipe_read(wipc__pipe *p, void *buf, size_t cap, int32_t timeout_ms, size_t *n);
+
+/** Like wipc__plat_pipe_read, but scatters what one read returns over a[0..alen) then b[0..blen)
+ *  (POSIX: recvmsg with two iovecs), so that a large frame's body lands in the caller's buffer.
+ *  WIPC_E_NOT_SUPPORTED if the backend cannot (Windows: pipes have no scatter read); the core then
+ *  reads with wipc__plat_pipe_read. */
+wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, size_t blen, int32_t timeout_ms,
+                                  size_t *n);
+
+/** The core has seen the end of the connection (caller mode): the I/O thread reports
+ *  wipc__core_closed soon. Idempotent, any thread, also from inside a wipc__core_* callback. */
+void wipc__plat_pipe_stop(wipc__pipe *p);
 
 /** Writes all of iov[0..n) in order, blocking up to `timeout_ms` (WIPC_INFINITE = forever).
  *  Only one thread writes to a pipe at a time (the core serialises). *written = bytes written even on
@@ -127,13 +153,41 @@ void wipc__plat_pipe_pause(wipc__pipe *p, int paused);
  *  WIPC_E_CLOSED (wipc__plat_pipe_shutdown was called), WIPC_E_SYSTEM. */
 wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written);
 
-/** Ends all I/O on the pipe from any thread: blocked writers return WIPC_E_CLOSED, the reader ends
- *  (and so wipc__core_closed is called soon after, on the I/O thread, if started). Idempotent. */
+/** Ends all I/O on the pipe from any thread: blocked writers and a blocked wipc__plat_pipe_read return
+ *  WIPC_E_CLOSED, the I/O thread's reading ends, and wipc__core_closed is called soon after on the I/O
+ *  thread (if started). Idempotent. */
 void wipc__plat_pipe_shutdown(wipc__pipe *p);
 
 /** Frees the pipe (CloseHandle / close). Called once, after wipc__core_closed (or if never started),
  *  when no thread uses `p` any more. */
 void wipc__plat_pipe_free(wipc__pipe *p);
+
+/* ---- pipe: large messages through a shared section (dll/common/pipe_bulk.c) ---------------------- */
+
+typedef struct wipc__bulk_section wipc__bulk_section;   /* a mapped bulk section, backend-owned */
+
+/** Creates (create != 0: owner_pid is this process; owner-only: POSIX mode 0600, Windows owner-only
+ *  DACL; fails if it exists) or opens (owner_uid: POSIX, the uid that must own it) the bulk section
+ *  `number` of process `owner_pid`, `size` bytes, read-write, and maps it at *base. POSIX names it
+ *  /wipc-<uid>-pb-<pid>-<number> and unlinks the name once the peer has opened it; Windows
+ *  Local\wipc-pb-<pid>-<number>, with an auto-reset event Local\wipc-pb-<pid>-<number>-ev for
+ *  wipc__plat_bulk_wait / _wake. Sets the last error on failure. */
+wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t owner_uid, uint32_t number, uint64_t size,
+                                    void **base, wipc__bulk_section **out);
+/** Unmaps and releases a section (the creator's name goes too). */
+void wipc__plat_bulk_close(wipc__bulk_section *s);
+/** 0 when the pipe's peer has certainly hung up, else 1. Cheap, any thread, no effect on reading. */
+int wipc__plat_pipe_alive(wipc__pipe *p);
+/** 1 if large messages may go through bulk sections with the peer of `p`: the environment variable
+ *  WIPC_PIPE_BULK is not "0", and the peer can open our sections as we can open its (POSIX: the same
+ *  uid, already checked with SO_PEERCRED; Windows: the peer process runs as the same user in the same
+ *  session, since Local\ names are per session and the sections' DACL is owner-only). */
+int wipc__plat_pipe_bulk_ok(wipc__pipe *p);
+/** Waits up to `ms` milliseconds while *word (a word in the section s) still equals `val`, or until a
+ *  wipc__plat_bulk_wake on s (POSIX: a futex on the shared word; Windows: the section's event, so a
+ *  wake may be spurious: callers re-check). */
+void wipc__plat_bulk_wait(wipc__bulk_section *s, _Atomic uint32_t *word, uint32_t val, int32_t ms);
+void wipc__plat_bulk_wake(wipc__bulk_section *s, _Atomic uint32_t *word);
 
 /** Server side of a connection: ImpersonateNamedPipeClient / RevertToSelf. POSIX: WIPC_E_NOT_SUPPORTED. */
 wipc_status wipc__plat_pipe_impersonate(wipc__pipe *p);
@@ -144,9 +198,14 @@ void wipc__plat_shutdown(void);
 
 /* ---- called by backends, implemented in dll/common/ ------------------------------------------- */
 
-/** Bytes read from the pipe of `conn`. `end_of_message` is 1 when the chunk ends an OS-level message
- *  (Windows message-mode read completed without ERROR_MORE_DATA; POSIX: always 1). I/O thread only. */
-void wipc__core_read(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
+/** Bytes read from the pipe of `conn` in I/O mode. `end_of_message` is 1 when the chunk ends an
+ *  OS-level message (Windows message-mode read completed without ERROR_MORE_DATA; POSIX: always 1).
+ *  I/O thread only. Returns 1 to go on reading, 0 to stop: caller mode from now on (see
+ *  wipc__plat_pipe_start). */
+int wipc__core_read(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
+/** Caller mode: the I/O thread noticed that the peer hung up (or the pipe failed) while it was not
+ *  reading; the core reads what is left and the end. Optional for a backend (POSIX: EPOLLRDHUP). */
+void wipc__core_hup(struct wipc__conn *conn);
 /** The pipe of `conn` ended: `why` = WIPC_E_DISCONNECTED (EOF, broken pipe), WIPC_E_CLOSED (after
  *  shutdown), or another error. Called exactly once per started pipe. */
 void wipc__core_closed(struct wipc__conn *conn, wipc_status why);

@@ -393,6 +393,23 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
 
 /* ---- pipe --------------------------------------------------------------------------------------- */
 
+/* How pipe connections move messages (visible only in speed, and in the environment variable below):
+ *  - A connection without callbacks is read on the thread that waits on it (wipc_recv, wipc_request):
+ *    its own message is read straight into its buffer, no library thread in between. With callbacks
+ *    the I/O thread (IOCP / epoll) reads.
+ *  - Large messages: when both ends are on this machine and run as the same user (not WIPC_PIPE_RAW,
+ *    WIPC_PIPE_ANY_USER or WIPC_PIPE_ALLOW_REMOTE connections, nor servers with a security_descriptor,
+ *    nor a path to another machine; Windows: a peer in the same session), a message of 256 KiB or more
+ *    is copied whole into a shared section of the sender (owner-only: POSIX shm_open mode 0600
+ *    /wipc-<uid>-pb-<pid>-<n>, Windows Local\wipc-pb-<pid>-<n> with the owner-only DACL), and only a
+ *    small frame naming it goes through the pipe; the receiver copies it out. Order, types,
+ *    request/reply matching, timeouts and errors are those of the pipe: a receiver never waits for a
+ *    sender's copy (a stopped or killed sender is a pipe with nothing more in it), and a sender whose
+ *    peer holds back two large messages waits for it like for a full pipe, up to its timeout. Both
+ *    ends agree on it in the handshake, per connection.
+ *  - Environment: WIPC_PIPE_BULK=0 (read when a connection is made) sends large messages through
+ *    the pipe itself instead. */
+
 /** Fills `*o` with defaults (struct_size set, flags 0, 16 MiB messages, 64 instances, buffer_size 0 =
  *  64 KiB, security_descriptor NULL). NULL is ignored. */
 WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o);

@@ -91,7 +91,7 @@ struct wipc__obj {
     atomic_bool      closed;        /* wipc_close was called */
     uint32_t         flags;
     uint32_t         max_message_size;
-    uint32_t         peer_max_message_size; /* 0 = unknown */
+    _Atomic uint32_t peer_max_message_size; /* 0 = unknown; pipe: set by the handshake, read by senders */
     uint32_t         peer_pid, peer_uid;
     char             name[264];
 

@@ -3,23 +3,35 @@
  *
  * Each object has a strand: a FIFO of work items run one at a time, in order. Ready strands wait in
  * one list; workers take a strand, run ONE item with no library lock held, then put the strand back
- * at the tail if it has more (fairness between handles). Workers start lazily, grow while every
- * worker is busy (a callback may block, e.g. in wipc_request) up to MAX_WORKERS, and stop in
+ * at the tail if it has more (fairness between handles). Workers start lazily and stop in
  * wipc_shutdown. wipc_close waits until no callback of the handle runs (unless called from inside it).
+ *
+ * Pool size: MIN_WORKERS start as soon as there is work; beyond that the pool grows only when the
+ * workers make no progress: a monitor thread (started with the pool) watches while work waits and no
+ * worker is idle, and adds a worker when none finished an item for STALL_MS (every one of them is
+ * inside a callback that blocks, e.g. in wipc_request), up to MAX_WORKERS. Fast callbacks under load
+ * are thus served by a few busy threads instead of one thread per connection (context switches and
+ * lock hand-offs grew with the number of connections).
  */
 #include <stdlib.h>
 #include "core.h"
 
 #define MAX_WORKERS 64
+#define MIN_WORKERS 2
+#define STALL_MS    40
 
 static wipc__mutex  d_lock;        /* zero-initialised: valid on both backends */
 static wipc__cond   d_work;        /* workers wait for ready strands */
 static wipc__cond   d_idle;        /* quiesce waits for a strand to stop running */
+static wipc__cond   d_watch;       /* the monitor waits for a backlog */
 static bool         d_ready_init;
 static wipc__obj   *ready_head, *ready_tail;
 static wipc__thread workers[MAX_WORKERS];
 static int          n_workers, n_idle;
 static bool         stopping;
+static wipc__thread monitor;
+static bool         monitor_running;
+static uint64_t     progress;      /* items finished, for the monitor */
 
 static _Thread_local const wipc__obj *tls_running;   /* the object whose callback this thread runs */
 
@@ -28,6 +40,7 @@ static void ensure_init_locked(void)
     if (!d_ready_init) {
         wipc__cond_init(&d_work);
         wipc__cond_init(&d_idle);
+        wipc__cond_init(&d_watch);
         d_ready_init = true;
     }
 }
@@ -108,6 +121,7 @@ static void worker_main(void *arg)
             tls_running = NULL;
             wipc__mutex_lock(&d_lock);
             s->running = false;
+            progress++;
             wipc__cond_broadcast(&d_idle);
             make_ready_locked(o);
         }
@@ -118,18 +132,66 @@ static void worker_main(void *arg)
     wipc__mutex_unlock(&d_lock);
 }
 
-static void wake_worker_locked(void)
+static void start_worker_locked(void)
 {
-    if (n_idle > 0) {
-        wipc__cond_signal(&d_work);
-        return;
-    }
     if (n_workers < MAX_WORKERS && !stopping) {
         if (wipc__thread_start(&workers[n_workers], worker_main, NULL) == WIPC_OK)
             n_workers++;
         else
             wipc__log(WIPC_LOG_ERROR, "cannot start a callback worker thread (%d running)", n_workers);
     }
+}
+
+/* The monitor: while work waits and no worker is idle, it watches the progress counter; when no worker
+ * finished an item for STALL_MS, they are all blocked in callbacks: one more worker. */
+static bool monitor_parked;   /* the monitor sleeps until a backlog forms (d_lock) */
+
+static void monitor_main(void *arg)
+{
+    (void)arg;
+    wipc__mutex_lock(&d_lock);
+    uint64_t seen = progress, since = wipc__now_ms();
+    while (!stopping) {
+        if (!ready_head || n_idle > 0) {
+            monitor_parked = true;
+            wipc__cond_wait_ms(&d_watch, &d_lock, WIPC_INFINITE);
+            monitor_parked = false;
+            seen = progress;
+            since = wipc__now_ms();
+            continue;
+        }
+        uint64_t now = wipc__now_ms();
+        if (progress != seen) {
+            seen = progress;
+            since = now;
+        } else if (now - since >= STALL_MS) {
+            start_worker_locked();
+            since = now;
+        }
+        wipc__cond_wait_ms(&d_watch, &d_lock, STALL_MS);
+    }
+    wipc__mutex_unlock(&d_lock);
+}
+
+static void wake_worker_locked(void)
+{
+    if (n_idle > 0) {
+        wipc__cond_signal(&d_work);
+        return;
+    }
+    if (n_workers < MIN_WORKERS) {
+        start_worker_locked();
+        return;
+    }
+    /* every worker is busy: they take this up when done, unless they are blocked (the monitor) */
+    if (!monitor_running && !stopping) {
+        if (wipc__thread_start(&monitor, monitor_main, NULL) == WIPC_OK)
+            monitor_running = true;
+        else
+            start_worker_locked();   /* no monitor: grow at once, as without one */
+    }
+    if (monitor_parked)
+        wipc__cond_signal(&d_watch);
 }
 
 void wipc__dispatch(wipc__obj *o, wipc__work *w)
@@ -222,7 +284,14 @@ void wipc__dispatch_shutdown(void)
     ensure_init_locked();
     stopping = true;
     wipc__cond_broadcast(&d_work);
+    wipc__cond_broadcast(&d_watch);
+    bool mon = monitor_running;
+    wipc__mutex_unlock(&d_lock);
+    if (mon)
+        wipc__thread_join(&monitor);   /* first: it starts no worker after this */
+    wipc__mutex_lock(&d_lock);
     int n = n_workers;
+    monitor_running = false;
     wipc__mutex_unlock(&d_lock);
     for (int i = 0; i < n; i++)
         wipc__thread_join(&workers[i]);

@@ -71,6 +71,12 @@ wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t ma
             return WIPC_E_PROTOCOL;
         }
         break;
+    case WIPC__FRAME_BULK:   /* carries the request id of the message it stands for, if any */
+        if (f->length != WIPC__BULK_DESC) {
+            snprintf(why, cap, "BULK frame of %u bytes, expected %u", (unsigned)f->length, (unsigned)WIPC__BULK_DESC);
+            return WIPC_E_PROTOCOL;
+        }
+        break;
     case WIPC__FRAME_REQUEST:
     case WIPC__FRAME_REPLY:
         if (f->request_id == 0) {

@@ -13,8 +13,12 @@
  *       16    8 request_id   REQUEST/REPLY: matches a reply to its request; else 0
  *
  * HELLO (sent by both sides right after connecting, payload 16 bytes): protocol version u32, sender
- * pid u32, sender's max_message_size u32, flags u32 (0). BUSY (server -> client, no payload): every
- * instance is in use; the client retries until its timeout.
+ * pid u32, sender's max_message_size u32, flags u32 (WIPC__HELLO_BULK, other bits 0; a receiver
+ * ignores bits it does not know). BUSY (server -> client, no payload): every instance is in use; the
+ * client retries until its timeout.
+ * BULK (only to a peer whose HELLO had WIPC__HELLO_BULK): a large DATA / REQUEST / REPLY whose payload
+ * waits in a shared section of the sender (see pipe_bulk.c); the frame's type and request_id are the
+ * message's, its 32-byte payload the descriptor below.
  * The decoder checks the whole header before anything is allocated for the payload.
  */
 #ifndef WIPC_FRAME_H
@@ -34,6 +38,14 @@
 #define WIPC__FRAME_REPLY   3
 #define WIPC__FRAME_HELLO   4
 #define WIPC__FRAME_BUSY    5
+#define WIPC__FRAME_BULK    6
+
+#define WIPC__HELLO_BULK    0x1u   /* HELLO flag: send me large messages through your shared section */
+
+/* BULK descriptor, 32 bytes LE: magic u32 "PBLK", the message's kind u8, slot u8, 0 u16, section number
+ * u32, 0 u32, length u64, slot size u64. */
+#define WIPC__BULK_DESC     32
+#define WIPC__BULK_MAGIC    0x4b4c4250u
 
 typedef struct wipc__frame {
     uint8_t  kind;

@@ -1,40 +1,13 @@
 /*
- * pipe.c - the portable half of the pipe transport: connections (frame decoding, HELLO handshake,
- * sends), servers (accept queue, auto-accept with callbacks, instance limit) and the wipc_pipe_*
- * entry points. The backend (dll/win32/pipe*.c, dll/posix/pipe*.c) only moves bytes: it reads on its
- * I/O thread into wipc__core_read() and writes with wipc__plat_pipe_write() on the caller's thread.
+ * pipe.c - the portable half of the pipe transport: connections (life, HELLO handshake, sends),
+ * servers (accept queue, auto-accept with callbacks, instance limit) and the wipc_pipe_* entry points.
+ * Reading and frame decoding - on the I/O thread or on the waiting caller's thread - is in
+ * pipe_read.c (see pipe.h for who reads when). The backend (dll/win32/pipe*.c, dll/posix/pipe.c) only
+ * moves bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include "core.h"
-#include "frame.h"
-
-typedef struct wipc__server wipc__server;
-
-#define WIPC__HANDSHAKE_GRACE_MS 2000   /* time a server that accepted has to answer HELLO */
-
-typedef enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_DEAD } conn_state;
-
-typedef struct wipc__conn {
-    wipc__obj     obj;              /* first: a conn is an object */
-    wipc__pipe   *pipe;
-    wipc__server *server;           /* accepted connections: the server (ref held), else NULL */
-    bool          raw;
-    conn_state    state;            /* guarded by obj.lock */
-    bool          busy;             /* the server answered BUSY */
-    bool          started;          /* the backend holds a reference and will call wipc__core_closed */
-    bool          ended;            /* wipc__core_closed ran (guarded by obj.lock) */
-    /* decoder state: I/O thread only */
-    uint8_t       hdr[WIPC__FRAME_HEADER];
-    size_t        hdr_have;
-    wipc__frame   cur;
-    wipc__msg    *body;
-    size_t        body_have;
-    /* sending */
-    wipc__mutex   write_lock;
-    bool          write_broken;     /* a frame was cut short: the stream cannot be resynchronised */
-    struct wipc__conn *next_pending; /* server's accept queue link (guarded by the server's lock) */
-} wipc__conn;
+#include "pipe.h"
 
 struct wipc__server {
     wipc__obj       obj;
@@ -46,11 +19,8 @@ struct wipc__server {
     int             accepters;      /* threads in wipc_pipe_accept */
 };
 
-static wipc_status conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                             size_t size, int32_t timeout_ms);
 static void conn_close(wipc__obj *o);
 static void conn_destroy(wipc__obj *o);
-static void conn_resume(wipc__obj *o);
 static void server_close(wipc__obj *o);
 static void server_destroy(wipc__obj *o);
 static void server_callbacks_set(wipc__obj *o);
@@ -59,7 +29,9 @@ static void conn_info(wipc__obj *o, wipc_info *out);
 
 static const wipc__ops conn_ops = {
     .kind = WIPC_KIND_PIPE_CONN, .transport = WIPC_TRANSPORT_PIPE,
-    .close = conn_close, .destroy = conn_destroy, .send = conn_send, .resume = conn_resume, .info = conn_info,
+    .close = conn_close, .destroy = conn_destroy, .send = wipc__conn_send, .resume = wipc__conn_resume,
+    .info = conn_info, .callbacks_set = wipc__conn_callbacks_set, .recv = wipc__conn_recv,
+    .request = wipc__conn_request,
 };
 
 static const wipc__ops server_ops = {
@@ -79,6 +51,10 @@ static wipc__conn *conn_new(const char *name, uint32_t flags, uint32_t max_messa
     c->pipe = p;
     c->raw = (flags & WIPC_PIPE_RAW) != 0;
     c->state = c->raw ? CONN_OPEN : CONN_HANDSHAKE;
+    atomic_init(&c->role, ROLE_IO);   /* the I/O thread reads until the handshake is done */
+    c->scatter_ok = true;
+    c->bulk_offer = wipc__bulk_offer(flags, name, p);
+    wipc__mutex_init(&c->bulk_lock);
     wipc__mutex_init(&c->write_lock);
     wipc__plat_pipe_peer(p, &c->obj.peer_pid, &c->obj.peer_uid);
     return c;
@@ -97,8 +73,9 @@ static wipc_status conn_start(wipc__conn *c)
 }
 
 /* Ends the connection because of `why` (protocol error, broken write, ...): the pipe is shut down,
- * waiters wake with `why`. Safe from any thread, idempotent. */
-static void conn_fail(wipc__conn *c, wipc_status why, const char *reason)
+ * waiters wake with `why`, and the backend reports the end (wipc__core_closed) soon after. Safe from
+ * any thread, idempotent. */
+void wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason)
 {
     wipc__mutex_lock(&c->obj.lock);
     bool first = c->state != CONN_DEAD;
@@ -110,174 +87,19 @@ static void conn_fail(wipc__conn *c, wipc_status why, const char *reason)
     wipc__plat_pipe_shutdown(c->pipe);
 }
 
-static wipc_status send_hello(wipc__conn *c, uint8_t kind)
+/* The connection is over (EOF, error, close): the server's slot is freed first, then waiters wake
+ * with `why` (so a thread that sees WIPC_E_DISCONNECTED also sees the server's count drop), and the
+ * backend is told to let go (wipc__core_closed follows on its I/O thread). Idempotent; called by the
+ * reader that saw the end, or from wipc__core_closed. */
+void wipc__conn_end(wipc__conn *c, wipc_status why)
 {
-    uint8_t payload[WIPC__HELLO_SIZE];
-    wipc__hello h = { WIPC__FRAME_VERSION, wipc__getpid(), c->obj.max_message_size, 0 };
-    wipc__hello_encode(payload, &h);
-    return conn_send(&c->obj, kind, 0, 0, payload, kind == WIPC__FRAME_HELLO ? sizeof payload : 0, 5000);
-}
-
-static void server_conn_ready(wipc__server *s, wipc__conn *c);
-
-/* Hands a whole message to the inbox; above its high-water mark reading pauses. A consumer may drain
- * the inbox and resume (conn_resume) between the inbox's decision and the pause reaching the backend:
- * re-check after pausing, or the connection would stay paused with an empty inbox (a stalled stream). */
-static void deliver(wipc__conn *c, uint8_t kind, wipc__msg *m)
-{
-    if (!wipc__inbox_deliver(&c->obj, kind, m))
-        return;
-    wipc__plat_pipe_pause(c->pipe, 1);
     wipc__mutex_lock(&c->obj.lock);
-    bool still = c->obj.paused_reading;
+    bool first = !c->dead;
+    c->dead = true;
+    c->state = CONN_DEAD;
     wipc__mutex_unlock(&c->obj.lock);
-    if (!still)
-        wipc__plat_pipe_pause(c->pipe, 0);
-}
-
-static void on_frame(wipc__conn *c, wipc__msg *m)
-{
-    uint8_t kind = c->cur.kind;
-    if (kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY) {
-        char why[160];
-        wipc__hello h;
-        wipc__mutex_lock(&c->obj.lock);
-        bool handshaking = c->state == CONN_HANDSHAKE;
-        wipc__mutex_unlock(&c->obj.lock);
-        if (!handshaking) {
-            wipc__msg_free(m);
-            conn_fail(c, WIPC_E_PROTOCOL, "HELLO/BUSY frame after the handshake");
-            return;
-        }
-        if (kind == WIPC__FRAME_BUSY) {
-            wipc__msg_free(m);
-            wipc__mutex_lock(&c->obj.lock);
-            c->busy = true;
-            wipc__mutex_unlock(&c->obj.lock);
-            conn_fail(c, WIPC_E_BUSY, NULL);
-            return;
-        }
-        wipc_status st = wipc__hello_decode(m->data, m->size, &h, why, sizeof why);
-        wipc__msg_free(m);
-        if (st != WIPC_OK) {
-            conn_fail(c, st, why);
-            return;
-        }
-        wipc__mutex_lock(&c->obj.lock);
-        c->obj.peer_max_message_size = h.max_message_size;
-        if (c->obj.peer_pid == 0)
-            c->obj.peer_pid = h.pid;
-        c->state = CONN_OPEN;
-        wipc__cond_broadcast(&c->obj.cond);
-        wipc__mutex_unlock(&c->obj.lock);
-        if (c->server)
-            server_conn_ready(c->server, c);
+    if (!first)
         return;
-    }
-    wipc__mutex_lock(&c->obj.lock);
-    bool open = c->state == CONN_OPEN;
-    wipc__mutex_unlock(&c->obj.lock);
-    if (!open) {
-        wipc__msg_free(m);
-        conn_fail(c, WIPC_E_PROTOCOL, "message frame before the HELLO handshake");
-        return;
-    }
-    m->type = c->cur.type;
-    m->request_id = c->cur.request_id;
-    m->peer_pid = c->obj.peer_pid;
-    deliver(c, kind, m);
-}
-
-static void read_raw(wipc__conn *c, const uint8_t *data, size_t n, int end_of_message)
-{
-    wipc__msg *m = c->body;
-    size_t have = c->body_have;
-    if (have + n > c->obj.max_message_size) {
-        conn_fail(c, WIPC_E_TOO_LARGE, "raw message above max_message_size");
-        return;
-    }
-    if (!m || have + n > m->size) {
-        size_t want = have + n;
-        wipc__msg *grown = m ? m : wipc__msg_new(0);
-        uint8_t *d = grown ? realloc(grown->data, want ? want : 1) : NULL;
-        if (!d) {
-            wipc__msg_free(grown);
-            c->body = NULL;
-            conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a raw message");
-            return;
-        }
-        grown->data = d;
-        grown->size = want;
-        m = c->body = grown;
-    }
-    if (n)
-        memcpy(m->data + have, data, n);
-    c->body_have = have + n;
-    if (end_of_message) {
-        m->size = c->body_have;
-        m->peer_pid = c->obj.peer_pid;
-        c->body = NULL;
-        c->body_have = 0;
-        deliver(c, WIPC__KIND_DATA, m);
-    }
-}
-
-void wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end_of_message)
-{
-    if (c->raw) {
-        read_raw(c, data, n, end_of_message);
-        return;
-    }
-    while (n > 0) {
-        if (c->state == CONN_DEAD)
-            return;
-        if (!c->body && c->hdr_have < WIPC__FRAME_HEADER) {
-            size_t take = WIPC__FRAME_HEADER - c->hdr_have;
-            if (take > n)
-                take = n;
-            memcpy(c->hdr + c->hdr_have, data, take);
-            c->hdr_have += take;
-            data += take;
-            n -= take;
-            if (c->hdr_have < WIPC__FRAME_HEADER)
-                return;
-            char why[160];
-            /* HELLO comes before limits are agreed; it is 16 bytes whatever the limit */
-            uint32_t limit = c->obj.max_message_size < WIPC__HELLO_SIZE ? WIPC__HELLO_SIZE : c->obj.max_message_size;
-            wipc_status st = wipc__frame_decode(c->hdr, limit, &c->cur, why, sizeof why);
-            if (st != WIPC_OK) {
-                conn_fail(c, st, why);
-                return;
-            }
-            c->body = wipc__msg_new(c->cur.length);
-            if (!c->body) {
-                conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for an incoming frame");
-                return;
-            }
-            c->body_have = 0;
-        }
-        size_t take = c->body->size - c->body_have;
-        if (take > n)
-            take = n;
-        if (take) {
-            memcpy(c->body->data + c->body_have, data, take);
-            c->body_have += take;
-            data += take;
-            n -= take;
-        }
-        if (c->body_have == c->body->size) {
-            wipc__msg *m = c->body;
-            c->body = NULL;
-            c->hdr_have = 0;
-            on_frame(c, m);
-        }
-    }
-}
-
-void wipc__core_closed(struct wipc__conn *c, wipc_status why)
-{
-    /* The server's count first: once a waiter learns the connection ended (DISCONNECTED from
-     * wipc_recv, or wipc_close returning), wipc_get_info(server).connected no longer counts it. */
     wipc__server *s = c->server;
     if (s) {
         wipc__mutex_lock(&s->obj.lock);
@@ -288,51 +110,96 @@ void wipc__core_closed(struct wipc__conn *c, wipc_status why)
             wipc__plat_listener_slot_free(l);
         wipc__mutex_unlock(&s->obj.lock);
     }
+    wipc__inbox_fail(&c->obj, why);
+    if (c->started)
+        wipc__plat_pipe_stop(c->pipe);
+}
+
+static wipc_status send_hello(wipc__conn *c, uint8_t kind)
+{
+    uint8_t payload[WIPC__HELLO_SIZE];
+    wipc__hello h = { WIPC__FRAME_VERSION, wipc__getpid(), c->obj.max_message_size, c->bulk_offer ? WIPC__HELLO_BULK : 0 };
+    wipc__hello_encode(payload, &h);
+    return wipc__conn_send(&c->obj, kind, 0, 0, payload, kind == WIPC__FRAME_HELLO ? sizeof payload : 0, 5000);
+}
+
+static void server_conn_ready(wipc__server *s, wipc__conn *c);
+
+void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
+{
+    char why[160];
+    wipc__hello h;
     wipc__mutex_lock(&c->obj.lock);
-    c->state = CONN_DEAD;
-    c->ended = true;
+    bool handshaking = c->state == CONN_HANDSHAKE;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (!handshaking) {
+        wipc__msg_free(m);
+        wipc__conn_fail(c, WIPC_E_PROTOCOL, "HELLO/BUSY frame after the handshake");
+        return;
+    }
+    if (kind == WIPC__FRAME_BUSY) {
+        wipc__msg_free(m);
+        wipc__mutex_lock(&c->obj.lock);
+        c->busy = true;
+        wipc__mutex_unlock(&c->obj.lock);
+        wipc__conn_fail(c, WIPC_E_BUSY, NULL);
+        return;
+    }
+    wipc_status st = wipc__hello_decode(m->data, m->size, &h, why, sizeof why);
+    wipc__msg_free(m);
+    if (st != WIPC_OK) {
+        wipc__conn_fail(c, st, why);
+        return;
+    }
+    wipc__mutex_lock(&c->obj.lock);
+    atomic_store(&c->obj.peer_max_message_size, h.max_message_size);
+    if (c->obj.peer_pid == 0)
+        c->obj.peer_pid = h.pid;
+    c->hello_pid = h.pid;
+    atomic_store(&c->bulk_tx, c->bulk_offer && (h.flags & WIPC__HELLO_BULK));
+    c->state = CONN_OPEN;
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
-    wipc__inbox_fail(&c->obj, why);
+    if (c->server)
+        server_conn_ready(c->server, c);
+}
+
+void wipc__core_closed(struct wipc__conn *c, wipc_status why)
+{
+    wipc__conn_end(c, why);
+    wipc__mutex_lock(&c->obj.lock);
+    c->released = true;
+    wipc__cond_broadcast(&c->obj.cond);
+    wipc__mutex_unlock(&c->obj.lock);
     wipc__obj_unref(&c->obj);   /* the backend's reference */
 }
 
-static wipc_status conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                             size_t size, int32_t timeout_ms)
+wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                   size_t size, int32_t timeout_ms)
 {
-    wipc__conn *c = (wipc__conn *)o;
-    bool control = kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY;
-    wipc__mutex_lock(&o->lock);
-    conn_state state = c->state;
-    wipc_status failed = o->failed;
-    uint32_t peer_max = o->peer_max_message_size;
-    wipc__mutex_unlock(&o->lock);
-    if (!control && state != CONN_OPEN) {
-        if (atomic_load(&o->closed))
-            return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
-        return wipc__error(failed && failed != WIPC_E_BUSY ? failed : WIPC_E_DISCONNECTED, 0,
-                           "send on pipe %s: the connection has ended", o->name);
-    }
-    if (size > o->max_message_size)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above this side's max_message_size %u",
-                           o->name, size, (unsigned)o->max_message_size);
-    if (!c->raw && peer_max && size > peer_max)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above the peer's max_message_size %u",
-                           o->name, size, (unsigned)peer_max);
-    uint8_t hdr[WIPC__FRAME_HEADER];
+    wipc__obj *o = &c->obj;
+    /* A small frame is built in one buffer (one piece for the backend: send() / one WriteFile); a
+     * larger one goes as header + payload (sendmsg / WriteFile per piece, no copy of the payload). */
+    uint8_t hdr[WIPC__FRAME_HEADER + WIPC__SMALL_PAYLOAD];
     wipc__iov iov[2];
     size_t n = 0;
     if (!c->raw) {
         wipc__frame f = { kind, type, (uint32_t)size, request_id };
         wipc__frame_encode(hdr, &f);
         iov[n].base = hdr;
-        iov[n++].len = sizeof hdr;
+        iov[n++].len = WIPC__FRAME_HEADER;
+        if (size && size <= WIPC__SMALL_PAYLOAD) {
+            memcpy(hdr + WIPC__FRAME_HEADER, data, size);
+            iov[0].len += size;
+            goto built;
+        }
     }
     if (size) {
         iov[n].base = data;
         iov[n++].len = size;
     }
-    size_t total = (c->raw ? 0 : sizeof hdr) + size;
+built:;
+    size_t total = (c->raw ? 0 : WIPC__FRAME_HEADER) + size;
     size_t written = 0;
     wipc_status st = WIPC_OK;
     wipc__mutex_lock(&c->write_lock);
@@ -347,12 +214,44 @@ static wipc_status conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, ui
         if (atomic_load(&o->closed))
             return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
         if (c->write_broken) {
-            conn_fail(c, st == WIPC_E_TIMEOUT ? WIPC_E_DISCONNECTED : st, "a frame was cut short by a failed or timed-out write");
+            wipc__conn_fail(c, st == WIPC_E_TIMEOUT ? WIPC_E_DISCONNECTED : st, "a frame was cut short by a failed or timed-out write");
             return wipc__error(st, 0, "send on pipe %s: the frame was cut short after %zu of %zu bytes; the connection is ended",
                                o->name, written, total);
         }
         return st;
     }
+    return WIPC_OK;
+}
+
+wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                            size_t size, int32_t timeout_ms)
+{
+    wipc__conn *c = (wipc__conn *)o;
+    bool control = kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY;
+    int state = c->state;
+    if (!control && state != CONN_OPEN) {
+        if (atomic_load(&o->closed))
+            return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
+        wipc__mutex_lock(&o->lock);
+        wipc_status failed = o->failed;
+        wipc__mutex_unlock(&o->lock);
+        return wipc__error(failed && failed != WIPC_E_BUSY ? failed : WIPC_E_DISCONNECTED, 0,
+                           "send on pipe %s: the connection has ended", o->name);
+    }
+    if (size > o->max_message_size)
+        return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above this side's max_message_size %u",
+                           o->name, size, (unsigned)o->max_message_size);
+    uint32_t peer_max = control ? 0 : atomic_load_explicit(&o->peer_max_message_size, memory_order_relaxed);
+    if (!c->raw && peer_max && size > peer_max)
+        return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above the peer's max_message_size %u",
+                           o->name, size, (unsigned)peer_max);
+    wipc_status st = WIPC_E_NOT_SUPPORTED;
+    if (!control && size >= WIPC__BULK_MIN && atomic_load_explicit(&c->bulk_tx, memory_order_relaxed))
+        st = wipc__bulk_send(c, kind, request_id, type, data, size, timeout_ms);
+    if (st == WIPC_E_NOT_SUPPORTED)
+        st = wipc__conn_write_frame(c, kind, request_id, type, data, size, timeout_ms);
+    if (st != WIPC_OK)
+        return st;
     if (!control) {
         atomic_fetch_add_explicit(&o->msgs_sent, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&o->bytes_sent, size, memory_order_relaxed);
@@ -371,26 +270,23 @@ static void conn_close(wipc__obj *o)
         return;
     uint64_t deadline = wipc__deadline(5000);
     wipc__mutex_lock(&o->lock);
-    while (!c->ended && wipc__remaining(deadline) > 0)
+    while (!c->released && wipc__remaining(deadline) > 0)
         wipc__cond_wait_ms(&o->cond, &o->lock, wipc__remaining(deadline));
-    bool ended = c->ended;
+    bool released = c->released;
     wipc__mutex_unlock(&o->lock);
-    if (!ended)
+    if (!released)
         wipc__log(WIPC_LOG_WARN, "pipe %s: the I/O thread did not release the connection within 5 s", o->name);
-}
-
-static void conn_resume(wipc__obj *o)
-{
-    wipc__plat_pipe_pause(((wipc__conn *)o)->pipe, 0);
 }
 
 static void conn_destroy(wipc__obj *o)
 {
     wipc__conn *c = (wipc__conn *)o;
-    wipc__msg_free(c->body);
+    wipc__conn_read_free(c);
+    wipc__bulk_free(c);
     if (c->pipe)
         wipc__plat_pipe_free(c->pipe);
     wipc__mutex_destroy(&c->write_lock);
+    wipc__mutex_destroy(&c->bulk_lock);
     if (c->server)
         wipc__obj_unref(&c->server->obj);
 }
@@ -412,7 +308,7 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
     wipc__mutex_lock(&s->obj.lock);
     if (atomic_load(&s->obj.closed)) {
         wipc__mutex_unlock(&s->obj.lock);
-        conn_fail(c, WIPC_E_CLOSED, NULL);
+        wipc__conn_fail(c, WIPC_E_CLOSED, NULL);
         return;
     }
     if (!atomic_load(&s->obj.has_callbacks)) {
@@ -430,7 +326,7 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
     wipc__mutex_unlock(&s->obj.lock);
     wipc__obj_ref(&c->obj);       /* the handle table's reference: the connection is the application's now */
     if (wipc__handle_add(&c->obj) != WIPC_OK) {
-        conn_fail(c, WIPC_E_NO_MEMORY, "the handle table is full");
+        wipc__conn_fail(c, WIPC_E_NO_MEMORY, "the handle table is full");
         wipc__obj_unref(&c->obj);
         return;
     }
@@ -450,6 +346,8 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
         wipc__plat_pipe_free(p);
         return;
     }
+    if (s->cfg.sddl)
+        c->bulk_offer = false;   /* other users may connect: they could not open our sections, nor we theirs */
     wipc__mutex_lock(&s->obj.lock);
     bool over = s->live >= s->cfg.max_instances;
     if (!over)
@@ -476,7 +374,7 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
     if (c->raw) {
         server_conn_ready(s, c);
     } else if (send_hello(c, WIPC__FRAME_HELLO) != WIPC_OK) {
-        conn_fail(c, WIPC_E_DISCONNECTED, NULL);
+        wipc__conn_fail(c, WIPC_E_DISCONNECTED, NULL);
     }
     wipc__obj_unref(&c->obj);   /* conn_new's reference; the backend and the accept queue hold theirs */
 }
@@ -497,7 +395,7 @@ static void server_close(wipc__obj *o)
     wipc__mutex_unlock(&o->lock);
     while (c) {
         wipc__conn *next = c->next_pending;
-        conn_fail(c, WIPC_E_CLOSED, NULL);
+        wipc__conn_fail(c, WIPC_E_CLOSED, NULL);
         conn_close(&c->obj);
         wipc__obj_unref(&c->obj);
         c = next;
@@ -686,7 +584,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
         if (st == WIPC_OK) {
             *out_conn = c->obj.handle;
         } else {
-            conn_fail(c, WIPC_E_CLOSED, NULL);
+            wipc__conn_fail(c, WIPC_E_CLOSED, NULL);
             wipc__obj_unref(&c->obj);
         }
     }
@@ -738,7 +636,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
                     break;
                 wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, left);
             }
-            conn_state state = c->state;
+            int state = c->state;
             bool busy = c->busy;
             wipc_status failed = c->obj.failed;
             wipc__mutex_unlock(&c->obj.lock);

@@ -22,9 +22,9 @@
 
 #include "core.h"
 #include "platform_shm.h"
+#include "reply.h"
 #include "ring.h"
 
-typedef struct shm_waiter shm_waiter;
 
 /* A call's timeout, turned into a deadline only when the call first has to wait. */
 typedef struct wipc__shm_dl {
@@ -84,7 +84,7 @@ typedef struct wipc__shm_chan {
     atomic_int        inbox_hint;    /* > 0: a reader may have queued messages in the inbox (recv looks there) */
     int               peek_state;    /* WIPC__PEEK_*: none, a peek waits, open in the ring / in peek_msg */
     wipc__msg        *peek_msg;
-    shm_waiter       *waiters;
+    wipc__reply_waiter *waiters;
     bool              pump_started;  /* the reader thread runs (callbacks) */
     wipc__thread      pump;
 } wipc__shm_chan;

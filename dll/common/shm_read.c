@@ -24,20 +24,11 @@
 
 typedef enum want_kind { WANT_MSG, WANT_REPLY, WANT_PEEK, WANT_CB } want_kind;
 
-struct shm_waiter {
-    shm_waiter *next;
-    uint64_t    id;
-    void       *buf;
-    size_t      cap;
-    size_t      size;
-    atomic_bool done;   /* written under obj.lock; read without it while spinning */
-};
-
 typedef struct rd_want {
     want_kind       what;
     const char     *fn;
     int32_t         timeout_ms;
-    shm_waiter     *w;          /* WANT_REPLY */
+    wipc__reply_waiter *w;      /* WANT_REPLY */
     void           *buf;        /* WANT_MSG */
     size_t          cap;
     wipc_message   *out;
@@ -81,18 +72,7 @@ static wipc__msg *copy_record(const wipc__ring_rec *rec, uint32_t pid)
 /* A reply: into its waiter's buffer (fast path), else to the inbox (its waiters, or dropped). */
 static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid, bool *done)
 {
-    wipc__mutex_lock(&c->obj.lock);
-    shm_waiter *w = c->waiters;
-    while (w && (w->id != rec->request_id || w->done))
-        w = w->next;
-    if (w) {
-        w->size = rec->length;
-        if (rec->length && rec->length <= w->cap)
-            memcpy(w->buf, rec->payload, rec->length);
-        w->done = true;
-        wipc__cond_broadcast(&c->obj.cond);
-    }
-    wipc__mutex_unlock(&c->obj.lock);
+    wipc__reply_waiter *w = wipc__reply_deliver(&c->obj, &c->waiters, rec->request_id, rec->payload, rec->length);
     wipc__msg *m = w ? NULL : copy_record(rec, pid);
     if (w)
         count_received(c, rec->length);   /* replies count as received, as wipc__inbox_deliver counts them */
@@ -309,7 +289,7 @@ static bool queued_locked(wipc__shm_chan *c)
  * message, or w (if any) is done, or the handle closed / deadline passed (ROLE_ENDED, *st set).
  * With callbacks the reader thread reads: a request waits for it to deliver its reply, a receive or
  * peek ends (WIPC_E_INVALID_STATE). */
-static role_rc role_take(wipc__shm_chan *c, bool queue_ok, shm_waiter *w, wipc__shm_dl *deadline, rd_want *want, wipc_status *st)
+static role_rc role_take(wipc__shm_chan *c, bool queue_ok, wipc__reply_waiter *w, wipc__shm_dl *deadline, rd_want *want, wipc_status *st)
 {
     role_rc rc;
     atomic_fetch_add(&c->role_waiters, 1);
@@ -406,10 +386,10 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
 
 static bool reply_ready(void *p)
 {
-    return atomic_load_explicit(&((shm_waiter *)p)->done, memory_order_acquire);
+    return atomic_load_explicit(&((wipc__reply_waiter *)p)->done, memory_order_acquire);
 }
 
-static wipc_status await_reply(wipc__shm_chan *c, shm_waiter *w, wipc__shm_dl *deadline, int32_t timeout_ms)
+static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__shm_dl *deadline, int32_t timeout_ms)
 {
     rd_want want = { .what = WANT_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     rearm_check(c);
@@ -449,35 +429,12 @@ wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size
 {
     wipc__shm_chan *c = (wipc__shm_chan *)o;
     wipc__shm_dl dl = { timeout_ms, 0 };
-    shm_waiter w;
-    memset(&w, 0, sizeof w);
-    w.id = atomic_fetch_add(&o->next_request_id, 1);
-    w.buf = resp;
-    w.cap = resp_cap;
-    wipc__mutex_lock(&o->lock);
-    w.next = c->waiters;
-    c->waiters = &w;
-    wipc__mutex_unlock(&o->lock);
-
+    wipc__reply_waiter w;
+    wipc__reply_begin(o, &c->waiters, &w, resp, resp_cap);
     wipc_status st = wipc__shm_send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, timeout_ms);
     if (st == WIPC_OK)
         st = await_reply(c, &w, &dl, timeout_ms);
-
-    wipc__mutex_lock(&o->lock);
-    for (shm_waiter **pp = &c->waiters; *pp; pp = &(*pp)->next)
-        if (*pp == &w) {
-            *pp = w.next;
-            break;
-        }
-    wipc__mutex_unlock(&o->lock);
-    if (!w.done)
-        return st;
-    if (out_resp_size)
-        *out_resp_size = w.size;
-    if (w.size > resp_cap)
-        return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_request on shm channel %s: the reply is %zu bytes, the buffer %zu; the reply is dropped",
-                           o->name, w.size, resp_cap);
-    return WIPC_OK;
+    return wipc__reply_end(o, &c->waiters, &w, st, out_resp_size, "shm channel");
 }
 
 /* ---- zero-copy receive --------------------------------------------------------------------------- */

@@ -21,6 +21,7 @@ static bool          stop_requested;
 static wipc__thread  loop_thread;
 static uint64_t      epoch;           /* guarded by loop_lock */
 static wipc__source *dead_head;       /* guarded by loop_lock */
+static wipc__source *posted_head;     /* guarded by loop_lock */
 
 static void free_dead(bool all)
 {
@@ -72,6 +73,20 @@ static void loop_main(void *arg)
                 continue;
             }
             s->on_ready(s, evs[i].events);
+        }
+        /* posted sources: in this iteration, so a source retired meanwhile is freed only later */
+        wipc__mutex_lock(&loop_lock);
+        wipc__source *p = posted_head;
+        posted_head = NULL;
+        wipc__mutex_unlock(&loop_lock);
+        while (p) {
+            /* posted stays set while p waits in this list, so a new post does not relink it */
+            wipc__mutex_lock(&loop_lock);
+            wipc__source *next = p->next_posted;
+            p->posted = 0;
+            wipc__mutex_unlock(&loop_lock);
+            p->on_ready(p, 0);
+            p = next;
         }
     }
 }
@@ -134,11 +149,36 @@ void wipc__loop_del(wipc__source *src)
         epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, &ev);
 }
 
+void wipc__loop_post(wipc__source *src)
+{
+    wipc__mutex_lock(&loop_lock);
+    if (ensure_running_locked() != WIPC_OK) {
+        wipc__mutex_unlock(&loop_lock);
+        wipc__log(WIPC_LOG_ERROR, "cannot start the I/O thread to post to fd %d", src->fd);
+        return;
+    }
+    if (!src->posted) {
+        src->posted = 1;
+        src->next_posted = posted_head;
+        posted_head = src;
+    }
+    wipc__mutex_unlock(&loop_lock);
+    wake();
+}
+
 void wipc__loop_retire(wipc__source *src, void (*on_free)(wipc__source *))
 {
     wipc__loop_del(src);
     src->on_free = on_free;
     wipc__mutex_lock(&loop_lock);
+    if (src->posted) {   /* never handled now: unlink it */
+        for (wipc__source **pp = &posted_head; *pp; pp = &(*pp)->next_posted)
+            if (*pp == src) {
+                *pp = src->next_posted;
+                break;
+            }
+        src->posted = 0;
+    }
     if (!running) {
         wipc__mutex_unlock(&loop_lock);
         on_free(src);

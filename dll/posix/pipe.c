@@ -4,8 +4,15 @@
  * Names: <rundir>/p.<name> (a hash when too long for sockaddr_un); WIPC_PIPE_RAW may name an absolute
  * socket path instead. Squatting: the server holds flock(<rundir>/p.<name>.lock) for its life, so a
  * second server gets WIPC_E_ADDR_IN_USE and the socket file of a dead server is reclaimed safely.
- * Peers are checked with SO_PEERCRED (same uid unless WIPC_PIPE_ANY_USER). Sockets are non-blocking:
- * the epoll thread (loop.c) reads; writers block in poll(POLLOUT) with the caller's timeout.
+ * Peers are checked with SO_PEERCRED (same uid unless WIPC_PIPE_ANY_USER).
+ *
+ * Connected sockets are blocking; every operation that must not block says MSG_DONTWAIT. In I/O mode
+ * the epoll thread (loop.c) reads; in caller mode (see dll/common/pipe.h) the core's reader calls
+ * wipc__plat_pipe_read on its own thread: one recv(), the timeout set with SO_RCVTIMEO (only when it
+ * changes), woken by shutdown() on close; meanwhile the epoll thread only watches for the peer hanging
+ * up (EPOLLRDHUP, one-shot) so that a connection nobody reads still ends. Writers send with
+ * sendmsg(MSG_DONTWAIT) and wait in poll(POLLOUT) with the caller's timeout. The end is reported
+ * (wipc__core_closed) on the epoll thread: posted there by shutdown / stop.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -34,7 +41,10 @@ struct wipc__pipe {
     struct wipc__conn *conn;
     wipc__mutex        lock;       /* guards the flags below */
     bool               started, registered, paused, shut, ended;
+    bool               io;         /* I/O mode: the loop thread reads; else caller mode */
+    bool               stop;       /* the core saw the end: report it */
     uint32_t           peer_pid, peer_uid;
+    int                rcvtimeo_ms; /* SO_RCVTIMEO in force, -1 = none (reader role only) */
     uint8_t           *buf;        /* READ_CHUNK bytes, loop thread only */
 };
 
@@ -90,14 +100,28 @@ static wipc__pipe *pipe_new(int fd)
     wipc__pipe *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK))
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);   /* blocking: the caller-mode reader sleeps in recv() */
     p->src.fd = fd;
+    p->rcvtimeo_ms = -1;
     wipc__mutex_init(&p->lock);
     peer_cred(fd, &p->peer_pid, &p->peer_uid);
     return p;
 }
 
-/* ---- reading (loop thread) ---- */
+static void pipe_free_src(wipc__source *src)
+{
+    wipc__pipe *p = (wipc__pipe *)src;
+    close(p->src.fd);
+    wipc__mutex_destroy(&p->lock);
+    free(p->buf);
+    free(p);
+}
 
+/* ---- reading: the loop thread (I/O mode, the hang-up watch, the end) ---- */
+
+/* Reports the end: wipc__core_closed, exactly once. Loop thread; the caller's last touch of p. */
 static void pipe_end(wipc__pipe *p, wipc_status why)
 {
     wipc__mutex_lock(&p->lock);
@@ -117,15 +141,40 @@ static void pipe_end(wipc__pipe *p, wipc_status why)
     wipc__core_closed(p->conn, why);   /* last: it may free p */
 }
 
+#define HUP_EVENTS (EPOLLRDHUP | EPOLLHUP | EPOLLERR)
+
 static void pipe_on_ready(wipc__source *src, uint32_t events)
 {
     wipc__pipe *p = (wipc__pipe *)src;
+    wipc__mutex_lock(&p->lock);
+    bool ended = p->ended, finish = p->stop || p->shut, io = p->io;
+    wipc__mutex_unlock(&p->lock);
+    if (ended)
+        return;
+    if (finish) {
+        pipe_end(p, WIPC_E_DISCONNECTED);
+        return;
+    }
+    if (!io) {
+        /* caller mode: the one-shot hang-up watch fired (or a stale post) */
+        if (events & HUP_EVENTS)
+            wipc__core_hup(p->conn);
+        return;
+    }
     for (int round = 0; round < 4; round++) {
-        ssize_t n = read(p->src.fd, p->buf, READ_CHUNK);
+        ssize_t n = recv(p->src.fd, p->buf, READ_CHUNK, MSG_DONTWAIT);
         if (n > 0) {
-            wipc__core_read(p->conn, p->buf, (size_t)n, 1);
+            if (!wipc__core_read(p->conn, p->buf, (size_t)n, 1)) {
+                /* caller mode from now on: only watch for the peer hanging up */
+                wipc__mutex_lock(&p->lock);
+                p->io = false;
+                if (p->registered && !p->ended)
+                    wipc__loop_mod(&p->src, EPOLLRDHUP | EPOLLONESHOT);
+                wipc__mutex_unlock(&p->lock);
+                return;
+            }
             wipc__mutex_lock(&p->lock);
-            bool stop = p->paused || p->ended;
+            bool stop = p->paused || p->ended || !p->io;
             wipc__mutex_unlock(&p->lock);
             if (stop || n < READ_CHUNK)
                 return;
@@ -157,7 +206,7 @@ wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
     wipc__mutex_lock(&p->lock);
     wipc_status st = wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP);
     if (st == WIPC_OK) {
-        p->started = p->registered = true;
+        p->started = p->registered = p->io = true;
         atomic_fetch_add(&live_pipes, 1);
     }
     wipc__mutex_unlock(&p->lock);
@@ -167,8 +216,8 @@ wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
 void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
 {
     wipc__mutex_lock(&p->lock);
-    p->paused = paused != 0;
-    if (p->started && !p->ended) {
+    if (p->started && !p->ended && p->io) {
+        p->paused = paused != 0;
         if (p->paused && p->registered && !p->shut) {
             wipc__loop_del(&p->src);
             p->registered = false;
@@ -180,24 +229,141 @@ void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
     wipc__mutex_unlock(&p->lock);
 }
 
+void wipc__plat_pipe_io(wipc__pipe *p)
+{
+    wipc__mutex_lock(&p->lock);
+    if (p->started && !p->ended && !p->io) {
+        p->io = true;
+        p->paused = false;
+        if (p->registered)
+            wipc__loop_mod(&p->src, EPOLLIN | EPOLLRDHUP);
+        else if (wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP) == WIPC_OK)
+            p->registered = true;
+    }
+    wipc__mutex_unlock(&p->lock);
+}
+
+void wipc__plat_pipe_stop(wipc__pipe *p)
+{
+    wipc__mutex_lock(&p->lock);
+    if (p->started && !p->ended && !p->stop) {
+        p->stop = true;
+        wipc__loop_post(&p->src);
+    }
+    wipc__mutex_unlock(&p->lock);
+}
+
 void wipc__plat_pipe_shutdown(wipc__pipe *p)
 {
     wipc__mutex_lock(&p->lock);
     if (!p->shut) {
         p->shut = true;
-        shutdown(p->src.fd, SHUT_RDWR);   /* wakes a writer in poll and makes the reader see EOF */
-        if (p->started && !p->ended && !p->registered && wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP) == WIPC_OK)
-            p->registered = true;         /* a paused reader must still see the end */
+        shutdown(p->src.fd, SHUT_RDWR);   /* wakes a writer in poll and a reader in recv */
+        if (p->started && !p->ended)
+            wipc__loop_post(&p->src);     /* the loop thread reports the end */
     }
     wipc__mutex_unlock(&p->lock);
 }
 
+/* ---- reading: caller mode (the core's reader role) ---- */
+
+static void set_rcvtimeo(wipc__pipe *p, int32_t ms)
+{
+    struct timeval tv = { 0, 0 };   /* 0 = wait forever */
+    if (ms > 0) {
+        tv.tv_sec = ms / 1000;
+        tv.tv_usec = (ms % 1000) * 1000;
+    }
+    if (setsockopt(p->src.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0)
+        p->rcvtimeo_ms = ms > 0 ? ms : -1;
+}
+
+static wipc_status read_end_status(wipc__pipe *p, int e)
+{
+    wipc__mutex_lock(&p->lock);
+    bool shut = p->shut;
+    wipc__mutex_unlock(&p->lock);
+    if (shut)
+        return WIPC_E_CLOSED;
+    if (e == 0 || e == ECONNRESET || e == EPIPE || e == ENOTCONN)
+        return WIPC_E_DISCONNECTED;
+    return wipc__error(WIPC_E_SYSTEM, e, "recv on a pipe failed");
+}
+
+wipc_status wipc__plat_pipe_read(wipc__pipe *p, void *buf, size_t cap, int32_t timeout_ms, size_t *n)
+{
+    return wipc__plat_pipe_read2(p, buf, cap, NULL, 0, timeout_ms, n);
+}
+
+wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, size_t blen, int32_t timeout_ms,
+                                  size_t *n)
+{
+    *n = 0;
+    uint64_t deadline = 0;   /* read from the clock only if a signal interrupts the wait */
+    for (;;) {
+        int flags = 0;
+        if (timeout_ms == 0) {
+            flags = MSG_DONTWAIT;
+        } else if (timeout_ms < 0) {
+            if (p->rcvtimeo_ms != -1)
+                set_rcvtimeo(p, 0);
+        } else {
+            /* the timeout in force may exceed the one asked for by a little (no setsockopt per call) */
+            int32_t slack = 2 + timeout_ms / 64;
+            if (p->rcvtimeo_ms < timeout_ms || p->rcvtimeo_ms > timeout_ms + slack)
+                set_rcvtimeo(p, timeout_ms);
+        }
+        ssize_t r;
+        if (!b) {
+            r = recv(p->src.fd, a, alen, flags);
+        } else {
+            struct iovec v[2] = { { a, alen }, { b, blen } };
+            struct msghdr mh = { .msg_iov = v, .msg_iovlen = 2 };
+            r = recvmsg(p->src.fd, &mh, flags);
+        }
+        if (r > 0) {
+            *n = (size_t)r;
+            return WIPC_OK;
+        }
+        if (r == 0)
+            return read_end_status(p, 0);
+        int e = errno;
+        if (e == EINTR || e == EAGAIN || e == EWOULDBLOCK) {
+            wipc__mutex_lock(&p->lock);
+            bool shut = p->shut;
+            wipc__mutex_unlock(&p->lock);
+            if (shut)
+                return WIPC_E_CLOSED;
+            if (e != EINTR || timeout_ms == 0)
+                return WIPC_E_TIMEOUT;   /* SO_RCVTIMEO (>= timeout_ms) ran out, or nothing there */
+            if (timeout_ms > 0) {
+                if (!deadline)
+                    deadline = wipc__deadline(timeout_ms);
+                timeout_ms = wipc__remaining(deadline);
+                if (timeout_ms == 0)
+                    return WIPC_E_TIMEOUT;
+            }
+            continue;
+        }
+        return read_end_status(p, e);
+    }
+}
+
 void wipc__plat_pipe_free(wipc__pipe *p)
 {
-    close(p->src.fd);
-    wipc__mutex_destroy(&p->lock);
-    free(p->buf);
-    free(p);
+    if (p->started) {
+        wipc__loop_retire(&p->src, pipe_free_src);   /* after any event the loop fetched for it */
+        return;
+    }
+    pipe_free_src(&p->src);
+}
+
+int wipc__plat_pipe_alive(wipc__pipe *p)
+{
+    struct pollfd pfd = { p->src.fd, POLLRDHUP, 0 };
+    if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+        return 0;
+    return 1;
 }
 
 void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
@@ -210,6 +376,22 @@ void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
 
 wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written)
 {
+    if (n == 1) {   /* one piece (the core sends small frames in one): send() has less to gather */
+        ssize_t r = send(p->src.fd, iov[0].base, iov[0].len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (r == (ssize_t)iov[0].len) {
+            *written = (size_t)r;
+            return WIPC_OK;
+        }
+        /* partial, full or failed: the general path below (it resends from the start: nothing or
+         * the part already written is accounted for) */
+        if (r > 0) {
+            wipc__iov rest = { (const uint8_t *)iov[0].base + r, iov[0].len - (size_t)r };
+            size_t more = 0;
+            wipc_status st = wipc__plat_pipe_write(p, &rest, 1, timeout_ms, &more);
+            *written = (size_t)r + more;
+            return st;
+        }
+    }
     struct iovec v[8];
     size_t cnt = n < 8 ? n : 8;
     for (size_t i = 0; i < cnt; i++) {
@@ -218,12 +400,9 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
     }
     size_t first = 0;
     *written = 0;
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    uint64_t deadline = 0;   /* read from the clock only when the pipe is full */
     while (first < cnt) {
-        struct msghdr mh;
-        memset(&mh, 0, sizeof mh);
-        mh.msg_iov = v + first;
-        mh.msg_iovlen = cnt - first;
+        struct msghdr mh = { .msg_iov = v + first, .msg_iovlen = cnt - first };
         ssize_t r = sendmsg(p->src.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (r >= 0) {
             *written += (size_t)r;
@@ -247,6 +426,8 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
         if (shut)
             return wipc__error(WIPC_E_CLOSED, 0, "write: the handle was closed");
         if (e == EAGAIN || e == EWOULDBLOCK) {
+            if (!deadline)
+                deadline = wipc__deadline(timeout_ms);
             int32_t left = wipc__remaining(deadline);
             if (left == 0)
                 return wipc__error(WIPC_E_TIMEOUT, 0, "write: the peer did not read %zu more bytes within %d ms",

@@ -27,6 +27,14 @@
  *  - Shutdown sets a flag under the pipe lock, sets the cancel event and CancelIoEx(h, NULL): the read
  *    ends with ERROR_OPERATION_ABORTED -> wipc__core_closed(WIPC_E_CLOSED); a paused pipe (no read in
  *    flight) gets a posted packet that reports the same on the I/O thread.
+ *  - Caller mode (see dll/common/pipe.h): after the handshake a connection without callbacks is read
+ *    by the waiting caller's thread (wipc__plat_pipe_read): an overlapped ReadFile on rov whose event
+ *    has the low bit set (no completion packet), waited on alone (a shutdown cancels the read, which
+ *    completes it); timeout: CancelIoEx(h, &rov) and wait for it to finish. The I/O thread
+ *    issues nothing meanwhile (io == 0) until wipc__plat_pipe_io; its only job left is to report the
+ *    end (a shutdown or stop posts a packet: read_issue sees it and calls read_finish).
+ *  - No ResetEvent before ReadFile / WriteFile: both reset the OVERLAPPED's event when they start (one
+ *    wineserver round trip less per call under Wine).
  *  - Free: CloseHandle only (no DisconnectNamedPipe, which would discard the data the client has not
  *    read yet - e.g. a last reply), then the listener is told a slot is free.
  */
@@ -37,7 +45,7 @@
 #include "win32_internal.h"
 
 #define PIPE_READ_BUF      (64u * 1024u) /* per-pipe ReadFile buffer */
-#define PIPE_COALESCE_MAX  (64u * 1024u) /* gathered writes below this are copied into one WriteFile */
+#define PIPE_COALESCE_MAX  (68u * 1024u) /* gathered writes up to this are copied into one WriteFile (a 64 KiB payload + header) */
 #define PIPE_WRITE_CHUNK   (1u << 30)    /* byte-mode pieces above this are split (DWORD lengths) */
 #define CONNECT_RETRY_MS   10
 #define CANCEL_WAIT_MS     10000         /* how long a cancelled write may take to finish */
@@ -54,6 +62,8 @@ struct wipc__pipe {
     SRWLOCK           lock;           /* guards the read state below and `shut` transitions */
     struct wipc__conn *conn;
     int               started;
+    int               io;             /* I/O mode: the I/O thread reads; else caller mode */
+    int               stop;           /* the core saw the end: report it */
     int               paused;
     int               read_pending;   /* rop is in flight: a ReadFile or a posted packet */
     int               closed_reported;
@@ -63,6 +73,9 @@ struct wipc__pipe {
     wipc__iocp_op     rop;            /* the read operation (and the packets that start it) */
     OVERLAPPED        wov;            /* the write operation; never on the port */
     HANDLE            wev;            /* manual-reset event of wov */
+    OVERLAPPED        rov;            /* caller mode: the read operation; never on the port */
+    HANDLE            rev;            /* manual-reset event of rov (created on the first caller read) */
+    int               read_broken;    /* a cancelled caller read never finished: rov unusable */
     HANDLE            cancel_ev;      /* manual-reset, set by wipc__plat_pipe_shutdown */
     uint8_t          *wbuf;           /* PIPE_COALESCE_MAX bytes, allocated on the first gathered write */
     uint8_t           rbuf[PIPE_READ_BUF];
@@ -170,6 +183,16 @@ wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc
 
 /* Message for errors: the pipe's path, or a placeholder. */
 static const char *pname(const wipc__pipe *p) { return p->name ? p->name : "(pipe)"; }
+
+int wipc__plat_pipe_alive(wipc__pipe *p)
+{
+    DWORD avail = 0;
+    if (!PeekNamedPipe(p->h, NULL, 0, NULL, &avail, NULL)) {
+        DWORD err = GetLastError();
+        return !(err == ERROR_BROKEN_PIPE || err == ERROR_PIPE_NOT_CONNECTED || err == ERROR_NO_DATA);
+    }
+    return 1;
+}
 
 void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
 {
@@ -335,13 +358,13 @@ static void read_finish(wipc__pipe *p, DWORD err)
 static void read_issue(wipc__pipe *p)
 {
     AcquireSRWLockExclusive(&p->lock);
-    if (p->shut) {
+    if (p->shut || p->stop) {
         ReleaseSRWLockExclusive(&p->lock);
-        read_finish(p, ERROR_OPERATION_ABORTED);
+        read_finish(p, p->shut ? ERROR_OPERATION_ABORTED : ERROR_BROKEN_PIPE);
         return;
     }
-    if (p->paused) {
-        p->read_pending = 0; /* wipc__plat_pipe_pause(p, 0) posts a packet to resume */
+    if (p->paused || !p->io) {
+        p->read_pending = 0; /* wipc__plat_pipe_pause(p, 0) / wipc__plat_pipe_io post a packet to resume */
         ReleaseSRWLockExclusive(&p->lock);
         return;
     }
@@ -375,8 +398,13 @@ static void read_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted)
         }
         /* byte mode: every chunk is whole (end_of_message 1); message mode: a zero-length message
          * is delivered too, and ERROR_MORE_DATA means the message goes on. */
-        if (n > 0 || (p->message_mode && err == 0))
-            wipc__core_read(p->conn, p->rbuf, n, err == ERROR_MORE_DATA ? 0 : 1);
+        if ((n > 0 || (p->message_mode && err == 0)) &&
+            !wipc__core_read(p->conn, p->rbuf, n, err == ERROR_MORE_DATA ? 0 : 1)) {
+            /* caller mode from now on: the waiting threads read; the I/O thread only reports the end */
+            AcquireSRWLockExclusive(&p->lock);
+            p->io = 0;
+            ReleaseSRWLockExclusive(&p->lock);
+        }
     }
     read_issue(p);
 }
@@ -396,6 +424,7 @@ wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
     }
     p->conn = conn;
     p->started = 1;
+    p->io = 1;
     int kick = !p->paused || p->shut;
     if (kick)
         p->read_pending = 1;
@@ -417,6 +446,10 @@ wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
 void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
 {
     AcquireSRWLockExclusive(&p->lock);
+    if (!p->io) { /* caller mode: nothing to pause */
+        ReleaseSRWLockExclusive(&p->lock);
+        return;
+    }
     p->paused = paused != 0;
     int kick = !paused && p->started && !p->read_pending && !p->closed_reported && !p->shut;
     if (kick)
@@ -428,6 +461,42 @@ void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
         ReleaseSRWLockExclusive(&p->lock);
         wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot resume reading (PostQueuedCompletionStatus failed)", pname(p));
     }
+}
+
+/* Posts the read packet so that the I/O thread runs read_issue (to read, or to report the end).
+ * Lock held by the caller; `what` names the reason in the log. */
+static void kick_locked(wipc__pipe *p, const char *what)
+{
+    if (!p->started || p->read_pending || p->closed_reported)
+        return;
+    p->read_pending = 1;
+    if (wipc__iocp_post(&p->rop, 0) != WIPC_OK) {
+        p->read_pending = 0;
+        wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot %s (PostQueuedCompletionStatus failed)", pname(p), what);
+    }
+}
+
+void wipc__plat_pipe_io(wipc__pipe *p)
+{
+    AcquireSRWLockExclusive(&p->lock);
+    if (p->started && !p->closed_reported && !p->io) {
+        p->io = 1;
+        p->paused = 0;
+        kick_locked(p, "resume reading");
+    }
+    ReleaseSRWLockExclusive(&p->lock);
+}
+
+void wipc__plat_pipe_stop(wipc__pipe *p)
+{
+    AcquireSRWLockExclusive(&p->lock);
+    if (!p->stop) {
+        p->stop = 1;
+        if (p->read_pending && p->io)
+            CancelIoEx(p->h, &p->rop.ov); /* its completion reports the end */
+        kick_locked(p, "report the end");
+    }
+    ReleaseSRWLockExclusive(&p->lock);
 }
 
 void wipc__plat_pipe_shutdown(wipc__pipe *p)
@@ -448,6 +517,72 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
     if (kick && wipc__iocp_post(&p->rop, 0) != WIPC_OK)
         wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot report its shutdown (PostQueuedCompletionStatus failed)",
                   pname(p));
+}
+
+/* ---- reading in caller mode (the core's reader role, on the caller's thread) --------------------- */
+
+wipc_status wipc__plat_pipe_read(wipc__pipe *p, void *buf, size_t cap, int32_t timeout_ms, size_t *n)
+{
+    *n = 0;
+    if (p->shut)
+        return WIPC_E_CLOSED;
+    if (p->read_broken)
+        return wipc__error(WIPC_E_SYSTEM, 0, "ReadFile(%s): an earlier cancelled read never finished", pname(p));
+    if (!p->rev && !(p->rev = CreateEventW(NULL, TRUE, FALSE, NULL)))
+        return wipc__error(WIPC_E_SYSTEM, GetLastError(), "CreateEventW for a read on %s failed", pname(p));
+again:
+    ZeroMemory(&p->rov, sizeof p->rov);
+    p->rov.hEvent = (HANDLE)((ULONG_PTR)p->rev | 1); /* low bit: no completion packet on the port */
+    DWORD got = 0, len = cap > (1u << 30) ? (1u << 30) : (DWORD)cap;
+    BOOL ok = ReadFile(p->h, buf, len, NULL, &p->rov);
+    DWORD err = ok ? 0 : GetLastError();
+    if (!ok && err == ERROR_IO_PENDING) {
+        /* One object to wait on: a shutdown cancels the read (CancelIoEx(h, NULL)), which completes
+         * it. A shutdown that came before the ReadFile found nothing to cancel: check after it. */
+        DWORD r = InterlockedCompareExchange(&p->shut, 0, 0)
+                      ? WAIT_TIMEOUT
+                      : WaitForSingleObject(p->rev, timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+        if (r != WAIT_OBJECT_0) {
+            int cancelled = InterlockedCompareExchange(&p->shut, 0, 0) != 0;
+            CancelIoEx(p->h, &p->rov);
+            if (WaitForSingleObject(p->rev, CANCEL_WAIT_MS) != WAIT_OBJECT_0) {
+                p->read_broken = 1; /* the OVERLAPPED and the buffer may still be written: never reuse */
+                wipc__log(WIPC_LOG_ERROR, "ReadFile(%s): the cancelled read did not finish", pname(p));
+                return cancelled || p->shut ? WIPC_E_CLOSED : WIPC_E_TIMEOUT;
+            }
+            ok = GetOverlappedResult(p->h, &p->rov, &got, FALSE);
+            if (ok && got > 0) { /* it completed before the cancel took */
+                *n = got;
+                return WIPC_OK;
+            }
+            return cancelled || p->shut ? WIPC_E_CLOSED : WIPC_E_TIMEOUT;
+        }
+        ok = GetOverlappedResult(p->h, &p->rov, &got, FALSE);
+        err = ok ? 0 : GetLastError();
+    } else if (ok) {
+        ok = GetOverlappedResult(p->h, &p->rov, &got, FALSE);
+        err = ok ? 0 : GetLastError();
+    }
+    if (ok || err == ERROR_MORE_DATA) {
+        *n = got;
+        if (got == 0 && timeout_ms != 0)
+            goto again; /* an empty write by the peer: nothing to decode, read on */
+        return got > 0 ? WIPC_OK : WIPC_E_TIMEOUT;
+    }
+    if (p->shut)
+        return WIPC_E_CLOSED;
+    wipc_status st = read_error_status(p, err);
+    if (st != WIPC_E_DISCONNECTED && st != WIPC_E_CLOSED)
+        return wipc__error(st, err, "ReadFile(%s) failed", pname(p));
+    return st;
+}
+
+wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, size_t blen, int32_t timeout_ms,
+                                  size_t *n)
+{
+    (void)p, (void)a, (void)alen, (void)b, (void)blen, (void)timeout_ms;
+    *n = 0;
+    return WIPC_E_NOT_SUPPORTED; /* ReadFileScatter is for files, not pipes */
 }
 
 /* ---- writing (any thread, the I/O thread included) --------------------------------------------- */
@@ -480,8 +615,7 @@ static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, ULON
     if (p->write_broken)
         return wipc__error(WIPC_E_DISCONNECTED, 0, "WriteFile(%s): an earlier write could not be cancelled",
                            pname(p));
-    ResetEvent(p->wev);
-    ZeroMemory(&p->wov, sizeof p->wov);
+    ZeroMemory(&p->wov, sizeof p->wov);   /* WriteFile resets wev itself */
     p->wov.hEvent = (HANDLE)((ULONG_PTR)p->wev | 1); /* low bit: no completion packet on the port */
     DWORD n = 0;
     BOOL ok = WriteFile(p->h, buf, len, NULL, &p->wov);
@@ -604,6 +738,8 @@ void wipc__plat_pipe_free(wipc__pipe *p)
         CloseHandle(p->h);
     if (p->wev)
         CloseHandle(p->wev);
+    if (p->rev)
+        CloseHandle(p->rev);
     if (p->cancel_ev)
         CloseHandle(p->cancel_ev);
     wipc__listener *l = p->listener;

@@ -19,6 +19,45 @@
 static SRWLOCK  g_sid_lock = SRWLOCK_INIT;
 static wchar_t *g_sid; /* LocalAlloc'ed by ConvertSidToStringSidW; kept for the life of the process */
 
+/* The string SID of the user of `process`'s token (LocalFree it), or NULL with *what and the error set. */
+static wchar_t *token_sid(HANDLE process, const char **what, DWORD *err)
+{
+    HANDLE tok = NULL;
+    TOKEN_USER *tu = NULL;
+    DWORD need = 0;
+    wchar_t *sid = NULL;
+    *err = 0;
+    *what = "OpenProcessToken";
+    if (!OpenProcessToken(process, TOKEN_QUERY, &tok)) {
+        *err = GetLastError();
+        goto done;
+    }
+    *what = "GetTokenInformation(TokenUser)";
+    if (!GetTokenInformation(tok, TokenUser, NULL, 0, &need) && GetLastError() != ERROR_INSUFFICIENT_BUFFER) {
+        *err = GetLastError();
+        goto done;
+    }
+    tu = (TOKEN_USER *)malloc(need ? need : 1);
+    if (!tu) {
+        *err = ERROR_NOT_ENOUGH_MEMORY;
+        goto done;
+    }
+    if (!GetTokenInformation(tok, TokenUser, tu, need, &need)) {
+        *err = GetLastError();
+        goto done;
+    }
+    *what = "ConvertSidToStringSidW";
+    if (!ConvertSidToStringSidW(tu->User.Sid, &sid)) {
+        *err = GetLastError();
+        sid = NULL;
+    }
+done:
+    if (tok)
+        CloseHandle(tok);
+    free(tu);
+    return sid;
+}
+
 const wchar_t *wipc__win_user_sid(void)
 {
     AcquireSRWLockShared(&g_sid_lock);
@@ -29,39 +68,9 @@ const wchar_t *wipc__win_user_sid(void)
 
     AcquireSRWLockExclusive(&g_sid_lock);
     if (!g_sid) {
-        HANDLE tok = NULL;
-        TOKEN_USER *tu = NULL;
-        DWORD need = 0, err = 0;
-        const char *what = "OpenProcessToken";
-        if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) {
-            err = GetLastError();
-            goto done;
-        }
-        what = "GetTokenInformation(TokenUser)";
-        if (!GetTokenInformation(tok, TokenUser, NULL, 0, &need) && GetLastError() != ERROR_INSUFFICIENT_BUFFER) {
-            err = GetLastError();
-            goto done;
-        }
-        tu = (TOKEN_USER *)malloc(need ? need : 1);
-        if (!tu) {
-            err = ERROR_NOT_ENOUGH_MEMORY;
-            goto done;
-        }
-        if (!GetTokenInformation(tok, TokenUser, tu, need, &need)) {
-            err = GetLastError();
-            goto done;
-        }
-        what = "ConvertSidToStringSidW";
-        if (!ConvertSidToStringSidW(tu->User.Sid, &sid)) {
-            err = GetLastError();
-            sid = NULL;
-            goto done;
-        }
-        g_sid = sid;
-    done:
-        if (tok)
-            CloseHandle(tok);
-        free(tu);
+        const char *what;
+        DWORD err;
+        g_sid = token_sid(GetCurrentProcess(), &what, &err);
         if (!g_sid)
             wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_SYSTEM, err,
                         "%s failed: cannot learn the current user's SID", what);
@@ -128,4 +137,26 @@ void wipc__win_sa_free(wipc__win_sa *sa)
         sa->sd = NULL;
         sa->sa.lpSecurityDescriptor = NULL;
     }
+}
+
+int wipc__win_same_user_session(DWORD pid)
+{
+    DWORD mine = 0, theirs = 0;
+    if (!pid || !ProcessIdToSessionId(GetCurrentProcessId(), &mine) || !ProcessIdToSessionId(pid, &theirs) || mine != theirs)
+        return 0;
+    const wchar_t *me = wipc__win_user_sid();
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (!me || !h) {
+        if (h)
+            CloseHandle(h);
+        return 0;
+    }
+    const char *what;
+    DWORD err;
+    wchar_t *sid = token_sid(h, &what, &err);
+    CloseHandle(h);
+    int same = sid && wcscmp(sid, me) == 0;
+    if (sid)
+        LocalFree(sid);
+    return same;
 }

@@ -73,6 +73,8 @@ void wipc__win_sa_free(wipc__win_sa *sa);
 /** The SDDL string of the current user's SID (process token), e.g. L"S-1-5-21-...". Computed once,
  *  cached for the life of the process. Returns NULL on failure (last error set). */
 const wchar_t *wipc__win_user_sid(void);
+/** 1 if process `pid` runs in this process's session as this process's user (its token readable), else 0. */
+int wipc__win_same_user_session(DWORD pid);
 
 /* ---- strings (pipe.c) -------------------------------------------------------------------------- */
 

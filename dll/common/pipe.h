@@ -1,0 +1,156 @@
+/*
+ * pipe.h - the portable half of the pipe transport, shared by pipe.c (connections, servers, sends,
+ * the wipc_pipe_* entry points) and pipe_read.c (frame decoding and who reads).
+ *
+ * Who reads a connection (the "reader role", like the shm channel's, see shm_read.c):
+ *  - ROLE_IO: the backend's I/O thread reads it and hands every chunk to wipc__core_read. That is the
+ *    case during the HELLO handshake, for WIPC_PIPE_RAW connections and for connections with
+ *    callbacks.
+ *  - ROLE_FREE / ROLE_CALLER: a connection without callbacks is read by the threads that wait on it.
+ *    The thread in wipc_recv / wipc_recv_message / wipc_request takes the role (ROLE_CALLER) and
+ *    reads the pipe itself with wipc__plat_pipe_read, on its own thread: its own message goes straight
+ *    into its buffer (no thread hop, no allocation); frames for others go to them (replies to their
+ *    waiters, other messages to the inbox queue, which wipc_recv reads first). The role is handed
+ *    to the I/O thread when callbacks are set (whoever frees the role then) and taken from it after
+ *    the handshake (wipc__core_read returns 0).
+ * The decoder state (partial header / body, the read buffer) belongs to whoever holds the role.
+ */
+#ifndef WIPC_PIPE_H
+#define WIPC_PIPE_H
+
+#include "core.h"
+#include "frame.h"
+#include "reply.h"
+
+typedef struct wipc__server wipc__server;
+
+#define WIPC__HANDSHAKE_GRACE_MS 2000   /* time a server that accepted has to answer HELLO */
+#define WIPC__PIPE_RBUF (68u * 1024)    /* the caller-side read buffer: a 64 KiB payload + header in one read */
+#define WIPC__SMALL_PAYLOAD 488u        /* frames up to 512 bytes are sent from one buffer */
+
+typedef enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_DEAD } conn_state;
+
+enum { ROLE_FREE = 0, ROLE_CALLER = 1, ROLE_IO = 2 };
+
+/* Where the body of the frame being decoded goes. */
+enum { DEST_MSG = 0, DEST_DIRECT = 1, DEST_DISCARD = 2, DEST_BULK = 3 };
+
+/* Large messages (pipe_bulk.c): when both ends are on this machine and said WIPC__HELLO_BULK, a
+ * message of at least WIPC__BULK_MIN bytes is copied into the sender's shared section and only a
+ * BULK frame (a 32-byte descriptor) travels through the pipe once the copy is complete; the receiver
+ * copies it out of the section straight into the destination (its caller's buffer, or a message)
+ * and frees the slot. */
+#define WIPC__BULK_MIN (256u * 1024)
+
+typedef struct pipe_bulk {          /* one mapped bulk section: ours (tx) or the peer's (rx) */
+    wipc__bulk_section *sec;
+    uint8_t       *base;
+    uint32_t       number;
+    uint64_t       slot_size;
+} pipe_bulk;
+
+typedef struct wipc__conn {
+    wipc__obj     obj;              /* first: a conn is an object */
+    wipc__pipe   *pipe;
+    wipc__server *server;           /* accepted connections: the server (ref held), else NULL */
+    bool          raw;
+    _Atomic int   state;            /* conn_state: changed under obj.lock, read anywhere */
+    bool          busy;             /* the server answered BUSY */
+    bool          started;          /* the backend holds a reference and will call wipc__core_closed */
+    bool          dead;             /* conn_end ran: waiters woken, server slot freed (obj.lock) */
+    bool          released;         /* wipc__core_closed ran: the backend let go (obj.lock) */
+
+    /* reader role (see above) */
+    atomic_int    role;
+    atomic_int    role_waiters;     /* threads waiting to read or for a reply */
+    atomic_bool   hup;              /* the I/O thread saw the peer hang up while no thread read */
+    wipc__reply_waiter *waiters;    /* wipc_request in flight (obj.lock) */
+
+    /* decoder: owned by the role holder */
+    uint8_t       hdr[WIPC__FRAME_HEADER];
+    size_t        hdr_have;
+    bool          have_frame;       /* cur is decoded, its body is being read */
+    wipc__frame   cur;
+    int           dest;             /* DEST_* of the current body */
+    uint8_t      *direct;           /* DEST_DIRECT: the waiting caller's buffer */
+    wipc__msg    *body;             /* DEST_MSG */
+    size_t        body_have;
+    uint8_t      *rbuf;             /* WIPC__PIPE_RBUF bytes, allocated on the first caller read */
+    size_t        rpos, rlen;       /* unconsumed input: rbuf[rpos..rlen) */
+    bool          scatter_ok;       /* the backend has wipc__plat_pipe_read2 (until it says no) */
+
+    /* large messages through a shared section (pipe_bulk.c) */
+    bool          bulk_offer;       /* our HELLO said WIPC__HELLO_BULK: BULK frames are welcome */
+    atomic_bool   bulk_tx;          /* the peer's said it too: large sends use our section (set by the handshake) */
+    uint32_t      hello_pid;        /* the peer's pid as its HELLO gave it (its sections' names) */
+    wipc__mutex   bulk_lock;        /* one large send at a time through tx */
+    pipe_bulk     tx;               /* our section (bulk_lock) */
+    pipe_bulk     rx;               /* the peer's section, mapped by the role holder */
+    uint8_t       bulkd[WIPC__BULK_DESC];   /* the BULK frame being decoded */
+
+    /* sending */
+    wipc__mutex   write_lock;
+    bool          write_broken;     /* a frame was cut short: the stream cannot be resynchronised */
+    struct wipc__conn *next_pending; /* server's accept queue link (guarded by the server's lock) */
+} wipc__conn;
+
+/* A timeout that becomes a deadline only when something has to wait (no clock read on fast paths). */
+typedef struct pipe_dl {
+    int32_t  timeout_ms;   /* as given: WIPC_INFINITE, 0, or milliseconds */
+    bool     set;
+    uint64_t at;           /* wipc__now_ms() deadline, once set */
+} pipe_dl;
+
+static inline pipe_dl wipc__pipe_dl(int32_t timeout_ms)
+{
+    pipe_dl d = { timeout_ms, false, 0 };
+    return d;
+}
+
+/* Milliseconds left: the whole timeout the first time (the clock starts then), WIPC_INFINITE or >= 0. */
+static inline int32_t wipc__pipe_dl_left(pipe_dl *d)
+{
+    if (d->timeout_ms <= 0)
+        return d->timeout_ms;
+    if (!d->set) {
+        d->set = true;
+        d->at = wipc__deadline(d->timeout_ms);
+        return d->timeout_ms;
+    }
+    return wipc__remaining(d->at);
+}
+
+/* pipe.c */
+void        wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason);
+void        wipc__conn_end(wipc__conn *c, wipc_status why);
+wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                            size_t size, int32_t timeout_ms);
+/* a HELLO (or BUSY) frame completed on the I/O thread */
+void        wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m);
+/* writes one frame (no message counters) */
+wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                   size_t size, int32_t timeout_ms);
+
+/* pipe_bulk.c */
+/* whether our HELLO offers BULK frames (see pipe_bulk.c) */
+bool        wipc__bulk_offer(uint32_t flags, const char *name, wipc__pipe *p);
+/* WIPC_OK (sent), an error, or WIPC_E_NOT_SUPPORTED: no section could be made, send it the usual way */
+wipc_status wipc__bulk_send(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                            size_t size, int32_t timeout_ms);
+/* A BULK frame's descriptor (c->bulkd): maps the peer's section if needed, checks it, marks the slot
+ * TAKING and points at the (whole) message: its kind, bytes, length and slot. Role holder only. Sets
+ * the last error on failure. */
+wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, size_t *len, unsigned *slot);
+/* The message is copied out: the slot is the sender's again. */
+void        wipc__bulk_release(wipc__conn *c, unsigned slot);
+void        wipc__bulk_free(wipc__conn *c);
+
+/* pipe_read.c: the ops hooks and the role */
+wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
+wipc_status wipc__conn_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size, void *resp,
+                               size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
+void        wipc__conn_callbacks_set(wipc__obj *o);
+void        wipc__conn_resume(wipc__obj *o);
+void        wipc__conn_read_free(wipc__conn *c);   /* frees decoder buffers (destroy) */
+
+#endif /* WIPC_PIPE_H */
