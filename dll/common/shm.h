@@ -140,7 +140,7 @@ void wipc__shm_role_put(wipc__shm_chan *c, int to);
  * report with it. (Also called on an opener: then it only picks the pid.) */
 uint32_t wipc__shm_sess_record(wipc__shm_chan *c, const wipc__ring_rec *rec);
 /* The ring is empty; `session` and `ident` were read from the header before it was found so. */
-void wipc__shm_sess_idle(wipc__shm_chan *c, uint32_t session, uint64_t ident);
+void wipc__shm_sess_idle(wipc__shm_chan *c, uint32_t session, uint64_t ident, uint64_t dead_ident);
 /* Raises the open session's CONNECTED if there are callbacks and it was not raised yet. */
 void wipc__shm_sess_announce(wipc__shm_chan *c);
 

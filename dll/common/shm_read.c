@@ -189,17 +189,23 @@ static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadl
             return wipc__shm_ended(c, want->fn);
         if (!a.cb && atomic_load(&c->obj.has_callbacks))
             return handed_over(c, want);
+        /* The peer's liveness, then the header, are read before the ring is found empty: a peer found
+         * dead had published all its records by then, so none can arrive after its session's end
+         * (see wipc__shm_sess_idle). */
+        bool gone = wipc__shm_peer_check(c, false) == WIPC_E_DISCONNECTED;
         uint32_t session = 0;
-        uint64_t ident = 0;
-        if (c->creator) {   /* read before the ring is found empty: see wipc__shm_sess_idle */
+        uint64_t ident = 0, dead_ident = 0;
+        if (c->creator) {
+            wipc__mutex_lock(&c->obj.lock);
+            dead_ident = c->peer_gone ? c->peer_ident : 0;   /* as found dead before the ring check */
+            wipc__mutex_unlock(&c->obj.lock);
             session = atomic_load_explicit(&h->session, memory_order_acquire);
             ident = atomic_load_explicit(&h->opener.ident, memory_order_acquire);
         }
         if (wipc__ring_readable(&c->rx))
             return WIPC_OK;
-        bool gone = wipc__shm_peer_check(c, false) == WIPC_E_DISCONNECTED;
         if (c->creator)
-            wipc__shm_sess_idle(c, session, ident);
+            wipc__shm_sess_idle(c, session, ident, dead_ident);
         if (wipc__ring_readable(&c->rx))
             return WIPC_OK;
         if (gone && !(a.cb && c->creator))   /* a creator's reader thread waits for the next opener */

@@ -92,10 +92,11 @@ uint32_t wipc__shm_sess_record(wipc__shm_chan *c, const wipc__ring_rec *rec)
 }
 
 /* The ring is empty, and `session` / `ident` were read from the header before it was found so:
- * every record written before them has been delivered. Begins the sessions counted since (their
- * openers wrote nothing yet, or nothing at all) and ends the open one if its opener is not the
- * one in the slot any more, or died (the live check, just done, says so). */
-void wipc__shm_sess_idle(wipc__shm_chan *c, uint32_t session, uint64_t ident)
+ * every record written before them has been delivered. `dead_ident` is the opener the live check
+ * found dead before that (0: none); a process found dead had published all its records. Begins the
+ * sessions counted since (their openers wrote nothing yet, or nothing at all) and ends the open one
+ * if its opener is not the one in the slot any more, or died. */
+void wipc__shm_sess_idle(wipc__shm_chan *c, uint32_t session, uint64_t ident, uint64_t dead_ident)
 {
     uint32_t ahead = sess_ahead(c, session);
     if (ahead)
@@ -106,9 +107,7 @@ void wipc__shm_sess_idle(wipc__shm_chan *c, uint32_t session, uint64_t ident)
      * this session ends when that one is counted, a moment later. */
     if (c->rx_ident == 0)
         c->rx_ident = ident;
-    wipc__mutex_lock(&c->obj.lock);
-    bool dead = ident && c->peer_gone && c->peer_ident == ident;
-    wipc__mutex_unlock(&c->obj.lock);
+    bool dead = ident && dead_ident == ident;
     if (ident == 0 || ident != c->rx_ident || dead)
         sess_end(c);
 }
