@@ -302,13 +302,13 @@ def update_readme(text):
                "answered with `wipc_reply` (msg: `wipc_msg_send`); throughput = `wipc_send` back to back until the\n"
                "peer acknowledges the last. Pipe messages of 256 KiB and more go through a shared section between\n"
                "the two processes when both are on this machine (`WIPC_PIPE_BULK=0` in the environment turns that\n"
-               "off: the \"WIPC_PIPE_BULK=0\" rows). The latest run on the 2-core development machine, shared with\n"
-               "other builds (noisy: compare ratios within one run, not across runs):\n\n"
+               "off: the \"WIPC_PIPE_BULK=0\" rows). The latest run on the 2-core development machine (a VM; noisy:\n"
+               "compare ratios within one run, not across runs; see the notes below the table):\n\n"
                "```\n" + text.rstrip() + "\n```\n\n")
     m = re.search(r"^## Benchmarks\n.*?(?=^## )", readme, flags=re.M | re.S)
     if m:
         # the hand-written notes on the targets not met (profiles) stay: update them by hand
-        notes = re.search(r"^### Why targets are not met\n.*", m.group(0), flags=re.M | re.S)
+        notes = re.search(r"^### (Why targets are not met|Reading these numbers).*", m.group(0), flags=re.M | re.S)
         readme = readme[:m.start()] + section + (notes.group(0) if notes else "") + readme[m.end():]
     else:
         m = re.search(r"^## Layout", readme, flags=re.M)
