@@ -271,6 +271,14 @@ int wt_kill_all_peers(void)
     return n;
 }
 
+static const char *g_peer_prog = "wipc_peer";
+
+void wt_use_peer(const char *program)
+{
+    g_peer_prog = program;
+    g_peer_path[0] = 0;
+}
+
 const char *wt_peer_path(void)
 {
     if (g_peer_path[0])
@@ -281,10 +289,14 @@ const char *wt_peer_path(void)
         return g_peer_path;
     }
 #ifdef _WIN32
-    wchar_t w[MAX_PATH * 2];
+    wchar_t w[MAX_PATH * 2], prog[128];
     DWORD n = GetModuleFileNameW(NULL, w, (DWORD)(sizeof w / sizeof w[0]));
-    if (n == 0 || n >= sizeof w / sizeof w[0])
-        return "wipc_peer.exe";
+    MultiByteToWideChar(CP_UTF8, 0, g_peer_prog, -1, prog, (int)(sizeof prog / sizeof prog[0]) - 5);
+    wcscat(prog, L".exe");
+    if (n == 0 || n + wcslen(prog) >= sizeof w / sizeof w[0]) {
+        snprintf(g_peer_path, sizeof g_peer_path, "%s.exe", g_peer_prog);
+        return g_peer_path;
+    }
     wchar_t *slash = wcsrchr(w, L'\\');
     wchar_t *slash2 = wcsrchr(w, L'/');
     if (slash2 > slash)
@@ -293,18 +305,18 @@ const char *wt_peer_path(void)
         slash[1] = 0;
     else
         w[0] = 0;
-    wcscat(w, L"wipc_peer.exe");
+    wcscat(w, prog);
     WideCharToMultiByte(CP_UTF8, 0, w, -1, g_peer_path, (int)sizeof g_peer_path, NULL, NULL);
 #else
     char exe[2048];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
-        return "wipc_peer";
+        return g_peer_prog;
     exe[n] = 0;
     char *slash = strrchr(exe, '/');
     if (slash)
         slash[1] = 0;
-    snprintf(g_peer_path, sizeof g_peer_path, "%swipc_peer", exe);
+    snprintf(g_peer_path, sizeof g_peer_path, "%s%s", exe, g_peer_prog);
 #endif
     return g_peer_path;
 }

@@ -62,7 +62,11 @@ void *wt_thread_join_or_die(wt_thread *t, int timeout_ms, const char *what);
 
 typedef struct wt_proc wt_proc;
 
-/** Path of the wipc_peer program: $WIPC_PEER, else wipc_peer[.exe] next to this executable. */
+/** Names the peer program of this suite: `program` (".exe" added on Windows), looked up next to this
+ *  executable when $WIPC_PEER is not set. Default "wipc_peer". Call at the start of main(). */
+void wt_use_peer(const char *program);
+
+/** Path of the peer program: $WIPC_PEER, else the wt_use_peer program next to this executable. */
 const char *wt_peer_path(void);
 
 /** Spawns wipc_peer with the given arguments (argv[0] excluded, NULL-terminated), its stdout piped

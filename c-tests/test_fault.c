@@ -876,29 +876,9 @@ static void test_fault_shm_openers_churn(void **state)
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
-/* The helper is rel_peer, next to this program (unless WIPC_PEER is set). */
-static void use_rel_peer(void)
-{
-    if (getenv("WIPC_PEER"))
-        return;
-    static char path[2048];
-#ifdef _WIN32
-    GetModuleFileNameA(NULL, path, sizeof path - 32);
-    char *slash = strrchr(path, '\\');
-    snprintf(slash ? slash + 1 : path, 32, "rel_peer.exe");
-    _putenv_s("WIPC_PEER", path);
-#else
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-    path[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(path, '/');
-    snprintf(slash ? slash + 1 : path, 32, "rel_peer");
-    setenv("WIPC_PEER", path, 1);
-#endif
-}
-
 int main(void)
 {
-    use_rel_peer();
+    wt_use_peer("rel_peer");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_fault_pipe_kill_sender_mid_message, teardown_peers),
         cmocka_unit_test_teardown(test_fault_pipe_kill_receiver_mid_message, teardown_peers),

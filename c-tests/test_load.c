@@ -174,28 +174,9 @@ static void test_load_shm_messages(void **state)
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
-static void use_rel_peer(void)
-{
-    if (getenv("WIPC_PEER"))
-        return;
-    static char path[2048];
-#ifdef _WIN32
-    GetModuleFileNameA(NULL, path, sizeof path - 32);
-    char *slash = strrchr(path, '\\');
-    snprintf(slash ? slash + 1 : path, 32, "rel_peer.exe");
-    _putenv_s("WIPC_PEER", path);
-#else
-    ssize_t k = readlink("/proc/self/exe", path, sizeof path - 32);
-    path[k > 0 ? k : 0] = '\0';
-    char *slash = strrchr(path, '/');
-    snprintf(slash ? slash + 1 : path, 32, "rel_peer");
-    setenv("WIPC_PEER", path, 1);
-#endif
-}
-
 int main(void)
 {
-    use_rel_peer();
+    wt_use_peer("rel_peer");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_load_pipe_clients, teardown_peers),
         cmocka_unit_test_teardown(test_load_shm_messages, teardown_peers),

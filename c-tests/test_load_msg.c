@@ -85,21 +85,7 @@ static void test_load_msg_senders(void **state)
 
 int main(void)
 {
-    if (!getenv("WIPC_PEER")) {
-        static char path[2048];
-#ifdef _WIN32
-        GetModuleFileNameA(NULL, path, sizeof path - 32);
-        char *slash = strrchr(path, '\\');
-        snprintf(slash ? slash + 1 : path, 32, "rel_peer.exe");
-        _putenv_s("WIPC_PEER", path);
-#else
-        ssize_t k = readlink("/proc/self/exe", path, sizeof path - 32);
-        path[k > 0 ? k : 0] = '\0';
-        char *slash = strrchr(path, '/');
-        snprintf(slash ? slash + 1 : path, 32, "rel_peer");
-        setenv("WIPC_PEER", path, 1);
-#endif
-    }
+    wt_use_peer("rel_peer");   /* the peer program, next to this one */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_msg_senders),
     };

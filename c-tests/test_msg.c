@@ -1000,39 +1000,9 @@ static void test_msg_shutdown(void **state)
 
 /* ---- main ------------------------------------------------------------------------------------------ */
 
-/* The helper is msg_peer, next to this program (wt_spawn_peer runs $WIPC_PEER). */
-static void use_msg_peer(void)
-{
-#ifdef _WIN32
-    wchar_t w[MAX_PATH * 2];
-    DWORD n = GetModuleFileNameW(NULL, w, (DWORD)(sizeof w / sizeof w[0]));
-    if (n == 0 || n >= sizeof w / sizeof w[0])
-        return;
-    wchar_t *slash = wcsrchr(w, L'\\');
-    if (slash)
-        slash[1] = 0;
-    wcscat(w, L"msg_peer.exe");
-    SetEnvironmentVariableW(L"WIPC_PEER", w);
-    char u8[MAX_PATH * 6], env[MAX_PATH * 6 + 16];
-    WideCharToMultiByte(CP_UTF8, 0, w, -1, u8, (int)sizeof u8, NULL, NULL);
-    snprintf(env, sizeof env, "WIPC_PEER=%s", u8);
-    _putenv(env);
-#else
-    char exe[2048];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 32);
-    if (n <= 0)
-        return;
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        strcpy(slash + 1, "msg_peer");
-    setenv("WIPC_PEER", exe, 1);
-#endif
-}
-
 int main(void)
 {
-    use_msg_peer();
+    wt_use_peer("msg_peer");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_msg_bad_input, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_msg_queue_mode, setup_thread_flag, teardown_peers),

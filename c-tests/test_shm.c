@@ -1328,29 +1328,9 @@ static void test_shm_map_file(void **state)
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
-/* The helper is shm_peer, next to this program (unless WIPC_PEER is set). */
-static void use_shm_peer(void)
-{
-    if (getenv("WIPC_PEER"))
-        return;
-    static char path[2048];
-#ifdef _WIN32
-    GetModuleFileNameA(NULL, path, sizeof path - 32);
-    char *slash = strrchr(path, '\\');
-    snprintf(slash ? slash + 1 : path, 32, "shm_peer.exe");
-    _putenv_s("WIPC_PEER", path);
-#else
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-    path[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(path, '/');
-    snprintf(slash ? slash + 1 : path, 32, "shm_peer");
-    setenv("WIPC_PEER", path, 1);
-#endif
-}
-
 int main(void)
 {
-    use_shm_peer();
+    wt_use_peer("shm_peer");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shm_bad_options),
         cmocka_unit_test(test_shm_busy_and_in_use),
