@@ -109,6 +109,25 @@ def helper_program(env, name):
     return path
 
 
+def reliability_report(transport, category, case, result, **kv):
+    """Appends a RELIABILITY line (docs/gen_reliability.py reads them) to $WIPC_RELIABILITY_LOG, if set."""
+    line = "RELIABILITY|linux|%s|%s|%s|%s|%s\n" % (transport, category, case, result,
+                                                  ",".join(f"{k}={v}" for k, v in kv.items()))
+    path = os.environ.get("WIPC_RELIABILITY_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write(line)
+
+
+@pytest.fixture(scope="session")
+def rel_peer_path(peer_path):
+    """c-tests/rel_peer (the reliability suite's peer program); $WIPC_REL_PEER overrides."""
+    path = os.environ.get("WIPC_REL_PEER") or str(Path(peer_path).with_name("rel_peer"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"the helper program {path} does not exist: build c-tests (it is c-tests/rel_peer.c)")
+    return path
+
+
 @contextlib.contextmanager
 def peer_spawner(path):
     """Yields spawn(*args, ready=True) -> Peer for the program at `path` (waiting for its READY line);

@@ -6,39 +6,20 @@ library, and checks that the survivor hears WIPC_E_DISCONNECTED (or the DISCONNE
 few seconds, never hangs, and serves again. Every case appends a RELIABILITY line to
 $WIPC_RELIABILITY_LOG when it is set (see docs/gen_reliability.py).
 """
-import ctypes
 import os
 import struct
 import subprocess
 import threading
 import time
-from ctypes import byref, c_int32, c_size_t, c_uint32
-from pathlib import Path
+from ctypes import byref, c_int32
 
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer, assert_status
+from conftest import Peer, assert_status, reliability_report as report
 
 JOIN_S = 60
 SCALE = float(os.environ.get("WIPC_TEST_SCALE") or 1.0)
-
-
-def report(transport, category, case, result, **kv):
-    line = "RELIABILITY|linux|%s|%s|%s|%s|%s\n" % (transport, category, case, result,
-                                                  ",".join(f"{k}={v}" for k, v in kv.items()))
-    path = os.environ.get("WIPC_RELIABILITY_LOG")
-    if path:
-        with open(path, "a") as f:
-            f.write(line)
-
-
-@pytest.fixture(scope="session")
-def rel_peer_path(peer_path):
-    path = os.environ.get("WIPC_REL_PEER") or str(Path(peer_path).with_name("rel_peer"))
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"the helper program {path} does not exist: build c-tests (it is c-tests/rel_peer.c)")
-    return path
 
 
 @pytest.fixture

@@ -10,31 +10,11 @@ import subprocess
 import threading
 import time
 from ctypes import byref, c_size_t, c_uint32
-from pathlib import Path
-
-import pytest
 
 import wipc_ctypes as w
-from conftest import Peer
+from conftest import Peer, reliability_report as report
 
 SCALE = float(os.environ.get("WIPC_TEST_SCALE") or 1.0)
-
-
-def report(transport, category, case, result, **kv):
-    line = "RELIABILITY|linux|%s|%s|%s|%s|%s\n" % (transport, category, case, result,
-                                                  ",".join(f"{k}={v}" for k, v in kv.items()))
-    path = os.environ.get("WIPC_RELIABILITY_LOG")
-    if path:
-        with open(path, "a") as f:
-            f.write(line)
-
-
-@pytest.fixture(scope="session")
-def rel_peer_path(peer_path):
-    path = os.environ.get("WIPC_REL_PEER") or str(Path(peer_path).with_name("rel_peer"))
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"the helper program {path} does not exist: build c-tests (it is c-tests/rel_peer.c)")
-    return path
 
 
 def spawn(path, *args):

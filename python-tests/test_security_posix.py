@@ -14,18 +14,9 @@ from ctypes import byref, c_int32, c_size_t, c_uint32
 import pytest
 
 import wipc_ctypes as w
-from conftest import assert_status
+from conftest import assert_status, reliability_report as report
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX backend")
-
-
-def report(transport, category, case, result, **kv):
-    line = "RELIABILITY|linux|%s|%s|%s|%s|%s\n" % (transport, category, case, result,
-                                                  ",".join(f"{k}={v}" for k, v in kv.items()))
-    path = os.environ.get("WIPC_RELIABILITY_LOG")
-    if path:
-        with open(path, "a") as f:
-            f.write(line)
 
 
 def rundir():
