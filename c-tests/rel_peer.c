@@ -51,24 +51,10 @@
 
 #include "test_fault_lib.h"
 
-static void ready(void)
-{
-    fputs("READY\n", stdout);
-    fflush(stdout);
-}
-
 static int fail_status(const char *what, wipc_status s)
 {
-    char m[1024];
-    wt_last_error(m, sizeof m);
-    fprintf(stderr, "rel_peer: %s: %s (%d): %s\n", what, wipc_status_name(s), (int)s, m);
+    wt_peer_report("rel_peer", what, s);
     return 1;
-}
-
-static void block_forever(void)
-{
-    for (;;)
-        wt_sleep_ms(1000);
 }
 
 /* ---- pipe ---------------------------------------------------------------------------------------- */
@@ -82,7 +68,7 @@ static int cmd_pipe_stream(const char *name, size_t size)
     uint8_t *buf = (uint8_t *)malloc(size ? size : 1);
     if (!buf)
         return 2;
-    ready();
+    wt_peer_ready();
     for (uint32_t i = 0;; i++) {
         wt_fill(buf, size, i);
         s = wipc_send(c, i, buf, size, WIPC_INFINITE);
@@ -97,8 +83,8 @@ static int cmd_pipe_hold(const char *name)
     wipc_status s = wipc_pipe_connect(name, NULL, 10000, &c);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_connect", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -108,8 +94,8 @@ static int cmd_pipe_squat(const char *name)
     wipc_status s = wipc_pipe_listen(name, NULL, &srv);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_listen", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -194,8 +180,8 @@ static int cmd_req_server(const char *name, const char *log_path)
     s = wipc_set_callbacks(srv, req_on_message, req_on_event, NULL);
     if (s != WIPC_OK)
         return fail_status("wipc_set_callbacks", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -244,8 +230,8 @@ static int cmd_shm_hold_reserve(const char *name, int create, size_t size)
     if (s != WIPC_OK)
         return fail_status("wipc_shm_reserve", s), 2;
     memset(p, 0xEE, size / 2);   /* half written when the process dies */
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -258,8 +244,8 @@ static int cmd_shm_create_hold(const char *name)
     wipc_status s = wipc_shm_create(name, &o, &h);
     if (s != WIPC_OK)
         return fail_status("wipc_shm_create", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -269,8 +255,8 @@ static int cmd_shm_hold(const char *name)
     wipc_status s = wipc_shm_open(name, NULL, 10000, &h);
     if (s != WIPC_OK)
         return fail_status("wipc_shm_open", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -286,7 +272,7 @@ static int cmd_shm_echo(const char *name)
     wipc_get_info(h, &in);
     size_t cap = in.max_message_size;
     uint8_t *buf = (uint8_t *)malloc(cap ? cap : 1);
-    ready();
+    wt_peer_ready();
     for (;;) {
         wipc_message m;
         memset(&m, 0, sizeof m);
@@ -342,7 +328,7 @@ static int32_t WIPC_CALL block_cb(wipc_handle h, const wipc_message *m, void *us
     (void)user;
     printf("INCB %u\n", (unsigned)m->type);
     fflush(stdout);
-    block_forever();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -355,8 +341,8 @@ static int cmd_msg_block(const char *name)
     s = wipc_set_callbacks(ep, block_cb, NULL, NULL);
     if (s != WIPC_OK)
         return fail_status("wipc_set_callbacks", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -366,8 +352,8 @@ static int cmd_msg_hold(const char *name)
     wipc_status s = wipc_msg_listen(name, NULL, &ep);
     if (s != WIPC_OK)
         return fail_status("wipc_msg_listen", s), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 

@@ -44,24 +44,10 @@
 #  include <time.h>
 #endif
 
-static void ready(void)
-{
-    fputs("READY\n", stdout);
-    fflush(stdout);
-}
-
 static int fail_status(const char *what, wipc_status s)
 {
-    char m[1024];
-    wt_last_error(m, sizeof m);
-    fprintf(stderr, "shm_peer: %s: %s (%d): %s\n", what, wipc_status_name(s), (int)s, m);
+    wt_peer_report("shm_peer", what, s);
     return 1;
-}
-
-static void block_forever(void)
-{
-    for (;;)
-        wt_sleep_ms(1000);
 }
 
 /* ---- stress ------------------------------------------------------------------------------------ */
@@ -179,7 +165,7 @@ static int cmd_stress(int creator, const char *name, long n, uint64_t seed, uint
     if (st != WIPC_OK)
         return fail_status(creator ? "wipc_shm_create" : "wipc_shm_open", st), 2;
     if (creator)
-        ready();
+        wt_peer_ready();
     wt_thread *t = wt_thread_start(stress_sender, &s);
     int rc = stress_receive(&s);
     wt_thread_join_or_die(t, 120000, "stress sender");
@@ -207,7 +193,7 @@ static int cmd_echo(const char *name)
     wipc_get_info(h, &in);
     size_t cap = in.max_message_size;
     uint8_t *buf = (uint8_t *)malloc(cap ? cap : 1);
-    ready();
+    wt_peer_ready();
     for (;;) {
         wipc_message m;
         memset(&m, 0, sizeof m);
@@ -237,8 +223,8 @@ static int cmd_hold(const char *name, int create)
     wipc_status st = create ? wipc_shm_create(name, &o, &h) : wipc_shm_open(name, NULL, 10000, &h);
     if (st != WIPC_OK)
         return fail_status(create ? "wipc_shm_create" : "wipc_shm_open", st), 2;
-    ready();
-    block_forever();
+    wt_peer_ready();
+    wt_peer_block_forever();
     return 0;
 }
 
@@ -252,7 +238,7 @@ static int cmd_send(const char *name, const char *text, unsigned hold_ms)
         return fail_status("wipc_shm_open", st), 2;
     if (strcmp(text, "-") != 0 && (st = wipc_send(h, 7, text, strlen(text), 10000)) != WIPC_OK)
         return fail_status("wipc_send", st);
-    ready();
+    wt_peer_ready();
     if (hold_ms)
         wt_sleep_ms(hold_ms);
     wipc_close(h);
@@ -291,7 +277,7 @@ static int cmd_serve_cb(const char *name, long spin_us)
     wipc_status st = wipc_shm_create(name, &o, &h);
     if (st != WIPC_OK || (st = wipc_set_callbacks(h, echo_cb, event_cb, NULL)) != WIPC_OK)
         return fail_status("wipc_shm_create / wipc_set_callbacks", st), 2;
-    ready();
+    wt_peer_ready();
     uint64_t end = wt_now_ms() + 120000;
     while (!atomic_load(&g_disconnected) && wt_now_ms() < end)
         wt_sleep_ms(5);
