@@ -6,7 +6,9 @@ The tool is $WIPC_CLI, else <dir of $WIPC_LIBRARY>/wipc (build/linux/wipc by def
 """
 import os
 import re
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,8 +47,12 @@ def listen(request):
 
     yield start
     for p in procs:
-        p.kill()
-        p.wait(10)
+        p.proc.terminate()   # SIGTERM: the listener closes its endpoint (no socket file / shm object left)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
         p.proc.stdout.close()
         p.proc.stderr.close()
 
@@ -152,6 +158,26 @@ def test_listen_count_and_timeout(name):
     proc.stdout.close()
     code, out, err = wipc("listen", f"msg://{name.decode()}", "--timeout", "200")
     assert code == 1 and "WIPC_E_TIMEOUT" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX names: socket files and /dev/shm objects")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_listen_stopped_by_signal_leaves_nothing_behind(name, transport, sig):
+    uri = f"{transport}://{name.decode()}"
+    x = os.environ.get("XDG_RUNTIME_DIR")
+    rundir = f"{x}/wipc" if x and x.startswith("/") else f"/tmp/wipc-{os.geteuid()}"
+    path = {"pipe": f"{rundir}/p.{name.decode()}", "msg": f"{rundir}/m.{name.decode()}",
+            "shm": f"/dev/shm/wipc-{os.geteuid()}-{name.decode()}"}[transport]
+    proc = subprocess.Popen([CLI, "listen", uri, "--quiet"], stdout=subprocess.PIPE, text=True)
+    assert Peer(proc).readline(10).startswith("listening on")
+    assert os.path.exists(path), path
+    proc.send_signal(sig)
+    assert proc.wait(10) == 0
+    proc.stdout.close()
+    assert not os.path.exists(path), f"{path} left behind by a listener stopped with {sig.name}"
+    assert not os.path.exists(path + ".lock")
+    assert wipc("listen", uri, "--timeout", "50")[0] == 1   # the name is free again: WIPC_E_TIMEOUT, not ADDR_IN_USE
 
 
 def test_listen_twice_is_a_transport_error(name, listen):

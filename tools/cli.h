@@ -56,6 +56,8 @@ int            cli_fail(const char *what, wipc_status st);
 double         cli_now_us(void);
 void           cli_sleep_ms(unsigned ms);
 unsigned       cli_pid(void);
+void           cli_catch_stop(void);                    /* SIGINT / SIGTERM / SIGHUP: cli_stop_signal() turns non-zero */
+int            cli_stop_signal(void);
 unsigned char *cli_payload(const cli_args *a, size_t *size, int *exit_code);
 int32_t        cli_byte_sum(const void *data, size_t size);
 int            cli_is_text(const unsigned char *data, size_t size);

@@ -25,7 +25,7 @@ static const cli_command commands[] = {
       "  Requests are answered with the same bytes (echo, the default), upper-cased ASCII (upper)\n"
       "  or not at all (none; msg senders then get 0). --count N: exit after N messages;\n"
       "  --timeout MS: exit 1 (WIPC_E_TIMEOUT) after MS ms without a message; --quiet: print nothing\n"
-      "  but the first line (\"listening on URI (pid N)\")." },
+      "  but the first line (\"listening on URI (pid N)\"). Ctrl-C or SIGTERM closes URI and exits 0." },
     { "send", cli_send, OPT_TYPE | OPT_TIMEOUT | OPT_FILE, ANY_SCHEME, 1,
       "wipc send URI [--type N] [--timeout MS] (TEXT | --file F)",
       "  Sends one message (TEXT, or the bytes of file F) tagged with type N (default 0).\n"

@@ -1,7 +1,8 @@
 /*
  * cli_listen.c - `wipc listen URI`: serves a pipe, shm channel or msg receiver with callbacks, prints
  * every message and answers requests, until --count messages were seen, --timeout ran out idle, or
- * the process is stopped.
+ * the process is stopped with Ctrl-C / SIGTERM (then it closes the endpoint and exits 0, so no socket
+ * file or shm object of it stays behind on POSIX).
  *
  * pipe: the server accepts by itself; every connection inherits the callbacks and is closed here when
  * its client leaves. shm: the channel is created here; when its client leaves, the next one may open
@@ -94,6 +95,7 @@ int cli_listen(const cli_args *a)
 {
     listener l = { .a = a };
     const char *what;
+    cli_catch_stop();   /* before the "listening on" line: a stop right after it still closes cleanly */
     atomic_store(&l.last_ms, now_ms());
     wipc_status st = open_endpoint(a, &l.main, &what);
     if (st)
@@ -109,6 +111,8 @@ int cli_listen(const cli_args *a)
     int rc = CLI_EXIT_OK;
     for (;;) {
         cli_sleep_ms(10);
+        if (cli_stop_signal())
+            break;
         if (a->count > 0 && atomic_load(&l.seen) >= a->count)
             break;
         if ((st = atomic_load(&l.failed)) != 0) {

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,27 @@ int cli_fail(const char *what, wipc_status st)
     else
         fprintf(stderr, "wipc: %s failed: %s: %s\n", what, name, msg);
     return CLI_EXIT_FAIL;
+}
+
+static volatile sig_atomic_t g_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    g_stop_signal = sig;
+}
+
+void cli_catch_stop(void)
+{
+    signal(SIGINT, on_stop_signal);    /* Ctrl-C (Windows: the CRT's console control handler) */
+    signal(SIGTERM, on_stop_signal);
+#ifdef SIGHUP
+    signal(SIGHUP, on_stop_signal);
+#endif
+}
+
+int cli_stop_signal(void)
+{
+    return (int)g_stop_signal;
 }
 
 #if defined(_WIN32)
