@@ -2,7 +2,7 @@
 (demo/peer_swig.py over the SWIG package, demo/peer_ctypes.py over the raw C ABI); the C# peer
 (bindings/csharp/peer/WipcPeer.cs) and the C peer (the `wipc` CLI) speak the same protocol:
 
-    peer serve URI                     serve URI until killed; prints "listening on URI (pid N)"
+    peer serve URI                     serve URI until SIGTERM / Ctrl-C; prints "listening on URI (pid N)"
     peer client URI COUNT [SIZE]       COUNT checked request/replies of SIZE bytes (default 64), then
                                        "COUNT requests of SIZE bytes: round trip p50 X us, p99 Y us"
     peer send URI TEXT                 one plain message (msg: prints the receiver's reply)
@@ -13,6 +13,7 @@ with the sum of its bytes (& 0x7fffffff). Exit status 0 only if every exchange c
 wipc error or a wrong reply, 2 on a usage error.
 """
 import os
+import signal
 import sys
 import time
 
@@ -45,10 +46,20 @@ def print_rtt(count, size, rtt_us):
           f"p99 {rtt_us[count * 99 // 100]:.1f} us", flush=True)
 
 
-def serve_forever(scheme, name, keep):
-    print(f"listening on {scheme}://{name} (pid {os.getpid()})", flush=True)
-    while keep is not None:
-        time.sleep(3600)
+def serve_forever(scheme, name, keep, close):
+    """Serves until SIGTERM or Ctrl-C, then closes the endpoint (no socket file or shm object stays)."""
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:   # the line inside: a SIGTERM right after it still closes
+        print(f"listening on {scheme}://{name} (pid {os.getpid()})", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        close(keep)
 
 
 def run_client(backend, tag, scheme, name, count, size):
@@ -72,7 +83,7 @@ def run_client(backend, tag, scheme, name, count, size):
 
 def main(backend, tag, errors):
     """Runs the command in sys.argv with `backend` (an object with serve(scheme, name) -> keep-alive,
-    client(scheme, name) -> (request, close), send(scheme, name, data) -> reply or None,
+    close(keep-alive), client(scheme, name) -> (request, close), send(scheme, name, data) -> reply or None,
     broadcast(prefix, data) -> int); `errors` are the exception types that mean a wipc failure."""
     args = sys.argv[1:]
     scheme, _, name = args[1].partition("://") if len(args) > 1 else ("", "", "")
@@ -81,7 +92,7 @@ def main(backend, tag, errors):
         return 2
     try:
         if args[0] == "serve":
-            serve_forever(scheme, name, backend.serve(scheme, name))
+            serve_forever(scheme, name, backend.serve(scheme, name), backend.close)
         elif args[0] == "client":
             return run_client(backend, tag, scheme, name, int(args[2]), int(args[3]) if len(args) > 3 else 64)
         elif args[0] == "send":

@@ -52,6 +52,9 @@ class CtypesBackend:
         w.check(lib, lib.wipc_set_callbacks(h, callbacks[0], callbacks[1], None))
         return h, callbacks
 
+    def close(self, keep):
+        self.lib.wipc_close(keep[0])
+
     def client(self, scheme, name):
         lib = self.lib
         if scheme == "msg":

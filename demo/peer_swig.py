@@ -39,6 +39,10 @@ class SwigBackend:
             return wipc.ShmChannel.create(name, on_message=self._answer)
         return wipc.MsgEndpoint(name, on_message=self._answer)
 
+    @staticmethod
+    def close(endpoint):
+        endpoint.close()
+
     def client(self, scheme, name):
         if scheme == "msg":
             return (lambda data: wipc.msg_send(name, data, type=1, timeout=pc.TIMEOUT_S)), (lambda: None)

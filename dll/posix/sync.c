@@ -2,6 +2,7 @@
  * sync.c - POSIX threads, locks, condition variables (CLOCK_MONOTONIC), clocks and sleeping.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -62,7 +63,20 @@ wipc_status wipc__thread_start(wipc__thread *t, wipc__thread_fn fn, void *arg)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "cannot start a library thread: out of memory");
     a->fn = fn;
     a->arg = arg;
+    /* Library threads never take the application's asynchronous signals (SIGTERM, SIGINT, ...): the
+     * kernel delivers a process signal to any thread that does not block it, and a runtime such as
+     * CPython only runs its handlers when the main thread wakes up. The new thread inherits the
+     * mask; the faults a thread raises itself (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) stay open. */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = pthread_create(t, NULL, trampoline, a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         free(a);
         return wipc__error(WIPC_E_SYSTEM, rc, "pthread_create failed");
