@@ -704,6 +704,75 @@ static void test_log_callback(void **state)
     assert_int_equal(atomic_load(&dbg.lines), before);
 }
 
+#ifndef _WIN32
+#  include <dirent.h>
+#  include <signal.h>
+#  include <unistd.h>
+
+static int blocked_sigterm(const char *tid_status)
+{
+    FILE *f = fopen(tid_status, "r");
+    if (!f)
+        return -1;   /* the thread ended meanwhile */
+    char line[256];
+    unsigned long long mask = 0;
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+            found = 1;
+    fclose(f);
+    return found ? (int)((mask >> (SIGTERM - 1)) & 1) : -1;
+}
+
+/* Library threads (the I/O thread, callback workers, shm reader threads, the msg receiver) block the
+ * application's asynchronous signals: a SIGTERM must reach the main thread, where a runtime such as
+ * CPython runs its handler (a signal taken by a library thread left a Python server asleep). */
+static int32_t WIPC_CALL ignore_message(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)h;
+    (void)m;
+    (void)user;
+    return 0;
+}
+
+static void test_library_threads_block_signals(void **state)
+{
+    (void)state;
+    char name[160];
+    wt_unique_name(name, sizeof name, "sigmask");
+    wipc_handle srv = 0, c = 0, ch = 0, ep = 0;
+    WT_OK(wipc_pipe_listen(name, NULL, &srv));
+    WT_OK(wipc_set_callbacks(srv, ignore_message, NULL, NULL));
+    WT_OK(wipc_pipe_connect(name, NULL, 5000, &c));
+    WT_OK(wipc_shm_create(name, NULL, &ch));
+    WT_OK(wipc_set_callbacks(ch, ignore_message, NULL, NULL));
+    WT_OK(wipc_msg_listen(name, NULL, &ep));
+    wt_sleep_ms(100);
+    int threads = 0, open = 0;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || (pid_t)atoi(e->d_name) == getpid())
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        int b = blocked_sigterm(path);
+        if (b < 0)
+            continue;
+        threads++;
+        open += b == 0;
+    }
+    closedir(d);
+    WT_CHECK(threads >= 2, "expected library threads, found %d", threads);
+    WT_CHECK(open == 0, "%d of %d library threads take SIGTERM", open, threads);
+    WT_OK(wipc_close(ep));
+    WT_OK(wipc_close(ch));
+    WT_OK(wipc_close(c));
+    WT_OK(wipc_close(srv));
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -722,6 +791,9 @@ int main(void)
         cmocka_unit_test(test_null_pointers),
         cmocka_unit_test(test_get_info),
         cmocka_unit_test(test_log_callback),
+#ifndef _WIN32
+        cmocka_unit_test(test_library_threads_block_signals),
+#endif
     };
     wt_apply_test_filter();
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
