@@ -63,17 +63,16 @@ wipc_status wipc__thread_start(wipc__thread *t, wipc__thread_fn fn, void *arg)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "cannot start a library thread: out of memory");
     a->fn = fn;
     a->arg = arg;
-    /* Library threads never take the application's asynchronous signals (SIGTERM, SIGINT, ...): the
-     * kernel delivers a process signal to any thread that does not block it, and a runtime such as
-     * CPython only runs its handlers when the main thread wakes up. The new thread inherits the
-     * mask; the faults a thread raises itself (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) stay open. */
+    /* Library threads never take the application's termination and job-control signals: the kernel
+     * delivers a process signal to any thread that does not block it, and a runtime such as CPython
+     * runs its handlers only when its main thread wakes up. The new thread inherits the mask. Only
+     * these: managed runtimes that call in through callbacks suspend their threads with other
+     * signals (mono: SIGPWR / SIGXCPU), and faults (SIGSEGV, ...) must stay deliverable. */
+    static const int app_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGCHLD, SIGWINCH, SIGTSTP };
     sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGFPE);
-    sigdelset(&all, SIGILL);
-    sigdelset(&all, SIGTRAP);
+    sigemptyset(&all);
+    for (size_t i = 0; i < sizeof app_signals / sizeof app_signals[0]; i++)
+        sigaddset(&all, app_signals[i]);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = pthread_create(t, NULL, trampoline, a);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
