@@ -8,7 +8,6 @@ $WIPC_RELIABILITY_LOG when it is set (see docs/gen_reliability.py).
 """
 import os
 import struct
-import subprocess
 import threading
 import time
 from ctypes import byref, c_int32
@@ -16,7 +15,7 @@ from ctypes import byref, c_int32
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer, assert_status, reliability_report as report
+from conftest import assert_status, peer_spawner, reliability_report as report
 
 JOIN_S = 60
 SCALE = float(os.environ.get("WIPC_TEST_SCALE") or 1.0)
@@ -25,25 +24,8 @@ SCALE = float(os.environ.get("WIPC_TEST_SCALE") or 1.0)
 @pytest.fixture
 def rel(rel_peer_path):
     """rel(*args, ready=True) -> Peer running rel_peer; killed and reaped at the end of the test."""
-    peers = []
-
-    def spawn(*args, ready=True):
-        argv = [rel_peer_path] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
-        p = Peer(subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
-        peers.append(p)
-        if ready and not p.wait_ready():
-            p.kill()
-            pytest.fail(f"{' '.join(argv)} did not print READY (exit code {p.wait(10)})")
-        return p
-
-    yield spawn
-    for p in peers:
-        p.kill()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-        p.proc.stdout.close()
+    with peer_spawner(rel_peer_path) as spawn:
+        yield spawn
 
 
 def join_all(threads, what):
