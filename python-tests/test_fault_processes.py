@@ -163,9 +163,10 @@ def test_pipe_clients_killed_under_callback_server(lib, name, rel):
     w.check(lib, lib.wipc_pipe_listen(name, None, byref(srv)))
     w.check(lib, lib.wipc_set_callbacks(srv, mcb, ecb, None))
     peers = [rel("load-client", name, 1000000, i, ready=False) for i in range(6)]
-    deadline = time.monotonic() + 30
-    while state["replies"] < 300 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 30   # every client connected (a slow machine starts them late) and busy
+    while (state["replies"] < 300 or state["connected"] < 6) and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert state["connected"] == 6, f"not every client connected in 30 s: {state}"
     for i, p in enumerate(peers):
         time.sleep(0.01 * i)
         p.kill()
