@@ -82,6 +82,8 @@ def cli_argv(lang):
 def server_argv(lang, uri):
     if _is_c(lang):
         return cli_argv(lang) + ["listen", uri, "--reply", "upper", "--quiet"]
+    if lang == "C#":   # mono leaves SIGTERM unhandled: the C# peer closes its endpoint when stdin ends
+        return peer_argv(lang) + ["serve", uri, "--until-eof"]
     return peer_argv(lang) + ["serve", uri]
 
 
@@ -126,7 +128,8 @@ class Server:
     def start(self, timeout=30.0):
         """True when it listens; else False with .error (its stderr), .not_supported set."""
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, env=self.env)
+                                     stdin=subprocess.PIPE if "--until-eof" in self.argv else subprocess.DEVNULL,
+                                     env=self.env)
         line = _readline(self.proc.stdout, timeout)
         if line is not None and line.startswith("listening on"):
             return True
@@ -140,6 +143,14 @@ class Server:
         return NOT_SUPPORTED in self.error
 
     def stop(self):
+        """Ends the server so that it closes its endpoint: SIGTERM (the C and Python peers handle it), or
+        end of file on stdin for a --until-eof peer; killed if it has not ended 5 s later."""
+        if self.proc and self.proc.stdin:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

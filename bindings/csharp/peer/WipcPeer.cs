@@ -1,7 +1,10 @@
 // WipcPeer.cs - the C# peer of the interop matrix (python-tests/test_interop.py) and the demo's C#
 // client. Same command line and protocol as demo/peer_swig.py and demo/peer_ctypes.py:
 //
-//   WipcPeer.exe serve URI                    serve until killed; prints "listening on URI (pid N)"
+//   WipcPeer.exe serve URI [--until-eof]      serve until killed (--until-eof: until stdin reaches end of
+//                                             file, then close the endpoint and exit 0: how demo/interop.py
+//                                             stops it, as mono leaves SIGTERM unhandled); prints
+//                                             "listening on URI (pid N)"
 //   WipcPeer.exe client URI COUNT [SIZE]      COUNT checked request/replies of SIZE bytes (default 64),
 //                                             then "COUNT requests of SIZE bytes: round trip p50 X us, p99 Y us"
 //   WipcPeer.exe send URI TEXT                one plain message (msg: prints the receiver's reply)
@@ -42,7 +45,7 @@ static class WipcPeer
         return Encoding.ASCII.GetBytes(text.Substring(0, size));
     }
 
-    static int Serve(string scheme, string name)
+    static int Serve(string scheme, string name, bool untilEof)
     {
         MessageCallback answer = m =>
         {
@@ -63,8 +66,15 @@ static class WipcPeer
             endpoint = new MsgEndpoint(name, answer);
         Console.WriteLine("listening on {0}://{1} (pid {2})", scheme, name, Process.GetCurrentProcess().Id);
         Console.Out.Flush();
-        GC.KeepAlive(endpoint);
-        Thread.Sleep(Timeout.Infinite);
+        if (!untilEof)
+        {
+            GC.KeepAlive(endpoint);
+            Thread.Sleep(Timeout.Infinite);
+        }
+        while (Console.In.Read() != -1)
+        {
+        }
+        endpoint.Dispose();   // the socket file / shm object goes with it
         return 0;
     }
 
@@ -124,7 +134,7 @@ static class WipcPeer
         int sep = args.Length > 1 ? args[1].IndexOf("://", StringComparison.Ordinal) : -1;
         if (sep < 0)
         {
-            Console.Error.WriteLine("usage: WipcPeer.exe serve|client|send|broadcast URI [COUNT [SIZE] | TEXT]");
+            Console.Error.WriteLine("usage: WipcPeer.exe serve|client|send|broadcast URI [--until-eof | COUNT [SIZE] | TEXT]");
             return 2;
         }
         string scheme = args[1].Substring(0, sep), name = args[1].Substring(sep + 3);
@@ -132,7 +142,7 @@ static class WipcPeer
         {
             switch (args[0])
             {
-                case "serve": return Serve(scheme, name);
+                case "serve": return Serve(scheme, name, args.Length > 2 && args[2] == "--until-eof");
                 case "client": return Client(scheme, name, int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 64);
                 case "send": return Send(scheme, name, args[2]);
                 case "broadcast":
