@@ -109,6 +109,15 @@ def helper_program(env, name):
     return path
 
 
+def posix_endpoint_path(transport, name):
+    """Where the POSIX backend keeps endpoint `name` (str) of `transport`: the socket file of a pipe
+    server or msg receiver in the runtime directory, or the shm object under /dev/shm."""
+    x = os.environ.get("XDG_RUNTIME_DIR")
+    rundir = f"{x}/wipc" if x and x.startswith("/") else f"/tmp/wipc-{os.geteuid()}"
+    return {"pipe": f"{rundir}/p.{name}", "msg": f"{rundir}/m.{name}",
+            "shm": f"/dev/shm/wipc-{os.geteuid()}-{name}"}[transport]
+
+
 def reliability_report(transport, category, case, result, **kv):
     """Appends a RELIABILITY line (docs/gen_reliability.py reads them) to $WIPC_RELIABILITY_LOG, if set."""
     line = "RELIABILITY|linux|%s|%s|%s|%s|%s\n" % (transport, category, case, result,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer
+from conftest import Peer, posix_endpoint_path
 
 CLI = os.environ.get("WIPC_CLI") or str(Path(w.default_library_path()).parent / "wipc")
 TRANSPORTS = ("pipe", "shm", "msg")
@@ -165,10 +165,7 @@ def test_listen_count_and_timeout(name):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_listen_stopped_by_signal_leaves_nothing_behind(name, transport, sig):
     uri = f"{transport}://{name.decode()}"
-    x = os.environ.get("XDG_RUNTIME_DIR")
-    rundir = f"{x}/wipc" if x and x.startswith("/") else f"/tmp/wipc-{os.geteuid()}"
-    path = {"pipe": f"{rundir}/p.{name.decode()}", "msg": f"{rundir}/m.{name.decode()}",
-            "shm": f"/dev/shm/wipc-{os.geteuid()}-{name.decode()}"}[transport]
+    path = posix_endpoint_path(transport, name.decode())
     proc = subprocess.Popen([CLI, "listen", uri, "--quiet"], stdout=subprocess.PIPE, text=True)
     assert Peer(proc).readline(10).startswith("listening on")
     assert os.path.exists(path), path

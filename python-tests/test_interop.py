@@ -16,6 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "demo"))
 import interop  # noqa: E402
+from conftest import posix_endpoint_path  # noqa: E402
 
 COUNT = 200          # request/replies per cell
 WINE_COUNT = 50
@@ -81,3 +82,19 @@ def test_interop_wine(transport):
         pytest.skip(f"no Wine or no {interop.win64_build() / 'wipc.exe'} (or WIPC_TEST_SKIP_WINE=1)")
     server = _server("C (Wine)", transport, timeout=120.0)
     _check(("C (Wine)", "C (Wine)", transport), interop.matrix_cell(server, "C (Wine)", WINE_COUNT))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX names: socket files and /dev/shm objects")
+def test_stopped_servers_leave_nothing_behind():
+    """Every Linux server of the matrix closes its endpoint when it is stopped (the C and Python peers
+    on SIGTERM, the C# peer at the end of its stdin): no socket file or shm object stays behind."""
+    started = [(key, s) for key, s in _servers.items() if key[0] in interop.LANGS and s.proc]
+    if not started:
+        pytest.skip("no Linux server ran (filtered out)")
+    left = []
+    for (lang, transport), server in started:
+        server.stop()
+        path = posix_endpoint_path(transport, server.uri.partition("://")[2])
+        if os.path.exists(path):
+            left.append(f"{lang} {transport}: {path}")
+    assert not left, "left behind by stopped servers: " + "; ".join(left)
