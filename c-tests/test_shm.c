@@ -1309,6 +1309,12 @@ static void test_shm_map_file(void **state)
     remove(path);
     wipc_handle r = 0;
     WT_ASSERT_FAILS(wipc_region_map_file(NULL, 10, 0, &r), WIPC_E_INVALID_ARG);
+    /* a failed call leaves no file it created behind (size 0 of a new file: nothing to map) */
+    WT_ASSERT_FAILS(wipc_region_map_file(path, 0, 0, &r), WIPC_E_INVALID_ARG);
+    FILE *f = fopen(path, "rb");
+    WT_CHECK(f == NULL, "wipc_region_map_file left the file it created behind after failing");
+    if (f)
+        fclose(f);
     WT_OK(wipc_region_map_file(path, 8192, 0, &r));
     void *p = NULL;
     uint64_t size = 0;
@@ -1322,6 +1328,12 @@ static void test_shm_map_file(void **state)
     assert_true(wt_check(p, 8192, 3));
     WT_CHECK(mapped_readonly(p) == 1, "read-only file mapping");
     WT_OK(wipc_close(r));
+    /* ... and never removes a file it did not create */
+    WT_ASSERT_FAILS(wipc_region_map_file(path, 16384, WIPC_REGION_READONLY, &r), WIPC_E_INVALID_ARG);
+    f = fopen(path, "rb");
+    WT_CHECK(f != NULL, "a failed wipc_region_map_file removed an existing file");
+    if (f)
+        fclose(f);
     remove(path);
 }
 

@@ -568,11 +568,11 @@ WIPC_API wipc_status WIPC_CALL wipc_region_view(wipc_handle region, void **out_p
 
 /** Maps the file at UTF-8 `path` shared with every process that maps it (Windows: CreateFileW
  *  (OPEN_ALWAYS; read-only: OPEN_EXISTING) + CreateFileMappingW + MapViewOfFile; POSIX: open (O_CREAT
- *  0600; read-only: O_RDONLY) + posix_fallocate + mmap MAP_SHARED). Read-write: the file is created if
+ *  | O_EXCL 0600, then without them if it exists; read-only: O_RDONLY) + posix_fallocate + mmap MAP_SHARED). Read-write: the file is created if
  *  missing and grown to `size` bytes, never shrunk (0 = the file's current size, which must not be 0).
  *  WIPC_REGION_READONLY maps it read-only (writes fault); the file must exist and hold `size` bytes.
  *  Get the view with wipc_region_view; wipc_close unmaps (the file stays). *out_region receives the
- *  handle (0 on failure).
+ *  handle (0 on failure). A failed call removes the file only if this call created it.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (path or out_region NULL, path empty or not UTF-8, unknown
  *  flags, size above 2^40, size 0 with an empty file, read-only with a shorter file), WIPC_E_NOT_FOUND
  *  (read-only: no such file), WIPC_E_ACCESS_DENIED, WIPC_E_NO_MEMORY (disk full, no address space),

@@ -173,7 +173,15 @@ static wipc_status file_size(int fd, uint64_t want, bool readonly, const char *p
 wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool readonly, wipc__section **out)
 {
     *out = NULL;
-    int fd = open(path, readonly ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* O_EXCL first, to know whether this call created the file: a failed call removes only that */
+    bool created = false;
+    int fd = readonly ? -1 : open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        created = true;
+    else if (!readonly && errno != EEXIST)
+        return os_fail(errno, "open", path);
+    else
+        fd = open(path, readonly ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return os_fail(errno, "open", path);
     uint64_t n = 0;
@@ -186,6 +194,8 @@ wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool re
     close(fd);
     if (st != WIPC_OK) {
         free(s);
+        if (created)
+            unlink(path);
         return st;
     }
     *out = s;

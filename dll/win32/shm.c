@@ -173,16 +173,16 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
     return WIPC_OK;
 }
 
-static wipc_status file_open(const char *path, uint64_t size, bool readonly, HANDLE *out, uint64_t *out_size)
+/* Opens (read-only: must exist) or opens-or-creates the file; *created says whether this call created
+ * it (CreateFileW with OPEN_ALWAYS sets ERROR_ALREADY_EXISTS when it did not). */
+static wipc_status file_open(const wchar_t *w, const char *path, uint64_t size, bool readonly, HANDLE *out,
+                             uint64_t *out_size, bool *created)
 {
-    wchar_t *w = wipc__win_utf8_to_wide(path);
-    if (!w)
-        return wipc__error(WIPC_E_INVALID_ARG, GetLastError(), "wipc_region_map_file: path is not valid UTF-8");
     HANDLE f = CreateFileW(w, readonly ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
                            NULL, readonly ? OPEN_EXISTING : OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    free(w);
     if (f == INVALID_HANDLE_VALUE)
         return win_fail(GetLastError(), "CreateFileW", path, 0);
+    *created = !readonly && GetLastError() != ERROR_ALREADY_EXISTS;
     LARGE_INTEGER cur;
     if (!GetFileSizeEx(f, &cur)) {
         DWORD err = GetLastError();
@@ -200,12 +200,12 @@ static wipc_status file_open(const char *path, uint64_t size, bool readonly, HAN
     return WIPC_OK;
 }
 
-wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool readonly, wipc__section **out)
+static wipc_status map_file(const wchar_t *w, const char *path, uint64_t size, bool readonly, wipc__section **out,
+                            bool *created)
 {
-    *out = NULL;
     HANDLE f = INVALID_HANDLE_VALUE;
     uint64_t n = 0;
-    wipc_status st = file_open(path, size, readonly, &f, &n);
+    wipc_status st = file_open(w, path, size, readonly, &f, &n, created);
     if (st != WIPC_OK)
         return st;
     wipc__section *s = calloc(1, sizeof *s);
@@ -227,6 +227,20 @@ wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool re
     }
     *out = s;
     return WIPC_OK;
+}
+
+wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool readonly, wipc__section **out)
+{
+    *out = NULL;
+    wchar_t *w = wipc__win_utf8_to_wide(path);
+    if (!w)
+        return wipc__error(WIPC_E_INVALID_ARG, GetLastError(), "wipc_region_map_file: path is not valid UTF-8");
+    bool created = false;
+    wipc_status st = map_file(w, path, size, readonly, out, &created);
+    if (st != WIPC_OK && created)
+        DeleteFileW(w);   /* a failed call removes only a file it created itself */
+    free(w);
+    return st;
 }
 
 void *wipc__plat_section_base(const wipc__section *s) { return s->base; }
