@@ -29,17 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#  ifndef WIN32_LEAN_AND_MEAN
-#    define WIN32_LEAN_AND_MEAN
-#  endif
-#  include <windows.h>
-#else
+#ifndef _WIN32   /* <windows.h> / <unistd.h>: support.h */
 #  include <errno.h>
 #  include <signal.h>
 #  include <sys/socket.h>
 #  include <sys/un.h>
-#  include <unistd.h>
 #endif
 
 #define PROG "wipc_peer"

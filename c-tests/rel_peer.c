@@ -36,16 +36,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#  ifndef WIN32_LEAN_AND_MEAN
-#    define WIN32_LEAN_AND_MEAN
-#  endif
-#  include <windows.h>
-#else
+#ifndef _WIN32   /* <windows.h> / <unistd.h>: support.h */
 #  include <fcntl.h>
 #  include <pthread.h>
 #  include <signal.h>
-#  include <unistd.h>
 #endif
 
 #include "test_fault_lib.h"

@@ -38,9 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _WIN32
-#  include <windows.h>
-#else
+#ifndef _WIN32   /* <windows.h>: support.h */
 #  include <time.h>
 #endif
 

@@ -14,6 +14,13 @@
 
 #include "wipc.h"
 
+/* The platform headers the tests and peers use (WIN32_LEAN_AND_MEAN: c-tests/CMakeLists.txt). */
+#ifdef _WIN32
+#  include <windows.h>
+#else
+#  include <unistd.h>
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
