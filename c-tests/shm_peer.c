@@ -236,20 +236,6 @@ static int cmd_serve_cb(const char *name, long spin_us)
     return atomic_load(&g_disconnected) ? 0 : 1;
 }
 
-static double now_us(void)
-{
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-#endif
-}
-
 static void pause_us(unsigned us)
 {
 #ifdef _WIN32
@@ -283,11 +269,11 @@ static int cmd_rtt(const char *name, long n, size_t size, unsigned gap_us, int c
         if (gap_us)
             pause_us(gap_us);
         size_t got = 0;
-        double t0 = now_us();
+        double t0 = wt_now_us();
         if ((st = wipc_request(h, 1, req, size, resp, size + 1, &got, 10000)) != WIPC_OK)
             return fail_status("wipc_request", st);
         if (i >= warm)
-            t[i - warm] = now_us() - t0;
+            t[i - warm] = wt_now_us() - t0;
     }
     double sum = 0;
     for (long i = 0; i < n; i++)
@@ -310,13 +296,13 @@ static int cmd_flood(const char *name, long n, size_t size)
         return fail_status("wipc_shm_open", st), 2;
     uint8_t *buf = (uint8_t *)calloc(1, size + 1);
     size_t got = 0;
-    double t0 = now_us();
+    double t0 = wt_now_us();
     for (long i = 0; i < n; i++)
         if ((st = wipc_send(h, 2, buf, size, 10000)) != WIPC_OK)
             return fail_status("wipc_send", st);
     if ((st = wipc_request(h, 1, buf, size, buf, size + 1, &got, 10000)) != WIPC_OK)
         return fail_status("wipc_request", st);
-    printf("msgs_per_s %.0f\n", (double)n / ((now_us() - t0) / 1e6));
+    printf("msgs_per_s %.0f\n", (double)n / ((wt_now_us() - t0) / 1e6));
     fflush(stdout);
     wipc_close(h);
     free(buf);

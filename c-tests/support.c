@@ -34,14 +34,33 @@ extern char **environ;
 
 /* ---- time -------------------------------------------------------------------------------------- */
 
+#ifndef _WIN32
+static uint64_t wt_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+#endif
+
 uint64_t wt_now_ms(void)
 {
 #ifdef _WIN32
     return (uint64_t)GetTickCount64();
 #else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return wt_monotonic_ns() / 1000000u;
+#endif
+}
+
+double wt_now_us(void)
+{
+#ifdef _WIN32
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
+#else
+    return (double)wt_monotonic_ns() / 1e3;
 #endif
 }
 

@@ -35,6 +35,7 @@ extern "C" {
 /* ---- time -------------------------------------------------------------------------------------- */
 
 uint64_t wt_now_ms(void);
+double   wt_now_us(void);   /* a finer monotonic clock (QueryPerformanceCounter / CLOCK_MONOTONIC) */
 void     wt_sleep_ms(unsigned ms);
 
 /* ---- names ------------------------------------------------------------------------------------- */
