@@ -168,9 +168,8 @@ static int once_lib(void *p, char *err, size_t cap)
 static int run_lib(const bt_case *bc, const char *id)
 {
     char name[96];
-    bt_name(name, sizeof name, bc->impl);
     bt_child child;
-    if (bt_start_peer(bc, id, name, &child))
+    if (bt_start_named_peer(bc, id, name, sizeof name, &child))
         return 1;
     bt_sleep_ms(50);   /* let the peer bind (zmq_connect is asynchronous anyway) */
     lctx c;

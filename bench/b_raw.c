@@ -320,9 +320,8 @@ static int once_seqconn(void *p, char *err, size_t cap)
 static int run_sock(const bt_case *bc, const char *id)
 {
     char name[96];
-    bt_name(name, sizeof name, bc->impl);
     bt_child child;
-    if (bt_start_peer(bc, id, name, &child))
+    if (bt_start_named_peer(bc, id, name, sizeof name, &child))
         return 1;
     sctx s = { -1, name, bt_alloc(bc->size > CHUNK ? bc->size : CHUNK), bc->size, 0 };
     int rc = 1;
@@ -546,11 +545,10 @@ static int once_npipe(void *p, char *err, size_t cap)
 static int run_npipe(const bt_case *bc, const char *id)
 {
     char name[96], path[256];
-    bt_name(name, sizeof name, bc->impl);
-    pipe_path(name, path, sizeof path);
     bt_child child;
-    if (bt_start_peer(bc, id, name, &child))
+    if (bt_start_named_peer(bc, id, name, sizeof name, &child))
         return 1;
+    pipe_path(name, path, sizeof path);
     wctx c = { INVALID_HANDLE_VALUE, NULL, bt_alloc(bc->size > CHUNK ? bc->size : CHUNK), bc->size };
     double end = bt_now_us() + 30e6;
     while ((c.h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL)) == INVALID_HANDLE_VALUE &&
@@ -626,9 +624,8 @@ static int once_copydata(void *p, char *err, size_t cap)
 static int run_copydata(const bt_case *bc, const char *id)
 {
     char name[96];
-    bt_name(name, sizeof name, bc->impl);
     bt_child child;
-    if (bt_start_peer(bc, id, name, &child))
+    if (bt_start_named_peer(bc, id, name, sizeof name, &child))
         return 1;
     wctx c = { NULL, NULL, bt_alloc(bc->size), bc->size };
     double end = bt_now_us() + 30e6;

@@ -79,6 +79,8 @@ void bt_watch(const char *id, bt_child *child);
  * else the failure is emitted. */
 struct bt_case;
 int  bt_start_peer(const struct bt_case *bc, const char *id, const char *name, bt_child *child);
+/* bt_start_peer with a fresh name (bt_name(name, cap, IMPL)), for cases whose peer makes the endpoint. */
+int  bt_start_named_peer(const struct bt_case *bc, const char *id, char *name, size_t cap, bt_child *child);
 
 /* ---- case table ---- */
 typedef struct bt_case {

@@ -253,6 +253,12 @@ int bt_start_peer(const bt_case *bc, const char *id, const char *name, bt_child 
     return 0;
 }
 
+int bt_start_named_peer(const bt_case *bc, const char *id, char *name, size_t cap, bt_child *child)
+{
+    bt_name(name, cap, bc->impl);
+    return bt_start_peer(bc, id, name, child);
+}
+
 void bt_kill(bt_child *c)
 {
     if (!c->live)

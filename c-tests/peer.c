@@ -29,23 +29,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#  ifndef WIN32_LEAN_AND_MEAN
-#    define WIN32_LEAN_AND_MEAN
-#  endif
-#  include <windows.h>
-#else
+#ifndef _WIN32   /* <windows.h> / <unistd.h>: support.h */
 #  include <errno.h>
 #  include <signal.h>
-#  include <sys/prctl.h>
 #  include <sys/socket.h>
 #  include <sys/un.h>
-#  include <unistd.h>
 #endif
+
+#define PROG "wipc_peer"
 
 static int fail_status(const char *what, wipc_status s)
 {
-    wt_peer_report("wipc_peer", what, s);
+    wt_peer_report(PROG, what, s);
     return s;
 }
 
@@ -74,28 +69,7 @@ static int cmd_echo_server(const char *name, long count, uint32_t max_msg)
         } while (s == WIPC_E_TIMEOUT);
         if (s != WIPC_OK)
             return fail_status("wipc_pipe_accept", s), 2;
-        for (;;) {
-            wipc_message m;
-            memset(&m, 0, sizeof m);
-            m.struct_size = sizeof m;
-            s = wipc_recv_message(c, buf, cap, &m, 60000);
-            if (s == WIPC_E_TIMEOUT)
-                continue;
-            if (s == WIPC_E_DISCONNECTED)
-                break;
-            if (s != WIPC_OK) {
-                fail_status("wipc_recv_message", s);
-                break;
-            }
-            if (m.request_id != 0)
-                s = wipc_reply(c, m.request_id, m.type + 1, buf, m.size);
-            else
-                s = wipc_send(c, m.type + 1, buf, m.size, 10000);
-            if (s != WIPC_OK) {
-                fail_status(m.request_id ? "wipc_reply" : "wipc_send", s);
-                break;
-            }
-        }
+        wt_peer_echo(PROG, c, buf, cap);   /* until the client goes, or a failure (reported) */
         wipc_close(c);
     }
     wipc_close(srv);
@@ -164,30 +138,6 @@ static int cmd_client(const char *name, long n, int plain)
         fflush(stdout);
     }
     return rc;
-}
-
-/* ---- hold / squat ------------------------------------------------------------------------------ */
-
-static int cmd_hold(const char *name)
-{
-    wipc_handle c = 0;
-    wipc_status s = wipc_pipe_connect(name, NULL, 10000, &c);
-    if (s != WIPC_OK)
-        return fail_status("wipc_pipe_connect", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
-}
-
-static int cmd_squat(const char *name)
-{
-    wipc_handle srv = 0;
-    wipc_status s = wipc_pipe_listen(name, NULL, &srv);
-    if (s != WIPC_OK)
-        return fail_status("wipc_pipe_listen", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
 }
 
 /* ---- raw-server: plain OS calls, no wipc --------------------------------------------------------- */
@@ -303,13 +253,8 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-#ifndef _WIN32
-    /* Die with the test that started us, even if it is killed (a hang, a ctest timeout). */
-    pid_t parent = getppid();
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
+    if (wt_peer_die_with_parent() != 0)
         return 2;
-#endif
     if (argc < 3)
         return usage();
     const char *cmd = argv[1], *name = argv[2];
@@ -331,9 +276,9 @@ int main(int argc, char **argv)
         return cmd_client(name, strtol(argv[3], NULL, 10), plain);
     }
     if (strcmp(cmd, "hold") == 0)
-        return cmd_hold(name);
+        return wt_peer_pipe_hold(PROG, name);
     if (strcmp(cmd, "squat") == 0)
-        return cmd_squat(name);
+        return wt_peer_pipe_squat(PROG, name);
     if (strcmp(cmd, "raw-server") == 0)
         return cmd_raw_server(name);
     return usage();

@@ -36,24 +36,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#  ifndef WIN32_LEAN_AND_MEAN
-#    define WIN32_LEAN_AND_MEAN
-#  endif
-#  include <windows.h>
-#else
+#ifndef _WIN32   /* <windows.h> / <unistd.h>: support.h */
 #  include <fcntl.h>
 #  include <pthread.h>
 #  include <signal.h>
-#  include <sys/prctl.h>
-#  include <unistd.h>
 #endif
 
 #include "test_fault_lib.h"
 
+#define PROG "rel_peer"
+
 static int fail_status(const char *what, wipc_status s)
 {
-    wt_peer_report("rel_peer", what, s);
+    wt_peer_report(PROG, what, s);
     return 1;
 }
 
@@ -75,28 +70,6 @@ static int cmd_pipe_stream(const char *name, size_t size)
         if (s != WIPC_OK)
             return fail_status("wipc_send", s);
     }
-}
-
-static int cmd_pipe_hold(const char *name)
-{
-    wipc_handle c = 0;
-    wipc_status s = wipc_pipe_connect(name, NULL, 10000, &c);
-    if (s != WIPC_OK)
-        return fail_status("wipc_pipe_connect", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
-}
-
-static int cmd_pipe_squat(const char *name)
-{
-    wipc_handle srv = 0;
-    wipc_status s = wipc_pipe_listen(name, NULL, &srv);
-    if (s != WIPC_OK)
-        return fail_status("wipc_pipe_listen", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
 }
 
 /* req-server: the log line is written before the reply, so every reply a client ever saw is in the
@@ -177,12 +150,7 @@ static int cmd_req_server(const char *name, const char *log_path)
     wipc_status s = wipc_pipe_listen(name, NULL, &srv);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_listen", s), 2;
-    s = wipc_set_callbacks(srv, req_on_message, req_on_event, NULL);
-    if (s != WIPC_OK)
-        return fail_status("wipc_set_callbacks", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
+    return wt_peer_hold(PROG, "wipc_set_callbacks", wipc_set_callbacks(srv, req_on_message, req_on_event, NULL));
 }
 
 static int cmd_load_client(const char *name, long n, uint32_t cid)
@@ -227,70 +195,9 @@ static int cmd_shm_hold_reserve(const char *name, int create, size_t size)
         return fail_status(create ? "wipc_shm_create" : "wipc_shm_open", s), 2;
     void *p = NULL;
     s = wipc_shm_reserve(h, size, &p, 10000);
-    if (s != WIPC_OK)
-        return fail_status("wipc_shm_reserve", s), 2;
-    memset(p, 0xEE, size / 2);   /* half written when the process dies */
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
-}
-
-static int cmd_shm_create_hold(const char *name)
-{
-    wipc_shm_options o;
-    wipc_shm_options_init(&o);
-    o.capacity = 64 * 1024;
-    wipc_handle h = 0;
-    wipc_status s = wipc_shm_create(name, &o, &h);
-    if (s != WIPC_OK)
-        return fail_status("wipc_shm_create", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
-}
-
-static int cmd_shm_hold(const char *name)
-{
-    wipc_handle h = 0;
-    wipc_status s = wipc_shm_open(name, NULL, 10000, &h);
-    if (s != WIPC_OK)
-        return fail_status("wipc_shm_open", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
-}
-
-static int cmd_shm_echo(const char *name)
-{
-    wipc_handle h = 0;
-    wipc_status s = wipc_shm_open(name, NULL, 10000, &h);
-    if (s != WIPC_OK)
-        return fail_status("wipc_shm_open", s), 2;
-    wipc_info in;
-    memset(&in, 0, sizeof in);
-    in.struct_size = sizeof in;
-    wipc_get_info(h, &in);
-    size_t cap = in.max_message_size;
-    uint8_t *buf = (uint8_t *)malloc(cap ? cap : 1);
-    wt_peer_ready();
-    for (;;) {
-        wipc_message m;
-        memset(&m, 0, sizeof m);
-        m.struct_size = sizeof m;
-        s = wipc_recv_message(h, buf, cap, &m, 60000);
-        if (s == WIPC_E_TIMEOUT)
-            continue;
-        if (s == WIPC_E_DISCONNECTED)
-            break;
-        if (s != WIPC_OK)
-            return fail_status("wipc_recv_message", s);
-        s = m.request_id ? wipc_reply(h, m.request_id, m.type + 1, buf, m.size) : wipc_send(h, m.type + 1, buf, m.size, 10000);
-        if (s != WIPC_OK && s != WIPC_E_DISCONNECTED)
-            return fail_status("echo", s);
-    }
-    wipc_close(h);
-    free(buf);
-    return 0;
+    if (s == WIPC_OK)
+        memset(p, 0xEE, size / 2);   /* half written when the process dies */
+    return wt_peer_hold(PROG, "wipc_shm_reserve", s);
 }
 
 static int cmd_shm_load_send(const char *name, long n, uint64_t seed)
@@ -338,23 +245,13 @@ static int cmd_msg_block(const char *name)
     wipc_status s = wipc_msg_listen(name, NULL, &ep);
     if (s != WIPC_OK)
         return fail_status("wipc_msg_listen", s), 2;
-    s = wipc_set_callbacks(ep, block_cb, NULL, NULL);
-    if (s != WIPC_OK)
-        return fail_status("wipc_set_callbacks", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
+    return wt_peer_hold(PROG, "wipc_set_callbacks", wipc_set_callbacks(ep, block_cb, NULL, NULL));
 }
 
 static int cmd_msg_hold(const char *name)
 {
     wipc_handle ep = 0;
-    wipc_status s = wipc_msg_listen(name, NULL, &ep);
-    if (s != WIPC_OK)
-        return fail_status("wipc_msg_listen", s), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
+    return wt_peer_hold(PROG, "wipc_msg_listen", wipc_msg_listen(name, NULL, &ep));
 }
 
 static int cmd_msg_send(const char *name, long n, uint32_t id)
@@ -397,11 +294,9 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-#ifndef _WIN32
-    pid_t parent = getppid();
-    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* die with the test that started us */
-    if (getppid() != parent)
+    if (wt_peer_die_with_parent() != 0)
         return 2;
+#ifndef _WIN32
     signal(SIGPIPE, SIG_IGN);
 #endif
     if (argc < 3)
@@ -410,9 +305,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "pipe-stream") && argc == 4)
         return cmd_pipe_stream(name, (size_t)strtoull(argv[3], NULL, 10));
     if (!strcmp(cmd, "pipe-hold"))
-        return cmd_pipe_hold(name);
+        return wt_peer_pipe_hold(PROG, name);
     if (!strcmp(cmd, "pipe-squat"))
-        return cmd_pipe_squat(name);
+        return wt_peer_pipe_squat(PROG, name);
     if (!strcmp(cmd, "req-server") && argc == 4)
         return cmd_req_server(name, argv[3]);
     if (!strcmp(cmd, "load-client") && argc == 5)
@@ -420,11 +315,11 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "shm-hold-reserve") && argc == 5)
         return cmd_shm_hold_reserve(name, !strcmp(argv[3], "create"), (size_t)strtoull(argv[4], NULL, 10));
     if (!strcmp(cmd, "shm-create-hold"))
-        return cmd_shm_create_hold(name);
+        return wt_peer_shm_hold(PROG, name, 1);
     if (!strcmp(cmd, "shm-hold"))
-        return cmd_shm_hold(name);
+        return wt_peer_shm_hold(PROG, name, 0);
     if (!strcmp(cmd, "shm-echo"))
-        return cmd_shm_echo(name);
+        return wt_peer_shm_echo(PROG, name);
     if (!strcmp(cmd, "shm-load-send") && argc == 5)
         return cmd_shm_load_send(name, strtol(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
     if (!strcmp(cmd, "msg-block"))

@@ -38,15 +38,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _WIN32
-#  include <windows.h>
-#else
+#ifndef _WIN32   /* <windows.h>: support.h */
 #  include <time.h>
 #endif
 
+#define PROG "shm_peer"
+
 static int fail_status(const char *what, wipc_status s)
 {
-    wt_peer_report("shm_peer", what, s);
+    wt_peer_report(PROG, what, s);
     return 1;
 }
 
@@ -179,55 +179,6 @@ static int cmd_stress(int creator, const char *name, long n, uint64_t seed, uint
     return rc;
 }
 
-/* ---- echo / hold -------------------------------------------------------------------------------- */
-
-static int cmd_echo(const char *name)
-{
-    wipc_handle h = 0;
-    wipc_status st = wipc_shm_open(name, NULL, 10000, &h);
-    if (st != WIPC_OK)
-        return fail_status("wipc_shm_open", st), 2;
-    wipc_info in;
-    memset(&in, 0, sizeof in);
-    in.struct_size = sizeof in;
-    wipc_get_info(h, &in);
-    size_t cap = in.max_message_size;
-    uint8_t *buf = (uint8_t *)malloc(cap ? cap : 1);
-    wt_peer_ready();
-    for (;;) {
-        wipc_message m;
-        memset(&m, 0, sizeof m);
-        m.struct_size = sizeof m;
-        st = wipc_recv_message(h, buf, cap, &m, 60000);
-        if (st == WIPC_E_TIMEOUT)
-            continue;
-        if (st == WIPC_E_DISCONNECTED)
-            break;
-        if (st != WIPC_OK)
-            return fail_status("wipc_recv_message", st);
-        st = m.request_id ? wipc_reply(h, m.request_id, m.type + 1, buf, m.size) : wipc_send(h, m.type + 1, buf, m.size, 10000);
-        if (st != WIPC_OK && st != WIPC_E_DISCONNECTED)
-            return fail_status(m.request_id ? "wipc_reply" : "wipc_send", st);
-    }
-    wipc_close(h);
-    free(buf);
-    return 0;
-}
-
-static int cmd_hold(const char *name, int create)
-{
-    wipc_handle h = 0;
-    wipc_shm_options o;
-    wipc_shm_options_init(&o);
-    o.capacity = 64 * 1024;
-    wipc_status st = create ? wipc_shm_create(name, &o, &h) : wipc_shm_open(name, NULL, 10000, &h);
-    if (st != WIPC_OK)
-        return fail_status(create ? "wipc_shm_create" : "wipc_shm_open", st), 2;
-    wt_peer_ready();
-    wt_peer_block_forever();
-    return 0;
-}
-
 /* ---- short-lived opener ---------------------------------------------------------------------- */
 
 static int cmd_send(const char *name, const char *text, unsigned hold_ms)
@@ -285,20 +236,6 @@ static int cmd_serve_cb(const char *name, long spin_us)
     return atomic_load(&g_disconnected) ? 0 : 1;
 }
 
-static double now_us(void)
-{
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-#endif
-}
-
 static void pause_us(unsigned us)
 {
 #ifdef _WIN32
@@ -332,11 +269,11 @@ static int cmd_rtt(const char *name, long n, size_t size, unsigned gap_us, int c
         if (gap_us)
             pause_us(gap_us);
         size_t got = 0;
-        double t0 = now_us();
+        double t0 = wt_now_us();
         if ((st = wipc_request(h, 1, req, size, resp, size + 1, &got, 10000)) != WIPC_OK)
             return fail_status("wipc_request", st);
         if (i >= warm)
-            t[i - warm] = now_us() - t0;
+            t[i - warm] = wt_now_us() - t0;
     }
     double sum = 0;
     for (long i = 0; i < n; i++)
@@ -359,13 +296,13 @@ static int cmd_flood(const char *name, long n, size_t size)
         return fail_status("wipc_shm_open", st), 2;
     uint8_t *buf = (uint8_t *)calloc(1, size + 1);
     size_t got = 0;
-    double t0 = now_us();
+    double t0 = wt_now_us();
     for (long i = 0; i < n; i++)
         if ((st = wipc_send(h, 2, buf, size, 10000)) != WIPC_OK)
             return fail_status("wipc_send", st);
     if ((st = wipc_request(h, 1, buf, size, buf, size + 1, &got, 10000)) != WIPC_OK)
         return fail_status("wipc_request", st);
-    printf("msgs_per_s %.0f\n", (double)n / ((now_us() - t0) / 1e6));
+    printf("msgs_per_s %.0f\n", (double)n / ((wt_now_us() - t0) / 1e6));
     fflush(stdout);
     wipc_close(h);
     free(buf);
@@ -378,11 +315,11 @@ int main(int argc, char **argv)
         return cmd_stress(argv[1][7] == 'c', argv[2], strtol(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
                           strtoull(argv[5], NULL, 10), argc > 6 && strcmp(argv[6], "zc") == 0);
     if (argc == 3 && strcmp(argv[1], "echo") == 0)
-        return cmd_echo(argv[2]);
+        return wt_peer_shm_echo(PROG, argv[2]);
     if (argc == 3 && strcmp(argv[1], "hold") == 0)
-        return cmd_hold(argv[2], 0);
+        return wt_peer_shm_hold(PROG, argv[2], 0);
     if (argc == 3 && strcmp(argv[1], "create-hold") == 0)
-        return cmd_hold(argv[2], 1);
+        return wt_peer_shm_hold(PROG, argv[2], 1);
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "send") == 0)
         return cmd_send(argv[2], argv[3], argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0);
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "serve-cb") == 0)

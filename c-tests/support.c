@@ -24,6 +24,7 @@
 #  include <pthread.h>
 #  include <signal.h>
 #  include <spawn.h>
+#  include <sys/prctl.h>
 #  include <sys/types.h>
 #  include <sys/wait.h>
 #  include <time.h>
@@ -33,14 +34,33 @@ extern char **environ;
 
 /* ---- time -------------------------------------------------------------------------------------- */
 
+#ifndef _WIN32
+static uint64_t wt_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+#endif
+
 uint64_t wt_now_ms(void)
 {
 #ifdef _WIN32
     return (uint64_t)GetTickCount64();
 #else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return wt_monotonic_ns() / 1000000u;
+#endif
+}
+
+double wt_now_us(void)
+{
+#ifdef _WIN32
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
+#else
+    return (double)wt_monotonic_ns() / 1e3;
 #endif
 }
 
@@ -612,4 +632,94 @@ void wt_peer_block_forever(void)
 {
     for (;;)
         wt_sleep_ms(1000);
+}
+
+int wt_peer_die_with_parent(void)
+{
+#ifndef _WIN32
+    pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        return -1;
+#endif
+    return 0;
+}
+
+int wt_peer_hold(const char *prog, const char *what, wipc_status s)
+{
+    if (s != WIPC_OK) {
+        wt_peer_report(prog, what, s);
+        return 2;
+    }
+    wt_peer_ready();
+    wt_peer_block_forever();
+    return 0;
+}
+
+int wt_peer_pipe_hold(const char *prog, const char *name)
+{
+    wipc_handle c = 0;
+    return wt_peer_hold(prog, "wipc_pipe_connect", wipc_pipe_connect(name, NULL, 10000, &c));
+}
+
+int wt_peer_pipe_squat(const char *prog, const char *name)
+{
+    wipc_handle srv = 0;
+    return wt_peer_hold(prog, "wipc_pipe_listen", wipc_pipe_listen(name, NULL, &srv));
+}
+
+int wt_peer_shm_hold(const char *prog, const char *name, int create)
+{
+    wipc_handle h = 0;
+    if (!create)
+        return wt_peer_hold(prog, "wipc_shm_open", wipc_shm_open(name, NULL, 10000, &h));
+    wipc_shm_options o;
+    wipc_shm_options_init(&o);
+    o.capacity = 64 * 1024;
+    return wt_peer_hold(prog, "wipc_shm_create", wipc_shm_create(name, &o, &h));
+}
+
+int wt_peer_echo(const char *prog, wipc_handle h, void *buf, size_t cap)
+{
+    for (;;) {
+        wipc_message m;
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        wipc_status s = wipc_recv_message(h, buf, cap, &m, 60000);
+        if (s == WIPC_E_TIMEOUT)
+            continue;
+        if (s == WIPC_E_DISCONNECTED)
+            return 0;
+        if (s != WIPC_OK) {
+            wt_peer_report(prog, "wipc_recv_message", s);
+            return 1;
+        }
+        s = m.request_id ? wipc_reply(h, m.request_id, m.type + 1, buf, m.size) : wipc_send(h, m.type + 1, buf, m.size, 10000);
+        if (s != WIPC_OK && s != WIPC_E_DISCONNECTED) {   /* a peer that left: the next receive says so */
+            wt_peer_report(prog, m.request_id ? "wipc_reply" : "wipc_send", s);
+            return 1;
+        }
+    }
+}
+
+int wt_peer_shm_echo(const char *prog, const char *name)
+{
+    wipc_handle h = 0;
+    wipc_status s = wipc_shm_open(name, NULL, 10000, &h);
+    if (s != WIPC_OK) {
+        wt_peer_report(prog, "wipc_shm_open", s);
+        return 2;
+    }
+    wipc_info in;
+    memset(&in, 0, sizeof in);
+    in.struct_size = sizeof in;
+    wipc_get_info(h, &in);
+    size_t cap = in.max_message_size;
+    void *buf = malloc(cap ? cap : 1);
+    wt_peer_ready();
+    if (wt_peer_echo(prog, h, buf, cap) != 0)
+        return 1;
+    wipc_close(h);
+    free(buf);
+    return 0;
 }

@@ -14,6 +14,13 @@
 
 #include "wipc.h"
 
+/* The platform headers the tests and peers use (WIN32_LEAN_AND_MEAN: c-tests/CMakeLists.txt). */
+#ifdef _WIN32
+#  include <windows.h>
+#else
+#  include <unistd.h>
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,6 +35,7 @@ extern "C" {
 /* ---- time -------------------------------------------------------------------------------------- */
 
 uint64_t wt_now_ms(void);
+double   wt_now_us(void);   /* a finer monotonic clock (QueryPerformanceCounter / CLOCK_MONOTONIC) */
 void     wt_sleep_ms(unsigned ms);
 
 /* ---- names ------------------------------------------------------------------------------------- */
@@ -110,6 +118,24 @@ void wt_peer_ready(void);
 void wt_peer_report(const char *prog, const char *what, wipc_status s);
 /* Sleeps forever (until killed). */
 void wt_peer_block_forever(void);
+/* The start of a peer's main(): Linux asks for SIGKILL when the parent (the test) dies, even if it
+ * is killed (a hang, a ctest timeout); -1 if the parent is gone already (exit 2). Windows: 0 (the
+ * tests' job object kills the peers). */
+int wt_peer_die_with_parent(void);
+/* The end of a command that holds something: s is what `what` returned; not WIPC_OK: reported,
+ * returns 2 (setup failure); else prints READY and blocks forever (to be killed). */
+int wt_peer_hold(const char *prog, const char *what, wipc_status s);
+/* wt_peer_hold after wipc_pipe_connect(NAME) (10 s) / wipc_pipe_listen(NAME). */
+int wt_peer_pipe_hold(const char *prog, const char *name);
+int wt_peer_pipe_squat(const char *prog, const char *name);
+/* wt_peer_hold after wipc_shm_create(NAME) with 64 KiB rings (create) or wipc_shm_open(NAME) (10 s). */
+int wt_peer_shm_hold(const char *prog, const char *name, int create);
+/* Answers every request on h (wipc_reply) and every plain message (wipc_send) with the same bytes
+ * and type+1 until the other end goes: 0; 1 when a call fails (reported). buf holds cap bytes. */
+int wt_peer_echo(const char *prog, wipc_handle h, void *buf, size_t cap);
+/* Opens the shm channel NAME (10 s), prints READY and echoes (wt_peer_echo) until the creator goes.
+ * 0, 1 (an echo failed) or 2 (cannot open). */
+int wt_peer_shm_echo(const char *prog, const char *name);
 
 #ifdef __cplusplus
 }

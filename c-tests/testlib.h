@@ -13,17 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "support.h"
+#include "support.h"   /* and <windows.h> / <unistd.h> */
 #include "wipc.h"
-
-#ifdef _WIN32
-#  ifndef WIN32_LEAN_AND_MEAN
-#    define WIN32_LEAN_AND_MEAN
-#  endif
-#  include <windows.h>
-#else
-#  include <unistd.h>
-#endif
 
 /* A connected pair in one process: server handle, client connection, server-side connection. */
 typedef struct wt_pair {
