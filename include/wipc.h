@@ -333,7 +333,8 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
  *  for room. `data` may be NULL only if size is 0; the library does not keep the pointer. Messages keep
  *  their boundaries and order (except POSIX WIPC_PIPE_RAW). A shm creator may send before an opener
  *  attached (the ring holds the messages).
- *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1), WIPC_E_BAD_HANDLE,
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1, size 0 on a
+ *  WIPC_PIPE_RAW connection: without framing it would carry nothing), WIPC_E_BAD_HANDLE,
  *  WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size
  *  above WIPC_MAX_MESSAGE_LIMIT, this side's or the peer's max_message_size, or the ring; nothing was
  *  sent), WIPC_E_TIMEOUT (no room in time; nothing was sent; if a pipe frame was partly written the

@@ -238,6 +238,9 @@ wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uin
         return wipc__error(failed && failed != WIPC_E_BUSY ? failed : WIPC_E_DISCONNECTED, 0,
                            "send on pipe %s: the connection has ended", o->name);
     }
+    if (c->raw && size == 0 && !control)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "send on RAW pipe %s: a 0-byte message; a RAW connection has no framing, so it "
+                           "would carry nothing (nothing was sent)", o->name);
     if (size > o->max_message_size)
         return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above this side's max_message_size %u",
                            o->name, size, (unsigned)o->max_message_size);
