@@ -51,7 +51,7 @@ static wipc__conn *conn_new(const char *name, uint32_t flags, uint32_t max_messa
     c->pipe = p;
     c->raw = (flags & WIPC_PIPE_RAW) != 0;
     c->state = c->raw ? CONN_OPEN : CONN_HANDSHAKE;
-    atomic_init(&c->role, ROLE_IO);   /* the I/O thread reads until the handshake is done */
+    atomic_init(&c->role.holder, ROLE_IO);   /* the I/O thread reads until the handshake is done */
     c->scatter_ok = true;
     c->bulk_offer = wipc__bulk_offer(flags, name, p);
     wipc__mutex_init(&c->bulk_lock);

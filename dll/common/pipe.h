@@ -2,7 +2,7 @@
  * pipe.h - the portable half of the pipe transport, shared by pipe.c (connections, servers, sends,
  * the wipc_pipe_* entry points) and pipe_read.c (frame decoding and who reads).
  *
- * Who reads a connection (the "reader role", like the shm channel's, see shm_read.c):
+ * Who reads a connection (the "reader role", like the shm channel's: reader_role.h, shm_read.c):
  *  - ROLE_IO: the backend's I/O thread reads it and hands every chunk to wipc__core_read. That is the
  *    case during the HELLO handshake, for WIPC_PIPE_RAW connections and for connections with
  *    callbacks.
@@ -20,6 +20,7 @@
 
 #include "core.h"
 #include "frame.h"
+#include "reader_role.h"
 #include "reply.h"
 
 typedef struct wipc__server wipc__server;
@@ -30,7 +31,7 @@ typedef struct wipc__server wipc__server;
 
 typedef enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_DEAD } conn_state;
 
-enum { ROLE_FREE = 0, ROLE_CALLER = 1, ROLE_IO = 2 };
+enum { ROLE_FREE = WIPC__READER_FREE, ROLE_CALLER = WIPC__READER_HELD, ROLE_IO = 2 };
 
 /* Where the body of the frame being decoded goes. */
 enum { DEST_MSG = 0, DEST_DIRECT = 1, DEST_DISCARD = 2, DEST_BULK = 3 };
@@ -61,8 +62,7 @@ typedef struct wipc__conn {
     bool          released;         /* wipc__core_closed ran: the backend let go (obj.lock) */
 
     /* reader role (see above) */
-    atomic_int    role;
-    atomic_int    role_waiters;     /* threads waiting to read or for a reply */
+    wipc__reader_role role;         /* ROLE_*; its waiters: threads waiting to read or for a reply */
     atomic_bool   hup;              /* the I/O thread saw the peer hang up while no thread read */
     wipc__reply_waiter *waiters;    /* wipc_request in flight (obj.lock) */
 

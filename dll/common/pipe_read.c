@@ -356,7 +356,7 @@ static void io_pause(wipc__conn *c)
     wipc__mutex_lock(&c->obj.lock);
     bool still = c->obj.paused_reading;
     wipc__mutex_unlock(&c->obj.lock);
-    if (!still && (c->raw || atomic_load(&c->role) == ROLE_IO))
+    if (!still && (c->raw || atomic_load(&c->role.holder) == ROLE_IO))
         wipc__plat_pipe_pause(c->pipe, 0);
 }
 
@@ -415,7 +415,7 @@ int wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end
             break;
     }
     /* Handshake done and nobody wants callbacks: the waiting threads read from now on. */
-    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->role) != ROLE_IO)
+    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->role.holder) != ROLE_IO)
         return 1;
     wipc__mutex_lock(&c->obj.lock);
     bool open = c->state == CONN_OPEN;
@@ -423,16 +423,10 @@ int wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end
     if (!open)
         return 1;
     role_release(c);
-    return atomic_load(&c->role) == ROLE_IO;   /* callbacks were set meanwhile: keep reading */
+    return atomic_load(&c->role.holder) == ROLE_IO;   /* callbacks were set meanwhile: keep reading */
 }
 
 /* ---- the reader role ------------------------------------------------------------------------------- */
-
-static bool role_try(wipc__conn *c)
-{
-    int expected = ROLE_FREE;
-    return atomic_compare_exchange_strong(&c->role, &expected, ROLE_CALLER);
-}
 
 /* Role held (by a caller): hands reading to the I/O thread (callbacks were set). What is already
  * read goes to the callbacks first. */
@@ -449,7 +443,7 @@ static void handover_to_io(wipc__conn *c)
         }
         c->rpos = c->rlen = 0;
     }
-    atomic_store(&c->role, ROLE_IO);
+    atomic_store(&c->role.holder, ROLE_IO);
     wipc__plat_pipe_io(c->pipe);
 }
 
@@ -469,33 +463,28 @@ static void drain(wipc__conn *c)
 static void role_release(wipc__conn *c)
 {
     for (;;) {
-        atomic_store(&c->role, ROLE_FREE);
+        atomic_store(&c->role.holder, ROLE_FREE);
         bool cb = atomic_load(&c->obj.has_callbacks);
         bool hup = atomic_load(&c->hup);
         if (!cb && !hup)
             break;
         if (cb) {
-            int expected = ROLE_FREE;
-            if (atomic_compare_exchange_strong(&c->role, &expected, ROLE_CALLER))
+            if (wipc__role_try(&c->role))
                 handover_to_io(c);
             break;   /* anyone else who freed it saw the callbacks too */
         }
-        if (!role_try(c))
+        if (!wipc__role_try(&c->role))
             break;   /* the new holder reads the end itself */
         atomic_store(&c->hup, false);
         drain(c);
     }
-    if (atomic_load(&c->role_waiters)) {
-        wipc__mutex_lock(&c->obj.lock);
-        wipc__cond_broadcast(&c->obj.cond);
-        wipc__mutex_unlock(&c->obj.lock);
-    }
+    wipc__role_wake(&c->role, &c->obj, false);
 }
 
 void wipc__core_hup(struct wipc__conn *c)
 {
     atomic_store(&c->hup, true);
-    if (role_try(c)) {
+    if (wipc__role_try(&c->role)) {
         atomic_store(&c->hup, false);
         drain(c);
         role_release(c);
@@ -628,52 +617,48 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, pipe_dl *dl)
     }
 }
 
-typedef enum role_rc { ROLE_TAKEN, ROLE_QUEUED, ROLE_DONE, ROLE_ENDED } role_rc;
+/* What a caller waiting for the role looks at (wipc__role_take): the connection's end before the
+ * role; with callbacks, or a request while the inbox is full, it waits without taking it. */
+typedef struct role_wait {
+    wipc__conn *c;
+    pipe_dl    *dl;
+    rd_want    *want;
+} role_wait;
+
+static bool wait_queued(void *t)
+{
+    return ((role_wait *)t)->c->obj.q_head != NULL;
+}
+
+static wipc_status wait_gate(void *t, wipc__reply_waiter *w)
+{
+    wipc__conn *c = ((role_wait *)t)->c;
+    if (c->obj.failed || c->dead)
+        return WIPC_E_DISCONNECTED;
+    if (atomic_load(&c->obj.has_callbacks) || (w && c->obj.paused_reading))
+        return WIPC__GATE_WAIT;
+    return WIPC_OK;
+}
+
+static int32_t wait_ms(void *t)
+{
+    return wipc__pipe_dl_left(((role_wait *)t)->dl);
+}
+
+static wipc_status wait_ended(void *t, wipc_status st)
+{
+    role_wait *a = t;
+    return st == WIPC_E_TIMEOUT ? timeout_status(a->c, a->want) : ended_status(a->c, a->want->fn);
+}
+
+static const wipc__role_checks role_checks = { .queued = wait_queued, .gate = wait_gate, .wait_ms = wait_ms, .ended = wait_ended };
 
 /* obj.lock held. Waits until this thread holds the role, or (queue_ok) a message is queued, or w is
- * done, or the handle closed / the connection ended / the deadline passed (ROLE_ENDED, *st set). */
-static role_rc role_take(wipc__conn *c, bool queue_ok, wipc__reply_waiter *w, pipe_dl *dl, rd_want *want, wipc_status *st)
+ * done, or the handle closed / the connection ended / the deadline passed (WIPC__TAKE_ENDED, *st set). */
+static wipc__take_rc role_take(wipc__conn *c, bool queue_ok, wipc__reply_waiter *w, pipe_dl *dl, rd_want *want, wipc_status *st)
 {
-    role_rc rc;
-    atomic_fetch_add(&c->role_waiters, 1);
-    for (;;) {
-        if (w && w->done) {
-            rc = ROLE_DONE;
-            break;
-        }
-        if (atomic_load(&c->obj.closed)) {
-            *st = WIPC_E_CLOSED;
-            rc = ROLE_ENDED;
-            break;
-        }
-        if (queue_ok && c->obj.q_head) {
-            rc = ROLE_QUEUED;
-            break;
-        }
-        if (c->obj.failed || c->dead) {
-            *st = WIPC_E_DISCONNECTED;
-            rc = ROLE_ENDED;
-            break;
-        }
-        if (!atomic_load(&c->obj.has_callbacks) && !(w && c->obj.paused_reading) && role_try(c)) {
-            rc = ROLE_TAKEN;
-            break;
-        }
-        int32_t left = wipc__pipe_dl_left(dl);
-        if (left == 0) {
-            *st = WIPC_E_TIMEOUT;
-            rc = ROLE_ENDED;
-            break;
-        }
-        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, left);
-    }
-    atomic_fetch_sub(&c->role_waiters, 1);
-    if (rc == ROLE_ENDED) {
-        wipc__mutex_unlock(&c->obj.lock);
-        *st = *st == WIPC_E_TIMEOUT ? timeout_status(c, want) : ended_status(c, want->fn);
-        wipc__mutex_lock(&c->obj.lock);
-    }
-    return rc;
+    role_wait t = { c, dl, want };
+    return wipc__role_take(&c->role, &c->obj, &role_checks, &t, queue_ok, w, st);
 }
 
 /* ---- wipc_recv / wipc_request (ops hooks) ------------------------------------------------------------ */
@@ -693,11 +678,11 @@ wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *o
     }
     o->receivers++;
     for (;;) {
-        role_rc rc = role_take(c, true, NULL, &dl, &want, &st);
-        if (rc == ROLE_ENDED)
+        wipc__take_rc rc = role_take(c, true, NULL, &dl, &want, &st);
+        if (rc == WIPC__TAKE_ENDED)
             break;
         wipc__mutex_unlock(&o->lock);
-        if (rc == ROLE_QUEUED) {
+        if (rc == WIPC__TAKE_QUEUED) {
             st = wipc__inbox_recv(o, buf, cap, out, 0);
             wipc__mutex_lock(&o->lock);
             if (st == WIPC_E_TIMEOUT && wipc__pipe_dl_left(&dl) != 0)
@@ -720,7 +705,7 @@ static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, pipe_dl *dl
 {
     rd_want want = { .what = W_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     wipc_status st = WIPC_OK;
-    if (!atomic_load(&c->obj.has_callbacks) && role_try(c)) {   /* fast path: read our reply ourselves */
+    if (!atomic_load(&c->obj.has_callbacks) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
         st = rd_run(c, &want, dl);
         role_release(c);
         if (w->done)
@@ -730,8 +715,8 @@ static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, pipe_dl *dl
     }
     wipc__mutex_lock(&c->obj.lock);
     for (;;) {
-        role_rc rc = role_take(c, false, w, dl, &want, &st);
-        if (rc != ROLE_TAKEN)
+        wipc__take_rc rc = role_take(c, false, w, dl, &want, &st);
+        if (rc != WIPC__TAKE_ROLE)
             break;
         wipc__mutex_unlock(&c->obj.lock);
         st = rd_run(c, &want, dl);
@@ -766,14 +751,14 @@ void wipc__conn_callbacks_set(wipc__obj *o)
     wipc__conn *c = (wipc__conn *)o;
     if (c->raw)
         return;
-    if (role_try(c))
+    if (wipc__role_try(&c->role))
         handover_to_io(c);   /* else the holder hands over when it lets go */
 }
 
 void wipc__conn_resume(wipc__obj *o)
 {
     wipc__conn *c = (wipc__conn *)o;
-    if (c->raw || atomic_load(&c->role) == ROLE_IO)
+    if (c->raw || atomic_load(&c->role.holder) == ROLE_IO)
         wipc__plat_pipe_pause(c->pipe, 0);
     wipc__mutex_lock(&o->lock);
     wipc__cond_broadcast(&o->cond);   /* a requester held back by the full inbox reads again */

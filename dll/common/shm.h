@@ -6,11 +6,12 @@
  * Threads of this process that use one channel:
  *  - senders (wipc_send, wipc_reply, wipc_request, wipc_shm_reserve/commit) take turns through
  *    `tx_busy` / `tx_reserved` under `tx_lock`; the one whose turn it is writes the tx ring.
- *  - readers take the "reader role" (`role`) before they touch the rx ring. The holder delivers
- *    frames that are not its own to their owner (a reply to another thread's request: straight
- *    into its buffer; anything else: the inbox queue, or the callback strand) and gives the role
- *    back when its own call ends. With callbacks, the channel's reader thread takes the role and
- *    keeps it until the handle closes; threads in wipc_request then wait for it to deliver.
+ *  - readers take the "reader role" (`role`, reader_role.h) before they touch the rx ring. The
+ *    holder delivers frames that are not its own to their owner (a reply to another thread's
+ *    request: straight into its buffer; anything else: the inbox queue, or the callback strand) and
+ *    gives the role back when its own call ends. With callbacks, the channel's reader thread takes
+ *    the role and keeps it until the handle closes; threads in wipc_request then wait for it to
+ *    deliver.
  * Peer state has two views. The live one (`peer_ident`, `peer_gone`; any thread refreshes it from
  * the header) answers "is an opener attached now" for senders, waiters and wipc_get_info. The
  * delivery one (`rx_*`, creator only, owned by the role holder) follows the opener sessions in ring
@@ -22,6 +23,7 @@
 
 #include "core.h"
 #include "platform_shm.h"
+#include "reader_role.h"
 #include "reply.h"
 #include "ring.h"
 
@@ -36,8 +38,8 @@ typedef struct wipc__shm_dl {
 #define WIPC__TX_BUSY     1
 #define WIPC__TX_RESERVED 2
 
-#define WIPC__ROLE_FREE 0
-#define WIPC__ROLE_BUSY 1
+#define WIPC__ROLE_FREE WIPC__READER_FREE
+#define WIPC__ROLE_BUSY WIPC__READER_HELD
 #define WIPC__ROLE_PEEK 2
 
 #define WIPC__PEEK_NONE 0
@@ -79,8 +81,7 @@ typedef struct wipc__shm_chan {
 
     /* receiving (guarded by obj.lock) */
     wipc__ring        rx;
-    atomic_int        role;          /* WIPC__ROLE_FREE / _BUSY (a thread runs ring code) / _PEEK (a peek is open) */
-    atomic_int        role_waiters;  /* threads waiting on obj.cond for the role (a release must wake them) */
+    wipc__reader_role role;          /* WIPC__ROLE_FREE / _BUSY (a thread runs ring code) / _PEEK (a peek is open) */
     atomic_int        inbox_hint;    /* > 0: a reader may have queued messages in the inbox (recv looks there) */
     int               peek_state;    /* WIPC__PEEK_*: none, a peek waits, open in the ring / in peek_msg */
     wipc__msg        *peek_msg;

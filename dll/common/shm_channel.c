@@ -216,10 +216,10 @@ static void wait_idle(wipc__shm_chan *c)
     atomic_fetch_sub(&c->tx_waiters, 1);
     wipc__mutex_unlock(&c->tx_lock);
     wipc__mutex_lock(&c->obj.lock);
-    atomic_fetch_add(&c->role_waiters, 1);
-    while (atomic_load(&c->role) == WIPC__ROLE_BUSY)
+    atomic_fetch_add(&c->role.waiters, 1);
+    while (atomic_load(&c->role.holder) == WIPC__ROLE_BUSY)
         wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, SLICE_MS);
-    atomic_fetch_sub(&c->role_waiters, 1);
+    atomic_fetch_sub(&c->role.waiters, 1);
     wipc__mutex_unlock(&c->obj.lock);
 }
 

@@ -255,32 +255,20 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
 
 void wipc__shm_role_put(wipc__shm_chan *c, int to)
 {
-    atomic_store(&c->role, to);
-    if (atomic_load(&c->role_waiters) || wipc__shm_closed(c)) {
-        wipc__mutex_lock(&c->obj.lock);
-        wipc__cond_broadcast(&c->obj.cond);
-        wipc__mutex_unlock(&c->obj.lock);
-    }
-}
-
-static bool role_try(wipc__shm_chan *c)
-{
-    int expected = WIPC__ROLE_FREE;
-    return atomic_compare_exchange_strong(&c->role, &expected, WIPC__ROLE_BUSY);
+    atomic_store(&c->role.holder, to);
+    wipc__role_wake(&c->role, &c->obj, wipc__shm_closed(c));
 }
 
 /* The fast path: no lock when the role is free and nothing was queued in the inbox. */
 static bool role_fast(wipc__shm_chan *c)
 {
-    if (atomic_load_explicit(&c->inbox_hint, memory_order_relaxed) || atomic_load(&c->obj.has_callbacks) || !role_try(c))
+    if (atomic_load_explicit(&c->inbox_hint, memory_order_relaxed) || atomic_load(&c->obj.has_callbacks) || !wipc__role_try(&c->role))
         return false;
     if (atomic_load(&c->inbox_hint) == 0)   /* re-read: deliveries are counted before the role is freed */
         return true;
     wipc__shm_role_put(c, WIPC__ROLE_FREE);
     return false;
 }
-
-typedef enum role_rc { ROLE_TAKEN, ROLE_QUEUED, ROLE_DONE, ROLE_ENDED } role_rc;
 
 /* obj.lock held: is something queued in the inbox? Resets the hint when the queue is empty. */
 static bool queued_locked(wipc__shm_chan *c)
@@ -291,58 +279,58 @@ static bool queued_locked(wipc__shm_chan *c)
     return false;
 }
 
-/* obj.lock held. Waits until this thread holds the reader role, or (`queue_ok`) the inbox has a
- * message, or w (if any) is done, or the handle closed / deadline passed (ROLE_ENDED, *st set).
- * With callbacks the reader thread reads: a request waits for it to deliver its reply, a receive or
- * peek ends (WIPC_E_INVALID_STATE). */
-static role_rc role_take(wipc__shm_chan *c, bool queue_ok, wipc__reply_waiter *w, wipc__shm_dl *deadline, rd_want *want, wipc_status *st)
+/* What a caller waiting for the role looks at (wipc__role_take). With callbacks the reader thread
+ * reads: a request waits for it to deliver its reply, a receive or peek ends (WIPC_E_INVALID_STATE).
+ * A lost peer ends the wait only when the role is not free: the remaining records are read first. */
+typedef struct role_wait {
+    wipc__shm_chan *c;
+    wipc__shm_dl   *deadline;
+    rd_want        *want;
+} role_wait;
+
+static bool wait_queued(void *t)
 {
-    role_rc rc;
-    atomic_fetch_add(&c->role_waiters, 1);
-    for (;;) {
-        if (w && w->done) {
-            rc = ROLE_DONE;
-            break;
-        }
-        if (atomic_load(&c->obj.closed)) {
-            *st = WIPC_E_CLOSED;
-            rc = ROLE_ENDED;
-            break;
-        }
-        if (queue_ok && queued_locked(c)) {
-            rc = ROLE_QUEUED;
-            break;
-        }
-        bool cb = atomic_load(&c->obj.has_callbacks);
-        if (cb && !w) {
-            *st = WIPC_E_INVALID_STATE;
-            rc = ROLE_ENDED;
-            break;
-        }
-        if (!cb && role_try(c)) {
-            rc = ROLE_TAKEN;
-            break;
-        }
-        if (atomic_load(&c->peer_gone) || atomic_load(&c->broken)) {
-            *st = WIPC_E_DISCONNECTED;   /* the holder waits for a new opener: nothing will come */
-            rc = ROLE_ENDED;
-            break;
-        }
-        int32_t slice = wipc__shm_slice(deadline);
-        if (slice == 0) {
-            *st = WIPC_E_TIMEOUT;
-            rc = ROLE_ENDED;
-            break;
-        }
-        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, slice);
-    }
-    atomic_fetch_sub(&c->role_waiters, 1);
-    if (rc == ROLE_ENDED) {
-        wipc__mutex_unlock(&c->obj.lock);
-        *st = *st == WIPC_E_TIMEOUT ? wait_timeout(c, want) : *st == WIPC_E_INVALID_STATE ? handed_over(c, want) : wipc__shm_ended(c, want->fn);
-        wipc__mutex_lock(&c->obj.lock);
-    }
-    return rc;
+    return queued_locked(((role_wait *)t)->c);
+}
+
+static wipc_status wait_gate(void *t, wipc__reply_waiter *w)
+{
+    bool cb = atomic_load(&((role_wait *)t)->c->obj.has_callbacks);
+    if (cb && !w)
+        return WIPC_E_INVALID_STATE;
+    return cb ? WIPC__GATE_WAIT : WIPC_OK;
+}
+
+static wipc_status wait_missed(void *t)
+{
+    wipc__shm_chan *c = ((role_wait *)t)->c;
+    if (atomic_load(&c->peer_gone) || atomic_load(&c->broken))
+        return WIPC_E_DISCONNECTED;   /* the holder waits for a new opener: nothing will come */
+    return WIPC_OK;
+}
+
+static int32_t wait_ms(void *t)
+{
+    return wipc__shm_slice(((role_wait *)t)->deadline);
+}
+
+static wipc_status wait_ended(void *t, wipc_status st)
+{
+    role_wait *a = t;
+    if (st == WIPC_E_TIMEOUT)
+        return wait_timeout(a->c, a->want);
+    return st == WIPC_E_INVALID_STATE ? handed_over(a->c, a->want) : wipc__shm_ended(a->c, a->want->fn);
+}
+
+static const wipc__role_checks role_checks = { .queued = wait_queued, .gate = wait_gate, .missed = wait_missed,
+                                               .wait_ms = wait_ms, .ended = wait_ended };
+
+/* obj.lock held. Waits until this thread holds the reader role, or (`queue_ok`) the inbox has a
+ * message, or w (if any) is done, or the handle closed / deadline passed (WIPC__TAKE_ENDED, *st set). */
+static wipc__take_rc role_take(wipc__shm_chan *c, bool queue_ok, wipc__reply_waiter *w, wipc__shm_dl *deadline, rd_want *want, wipc_status *st)
+{
+    role_wait t = { c, deadline, want };
+    return wipc__role_take(&c->role, &c->obj, &role_checks, &t, queue_ok, w, st);
 }
 
 /* ---- wipc_recv / wipc_request (core hook) -------------------------------------------------------- */
@@ -373,12 +361,12 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
             return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv on shm channel %s: the handle has callbacks; messages go to on_message", o->name);
         }
         o->receivers++;
-        role_rc rc = role_take(c, true, NULL, &dl, &want, &st);
+        wipc__take_rc rc = role_take(c, true, NULL, &dl, &want, &st);
         o->receivers--;
         wipc__mutex_unlock(&o->lock);
-        if (rc == ROLE_ENDED)
+        if (rc == WIPC__TAKE_ENDED)
             return st;
-        if (rc == ROLE_QUEUED) {
+        if (rc == WIPC__TAKE_QUEUED) {
             st = wipc__inbox_recv(o, buf, cap, out, 0);
             if (st == WIPC_E_TIMEOUT && wipc__remaining(wipc__shm_dl_at(&dl)) != 0)
                 continue;   /* another thread took it first */
@@ -400,7 +388,7 @@ static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__s
     rd_want want = { .what = WANT_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     rearm_check(c);
     wipc_status st = WIPC_OK;
-    if (!atomic_load(&c->obj.has_callbacks) && role_try(c)) {   /* fast path: read our reply ourselves */
+    if (!atomic_load(&c->obj.has_callbacks) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
         st = read_loop(c, &want, deadline);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
         if (st == HAND_OVER)
@@ -412,8 +400,8 @@ static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__s
         wipc__shm_spin(c, reply_ready, w);   /* the reader thread delivers it; catch it before sleeping on obj.cond */
     wipc__mutex_lock(&c->obj.lock);
     for (;;) {
-        role_rc rc = role_take(c, false, w, deadline, &want, &st);
-        if (rc != ROLE_TAKEN)
+        wipc__take_rc rc = role_take(c, false, w, deadline, &want, &st);
+        if (rc != WIPC__TAKE_ROLE)
             break;
         wipc__mutex_unlock(&c->obj.lock);
         st = read_loop(c, &want, deadline);
@@ -505,14 +493,14 @@ wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_
     for (;;) {
         wipc__mutex_lock(&c->obj.lock);
         c->obj.receivers++;
-        role_rc rc = role_take(c, true, NULL, &dl, &want, &st);
+        wipc__take_rc rc = role_take(c, true, NULL, &dl, &want, &st);
         c->obj.receivers--;
-        if (rc == ROLE_ENDED)
+        if (rc == WIPC__TAKE_ENDED)
             c->peek_state = WIPC__PEEK_NONE;
         wipc__mutex_unlock(&c->obj.lock);
-        if (rc == ROLE_ENDED)
+        if (rc == WIPC__TAKE_ENDED)
             return st;
-        if (rc == ROLE_TAKEN) {
+        if (rc == WIPC__TAKE_ROLE) {
             if ((st = peek_from_ring(c, &want, &dl)) != WIPC_OK)
                 return st;
             *out_ptr = want.rec.payload;
@@ -568,12 +556,12 @@ static void pump_main(void *arg)
     rd_want want = { .what = WANT_CB, .fn = "shm reader thread", .timeout_ms = WIPC_INFINITE };
     bool held = false;
     wipc__mutex_lock(&c->obj.lock);
-    atomic_fetch_add(&c->role_waiters, 1);
+    atomic_fetch_add(&c->role.waiters, 1);
     /* A blocking call may still hold the role: it hands over at once (its wait is woken by
      * chan_callbacks_set, it sees the callbacks) and wipc__shm_role_put wakes us. */
-    while (!wipc__shm_closed(c) && !(held = role_try(c)))
+    while (!wipc__shm_closed(c) && !(held = wipc__role_try(&c->role)))
         wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, 100);
-    atomic_fetch_sub(&c->role_waiters, 1);
+    atomic_fetch_sub(&c->role.waiters, 1);
     wipc__mutex_unlock(&c->obj.lock);
     if (!held)
         return;
