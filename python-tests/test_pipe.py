@@ -329,3 +329,78 @@ def test_log_callback(lib, name):
         assert_status(lib, lib.wipc_set_log_callback(None, w.WIPC_LOG_DEBUG, None), w.WIPC_OK)
     assert lines, "no log line at WIPC_LOG_DEBUG for listen/connect/accept/close"
     assert all(w.WIPC_LOG_DEBUG <= lvl <= w.WIPC_LOG_ERROR and text for lvl, text in lines)
+
+
+CHUNK = b"p" * (100 * 1024)   # below the bulk-section threshold: through the socket
+N_FILL = 120                  # 12 MiB: more than the server's 8 MiB inbox and the socket buffers
+
+
+def start_blocked_filler(lib, p):
+    """A thread sending N_FILL chunks on p.cli with no timeout; returns (thread, results) once it is
+    blocked (its sent count stops moving): the connection is full and that thread holds its writer."""
+    sent = []
+    filler = threading.Thread(target=lambda: sent.extend(
+        lib.wipc_send(p.cli, 1, CHUNK, len(CHUNK), -1) for _ in range(N_FILL)), name="filler")
+    filler.start()
+    last, still_since = -1, time.monotonic()
+    while time.monotonic() - still_since < 0.3:
+        now = w.get_info(lib, p.cli).messages_sent
+        if now != last:
+            last, still_since = now, time.monotonic()
+        time.sleep(0.02)
+    assert last < N_FILL, "the filler was never blocked: the test needs a full connection"
+    return filler, sent
+
+
+def drain_later(lib, p, delay_s, count):
+    """A thread that, after delay_s, receives `count` messages on p.svc (and answers none)."""
+    def drain():
+        time.sleep(delay_s)
+        for _ in range(count):
+            if w.recv(lib, p.svc, cap=len(CHUNK), timeout_ms=3000)[0] != w.WIPC_OK:
+                break
+
+    t = threading.Thread(target=drain, name="drainer")
+    t.start()
+    return t
+
+
+def test_send_timeout_holds_behind_a_blocked_send(lib, name):
+    """A send with a 300 ms timeout behind another thread's send that is blocked on a full connection
+    (no timeout) returns WIPC_E_TIMEOUT after 300 ms, having sent nothing; the blocked send completes
+    once the server side reads."""
+    p = Pair(lib, name)
+    try:
+        filler, sent = start_blocked_filler(lib, p)
+        t0 = time.monotonic()
+        st = lib.wipc_send(p.cli, 2, b"late", 4, 300)
+        elapsed = time.monotonic() - t0
+        assert_status(lib, st, w.WIPC_E_TIMEOUT, "send behind a blocked send")
+        assert "another thread" in w.last_error(lib)
+        assert 0.25 <= elapsed < 0.8, f"wipc_send(timeout 300 ms) returned after {elapsed * 1000:.0f} ms"
+        drainer = drain_later(lib, p, 0, N_FILL)
+        filler.join(30)
+        drainer.join(30)
+        assert sent == [w.WIPC_OK] * N_FILL
+    finally:
+        p.close()
+
+
+def test_request_timeout_covers_the_send(lib, name):
+    """wipc_request's timeout is for the whole call: a request whose send first waits (another thread's
+    send holds the connection, blocked until the server side drains 0.6 s later) has only the rest of
+    its timeout left for the reply, which never comes."""
+    p = Pair(lib, name)
+    try:
+        filler, sent = start_blocked_filler(lib, p)
+        drainer = drain_later(lib, p, 0.6, N_FILL + 1)   # the filler's messages, then the request
+        t0 = time.monotonic()
+        st, _, _ = w.request(lib, p.cli, 2, b"q", timeout_ms=1000)
+        elapsed = time.monotonic() - t0
+        filler.join(30)
+        drainer.join(30)
+        assert_status(lib, st, w.WIPC_E_TIMEOUT, "request whose send had to wait")
+        assert 0.9 <= elapsed < 1.4, f"wipc_request(timeout 1000 ms) returned after {elapsed * 1000:.0f} ms"
+        assert sent == [w.WIPC_OK] * N_FILL
+    finally:
+        p.close()

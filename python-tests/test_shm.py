@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer
+from conftest import Peer, assert_status
 
 MIB = 1024 * 1024
 
@@ -195,3 +195,38 @@ def test_shm_python_creator_follows_short_lived_openers(lib, name):
         assert w.get_info(lib, h).peer_pid == 0          # nobody is attached now
     finally:
         w.check(lib, lib.wipc_close(h))
+
+
+def test_shm_request_timeout_covers_the_send(lib, name):
+    """wipc_request's timeout is for the whole call: a request whose send first waits for room (the
+    ring stays full until the creator drains it 0.6 s later) has only the rest of its timeout left
+    for the reply, which never comes."""
+    ch, op = w.handle(), w.handle()
+    o = shm_options(lib, capacity=64 * 1024)
+    w.check(lib, lib.wipc_shm_create(name, byref(o), byref(ch)))
+    try:
+        w.check(lib, lib.wipc_shm_open(name, None, 5000, byref(op)))
+        chunk = b"f" * 4000
+        sent = 0
+        while lib.wipc_send(op, 1, chunk, len(chunk), 0) == w.WIPC_OK:   # fill the opener -> creator ring
+            sent += 1
+        assert sent > 0
+
+        def drain():
+            time.sleep(0.6)
+            for _ in range(sent + 1):   # the queued messages, then the request (never answered)
+                if w.recv(lib, ch, cap=8192, timeout_ms=3000)[0] != w.WIPC_OK:
+                    break
+
+        drainer = threading.Thread(target=drain, name="drainer")
+        drainer.start()
+        t0 = time.monotonic()
+        st, _, _ = w.request(lib, op, 2, b"q", timeout_ms=1000)
+        elapsed = time.monotonic() - t0
+        drainer.join(30)
+        assert_status(lib, st, w.WIPC_E_TIMEOUT, "request whose send waited for room")
+        assert 0.9 <= elapsed < 1.4, f"wipc_request(timeout 1000 ms) returned after {elapsed * 1000:.0f} ms"
+    finally:
+        for h in (op, ch):
+            if h.value:
+                lib.wipc_close(h)

@@ -54,8 +54,8 @@ static wipc__conn *conn_new(const char *name, uint32_t flags, uint32_t max_messa
     atomic_init(&c->role.holder, ROLE_IO);   /* the I/O thread reads until the handshake is done */
     c->scatter_ok = true;
     c->bulk_offer = wipc__bulk_offer(flags, name, p);
-    wipc__mutex_init(&c->bulk_lock);
-    wipc__mutex_init(&c->write_lock);
+    wipc__excl_init(&c->bulk_excl);
+    wipc__excl_init(&c->writer);
     wipc__plat_pipe_peer(p, &c->obj.peer_pid, &c->obj.peer_uid);
     return c;
 }
@@ -174,6 +174,47 @@ void wipc__core_closed(struct wipc__conn *c, wipc_status why)
     wipc__obj_unref(&c->obj);   /* the backend's reference */
 }
 
+/* ---- pipe_excl ------------------------------------------------------------------------------------ */
+
+void wipc__excl_init(pipe_excl *x)
+{
+    wipc__mutex_init(&x->m);
+    wipc__cond_init(&x->cv);
+    x->held = false;
+}
+
+void wipc__excl_destroy(pipe_excl *x)
+{
+    wipc__cond_destroy(&x->cv);
+    wipc__mutex_destroy(&x->m);
+}
+
+wipc_status wipc__excl_enter(pipe_excl *x, pipe_dl *dl)
+{
+    wipc_status st = WIPC_OK;
+    wipc__mutex_lock(&x->m);
+    while (x->held) {
+        int32_t left = wipc__pipe_dl_left(dl);
+        if (left == 0) {
+            st = WIPC_E_TIMEOUT;
+            break;
+        }
+        wipc__cond_wait_ms(&x->cv, &x->m, left);
+    }
+    if (st == WIPC_OK)
+        x->held = true;
+    wipc__mutex_unlock(&x->m);
+    return st;
+}
+
+void wipc__excl_leave(pipe_excl *x)
+{
+    wipc__mutex_lock(&x->m);
+    x->held = false;
+    wipc__cond_signal(&x->cv);
+    wipc__mutex_unlock(&x->m);
+}
+
 wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                                    size_t size, int32_t timeout_ms)
 {
@@ -201,15 +242,18 @@ wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request
 built:;
     size_t total = (c->raw ? 0 : WIPC__FRAME_HEADER) + size;
     size_t written = 0;
+    pipe_dl dl = wipc__pipe_dl(timeout_ms);   /* the wait for the writer and the write share it */
+    if (wipc__excl_enter(&c->writer, &dl) != WIPC_OK)
+        return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's send kept the connection busy for the "
+                           "whole timeout (%d ms); nothing was sent", o->name, (int)timeout_ms);
     wipc_status st = WIPC_OK;
-    wipc__mutex_lock(&c->write_lock);
     if (c->write_broken)
         st = wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
     else if (n)
-        st = wipc__plat_pipe_write(c->pipe, iov, n, timeout_ms, &written);
+        st = wipc__plat_pipe_write(c->pipe, iov, n, wipc__pipe_dl_left(&dl), &written);
     if (st != WIPC_OK && written > 0 && written < total)
         c->write_broken = true;
-    wipc__mutex_unlock(&c->write_lock);
+    wipc__excl_leave(&c->writer);
     if (st != WIPC_OK) {
         if (atomic_load(&o->closed))
             return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
@@ -288,8 +332,8 @@ static void conn_destroy(wipc__obj *o)
     wipc__bulk_free(c);
     if (c->pipe)
         wipc__plat_pipe_free(c->pipe);
-    wipc__mutex_destroy(&c->write_lock);
-    wipc__mutex_destroy(&c->bulk_lock);
+    wipc__excl_destroy(&c->writer);
+    wipc__excl_destroy(&c->bulk_excl);
     if (c->server)
         wipc__obj_unref(&c->server->obj);
 }

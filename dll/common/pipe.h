@@ -50,6 +50,15 @@ typedef struct pipe_bulk {          /* one mapped bulk section: ours (tx) or the
     uint64_t       slot_size;
 } pipe_bulk;
 
+/* One sender at a time, and a waiter gives up at its own deadline: a plain mutex would hold a
+ * wipc_send with a short timeout behind another thread's write that may block for its whole (even
+ * infinite) timeout on a full pipe. */
+typedef struct pipe_excl {
+    wipc__mutex m;
+    wipc__cond  cv;
+    bool        held;   /* m */
+} pipe_excl;
+
 typedef struct wipc__conn {
     wipc__obj     obj;              /* first: a conn is an object */
     wipc__pipe   *pipe;
@@ -83,14 +92,14 @@ typedef struct wipc__conn {
     bool          bulk_offer;       /* our HELLO said WIPC__HELLO_BULK: BULK frames are welcome */
     atomic_bool   bulk_tx;          /* the peer's said it too: large sends use our section (set by the handshake) */
     uint32_t      hello_pid;        /* the peer's pid as its HELLO gave it (its sections' names) */
-    wipc__mutex   bulk_lock;        /* one large send at a time through tx */
-    pipe_bulk     tx;               /* our section (bulk_lock) */
+    pipe_excl     bulk_excl;        /* one large send at a time through tx */
+    pipe_bulk     tx;               /* our section (bulk_excl) */
     pipe_bulk     rx;               /* the peer's section, mapped by the role holder */
     uint8_t       bulkd[WIPC__BULK_DESC];   /* the BULK frame being decoded */
 
     /* sending */
-    wipc__mutex   write_lock;
-    bool          write_broken;     /* a frame was cut short: the stream cannot be resynchronised */
+    pipe_excl     writer;           /* one frame written at a time */
+    bool          write_broken;     /* (writer) a frame was cut short: the stream cannot be resynchronised */
     struct wipc__conn *next_pending; /* server's accept queue link (guarded by the server's lock) */
 } wipc__conn;
 
@@ -121,6 +130,11 @@ static inline int32_t wipc__pipe_dl_left(pipe_dl *d)
 }
 
 /* pipe.c */
+void        wipc__excl_init(pipe_excl *x);
+void        wipc__excl_destroy(pipe_excl *x);
+/* Takes x, waiting for another holder up to dl: WIPC_OK, or WIPC_E_TIMEOUT (no last error set). */
+wipc_status wipc__excl_enter(pipe_excl *x, pipe_dl *dl);
+void        wipc__excl_leave(pipe_excl *x);
 void        wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason);
 void        wipc__conn_end(wipc__conn *c, wipc_status why);
 wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,

@@ -90,7 +90,7 @@ static bool all_free(bulk_hdr *h)
     return true;
 }
 
-/* Waits (bulk_lock held) until a slot of our section can be filled (all_slots: until every slot is
+/* Waits (bulk_excl held) until a slot of our section can be filled (all_slots: until every slot is
  * free); returns it in *slot. */
 static wipc_status wait_slot(wipc__conn *c, pipe_dl *dl, bool all_slots, int *slot)
 {
@@ -169,12 +169,14 @@ wipc_status wipc__bulk_send(wipc__conn *c, uint8_t kind, uint64_t request_id, ui
 {
     pipe_dl dl = wipc__pipe_dl(timeout_ms);
     int slot = 0;
-    wipc__mutex_lock(&c->bulk_lock);
+    if (wipc__excl_enter(&c->bulk_excl, &dl) != WIPC_OK)
+        return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's large send kept the shared section busy "
+                           "for the whole timeout (%d ms); nothing was sent", c->obj.name, (int)timeout_ms);
     wipc_status st = ensure_section(c, size, &dl);
     if (st == WIPC_OK)
         st = wait_slot(c, &dl, false, &slot);
     if (st != WIPC_OK) {
-        wipc__mutex_unlock(&c->bulk_lock);
+        wipc__excl_leave(&c->bulk_excl);
         return st;
     }
     bulk_hdr *h = (bulk_hdr *)c->tx.base;
@@ -192,7 +194,7 @@ wipc_status wipc__bulk_send(wipc__conn *c, uint8_t kind, uint64_t request_id, ui
     st = wipc__conn_write_frame(c, WIPC__FRAME_BULK, request_id, type, desc, sizeof desc, wipc__pipe_dl_left(&dl));
     if (st != WIPC_OK)
         atomic_store_explicit(&h->state[slot], SLOT_FREE, memory_order_release);   /* nobody will take it */
-    wipc__mutex_unlock(&c->bulk_lock);
+    wipc__excl_leave(&c->bulk_excl);
     return st;
 }
 

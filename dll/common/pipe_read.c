@@ -736,9 +736,10 @@ wipc_status wipc__conn_request(wipc__obj *o, uint32_t type, const void *req, siz
 {
     wipc__conn *c = (wipc__conn *)o;
     pipe_dl dl = wipc__pipe_dl(timeout_ms);
+    int32_t send_ms = wipc__pipe_dl_left(&dl);   /* the clock starts now: the send and the wait share timeout_ms */
     wipc__reply_waiter w;
     wipc__reply_begin(o, &c->waiters, &w, resp, resp_cap);
-    wipc_status st = wipc__conn_send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, timeout_ms);
+    wipc_status st = wipc__conn_send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, send_ms);
     if (st == WIPC_OK)
         st = await_reply(c, &w, &dl, timeout_ms);
     return wipc__reply_end(o, &c->waiters, &w, st, out_resp_size, "pipe");

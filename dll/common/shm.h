@@ -119,6 +119,10 @@ bool wipc__shm_closed(wipc__shm_chan *c);
 /* shm_send.c */
 wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                            size_t size, int32_t timeout_ms);
+/* The same within the caller's deadline `dl` (wipc_request: the send and the wait for the reply share
+ * one timeout). */
+wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                  size_t size, wipc__shm_dl *dl);
 wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, int32_t timeout_ms);
 wipc_status wipc__shm_commit(wipc__shm_chan *c, uint32_t type, size_t size);
 void wipc__shm_tx_wake_all(wipc__shm_chan *c);

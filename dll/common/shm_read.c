@@ -425,7 +425,7 @@ wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size
     wipc__shm_dl dl = { timeout_ms, 0 };
     wipc__reply_waiter w;
     wipc__reply_begin(o, &c->waiters, &w, resp, resp_cap);
-    wipc_status st = wipc__shm_send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, timeout_ms);
+    wipc_status st = wipc__shm_send_within(c, WIPC__KIND_REQUEST, w.id, type, req, req_size, &dl);   /* one deadline for both */
     if (st == WIPC_OK)
         st = await_reply(c, &w, &dl, timeout_ms);
     return wipc__reply_end(o, &c->waiters, &w, st, out_resp_size, "shm channel");

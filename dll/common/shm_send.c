@@ -163,30 +163,29 @@ static void publish(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint64_t req
 }
 
 /* What wipc_send and wipc_shm_reserve both begin with: the peer and size checks, the writer slot
- * (tx_acquire) and room for `size` bytes in the ring (*dst). On failure the slot is given back. */
-static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_t **dst, const char *fn, int32_t timeout_ms)
+ * (tx_acquire) and room for `size` bytes in the ring (*dst), within `dl`. On failure the slot is
+ * given back. */
+static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_t **dst, const char *fn, wipc__shm_dl *dl)
 {
     wipc_status st = peer_usable(c, fn);
     if (st == WIPC_OK)
         st = check_size(c, size, fn);
     if (st != WIPC_OK)
         return st;
-    wipc__shm_dl dl = { timeout_ms, 0 };
-    if ((st = tx_acquire(c, &dl, reserve, fn)) != WIPC_OK)
+    if ((st = tx_acquire(c, dl, reserve, fn)) != WIPC_OK)
         return st;
-    st = tx_room(c, size, dst, &dl, fn, timeout_ms);
+    st = tx_room(c, size, dst, dl, fn, dl->timeout_ms);
     if (st != WIPC_OK)
         tx_release(c, WIPC__TX_FREE);
     return st;
 }
 
-wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                           size_t size, int32_t timeout_ms)
+wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                  size_t size, wipc__shm_dl *dl)
 {
-    wipc__shm_chan *c = (wipc__shm_chan *)o;
     const char *fn = kind == WIPC__KIND_REPLY ? "wipc_reply" : kind == WIPC__KIND_REQUEST ? "wipc_request" : "wipc_send";
     uint8_t *dst = NULL;
-    wipc_status st = tx_begin(c, size, false, &dst, fn, timeout_ms);
+    wipc_status st = tx_begin(c, size, false, &dst, fn, dl);
     if (st != WIPC_OK)
         return st;
     if (size)
@@ -194,6 +193,13 @@ wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint
     publish(c, kind, type, request_id, size);
     tx_release(c, WIPC__TX_FREE);
     return WIPC_OK;
+}
+
+wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                           size_t size, int32_t timeout_ms)
+{
+    wipc__shm_dl dl = { timeout_ms, 0 };
+    return wipc__shm_send_within((wipc__shm_chan *)o, kind, request_id, type, data, size, &dl);
 }
 
 wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, int32_t timeout_ms)
@@ -204,7 +210,8 @@ wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, in
                            fn, c->obj.name, size, (unsigned long long)c->tx.cap,
                            (unsigned long long)(c->tx.cap - WIPC__SHM_RECORD_HEADER));
     uint8_t *dst = NULL;
-    wipc_status st = tx_begin(c, size, true, &dst, fn, timeout_ms);
+    wipc__shm_dl dl = { timeout_ms, 0 };
+    wipc_status st = tx_begin(c, size, true, &dst, fn, &dl);
     if (st != WIPC_OK)
         return st;
     c->tx_reserve_len = size;
