@@ -71,10 +71,8 @@ static void test_fault_pipe_kill_sender_mid_message(void **state)
     wt_unique_name(name, sizeof name, "f-bigsend");
     snprintf(sz, sizeof sz, "%u", BIG);
     wipc_handle srv = 0, c = 0;
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));
     const char *args[] = { "pipe-stream", name, sz, NULL };
-    wt_proc *p = spawn_rel(args);
-    WT_OK(wipc_pipe_accept(srv, 10000, &c));
+    wt_proc *p = wt_serve_peer(__func__, name, args, 10000, &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
 
@@ -150,10 +148,8 @@ static void test_fault_pipe_kill_receiver_mid_message(void **state)
     char name[160];
     wt_unique_name(name, sizeof name, "f-bigrecv");
     wipc_handle srv = 0, c = 0;
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));
     const char *args[] = { "pipe-hold", name, NULL };
-    wt_proc *p = spawn_rel(args);
-    WT_OK(wipc_pipe_accept(srv, 10000, &c));
+    wt_proc *p = wt_serve_peer(__func__, name, args, 10000, &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
     wt_fill(buf, BIG, 5);
@@ -217,10 +213,8 @@ static void test_fault_pipe_sender_frozen_mid_message(void **state)
     wt_unique_name(name, sizeof name, "f-frozen");
     snprintf(sz, sizeof sz, "%u", BIG);
     wipc_handle srv = 0, c = 0;
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));
     const char *args[] = { "pipe-stream", name, sz, NULL };
-    wt_proc *p = spawn_rel(args);
-    WT_OK(wipc_pipe_accept(srv, 10000, &c));
+    wt_proc *p = wt_serve_peer(__func__, name, args, 10000, &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
     pid_t pid = (pid_t)wt_proc_pid(p);
@@ -278,10 +272,8 @@ static void test_fault_pipe_stop_reading(void **state)
     char name[160];
     wt_unique_name(name, sizeof name, "f-stall");
     wipc_handle srv = 0, c = 0;
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));
     const char *args[] = { "pipe-hold", name, NULL };
-    wt_proc *p = spawn_rel(args);
-    WT_OK(wipc_pipe_accept(srv, 10000, &c));
+    wt_proc *p = wt_serve_peer(__func__, name, args, 10000, &srv, &c);
     uint32_t peer = wt_proc_pid(p);
     wt_sleep_ms(100);
     uint64_t peer0 = rel_rss_kb(peer), self0 = rel_rss_kb(wt_self_pid());
@@ -454,17 +446,6 @@ static int path_exists(const char *fmt, ...)
     struct stat st;
     return lstat(path, &st) == 0;
 }
-
-static const char *rundir(void)
-{
-    static char buf[256];
-    const char *x = getenv("XDG_RUNTIME_DIR");
-    if (x && x[0] == '/')
-        snprintf(buf, sizeof buf, "%s/wipc", x);
-    else
-        snprintf(buf, sizeof buf, "/tmp/wipc-%u", (unsigned)geteuid());
-    return buf;
-}
 #endif
 
 static void test_fault_stale_pipe_reclaimed(void **state)
@@ -473,13 +454,9 @@ static void test_fault_stale_pipe_reclaimed(void **state)
     char name[160];
     wt_unique_name(name, sizeof name, "f-stalepipe");
     const char *args[] = { "pipe-squat", name, NULL };
-    wt_proc *p = spawn_rel(args);
-    int code = 0;
-    assert_int_equal(wt_proc_kill(p), 0);
-    assert_int_equal(wt_proc_wait(p, 10000, &code), 0);
-    wt_proc_free(p);
+    wt_spawn_and_kill(args);
 #ifndef _WIN32
-    WT_CHECK(path_exists("%s/p.%s", rundir(), name), "the dead server's socket file is left behind (the stale case)");
+    WT_CHECK(path_exists("%s/p.%s", wt_run_dir(), name), "the dead server's socket file is left behind (the stale case)");
 #endif
     wipc_handle c = 0, srv = 0, svc = 0;
     uint64_t t0 = wt_now_ms();
@@ -505,11 +482,7 @@ static void test_fault_stale_shm_reclaimed(void **state)
     char name[160];
     wt_unique_name(name, sizeof name, "f-staleshm");
     const char *args[] = { "shm-create-hold", name, NULL };
-    wt_proc *p = spawn_rel(args);
-    int code = 0;
-    assert_int_equal(wt_proc_kill(p), 0);
-    assert_int_equal(wt_proc_wait(p, 10000, &code), 0);
-    wt_proc_free(p);
+    wt_spawn_and_kill(args);
 #ifndef _WIN32
     WT_CHECK(path_exists("/dev/shm/wipc-%u-%s", (unsigned)geteuid(), name), "the dead creator's section is left behind");
 #endif
@@ -518,7 +491,7 @@ static void test_fault_stale_shm_reclaimed(void **state)
     WT_CHECK(st == WIPC_E_NOT_FOUND, "open of a dead creator's channel: %s", wipc_status_name(st));
     WT_OK(wipc_shm_create(name, NULL, &ch));   /* reclaimed */
     const char *args2[] = { "shm-echo", name, NULL };
-    p = spawn_rel(args2);
+    wt_proc *p = spawn_rel(args2);
     expect_echo(ch, "reclaimed");
     WT_OK(wipc_close(ch));
     wt_proc_free(p);

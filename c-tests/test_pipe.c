@@ -1304,10 +1304,7 @@ static void test_pipe_connect_waits_for_server(void **state)
     assert_memory_equal(buf, "late", 4);
     assert_int_equal(wt_info(cj.out).peer_pid, wt_proc_pid(p));
     WT_OK(wipc_close(cj.out));
-    int code = -1;
-    WT_CHECK(wt_proc_wait(p, 20000, &code) == 0, "echo-server --count 1 did not exit");
-    assert_int_equal(code, 0);
-    wt_proc_free(p);
+    wt_expect_exit_0(p, 20000, "echo-server --count 1");
 }
 
 /* ---- squatting --------------------------------------------------------------------------------- */
@@ -1510,10 +1507,7 @@ static void test_pipe_cross_process_server(void **state)
     WT_CHECK(in.bytes_sent == bytes && in.bytes_received == bytes, "bytes_sent %llu, bytes_received %llu, expected %llu each",
              (unsigned long long)in.bytes_sent, (unsigned long long)in.bytes_received, (unsigned long long)bytes);
     WT_OK(wipc_close(c));
-    int code = -1;
-    WT_CHECK(wt_proc_wait(p, 20000, &code) == 0, "echo-server --count 1 did not exit after the client left");
-    assert_int_equal(code, 0);
-    wt_proc_free(p);
+    wt_expect_exit_0(p, 20000, "echo-server --count 1 after the client left");
 }
 
 /* ---- peer death -------------------------------------------------------------------------------- */
