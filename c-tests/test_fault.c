@@ -62,17 +62,40 @@ static void expect_echo(wipc_handle c, const char *what)
     WT_CHECK(got == strlen(what) && memcmp(resp, what, got) == 0, "echo of \"%s\"", what);
 }
 
+/* Serves rel_peer `cmd` under a new name (tag, into name: 160 bytes): "pipe-stream" streams 16 MiB
+ * messages, "pipe-hold" connects and never reads. *srv listens, *c is the peer's connection. */
+static wt_proc *serve_rel(char *name, const char *tag, const char *cmd, wipc_handle *srv, wipc_handle *c)
+{
+    char sz[32];
+    snprintf(sz, sizeof sz, "%u", BIG);
+    wt_unique_name(name, 160, tag);
+    const char *args[] = { cmd, name, strcmp(cmd, "pipe-stream") == 0 ? sz : NULL, NULL };
+    return wt_serve_peer(tag, name, args, 10000, srv, c);
+}
+
+/* Waits in wipc_recv on ch (15 s) while a thread kills p 300 ms from now: returns what wipc_recv
+ * returned, *el = ms from the kill to that return. */
+static wipc_status recv_across_kill(wipc_handle ch, wt_proc *p, uint64_t *el)
+{
+    kill_job kj = { p, 300, 0 };
+    wt_thread *t = wt_thread_start(kill_thread, &kj);
+    char buf[64];
+    size_t n = 0;
+    wipc_status st = wipc_recv(ch, buf, sizeof buf, &n, NULL, 15000);
+    uint64_t returned = wt_now_ms();
+    wt_thread_join_or_die(t, 20000, "killer");   /* before reading what the killer wrote */
+    *el = returned - kj.killed_at;
+    return st;
+}
+
 /* ---- pipe: killed in the middle of a 16 MiB message ------------------------------------------------ */
 
 static void test_fault_pipe_kill_sender_mid_message(void **state)
 {
     (void)state;
-    char name[160], sz[32];
-    wt_unique_name(name, sizeof name, "f-bigsend");
-    snprintf(sz, sizeof sz, "%u", BIG);
+    char name[160];
     wipc_handle srv = 0, c = 0;
-    const char *args[] = { "pipe-stream", name, sz, NULL };
-    wt_proc *p = wt_serve_peer(__func__, name, args, 10000, &srv, &c);
+    wt_proc *p = serve_rel(name, "f-bigsend", "pipe-stream", &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
 
@@ -146,10 +169,8 @@ static void test_fault_pipe_kill_receiver_mid_message(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "f-bigrecv");
     wipc_handle srv = 0, c = 0;
-    const char *args[] = { "pipe-hold", name, NULL };
-    wt_proc *p = wt_serve_peer(__func__, name, args, 10000, &srv, &c);
+    wt_proc *p = serve_rel(name, "f-bigrecv", "pipe-hold", &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
     wt_fill(buf, BIG, 5);
@@ -209,12 +230,9 @@ static void test_fault_pipe_kill_receiver_mid_message(void **state)
 static void test_fault_pipe_sender_frozen_mid_message(void **state)
 {
     (void)state;
-    char name[160], sz[32];
-    wt_unique_name(name, sizeof name, "f-frozen");
-    snprintf(sz, sizeof sz, "%u", BIG);
+    char name[160];
     wipc_handle srv = 0, c = 0;
-    const char *args[] = { "pipe-stream", name, sz, NULL };
-    wt_proc *p = wt_serve_peer(__func__, name, args, 10000, &srv, &c);
+    wt_proc *p = serve_rel(name, "f-frozen", "pipe-stream", &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
     pid_t pid = (pid_t)wt_proc_pid(p);
@@ -270,10 +288,8 @@ static void test_fault_pipe_stop_reading(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "f-stall");
     wipc_handle srv = 0, c = 0;
-    const char *args[] = { "pipe-hold", name, NULL };
-    wt_proc *p = wt_serve_peer(__func__, name, args, 10000, &srv, &c);
+    wt_proc *p = serve_rel(name, "f-stall", "pipe-hold", &srv, &c);
     uint32_t peer = wt_proc_pid(p);
     wt_sleep_ms(100);
     uint64_t peer0 = rel_rss_kb(peer), self0 = rel_rss_kb(wt_self_pid());
@@ -374,14 +390,8 @@ static void test_fault_shm_kill_opener_holding_reservation(void **state)
     const char *args[] = { "shm-hold-reserve", name, "open", "30000", NULL };
     wt_proc *p = spawn_rel(args);
     assert_int_equal(wt_info(ch).connected, 1);
-    kill_job kj = { p, 300, 0 };
-    wt_thread *t = wt_thread_start(kill_thread, &kj);
-    char buf[64];
-    size_t n = 0;
-    wipc_status st = wipc_recv(ch, buf, sizeof buf, &n, NULL, 15000);
-    uint64_t returned = wt_now_ms();
-    wt_thread_join_or_die(t, 20000, "killer");   /* before reading what the killer wrote */
-    uint64_t el = returned - kj.killed_at;
+    uint64_t el = 0;
+    wipc_status st = recv_across_kill(ch, p, &el);
     WT_ASSERT_STATUS(st, WIPC_E_DISCONNECTED);   /* never the half-written reservation */
     WT_CHECK(el < 3000, "DISCONNECTED %llu ms after the kill", (unsigned long long)el);
     assert_int_equal(wt_info(ch).connected, 0);
@@ -408,14 +418,8 @@ static void test_fault_shm_kill_creator_holding_reservation(void **state)
     wt_proc *p = spawn_rel(args);
     wipc_handle ch = 0;
     WT_OK(wipc_shm_open(name, NULL, 10000, &ch));
-    kill_job kj = { p, 300, 0 };
-    wt_thread *t = wt_thread_start(kill_thread, &kj);
-    char buf[64];
-    size_t n = 0;
-    wipc_status st = wipc_recv(ch, buf, sizeof buf, &n, NULL, 15000);
-    uint64_t returned = wt_now_ms();
-    wt_thread_join_or_die(t, 20000, "killer");   /* before reading what the killer wrote */
-    uint64_t el = returned - kj.killed_at;
+    uint64_t el = 0;
+    wipc_status st = recv_across_kill(ch, p, &el);
     WT_ASSERT_STATUS(st, WIPC_E_DISCONNECTED);
     WT_CHECK(el < 3000, "DISCONNECTED %llu ms after the kill", (unsigned long long)el);
     WT_ASSERT_FAILS(wipc_send(ch, 1, "x", 1, 1000), WIPC_E_DISCONNECTED);
