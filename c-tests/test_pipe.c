@@ -268,6 +268,23 @@ static void test_pipe_message_sizes(void **state)
     wt_pair_close(&p);
 }
 
+/* Message k of test_pipe_boundaries_and_order: (k * 37) % 700 bytes, none for every 50th. */
+static size_t numbered_size(int k)
+{
+    return k % 50 == 0 ? 0 : (size_t)((k * 37) % 700);
+}
+
+/* Receives message k on h into got (cap bytes), checks its type and size; returns the size. */
+static size_t recv_numbered(wipc_handle h, uint8_t *got, size_t cap, int k)
+{
+    size_t gsz = 0;
+    uint32_t type = 0;
+    WT_OK(wipc_recv(h, got, cap, &gsz, &type, 5000));
+    assert_int_equal(type, (uint32_t)k);
+    assert_int_equal(gsz, numbered_size(k));
+    return gsz;
+}
+
 static void test_pipe_boundaries_and_order(void **state)
 {
     (void)state;
@@ -277,33 +294,18 @@ static void test_pipe_boundaries_and_order(void **state)
     uint8_t buf[8192], got[8192];
     /* small messages sent back to back: each one must come out alone, in order, with its type */
     for (int i = 0; i < n; i++) {
-        size_t sz = (size_t)((i * 37) % 700);
-        if (i % 50 == 0)
-            sz = 0;
+        size_t sz = numbered_size(i);
         wt_fill(buf, sz, (uint32_t)i);
         WT_OK(wipc_send(p.cli, (uint32_t)i, buf, sz, 5000));
         if (i % 64 == 63) { /* drain now and then so no back-pressure assumption is made */
             for (int k = i - 63; k <= i; k++) {
-                size_t esz = (size_t)((k * 37) % 700), gsz = 0;
-                if (k % 50 == 0)
-                    esz = 0;
-                uint32_t type = 0;
-                WT_OK(wipc_recv(p.svc, got, sizeof got, &gsz, &type, 5000));
-                assert_int_equal(type, (uint32_t)k);
-                assert_int_equal(gsz, esz);
+                size_t gsz = recv_numbered(p.svc, got, sizeof got, k);
                 WT_CHECK(wt_check(got, gsz, (uint32_t)k), "message %d corrupted", k);
             }
         }
     }
-    for (int k = n - n % 64; k < n; k++) {
-        size_t esz = (size_t)((k * 37) % 700), gsz = 0;
-        if (k % 50 == 0)
-            esz = 0;
-        uint32_t type = 0;
-        WT_OK(wipc_recv(p.svc, got, sizeof got, &gsz, &type, 5000));
-        assert_int_equal(type, (uint32_t)k);
-        assert_int_equal(gsz, esz);
-    }
+    for (int k = n - n % 64; k < n; k++)
+        recv_numbered(p.svc, got, sizeof got, k);
     WT_ASSERT_STATUS(wipc_recv(p.svc, got, sizeof got, NULL, NULL, 0), WIPC_E_TIMEOUT);
     /* all 2^32 type values are carried */
     const uint32_t types[] = { 0, 1, 0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFFu };
@@ -971,14 +973,20 @@ typedef struct {
     int         sleep_ms;
 } close_state;
 
-static int32_t WIPC_CALL close_on_message(wipc_handle h, const wipc_message *m, void *user)
+/* The start of every callback: counts it, a call after the close and a call overlapping another. */
+static void close_state_enter(close_state *cs)
 {
-    close_state *cs = (close_state *)user;
     if (atomic_load(&cs->closed))
         atomic_fetch_add(&cs->after_close, 1);
     if (atomic_exchange(&cs->busy, 1))
         atomic_fetch_add(&cs->concurrent, 1);
     atomic_fetch_add(&cs->calls, 1);
+}
+
+static int32_t WIPC_CALL close_on_message(wipc_handle h, const wipc_message *m, void *user)
+{
+    close_state *cs = (close_state *)user;
+    close_state_enter(cs);
     int n = atomic_load(&cs->n_types);
     if (n < 64) {
         cs->types[n] = m->type;
@@ -998,11 +1006,7 @@ static int32_t WIPC_CALL close_on_message(wipc_handle h, const wipc_message *m, 
 static void WIPC_CALL close_on_event(wipc_handle h, int32_t ev, wipc_handle related, wipc_status status, void *user)
 {
     close_state *cs = (close_state *)user;
-    if (atomic_load(&cs->closed))
-        atomic_fetch_add(&cs->after_close, 1);
-    if (atomic_exchange(&cs->busy, 1))
-        atomic_fetch_add(&cs->concurrent, 1);
-    atomic_fetch_add(&cs->calls, 1);
+    close_state_enter(cs);
     atomic_store(&cs->busy, 0);
 }
 

@@ -98,6 +98,17 @@ static void test_security_second_listener(void **state)
 #ifndef _WIN32
 /* ==== POSIX ============================================================================================ */
 
+/* Puts $XDG_RUNTIME_DIR back as it was (saved: a strdup of the old value, freed here; NULL: unset). */
+static void restore_runtime_dir(char *saved)
+{
+    if (saved) {
+        setenv("XDG_RUNTIME_DIR", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("XDG_RUNTIME_DIR");
+    }
+}
+
 static void expect_mode(const char *path, mode_t type, unsigned mode)
 {
     struct stat st;
@@ -229,12 +240,7 @@ static void test_security_rundir_refusals(void **state)
     expect_mode(wipc, S_IFDIR, 0700);
     WT_OK(wipc_close(srv));
 
-    if (saved) {
-        setenv("XDG_RUNTIME_DIR", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("XDG_RUNTIME_DIR");
-    }
+    restore_runtime_dir(saved);
     rm_rf(dir);
     rel_report("pipe,msg", "security", "runtime dir refused: symlink, mode 0755/0701, not a directory, other owner", "pass",
                "inputs=%d,cases=%d", tried, cases);
@@ -428,12 +434,7 @@ static void test_security_other_uid(void **state)
     rm_rf(odir);
 
     WT_OK(wipc_set_log_callback(NULL, WIPC_LOG_WARN, NULL));
-    if (saved) {
-        setenv("XDG_RUNTIME_DIR", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("XDG_RUNTIME_DIR");
-    }
+    restore_runtime_dir(saved);
     rm_rf(dir);
     rel_report("pipe,msg", "security", "peer of another uid refused by SO_PEERCRED (pipe server and client side, msg receiver)", "pass", "inputs=%d", tried);
 }
