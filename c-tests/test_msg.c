@@ -30,17 +30,6 @@ static int setup_thread_flag(void **state)
     return 0;
 }
 
-static int wait_atomic_ge(atomic_int *v, int want, int timeout_ms)
-{
-    uint64_t end = wt_now_ms() + (uint64_t)timeout_ms;
-    while (atomic_load(v) < want) {
-        if (wt_now_ms() >= end)
-            return 0;
-        wt_sleep_ms(2);
-    }
-    return 1;
-}
-
 /* 1 if `name` is in the '\0'-separated list of wipc_msg_list(prefix). */
 static int listed(const char *prefix, const char *name)
 {
@@ -483,7 +472,7 @@ static void test_msg_callbacks_after_queue(void **state)
         WT_OK(wipc_msg_send(name, i, "n", 1, LONG_MS, &reply));
         assert_int_equal(reply, msg_reply_of(i, "n", 1));
     }
-    assert_true(wait_atomic_ge(&s.finished, 8, LONG_MS));
+    assert_true(wt_wait_atomic_ge(&s.finished, 8, LONG_MS));
     for (int i = 0; i < 8; i++)
         assert_int_equal(atomic_load(&s.types[i]), i);
     assert_int_equal(atomic_load(&s.overlap), 0);
@@ -570,7 +559,7 @@ static void test_msg_close_while_senders_wait(void **state)
     send_job a = { name, 1, "a", 1, LONG_MS * 2, 0, 0, 0, "" };
     send_job b = { name, 2, "b", 1, LONG_MS * 2, 0, 0, 0, "" };
     wt_thread *ta = wt_thread_start(send_thread, &a);
-    assert_true(wait_atomic_ge(&s.calls, 1, LONG_MS));
+    assert_true(wt_wait_atomic_ge(&s.calls, 1, LONG_MS));
     wt_thread *tb = wt_thread_start(send_thread, &b);
     wt_sleep_ms(WT_SCALE(100, 400)); /* b is now waiting behind a */
     uint64_t t0 = wt_now_ms();
@@ -638,7 +627,7 @@ static void test_msg_timed_out_not_delivered(void **state)
     wipc_handle h = wt_msg_listen_named(name, "late", cb_reply, &s);
     send_job a = { name, 1, "a", 1, LONG_MS * 2, 0, 0, 0, "" };
     wt_thread *ta = wt_thread_start(send_thread, &a);
-    assert_true(wait_atomic_ge(&s.calls, 1, LONG_MS));
+    assert_true(wt_wait_atomic_ge(&s.calls, 1, LONG_MS));
     WT_ASSERT_FAILS(wipc_msg_send(name, 2, "b", 1, 150, NULL), WIPC_E_TIMEOUT);
     wt_thread_join_or_die(ta, LONG_MS * 3, "sender a");
     WT_ASSERT_STATUS(a.st, WIPC_OK);

@@ -27,18 +27,6 @@ static int teardown_peers(void **state)
     return 0;
 }
 
-/* Polls until *flag >= want or timeout; returns 1 if reached. */
-static int wait_atomic_ge(atomic_int *flag, int want, int timeout_ms)
-{
-    uint64_t end = wt_now_ms() + (uint64_t)timeout_ms;
-    while (atomic_load(flag) < want) {
-        if (wt_now_ms() >= end)
-            return 0;
-        wt_sleep_ms(2);
-    }
-    return 1;
-}
-
 /* Status of a wipc call made on a helper thread, with that thread's last error message. */
 #define WT_ASSERT_JOB(job, expected)                                                               \
     WT_CHECK((job).st == (expected), "%s returned %s, expected %s; its last error: \"%s\"", #job,  \
@@ -897,7 +885,7 @@ static void test_pipe_callbacks_server(void **state)
         WT_CHECK(cl[i].errors == 0, "client %d: %s", i, cl[i].err);
     assert_int_equal(atomic_load(&st.n_conn), NC);
     for (int i = 0; i < NC; i++) {
-        WT_CHECK(wait_atomic_ge(&st.disconnected[i], 1, 5000), "no DISCONNECTED event for connection %d", i);
+        WT_CHECK(wt_wait_atomic_ge(&st.disconnected[i], 1, 5000), "no DISCONNECTED event for connection %d", i);
         assert_int_equal(atomic_load(&st.msgs[i]), cl[0].n_plain + cl[0].n_req);
         assert_int_equal(st.disc_status[i], WIPC_E_DISCONNECTED);
         assert_int_equal(atomic_load(&st.disconnected[i]), 1);
@@ -939,14 +927,14 @@ static void test_pipe_callbacks_client_side(void **state)
     }
     wt_sleep_ms(WT_SCALE(100, 300)); /* queued before the callbacks exist */
     WT_OK(wipc_set_callbacks(p.cli, srv_on_message, srv_on_event, &st));
-    WT_CHECK(wait_atomic_ge(&st.msgs[0], 5, 5000), "queued messages not delivered (%d)", atomic_load(&st.msgs[0]));
+    WT_CHECK(wt_wait_atomic_ge(&st.msgs[0], 5, 5000), "queued messages not delivered (%d)", atomic_load(&st.msgs[0]));
     for (uint32_t i = 5; i < 10; i++) {
         memcpy(buf, &i, 4);
         wt_fill(buf + 4, 20, i);
         WT_OK(wipc_send(p.svc, 1, buf, 24, 1000));
     }
     WT_OK(wipc_send(p.svc, 0x5D, "", 0, 1000)); /* callback calls wipc_shutdown */
-    WT_CHECK(wait_atomic_ge(&st.msgs[0], 11, 5000), "messages not delivered (%d)", atomic_load(&st.msgs[0]));
+    WT_CHECK(wt_wait_atomic_ge(&st.msgs[0], 11, 5000), "messages not delivered (%d)", atomic_load(&st.msgs[0]));
     assert_int_equal(atomic_load(&st.shutdown_status), WIPC_E_INVALID_STATE);
     assert_int_equal(atomic_load(&st.order_errors), 0);
     assert_int_equal(atomic_load(&st.on_test_thread), 0);
@@ -956,7 +944,7 @@ static void test_pipe_callbacks_client_side(void **state)
     WT_OK(wipc_recv(p.svc, buf, sizeof buf, NULL, NULL, 2000));
     WT_OK(wipc_close(p.svc));
     p.svc = 0;
-    WT_CHECK(wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event");
+    WT_CHECK(wt_wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event");
     wt_pair_close(&p);
 }
 
@@ -1078,7 +1066,7 @@ static void test_pipe_no_callback_after_close(void **state)
         memset(&fj, 0, sizeof fj);
         fj.h = p.svc;
         wt_thread *t = wt_thread_start(flood_thread, &fj);
-        WT_CHECK(wait_atomic_ge(&cs.calls, 5, 5000), "callbacks never ran");
+        WT_CHECK(wt_wait_atomic_ge(&cs.calls, 5, 5000), "callbacks never ran");
         WT_OK(wipc_close(p.cli));
         atomic_store(&cs.closed, 1);
         p.cli = 0;
@@ -1194,7 +1182,7 @@ static void test_pipe_shutdown(void **state)
     memset(&cs, 0, sizeof cs);
     WT_OK(wipc_set_callbacks(q.cli, close_on_message, close_on_event, &cs));
     WT_OK(wipc_send(q.svc, 4, "cb", 2, 1000));
-    WT_CHECK(wait_atomic_ge(&cs.calls, 1, 5000), "no callback after wipc_shutdown + restart");
+    WT_CHECK(wt_wait_atomic_ge(&cs.calls, 1, 5000), "no callback after wipc_shutdown + restart");
     wt_pair_close(&q);
 }
 
@@ -1596,9 +1584,9 @@ static void test_pipe_peer_killed_callback(void **state)
     WT_OK(wipc_set_callbacks(st.server, srv_on_message, srv_on_event, &st));
     const char *args[] = { "hold", name, NULL };
     wt_proc *p = wt_spawn_ready(args);
-    WT_CHECK(wait_atomic_ge(&st.n_conn, 1, 10000), "no CONNECTED event");
+    WT_CHECK(wt_wait_atomic_ge(&st.n_conn, 1, 10000), "no CONNECTED event");
     wt_proc_kill(p);
-    WT_CHECK(wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event within 5 s of the kill");
+    WT_CHECK(wt_wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event within 5 s of the kill");
     assert_int_equal(st.disc_status[0], WIPC_E_DISCONNECTED);
     assert_int_equal(atomic_load(&st.bad_events), 0);
     assert_int_equal(atomic_load(&st.unknown_handle), 0);

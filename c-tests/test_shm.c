@@ -662,17 +662,6 @@ static void WIPC_CALL on_event(wipc_handle h, int32_t ev, wipc_handle related, w
         atomic_fetch_add(&s->connected, 1);
 }
 
-static int wait_int(atomic_int *v, int want, int ms)
-{
-    uint64_t end = wt_now_ms() + (uint64_t)ms;
-    while (atomic_load(v) < want)
-        if (wt_now_ms() >= end)
-            return 0;
-        else
-            wt_sleep_ms(2);
-    return 1;
-}
-
 static void test_shm_callbacks(void **state)
 {
     (void)state;
@@ -693,19 +682,19 @@ static void test_shm_callbacks(void **state)
         wt_fill(buf, i * 5, i);
         WT_OK(wipc_send(p.b, i, buf, i * 5, 1000));
     }
-    WT_CHECK(wait_int(&s.messages, 299, 10000), "callbacks got %d of 299", atomic_load(&s.messages));
+    WT_CHECK(wt_wait_atomic_ge(&s.messages, 299, 10000), "callbacks got %d of 299", atomic_load(&s.messages));
     size_t got = 0;
     wt_fill(buf, 50, 500);
     WT_OK(wipc_request(p.b, 500, buf, 50, buf + 100, 100, &got, 5000));   /* answered from the callback */
     assert_int_equal(got, 50);
     WT_OK(wipc_close(p.b));
     p.b = 0;
-    WT_CHECK(wait_int(&s.disconnected, 1, 3000), "DISCONNECTED event");
+    WT_CHECK(wt_wait_atomic_ge(&s.disconnected, 1, 3000), "DISCONNECTED event");
     WT_OK(wipc_shm_open(p.name, NULL, 1000, &p.b));                      /* a new opener attaches */
-    WT_CHECK(wait_int(&s.connected, 1, 3000), "CONNECTED event for the new opener");
+    WT_CHECK(wt_wait_atomic_ge(&s.connected, 1, 3000), "CONNECTED event for the new opener");
     wt_fill(buf, 10, 7);
     WT_OK(wipc_send(p.b, 7, buf, 10, 1000));
-    WT_CHECK(wait_int(&s.messages, 301, 3000), "message from the new opener");
+    WT_CHECK(wt_wait_atomic_ge(&s.messages, 301, 3000), "message from the new opener");
     assert_int_equal(atomic_load(&s.bad), 0);
     pair_close(&p);
 }
@@ -784,7 +773,7 @@ static uint32_t run_sender(const char *name, const char *text, const char *hold)
 /* Waits until the log holds `want` entries, then a little longer for anything extra. */
 static void sess_wait(sess_log *l, int want)
 {
-    wait_int(&l->n, want, 10000);
+    wt_wait_atomic_ge(&l->n, want, 10000);
     wt_sleep_ms(300);
 }
 
@@ -1016,13 +1005,13 @@ static void test_shm_callbacks_set_while_reading(void **state)
     WT_CHECK(q.st == WIPC_OK && q.got == 4 && memcmp(q.resp, "pong", 4) == 0, "request got %s", wipc_status_name(q.st));
     wt_fill(buf, 8, 8);
     WT_OK(wipc_send(p.b, 8, buf, 8, 1000));
-    WT_CHECK(wait_int(&s.messages, 1, 3000), "on_message after the hand-over");
+    WT_CHECK(wt_wait_atomic_ge(&s.messages, 1, 3000), "on_message after the hand-over");
     assert_int_equal(atomic_load(&s.bad), 0);
     /* the opener attached before the callbacks: its CONNECTED still comes, before its DISCONNECTED */
-    WT_CHECK(wait_int(&s.connected, 1, 3000), "CONNECTED for the opener attached before the callbacks");
+    WT_CHECK(wt_wait_atomic_ge(&s.connected, 1, 3000), "CONNECTED for the opener attached before the callbacks");
     WT_OK(wipc_close(p.b));
     p.b = 0;
-    WT_CHECK(wait_int(&s.disconnected, 1, 3000), "DISCONNECTED");
+    WT_CHECK(wt_wait_atomic_ge(&s.disconnected, 1, 3000), "DISCONNECTED");
     wt_sleep_ms(100);
     assert_int_equal(atomic_load(&s.connected), 1);
     assert_int_equal(atomic_load(&s.disconnected), 1);

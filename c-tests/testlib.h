@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,18 @@ static inline wt_proc *wt_spawn_ready(const char *const *args)
         WT_FAIL("wipc_peer %s %s did not print READY (exit code %d)", args[0], args[1] ? args[1] : "", code);
     }
     return p;
+}
+
+/* Polls (every 2 ms) until *v >= want or timeout_ms passed; 1 if reached, else 0. */
+static inline int wt_wait_atomic_ge(atomic_int *v, int want, int timeout_ms)
+{
+    uint64_t end = wt_now_ms() + (uint64_t)timeout_ms;
+    while (atomic_load(v) < want) {
+        if (wt_now_ms() >= end)
+            return 0;
+        wt_sleep_ms(2);
+    }
+    return 1;
 }
 
 /* Fails the test with "<what>: <call> returned <status>" and the last error unless s is WIPC_OK
