@@ -107,6 +107,19 @@ const char *wt_raw_path(char *buf, size_t cap)
     return buf;
 }
 
+#ifndef _WIN32
+const char *wt_run_dir(void)
+{
+    static char buf[256];
+    const char *x = getenv("XDG_RUNTIME_DIR");
+    if (x && x[0] == '/')
+        snprintf(buf, sizeof buf, "%s/wipc", x);
+    else
+        snprintf(buf, sizeof buf, "/tmp/wipc-%u", (unsigned)geteuid());
+    return buf;
+}
+#endif
+
 static uint8_t wt_byte(size_t i, uint32_t seed)
 {
     uint32_t x = (uint32_t)i * 2654435761u + seed * 40503u + (uint32_t)(i >> 13);

@@ -47,6 +47,12 @@ const char *wt_unique_name(char *buf, size_t cap, const char *tag);
  *  path "\\.\pipe\wt-raw-<pid>-<n>". Returns buf. */
 const char *wt_raw_path(char *buf, size_t cap);
 
+#ifndef _WIN32
+/** The library's POSIX runtime directory as it is named now: "$XDG_RUNTIME_DIR/wipc" when that is an
+ *  absolute path, else "/tmp/wipc-<euid>". A static buffer. */
+const char *wt_run_dir(void);
+#endif
+
 /** Fills buf with a deterministic byte pattern derived from seed. */
 void wt_fill(void *buf, size_t n, uint32_t seed);
 

@@ -671,16 +671,23 @@ static void some_activity(void)
     WT_ASSERT_STATUS(wipc_pipe_connect(wt_unique_name(missing, sizeof missing, "nolog"), NULL, 0, &h), WIPC_E_NOT_FOUND);
 }
 
+/* Counts into *ls the log lines at min_level and above that some_activity() gives, then removes the
+ * callback again. */
+static void log_activity(log_state *ls, int32_t min_level)
+{
+    memset(ls, 0, sizeof *ls);
+    ls->min_level = min_level;
+    WT_OK(wipc_set_log_callback(log_cb, min_level, ls));
+    some_activity();
+    WT_OK(wipc_set_log_callback(NULL, WIPC_LOG_DEBUG, NULL));
+    wt_sleep_ms(50);
+}
+
 static void test_log_callback(void **state)
 {
     (void)state;
     log_state dbg;
-    memset(&dbg, 0, sizeof dbg);
-    dbg.min_level = WIPC_LOG_DEBUG;
-    WT_OK(wipc_set_log_callback(log_cb, WIPC_LOG_DEBUG, &dbg));
-    some_activity();
-    WT_OK(wipc_set_log_callback(NULL, WIPC_LOG_DEBUG, NULL));
-    wt_sleep_ms(50);
+    log_activity(&dbg, WIPC_LOG_DEBUG);
     int n_debug = atomic_load(&dbg.lines);
     WT_CHECK(n_debug > 0, "no log line at WIPC_LOG_DEBUG for listen/connect/accept/send/close/disconnect");
     assert_int_equal(atomic_load(&dbg.below_min), 0);
@@ -688,12 +695,7 @@ static void test_log_callback(void **state)
 
     /* min_level filters. */
     log_state err;
-    memset(&err, 0, sizeof err);
-    err.min_level = WIPC_LOG_ERROR;
-    WT_OK(wipc_set_log_callback(log_cb, WIPC_LOG_ERROR, &err));
-    some_activity();
-    WT_OK(wipc_set_log_callback(NULL, WIPC_LOG_DEBUG, NULL));
-    wt_sleep_ms(50);
+    log_activity(&err, WIPC_LOG_ERROR);
     assert_int_equal(atomic_load(&err.below_min), 0);
     assert_int_equal(atomic_load(&err.bad_text), 0);
 

@@ -62,19 +62,40 @@ static void expect_echo(wipc_handle c, const char *what)
     WT_CHECK(got == strlen(what) && memcmp(resp, what, got) == 0, "echo of \"%s\"", what);
 }
 
+/* Serves rel_peer `cmd` under a new name (tag, into name: 160 bytes): "pipe-stream" streams 16 MiB
+ * messages, "pipe-hold" connects and never reads. *srv listens, *c is the peer's connection. */
+static wt_proc *serve_rel(char *name, const char *tag, const char *cmd, wipc_handle *srv, wipc_handle *c)
+{
+    char sz[32];
+    snprintf(sz, sizeof sz, "%u", BIG);
+    wt_unique_name(name, 160, tag);
+    const char *args[] = { cmd, name, strcmp(cmd, "pipe-stream") == 0 ? sz : NULL, NULL };
+    return wt_serve_peer(tag, name, args, 10000, srv, c);
+}
+
+/* Waits in wipc_recv on ch (15 s) while a thread kills p 300 ms from now: returns what wipc_recv
+ * returned, *el = ms from the kill to that return. */
+static wipc_status recv_across_kill(wipc_handle ch, wt_proc *p, uint64_t *el)
+{
+    kill_job kj = { p, 300, 0 };
+    wt_thread *t = wt_thread_start(kill_thread, &kj);
+    char buf[64];
+    size_t n = 0;
+    wipc_status st = wipc_recv(ch, buf, sizeof buf, &n, NULL, 15000);
+    uint64_t returned = wt_now_ms();
+    wt_thread_join_or_die(t, 20000, "killer");   /* before reading what the killer wrote */
+    *el = returned - kj.killed_at;
+    return st;
+}
+
 /* ---- pipe: killed in the middle of a 16 MiB message ------------------------------------------------ */
 
 static void test_fault_pipe_kill_sender_mid_message(void **state)
 {
     (void)state;
-    char name[160], sz[32];
-    wt_unique_name(name, sizeof name, "f-bigsend");
-    snprintf(sz, sizeof sz, "%u", BIG);
+    char name[160];
     wipc_handle srv = 0, c = 0;
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));
-    const char *args[] = { "pipe-stream", name, sz, NULL };
-    wt_proc *p = spawn_rel(args);
-    WT_OK(wipc_pipe_accept(srv, 10000, &c));
+    wt_proc *p = serve_rel(name, "f-bigsend", "pipe-stream", &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
 
@@ -148,12 +169,8 @@ static void test_fault_pipe_kill_receiver_mid_message(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "f-bigrecv");
     wipc_handle srv = 0, c = 0;
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));
-    const char *args[] = { "pipe-hold", name, NULL };
-    wt_proc *p = spawn_rel(args);
-    WT_OK(wipc_pipe_accept(srv, 10000, &c));
+    wt_proc *p = serve_rel(name, "f-bigrecv", "pipe-hold", &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
     wt_fill(buf, BIG, 5);
@@ -213,14 +230,9 @@ static void test_fault_pipe_kill_receiver_mid_message(void **state)
 static void test_fault_pipe_sender_frozen_mid_message(void **state)
 {
     (void)state;
-    char name[160], sz[32];
-    wt_unique_name(name, sizeof name, "f-frozen");
-    snprintf(sz, sizeof sz, "%u", BIG);
+    char name[160];
     wipc_handle srv = 0, c = 0;
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));
-    const char *args[] = { "pipe-stream", name, sz, NULL };
-    wt_proc *p = spawn_rel(args);
-    WT_OK(wipc_pipe_accept(srv, 10000, &c));
+    wt_proc *p = serve_rel(name, "f-frozen", "pipe-stream", &srv, &c);
     uint8_t *buf = (uint8_t *)malloc(BIG);
     assert_non_null(buf);
     pid_t pid = (pid_t)wt_proc_pid(p);
@@ -276,12 +288,8 @@ static void test_fault_pipe_stop_reading(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "f-stall");
     wipc_handle srv = 0, c = 0;
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));
-    const char *args[] = { "pipe-hold", name, NULL };
-    wt_proc *p = spawn_rel(args);
-    WT_OK(wipc_pipe_accept(srv, 10000, &c));
+    wt_proc *p = serve_rel(name, "f-stall", "pipe-hold", &srv, &c);
     uint32_t peer = wt_proc_pid(p);
     wt_sleep_ms(100);
     uint64_t peer0 = rel_rss_kb(peer), self0 = rel_rss_kb(wt_self_pid());
@@ -382,14 +390,8 @@ static void test_fault_shm_kill_opener_holding_reservation(void **state)
     const char *args[] = { "shm-hold-reserve", name, "open", "30000", NULL };
     wt_proc *p = spawn_rel(args);
     assert_int_equal(wt_info(ch).connected, 1);
-    kill_job kj = { p, 300, 0 };
-    wt_thread *t = wt_thread_start(kill_thread, &kj);
-    char buf[64];
-    size_t n = 0;
-    wipc_status st = wipc_recv(ch, buf, sizeof buf, &n, NULL, 15000);
-    uint64_t returned = wt_now_ms();
-    wt_thread_join_or_die(t, 20000, "killer");   /* before reading what the killer wrote */
-    uint64_t el = returned - kj.killed_at;
+    uint64_t el = 0;
+    wipc_status st = recv_across_kill(ch, p, &el);
     WT_ASSERT_STATUS(st, WIPC_E_DISCONNECTED);   /* never the half-written reservation */
     WT_CHECK(el < 3000, "DISCONNECTED %llu ms after the kill", (unsigned long long)el);
     assert_int_equal(wt_info(ch).connected, 0);
@@ -416,14 +418,8 @@ static void test_fault_shm_kill_creator_holding_reservation(void **state)
     wt_proc *p = spawn_rel(args);
     wipc_handle ch = 0;
     WT_OK(wipc_shm_open(name, NULL, 10000, &ch));
-    kill_job kj = { p, 300, 0 };
-    wt_thread *t = wt_thread_start(kill_thread, &kj);
-    char buf[64];
-    size_t n = 0;
-    wipc_status st = wipc_recv(ch, buf, sizeof buf, &n, NULL, 15000);
-    uint64_t returned = wt_now_ms();
-    wt_thread_join_or_die(t, 20000, "killer");   /* before reading what the killer wrote */
-    uint64_t el = returned - kj.killed_at;
+    uint64_t el = 0;
+    wipc_status st = recv_across_kill(ch, p, &el);
     WT_ASSERT_STATUS(st, WIPC_E_DISCONNECTED);
     WT_CHECK(el < 3000, "DISCONNECTED %llu ms after the kill", (unsigned long long)el);
     WT_ASSERT_FAILS(wipc_send(ch, 1, "x", 1, 1000), WIPC_E_DISCONNECTED);
@@ -454,17 +450,6 @@ static int path_exists(const char *fmt, ...)
     struct stat st;
     return lstat(path, &st) == 0;
 }
-
-static const char *rundir(void)
-{
-    static char buf[256];
-    const char *x = getenv("XDG_RUNTIME_DIR");
-    if (x && x[0] == '/')
-        snprintf(buf, sizeof buf, "%s/wipc", x);
-    else
-        snprintf(buf, sizeof buf, "/tmp/wipc-%u", (unsigned)geteuid());
-    return buf;
-}
 #endif
 
 static void test_fault_stale_pipe_reclaimed(void **state)
@@ -473,13 +458,9 @@ static void test_fault_stale_pipe_reclaimed(void **state)
     char name[160];
     wt_unique_name(name, sizeof name, "f-stalepipe");
     const char *args[] = { "pipe-squat", name, NULL };
-    wt_proc *p = spawn_rel(args);
-    int code = 0;
-    assert_int_equal(wt_proc_kill(p), 0);
-    assert_int_equal(wt_proc_wait(p, 10000, &code), 0);
-    wt_proc_free(p);
+    wt_spawn_and_kill(args);
 #ifndef _WIN32
-    WT_CHECK(path_exists("%s/p.%s", rundir(), name), "the dead server's socket file is left behind (the stale case)");
+    WT_CHECK(path_exists("%s/p.%s", wt_run_dir(), name), "the dead server's socket file is left behind (the stale case)");
 #endif
     wipc_handle c = 0, srv = 0, svc = 0;
     uint64_t t0 = wt_now_ms();
@@ -505,11 +486,7 @@ static void test_fault_stale_shm_reclaimed(void **state)
     char name[160];
     wt_unique_name(name, sizeof name, "f-staleshm");
     const char *args[] = { "shm-create-hold", name, NULL };
-    wt_proc *p = spawn_rel(args);
-    int code = 0;
-    assert_int_equal(wt_proc_kill(p), 0);
-    assert_int_equal(wt_proc_wait(p, 10000, &code), 0);
-    wt_proc_free(p);
+    wt_spawn_and_kill(args);
 #ifndef _WIN32
     WT_CHECK(path_exists("/dev/shm/wipc-%u-%s", (unsigned)geteuid(), name), "the dead creator's section is left behind");
 #endif
@@ -518,7 +495,7 @@ static void test_fault_stale_shm_reclaimed(void **state)
     WT_CHECK(st == WIPC_E_NOT_FOUND, "open of a dead creator's channel: %s", wipc_status_name(st));
     WT_OK(wipc_shm_create(name, NULL, &ch));   /* reclaimed */
     const char *args2[] = { "shm-echo", name, NULL };
-    p = spawn_rel(args2);
+    wt_proc *p = spawn_rel(args2);
     expect_echo(ch, "reclaimed");
     WT_OK(wipc_close(ch));
     wt_proc_free(p);

@@ -128,12 +128,9 @@ static void test_fault_msg_sender_killed_in_callback(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "fm-sndkill");
     static hold_cb cb;
     memset(&cb, 0, sizeof cb);
-    wipc_handle ep = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &ep));
-    WT_OK(wipc_set_callbacks(ep, holding_cb, NULL, &cb));
+    wipc_handle ep = wt_msg_listen_named(name, "fm-sndkill", holding_cb, &cb);
     const char *args[] = { "msg-send", name, "1", "1", NULL };
     wt_proc *p = wt_spawn_peer(args);
     WT_CHECK(p != NULL, "spawn the sender");
@@ -156,8 +153,7 @@ static void test_fault_msg_sender_killed_in_callback(void **state)
     p = wt_spawn_peer(args2);
     char line[64] = "";
     WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0 && strcmp(line, "DONE 20") == 0, "next sender said \"%s\"", line);
-    WT_CHECK(wt_proc_wait(p, 10000, &code) == 0 && code == 0, "next sender exit %d", code);
-    wt_proc_free(p);
+    wt_expect_exit_0(p, 10000, "next sender");
     assert_int_equal(atomic_load(&cb.handled), 21);
     assert_int_equal(atomic_load(&cb.bad), 0);
     WT_OK(wipc_close(ep));
@@ -170,11 +166,7 @@ static void test_fault_msg_stale_endpoint(void **state)
     char name[160];
     wt_unique_name(name, sizeof name, "fm-stale");
     const char *args[] = { "msg-hold", name, NULL };
-    wt_proc *p = wt_spawn_ready(args);
-    int code = 0;
-    assert_int_equal(wt_proc_kill(p), 0);
-    assert_int_equal(wt_proc_wait(p, 10000, &code), 0);
-    wt_proc_free(p);
+    wt_spawn_and_kill(args);
     int32_t reply = 0;
     uint64_t t0 = wt_now_ms();
     wipc_status st = wipc_msg_send(name, 1, "x", 1, 2000, &reply);
@@ -211,12 +203,9 @@ static void test_fault_msg_receiver_stops_taking(void **state)
     char name[160];
     int tried = 0;
     /* a busy callback: senders wait up to their timeout */
-    wt_unique_name(name, sizeof name, "fm-busycb");
     static atomic_int gate;
     atomic_store(&gate, 0);
-    wipc_handle ep = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &ep));
-    WT_OK(wipc_set_callbacks(ep, slow_cb, NULL, &gate));
+    wipc_handle ep = wt_msg_listen_named(name, "fm-busycb", slow_cb, &gate);
     msend_job first;
     memset(&first, 0, sizeof first);
     first.name = name;

@@ -165,9 +165,7 @@ static void test_load_shm_messages(void **state)
     size_t extra = 0;
     WT_ASSERT_STATUS(wipc_recv(ch, buf, sizeof buf, &extra, NULL, 100), WIPC_E_TIMEOUT);
     WT_OK(wipc_close(ch));
-    int code = -1;
-    WT_CHECK(wt_proc_wait(p, 30000, &code) == 0 && code == 0, "sender exit code %d", code);
-    wt_proc_free(p);
+    wt_expect_exit_0(p, 30000, "sender");
     rel_report("shm", "load", "checksummed messages through one channel", "pass", "messages=%ld,lost=0,bytes=%llu,ms=%llu,msgs_per_s=%llu",
                n, (unsigned long long)bytes, (unsigned long long)ms, (unsigned long long)(ms ? (uint64_t)n * 1000u / ms : 0));
 }

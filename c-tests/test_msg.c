@@ -30,17 +30,6 @@ static int setup_thread_flag(void **state)
     return 0;
 }
 
-static int wait_atomic_ge(atomic_int *v, int want, int timeout_ms)
-{
-    uint64_t end = wt_now_ms() + (uint64_t)timeout_ms;
-    while (atomic_load(v) < want) {
-        if (wt_now_ms() >= end)
-            return 0;
-        wt_sleep_ms(2);
-    }
-    return 1;
-}
-
 /* 1 if `name` is in the '\0'-separated list of wipc_msg_list(prefix). */
 static int listed(const char *prefix, const char *name)
 {
@@ -275,9 +264,7 @@ static void test_msg_queue_mode(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "queue");
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
+    wipc_handle h = wt_msg_listen_named(name, "queue", NULL, NULL);
     uint8_t data[3][1000];
     for (int i = 0; i < 3; i++) {
         wt_fill(data[i], sizeof data[i], (uint32_t)i + 10);
@@ -425,12 +412,9 @@ static void test_msg_callback_reply(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "cb");
     static cb_state s;
     memset(&s, 0, sizeof s);
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
-    WT_OK(wipc_set_callbacks(h, cb_reply, NULL, &s));
+    wipc_handle h = wt_msg_listen_named(name, "cb", cb_reply, &s);
     WT_ASSERT_FAILS(wipc_set_callbacks(h, cb_reply, NULL, &s), WIPC_E_INVALID_STATE);
     char buf[8];
     size_t size;
@@ -461,10 +445,7 @@ static void test_msg_reply_values(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "values");
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
-    WT_OK(wipc_set_callbacks(h, cb_constant, NULL, NULL));
+    wipc_handle h = wt_msg_listen_named(name, "values", cb_constant, NULL);
     const uint32_t types[] = { 0, 1, 0x7fffffffu, 0x80000000u, 0xffffffffu };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         int32_t reply = 0;
@@ -479,12 +460,10 @@ static void test_msg_callbacks_after_queue(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "late-cb");
     static cb_state s;
     memset(&s, 0, sizeof s);
     s.sleep_ms = 30;
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
+    wipc_handle h = wt_msg_listen_named(name, "late-cb", NULL, NULL);
     for (uint32_t i = 0; i < 4; i++)
         WT_OK(wipc_msg_send(name, i, "q", 1, LONG_MS, NULL));
     WT_OK(wipc_set_callbacks(h, cb_reply, NULL, &s));
@@ -493,7 +472,7 @@ static void test_msg_callbacks_after_queue(void **state)
         WT_OK(wipc_msg_send(name, i, "n", 1, LONG_MS, &reply));
         assert_int_equal(reply, msg_reply_of(i, "n", 1));
     }
-    assert_true(wait_atomic_ge(&s.finished, 8, LONG_MS));
+    assert_true(wt_wait_atomic_ge(&s.finished, 8, LONG_MS));
     for (int i = 0; i < 8; i++)
         assert_int_equal(atomic_load(&s.types[i]), i);
     assert_int_equal(atomic_load(&s.overlap), 0);
@@ -528,12 +507,10 @@ static void test_msg_self_send(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "selfsend");
     static self_send_state s;
     memset(&s, 0, sizeof s);
     s.name = name;
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
+    wipc_handle h = wt_msg_listen_named(name, "selfsend", NULL, NULL);
     WT_OK(wipc_msg_send(name, 1, "q", 1, LONG_MS, NULL));            /* queued: runs on a worker strand */
     WT_OK(wipc_set_callbacks(h, cb_self_send, NULL, &s));
     WT_OK(wipc_msg_send(name, 2, "n", 1, LONG_MS, NULL));            /* runs inline on the receiver thread */
@@ -553,13 +530,10 @@ static void test_msg_close_inside_callback(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "selfclose");
     static cb_state s;
     memset(&s, 0, sizeof s);
     s.close_self = 1;
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
-    WT_OK(wipc_set_callbacks(h, cb_reply, NULL, &s));
+    wipc_handle h = wt_msg_listen_named(name, "selfclose", cb_reply, &s);
     int32_t reply = 0;
     WT_OK(wipc_msg_send(name, 9, "abc", 3, LONG_MS, &reply));
     assert_int_equal(reply, msg_reply_of(9, "abc", 3));
@@ -578,17 +552,14 @@ static void test_msg_close_while_senders_wait(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "closewait");
     static cb_state s;
     memset(&s, 0, sizeof s);
     s.sleep_ms = WT_SCALE(600, 1500);
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
-    WT_OK(wipc_set_callbacks(h, cb_reply, NULL, &s));
+    wipc_handle h = wt_msg_listen_named(name, "closewait", cb_reply, &s);
     send_job a = { name, 1, "a", 1, LONG_MS * 2, 0, 0, 0, "" };
     send_job b = { name, 2, "b", 1, LONG_MS * 2, 0, 0, 0, "" };
     wt_thread *ta = wt_thread_start(send_thread, &a);
-    assert_true(wait_atomic_ge(&s.calls, 1, LONG_MS));
+    assert_true(wt_wait_atomic_ge(&s.calls, 1, LONG_MS));
     wt_thread *tb = wt_thread_start(send_thread, &b);
     wt_sleep_ms(WT_SCALE(100, 400)); /* b is now waiting behind a */
     uint64_t t0 = wt_now_ms();
@@ -650,16 +621,13 @@ static void test_msg_timed_out_not_delivered(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "late");
     static cb_state s;
     memset(&s, 0, sizeof s);
     s.sleep_ms = WT_SCALE(800, 1500);
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
-    WT_OK(wipc_set_callbacks(h, cb_reply, NULL, &s));
+    wipc_handle h = wt_msg_listen_named(name, "late", cb_reply, &s);
     send_job a = { name, 1, "a", 1, LONG_MS * 2, 0, 0, 0, "" };
     wt_thread *ta = wt_thread_start(send_thread, &a);
-    assert_true(wait_atomic_ge(&s.calls, 1, LONG_MS));
+    assert_true(wt_wait_atomic_ge(&s.calls, 1, LONG_MS));
     WT_ASSERT_FAILS(wipc_msg_send(name, 2, "b", 1, 150, NULL), WIPC_E_TIMEOUT);
     wt_thread_join_or_die(ta, LONG_MS * 3, "sender a");
     WT_ASSERT_STATUS(a.st, WIPC_OK);
@@ -856,9 +824,7 @@ static void test_msg_cross_process_sender(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "xsend");
-    wipc_handle h = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &h));
+    wipc_handle h = wt_msg_listen_named(name, "xsend", NULL, NULL);
     const char *args[] = { "send", name, "70", "300", "5", "20000", NULL };
     wt_proc *p = spawn(args);
     uint8_t buf[300];

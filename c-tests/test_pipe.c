@@ -27,18 +27,6 @@ static int teardown_peers(void **state)
     return 0;
 }
 
-/* Polls until *flag >= want or timeout; returns 1 if reached. */
-static int wait_atomic_ge(atomic_int *flag, int want, int timeout_ms)
-{
-    uint64_t end = wt_now_ms() + (uint64_t)timeout_ms;
-    while (atomic_load(flag) < want) {
-        if (wt_now_ms() >= end)
-            return 0;
-        wt_sleep_ms(2);
-    }
-    return 1;
-}
-
 /* Status of a wipc call made on a helper thread, with that thread's last error message. */
 #define WT_ASSERT_JOB(job, expected)                                                               \
     WT_CHECK((job).st == (expected), "%s returned %s, expected %s; its last error: \"%s\"", #job,  \
@@ -268,6 +256,23 @@ static void test_pipe_message_sizes(void **state)
     wt_pair_close(&p);
 }
 
+/* Message k of test_pipe_boundaries_and_order: (k * 37) % 700 bytes, none for every 50th. */
+static size_t numbered_size(int k)
+{
+    return k % 50 == 0 ? 0 : (size_t)((k * 37) % 700);
+}
+
+/* Receives message k on h into got (cap bytes), checks its type and size; returns the size. */
+static size_t recv_numbered(wipc_handle h, uint8_t *got, size_t cap, int k)
+{
+    size_t gsz = 0;
+    uint32_t type = 0;
+    WT_OK(wipc_recv(h, got, cap, &gsz, &type, 5000));
+    assert_int_equal(type, (uint32_t)k);
+    assert_int_equal(gsz, numbered_size(k));
+    return gsz;
+}
+
 static void test_pipe_boundaries_and_order(void **state)
 {
     (void)state;
@@ -277,33 +282,18 @@ static void test_pipe_boundaries_and_order(void **state)
     uint8_t buf[8192], got[8192];
     /* small messages sent back to back: each one must come out alone, in order, with its type */
     for (int i = 0; i < n; i++) {
-        size_t sz = (size_t)((i * 37) % 700);
-        if (i % 50 == 0)
-            sz = 0;
+        size_t sz = numbered_size(i);
         wt_fill(buf, sz, (uint32_t)i);
         WT_OK(wipc_send(p.cli, (uint32_t)i, buf, sz, 5000));
         if (i % 64 == 63) { /* drain now and then so no back-pressure assumption is made */
             for (int k = i - 63; k <= i; k++) {
-                size_t esz = (size_t)((k * 37) % 700), gsz = 0;
-                if (k % 50 == 0)
-                    esz = 0;
-                uint32_t type = 0;
-                WT_OK(wipc_recv(p.svc, got, sizeof got, &gsz, &type, 5000));
-                assert_int_equal(type, (uint32_t)k);
-                assert_int_equal(gsz, esz);
+                size_t gsz = recv_numbered(p.svc, got, sizeof got, k);
                 WT_CHECK(wt_check(got, gsz, (uint32_t)k), "message %d corrupted", k);
             }
         }
     }
-    for (int k = n - n % 64; k < n; k++) {
-        size_t esz = (size_t)((k * 37) % 700), gsz = 0;
-        if (k % 50 == 0)
-            esz = 0;
-        uint32_t type = 0;
-        WT_OK(wipc_recv(p.svc, got, sizeof got, &gsz, &type, 5000));
-        assert_int_equal(type, (uint32_t)k);
-        assert_int_equal(gsz, esz);
-    }
+    for (int k = n - n % 64; k < n; k++)
+        recv_numbered(p.svc, got, sizeof got, k);
     WT_ASSERT_STATUS(wipc_recv(p.svc, got, sizeof got, NULL, NULL, 0), WIPC_E_TIMEOUT);
     /* all 2^32 type values are carried */
     const uint32_t types[] = { 0, 1, 0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFFu };
@@ -895,7 +885,7 @@ static void test_pipe_callbacks_server(void **state)
         WT_CHECK(cl[i].errors == 0, "client %d: %s", i, cl[i].err);
     assert_int_equal(atomic_load(&st.n_conn), NC);
     for (int i = 0; i < NC; i++) {
-        WT_CHECK(wait_atomic_ge(&st.disconnected[i], 1, 5000), "no DISCONNECTED event for connection %d", i);
+        WT_CHECK(wt_wait_atomic_ge(&st.disconnected[i], 1, 5000), "no DISCONNECTED event for connection %d", i);
         assert_int_equal(atomic_load(&st.msgs[i]), cl[0].n_plain + cl[0].n_req);
         assert_int_equal(st.disc_status[i], WIPC_E_DISCONNECTED);
         assert_int_equal(atomic_load(&st.disconnected[i]), 1);
@@ -937,14 +927,14 @@ static void test_pipe_callbacks_client_side(void **state)
     }
     wt_sleep_ms(WT_SCALE(100, 300)); /* queued before the callbacks exist */
     WT_OK(wipc_set_callbacks(p.cli, srv_on_message, srv_on_event, &st));
-    WT_CHECK(wait_atomic_ge(&st.msgs[0], 5, 5000), "queued messages not delivered (%d)", atomic_load(&st.msgs[0]));
+    WT_CHECK(wt_wait_atomic_ge(&st.msgs[0], 5, 5000), "queued messages not delivered (%d)", atomic_load(&st.msgs[0]));
     for (uint32_t i = 5; i < 10; i++) {
         memcpy(buf, &i, 4);
         wt_fill(buf + 4, 20, i);
         WT_OK(wipc_send(p.svc, 1, buf, 24, 1000));
     }
     WT_OK(wipc_send(p.svc, 0x5D, "", 0, 1000)); /* callback calls wipc_shutdown */
-    WT_CHECK(wait_atomic_ge(&st.msgs[0], 11, 5000), "messages not delivered (%d)", atomic_load(&st.msgs[0]));
+    WT_CHECK(wt_wait_atomic_ge(&st.msgs[0], 11, 5000), "messages not delivered (%d)", atomic_load(&st.msgs[0]));
     assert_int_equal(atomic_load(&st.shutdown_status), WIPC_E_INVALID_STATE);
     assert_int_equal(atomic_load(&st.order_errors), 0);
     assert_int_equal(atomic_load(&st.on_test_thread), 0);
@@ -954,7 +944,7 @@ static void test_pipe_callbacks_client_side(void **state)
     WT_OK(wipc_recv(p.svc, buf, sizeof buf, NULL, NULL, 2000));
     WT_OK(wipc_close(p.svc));
     p.svc = 0;
-    WT_CHECK(wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event");
+    WT_CHECK(wt_wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event");
     wt_pair_close(&p);
 }
 
@@ -971,14 +961,20 @@ typedef struct {
     int         sleep_ms;
 } close_state;
 
-static int32_t WIPC_CALL close_on_message(wipc_handle h, const wipc_message *m, void *user)
+/* The start of every callback: counts it, a call after the close and a call overlapping another. */
+static void close_state_enter(close_state *cs)
 {
-    close_state *cs = (close_state *)user;
     if (atomic_load(&cs->closed))
         atomic_fetch_add(&cs->after_close, 1);
     if (atomic_exchange(&cs->busy, 1))
         atomic_fetch_add(&cs->concurrent, 1);
     atomic_fetch_add(&cs->calls, 1);
+}
+
+static int32_t WIPC_CALL close_on_message(wipc_handle h, const wipc_message *m, void *user)
+{
+    close_state *cs = (close_state *)user;
+    close_state_enter(cs);
     int n = atomic_load(&cs->n_types);
     if (n < 64) {
         cs->types[n] = m->type;
@@ -998,11 +994,7 @@ static int32_t WIPC_CALL close_on_message(wipc_handle h, const wipc_message *m, 
 static void WIPC_CALL close_on_event(wipc_handle h, int32_t ev, wipc_handle related, wipc_status status, void *user)
 {
     close_state *cs = (close_state *)user;
-    if (atomic_load(&cs->closed))
-        atomic_fetch_add(&cs->after_close, 1);
-    if (atomic_exchange(&cs->busy, 1))
-        atomic_fetch_add(&cs->concurrent, 1);
-    atomic_fetch_add(&cs->calls, 1);
+    close_state_enter(cs);
     atomic_store(&cs->busy, 0);
 }
 
@@ -1074,7 +1066,7 @@ static void test_pipe_no_callback_after_close(void **state)
         memset(&fj, 0, sizeof fj);
         fj.h = p.svc;
         wt_thread *t = wt_thread_start(flood_thread, &fj);
-        WT_CHECK(wait_atomic_ge(&cs.calls, 5, 5000), "callbacks never ran");
+        WT_CHECK(wt_wait_atomic_ge(&cs.calls, 5, 5000), "callbacks never ran");
         WT_OK(wipc_close(p.cli));
         atomic_store(&cs.closed, 1);
         p.cli = 0;
@@ -1190,7 +1182,7 @@ static void test_pipe_shutdown(void **state)
     memset(&cs, 0, sizeof cs);
     WT_OK(wipc_set_callbacks(q.cli, close_on_message, close_on_event, &cs));
     WT_OK(wipc_send(q.svc, 4, "cb", 2, 1000));
-    WT_CHECK(wait_atomic_ge(&cs.calls, 1, 5000), "no callback after wipc_shutdown + restart");
+    WT_CHECK(wt_wait_atomic_ge(&cs.calls, 1, 5000), "no callback after wipc_shutdown + restart");
     wt_pair_close(&q);
 }
 
@@ -1304,10 +1296,7 @@ static void test_pipe_connect_waits_for_server(void **state)
     assert_memory_equal(buf, "late", 4);
     assert_int_equal(wt_info(cj.out).peer_pid, wt_proc_pid(p));
     WT_OK(wipc_close(cj.out));
-    int code = -1;
-    WT_CHECK(wt_proc_wait(p, 20000, &code) == 0, "echo-server --count 1 did not exit");
-    assert_int_equal(code, 0);
-    wt_proc_free(p);
+    wt_expect_exit_0(p, 20000, "echo-server --count 1");
 }
 
 /* ---- squatting --------------------------------------------------------------------------------- */
@@ -1510,10 +1499,7 @@ static void test_pipe_cross_process_server(void **state)
     WT_CHECK(in.bytes_sent == bytes && in.bytes_received == bytes, "bytes_sent %llu, bytes_received %llu, expected %llu each",
              (unsigned long long)in.bytes_sent, (unsigned long long)in.bytes_received, (unsigned long long)bytes);
     WT_OK(wipc_close(c));
-    int code = -1;
-    WT_CHECK(wt_proc_wait(p, 20000, &code) == 0, "echo-server --count 1 did not exit after the client left");
-    assert_int_equal(code, 0);
-    wt_proc_free(p);
+    wt_expect_exit_0(p, 20000, "echo-server --count 1 after the client left");
 }
 
 /* ---- peer death -------------------------------------------------------------------------------- */
@@ -1598,9 +1584,9 @@ static void test_pipe_peer_killed_callback(void **state)
     WT_OK(wipc_set_callbacks(st.server, srv_on_message, srv_on_event, &st));
     const char *args[] = { "hold", name, NULL };
     wt_proc *p = wt_spawn_ready(args);
-    WT_CHECK(wait_atomic_ge(&st.n_conn, 1, 10000), "no CONNECTED event");
+    WT_CHECK(wt_wait_atomic_ge(&st.n_conn, 1, 10000), "no CONNECTED event");
     wt_proc_kill(p);
-    WT_CHECK(wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event within 5 s of the kill");
+    WT_CHECK(wt_wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event within 5 s of the kill");
     assert_int_equal(st.disc_status[0], WIPC_E_DISCONNECTED);
     assert_int_equal(atomic_load(&st.bad_events), 0);
     assert_int_equal(atomic_load(&st.unknown_handle), 0);

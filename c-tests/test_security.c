@@ -98,15 +98,15 @@ static void test_security_second_listener(void **state)
 #ifndef _WIN32
 /* ==== POSIX ============================================================================================ */
 
-static const char *rundir(void)
+/* Puts $XDG_RUNTIME_DIR back as it was (saved: a strdup of the old value, freed here; NULL: unset). */
+static void restore_runtime_dir(char *saved)
 {
-    static char buf[256];
-    const char *x = getenv("XDG_RUNTIME_DIR");
-    if (x && x[0] == '/')
-        snprintf(buf, sizeof buf, "%s/wipc", x);
-    else
-        snprintf(buf, sizeof buf, "/tmp/wipc-%u", (unsigned)geteuid());
-    return buf;
+    if (saved) {
+        setenv("XDG_RUNTIME_DIR", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("XDG_RUNTIME_DIR");
+    }
 }
 
 static void expect_mode(const char *path, mode_t type, unsigned mode)
@@ -131,10 +131,10 @@ static void test_security_posix_modes(void **state)
     wipc_status mst = wipc_msg_listen(name, NULL, &ep);
     umask(old);
     int checked = 0;
-    expect_mode(rundir(), S_IFDIR, 0700), checked++;
-    snprintf(path, sizeof path, "%s/p.%s", rundir(), name);
+    expect_mode(wt_run_dir(), S_IFDIR, 0700), checked++;
+    snprintf(path, sizeof path, "%s/p.%s", wt_run_dir(), name);
     expect_mode(path, S_IFSOCK, 0600), checked++;
-    snprintf(path, sizeof path, "%s/p.%s.lock", rundir(), name);
+    snprintf(path, sizeof path, "%s/p.%s.lock", wt_run_dir(), name);
     expect_mode(path, S_IFREG, 0600), checked++;
     snprintf(path, sizeof path, "/dev/shm/wipc-%u-%s", (unsigned)geteuid(), name);
     expect_mode(path, S_IFREG, 0600), checked++;
@@ -142,13 +142,13 @@ static void test_security_posix_modes(void **state)
     expect_mode(path, S_IFREG, 0600), checked++;
     if (mst == WIPC_OK) {
         /* the msg endpoint's socket and lock file live in the same directory */
-        DIR *d = opendir(rundir());
+        DIR *d = opendir(wt_run_dir());
         assert_non_null(d);
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
             if (strncmp(e->d_name, "p.", 2) == 0 || e->d_name[0] == '.' || !strstr(e->d_name, name))
                 continue;
-            snprintf(path, sizeof path, "%s/%s", rundir(), e->d_name);
+            snprintf(path, sizeof path, "%s/%s", wt_run_dir(), e->d_name);
             struct stat st;
             if (lstat(path, &st) == 0) {
                 WT_CHECK((st.st_mode & 0777) == 0600 && st.st_uid == geteuid(), "%s: mode %04o uid %u", path,
@@ -240,12 +240,7 @@ static void test_security_rundir_refusals(void **state)
     expect_mode(wipc, S_IFDIR, 0700);
     WT_OK(wipc_close(srv));
 
-    if (saved) {
-        setenv("XDG_RUNTIME_DIR", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("XDG_RUNTIME_DIR");
-    }
+    restore_runtime_dir(saved);
     rm_rf(dir);
     rel_report("pipe,msg", "security", "runtime dir refused: symlink, mode 0755/0701, not a directory, other owner", "pass",
                "inputs=%d,cases=%d", tried, cases);
@@ -439,12 +434,7 @@ static void test_security_other_uid(void **state)
     rm_rf(odir);
 
     WT_OK(wipc_set_log_callback(NULL, WIPC_LOG_WARN, NULL));
-    if (saved) {
-        setenv("XDG_RUNTIME_DIR", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("XDG_RUNTIME_DIR");
-    }
+    restore_runtime_dir(saved);
     rm_rf(dir);
     rel_report("pipe,msg", "security", "peer of another uid refused by SO_PEERCRED (pipe server and client side, msg receiver)", "pass", "inputs=%d", tried);
 }

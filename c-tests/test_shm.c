@@ -36,12 +36,20 @@ static wipc_shm_options opts(uint64_t capacity)
     return o;
 }
 
+/* Writes a unique name (tag) into name (160 bytes) and creates a channel of `capacity` on it. */
+static wipc_handle create_named(char *name, const char *tag, uint64_t capacity)
+{
+    wipc_handle a = 0;
+    wt_unique_name(name, 160, tag);
+    wipc_shm_options o = opts(capacity);
+    wt_ok_in(tag, "wipc_shm_create", wipc_shm_create(name, &o, &a));
+    return a;
+}
+
 static void pair_open(chan_pair *p, const char *tag, uint64_t capacity)
 {
     memset(p, 0, sizeof *p);
-    wt_unique_name(p->name, sizeof p->name, tag);
-    wipc_shm_options o = opts(capacity);
-    WT_OK(wipc_shm_create(p->name, &o, &p->a));
+    p->a = create_named(p->name, tag, capacity);
     WT_OK(wipc_shm_open(p->name, NULL, 2000, &p->b));
 }
 
@@ -107,6 +115,20 @@ static void *io_thread(void *arg)
 }
 
 /* Fills h's outgoing ring with 1000-byte messages until a send with timeout 0 times out. */
+/* Runs j on a thread, kills the peer 200 ms later and joins (10 s; a hang is reported as `what`):
+ * j must have ended with WIPC_E_DISCONNECTED within 1 s of the kill. */
+static void kill_while_blocked(wt_proc *peer, io_job *j, const char *what)
+{
+    wt_thread *t = wt_thread_start(io_thread, j);
+    wt_sleep_ms(200);
+    uint64_t t0 = wt_now_ms();
+    kill_peer(peer);
+    wt_thread_join_or_die(t, 10000, what);
+    uint64_t after = wt_now_ms() - t0;
+    WT_CHECK(j->st == WIPC_E_DISCONNECTED, "%s: %s got %s (%s)", what, j->op ? "send" : "recv", wipc_status_name(j->st), j->msg);
+    WT_CHECK(after < 1000, "%s: the death was noticed after %llu ms", what, (unsigned long long)after);
+}
+
 static int fill_ring(wipc_handle h)
 {
     static uint8_t chunk[1000];
@@ -640,17 +662,6 @@ static void WIPC_CALL on_event(wipc_handle h, int32_t ev, wipc_handle related, w
         atomic_fetch_add(&s->connected, 1);
 }
 
-static int wait_int(atomic_int *v, int want, int ms)
-{
-    uint64_t end = wt_now_ms() + (uint64_t)ms;
-    while (atomic_load(v) < want)
-        if (wt_now_ms() >= end)
-            return 0;
-        else
-            wt_sleep_ms(2);
-    return 1;
-}
-
 static void test_shm_callbacks(void **state)
 {
     (void)state;
@@ -671,19 +682,19 @@ static void test_shm_callbacks(void **state)
         wt_fill(buf, i * 5, i);
         WT_OK(wipc_send(p.b, i, buf, i * 5, 1000));
     }
-    WT_CHECK(wait_int(&s.messages, 299, 10000), "callbacks got %d of 299", atomic_load(&s.messages));
+    WT_CHECK(wt_wait_atomic_ge(&s.messages, 299, 10000), "callbacks got %d of 299", atomic_load(&s.messages));
     size_t got = 0;
     wt_fill(buf, 50, 500);
     WT_OK(wipc_request(p.b, 500, buf, 50, buf + 100, 100, &got, 5000));   /* answered from the callback */
     assert_int_equal(got, 50);
     WT_OK(wipc_close(p.b));
     p.b = 0;
-    WT_CHECK(wait_int(&s.disconnected, 1, 3000), "DISCONNECTED event");
+    WT_CHECK(wt_wait_atomic_ge(&s.disconnected, 1, 3000), "DISCONNECTED event");
     WT_OK(wipc_shm_open(p.name, NULL, 1000, &p.b));                      /* a new opener attaches */
-    WT_CHECK(wait_int(&s.connected, 1, 3000), "CONNECTED event for the new opener");
+    WT_CHECK(wt_wait_atomic_ge(&s.connected, 1, 3000), "CONNECTED event for the new opener");
     wt_fill(buf, 10, 7);
     WT_OK(wipc_send(p.b, 7, buf, 10, 1000));
-    WT_CHECK(wait_int(&s.messages, 301, 3000), "message from the new opener");
+    WT_CHECK(wt_wait_atomic_ge(&s.messages, 301, 3000), "message from the new opener");
     assert_int_equal(atomic_load(&s.bad), 0);
     pair_close(&p);
 }
@@ -753,16 +764,16 @@ static uint32_t run_sender(const char *name, const char *text, const char *hold)
     wt_proc *p = wt_spawn_peer(args);
     WT_CHECK(p != NULL, "spawn shm_peer send");
     uint32_t pid = wt_proc_pid(p);
-    int code = -1;
-    WT_CHECK(wt_proc_wait(p, 30000, &code) == 0 && code == 0, "shm_peer send %s exit %d", text, code);
-    wt_proc_free(p);
+    char what[64];
+    snprintf(what, sizeof what, "shm_peer send %s", text);
+    wt_expect_exit_0(p, 30000, what);
     return pid;
 }
 
 /* Waits until the log holds `want` entries, then a little longer for anything extra. */
 static void sess_wait(sess_log *l, int want)
 {
-    wait_int(&l->n, want, 10000);
+    wt_wait_atomic_ge(&l->n, want, 10000);
     wt_sleep_ms(300);
 }
 
@@ -789,10 +800,7 @@ static void test_shm_short_lived_openers(void **state)
 {
     (void)state;
     char name[160];
-    wipc_handle a = 0;
-    wt_unique_name(name, sizeof name, "shm-sessions");
-    wipc_shm_options o = opts(64 * KIB);
-    WT_OK(wipc_shm_create(name, &o, &a));
+    wipc_handle a = create_named(name, "shm-sessions", 64 * KIB);
     static sess_log l;
     memset(&l, 0, sizeof l);
     WT_OK(wipc_set_callbacks(a, sess_on_msg, sess_on_event, &l));
@@ -828,9 +836,7 @@ static void test_shm_short_lived_openers(void **state)
         }
         WT_CHECK(in.connected && in.peer_pid == pid, "get_info: connected %u peer_pid %u, the opener is %u",
                  (unsigned)in.connected, (unsigned)in.peer_pid, (unsigned)pid);
-        int code = -1;
-        WT_CHECK(wt_proc_wait(p, 30000, &code) == 0 && code == 0, "held opener exit %d", code);
-        wt_proc_free(p);
+        wt_expect_exit_0(p, 30000, "held opener");
         WT_CHECK(wait_connected(a, 0, 5000), "the creator sees its opener leave");
         in = wt_info(a);
         assert_int_equal(in.peer_pid, 0);
@@ -846,10 +852,7 @@ static void test_shm_short_lived_openers_recv(void **state)
 {
     (void)state;
     char name[160];
-    wipc_handle a = 0;
-    wt_unique_name(name, sizeof name, "shm-sessions-recv");
-    wipc_shm_options o = opts(64 * KIB);
-    WT_OK(wipc_shm_create(name, &o, &a));
+    wipc_handle a = create_named(name, "shm-sessions-recv", 64 * KIB);
     uint32_t pids[3];
     pids[0] = run_sender(name, "r0", "0");
     pids[1] = run_sender(name, "r1", "0");
@@ -1002,13 +1005,13 @@ static void test_shm_callbacks_set_while_reading(void **state)
     WT_CHECK(q.st == WIPC_OK && q.got == 4 && memcmp(q.resp, "pong", 4) == 0, "request got %s", wipc_status_name(q.st));
     wt_fill(buf, 8, 8);
     WT_OK(wipc_send(p.b, 8, buf, 8, 1000));
-    WT_CHECK(wait_int(&s.messages, 1, 3000), "on_message after the hand-over");
+    WT_CHECK(wt_wait_atomic_ge(&s.messages, 1, 3000), "on_message after the hand-over");
     assert_int_equal(atomic_load(&s.bad), 0);
     /* the opener attached before the callbacks: its CONNECTED still comes, before its DISCONNECTED */
-    WT_CHECK(wait_int(&s.connected, 1, 3000), "CONNECTED for the opener attached before the callbacks");
+    WT_CHECK(wt_wait_atomic_ge(&s.connected, 1, 3000), "CONNECTED for the opener attached before the callbacks");
     WT_OK(wipc_close(p.b));
     p.b = 0;
-    WT_CHECK(wait_int(&s.disconnected, 1, 3000), "DISCONNECTED");
+    WT_CHECK(wt_wait_atomic_ge(&s.disconnected, 1, 3000), "DISCONNECTED");
     wt_sleep_ms(100);
     assert_int_equal(atomic_load(&s.connected), 1);
     assert_int_equal(atomic_load(&s.disconnected), 1);
@@ -1059,20 +1062,11 @@ static void test_shm_peer_killed_while_recv(void **state)
     (void)state;
     chan_pair p;
     memset(&p, 0, sizeof p);
-    wt_unique_name(p.name, sizeof p.name, "shm-killrecv");
-    wipc_shm_options o = opts(64 * KIB);
-    WT_OK(wipc_shm_create(p.name, &o, &p.a));
+    p.a = create_named(p.name, "shm-killrecv", 64 * KIB);
     wt_proc *peer = spawn_shm_peer("hold", p.name);
     WT_CHECK(wait_connected(p.a, 1, 5000), "the opener attached");
     io_job r = { p.a, 0, 64, 20000, 0, 0, "" };
-    wt_thread *tr = wt_thread_start(io_thread, &r);
-    wt_sleep_ms(200);
-    uint64_t t0 = wt_now_ms();
-    kill_peer(peer);
-    wt_thread_join_or_die(tr, 10000, "recv blocked on a killed peer");
-    uint64_t after = wt_now_ms() - t0;
-    WT_CHECK(r.st == WIPC_E_DISCONNECTED, "recv got %s (%s)", wipc_status_name(r.st), r.msg);
-    WT_CHECK(after < 1000, "the death was noticed after %llu ms", (unsigned long long)after);
+    kill_while_blocked(peer, &r, "recv blocked on a killed peer");
     /* the dead opener's slot can be taken: a new opener attaches and the channel works again */
     peer = spawn_shm_peer("echo", p.name);
     char buf[16];
@@ -1080,31 +1074,19 @@ static void test_shm_peer_killed_while_recv(void **state)
     WT_OK(wipc_request(p.a, 1, "hi", 2, buf, sizeof buf, &n, 5000));
     assert_int_equal(n, 2);
     WT_OK(wipc_close(p.a));   /* the echo peer sees DISCONNECTED and exits 0 */
-    int code = -1;
-    WT_CHECK(wt_proc_wait(peer, 5000, &code) == 0 && code == 0, "echo peer exit %d", code);
-    wt_proc_free(peer);
+    wt_expect_exit_0(peer, 5000, "echo peer");
 }
 
 static void test_shm_peer_killed_while_ring_full(void **state)
 {
     (void)state;
     char name[160];
-    wipc_handle a = 0;
-    wt_unique_name(name, sizeof name, "shm-killfull");
-    wipc_shm_options o = opts(16 * KIB);
-    WT_OK(wipc_shm_create(name, &o, &a));
+    wipc_handle a = create_named(name, "shm-killfull", 16 * KIB);
     wt_proc *peer = spawn_shm_peer("hold", name);
     WT_CHECK(wait_connected(a, 1, 5000), "the opener attached");
     WT_CHECK(fill_ring(a) > 5, "the ring took some messages");
     io_job s = { a, 1, 1000, 20000, 0, 0, "" };
-    wt_thread *ts = wt_thread_start(io_thread, &s);
-    wt_sleep_ms(200);
-    uint64_t t0 = wt_now_ms();
-    kill_peer(peer);
-    wt_thread_join_or_die(ts, 10000, "send blocked on a full ring");
-    uint64_t after = wt_now_ms() - t0;
-    WT_CHECK(s.st == WIPC_E_DISCONNECTED, "send got %s (%s)", wipc_status_name(s.st), s.msg);
-    WT_CHECK(after < 1000, "the death was noticed after %llu ms", (unsigned long long)after);
+    kill_while_blocked(peer, &s, "send blocked on a full ring");
     WT_OK(wipc_close(a));
 }
 
@@ -1117,14 +1099,7 @@ static void test_shm_creator_killed(void **state)
     wt_proc *peer = spawn_shm_peer("create-hold", name);
     WT_OK(wipc_shm_open(name, NULL, 5000, &b));
     io_job r = { b, 0, 64, 20000, 0, 0, "" };
-    wt_thread *tr = wt_thread_start(io_thread, &r);
-    wt_sleep_ms(200);
-    uint64_t t0 = wt_now_ms();
-    kill_peer(peer);
-    wt_thread_join_or_die(tr, 10000, "recv blocked on a killed creator");
-    uint64_t after = wt_now_ms() - t0;
-    WT_CHECK(r.st == WIPC_E_DISCONNECTED, "recv got %s (%s)", wipc_status_name(r.st), r.msg);
-    WT_CHECK(after < 1000, "the death was noticed after %llu ms", (unsigned long long)after);
+    kill_while_blocked(peer, &r, "recv blocked on a killed creator");
     WT_OK(wipc_close(b));
     /* both sides gone: the name can be created again (a stale section is reclaimed) */
     wipc_handle a = 0;
@@ -1136,10 +1111,7 @@ static void test_shm_cross_process_1mib(void **state)
 {
     (void)state;
     char name[160];
-    wipc_handle a = 0;
-    wt_unique_name(name, sizeof name, "shm-mib");
-    wipc_shm_options o = opts(4 * MIB);
-    WT_OK(wipc_shm_create(name, &o, &a));
+    wipc_handle a = create_named(name, "shm-mib", 4 * MIB);
     wt_proc *peer = spawn_shm_peer("echo", name);
     uint8_t *out = (uint8_t *)malloc(MIB), *in = (uint8_t *)malloc(MIB);
     for (uint32_t i = 0; i < 20; i++) {
@@ -1161,9 +1133,7 @@ static void test_shm_cross_process_1mib(void **state)
     free(out);
     free(in);
     WT_OK(wipc_close(a));
-    int code = -1;
-    WT_CHECK(wt_proc_wait(peer, 5000, &code) == 0 && code == 0, "echo peer exit %d", code);
-    wt_proc_free(peer);
+    wt_expect_exit_0(peer, 5000, "echo peer");
 }
 
 /* ---- untrusted memory ---------------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,72 @@ static inline wt_proc *wt_spawn_ready(const char *const *args)
         WT_FAIL("wipc_peer %s %s did not print READY (exit code %d)", args[0], args[1] ? args[1] : "", code);
     }
     return p;
+}
+
+/* Polls (every 2 ms) until *v >= want or timeout_ms passed; 1 if reached, else 0. */
+static inline int wt_wait_atomic_ge(atomic_int *v, int want, int timeout_ms)
+{
+    uint64_t end = wt_now_ms() + (uint64_t)timeout_ms;
+    while (atomic_load(v) < want) {
+        if (wt_now_ms() >= end)
+            return 0;
+        wt_sleep_ms(2);
+    }
+    return 1;
+}
+
+/* Fails the test with "<what>: <call> returned <status>" and the last error unless s is WIPC_OK
+ * (for the helpers below: `what` names the case, `call` the wipc call). */
+static inline void wt_ok_in(const char *what, const char *call, wipc_status s)
+{
+    if (s != WIPC_OK) {
+        char m[1024];
+        wt_last_error(m, sizeof m);
+        WT_FAIL("%s: %s returned %s (%d)\n    last error: \"%s\"", what, call, wipc_status_name(s), (int)s, m);
+    }
+}
+
+/* Listens on name, spawns the peer (args; waits for its READY line) and accepts its connection
+ * within accept_ms: *srv is the server handle, *conn the peer's connection. Returns the peer. */
+static inline wt_proc *wt_serve_peer(const char *what, const char *name, const char *const *args, int32_t accept_ms,
+                                     wipc_handle *srv, wipc_handle *conn)
+{
+    wt_ok_in(what, "wipc_pipe_listen", wipc_pipe_listen(name, NULL, srv));
+    wt_proc *p = wt_spawn_ready(args);
+    wt_ok_in(what, "wipc_pipe_accept", wipc_pipe_accept(*srv, accept_ms, conn));
+    return p;
+}
+
+/* Writes a unique name (tag) into name (160 bytes) and a msg endpoint listens on it; with callbacks (on_message,
+ * user) unless on_message is NULL. Returns the endpoint. */
+static inline wipc_handle wt_msg_listen_named(char *name, const char *tag, wipc_message_cb on_message, void *user)
+{
+    wipc_handle h = 0;
+    wt_unique_name(name, 160, tag);
+    wt_ok_in(tag, "wipc_msg_listen", wipc_msg_listen(name, NULL, &h));
+    if (on_message)
+        wt_ok_in(tag, "wipc_set_callbacks", wipc_set_callbacks(h, on_message, NULL, user));
+    return h;
+}
+
+/* Waits up to timeout_ms for the peer to exit with code 0 (fails with "<what> exit <code>"
+ * otherwise), then frees it. */
+static inline void wt_expect_exit_0(wt_proc *p, int timeout_ms, const char *what)
+{
+    int code = -1;
+    WT_CHECK(wt_proc_wait(p, timeout_ms, &code) == 0 && code == 0, "%s exit %d", what, code);
+    wt_proc_free(p);
+}
+
+/* Spawns the peer (args; waits for READY), kills it, waits (10 s) until it is gone and frees it:
+ * whatever it held is left behind as a killed process leaves it. */
+static inline void wt_spawn_and_kill(const char *const *args)
+{
+    wt_proc *p = wt_spawn_ready(args);
+    int code = 0;
+    WT_CHECK(wt_proc_kill(p) == 0, "kill %s %s", args[0], args[1] ? args[1] : "");
+    WT_CHECK(wt_proc_wait(p, 10000, &code) == 0, "%s %s still runs 10 s after the kill", args[0], args[1] ? args[1] : "");
+    wt_proc_free(p);
 }
 
 /* WT_FILTER=pattern (cmocka wildcards, e.g. "test_pipe_squat*") runs only the matching tests. */
