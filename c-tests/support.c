@@ -18,6 +18,7 @@
 #  endif
 #  include <windows.h>
 #else
+#  include <dirent.h>
 #  include <errno.h>
 #  include <fcntl.h>
 #  include <poll.h>
@@ -117,6 +118,40 @@ const char *wt_run_dir(void)
     else
         snprintf(buf, sizeof buf, "/tmp/wipc-%u", (unsigned)geteuid());
     return buf;
+}
+
+/* Removes the entries of `dir` whose name starts with one of the `n` prefixes. */
+static void wt_remove_prefixed(const char *dir, const char *const *prefixes, size_t n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            if (strncmp(e->d_name, prefixes[i], strlen(prefixes[i])) == 0) {
+                char path[512];
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                unlink(path);
+                break;
+            }
+        }
+    }
+    closedir(d);
+}
+
+/* Peers killed on purpose leave their socket and lock files or shm objects behind (POSIX reclaims
+ * them only when a listener takes the same name again, and every test name is unique): at exit, the
+ * test process removes the ones of its own names (wt-<pid>-..., wt_unique_name). */
+static void wt_remove_leftovers(void)
+{
+    char pipe[64], msg[64], shm[80];
+    snprintf(pipe, sizeof pipe, "p.wt-%u-", (unsigned)wt_getpid());
+    snprintf(msg, sizeof msg, "m.wt-%u-", (unsigned)wt_getpid());
+    snprintf(shm, sizeof shm, "wipc-%u-wt-%u-", (unsigned)geteuid(), (unsigned)wt_getpid());
+    const char *run[] = { pipe, msg }, *dev[] = { shm };
+    wt_remove_prefixed(wt_run_dir(), run, 2);
+    wt_remove_prefixed("/dev/shm", dev, 1);
 }
 #endif
 
@@ -380,6 +415,11 @@ static void wt_append_arg(wchar_t *cmd, size_t cap, const char *arg)
 
 wt_proc *wt_spawn_peer(const char *const *args)
 {
+#ifndef _WIN32
+    static atomic_bool cleanup_registered;
+    if (!atomic_exchange(&cleanup_registered, 1))
+        atexit(wt_remove_leftovers);
+#endif
     wt_proc *p = (wt_proc *)calloc(1, sizeof *p);
     if (!p)
         return NULL;

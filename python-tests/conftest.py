@@ -5,6 +5,7 @@ Environment:
   WIPC_PEER     the C helper program (default <repo>/build/linux/c-tests/wipc_peer, built by c-tests/)
 """
 import contextlib
+import glob
 import ctypes
 import itertools
 import os
@@ -116,6 +117,23 @@ def posix_endpoint_path(transport, name):
     rundir = f"{x}/wipc" if x and x.startswith("/") else f"/tmp/wipc-{os.geteuid()}"
     return {"pipe": f"{rundir}/p.{name}", "msg": f"{rundir}/m.{name}",
             "shm": f"/dev/shm/wipc-{os.geteuid()}-{name}"}[transport]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_leftovers_of_killed_peers():
+    """Peers killed on purpose leave their socket and lock files or shm objects behind (POSIX reclaims
+    them only when a listener takes the same name again, and every test name is unique): at the end of
+    the session, remove the ones of this session's names (py-<pid>-..., _unique)."""
+    yield
+    if sys.platform == "win32":
+        return
+    mine = f"py-{os.getpid()}-"
+    for pattern in {posix_endpoint_path(t, mine) + "*" for t in ("pipe", "msg", "shm")}:
+        for path in glob.glob(pattern):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def reliability_report(transport, category, case, result, **kv):
