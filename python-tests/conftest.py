@@ -189,6 +189,13 @@ def spawn_peer(peer_path):
         yield spawn
 
 
+@pytest.fixture
+def rel(rel_peer_path):
+    """rel(*args, ready=True) -> Peer running rel_peer; killed and reaped at the end of the test."""
+    with peer_spawner(rel_peer_path) as spawn:
+        yield spawn
+
+
 class Pair:
     """An in-process server + client connection + server-side connection."""
 

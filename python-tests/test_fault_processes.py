@@ -12,20 +12,11 @@ import threading
 import time
 from ctypes import byref, c_int32
 
-import pytest
-
 import wipc_ctypes as w
-from conftest import assert_status, peer_spawner, reliability_report as report
+from conftest import assert_status, reliability_report as report
 
 JOIN_S = 60
 SCALE = float(os.environ.get("WIPC_TEST_SCALE") or 1.0)
-
-
-@pytest.fixture
-def rel(rel_peer_path):
-    """rel(*args, ready=True) -> Peer running rel_peer; killed and reaped at the end of the test."""
-    with peer_spawner(rel_peer_path) as spawn:
-        yield spawn
 
 
 def join_all(threads, what):

@@ -6,23 +6,17 @@ $WIPC_TEST_SCALE (the sanitizer runs use less). RELIABILITY lines go to $WIPC_RE
 import ctypes
 import os
 import struct
-import subprocess
 import threading
 import time
 from ctypes import byref, c_size_t, c_uint32
 
 import wipc_ctypes as w
-from conftest import Peer, reliability_report as report
+from conftest import reliability_report as report
 
 SCALE = float(os.environ.get("WIPC_TEST_SCALE") or 1.0)
 
 
-def spawn(path, *args):
-    argv = [path] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
-    return Peer(subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
-
-
-def test_load_pipe_callback_server(lib, name, rel_peer_path):
+def test_load_pipe_callback_server(lib, name, rel):
     n = max(100, int(2000 * SCALE))
     clients = 8
     lk = threading.Lock()
@@ -47,16 +41,11 @@ def test_load_pipe_callback_server(lib, name, rel_peer_path):
     w.check(lib, lib.wipc_pipe_listen(name, None, byref(srv)))
     w.check(lib, lib.wipc_set_callbacks(srv, mcb, ecb, None))
     t0 = time.monotonic()
-    peers = [spawn(rel_peer_path, "load-client", name, n, i) for i in range(clients)]
-    try:
-        for i, p in enumerate(peers):
-            line = p.readline(timeout=300)
-            assert line and line.startswith(f"DONE {n}"), f"client {i}: {line!r}"
-            assert p.wait(30) == 0
-    finally:
-        for p in peers:
-            p.kill()
-            p.proc.stdout.close()
+    peers = [rel("load-client", name, n, i, ready=False) for i in range(clients)]
+    for i, p in enumerate(peers):
+        line = p.readline(timeout=300)
+        assert line and line.startswith(f"DONE {n}"), f"client {i}: {line!r}"
+        assert p.wait(30) == 0
     deadline = time.monotonic() + 10
     while state["closed"] < clients and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -82,13 +71,13 @@ def _fnv32(b):
     return h
 
 
-def test_load_shm_checksummed(lib, name, rel_peer_path):
+def test_load_shm_checksummed(lib, name, rel):
     """The sender tags every message with the FNV-1a of its payload; the payload starts with its
     sequence number: a lost, duplicated, reordered or corrupt message fails."""
     n = max(2000, int(200000 * SCALE))
     ch = w.handle()
     w.check(lib, lib.wipc_shm_create(name, None, byref(ch)))
-    p = spawn(rel_peer_path, "shm-load-send", name, n, 42)
+    p = rel("shm-load-send", name, n, 42, ready=False)
     buf = ctypes.create_string_buffer(256)
     size, typ = c_size_t(0), c_uint32(0)
     t0 = time.monotonic()
@@ -106,6 +95,5 @@ def test_load_shm_checksummed(lib, name, rel_peer_path):
     finally:
         lib.wipc_close(ch)
         p.wait(30)
-        p.proc.stdout.close()
     report("shm", "load", "python: checksummed shm messages drained by a Python receiver", "pass", messages=n, lost=0,
            ms=int((time.monotonic() - t0) * 1000))

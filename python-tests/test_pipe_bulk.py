@@ -3,7 +3,6 @@ transparently: these tests check that nothing about them differs from small mess
 request/reply matching, BUFFER_TOO_SMALL, counters, callbacks, many threads - and that the same holds
 with the section switched off (WIPC_PIPE_BULK=0, read when a connection is made)."""
 import ctypes
-import os
 import threading
 from ctypes import byref, c_size_t
 

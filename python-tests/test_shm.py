@@ -16,41 +16,21 @@ from pathlib import Path
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer, assert_status
+from conftest import assert_status, helper_program, peer_spawner
 
 MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="session")
 def shm_peer_path():
-    path = os.environ.get("WIPC_SHM_PEER") or str(Path(w.default_library_path()).parent / "c-tests" / "shm_peer")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"the helper program {path} does not exist: build c-tests (cmake --build build/linux)")
-    return path
+    return helper_program("WIPC_SHM_PEER", "shm_peer")
 
 
 @pytest.fixture
 def shm_peer(shm_peer_path):
     """shm_peer(*args) -> Peer (after its READY line); killed and reaped at the end of the test."""
-    peers = []
-
-    def spawn(*args):
-        argv = [shm_peer_path] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
-        p = Peer(subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
-        peers.append(p)
-        if not p.wait_ready():
-            p.kill()
-            pytest.fail(f"{' '.join(argv)} did not print READY (exit code {p.wait(10)})")
-        return p
-
-    yield spawn
-    for p in peers:
-        p.kill()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-        p.proc.stdout.close()
+    with peer_spawner(shm_peer_path) as spawn:
+        yield spawn
 
 
 def shm_options(lib, **fields):
