@@ -174,13 +174,11 @@ wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool re
 {
     *out = NULL;
     /* O_EXCL first, to know whether this call created the file: a failed call removes only that */
-    bool created = false;
-    int fd = readonly ? -1 : open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        created = true;
-    else if (!readonly && errno != EEXIST)
+    int fd = -1;
+    if (!readonly && (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 && errno != EEXIST)
         return os_fail(errno, "open", path);
-    else
+    bool created = fd >= 0;
+    if (!created)
         fd = open(path, readonly ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return os_fail(errno, "open", path);
