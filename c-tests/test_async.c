@@ -381,8 +381,8 @@ static void test_start_errors_never_call_back(void **state)
     assert_int_equal(s[0].status, WIPC_E_TIMEOUT);
     /* a handle with callbacks refuses recv_async; one with recv_async pending refuses callbacks */
     slot *t = slots_new(1);
-    WT_OK(wipc_recv_async(pr.svc, WIPC_INFINITE, on_complete, t, &t->op));
-    assert_int_equal(wipc_set_callbacks(pr.svc, error_replier, NULL, NULL), WIPC_E_INVALID_STATE);
+    WT_OK(wipc_recv_async(pr.cli, WIPC_INFINITE, on_complete, t, &t->op));   /* cli has nothing to receive */
+    assert_int_equal(wipc_set_callbacks(pr.cli, error_replier, NULL, NULL), WIPC_E_INVALID_STATE);
     WT_OK(wipc_cancel(t->op));
     expect_all_once(t, 1, 5000);
     free(s);

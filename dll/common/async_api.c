@@ -46,12 +46,14 @@ static wipc_status send_common(const char *fn, wipc_handle h, int kind, uint32_t
         op->request_id = rid;
         if (out_op)
             *out_op = op->id;   /* before the start: from then on it may complete and go at any time */
+        wipc__op_ref(op);   /* the start call's own: op may complete (and its callback's reference go) meanwhile */
         st = o->ops->send_async(o, op, kind == WIPC__OP_REQUEST ? WIPC__KIND_REQUEST : WIPC__KIND_DATA, rid, type, data, size);
         if (st != WIPC_OK) {
             if (out_op)
                 *out_op = 0;
             wipc__op_unref(op);
         }
+        wipc__op_unref(op);
     }
     wipc__obj_unref(o);
     return st;
@@ -85,12 +87,14 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms
     if (st == WIPC_OK) {
         if (out_op)
             *out_op = op->id;
+        wipc__op_ref(op);   /* the start call's own (see send_common) */
         st = o->ops->recv_async(o, op);
         if (st != WIPC_OK) {
             if (out_op)
                 *out_op = 0;
             wipc__op_unref(op);
         }
+        wipc__op_unref(op);
     }
     wipc__obj_unref(o);
     return st;

@@ -222,12 +222,14 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const w
     op->t = t;
     if (out_op)
         *out_op = op->id;
+    wipc__op_ref(op);   /* the start call's own: a cancel may complete op at once */
     if ((st = wipc__op_start(op, false)) != WIPC_OK) {
         if (out_op)
             *out_op = 0;
         wipc__op_unref(op);
-        return st;
+    } else {
+        wipc__op_timer_at(op, wipc__now_ms());   /* the first attempt, on the timer thread */
     }
-    wipc__op_timer_at(op, wipc__now_ms());   /* the first attempt, on the timer thread */
-    return WIPC_OK;
+    wipc__op_unref(op);
+    return st;
 }
