@@ -84,7 +84,7 @@ WIPC_API wipc_status WIPC_CALL wipc_shutdown(void)
         close_object(all[i]);
     free(all);
     wipc__op_shutdown();   /* operations without a handle; the timer thread stops */
-    wipc__msg_async_shutdown();
+    wipc__pool_shutdown();
     wipc__dispatch_shutdown();
     wipc__plat_shutdown();
     return WIPC_OK;
