@@ -366,14 +366,20 @@ WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, s
  *  Returns the statuses of wipc_send, plus WIPC_E_INVALID_ARG (resp NULL with resp_cap > 0),
  *  WIPC_E_NOT_SUPPORTED (msg endpoints: use wipc_msg_send; WIPC_PIPE_RAW connections),
  *  WIPC_E_TIMEOUT (no reply in time; a late reply is dropped), WIPC_E_BUFFER_TOO_SMALL (the reply is
- *  dropped), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (while waiting for the reply). */
+ *  dropped), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (while waiting for the reply), WIPC_E_REMOTE (since
+ *  1.1: the peer answered with wipc_reply_error; wipc_last_error_message() = "remote error <code>:
+ *  <message>" (cut to the 1023 bytes it holds), wipc_last_remote_code() = code; resp is untouched). */
 WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const void *req, size_t req_size, void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
 
 /** Answers the request `request_id` (wipc_message.request_id) received on `h` with `size` bytes of
  *  `data` tagged `type` (`data` may be NULL only if size is 0; copied). request_id 0 answers the last
  *  request this handle returned from wipc_recv / wipc_recv_message (callbacks pass m->request_id). The
  *  id is not checked: a reply nobody waits for is dropped by the peer. Sent like wipc_send but with no
- *  timeout: blocks until there is room, the peer goes or `h` is closed.
+ *  timeout: blocks until there is room, the peer goes or `h` is closed - except (since 1.1) on a pipe
+ *  connection from inside a callback: there it never blocks the callback worker; what the pipe does
+ *  not take at once is queued (WIPC_ASYNC_QUEUE_BYTES at most, else the connection is ended: the peer
+ *  does not read; a queued reply unwritten after WIPC_REPLY_DEADLINE_MS ends it too) and WIPC_OK means
+ *  "written or queued".
  *  Returns the statuses of wipc_send (with an infinite timeout), WIPC_E_INVALID_ARG (request_id 0 and
  *  no unanswered request), WIPC_E_NOT_SUPPORTED (msg endpoints: on_message's return value is the
  *  reply; servers, regions). */
@@ -684,7 +690,14 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_
  *    stopped, the connection is ended (later calls get WIPC_E_DISCONNECTED). A cancelled request's late
  *    reply is dropped.
  *  - Pipe connections with asynchronous reads pending are read by the library's I/O thread (IOCP /
- *    epoll) from then on, like connections with callbacks; blocking calls on them still work.
+ *    epoll) from then on, like connections with callbacks; blocking calls on them still work (their
+ *    replies and messages come through that thread). Elsewhere the blocking calls keep their own fast
+ *    path (the caller reads its own reply on its thread): they are not built on the async forms.
+ *  - Shm channels with asynchronous reads pending are read by the channel's reader thread (as with
+ *    callbacks; wipc_shm_peek is then WIPC_E_INVALID_STATE). An async send that finds the ring full is
+ *    queued (same bound) and written in order by a small library job pool (at most 4 threads, shared
+ *    with wipc_msg_send_async), which waits for room 20 ms at a time and never holds a thread for one
+ *    peer; a queued send not yet in the ring is dropped whole on cancel or timeout.
  *  - Asynchronous sends on a pipe go through the connection's write queue (Windows: overlapped
  *    WriteFile completed on the IOCP; POSIX: send(MSG_DONTWAIT) and EPOLLOUT on the epoll thread),
  *    bounded to WIPC_ASYNC_QUEUE_BYTES: a send that does not fit is refused at start (WIPC_E_BUSY). */
