@@ -205,9 +205,10 @@ wipc_status wipc__shm_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint6
         }
     }
     if (c->aq_head && c->aq_bytes + size > WIPC_ASYNC_QUEUE_BYTES) {
+        size_t queued = c->aq_bytes;
         wipc__mutex_unlock(&c->aq_lock);
         st = wipc__error(WIPC_E_BUSY, 0, "send on shm channel %s: %zu bytes wait for ring room (at most %u): the peer is not "
-                         "reading fast enough; nothing was sent", o->name, c->aq_bytes, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
+                         "reading fast enough; nothing was sent", o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
         return wipc__op_abort(op) ? st : WIPC_OK;
     }
     shm_aq_entry *e = malloc(sizeof *e + size);
