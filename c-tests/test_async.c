@@ -417,6 +417,56 @@ static void test_peer_killed_while_pending(void **state)
     free(s);
 }
 
+/* A completion callback may start, cancel and close on its own handle. */
+typedef struct chain {
+    wipc_handle h;
+    slot       *s;
+    atomic_int  step;
+    atomic_int  bad;   /* bit per failed call inside the callback */
+} chain;
+
+static chain g_chain;
+
+static void WIPC_CALL on_chain(const wipc_completion *c, void *user)
+{
+    on_complete(c, user);
+    int step = atomic_fetch_add(&g_chain.step, 1);
+    if (step == 0) {   /* the first reply: start two more, cancel one, then close the handle from here */
+        int bad = 0;   /* checked by the test thread (no cmocka asserts on a library thread) */
+        wipc_op op = 0;
+        bad |= wipc_request_async(g_chain.h, 1, "b", 1, 10000, on_complete, &g_chain.s[1], NULL) != WIPC_OK;
+        bad |= (wipc_recv_async(g_chain.h, WIPC_INFINITE, on_complete, &g_chain.s[2], &op) != WIPC_OK) << 1;
+        bad |= (wipc_cancel(op) != WIPC_OK) << 2;
+        bad |= (wipc_recv_async(g_chain.h, WIPC_INFINITE, on_complete, &g_chain.s[3], NULL) != WIPC_OK) << 3;
+        bad |= (wipc_close(g_chain.h) != WIPC_OK) << 4;   /* pending ones complete right after this callback */
+        bad |= (atomic_load(&g_chain.s[3].calls) != 0) << 5;
+        atomic_store(&g_chain.bad, bad);
+    }
+}
+
+static void test_completion_callback_starts_cancels_closes(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle c = 0;
+    wt_proc *p = echo_peer(name, "achn", &c);
+    slot *s = slots_new(4);
+    g_chain.h = c;
+    g_chain.s = s;
+    atomic_store(&g_chain.step, 0);
+    atomic_store(&g_chain.bad, 0);
+    WT_OK(wipc_request_async(c, 1, "a", 1, 10000, on_chain, &s[0], NULL));
+    expect_all_once(s, 4, 10000);
+    WT_CHECK(atomic_load(&g_chain.bad) == 0, "calls inside the completion callback failed: mask 0x%x", atomic_load(&g_chain.bad));
+    assert_int_equal(s[0].status, WIPC_OK);
+    WT_CHECK(s[1].status == WIPC_OK || s[1].status == WIPC_E_CLOSED, "%s", wipc_status_name(s[1].status));
+    assert_int_equal(s[2].status, WIPC_E_CANCELLED);
+    assert_int_equal(s[3].status, WIPC_E_CLOSED);
+    assert_int_equal(wipc_close(c), WIPC_E_BAD_HANDLE);   /* closed by the callback */
+    free(s);
+    peer_end(p);
+}
+
 /* ---- connect / accept ------------------------------------------------------------------------------- */
 
 static void test_connect_accept_async(void **state)
@@ -834,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_recv_async_order_timeout_cancel),
         cmocka_unit_test(test_start_errors_never_call_back),
         cmocka_unit_test(test_peer_killed_while_pending),
+        cmocka_unit_test(test_completion_callback_starts_cancels_closes),
         cmocka_unit_test(test_connect_accept_async),
         cmocka_unit_test(test_send_async_queue_cancel_close),
         cmocka_unit_test(test_send_async_delivers_in_order),
