@@ -280,8 +280,13 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t ty
     if (out_op)
         *out_op = op->id;
     /* the worker keeps the timeout (wipc_msg_send's own); the timer ends a send still queued */
-    if ((st = wipc__op_start(op, false)) == WIPC_OK && (st = wipc__pool_run(run_msg_job, j)) != WIPC_OK)
-        wipc__op_abort(op);
+    bool started = (st = wipc__op_start(op, false)) == WIPC_OK;
+    if (started && (st = wipc__pool_run(run_msg_job, j)) != WIPC_OK && !wipc__op_abort(op)) {
+        wipc__op_unref(op);   /* cancelled meanwhile (a guessed id): it completed, so the start succeeded */
+        free(copy);
+        free(j);
+        return WIPC_OK;
+    }
     if (st != WIPC_OK) {
         if (out_op)
             *out_op = 0;
