@@ -19,11 +19,13 @@
  *    One read op per pipe is outstanding at most (read_pending); its completion calls wipc__core_read and
  *    re-issues unless paused; its failure (or a shutdown) calls wipc__core_closed exactly once, as the
  *    handler's last action, since the core may free the pipe right after.
- *  - Writes never go through the port: the OVERLAPPED's hEvent has its low bit set (documented for
+ *  - Blocking writes never go through the port: the OVERLAPPED's hEvent has its low bit set (documented for
  *    GetQueuedCompletionStatus: no completion packet is queued), and the writer waits with
  *    WaitForMultipleObjects on that event and the pipe's cancel event, so the core may write from
  *    inside wipc__core_read on the I/O thread. Timeout or shutdown: CancelIoEx(h, &ov), then wait for
  *    the operation to finish and GetOverlappedResult to learn how much was written.
+ *  - The write queue's writes (wipc__plat_pipe_write_start, pipe_write_async.c) do go through the
+ *    port; while one is in flight the end of the read side waits for its packet (read_finish).
  *  - Shutdown sets a flag under the pipe lock, sets the cancel event and CancelIoEx(h, NULL): the read
  *    ends with ERROR_OPERATION_ABORTED -> wipc__core_closed(WIPC_E_CLOSED); a paused pipe (no read in
  *    flight) gets a posted packet that reports the same on the I/O thread.
@@ -42,44 +44,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "win32_internal.h"
+#include "win32/pipe_win32.h"
 
-#define PIPE_READ_BUF      (64u * 1024u) /* per-pipe ReadFile buffer */
 #define PIPE_COALESCE_MAX  (68u * 1024u) /* gathered writes up to this are copied into one WriteFile (a 64 KiB payload + header) */
-#define PIPE_WRITE_CHUNK   (1u << 30)    /* byte-mode pieces above this are split (DWORD lengths) */
 #define CONNECT_RETRY_MS   10
 #define CANCEL_WAIT_MS     10000         /* how long a cancelled write may take to finish */
-
-struct wipc__pipe {
-    HANDLE            h;
-    int               server_side;    /* an instance accepted by a listener */
-    int               message_mode;   /* reads report message ends; writes must be one WriteFile */
-    int               associated;     /* with the completion port */
-    wipc__listener   *listener;       /* server side: reference dropped in wipc__plat_pipe_free */
-    uint32_t          peer_pid;
-    char             *name;           /* UTF-8 pipe path, for messages */
-
-    SRWLOCK           lock;           /* guards the read state below and `shut` transitions */
-    struct wipc__conn *conn;
-    int               started;
-    int               io;             /* I/O mode: the I/O thread reads; else caller mode */
-    int               stop;           /* the core saw the end: report it */
-    int               paused;
-    int               read_pending;   /* rop is in flight: a ReadFile or a posted packet */
-    int               closed_reported;
-    volatile LONG     shut;
-    int               write_broken;   /* a cancelled write never finished: wov unusable */
-
-    wipc__iocp_op     rop;            /* the read operation (and the packets that start it) */
-    OVERLAPPED        wov;            /* the write operation; never on the port */
-    HANDLE            wev;            /* manual-reset event of wov */
-    OVERLAPPED        rov;            /* caller mode: the read operation; never on the port */
-    HANDLE            rev;            /* manual-reset event of rov (created on the first caller read) */
-    int               read_broken;    /* a cancelled caller read never finished: rov unusable */
-    HANDLE            cancel_ev;      /* manual-reset, set by wipc__plat_pipe_shutdown */
-    uint8_t          *wbuf;           /* PIPE_COALESCE_MAX bytes, allocated on the first gathered write */
-    uint8_t           rbuf[PIPE_READ_BUF];
-};
 
 /* ---- strings and names ------------------------------------------------------------------------- */
 
@@ -175,14 +144,14 @@ wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc
     p->listener = listener;
     InitializeSRWLock(&p->lock);
     wipc__iocp_op_init(&p->rop, read_done);
+    wipc__win_awrite_init(p);
     ULONG pid = 0;
     if (server_side ? GetNamedPipeClientProcessId(h, &pid) : GetNamedPipeServerProcessId(h, &pid))
         p->peer_pid = (uint32_t)pid;
     return p;
 }
 
-/* Message for errors: the pipe's path, or a placeholder. */
-static const char *pname(const wipc__pipe *p) { return p->name ? p->name : "(pipe)"; }
+#define pname wipc__win_pname
 
 int wipc__plat_pipe_alive(wipc__pipe *p)
 {
@@ -350,8 +319,13 @@ static void read_finish(wipc__pipe *p, DWORD err)
     p->read_pending = 0;
     p->closed_reported = 1;
     struct wipc__conn *conn = p->conn;
+    int deferred = wipc__win_awrite_defer_close_locked(p);   /* an async write holds the pipe */
     ReleaseSRWLockExclusive(&p->lock);
-    wipc__core_closed(conn, shut ? WIPC_E_CLOSED : read_error_status(p, err));
+    wipc_status why = shut ? WIPC_E_CLOSED : read_error_status(p, err);
+    if (deferred)
+        p->aw.close_why = why;   /* the write's completion (this thread, later) reports the end */
+    else
+        wipc__core_closed(conn, why);
 }
 
 /* Issues the next ReadFile unless paused or shut. I/O thread, read_pending == 1, no lock held. */
