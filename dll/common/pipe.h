@@ -101,6 +101,11 @@ typedef struct wipc__conn {
     pipe_excl     writer;           /* one frame written at a time */
     bool          write_broken;     /* (writer) a frame was cut short: the stream cannot be resynchronised */
     struct wipc__conn *next_pending; /* server's accept queue link (guarded by the server's lock) */
+
+    /* server side: the handshake deadline (pipe.c, the handshake watch; guarded by its lock) */
+    struct wipc__conn *hs_prev, *hs_next;
+    bool          hs_watched;       /* in the watch list (which holds a reference) */
+    uint64_t      hs_deadline;      /* wipc__now_ms() by which the client's HELLO must have come */
 } wipc__conn;
 
 /* A timeout that becomes a deadline only when something has to wait (no clock read on fast paths). */
