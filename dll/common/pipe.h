@@ -82,8 +82,9 @@ typedef struct wipc__conn {
     wipc__frame   cur;
     int           dest;             /* DEST_* of the current body */
     uint8_t      *direct;           /* DEST_DIRECT: the waiting caller's buffer */
-    wipc__msg    *body;             /* DEST_MSG */
+    wipc__msg    *body;             /* DEST_MSG: grows as the bytes arrive (body_cap), never to the claimed length up front */
     size_t        body_have;
+    size_t        body_cap;         /* bytes allocated at body->data */
     uint8_t      *rbuf;             /* WIPC__PIPE_RBUF bytes, allocated on the first caller read */
     size_t        rpos, rlen;       /* unconsumed input: rbuf[rpos..rlen) */
     bool          scatter_ok;       /* the backend has wipc__plat_pipe_read2 (until it says no) */
