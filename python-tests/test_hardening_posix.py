@@ -283,3 +283,55 @@ def test_callback_flood_is_bounded(lib, name, victim):
     assert timeouts > 0, f"{sent} messages of 16 MiB accepted in 4 s by a callback that takes 0.5 s each: no back-pressure"
     assert peak_mib < 200, f"the victim's RSS reached {peak_mib:.0f} MiB"
     assert st_after == w.WIPC_OK, w.last_error(lib)
+
+
+# ---- 2: a shared value is read once (the capacity flipped during wipc_shm_open) ---------------------------
+
+FLIPPER = r"""
+import mmap, os, struct, sys
+name, seconds = sys.argv[1], float(sys.argv[2])
+key = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19]) & 0xFFFFFFFF
+path = "/dev/shm/wipc-%d-%s" % (os.geteuid(), name)
+fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+small, big = 4096, 1 << 30
+os.ftruncate(fd, 4096 + 2 * small)
+m = mmap.mmap(fd, 4096 + 2 * small)
+m[0:40] = struct.pack("<IIIIQIIQ", 0x4D485357, 1, 4096, 24, small, 1, 0, 4096 + 2 * small)
+m[64:76] = struct.pack("<QI", os.getpid() | key << 32, small - 24)
+a, b = struct.pack("<Q", small), struct.pack("<Q", big)
+print("READY", flush=True)
+import time
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    for _ in range(10000):
+        m[16:24] = b
+        m[16:24] = a
+os.unlink(path)
+"""
+
+
+def test_shm_open_survives_capacity_flips(lib, name, victim, tmp_path):
+    flipper = subprocess.Popen([sys.executable, "-c", FLIPPER, name.decode(), "30"], stdout=subprocess.PIPE)
+    try:
+        assert flipper.stdout.readline().strip() == b"READY"
+        tries = 400
+        peer = victim("shm_open", name.decode(), tries)
+        results = {}
+        for _ in range(tries):
+            line = peer.readline(20)
+            if line is None or not line.startswith("OPEN "):
+                break
+            results[line[5:]] = results.get(line[5:], 0) + 1
+        code = peer.wait(20) if peer.readline(5) is None else None
+    finally:
+        flipper.kill()
+        flipper.wait()
+        try:
+            os.unlink(posix_endpoint_path("shm", name.decode()))
+        except OSError:
+            pass
+    crashed = peer.proc.poll() is not None and peer.proc.returncode < 0
+    reliability_report("shm", "security", "capacity_flipped_during_open", "FAIL" if crashed else "pass", inputs=sum(results.values()),
+                       **{k.lower(): v for k, v in results.items()})
+    assert not crashed, f"wipc_shm_open crashed (signal {-peer.proc.returncode}) after {results}"
+    assert sum(results.values()) == tries, results
