@@ -169,6 +169,9 @@ typedef int32_t wipc_status;
 /** Limits. */
 #define WIPC_NAME_MAX 128                          /**< longest endpoint name, in characters (a full pipe path: 255) */
 #define WIPC_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024) /**< pipe and shm default max_message_size, bytes */
+#define WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000      /**< pipe server: default handshake_timeout_ms (since 1.1) */
+#define WIPC_DEFAULT_MAX_QUEUED_BYTES (8u * 1024 * 1024) /**< pipe: default max_queued_bytes per connection (since 1.1) */
+#define WIPC_DEFAULT_MAX_QUEUED_MESSAGES 1024u      /**< pipe: default max_queued_messages per connection (since 1.1) */
 #define WIPC_DEFAULT_MSG_MAX_MESSAGE (64u * 1024)  /**< msg default max_message_size, bytes */
 #define WIPC_MAX_MESSAGE_LIMIT (1024u * 1024 * 1024) /**< no transport accepts a max_message_size (or a message) above this (1 GiB) */
 #define WIPC_MSG_MAX_MESSAGE_LIMIT (256u * 1024)   /**< the msg transport carries at most this many bytes (WM_COPYDATA is for small data) */
@@ -241,6 +244,19 @@ typedef struct wipc_pipe_options {
     const char *security_descriptor; /**< Windows server: SDDL string (UTF-8) for the pipe's DACL, NULL = current user + SYSTEM only;
                                           copied; invalid SDDL = WIPC_E_INVALID_ARG; overrides WIPC_PIPE_ANY_USER; ignored by
                                           connect. POSIX: must be NULL (else WIPC_E_INVALID_ARG) */
+    /* appended in 1.1 (hardening, issue 19): per-connection bounds; 0 = the default */
+    int32_t     handshake_timeout_ms; /**< server: a client must complete the HELLO handshake within this many ms of being
+                                          accepted, else it is disconnected and its instance slot freed (squatters cannot
+                                          hold max_instances). Default WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS (5000); 0 = the
+                                          default; WIPC_INFINITE = no deadline; other values below -1 are WIPC_E_INVALID_ARG.
+                                          Ignored by connect (its timeout_ms bounds its own handshake). Since 1.1 */
+    uint32_t    max_queued_bytes;     /**< bytes received on one connection and not yet consumed - queued for wipc_recv, or
+                                          waiting for (or running in) on_message - above which the library stops reading
+                                          that connection until the backlog drains to half (the peer's sends then block and
+                                          time out: back-pressure). One message is always taken whatever its size. Default
+                                          WIPC_DEFAULT_MAX_QUEUED_BYTES (8 MiB); 0 = the default. Since 1.1 */
+    uint32_t    max_queued_messages;  /**< the same bound in messages (small-message floods). Default
+                                          WIPC_DEFAULT_MAX_QUEUED_MESSAGES (1024); 0 = the default. Since 1.1 */
 } wipc_pipe_options;
 
 /** Options for shared-memory channels and regions. Initialise with wipc_shm_options_init(). */

@@ -92,8 +92,16 @@ static wipc_status take_other(wipc__shm_chan *c, rd_want *want, const wipc__ring
     if (!m)
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming message");
     release_record(c);
-    wipc__inbox_deliver(&c->obj, rec->kind, m);
+    bool pause = wipc__inbox_deliver(&c->obj, rec->kind, m);
     atomic_fetch_add(&c->inbox_hint, 1);   /* before the role is given back: see role_fast */
+    if (pause && want->what == WANT_CB) {
+        /* back-pressure: the callbacks are behind by max_queued_bytes / _count; the ring stays
+         * unread meanwhile (the peer's sends wait for room, then time out) until they catch up */
+        wipc__mutex_lock(&c->obj.lock);
+        while (c->obj.paused_reading && !wipc__shm_closed(c))
+            wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, 100);
+        wipc__mutex_unlock(&c->obj.lock);
+    }
     return WIPC_OK;
 }
 
