@@ -13,6 +13,12 @@
  *                      is refused before a byte of it is used. Wine does not fault on reserved
  *                      pages, so only the check can be shown here: the attacker prints what
  *                      VirtualQuery says of its ring pages, and the test reports it.
+ *  - item 15, the classes of the Linux defects on the Win32 backend (their fixes are in dll/common):
+ *    handshake_squatters (instances opened by win_attacker that never say HELLO must not lock out a
+ *    client), callback_flood_bulk (rel_peer pipe-stream sends 16 MiB messages - through the bulk
+ *    section - as fast as it can to this process's callback that takes 0.5 s each: this process's
+ *    working set stays bounded), shm_capacity_flip (win_attacker flips the channel header's capacity
+ *    while this process opens it again and again: no crash).
  *  - pipe_server_pid:  the known limit (a same-user process can add instances to a live pipe):
  *                      a client can read the pid of the server process it reached.
  * Each case prints a RELIABILITY| line (test_fault_lib.h) for docs/RELIABILITY.md.
@@ -221,6 +227,129 @@ static void test_bulk_reserve(void **state)
     WT_OK(wipc_close(srv));
 }
 
+/* ---- item 15 --------------------------------------------------------------------------------------- */
+
+static void squatters_case(int32_t handshake_ms)
+{
+    enum { INSTANCES = 4 };
+    char name[160], line[128];
+    wt_unique_name(name, sizeof name, "a-sq");
+    wipc_pipe_options o;
+    wipc_pipe_options_init(&o);
+    o.max_instances = INSTANCES;
+    o.handshake_timeout_ms = handshake_ms;
+    wipc_handle srv = 0, cli = 0;
+    WT_OK(wipc_pipe_listen(name, &o, &srv));
+    char n[8];
+    snprintf(n, sizeof n, "%d", INSTANCES);
+    const char *args[] = { "pipe-squat", name, n, NULL };
+    wt_proc *p = wt_spawn_ready(args);
+    uint64_t t0 = wt_now_ms();
+    wipc_status st = wipc_pipe_connect(name, NULL, 30000, &cli);
+    uint64_t took = wt_now_ms() - t0;
+    char why[512];
+    wt_last_error(why, sizeof why);
+    int dropped = 0;
+    while (dropped < INSTANCES && wt_proc_read_line(p, line, sizeof line, 10000) == 0)
+        if (strncmp(line, "DROPPED ", 8) == 0)
+            dropped = atoi(line + 8);
+    int deadline = handshake_ms ? handshake_ms : WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    rel_report("pipe", "security", handshake_ms ? "handshake squatters (max_instances, plain Win32 clients), 500 ms deadline"
+                                                : "handshake squatters (max_instances, plain Win32 clients), default deadline",
+               st == WIPC_OK && dropped == INSTANCES && took < (uint64_t)deadline + 8000 ? "pass" : "fail", "inputs=%d,deadline_ms=%d,legit_connect_ms=%llu,dropped=%d,status=%s",
+               INSTANCES, deadline, (unsigned long long)took, dropped, wipc_status_name(st));
+    WT_CHECK(st == WIPC_OK, "a client stayed locked out by %d squatters: %s", INSTANCES, why);
+    WT_CHECK(dropped == INSTANCES, "the server dropped %d of %d squatters", dropped, INSTANCES);
+    /* a bound, not a speed: the client must get a freed instance soon after the deadline, not sleep
+     * through its own timeout in WaitNamedPipeW (it did under Wine: 15 s with instances free) */
+    WT_CHECK(took < (uint64_t)deadline + 8000, "the client connected %llu ms after the squatters came (deadline %d ms)",
+             (unsigned long long)took, deadline);
+    wt_proc_free(p);
+    WT_OK(wipc_close(cli));
+    WT_OK(wipc_close(srv));
+}
+
+static void test_handshake_squatters(void **state)
+{
+    (void)state;
+    squatters_case(0);     /* the default deadline first: the case a 1.0 library fails */
+    squatters_case(500);
+}
+
+static atomic_int g_flood_msgs;
+
+static int32_t WIPC_CALL slow_cb(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)h, (void)m, (void)user;
+    atomic_fetch_add(&g_flood_msgs, 1);
+    wt_sleep_ms(500);
+    return 0;
+}
+
+static void test_callback_flood_bulk(void **state)
+{
+    (void)state;
+    char name[160], size[32];
+    wt_unique_name(name, sizeof name, "a-fl");
+    atomic_store(&g_flood_msgs, 0);
+    wipc_handle srv = 0;
+    WT_OK(wipc_pipe_listen(name, NULL, &srv));
+    WT_OK(wipc_set_callbacks(srv, slow_cb, NULL, NULL));
+    uint64_t rss0 = rel_rss_kb(wt_self_pid()), peak = rss0;
+    snprintf(size, sizeof size, "%u", 16u << 20);
+    const char *args[] = { "pipe-stream", name, size, NULL };
+    wt_use_peer("rel_peer");   /* a wipc client that sends as fast as it can */
+    wt_proc *p = wt_spawn_ready(args);
+    wt_use_peer("win_attacker");
+    uint64_t end = wt_now_ms() + 5000;
+    while (wt_now_ms() < end) {
+        uint64_t kb = rel_rss_kb(wt_self_pid());
+        peak = kb > peak ? kb : peak;
+        wt_sleep_ms(50);
+    }
+    int taken = atomic_load(&g_flood_msgs);
+    wt_proc_free(p);
+    WT_OK(wipc_close(srv));
+    uint64_t grew_mib = (peak - rss0) / 1024;
+    int checked = rel_rss_checked();
+    int pass = !checked || grew_mib < 200;
+    rel_report("pipe", "load", "bulk flood of 16 MiB messages against a 0.5 s callback (Win32)", pass ? "pass" : "fail",
+               "messages=%d,rss_start_mib=%llu,rss_peak_mib=%llu,growth_mib=%llu,lost=0", taken, (unsigned long long)(rss0 / 1024),
+               (unsigned long long)(peak / 1024), (unsigned long long)grew_mib);
+    WT_CHECK(pass, "the server's working set grew by %llu MiB under a 16 MiB flood against a slow callback (%d messages taken)",
+             (unsigned long long)grew_mib, taken);
+}
+
+static void test_shm_capacity_flip(void **state)
+{
+    (void)state;
+    char name[160];
+    wt_unique_name(name, sizeof name, "a-cf");
+    wipc_shm_options o;
+    wipc_shm_options_init(&o);
+    o.capacity = 64 * 1024;
+    wipc_handle ch = 0;
+    WT_OK(wipc_shm_create(name, &o, &ch));
+    const char *args[] = { "shm-flip", name, NULL };
+    wt_proc *p = wt_spawn_ready(args);
+    int tries = (int)rel_scale_n(300, 20), opened = 0, refused = 0;
+    for (int i = 0; i < tries; i++) {
+        wipc_handle op = 0;
+        wipc_status st = wipc_shm_open(name, NULL, 200, &op);
+        if (st == WIPC_OK) {
+            opened++;
+            wipc_send(op, 1, "12345678", 8, 200);
+            WT_OK(wipc_close(op));
+        } else {
+            refused++;
+        }
+    }
+    wt_proc_free(p);
+    WT_OK(wipc_close(ch));
+    rel_report("shm", "bad-input", "capacity flipped by another process during wipc_shm_open (Win32)", "pass",
+               "inputs=%d,opened=%d,refused=%d", tries, opened, refused);
+}
+
 static void test_pipe_server_pid(void **state)
 {
     (void)state;
@@ -245,6 +374,9 @@ int main(void)
         cmocka_unit_test_teardown(test_shm_events_precreated, teardown_peers),
         cmocka_unit_test_teardown(test_shm_reserve, teardown_peers),
         cmocka_unit_test_teardown(test_bulk_reserve, teardown_peers),
+        cmocka_unit_test_teardown(test_handshake_squatters, teardown_peers),
+        cmocka_unit_test_teardown(test_callback_flood_bulk, teardown_peers),
+        cmocka_unit_test_teardown(test_shm_capacity_flip, teardown_peers),
         cmocka_unit_test_teardown(test_pipe_server_pid, teardown_peers),
     };
     wt_apply_test_filter();

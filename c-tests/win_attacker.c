@@ -13,6 +13,11 @@
  *   msg-mutex NAME          pre-creates the msg name mutex Local\wipc-msg-NAME, unowned.
  *   shm-reserve SRC DST     builds channel DST from channel SRC's header (copied) in a SEC_RESERVE
  *                           section whose ring pages are never committed, with its wake events.
+ *   pipe-squat NAME N       opens N client instances of pipe \\.\pipe\wipc-NAME and never says
+ *                           HELLO; after READY, prints "DROPPED <k>" each time the server hangs up
+ *                           one of them (its HELLO read, then end of pipe).
+ *   shm-flip NAME           maps channel NAME read-write and flips its header's capacity between
+ *                           the real value and 1 TiB as fast as it can (an open-time header race).
  *   bulk-reserve NAME LEN   connects to pipe \\.\pipe\wipc-NAME, says HELLO with the bulk flag, and
  *                           sends one BULK message of LEN bytes whose section Local\wipc-pb-<pid>-1
  *                           is SEC_RESERVE with only its header page committed.
@@ -290,6 +295,70 @@ static int bulk_reserve(const char *name, uint64_t len)
     return 0;
 }
 
+/* ---- item 15: squatters, header races --------------------------------------------------------------- */
+
+static HANDLE open_client(const wchar_t *path, int wait_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        HANDLE h = CreateFileW(path, GENERIC_READ | FILE_WRITE_DATA, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
+        if (h != INVALID_HANDLE_VALUE || waited >= wait_ms)
+            return h;
+        if (GetLastError() == ERROR_PIPE_BUSY)
+            WaitNamedPipeW(path, 10);
+        else
+            Sleep(10);
+    }
+}
+
+static int pipe_squat(const char *name, int n)
+{
+    wchar_t path[256];
+    wide(path, 256, "\\\\.\\pipe\\wipc-%s%s", name, NULL);
+    HANDLE h[64];
+    if (n < 1 || n > 64)
+        return 2;
+    for (int i = 0; i < n; i++)
+        if ((h[i] = open_client(path, 10000)) == INVALID_HANDLE_VALUE)
+            return fail("CreateFileW(pipe) for a squatter");
+    ready();
+    /* read every instance until the server ends it: a blocking overlapped read per handle, in turn */
+    int dropped = 0;
+    uint8_t buf[256];
+    for (int i = 0; i < n; i++) {
+        for (;;) {
+            OVERLAPPED ov;
+            memset(&ov, 0, sizeof ov);
+            ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+            DWORD got = 0;
+            BOOL ok = ReadFile(h[i], buf, sizeof buf, NULL, &ov) || GetLastError() == ERROR_IO_PENDING;
+            ok = ok && GetOverlappedResult(h[i], &ov, &got, TRUE);
+            CloseHandle(ov.hEvent);
+            if (!ok || got == 0)
+                break;
+        }
+        printf("DROPPED %d\n", ++dropped);
+    }
+    hold();
+    return 0;
+}
+
+static int shm_flip(const char *name)
+{
+    wchar_t n[256];
+    wide(n, 256, "Local\\wipc-%s%s", name, NULL);
+    HANDLE h = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, n);
+    if (!h)
+        return fail("OpenFileMappingW(channel)");
+    volatile uint64_t *cap = (volatile uint64_t *)((uint8_t *)MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 4096) + 16);
+    if ((uintptr_t)cap == 16)
+        return fail("MapViewOfFile(channel)");
+    const uint64_t real = *cap, huge = 1ull << 40;
+    ready();
+    for (uint64_t i = 0;; i++)
+        *cap = (i & 1) ? huge : real;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -303,9 +372,13 @@ int main(int argc, char **argv)
         return shm_events(argv[2]);
     if (argc >= 4 && strcmp(argv[1], "shm-reserve") == 0)
         return shm_reserve(argv[2], argv[3]);
+    if (argc >= 4 && strcmp(argv[1], "pipe-squat") == 0)
+        return pipe_squat(argv[2], atoi(argv[3]));
+    if (argc >= 3 && strcmp(argv[1], "shm-flip") == 0)
+        return shm_flip(argv[2]);
     if (argc >= 4 && strcmp(argv[1], "bulk-reserve") == 0)
         return bulk_reserve(argv[2], strtoull(argv[3], NULL, 10));
     fprintf(stderr, "usage: win_attacker msg-userdata|msg-hijack|msg-mutex|shm-events NAME | shm-reserve SRC DST | "
-                    "bulk-reserve NAME LEN\n");
+                    "pipe-squat NAME N | shm-flip NAME | bulk-reserve NAME LEN\n");
     return 2;
 }

@@ -8,7 +8,7 @@
  *
  * Connect: CreateFileW(GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES, OPEN_EXISTING,
  * FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION), retried while the name does
- * not exist (ERROR_FILE_NOT_FOUND, every 10 ms) or is busy (ERROR_PIPE_BUSY -> WaitNamedPipeW), up to
+ * not exist (ERROR_FILE_NOT_FOUND, every 10 ms) or is busy (ERROR_PIPE_BUSY -> WaitNamedPipeW in 100 ms slices), up to
  * the deadline. FILE_WRITE_DATA rather than GENERIC_WRITE: GENERIC_WRITE includes FILE_APPEND_DATA =
  * FILE_CREATE_PIPE_INSTANCE, which a client never needs and a WIPC_PIPE_ANY_USER DACL does not grant.
  * WIPC_PIPE_RAW: SetNamedPipeHandleState(PIPE_READMODE_MESSAGE).
@@ -48,6 +48,7 @@
 
 #define PIPE_COALESCE_MAX  (68u * 1024u) /* gathered writes up to this are copied into one WriteFile (a 64 KiB payload + header) */
 #define CONNECT_RETRY_MS   10
+#define BUSY_WAIT_MS       100           /* longest WaitNamedPipeW before CreateFileW is tried again */
 #define CANCEL_WAIT_MS     10000         /* how long a cancelled write may take to finish */
 
 /* ---- strings and names ------------------------------------------------------------------------- */
@@ -226,11 +227,13 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
                                  path, (int)timeout_ms);
                 goto fail;
             }
-            /* NMPWAIT_USE_DEFAULT_WAIT is 0: never pass 0; NMPWAIT_WAIT_FOREVER = INFINITE. Whatever
-             * WaitNamedPipeW says (ERROR_SEM_TIMEOUT; ERROR_FILE_NOT_FOUND when the last instance
-             * closed; Wine also returns unmapped codes then), CreateFileW is tried again and decides,
-             * bounded by the deadline. */
-            if (!WaitNamedPipeW(wpath, left == INFINITE ? NMPWAIT_WAIT_FOREVER : left)) {
+            /* NMPWAIT_USE_DEFAULT_WAIT is 0: never pass 0. Whatever WaitNamedPipeW says
+             * (ERROR_SEM_TIMEOUT; ERROR_FILE_NOT_FOUND when the last instance closed; Wine also
+             * returns unmapped codes then), CreateFileW is tried again and decides, bounded by the
+             * deadline. The wait is cut in BUSY_WAIT_MS slices: an instance that came back while we
+             * were not yet waiting (a server dropping a squatter) is not always reported (seen under
+             * Wine: a connect slept through its whole 15 s timeout with a free instance there). */
+            if (!WaitNamedPipeW(wpath, left < BUSY_WAIT_MS ? left : BUSY_WAIT_MS)) {
                 DWORD werr = GetLastError();
                 if (werr != ERROR_SEM_TIMEOUT && werr != ERROR_TIMEOUT) {
                     left = forever ? INFINITE : remaining_ms(deadline);
