@@ -152,6 +152,7 @@ void wipc__plat_pipe_stop(wipc__pipe *p);
  *  failure. Returns WIPC_OK, WIPC_E_TIMEOUT, WIPC_E_DISCONNECTED (broken pipe / EPIPE),
  *  WIPC_E_CLOSED (wipc__plat_pipe_shutdown was called), WIPC_E_SYSTEM. */
 wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written);
+
 /** Starts an asynchronous write of buf[0..len) for the connection's write queue (async sends, replies
  *  from callbacks). The core keeps buf valid and unchanged until the completion. At most one such write
  *  per pipe at a time, and none while a blocking wipc__plat_pipe_write runs (the core's writer
@@ -166,8 +167,6 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
 /** Asks the write in flight to stop (CancelIoEx / stop waiting for EPOLLOUT); its completion comes as
  *  usual, WIPC_E_CANCELLED if it stopped early, WIPC_OK if it had finished. Any thread, idempotent. */
 void wipc__plat_pipe_write_cancel(wipc__pipe *p);
-/** (core) The write started by wipc__plat_pipe_write_start ended. I/O thread. */
-void wipc__core_write_done(struct wipc__conn *conn, wipc_status status, size_t written);
 
 /** Ends all I/O on the pipe from any thread: blocked writers and a blocked wipc__plat_pipe_read return
  *  WIPC_E_CLOSED, the I/O thread's reading ends, and wipc__core_closed is called soon after on the I/O
@@ -219,6 +218,8 @@ void wipc__plat_shutdown(void);
  *  I/O thread only. Returns 1 to go on reading, 0 to stop: caller mode from now on (see
  *  wipc__plat_pipe_start). */
 int wipc__core_read(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
+/** (core) The write started by wipc__plat_pipe_write_start ended. I/O thread. */
+void wipc__core_write_done(struct wipc__conn *conn, wipc_status status, size_t written);
 /** Caller mode: the I/O thread noticed that the peer hung up (or the pipe failed) while it was not
  *  reading; the core reads what is left and the end. Optional for a backend (POSIX: EPOLLRDHUP). */
 void wipc__core_hup(struct wipc__conn *conn);

@@ -488,9 +488,17 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
     int kick = p->started && !p->read_pending && !p->closed_reported;
     if (kick)
         p->read_pending = 1;
+    int stuck = p->aw.pending || InterlockedCompareExchange(&p->write_waiting, 0, 0);
     ReleaseSRWLockExclusive(&p->lock);
     SetEvent(p->cancel_ev);
     CancelIoEx(p->h, NULL); /* the pending read, and a write in progress */
+    /* A write of ours is stuck: the peer does not take what we send, so nothing unread would ever be
+     * read. Force it off now (its blocked writes and reads fail), as shutdown(2) does on POSIX, rather
+     * than when the handle is closed - which may be much later (a connection the core ended stays in
+     * the handle table until the user closes it), with the peer blocked in WriteFile meanwhile. A
+     * graceful end (nothing stuck) keeps CloseHandle only, so the peer still reads a last reply. */
+    if (stuck && p->server_side)
+        DisconnectNamedPipe(p->h);
     if (kick && wipc__iocp_post(&p->rop, 0) != WIPC_OK)
         wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot report its shutdown (PostQueuedCompletionStatus failed)",
                   pname(p));
@@ -601,7 +609,9 @@ static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, ULON
         if (err != ERROR_IO_PENDING)
             return write_error(p, err, "WriteFile");
         HANDLE hs[2] = {p->wev, p->cancel_ev};
+        InterlockedExchange(&p->write_waiting, 1);
         DWORD r = WaitForMultipleObjects(2, hs, FALSE, forever ? INFINITE : remaining_ms(deadline));
+        InterlockedExchange(&p->write_waiting, 0);
         if (r != WAIT_OBJECT_0) {
             int cancelled = r == WAIT_OBJECT_0 + 1;
             CancelIoEx(p->h, &p->wov);

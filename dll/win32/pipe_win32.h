@@ -44,6 +44,7 @@ struct wipc__pipe {
     int               closed_reported;
     volatile LONG     shut;
     int               write_broken;   /* a cancelled write never finished: wov unusable */
+    volatile LONG     write_waiting;  /* a blocking write waits for the peer to take its bytes */
 
     wipc__iocp_op     rop;            /* the read operation (and the packets that start it) */
     wipc__win_awrite  aw;             /* the asynchronous write (pipe_write_async.c) */
