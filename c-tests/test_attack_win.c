@@ -14,7 +14,8 @@
  *                      pages, so only the check can be shown here: the attacker prints what
  *                      VirtualQuery says of its ring pages, and the test reports it.
  *  - item 15, the classes of the Linux defects on the Win32 backend (their fixes are in dll/common):
- *    handshake_squatters (instances opened by win_attacker that never say HELLO must not lock out a
+ *    claimed_sizes (60 connections of win_attacker whose frame headers claim 16 MiB each: the
+ *    process's commit stays flat - item 10), handshake_squatters (instances opened by win_attacker that never say HELLO must not lock out a
  *    client), callback_flood_bulk (rel_peer pipe-stream sends 16 MiB messages - through the bulk
  *    section - as fast as it can to this process's callback that takes 0.5 s each: this process's
  *    working set stays bounded), shm_capacity_flip (win_attacker flips the channel header's capacity
@@ -119,27 +120,37 @@ static void test_msg_hijack(void **state)
     wt_proc_free(p);
 }
 
+/* A named object pre-created by win_attacker `cmd` must make `create` (msg listen / shm create) fail
+ * with WIPC_E_ADDR_IN_USE, never be adopted; once the attacker is gone the name is free again. */
+typedef wipc_status (*create_fn)(const char *name, wipc_handle *out);
+
+static void precreated_case(const char *tag, const char *cmd, create_fn create, const char *transport, const char *what)
+{
+    char name[160];
+    wt_unique_name(name, sizeof name, tag);
+    const char *args[] = { cmd, name, NULL };
+    wt_proc *p = wt_spawn_ready(args);
+    wipc_handle h = 0;
+    wipc_status st = create(name, &h);
+    char why[512];
+    wt_last_error(why, sizeof why);
+    printf("%s: %s: %s\n", what, wipc_status_name(st), why);
+    rel_report(transport, "security", what, st == WIPC_E_ADDR_IN_USE ? "pass" : "fail", "inputs=1,status=%s", wipc_status_name(st));
+    if (st == WIPC_OK)
+        wipc_close(h);
+    WT_CHECK(st == WIPC_E_ADDR_IN_USE, "%s: %s (want WIPC_E_ADDR_IN_USE)", what, wipc_status_name(st));
+    wt_proc_free(p);
+    WT_OK(create(name, &h));   /* the attacker gone, the name is free again */
+    WT_OK(wipc_close(h));
+}
+
+static wipc_status msg_listen_default(const char *name, wipc_handle *out) { return wipc_msg_listen(name, NULL, out); }
+static wipc_status shm_create_default(const char *name, wipc_handle *out) { return wipc_shm_create(name, NULL, out); }
+
 static void test_msg_mutex_precreated(void **state)
 {
     (void)state;
-    char name[160];
-    wt_unique_name(name, sizeof name, "a-mx");
-    const char *args[] = { "msg-mutex", name, NULL };
-    wt_proc *p = wt_spawn_ready(args);
-    wipc_handle ep = 0;
-    wipc_status st = wipc_msg_listen(name, NULL, &ep);
-    char why[512];
-    wt_last_error(why, sizeof why);
-    printf("wipc_msg_listen with a foreign name mutex: %s: %s\n", wipc_status_name(st), why);
-    rel_report("msg", "security", "msg name mutex pre-created by another process is not adopted", st == WIPC_E_ADDR_IN_USE ? "pass" : "fail",
-               "inputs=1,status=%s", wipc_status_name(st));
-    if (st == WIPC_OK)
-        wipc_close(ep);
-    WT_CHECK(st == WIPC_E_ADDR_IN_USE, "wipc_msg_listen gave %s (want WIPC_E_ADDR_IN_USE)", wipc_status_name(st));
-    wt_proc_free(p);
-    /* the attacker gone, the name is free again */
-    WT_OK(wipc_msg_listen(name, NULL, &ep));
-    WT_OK(wipc_close(ep));
+    precreated_case("a-mx", "msg-mutex", msg_listen_default, "msg", "msg name mutex pre-created by another process is not adopted");
 }
 
 /* ---- shm ------------------------------------------------------------------------------------------ */
@@ -147,36 +158,28 @@ static void test_msg_mutex_precreated(void **state)
 static void test_shm_events_precreated(void **state)
 {
     (void)state;
-    char name[160];
-    wt_unique_name(name, sizeof name, "a-ev");
-    const char *args[] = { "shm-events", name, NULL };
-    wt_proc *p = wt_spawn_ready(args);
+    precreated_case("a-ev", "shm-events", shm_create_default, "shm",
+                    "channel wake events pre-created (manual-reset, signalled) are refused");
+}
+
+/* A channel of 64 KiB rings named after `tag`, created by this process. */
+static wipc_handle small_channel(char name[160], const char *tag)
+{
+    wt_unique_name(name, 160, tag);
+    wipc_shm_options o;
+    wipc_shm_options_init(&o);
+    o.capacity = 64 * 1024;
     wipc_handle ch = 0;
-    wipc_status st = wipc_shm_create(name, NULL, &ch);
-    char why[512];
-    wt_last_error(why, sizeof why);
-    printf("wipc_shm_create with the wake events pre-created: %s: %s\n", wipc_status_name(st), why);
-    rel_report("shm", "security", "channel wake events pre-created (manual-reset, signalled) are refused", st == WIPC_E_ADDR_IN_USE ? "pass" : "fail",
-               "inputs=1,status=%s", wipc_status_name(st));
-    if (st == WIPC_OK)
-        wipc_close(ch);
-    WT_CHECK(st == WIPC_E_ADDR_IN_USE, "wipc_shm_create gave %s (want WIPC_E_ADDR_IN_USE)", wipc_status_name(st));
-    wt_proc_free(p);
-    WT_OK(wipc_shm_create(name, NULL, &ch));   /* free again once the attacker is gone */
-    WT_OK(wipc_close(ch));
+    WT_OK(wipc_shm_create(name, &o, &ch));
+    return ch;
 }
 
 static void test_shm_reserve(void **state)
 {
     (void)state;
     char src[160], dst[160], line[128], pages[64] = "unknown";
-    wt_unique_name(src, sizeof src, "a-rs");
+    wipc_handle ch = small_channel(src, "a-rs"), op = 0;
     wt_unique_name(dst, sizeof dst, "a-rd");
-    wipc_shm_options o;
-    wipc_shm_options_init(&o);
-    o.capacity = 64 * 1024;
-    wipc_handle ch = 0, op = 0;
-    WT_OK(wipc_shm_create(src, &o, &ch));
     const char *args[] = { "shm-reserve", src, dst, NULL };
     wt_proc *p = wt_spawn_peer(args);
     WT_CHECK(p != NULL, "spawn win_attacker");
@@ -276,6 +279,48 @@ static void test_handshake_squatters(void **state)
     squatters_case(500);
 }
 
+/* This process's committed private memory in KiB, summed over its address space with VirtualQuery
+ * (MEM_COMMIT, MEM_PRIVATE): what allocating a claimed size commits, whatever the process counters of
+ * the OS (or Wine) report. */
+static uint64_t private_kb(void)
+{
+    uint64_t total = 0;
+    MEMORY_BASIC_INFORMATION mbi;
+    for (const uint8_t *a = NULL; VirtualQuery(a, &mbi, sizeof mbi) == sizeof mbi;) {
+        if (mbi.State == MEM_COMMIT && mbi.Type == MEM_PRIVATE)
+            total += mbi.RegionSize;
+        const uint8_t *next = (const uint8_t *)mbi.BaseAddress + mbi.RegionSize;
+        if (next <= a)
+            break;
+        a = next;
+    }
+    return total / 1024u;
+}
+
+static void test_claimed_sizes(void **state)
+{
+    (void)state;
+    enum { CONNS = 60 };
+    char name[160], n[8];
+    wt_unique_name(name, sizeof name, "a-cl");
+    wipc_handle srv = 0;
+    WT_OK(wipc_pipe_listen(name, NULL, &srv));
+    WT_OK(wipc_set_callbacks(srv, count_cb, NULL, NULL));   /* accepted and read by the library */
+    uint64_t before = private_kb();
+    snprintf(n, sizeof n, "%d", CONNS);
+    const char *args[] = { "pipe-claim", name, n, NULL };
+    wt_proc *p = wt_spawn_ready(args);
+    wt_sleep_ms(1000);   /* the server has read every header and its 40 bytes */
+    uint64_t after = private_kb();
+    wt_proc_free(p);
+    WT_OK(wipc_close(srv));
+    uint64_t grew_mib = after > before ? (after - before) / 1024 : 0;
+    int pass = grew_mib < 64;
+    rel_report("pipe", "security", "60 frame headers claiming 16 MiB each (plain Win32 clients): commit", pass ? "pass" : "fail",
+               "inputs=%d,commit_growth_mib=%llu,bytes_sent=%d", CONNS, (unsigned long long)grew_mib, CONNS * (40 + 24 + 40));
+    WT_CHECK(pass, "%d headers claiming 16 MiB made this process commit %llu MiB more", CONNS, (unsigned long long)grew_mib);
+}
+
 static atomic_int g_flood_msgs;
 
 static int32_t WIPC_CALL slow_cb(wipc_handle h, const wipc_message *m, void *user)
@@ -324,12 +369,7 @@ static void test_shm_capacity_flip(void **state)
 {
     (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "a-cf");
-    wipc_shm_options o;
-    wipc_shm_options_init(&o);
-    o.capacity = 64 * 1024;
-    wipc_handle ch = 0;
-    WT_OK(wipc_shm_create(name, &o, &ch));
+    wipc_handle ch = small_channel(name, "a-cf");
     const char *args[] = { "shm-flip", name, NULL };
     wt_proc *p = wt_spawn_ready(args);
     int tries = (int)rel_scale_n(300, 20), opened = 0, refused = 0;
@@ -375,6 +415,7 @@ int main(void)
         cmocka_unit_test_teardown(test_shm_reserve, teardown_peers),
         cmocka_unit_test_teardown(test_bulk_reserve, teardown_peers),
         cmocka_unit_test_teardown(test_handshake_squatters, teardown_peers),
+        cmocka_unit_test_teardown(test_claimed_sizes, teardown_peers),
         cmocka_unit_test_teardown(test_callback_flood_bulk, teardown_peers),
         cmocka_unit_test_teardown(test_shm_capacity_flip, teardown_peers),
         cmocka_unit_test_teardown(test_pipe_server_pid, teardown_peers),
