@@ -96,6 +96,9 @@ WIPC_DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 WIPC_DEFAULT_MSG_MAX_MESSAGE = 64 * 1024
 WIPC_MAX_MESSAGE_LIMIT = 1024 * 1024 * 1024
 WIPC_MSG_MAX_MESSAGE_LIMIT = 256 * 1024
+WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000
+WIPC_DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024
+WIPC_DEFAULT_MAX_QUEUED_MESSAGES = 1024
 
 STATUS_NAMES = {
     WIPC_OK: "WIPC_OK",
@@ -190,6 +193,10 @@ class PipeOptions(Structure):
         ("buffer_size", c_uint32),
         ("reserved", c_uint32),
         ("security_descriptor", c_char_p),
+        # appended in 1.1 (issue 19): per-connection bounds, 0 = the default
+        ("handshake_timeout_ms", c_int32),
+        ("max_queued_bytes", c_uint32),
+        ("max_queued_messages", c_uint32),
     ]
 
 

@@ -101,12 +101,13 @@ static wipc_status take_error(wipc__shm_chan *c, rd_want *want, const wipc__ring
     return WIPC_OK;
 }
 
-/* The reader thread without callbacks (async reads): waits while the inbox is above its high-water
- * mark, until a receive drains it (wipc__shm_resume) or the handle closes. */
+/* Back-pressure on the reader thread (callbacks or async reads): the ring stays unread while the
+ * callbacks or the queue are behind by max_queued_bytes / _count (the peer's sends wait for room, then
+ * time out), until they catch up or a receive drains the queue (wipc__shm_resume), or the handle closes. */
 static void pause_while_full(wipc__shm_chan *c)
 {
     wipc__mutex_lock(&c->obj.lock);
-    while (c->obj.paused_reading && !atomic_load(&c->obj.has_callbacks) && !wipc__shm_closed(c))
+    while (c->obj.paused_reading && !wipc__shm_closed(c))
         wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, 100);
     wipc__mutex_unlock(&c->obj.lock);
 }
