@@ -335,3 +335,91 @@ def test_shm_open_survives_capacity_flips(lib, name, victim, tmp_path):
                        **{k.lower(): v for k, v in results.items()})
     assert not crashed, f"wipc_shm_open crashed (signal {-peer.proc.returncode}) after {results}"
     assert sum(results.values()) == tries, results
+
+
+# ---- 1: a bulk section shrunk under the receiver ----------------------------------------------------------
+
+BULK_HDR, SLOT = 4096, 1 * MiB
+F_ADD_SEALS, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW = 1033, 1, 2, 4
+
+
+def bulk_section(flags_offered, number, seal):
+    """The attacker's bulk section as the victim's protocol version wants it: a named /dev/shm object
+    (1.0, HELLO flag 0x1) or a memfd in our descriptor table (1.1 POSIX, flag 0x2). Returns (fd, mmap)."""
+    size = BULK_HDR + 2 * SLOT
+    name = f"wipc-pb-{os.getpid()}-{number}"
+    if flags_offered & 0x2:
+        fd = os.memfd_create(name, os.MFD_ALLOW_SEALING)
+        os.ftruncate(fd, size)
+        if seal:
+            import fcntl
+            fcntl.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+    else:
+        fd = os.open(f"/dev/shm/wipc-{os.geteuid()}-pb-{os.getpid()}-{number}", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        os.ftruncate(fd, size)
+    m = mmap.mmap(fd, size)
+    m[0:32] = struct.pack("<IIIIQII", 0x53425057, 1, 2, os.getpid(), SLOT, 0, 0)
+    return fd, m
+
+
+def bulk_frame(number, length):
+    desc = struct.pack("<IBBHIIQQ", 0x4B4C4250, KIND_DATA, 0, 0, number, 0, length, SLOT)
+    return frame(KIND_BULK, len(desc), typ=7) + desc
+
+
+@pytest.mark.parametrize("seal", [False, True])
+def test_bulk_section_shrunk_under_the_receiver(lib, name, victim, seal):
+    peer = victim("serve", name.decode())
+    s = raw_connect(name.decode())
+    server_hello = recv_exact(s, 40)
+    offered = struct.unpack("<I", server_hello[36:40])[0] & 0x3
+    assert offered, "the server offers no bulk sections"
+    s.sendall(hello(flags=offered))
+    number = 1
+    fd, m = bulk_section(offered, number, seal)
+    length = 256 * 1024
+    m[BULK_HDR:BULK_HDR + length] = b"B" * length
+    m[24:28] = struct.pack("<I", 1)    # slot 0 FULL
+    s.sendall(bulk_frame(number, length))
+    took = lines_until(peer, f"MSG {length}", 1, 5.0)
+    truncated = False
+    if took:
+        end = time.monotonic() + 5
+        while struct.unpack("<I", m[24:28])[0] != 0 and time.monotonic() < end:
+            time.sleep(0.01)       # the victim copied it out and freed the slot
+        try:
+            os.ftruncate(fd, BULK_HDR)   # the attack: shrink the section under the victim's mapping ...
+            truncated = True
+        except OSError:
+            pass                       # sealed: the kernel refuses
+        m[24:28] = struct.pack("<I", 1)  # ... mark the slot full again and resend the descriptor
+        try:
+            s.sendall(bulk_frame(number, length))
+        except OSError:
+            pass
+    time.sleep(1.0)
+    killed = peer.proc.poll() is not None
+    s.close()
+    m.close()
+    os.close(fd)
+    if not offered & 0x2:
+        os.unlink(f"/dev/shm/wipc-{os.geteuid()}-pb-{os.getpid()}-{number}") if os.path.exists(
+            f"/dev/shm/wipc-{os.geteuid()}-pb-{os.getpid()}-{number}") else None
+    # the victim still serves, and large messages of a legitimate client still go through a section
+    ok = False
+    if not killed:
+        st, h, _ = connect_legit(lib, name.decode(), 5000)
+        if st == w.WIPC_OK:
+            big = b"L" * MiB
+            ok = lib.wipc_send(h, 1, big, len(big), 5000) == w.WIPC_OK and lines_until(peer, f"MSG {MiB}", 1, 5.0) == 1
+            # ... through our sealed memfd section (1.1: /proc/self/fd holds it while the connection lives)
+            links = [os.readlink(f"/proc/self/fd/{n}") for n in os.listdir("/proc/self/fd") if n.isdigit()
+                     and os.path.islink(f"/proc/self/fd/{n}")]
+            ok = ok and any(x.startswith(f"/memfd:wipc-pb-{os.getpid()}-") for x in links)
+            lib.wipc_close(h)
+    case = "bulk_section_shrunk" + ("_sealed" if seal else "_unsealed")
+    reliability_report("pipe", "security", case, "pass" if not killed and ok else "FAIL", inputs=2,
+                       accepted_first=took, truncated=int(truncated), signal=-peer.proc.returncode if killed else 0)
+    assert not killed, f"the victim died with signal {-peer.proc.returncode} after its peer's section was shrunk"
+    assert not (truncated and took), "the victim accepted a section its peer could shrink"
+    assert ok, "the victim no longer serves large messages"

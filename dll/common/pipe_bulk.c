@@ -23,6 +23,13 @@
  * meanwhile that the handle is open, the peer alive and the timeout not over. The section grows (a
  * new number) when a larger message comes; the old one goes once both slots are free. The shared
  * header is untrusted: the receiver checks the descriptor and the slot's state.
+ *
+ * The peer's section is a mapping the peer could resize: it must never shrink under the receiver
+ * (issue 19 item 1: a section truncated after the first message crashed the receiver with SIGBUS).
+ * POSIX: sections are sealed memfds (F_SEAL_SHRINK | F_SEAL_GROW; posix/pipe_bulk.c, offered with
+ * WIPC__HELLO_BULK_SEALED) and the receiver maps only sealed ones. Windows: a section created with
+ * SEC_COMMIT has a fixed size for its whole life (NtExtendSection only grows SEC_RESERVE-less file
+ * mappings... never shrinks one); its pages are checked committed when mapped (win32 backend).
  */
 #include <stdio.h>
 #include <stdlib.h>
