@@ -31,6 +31,10 @@ FRAME_MAGIC = 0x43504957
 KIND_DATA, KIND_HELLO, KIND_BULK = 1, 4, 6
 HELLO_BULK = 0x1
 MiB = 1024 * 1024
+# Memory and CPU bounds mean nothing under a sanitizer runtime (ASan quarantine and shadow, TSan)
+# or valgrind: the runs that use one set LD_PRELOAD / WIPC_NO_RSS_CHECK (c-tests/test_fault_lib.h).
+SANITIZED = any(x in os.environ.get("LD_PRELOAD", "") for x in ("asan", "tsan")) or \
+    os.environ.get("WIPC_NO_RSS_CHECK", "0") not in ("", "0")
 
 
 # ---- the attacker's side of the wire format (dll/common/frame.h, pipe_bulk.c) --------------------------
@@ -159,6 +163,7 @@ def test_raw_listen_reclaims_only_a_stale_socket_of_ours(lib, tmp_path):
 
 # ---- 5: the accept loop at the descriptor limit ---------------------------------------------------------
 
+@pytest.mark.skipif(SANITIZED, reason="CPU share and a 64-descriptor limit under a sanitizer runtime")
 def test_accept_at_fd_limit_does_not_spin(lib, name, victim):
     nofile = 64
 
@@ -245,7 +250,7 @@ def test_claimed_sizes_do_not_commit_memory(lib, name, victim):
                        vmdata_growth_mib="%.1f" % grew_mib, rss_growth_mib="%.1f" % ((rss1 - rss0) / 1024),
                        bytes_sent=60 * (40 + 24 + 40 + 24))
     assert peer.proc.poll() is None
-    assert grew_mib < 64, f"60 headers claiming 16 MiB made the victim reserve {grew_mib:.0f} MiB"
+    assert SANITIZED or grew_mib < 64, f"60 headers claiming 16 MiB made the victim reserve {grew_mib:.0f} MiB"
 
 
 # ---- 4: back-pressure in callback mode ----------------------------------------------------------------------
@@ -281,7 +286,7 @@ def test_callback_flood_is_bounded(lib, name, victim):
     assert peer.proc.poll() is None
     assert other == 0, w.last_error(lib)
     assert timeouts > 0, f"{sent} messages of 16 MiB accepted in 4 s by a callback that takes 0.5 s each: no back-pressure"
-    assert peak_mib < 200, f"the victim's RSS reached {peak_mib:.0f} MiB"
+    assert SANITIZED or peak_mib < 200, f"the victim's RSS reached {peak_mib:.0f} MiB"
     assert st_after == w.WIPC_OK, w.last_error(lib)
 
 
@@ -289,12 +294,19 @@ def test_callback_flood_is_bounded(lib, name, victim):
 
 FLIPPER = r"""
 import mmap, os, struct, sys
-name, seconds = sys.argv[1], float(sys.argv[2])
+name, seconds, layout = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 key = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19]) & 0xFFFFFFFF
 path = "/dev/shm/wipc-%d-%s" % (os.geteuid(), name)
 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
 small, big = 4096, 1 << 30
-os.ftruncate(fd, 4096 + 2 * small)
+if layout == "1.1":   # the name holds a locator to our sealed memfd (dll/posix/shm.c)
+    os.write(fd, struct.pack("<IIII", 0x50485357, 1, os.getpid(), key))
+    fd = os.memfd_create("wipc-ch-" + name, os.MFD_ALLOW_SEALING)
+    os.ftruncate(fd, 4096 + 2 * small)
+    import fcntl
+    fcntl.fcntl(fd, 1033, 1 | 2 | 4)   # F_ADD_SEALS: F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW
+else:                 # 1.0: the name is the section
+    os.ftruncate(fd, 4096 + 2 * small)
 m = mmap.mmap(fd, 4096 + 2 * small)
 m[0:40] = struct.pack("<IIIIQIIQ", 0x4D485357, 1, 4096, 24, small, 1, 0, 4096 + 2 * small)
 m[64:76] = struct.pack("<QI", os.getpid() | key << 32, small - 24)
@@ -310,8 +322,11 @@ os.unlink(path)
 """
 
 
-def test_shm_open_survives_capacity_flips(lib, name, victim, tmp_path):
-    flipper = subprocess.Popen([sys.executable, "-c", FLIPPER, name.decode(), "30"], stdout=subprocess.PIPE)
+@pytest.mark.parametrize("layout", ["1.0", "1.1"])
+def test_shm_open_survives_capacity_flips(lib, name, victim, layout):
+    """The flipper is the channel's creator, in the layout of wipc 1.0 (the name is the section) or
+    1.1 POSIX (the name locates a sealed memfd); a library refuses the other one (WIPC_E_PROTOCOL)."""
+    flipper = subprocess.Popen([sys.executable, "-c", FLIPPER, name.decode(), "30", layout], stdout=subprocess.PIPE)
     try:
         assert flipper.stdout.readline().strip() == b"READY"
         tries = 400
@@ -331,7 +346,8 @@ def test_shm_open_survives_capacity_flips(lib, name, victim, tmp_path):
         except OSError:
             pass
     crashed = peer.proc.poll() is not None and peer.proc.returncode < 0
-    reliability_report("shm", "security", "capacity_flipped_during_open", "FAIL" if crashed else "pass", inputs=sum(results.values()),
+    reliability_report("shm", "security", "capacity_flipped_during_open_layout_" + layout.replace(".", "_"),
+                       "FAIL" if crashed else "pass", inputs=sum(results.values()),
                        **{k.lower(): v for k, v in results.items()})
     assert not crashed, f"wipc_shm_open crashed (signal {-peer.proc.returncode}) after {results}"
     assert sum(results.values()) == tries, results
@@ -423,3 +439,49 @@ def test_bulk_section_shrunk_under_the_receiver(lib, name, victim, seal):
     assert not killed, f"the victim died with signal {-peer.proc.returncode} after its peer's section was shrunk"
     assert not (truncated and took), "the victim accepted a section its peer could shrink"
     assert ok, "the victim no longer serves large messages"
+
+
+# ---- 3: the channel's shared memory truncated under both peers -------------------------------------------
+
+def test_shm_channel_truncated_under_both_peers(lib, name, victim):
+    peer = victim("shm_pair", name.decode(), 3)
+    assert lines_until(peer, "OK", 1, 10.0) == 1
+    tried = []
+    # whatever the name leads to in /dev/shm, and every memfd of the victim: truncate it
+    obj = posix_endpoint_path("shm", name.decode())
+    try:
+        fd = os.open(obj, os.O_RDWR)
+        try:
+            os.ftruncate(fd, 0)
+            tried.append("name:truncated")
+        except OSError as e:
+            tried.append(f"name:{e.errno}")
+        os.close(fd)
+    except OSError as e:
+        tried.append(f"name-open:{e.errno}")
+    fddir = f"/proc/{peer.pid}/fd"
+    for n in os.listdir(fddir):
+        try:
+            if not os.readlink(f"{fddir}/{n}").startswith("/memfd:wipc-"):
+                continue
+            fd = os.open(f"{fddir}/{n}", os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            os.ftruncate(fd, 0)
+            tried.append("memfd:truncated")
+        except OSError as e:
+            tried.append(f"memfd:{e.errno}")
+        os.close(fd)
+    end = None
+    while True:
+        line = peer.readline(10.0)
+        if line is None or line.startswith("END"):
+            end = line
+            break
+    code = peer.wait(10)
+    reliability_report("shm", "security", "channel_truncated_under_both_peers",
+                       "pass" if code == 0 and end == "END WIPC_OK" else "FAIL", inputs=len(tried),
+                       attempts="+".join(tried).replace(",", ";"), signal=-code if code < 0 else 0)
+    assert code == 0, f"the victim died (exit {code}) after {tried}"
+    assert end == "END WIPC_OK", f"{end} after {tried}"

@@ -66,26 +66,23 @@ static int find_link(const char *dir, const char *name)
     return found;
 }
 
-int wipc__memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what)
+wipc_status wipc__memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what, int *out_fd)
 {
     char dir[64], path[96];
+    *out_fd = -1;
     snprintf(dir, sizeof dir, "/proc/%u/fd", (unsigned)pid);
     int n = find_link(dir, name);
     if (n == -2) {
         int e = errno;
-        wipc__error(e == ENOENT ? WIPC_E_NOT_FOUND : WIPC_E_ACCESS_DENIED, e, "%s: cannot list %s", what, dir);
-        return -1;
+        return wipc__error(e == ENOENT ? WIPC_E_NOT_FOUND : WIPC_E_ACCESS_DENIED, e, "%s: cannot list %s", what, dir);
     }
-    if (n < 0) {
-        wipc__error(WIPC_E_NOT_FOUND, 0, "%s: process %u holds no memfd %s", what, (unsigned)pid, name);
-        return -1;
-    }
+    if (n < 0)
+        return wipc__error(WIPC_E_NOT_FOUND, 0, "%s: process %u holds no memfd %s", what, (unsigned)pid, name);
     snprintf(path, sizeof path, "%s/%d", dir, n);
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        wipc__error(e == ENOENT ? WIPC_E_NOT_FOUND : WIPC_E_ACCESS_DENIED, e, "%s: open(%s) failed", what, path);
-        return -1;
+        return wipc__error(e == ENOENT ? WIPC_E_NOT_FOUND : WIPC_E_ACCESS_DENIED, e, "%s: open(%s) failed", what, path);
     }
     struct stat st;
     int seals = fcntl(fd, F_GET_SEALS);
@@ -101,11 +98,10 @@ int wipc__memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_
         bad = "is smaller than announced";
     if (bad) {
         close(fd);
-        wipc__error(why, 0, "%s: the memfd %s of process %u %s", what, name,
-                    (unsigned)pid, bad);
-        return -1;
+        return wipc__error(why, 0, "%s: the memfd %s of process %u %s", what, name, (unsigned)pid, bad);
     }
-    return fd;
+    *out_fd = fd;
+    return WIPC_OK;
 }
 
 int wipc__memfd_shareable(void)

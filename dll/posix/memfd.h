@@ -23,11 +23,12 @@
  *  set (WIPC_E_NO_MEMORY for ENOSPC/ENOMEM, else WIPC_E_SYSTEM). */
 int wipc__memfd_create(const char *name, uint64_t size, const char *what);
 
-/** Opens the memfd named `name` held by process `pid`, read-write. It must belong to `uid`, hold at
- *  least `min_size` bytes and carry F_SEAL_SHRINK. Returns the fd, or -1 with the last error set:
- *  WIPC_E_NOT_FOUND (no such memfd in that process, or the process is gone), WIPC_E_ACCESS_DENIED
- *  (the kernel refused /proc/<pid>/fd, or another owner), WIPC_E_PROTOCOL (not sealed, too small). */
-int wipc__memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what);
+/** Opens the memfd named `name` held by process `pid`, read-write, into *out_fd. It must belong to
+ *  `uid`, hold at least `min_size` bytes and carry F_SEAL_SHRINK. Returns WIPC_OK, or (last error
+ *  set) WIPC_E_NOT_FOUND (no such memfd in that process, or the process is gone),
+ *  WIPC_E_ACCESS_DENIED (the kernel refused /proc/<pid>/fd, or another owner), WIPC_E_PROTOCOL (not
+ *  sealed, too small, not a regular file). */
+wipc_status wipc__memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what, int *out_fd);
 
 /** 1 if this process's memfds can be opened by a peer through /proc/<pid>/fd (procfs is there and
  *  the process is dumpable), else 0. */

@@ -40,11 +40,15 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
     snprintf(name, sizeof name, WIPC__MEMFD_PREFIX "pb-%u-%u", (unsigned)owner_pid, (unsigned)number);
     s->size = size;
     s->fd = -1;
-    int fd = create ? wipc__memfd_create(name, size, "a pipe bulk section")
-                    : wipc__memfd_open(owner_pid, name, owner_uid, size, "the peer's pipe bulk section");
-    if (fd < 0) {
+    int fd = -1;
+    wipc_status st = WIPC_OK;
+    if (create && (fd = wipc__memfd_create(name, size, "a pipe bulk section")) < 0)
+        st = WIPC_E_NO_MEMORY;
+    else if (!create && wipc__memfd_open(owner_pid, name, owner_uid, size, "the peer's pipe bulk section", &fd) != WIPC_OK)
+        st = WIPC_E_PROTOCOL;   /* the last error says why; the connection ends */
+    if (st != WIPC_OK) {
         free(s);
-        return create ? WIPC_E_NO_MEMORY : WIPC_E_PROTOCOL;   /* the last error says why */
+        return st;
     }
     void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     int e = errno;
