@@ -27,9 +27,9 @@
  * The peer's section is a mapping the peer could resize: it must never shrink under the receiver
  * (issue 19 item 1: a section truncated after the first message crashed the receiver with SIGBUS).
  * POSIX: sections are sealed memfds (F_SEAL_SHRINK | F_SEAL_GROW; posix/pipe_bulk.c, offered with
- * WIPC__HELLO_BULK_SEALED) and the receiver maps only sealed ones. Windows: a section created with
- * SEC_COMMIT has a fixed size for its whole life (NtExtendSection only grows SEC_RESERVE-less file
- * mappings... never shrinks one); its pages are checked committed when mapped (win32 backend).
+ * WIPC__HELLO_BULK_SEALED) and the receiver maps only sealed ones. Windows: a section's size is
+ * fixed when it is created and a mapped section cannot shrink (NtExtendSection only grows); what the
+ * win32 backend checks is that every page it uses is committed (a SEC_RESERVE section, item 14).
  */
 #include <stdio.h>
 #include <stdlib.h>
