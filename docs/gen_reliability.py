@@ -76,11 +76,11 @@ HARDENING_ATTACKS = [   # (issue 19 item, attack, Linux, Windows)
     ("6", "never-reading clients pin every callback worker (wipc_reply)", "async branch (per-connection write queue)",
      "async branch"),
     ("7", "RAW listen deleted a regular file", "fixed (test_raw_listen_leaves_foreign_path_alone)", "n/a (pipe names)"),
-    ("8", "handshake squatters hold every instance", "fixed: HELLO deadline (test_handshake_squatters_lose_their_slots)",
-     "fixed in the common code (handshake watch)"),
+    ("8", "handshake squatters hold every instance", "fixed: HELLO deadline (test_handshake_squatters_lose_their_slots; c-tests/test_hardening)",
+     "fixed in the common code (handshake watch); Wine: pass (c-tests/test_hardening)"),
     ("9", "Python names truncated at NUL", "Python binding branch", "Python binding branch"),
     ("10", "headers claiming 16 MiB commit memory", "fixed: bodies grow as bytes arrive "
-     "(test_claimed_sizes_do_not_commit_memory)", "fixed in the common code (pipe_read.c)"),
+     "(test_claimed_sizes_do_not_commit_memory; c-tests/test_hardening)", "fixed in the common code (pipe_read.c); Wine: pass, commit +4.5 MiB (c-tests/test_hardening)"),
     ("11-14", "GWLP_USERDATA, msg name hijack, pre-created events, SEC_RESERVE sections", "n/a", "win32 backend"),
     ("15", "the Linux classes on Windows", "-", "common-code fixes above; win32 backend for the rest"),
 ]
