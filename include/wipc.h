@@ -52,8 +52,9 @@
  *    received and unconsumed messages, queued for wipc_recv or waiting for on_message
  *    (wipc_pipe_options.max_queued_bytes / max_queued_messages: 8 MiB / 1024; reading pauses, the peer's
  *    sends time out), the handshake (handshake_timeout_ms: 5 s, then the slot is freed), memory for a
- *    frame (allocated as its bytes arrive, never from the length it claims), the shm ring (its capacity),
- *    msg queues (queue_depth).
+ *    frame (allocated as its bytes arrive, never from the length it claims), the shm ring (its capacity;
+ *    a shm channel with callbacks stops reading its ring at the same 8 MiB / 1024 messages of callback
+ *    backlog), msg queues (queue_depth).
  *  - Library threads are never held by one peer: the I/O thread never waits for a peer, accept at the
  *    descriptor limit backs off instead of spinning, and waits for a peer honour a deadline.
  *  - The library never deletes what it did not create: a WIPC_PIPE_RAW path is unlinked only if it is

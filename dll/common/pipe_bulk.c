@@ -231,7 +231,9 @@ wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, 
         memset(&c->rx, 0, sizeof c->rx);
         void *base = NULL;
         wipc__bulk_section *sec = NULL;
-        wipc_status st = wipc__plat_bulk_section(0, c->hello_pid, c->obj.peer_uid, number, BULK_HDR + BULK_SLOTS * slot_size,
+        /* located by the pid the OS reports for the peer (SO_PEERCRED / GetNamedPipe*ProcessId), not
+         * the one its HELLO claims: a peer cannot point us at another process's section */
+        wipc_status st = wipc__plat_bulk_section(0, c->obj.peer_pid, c->obj.peer_uid, number, BULK_HDR + BULK_SLOTS * slot_size,
                                             &base, &sec);
         if (st != WIPC_OK)
             return st;
