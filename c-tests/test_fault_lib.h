@@ -128,11 +128,26 @@ static inline int rel_rss_checked(void)
 }
 
 /* Memory of process `pid` in KiB (0 if unknown): resident (commit = 0: Linux VmRSS, Windows working
- * set) or committed (commit = 1: Linux VmData, the private data reserved; Windows PagefileUsage, the
- * private commit charge). */
+ * set) or committed (commit = 1: Linux VmData, the private data reserved; Windows: for this process
+ * the private committed regions VirtualQuery reports - Wine's PagefileUsage does not follow heap
+ * commits -, for another one PagefileUsage). */
 static inline uint64_t rel_mem_kb(uint32_t pid, int commit)
 {
 #ifdef _WIN32
+    if (commit && pid == GetCurrentProcessId()) {
+        MEMORY_BASIC_INFORMATION mbi;
+        const uint8_t *at = NULL;
+        uint64_t total = 0;
+        while (VirtualQuery(at, &mbi, sizeof mbi) == sizeof mbi) {
+            if (mbi.State == MEM_COMMIT && mbi.Type == MEM_PRIVATE)
+                total += mbi.RegionSize;
+            const uint8_t *next = (const uint8_t *)mbi.BaseAddress + mbi.RegionSize;
+            if (next <= at)
+                break;
+            at = next;
+        }
+        return total / 1024u;
+    }
     typedef struct {
         DWORD  cb;
         DWORD  PageFaultCount;
