@@ -80,7 +80,7 @@ HARDENING_ATTACKS = [   # (issue 19 item, attack, Linux, Windows)
      "fixed in the common code (handshake watch); Wine: pass (c-tests/test_hardening)"),
     ("9", "Python names truncated at NUL", "Python binding branch", "Python binding branch"),
     ("10", "headers claiming 16 MiB commit memory", "fixed: bodies grow as bytes arrive "
-     "(test_claimed_sizes_do_not_commit_memory; c-tests/test_hardening)", "fixed in the common code (pipe_read.c); Wine: pass, commit +4.5 MiB (c-tests/test_hardening)"),
+     "(test_claimed_sizes_do_not_commit_memory; c-tests/test_hardening)", "fixed in the common code (pipe_read.c); Wine: pass, commit +7.4 MiB, before 966.6 MiB (c-tests/test_hardening)"),
     ("11-14", "GWLP_USERDATA, msg name hijack, pre-created events, SEC_RESERVE sections", "n/a", "win32 backend"),
     ("15", "the Linux classes on Windows", "-", "common-code fixes above; win32 backend for the rest"),
 ]
