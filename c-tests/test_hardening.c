@@ -9,6 +9,8 @@
  *  - claimed sizes: 60 connections each send a header claiming 16 MiB and 40 bytes of it; this
  *    process's committed memory (Windows private commit, Linux VmData) must stay small: a frame's body
  *    is allocated as its bytes arrive.
+ *  - callback flood: a legitimate client (rel_peer) sends 16 MiB messages as fast as it can into a
+ *    0.5 s callback; this process's RSS must stay bounded (callback-mode back-pressure).
  * The POSIX-only attacks (shrunk sections, RAW paths, EMFILE, capacity flips, floods) are in
  * python-tests/test_hardening_posix.py.
  */
@@ -115,12 +117,61 @@ static void test_hardening_claimed_sizes(void **state)
         WT_CHECK(grew_mib < 64, "60 headers claiming 16 MiB made this process commit %.0f MiB", grew_mib);
 }
 
+static int32_t WIPC_CALL slow_message(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)h;
+    (void)m;
+    (*(volatile int *)user)++;
+    wt_sleep_ms(500);
+    return 0;
+}
+
+/* A legitimate client (rel_peer pipe-stream) sends 16 MiB messages as fast as it can to a server whose
+ * callback takes 0.5 s each: the server's memory must stay bounded (reading pauses at
+ * max_queued_bytes of callback backlog; the sender blocks). */
+static void test_hardening_callback_flood(void **state)
+{
+    (void)state;
+    char name[160], size[32];
+    wt_unique_name(name, sizeof name, "h-flood");
+    wipc_handle srv = 0;
+    volatile int got = 0;
+    WT_OK(wipc_pipe_listen(name, NULL, &srv));
+    WT_OK(wipc_set_callbacks(srv, slow_message, NULL, (void *)&got));
+    uint32_t self = rel_self_pid();
+    uint64_t start = rel_rss_kb(self), peak = start;
+    snprintf(size, sizeof size, "%u", 16u << 20);
+    const char *args[] = { "pipe-stream", name, size, NULL };
+    wt_use_peer("rel_peer");
+    wt_proc *p = wt_spawn_ready(args);
+    wt_use_peer("hostile_peer");
+    WT_CHECK(p != NULL, "spawn rel_peer pipe-stream");
+    for (int i = 0; i < 40; i++) {   /* 4 s */
+        wt_sleep_ms(100);
+        uint64_t now = rel_rss_kb(self);
+        if (now > peak)
+            peak = now;
+    }
+    int taken = got;
+    wt_proc_free(p);
+    WT_OK(wipc_close(srv));
+    double grew_mib = (double)(peak - start) / 1024.0;
+    int checked = rel_rss_checked() && start != 0;
+    rel_report("pipe", "load", "16 MiB messages flooding a 0.5 s callback: the server's RSS stays bounded",
+               !checked ? "skip" : grew_mib < 160 ? "pass" : "FAIL", "messages=%d,rss_start_mib=%llu,rss_growth_mib=%.0f,lost=0",
+               taken, (unsigned long long)(start / 1024), grew_mib);
+    WT_CHECK(taken >= 2, "only %d messages reached the callback in 4 s", taken);
+    if (checked)
+        WT_CHECK(grew_mib < 160, "the server's RSS grew %.0f MiB in 4 s (no back-pressure)", grew_mib);
+}
+
 int main(void)
 {
     wt_use_peer("hostile_peer");   /* the attacker program, next to this one */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_hardening_handshake_squatters, teardown_peers),
         cmocka_unit_test_teardown(test_hardening_claimed_sizes, teardown_peers),
+        cmocka_unit_test_teardown(test_hardening_callback_flood, teardown_peers),
     };
     wt_apply_test_filter();
     int failed = cmocka_run_group_tests_name("hardening", tests, NULL, NULL);
