@@ -41,6 +41,7 @@
 #define WIPC__FRAME_BULK    6
 
 #define WIPC__HELLO_BULK    0x1u   /* HELLO flag: send me large messages through your shared section */
+#define WIPC__HELLO_BULK_SEALED 0x2u  /* the same, POSIX since 1.1: sections are sealed memfds (posix/pipe_bulk.c) */
 
 /* BULK descriptor, 32 bytes LE: magic u32 "PBLK", the message's kind u8, slot u8, 0 u16, section number
  * u32, 0 u32, length u64, slot size u64. */
