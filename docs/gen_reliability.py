@@ -73,26 +73,85 @@ HARDENING_RULES = [
     "that nobody answers; a listener removes only the socket file it bound.",
 ]
 HARDENING_ATTACKS = [   # (issue 19 item, attack, Linux, Windows)
-    ("1", "bulk section shrunk after the first BULK frame (SIGBUS)", "fixed: sealed memfd sections; unsealed refused "
-     "(test_bulk_section_shrunk_under_the_receiver)", "sections cannot shrink; committed-page check: win32 backend"),
-    ("2", "capacity flipped during wipc_shm_open (SIGSEGV)", "fixed: read once (test_shm_open_survives_capacity_flips, "
-     "1.0 and 1.1 layouts)", "fixed in the common code (same test class under Wine: win32 backend)"),
-    ("3", "channel object truncated under both peers (SIGBUS)", "fixed: sealed memfd behind a locator "
-     "(test_shm_channel_truncated_under_both_peers)", "sections cannot shrink"),
-    ("4", "16 MiB messages flooding a 0.5 s callback (RSS +250 MiB/s)", "fixed: callback backlog bounded "
-     "(test_callback_flood_is_bounded; c-tests/test_hardening)", "fixed in the common code (inbox / dispatch); Wine: RSS +48 MiB in 4 s, before +192 MiB (c-tests/test_hardening)"),
-    ("5", "accept at RLIMIT_NOFILE spins the I/O thread", "fixed: timerfd back-off (test_accept_at_fd_limit_does_not_spin)",
-     "IOCP completions at handle limits: win32 backend"),
-    ("6", "never-reading clients pin every callback worker (wipc_reply)", "async branch (per-connection write queue)",
-     "async branch"),
-    ("7", "RAW listen deleted a regular file", "fixed (test_raw_listen_leaves_foreign_path_alone)", "n/a (pipe names)"),
-    ("8", "handshake squatters hold every instance", "fixed: HELLO deadline (test_handshake_squatters_lose_their_slots; c-tests/test_hardening)",
-     "fixed in the common code (handshake watch); Wine: pass (c-tests/test_hardening)"),
-    ("9", "Python names truncated at NUL", "Python binding branch", "Python binding branch"),
-    ("10", "headers claiming 16 MiB commit memory", "fixed: bodies grow as bytes arrive "
-     "(test_claimed_sizes_do_not_commit_memory; c-tests/test_hardening)", "fixed in the common code (pipe_read.c); Wine: pass, commit +7.4 MiB, before 966.6 MiB (c-tests/test_hardening)"),
-    ("11-14", "GWLP_USERDATA, msg name hijack, pre-created events, SEC_RESERVE sections", "n/a", "win32 backend"),
-    ("15", "the Linux classes on Windows", "-", "common-code fixes above; win32 backend for the rest"),
+    ("1",
+     "bulk section shrunk after the first BULK frame (SIGBUS)",
+     "fixed: sealed memfd sections; unsealed refused (test_bulk_section_shrunk_under_the_receiver)",
+     "sections cannot shrink; a peer's bulk section with reserved (SEC_RESERVE) pages is refused: "
+     "VirtualQuery says every page is committed (test_attack_win test_bulk_reserve; Wine does not fault on"
+     " reserved pages, the check is what is tested)"),
+    ("2",
+     "capacity flipped during wipc_shm_open (SIGSEGV)",
+     "fixed: read once (test_shm_open_survives_capacity_flips, 1.0 and 1.1 layouts)",
+     "fixed in the common code; Wine: 300 opens while win_attacker flips the capacity, no crash, before "
+     "EXCEPTION_ACCESS_VIOLATION (test_attack_win test_shm_capacity_flip)"),
+    ("3",
+     "channel object truncated under both peers (SIGBUS)",
+     "fixed: sealed memfd behind a locator (test_shm_channel_truncated_under_both_peers)",
+     "sections cannot shrink"),
+    ("4",
+     "16 MiB messages flooding a 0.5 s callback (RSS +250 MiB/s)",
+     "fixed: callback backlog bounded (test_callback_flood_is_bounded; c-tests/test_hardening)",
+     "fixed in the common code (inbox / dispatch); Wine: RSS +48 MiB in 4 s, before +192 MiB "
+     "(c-tests/test_hardening)"),
+    ("5",
+     "accept at RLIMIT_NOFILE spins the I/O thread",
+     "fixed: timerfd back-off (test_accept_at_fd_limit_does_not_spin)",
+     "no accept loop to spin: one ConnectNamedPipe per instance completes on the IOCP, and a failed "
+     "CreateNamedPipeW waits for a freed slot (want_instance); not attacked under Wine"),
+    ("6",
+     "never-reading clients pin every callback worker (wipc_reply)",
+     "async branch (per-connection write queue)",
+     "async branch; its write queue's Win32 side (pipe_write_async.c: overlapped WriteFile on the IOCP; a "
+     "stuck write's shutdown disconnects the instance) passes test_async under Wine, never-reading clients"
+     " included"),
+    ("7",
+     "RAW listen deleted a regular file",
+     "fixed (test_raw_listen_leaves_foreign_path_alone)",
+     "n/a (pipe names)"),
+    ("8",
+     "handshake squatters hold every instance",
+     "fixed: HELLO deadline (test_handshake_squatters_lose_their_slots; c-tests/test_hardening)",
+     "fixed in the common code (handshake watch); Wine: pass (c-tests/test_hardening); test_attack_win: "
+     "default 5 s deadline too, client in at 5.0 s, before locked out for its whole 15 s timeout (connect "
+     "now waits for a busy pipe in 100 ms WaitNamedPipeW slices)"),
+    ("9",
+     "Python names truncated at NUL",
+     "Python binding branch",
+     "Python binding branch"),
+    ("10",
+     "headers claiming 16 MiB commit memory",
+     "fixed: bodies grow as bytes arrive (test_claimed_sizes_do_not_commit_memory; c-tests/test_hardening)",
+     "fixed in the common code (pipe_read.c); Wine: pass, commit +7.4 MiB, before 966.6 MiB "
+     "(c-tests/test_hardening)"),
+    ("11",
+     "foreign SetWindowLongPtrW(GWLP_USERDATA) on a msg window (garbage replies, then a crash)",
+     "n/a",
+     "fixed: the window procedure finds its endpoint in the library's own table (the window thread's "
+     "record), never in window memory (test_attack_win test_msg_userdata; before: 0 of 10 answered, then "
+     "EXCEPTION_ACCESS_VIOLATION)"),
+    ("12",
+     "a later window of class wipc-msg-<name> got every message",
+     "n/a (sockets in the 0700 runtime directory)",
+     "fixed: owner record Local\\wipc-msg-owner:<name> (pid + hwnd, must not exist); senders deliver only "
+     "to its window when GetWindowThreadProcessId agrees (test_attack_win test_msg_hijack; before: 49 "
+     "messages to the attacker, 0 of 24 answered)"),
+    ("13",
+     "pre-created, signalled wake events (creator spins, opener times out)",
+     "n/a (futex words in the section)",
+     "fixed: every named object created must-not-exist (ERROR_ALREADY_EXISTS = WIPC_E_ADDR_IN_USE), never "
+     "adopted: channel events, msg name mutex, bulk section + event (test_attack_win "
+     "test_shm_events_precreated, test_msg_mutex_precreated)"),
+    ("14",
+     "bulk / channel sections with reserved (SEC_RESERVE) pages",
+     "n/a",
+     "fixed: opened channel, region and bulk sections are refused unless VirtualQuery says MEM_COMMIT for "
+     "every page of their size (NtQuerySection); Wine reports MEM_RESERVE but does not fault "
+     "(test_attack_win test_shm_reserve, test_bulk_reserve)"),
+    ("15",
+     "the Linux classes on Windows",
+     "-",
+     "the common-code fixes above, checked under Wine (test_hardening, test_attack_win); Win32 gaps fixed "
+     "in the backend: 6 (write queue), 8 (WaitNamedPipeW), 11-14"),
 ]
 CATEGORY_ORDER = ["fault", "load", "security", "bad-input", "fuzz"]
 DETAIL_ORDER = ["linux", "wine", "fuzz", "asan", "tsan", "valgrind"]   # whose key=values the details column shows
