@@ -8,7 +8,8 @@
  *    named by $WIPC_RELIABILITY_LOG when set. docs/gen_reliability.py turns them into
  *    docs/RELIABILITY.md. Keys summed there: faults, inputs, messages, lost.
  *  - rel_scale_n(): iteration counts scaled by $WIPC_TEST_SCALE (e.g. 0.05 under valgrind / TSan).
- *  - rel_rss_kb(): a process's resident set (Linux VmRSS; Windows working set).
+ *  - rel_rss_kb() / rel_mem_kb(): a process's resident set (Linux VmRSS; Windows working set) or
+ *    committed private memory (Linux VmData; Windows PagefileUsage).
  *  - checksummed payloads for the load and fault cases (rel_*_fill).
  */
 #ifndef WIPC_TEST_FAULT_LIB_H
@@ -126,10 +127,27 @@ static inline int rel_rss_checked(void)
     return !REL_SANITIZED && !(e && e[0] && e[0] != '0');
 }
 
-/* Resident set of process `pid` in KiB (0 if unknown). */
-static inline uint64_t rel_rss_kb(uint32_t pid)
+/* Memory of process `pid` in KiB (0 if unknown): resident (commit = 0: Linux VmRSS, Windows working
+ * set) or committed (commit = 1: Linux VmData, the private data reserved; Windows: for this process
+ * the private committed regions VirtualQuery reports - Wine's PagefileUsage does not follow heap
+ * commits -, for another one PagefileUsage). */
+static inline uint64_t rel_mem_kb(uint32_t pid, int commit)
 {
 #ifdef _WIN32
+    if (commit && pid == GetCurrentProcessId()) {
+        MEMORY_BASIC_INFORMATION mbi;
+        const uint8_t *at = NULL;
+        uint64_t total = 0;
+        while (VirtualQuery(at, &mbi, sizeof mbi) == sizeof mbi) {
+            if (mbi.State == MEM_COMMIT && mbi.Type == MEM_PRIVATE)
+                total += mbi.RegionSize;
+            const uint8_t *next = (const uint8_t *)mbi.BaseAddress + mbi.RegionSize;
+            if (next <= at)
+                break;
+            at = next;
+        }
+        return total / 1024u;
+    }
     typedef struct {
         DWORD  cb;
         DWORD  PageFaultCount;
@@ -148,24 +166,31 @@ static inline uint64_t rel_rss_kb(uint32_t pid)
     pmc_t c;
     memset(&c, 0, sizeof c);
     c.cb = sizeof c;
-    uint64_t kb = fn(h, &c, sizeof c) ? (uint64_t)c.WorkingSetSize / 1024u : 0;
+    uint64_t kb = fn(h, &c, sizeof c) ? (uint64_t)(commit ? c.PagefileUsage : c.WorkingSetSize) / 1024u : 0;
     CloseHandle(h);
     return kb;
 #else
     char path[64], line[256];
+    const char *field = commit ? "VmData:" : "VmRSS:";
     snprintf(path, sizeof path, "/proc/%u/status", (unsigned)pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
     uint64_t kb = 0;
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kb = strtoull(line + 6, NULL, 10);
+        if (strncmp(line, field, strlen(field)) == 0) {
+            kb = strtoull(line + strlen(field), NULL, 10);
             break;
         }
     fclose(f);
     return kb;
 #endif
+}
+
+/* Resident set of process `pid` in KiB (0 if unknown). */
+static inline uint64_t rel_rss_kb(uint32_t pid)
+{
+    return rel_mem_kb(pid, 0);
 }
 
 /* ---- checksummed payloads ------------------------------------------------------------------------------ */

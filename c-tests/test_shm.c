@@ -165,9 +165,26 @@ static int raw_open(raw_map *m, const char *name)
     m->size = 4096;
     return m->base ? 0 : -1;
 #else
-    char path[300];
+    /* 1.1: the name holds a locator (magic, version, creator pid, start key); the section is the
+     * creator's sealed memfd wipc-ch-<name>, reached through /proc/<pid>/fd (dll/posix/shm.c) */
+    char path[300], want[300], link[300];
     snprintf(path, sizeof path, "/wipc-%u-%s", (unsigned)geteuid(), name);
-    int fd = shm_open(path, O_RDWR, 0);
+    int nfd = shm_open(path, O_RDONLY, 0);
+    if (nfd < 0)
+        return -1;
+    uint32_t loc[4] = { 0, 0, 0, 0 };
+    ssize_t got = pread(nfd, loc, sizeof loc, 0);
+    close(nfd);
+    if (got != (ssize_t)sizeof loc)
+        return -1;
+    int wn = snprintf(want, sizeof want, "/memfd:wipc-ch-%s (deleted)", name);
+    int fd = -1;
+    for (int n = 0; n < 4096 && fd < 0; n++) {
+        snprintf(path, sizeof path, "/proc/%u/fd/%d", (unsigned)loc[2], n);
+        ssize_t ln = readlink(path, link, sizeof link);
+        if (ln == wn && memcmp(link, want, (size_t)wn) == 0)
+            fd = open(path, O_RDWR);
+    }
     if (fd < 0)
         return -1;
     struct stat st;

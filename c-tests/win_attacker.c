@@ -16,9 +16,6 @@
  *   pipe-squat NAME N       opens N client instances of pipe \\.\pipe\wipc-NAME and never says
  *                           HELLO; after READY, prints "DROPPED <k>" each time the server hangs up
  *                           one of them (its HELLO read, then end of pipe).
- *   pipe-claim NAME N       N connections to pipe NAME, each: reads the server's HELLO, says HELLO (no
- *                           bulk) and sends one frame header claiming a 16 MiB message followed by 40
- *                           bytes of it; READY once all N have sent, then holds them open.
  *   shm-flip NAME           maps channel NAME read-write and flips its header's capacity between
  *                           the real value and 1 TiB as fast as it can (an open-time header race).
  *   bulk-reserve NAME LEN   connects to pipe \\.\pipe\wipc-NAME, says HELLO with the bulk flag, and
@@ -345,32 +342,6 @@ static int pipe_squat(const char *name, int n)
     return 0;
 }
 
-static int pipe_claim(const char *name, int n)
-{
-    wchar_t path[256];
-    wide(path, 256, "\\\\.\\pipe\\wipc-%s%s", name, NULL);
-    if (n < 1 || n > 256)
-        return 2;
-    uint8_t msg[40 + 24 + 40], theirs[40];
-    frame(msg, 4, 0, 16);
-    le32(msg + 24, 1);
-    le32(msg + 28, GetCurrentProcessId());
-    le32(msg + 32, 16u << 20);
-    le32(msg + 36, 0);
-    frame(msg + 40, 1, 1, (16u << 20) - 64);   /* DATA claiming ~16 MiB */
-    memset(msg + 64, 'x', 40);
-    for (int i = 0; i < n; i++) {
-        HANDLE h = open_client(path, 20000);
-        if (h == INVALID_HANDLE_VALUE)
-            return fail("CreateFileW(pipe)");
-        if (read_all(h, theirs, sizeof theirs) || write_all(h, msg, sizeof msg))
-            return fail("HELLO + claimed header");
-    }
-    ready();
-    hold();
-    return 0;
-}
-
 static int shm_flip(const char *name)
 {
     wchar_t n[256];
@@ -403,13 +374,11 @@ int main(int argc, char **argv)
         return shm_reserve(argv[2], argv[3]);
     if (argc >= 4 && strcmp(argv[1], "pipe-squat") == 0)
         return pipe_squat(argv[2], atoi(argv[3]));
-    if (argc >= 4 && strcmp(argv[1], "pipe-claim") == 0)
-        return pipe_claim(argv[2], atoi(argv[3]));
     if (argc >= 3 && strcmp(argv[1], "shm-flip") == 0)
         return shm_flip(argv[2]);
     if (argc >= 4 && strcmp(argv[1], "bulk-reserve") == 0)
         return bulk_reserve(argv[2], strtoull(argv[3], NULL, 10));
     fprintf(stderr, "usage: win_attacker msg-userdata|msg-hijack|msg-mutex|shm-events NAME | shm-reserve SRC DST | "
-                    "pipe-squat|pipe-claim NAME N | shm-flip NAME | bulk-reserve NAME LEN\n");
+                    "pipe-squat NAME N | shm-flip NAME | bulk-reserve NAME LEN\n");
     return 2;
 }

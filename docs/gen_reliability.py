@@ -53,6 +53,106 @@ SCOPE = [
     "Fuzz inputs are counted as bad inputs tried; most are malformed by construction, some are accepted (seeds and "
     "what the fuzzer derives from them).",
 ]
+# Hand-written: the rules behind the fixes of issue 19 (also in include/wipc.h) and every attack of that
+# issue with its result per backend; the measured rows are in the tables below (python-tests/
+# test_hardening_posix.py prints them).
+HARDENING_RULES = [
+    "**Read once.** Every value read from shared memory goes into a local (atomic or volatile load), is validated, "
+    "and only the local is used - sizes and capacities checked at open included.",
+    "**Sealed or never shrinking.** A mapping a peer could resize is never read unprotected: POSIX channel and pipe "
+    "bulk sections are memfds sealed with F_SEAL_SHRINK | F_SEAL_GROW, found through /proc/<pid>/fd and refused "
+    "unsealed; a channel's /dev/shm name only holds a locator read with pread. Windows sections cannot shrink while "
+    "mapped. Regions are the caller's raw memory: wipc never reads them.",
+    "**Every per-connection resource bounded, in every mode.** Received and unconsumed messages (queued for wipc_recv "
+    "or waiting for on_message): `max_queued_bytes` 8 MiB / `max_queued_messages` 1024, then reading pauses and the "
+    "peer's sends time out; the handshake: `handshake_timeout_ms` 5 s, then the slot is freed; a frame's memory grows "
+    "as its bytes arrive, never from the length it claims.",
+    "**Library threads are never held by one peer.** The I/O thread never waits for a peer; accept at the "
+    "descriptor limit backs off (100 ms) instead of spinning.",
+    "**Never delete what wipc did not create.** A WIPC_PIPE_RAW path is unlinked only if it is a socket of this user "
+    "that nobody answers; a listener removes only the socket file it bound.",
+]
+HARDENING_ATTACKS = [   # (issue 19 item, attack, Linux, Windows)
+    ("1",
+     "bulk section shrunk after the first BULK frame (SIGBUS)",
+     "fixed: sealed memfd sections; unsealed refused (test_bulk_section_shrunk_under_the_receiver)",
+     "sections cannot shrink; a peer's bulk section with reserved (SEC_RESERVE) pages is refused: "
+     "VirtualQuery says every page is committed (test_attack_win test_bulk_reserve; Wine does not fault on"
+     " reserved pages, the check is what is tested)"),
+    ("2",
+     "capacity flipped during wipc_shm_open (SIGSEGV)",
+     "fixed: read once (test_shm_open_survives_capacity_flips, 1.0 and 1.1 layouts)",
+     "fixed in the common code; Wine: 300 opens while win_attacker flips the capacity, no crash, before "
+     "EXCEPTION_ACCESS_VIOLATION (test_attack_win test_shm_capacity_flip)"),
+    ("3",
+     "channel object truncated under both peers (SIGBUS)",
+     "fixed: sealed memfd behind a locator (test_shm_channel_truncated_under_both_peers)",
+     "sections cannot shrink"),
+    ("4",
+     "16 MiB messages flooding a 0.5 s callback (RSS +250 MiB/s)",
+     "fixed: callback backlog bounded (test_callback_flood_is_bounded; c-tests/test_hardening)",
+     "fixed in the common code (inbox / dispatch); Wine: RSS +48 MiB in 4 s, before +192 MiB "
+     "(c-tests/test_hardening)"),
+    ("5",
+     "accept at RLIMIT_NOFILE spins the I/O thread",
+     "fixed: timerfd back-off (test_accept_at_fd_limit_does_not_spin)",
+     "no accept loop to spin: one ConnectNamedPipe per instance completes on the IOCP, and a failed "
+     "CreateNamedPipeW waits for a freed slot (want_instance); not attacked under Wine"),
+    ("6",
+     "never-reading clients pin every callback worker (wipc_reply)",
+     "async branch (per-connection write queue)",
+     "async branch; its write queue's Win32 side (pipe_write_async.c: overlapped WriteFile on the IOCP; a "
+     "stuck write's shutdown disconnects the instance) passes test_async under Wine, never-reading clients"
+     " included"),
+    ("7",
+     "RAW listen deleted a regular file",
+     "fixed (test_raw_listen_leaves_foreign_path_alone)",
+     "n/a (pipe names)"),
+    ("8",
+     "handshake squatters hold every instance",
+     "fixed: HELLO deadline (test_handshake_squatters_lose_their_slots; c-tests/test_hardening)",
+     "fixed in the common code (handshake watch); Wine: pass (c-tests/test_hardening); test_attack_win: "
+     "default 5 s deadline too, client in at 5.0 s, before locked out for its whole 15 s timeout (connect "
+     "now waits for a busy pipe in 100 ms WaitNamedPipeW slices)"),
+    ("9",
+     "Python names truncated at NUL",
+     "Python binding branch",
+     "Python binding branch"),
+    ("10",
+     "headers claiming 16 MiB commit memory",
+     "fixed: bodies grow as bytes arrive (test_claimed_sizes_do_not_commit_memory; c-tests/test_hardening)",
+     "fixed in the common code (pipe_read.c); Wine: pass, commit +7.4 MiB, before 966.6 MiB "
+     "(c-tests/test_hardening)"),
+    ("11",
+     "foreign SetWindowLongPtrW(GWLP_USERDATA) on a msg window (garbage replies, then a crash)",
+     "n/a",
+     "fixed: the window procedure finds its endpoint in the library's own table (the window thread's "
+     "record), never in window memory (test_attack_win test_msg_userdata; before: 0 of 10 answered, then "
+     "EXCEPTION_ACCESS_VIOLATION)"),
+    ("12",
+     "a later window of class wipc-msg-<name> got every message",
+     "n/a (sockets in the 0700 runtime directory)",
+     "fixed: owner record Local\\wipc-msg-owner:<name> (pid + hwnd, must not exist); senders deliver only "
+     "to its window when GetWindowThreadProcessId agrees (test_attack_win test_msg_hijack; before: 49 "
+     "messages to the attacker, 0 of 24 answered)"),
+    ("13",
+     "pre-created, signalled wake events (creator spins, opener times out)",
+     "n/a (futex words in the section)",
+     "fixed: every named object created must-not-exist (ERROR_ALREADY_EXISTS = WIPC_E_ADDR_IN_USE), never "
+     "adopted: channel events, msg name mutex, bulk section + event (test_attack_win "
+     "test_shm_events_precreated, test_msg_mutex_precreated)"),
+    ("14",
+     "bulk / channel sections with reserved (SEC_RESERVE) pages",
+     "n/a",
+     "fixed: opened channel, region and bulk sections are refused unless VirtualQuery says MEM_COMMIT for "
+     "every page of their size (NtQuerySection); Wine reports MEM_RESERVE but does not fault "
+     "(test_attack_win test_shm_reserve, test_bulk_reserve)"),
+    ("15",
+     "the Linux classes on Windows",
+     "-",
+     "the common-code fixes above, checked under Wine (test_hardening, test_attack_win); Win32 gaps fixed "
+     "in the backend: 6 (write queue), 8 (WaitNamedPipeW), 11-14"),
+]
 CATEGORY_ORDER = ["fault", "load", "security", "bad-input", "fuzz"]
 DETAIL_ORDER = ["linux", "wine", "fuzz", "asan", "tsan", "valgrind"]   # whose key=values the details column shows
 # other suites' cmocka cases that inject a fault or feed bad input (by name)
@@ -179,7 +279,7 @@ def main():
     w(f"Generated by `docs/gen_reliability.py` from the logs of a test run ({datetime.date.today().isoformat()}); "
       "regenerate with `scripts/test-reliability --update-docs` (after `scripts/test` for the `linux` and `wine` columns).")
     w("Every row is a case of the reliability suite (`c-tests/test_fault*.c`, `test_load*.c`, `test_security*.c`, "
-      "`python-tests/test_*_processes.py`, `test_security_posix.py`, `fuzz/`) that printed a `RELIABILITY|...` line; "
+      "`python-tests/test_*_processes.py`, `test_security_posix.py`, `test_hardening_posix.py`, `fuzz/`) that printed a `RELIABILITY|...` line; "
       "a column is one configuration in which it ran.")
     w("")
     w("## Totals")
@@ -200,6 +300,20 @@ def main():
     w("")
     for line in SCOPE:
         w(f"- {line}")
+    w("")
+    w("## Hardening (issue 19): the rules and the attacks")
+    w("")
+    w("A buggy or hostile process of the same user - the only kind the OS lets reach a wipc endpoint - can make its own "
+      "calls fail, never crash, flood or starve another wipc process. The rules the fixes come from "
+      "(also in `include/wipc.h`):")
+    w("")
+    for line in HARDENING_RULES:
+        w(f"- {line}")
+    w("")
+    w("| item | attack | Linux | Windows |")
+    w("|---|---|---|---|")
+    for item, attack, lin, win in HARDENING_ATTACKS:
+        w(f"| {item} | {attack} | {lin} | {win} |")
     w("")
 
     def cat_rank(k):

@@ -3,8 +3,11 @@
  * whole portable core linked in (dll/common/ sources) and the stub backend (stub_platform.c).
  *
  * Input: a control byte (bit 0: act as the creator instead of the opener; bit 1: zero-copy reads;
- * bit 2: small max_message_size), a capacity selector, a section-size selector, then the section
- * bytes: the 704-byte header, then ring 0 and ring 1 data (zero-filled where the input ends).
+ * bit 2: small max_message_size; bit 3, opener: a racing write), a capacity selector, a section-size
+ * selector, with bit 3 a racing write (u8 header offset / 8, u8 length 1..16 and those bytes: the
+ * peer rewrites the header after wipc_shm_open validated it and before it binds the rings - issue 19:
+ * a capacity re-read there ran the rings past the section), then the section bytes: the 704-byte
+ * header, then ring 0 and ring 1 data (zero-filled where the input ends).
  *  - opener: the section is what wipc_shm_open maps: header validation (magic, version, sizes,
  *    capacity, state), the opener-slot claim, ring attach, then up to 64 reads and a few sends.
  *  - creator: wipc_shm_create makes a zeroed section, then the input overwrites the opener's side
@@ -32,6 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.max_message_size = 100;
 
     uint64_t full = WIPC__SHM_HEADER_SIZE + 2 * cap;
+    const uint8_t *race = NULL;
+    size_t race_len = 0, race_off = 0;
+    if (ctl & 8) {
+        race_off = (size_t)fz_u8(&in) * 8 % sizeof(wipc__shm_header);
+        race_len = fz_bytes(&in, 1 + fz_u8(&in) % 16, &race);
+    }
     uint8_t *sec = NULL;
     wipc_handle h = 0;
     wipc_status st;
@@ -57,8 +66,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         fz_next_section = sec;
         fz_next_section_size = sz;
+        fz_race_bytes = race;
+        fz_race_len = race_len;
+        fz_race_off = race_off;
         st = wipc_shm_open("fuzz", &o, 0, &h);
         fz_next_section = NULL;
+        fz_race_len = 0;
         FZ_LOG("open: %d %s\n", (int)st, st ? wipc_last_error_message() : "");
         FZ_CHECK(fz_status_ok(st), "open status %d", (int)st);
         FZ_CHECK(st == WIPC_OK || h == 0, "handle on failure");

@@ -98,6 +98,9 @@ def seeds_shm():
     write("fuzz_shm", "opener-bad-capacity", bytes([0, 0, 0]) + shm_header(3000))
     write("fuzz_shm", "opener-wrong-version", bytes([0, 0, 0]) + shm_header(4096, version=2))
     write("fuzz_shm", "opener-busy-slot", bytes([0, 0, 0]) + shm_header(4096, opener_ident=2 | (1 << 32)))
+    # control bit 3: the peer rewrites capacity (offset 2*8, 8 bytes) to 1 GiB right after validation
+    write("fuzz_shm", "opener-capacity-race", bytes([8, 0, 0, 2, 7]) + struct.pack("<Q", 1 << 30) +
+          shm_header(4096, heads=(len(recs), 0)) + recs)
     # creator: opener ident, opener max, session, O2C head, C2O tail, [state], ring 1 data
     body = struct.pack("<QIIQQ", 1 | (1 << 32), 1 << 20, 1, len(recs), 0) + recs
     write("fuzz_shm", "creator-valid", bytes([1, 0, 0]) + body)

@@ -36,6 +36,29 @@
  * Errors: every function that can fail returns a wipc_status (0 = WIPC_OK, errors < 0) and sets a
  * per-thread message, read with wipc_last_error_message(), naming what failed. Successful calls do not
  * clear it.
+ *
+ * Peers are untrusted (since 1.1, issue 19). A buggy or hostile process of the same user - the only
+ * kind the OS lets reach a wipc endpoint - can make its own calls fail, never crash, flood or starve
+ * yours. The rules every transport follows:
+ *  - Every value read from shared memory is read once: into a local (an atomic or volatile load),
+ *    then validated, then only the local is used - sizes and capacities checked at open included.
+ *  - Every mapping a peer could resize is sealed or never shrinks: POSIX channel sections and pipe
+ *    bulk sections are memfds sealed with F_SEAL_SHRINK | F_SEAL_GROW (a peer reaches them through
+ *    /proc/<pid>/fd and they are refused unsealed); the /dev/shm name of a channel only holds a
+ *    locator read with pread. Windows sections cannot shrink while mapped (their pages are checked
+ *    committed). Regions (wipc_region_*) are the caller's raw memory: wipc never reads them, and on
+ *    POSIX another process of the user can still truncate a region's object under its users.
+ *  - Every per-connection resource is bounded in every mode, with a documented default and an option:
+ *    received and unconsumed messages, queued for wipc_recv or waiting for on_message
+ *    (wipc_pipe_options.max_queued_bytes / max_queued_messages: 8 MiB / 1024; reading pauses, the peer's
+ *    sends time out), the handshake (handshake_timeout_ms: 5 s, then the slot is freed), memory for a
+ *    frame (allocated as its bytes arrive, never from the length it claims), the shm ring (its capacity;
+ *    a shm channel with callbacks stops reading its ring at the same 8 MiB / 1024 messages of callback
+ *    backlog), msg queues (queue_depth).
+ *  - Library threads are never held by one peer: the I/O thread never waits for a peer, accept at the
+ *    descriptor limit backs off instead of spinning, and waits for a peer honour a deadline.
+ *  - The library never deletes what it did not create: a WIPC_PIPE_RAW path is unlinked only if it is
+ *    a socket of this user that nobody answers, and a listener removes only the socket file it bound.
  */
 #ifndef WIPC_H
 #define WIPC_H

@@ -15,6 +15,9 @@ event on stdout.
         prints "MSG <size>" per message, "CONN" / "DISC" per connection
     hardening_victim.py shm_open NAME TRIES       opens the channel TRIES times (each: open, send
         8 bytes, close) and prints "OPEN <status name>" for each
+    hardening_victim.py shm_pair NAME SECONDS     creates the channel and opens it (both ends in this
+        process), then moves a message each way every 5 ms for SECONDS, printing "OK <n>" every 50
+        round trips and "END <status name>" when a call fails or the time is up
 """
 import ctypes
 import os
@@ -75,11 +78,37 @@ def shm_open(lib, name, tries):
     say("DONE")
 
 
+def shm_pair(lib, name, seconds):
+    creator, opener = w.handle(), w.handle()
+    o = w.ShmOptions()
+    lib.wipc_shm_options_init(ctypes.byref(o))
+    o.capacity = 64 * 1024
+    w.check(lib, lib.wipc_shm_create(name.encode(), ctypes.byref(o), ctypes.byref(creator)))
+    w.check(lib, lib.wipc_shm_open(name.encode(), None, 2000, ctypes.byref(opener)))
+    say("READY")
+    n, st = 0, w.WIPC_OK
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and st == w.WIPC_OK:
+        for a, b in ((opener, creator), (creator, opener)):
+            st = lib.wipc_send(a, 1, b"x" * 1000, 1000, 1000)
+            if st == w.WIPC_OK:
+                st = w.recv(lib, b, 4096, 1000)[0]
+            if st != w.WIPC_OK:
+                break
+        n += 1
+        if n % 50 == 0:
+            say("OK %d" % n)
+        time.sleep(0.005)
+    say("END " + w.STATUS_NAMES.get(st, str(st)))
+
+
 def main():
     lib = w.load()
     mode, name = sys.argv[1], sys.argv[2]
     if mode == "serve":
         serve(lib, name, dict(a.split("=", 1) for a in sys.argv[3:]))
+    elif mode == "shm_pair":
+        shm_pair(lib, name, float(sys.argv[3]))
     elif mode == "shm_open":
         shm_open(lib, name, int(sys.argv[3]))
     else:

@@ -43,6 +43,14 @@ namespace Wipc
         public uint BufferSize;
         internal uint Reserved;
         internal IntPtr SecurityDescriptor;   // Windows SDDL: not used by the Linux binding
+        /// <summary>Server: milliseconds a client has to complete the handshake before it is disconnected and its slot
+        /// freed (default 5000; 0 = the default; -1 = no deadline). Since 1.1.</summary>
+        public int HandshakeTimeoutMs;
+        /// <summary>Bytes received on a connection and not yet consumed (queued, or waiting for the message callback)
+        /// above which reading pauses until half of it drained (default 8 MiB; 0 = the default). Since 1.1.</summary>
+        public uint MaxQueuedBytes;
+        /// <summary>The same bound in messages (default 1024; 0 = the default). Since 1.1.</summary>
+        public uint MaxQueuedMessages;
 
         /// <summary>The library's defaults (wipc_pipe_options_init).</summary>
         public static PipeOptions Default

@@ -127,7 +127,7 @@ static wipc_status send_hello(wipc__conn *c, uint8_t kind)
 {
     uint8_t payload[WIPC__HELLO_SIZE];
     wipc__hello h = { WIPC__FRAME_VERSION, wipc__getpid(), c->obj.max_message_size,
-                      (c->bulk_offer ? WIPC__HELLO_BULK : 0) | WIPC__HELLO_ERRORS };
+                      (c->bulk_offer ? WIPC__PLAT_HELLO_BULK : 0) | WIPC__HELLO_ERRORS };
     wipc__hello_encode(payload, &h);
     return wipc__conn_send(&c->obj, kind, 0, 0, payload, kind == WIPC__FRAME_HELLO ? sizeof payload : 0, 5000);
 }
@@ -172,7 +172,7 @@ void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
     if (c->obj.peer_pid == 0)
         c->obj.peer_pid = h.pid;
     c->hello_pid = h.pid;
-    atomic_store(&c->bulk_tx, c->bulk_offer && (h.flags & WIPC__HELLO_BULK));
+    atomic_store(&c->bulk_tx, c->bulk_offer && (h.flags & WIPC__PLAT_HELLO_BULK));
     atomic_store(&c->peer_errors, (h.flags & WIPC__HELLO_ERRORS) != 0);
     c->state = CONN_OPEN;
     wipc__cond_broadcast(&c->obj.cond);

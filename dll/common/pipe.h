@@ -25,6 +25,11 @@
 
 typedef struct wipc__server wipc__server;
 
+/* The HELLO flag this backend offers bulk sections with (a backend may define it in its plat_types.h). */
+#ifndef WIPC__PLAT_HELLO_BULK
+#  define WIPC__PLAT_HELLO_BULK WIPC__HELLO_BULK
+#endif
+
 #define WIPC__HANDSHAKE_GRACE_MS 2000   /* time a server that accepted has to answer HELLO */
 #define WIPC__PIPE_RBUF (68u * 1024)    /* the caller-side read buffer: a 64 KiB payload + header in one read */
 #define WIPC__SMALL_PAYLOAD 488u        /* frames up to 512 bytes are sent from one buffer */

@@ -23,6 +23,13 @@
  * meanwhile that the handle is open, the peer alive and the timeout not over. The section grows (a
  * new number) when a larger message comes; the old one goes once both slots are free. The shared
  * header is untrusted: the receiver checks the descriptor and the slot's state.
+ *
+ * The peer's section is a mapping the peer could resize: it must never shrink under the receiver
+ * (issue 19 item 1: a section truncated after the first message crashed the receiver with SIGBUS).
+ * POSIX: sections are sealed memfds (F_SEAL_SHRINK | F_SEAL_GROW; posix/pipe_bulk.c, offered with
+ * WIPC__HELLO_BULK_SEALED) and the receiver maps only sealed ones. Windows: a section's size is
+ * fixed when it is created and a mapped section cannot shrink (NtExtendSection only grows); what the
+ * win32 backend checks is that every page it uses is committed (a SEC_RESERVE section, item 14).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,7 +231,9 @@ wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, 
         memset(&c->rx, 0, sizeof c->rx);
         void *base = NULL;
         wipc__bulk_section *sec = NULL;
-        wipc_status st = wipc__plat_bulk_section(0, c->hello_pid, c->obj.peer_uid, number, BULK_HDR + BULK_SLOTS * slot_size,
+        /* located by the pid the OS reports for the peer (SO_PEERCRED / GetNamedPipe*ProcessId), not
+         * the one its HELLO claims: a peer cannot point us at another process's section */
+        wipc_status st = wipc__plat_bulk_section(0, c->obj.peer_pid, c->obj.peer_uid, number, BULK_HDR + BULK_SLOTS * slot_size,
                                             &base, &sec);
         if (st != WIPC_OK)
             return st;

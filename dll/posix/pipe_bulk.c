@@ -1,96 +1,66 @@
 /*
- * pipe_bulk.c - POSIX side of the pipe's large-message sections (dll/common/pipe_bulk.c): shm_open
- * objects /wipc-<uid>-pb-<pid>-<number>, mode 0600, mapped read-write by the sending process and its
- * peer; the peer checks the owner and the size and unlinks the name once it has the object open (a
- * crash between the two leaves a name behind, like any shm object). Waits on words of the section
- * are futexes (shared, not FUTEX_PRIVATE).
+ * pipe_bulk.c - POSIX side of the pipe's large-message sections (dll/common/pipe_bulk.c): a sealed
+ * memfd (posix/memfd.h) named wipc-pb-<pid>-<number>, created by the sending process, which keeps
+ * its descriptor open for the section's life; the peer opens it through /proc/<pid>/fd and maps it.
+ * The seals (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) make its size fixed for everyone, so the
+ * receiver's mapping can never lose pages under it: a peer that shrank its section used to crash the
+ * receiver with SIGBUS (issue 19 item 1). Because the names are only in the sender's descriptor table
+ * nothing is left in /dev/shm by a crash. The HELLO flag for this form is WIPC__HELLO_BULK_SEALED
+ * (posix/plat_types.h): a peer of an older version, which used named shm objects, simply gets no
+ * bulk sections (its large messages go through the pipe). Waits on words of the section are futexes
+ * (shared, not FUTEX_PRIVATE).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <linux/futex.h>
-#include <sched.h>
-#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "platform.h"
+#include "posix/memfd.h"
 
 struct wipc__bulk_section {
     void    *base;
     uint64_t size;
-    int      creator;
-    char     name[96];
+    int      fd;       /* creator: the memfd, open while the section lives (the peer finds it there); else -1 */
 };
 
-static void section_name(char *buf, size_t cap, uint32_t uid, uint32_t pid, uint32_t number)
-{
-    snprintf(buf, cap, "/wipc-%u-pb-%u-%u", (unsigned)uid, (unsigned)pid, (unsigned)number);
-}
-
 wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t owner_uid, uint32_t number, uint64_t size,
-                               void **base, wipc__bulk_section **out)
+                                    void **base, wipc__bulk_section **out)
 {
     *out = NULL;
     *base = NULL;
     wipc__bulk_section *s = calloc(1, sizeof *s);
     if (!s)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for a pipe bulk section");
-    section_name(s->name, sizeof s->name, create ? (uint32_t)geteuid() : owner_uid, owner_pid, number);
+    char name[64];
+    snprintf(name, sizeof name, WIPC__MEMFD_PREFIX "pb-%u-%u", (unsigned)owner_pid, (unsigned)number);
     s->size = size;
-    s->creator = create;
-    int fd;
-    if (create) {
-        fd = shm_open(s->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 && errno == EEXIST) {   /* left by a dead process that had our pid */
-            shm_unlink(s->name);
-            fd = shm_open(s->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        }
-        if (fd < 0) {
-            int e = errno;
-            wipc_status st = wipc__error(wipc__os_error_status(e) == WIPC_E_NO_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_SYSTEM, e,
-                                         "shm_open(%s) for a pipe bulk section failed", s->name);
-            free(s);
-            return st;
-        }
-        if (ftruncate(fd, (off_t)size) != 0) {
-            int e = errno;
-            close(fd);
-            shm_unlink(s->name);
-            free(s);
-            return wipc__error(WIPC_E_NO_MEMORY, e, "ftruncate of a %llu-byte pipe bulk section failed", (unsigned long long)size);
-        }
-    } else {
-        fd = shm_open(s->name, O_RDWR | O_CLOEXEC, 0);
-        if (fd < 0) {
-            int e = errno;
-            wipc_status st = wipc__error(WIPC_E_PROTOCOL, e, "the peer's bulk section %s cannot be opened", s->name);
-            free(s);
-            return st;
-        }
-        struct stat stt;
-        if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode) || stt.st_uid != owner_uid || (uint64_t)stt.st_size < size) {
-            close(fd);
-            wipc_status st = wipc__error(WIPC_E_PROTOCOL, 0, "the peer's bulk section %s has the wrong owner or size", s->name);
-            free(s);
-            return st;
-        }
-        shm_unlink(s->name);   /* both ends have it: the name is not needed any more */
+    s->fd = -1;
+    int fd = -1;
+    wipc_status st = WIPC_OK;
+    if (create && (fd = wipc__memfd_create(name, size, "a pipe bulk section")) < 0)
+        st = WIPC_E_NO_MEMORY;
+    else if (!create && wipc__memfd_open(owner_pid, name, owner_uid, size, "the peer's pipe bulk section", &fd) != WIPC_OK)
+        st = WIPC_E_PROTOCOL;   /* the last error says why; the connection ends */
+    if (st != WIPC_OK) {
+        free(s);
+        return st;
     }
     void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     int e = errno;
-    close(fd);
     if (p == MAP_FAILED) {
-        if (create)
-            shm_unlink(s->name);
+        close(fd);
         free(s);
         return wipc__error(WIPC_E_NO_MEMORY, e, "mmap of a %llu-byte pipe bulk section failed", (unsigned long long)size);
     }
+    if (create)
+        s->fd = fd;
+    else
+        close(fd);
     s->base = p;
     *base = p;
     *out = s;
@@ -102,8 +72,8 @@ void wipc__plat_bulk_close(wipc__bulk_section *s)
     if (!s)
         return;
     munmap(s->base, (size_t)s->size);
-    if (s->creator)
-        shm_unlink(s->name);   /* ENOENT once the peer opened it */
+    if (s->fd >= 0)
+        close(s->fd);
     free(s);
 }
 
@@ -111,7 +81,7 @@ int wipc__plat_pipe_bulk_ok(wipc__pipe *p)
 {
     (void)p;   /* the peer's uid is ours: SO_PEERCRED checked it (WIPC_PIPE_ANY_USER offers no sections) */
     const char *v = getenv("WIPC_PIPE_BULK");
-    return !(v && !strcmp(v, "0"));
+    return !(v && !strcmp(v, "0")) && wipc__memfd_shareable();
 }
 
 void wipc__plat_bulk_wait(wipc__bulk_section *s, _Atomic uint32_t *word, uint32_t val, int32_t ms)

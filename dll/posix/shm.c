@@ -1,7 +1,19 @@
 /*
- * shm.c - the POSIX backend of the shm transport (dll/platform_shm.h): shm_open objects
- * "/wipc-<uid>-<name>" (channels) and "/wipc-<uid>-r-<name>" (regions), mode 0600, owned by the
- * caller, pages reserved with posix_fallocate (a full /dev/shm fails here with WIPC_E_NO_MEMORY
+ * shm.c - the POSIX backend of the shm transport (dll/platform_shm.h).
+ *
+ * Channels: the section is a sealed memfd (posix/memfd.h: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+ * named wipc-ch-<name>, created by the channel's creator and kept open in its descriptor table; the
+ * name "/wipc-<uid>-<name>" in /dev/shm (mode 0600, owned by the caller) only says where it is: a
+ * 16-byte record, read with pread, never mapped - magic "WSHP", version 1, the creator's pid and
+ * start key. An opener follows it to /proc/<pid>/fd and maps the memfd only if it is sealed against
+ * shrinking. So no process - not even one of the same user holding the object - can shrink a channel
+ * under its peers (issue 19 item 3: ftruncate of the 1.0 named section killed both peers with
+ * SIGBUS); a name object truncated or scribbled on is just a name that leads nowhere. The name is
+ * reclaimed by the next creator when the process it names is dead (or, for a 1.0 section left
+ * behind, when its creator and opener are both dead).
+ * Regions: shm_open objects "/wipc-<uid>-r-<name>", mapped directly (a region is the caller's raw
+ * memory: wipc itself never reads it).
+ * Pages are reserved with posix_fallocate (a full /dev/shm fails at create with WIPC_E_NO_MEMORY
  * instead of a SIGBUS later); futex(FUTEX_WAIT / FUTEX_WAKE) on the wake words (shared futexes: no
  * FUTEX_PRIVATE_FLAG, the words live in a MAP_SHARED mapping); process liveness from /proc/<pid>/stat
  * (state and field 22, the start time in clock ticks since boot).
@@ -18,13 +30,17 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdbool.h>
 #include "platform.h"
 #include "platform_shm.h"
+#include "posix/memfd.h"
+#include "common/shm_layout.h"
 
 struct wipc__section {
     void    *base;
     uint64_t size;
-    dev_t    dev;
+    int      memfd;   /* channel creator: the sealed memfd, open while the channel lives; else -1 */
+    dev_t    dev;     /* the name's object (channels: the locator record; regions: the section) */
     ino_t    ino;
     char     path[WIPC_NAME_MAX + 48];   /* shm_open name, "" for mapped files */
 };
@@ -45,8 +61,10 @@ static wipc_status os_fail(int err, const char *call, const char *path)
 static wipc__section *section_new(const char *path)
 {
     wipc__section *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         snprintf(s->path, sizeof s->path, "%s", path ? path : "");
+        s->memfd = -1;
+    }
     return s;
 }
 
@@ -86,11 +104,161 @@ static wipc_status reserve(int fd, uint64_t size, const char *path)
     return WIPC_OK;
 }
 
+/* ---- channels: a sealed memfd behind a locator record ----------------------------------------------- */
+
+#define LOC_MAGIC   0x50485357u   /* "WSHP" */
+#define LOC_VERSION 1u
+#define LOC_SIZE    16
+
+static void memfd_name(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, WIPC__MEMFD_PREFIX "ch-%s", name);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static bool ident_alive(uint64_t ident)
+{
+    return ident && wipc__plat_proc_alive((uint32_t)ident, (uint32_t)(ident >> 32));
+}
+
+/* The object at `path` exists: is it a channel name nobody can use any more? Only this user's
+ * objects; read with pread (a truncated object cannot fault). */
+static bool name_is_stale(const char *path, struct stat *out)
+{
+    int fd = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    uint8_t b[192];
+    struct stat st;
+    ssize_t n = fstat(fd, &st) == 0 && st.st_uid == geteuid() && S_ISREG(st.st_mode) ? pread(fd, b, sizeof b, 0) : -1;
+    close(fd);
+    *out = st;
+    if (n < 0)
+        return false;
+    if (n >= LOC_SIZE && get32(b) == LOC_MAGIC)   /* a locator: its creator (and so its memfd) is gone */
+        return !ident_alive(get32(b + 8) | (uint64_t)get32(b + 12) << 32);
+    if (n >= 136 && get32(b) == 0x4D485357u)       /* a 1.0 channel section: creator and opener dead */
+        return get32(b + 24) != 0 && !ident_alive(get64(b + 64)) && !ident_alive(get64(b + 128));
+    if (n == 0)                                   /* a creator died before writing its locator */
+        return time(NULL) - st.st_ctime > 10;
+    return false;
+}
+
+static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path, wipc__section **out)
+{
+    int fd = -1;
+    for (int tries = 0; tries < 2 && fd < 0; tries++) {
+        fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            break;
+        struct stat st, again;
+        if (!name_is_stale(path, &st))
+            break;
+        int cur = shm_open(path, O_RDONLY | O_CLOEXEC, 0);   /* still that very object: remove it */
+        bool same = cur >= 0 && fstat(cur, &again) == 0 && again.st_ino == st.st_ino && again.st_dev == st.st_dev;
+        if (cur >= 0)
+            close(cur);
+        if (!same)
+            break;
+        wipc__log(WIPC_LOG_INFO, "shm %s: reclaiming the name left by a dead creator", cfg->name);
+        shm_unlink(path);
+    }
+    if (fd < 0) {
+        int err = errno;
+        if (err == EEXIST)
+            return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use", path, cfg->name);
+        return os_fail(err, "shm_open", path);
+    }
+    char mname[WIPC_NAME_MAX + 16];
+    memfd_name(mname, sizeof mname, cfg->name);
+    wipc__section *s = section_new(path);
+    wipc_status st = WIPC_OK;
+    int mfd = -1;
+    if (!s)
+        st = wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
+    else if ((mfd = wipc__memfd_create(mname, cfg->size, path)) < 0)
+        st = wipc__error(WIPC_E_NO_MEMORY, 0, "%s: %s", path, wipc_last_error_message());
+    if (st == WIPC_OK && (st = map_fd(s, mfd, cfg->size, false, path)) == WIPC_OK) {
+        struct stat ns;
+        uint32_t pid, key;
+        wipc__plat_proc_self(&pid, &key);
+        uint8_t rec[LOC_SIZE];
+        uint32_t v[4] = { LOC_MAGIC, LOC_VERSION, pid, key };
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                rec[i * 4 + j] = (uint8_t)(v[i] >> (8 * j));
+        if (fstat(fd, &ns) != 0 || pwrite(fd, rec, sizeof rec, 0) != (ssize_t)sizeof rec) {
+            st = os_fail(errno, "writing the locator of", path);
+        } else {
+            s->dev = ns.st_dev;   /* the name's object: wipc__plat_section_unlink checks it */
+            s->ino = ns.st_ino;
+            s->memfd = mfd;
+        }
+    }
+    close(fd);
+    if (st != WIPC_OK) {
+        if (mfd >= 0)
+            close(mfd);
+        if (s && s->base)
+            munmap(s->base, (size_t)s->size);
+        shm_unlink(path);
+        free(s);
+        return st;
+    }
+    *out = s;
+    return WIPC_OK;
+}
+
+/* Follows the locator in the name's object (fd) to the creator's sealed memfd and maps it. A locator
+ * not written yet gives an empty section (the common code waits: NOT_READY). */
+static wipc_status channel_open(int fd, const char *path, const char *name, const struct stat *nst, wipc__section *s)
+{
+    uint8_t rec[LOC_SIZE];
+    ssize_t n = pread(fd, rec, sizeof rec, 0);
+    s->dev = nst->st_dev;
+    s->ino = nst->st_ino;
+    if (n == 0)
+        return WIPC_OK;   /* size 0: being created */
+    if (n != (ssize_t)sizeof rec || get32(rec) != LOC_MAGIC || get32(rec + 4) != LOC_VERSION)
+        return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): %s is not a wipc 1.1 channel locator (an older wipc, or "
+                           "something else, made it)", name, path);
+    uint32_t pid = get32(rec + 8), key = get32(rec + 12);
+    if (!wipc__plat_proc_alive(pid, key))
+        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_shm_open(%s): the channel's creator (pid %u) is gone", name, (unsigned)pid);
+    char mname[WIPC_NAME_MAX + 16];
+    memfd_name(mname, sizeof mname, name);
+    int mfd = -1;
+    wipc_status ms = wipc__memfd_open(pid, mname, (uint32_t)geteuid(), WIPC__SHM_HEADER_SIZE, path, &mfd);
+    if (ms != WIPC_OK)
+        return ms;   /* NOT_FOUND: the creator is closing or gone (the caller retries) */
+    struct stat st;
+    wipc_status rc = fstat(mfd, &st) == 0 ? WIPC_OK : os_fail(errno, "fstat", path);
+    dev_t dev = s->dev;
+    ino_t ino = s->ino;
+    if (rc == WIPC_OK)
+        rc = map_fd(s, mfd, (uint64_t)st.st_size, false, path);
+    s->dev = dev;   /* map_fd took the memfd's; unlink goes by the name's */
+    s->ino = ino;
+    close(mfd);
+    return rc;
+}
+
 wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__section **out)
 {
     char path[WIPC_NAME_MAX + 48];
     shm_path(path, sizeof path, cfg->ns, cfg->name);
     *out = NULL;
+    if (cfg->ns == WIPC__SECTION_CHANNEL)
+        return channel_create(cfg, path, out);
     int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         int err = errno;
@@ -118,7 +286,8 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
     char path[WIPC_NAME_MAX + 48];
     shm_path(path, sizeof path, ns, name);
     *out = NULL;
-    int fd = shm_open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+    bool channel = ns == WIPC__SECTION_CHANNEL;
+    int fd = shm_open(path, (readonly || channel ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
     if (fd < 0) {
         int err = errno;
         if (err == ENOENT)
@@ -137,9 +306,11 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
     if (rc == WIPC_OK && !s)
         rc = wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
     if (rc == WIPC_OK)
-        rc = map_fd(s, fd, (uint64_t)st.st_size, readonly, path);
+        rc = channel ? channel_open(fd, path, name, &st, s) : map_fd(s, fd, (uint64_t)st.st_size, readonly, path);
     close(fd);
     if (rc != WIPC_OK) {
+        if (s && s->base)
+            munmap(s->base, (size_t)s->size);
         free(s);
         return rc;
     }
@@ -223,6 +394,8 @@ void wipc__plat_section_close(wipc__section *s)
         return;
     if (s->base)
         munmap(s->base, (size_t)s->size);
+    if (s->memfd >= 0)
+        close(s->memfd);
     free(s);
 }
 

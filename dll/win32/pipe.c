@@ -496,7 +496,9 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
      * read. Force it off now (its blocked writes and reads fail), as shutdown(2) does on POSIX, rather
      * than when the handle is closed - which may be much later (a connection the core ended stays in
      * the handle table until the user closes it), with the peer blocked in WriteFile meanwhile. A
-     * graceful end (nothing stuck) keeps CloseHandle only, so the peer still reads a last reply. */
+     * graceful end (nothing stuck) keeps CloseHandle only, so the peer still reads a last reply.
+     * The price: whole frames written before the stuck one and still unread in the pipe are
+     * discarded too (a slow reader closed on mid-write loses them; the stuck frame was torn anyway). */
     if (stuck && p->server_side)
         DisconnectNamedPipe(p->h);
     if (kick && wipc__iocp_post(&p->rop, 0) != WIPC_OK)
