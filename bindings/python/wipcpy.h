@@ -60,6 +60,24 @@ int wipcpy_msg_options(PyObject *dict, wipc_msg_options *o);
 /** wipc_info as a dict. */
 PyObject *wipcpy_info_dict(const wipc_info *info);
 
+/** The longest a blocking call waits without the GIL before it runs Python's signal handlers. */
+#define WIPCPY_SLICE_MS 100
+/** Not a wipc status: a Python signal handler raised during the wait (the exception is set). */
+#define WIPCPY_INTERRUPTED INT32_MIN
+
+/** The next wait slice: WIPCPY_SLICE_MS, or less to end at `deadline` (0: the deadline passed).
+ *  timeout_ms < 0 waits forever. */
+int32_t wipcpy_slice_ms(int32_t timeout_ms, int64_t deadline);
+/** A CLOCK_MONOTONIC deadline in ms, timeout_ms from now (INT64_MAX for a negative timeout). */
+int64_t wipcpy_deadline(int32_t timeout_ms);
+
+/** The blocking calls whose slices are harmless to repeat, as waits that Ctrl-C ends
+ *  (WIPCPY_INTERRUPTED): see wipcpy_wait.c. */
+wipc_status wipcpy_recv_wait(wipc_handle h, int32_t timeout_ms, wipcpy_msg *out);
+wipc_status wipcpy_accept(wipc_handle server, int32_t timeout_ms, wipc_handle *out_conn);
+wipc_status wipcpy_connect(const char *name, const wipc_pipe_options *o, int32_t timeout_ms, wipc_handle *out_conn);
+wipc_status wipcpy_shm_open(const char *name, const wipc_shm_options *o, int32_t timeout_ms, wipc_handle *out_channel);
+
 /* ---- without the GIL ------------------------------------------------------------------------------ */
 
 wipc_status wipcpy_set_callbacks(wipc_handle h, wipcpy_ctx *ctx);

@@ -3,7 +3,9 @@
  *
  * The library calls the C trampolines below on its own threads. Each takes the GIL
  * (PyGILState_Ensure), calls the Python callable held by the handle's context, and logs an exception
- * the callable raised to the `logging` logger "wipc" (never lets it cross into C, never crashes).
+ * the callable raised to the `logging` logger "wipc" at WARNING (never lets it cross into C, never
+ * crashes). The package's dispatchers catch handler exceptions themselves (to answer requests with
+ * a remote error); what reaches this log is a bad return value or a failing dispatcher.
  * The context lives in a capsule; wipcpy_callbacks_clear() drops the callables once wipc_close()
  * returned, so a closed handle releases them. After interpreter finalization began, the trampolines
  * do nothing (the package's atexit hook calls wipc_shutdown() before that anyway).
@@ -38,7 +40,7 @@ static void log_exception(const char *where)
         PyException_SetTraceback(value, tb);
     PyObject *logging = PyImport_ImportModule("logging");
     PyObject *logger = logging ? PyObject_CallMethod(logging, "getLogger", "s", "wipc") : NULL;
-    PyObject *error = logger ? PyObject_GetAttrString(logger, "error") : NULL;
+    PyObject *error = logger ? PyObject_GetAttrString(logger, "warning") : NULL;
     PyObject *args = Py_BuildValue("(ss)", "exception in a wipc %s callback (ignored)", where);
     PyObject *kw = Py_BuildValue("{sO}", "exc_info", value ? value : Py_None);
     PyObject *res = error && args && kw ? PyObject_Call(error, args, kw) : NULL;

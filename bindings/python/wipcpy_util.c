@@ -37,7 +37,7 @@ void wipcpy_raise(wipc_status st)
         PyErr_Format(PyExc_RuntimeError, "%s: %s", wipc_status_name(st), msg);
         return;
     }
-    PyObject *exc = PyObject_CallFunction(cls, "is", (int)st, msg ? msg : "");
+    PyObject *exc = PyObject_CallMethod(cls, "_from_native", "is", (int)st, msg ? msg : "");
     PyObject *os = exc ? PyLong_FromLongLong(os_error) : NULL;
     if (os && PyObject_SetAttrString(exc, "os_error", os) < 0)
         Py_CLEAR(exc);
