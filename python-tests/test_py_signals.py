@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from typing import Iterator
 
@@ -106,3 +107,128 @@ def test_sigint_interrupts_blocking_call(case: str, echo: str) -> None:
         p.wait()
         if p.returncode:
             print(p.stderr.read() if p.stderr else "")
+
+
+# ---- the calls that cannot be repeated in slices: started asynchronously, cancelled on Ctrl-C (1.1) ----
+
+needs_async = pytest.mark.skipif(not hasattr(wipc._native, "wipcpy_request_wait"),
+                                 reason="needs the asynchronous operations of libwipc 1.1")
+
+
+def run_child(code: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", PRELUDE + textwrap.dedent(code)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=child_env())
+
+
+def interrupt(p: subprocess.Popen[str], settle: float = 0.3) -> None:
+    """Waits for READY, lets the child block, sends SIGINT and checks INTERRUPTED arrives in < 1 s."""
+    assert read_line(p, 30) == "READY", p.stderr.read() if p.poll() is not None and p.stderr else ""
+    time.sleep(settle)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    line = read_line(p, 5)
+    took = time.monotonic() - t0
+    assert line == "INTERRUPTED", line
+    assert took < 1.0, f"KeyboardInterrupt {took:.3f} s after SIGINT"
+
+
+def finish(p: subprocess.Popen[str]) -> None:
+    try:
+        assert read_line(p, 20) == "OK", p.stderr.read() if p.poll() is not None and p.stderr else ""
+        assert p.wait(20) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+
+@needs_async
+def test_sigint_interrupts_request_and_the_connection_still_works(name: bytes) -> None:
+    n = name.decode()
+
+    def on_message(m: wipc.Message) -> None:
+        if m.data != b"hang":   # "hang" is never answered
+            m.reply(m.data)
+
+    with wipc.PipeServer(n, on_message=on_message):
+        p = run_child(f"""
+            c = wipc.connect('{n}', timeout=5)
+            ready()
+            try:
+                c.request(b'hang')
+            except KeyboardInterrupt:
+                interrupted()
+            assert c.request(b'after', timeout=5) == b'after'
+            print("OK", flush=True)
+            """)
+        try:
+            interrupt(p)
+        finally:
+            finish(p)
+
+
+@needs_async
+def test_sigint_interrupts_send_on_a_full_connection(name: bytes) -> None:
+    n = name.decode()
+    chunk = 64 * 1024
+    with wipc.PipeServer(n) as srv:   # accepts, reads nothing until the child was interrupted
+        p = run_child(f"""
+            c = wipc.connect('{n}', timeout=5)
+            ready()
+            sent = 0
+            try:
+                while True:
+                    c.send(bytes([sent % 251]) * {chunk})
+                    sent += 1
+            except KeyboardInterrupt:
+                interrupted()
+            print("SENT", sent, flush=True)
+            assert c.request(b'after', timeout=20) == b'after'
+            print("OK", flush=True)
+            """)
+        try:
+            conn = srv.accept(timeout=10)
+            interrupt(p, settle=1.0)
+            sent_line = read_line(p, 5)
+            assert sent_line.startswith("SENT "), sent_line
+            sent = int(sent_line.split()[1])
+            assert sent > 0
+            got = 0
+            while True:   # every frame whole (no torn frame), in order, then the request
+                m = conn.recv(timeout=10)
+                if m.is_request:
+                    m.reply(m.data)
+                    break
+                assert m.data == bytes([got % 251]) * chunk, f"message {got} is not whole"
+                got += 1
+            assert got == sent, (got, sent)
+        finally:
+            finish(p)
+
+
+@needs_async
+def test_sigint_interrupts_msg_send(name: bytes) -> None:
+    n = name.decode()
+    release = threading.Event()
+
+    def on_message(m: wipc.Message) -> int:
+        if m.data == b"slow":
+            release.wait(20)
+        return len(m.data)
+
+    with wipc.MsgEndpoint(n, on_message=on_message):
+        p = run_child(f"""
+            ready()
+            try:
+                wipc.msg_send('{n}', b'slow')
+            except KeyboardInterrupt:
+                interrupted()
+            assert wipc.msg_send('{n}', b'four', timeout=20) == 4
+            print("OK", flush=True)
+            """)
+        try:
+            interrupt(p)
+            release.set()
+        finally:
+            release.set()
+            finish(p)

@@ -153,6 +153,15 @@ WIPC_OPTIONS_DICT(wipc_msg_options, wipcpy_msg_options)
 %ignore wipc_shm_release;
 
 %feature("nothread") wipcpy_recv_wait;     /* they release the GIL slice by slice themselves */
+%feature("nothread") wipcpy_request_wait;
+%feature("nothread") wipcpy_send_wait;
+%feature("nothread") wipcpy_msg_send_wait;
+%feature("nothread") wipcpy_connect_async;  /* they release it around the start call */
+%feature("nothread") wipcpy_accept_async;
+%feature("nothread") wipcpy_send_async;
+%feature("nothread") wipcpy_recv_async;
+%feature("nothread") wipcpy_request_async;
+%feature("nothread") wipcpy_msg_send_async;
 %feature("nothread") wipcpy_accept;
 %feature("nothread") wipcpy_connect;
 %feature("nothread") wipcpy_shm_open;
@@ -166,6 +175,8 @@ WIPC_OPTIONS_DICT(wipc_msg_options, wipcpy_msg_options)
 %ignore wipcpy_buf;
 %ignore wipcpy_msg;
 %ignore wipcpy_raise;
+%ignore wipcpy_raise_text;
+%ignore wipcpy_python_alive;
 %ignore wipcpy_ctx_from;
 %ignore wipcpy_pipe_options;
 %ignore wipcpy_shm_options;

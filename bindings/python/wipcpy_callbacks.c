@@ -21,7 +21,7 @@ struct wipcpy_ctx {
 
 static PyObject *g_log_callable;   /* (level, text); guarded by the GIL */
 
-static int python_alive(void)
+int wipcpy_python_alive(void)
 {
 #if PY_VERSION_HEX >= 0x030D0000
     return Py_IsInitialized() && !Py_IsFinalizing();
@@ -79,7 +79,7 @@ static int32_t WIPC_CALL tramp_message(wipc_handle h, const wipc_message *m, voi
 {
     wipcpy_ctx *ctx = user;
     int32_t reply = 0;
-    if (!python_alive())
+    if (!wipcpy_python_alive())
         return 0;
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *cb = ctx->on_message;   /* read once, under the GIL: _clear may run right after */
@@ -102,7 +102,7 @@ static int32_t WIPC_CALL tramp_message(wipc_handle h, const wipc_message *m, voi
 static void WIPC_CALL tramp_event(wipc_handle h, int32_t event, wipc_handle related, wipc_status status, void *user)
 {
     wipcpy_ctx *ctx = user;
-    if (!python_alive())
+    if (!wipcpy_python_alive())
         return;
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *cb = ctx->on_event;
@@ -121,7 +121,7 @@ static void WIPC_CALL tramp_event(wipc_handle h, int32_t event, wipc_handle rela
 static void WIPC_CALL tramp_log(int32_t level, const char *text, void *user)
 {
     (void)user;
-    if (!python_alive())
+    if (!wipcpy_python_alive())
         return;
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *cb = g_log_callable;

@@ -341,6 +341,12 @@ MessageCallback = Callable[[Message], Any]
 EventCallback = Callable[["Handle", Event, Optional["Handle"], int], Any]
 
 
+#: True when the extension has the asynchronous operations of libwipc 1.1 (wipc.aio; Ctrl-C for
+#: request, send and msg_send).
+HAVE_ASYNC = hasattr(_n, "wipcpy_request_wait")
+_send = _n.wipcpy_send_wait if HAVE_ASYNC else _n.wipc_send
+
+
 class MessageIO(Handle):
     """Message I/O shared by pipe connections and shm channels: send, recv, request, reply, callbacks."""
 
@@ -351,8 +357,9 @@ class MessageIO(Handle):
     def send(self, data: Buffer, type: int = 0, timeout: Timeout_ = DEFAULT) -> None:  # noqa: A002
         """Sends one message: `data` (bytes-like) tagged `type` (an int 0..2**32-1); waits up to
         `timeout` seconds for room (see the timeout policy). Message boundaries and order are kept.
-        Raises wipc.Timeout (no room in time), wipc.Disconnected, wipc.TooLarge."""
-        _n.wipc_send(self._check(), _type(type), _data(data), _ms(timeout))
+        Raises wipc.Timeout (no room in time), wipc.Disconnected, wipc.TooLarge; KeyboardInterrupt on
+        Ctrl-C (the send is cancelled: nothing of it was written, the object stays usable)."""
+        _send(self._check(), _type(type), _data(data), _ms(timeout))
 
     def recv(self, timeout: Timeout_ = DEFAULT) -> Message:
         """Waits up to `timeout` seconds for the next message; returns a Message. Raises wipc.Timeout,
@@ -364,10 +371,12 @@ class MessageIO(Handle):
     def request(self, data: Buffer, type: int = 0, timeout: Timeout_ = DEFAULT) -> bytes:  # noqa: A002
         """Sends a request and waits up to `timeout` seconds for its reply; returns the reply's bytes.
         Several threads may have requests in flight on one object. Raises wipc.Timeout,
-        wipc.Disconnected, wipc.RemoteError (the peer answered with an error, e.g. its handler raised)."""
-        h = self._check()
-        type, data = _type(type), _data(data)
-        if self._max_reply is None:
+        wipc.Disconnected, wipc.RemoteError (the peer answered with an error, e.g. its handler raised);
+        KeyboardInterrupt on Ctrl-C (the request is cancelled, its late reply dropped)."""
+        h, type, data = self._check(), _type(type), _data(data)
+        if HAVE_ASYNC:
+            return bytes(_n.wipcpy_request_wait(h, type, data, _ms(timeout)))
+        if self._max_reply is None:   # libwipc 1.0: a reply buffer of max_message_size
             self._max_reply = self.info().max_message_size
         return bytes(_n.wipcpy_request(h, type, data, self._max_reply, _ms(timeout)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, List, Optional
 
 from . import _native as _n
-from ._core import DEFAULT, Buffer, Handle, Message, Timeout_, _data, _ms, _name, _options, _type, log
+from ._core import HAVE_ASYNC, DEFAULT, Buffer, Handle, Message, Timeout_, _data, _ms, _name, _options, _type, log
 
 #: on_message(msg) of a MsgEndpoint: returns the int32 reply the sender gets (None = 0).
 MsgCallback = Callable[[Message], Optional[int]]
@@ -53,8 +53,9 @@ def msg_send(name: str, data: Buffer, type: int = 0, timeout: Timeout_ = DEFAULT
     """Sends `data` (bytes-like, at most the receiver's max_message_size, 64 KiB by default) tagged
     `type` to the receiver `name` and waits up to `timeout` seconds (see the timeout policy) for it to
     be handled; returns the receiver's int32 reply. Raises wipc.NotFound, wipc.Timeout, wipc.Busy
-    (its queue is full), wipc.TooLarge."""
-    return int(_n.wipc_msg_send(_name(name), _type(type), _data(data), _ms(timeout)))
+    (its queue is full), wipc.TooLarge; KeyboardInterrupt on Ctrl-C (the send is cancelled)."""
+    send = _n.wipcpy_msg_send_wait if HAVE_ASYNC else _n.wipc_msg_send
+    return int(send(_name(name), _type(type), _data(data), _ms(timeout)))
 
 
 def msg_broadcast(prefix: str, data: Buffer, type: int = 0, timeout: Timeout_ = DEFAULT) -> int:  # noqa: A002
