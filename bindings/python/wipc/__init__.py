@@ -100,3 +100,5 @@ __all__ = (["PipeServer", "Connection", "connect", "ShmChannel", "Region", "MsgE
             "msg_broadcast", "msg_list", "Message", "Info", "Handle", "MessageIO", "status_name", "strerror",
             "shutdown", "set_log_callback", "version_info", "Event", "Kind", "Transport", "LogLevel",
             "getdefaulttimeout", "setdefaulttimeout", "DEFAULT"] + list(_error_names) + sorted(_CONSTANTS))
+
+from . import aio  # noqa: E402  (wipc.aio: the asyncio API; needs libwipc 1.1, see wipc.aio.AVAILABLE)

@@ -197,7 +197,7 @@ class Message:
         Returns True if the reply was sent; False if the caller is gone (it disconnected, or its
         connection was closed): normal life for a server, logged at DEBUG on the logger "wipc"."""
         source = self.source
-        if not isinstance(source, MessageIO):
+        if not isinstance(source, Replier):
             raise ValueError("this message has no source to reply on")
         try:
             source.reply(self.request_id, data, self.type if type is None else type)
@@ -215,7 +215,7 @@ class Message:
         """Answers this request with an error: the caller's request() raises RemoteError(code,
         message). Returns False (logged at DEBUG) if the caller is gone. Since 1.1."""
         source = self.source
-        if not isinstance(source, MessageIO):
+        if not isinstance(source, Replier):
             raise ValueError("this message has no source to reply on")
         try:
             source.reply_error(self.request_id, code, message)
@@ -347,7 +347,26 @@ HAVE_ASYNC = hasattr(_n, "wipcpy_request_wait")
 _send = _n.wipcpy_send_wait if HAVE_ASYNC else _n.wipc_send
 
 
-class MessageIO(Handle):
+class Replier(Handle):
+    """What answers requests: pipe connections and shm channels, sync (MessageIO) and asyncio (wipc.aio)."""
+
+    def reply(self, request_id: int, data: Buffer, type: int = 0) -> None:  # noqa: A002
+        """Answers the request `request_id` (Message.request_id) with `data` tagged `type`."""
+        _n.wipc_reply(self._check(), request_id, _type(type), _data(data))
+
+    def reply_error(self, request_id: int, code: int, message: str) -> None:
+        """Answers the request `request_id` with an error (wipc_reply_error): the caller gets
+        RemoteError(code, message). `message` is UTF-8, cut at 4 KiB. Since 1.1."""
+        h = self._check()
+        fn = getattr(_n, "wipc_reply_error", None)
+        if fn is None:
+            raise NotImplementedError("this libwipc has no wipc_reply_error (needs 1.1)")
+        if not isinstance(message, str):
+            raise TypeError(f"message must be a str, not {_tname(message)}")
+        fn(h, request_id, int(code), message.replace("\0", "\\0"))
+
+
+class MessageIO(Replier):
     """Message I/O shared by pipe connections and shm channels: send, recv, request, reply, callbacks."""
 
     def __init__(self, handle: int) -> None:
@@ -379,21 +398,6 @@ class MessageIO(Handle):
         if self._max_reply is None:   # libwipc 1.0: a reply buffer of max_message_size
             self._max_reply = self.info().max_message_size
         return bytes(_n.wipcpy_request(h, type, data, self._max_reply, _ms(timeout)))
-
-    def reply(self, request_id: int, data: Buffer, type: int = 0) -> None:  # noqa: A002
-        """Answers the request `request_id` (Message.request_id) with `data` tagged `type`."""
-        _n.wipc_reply(self._check(), request_id, _type(type), _data(data))
-
-    def reply_error(self, request_id: int, code: int, message: str) -> None:
-        """Answers the request `request_id` with an error (wipc_reply_error): the caller gets
-        RemoteError(code, message). `message` is UTF-8, cut at 4 KiB. Since 1.1."""
-        h = self._check()
-        fn = getattr(_n, "wipc_reply_error", None)
-        if fn is None:
-            raise NotImplementedError("this libwipc has no wipc_reply_error (needs 1.1)")
-        if not isinstance(message, str):
-            raise TypeError(f"message must be a str, not {_tname(message)}")
-        fn(h, request_id, int(code), message.replace("\0", "\\0"))
 
     def set_callbacks(self, on_message: Optional[MessageCallback] = None,
                       on_event: Optional[EventCallback] = None) -> None:
