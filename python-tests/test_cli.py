@@ -109,7 +109,7 @@ def test_transport_error_exit_1_with_status_and_last_error(name, transport, stat
 
 def test_info():
     code, out, _ = wipc("info")
-    assert code == 0 and out.startswith("wipc 1.0.0 (ABI 1")
+    assert code == 0 and out.startswith("wipc 1.1.0 (ABI 1")
     for t in TRANSPORTS:
         assert re.search(rf"^  {t} +(available|not available in this build)", out, re.M), out
 
