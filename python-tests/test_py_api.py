@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Callable
 
 import pytest
 
@@ -79,9 +80,9 @@ def test_errors_pickle() -> None:
 # ---- arguments -----------------------------------------------------------------------------------------
 
 def test_bad_arguments_raise_python_errors_without_c_signatures(uname: str) -> None:
-    def raises(exc: type, fn: object, *args: object, **kw: object) -> str:
+    def raises(exc: type[BaseException], fn: Callable[..., object], *args: object, **kw: object) -> str:
         with pytest.raises(exc) as e:
-            fn(*args, **kw)  # type: ignore[operator]
+            fn(*args, **kw)
         text = str(e.value)
         assert "in method" not in text and "argument" not in text and "wipc_" not in text, text
         return text
@@ -112,11 +113,12 @@ NUL_NAMES = ["x\0../../evil", "x\0", "\0x"]
 def test_names_with_nul_are_refused_not_truncated(uname: str, bad: str) -> None:
     """Issue 19 item 9: "x\\0../../evil" must not serve "x"."""
     bad = uname + bad
-    for make in (lambda: wipc.PipeServer(bad), lambda: wipc.ShmChannel.create(bad),
+    makers: list[Callable[[], object]] = [lambda: wipc.PipeServer(bad), lambda: wipc.ShmChannel.create(bad),
                  lambda: wipc.MsgEndpoint(bad), lambda: wipc.Region.create(bad, 4096),
                  lambda: wipc.connect(bad, timeout=0), lambda: wipc.ShmChannel.open(bad, timeout=0),
                  lambda: wipc.msg_send(bad, b"x", timeout=0), lambda: wipc.msg_broadcast(bad, b"x", timeout=0),
-                 lambda: wipc.msg_list(bad), lambda: wipc.Region.map_file("/tmp/" + bad, 10)):
+                 lambda: wipc.msg_list(bad), lambda: wipc.Region.map_file("/tmp/" + bad, 10)]
+    for make in makers:
         with pytest.raises(ValueError, match="NUL"):
             make()
     # the extension's own typemap refuses them as well (callers bypassing the package)
@@ -140,9 +142,10 @@ def test_closed_objects_raise_value_error(uname: str) -> None:
     for obj in (c, srv, ch, r, ep):
         obj.close()
         assert obj.closed and "closed" in repr(obj)
-    for call in (lambda: c.send(b"x"), lambda: c.recv(timeout=0), lambda: c.request(b"x"), c.info,
+    calls: list[Callable[[], object]] = [lambda: c.send(b"x"), lambda: c.recv(timeout=0), lambda: c.request(b"x"), c.info,
                  lambda: srv.accept(timeout=0), lambda: ch.send(b"x"), lambda: r.read(), lambda: r.size,
-                 lambda: ep.recv(timeout=0)):
+                 lambda: ep.recv(timeout=0)]
+    for call in calls:
         with pytest.raises(ValueError, match="is closed"):
             call()
     with pytest.raises(ValueError, match="is closed"):
@@ -177,7 +180,7 @@ print("OK")
 
 def test_events_and_kinds_are_int_enums(uname: str) -> None:
     import enum
-    assert issubclass(wipc.Event, enum.IntEnum) and wipc.Event.CONNECTED == 1 == wipc.EVENT_CONNECTED
+    assert issubclass(wipc.Event, enum.IntEnum) and int(wipc.Event.CONNECTED) == 1 and wipc.EVENT_CONNECTED is wipc.Event.CONNECTED
     assert wipc.EVENT_DISCONNECTED is wipc.Event.DISCONNECTED and wipc.KIND_PIPE_SERVER is wipc.Kind.PIPE_SERVER
     assert wipc.LOG_WARN is wipc.LogLevel.WARN and wipc.TRANSPORT_SHM is wipc.Transport.SHM
     events: list[tuple[object, object]] = []
@@ -198,9 +201,10 @@ def test_events_and_kinds_are_int_enums(uname: str) -> None:
 def test_one_default_timeout_policy(uname: str) -> None:
     import inspect
     assert wipc.getdefaulttimeout() is None
-    for fn in (wipc.connect, wipc.PipeServer.accept, wipc.MessageIO.send, wipc.MessageIO.recv,
+    fns: list[Callable[..., object]] = [wipc.connect, wipc.PipeServer.accept, wipc.MessageIO.send, wipc.MessageIO.recv,
                wipc.MessageIO.request, wipc.ShmChannel.open, wipc.MsgEndpoint.recv, wipc.msg_send,
-               wipc.msg_broadcast):
+               wipc.msg_broadcast]
+    for fn in fns:
         assert inspect.signature(fn).parameters["timeout"].default is wipc.DEFAULT, fn
     wipc.setdefaulttimeout(0.05)
     try:

@@ -38,29 +38,45 @@ import atexit as _atexit
 from typing import Callable, Dict, Optional, Tuple
 
 from . import _native
-from ._core import (DEFAULT, Buffer, Event, Handle, Info, Kind, LogLevel, Message, MessageIO, Transport,
+from ._core import Buffer as Buffer  # noqa: F401 (wipc.Buffer: what data arguments accept)
+from ._core import (DEFAULT, Event, Handle, Info, Kind, LogLevel, Message, MessageIO, Replier, Transport,
                     _mark_all_shut_down, getdefaulttimeout, setdefaulttimeout)
-from ._errors import *  # noqa: F401,F403 (the exception classes)
-from ._errors import Error, __all__ as _error_names
+from ._errors import (AccessDenied, AddrInUse, BadHandle, BufferTooSmall, Busy, Cancelled, Closed, Disconnected,
+                      Error, InvalidArg, InvalidState, NoMemory, NotFound, NotSupported, Protocol, RemoteError, System,
+                      Timeout, TooLarge)
+from ._errors import __all__ as _error_names
 from ._msg import MsgEndpoint, msg_broadcast, msg_list, msg_send
 from ._pipe import Connection, PipeServer, connect
 from ._shm import Region, ShmChannel
 
 
-def _constants(prefix: str) -> Dict[str, int]:
-    return {name[len("WIPC_"):]: getattr(_native, name) for name in dir(_native) if name.startswith(prefix)}
-
-
-# wipc.EVENT_CONNECTED, wipc.LOG_INFO, wipc.KIND_PIPE_SERVER, wipc.TRANSPORT_SHM, wipc.PIPE_RAW, ... (from wipc.h);
-# the EVENT_, KIND_, TRANSPORT_ and LOG_ ones are the members of the enums Event, Kind, Transport, LogLevel.
-_CONSTANTS: Dict[str, int] = {}
-for _p in ("WIPC_PIPE_", "WIPC_SHM_", "WIPC_MSG_", "WIPC_REGION_"):
-    _CONSTANTS.update(_constants(_p))
-_CONSTANTS.update(OK=_native.WIPC_OK, NAME_MAX=_native.WIPC_NAME_MAX)
-for _enum_cls, _prefix in ((Event, "EVENT_"), (Kind, "KIND_"), (Transport, "TRANSPORT_"), (LogLevel, "LOG_")):
-    for _member in _enum_cls:
-        _CONSTANTS[_prefix + _member.name] = _member
-globals().update(_CONSTANTS)
+# The constants of wipc.h without the WIPC_ prefix. Events, kinds, transports and log levels are the
+# members of the IntEnums Event, Kind, Transport and LogLevel.
+EVENT_CONNECTED = Event.CONNECTED
+EVENT_DISCONNECTED = Event.DISCONNECTED
+EVENT_ERROR = Event.ERROR
+KIND_PIPE_SERVER = Kind.PIPE_SERVER
+KIND_PIPE_CONN = Kind.PIPE_CONN
+KIND_SHM_CHANNEL = Kind.SHM_CHANNEL
+KIND_REGION = Kind.REGION
+KIND_MSG_ENDPOINT = Kind.MSG_ENDPOINT
+TRANSPORT_PIPE = Transport.PIPE
+TRANSPORT_SHM = Transport.SHM
+TRANSPORT_MSG = Transport.MSG
+LOG_DEBUG = LogLevel.DEBUG
+LOG_INFO = LogLevel.INFO
+LOG_WARN = LogLevel.WARN
+LOG_ERROR = LogLevel.ERROR
+#: option flags (the `flags=` arguments) and limits
+PIPE_ALLOW_REMOTE: int = _native.WIPC_PIPE_ALLOW_REMOTE
+PIPE_RAW: int = _native.WIPC_PIPE_RAW
+PIPE_ANY_USER: int = _native.WIPC_PIPE_ANY_USER
+SHM_GLOBAL: int = _native.WIPC_SHM_GLOBAL
+MSG_ALLOW_LOWER_INTEGRITY: int = _native.WIPC_MSG_ALLOW_LOWER_INTEGRITY
+MSG_MAX_MESSAGE_LIMIT: int = _native.WIPC_MSG_MAX_MESSAGE_LIMIT
+REGION_READONLY: int = _native.WIPC_REGION_READONLY
+NAME_MAX: int = _native.WIPC_NAME_MAX
+OK: int = _native.WIPC_OK
 
 #: the library's run-time version, "major.minor.patch"
 __version__: str = _native.wipc_version_string()
@@ -96,9 +112,21 @@ def set_log_callback(callback: Optional[Callable[[int, str], object]], min_level
 
 _atexit.register(_native.wipc_shutdown)
 
-__all__ = (["PipeServer", "Connection", "connect", "ShmChannel", "Region", "MsgEndpoint", "msg_send",
-            "msg_broadcast", "msg_list", "Message", "Info", "Handle", "MessageIO", "status_name", "strerror",
-            "shutdown", "set_log_callback", "version_info", "Event", "Kind", "Transport", "LogLevel",
-            "getdefaulttimeout", "setdefaulttimeout", "DEFAULT"] + list(_error_names) + sorted(_CONSTANTS))
+__all__ = [
+    "PipeServer", "Connection", "connect", "ShmChannel", "Region", "MsgEndpoint", "msg_send", "msg_broadcast",
+    "msg_list", "Message", "Info", "Handle", "MessageIO", "Replier", "status_name", "strerror", "shutdown",
+    "set_log_callback", "version_info", "Event", "Kind", "Transport", "LogLevel", "getdefaulttimeout",
+    "setdefaulttimeout", "DEFAULT", "aio",
+    # exceptions
+    "Error", "InvalidArg", "BadHandle", "NoMemory", "Timeout", "NotFound", "AddrInUse", "AccessDenied",
+    "Disconnected", "TooLarge", "BufferTooSmall", "Closed", "Protocol", "NotSupported", "Busy", "System",
+    "InvalidState", "Cancelled", "RemoteError",
+    # constants
+    "EVENT_CONNECTED", "EVENT_DISCONNECTED", "EVENT_ERROR", "KIND_PIPE_SERVER", "KIND_PIPE_CONN",
+    "KIND_SHM_CHANNEL", "KIND_REGION", "KIND_MSG_ENDPOINT", "TRANSPORT_PIPE", "TRANSPORT_SHM", "TRANSPORT_MSG",
+    "LOG_DEBUG", "LOG_INFO", "LOG_WARN", "LOG_ERROR", "PIPE_ALLOW_REMOTE", "PIPE_RAW", "PIPE_ANY_USER",
+    "SHM_GLOBAL", "MSG_ALLOW_LOWER_INTEGRITY", "MSG_MAX_MESSAGE_LIMIT", "REGION_READONLY", "NAME_MAX", "OK",
+]
+assert set(__all__) >= set(_error_names), set(_error_names) - set(__all__)
 
 from . import aio  # noqa: E402  (wipc.aio: the asyncio API; needs libwipc 1.1, see wipc.aio.AVAILABLE)

@@ -52,7 +52,7 @@ class Error(OSError):
     OSError, ``errno`` (the POSIX errno that fits the status, see the table above) and ``strerror``.
     """
 
-    status: ClassVar[Optional[int]] = None
+    status: Optional[int] = None
     errno_value: ClassVar[int] = _errno.EIO
     os_error: int = 0
 
@@ -60,7 +60,7 @@ class Error(OSError):
         name = _status_name(status)
         text = message or f"{name}: {_n.wipc_strerror(status)}"
         super().__init__(type(self).errno_value, text)
-        self.status = status   # type: ignore[misc]  (instance value of the class default)
+        self.status = status
         self.name = name
         self.message = text
 

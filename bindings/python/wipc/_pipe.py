@@ -128,16 +128,16 @@ class PipeServer(Handle):
         return _call_handler(on_message, Message(data, typ, request_id, pid, self._conn(h)))
 
     def _dispatch_event(self, h: int, event: int, related: int, status: int) -> None:
-        event = _enum(Event, event)
+        ev: Event = _enum(Event, event)
         if h == self._h:
-            conn = self._conn(related) if event == Event.CONNECTED and related else None
+            conn = self._conn(related) if ev == Event.CONNECTED and related else None
             if self._on_event:
-                self._on_event(self, event, conn, status)
+                self._on_event(self, ev, conn, status)
             return
         conn = self._conn(h)
         try:
             if self._on_event:
-                self._on_event(conn, event, None, status)
+                self._on_event(conn, ev, None, status)
         finally:
-            if event in (Event.DISCONNECTED, Event.ERROR):
+            if ev in (Event.DISCONNECTED, Event.ERROR):
                 conn.close()

@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import inspect
-from typing import (Any, Awaitable, Callable, Deque, Dict, Generator, Optional, Set, Tuple, TypeVar, Union)
+from typing import (Any, Awaitable, Callable, Deque, Dict, Generator, Optional, Set, Tuple, TypeVar, Union, cast)
 
 from . import _native as _n
 from ._core import (DEFAULT, HAVE_ASYNC, Buffer, Handle, Message, Replier, Timeout_, _data, _handle_raised, _ms,
@@ -88,7 +88,8 @@ async def _run(start: _Start, what: str, orphan: Optional[Callable[[_Result], No
         else:
             fut.set_result(result)
 
-    def complete(*result: Any) -> None:   # a library thread, holding the GIL
+    def complete(*args: Any) -> None:   # a library thread, holding the GIL
+        result = cast(_Result, args)
         try:
             loop.call_soon_threadsafe(resolve, result)
         except RuntimeError:   # the loop is closed: nobody awaits this any more
@@ -124,7 +125,7 @@ class _AsyncIO(Replier):
         """Sends one message (bytes-like `data` tagged `type`), waiting up to `timeout` seconds for room.
         A cancelled send wrote nothing, or its whole message."""
         h, typ, buf, ms = self._check(), _type(type), _data(data), _ms(timeout)
-        await _run(lambda cb: _n.wipcpy_send_async(h, typ, buf, ms, cb), f"send on {self!r}")
+        await _run(lambda cb: int(_n.wipcpy_send_async(h, typ, buf, ms, cb)), f"send on {self!r}")
 
     async def recv(self, timeout: Timeout_ = DEFAULT) -> Message:
         """The next message, waiting up to `timeout` seconds. Raises wipc.Timeout, wipc.Disconnected
@@ -133,14 +134,14 @@ class _AsyncIO(Replier):
         if self._kept:
             r = self._kept.popleft()
         else:
-            r = await _run(lambda cb: _n.wipcpy_recv_async(h, ms, cb), f"recv on {self!r}", self._kept.append)
+            r = await _run(lambda cb: int(_n.wipcpy_recv_async(h, ms, cb)), f"recv on {self!r}", self._kept.append)
         return Message(r[2] or b"", r[3], r[4], r[5], self)
 
     async def request(self, data: Buffer, type: int = 0, timeout: Timeout_ = DEFAULT) -> bytes:  # noqa: A002
         """Sends a request and returns its reply's bytes; many may be in flight at once. Raises
         wipc.Timeout, wipc.Disconnected, wipc.RemoteError (the peer answered with an error)."""
         h, typ, buf, ms = self._check(), _type(type), _data(data), _ms(timeout)
-        r = await _run(lambda cb: _n.wipcpy_request_async(h, typ, buf, ms, cb), f"request on {self!r}")
+        r = await _run(lambda cb: int(_n.wipcpy_request_async(h, typ, buf, ms, cb)), f"request on {self!r}")
         return r[2] or b""
 
     def __aiter__(self: A) -> A:
@@ -189,7 +190,7 @@ class _Connecting:
     async def _connect(self) -> Connection:
         _need()
         name, opts, ms = self._name, self._opts, self._ms
-        r = await _run(lambda cb: _n.wipcpy_connect_async(name, opts, ms, cb), f"connect to {name!r}",
+        r = await _run(lambda cb: int(_n.wipcpy_connect_async(name, opts, ms, cb)), f"connect to {name!r}",
                        lambda late: _close_quietly(late[1]))
         return Connection(r[1])
 
@@ -252,7 +253,7 @@ async def msg_send(name: str, data: Buffer, type: int = 0, timeout: Timeout_ = D
     wipc.NotFound, wipc.Timeout, wipc.Busy, wipc.TooLarge."""
     _need()
     n, typ, buf, ms = _name(name), _type(type), _data(data), _ms(timeout)
-    r = await _run(lambda cb: _n.wipcpy_msg_send_async(n, typ, buf, ms, cb), f"msg_send to {n!r}")
+    r = await _run(lambda cb: int(_n.wipcpy_msg_send_async(n, typ, buf, ms, cb)), f"msg_send to {n!r}")
     return r[6]
 
 
@@ -306,7 +307,7 @@ class PipeServer(Handle):
         h, ms = self._check(), _ms(timeout)
         if self._kept:
             return Connection(self._kept.popleft())
-        r = await _run(lambda cb: _n.wipcpy_accept_async(h, ms, cb), f"accept on {self!r}",
+        r = await _run(lambda cb: int(_n.wipcpy_accept_async(h, ms, cb)), f"accept on {self!r}",
                        lambda late: self._kept.append(late[1]))
         return Connection(r[1])
 
@@ -341,9 +342,8 @@ class PipeServer(Handle):
         if handler is None:
             return
         try:
-            result = handler(msg)
-            if inspect.isawaitable(result):
-                result = await result
+            returned = handler(msg)
+            result = cast(Optional[Buffer], await returned if inspect.isawaitable(returned) else returned)
         except Exception as exc:
             _handle_raised(msg, exc)
             return

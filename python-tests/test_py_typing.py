@@ -1,0 +1,65 @@
+"""Types (issue 13 §4): the package is typed (py.typed) and `mypy --strict` is clean on the README's
+Python examples, on the package itself and on the typed test helpers (swig_pkg.py, test_py_*.py).
+Also runs the README's examples, so that what they print stays true.
+
+mypy is Debian's (scripts/deps: mypy); the test is skipped where it is not installed.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from swig_pkg import PKG_DIR, child_env, wipc
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+
+
+def readme_examples() -> list[str]:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) >= 2, "the README has a sync and an asyncio Python example"
+    return blocks
+
+
+def package_dir() -> str:
+    return PKG_DIR or str(Path(wipc.__file__).resolve().parent.parent)
+
+
+def test_package_is_typed() -> None:
+    assert (Path(wipc.__file__).parent / "py.typed").exists()
+
+
+@pytest.mark.skipif(not shutil.which("mypy"), reason="mypy is not installed (apt-get install mypy)")
+def test_mypy_strict_on_readme_examples_package_and_helpers(tmp_path: Path) -> None:
+    files = []
+    for i, code in enumerate(readme_examples()):
+        f = tmp_path / f"readme_example_{i}.py"
+        f.write_text(code)
+        files.append(str(f))
+    files += [str(HERE / "swig_pkg.py")] + sorted(str(p) for p in HERE.glob("test_py_*.py"))
+    env = dict(child_env(), MYPYPATH=f"{package_dir()}:{HERE}")
+    p = subprocess.run(["mypy", "--config-file", str(HERE / "mypy.ini"), "--no-incremental",
+                        "--cache-dir", str(tmp_path / "cache"), str(Path(wipc.__file__).parent), *files],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Success: no issues found" in p.stdout
+
+
+def test_readme_examples_run(tmp_path: Path) -> None:
+    sync, aio = readme_examples()[:2]
+    p = subprocess.run([sys.executable, "-c", sync], capture_output=True, text=True, env=child_env(), timeout=60,
+                       cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[:4] == ["b'HELLO'", "NotFound - " + p.stdout.split("\n")[1][len("NotFound - "):],
+                                         "4 ['status']", "100000"]
+    if not wipc.aio.AVAILABLE:
+        pytest.skip("wipc.aio needs libwipc 1.1")
+    p = subprocess.run([sys.executable, "-c", aio], capture_output=True, text=True, env=child_env(), timeout=60,
+                       cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["b'HELLO'", "100", "KeyError: 'empty'", "no message"]
