@@ -55,7 +55,7 @@ CASES = {
 
 def child_code(case: str, n: str) -> str:
     setup, call, after = (part.format(n=n) for part in CASES[case])
-    return PRELUDE + textwrap.dedent(f"""
+    return textwrap.dedent(f"""
         {setup}
         ready()
         try:
@@ -88,25 +88,11 @@ def echo(name: bytes) -> Iterator[str]:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_sigint_interrupts_blocking_call(case: str, echo: str) -> None:
-    p = subprocess.Popen([sys.executable, "-c", child_code(case, echo)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=child_env())
+    p = run_child(child_code(case, echo))
     try:
-        assert read_line(p, 30) == "READY", p.stderr.read() if p.poll() is not None and p.stderr else ""
-        time.sleep(0.3)   # let it block in the call
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGINT)
-        line = read_line(p, 5)
-        took = time.monotonic() - t0
-        assert line == "INTERRUPTED", line
-        assert took < 1.0, f"KeyboardInterrupt {took:.3f} s after SIGINT"
-        assert read_line(p, 20) == "OK"
-        assert p.wait(20) == 0
+        interrupt(p)
     finally:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-        if p.returncode:
-            print(p.stderr.read() if p.stderr else "")
+        finish(p)
 
 
 # ---- the calls that cannot be repeated in slices: started asynchronously, cancelled on Ctrl-C (1.1) ----

@@ -57,73 +57,60 @@ static wipc_status sliced(slice_fn fn, void *ctx, int32_t timeout_ms, wipc_statu
     }
 }
 
-/* ---- recv ------------------------------------------------------------------------------------------- */
-
-typedef struct recv_ctx {
-    wipc_handle h;
-    wipcpy_msg *out;
-} recv_ctx;
+/* The arguments of one call; each slice function uses the fields it needs. */
+typedef struct call_ctx {
+    wipc_handle              h;      /* recv: the handle; accept: the server */
+    const char              *name;   /* connect / shm open */
+    const wipc_pipe_options *pipe;
+    const wipc_shm_options  *shm;
+    void                    *out;    /* recv: wipcpy_msg *; others: wipc_handle * */
+} call_ctx;
 
 static wipc_status recv_slice(void *p, int32_t slice_ms)
 {
-    recv_ctx *c = p;
+    call_ctx *c = p;
     return wipcpy_recv(c->h, slice_ms, c->out);
 }
 
-wipc_status wipcpy_recv_wait(wipc_handle h, int32_t timeout_ms, wipcpy_msg *out)
-{
-    recv_ctx c = { h, out };
-    return sliced(recv_slice, &c, timeout_ms, WIPC_E_TIMEOUT, WIPC_E_TIMEOUT);
-}
-
-/* ---- accept ------------------------------------------------------------------------------------------- */
-
-typedef struct accept_ctx {
-    wipc_handle  server;
-    wipc_handle *out;
-} accept_ctx;
-
 static wipc_status accept_slice(void *p, int32_t slice_ms)
 {
-    accept_ctx *c = p;
-    return wipc_pipe_accept(c->server, slice_ms, c->out);
+    call_ctx *c = p;
+    return wipc_pipe_accept(c->h, slice_ms, c->out);
 }
-
-wipc_status wipcpy_accept(wipc_handle server, int32_t timeout_ms, wipc_handle *out_conn)
-{
-    accept_ctx c = { server, out_conn };
-    return sliced(accept_slice, &c, timeout_ms, WIPC_E_TIMEOUT, WIPC_E_TIMEOUT);
-}
-
-/* ---- connect / shm open: "not there yet" and "busy" are retried until the deadline ------------------ */
-
-typedef struct open_ctx {
-    const char              *name;
-    const wipc_pipe_options *pipe;
-    const wipc_shm_options  *shm;
-    wipc_handle             *out;
-} open_ctx;
 
 static wipc_status connect_slice(void *p, int32_t slice_ms)
 {
-    open_ctx *c = p;
+    call_ctx *c = p;
     return wipc_pipe_connect(c->name, c->pipe, slice_ms, c->out);
 }
 
 static wipc_status shm_open_slice(void *p, int32_t slice_ms)
 {
-    open_ctx *c = p;
+    call_ctx *c = p;
     return wipc_shm_open(c->name, c->shm, slice_ms, c->out);
 }
 
+wipc_status wipcpy_recv_wait(wipc_handle h, int32_t timeout_ms, wipcpy_msg *out)
+{
+    call_ctx c = { .h = h, .out = out };
+    return sliced(recv_slice, &c, timeout_ms, WIPC_E_TIMEOUT, WIPC_E_TIMEOUT);
+}
+
+wipc_status wipcpy_accept(wipc_handle server, int32_t timeout_ms, wipc_handle *out_conn)
+{
+    call_ctx c = { .h = server, .out = out_conn };
+    return sliced(accept_slice, &c, timeout_ms, WIPC_E_TIMEOUT, WIPC_E_TIMEOUT);
+}
+
+/* connect / shm open: "not there yet" and "busy" are retried until the deadline */
 wipc_status wipcpy_connect(const char *name, const wipc_pipe_options *o, int32_t timeout_ms, wipc_handle *out_conn)
 {
-    open_ctx c = { name, o, NULL, out_conn };
+    call_ctx c = { .name = name, .pipe = o, .out = out_conn };
     return sliced(connect_slice, &c, timeout_ms, WIPC_E_NOT_FOUND, WIPC_E_TIMEOUT);
 }
 
 wipc_status wipcpy_shm_open(const char *name, const wipc_shm_options *o, int32_t timeout_ms, wipc_handle *out_channel)
 {
-    open_ctx c = { name, NULL, o, out_channel };
+    call_ctx c = { .name = name, .shm = o, .out = out_channel };
     return sliced(shm_open_slice, &c, timeout_ms, WIPC_E_NOT_FOUND, WIPC_E_TIMEOUT);
 }
