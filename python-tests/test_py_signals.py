@@ -235,3 +235,31 @@ def test_sigint_interrupts_msg_send(name: bytes) -> None:
         finally:
             release.set()
             finish(p)
+
+
+@needs_async
+def test_sigint_interrupts_msg_broadcast(name: bytes) -> None:
+    n = name.decode()
+    release = threading.Event()
+
+    def on_message(m: wipc.Message) -> int:
+        if m.data == b"slow":
+            release.wait(20)
+        return 0
+
+    with wipc.MsgEndpoint(n + "-a", on_message=on_message), wipc.MsgEndpoint(n + "-b", on_message=on_message):
+        p = run_child(f"""
+            ready()
+            try:
+                wipc.msg_broadcast('{n}-', b'slow')
+            except KeyboardInterrupt:
+                interrupted()
+            assert wipc.msg_broadcast('{n}-', b'fast', timeout=20) == 2
+            print("OK", flush=True)
+            """)
+        try:
+            interrupt(p)
+            release.set()
+        finally:
+            release.set()
+            finish(p)

@@ -156,6 +156,7 @@ WIPC_OPTIONS_DICT(wipc_msg_options, wipcpy_msg_options)
 %feature("nothread") wipcpy_request_wait;
 %feature("nothread") wipcpy_send_wait;
 %feature("nothread") wipcpy_msg_send_wait;
+%feature("nothread") wipcpy_msg_broadcast_wait;
 %feature("nothread") wipcpy_connect_async;  /* they release it around the start call */
 %feature("nothread") wipcpy_accept_async;
 %feature("nothread") wipcpy_send_async;

@@ -104,6 +104,10 @@ wipc_status wipcpy_request_wait(wipc_handle h, uint32_t type, const void *data, 
 wipc_status wipcpy_send_wait(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms);
 wipc_status wipcpy_msg_send_wait(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
                                  int32_t *out_reply);
+/** wipc_msg_broadcast's semantics (each receiver in turn, the full timeout each, how many accepted)
+ *  as a series of msg sends that Ctrl-C cancels. */
+wipc_status wipcpy_msg_broadcast_wait(const char *prefix, uint32_t type, const void *data, size_t size,
+                                      int32_t timeout_ms, uint32_t *out_delivered);
 #endif
 
 /* ---- without the GIL ------------------------------------------------------------------------------ */

@@ -115,6 +115,7 @@ typedef struct waiter {
     size_t          size;
     int             no_memory;
     int32_t         msg_reply;
+    int             completed;   /* the status came from a completion (not a start or blocking call) */
 } waiter;
 
 static void waiter_init(waiter *w)
@@ -216,11 +217,12 @@ static void raise_completion(const waiter *w, const char *what)
 }
 
 /* Starts with `start` (GIL released), retrying a start refused with WIPC_E_BUSY (an asynchronous write
- * queue full: nothing started) until the deadline. [GIL] Returns 0 with *op, 1 if the handle has no
- * asynchronous form (WIPC_E_NOT_SUPPORTED), or -1 with an exception. */
+ * queue full: nothing started) until the deadline. [GIL] Returns WIPC_OK with *op, the start's error
+ * (WIPC_E_NOT_SUPPORTED: the handle has no asynchronous form), or WIPCPY_INTERRUPTED (a signal
+ * handler raised while retrying). */
 typedef wipc_status (*start_fn)(void *ctx, int32_t timeout_ms, waiter *w, wipc_op *op);
 
-static int start_op(start_fn start, void *ctx, int32_t timeout_ms, waiter *w, wipc_op *op)
+static wipc_status start_op(start_fn start, void *ctx, int32_t timeout_ms, waiter *w, wipc_op *op)
 {
     int64_t deadline = wipcpy_deadline(timeout_ms);
     for (;;) {
@@ -228,24 +230,18 @@ static int start_op(start_fn start, void *ctx, int32_t timeout_ms, waiter *w, wi
         Py_BEGIN_ALLOW_THREADS
         st = start(ctx, timeout_ms, w, op);
         Py_END_ALLOW_THREADS
-        if (st == WIPC_OK)
-            return 0;
-        if (st == WIPC_E_NOT_SUPPORTED)
-            return 1;   /* no asynchronous form for this handle: the caller uses the blocking one */
         int32_t slice = wipcpy_slice_ms(timeout_ms, deadline);
-        if (st != WIPC_E_BUSY || slice == 0) {
-            wipcpy_raise(st);
-            return -1;
-        }
+        if (st != WIPC_E_BUSY || slice == 0)
+            return st;
         Py_BEGIN_ALLOW_THREADS
         struct timespec ts = { 0, (long)(slice < 10 ? slice : 10) * 1000000L };
         nanosleep(&ts, NULL);
         Py_END_ALLOW_THREADS
         if (PyErr_CheckSignals() < 0)
-            return -1;
-        if (timeout_ms >= 0) {
-            int32_t left = wipcpy_slice_ms(timeout_ms, deadline);
-            timeout_ms = left;   /* the operation gets what is left of the caller's timeout */
+            return WIPCPY_INTERRUPTED;
+        if (timeout_ms >= 0) {   /* the operation gets what is left of the caller's timeout */
+            int64_t left = deadline - wipcpy_deadline(0);
+            timeout_ms = left > 0 ? (int32_t)left : 0;
         }
     }
 }
@@ -293,27 +289,39 @@ static wipc_status blocking(start_fn start, io_ctx *c, int32_t timeout_ms, waite
     return st;
 }
 
-/* start + wait; 0 = completed with WIPC_OK, -1 = exception set. */
-static int run(start_fn start, io_ctx *c, int32_t timeout_ms, waiter *w, const char *what)
+/* start + wait. [GIL] Returns the operation's status (w->completed: it came from the completion),
+ * or WIPCPY_INTERRUPTED with a signal handler's exception set. */
+static wipc_status run_status(start_fn start, io_ctx *c, int32_t timeout_ms, waiter *w)
 {
     wipc_op op = 0;
-    int started = start_op(start, c, timeout_ms, w, &op);
-    if (started == 1) {
-        wipc_status st;
+    wipc_status st = start_op(start, c, timeout_ms, w, &op);
+    if (st == WIPC_E_NOT_SUPPORTED) {
         Py_BEGIN_ALLOW_THREADS
         st = blocking(start, c, timeout_ms, w);
         Py_END_ALLOW_THREADS
-        if (st)
-            wipcpy_raise(st);
-        return st ? -1 : 0;
+        return st;
     }
-    if (started < 0 || wait_op(w, op) < 0)
-        return -1;
-    if (w->status != WIPC_OK) {
-        raise_completion(w, what);
-        return -1;
+    if (st != WIPC_OK)
+        return st;
+    if (wait_op(w, op) < 0)
+        return WIPCPY_INTERRUPTED;
+    w->completed = 1;
+    return w->status;
+}
+
+/* start + wait; 0 = completed with WIPC_OK, -1 = exception set (the operation's error or a signal's). */
+static int run(start_fn start, io_ctx *c, int32_t timeout_ms, waiter *w, const char *what)
+{
+    wipc_status st = run_status(start, c, timeout_ms, w);
+    if (st == WIPC_OK)
+        return 0;
+    if (st != WIPCPY_INTERRUPTED) {
+        if (w->completed)
+            raise_completion(w, what);
+        else
+            wipcpy_raise(st);   /* a start or blocking call's error: this thread's last-error message */
     }
-    return 0;
+    return -1;
 }
 
 wipc_status wipcpy_request_wait(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
@@ -360,4 +368,41 @@ wipc_status wipcpy_msg_send_wait(const char *name, uint32_t type, const void *da
         *out_reply = w.msg_reply;
     waiter_destroy(&w);
     return rc ? WIPCPY_INTERRUPTED : WIPC_OK;
+}
+
+wipc_status wipcpy_msg_broadcast_wait(const char *prefix, uint32_t type, const void *data, size_t size,
+                                      int32_t timeout_ms, uint32_t *out_delivered)
+{
+    /* wipc_msg_broadcast's semantics (list the receivers, send to each in turn with the full timeout,
+     * count the ones that accepted), each send cancellable. */
+    wipcpy_buf names = { 0 };
+    wipc_status st;
+    *out_delivered = 0;
+    Py_BEGIN_ALLOW_THREADS
+    st = wipcpy_msg_list(prefix, &names);
+    Py_END_ALLOW_THREADS
+    if (st) {
+        wipcpy_raise(st);
+        return WIPCPY_INTERRUPTED;
+    }
+    for (size_t off = 0; off < names.size && st != WIPCPY_INTERRUPTED;) {
+        const char *name = (const char *)names.data + off;
+        size_t len = strnlen(name, names.size - off);
+        off += len + 1;
+        if (!len)
+            continue;
+        io_ctx c = { 0, name, type, data, size };
+        waiter w;
+        waiter_init(&w);
+        st = run_status(start_msg_send, &c, timeout_ms, &w);
+        if (st == WIPC_OK)
+            ++*out_delivered;
+        else if (st == WIPC_E_TOO_LARGE || st == WIPC_E_INVALID_ARG) {
+            wipcpy_raise(st);   /* the message itself is refused: as wipc_msg_broadcast, fail the call */
+            st = WIPCPY_INTERRUPTED;
+        }
+        waiter_destroy(&w);
+    }
+    free(names.data);
+    return st == WIPCPY_INTERRUPTED ? WIPCPY_INTERRUPTED : WIPC_OK;
 }

@@ -59,9 +59,11 @@ def msg_send(name: str, data: Buffer, type: int = 0, timeout: Timeout_ = DEFAULT
 
 
 def msg_broadcast(prefix: str, data: Buffer, type: int = 0, timeout: Timeout_ = DEFAULT) -> int:  # noqa: A002
-    """Sends to every receiver whose name starts with `prefix` ("" = all), each given up to `timeout`
-    seconds; returns how many accepted."""
-    return int(_n.wipc_msg_broadcast(_name(prefix, "prefix"), _type(type), _data(data), _ms(timeout)))
+    """Sends to every receiver whose name starts with `prefix` ("" = all), one after the other, each
+    given up to `timeout` seconds; returns how many accepted. KeyboardInterrupt on Ctrl-C (the send
+    in progress is cancelled, the remaining receivers are not sent to)."""
+    broadcast = _n.wipcpy_msg_broadcast_wait if HAVE_ASYNC else _n.wipc_msg_broadcast
+    return int(broadcast(_name(prefix, "prefix"), _type(type), _data(data), _ms(timeout)))
 
 
 def msg_list(prefix: str = "") -> List[str]:
