@@ -26,7 +26,8 @@ Timeouts follow the package's policy (seconds, None = forever, default wipc.getd
 errors are the package's (wipc.Timeout is a TimeoutError, wipc.RemoteError when the peer answered with
 an error, ...). Objects are the sync ones' asyncio twins: Connection, ShmChannel, PipeServer; close()
 is immediate (pending operations end with wipc.Closed), ``await aclose()`` also lets them finish.
-Needs libwipc 1.1 (wipc.aio.AVAILABLE).
+reply() / reply_error() (and a PipeServer handler's reply) are plain calls: the frame is written at
+once, waiting only while the peer's pipe is full. Needs libwipc 1.1 (wipc.aio.AVAILABLE).
 """
 from __future__ import annotations
 
