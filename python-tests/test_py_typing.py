@@ -50,13 +50,21 @@ def test_mypy_strict_on_readme_examples_package_and_helpers(tmp_path: Path) -> N
     assert "Success: no issues found" in p.stdout
 
 
-def test_readme_examples_run(tmp_path: Path) -> None:
-    sync, aio = readme_examples()[:2]
+def unique_names(code: str, prefix: str) -> str:
+    """The example with its endpoint names made unique to this run (other processes may use "calc")."""
+    for n in ("calc", "status", "bulk", "nobody"):
+        code = code.replace(f'"{n}"', f'"{prefix}-{n}"')
+    return code.replace('wipc.msg_list("st")', f'wipc.msg_list("{prefix}-st")')
+
+
+def test_readme_examples_run(tmp_path: Path, name: bytes) -> None:
+    sync, aio = (unique_names(code, name.decode()) for code in readme_examples()[:2])
     p = subprocess.run([sys.executable, "-c", sync], capture_output=True, text=True, env=child_env(), timeout=60,
                        cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.split("\n")[:4] == ["b'HELLO'", "NotFound - " + p.stdout.split("\n")[1][len("NotFound - "):],
-                                         "4 ['status']", "100000"]
+    lines = p.stdout.splitlines()
+    assert lines[0] == "b'HELLO'" and lines[1].startswith("NotFound - ") and lines[3] == "100000", lines
+    assert lines[2] == f"4 ['{name.decode()}-status']", lines
     if not wipc.aio.AVAILABLE:
         pytest.skip("wipc.aio needs libwipc 1.1")
     p = subprocess.run([sys.executable, "-c", aio], capture_output=True, text=True, env=child_env(), timeout=60,
