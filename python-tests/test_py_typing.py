@@ -6,6 +6,7 @@ mypy is Debian's (scripts/deps: mypy); the test is skipped where it is not insta
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,28 +27,36 @@ def readme_examples() -> list[str]:
     return blocks
 
 
-def package_dir() -> str:
-    return PKG_DIR or str(Path(wipc.__file__).resolve().parent.parent)
-
-
 def test_package_is_typed() -> None:
     assert (Path(wipc.__file__).parent / "py.typed").exists()
 
 
+def mypy(args: list[str], tmp_path: Path) -> None:
+    """Runs mypy --strict (python-tests/mypy.ini). With the package installed (a venv of a wheel), mypy
+    finds it as PEP 561 says (py.typed) through --python-executable; else through MYPYPATH."""
+    env = dict(child_env(), MYPYPATH=os.pathsep.join(p for p in (PKG_DIR, str(HERE)) if p))
+    extra = [] if PKG_DIR else ["--python-executable", sys.executable]
+    p = subprocess.run(["mypy", "--config-file", str(HERE / "mypy.ini"), "--no-incremental",
+                        "--cache-dir", str(tmp_path / "cache"), *extra, *args],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0 and "Success: no issues found" in p.stdout, p.stdout + p.stderr
+
+
 @pytest.mark.skipif(not shutil.which("mypy"), reason="mypy is not installed (apt-get install mypy)")
-def test_mypy_strict_on_readme_examples_package_and_helpers(tmp_path: Path) -> None:
+def test_mypy_strict_on_readme_examples_and_helpers(tmp_path: Path) -> None:
     files = []
     for i, code in enumerate(readme_examples()):
         f = tmp_path / f"readme_example_{i}.py"
         f.write_text(code)
         files.append(str(f))
-    files += [str(HERE / "swig_pkg.py")] + sorted(str(p) for p in HERE.glob("test_py_*.py"))
-    env = dict(child_env(), MYPYPATH=f"{package_dir()}:{HERE}")
-    p = subprocess.run(["mypy", "--config-file", str(HERE / "mypy.ini"), "--no-incremental",
-                        "--cache-dir", str(tmp_path / "cache"), str(Path(wipc.__file__).parent), *files],
-                       capture_output=True, text=True, env=env, timeout=600)
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert "Success: no issues found" in p.stdout
+    mypy(files + [str(HERE / "swig_pkg.py")] + sorted(str(p) for p in HERE.glob("test_py_*.py")), tmp_path)
+
+
+@pytest.mark.skipif(not shutil.which("mypy"), reason="mypy is not installed (apt-get install mypy)")
+def test_mypy_strict_on_the_package(tmp_path: Path) -> None:
+    if not PKG_DIR:
+        pytest.skip("the installed package is the build tree's, checked where the suite runs on the build tree")
+    mypy(["-p", "wipc"], tmp_path)
 
 
 def unique_names(code: str, prefix: str) -> str:
