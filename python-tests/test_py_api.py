@@ -270,3 +270,24 @@ def test_handler_raising_answers_remote_error(uname: str, caplog: pytest.LogCapt
             assert c.request(b"fine", timeout=5) == b"ok"
     warned = [r for r in caplog.records if "handler raised" in r.getMessage()]
     assert len(warned) == 2 and all(r.levelno == logging.WARNING for r in warned)
+
+
+def test_callbacks_after_close_find_no_freed_context(uname: str) -> None:
+    """A server with callbacks closed while a client leaves: the library may still deliver the event of
+    a connection it accepted after the server's callables were released. The binding looks contexts
+    up by id, so that call finds nothing (it used to read freed memory: SIGSEGV within ~400 rounds)."""
+    code = f"""
+import gc, wipc
+for i in range(400):
+    srv = wipc.PipeServer({uname!r}, on_message=lambda m: m.reply(m.data) if m.is_request else None,
+                          on_event=lambda *a: None)
+    c = wipc.connect({uname!r}, timeout=5)
+    c.close()
+    srv.close()
+    del srv
+    gc.collect()
+print("OK")
+"""
+    p = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code], capture_output=True, text=True,
+                       timeout=300, env=child_env())
+    assert p.returncode == 0 and p.stdout.strip() == "OK", (p.returncode, p.stderr[-3000:])

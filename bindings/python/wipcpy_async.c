@@ -294,7 +294,9 @@ static wipc_status blocking(start_fn start, io_ctx *c, int32_t timeout_ms, waite
 static wipc_status run_status(start_fn start, io_ctx *c, int32_t timeout_ms, waiter *w)
 {
     wipc_op op = 0;
-    wipc_status st = start_op(start, c, timeout_ms, w, &op);
+    /* timeout 0 polls: nothing to interrupt, and the blocking form keeps its statuses (a msg_send to a
+     * missing receiver is WIPC_E_NOT_FOUND there, WIPC_E_TIMEOUT from wipc_msg_send_async) */
+    wipc_status st = timeout_ms == 0 ? WIPC_E_NOT_SUPPORTED : start_op(start, c, timeout_ms, w, &op);
     if (st == WIPC_E_NOT_SUPPORTED) {
         Py_BEGIN_ALLOW_THREADS
         st = blocking(start, c, timeout_ms, w);
