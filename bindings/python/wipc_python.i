@@ -18,6 +18,8 @@
 
 /* ---- status -> exception ---------------------------------------------------------------------------- */
 %typemap(out) wipc_status {
+    if ($1 == WIPCPY_INTERRUPTED)
+        SWIG_fail;   /* a signal handler raised: its exception is set */
     if ($1 < 0) {
         wipcpy_raise($1);
         SWIG_fail;
@@ -27,21 +29,48 @@
 
 /* ---- bytes in ---------------------------------------------------------------------------------------- */
 %typemap(in) (const void *data, size_t size) (Py_buffer view = {0}) {
-    if ($input == Py_None) {
-        $1 = NULL;
-        $2 = 0;
-    } else {
-        if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) < 0)
-            SWIG_fail;
-        $1 = view.buf;
-        $2 = (size_t)view.len;
+    if (!PyObject_CheckBuffer($input)) {
+        PyErr_Format(PyExc_TypeError, "data must be a bytes-like object, not %s", Py_TYPE($input)->tp_name);
+        SWIG_fail;
     }
+    if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) < 0)
+        SWIG_fail;
+    $1 = view.buf;
+    $2 = (size_t)view.len;
 }
 %typemap(freearg) (const void *data, size_t size) {
     if (view$argnum.obj)
         PyBuffer_Release(&view$argnum);
 }
 %apply (const void *data, size_t size) { (const void *req, size_t req_size) };
+
+/* ---- names: a str without NUL (a C string would end at it: "x\0../evil" must not mean "x") ------- */
+%typemap(in) const char *name, const char *prefix, const char *path, const char *text, const char *message {
+    Py_ssize_t len = 0;
+    if (!PyUnicode_Check($input)) {
+        PyErr_Format(PyExc_TypeError, "$1_name must be a str, not %s", Py_TYPE($input)->tp_name);
+        SWIG_fail;
+    }
+    $1 = (char *)PyUnicode_AsUTF8AndSize($input, &len);
+    if (!$1)
+        SWIG_fail;
+    if (strlen($1) != (size_t)len) {
+        PyErr_Format(PyExc_ValueError, "$1_name must not contain NUL characters: %R", $input);
+        SWIG_fail;
+    }
+}
+%typemap(freearg) const char *name, const char *prefix, const char *path, const char *text, const char *message ""
+
+/* ---- integers: Python wording, not SWIG's "argument 2 of type 'uint32_t'" ----------------------------- */
+%typemap(in) uint32_t type {
+    unsigned long v = PyLong_Check($input) ? PyLong_AsUnsignedLong($input) : (unsigned long)-1;
+    if (!PyLong_Check($input) || (v == (unsigned long)-1 && PyErr_Occurred()) || v > 0xFFFFFFFFul) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "type must be an int in 0..4294967295, not %R", $input);
+        SWIG_fail;
+    }
+    $1 = (uint32_t)v;
+}
 
 /* ---- out-parameters ------------------------------------------------------------------------------------ */
 %typemap(in, numinputs=0) wipc_handle *OUT_HANDLE (wipc_handle temp = 0) "$1 = &temp;"
@@ -123,6 +152,20 @@ WIPC_OPTIONS_DICT(wipc_msg_options, wipcpy_msg_options)
 %ignore wipc_shm_peek;
 %ignore wipc_shm_release;
 
+%feature("nothread") wipcpy_recv_wait;     /* they release the GIL slice by slice themselves */
+%feature("nothread") wipcpy_request_wait;
+%feature("nothread") wipcpy_send_wait;
+%feature("nothread") wipcpy_msg_send_wait;
+%feature("nothread") wipcpy_msg_broadcast_wait;
+%feature("nothread") wipcpy_connect_async;  /* they release it around the start call */
+%feature("nothread") wipcpy_accept_async;
+%feature("nothread") wipcpy_send_async;
+%feature("nothread") wipcpy_recv_async;
+%feature("nothread") wipcpy_request_async;
+%feature("nothread") wipcpy_msg_send_async;
+%feature("nothread") wipcpy_accept;
+%feature("nothread") wipcpy_connect;
+%feature("nothread") wipcpy_shm_open;
 %feature("nothread") wipcpy_set_errors;
 %feature("nothread") wipcpy_callbacks_new;
 %feature("nothread") wipcpy_callbacks_clear;
@@ -133,8 +176,13 @@ WIPC_OPTIONS_DICT(wipc_msg_options, wipcpy_msg_options)
 %ignore wipcpy_buf;
 %ignore wipcpy_msg;
 %ignore wipcpy_raise;
+%ignore wipcpy_raise_text;
+%ignore wipcpy_python_alive;
 %ignore wipcpy_ctx_from;
 %ignore wipcpy_pipe_options;
 %ignore wipcpy_shm_options;
 %ignore wipcpy_msg_options;
 %ignore wipcpy_info_dict;
+%ignore wipcpy_slice_ms;
+%ignore wipcpy_deadline;
+%ignore wipcpy_recv;

@@ -3,8 +3,11 @@
  *
  * The library calls the C trampolines below on its own threads. Each takes the GIL
  * (PyGILState_Ensure), calls the Python callable held by the handle's context, and logs an exception
- * the callable raised to the `logging` logger "wipc" (never lets it cross into C, never crashes).
- * The context lives in a capsule; wipcpy_callbacks_clear() drops the callables once wipc_close()
+ * the callable raised to the `logging` logger "wipc" at WARNING (never lets it cross into C, never
+ * crashes). The package's dispatchers catch handler exceptions themselves (to answer requests with
+ * a remote error); what reaches this log is a bad return value or a failing dispatcher.
+ * The context lives in a capsule, found by the trampolines through its id (g_live below: the library
+ * never holds a pointer to it); wipcpy_callbacks_clear() drops the callables once wipc_close()
  * returned, so a closed handle releases them. After interpreter finalization began, the trampolines
  * do nothing (the package's atexit hook calls wipc_shutdown() before that anyway).
  */
@@ -13,13 +16,36 @@
 #define CAPSULE_NAME "wipc.callbacks"
 
 struct wipcpy_ctx {
-    PyObject *on_message;   /* (h, type, data, request_id, peer_pid) -> int | None */
-    PyObject *on_event;     /* (h, event, related, status) */
+    PyObject          *on_message;   /* (h, type, data, request_id, peer_pid) -> int | None */
+    PyObject          *on_event;     /* (h, event, related, status) */
+    unsigned long long id;           /* the library's user_data: a key of g_live, never a pointer */
 };
+
+/* The contexts the library may still call, by id: {id: capsule}. A trampoline finds its context here
+ * (with the GIL), so a callback the library delivers after the context was cleared - e.g. the event
+ * of a connection a server with callbacks accepted, arriving after that server was closed - finds
+ * nothing and does nothing, instead of reading freed memory. Ids are never reused. */
+static PyObject *g_live;
+static unsigned long long g_next_id;
+
+/* [GIL] The context of `user` (an id), or NULL if it was cleared. */
+static wipcpy_ctx *ctx_of(void *user)
+{
+    if (!g_live)
+        return NULL;
+    PyObject *key = PyLong_FromUnsignedLongLong((unsigned long long)(uintptr_t)user);
+    PyObject *capsule = key ? PyDict_GetItemWithError(g_live, key) : NULL;
+    Py_XDECREF(key);
+    if (!capsule) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return PyCapsule_GetPointer(capsule, CAPSULE_NAME);
+}
 
 static PyObject *g_log_callable;   /* (level, text); guarded by the GIL */
 
-static int python_alive(void)
+int wipcpy_python_alive(void)
 {
 #if PY_VERSION_HEX >= 0x030D0000
     return Py_IsInitialized() && !Py_IsFinalizing();
@@ -38,7 +64,7 @@ static void log_exception(const char *where)
         PyException_SetTraceback(value, tb);
     PyObject *logging = PyImport_ImportModule("logging");
     PyObject *logger = logging ? PyObject_CallMethod(logging, "getLogger", "s", "wipc") : NULL;
-    PyObject *error = logger ? PyObject_GetAttrString(logger, "error") : NULL;
+    PyObject *error = logger ? PyObject_GetAttrString(logger, "warning") : NULL;
     PyObject *args = Py_BuildValue("(ss)", "exception in a wipc %s callback (ignored)", where);
     PyObject *kw = Py_BuildValue("{sO}", "exc_info", value ? value : Py_None);
     PyObject *res = error && args && kw ? PyObject_Call(error, args, kw) : NULL;
@@ -75,12 +101,12 @@ static int32_t reply_value(PyObject *r)
 
 static int32_t WIPC_CALL tramp_message(wipc_handle h, const wipc_message *m, void *user)
 {
-    wipcpy_ctx *ctx = user;
     int32_t reply = 0;
-    if (!python_alive())
+    if (!wipcpy_python_alive())
         return 0;
     PyGILState_STATE g = PyGILState_Ensure();
-    PyObject *cb = ctx->on_message;   /* read once, under the GIL: _clear may run right after */
+    wipcpy_ctx *ctx = ctx_of(user);
+    PyObject *cb = ctx ? ctx->on_message : NULL;   /* read once, under the GIL: _clear may run right after */
     if (cb) {
         Py_INCREF(cb);
         PyObject *r = PyObject_CallFunction(cb, "KIy#KI", (unsigned long long)h, (unsigned)m->type,
@@ -99,11 +125,11 @@ static int32_t WIPC_CALL tramp_message(wipc_handle h, const wipc_message *m, voi
 
 static void WIPC_CALL tramp_event(wipc_handle h, int32_t event, wipc_handle related, wipc_status status, void *user)
 {
-    wipcpy_ctx *ctx = user;
-    if (!python_alive())
+    if (!wipcpy_python_alive())
         return;
     PyGILState_STATE g = PyGILState_Ensure();
-    PyObject *cb = ctx->on_event;
+    wipcpy_ctx *ctx = ctx_of(user);
+    PyObject *cb = ctx ? ctx->on_event : NULL;
     if (cb) {
         Py_INCREF(cb);
         PyObject *r = PyObject_CallFunction(cb, "KiKi", (unsigned long long)h, (int)event,
@@ -119,7 +145,7 @@ static void WIPC_CALL tramp_event(wipc_handle h, int32_t event, wipc_handle rela
 static void WIPC_CALL tramp_log(int32_t level, const char *text, void *user)
 {
     (void)user;
-    if (!python_alive())
+    if (!wipcpy_python_alive())
         return;
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *cb = g_log_callable;
@@ -174,7 +200,15 @@ PyObject *wipcpy_callbacks_new(PyObject *on_message, PyObject *on_event)
     if (!capsule) {
         ctx_drop(ctx);
         PyMem_RawFree(ctx);
+        return NULL;
     }
+    ctx->id = ++g_next_id;
+    PyObject *key = PyLong_FromUnsignedLongLong(ctx->id);
+    if (!g_live)
+        g_live = PyDict_New();
+    if (!key || !g_live || PyDict_SetItem(g_live, key, capsule) < 0)
+        Py_CLEAR(capsule);
+    Py_XDECREF(key);
     return capsule;
 }
 
@@ -193,12 +227,17 @@ PyObject *wipcpy_callbacks_clear(PyObject *capsule)
     if (!ctx)
         return NULL;
     ctx_drop(ctx);
+    PyObject *key = PyLong_FromUnsignedLongLong(ctx->id);
+    if (key && g_live && PyDict_DelItem(g_live, key) < 0)
+        PyErr_Clear();   /* cleared already */
+    Py_XDECREF(key);
     Py_RETURN_NONE;
 }
 
 wipc_status wipcpy_set_callbacks(wipc_handle h, wipcpy_ctx *ctx)
 {
-    return wipc_set_callbacks(h, ctx->on_message ? tramp_message : NULL, ctx->on_event ? tramp_event : NULL, ctx);
+    return wipc_set_callbacks(h, ctx->on_message ? tramp_message : NULL, ctx->on_event ? tramp_event : NULL,
+                              (void *)(uintptr_t)ctx->id);
 }
 
 PyObject *wipcpy_set_log_callback(PyObject *callable, int32_t min_level)

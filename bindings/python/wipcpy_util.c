@@ -12,6 +12,8 @@
 
 static PyObject *g_errors;   /* {status: class}, key 0 = wipc.Error */
 
+static void raise_with(wipc_status st, const char *msg, long long os_error);
+
 PyObject *wipcpy_set_errors(PyObject *mapping)
 {
     if (!PyDict_Check(mapping))
@@ -24,7 +26,16 @@ PyObject *wipcpy_set_errors(PyObject *mapping)
 void wipcpy_raise(wipc_status st)
 {
     const char *msg = wipc_last_error_message();   /* first: this thread's message for this call */
-    long long os_error = (long long)wipc_last_os_error();
+    raise_with(st, msg, (long long)wipc_last_os_error());
+}
+
+void wipcpy_raise_text(wipc_status st, const char *text)
+{
+    raise_with(st, text, 0);
+}
+
+static void raise_with(wipc_status st, const char *msg, long long os_error)
+{
     PyObject *key = PyLong_FromLong(st), *zero = PyLong_FromLong(0);
     PyObject *cls = g_errors && key ? PyDict_GetItemWithError(g_errors, key) : NULL;
     if (!cls && g_errors && zero && !PyErr_Occurred())
@@ -37,7 +48,7 @@ void wipcpy_raise(wipc_status st)
         PyErr_Format(PyExc_RuntimeError, "%s: %s", wipc_status_name(st), msg);
         return;
     }
-    PyObject *exc = PyObject_CallFunction(cls, "is", (int)st, msg ? msg : "");
+    PyObject *exc = PyObject_CallMethod(cls, "_from_native", "is", (int)st, msg ? msg : "");
     PyObject *os = exc ? PyLong_FromLongLong(os_error) : NULL;
     if (os && PyObject_SetAttrString(exc, "os_error", os) < 0)
         Py_CLEAR(exc);

@@ -13,69 +13,120 @@ This package is the SWIG binding of the wipc C library (libwipc.so.1 / wipc.dll)
             print(conn.request(b"hello", timeout=2.0))     # b'HELLO'
 
 Objects: PipeServer / Connection / connect() (pipe), ShmChannel / Region (shm), MsgEndpoint /
-msg_send() / msg_broadcast() / msg_list() (msg). Data is bytes in and out; message types are ints;
-timeouts are seconds (None = wait forever, 0 = poll). Every object is a context manager. Failures
-raise wipc.Error subclasses (wipc.Timeout, wipc.NotFound, wipc.Disconnected, ...) carrying .status,
-.name and the library's last-error message. Blocking calls release the GIL, so other threads run and
-close() from another thread cancels them (wipc.Closed). Callbacks run on library threads: they take
-the GIL, an exception they raise is logged (logger "wipc"), and an object's callables are released
-when it is closed.
+msg_send() / msg_broadcast() / msg_list() (msg); wipc.aio has the same on asyncio. Data is bytes in
+and out; message types are ints (0..2**32-1); events and kinds are IntEnums (wipc.Event, wipc.Kind).
+Every object is a context manager; a closed one raises ValueError("... is closed").
+
+Timeouts: every blocking call takes ``timeout`` in seconds (0 polls, None waits forever); left out, it
+is wipc.getdefaulttimeout(): None (wait forever, as sockets) unless wipc.setdefaulttimeout() set one.
+Ctrl-C stops any waiting call with KeyboardInterrupt (the object stays usable), and so does close()
+from another thread (wipc.Closed).
+
+Errors: wipc.Error is an OSError; its subclasses are also the builtin exceptions that fit
+(wipc.Timeout is a TimeoutError, wipc.NotFound a FileNotFoundError, wipc.Disconnected a
+ConnectionResetError, wipc.AccessDenied a PermissionError, ...) and carry .status, .name, .errno and
+the library's last-error message. A request the peer answered with an error raises
+wipc.RemoteError(code, remote_message). Wrong argument types raise TypeError / ValueError.
+
+Callbacks run on library threads and take the GIL. A message handler that raises while handling a
+request answers it with RemoteError and is logged once at WARNING (logger "wipc"); a reply to a
+caller that already left is logged at DEBUG. An object's callables are released when it is closed.
 """
+from __future__ import annotations
+
 import atexit as _atexit
+from typing import Callable, Dict, Optional, Tuple
 
 from . import _native
-from ._core import Handle, Info, Message, MessageIO
-from ._errors import *  # noqa: F401,F403 (the exception classes)
-from ._errors import Error, __all__ as _error_names
+from ._core import Buffer as Buffer  # noqa: F401 (wipc.Buffer: what data arguments accept)
+from ._core import (DEFAULT, Event, Handle, Info, Kind, LogLevel, Message, MessageIO, Replier, Transport,
+                    _mark_all_shut_down, getdefaulttimeout, setdefaulttimeout)
+from ._errors import (AccessDenied, AddrInUse, BadHandle, BufferTooSmall, Busy, Cancelled, Closed, Disconnected,
+                      Error, InvalidArg, InvalidState, NoMemory, NotFound, NotSupported, Protocol, RemoteError, System,
+                      Timeout, TooLarge)
+from ._errors import __all__ as _error_names
 from ._msg import MsgEndpoint, msg_broadcast, msg_list, msg_send
 from ._pipe import Connection, PipeServer, connect
 from ._shm import Region, ShmChannel
 
 
-def _constants(prefix, strip):
-    return {name[len(strip):]: getattr(_native, name) for name in dir(_native) if name.startswith(prefix)}
-
-
-# wipc.EVENT_CONNECTED, wipc.LOG_INFO, wipc.KIND_PIPE_SERVER, wipc.TRANSPORT_SHM, wipc.PIPE_RAW, ... (from wipc.h)
-_CONSTANTS = {}
-for _p in ("WIPC_EVENT_", "WIPC_LOG_", "WIPC_KIND_", "WIPC_TRANSPORT_", "WIPC_PIPE_", "WIPC_SHM_", "WIPC_MSG_",
-           "WIPC_REGION_"):
-    _CONSTANTS.update(_constants(_p, "WIPC_"))
-_CONSTANTS.update(OK=_native.WIPC_OK, NAME_MAX=_native.WIPC_NAME_MAX)
-globals().update(_CONSTANTS)
+# The constants of wipc.h without the WIPC_ prefix. Events, kinds, transports and log levels are the
+# members of the IntEnums Event, Kind, Transport and LogLevel.
+EVENT_CONNECTED = Event.CONNECTED
+EVENT_DISCONNECTED = Event.DISCONNECTED
+EVENT_ERROR = Event.ERROR
+KIND_PIPE_SERVER = Kind.PIPE_SERVER
+KIND_PIPE_CONN = Kind.PIPE_CONN
+KIND_SHM_CHANNEL = Kind.SHM_CHANNEL
+KIND_REGION = Kind.REGION
+KIND_MSG_ENDPOINT = Kind.MSG_ENDPOINT
+TRANSPORT_PIPE = Transport.PIPE
+TRANSPORT_SHM = Transport.SHM
+TRANSPORT_MSG = Transport.MSG
+LOG_DEBUG = LogLevel.DEBUG
+LOG_INFO = LogLevel.INFO
+LOG_WARN = LogLevel.WARN
+LOG_ERROR = LogLevel.ERROR
+#: option flags (the `flags=` arguments) and limits
+PIPE_ALLOW_REMOTE: int = _native.WIPC_PIPE_ALLOW_REMOTE
+PIPE_RAW: int = _native.WIPC_PIPE_RAW
+PIPE_ANY_USER: int = _native.WIPC_PIPE_ANY_USER
+SHM_GLOBAL: int = _native.WIPC_SHM_GLOBAL
+MSG_ALLOW_LOWER_INTEGRITY: int = _native.WIPC_MSG_ALLOW_LOWER_INTEGRITY
+MSG_MAX_MESSAGE_LIMIT: int = _native.WIPC_MSG_MAX_MESSAGE_LIMIT
+REGION_READONLY: int = _native.WIPC_REGION_READONLY
+NAME_MAX: int = _native.WIPC_NAME_MAX
+OK: int = _native.WIPC_OK
 
 #: the library's run-time version, "major.minor.patch"
-__version__ = _native.wipc_version_string()
+__version__: str = _native.wipc_version_string()
 #: (major, minor, patch) of the library loaded
-version_info = tuple((_native.wipc_version() >> s) & 0xFF for s in (16, 8, 0))
+version_info: Tuple[int, int, int] = ((_native.wipc_version() >> 16) & 0xFF, (_native.wipc_version() >> 8) & 0xFF,
+                                      _native.wipc_version() & 0xFF)
 
 
-def status_name(status):
+def status_name(status: int) -> str:
     """The name of a status code, e.g. status_name(-4) == "WIPC_E_TIMEOUT"."""
-    return _native.wipc_status_name(status)
+    return str(_native.wipc_status_name(status))
 
 
-def strerror(status):
+def strerror(status: int) -> str:
     """A one-sentence description of a status code."""
-    return _native.wipc_strerror(status)
+    return str(_native.wipc_strerror(status))
 
 
-def shutdown():
-    """Closes every wipc object of this process (blocked calls raise wipc.Closed), waits for running
-    callbacks and stops the library's threads. The library can be used again afterwards. Called at
-    interpreter exit."""
+def shutdown() -> None:
+    """Closes every wipc object of this process (blocked calls raise wipc.Closed; the objects then
+    say ``closed``), waits for running callbacks and stops the library's threads. The library can be
+    used again afterwards. Called at interpreter exit."""
     _native.wipc_shutdown()
+    _mark_all_shut_down()
 
 
-def set_log_callback(callback, min_level=None):
-    """Sends the library's log lines at `min_level` (wipc.LOG_DEBUG..LOG_ERROR, default LOG_INFO) and
-    above to callback(level, text), on whatever thread logged them; None stops it. For example,
+def set_log_callback(callback: Optional[Callable[[int, str], object]], min_level: Optional[int] = None) -> None:
+    """Sends the library's log lines at `min_level` (wipc.LogLevel, default LogLevel.INFO) and above to
+    callback(level, text), on whatever thread logged them; None stops it. For example,
     ``wipc.set_log_callback(lambda lvl, text: logging.getLogger("wipc").info(text))``."""
-    _native.wipcpy_set_log_callback(callback, _native.WIPC_LOG_INFO if min_level is None else min_level)
+    _native.wipcpy_set_log_callback(callback, int(LogLevel.INFO if min_level is None else min_level))
 
 
 _atexit.register(_native.wipc_shutdown)
 
-__all__ = (["PipeServer", "Connection", "connect", "ShmChannel", "Region", "MsgEndpoint", "msg_send",
-            "msg_broadcast", "msg_list", "Message", "Info", "Handle", "MessageIO", "status_name", "strerror",
-            "shutdown", "set_log_callback", "version_info"] + list(_error_names) + sorted(_CONSTANTS))
+__all__ = [
+    "PipeServer", "Connection", "connect", "ShmChannel", "Region", "MsgEndpoint", "msg_send", "msg_broadcast",
+    "msg_list", "Message", "Info", "Handle", "MessageIO", "Replier", "status_name", "strerror", "shutdown",
+    "set_log_callback", "version_info", "Event", "Kind", "Transport", "LogLevel", "getdefaulttimeout",
+    "setdefaulttimeout", "DEFAULT", "aio",
+    # exceptions
+    "Error", "InvalidArg", "BadHandle", "NoMemory", "Timeout", "NotFound", "AddrInUse", "AccessDenied",
+    "Disconnected", "TooLarge", "BufferTooSmall", "Closed", "Protocol", "NotSupported", "Busy", "System",
+    "InvalidState", "Cancelled", "RemoteError",
+    # constants
+    "EVENT_CONNECTED", "EVENT_DISCONNECTED", "EVENT_ERROR", "KIND_PIPE_SERVER", "KIND_PIPE_CONN",
+    "KIND_SHM_CHANNEL", "KIND_REGION", "KIND_MSG_ENDPOINT", "TRANSPORT_PIPE", "TRANSPORT_SHM", "TRANSPORT_MSG",
+    "LOG_DEBUG", "LOG_INFO", "LOG_WARN", "LOG_ERROR", "PIPE_ALLOW_REMOTE", "PIPE_RAW", "PIPE_ANY_USER",
+    "SHM_GLOBAL", "MSG_ALLOW_LOWER_INTEGRITY", "MSG_MAX_MESSAGE_LIMIT", "REGION_READONLY", "NAME_MAX", "OK",
+]
+assert set(__all__) >= set(_error_names), set(_error_names) - set(__all__)
+
+from . import aio  # noqa: E402  (wipc.aio: the asyncio API; needs libwipc 1.1, see wipc.aio.AVAILABLE)

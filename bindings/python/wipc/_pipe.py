@@ -1,9 +1,13 @@
 """The pipe transport: PipeServer, Connection and connect() (Named Pipes on Windows, AF_UNIX sockets
 on POSIX)."""
+from __future__ import annotations
+
 import threading
+from typing import Any, Dict, List, Optional
 
 from . import _native as _n
-from ._core import Handle, Message, MessageIO, _ms, _options
+from ._core import (DEFAULT, Event, EventCallback, Handle, Message, MessageCallback, MessageIO, Timeout_,
+                    _call_handler, _enum, _ms, _name, _options)
 
 
 class Connection(MessageIO):
@@ -14,28 +18,30 @@ class Connection(MessageIO):
     send/recv/request/reply move whole messages (bytes) tagged with an int type; see MessageIO.
     """
 
-    def __init__(self, handle, server=None):
+    def __init__(self, handle: int, server: Optional["PipeServer"] = None) -> None:
         super().__init__(handle)
         self._server = server
 
     @property
-    def peer_pid(self):
+    def peer_pid(self) -> int:
         """The peer's process id (0 if unknown)."""
         return self.info().peer_pid
 
-    def close(self):
+    def close(self) -> None:
         """Closes the connection (see Handle.close)."""
         super().close()
         if self._server is not None:
             self._server._forget(self._h)
 
 
-def connect(name, timeout=5.0, *, max_message_size=None, flags=0):
-    """Connects to the pipe server `name`, waiting up to `timeout` seconds (None = forever) for one
-    that is not up yet or busy; returns a Connection. Raises wipc.NotFound (no server appeared),
-    wipc.Timeout (the server stayed busy), wipc.AccessDenied, wipc.Protocol."""
+def connect(name: str, timeout: Timeout_ = DEFAULT, *, max_message_size: Optional[int] = None,
+            flags: int = 0) -> Connection:
+    """Connects to the pipe server `name`, waiting up to `timeout` seconds (see the timeout policy:
+    default wipc.getdefaulttimeout(), None = forever) for one that is not up yet or busy; returns a
+    Connection. Raises wipc.NotFound (no server appeared), wipc.Timeout (the server stayed busy),
+    wipc.AccessDenied, wipc.Protocol; KeyboardInterrupt on Ctrl-C."""
     opts = _options(max_message_size=max_message_size, flags=flags or None)
-    return Connection(_n.wipc_pipe_connect(name, opts, _ms(timeout)))
+    return Connection(_n.wipcpy_connect(_name(name), opts, _ms(timeout)))
 
 
 class PipeServer(Handle):
@@ -46,23 +52,27 @@ class PipeServer(Handle):
     server accepts by itself, on library threads. Each client gets a Connection owned by the server
     (listed in ``connections``); the callbacks are then called as:
 
-    - on_event(server, wipc.EVENT_CONNECTED, connection, 0) when a client arrives;
+    - on_event(server, wipc.Event.CONNECTED, connection, 0) when a client arrives;
     - on_message(msg) for each of its messages (msg.source is the connection, msg.reply() answers a
-      request; the return value is ignored on pipes);
+      request; the return value is ignored on pipes; if it raises while handling a request, the
+      client gets wipc.RemoteError with the exception's type and text, and the exception is logged
+      once at WARNING);
     - on_event(connection, wipc.EVENT_DISCONNECTED or wipc.EVENT_ERROR, None, status) when it
       leaves; the server closes the connection right after.
 
     Callbacks of one connection never run concurrently (different connections may run at once);
-    an exception a callback raises is logged to the logger "wipc" and ignored.
+    an exception an event callback raises is logged to the logger "wipc" and ignored.
     """
 
-    def __init__(self, name, on_message=None, on_event=None, *, max_instances=None, max_message_size=None,
-                 buffer_size=None, flags=0, security_descriptor=None):
+    def __init__(self, name: str, on_message: Optional[MessageCallback] = None,
+                 on_event: Optional[EventCallback] = None, *, max_instances: Optional[int] = None,
+                 max_message_size: Optional[int] = None, buffer_size: Optional[int] = None, flags: int = 0,
+                 security_descriptor: Optional[str] = None) -> None:
         opts = _options(max_instances=max_instances, max_message_size=max_message_size, buffer_size=buffer_size,
                         flags=flags or None, security_descriptor=security_descriptor)
-        super().__init__(_n.wipc_pipe_listen(name, opts))
+        super().__init__(_n.wipc_pipe_listen(_name(name), opts))
         self.name = name
-        self._conns = {}
+        self._conns: Dict[int, Connection] = {}
         self._lock = threading.Lock()
         self._on_message = on_message
         self._on_event = on_event
@@ -74,17 +84,18 @@ class PipeServer(Handle):
                 raise
 
     @property
-    def connections(self):
+    def connections(self) -> List[Connection]:
         """The live connections a server with callbacks accepted (a list)."""
         with self._lock:
             return list(self._conns.values())
 
-    def accept(self, timeout=None):
-        """Waits up to `timeout` seconds (None = forever) for the next client; returns its Connection
-        (yours to close). Raises wipc.Timeout, wipc.Closed, wipc.InvalidState (callbacks set)."""
-        return Connection(_n.wipc_pipe_accept(self._h, _ms(timeout)))
+    def accept(self, timeout: Timeout_ = DEFAULT) -> Connection:
+        """Waits up to `timeout` seconds (see the timeout policy) for the next client; returns its
+        Connection (yours to close). Raises wipc.Timeout, wipc.Closed, wipc.InvalidState (callbacks
+        set); KeyboardInterrupt on Ctrl-C."""
+        return Connection(_n.wipcpy_accept(self._check(), _ms(timeout)))
 
-    def close(self):
+    def close(self) -> None:
         """Stops serving, closes the connections the server accepted by itself, releases the
         callbacks. Connections returned by accept() stay open (they are yours)."""
         if not self._close_handle():
@@ -94,30 +105,39 @@ class PipeServer(Handle):
         self._release_callbacks()
         self._on_message = self._on_event = None
 
-    def _forget(self, h):
+    def _mark_shut_down(self) -> None:
+        super()._mark_shut_down()
+        for conn in self.connections:
+            conn._mark_shut_down()
+
+    def _forget(self, h: int) -> None:
         with self._lock:
             self._conns.pop(h, None)
 
-    def _conn(self, h):
+    def _conn(self, h: int) -> Connection:
         with self._lock:
             conn = self._conns.get(h)
             if conn is None:
                 conn = self._conns[h] = Connection(h, self)
             return conn
 
-    def _dispatch_message(self, h, typ, data, request_id, pid):
-        return self._on_message(Message(data, typ, request_id, pid, self._conn(h)))
+    def _dispatch_message(self, h: int, typ: int, data: bytes, request_id: int, pid: int) -> Any:
+        on_message = self._on_message
+        if on_message is None:
+            return None
+        return _call_handler(on_message, Message(data, typ, request_id, pid, self._conn(h)))
 
-    def _dispatch_event(self, h, event, related, status):
+    def _dispatch_event(self, h: int, event: int, related: int, status: int) -> None:
+        ev: Event = _enum(Event, event)
         if h == self._h:
-            conn = self._conn(related) if event == _n.WIPC_EVENT_CONNECTED and related else None
+            conn = self._conn(related) if ev == Event.CONNECTED and related else None
             if self._on_event:
-                self._on_event(self, event, conn, status)
+                self._on_event(self, ev, conn, status)
             return
         conn = self._conn(h)
         try:
             if self._on_event:
-                self._on_event(conn, event, None, status)
+                self._on_event(conn, ev, None, status)
         finally:
-            if event in (_n.WIPC_EVENT_DISCONNECTED, _n.WIPC_EVENT_ERROR):
+            if ev in (Event.DISCONNECTED, Event.ERROR):
                 conn.close()
