@@ -300,9 +300,58 @@ static void test_options_init(void **state)
     assert_true(o.buffer_size == 0 || o.buffer_size == 65536);
     assert_int_equal(o.reserved, 0);
     assert_null(o.security_descriptor);
-    wipc_pipe_options_init(NULL); /* ignored, no crash */
-    wipc_shm_options_init(NULL);
-    wipc_msg_options_init(NULL);
+    assert_int_equal(o.handshake_timeout_ms, WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS);   /* 1.1 fields: through the macro */
+    assert_int_equal(o.max_queued_bytes, WIPC_DEFAULT_MAX_QUEUED_BYTES);
+    (wipc_pipe_options_init)(NULL); /* ignored, no crash */
+    (wipc_shm_options_init)(NULL);
+    (wipc_msg_options_init)(NULL);
+    wipc_pipe_options_init_size(NULL, sizeof o);
+    wipc_pipe_options_init_size(&o, 4);   /* too small to hold struct_size and flags: ignored */
+    assert_int_equal(o.struct_size, sizeof o);
+}
+
+/* A program built against 1.0 has a 32-byte wipc_pipe_options and calls the exported
+ * wipc_pipe_options_init: the 1.1 library must not write past those 32 bytes, and what it wrote must
+ * be accepted as the 1.0 layout. */
+static void test_options_init_1_0_caller(void **state)
+{
+    (void)state;
+    struct { uint8_t o[32]; uint8_t canary[64]; } v10;
+    memset(&v10, 0xCD, sizeof v10);
+    (wipc_pipe_options_init)((wipc_pipe_options *)(void *)&v10);
+    for (size_t i = 0; i < sizeof v10.canary; i++)
+        assert_int_equal(v10.canary[i], 0xCD);
+    uint32_t size;
+    memcpy(&size, v10.o, sizeof size);
+    assert_int_equal(size, 32);
+    wipc_handle srv;
+    char name[64];
+    wt_unique_name(name, sizeof name, "opt10");
+    assert_int_equal(wipc_pipe_listen(name, (const wipc_pipe_options *)(const void *)&v10, &srv), WIPC_OK);
+    wipc_close(srv);
+
+    /* the other structs did not grow: the 1.0 entry points write sizeof and nothing more */
+    struct { wipc_shm_options o; uint8_t canary[16]; } s;
+    memset(&s, 0xCD, sizeof s);
+    (wipc_shm_options_init)(&s.o);
+    assert_int_equal(s.o.struct_size, sizeof s.o);
+    assert_int_equal(s.canary[0], 0xCD);
+    struct { wipc_msg_options o; uint8_t canary[16]; } m;
+    memset(&m, 0xCD, sizeof m);
+    (wipc_msg_options_init)(&m.o);
+    assert_int_equal(m.o.struct_size, sizeof m.o);
+    assert_int_equal(m.canary[0], 0xCD);
+
+    /* a newer caller's larger struct: the tail the library does not know is zeroed, so it is accepted */
+    struct { wipc_pipe_options o; uint8_t tail[24]; } big;
+    memset(&big, 0xCD, sizeof big);
+    wipc_pipe_options_init_size(&big.o, (uint32_t)sizeof big);
+    assert_int_equal(big.o.struct_size, sizeof big);
+    for (size_t i = 0; i < sizeof big.tail; i++)
+        assert_int_equal(big.tail[i], 0);
+    wt_unique_name(name, sizeof name, "opt12");
+    assert_int_equal(wipc_pipe_listen(name, &big.o, &srv), WIPC_OK);
+    wipc_close(srv);
 }
 
 typedef struct {
@@ -789,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_handle_forged),
         cmocka_unit_test(test_handle_wrong_kind),
         cmocka_unit_test(test_options_init),
+        cmocka_unit_test(test_options_init_1_0_caller),
         cmocka_unit_test(test_options_struct_size),
         cmocka_unit_test(test_options_values),
         cmocka_unit_test(test_bad_names),

@@ -459,8 +459,20 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
  *    the pipe itself instead. */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 16 MiB messages, 64 instances, buffer_size 0 =
- *  64 KiB, security_descriptor NULL). NULL is ignored. */
+ *  64 KiB, security_descriptor NULL). NULL is ignored.
+ *  The exported function writes the 1.0 layout only (the first 32 bytes; struct_size = 32), so a
+ *  program built against 1.0 keeps working with a 1.1 library: its smaller struct is never written
+ *  past its end. C code compiled against this header calls wipc_pipe_options_init_size() instead,
+ *  through the macro below, and so gets every field of the struct it has. Bindings (which call the
+ *  exported symbol) call wipc_pipe_options_init_size() with the size of their struct. Since 1.0. */
 WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o);
+
+/** Fills the first `struct_size` bytes of `*o` with defaults (the fields this library knows, 0 beyond
+ *  them) and sets o->struct_size = struct_size. Pass sizeof(wipc_pipe_options) of the header you
+ *  compiled with (the macro wipc_pipe_options_init(o) does). A struct_size below 8 (struct_size and
+ *  flags) or a NULL `o` is ignored. Fields appended in 1.1 default to 0, which means "the default".
+ *  Since 1.1. */
+WIPC_API void WIPC_CALL wipc_pipe_options_init_size(wipc_pipe_options *o, uint32_t struct_size);
 
 /* Whom a client reaches (known limit, Windows). FILE_FLAG_FIRST_PIPE_INSTANCE stops a second server
  * from taking a served name, but the owner-only DACL grants its user FILE_CREATE_PIPE_INSTANCE: any
@@ -534,8 +546,12 @@ WIPC_API wipc_status WIPC_CALL wipc_revert_to_self(void);
 /* ---- shm: channels (two SPSC rings in one named section) and regions ---------------------------- */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 1 MiB capacity per direction, 16 MiB max
- *  message capped by capacity, spin 50 us). NULL is ignored. */
+ *  message capped by capacity, spin 50 us). NULL is ignored. Writes the 1.0 layout (as
+ *  wipc_pipe_options_init; C callers reach wipc_shm_options_init_size through the macro below). Since 1.0. */
 WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o);
+
+/** wipc_shm_options_init for a struct of `struct_size` bytes (see wipc_pipe_options_init_size). Since 1.1. */
+WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t struct_size);
 
 /** Creates the shm channel `name`: one section holding a 4 KiB header and two SPSC rings of
  *  `capacity` bytes (one per direction), for this creator and one opener at a time (Windows:
@@ -643,8 +659,12 @@ WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t s
 /* ---- msg: small synchronous messages to a named receiver (WM_COPYDATA semantics) ---------------- */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 64 KiB messages, queue depth 64). NULL is
- *  ignored. */
+ *  ignored. Writes the 1.0 layout (as wipc_pipe_options_init; C callers reach
+ *  wipc_msg_options_init_size through the macro below). Since 1.0. */
 WIPC_API void WIPC_CALL wipc_msg_options_init(wipc_msg_options *o);
+
+/** wipc_msg_options_init for a struct of `struct_size` bytes (see wipc_pipe_options_init_size). Since 1.1. */
+WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t struct_size);
 
 /** Creates the receiver `name` (1-128 chars of [A-Za-z0-9._-]). Windows: a message-only window
  *  (HWND_MESSAGE) of class wipc-msg-<name> on its own library thread running a message loop (no pump
@@ -878,6 +898,16 @@ WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_
 /** Since 1.1: the code of the calling thread's last WIPC_E_REMOTE (from wipc_request), 0 if none yet.
  *  Per thread; not cleared by other calls. Never fails. */
 WIPC_API int32_t WIPC_CALL wipc_last_remote_code(void);
+
+/* Option structs grow by appending fields (DESIGN 2). The 1.0 entry points wipc_*_options_init write
+ * only the 1.0 layout, because a program built against 1.0 passes a struct of that size. C code
+ * compiled against this header gets the size-aware form instead, with its own sizeof; define
+ * WIPC_NO_INIT_SIZE_MACROS to call the 1.0 entry points directly. Since 1.1. */
+#ifndef WIPC_NO_INIT_SIZE_MACROS
+#define wipc_pipe_options_init(o) wipc_pipe_options_init_size((o), (uint32_t)sizeof *(o))
+#define wipc_shm_options_init(o)  wipc_shm_options_init_size((o), (uint32_t)sizeof *(o))
+#define wipc_msg_options_init(o)  wipc_msg_options_init_size((o), (uint32_t)sizeof *(o))
+#endif
 
 #ifdef __cplusplus
 }

@@ -290,12 +290,14 @@ PROTOTYPES = {
     "wipc_reply": (_S, [_H, c_uint64, c_uint32, c_void_p, c_size_t]),
     "wipc_set_callbacks": (_S, [_H, MESSAGE_CB, EVENT_CB, c_void_p]),
     "wipc_pipe_options_init": (None, [POINTER(PipeOptions)]),
+    "wipc_pipe_options_init_size": (None, [POINTER(PipeOptions), c_uint32]),
     "wipc_pipe_listen": (_S, [c_char_p, POINTER(PipeOptions), _PH]),
     "wipc_pipe_accept": (_S, [_H, c_int32, _PH]),
     "wipc_pipe_connect": (_S, [c_char_p, POINTER(PipeOptions), c_int32, _PH]),
     "wipc_pipe_impersonate": (_S, [_H]),
     "wipc_revert_to_self": (_S, []),
     "wipc_shm_options_init": (None, [POINTER(ShmOptions)]),
+    "wipc_shm_options_init_size": (None, [POINTER(ShmOptions), c_uint32]),
     "wipc_shm_create": (_S, [c_char_p, POINTER(ShmOptions), _PH]),
     "wipc_shm_open": (_S, [c_char_p, POINTER(ShmOptions), c_int32, _PH]),
     "wipc_shm_reserve": (_S, [_H, c_size_t, POINTER(c_void_p), c_int32]),
@@ -307,6 +309,7 @@ PROTOTYPES = {
     "wipc_region_view": (_S, [_H, POINTER(c_void_p), POINTER(c_uint64)]),
     "wipc_region_map_file": (_S, [c_char_p, c_uint64, c_uint32, _PH]),
     "wipc_msg_options_init": (None, [POINTER(MsgOptions)]),
+    "wipc_msg_options_init_size": (None, [POINTER(MsgOptions), c_uint32]),
     "wipc_msg_listen": (_S, [c_char_p, POINTER(MsgOptions), _PH]),
     "wipc_msg_send": (_S, [c_char_p, c_uint32, c_void_p, c_size_t, c_int32, POINTER(c_int32)]),
     "wipc_msg_broadcast": (_S, [c_char_p, c_uint32, c_void_p, c_size_t, c_int32, POINTER(c_uint32)]),
@@ -380,7 +383,7 @@ def check(lib, status):
 def pipe_options(lib, **fields):
     """A PipeOptions initialised by the library, then with the given fields set."""
     o = PipeOptions()
-    lib.wipc_pipe_options_init(ctypes.byref(o))
+    lib.wipc_pipe_options_init_size(ctypes.byref(o), ctypes.sizeof(o))   # the 1.1 layout (init: 1.0's)
     for k, v in fields.items():
         setattr(o, k, v)
     return o

@@ -7,6 +7,7 @@
 #define WIPC_CORE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <string.h>
 #include "platform.h"
@@ -210,6 +211,14 @@ wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, 
 /* Copies a caller's option struct into `dst` (already holding defaults) following the struct_size
  * rules of DESIGN 2. `what` names the struct in error messages. */
 wipc_status wipc__read_options(void *dst, size_t dst_size, const void *src, const char *what);
+/* wipc_*_options_init_size: the first struct_size bytes of `o` from `defaults` (a struct of `known`
+ * bytes, this library's sizeof), zero beyond, then o->struct_size = struct_size. Ignores NULL and a
+ * struct_size below 8. */
+void wipc__options_init_size(void *o, const void *defaults, size_t known, uint32_t struct_size);
+/* What the 1.0 entry points wipc_*_options_init write: the 1.0 layouts' sizes. */
+#define WIPC__PIPE_OPTIONS_1_0 ((uint32_t)offsetof(wipc_pipe_options, handshake_timeout_ms))
+#define WIPC__SHM_OPTIONS_1_0  ((uint32_t)sizeof(wipc_shm_options))
+#define WIPC__MSG_OPTIONS_1_0  ((uint32_t)sizeof(wipc_msg_options))
 /* Validates a wipc name: 1..128 chars of [A-Za-z0-9._-]. Sets the last error naming `what`. */
 wipc_status wipc__check_name(const char *name, const char *what);
 wipc_status wipc__check_out(const void *p, const char *what);

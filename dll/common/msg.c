@@ -236,14 +236,26 @@ static const wipc__ops ep_ops = {
 
 /* ---- entry points ---------------------------------------------------------------------------------- */
 
-WIPC_API void WIPC_CALL wipc_msg_options_init(wipc_msg_options *o)
+static void defaults(wipc_msg_options *o)
 {
-    if (!o)
-        return;
     memset(o, 0, sizeof *o);
     o->struct_size = sizeof *o;
     o->max_message_size = WIPC_DEFAULT_MSG_MAX_MESSAGE;
     o->queue_depth = 64;
+}
+
+/* The 1.0 entry point: the 1.0 layout only (a 1.0 caller's struct is that small). In parentheses: the
+ * header's macro of the same name stands for wipc_msg_options_init_size. */
+WIPC_API void WIPC_CALL (wipc_msg_options_init)(wipc_msg_options *o)
+{
+    wipc_msg_options_init_size(o, WIPC__MSG_OPTIONS_1_0);
+}
+
+WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t struct_size)
+{
+    wipc_msg_options d;
+    defaults(&d);
+    wipc__options_init_size(o, &d, sizeof d, struct_size);
 }
 
 #define MSG_QUEUE_DEPTH_MAX 65536u

@@ -4,6 +4,17 @@
  */
 #include "core.h"
 
+void wipc__options_init_size(void *o, const void *defaults, size_t known, uint32_t struct_size)
+{
+    if (!o || struct_size < 2 * sizeof(uint32_t))
+        return;
+    size_t n = struct_size < known ? struct_size : known;
+    memcpy(o, defaults, n);
+    if (struct_size > known)
+        memset((uint8_t *)o + known, 0, struct_size - known);   /* a newer caller's fields: 0, as read_options wants */
+    memcpy(o, &struct_size, sizeof struct_size);
+}
+
 wipc_status wipc__read_options(void *dst, size_t dst_size, const void *src, const char *what)
 {
     if (!src)

@@ -704,10 +704,8 @@ static void server_info(wipc__obj *o, wipc_info *out)
 
 /* ---- entry points ---------------------------------------------------------------------------------- */
 
-WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o)
+static void defaults(wipc_pipe_options *o)
 {
-    if (!o)
-        return;
     memset(o, 0, sizeof *o);
     o->struct_size = sizeof *o;
     o->max_message_size = WIPC_DEFAULT_MAX_MESSAGE;
@@ -716,6 +714,20 @@ WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o)
     o->handshake_timeout_ms = WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS;
     o->max_queued_bytes = WIPC_DEFAULT_MAX_QUEUED_BYTES;
     o->max_queued_messages = WIPC_DEFAULT_MAX_QUEUED_MESSAGES;
+}
+
+/* The 1.0 entry point: the 1.0 layout only (a 1.0 caller's struct is that small). In parentheses: the
+ * header's macro of the same name stands for wipc_pipe_options_init_size. */
+WIPC_API void WIPC_CALL (wipc_pipe_options_init)(wipc_pipe_options *o)
+{
+    wipc_pipe_options_init_size(o, WIPC__PIPE_OPTIONS_1_0);
+}
+
+WIPC_API void WIPC_CALL wipc_pipe_options_init_size(wipc_pipe_options *o, uint32_t struct_size)
+{
+    wipc_pipe_options d;
+    defaults(&d);
+    wipc__options_init_size(o, &d, sizeof d, struct_size);
 }
 
 static bool is_full_path(const char *name)

@@ -14,15 +14,27 @@
 
 #define NOT_READY 1   /* internal: the section exists but its creator has not finished it */
 
-WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o)
+static void defaults(wipc_shm_options *o)
 {
-    if (!o)
-        return;
     memset(o, 0, sizeof *o);
     o->struct_size = sizeof *o;
     o->max_message_size = WIPC_DEFAULT_MAX_MESSAGE;
     o->spin_us = 50;
     o->capacity = 1024 * 1024;
+}
+
+/* The 1.0 entry point: the 1.0 layout only (a 1.0 caller's struct is that small). In parentheses: the
+ * header's macro of the same name stands for wipc_shm_options_init_size. */
+WIPC_API void WIPC_CALL (wipc_shm_options_init)(wipc_shm_options *o)
+{
+    wipc_shm_options_init_size(o, WIPC__SHM_OPTIONS_1_0);
+}
+
+WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t struct_size)
+{
+    wipc_shm_options d;
+    defaults(&d);
+    wipc__options_init_size(o, &d, sizeof d, struct_size);
 }
 
 static bool is_pow2(uint64_t v)
