@@ -79,9 +79,26 @@ static int reply_matches(const req_ctx *r)
     return r->got == strlen(want) && !memcmp(r->resp, want, r->got);
 }
 
+/* Text as it is, binary as hex, then a newline; --raw: the bytes only; --json: one object. */
 static void print_reply(FILE *f, const req_ctx *r)
 {
-    if (r->a->transport == CLI_MSG)
+    const cli_args *a = r->a;
+    if (a->json && f == stdout) {
+        if (a->transport == CLI_MSG)
+            fprintf(f, "{\"reply\":%ld}\n", (long)r->msg_reply);
+        else {
+            fprintf(f, "{\"size\":%zu,", r->got);
+            cli_print_json_data(f, r->resp, r->got);
+            fputs("}\n", f);
+        }
+        return;
+    }
+    if (a->raw && f == stdout && a->transport != CLI_MSG) {
+        cli_binary_stdio();
+        fwrite(r->resp, 1, r->got, f);
+        return;
+    }
+    if (a->transport == CLI_MSG)
         fprintf(f, "%ld", (long)r->msg_reply);
     else if (cli_is_text(r->resp, r->got))
         fwrite(r->resp, 1, r->got, f);
@@ -164,9 +181,14 @@ int cli_list(const cli_args *a)
         if (!buf)
             return cli_fail("malloc", WIPC_E_NO_MEMORY);
         wipc_status st = wipc_msg_list(a->name, buf, cap, &need);
-        if (st == WIPC_OK)
+        if (st == WIPC_OK) {
+            if (a->json)
+                putchar('[');
             for (const char *p = buf; *p; p += strlen(p) + 1)
-                puts(p);
+                printf(a->json ? "%s\"%s\"" : "%.0s%s\n", p == buf ? "" : ",", p);
+            if (a->json)
+                puts("]");
+        }
         free(buf);
         if (st != WIPC_E_BUFFER_TOO_SMALL)
             return st ? cli_fail("wipc_msg_list", st) : CLI_EXIT_OK;
@@ -200,8 +222,21 @@ int cli_info(const cli_args *a)
         "duplex connections, many clients, request/reply",
         "two shared-memory rings, one peer, lowest latency and bulk data",
         "small synchronous messages to named receivers, broadcast, discovery" };
-    (void)a;
     uint32_t v = wipc_version();
+    if (a->json) {
+        printf("{\"version\":\"%s\",\"abi\":%u,\"built_against\":\"%s\",\"platform\":\"%s\",\"transports\":{",
+               wipc_version_string(), (unsigned)(v >> 16), WIPC_VERSION_STRING,
+#if defined(_WIN32)
+               "windows"
+#else
+               "posix"
+#endif
+        );
+        for (int t = CLI_PIPE; t <= CLI_MSG; t++)
+            printf("%s\"%s\":%s", t == CLI_PIPE ? "" : ",", names[t], probe(t) != WIPC_E_NOT_SUPPORTED ? "true" : "false");
+        puts("}}");
+        return CLI_EXIT_OK;
+    }
     printf("wipc %s (ABI %u, built against %s)\n", wipc_version_string(), (unsigned)(v >> 16), WIPC_VERSION_STRING);
 #if defined(_WIN32)
     puts("platform: Windows (wipc.dll): Named Pipes, file-mapping sections, WM_COPYDATA");
