@@ -659,6 +659,52 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size
  *  the size needed on WIPC_E_BUFFER_TOO_SMALL). */
 WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 
+/* ---- discovery (ABI 1.1): the live endpoints of this user ---------------------------------------- */
+
+/** wipc_list() transport mask bits: one bit per WIPC_TRANSPORT_* value, (1u << transport). */
+#define WIPC_LIST_PIPE (1u << WIPC_TRANSPORT_PIPE) /**< pipe servers */
+#define WIPC_LIST_SHM  (1u << WIPC_TRANSPORT_SHM)  /**< shm channels and regions */
+#define WIPC_LIST_MSG  (1u << WIPC_TRANSPORT_MSG)  /**< msg receivers */
+#define WIPC_LIST_ALL  (WIPC_LIST_PIPE | WIPC_LIST_SHM | WIPC_LIST_MSG) /**< every transport (0 means the same) */
+
+/** One live endpoint, as wipc_list() reports it (since 1.1). Records are plain data, owned by the
+ *  caller; fields may be appended (the caller says how many bytes it knows: `record_size`). */
+typedef struct wipc_endpoint {
+    uint32_t struct_size;      /**< out: bytes of this record the library filled (min(record_size, its own sizeof)) */
+    uint32_t transport;        /**< WIPC_TRANSPORT_* */
+    uint32_t kind;             /**< WIPC_KIND_PIPE_SERVER, WIPC_KIND_SHM_CHANNEL, WIPC_KIND_REGION or WIPC_KIND_MSG_ENDPOINT */
+    uint32_t owner_pid;        /**< process id of the process serving it (pipe server, shm creator, msg receiver); 0 if unknown */
+    int64_t  created_unix_ms;  /**< when it was created, milliseconds since 1970-01-01 UTC; 0 if unknown */
+    char     name[136];        /**< the wipc name (1-128 characters of [A-Za-z0-9._-]), NUL-terminated */
+} wipc_endpoint;
+
+/** Lists the live endpoints of this user whose name starts with `prefix` ("" = all) on the transports of
+ *  `transport_mask` (WIPC_LIST_* bits; 0 = all), sorted by transport, kind, then name, without duplicates, into
+ *  the caller's array `out` of `cap` records, each `record_size` bytes apart (pass sizeof(wipc_endpoint);
+ *  at least offsetof(wipc_endpoint, name) + 129 = 153; the library fills min(record_size, its own
+ *  sizeof) bytes of each, zeroes the rest of the record, and sets struct_size to what it filled).
+ *  *out_count (required) = how many endpoints there are (set on WIPC_OK and WIPC_E_BUFFER_TOO_SMALL).
+ *  The list is a snapshot: endpoints may appear or go right after the call; call again with a larger
+ *  array when it was too small. Endpoints of this process are listed too. Never waits, starts no
+ *  thread, connects to nothing and opens nothing for writing: the endpoints do not see the call.
+ *  Windows (this logon session): pipes from FindFirstFileW(\\.\pipe\*) (names wipc-<name>; owner
+ *  pid and creation time are 0: a pipe cannot be asked without connecting to it); shm from the
+ *  session's object directory (NtOpenDirectoryObject + NtQueryDirectoryObject on
+ *  \Sessions\<id>\BaseNamedObjects, sections wipc-<name> and wipc-region-<name>; a channel is listed
+ *  only if its header is valid and its creator alive, owner pid = the creator; regions: pid 0);
+ *  msg from the message-only windows (EnumChildWindows of the HWND_MESSAGE root, classes wipc-msg-<name>;
+ *  owner pid from GetWindowThreadProcessId). POSIX (this uid): pipe servers and msg receivers from the
+ *  held name locks <rundir>/p.*.lock and m.*.lock (a lock nobody holds is a dead owner's leftover:
+ *  skipped; owner pid from /proc/locks, creation time = the lock file's mtime); shm from the
+ *  /dev/shm objects /wipc-<uid>-<name> (channels with a valid header and a live creator, which is the
+ *  owner pid) and /wipc-<uid>-r-<name> (regions: pid 0; a dead creator's region stays listed until
+ *  removed), creation time = the object's ctime. Section headers are untrusted: copied once, validated.
+ *  Returns WIPC_OK, WIPC_E_BUFFER_TOO_SMALL (more than `cap` endpoints: the first `cap` are written,
+ *  *out_count = the number needed), WIPC_E_INVALID_ARG (prefix or out_count NULL, prefix not made of
+ *  name characters, unknown mask bits, out NULL with cap > 0, record_size too small), WIPC_E_NO_MEMORY,
+ *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (POSIX: the runtime directory). Since 1.1. */
+WIPC_API wipc_status WIPC_CALL wipc_list(uint32_t transport_mask, const char *prefix, wipc_endpoint *out, size_t cap, size_t record_size, size_t *out_count);
+
 #ifdef __cplusplus
 }
 #endif

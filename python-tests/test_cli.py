@@ -359,3 +359,20 @@ def test_bench_one_transport_and_json():
     rows = json.loads(out)
     assert [r["transport"] for r in rows] == list(TRANSPORTS)
     assert all(r["rtt_p50_us"] > 0 and r["msgs_per_s"] > 0 for r in rows)
+
+
+# ---- ls -------------------------------------------------------------------------------------------------
+
+def test_ls_text_and_json(name, listen):
+    n = name.decode()
+    srv = {t: listen(f"{t}://{n}", "--quiet") for t in TRANSPORTS}
+    code, out, _ = wipc("ls", "--json", n)
+    assert code == 0
+    rows = json.loads(out)
+    assert [(r["transport"], r["kind"], r["name"], r["pid"]) for r in rows] == [
+        ("pipe", "server", n, srv["pipe"].pid), ("shm", "channel", n, srv["shm"].pid), ("msg", "receiver", n, srv["msg"].pid)]
+    code, out, _ = wipc("ls", f"shm://{n}")
+    assert code == 0 and re.fullmatch(rf"TRANS +KIND +PID +AGE +NAME\nshm +channel +{srv['shm'].pid} +\d+s +{n}\n", out), out
+    assert wipc("ls", "nobody-has-this-prefix") == (0, "", "")
+    code, _, err = wipc("ls", "bad/name")
+    assert code == 1 and "WIPC_E_INVALID_ARG" in err

@@ -24,7 +24,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int32, c_
 from pathlib import Path
 
 __all__ = ["load", "default_library_path", "WipcError", "check", "handle", "status_name", "last_error",
-           "Message", "Info", "PipeOptions", "ShmOptions", "MsgOptions", "MESSAGE_CB", "EVENT_CB", "LOG_CB",
+           "Message", "Info", "PipeOptions", "ShmOptions", "MsgOptions", "Endpoint", "MESSAGE_CB", "EVENT_CB", "LOG_CB",
            "PROTOTYPES", "STATUS_NAMES"]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,6 +89,11 @@ WIPC_DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 WIPC_DEFAULT_MSG_MAX_MESSAGE = 64 * 1024
 WIPC_MAX_MESSAGE_LIMIT = 1024 * 1024 * 1024
 WIPC_MSG_MAX_MESSAGE_LIMIT = 256 * 1024
+
+WIPC_LIST_PIPE = 1 << WIPC_TRANSPORT_PIPE
+WIPC_LIST_SHM = 1 << WIPC_TRANSPORT_SHM
+WIPC_LIST_MSG = 1 << WIPC_TRANSPORT_MSG
+WIPC_LIST_ALL = WIPC_LIST_PIPE | WIPC_LIST_SHM | WIPC_LIST_MSG
 
 STATUS_NAMES = {
     WIPC_OK: "WIPC_OK",
@@ -205,6 +210,18 @@ class MsgOptions(Structure):
     ]
 
 
+class Endpoint(Structure):
+    """wipc_endpoint: one record of wipc_list (since 1.1)."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("transport", c_uint32),
+        ("kind", c_uint32),
+        ("owner_pid", c_uint32),
+        ("created_unix_ms", c_int64),
+        ("name", c_char * 136),
+    ]
+
+
 # ---- callback types (WIPC_CALL = cdecl everywhere) ------------------------------------------------
 
 def _nullable_cfunctype(restype, *argtypes):
@@ -278,6 +295,8 @@ PROTOTYPES = {
     "wipc_msg_broadcast": (_S, [c_char_p, c_uint32, c_void_p, c_size_t, c_int32, POINTER(c_uint32)]),
     "wipc_msg_list": (_S, [c_char_p, c_void_p, c_size_t, POINTER(c_size_t)]),
     "wipc_recv_message": (_S, [_H, c_void_p, c_size_t, POINTER(Message), c_int32]),
+
+    "wipc_list": (_S, [c_uint32, c_char_p, POINTER(Endpoint), c_size_t, c_size_t, POINTER(c_size_t)]),
 }
 
 # ---- loading ----------------------------------------------------------------------------------------
@@ -365,3 +384,17 @@ def request(lib, h, typ, data, cap=65536, timeout_ms=5000):
     st = lib.wipc_request(h, typ, data, len(data) if data else 0, buf, cap, ctypes.byref(size), timeout_ms)
     return st, (buf.raw[:size.value] if st == WIPC_OK else b""), size.value
 
+
+
+def list_endpoints(lib, mask=0, prefix=b""):
+    """wipc_list as a list of Endpoint records (grows the array until it fits)."""
+    cap = 16
+    while True:
+        arr = (Endpoint * cap)()
+        n = c_size_t()
+        st = lib.wipc_list(mask, prefix, arr, cap, ctypes.sizeof(Endpoint), ctypes.byref(n))
+        if st == WIPC_E_BUFFER_TOO_SMALL:
+            cap = n.value + 16
+            continue
+        check(lib, st)
+        return list(arr[:n.value])

@@ -40,7 +40,7 @@ typedef struct cli_command {
     unsigned    options;   /* CLI_OPT_* accepted */
     unsigned    schemes;   /* 1 << CLI_PIPE | ...: URI schemes accepted (with a URI in `args`) */
     const char *args;      /* positional arguments, in order: 'U' URI, 'u' optional URI, 'T' TEXT (or
-                              --file), 'w' optional WORD, 'N' NAME or URI */
+                              --file), 'w' optional WORD, 'N' NAME or URI; '?' after a letter: optional */
     const char *synopsis;
     const char *help;
 } cli_command;
@@ -90,5 +90,9 @@ int cli_list(const cli_args *a);
 int cli_info(const cli_args *a);
 int cli_cat(const cli_args *a);
 int cli_bench(const cli_args *a);
+int cli_ls(const cli_args *a);
+
+/* cli_ls.c: wipc_list into a malloc'd array (grown until it fits); returns an exit code. */
+int cli_list_endpoints(uint32_t mask, const char *prefix, wipc_endpoint **out, size_t *count);
 
 #endif /* WIPC_CLI_H */

@@ -57,6 +57,11 @@ static const cli_command commands[] = {
     { "list", cli_list, OPT_JSON, SCHEME(CLI_MSG), "U",
       "wipc list msg://PREFIX [--json]",
       "  Lists the live msg receivers whose name starts with PREFIX (msg:// lists all)." },
+    { "ls", cli_ls, OPT_JSON, ANY_SCHEME, "N?",
+      "wipc ls [PREFIX | pipe://PREFIX | shm://PREFIX | msg://PREFIX] [--json]",
+      "  Lists the live endpoints of this user (all transports, or the URI's), whose name starts with\n"
+      "  PREFIX: transport, kind (server, channel, region, receiver), owner pid (- if the OS cannot tell\n"
+      "  without connecting), age, name. Made by any process; nothing is connected to or changed." },
     { "bench", cli_bench, OPT_COUNT | OPT_SIZE | OPT_JSON, 0, "w",
       "wipc bench [pipe|shm|msg] [--count N] [--size BYTES] [--json]",
       "  Measures this machine: round trip (p50, p99) of N requests of 64 bytes (default 2000) and the\n"
@@ -122,7 +127,7 @@ static int parse_uri(cli_args *a)
     if (!(a->command->schemes & SCHEME(a->transport)))
         return cli_usage("%s does not take %.*s:// URIs", a->command->name, (int)(sep - a->uri), a->uri);
     a->name = sep + 3;
-    if (!*a->name && strcmp(a->command->name, "list"))
+    if (!*a->name && strcmp(a->command->name, "list") && !strchr(a->command->args, '?'))
         return cli_usage("the URI '%s' has no name", a->uri);
     return 0;
 }
@@ -180,6 +185,8 @@ static int parse_option(cli_args *a, int argc, char **argv, int *i)
 static int take_positional(cli_args *a, const char *s, size_t *pos)
 {
     const char *spec = a->command->args;
+    while (spec[*pos] == '?')
+        ++*pos;
     if (*pos >= strlen(spec))
         return cli_usage("unexpected argument '%s'", s);
     switch (spec[(*pos)++]) {
@@ -193,7 +200,7 @@ static int take_positional(cli_args *a, const char *s, size_t *pos)
 static int check_required(cli_args *a)
 {
     const char *spec = a->command->args;
-    if ((strchr(spec, 'U') || strchr(spec, 'N')) && !a->uri)
+    if ((strchr(spec, 'U') || (strchr(spec, 'N') && !strchr(spec, '?'))) && !a->uri)
         return cli_usage("%s needs an endpoint %s", a->command->name, strchr(spec, 'N') ? "NAME or URI" : "URI");
     if (a->uri && parse_uri(a))
         return CLI_EXIT_USAGE;

@@ -616,6 +616,10 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     l->src.on_ready = listener_on_ready;
     if ((st = wipc__loop_add(&l->src, EPOLLIN)) != WIPC_OK)
         goto fail;
+    /* Reachable now: publish the name in the lock file for wipc_list (a hashed path hides it). */
+    if (l->lock_fd >= 0 && (ftruncate(l->lock_fd, 0) != 0 || pwrite(l->lock_fd, name, strlen(name), 0) != (ssize_t)strlen(name)))
+        wipc__log(WIPC_LOG_WARN, "pipe %s: cannot write the name into %s (errno %d); wipc_list will not show it", name,
+                  l->lock_path, errno);
     *out = l;
     return WIPC_OK;
 fail:
