@@ -145,13 +145,15 @@ static void wt_remove_prefixed(const char *dir, const char *const *prefixes, siz
  * test process removes the ones of its own names (wt-<pid>-..., wt_unique_name). */
 static void wt_remove_leftovers(void)
 {
-    char pipe[64], msg[64], shm[80];
+    char pipe[64], msg[64], shm[80], st[3][80];
     snprintf(pipe, sizeof pipe, "p.wt-%u-", (unsigned)wt_getpid());
     snprintf(msg, sizeof msg, "m.wt-%u-", (unsigned)wt_getpid());
     snprintf(shm, sizeof shm, "wipc-%u-wt-%u-", (unsigned)geteuid(), (unsigned)wt_getpid());
-    const char *run[] = { pipe, msg }, *dev[] = { shm };
+    for (int i = 0; i < 3; i++)   /* stats sections (1.1): wipc-<uid>-st-<p|s|m>-<name> */
+        snprintf(st[i], sizeof st[i], "wipc-%u-st-%c-wt-%u-", (unsigned)geteuid(), "psm"[i], (unsigned)wt_getpid());
+    const char *run[] = { pipe, msg }, *dev[] = { shm, st[0], st[1], st[2] };
     wt_remove_prefixed(wt_run_dir(), run, 2);
-    wt_remove_prefixed("/dev/shm", dev, 1);
+    wt_remove_prefixed("/dev/shm", dev, 4);
 }
 #endif
 

@@ -1,7 +1,8 @@
 /*
  * test_list.c - wipc_list (ABI 1.1) across processes, on both backends (Linux, and Windows under
  * Wine): a peer (this program run as `test_list peer NAME`) serves a pipe, a shm channel, a region
- * and a msg receiver; the test lists them with their owner pid, then kills the peer and sees them go.
+ * and a msg receiver; the test lists them with their owner pid, reads their statistics (wipc_stat)
+ * after a connection and a few messages, then kills the peer and sees them go.
  */
 #include "testlib.h"
 
@@ -55,15 +56,6 @@ static void test_list_peer_endpoints_then_gone(void **state)
     uint32_t pid = wt_proc_pid(p);
     wipc_endpoint e[16];
     size_t count = list(0, base, e);
-#if defined(_WIN32)
-    if (count == 3 && e[0].transport != WIPC_TRANSPORT_PIPE) {   /* Wine: no FindFirstFileW on \\.\pipe\ */
-        memmove(&e[1], &e[0], 3 * sizeof e[0]);
-        snprintf(e[0].name, sizeof e[0].name, "%s-p", base);
-        e[0].transport = WIPC_TRANSPORT_PIPE, e[0].kind = WIPC_KIND_PIPE_SERVER, e[0].struct_size = sizeof e[0];
-        count = 4;
-        print_message("note: the pipe namespace cannot be enumerated here (Wine); pipe not listed\n");
-    }
-#endif
     assert_int_equal(count, 4);
     static const struct { uint32_t transport, kind; const char *suffix; } want[] = {
         { WIPC_TRANSPORT_PIPE, WIPC_KIND_PIPE_SERVER, "-p" },  { WIPC_TRANSPORT_SHM, WIPC_KIND_SHM_CHANNEL, "-s" },
@@ -78,23 +70,43 @@ static void test_list_peer_endpoints_then_gone(void **state)
     }
     assert_int_equal(e[1].owner_pid, pid);   /* shm channel: the creator, from the header */
     assert_int_equal(e[3].owner_pid, pid);   /* msg: the window's / the lock's process */
-#if !defined(_WIN32)
-    assert_int_equal(e[0].owner_pid, pid);   /* pipe: /proc/locks (Windows cannot tell: 0) */
-    assert_true(e[0].created_unix_ms > 0 && e[1].created_unix_ms > 0);
-#endif
+    assert_int_equal(e[0].owner_pid, pid);   /* pipe: /proc/locks; Windows: its stats section */
+    assert_true(e[0].created_unix_ms > 0 && e[1].created_unix_ms > 0 && e[3].created_unix_ms > 0);
+
+    /* statistics, read from here without the peer's help: a connection, queued msg messages */
+    wipc_stats s = { .struct_size = sizeof s };
+    snprintf(n, sizeof n, "%s-p", base);
+    wipc_handle c = 0;
+    WT_OK(wipc_pipe_connect(n, NULL, 5000, &c));
+    uint64_t end = wt_now_ms() + 10000;
+    do
+        WT_OK(wipc_stat(n, WIPC_TRANSPORT_PIPE, &s));
+    while (s.connections != 1 && wt_now_ms() < end && (wt_sleep_ms(10), 1));
+    assert_int_equal(s.owner_pid, pid);
+    assert_int_equal(s.connections, 1);
+    assert_int_equal(s.connections_total, 1);
+    WT_OK(wipc_close(c));
+    snprintf(n, sizeof n, "%s-m", base);
+    for (int i = 0; i < 5; i++)
+        WT_OK(wipc_msg_send(n, 1, "hello", 5, 5000, NULL));
+    WT_OK(wipc_stat(n, 0, &s));
+    assert_int_equal(s.transport, WIPC_TRANSPORT_MSG);
+    assert_int_equal(s.messages_received, 5);
+    assert_int_equal(s.bytes_received, 25);
+    assert_int_equal(s.queue_depth, 5);
+    snprintf(n, sizeof n, "%s-s", base);
+    WT_OK(wipc_stat(n, WIPC_TRANSPORT_SHM, &s));
+    assert_int_equal(s.kind, WIPC_KIND_SHM_CHANNEL);
+    snprintf(n, sizeof n, "%s-r", base);
+    WT_ASSERT_FAILS(wipc_stat(n, 0, &s), WIPC_E_NOT_FOUND);   /* regions publish nothing */
     assert_int_equal(list(WIPC_LIST_SHM, base, e), 2);
-    size_t pm = list(WIPC_LIST_PIPE | WIPC_LIST_MSG, base, e);
-#if defined(_WIN32)
-    assert_true(pm == 2 || (pm == 1 && e[0].transport == WIPC_TRANSPORT_MSG));   /* Wine: see above */
-#else
-    assert_int_equal(pm, 2);
-#endif
+    assert_int_equal(list(WIPC_LIST_PIPE | WIPC_LIST_MSG, base, e), 2);
 
     assert_int_equal(wt_proc_kill(p), 0);
     int code;
     assert_int_equal(wt_proc_wait(p, 10000, &code), 0);
     wt_proc_free(p);
-    uint64_t end = wt_now_ms() + 10000;
+    end = wt_now_ms() + 10000;
     while (wt_now_ms() < end) {
         count = list(0, base, e);
         snprintf(n, sizeof n, "%s-p", base);
@@ -102,17 +114,21 @@ static void test_list_peer_endpoints_then_gone(void **state)
         snprintf(n, sizeof n, "%s-s", base);
         int shm_left = find(e, count, WIPC_TRANSPORT_SHM, n) != NULL;
         snprintf(n, sizeof n, "%s-m", base);
-        if (!pipe_left && !shm_left && !find(e, count, WIPC_TRANSPORT_MSG, n))
+        if (!pipe_left && !shm_left && !find(e, count, WIPC_TRANSPORT_MSG, n) &&
+            wipc_stat(n, WIPC_TRANSPORT_MSG, &s) == WIPC_E_NOT_FOUND)
             break;
         wt_sleep_ms(20);
     }
 #if defined(_WIN32)
     assert_int_equal(count, 0);   /* sections vanish with their last handle */
+    WT_ASSERT_FAILS(wipc_stat(n, 0, &s), WIPC_E_NOT_FOUND);
 #else
     assert_int_equal(count, 1);   /* a dead creator's region stays until removed (documented) */
     assert_int_equal(e[0].kind, WIPC_KIND_REGION);
     snprintf(n, sizeof n, "/wipc-%u-r-%s-r", (unsigned)geteuid(), base);
     assert_int_equal(shm_unlink(n), 0);
+    snprintf(n, sizeof n, "%s-m", base);
+    WT_ASSERT_FAILS(wipc_stat(n, 0, &s), WIPC_E_NOT_FOUND);   /* a dead owner's stats section is not reported */
 #endif
 }
 

@@ -47,6 +47,10 @@ wipc_status wipc__plat_list(uint32_t mask, wipc__found_fn fn, void *arg);
  *  sizes) whose creator is alive (wipc__plat_proc_alive), else 0. */
 int wipc__core_channel_owner(const void *header, size_t n, uint32_t *creator_pid);
 
+/** 1 with *pid and *created_ms if the endpoint `name` of `transport` publishes statistics (stats.h)
+ *  from a live owner (the section is opened read-only, copied once and validated), else 0. */
+int wipc__core_stats_owner(uint32_t transport, const char *name, uint32_t *pid, int64_t *created_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -705,6 +705,54 @@ typedef struct wipc_endpoint {
  *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (POSIX: the runtime directory). Since 1.1. */
 WIPC_API wipc_status WIPC_CALL wipc_list(uint32_t transport_mask, const char *prefix, wipc_endpoint *out, size_t cap, size_t record_size, size_t *out_count);
 
+/* ---- live statistics (ABI 1.1): counters every endpoint publishes, read by any process of the user - */
+
+/** Option flags (since 1.1): do not publish this endpoint's statistics (no stats section is created;
+ *  wipc_stat() then finds nothing, wipc_list() still lists the endpoint). Servers, shm creators and msg
+ *  receivers publish by default; clients (wipc_pipe_connect, wipc_shm_open) never publish. */
+#define WIPC_PIPE_NO_STATS 0x8u /**< wipc_pipe_options.flags: wipc_pipe_listen publishes nothing */
+#define WIPC_SHM_NO_STATS  0x2u /**< wipc_shm_options.flags: wipc_shm_create publishes nothing */
+#define WIPC_MSG_NO_STATS  0x2u /**< wipc_msg_options.flags: wipc_msg_listen publishes nothing */
+
+/** An endpoint's statistics, filled by wipc_stat() (since 1.1). Set struct_size = sizeof(wipc_stats)
+ *  first. Counters count since the endpoint was created, over the endpoint and all its connections
+ *  (live and ended); they are updated by the owner without locks, so two counters read together may
+ *  be a few messages apart. */
+typedef struct wipc_stats {
+    uint32_t struct_size;            /**< in: sizeof(wipc_stats) of the caller, at least 8 */
+    uint32_t transport;              /**< WIPC_TRANSPORT_* */
+    uint32_t kind;                   /**< WIPC_KIND_PIPE_SERVER, WIPC_KIND_SHM_CHANNEL or WIPC_KIND_MSG_ENDPOINT */
+    uint32_t owner_pid;              /**< the publishing process */
+    int64_t  created_unix_ms;        /**< when the endpoint was created, ms since 1970-01-01 UTC */
+    int64_t  last_activity_unix_ms;  /**< the last message sent or received (coarse: a few ms), or created_unix_ms */
+    uint64_t messages_sent;          /**< messages sent (replies included) */
+    uint64_t messages_received;      /**< messages received (requests included) */
+    uint64_t bytes_sent;             /**< payload bytes sent */
+    uint64_t bytes_received;         /**< payload bytes received */
+    uint64_t connections_total;      /**< connections accepted (pipe) / openers attached (shm) since creation; msg: 0 */
+    uint64_t errors;                 /**< connections or channels ended by an error other than the peer leaving */
+    uint32_t connections;            /**< live connections now (pipe), 1 while an opener is attached (shm); msg: 0 */
+    uint32_t queue_depth;            /**< received messages queued, not yet taken by wipc_recv or a callback */
+    char     name[136];              /**< the endpoint's name, NUL-terminated */
+} wipc_stats;
+
+/** Reads the statistics the endpoint `name` of `transport` (WIPC_TRANSPORT_*; 0 = the first found of
+ *  pipe, shm, msg) publishes, from any process of the same user, without the owner's cooperation:
+ *  nothing is sent to it and it cannot tell. Each publishing endpoint owns a small stats section
+ *  (POSIX: shm_open /wipc-<uid>-st-<t>-<name>, mode 0600; Windows: Local\wipc-stats-<t>-<name> with the
+ *  owner-only DACL; <t> = p, s or m) that its process updates with relaxed atomic adds on the message
+ *  path (no lock, no system call) and that readers map read-only (shm_open O_RDONLY + mmap PROT_READ /
+ *  OpenFileMappingW(FILE_MAP_READ) + MapViewOfFile). The section is untrusted input: it is copied once,
+ *  and the copy is validated (magic, layout version, sizes, name, transport) before any field is used.
+ *  A section whose owner died (pid + start time) or closed the endpoint is not reported. An endpoint
+ *  serves at most 120 connections with live per-connection counters; the counters of further ones
+ *  are added when they end. *out is filled up to out->struct_size bytes (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out NULL, bad name, transport not 0..3, struct_size
+ *  below 8), WIPC_E_NOT_FOUND (no live endpoint of that name publishes: absent, WIPC_*_NO_STATS, or
+ *  its owner died), WIPC_E_PROTOCOL (the section is not a valid stats section), WIPC_E_ACCESS_DENIED
+ *  (another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. Since 1.1. */
+WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, wipc_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

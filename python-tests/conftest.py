@@ -128,7 +128,8 @@ def _remove_leftovers_of_killed_peers():
     if sys.platform == "win32":
         return
     mine = f"py-{os.getpid()}-"
-    for pattern in {posix_endpoint_path(t, mine) + "*" for t in ("pipe", "msg", "shm")}:
+    stats = {f"/dev/shm/wipc-{os.geteuid()}-st-{t}-{mine}*" for t in "psm"}   # stats sections (1.1)
+    for pattern in {posix_endpoint_path(t, mine) + "*" for t in ("pipe", "msg", "shm")} | stats:
         for path in glob.glob(pattern):
             try:
                 os.unlink(path)

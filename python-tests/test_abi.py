@@ -82,6 +82,7 @@ STRUCTS = {
     "wipc_shm_options": w.ShmOptions,
     "wipc_msg_options": w.MsgOptions,
     "wipc_endpoint": w.Endpoint,
+    "wipc_stats": w.Stats,
 }
 
 

@@ -112,6 +112,11 @@ def test_help():
     (("bench", "tcp"), "bench takes pipe, shm or msg"),
     (("bench", "pipe", "--size", "0"), "--size takes a number"),
     (("--bogus",), "unknown command"),
+    (("stat",), "needs an endpoint NAME or URI"),
+    (("stat", "tcp://x"), "not an endpoint URI"),
+    (("top", "--interval", "10"), "--interval takes a number"),
+    (("top", "a", "b"), "unexpected argument 'b'"),
+    (("ls", "--raw"), "does not take --raw"),
 ])
 def test_usage_errors_exit_2_with_one_line(args, reason):
     assert reason in usage_error(*args)

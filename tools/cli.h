@@ -7,6 +7,8 @@
  *   cli_send.c    wipc send / request / broadcast / list / info
  *   cli_cat.c     wipc cat (stdin lines or length-delimited records -> messages, replies -> stdout)
  *   cli_bench.c   wipc bench (round trip and throughput of each transport on this machine)
+ *   cli_ls.c      wipc ls (wipc_list)
+ *   cli_stat.c    wipc stat (wipc_stat) and wipc top (a live table of every endpoint)
  *
  * Exit codes (cli_exit_code maps a wipc_status): 0 success; 1 transport error (the status name and
  * wipc_last_error_message() on stderr) or a failed --expect check; 2 usage error (one line on
@@ -53,6 +55,7 @@ struct cli_args {
     int32_t     timeout_ms;    /* default: listen forever, everything else 5000 */
     long        count;         /* -1 = not given */
     long        size;          /* bench --size, -1 = not given */
+    long        interval_ms;   /* top --interval, 0 = not given */
     int         reply;         /* CLI_REPLY_* */
     int         quiet, raw, json, records, oneway;
 };
@@ -66,6 +69,7 @@ int            cli_usage(const char *fmt, ...);         /* "wipc: <reason> (try:
 int            cli_exit_code(wipc_status st);           /* CLI_EXIT_TIMEOUT / _NOT_FOUND / _REMOTE / _FAIL */
 int            cli_fail(const char *what, wipc_status st);   /* prints it, returns cli_exit_code(st) */
 double         cli_now_us(void);
+int64_t        cli_unix_ms(void);                       /* wall clock, ms since 1970 UTC */
 void           cli_sleep_ms(unsigned ms);
 unsigned       cli_pid(void);
 void           cli_catch_stop(void);                    /* SIGINT / SIGTERM / SIGHUP: cli_stop_signal() turns non-zero */
@@ -91,6 +95,8 @@ int cli_info(const cli_args *a);
 int cli_cat(const cli_args *a);
 int cli_bench(const cli_args *a);
 int cli_ls(const cli_args *a);
+int cli_stat(const cli_args *a);
+int cli_top(const cli_args *a);
 
 /* cli_ls.c: wipc_list into a malloc'd array (grown until it fits); returns an exit code. */
 int cli_list_endpoints(uint32_t mask, const char *prefix, wipc_endpoint **out, size_t *count);

@@ -16,7 +16,7 @@
 enum {
     OPT_TYPE = 1u << 0, OPT_TIMEOUT = 1u << 1, OPT_COUNT = 1u << 2, OPT_FILE = 1u << 3,
     OPT_REPLY = 1u << 4, OPT_QUIET = 1u << 5, OPT_EXPECT = 1u << 6, OPT_RAW = 1u << 7,
-    OPT_JSON = 1u << 8, OPT_RECORDS = 1u << 9, OPT_ONEWAY = 1u << 10, OPT_SIZE = 1u << 11,
+    OPT_JSON = 1u << 8, OPT_RECORDS = 1u << 9, OPT_ONEWAY = 1u << 10, OPT_SIZE = 1u << 11, OPT_INTERVAL = 1u << 12,
 };
 #define SCHEME(t) (1u << (t))
 #define ANY_SCHEME (SCHEME(CLI_PIPE) | SCHEME(CLI_SHM) | SCHEME(CLI_MSG))
@@ -62,6 +62,17 @@ static const cli_command commands[] = {
       "  Lists the live endpoints of this user (all transports, or the URI's), whose name starts with\n"
       "  PREFIX: transport, kind (server, channel, region, receiver), owner pid (- if the OS cannot tell\n"
       "  without connecting), age, name. Made by any process; nothing is connected to or changed." },
+    { "stat", cli_stat, OPT_JSON, ANY_SCHEME, "N",
+      "wipc stat (NAME | pipe://NAME | shm://NAME | msg://NAME) [--json]",
+      "  Prints the statistics the endpoint publishes (any process of this user; the owner is not\n"
+      "  asked): messages and bytes in/out, connections now and in all, queue depth, errors, age and\n"
+      "  last activity. A bare NAME takes the first of pipe, shm, msg. Exit 4 if none publishes." },
+    { "top", cli_top, OPT_INTERVAL | OPT_COUNT, 0, "w",
+      "wipc top [PREFIX] [--interval MS] [--count N]",
+      "  A live table of every endpoint of this user (or those whose name starts with PREFIX):\n"
+      "  messages/s and bytes/s (in + out), connections, queue depth, total messages, errors, idle time,\n"
+      "  busiest first, refreshed every MS ms (default 1000). q or Ctrl-C quits and restores the\n"
+      "  terminal. --count N: quit after N refreshes. Not a terminal: one plain table per refresh." },
     { "bench", cli_bench, OPT_COUNT | OPT_SIZE | OPT_JSON, 0, "w",
       "wipc bench [pipe|shm|msg] [--count N] [--size BYTES] [--json]",
       "  Measures this machine: round trip (p50, p99) of N requests of 64 bytes (default 2000) and the\n"
@@ -82,6 +93,7 @@ static const struct option_spec {
     { "--file", OPT_FILE, 1 }, { "--reply", OPT_REPLY, 1 }, { "--quiet", OPT_QUIET, 0 },
     { "--expect", OPT_EXPECT, 1 }, { "--raw", OPT_RAW, 0 }, { "--json", OPT_JSON, 0 },
     { "--records", OPT_RECORDS, 0 }, { "--oneway", OPT_ONEWAY, 0 }, { "--size", OPT_SIZE, 1 },
+    { "--interval", OPT_INTERVAL, 1 },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -140,6 +152,7 @@ static int set_option(cli_args *a, const struct option_spec *o, const char *v)
     case OPT_TIMEOUT: if (parse_number(o->name, v, -1, 0x7fffffffL, &n)) return CLI_EXIT_USAGE; a->timeout_ms = (int32_t)n; break;
     case OPT_COUNT:   if (parse_number(o->name, v, 1, 0x7fffffffL, &n)) return CLI_EXIT_USAGE; a->count = n; break;
     case OPT_SIZE:    if (parse_number(o->name, v, 1, 16L << 20, &n)) return CLI_EXIT_USAGE; a->size = n; break;
+    case OPT_INTERVAL: if (parse_number(o->name, v, 50, 3600000L, &n)) return CLI_EXIT_USAGE; a->interval_ms = n; break;
     case OPT_FILE:    a->file = v; break;
     case OPT_EXPECT:  a->expect = v; break;
     case OPT_QUIET:   a->quiet = 1; break;

@@ -89,6 +89,12 @@ double cli_now_us(void)
     return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
 }
 void cli_sleep_ms(unsigned ms) { Sleep(ms); }
+int64_t cli_unix_ms(void)
+{
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    return (int64_t)((((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime) / 10000u) - 11644473600000LL;
+}
 unsigned cli_pid(void) { return (unsigned)GetCurrentProcessId(); }
 static void wall_clock(char out[32])
 {
@@ -111,6 +117,12 @@ void cli_sleep_ms(unsigned ms)
     }
 }
 unsigned cli_pid(void) { return (unsigned)getpid(); }
+int64_t cli_unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 static void wall_clock(char out[32])
 {
     struct timespec ts;

@@ -1,18 +1,21 @@
 /*
  * list.c - Win32 endpoint discovery (dll/platform_list.h), all within this logon session:
  *
- *   pipe: FindFirstFileW / FindNextFileW over L"\\.\pipe\*", names L"wipc-<name>". A pipe cannot be
- *         asked who serves it without connecting to it (which a server would see), so owner pid and
- *         creation time are 0.
+ *   pipe: FindFirstFileW / FindNextFileW over L"\\.\pipe\*", names L"wipc-<name>", and the stats
+ *         sections of pipe servers (wipc-stats-p-<name>, stats.h) in the object directory below (Wine
+ *         cannot enumerate the pipe namespace; a server with WIPC_PIPE_NO_STATS is then not seen).
+ *         A pipe cannot be asked who serves it without connecting to it (which a server would see):
+ *         owner pid and creation time come from the stats section, else 0.
  *   shm:  the session's object directory (\Sessions\<id>\BaseNamedObjects, or \BaseNamedObjects in
  *         session 0) read with NtOpenDirectoryObject + NtQueryDirectoryObject (ntdll, found with
  *         GetProcAddress), objects of type "Section" named wipc-<name> / wipc-region-<name>. Each is
  *         opened read-only (OpenFileMappingW(FILE_MAP_READ) + MapViewOfFile of the header), the header
  *         copied once and validated: a READY channel whose creator is alive is listed with the
  *         creator's pid; a wipc-region-<name> that is no channel is a region (pid 0). Bulk sections
- *         (wipc-pb-*) and dead channels are skipped.
+ *         (wipc-pb-*), stats sections and dead channels are skipped.
  *   msg:  the message-only windows of class wipc-msg-<name> (wipc__plat_msg_list: EnumChildWindows of
  *         the HWND_MESSAGE root), owner pid from GetWindowThreadProcessId.
+ *   Creation times (all transports) come from the endpoint's stats section, if it publishes one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +42,18 @@ static int wide_name(const wchar_t *w, size_t wlen, size_t skip, char name[WIPC_
     return wipc__msg_name_ok(name, n);
 }
 
+/* Owner pid and creation time from the endpoint's stats section, when it publishes one. */
+static void fill_from_stats(wipc__found *f)
+{
+    uint32_t pid;
+    int64_t created;
+    if (wipc__core_stats_owner(f->transport, f->name, &pid, &created)) {
+        if (!f->owner_pid)
+            f->owner_pid = pid;
+        f->created_ms = created;
+    }
+}
+
 static int list_pipes(wipc__found_fn fn, void *arg)
 {
     WIN32_FIND_DATAW fd;
@@ -51,6 +66,7 @@ static int list_pipes(wipc__found_fn fn, void *arg)
         if (wcsncmp(fd.cFileName, L"wipc-", 5) != 0 || !wide_name(fd.cFileName, wcslen(fd.cFileName), 5, name))
             continue;
         wipc__found f = { WIPC_TRANSPORT_PIPE, WIPC_KIND_PIPE_SERVER, 0, 0, name };
+        fill_from_stats(&f);
         stop = fn(&f, arg);
     } while (!stop && FindNextFileW(h, &fd));
     FindClose(h);
@@ -103,7 +119,7 @@ static int channel_owner(const wchar_t *object, uint32_t *pid)
     return ok;
 }
 
-static int one_section(const nt_dir_entry *e, wipc__found_fn fn, void *arg)
+static int one_section(uint32_t mask, const nt_dir_entry *e, wipc__found_fn fn, void *arg)
 {
     size_t len = e->Name.Length / sizeof(wchar_t);
     wchar_t object[WIPC_NAME_MAX + 16];
@@ -114,8 +130,20 @@ static int one_section(const nt_dir_entry *e, wipc__found_fn fn, void *arg)
     object[len] = 0;
     char name[WIPC_NAME_MAX + 1];
     wipc__found f = { WIPC_TRANSPORT_SHM, WIPC_KIND_SHM_CHANNEL, 0, 0, name };
-    if (wide_name(object, len, 5, name) && channel_owner(object, &f.owner_pid))
+    if (wcsncmp(object, L"wipc-stats-p-", 13) == 0) {
+        if (!(mask & WIPC_LIST_PIPE) || !wide_name(object, len, 13, name))
+            return 0;
+        /* a pipe server's stats section: the pipe namespace may not be enumerable (Wine) */
+        f.transport = WIPC_TRANSPORT_PIPE;
+        f.kind = WIPC_KIND_PIPE_SERVER;
+        return wipc__core_stats_owner(WIPC_TRANSPORT_PIPE, name, &f.owner_pid, &f.created_ms) ? fn(&f, arg) : 0;
+    }
+    if (!(mask & WIPC_LIST_SHM))
+        return 0;
+    if (wide_name(object, len, 5, name) && channel_owner(object, &f.owner_pid)) {
+        fill_from_stats(&f);
         return fn(&f, arg);
+    }
     if (wcsncmp(object, L"wipc-region-", 12) == 0 && wide_name(object, len, 12, name)) {
         f.kind = WIPC_KIND_REGION;
         return fn(&f, arg);
@@ -123,7 +151,7 @@ static int one_section(const nt_dir_entry *e, wipc__found_fn fn, void *arg)
     return 0;
 }
 
-static int list_sections(wipc__found_fn fn, void *arg)
+static int list_sections(uint32_t mask, wipc__found_fn fn, void *arg)
 {
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     open_dir_fn open_dir = ntdll ? (open_dir_fn)(void (*)(void))GetProcAddress(ntdll, "NtOpenDirectoryObject") : NULL;
@@ -150,7 +178,7 @@ static int list_sections(wipc__found_fn fn, void *arg)
     for (BOOLEAN restart = TRUE; !stop; restart = FALSE) {
         if (query_dir(dir, &buf, sizeof buf, TRUE, restart, &ctx, &got) != 0)   /* STATUS_NO_MORE_ENTRIES or an error */
             break;
-        stop = one_section(&buf.e, fn, arg);
+        stop = one_section(mask, &buf.e, fn, arg);
     }
     CloseHandle(dir);
     return stop;
@@ -174,6 +202,7 @@ static int one_window(const char *name, void *arg)
     if (!w || !GetWindowThreadProcessId(w, &pid))
         return 0;   /* gone meanwhile */
     wipc__found f = { WIPC_TRANSPORT_MSG, WIPC_KIND_MSG_ENDPOINT, (uint32_t)pid, 0, name };
+    fill_from_stats(&f);
     return k->fn(&f, k->arg);
 }
 
@@ -182,8 +211,8 @@ wipc_status wipc__plat_list(uint32_t mask, wipc__found_fn fn, void *arg)
     int stop = 0;
     if (mask & WIPC_LIST_PIPE)
         stop = list_pipes(fn, arg);
-    if (!stop && (mask & WIPC_LIST_SHM))
-        stop = list_sections(fn, arg);
+    if (!stop && (mask & (WIPC_LIST_SHM | WIPC_LIST_PIPE)))
+        stop = list_sections(mask, fn, arg);   /* shm sections, and pipe servers' stats sections */
     if (!stop && (mask & WIPC_LIST_MSG)) {
         msg_walk k = { fn, arg };
         return wipc__plat_msg_list(one_window, &k);
