@@ -40,10 +40,16 @@
 #ifndef WIPC_H
 #define WIPC_H
 
+/** @file wipc.h
+ *  The public C ABI of wipc: every exported function, type and constant (see the comment at the top of
+ *  this file for the rules every function follows). The declarations are grouped by topic. */
+
 #include <stddef.h>
 #include <stdint.h>
 
 /* ---- version ------------------------------------------------------------------------------------ */
+/** @addtogroup wipc_library
+ *  @{ */
 
 /** Major version: changes only with an ABI break (then the SONAME libwipc.so.<major> changes too). */
 #define WIPC_VERSION_MAJOR 1
@@ -173,7 +179,11 @@ typedef int32_t wipc_status;
 #define WIPC_MAX_MESSAGE_LIMIT (1024u * 1024 * 1024) /**< no transport accepts a max_message_size (or a message) above this (1 GiB) */
 #define WIPC_MSG_MAX_MESSAGE_LIMIT (256u * 1024)   /**< the msg transport carries at most this many bytes (WM_COPYDATA is for small data) */
 
+/** @} */
+
 /* ---- structs ------------------------------------------------------------------------------------ */
+/** @addtogroup wipc_handles
+ *  @{ */
 
 /** One received message: what a message callback sees, and what wipc_recv_message() fills. In a
  *  callback the struct and `data` are valid only during the call: copy what you keep. */
@@ -262,7 +272,11 @@ typedef struct wipc_msg_options {
     uint32_t queue_depth;      /**< messages held for wipc_recv when no callback is set, 1..65536; default 64 (full: the sender gets WIPC_E_BUSY) */
 } wipc_msg_options;
 
+/** @} */
+
 /* ---- library ------------------------------------------------------------------------------------ */
+/** @addtogroup wipc_library
+ *  @{ */
 
 /** Run-time version, (major << 16) | (minor << 8) | patch. Compare with WIPC_VERSION. Never fails. */
 WIPC_API uint32_t WIPC_CALL wipc_version(void);
@@ -304,7 +318,11 @@ WIPC_API wipc_status WIPC_CALL wipc_shutdown(void);
  *  never prints to stdout/stderr. */
 WIPC_API wipc_status WIPC_CALL wipc_set_log_callback(wipc_log_cb cb, int32_t min_level, void *user_data);
 
+/** @} */
+
 /* ---- any handle --------------------------------------------------------------------------------- */
+/** @addtogroup wipc_handles
+ *  @{ */
 
 /** Closes a handle of any kind and releases its OS objects (CloseHandle / UnmapViewOfFile; close /
  *  munmap; POSIX: a server, a shm channel's or region's creator and a msg endpoint remove their name).
@@ -392,7 +410,11 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
  *  reader thread cannot start gets WIPC_EVENT_ERROR (WIPC_E_SYSTEM). */
 WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
 
+/** @} */
+
 /* ---- pipe --------------------------------------------------------------------------------------- */
+/** @addtogroup wipc_pipe
+ *  @{ */
 
 /* How pipe connections move messages (visible only in speed, and in the environment variable below):
  *  - A connection without callbacks is read on the thread that waits on it (wipc_recv, wipc_request):
@@ -475,7 +497,11 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_impersonate(wipc_handle conn);
  *  Returns WIPC_OK, WIPC_E_SYSTEM (RevertToSelf failed), WIPC_E_NOT_SUPPORTED on POSIX. */
 WIPC_API wipc_status WIPC_CALL wipc_revert_to_self(void);
 
+/** @} */
+
 /* ---- shm: channels (two SPSC rings in one named section) and regions ---------------------------- */
+/** @addtogroup wipc_shm
+ *  @{ */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 1 MiB capacity per direction, 16 MiB max
  *  message capped by capacity, spin 50 us). NULL is ignored. */
@@ -580,7 +606,11 @@ WIPC_API wipc_status WIPC_CALL wipc_region_view(wipc_handle region, void **out_p
  *  WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t size, uint32_t flags, wipc_handle *out_region);
 
+/** @} */
+
 /* ---- msg: small synchronous messages to a named receiver (WM_COPYDATA semantics) ---------------- */
+/** @addtogroup wipc_msg
+ *  @{ */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 64 KiB messages, queue depth 64). NULL is
  *  ignored. */
@@ -651,7 +681,11 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t t
  *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (runtime directory). */
 WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size_t cap, size_t *out_needed);
 
+/** @} */
+
 /* ---- extensions (appended after the DESIGN v1 surface) ------------------------------------------ */
+/** @addtogroup wipc_handles
+ *  @{ */
 
 /** Like wipc_recv, but fills `*out` (set out->struct_size = sizeof(wipc_message) first) with type, size
  *  (bytes), request_id (nonzero: answer with wipc_reply(h, out->request_id, ...)) and peer_pid;
@@ -659,7 +693,11 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size
  *  the size needed on WIPC_E_BUFFER_TOO_SMALL). */
 WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 
+/** @} */
+
 /* ---- discovery (ABI 1.1): the live endpoints of this user ---------------------------------------- */
+/** @addtogroup wipc_discovery
+ *  @{ */
 
 /** wipc_list() transport mask bits: one bit per WIPC_TRANSPORT_* value, (1u << transport). */
 #define WIPC_LIST_PIPE (1u << WIPC_TRANSPORT_PIPE) /**< pipe servers */
@@ -752,6 +790,8 @@ typedef struct wipc_stats {
  *  its owner died), WIPC_E_PROTOCOL (the section is not a valid stats section), WIPC_E_ACCESS_DENIED
  *  (another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. Since 1.1. */
 WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, wipc_stats *out);
+
+/** @} */
 
 #ifdef __cplusplus
 }
