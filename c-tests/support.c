@@ -711,10 +711,18 @@ int wt_peer_hold(const char *prog, const char *what, wipc_status s)
     return 0;
 }
 
+wipc_status wt_connect_waiting(const char *name, int32_t timeout_ms, wipc_handle *out)
+{
+    wipc_pipe_options o;
+    wipc_pipe_options_init(&o);
+    o.flags = WIPC_PIPE_WAIT_FOR_SERVER;
+    return wipc_pipe_connect(name, &o, timeout_ms, out);
+}
+
 int wt_peer_pipe_hold(const char *prog, const char *name)
 {
     wipc_handle c = 0;
-    return wt_peer_hold(prog, "wipc_pipe_connect", wipc_pipe_connect(name, NULL, 10000, &c));
+    return wt_peer_hold(prog, "wipc_pipe_connect", wt_connect_waiting(name, 10000, &c));
 }
 
 int wt_peer_pipe_squat(const char *prog, const char *name)

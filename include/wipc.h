@@ -467,17 +467,18 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pip
 WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t timeout_ms, wipc_handle *out_conn);
 
 /** Connects to the server `name` (a name or full path as for wipc_pipe_listen), waiting up to
- *  `timeout_ms` for one that is not up yet or busy (Windows: CreateFileW(GENERIC_READ |
+ *  `timeout_ms` for one that is busy, or (since 1.1 only with WIPC_PIPE_WAIT_FOR_SERVER; without it a
+ *  name nobody serves is WIPC_E_NOT_FOUND at once) not up yet (Windows: CreateFileW(GENERIC_READ |
  *  FILE_WRITE_DATA, overlapped, SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION), retried on
  *  ERROR_FILE_NOT_FOUND, WaitNamedPipeW on ERROR_PIPE_BUSY; RAW: PIPE_READMODE_MESSAGE; POSIX:
  *  connect() retried on ENOENT / ECONNREFUSED / EAGAIN, then the server's uid is checked with
  *  SO_PEERCRED except for absolute paths). Then the wipc handshake (not with WIPC_PIPE_RAW): a server
  *  that accepted has up to 2 s beyond the timeout to answer, so timeout 0 connects to a free server; a
- *  server at max_instances answers busy and is retried until the timeout. Only `flags` (WIPC_PIPE_RAW)
- *  and `max_message_size` of `o` apply, but the other fields are validated as for wipc_pipe_listen
+ *  server at max_instances answers busy and is retried until the timeout. Only `flags` (WIPC_PIPE_RAW,
+ *  WIPC_PIPE_WAIT_FOR_SERVER) and `max_message_size` of `o` apply, but the other fields are validated as for wipc_pipe_listen
  *  (POSIX: security_descriptor must be NULL). *out_conn receives the connection (0 on failure).
- *  Returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_pipe_listen, or timeout < -1), WIPC_E_NOT_FOUND (no
- *  server appeared in time), WIPC_E_TIMEOUT (the server stayed busy, or accepted but did not answer the
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_pipe_listen, or timeout < -1), WIPC_E_NOT_FOUND (nobody
+ *  serves the name; with WIPC_PIPE_WAIT_FOR_SERVER: none appeared in time), WIPC_E_TIMEOUT (the server stayed busy, or accepted but did not answer the
  *  handshake), WIPC_E_ACCESS_DENIED (the DACL refused, connect() EACCES, or the server runs as another
  *  uid), WIPC_E_PROTOCOL (not a wipc server, or another protocol version), WIPC_E_DISCONNECTED (the
  *  server hung up during the handshake), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
@@ -790,6 +791,14 @@ typedef struct wipc_stats {
  *  its owner died), WIPC_E_PROTOCOL (the section is not a valid stats section), WIPC_E_ACCESS_DENIED
  *  (another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. Since 1.1. */
 WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, wipc_stats *out);
+
+/** wipc_pipe_options.flags for wipc_pipe_connect (since 1.1): when nobody serves the name, wait up to
+ *  the timeout for a server to appear (the 1.0 behaviour) instead of failing at once with
+ *  WIPC_E_NOT_FOUND. Without it, a name nobody serves fails at once (no socket / no pipe instance:
+ *  POSIX ENOENT or ECONNREFUSED, Windows ERROR_FILE_NOT_FOUND); a server that exists but is busy
+ *  (every instance connected / backlog full / BUSY handshake) is waited for up to the timeout either
+ *  way. Use it for clients that may start before their server. Ignored by wipc_pipe_listen. */
+#define WIPC_PIPE_WAIT_FOR_SERVER 0x10u
 
 /** @} */
 

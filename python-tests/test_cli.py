@@ -381,3 +381,38 @@ def test_ls_text_and_json(name, listen):
     assert wipc("ls", "nobody-has-this-prefix") == (0, "", "")
     code, _, err = wipc("ls", "bad/name")
     assert code == 1 and "WIPC_E_INVALID_ARG" in err
+
+
+# ---- connecting to a name nobody serves (1.1): NOT_FOUND at once, unless --wait -----------------------
+
+def test_not_found_at_once_without_wait(lib, name):
+    """The library call: median of 5 connects to a name nobody serves, timeout 5 s, is under 50 ms
+    (1.0 waited the whole timeout); with WIPC_PIPE_WAIT_FOR_SERVER it waits for a server to appear."""
+    took = []
+    for _ in range(5):
+        h = w.handle()
+        t0 = time.monotonic()
+        assert lib.wipc_pipe_connect(name, None, 5000, ctypes.byref(h)) == w.WIPC_E_NOT_FOUND
+        took.append(time.monotonic() - t0)
+    assert sorted(took)[2] < 0.05, took
+    o = w.pipe_options(lib, flags=w.WIPC_PIPE_WAIT_FOR_SERVER)
+    t0 = time.monotonic()
+    assert lib.wipc_pipe_connect(name, ctypes.byref(o), 300, ctypes.byref(h)) == w.WIPC_E_NOT_FOUND
+    assert time.monotonic() - t0 >= 0.25
+    code, out, err = wipc("send", f"pipe://{name.decode()}", "x")
+    assert code == 4 and "WIPC_E_NOT_FOUND" in err
+
+
+def test_wait_for_a_server_that_starts_later(name):
+    uri = f"pipe://{name.decode()}"
+    client = subprocess.Popen([CLI, "request", uri, "late", "--wait", "--timeout=20000"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    assert client.poll() is None, "gave up before the server came"
+    srv = subprocess.Popen([CLI, "listen", uri, "--quiet", "--count", "1"], stdout=subprocess.DEVNULL)
+    try:
+        out, err = client.communicate(timeout=30)
+        assert client.returncode == 0 and out == "late\n", err
+    finally:
+        srv.wait(10)
+    assert wipc("cat", uri, "--wait", "--timeout", "200")[0] == 4   # waited, nobody came: not found

@@ -57,7 +57,7 @@ struct cli_args {
     long        size;          /* bench --size, -1 = not given */
     long        interval_ms;   /* top --interval, 0 = not given */
     int         reply;         /* CLI_REPLY_* */
-    int         quiet, raw, json, records, oneway;
+    int         quiet, raw, json, records, oneway, wait;
 };
 
 /* cli_args.c */
@@ -84,6 +84,9 @@ void           cli_print_event(const char *fmt, ...);   /* "HH:MM:SS.mmm <text>\
 void           cli_print_message(const cli_args *a, uint32_t type, const void *data, size_t size, uint32_t pid,
                                  uint64_t request_id);
 void           cli_print_rtt(long n, size_t size, double *rtt_us);   /* sorts rtt_us */
+
+/* cli_send.c: connects to URI's pipe server (--wait: also for one not up yet) or opens its shm channel */
+wipc_status cli_open_client(const cli_args *a, wipc_handle *out, const char **what);
 
 /* commands */
 int cli_listen(const cli_args *a);

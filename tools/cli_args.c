@@ -17,6 +17,7 @@ enum {
     OPT_TYPE = 1u << 0, OPT_TIMEOUT = 1u << 1, OPT_COUNT = 1u << 2, OPT_FILE = 1u << 3,
     OPT_REPLY = 1u << 4, OPT_QUIET = 1u << 5, OPT_EXPECT = 1u << 6, OPT_RAW = 1u << 7,
     OPT_JSON = 1u << 8, OPT_RECORDS = 1u << 9, OPT_ONEWAY = 1u << 10, OPT_SIZE = 1u << 11, OPT_INTERVAL = 1u << 12,
+    OPT_WAIT = 1u << 13,
 };
 #define SCHEME(t) (1u << (t))
 #define ANY_SCHEME (SCHEME(CLI_PIPE) | SCHEME(CLI_SHM) | SCHEME(CLI_MSG))
@@ -33,20 +34,22 @@ static const cli_command commands[] = {
       "  or not at all (none; msg senders then get 0). --count N: exit after N messages;\n"
       "  --timeout MS: exit 3 (WIPC_E_TIMEOUT) after MS ms without a message; --quiet: print nothing\n"
       "  but the first line (\"listening on URI (pid N)\"). Ctrl-C or SIGTERM closes URI and exits 0." },
-    { "send", cli_send, OPT_TYPE | OPT_TIMEOUT | OPT_FILE, ANY_SCHEME, "UT",
-      "wipc send URI [--type N] [--timeout MS] (TEXT | --file F)",
+    { "send", cli_send, OPT_TYPE | OPT_TIMEOUT | OPT_FILE | OPT_WAIT, ANY_SCHEME, "UT",
+      "wipc send URI [--type N] [--timeout MS] [--wait] (TEXT | --file F)",
       "  Sends one message (TEXT, or the bytes of file F; --file - reads stdin) tagged with type N\n"
       "  (default 0). msg:// prints the receiver's reply (an int32). --timeout: default 5000 ms.\n"
-      "  A TEXT that starts with '-' goes after --: wipc send pipe://x -- -t" },
-    { "request", cli_request, OPT_TYPE | OPT_TIMEOUT | OPT_FILE | OPT_COUNT | OPT_EXPECT | OPT_RAW | OPT_JSON,
+      "  A TEXT that starts with '-' goes after --: wipc send pipe://x -- -t\n"
+      "  pipe:// with nobody serving the name fails at once (exit 4) unless --wait: then a server may\n"
+      "  still appear within --timeout (as a busy one is always waited for)." },
+    { "request", cli_request, OPT_TYPE | OPT_TIMEOUT | OPT_FILE | OPT_COUNT | OPT_EXPECT | OPT_RAW | OPT_JSON | OPT_WAIT,
       ANY_SCHEME, "UT",
-      "wipc request URI [--type N] [--timeout MS] [--count N] [--expect REPLY] [--raw | --json] (TEXT | --file F)",
+      "wipc request URI [--type N] [--timeout MS] [--wait] [--count N] [--expect REPLY] [--raw | --json] (TEXT | --file F)",
       "  Sends a request and prints the reply (text, or hex for binary; msg:// an int32).\n"
       "  --raw: the reply's bytes as they are, no newline; --json: {\"size\":..,\"text\"|\"hex\":..}.\n"
       "  --count N: N requests on one connection, then the round trip p50/p99.\n"
-      "  --expect REPLY: exit 1 unless every reply is exactly REPLY." },
-    { "cat", cli_cat, OPT_TYPE | OPT_TIMEOUT | OPT_RECORDS | OPT_ONEWAY, SCHEME(CLI_PIPE) | SCHEME(CLI_SHM), "U",
-      "wipc cat URI [--records] [--oneway] [--type N] [--timeout MS]",
+      "  --expect REPLY: exit 1 unless every reply is exactly REPLY. --wait: as for send." },
+    { "cat", cli_cat, OPT_TYPE | OPT_TIMEOUT | OPT_RECORDS | OPT_ONEWAY | OPT_WAIT, SCHEME(CLI_PIPE) | SCHEME(CLI_SHM), "U",
+      "wipc cat URI [--records] [--oneway] [--type N] [--timeout MS] [--wait]",
       "  Like `socat -` / nngcat: each line of stdin (without its newline) is sent as a request and\n"
       "  its reply is written to stdout followed by a newline. --records: stdin and stdout are\n"
       "  length-delimited records instead (a 4-byte little-endian length, then that many bytes).\n"
@@ -93,7 +96,7 @@ static const struct option_spec {
     { "--file", OPT_FILE, 1 }, { "--reply", OPT_REPLY, 1 }, { "--quiet", OPT_QUIET, 0 },
     { "--expect", OPT_EXPECT, 1 }, { "--raw", OPT_RAW, 0 }, { "--json", OPT_JSON, 0 },
     { "--records", OPT_RECORDS, 0 }, { "--oneway", OPT_ONEWAY, 0 }, { "--size", OPT_SIZE, 1 },
-    { "--interval", OPT_INTERVAL, 1 },
+    { "--interval", OPT_INTERVAL, 1 }, { "--wait", OPT_WAIT, 0 },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -160,6 +163,7 @@ static int set_option(cli_args *a, const struct option_spec *o, const char *v)
     case OPT_JSON:    a->json = 1; break;
     case OPT_RECORDS: a->records = 1; break;
     case OPT_ONEWAY:  a->oneway = 1; break;
+    case OPT_WAIT:    a->wait = 1; break;
     case OPT_REPLY:
         if (!strcmp(v, "echo")) a->reply = CLI_REPLY_ECHO;
         else if (!strcmp(v, "upper")) a->reply = CLI_REPLY_UPPER;

@@ -102,10 +102,10 @@ int cli_cat(const cli_args *a)
 {
     cli_binary_stdio();
     wipc_handle h = 0;
-    wipc_status st = a->transport == CLI_PIPE ? wipc_pipe_connect(a->name, NULL, a->timeout_ms, &h)
-                                              : wipc_shm_open(a->name, NULL, a->timeout_ms, &h);
+    const char *what;
+    wipc_status st = cli_open_client(a, &h, &what);
     if (st)
-        return cli_fail(a->transport == CLI_PIPE ? "wipc_pipe_connect" : "wipc_shm_open", st);
+        return cli_fail(what, st);
     cat_buf in = { 0 };
     unsigned char *resp = a->oneway ? NULL : malloc(MAX_RECORD);
     int rc = !a->oneway && !resp ? cli_fail("malloc", WIPC_E_NO_MEMORY) : pump(a, h, &in, resp);

@@ -8,12 +8,17 @@
 
 #define RESP_CAP WIPC_DEFAULT_MAX_MESSAGE
 
-/* Connects to a pipe server or opens a shm channel (waiting up to --timeout). */
-static wipc_status open_client(const cli_args *a, wipc_handle *out, const char **what)
+/* Connects to a pipe server (a busy one is waited for up to --timeout; one that is not there only with
+ * --wait) or opens a shm channel (waiting up to --timeout for it to exist). */
+wipc_status cli_open_client(const cli_args *a, wipc_handle *out, const char **what)
 {
     if (a->transport == CLI_PIPE) {
+        wipc_pipe_options o;
+        wipc_pipe_options_init(&o);
+        if (a->wait)
+            o.flags |= WIPC_PIPE_WAIT_FOR_SERVER;
         *what = "wipc_pipe_connect";
-        return wipc_pipe_connect(a->name, NULL, a->timeout_ms, out);
+        return wipc_pipe_connect(a->name, &o, a->timeout_ms, out);
     }
     *what = "wipc_shm_open";
     return wipc_shm_open(a->name, NULL, a->timeout_ms, out);
@@ -35,7 +40,7 @@ int cli_send(const cli_args *a)
             printf("%ld\n", (long)reply);
     } else {
         wipc_handle h;
-        st = open_client(a, &h, &what);
+        st = cli_open_client(a, &h, &what);
         if (!st) {
             what = "wipc_send";
             st = wipc_send(h, a->type, data, size, a->timeout_ms);
@@ -143,7 +148,7 @@ int cli_request(const cli_args *a)
     wipc_status st = WIPC_OK;
     if (!rtt || (a->transport != CLI_MSG && !r.resp))
         rc = cli_fail("malloc", WIPC_E_NO_MEMORY);
-    else if (a->transport != CLI_MSG && (st = open_client(a, &r.h, &what)) != WIPC_OK)
+    else if (a->transport != CLI_MSG && (st = cli_open_client(a, &r.h, &what)) != WIPC_OK)
         rc = cli_fail(what, st);
     else
         rc = run_requests(&r, n, rtt);

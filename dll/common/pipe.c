@@ -510,7 +510,8 @@ static wipc_status pipe_prepare(const char *fn, const char *name, const wipc_pip
         return st;
     if (!name)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: name is NULL", fn);
-    if (o->flags & ~(uint32_t)(WIPC_PIPE_ALLOW_REMOTE | WIPC_PIPE_RAW | WIPC_PIPE_ANY_USER | WIPC_PIPE_NO_STATS))
+    if (o->flags & ~(uint32_t)(WIPC_PIPE_ALLOW_REMOTE | WIPC_PIPE_RAW | WIPC_PIPE_ANY_USER | WIPC_PIPE_NO_STATS |
+                               WIPC_PIPE_WAIT_FOR_SERVER))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o->flags);
     if (is_full_path(name)) {
         size_t len = strlen(name);

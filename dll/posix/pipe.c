@@ -486,6 +486,9 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
         else if (e != ENOENT && e != ECONNREFUSED && e != EINTR)
             return wipc__error(wipc__os_error_status(e), e, "wipc_pipe_connect(%s): connect(%s) failed", name, path);
         int32_t left = wipc__remaining(deadline);
+        if (e != EAGAIN && !seen_busy && !(cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER))   /* nobody serves it: at once */
+            return wipc__error(WIPC_E_NOT_FOUND, e, "wipc_pipe_connect(%s): no server at %s (WIPC_PIPE_WAIT_FOR_SERVER waits "
+                               "for one)", name, path);
         if (left == 0) {
             if (seen_busy)
                 return wipc__error(WIPC_E_TIMEOUT, e, "wipc_pipe_connect(%s): the server stayed busy for %d ms", name, (int)timeout_ms);

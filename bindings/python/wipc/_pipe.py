@@ -32,8 +32,10 @@ class Connection(MessageIO):
 
 def connect(name, timeout=5.0, *, max_message_size=None, flags=0):
     """Connects to the pipe server `name`, waiting up to `timeout` seconds (None = forever) for one
-    that is not up yet or busy; returns a Connection. Raises wipc.NotFound (no server appeared),
-    wipc.Timeout (the server stayed busy), wipc.AccessDenied, wipc.Protocol."""
+    that is busy; returns a Connection. A name nobody serves raises wipc.NotFound at once, unless
+    `flags` has wipc.WIPC_PIPE_WAIT_FOR_SERVER (since 1.1): then a server may still appear within
+    `timeout`. Raises wipc.NotFound, wipc.Timeout (the server stayed busy), wipc.AccessDenied,
+    wipc.Protocol."""
     opts = _options(max_message_size=max_message_size, flags=flags or None)
     return Connection(_n.wipc_pipe_connect(name, opts, _ms(timeout)))
 
