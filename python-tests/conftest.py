@@ -137,6 +137,31 @@ def _remove_leftovers_of_killed_peers():
                 pass
 
 
+def cli_path():
+    """The wipc tool: $WIPC_CLI, else <dir of the library under test>/wipc (build/linux/wipc)."""
+    return os.environ.get("WIPC_CLI") or str(Path(w.default_library_path()).parent / "wipc")
+
+
+@pytest.fixture
+def cli_listener():
+    """cli_listener(uri, *options) -> the Popen of a `wipc listen URI --quiet` (a C peer), after its
+    "listening on" line; killed (SIGKILL: nothing cleaned up by the peer) at the end of the test."""
+    procs = []
+
+    def start(uri, *opts):
+        proc = subprocess.Popen([cli_path(), "listen", uri, "--quiet", *opts], stdout=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+        procs.append(proc)
+        assert Peer(proc).readline(10).startswith("listening on")
+        return proc
+
+    yield start
+    for p in procs:
+        p.kill()
+        p.wait(10)
+        p.stdout.close()
+
+
 def reliability_report(transport, category, case, result, **kv):
     """Appends a RELIABILITY line (docs/gen_reliability.py reads them) to $WIPC_RELIABILITY_LOG, if set."""
     line = "RELIABILITY|linux|%s|%s|%s|%s|%s\n" % (transport, category, case, result,

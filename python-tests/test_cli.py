@@ -19,9 +19,9 @@ import ctypes
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer, posix_endpoint_path
+from conftest import Peer, cli_path, posix_endpoint_path
 
-CLI = os.environ.get("WIPC_CLI") or str(Path(w.default_library_path()).parent / "wipc")
+CLI = cli_path()
 TRANSPORTS = ("pipe", "shm", "msg")
 
 

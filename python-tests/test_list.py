@@ -48,23 +48,6 @@ def wait_listed(lib, prefix, want, present=True, timeout=10.0):
         time.sleep(0.05)
 
 
-@pytest.fixture
-def cli_listener():
-    procs = []
-
-    def start(uri):
-        proc = subprocess.Popen([CLI, "listen", uri, "--quiet"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        procs.append(proc)
-        assert Peer(proc).readline(10).startswith("listening on")
-        return proc
-
-    yield start
-    for p in procs:
-        p.kill()
-        p.wait(10)
-        p.stdout.close()
-
-
 @pytest.mark.parametrize("transport", ["pipe", "shm", "msg"])
 def test_c_peer_endpoint_listed_then_gone_when_killed(lib, name, cli_listener, transport):
     n = name.decode()

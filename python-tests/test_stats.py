@@ -34,23 +34,6 @@ def wait_for(pred, timeout=10.0):
     return True
 
 
-@pytest.fixture
-def cli_listener():
-    procs = []
-
-    def start(uri, *opts):
-        proc = subprocess.Popen([CLI, "listen", uri, "--quiet", *opts], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        procs.append(proc)
-        assert Peer(proc).readline(10).startswith("listening on")
-        return proc
-
-    yield start
-    for p in procs:
-        p.kill()
-        p.wait(10)
-        p.stdout.close()
-
-
 @pytest.mark.parametrize("transport", ["pipe", "shm", "msg"])
 def test_counters_of_a_c_endpoint_after_n_messages_then_gone_when_killed(lib, name, cli_listener, transport):
     n = name.decode()
