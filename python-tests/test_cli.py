@@ -12,7 +12,6 @@ import time
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import ctypes
 

@@ -3,7 +3,6 @@ made by C (the wipc tool) and by Python (ctypes) peers; gone once the owner is k
 and the fixed-size record contract (BUFFER_TOO_SMALL with the count needed, record_size)."""
 import ctypes
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -14,7 +13,7 @@ import pytest
 
 import wipc_ctypes as w
 from conftest import Peer
-from test_cli import CLI
+
 
 TRANSPORT = {"pipe": w.WIPC_TRANSPORT_PIPE, "shm": w.WIPC_TRANSPORT_SHM, "msg": w.WIPC_TRANSPORT_MSG}
 KIND = {"pipe": w.WIPC_KIND_PIPE_SERVER, "shm": w.WIPC_KIND_SHM_CHANNEL, "msg": w.WIPC_KIND_MSG_ENDPOINT}

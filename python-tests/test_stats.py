@@ -2,9 +2,8 @@
 process without the owner's cooperation: right after N messages (C peers: the wipc tool; Python peers:
 ctypes), per-connection slots folded when connections end, gone when the owner is killed or closes,
 WIPC_*_NO_STATS, and the section as untrusted input (a corrupt section is WIPC_E_PROTOCOL)."""
-import ctypes
-import re
 import os
+import re
 import subprocess
 import sys
 import textwrap
