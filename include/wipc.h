@@ -726,13 +726,16 @@ typedef struct wipc_endpoint {
  *  The list is a snapshot: endpoints may appear or go right after the call; call again with a larger
  *  array when it was too small. Endpoints of this process are listed too. Never waits, starts no
  *  thread, connects to nothing and opens nothing for writing: the endpoints do not see the call.
- *  Windows (this logon session): pipes from FindFirstFileW(\\.\pipe\*) (names wipc-<name>; owner
- *  pid and creation time are 0: a pipe cannot be asked without connecting to it); shm from the
+ *  Windows (this logon session): pipes from FindFirstFileW(\\.\pipe\*) (names wipc-<name>) and from
+ *  the pipe servers' stats sections (see wipc_stat; the only source where the pipe namespace cannot be
+ *  enumerated, as under Wine); a pipe cannot be asked who serves it without connecting to it, so owner
+ *  pid and creation time come from the stats section (0 with WIPC_PIPE_NO_STATS); shm from the
  *  session's object directory (NtOpenDirectoryObject + NtQueryDirectoryObject on
  *  \Sessions\<id>\BaseNamedObjects, sections wipc-<name> and wipc-region-<name>; a channel is listed
  *  only if its header is valid and its creator alive, owner pid = the creator; regions: pid 0);
  *  msg from the message-only windows (EnumChildWindows of the HWND_MESSAGE root, classes wipc-msg-<name>;
- *  owner pid from GetWindowThreadProcessId). POSIX (this uid): pipe servers and msg receivers from the
+ *  owner pid from GetWindowThreadProcessId); creation times on Windows come from the stats sections
+ *  (0 for endpoints that publish none). POSIX (this uid): pipe servers and msg receivers from the
  *  held name locks <rundir>/p.*.lock and m.*.lock (a lock nobody holds is a dead owner's leftover:
  *  skipped; owner pid from /proc/locks, creation time = the lock file's mtime); shm from the
  *  /dev/shm objects /wipc-<uid>-<name> (channels with a valid header and a live creator, which is the
