@@ -60,7 +60,10 @@ static int scale_peer(int argc, char **argv)
     const char *name = argv[1];
     double dur_us = atof(argv[2]) * 1e3;
     wipc_handle h;
-    if (wipc_pipe_connect(name, NULL, 120000, &h) != WIPC_OK) {
+    wipc_pipe_options po;   /* started with the server: it may not listen yet */
+    wipc_pipe_options_init(&po);
+    po.flags = WIPC_PIPE_WAIT_FOR_SERVER;
+    if (wipc_pipe_connect(name, &po, 120000, &h) != WIPC_OK) {
         fprintf(stderr, "scale client: connect: %s\n", wipc_last_error_message());
         return 1;
     }

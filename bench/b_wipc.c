@@ -390,7 +390,10 @@ static int run_wipc(const bt_case *bc, const char *id)
     if (bt_start_peer(bc, id, name, &child))
         goto out;
     if (v->kind == K_PIPE) {
-        if (wipc_pipe_connect(name, NULL, PEER_WAIT_MS, &c.h) != WIPC_OK) {
+        wipc_pipe_options po;   /* the server peer may not listen yet */
+        wipc_pipe_options_init(&po);
+        po.flags = WIPC_PIPE_WAIT_FOR_SERVER;
+        if (wipc_pipe_connect(name, &po, PEER_WAIT_MS, &c.h) != WIPC_OK) {
             bt_emit_error(id, "wipc_pipe_connect: %s", wipc_last_error_message());
             bt_kill(&child);
             goto out;

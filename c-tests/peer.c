@@ -91,7 +91,7 @@ static size_t client_size(long i)
 static int cmd_client(const char *name, long n, int plain)
 {
     wipc_handle c = 0;
-    wipc_status s = wipc_pipe_connect(name, NULL, 10000, &c);
+    wipc_status s = wt_connect_waiting(name, 10000, &c);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_connect", s), 2;
     uint8_t *req = (uint8_t *)malloc(100000), *resp = (uint8_t *)malloc(100001);

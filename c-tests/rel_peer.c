@@ -57,7 +57,7 @@ static int fail_status(const char *what, wipc_status s)
 static int cmd_pipe_stream(const char *name, size_t size)
 {
     wipc_handle c = 0;
-    wipc_status s = wipc_pipe_connect(name, NULL, 10000, &c);
+    wipc_status s = wt_connect_waiting(name, 10000, &c);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_connect", s), 2;
     uint8_t *buf = (uint8_t *)malloc(size ? size : 1);
@@ -156,7 +156,7 @@ static int cmd_req_server(const char *name, const char *log_path)
 static int cmd_load_client(const char *name, long n, uint32_t cid)
 {
     wipc_handle c = 0;
-    wipc_status s = wipc_pipe_connect(name, NULL, 20000, &c);
+    wipc_status s = wt_connect_waiting(name, 20000, &c);
     if (s != WIPC_OK)
         return fail_status("wipc_pipe_connect", s), 2;
     uint8_t req[REL_LOAD_MAX], resp[REL_LOAD_MAX + 16];

@@ -169,13 +169,15 @@ static void wt_remove_prefixed(const char *dir, const char *const *prefixes, siz
  * test process removes the ones of its own names (wt-<pid>-..., wt_unique_name). */
 static void wt_remove_leftovers(void)
 {
-    char pipe[64], msg[64], shm[80];
+    char pipe[64], msg[64], shm[80], st[3][80];
     snprintf(pipe, sizeof pipe, "p.wt-%u-", (unsigned)wt_getpid());
     snprintf(msg, sizeof msg, "m.wt-%u-", (unsigned)wt_getpid());
     snprintf(shm, sizeof shm, "wipc-%u-wt-%u-", (unsigned)geteuid(), (unsigned)wt_getpid());
-    const char *run[] = { pipe, msg }, *dev[] = { shm };
+    for (int i = 0; i < 3; i++)   /* stats sections (1.1): wipc-<uid>-st-<p|s|m>-<name> */
+        snprintf(st[i], sizeof st[i], "wipc-%u-st-%c-wt-%u-", (unsigned)geteuid(), "psm"[i], (unsigned)wt_getpid());
+    const char *run[] = { pipe, msg }, *dev[] = { shm, st[0], st[1], st[2] };
     wt_remove_prefixed(wt_run_dir(), run, 2);
-    wt_remove_prefixed("/dev/shm", dev, 1);
+    wt_remove_prefixed("/dev/shm", dev, 4);
 }
 #endif
 
@@ -733,10 +735,18 @@ int wt_peer_hold(const char *prog, const char *what, wipc_status s)
     return 0;
 }
 
+wipc_status wt_connect_waiting(const char *name, int32_t timeout_ms, wipc_handle *out)
+{
+    wipc_pipe_options o;
+    wipc_pipe_options_init(&o);
+    o.flags = WIPC_PIPE_WAIT_FOR_SERVER;
+    return wipc_pipe_connect(name, &o, timeout_ms, out);
+}
+
 int wt_peer_pipe_hold(const char *prog, const char *name)
 {
     wipc_handle c = 0;
-    return wt_peer_hold(prog, "wipc_pipe_connect", wipc_pipe_connect(name, NULL, 10000, &c));
+    return wt_peer_hold(prog, "wipc_pipe_connect", wt_connect_waiting(name, 10000, &c));
 }
 
 int wt_peer_pipe_squat(const char *prog, const char *name)

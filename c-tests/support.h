@@ -131,6 +131,9 @@ int wt_peer_die_with_parent(void);
 /* The end of a command that holds something: s is what `what` returned; not WIPC_OK: reported,
  * returns 2 (setup failure); else prints READY and blocks forever (to be killed). */
 int wt_peer_hold(const char *prog, const char *what, wipc_status s);
+/* wipc_pipe_connect with WIPC_PIPE_WAIT_FOR_SERVER (1.1): for clients that may start before their
+ * server (peers, restarts); a name nobody serves is otherwise WIPC_E_NOT_FOUND at once. */
+wipc_status wt_connect_waiting(const char *name, int32_t timeout_ms, wipc_handle *out);
 /* wt_peer_hold after wipc_pipe_connect(NAME) (10 s) / wipc_pipe_listen(NAME). */
 int wt_peer_pipe_hold(const char *prog, const char *name);
 int wt_peer_pipe_squat(const char *prog, const char *name);

@@ -532,7 +532,7 @@ static wipc_status connect_retry(const char *name, wipc_handle *c, uint64_t dead
 {
     wipc_status st;
     do {
-        st = wipc_pipe_connect(name, NULL, 1000, c);
+        st = wt_connect_waiting(name, 1000, c);   /* the server restarts meanwhile */
         if (st == WIPC_OK)
             return st;
         if (st != WIPC_E_NOT_FOUND && st != WIPC_E_TIMEOUT && st != WIPC_E_DISCONNECTED)

@@ -135,7 +135,7 @@ static void *connect_thread(void *arg)
     t_is_test_thread = 1;
     connect_job *j = (connect_job *)arg;
     uint64_t t0 = wt_now_ms();
-    j->st = wipc_pipe_connect(j->name, NULL, j->timeout_ms, &j->out);
+    j->st = wt_connect_waiting(j->name, j->timeout_ms, &j->out);   /* may start before its server */
     j->elapsed_ms = wt_now_ms() - t0;
     wt_last_error(j->msg, sizeof j->msg);
     return NULL;
@@ -824,7 +824,7 @@ static void *cb_client_thread(void *arg)
     t_is_test_thread = 1;
     cb_client *c = (cb_client *)arg;
     wipc_handle h = 0;
-    wipc_status s = wipc_pipe_connect(c->name, NULL, 10000, &h);
+    wipc_status s = wt_connect_waiting(c->name, 10000, &h);
     if (s != WIPC_OK) {
         snprintf(c->err, sizeof c->err, "connect: %s", wipc_status_name(s));
         c->errors++;
@@ -1197,10 +1197,20 @@ static void test_pipe_connect_timeouts(void **state)
     uint64_t t0 = wt_now_ms();
     WT_ASSERT_FAILS(wipc_pipe_connect(name, NULL, 0, &c), WIPC_E_NOT_FOUND);
     WT_CHECK(wt_now_ms() - t0 < 1000, "connect(timeout 0) took %llu ms", (unsigned long long)(wt_now_ms() - t0));
+    /* 1.1: nobody serves the name: NOT_FOUND at once, whatever the timeout ... */
     t0 = wt_now_ms();
-    WT_ASSERT_FAILS(wipc_pipe_connect(name, NULL, 500, &c), WIPC_E_NOT_FOUND);
+    WT_ASSERT_FAILS(wipc_pipe_connect(name, NULL, 5000, &c), WIPC_E_NOT_FOUND);
     uint64_t el = wt_now_ms() - t0;
-    WT_CHECK(el >= 400 && el < 4000, "connect(500 ms) to nobody returned after %llu ms", (unsigned long long)el);
+    WT_CHECK(el < 2500, "connect(5000 ms) to nobody returned after %llu ms, not at once", (unsigned long long)el);
+    assert_int_equal(c, 0);
+    /* ... unless the caller waits for a server to appear */
+    wipc_pipe_options w;
+    wipc_pipe_options_init(&w);
+    w.flags = WIPC_PIPE_WAIT_FOR_SERVER;
+    t0 = wt_now_ms();
+    WT_ASSERT_FAILS(wipc_pipe_connect(name, &w, 500, &c), WIPC_E_NOT_FOUND);
+    el = wt_now_ms() - t0;
+    WT_CHECK(el >= 400 && el < 4000, "connect(500 ms, WAIT_FOR_SERVER) to nobody returned after %llu ms", (unsigned long long)el);
     assert_int_equal(c, 0);
 
     /* max_instances = 1 and that one is taken: the second client times out */
@@ -1270,7 +1280,7 @@ static void test_pipe_connect_waits_for_server(void **state)
     wt_thread *t = wt_thread_start(late_listen_thread, &lj);
     wipc_handle c = 0, s = 0;
     uint64_t t0 = wt_now_ms();
-    WT_OK(wipc_pipe_connect(name, NULL, 10000, &c));
+    WT_OK(wt_connect_waiting(name, 10000, &c));
     uint64_t el = wt_now_ms() - t0;
     wt_thread_join_or_die(t, 20000, "late listen");
     WT_ASSERT_STATUS(lj.st, WIPC_OK);

@@ -12,6 +12,8 @@
 #   share/wipc/wipc.def                                         wipc.def
 #   share/wipc/csharp/*.cs (C# binding, when built)             csharp/*.cs (+ bin/wipc_csharp.dll when built)
 #   share/doc/wipc/README.md, LICENSE                           README.md, LICENSE
+#   share/doc/wipc/html/ (API reference, Doxygen)               doc/html/
+#   share/man/man1/wipc.1, share/man/man3/wipc_*.3              doc/man/man1/wipc.1, doc/man/man3/wipc_*.3
 #
 # wipc.lib is an MSVC-style import library made from wipc.def with <triple>-dlltool (for link.exe users;
 # mingw users take libwipc.dll.a, both name wipc.dll).
@@ -54,6 +56,35 @@ if(TARGET wipc_cli)
     set_target_properties(wipc_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${_wipc_bin_to_lib}")
   endif()
   install(TARGETS wipc_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+
+# --- reference docs: HTML + man pages (scripts/docs: Doxygen, warnings are errors) -------------------
+# Built when Doxygen and Python are there (scripts/deps installs both); -DWIPC_BUILD_DOCS=OFF skips them.
+find_program(WIPC_DOXYGEN doxygen)
+find_program(WIPC_PYTHON3 python3)
+if(WIPC_DOXYGEN AND WIPC_PYTHON3 AND NOT CMAKE_HOST_WIN32)
+  option(WIPC_BUILD_DOCS "Build the HTML API reference and the man pages (Doxygen)" ON)
+else()
+  option(WIPC_BUILD_DOCS "Build the HTML API reference and the man pages (Doxygen)" OFF)
+endif()
+if(WIPC_BUILD_DOCS)
+  set(_wipc_docs ${CMAKE_CURRENT_BINARY_DIR}/docs)
+  add_custom_command(OUTPUT ${_wipc_docs}/html/index.html ${_wipc_docs}/man/man1/wipc.1
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scripts/docs ${_wipc_docs}
+    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/include/wipc.h ${CMAKE_CURRENT_SOURCE_DIR}/docs/Doxyfile
+            ${CMAKE_CURRENT_SOURCE_DIR}/docs/groups.dox ${CMAKE_CURRENT_SOURCE_DIR}/docs/doxyfilter.py
+            ${CMAKE_CURRENT_SOURCE_DIR}/docs/wipc.1 ${CMAKE_CURRENT_SOURCE_DIR}/scripts/docs
+    COMMENT "Building the API reference and man pages (scripts/docs)")
+  add_custom_target(wipc_docs ALL DEPENDS ${_wipc_docs}/html/index.html)
+  if(WIN32)
+    set(_wipc_mandir doc/man)
+    set(_wipc_htmldir doc/html)
+  else()
+    set(_wipc_mandir ${CMAKE_INSTALL_MANDIR})
+    set(_wipc_htmldir ${WIPC_INSTALL_DOCDIR}/html)
+  endif()
+  install(DIRECTORY ${_wipc_docs}/html/ DESTINATION ${_wipc_htmldir})
+  install(DIRECTORY ${_wipc_docs}/man/man1 ${_wipc_docs}/man/man3 DESTINATION ${_wipc_mandir})
 endif()
 
 # --- MSVC import library from wipc.def -----------------------------------------------------------

@@ -59,6 +59,9 @@ uint64_t wipc__now_ms(void);
 /** Monotonic nanoseconds (QueryPerformanceCounter / CLOCK_MONOTONIC). */
 uint64_t wipc__now_ns(void);
 void wipc__sleep_ms(uint32_t ms);
+/** Wall-clock milliseconds since 1970 UTC, coarse (a few ms) and cheap: no system call
+ *  (CLOCK_REALTIME_COARSE through the vDSO / GetSystemTimeAsFileTime). */
+int64_t wipc__unix_ms(void);
 uint32_t wipc__getpid(void);
 
 /* ---- errors ---------------------------------------------------------------------------------- */

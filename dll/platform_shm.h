@@ -10,6 +10,7 @@
  * Names (the wipc name is already validated by the caller):
  *   channel  POSIX shm_open "/wipc-<uid>-<name>"    Windows section "Local\wipc-<name>"
  *   region   POSIX shm_open "/wipc-<uid>-r-<name>"  Windows section "Local\wipc-region-<name>"
+ *   stats    POSIX shm_open "/wipc-<uid>-st-<name>" Windows section "Local\wipc-stats-<name>"
  *   WIPC_SHM_GLOBAL: Windows "Global\..." (needs SeCreateGlobalPrivilege -> WIPC_E_ACCESS_DENIED
  *   without it); no effect on POSIX. POSIX objects are created 0600 and must be owned by the caller.
  *
@@ -36,6 +37,7 @@ typedef struct wipc__section wipc__section;   /* a mapped section (fd/HANDLE + v
 
 #define WIPC__SECTION_CHANNEL 0   /* a channel's section, with wake words */
 #define WIPC__SECTION_REGION  1   /* a plain region */
+#define WIPC__SECTION_STATS   2   /* an endpoint's published counters (dll/common/stats.h); name "<t>-<name>" */
 
 #define WIPC__SHM_WORDS 4         /* wake words per channel section (2 per ring) */
 

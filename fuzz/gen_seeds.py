@@ -190,7 +190,33 @@ def seeds_options():
     write("fuzz_options", "struct-size-small", inp(2, b"c", 0, struct.pack("<I", 4)))
 
 
+def stats_section(transport=1, kind=1, name=b"fz", pid=1, magic=0x41545357, slots=((1, 5, 6, 50, 60),), closed=0):
+    hdr = struct.pack("<IIIIIIIIqII", magic, 1, 512, 120, transport, kind, pid, 1, 1_700_000_000_000, closed, 0)
+    hdr += name.ljust(136, b"\0") + b"\0" * 8
+    hdr += struct.pack("<QQIIq", 4, 0, 2, 1, 1_700_000_000_500) + b"\0" * 32 + struct.pack("<QQQQ", 1, 2, 3, 4)
+    hdr = hdr.ljust(512, b"\0")
+    body = b""
+    for i in range(120):
+        used, ms, mr, bs, br = slots[i] if i < len(slots) else (0, 0, 0, 0, 0)
+        body += struct.pack("<QQQQIIq", ms, mr, bs, br, used, 0, 1_700_000_001_000 if used else 0) + b"\0" * 16
+    return hdr + body
+
+
+def seeds_stats():
+    write("fuzz_stats", "pipe-valid", bytes([1]) + stats_section(slots=((1, 5, 6, 50, 60), (1, 1, 1, 1, 1), (0, 9, 9, 9, 9))))
+    write("fuzz_stats", "any-transport", bytes([0]) + stats_section())
+    write("fuzz_stats", "shm-valid", bytes([2]) + stats_section(transport=2, kind=3))
+    write("fuzz_stats", "msg-valid", bytes([3]) + stats_section(transport=3, kind=5))
+    write("fuzz_stats", "dead-owner", bytes([1]) + stats_section(pid=3))
+    write("fuzz_stats", "closed", bytes([1]) + stats_section(closed=1))
+    write("fuzz_stats", "being-created", bytes([1]) + stats_section(magic=0))
+    write("fuzz_stats", "wrong-name", bytes([1]) + stats_section(name=b"other"))
+    write("fuzz_stats", "short", bytes([1]) + stats_section()[:700])
+    write("fuzz_stats", "bad-slot-flag", bytes([1]) + stats_section(slots=((7, 1, 1, 1, 1),)))
+
+
 if __name__ == "__main__":
+    seeds_stats()
     seeds_frame()
     seeds_ring()
     seeds_shm()

@@ -63,10 +63,16 @@
 #ifndef WIPC_H
 #define WIPC_H
 
+/** @file wipc.h
+ *  The public C ABI of wipc: every exported function, type and constant (see the comment at the top of
+ *  this file for the rules every function follows). The declarations are grouped by topic. */
+
 #include <stddef.h>
 #include <stdint.h>
 
 /* ---- version ------------------------------------------------------------------------------------ */
+/** @addtogroup wipc_library
+ *  @{ */
 
 /** Major version: changes only with an ABI break (then the SONAME libwipc.so.<major> changes too). */
 #define WIPC_VERSION_MAJOR 1
@@ -201,7 +207,11 @@ typedef int32_t wipc_status;
 #define WIPC_MAX_MESSAGE_LIMIT (1024u * 1024 * 1024) /**< no transport accepts a max_message_size (or a message) above this (1 GiB) */
 #define WIPC_MSG_MAX_MESSAGE_LIMIT (256u * 1024)   /**< the msg transport carries at most this many bytes (WM_COPYDATA is for small data) */
 
+/** @} */
+
 /* ---- structs ------------------------------------------------------------------------------------ */
+/** @addtogroup wipc_handles
+ *  @{ */
 
 /** One received message: what a message callback sees, and what wipc_recv_message() fills. In a
  *  callback the struct and `data` are valid only during the call: copy what you keep. */
@@ -303,7 +313,11 @@ typedef struct wipc_msg_options {
     uint32_t queue_depth;      /**< messages held for wipc_recv when no callback is set, 1..65536; default 64 (full: the sender gets WIPC_E_BUSY) */
 } wipc_msg_options;
 
+/** @} */
+
 /* ---- library ------------------------------------------------------------------------------------ */
+/** @addtogroup wipc_library
+ *  @{ */
 
 /** Run-time version, (major << 16) | (minor << 8) | patch. Compare with WIPC_VERSION. Never fails. */
 WIPC_API uint32_t WIPC_CALL wipc_version(void);
@@ -345,7 +359,11 @@ WIPC_API wipc_status WIPC_CALL wipc_shutdown(void);
  *  never prints to stdout/stderr. */
 WIPC_API wipc_status WIPC_CALL wipc_set_log_callback(wipc_log_cb cb, int32_t min_level, void *user_data);
 
+/** @} */
+
 /* ---- any handle --------------------------------------------------------------------------------- */
+/** @addtogroup wipc_handles
+ *  @{ */
 
 /** Closes a handle of any kind and releases its OS objects (CloseHandle / UnmapViewOfFile; close /
  *  munmap; POSIX: a server, a shm channel's or region's creator and a msg endpoint remove their name).
@@ -439,7 +457,11 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
  *  reader thread cannot start gets WIPC_EVENT_ERROR (WIPC_E_SYSTEM). */
 WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
 
+/** @} */
+
 /* ---- pipe --------------------------------------------------------------------------------------- */
+/** @addtogroup wipc_pipe
+ *  @{ */
 
 /* How pipe connections move messages (visible only in speed, and in the environment variable below):
  *  - A connection without callbacks is read on the thread that waits on it (wipc_recv, wipc_request):
@@ -513,17 +535,18 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pip
 WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t timeout_ms, wipc_handle *out_conn);
 
 /** Connects to the server `name` (a name or full path as for wipc_pipe_listen), waiting up to
- *  `timeout_ms` for one that is not up yet or busy (Windows: CreateFileW(GENERIC_READ |
+ *  `timeout_ms` for one that is busy, or (since 1.1 only with WIPC_PIPE_WAIT_FOR_SERVER; without it a
+ *  name nobody serves is WIPC_E_NOT_FOUND at once) not up yet (Windows: CreateFileW(GENERIC_READ |
  *  FILE_WRITE_DATA, overlapped, SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION), retried on
  *  ERROR_FILE_NOT_FOUND, WaitNamedPipeW on ERROR_PIPE_BUSY; RAW: PIPE_READMODE_MESSAGE; POSIX:
  *  connect() retried on ENOENT / ECONNREFUSED / EAGAIN, then the server's uid is checked with
  *  SO_PEERCRED except for absolute paths). Then the wipc handshake (not with WIPC_PIPE_RAW): a server
  *  that accepted has up to 2 s beyond the timeout to answer, so timeout 0 connects to a free server; a
- *  server at max_instances answers busy and is retried until the timeout. Only `flags` (WIPC_PIPE_RAW)
- *  and `max_message_size` of `o` apply, but the other fields are validated as for wipc_pipe_listen
+ *  server at max_instances answers busy and is retried until the timeout. Only `flags` (WIPC_PIPE_RAW,
+ *  WIPC_PIPE_WAIT_FOR_SERVER) and `max_message_size` of `o` apply, but the other fields are validated as for wipc_pipe_listen
  *  (POSIX: security_descriptor must be NULL). *out_conn receives the connection (0 on failure).
- *  Returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_pipe_listen, or timeout < -1), WIPC_E_NOT_FOUND (no
- *  server appeared in time), WIPC_E_TIMEOUT (the server stayed busy, or accepted but did not answer the
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_pipe_listen, or timeout < -1), WIPC_E_NOT_FOUND (nobody
+ *  serves the name; with WIPC_PIPE_WAIT_FOR_SERVER: none appeared in time), WIPC_E_TIMEOUT (the server stayed busy, or accepted but did not answer the
  *  handshake), WIPC_E_ACCESS_DENIED (the DACL refused, connect() EACCES, or the server runs as another
  *  uid), WIPC_E_PROTOCOL (not a wipc server, or another protocol version), WIPC_E_DISCONNECTED (the
  *  server hung up during the handshake), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
@@ -543,7 +566,11 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_impersonate(wipc_handle conn);
  *  Returns WIPC_OK, WIPC_E_SYSTEM (RevertToSelf failed), WIPC_E_NOT_SUPPORTED on POSIX. */
 WIPC_API wipc_status WIPC_CALL wipc_revert_to_self(void);
 
+/** @} */
+
 /* ---- shm: channels (two SPSC rings in one named section) and regions ---------------------------- */
+/** @addtogroup wipc_shm
+ *  @{ */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 1 MiB capacity per direction, 16 MiB max
  *  message capped by capacity, spin 50 us). NULL is ignored. Writes the 1.0 layout (as
@@ -656,7 +683,11 @@ WIPC_API wipc_status WIPC_CALL wipc_region_view(wipc_handle region, void **out_p
  *  WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t size, uint32_t flags, wipc_handle *out_region);
 
+/** @} */
+
 /* ---- msg: small synchronous messages to a named receiver (WM_COPYDATA semantics) ---------------- */
+/** @addtogroup wipc_msg
+ *  @{ */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 64 KiB messages, queue depth 64). NULL is
  *  ignored. Writes the 1.0 layout (as wipc_pipe_options_init; C callers reach
@@ -740,7 +771,11 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t t
  *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (runtime directory). */
 WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size_t cap, size_t *out_needed);
 
+/** @} */
+
 /* ---- extensions (appended after the DESIGN v1 surface) ------------------------------------------ */
+/** @addtogroup wipc_handles
+ *  @{ */
 
 /** Like wipc_recv, but fills `*out` (set out->struct_size = sizeof(wipc_message) first) with type, size
  *  (bytes), request_id (nonzero: answer with wipc_reply(h, out->request_id, ...)) and peer_pid;
@@ -748,7 +783,11 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size
  *  the size needed on WIPC_E_BUFFER_TOO_SMALL). */
 WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 
+/** @} */
+
 /* ---- asynchronous operations, cancellation, remote errors (since 1.1) ---------------------------- */
+/** @addtogroup wipc_async
+ *  @{ */
 
 /* Every call that can wait has an asynchronous form that returns at once and completes through a
  * wipc_complete_cb. Rules for every *_async function below:
@@ -898,6 +937,117 @@ WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_
 /** Since 1.1: the code of the calling thread's last WIPC_E_REMOTE (from wipc_request), 0 if none yet.
  *  Per thread; not cleared by other calls. Never fails. */
 WIPC_API int32_t WIPC_CALL wipc_last_remote_code(void);
+
+/** @} */
+
+/* ---- discovery (ABI 1.1): the live endpoints of this user ---------------------------------------- */
+/** @addtogroup wipc_discovery
+ *  @{ */
+
+/** wipc_list() transport mask bits: one bit per WIPC_TRANSPORT_* value, (1u << transport). */
+#define WIPC_LIST_PIPE (1u << WIPC_TRANSPORT_PIPE) /**< pipe servers */
+#define WIPC_LIST_SHM  (1u << WIPC_TRANSPORT_SHM)  /**< shm channels and regions */
+#define WIPC_LIST_MSG  (1u << WIPC_TRANSPORT_MSG)  /**< msg receivers */
+#define WIPC_LIST_ALL  (WIPC_LIST_PIPE | WIPC_LIST_SHM | WIPC_LIST_MSG) /**< every transport (0 means the same) */
+
+/** One live endpoint, as wipc_list() reports it (since 1.1). Records are plain data, owned by the
+ *  caller; fields may be appended (the caller says how many bytes it knows: `record_size`). */
+typedef struct wipc_endpoint {
+    uint32_t struct_size;      /**< out: bytes of this record the library filled (min(record_size, its own sizeof)) */
+    uint32_t transport;        /**< WIPC_TRANSPORT_* */
+    uint32_t kind;             /**< WIPC_KIND_PIPE_SERVER, WIPC_KIND_SHM_CHANNEL, WIPC_KIND_REGION or WIPC_KIND_MSG_ENDPOINT */
+    uint32_t owner_pid;        /**< process id of the process serving it (pipe server, shm creator, msg receiver); 0 if unknown */
+    int64_t  created_unix_ms;  /**< when it was created, milliseconds since 1970-01-01 UTC; 0 if unknown */
+    char     name[136];        /**< the wipc name (1-128 characters of [A-Za-z0-9._-]), NUL-terminated */
+} wipc_endpoint;
+
+/** Lists the live endpoints of this user whose name starts with `prefix` ("" = all) on the transports of
+ *  `transport_mask` (WIPC_LIST_* bits; 0 = all), sorted by transport, kind, then name, without duplicates, into
+ *  the caller's array `out` of `cap` records, each `record_size` bytes apart (pass sizeof(wipc_endpoint);
+ *  at least offsetof(wipc_endpoint, name) + 129 = 153; the library fills min(record_size, its own
+ *  sizeof) bytes of each, zeroes the rest of the record, and sets struct_size to what it filled).
+ *  *out_count (required) = how many endpoints there are (set on WIPC_OK and WIPC_E_BUFFER_TOO_SMALL).
+ *  The list is a snapshot: endpoints may appear or go right after the call; call again with a larger
+ *  array when it was too small. Endpoints of this process are listed too. Never waits, starts no
+ *  thread, connects to nothing and opens nothing for writing: the endpoints do not see the call.
+ *  Windows (this logon session): pipes from FindFirstFileW(\\.\pipe\*) (names wipc-<name>) and from
+ *  the pipe servers' stats sections (see wipc_stat; the only source where the pipe namespace cannot be
+ *  enumerated, as under Wine); a pipe cannot be asked who serves it without connecting to it, so owner
+ *  pid and creation time come from the stats section (0 with WIPC_PIPE_NO_STATS); shm from the
+ *  session's object directory (NtOpenDirectoryObject + NtQueryDirectoryObject on
+ *  \Sessions\<id>\BaseNamedObjects, sections wipc-<name> and wipc-region-<name>; a channel is listed
+ *  only if its header is valid and its creator alive, owner pid = the creator; regions: pid 0);
+ *  msg from the message-only windows (EnumChildWindows of the HWND_MESSAGE root, classes wipc-msg-<name>;
+ *  owner pid from GetWindowThreadProcessId); creation times on Windows come from the stats sections
+ *  (0 for endpoints that publish none). POSIX (this uid): pipe servers and msg receivers from the
+ *  held name locks <rundir>/p.*.lock and m.*.lock (a lock nobody holds is a dead owner's leftover:
+ *  skipped; owner pid from /proc/locks, creation time = the lock file's mtime); shm from the
+ *  /dev/shm objects /wipc-<uid>-<name> (channels with a valid header and a live creator, which is the
+ *  owner pid) and /wipc-<uid>-r-<name> (regions: pid 0; a dead creator's region stays listed until
+ *  removed), creation time = the object's ctime. Section headers are untrusted: copied once, validated.
+ *  Returns WIPC_OK, WIPC_E_BUFFER_TOO_SMALL (more than `cap` endpoints: the first `cap` are written,
+ *  *out_count = the number needed), WIPC_E_INVALID_ARG (prefix or out_count NULL, prefix not made of
+ *  name characters, unknown mask bits, out NULL with cap > 0, record_size too small), WIPC_E_NO_MEMORY,
+ *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (POSIX: the runtime directory). Since 1.1. */
+WIPC_API wipc_status WIPC_CALL wipc_list(uint32_t transport_mask, const char *prefix, wipc_endpoint *out, size_t cap, size_t record_size, size_t *out_count);
+
+/* ---- live statistics (ABI 1.1): counters every endpoint publishes, read by any process of the user - */
+
+/** Option flags (since 1.1): do not publish this endpoint's statistics (no stats section is created;
+ *  wipc_stat() then finds nothing, wipc_list() still lists the endpoint). Servers, shm creators and msg
+ *  receivers publish by default; clients (wipc_pipe_connect, wipc_shm_open) never publish. */
+#define WIPC_PIPE_NO_STATS 0x8u /**< wipc_pipe_options.flags: wipc_pipe_listen publishes nothing */
+#define WIPC_SHM_NO_STATS  0x2u /**< wipc_shm_options.flags: wipc_shm_create publishes nothing */
+#define WIPC_MSG_NO_STATS  0x2u /**< wipc_msg_options.flags: wipc_msg_listen publishes nothing */
+
+/** An endpoint's statistics, filled by wipc_stat() (since 1.1). Set struct_size = sizeof(wipc_stats)
+ *  first. Counters count since the endpoint was created, over the endpoint and all its connections
+ *  (live and ended); they are updated by the owner without locks, so two counters read together may
+ *  be a few messages apart. */
+typedef struct wipc_stats {
+    uint32_t struct_size;            /**< in: sizeof(wipc_stats) of the caller, at least 8 */
+    uint32_t transport;              /**< WIPC_TRANSPORT_* */
+    uint32_t kind;                   /**< WIPC_KIND_PIPE_SERVER, WIPC_KIND_SHM_CHANNEL or WIPC_KIND_MSG_ENDPOINT */
+    uint32_t owner_pid;              /**< the publishing process */
+    int64_t  created_unix_ms;        /**< when the endpoint was created, ms since 1970-01-01 UTC */
+    int64_t  last_activity_unix_ms;  /**< the last message sent or received (coarse: a few ms), or created_unix_ms */
+    uint64_t messages_sent;          /**< messages sent (replies included) */
+    uint64_t messages_received;      /**< messages received (requests included) */
+    uint64_t bytes_sent;             /**< payload bytes sent */
+    uint64_t bytes_received;         /**< payload bytes received */
+    uint64_t connections_total;      /**< connections accepted (pipe) / openers attached (shm) since creation; msg: 0 */
+    uint64_t errors;                 /**< connections or channels ended by an error other than the peer leaving */
+    uint32_t connections;            /**< live connections now (pipe), 1 while an opener is attached (shm); msg: 0 */
+    uint32_t queue_depth;            /**< received messages queued, not yet taken by wipc_recv or a callback */
+    char     name[136];              /**< the endpoint's name, NUL-terminated */
+} wipc_stats;
+
+/** Reads the statistics the endpoint `name` of `transport` (WIPC_TRANSPORT_*; 0 = the first found of
+ *  pipe, shm, msg) publishes, from any process of the same user, without the owner's cooperation:
+ *  nothing is sent to it and it cannot tell. Each publishing endpoint owns a small stats section
+ *  (POSIX: shm_open /wipc-<uid>-st-<t>-<name>, mode 0600; Windows: Local\wipc-stats-<t>-<name> with the
+ *  owner-only DACL; <t> = p, s or m) that its process updates with relaxed atomic adds on the message
+ *  path (no lock, no system call) and that readers map read-only (shm_open O_RDONLY + mmap PROT_READ /
+ *  OpenFileMappingW(FILE_MAP_READ) + MapViewOfFile). The section is untrusted input: it is copied once,
+ *  and the copy is validated (magic, layout version, sizes, name, transport) before any field is used.
+ *  A section whose owner died (pid + start time) or closed the endpoint is not reported. An endpoint
+ *  serves at most 120 connections with live per-connection counters; the counters of further ones
+ *  are added when they end. *out is filled up to out->struct_size bytes (0 on failure).
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out NULL, bad name, transport not 0..3, struct_size
+ *  below 8), WIPC_E_NOT_FOUND (no live endpoint of that name publishes: absent, WIPC_*_NO_STATS, or
+ *  its owner died), WIPC_E_PROTOCOL (the section is not a valid stats section), WIPC_E_ACCESS_DENIED
+ *  (another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. Since 1.1. */
+WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, wipc_stats *out);
+
+/** wipc_pipe_options.flags for wipc_pipe_connect (since 1.1): when nobody serves the name, wait up to
+ *  the timeout for a server to appear (the 1.0 behaviour) instead of failing at once with
+ *  WIPC_E_NOT_FOUND. Without it, a name nobody serves fails at once (no socket / no pipe instance:
+ *  POSIX ENOENT or ECONNREFUSED, Windows ERROR_FILE_NOT_FOUND); a server that exists but is busy
+ *  (every instance connected / backlog full / BUSY handshake) is waited for up to the timeout either
+ *  way. Use it for clients that may start before their server. Ignored by wipc_pipe_listen. */
+#define WIPC_PIPE_WAIT_FOR_SERVER 0x10u
+
+/** @} */
 
 /* Option structs grow by appending fields (DESIGN 2). The 1.0 entry points wipc_*_options_init write
  * only the 1.0 layout, because a program built against 1.0 passes a struct of that size. C code

@@ -128,12 +128,38 @@ def _remove_leftovers_of_killed_peers():
     if sys.platform == "win32":
         return
     mine = f"py-{os.getpid()}-"
-    for pattern in {posix_endpoint_path(t, mine) + "*" for t in ("pipe", "msg", "shm")}:
+    stats = {f"/dev/shm/wipc-{os.geteuid()}-st-{t}-{mine}*" for t in "psm"}   # stats sections (1.1)
+    for pattern in {posix_endpoint_path(t, mine) + "*" for t in ("pipe", "msg", "shm")} | stats:
         for path in glob.glob(pattern):
             try:
                 os.unlink(path)
             except OSError:
                 pass
+
+
+def cli_path():
+    """The wipc tool: $WIPC_CLI, else <dir of the library under test>/wipc (build/linux/wipc)."""
+    return os.environ.get("WIPC_CLI") or str(Path(w.default_library_path()).parent / "wipc")
+
+
+@pytest.fixture
+def cli_listener():
+    """cli_listener(uri, *options) -> the Popen of a `wipc listen URI --quiet` (a C peer), after its
+    "listening on" line; killed (SIGKILL: nothing cleaned up by the peer) at the end of the test."""
+    procs = []
+
+    def start(uri, *opts):
+        proc = subprocess.Popen([cli_path(), "listen", uri, "--quiet", *opts], stdout=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+        procs.append(proc)
+        assert Peer(proc).readline(10).startswith("listening on")
+        return proc
+
+    yield start
+    for p in procs:
+        p.kill()
+        p.wait(10)
+        p.stdout.close()
 
 
 def reliability_report(transport, category, case, result, **kv):

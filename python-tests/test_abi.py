@@ -81,6 +81,8 @@ STRUCTS = {
     "wipc_pipe_options": w.PipeOptions,
     "wipc_shm_options": w.ShmOptions,
     "wipc_msg_options": w.MsgOptions,
+    "wipc_endpoint": w.Endpoint,
+    "wipc_stats": w.Stats,
 }
 
 

@@ -4,19 +4,23 @@ over pipe, shm and msg.
 
 The tool is $WIPC_CLI, else <dir of $WIPC_LIBRARY>/wipc (build/linux/wipc by default).
 """
+import json
 import os
 import re
+import struct
+import time
 import signal
 import subprocess
 import sys
-from pathlib import Path
+
+import ctypes
 
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer, posix_endpoint_path
+from conftest import Peer, cli_path, posix_endpoint_path
 
-CLI = os.environ.get("WIPC_CLI") or str(Path(w.default_library_path()).parent / "wipc")
+CLI = cli_path()
 TRANSPORTS = ("pipe", "shm", "msg")
 
 
@@ -95,23 +99,48 @@ def test_help():
     (("send", "pipe://x", "--type"), "--type needs a value"),
     (("send", "pipe://x", "--file", "/nonexistent/f"), "cannot open /nonexistent/f"),
     (("info", "extra"), "unexpected argument"),
+    (("send", "pipe://x", "-t"), "unknown option -t"),
+    (("send", "pipe://x", "a", "--timeout=soon"), "--timeout takes a number"),
+    (("send", "pipe://x", "a", "--timeout="), "--timeout takes a number"),
+    (("listen", "pipe://x", "--quiet=1"), "--quiet takes no value"),
+    (("listen", "pipe://x", "--raw", "--json"), "exclude each other"),
+    (("send", "pipe://x", "--", "a", "b"), "unexpected argument 'b'"),
+    (("send", "pipe://x", "--", "--file", "f"), "unexpected argument 'f'"),
+    (("cat", "msg://x"), "does not take msg://"),
+    (("cat", "pipe://x", "--file", "f"), "does not take --file"),
+    (("bench", "tcp"), "bench takes pipe, shm or msg"),
+    (("bench", "pipe", "--size", "0"), "--size takes a number"),
+    (("--bogus",), "unknown command"),
+    (("stat",), "needs an endpoint NAME or URI"),
+    (("stat", "tcp://x"), "not an endpoint URI"),
+    (("top", "--interval", "10"), "--interval takes a number"),
+    (("top", "a", "b"), "unexpected argument 'b'"),
+    (("ls", "--raw"), "does not take --raw"),
 ])
 def test_usage_errors_exit_2_with_one_line(args, reason):
     assert reason in usage_error(*args)
 
 
 @pytest.mark.parametrize("transport,status", [(t, "WIPC_E_NOT_FOUND") for t in TRANSPORTS])
-def test_transport_error_exit_1_with_status_and_last_error(name, transport, status):
+def test_transport_error_exit_4_not_found_with_status_and_last_error(name, transport, status):
     code, out, err = wipc("request", f"{transport}://{name.decode()}", "hi", "--timeout", "100")
-    assert code == 1 and out == ""
+    assert code == 4 and out == ""
     assert err.startswith("wipc: ") and status in err and name.decode() in err and err.count("\n") == 1, err
+
+
+def test_version():
+    code, out, _ = wipc("--version")
+    assert code == 0 and re.fullmatch(r"wipc \d+\.\d+\.\d+ \(library \d+\.\d+\.\d+, ABI 1\)\n", out), out
 
 
 def test_info():
     code, out, _ = wipc("info")
-    assert code == 0 and out.startswith("wipc 1.1.0 (ABI 1")
+    assert code == 0 and out.startswith("wipc 1.") and "(ABI 1" in out
     for t in TRANSPORTS:
         assert re.search(rf"^  {t} +(available|not available in this build)", out, re.M), out
+    code, out, _ = wipc("info", "--json")
+    info = json.loads(out)
+    assert code == 0 and set(info["transports"]) == set(TRANSPORTS) and info["abi"] == 1
 
 
 # ---- talking to a listener --------------------------------------------------------------------------
@@ -157,7 +186,7 @@ def test_listen_count_and_timeout(name):
     assert proc.wait(10) == 0
     proc.stdout.close()
     code, out, err = wipc("listen", f"msg://{name.decode()}", "--timeout", "200")
-    assert code == 1 and "WIPC_E_TIMEOUT" in err
+    assert code == 3 and "WIPC_E_TIMEOUT" in err
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX names: socket files and /dev/shm objects")
@@ -174,7 +203,7 @@ def test_listen_stopped_by_signal_leaves_nothing_behind(name, transport, sig):
     proc.stdout.close()
     assert not os.path.exists(path), f"{path} left behind by a listener stopped with {sig.name}"
     assert not os.path.exists(path + ".lock")
-    assert wipc("listen", uri, "--timeout", "50")[0] == 1   # the name is free again: WIPC_E_TIMEOUT, not ADDR_IN_USE
+    assert wipc("listen", uri, "--timeout", "50")[0] == 3   # the name is free again: WIPC_E_TIMEOUT, not ADDR_IN_USE
 
 
 def test_listen_twice_is_a_transport_error(name, listen):
@@ -201,8 +230,200 @@ def test_request_remote_error_and_timeout_have_their_own_exit_codes(name, listen
     uri = f"{transport}://{name.decode()}"
     listen(uri, "--reply", "error", "--quiet")
     code, out, err = wipc("request", uri, "it broke")
-    assert (code, out, err) == (4, "", "wipc: remote error 1: it broke\n")
+    assert (code, out, err) == (5, "", "wipc: remote error 1: it broke\n")
     quiet = f"{uri}-quiet"
     listen(quiet, "--reply", "none", "--quiet")
     code, out, err = wipc("request", quiet, "hello?", "--timeout", "200")
     assert code == 3 and out == "" and "WIPC_E_TIMEOUT" in err and err.count("\n") == 1, err
+
+
+# ---- shell habits: --opt=value, -, --, --raw, --json, whole messages, exit codes ------------------------
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_opt_equals_stdin_and_double_dash(name, listen, transport):
+    uri = f"{transport}://{name.decode()}"
+    srv = listen(uri, "--reply=upper")
+    p = subprocess.run([CLI, "send", uri, "--type=9", "--file", "-"], input=b"from stdin", capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert wipc("send", uri, "--timeout=3000", "--", "-t")[0] == 0
+    text = read_until(srv, [r' type=9 size=10 pid=\d+ "from stdin"$', r' type=0 size=2 pid=\d+ "-t"$'])
+    assert "error" not in text
+    if transport != "msg":
+        code, out, _ = wipc("request", uri, "--", "-x")
+        assert code == 0 and out == "-X\n"
+
+
+def read_until(srv, patterns, timeout=10):
+    text = ""
+    while not all(re.search(e, text, re.M) for e in patterns):
+        line = srv.readline(timeout)
+        assert line is not None, f"listen printed only:\n{text}"
+        text += line + "\n"
+    return text
+
+
+@pytest.mark.parametrize("transport", ("pipe", "shm"))
+def test_listen_prints_whole_messages_and_a_leaving_client_is_no_error(name, listen, transport):
+    uri = f"{transport}://{name.decode()}"
+    srv = listen(uri)
+    big = "x" * 5000 + "END"
+    assert wipc("send", uri, big)[0] == 0
+    text = read_until(srv, [rf'size=5003 pid=\d+ "{big}"$', r"disconnected pid=\d+$"])
+    assert "error" not in text and "WIPC_E_" not in text, text
+
+
+def test_listen_json_and_raw(name, listen):
+    uri = f"pipe://{name.decode()}"
+    proc = subprocess.Popen([CLI, "listen", uri, "--json", "--count", "2"], stdout=subprocess.PIPE, text=True)
+    peer = Peer(proc)
+    first = json.loads(peer.readline(10))
+    assert first == {"listening": uri, "pid": proc.pid}
+    assert wipc("send", uri, "--type", "4", 'a "q"\n')[0] == 0
+    assert subprocess.run([CLI, "send", uri, "--file", "-"], input=bytes([0, 255]), timeout=30).returncode == 0
+    seen = []
+    while len([x for x in seen if "size" in x]) < 2:
+        line = peer.readline(10)
+        assert line is not None, seen
+        seen.append(json.loads(line))
+    msgs = [x for x in seen if "size" in x]
+    assert msgs[0]["type"] == 4 and msgs[0]["text"] == 'a "q"\n' and msgs[0]["request"] is False
+    assert msgs[1]["hex"] == "00ff" and msgs[1]["size"] == 2
+    assert proc.wait(10) == 0
+    proc.stdout.close()
+    raw_uri = f"shm://{name.decode()}r"
+    proc = subprocess.Popen([CLI, "listen", raw_uri, "--raw", "--count", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stderr.readline().startswith(b"listening on")
+    payload = bytes(range(256)) * 3
+    assert subprocess.run([CLI, "send", raw_uri, "--file", "-"], input=payload, timeout=30).returncode == 0
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and out == payload
+
+
+@pytest.mark.parametrize("transport", ("pipe", "shm"))
+def test_request_raw_and_json(name, listen, transport):
+    uri = f"{transport}://{name.decode()}"
+    listen(uri, "--quiet")
+    payload = b"line1\nline2\x00\xff\xfe"
+    p = subprocess.run([CLI, "request", uri, "--raw", "--file", "-"], input=payload, capture_output=True, timeout=30)
+    assert p.returncode == 0 and p.stdout == payload
+    code, out, _ = wipc("request", uri, "--json", "hi\tthere")
+    assert code == 0 and json.loads(out) == {"size": 8, "text": "hi\tthere"}
+    code, out, _ = wipc("request", "msg://" + name.decode() + "-none", "--json", "x", "--timeout", "100")
+    assert code == 4 and out == ""
+
+
+def test_exit_code_timeout_is_3(name):
+    code, _, err = wipc("listen", f"pipe://{name.decode()}", "--timeout", "50")
+    assert code == 3 and "WIPC_E_TIMEOUT" in err
+
+
+# ---- cat ------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def echo_server(lib, name):
+    """A pipe server in this (Python) process answering each request with its bytes reversed."""
+    def on_message(h, m, user):
+        data = ctypes.string_at(m.contents.data, m.contents.size)[::-1] if m.contents.size else b""
+        if m.contents.request_id:
+            lib.wipc_reply(h, m.contents.request_id, m.contents.type, data, len(data))
+        return 0
+
+    cb = w.MESSAGE_CB(on_message)
+    h = w.handle()
+    w.check(lib, lib.wipc_pipe_listen(name, None, ctypes.byref(h)))
+    w.check(lib, lib.wipc_set_callbacks(h, cb, None, None))
+    yield f"pipe://{name.decode()}"
+    w.check(lib, lib.wipc_close(h))
+
+
+def test_cat_round_trips_10000_lines_through_a_python_echo_server(echo_server):
+    lines = [f"line {i} " + "y" * (i % 50) for i in range(10000)]
+    p = subprocess.run([CLI, "cat", echo_server], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[:-1] == [x[::-1] for x in lines]
+
+
+def test_cat_records(echo_server):
+    recs = [b"", b"\n\x00binary\r\n", bytes(range(256)) * 40]
+    data = b"".join(struct.pack("<I", len(r)) + r for r in recs)
+    p = subprocess.run([CLI, "cat", echo_server, "--records"], input=data, capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"".join(struct.pack("<I", len(r)) + r[::-1] for r in recs)
+    p = subprocess.run([CLI, "cat", echo_server, "--records"], input=b"\x05\x00\x00\x00ab", capture_output=True,
+                       timeout=60)
+    assert p.returncode == 2 and b"truncated" in p.stderr
+
+
+def test_cat_oneway(name, listen):
+    uri = f"shm://{name.decode()}"
+    srv = listen(uri)
+    p = subprocess.run([CLI, "cat", uri, "--oneway", "--type=3"], input=b"one\ntwo\n", capture_output=True, timeout=30)
+    assert p.returncode == 0 and p.stdout == b""
+    read_until(srv, [r'type=3 size=3 pid=\d+ "one"$', r'type=3 size=3 pid=\d+ "two"$'])
+
+
+# ---- bench ----------------------------------------------------------------------------------------------
+
+def test_bench_one_transport_and_json():
+    code, out, err = wipc("bench", "shm", "--count", "50", "--size", "4096", timeout=120)
+    assert code == 0, err
+    assert re.search(r"^shm +[\d.]+ +[\d.]+ +\d+ +[\d.]+$", out, re.M) and "|#" in out, out
+    code, out, err = wipc("bench", "--count=20", "--size=1024", "--json", timeout=120)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["transport"] for r in rows] == list(TRANSPORTS)
+    assert all(r["rtt_p50_us"] > 0 and r["msgs_per_s"] > 0 for r in rows)
+
+
+# ---- ls -------------------------------------------------------------------------------------------------
+
+def test_ls_text_and_json(name, listen):
+    n = name.decode()
+    srv = {t: listen(f"{t}://{n}", "--quiet") for t in TRANSPORTS}
+    code, out, _ = wipc("ls", "--json", n)
+    assert code == 0
+    rows = json.loads(out)
+    assert [(r["transport"], r["kind"], r["name"], r["pid"]) for r in rows] == [
+        ("pipe", "server", n, srv["pipe"].pid), ("shm", "channel", n, srv["shm"].pid), ("msg", "receiver", n, srv["msg"].pid)]
+    code, out, _ = wipc("ls", f"shm://{n}")
+    assert code == 0 and re.fullmatch(rf"TRANS +KIND +PID +AGE +NAME\nshm +channel +{srv['shm'].pid} +\d+s +{n}\n", out), out
+    assert wipc("ls", "nobody-has-this-prefix") == (0, "", "")
+    code, _, err = wipc("ls", "bad/name")
+    assert code == 1 and "WIPC_E_INVALID_ARG" in err
+
+
+# ---- connecting to a name nobody serves (1.1): NOT_FOUND at once, unless --wait -----------------------
+
+def test_not_found_at_once_without_wait(lib, name):
+    """The library call: median of 5 connects to a name nobody serves, timeout 5 s, is under 50 ms
+    (1.0 waited the whole timeout); with WIPC_PIPE_WAIT_FOR_SERVER it waits for a server to appear."""
+    took = []
+    for _ in range(5):
+        h = w.handle()
+        t0 = time.monotonic()
+        assert lib.wipc_pipe_connect(name, None, 5000, ctypes.byref(h)) == w.WIPC_E_NOT_FOUND
+        took.append(time.monotonic() - t0)
+    assert sorted(took)[2] < 0.05, took
+    o = w.pipe_options(lib, flags=w.WIPC_PIPE_WAIT_FOR_SERVER)
+    t0 = time.monotonic()
+    assert lib.wipc_pipe_connect(name, ctypes.byref(o), 300, ctypes.byref(h)) == w.WIPC_E_NOT_FOUND
+    assert time.monotonic() - t0 >= 0.25
+    code, out, err = wipc("send", f"pipe://{name.decode()}", "x")
+    assert code == 4 and "WIPC_E_NOT_FOUND" in err
+
+
+def test_wait_for_a_server_that_starts_later(name):
+    uri = f"pipe://{name.decode()}"
+    client = subprocess.Popen([CLI, "request", uri, "late", "--wait", "--timeout=20000"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    assert client.poll() is None, "gave up before the server came"
+    srv = subprocess.Popen([CLI, "listen", uri, "--quiet", "--count", "1"], stdout=subprocess.DEVNULL)
+    try:
+        out, err = client.communicate(timeout=30)
+        assert client.returncode == 0 and out == "late\n", err
+    finally:
+        srv.wait(10)
+    assert wipc("cat", uri, "--wait", "--timeout", "200")[0] == 4   # waited, nobody came: not found

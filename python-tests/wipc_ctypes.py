@@ -24,7 +24,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int32, c_
 from pathlib import Path
 
 __all__ = ["load", "default_library_path", "WipcError", "check", "handle", "status_name", "last_error",
-           "Message", "Info", "PipeOptions", "ShmOptions", "MsgOptions", "MESSAGE_CB", "EVENT_CB", "LOG_CB",
+           "Message", "Info", "PipeOptions", "ShmOptions", "MsgOptions", "Endpoint", "Stats", "MESSAGE_CB", "EVENT_CB", "LOG_CB",
            "PROTOTYPES", "STATUS_NAMES"]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,6 +99,15 @@ WIPC_MSG_MAX_MESSAGE_LIMIT = 256 * 1024
 WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000
 WIPC_DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024
 WIPC_DEFAULT_MAX_QUEUED_MESSAGES = 1024
+
+WIPC_LIST_PIPE = 1 << WIPC_TRANSPORT_PIPE
+WIPC_LIST_SHM = 1 << WIPC_TRANSPORT_SHM
+WIPC_LIST_MSG = 1 << WIPC_TRANSPORT_MSG
+WIPC_LIST_ALL = WIPC_LIST_PIPE | WIPC_LIST_SHM | WIPC_LIST_MSG
+WIPC_PIPE_NO_STATS = 0x8
+WIPC_SHM_NO_STATS = 0x2
+WIPC_MSG_NO_STATS = 0x2
+WIPC_PIPE_WAIT_FOR_SERVER = 0x10
 
 STATUS_NAMES = {
     WIPC_OK: "WIPC_OK",
@@ -237,6 +246,45 @@ class Completion(Structure):
     ]
 
 
+class Endpoint(Structure):
+    """wipc_endpoint: one record of wipc_list (since 1.1)."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("transport", c_uint32),
+        ("kind", c_uint32),
+        ("owner_pid", c_uint32),
+        ("created_unix_ms", c_int64),
+        ("name", c_char * 136),
+    ]
+
+
+class Stats(Structure):
+    """wipc_stats, filled by wipc_stat (since 1.1; Stats.new() sets struct_size)."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("transport", c_uint32),
+        ("kind", c_uint32),
+        ("owner_pid", c_uint32),
+        ("created_unix_ms", c_int64),
+        ("last_activity_unix_ms", c_int64),
+        ("messages_sent", c_uint64),
+        ("messages_received", c_uint64),
+        ("bytes_sent", c_uint64),
+        ("bytes_received", c_uint64),
+        ("connections_total", c_uint64),
+        ("errors", c_uint64),
+        ("connections", c_uint32),
+        ("queue_depth", c_uint32),
+        ("name", c_char * 136),
+    ]
+
+    @classmethod
+    def new(cls):
+        s = cls()
+        s.struct_size = ctypes.sizeof(cls)
+        return s
+
+
 # ---- callback types (WIPC_CALL = cdecl everywhere) ------------------------------------------------
 
 def _nullable_cfunctype(restype, *argtypes):
@@ -325,6 +373,8 @@ PROTOTYPES = {
     "wipc_cancel": (_S, [wipc_op]),
     "wipc_reply_error": (_S, [_H, c_uint64, c_int32, c_char_p]),
     "wipc_last_remote_code": (c_int32, []),
+    "wipc_list": (_S, [c_uint32, c_char_p, POINTER(Endpoint), c_size_t, c_size_t, POINTER(c_size_t)]),
+    "wipc_stat": (_S, [c_char_p, c_uint32, POINTER(Stats)]),
 }
 
 # ---- loading ----------------------------------------------------------------------------------------
@@ -412,3 +462,24 @@ def request(lib, h, typ, data, cap=65536, timeout_ms=5000):
     st = lib.wipc_request(h, typ, data, len(data) if data else 0, buf, cap, ctypes.byref(size), timeout_ms)
     return st, (buf.raw[:size.value] if st == WIPC_OK else b""), size.value
 
+
+
+def list_endpoints(lib, mask=0, prefix=b""):
+    """wipc_list as a list of Endpoint records (grows the array until it fits)."""
+    cap = 16
+    while True:
+        arr = (Endpoint * cap)()
+        n = c_size_t()
+        st = lib.wipc_list(mask, prefix, arr, cap, ctypes.sizeof(Endpoint), ctypes.byref(n))
+        if st == WIPC_E_BUFFER_TOO_SMALL:
+            cap = n.value + 16
+            continue
+        check(lib, st)
+        return list(arr[:n.value])
+
+
+def stat(lib, name, transport=0):
+    """wipc_stat as a Stats record; raises WipcError on failure."""
+    s = Stats.new()
+    check(lib, lib.wipc_stat(name, transport, ctypes.byref(s)))
+    return s

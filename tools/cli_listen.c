@@ -63,7 +63,7 @@ static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *
     const cli_args *a = l->a;
     int32_t ret = 0;
     if (!a->quiet)
-        cli_print_message(m->type, m->data, m->size, m->peer_pid, m->request_id);
+        cli_print_message(a, m->type, m->data, m->size, m->peer_pid, m->request_id);
     if (a->transport == CLI_MSG)
         ret = a->reply == CLI_REPLY_NONE ? 0 : cli_byte_sum(m->data, m->size);
     else if (m->request_id && a->reply == CLI_REPLY_ERROR)
@@ -81,16 +81,32 @@ static uint32_t peer_pid(wipc_handle h)
     return h && wipc_get_info(h, &info) == WIPC_OK ? info.peer_pid : 0;
 }
 
+/* Connections and departures are printed as plain events ("connected pid=N", "disconnected pid=N"): a
+ * client that leaves is no error. Only WIPC_EVENT_ERROR (or a departure with another status) names a
+ * status. --raw and --quiet print no events; --json prints them as {"time":..,"event":..,"pid":..}. */
+static void print_event(const cli_args *a, const char *what, uint32_t pid, wipc_status st)
+{
+    if (a->quiet || a->raw)
+        return;
+    if (a->json)
+        printf("{\"event\":\"%s\",\"pid\":%u%s%s%s}\n", what, (unsigned)pid, st ? ",\"status\":\"" : "",
+               st ? wipc_status_name(st) : "", st ? "\"" : "");
+    else if (st)
+        cli_print_event("%s pid=%u (%s)", what, (unsigned)pid, wipc_status_name(st));
+    else
+        cli_print_event("%s pid=%u", what, (unsigned)pid);
+    fflush(stdout);
+}
+
 static void WIPC_CALL on_event(wipc_handle h, int32_t event, wipc_handle related, wipc_status st, void *user)
 {
     listener *l = user;
     if (event == WIPC_EVENT_CONNECTED) {
-        if (!l->a->quiet)
-            cli_print_event("connected pid=%u", (unsigned)peer_pid(related ? related : h));
+        print_event(l->a, "connected", peer_pid(related ? related : h), WIPC_OK);
         return;
     }
-    if (!l->a->quiet)
-        cli_print_event("%s (%s)", event == WIPC_EVENT_DISCONNECTED ? "disconnected" : "error", wipc_status_name(st));
+    int left = event == WIPC_EVENT_DISCONNECTED && (st == WIPC_OK || st == WIPC_E_DISCONNECTED);
+    print_event(l->a, left ? "disconnected" : "error", peer_pid(h), left ? WIPC_OK : (st ? st : WIPC_E_DISCONNECTED));
     if (h != l->main)
         wipc_close(h);                            /* a pipe connection: ours to close */
     else if (event == WIPC_EVENT_ERROR || l->a->transport != CLI_SHM)
@@ -121,8 +137,14 @@ int cli_listen(const cli_args *a)
         wipc_close(l.main);
         return rc;
     }
-    printf("listening on %s (pid %u)\n", a->uri, cli_pid());
-    fflush(stdout);
+    if (a->raw)
+        cli_binary_stdio();
+    /* --raw keeps stdout for payload bytes: the first line goes to stderr then */
+    if (a->json)
+        printf("{\"listening\":\"%s\",\"pid\":%u}\n", a->uri, cli_pid());
+    else
+        fprintf(a->raw ? stderr : stdout, "listening on %s (pid %u)\n", a->uri, cli_pid());
+    fflush(a->raw ? stderr : stdout);
     int rc = CLI_EXIT_OK;
     for (;;) {
         cli_sleep_ms(10);
@@ -132,13 +154,13 @@ int cli_listen(const cli_args *a)
             break;
         if ((st = atomic_load(&l.failed)) != 0) {
             fprintf(stderr, "wipc: %s stopped: %s\n", a->uri, wipc_status_name(st));
-            rc = CLI_EXIT_FAIL;
+            rc = cli_exit_code(st);
             break;
         }
         if (a->timeout_ms >= 0 && now_ms() - atomic_load(&l.last_ms) > a->timeout_ms) {
             fprintf(stderr, "wipc: listen failed: WIPC_E_TIMEOUT: no message on %s for %ld ms\n", a->uri,
                     (long)a->timeout_ms);
-            rc = CLI_EXIT_FAIL;
+            rc = CLI_EXIT_TIMEOUT;
             break;
         }
     }

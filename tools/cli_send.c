@@ -8,12 +8,17 @@
 
 #define RESP_CAP WIPC_DEFAULT_MAX_MESSAGE
 
-/* Connects to a pipe server or opens a shm channel (waiting up to --timeout). */
-static wipc_status open_client(const cli_args *a, wipc_handle *out, const char **what)
+/* Connects to a pipe server (a busy one is waited for up to --timeout; one that is not there only with
+ * --wait) or opens a shm channel (waiting up to --timeout for it to exist). */
+wipc_status cli_open_client(const cli_args *a, wipc_handle *out, const char **what)
 {
     if (a->transport == CLI_PIPE) {
+        wipc_pipe_options o;
+        wipc_pipe_options_init(&o);
+        if (a->wait)
+            o.flags |= WIPC_PIPE_WAIT_FOR_SERVER;
         *what = "wipc_pipe_connect";
-        return wipc_pipe_connect(a->name, NULL, a->timeout_ms, out);
+        return wipc_pipe_connect(a->name, &o, a->timeout_ms, out);
     }
     *what = "wipc_shm_open";
     return wipc_shm_open(a->name, NULL, a->timeout_ms, out);
@@ -35,7 +40,7 @@ int cli_send(const cli_args *a)
             printf("%ld\n", (long)reply);
     } else {
         wipc_handle h;
-        st = open_client(a, &h, &what);
+        st = cli_open_client(a, &h, &what);
         if (!st) {
             what = "wipc_send";
             st = wipc_send(h, a->type, data, size, a->timeout_ms);
@@ -79,9 +84,26 @@ static int reply_matches(const req_ctx *r)
     return r->got == strlen(want) && !memcmp(r->resp, want, r->got);
 }
 
+/* Text as it is, binary as hex, then a newline; --raw: the bytes only; --json: one object. */
 static void print_reply(FILE *f, const req_ctx *r)
 {
-    if (r->a->transport == CLI_MSG)
+    const cli_args *a = r->a;
+    if (a->json && f == stdout) {
+        if (a->transport == CLI_MSG)
+            fprintf(f, "{\"reply\":%ld}\n", (long)r->msg_reply);
+        else {
+            fprintf(f, "{\"size\":%zu,", r->got);
+            cli_print_json_data(f, r->resp, r->got);
+            fputs("}\n", f);
+        }
+        return;
+    }
+    if (a->raw && f == stdout && a->transport != CLI_MSG) {
+        cli_binary_stdio();
+        fwrite(r->resp, 1, r->got, f);
+        return;
+    }
+    if (a->transport == CLI_MSG)
         fprintf(f, "%ld", (long)r->msg_reply);
     else if (cli_is_text(r->resp, r->got))
         fwrite(r->resp, 1, r->got, f);
@@ -101,8 +123,7 @@ static int run_requests(req_ctx *r, long n, double *rtt)
             return CLI_EXIT_REMOTE;
         }
         if (st) {
-            cli_fail(r->a->transport == CLI_MSG ? "wipc_msg_send" : "wipc_request", st);
-            return st == WIPC_E_TIMEOUT ? CLI_EXIT_TIMEOUT : CLI_EXIT_FAIL;
+            return cli_fail(r->a->transport == CLI_MSG ? "wipc_msg_send" : "wipc_request", st);
         }
         if (!reply_matches(r)) {
             fprintf(stderr, "wipc: reply %ld does not match --expect \"%s\": got ", i + 1, r->a->expect);
@@ -132,7 +153,7 @@ int cli_request(const cli_args *a)
     wipc_status st = WIPC_OK;
     if (!rtt || (a->transport != CLI_MSG && !r.resp))
         rc = cli_fail("malloc", WIPC_E_NO_MEMORY);
-    else if (a->transport != CLI_MSG && (st = open_client(a, &r.h, &what)) != WIPC_OK)
+    else if (a->transport != CLI_MSG && (st = cli_open_client(a, &r.h, &what)) != WIPC_OK)
         rc = cli_fail(what, st);
     else
         rc = run_requests(&r, n, rtt);
@@ -170,9 +191,14 @@ int cli_list(const cli_args *a)
         if (!buf)
             return cli_fail("malloc", WIPC_E_NO_MEMORY);
         wipc_status st = wipc_msg_list(a->name, buf, cap, &need);
-        if (st == WIPC_OK)
+        if (st == WIPC_OK) {
+            if (a->json)
+                putchar('[');
             for (const char *p = buf; *p; p += strlen(p) + 1)
-                puts(p);
+                printf(a->json ? "%s\"%s\"" : "%.0s%s\n", p == buf ? "" : ",", p);
+            if (a->json)
+                puts("]");
+        }
         free(buf);
         if (st != WIPC_E_BUFFER_TOO_SMALL)
             return st ? cli_fail("wipc_msg_list", st) : CLI_EXIT_OK;
@@ -206,8 +232,21 @@ int cli_info(const cli_args *a)
         "duplex connections, many clients, request/reply",
         "two shared-memory rings, one peer, lowest latency and bulk data",
         "small synchronous messages to named receivers, broadcast, discovery" };
-    (void)a;
     uint32_t v = wipc_version();
+    if (a->json) {
+        printf("{\"version\":\"%s\",\"abi\":%u,\"built_against\":\"%s\",\"platform\":\"%s\",\"transports\":{",
+               wipc_version_string(), (unsigned)(v >> 16), WIPC_VERSION_STRING,
+#if defined(_WIN32)
+               "windows"
+#else
+               "posix"
+#endif
+        );
+        for (int t = CLI_PIPE; t <= CLI_MSG; t++)
+            printf("%s\"%s\":%s", t == CLI_PIPE ? "" : ",", names[t], probe(t) != WIPC_E_NOT_SUPPORTED ? "true" : "false");
+        puts("}}");
+        return CLI_EXIT_OK;
+    }
     printf("wipc %s (ABI %u, built against %s)\n", wipc_version_string(), (unsigned)(v >> 16), WIPC_VERSION_STRING);
 #if defined(_WIN32)
     puts("platform: Windows (wipc.dll): Named Pipes, file-mapping sections, WM_COPYDATA");

@@ -13,6 +13,8 @@
 #include "cli.h"
 
 #if defined(_WIN32)
+#  include <fcntl.h>
+#  include <io.h>
 #  include <windows.h>
 #else
 #  include <unistd.h>
@@ -38,7 +40,18 @@ int cli_fail(const char *what, wipc_status st)
         fprintf(stderr, "wipc: %s\n", msg);
     else
         fprintf(stderr, "wipc: %s failed: %s: %s\n", what, name, msg);
-    return CLI_EXIT_FAIL;
+    return cli_exit_code(st);
+}
+
+int cli_exit_code(wipc_status st)
+{
+    switch (st) {
+    case WIPC_OK:            return CLI_EXIT_OK;
+    case WIPC_E_TIMEOUT:     return CLI_EXIT_TIMEOUT;
+    case WIPC_E_NOT_FOUND:   return CLI_EXIT_NOT_FOUND;
+    case WIPC_E_REMOTE:      return CLI_EXIT_REMOTE;
+    default:                 return CLI_EXIT_FAIL;
+    }
 }
 
 static volatile sig_atomic_t g_stop_signal;
@@ -63,6 +76,11 @@ int cli_stop_signal(void)
 }
 
 #if defined(_WIN32)
+void cli_binary_stdio(void)
+{
+    _setmode(_fileno(stdin), _O_BINARY);
+    _setmode(_fileno(stdout), _O_BINARY);
+}
 double cli_now_us(void)
 {
     LARGE_INTEGER f, c;
@@ -71,6 +89,12 @@ double cli_now_us(void)
     return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
 }
 void cli_sleep_ms(unsigned ms) { Sleep(ms); }
+int64_t cli_unix_ms(void)
+{
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    return (int64_t)((((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime) / 10000u) - 11644473600000LL;
+}
 unsigned cli_pid(void) { return (unsigned)GetCurrentProcessId(); }
 static void wall_clock(char out[32])
 {
@@ -79,6 +103,7 @@ static void wall_clock(char out[32])
     snprintf(out, 32, "%02u:%02u:%02u.%03u", t.wHour, t.wMinute, t.wSecond, t.wMilliseconds);
 }
 #else
+void cli_binary_stdio(void) {}
 double cli_now_us(void)
 {
     struct timespec ts;
@@ -92,6 +117,12 @@ void cli_sleep_ms(unsigned ms)
     }
 }
 unsigned cli_pid(void) { return (unsigned)getpid(); }
+int64_t cli_unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 static void wall_clock(char out[32])
 {
     struct timespec ts;
@@ -102,7 +133,7 @@ static void wall_clock(char out[32])
 }
 #endif
 
-/* TEXT, or the whole of --file (at most 16 MiB). NULL with *exit_code set on failure. */
+/* TEXT, or the whole of --file (at most 16 MiB; "-" = stdin). NULL with *exit_code set on failure. */
 unsigned char *cli_payload(const cli_args *a, size_t *size, int *exit_code)
 {
     *size = 0;
@@ -113,7 +144,10 @@ unsigned char *cli_payload(const cli_args *a, size_t *size, int *exit_code)
             memcpy(p, a->text, *size + 1);
         return p;
     }
-    FILE *f = fopen(a->file, "rb");
+    int from_stdin = !strcmp(a->file, "-");
+    if (from_stdin)
+        cli_binary_stdio();
+    FILE *f = from_stdin ? stdin : fopen(a->file, "rb");
     if (!f) {
         *exit_code = cli_usage("cannot open %s: %s", a->file, strerror(errno));
         return NULL;
@@ -121,7 +155,8 @@ unsigned char *cli_payload(const cli_args *a, size_t *size, int *exit_code)
     unsigned char *buf = malloc(MAX_PAYLOAD + 1);
     size_t n = buf ? fread(buf, 1, MAX_PAYLOAD + 1, f) : 0;
     int bad = ferror(f);
-    fclose(f);
+    if (!from_stdin)
+        fclose(f);
     if (!buf || bad || n > MAX_PAYLOAD) {
         free(buf);
         *exit_code = cli_usage(buf && !bad ? "%s is larger than 16 MiB" : "cannot read %s", a->file);
@@ -142,59 +177,90 @@ int32_t cli_byte_sum(const void *data, size_t size)
 int cli_is_text(const unsigned char *data, size_t size)
 {
     for (size_t i = 0; i < size; i++)
-        if (data[i] >= 0x80 || (!isprint(data[i]) && data[i] != '\t'))
+        if (data[i] >= 0x80 || (!isprint(data[i]) && data[i] != '\t' && data[i] != '\n' && data[i] != '\r'))
             return 0;
     return 1;
 }
 
-/* Text in double quotes (first 200 bytes) or hex (first 64 bytes), then "..." if cut. */
-static void format_data(char *out, size_t cap, const unsigned char *d, size_t size)
+/* Text ([printable ASCII, tab, CR, LF]) in double quotes with \n \r \t \" \\ escaped, or hex: the whole
+ * message, however long. */
+static void print_data_unlocked(FILE *f, const unsigned char *d, size_t size)
 {
-    int text = cli_is_text(d, size);
-    size_t shown = size > (text ? 200u : 64u) ? (text ? 200u : 64u) : size;
-    int n = 0;
-    if (text)
-        n = snprintf(out, cap, "\"%.*s\"", (int)shown, (const char *)d);
-    else
-        for (size_t i = 0; i < shown; i++)
-            n += snprintf(out + n, cap - (size_t)n, "%02x", d[i]);
-    snprintf(out + n, cap - (size_t)n, "%s", shown < size ? "..." : "");
+    if (!cli_is_text(d, size)) {
+        for (size_t i = 0; i < size; i++)
+            fprintf(f, "%02x", d[i]);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; i < size; i++) {
+        const char *esc = d[i] == '\n' ? "\\n" : d[i] == '\r' ? "\\r" : d[i] == '\t' ? "\\t"
+                        : d[i] == '"' ? "\\\"" : d[i] == '\\' ? "\\\\" : NULL;
+        if (esc)
+            fputs(esc, f);
+        else
+            fputc(d[i], f);
+    }
+    fputc('"', f);
 }
 
 void cli_print_data(FILE *f, const unsigned char *data, size_t size)
 {
-    char text[256];
-    format_data(text, sizeof text, data, size);
-    fputs(text, f);
+    print_data_unlocked(f, data, size);
 }
 
-/* "HH:MM:SS.mmm " + the formatted rest, written with one call so that the lines of concurrent
- * callbacks do not interleave. */
-static void print_line(const char *rest)
+void cli_print_json_data(FILE *f, const unsigned char *d, size_t size)
 {
-    char stamp[32];
-    wall_clock(stamp);
-    printf("%s %s\n", stamp, rest);
-    fflush(stdout);
+    /* The escapes of print_data_unlocked are JSON's too; printable ASCII needs none. */
+    fputs(cli_is_text(d, size) ? "\"text\":" : "\"hex\":\"", f);
+    print_data_unlocked(f, d, size);
+    if (!cli_is_text(d, size))
+        fputc('"', f);
 }
+
+/* The lines of concurrent callbacks must not interleave: one lock around each line's writes. */
+#if defined(_WIN32)
+#  define lock_out(f) _lock_file(f)
+#  define unlock_out(f) _unlock_file(f)
+#else
+#  define lock_out(f) flockfile(f)
+#  define unlock_out(f) funlockfile(f)
+#endif
 
 void cli_print_event(const char *fmt, ...)
 {
-    char line[512];
+    char stamp[32];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    wall_clock(stamp);
+    lock_out(stdout);
+    printf("%s ", stamp);
+    vprintf(fmt, ap);
+    putchar('\n');
+    fflush(stdout);
+    unlock_out(stdout);
     va_end(ap);
-    print_line(line);
 }
 
-void cli_print_message(uint32_t type, const void *data, size_t size, uint32_t pid, uint64_t request_id)
+void cli_print_message(const cli_args *a, uint32_t type, const void *data, size_t size, uint32_t pid,
+                       uint64_t request_id)
 {
-    char line[512];
-    int n = snprintf(line, sizeof line, "type=%u size=%zu pid=%u%s ", (unsigned)type, size, (unsigned)pid,
-                     request_id ? " request" : "");
-    format_data(line + n, sizeof line - (size_t)n, data, size);
-    print_line(line);
+    char stamp[32];
+    wall_clock(stamp);
+    lock_out(stdout);
+    if (a->raw) {
+        fwrite(data, 1, size, stdout);
+    } else if (a->json) {
+        printf("{\"time\":\"%s\",\"type\":%u,\"size\":%zu,\"pid\":%u,\"request\":%s,", stamp, (unsigned)type,
+               size, (unsigned)pid, request_id ? "true" : "false");
+        cli_print_json_data(stdout, data, size);
+        puts("}");
+    } else {
+        printf("%s type=%u size=%zu pid=%u%s ", stamp, (unsigned)type, size, (unsigned)pid, request_id ? " request" : "");
+        print_data_unlocked(stdout, data, size);
+        putchar('\n');
+    }
+    fflush(stdout);
+    unlock_out(stdout);
 }
 
 static int cmp_double(const void *x, const void *y)

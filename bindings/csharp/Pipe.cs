@@ -102,8 +102,10 @@ namespace Wipc
 
         internal Connection(ulong handle, PipeServer server = null) : base(handle) { this.server = server; }
 
-        /// <summary>Connects to the pipe server `name`, waiting up to timeoutMs for one that is not up
-        /// yet or busy. Throws WipcNotFoundException, WipcTimeoutException, WipcAccessDeniedException.</summary>
+        /// <summary>Connects to the pipe server `name`, waiting up to timeoutMs for one that is busy. A
+        /// name nobody serves throws WipcNotFoundException at once, unless options.Flags has
+        /// WIPC_PIPE_WAIT_FOR_SERVER (since 1.1; then a server may still appear within timeoutMs).
+        /// Throws WipcNotFoundException, WipcTimeoutException, WipcAccessDeniedException.</summary>
         public static Connection Connect(string name, int timeoutMs = 5000)
         {
             return Connect(name, PipeOptions.Default, timeoutMs);

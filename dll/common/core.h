@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include "platform.h"
+#include "stats.h"
 
 typedef struct wipc__obj wipc__obj;
 typedef struct wipc__msg wipc__msg;
@@ -132,7 +133,12 @@ struct wipc__obj {
     struct wipc__op *fifo_head, *fifo_tail; /* recv_async / accept_async in start order */
 
     atomic_uint_fast64_t next_request_id;
-    atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
+    /* counters: `ctr` points at this object's slot in a stats section (stats.h), or at ctr_local */
+    wipc__counters      *ctr;
+    wipc__counters       ctr_local;
+    wipc__stats         *stats;        /* the published section this object counts into, or NULL */
+    wipc__stats_slot    *stats_slot;   /* its slot there, or NULL (none free, or not publishing) */
+    atomic_bool          stats_ended;  /* a connection's end was counted (transport ended or object gone) */
 };
 
 /* object lifetime */
@@ -238,5 +244,45 @@ void wipc__pipe_shutdown_all(void);
 /* error.c: a remote error (WIPC_E_REMOTE): the last error message "remote error <code>: <text>" and
  * the calling thread's wipc_last_remote_code() */
 wipc_status wipc__error_remote(int32_t code, const char *text, size_t len);
+
+/* ---- statistics (stats.c; layout in stats.h) ---------------------------------------------------- */
+
+/* The endpoint `o` (a server, shm creator or msg receiver, not yet visible to other threads)
+ * publishes its counters under `name` (skipped for names that are not wipc names, e.g. raw pipe
+ * paths). A failure only logs: the endpoint works without statistics. */
+void wipc__stats_publish(wipc__obj *o, uint32_t transport, const char *name);
+/* The connection `o` of `owner` counts into owner's section (a slot if one is free). */
+void wipc__stats_attach(wipc__obj *owner, wipc__obj *o);
+/* The object goes (last reference): folds its counters into the section's totals, frees its slot;
+ * an endpoint also marks the section closed and removes its name. */
+void wipc__stats_drop(wipc__obj *o);
+/* Rare events: an error that ended o's transport, a shm opener attached (1) or left (0). */
+void wipc__stats_failed(wipc__obj *o, wipc_status why);
+void wipc__stats_peer(wipc__obj *o, int attached);
+void wipc__stats_touch(wipc__stats_slot *s);
+
+/* Counting a message: one relaxed add per counter (no lock, no system call). */
+static inline void wipc__count_sent(wipc__obj *o, size_t size)
+{
+    atomic_fetch_add_explicit(&o->ctr->msgs_sent, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&o->ctr->bytes_sent, size, memory_order_relaxed);
+    if (o->stats_slot)
+        wipc__stats_touch(o->stats_slot);
+}
+
+static inline void wipc__count_recv(wipc__obj *o, size_t size)
+{
+    atomic_fetch_add_explicit(&o->ctr->msgs_recv, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&o->ctr->bytes_recv, size, memory_order_relaxed);
+    if (o->stats_slot)
+        wipc__stats_touch(o->stats_slot);
+}
+
+/* The inbox of o queued (+1) or handed out (-1) a message. */
+static inline void wipc__count_queue(wipc__obj *o, int delta)
+{
+    if (o->stats)
+        atomic_fetch_add_explicit(&o->stats->hdr->queue_depth, (uint32_t)delta, memory_order_relaxed);
+}
 
 #endif /* WIPC_CORE_H */

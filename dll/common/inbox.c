@@ -25,6 +25,7 @@ static void queue_push_locked(wipc__obj *o, wipc__msg *m)
     o->q_tail = m;
     o->q_count++;
     o->q_bytes += m->size;
+    wipc__count_queue(o, 1);
 }
 
 static wipc__msg *queue_pop_locked(wipc__obj *o)
@@ -36,6 +37,7 @@ static wipc__msg *queue_pop_locked(wipc__obj *o)
             o->q_tail = NULL;
         o->q_count--;
         o->q_bytes -= m->size;
+        wipc__count_queue(o, -1);
         m->next = NULL;
     }
     return m;
@@ -89,8 +91,7 @@ void wipc__inbox_consumed(wipc__obj *o, size_t size)
 bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
 {
     bool pause = false;
-    atomic_fetch_add_explicit(&o->msgs_recv, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&o->bytes_recv, m->size, memory_order_relaxed);
+    wipc__count_recv(o, m->size);
     wipc__mutex_lock(&o->lock);
     if (kind == WIPC__KIND_REPLY) {
         wipc__waiter *w = o->waiters;
@@ -164,8 +165,10 @@ void wipc__inbox_fail(wipc__obj *o, wipc_status why)
 {
     wipc__mutex_lock(&o->lock);
     bool first = o->failed == 0;
-    if (first)
+    if (first) {
         o->failed = why;
+        wipc__stats_failed(o, why);
+    }
     wipc__cond_broadcast(&o->cond);
     bool cb = atomic_load(&o->has_callbacks);
     bool ops = o->ops_head != NULL;

@@ -155,8 +155,7 @@ uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const v
         m.size = user_size;
         m.peer_pid = pid;
         atomic_store(&ep->last_pid, pid);
-        atomic_fetch_add_explicit(&o->msgs_recv, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&o->bytes_recv, user_size, memory_order_relaxed);
+        wipc__count_recv(o, user_size);
         wipc__obj_ref(o);                    /* the callback may close the handle: keep ep alive */
         int32_t reply = wipc__call_message_inline(o, &m);
         wipc__obj_unref(o);
@@ -273,7 +272,7 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
         return st;
     if ((st = wipc__check_name(name, fn)) != WIPC_OK)
         return st;
-    if (o.flags & ~(uint32_t)WIPC_MSG_ALLOW_LOWER_INTEGRITY)
+    if (o.flags & ~(uint32_t)(WIPC_MSG_ALLOW_LOWER_INTEGRITY | WIPC_MSG_NO_STATS))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o.flags);
     if (o.max_message_size == 0 || o.max_message_size > WIPC__MSG_SIZE_LIMIT)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_message_size %u is outside 1..%u (the msg transport's limit)", fn,
@@ -292,6 +291,8 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
 
     wipc__msg_cfg cfg = { o.flags, o.max_message_size };
     wipc__msg_rx *rx = NULL;
+    if (!(o.flags & WIPC_MSG_NO_STATS))
+        wipc__stats_publish(&ep->obj, WIPC_TRANSPORT_MSG, name);   /* before the receiver thread runs */
     if ((st = wipc__plat_msg_listen(name, &cfg, ep, &rx)) != WIPC_OK) {
         wipc__obj_unref(&ep->obj);
         return st;

@@ -17,6 +17,7 @@ void wipc__obj_init(wipc__obj *o, const wipc__ops *ops, const char *name, uint32
     atomic_init(&o->next_request_id, 1);
     o->max_queued_bytes = WIPC_DEFAULT_MAX_QUEUED_BYTES;
     o->max_queued_count = WIPC_DEFAULT_MAX_QUEUED_MESSAGES;
+    o->ctr = &o->ctr_local;
 }
 
 void wipc__obj_ref(wipc__obj *o)
@@ -28,6 +29,7 @@ void wipc__obj_unref(wipc__obj *o)
 {
     if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
         return;
+    wipc__stats_drop(o);
     if (o->ops->destroy)
         o->ops->destroy(o);
     wipc__msg *m = o->q_head;
@@ -77,10 +79,10 @@ void wipc__fill_info(wipc__obj *o, wipc_info *out)
     full.peer_pid = o->peer_pid;
     full.peer_uid = o->peer_uid;
     wipc__mutex_unlock(&o->lock);
-    full.messages_sent = atomic_load(&o->msgs_sent);
-    full.messages_received = atomic_load(&o->msgs_recv);
-    full.bytes_sent = atomic_load(&o->bytes_sent);
-    full.bytes_received = atomic_load(&o->bytes_recv);
+    full.messages_sent = atomic_load(&o->ctr->msgs_sent);
+    full.messages_received = atomic_load(&o->ctr->msgs_recv);
+    full.bytes_sent = atomic_load(&o->ctr->bytes_sent);
+    full.bytes_received = atomic_load(&o->ctr->bytes_recv);
     full.max_message_size = o->max_message_size;
     snprintf(full.name, sizeof full.name, "%s", o->name);
     if (o->ops->info)

@@ -493,8 +493,7 @@ wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uin
     if (st != WIPC_OK)
         return st;
     if (!control) {
-        atomic_fetch_add_explicit(&o->msgs_sent, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&o->bytes_sent, size, memory_order_relaxed);
+        wipc__count_sent(o, size);
     }
     return WIPC_OK;
 }
@@ -623,6 +622,8 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
     wipc__obj_ref(&s->obj);
     c->server = over ? NULL : s;
     wipc__mutex_unlock(&s->obj.lock);
+    if (!over)
+        wipc__stats_attach(&s->obj, &c->obj);
     if (over) {
         wipc__obj_unref(&s->obj);
         wipc__log(WIPC_LOG_INFO, "pipe %s: all %u instances busy; client told BUSY", s->obj.name, (unsigned)s->cfg.max_instances);
@@ -749,7 +750,8 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
         return st;
     if (!name)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: name is NULL", fn);
-    if (o->flags & ~(uint32_t)(WIPC_PIPE_ALLOW_REMOTE | WIPC_PIPE_RAW | WIPC_PIPE_ANY_USER))
+    if (o->flags & ~(uint32_t)(WIPC_PIPE_ALLOW_REMOTE | WIPC_PIPE_RAW | WIPC_PIPE_ANY_USER | WIPC_PIPE_NO_STATS |
+                               WIPC_PIPE_WAIT_FOR_SERVER))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o->flags);
     if (is_full_path(name)) {
         size_t len = strlen(name);
@@ -817,6 +819,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pip
         strcpy(s->sddl, cfg.sddl);
         s->cfg.sddl = s->sddl;
     }
+    if (!(o.flags & WIPC_PIPE_NO_STATS))
+        wipc__stats_publish(&s->obj, WIPC_TRANSPORT_PIPE, name);   /* before the I/O thread may accept */
     wipc__listener *l = NULL;
     st = wipc__plat_listen(name, &s->cfg, s, &l);
     if (st != WIPC_OK) {

@@ -39,8 +39,7 @@ static wipc_status ended_status(wipc__conn *c, const char *fn);
 
 static void count_received(wipc__conn *c, size_t size)
 {
-    atomic_fetch_add_explicit(&c->obj.msgs_recv, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->obj.bytes_recv, size, memory_order_relaxed);
+    wipc__count_recv(&c->obj, size);
 }
 
 /* ---- frame decoding (role held) ------------------------------------------------------------------ */

@@ -49,7 +49,7 @@ static wipc_status read_options(const char *fn, const char *name, const wipc_shm
     wipc_status st = wipc__read_options(o, sizeof *o, user, "wipc_shm_options");
     if (st != WIPC_OK || (st = wipc__check_name(name, fn)) != WIPC_OK)
         return st;
-    if (o->flags & ~(uint32_t)WIPC_SHM_GLOBAL)
+    if (o->flags & ~(uint32_t)(WIPC_SHM_GLOBAL | WIPC_SHM_NO_STATS))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o->flags);
     if (o->max_message_size == 0 || o->max_message_size > WIPC_MAX_MESSAGE_LIMIT)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_message_size %u is outside 1..%u", fn, name,
@@ -202,6 +202,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_
         return st;
     }
     c->tx.pid = (uint32_t)c->my_ident;   /* the creator's records carry its pid and session 0 */
+    if (!(o.flags & WIPC_SHM_NO_STATS))
+        wipc__stats_publish(&c->obj, WIPC_TRANSPORT_SHM, name);   /* the channel has a unique name now */
     if ((st = chan_publish(c, out_channel)) != WIPC_OK) {
         chan_abandon(c);
         return st;

@@ -51,8 +51,7 @@ static void release_record(wipc__shm_chan *c)
 
 static void count_received(wipc__shm_chan *c, size_t size)
 {
-    atomic_fetch_add_explicit(&c->obj.msgs_recv, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->obj.bytes_recv, size, memory_order_relaxed);
+    wipc__count_recv(&c->obj, size);
 }
 
 /* ---- handing frames to their owner --------------------------------------------------------------- */

@@ -158,8 +158,7 @@ static void publish(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint64_t req
 {
     if (wipc__ring_commit(&c->tx, kind, type, request_id, (uint32_t)size))
         wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->tx_index), &c->hdr->ring[c->tx_index].data_wait);
-    atomic_fetch_add_explicit(&c->obj.msgs_sent, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->obj.bytes_sent, size, memory_order_relaxed);
+    wipc__count_sent(&c->obj, size);
 }
 
 /* What wipc_send and wipc_shm_reserve both begin with: the peer and size checks, the writer slot

@@ -27,6 +27,7 @@ static void sess_end(wipc__shm_chan *c)
     if (!c->rx_open)
         return;
     c->rx_open = false;
+    wipc__stats_peer(&c->obj, 0);
     if (c->rx_announced)
         sess_event(c, WIPC_EVENT_DISCONNECTED);
 }
@@ -53,6 +54,7 @@ static void sess_begin(wipc__shm_chan *c, uint32_t ahead)
     }
     c->rx_sess += ahead;
     c->rx_open = true;
+    wipc__stats_peer(&c->obj, 1);
     c->rx_ident = 0;
     c->rx_announced = false;
     wipc__shm_sess_announce(c);

@@ -522,6 +522,9 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
         else if (e != ENOENT && e != ECONNREFUSED && e != EINTR)
             return wipc__error(wipc__os_error_status(e), e, "wipc_pipe_connect(%s): connect(%s) failed", name, path);
         int32_t left = wipc__remaining(deadline);
+        if (e != EAGAIN && !seen_busy && !(cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER))   /* nobody serves it: at once */
+            return wipc__error(WIPC_E_NOT_FOUND, e, "wipc_pipe_connect(%s): no server at %s (WIPC_PIPE_WAIT_FOR_SERVER waits "
+                               "for one)", name, path);
         if (left == 0) {
             if (seen_busy)
                 return wipc__error(WIPC_E_TIMEOUT, e, "wipc_pipe_connect(%s): the server stayed busy for %d ms", name, (int)timeout_ms);
@@ -736,6 +739,10 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
         wipc__loop_del(&l->backoff);
         goto fail;
     }
+    /* Reachable now: publish the name in the lock file for wipc_list (a hashed path hides it). */
+    if (l->lock_fd >= 0 && (ftruncate(l->lock_fd, 0) != 0 || pwrite(l->lock_fd, name, strlen(name), 0) != (ssize_t)strlen(name)))
+        wipc__log(WIPC_LOG_WARN, "pipe %s: cannot write the name into %s (errno %d); wipc_list will not show it", name,
+                  l->lock_path, errno);
     *out = l;
     return WIPC_OK;
 fail:

@@ -47,7 +47,8 @@ struct wipc__section {
 
 static void shm_path(char *buf, size_t cap, int ns, const char *name)
 {
-    snprintf(buf, cap, ns == WIPC__SECTION_REGION ? "/wipc-%u-r-%s" : "/wipc-%u-%s", (unsigned)geteuid(), name);
+    snprintf(buf, cap, ns == WIPC__SECTION_REGION ? "/wipc-%u-r-%s" : ns == WIPC__SECTION_STATS ? "/wipc-%u-st-%s" : "/wipc-%u-%s",
+             (unsigned)geteuid(), name);
 }
 
 static wipc_status os_fail(int err, const char *call, const char *path)

@@ -95,6 +95,13 @@ uint64_t wipc__now_ns(void)
 
 uint64_t wipc__now_ms(void) { return wipc__now_ns() / 1000000u; }
 
+int64_t wipc__unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void wipc__sleep_ms(uint32_t ms)
 {
     struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };

@@ -209,6 +209,11 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
         DWORD left = forever ? INFINITE : remaining_ms(deadline);
         if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
             /* no server (yet), or it is between two instances */
+            if (!saw_busy && !(cfg && (cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER))) {   /* nobody serves it: at once */
+                st = wipc__error(WIPC_E_NOT_FOUND, err, "CreateFileW(%s) failed: no server is listening "
+                                 "(WIPC_PIPE_WAIT_FOR_SERVER waits for one)", path);
+                goto fail;
+            }
             if (left == 0) {
                 if (saw_busy)
                     st = wipc__error(WIPC_E_TIMEOUT, ERROR_PIPE_BUSY,

@@ -42,7 +42,8 @@ static const char *prefix_of(uint32_t flags)
 static void object_name(wchar_t *w, size_t cap, char *u8, size_t u8cap, int ns, const char *name, uint32_t flags, int index)
 {
     char buf[WIPC_NAME_MAX + 64];
-    int n = snprintf(buf, sizeof buf, "%swipc-%s%s", prefix_of(flags), ns == WIPC__SECTION_REGION ? "region-" : "", name);
+    int n = snprintf(buf, sizeof buf, "%swipc-%s%s", prefix_of(flags),
+                     ns == WIPC__SECTION_REGION ? "region-" : ns == WIPC__SECTION_STATS ? "stats-" : "", name);
     if (index >= 0)
         snprintf(buf + n, sizeof buf - (size_t)n, "#%d", index);
     snprintf(u8, u8cap, "%s", buf);

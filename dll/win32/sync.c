@@ -92,6 +92,14 @@ uint64_t wipc__thread_self(void) { return (uint64_t)GetCurrentThreadId(); }
 
 uint64_t wipc__now_ms(void) { return (uint64_t)GetTickCount64(); }
 
+int64_t wipc__unix_ms(void)
+{
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);   /* 100 ns units since 1601 */
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    return (int64_t)(t / 10000u) - 11644473600000LL;
+}
+
 uint64_t wipc__now_ns(void)
 {
     static LONG64 freq; /* counts per second; fixed at boot, so a benign race */

@@ -37,9 +37,11 @@ class Connection(MessageIO):
 def connect(name: str, timeout: Timeout_ = DEFAULT, *, max_message_size: Optional[int] = None,
             flags: int = 0) -> Connection:
     """Connects to the pipe server `name`, waiting up to `timeout` seconds (see the timeout policy:
-    default wipc.getdefaulttimeout(), None = forever) for one that is not up yet or busy; returns a
-    Connection. Raises wipc.NotFound (no server appeared), wipc.Timeout (the server stayed busy),
-    wipc.AccessDenied, wipc.Protocol; KeyboardInterrupt on Ctrl-C."""
+    default wipc.getdefaulttimeout(), None = forever) for a server that is busy; returns a
+    Connection. A name nobody serves raises wipc.NotFound at once, unless `flags` has
+    wipc.PIPE_WAIT_FOR_SERVER (since 1.1): then a server may still appear within `timeout`.
+    Raises wipc.NotFound, wipc.Timeout (the server stayed busy), wipc.AccessDenied,
+    wipc.Protocol; KeyboardInterrupt on Ctrl-C."""
     opts = _options(max_message_size=max_message_size, flags=flags or None)
     return Connection(_n.wipcpy_connect(_name(name), opts, _ms(timeout)))
 
