@@ -6,7 +6,10 @@
  */
 #include "testlib.h"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#  include <tlhelp32.h>
+#  include <psapi.h>
+#else
 #  include <dirent.h>
 #  include <pthread.h>
 #endif
@@ -73,7 +76,17 @@ static void expect_all_once(slot *s, size_t n, int timeout_ms)
 static int thread_count(void)
 {
 #ifdef _WIN32
-    return -1;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return -1;
+    THREADENTRY32 te;
+    te.dwSize = sizeof te;
+    int n = 0;
+    for (BOOL ok = Thread32First(snap, &te); ok; ok = Thread32Next(snap, &te))
+        if (te.th32OwnerProcessID == GetCurrentProcessId())
+            n++;
+    CloseHandle(snap);
+    return n;
 #else
     DIR *d = opendir("/proc/self/task");
     int n = 0;
@@ -90,7 +103,8 @@ static int thread_count(void)
 static long rss_kib(void)
 {
 #ifdef _WIN32
-    return -1;
+    PROCESS_MEMORY_COUNTERS pmc;
+    return K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc) ? (long)(pmc.WorkingSetSize / 1024) : -1;
 #else
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
