@@ -1054,8 +1054,11 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
  * compiled against this header gets the size-aware form instead, with its own sizeof; define
  * WIPC_NO_INIT_SIZE_MACROS to call the 1.0 entry points directly. Since 1.1. */
 #ifndef WIPC_NO_INIT_SIZE_MACROS
+/** wipc_pipe_options_init for C callers: wipc_pipe_options_init_size with the caller's sizeof. Since 1.1. */
 #define wipc_pipe_options_init(o) wipc_pipe_options_init_size((o), (uint32_t)sizeof *(o))
+/** wipc_shm_options_init for C callers: wipc_shm_options_init_size with the caller's sizeof. Since 1.1. */
 #define wipc_shm_options_init(o)  wipc_shm_options_init_size((o), (uint32_t)sizeof *(o))
+/** wipc_msg_options_init for C callers: wipc_msg_options_init_size with the caller's sizeof. Since 1.1. */
 #define wipc_msg_options_init(o)  wipc_msg_options_init_size((o), (uint32_t)sizeof *(o))
 #endif
 

@@ -46,8 +46,7 @@ static void count_sent(wipc__conn *c, pipe_wq_entry *e)
 {
     if (e->kind == WIPC__FRAME_DATA || e->kind == WIPC__FRAME_REQUEST || e->kind == WIPC__FRAME_REPLY ||
         e->kind == WIPC__FRAME_ERROR) {
-        atomic_fetch_add_explicit(&c->obj.msgs_sent, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&c->obj.bytes_sent, e->payload, memory_order_relaxed);
+        wipc__count_sent(&c->obj, e->payload);
     }
 }
 
@@ -174,8 +173,7 @@ wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t re
         if (st == WIPC_OK) {
             wipc__excl_leave(&c->writer);
             wipc__mutex_unlock(&c->wq_lock);
-            atomic_fetch_add_explicit(&o->msgs_sent, 1, memory_order_relaxed);
-            atomic_fetch_add_explicit(&o->bytes_sent, size, memory_order_relaxed);
+            wipc__count_sent(o, size);
             if (op && op->kind != WIPC__OP_REQUEST)
                 wipc__op_complete(op, WIPC_OK);
             return WIPC_OK;
