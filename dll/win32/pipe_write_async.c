@@ -29,15 +29,7 @@
 
 #include "win32/pipe_win32.h"
 
-/* Until the v1.1 core (the write queue, WIPC_E_CANCELLED, wipc__core_write_done) is merged, only the
- * hooks pipe.c calls exist: no write is ever started, so aw.pending stays 0. */
-#ifdef WIPC_E_CANCELLED
-#  define WIPC__WIN_ASYNC_WRITES 1
 static void awrite_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted);
-#else
-#  define WIPC__WIN_ASYNC_WRITES 0
-#  define awrite_done NULL
-#endif
 
 void wipc__win_awrite_init(wipc__pipe *p)
 {
@@ -54,7 +46,6 @@ int wipc__win_awrite_defer_close_locked(wipc__pipe *p)
     return 1;
 }
 
-#if WIPC__WIN_ASYNC_WRITES
 /* Issues the next piece. Returns 0 when a packet will come, else the WriteFile error (no packet). */
 static DWORD awrite_issue(wipc__pipe *p)
 {
@@ -178,4 +169,3 @@ void wipc__plat_pipe_write_cancel(wipc__pipe *p)
     }
     ReleaseSRWLockExclusive(&p->lock);
 }
-#endif /* WIPC__WIN_ASYNC_WRITES */

@@ -45,7 +45,7 @@ static class WipcTest
 
     static void Version()
     {
-        Assert(Library.Version == "1.0.0", "version string " + Library.Version);
+        Assert(Library.Version == "1.1.0", "version string " + Library.Version);
         Assert(Library.VersionNumber >> 16 == 1, "major 1");
         Assert(Library.StatusName(Status.Timeout) == "WIPC_E_TIMEOUT", "status name");
     }
