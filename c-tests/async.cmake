@@ -6,7 +6,7 @@ wipc_test_executable(async_peer async_peer.c)
 if(TARGET wipc_cmocka)
   wipc_test_executable(test_async test_async.c)
   target_link_libraries(test_async PRIVATE wipc_cmocka)
-  add_dependencies(test_async async_peer wipc_peer)
+  add_dependencies(test_async async_peer wipc_peer shm_peer)
   add_test(NAME test_async COMMAND test_async)
   # spawns 100 peers and measures cancel latency: keep it away from other heavy tests
   set_tests_properties(test_async PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT} RUN_SERIAL TRUE)

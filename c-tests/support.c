@@ -33,6 +33,30 @@
 extern char **environ;
 #endif
 
+/* ---- crashes (Windows) --------------------------------------------------------------------------- */
+
+#ifdef _WIN32
+/* Under Wine an unhandled exception in a thread other than the main one (a library thread: the I/O
+ * thread, a callback worker, a msg window thread) starts winedbg, prints its backtrace and then ends
+ * the process with exit code 0: ctest would count the crash as a pass. Every test program and peer
+ * therefore ends itself with the exception code (0xC0000005 -> exit status 5) from its top-level
+ * filter, which runs before Wine's debugger, as Windows would end it. */
+static LONG WINAPI wt_crash_filter(EXCEPTION_POINTERS *ep)
+{
+    DWORD code = ep && ep->ExceptionRecord ? ep->ExceptionRecord->ExceptionCode : 1;
+    fprintf(stderr, "CRASH: unhandled exception 0x%08lx at %p in thread %lu\n", (unsigned long)code,
+            ep && ep->ExceptionRecord ? ep->ExceptionRecord->ExceptionAddress : NULL, (unsigned long)GetCurrentThreadId());
+    fflush(stderr);
+    TerminateProcess(GetCurrentProcess(), code ? (UINT)code : 1u);
+    return EXCEPTION_EXECUTE_HANDLER;
+}
+
+__attribute__((constructor)) static void wt_install_crash_filter(void)
+{
+    SetUnhandledExceptionFilter(wt_crash_filter);
+}
+#endif
+
 /* ---- time -------------------------------------------------------------------------------------- */
 
 #ifndef _WIN32

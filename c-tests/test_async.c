@@ -381,8 +381,8 @@ static void test_start_errors_never_call_back(void **state)
     assert_int_equal(s[0].status, WIPC_E_TIMEOUT);
     /* a handle with callbacks refuses recv_async; one with recv_async pending refuses callbacks */
     slot *t = slots_new(1);
-    WT_OK(wipc_recv_async(pr.svc, WIPC_INFINITE, on_complete, t, &t->op));
-    assert_int_equal(wipc_set_callbacks(pr.svc, error_replier, NULL, NULL), WIPC_E_INVALID_STATE);
+    WT_OK(wipc_recv_async(pr.cli, WIPC_INFINITE, on_complete, t, &t->op));   /* cli has nothing to receive */
+    assert_int_equal(wipc_set_callbacks(pr.cli, error_replier, NULL, NULL), WIPC_E_INVALID_STATE);
     WT_OK(wipc_cancel(t->op));
     expect_all_once(t, 1, 5000);
     free(s);
@@ -415,6 +415,56 @@ static void test_peer_killed_while_pending(void **state)
     expect_all_once(s, 3, 5000);
     WT_OK(wipc_close(conn));
     free(s);
+}
+
+/* A completion callback may start, cancel and close on its own handle. */
+typedef struct chain {
+    wipc_handle h;
+    slot       *s;
+    atomic_int  step;
+    atomic_int  bad;   /* bit per failed call inside the callback */
+} chain;
+
+static chain g_chain;
+
+static void WIPC_CALL on_chain(const wipc_completion *c, void *user)
+{
+    on_complete(c, user);
+    int step = atomic_fetch_add(&g_chain.step, 1);
+    if (step == 0) {   /* the first reply: start two more, cancel one, then close the handle from here */
+        int bad = 0;   /* checked by the test thread (no cmocka asserts on a library thread) */
+        wipc_op op = 0;
+        bad |= wipc_request_async(g_chain.h, 1, "b", 1, 10000, on_complete, &g_chain.s[1], NULL) != WIPC_OK;
+        bad |= (wipc_recv_async(g_chain.h, WIPC_INFINITE, on_complete, &g_chain.s[2], &op) != WIPC_OK) << 1;
+        bad |= (wipc_cancel(op) != WIPC_OK) << 2;
+        bad |= (wipc_recv_async(g_chain.h, WIPC_INFINITE, on_complete, &g_chain.s[3], NULL) != WIPC_OK) << 3;
+        bad |= (wipc_close(g_chain.h) != WIPC_OK) << 4;   /* pending ones complete right after this callback */
+        bad |= (atomic_load(&g_chain.s[3].calls) != 0) << 5;
+        atomic_store(&g_chain.bad, bad);
+    }
+}
+
+static void test_completion_callback_starts_cancels_closes(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle c = 0;
+    wt_proc *p = echo_peer(name, "achn", &c);
+    slot *s = slots_new(4);
+    g_chain.h = c;
+    g_chain.s = s;
+    atomic_store(&g_chain.step, 0);
+    atomic_store(&g_chain.bad, 0);
+    WT_OK(wipc_request_async(c, 1, "a", 1, 10000, on_chain, &s[0], NULL));
+    expect_all_once(s, 4, 10000);
+    WT_CHECK(atomic_load(&g_chain.bad) == 0, "calls inside the completion callback failed: mask 0x%x", atomic_load(&g_chain.bad));
+    assert_int_equal(s[0].status, WIPC_OK);
+    WT_CHECK(s[1].status == WIPC_OK || s[1].status == WIPC_E_CLOSED, "%s", wipc_status_name(s[1].status));
+    assert_int_equal(s[2].status, WIPC_E_CANCELLED);
+    assert_int_equal(s[3].status, WIPC_E_CLOSED);
+    assert_int_equal(wipc_close(c), WIPC_E_BAD_HANDLE);   /* closed by the callback */
+    free(s);
+    peer_end(p);
 }
 
 /* ---- connect / accept ------------------------------------------------------------------------------- */
@@ -694,6 +744,104 @@ static void test_reply_queue_bound_ends_the_connection(void **state)
     WT_OK(wipc_close(srv));
 }
 
+/* ---- shm channels ------------------------------------------------------------------------------------- */
+
+static void test_shm_async_with_peer_process(void **state)
+{
+    (void)state;
+    char name[160];
+    wt_unique_name(name, sizeof name, "ashm");
+    wipc_shm_options so;
+    wipc_shm_options_init(&so);
+    so.capacity = 64 * 1024;
+    wipc_handle ch = 0;
+    WT_OK(wipc_shm_create(name, &so, &ch));
+    wt_use_peer("shm_peer");
+    const char *args[] = { "echo", name, NULL };   /* echoes messages, answers requests (type+1) */
+    wt_proc *p = wt_spawn_ready(args);
+    enum { N = 2000 };
+    slot *s = slots_new(N + 2);
+    for (uint32_t i = 0; i < N; i++)   /* far more than the 64 KiB ring holds: the rest waits in the queue */
+        WT_OK(wipc_request_async(ch, 100 + i, &i, sizeof i, 30000, on_complete, &s[i], NULL));
+    expect_all_once(s, N, 60000);
+    for (uint32_t i = 0; i < N; i++) {
+        WT_CHECK(s[i].status == WIPC_OK && s[i].type == 101 + i && s[i].size == 4 && memcmp(s[i].data, &i, 4) == 0,
+                 "shm request %u: %s type %u", i, wipc_status_name(s[i].status), s[i].type);
+    }
+    atomic_store(&g_done, 0);
+    WT_OK(wipc_recv_async(ch, 10000, on_complete, &s[N], NULL));
+    WT_OK(wipc_send_async(ch, 7, "hi", 2, 10000, on_complete, &s[N + 1], NULL));   /* echoed back: type 8 */
+    WT_CHECK(wt_wait_atomic_ge(&g_done, 2, 10000), "send + recv async: %d", atomic_load(&g_done));
+    assert_int_equal(s[N + 1].status, WIPC_OK);
+    assert_int_equal(s[N].status, WIPC_OK);
+    assert_int_equal(s[N].type, 8);
+    /* the peer dies: a pending receive ends with DISCONNECTED */
+    slot *t = slots_new(1);
+    WT_OK(wipc_recv_async(ch, WIPC_INFINITE, on_complete, t, NULL));
+    peer_end(p);
+    WT_CHECK(wt_wait_atomic_ge(&g_done, 1, 15000), "recv_async after the peer died");
+    WT_CHECK(t->status == WIPC_E_DISCONNECTED, "%s", wipc_status_name(t->status));
+    WT_OK(wipc_close(ch));
+    free(t);
+    free(s);
+}
+
+static int32_t WIPC_CALL shm_error_cb(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)user;
+    if (m->request_id)
+        wipc_reply_error(h, m->request_id, 77, "shm says no");
+    return 0;
+}
+
+static void test_shm_remote_error_and_full_ring(void **state)
+{
+    (void)state;
+    char name[160];
+    wt_unique_name(name, sizeof name, "ashe");
+    wipc_shm_options so;
+    wipc_shm_options_init(&so);
+    so.capacity = 4096;
+    wipc_handle a = 0, b = 0;
+    WT_OK(wipc_shm_create(name, &so, &a));
+    WT_OK(wipc_shm_open(name, NULL, 5000, &b));
+    /* nobody reads b yet: sends fill the 4 KiB ring, the rest queue, one is cancelled cleanly */
+    enum { N = 40 };
+    static uint8_t buf[1000];
+    slot *s = slots_new(N);
+    for (uint32_t i = 0; i < N; i++) {
+        memset(buf, (int)i, sizeof buf);
+        WT_OK(wipc_send_async(a, i, buf, sizeof buf, 20000, on_complete, &s[i], &s[i].op));
+    }
+    WT_OK(wipc_cancel(s[N - 1].op));
+    WT_CHECK(wt_wait_atomic_ge(&g_done, 4, 5000), "the sends that fit in the ring");
+    for (uint32_t i = 0; i < N - 1; i++) {
+        size_t got = 0;
+        uint32_t type = 0;
+        WT_OK(wipc_recv(b, buf, sizeof buf, &got, &type, 10000));
+        assert_int_equal(type, i);   /* in order, none lost, none twice */
+        assert_int_equal(buf[0], (uint8_t)i);
+    }
+    expect_all_once(s, N, 10000);
+    assert_int_equal(s[N - 1].status, WIPC_E_CANCELLED);
+    size_t got = 0;
+    assert_int_equal(wipc_recv(b, buf, sizeof buf, &got, NULL, 100), WIPC_E_TIMEOUT);   /* the cancelled one never came */
+    /* remote errors on shm */
+    WT_OK(wipc_set_callbacks(b, shm_error_cb, NULL, NULL));
+    char resp[16];
+    assert_int_equal(wipc_request(a, 1, "q", 1, resp, sizeof resp, &got, 10000), WIPC_E_REMOTE);
+    assert_string_equal(wipc_last_error_message(), "remote error 77: shm says no");
+    slot *t = slots_new(1);
+    WT_OK(wipc_request_async(a, 1, "q", 1, 10000, on_complete, t, NULL));
+    expect_all_once(t, 1, 10000);
+    assert_int_equal(t->status, WIPC_E_REMOTE);
+    assert_int_equal(t->type, 77);
+    WT_OK(wipc_close(b));
+    WT_OK(wipc_close(a));
+    free(t);
+    free(s);
+}
+
 /* ---- msg ------------------------------------------------------------------------------------------------ */
 
 static int32_t WIPC_CALL msg_cb(wipc_handle h, const wipc_message *m, void *user)
@@ -736,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_recv_async_order_timeout_cancel),
         cmocka_unit_test(test_start_errors_never_call_back),
         cmocka_unit_test(test_peer_killed_while_pending),
+        cmocka_unit_test(test_completion_callback_starts_cancels_closes),
         cmocka_unit_test(test_connect_accept_async),
         cmocka_unit_test(test_send_async_queue_cancel_close),
         cmocka_unit_test(test_send_async_delivers_in_order),
@@ -743,6 +892,8 @@ int main(void)
         cmocka_unit_test(test_cancel_latency),
         cmocka_unit_test(test_never_reading_clients_do_not_starve_others),
         cmocka_unit_test(test_reply_queue_bound_ends_the_connection),
+        cmocka_unit_test(test_shm_async_with_peer_process),
+        cmocka_unit_test(test_shm_remote_error_and_full_ring),
         cmocka_unit_test(test_msg_send_async),
     };
     wt_apply_test_filter();

@@ -38,6 +38,16 @@ SCOPE = [
     "Windows results come from the mingw-w64 build run under Wine: the DACLs read back are what Wine stores (generic "
     "rights are not mapped to specific ones, and the owner is the token's primary group S-1-5-21-0-0-0-513); integrity "
     "levels (UIPI) are not enforced by Wine; process RSS is Wine's K32GetProcessMemoryInfo working set.",
+    "Windows attacks (c-tests/test_attack_win.c) are made by win_attacker.exe, a plain Win32 program that does not load "
+    "wipc.dll. Wine reports a SEC_RESERVE view's pages as MEM_RESERVE through VirtualQuery (the check is tested) but does "
+    "not fault when they are touched (the crash the check prevents cannot be shown); it enforces no DACL between processes "
+    "of one user, no UIPI and no sessions, so those rows show what wipc checks and reads back, not what Windows would refuse.",
+    "Known limit (Windows): a process of the same user may add instances to a live pipe (the owner-only DACL grants its "
+    "user FILE_CREATE_PIPE_INSTANCE), so a client may reach an instance that is not the wipc server's. wipc cannot prevent "
+    "it; the client's wipc_get_info(conn).peer_pid is the server process's id from GetNamedPipeServerProcessId, for "
+    "callers that know whom to expect. Likewise a same-user process may open a msg name's owner record or a section for "
+    "writing: the checks close the attacks that need no such access (a window class, a pre-created object, a reserved "
+    "page), not those of a process that can also write into the receiver's memory.",
     "The sanitizer and valgrind runs use smaller counts (WIPC_TEST_SCALE) and do not check RSS bounds (ASan keeps freed "
     "memory in quarantine); the plain Linux and Wine runs do.",
     "Fuzz inputs are counted as bad inputs tried; most are malformed by construction, some are accepted (seeds and "

@@ -24,15 +24,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char why[160] = "";
     wipc_status st = wipc__frame_decode(hdr, max_length, &f, why, sizeof why);
     if (st == WIPC_OK) {
+#ifdef WIPC__FRAME_ERROR
+        /* ERROR (1.1): a reply carrying an error: a request id, at most WIPC__ERROR_TEXT_MAX bytes of text */
+        FZ_CHECK((f.kind >= WIPC__FRAME_DATA && f.kind <= WIPC__FRAME_BULK) || f.kind == WIPC__FRAME_ERROR, "kind %u", f.kind);
+        FZ_CHECK(f.kind != WIPC__FRAME_ERROR || (f.request_id != 0 && f.length <= WIPC__ERROR_TEXT_MAX), "ERROR frame");
+#endif
 #ifdef WIPC__FRAME_BULK
         /* BULK stands for a large DATA / REQUEST / REPLY: any request id, a fixed-size descriptor */
+#  ifndef WIPC__FRAME_ERROR
         FZ_CHECK(f.kind >= WIPC__FRAME_DATA && f.kind <= WIPC__FRAME_BULK, "kind %u", f.kind);
+#  endif
         FZ_CHECK(f.kind != WIPC__FRAME_BULK || f.length == WIPC__BULK_DESC, "BULK length %u", f.length);
         if (f.kind != WIPC__FRAME_BULK)
 #else
         FZ_CHECK(f.kind >= WIPC__FRAME_DATA && f.kind <= WIPC__FRAME_BUSY, "kind %u", f.kind);
 #endif
-            FZ_CHECK((f.kind == WIPC__FRAME_REQUEST || f.kind == WIPC__FRAME_REPLY) == (f.request_id != 0), "request id");
+            FZ_CHECK((f.kind == WIPC__FRAME_REQUEST || f.kind == WIPC__FRAME_REPLY || f.kind == WIPC__FRAME_ERROR) ==
+                         (f.request_id != 0), "request id");
         FZ_CHECK(f.length <= max_length, "length %u > max %u", f.length, max_length);
         FZ_CHECK(f.kind != WIPC__FRAME_HELLO || f.length == WIPC__HELLO_SIZE, "HELLO length");
         FZ_CHECK(f.kind != WIPC__FRAME_BUSY || f.length == 0, "BUSY length");

@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             why[0] = '\0';
             wipc__ring_rc rc = wipc__ring_peek(&cons, &rec, &wake, why, sizeof why);
             if (rc == WIPC__RING_OK) {
-                FZ_CHECK(rec.kind >= WIPC__FRAME_DATA && rec.kind <= WIPC__FRAME_REPLY, "kind %u", rec.kind);
+                FZ_CHECK((rec.kind >= WIPC__FRAME_DATA && rec.kind <= WIPC__FRAME_REPLY) || rec.kind == WIPC__FRAME_ERROR,
+                         "kind %u", rec.kind);   /* ERROR (1.1): a reply carrying an error */
                 FZ_CHECK((rec.kind == WIPC__FRAME_DATA) == (rec.request_id == 0), "request id vs kind");
                 FZ_CHECK(rec.length <= max_len, "length %u above max_len %u", rec.length, max_len);
                 FZ_CHECK(rec.payload >= ring + WIPC__SHM_RECORD_HEADER && rec.payload + rec.length <= ring + cap,

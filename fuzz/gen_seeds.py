@@ -67,6 +67,8 @@ def seeds_ring():
     pad = struct.pack("<I", 0xFFFFFFFF)
     write("fuzz_ring", "wrap-pad", ring_input(0, 4096, 4096 + 32, 4096 - 16,
           [(PEEK, 0, 0), (RELEASE, 0, 0)], b"\0" * 0 + record(1, DATA, 1, 0, b"x") + b"\0" * (4096 - 16 - 32) + pad + b"\0" * 12))
+    r2 = record(9, ERROR, 0xFFFFFFFE, 5, b"bad thing") + record(0, ERROR, 1, 0)
+    write("fuzz_ring", "error-records", ring_input(0, 4096, len(r2), 0, [(PEEK, 0, 0), (RELEASE, 0, 0), (PEEK, 0, 0)], r2))
     write("fuzz_ring", "corrupt-head", ring_input(1, 100, 1 << 40, 0, [(PEEK, 0, 0), (SET_HEAD, 1, 8), (PEEK, 0, 0)], r1))
     write("fuzz_ring", "scribble", ring_input(0, 4096, len(r1), 0,
           [(POKE, 0, 0xFFFF000000000000), (PEEK, 0, 0), (SET_TAIL, 1, 1 << 63), (RESERVE, 0, 10)], r1))

@@ -171,6 +171,9 @@ typedef int32_t wipc_status;
 /** Limits. */
 #define WIPC_NAME_MAX 128                          /**< longest endpoint name, in characters (a full pipe path: 255) */
 #define WIPC_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024) /**< pipe and shm default max_message_size, bytes */
+#define WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000      /**< pipe server: default handshake_timeout_ms (since 1.1) */
+#define WIPC_DEFAULT_MAX_QUEUED_BYTES (8u * 1024 * 1024) /**< pipe: default max_queued_bytes per connection (since 1.1) */
+#define WIPC_DEFAULT_MAX_QUEUED_MESSAGES 1024u      /**< pipe: default max_queued_messages per connection (since 1.1) */
 #define WIPC_DEFAULT_MSG_MAX_MESSAGE (64u * 1024)  /**< msg default max_message_size, bytes */
 #define WIPC_MAX_MESSAGE_LIMIT (1024u * 1024 * 1024) /**< no transport accepts a max_message_size (or a message) above this (1 GiB) */
 #define WIPC_MSG_MAX_MESSAGE_LIMIT (256u * 1024)   /**< the msg transport carries at most this many bytes (WM_COPYDATA is for small data) */
@@ -243,6 +246,19 @@ typedef struct wipc_pipe_options {
     const char *security_descriptor; /**< Windows server: SDDL string (UTF-8) for the pipe's DACL, NULL = current user + SYSTEM only;
                                           copied; invalid SDDL = WIPC_E_INVALID_ARG; overrides WIPC_PIPE_ANY_USER; ignored by
                                           connect. POSIX: must be NULL (else WIPC_E_INVALID_ARG) */
+    /* appended in 1.1 (hardening, issue 19): per-connection bounds; 0 = the default */
+    int32_t     handshake_timeout_ms; /**< server: a client must complete the HELLO handshake within this many ms of being
+                                          accepted, else it is disconnected and its instance slot freed (squatters cannot
+                                          hold max_instances). Default WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS (5000); 0 = the
+                                          default; WIPC_INFINITE = no deadline; other values below -1 are WIPC_E_INVALID_ARG.
+                                          Ignored by connect (its timeout_ms bounds its own handshake). Since 1.1 */
+    uint32_t    max_queued_bytes;     /**< bytes received on one connection and not yet consumed - queued for wipc_recv, or
+                                          waiting for (or running in) on_message - above which the library stops reading
+                                          that connection until the backlog drains to half (the peer's sends then block and
+                                          time out: back-pressure). One message is always taken whatever its size. Default
+                                          WIPC_DEFAULT_MAX_QUEUED_BYTES (8 MiB); 0 = the default. Since 1.1 */
+    uint32_t    max_queued_messages;  /**< the same bound in messages (small-message floods). Default
+                                          WIPC_DEFAULT_MAX_QUEUED_MESSAGES (1024); 0 = the default. Since 1.1 */
 } wipc_pipe_options;
 
 /** Options for shared-memory channels and regions. Initialise with wipc_shm_options_init(). */
@@ -366,14 +382,20 @@ WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, s
  *  Returns the statuses of wipc_send, plus WIPC_E_INVALID_ARG (resp NULL with resp_cap > 0),
  *  WIPC_E_NOT_SUPPORTED (msg endpoints: use wipc_msg_send; WIPC_PIPE_RAW connections),
  *  WIPC_E_TIMEOUT (no reply in time; a late reply is dropped), WIPC_E_BUFFER_TOO_SMALL (the reply is
- *  dropped), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (while waiting for the reply). */
+ *  dropped), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (while waiting for the reply), WIPC_E_REMOTE (since
+ *  1.1: the peer answered with wipc_reply_error; wipc_last_error_message() = "remote error <code>:
+ *  <message>" (cut to the 1023 bytes it holds), wipc_last_remote_code() = code; resp is untouched). */
 WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const void *req, size_t req_size, void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
 
 /** Answers the request `request_id` (wipc_message.request_id) received on `h` with `size` bytes of
  *  `data` tagged `type` (`data` may be NULL only if size is 0; copied). request_id 0 answers the last
  *  request this handle returned from wipc_recv / wipc_recv_message (callbacks pass m->request_id). The
  *  id is not checked: a reply nobody waits for is dropped by the peer. Sent like wipc_send but with no
- *  timeout: blocks until there is room, the peer goes or `h` is closed.
+ *  timeout: blocks until there is room, the peer goes or `h` is closed - except (since 1.1) on a pipe
+ *  connection from inside a callback: there it never blocks the callback worker; what the pipe does
+ *  not take at once is queued (WIPC_ASYNC_QUEUE_BYTES at most, else the connection is ended: the peer
+ *  does not read; a queued reply unwritten after WIPC_REPLY_DEADLINE_MS ends it too) and WIPC_OK means
+ *  "written or queued".
  *  Returns the statuses of wipc_send (with an infinite timeout), WIPC_E_INVALID_ARG (request_id 0 and
  *  no unanswered request), WIPC_E_NOT_SUPPORTED (msg endpoints: on_message's return value is the
  *  reply; servers, regions). */
@@ -416,6 +438,15 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
 /** Fills `*o` with defaults (struct_size set, flags 0, 16 MiB messages, 64 instances, buffer_size 0 =
  *  64 KiB, security_descriptor NULL). NULL is ignored. */
 WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o);
+
+/* Whom a client reaches (known limit, Windows). FILE_FLAG_FIRST_PIPE_INSTANCE stops a second server
+ * from taking a served name, but the owner-only DACL grants its user FILE_CREATE_PIPE_INSTANCE: any
+ * process of the same user may add instances to a live pipe (CreateNamedPipeW on the same path), and
+ * a client may reach one of them instead of the wipc server. wipc cannot prevent it (the OS grants it
+ * to the owner); it tells the client whom it reached: wipc_get_info(conn).peer_pid is the server
+ * process's id from GetNamedPipeServerProcessId (POSIX: SO_PEERCRED), read from the OS, not from the
+ * handshake. Callers that know which process should serve a name compare it. Other users cannot add
+ * instances (WIPC_PIPE_ANY_USER grants them read/write without FILE_CREATE_PIPE_INSTANCE). */
 
 /** Serves `name` (1-128 chars of [A-Za-z0-9._-]; Windows: \\.\pipe\wipc-<name> (a name ending in '.'
  *  gets a '~' appended, because Win32 path canonicalisation strips trailing dots), or a full pipe
@@ -486,27 +517,31 @@ WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o);
 /** Creates the shm channel `name`: one section holding a 4 KiB header and two SPSC rings of
  *  `capacity` bytes (one per direction), for this creator and one opener at a time (Windows:
  *  CreateFileMappingW(PAGE_READWRITE | SEC_COMMIT) Local\wipc-<name> (Global\ with WIPC_SHM_GLOBAL)
- *  with an owner-only DACL, plus named auto-reset events for wake-ups; POSIX: shm_open
+ *  with an owner-only DACL, plus named auto-reset events for wake-ups, all of which must not exist yet
+ *  (objects of those names made by another process are refused, never adopted); POSIX: shm_open
  *  /wipc-<uid>-<name> O_EXCL mode 0600, pages reserved with posix_fallocate, mmap, futex wake-ups).
  *  A section left by a dead creator and opener is reclaimed. When the opener leaves, the creator's
  *  calls get WIPC_E_DISCONNECTED until a new opener attaches (WIPC_EVENT_CONNECTED with callbacks).
  *  *out_channel receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_channel NULL, bad name, bad option struct,
  *  unknown flags, max_message_size 0 or above 1 GiB, spin_us above 1 s, capacity not a power of two
- *  in 4 KiB..1 GiB), WIPC_E_ADDR_IN_USE (a live channel has the name), WIPC_E_ACCESS_DENIED
+ *  in 4 KiB..1 GiB), WIPC_E_ADDR_IN_USE (a live channel has the name; Windows: or its section or
+ *  wake events exist as another process's objects), WIPC_E_ACCESS_DENIED
  *  (WIPC_SHM_GLOBAL without SeCreateGlobalPrivilege, or the OS refused), WIPC_E_NO_MEMORY (no room for
  *  the pages: /dev/shm full or commit limit), WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_options *o, wipc_handle *out_channel);
 
 /** Opens the channel `name` created by another process (or this one), waiting up to `timeout_ms`
  *  for it to exist and be ready (Windows: OpenFileMappingW + MapViewOfFile + OpenEventW; POSIX:
- *  shm_open + mmap, the object must belong to this user). The shared header is validated before use.
+ *  shm_open + mmap, the object must belong to this user). The shared header is validated before use;
+ *  Windows: every page of the section must be committed (VirtualQuery; a SEC_RESERVE section is
+ *  refused) and its size is the section's own (NtQuerySection).
  *  Of `o`, flags (WIPC_SHM_GLOBAL), max_message_size and spin_us apply; the ring capacity is the
  *  creator's. *out_channel receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_shm_create except capacity, or timeout < -1),
  *  WIPC_E_NOT_FOUND (no live channel of that name in time: absent, or its creator closed it or died),
  *  WIPC_E_TIMEOUT (the section exists but its creator did not finish it in time), WIPC_E_BUSY (it
- *  already has a live opener), WIPC_E_PROTOCOL (not a wipc channel: magic, layout version or sizes),
+ *  already has a live opener), WIPC_E_PROTOCOL (not a wipc channel: magic, layout version or sizes; Windows: reserved pages),
  *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_options *o, int32_t timeout_ms, wipc_handle *out_channel);
 
@@ -591,7 +626,11 @@ WIPC_API void WIPC_CALL wipc_msg_options_init(wipc_msg_options *o);
 /** Creates the receiver `name` (1-128 chars of [A-Za-z0-9._-]). Windows: a message-only window
  *  (HWND_MESSAGE) of class wipc-msg-<name> on its own library thread running a message loop (no pump
  *  needed in your code); the name is guarded by the mutex Local\wipc-msg-<name> held by that thread
- *  (owner-only DACL), so a dead owner's name is reclaimed. POSIX: a SOCK_SEQPACKET socket
+ *  (owner-only DACL, created, never adopted if it exists), so a dead owner's name is reclaimed, and
+ *  owned through the record Local\wipc-msg-owner:<name> (this pid and window; owner-only DACL, must
+ *  not exist): senders deliver only to the window it names, never to another process's window of
+ *  the same class. The window procedure finds its endpoint in the library's own table, never in
+ *  window memory (GWLP_USERDATA) another process can write. POSIX: a SOCK_SEQPACKET socket
  *  <rundir>/m.<name> (0600) served by a library thread, guarded by flock like pipes; only senders of
  *  the same uid (SO_PEERCRED) are taken.
  *  Messages go to on_message (wipc_set_callbacks; its return value is the sender's reply; it runs on
@@ -602,14 +641,16 @@ WIPC_API void WIPC_CALL wipc_msg_options_init(wipc_msg_options *o);
  *  ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) for this window only.
  *  *out_endpoint receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_ADDR_IN_USE (a live endpoint has the name: Windows in this session, POSIX of
- *  this user), WIPC_E_INVALID_ARG (name or out_endpoint NULL, bad name, bad option struct, unknown
+ *  this user; Windows also: its mutex or owner record exists as another process's object),
+ *  WIPC_E_INVALID_ARG (name or out_endpoint NULL, bad name, bad option struct, unknown
  *  flags, max_message_size or queue_depth (1..65536) out of range), WIPC_E_ACCESS_DENIED (Windows:
  *  another user's name mutex; POSIX: runtime directory not private), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM
  *  (window, class, thread, socket or ChangeWindowMessageFilterEx failure). */
 WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_options *o, wipc_handle *out_endpoint);
 
 /** Sends one message synchronously to the receiver `name` and waits up to `timeout_ms` for it to be
- *  taken (Windows: FindWindowExW(HWND_MESSAGE, ...) then SendMessageTimeoutW(WM_COPYDATA,
+ *  taken (Windows: the window named by the receiver's owner record, if GetWindowThreadProcessId
+ *  says it belongs to the record's pid, then SendMessageTimeoutW(WM_COPYDATA,
  *  SMTO_ABORTIFHUNG | SMTO_BLOCK), type in dwData, a 16-byte wipc header (magic, version, sender pid)
  *  before the bytes; POSIX: one packet and a reply packet on a seqpacket connection that is kept for
  *  the next message to that receiver: a process caches up to 32 idle connections, closed by
@@ -621,12 +662,14 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
  *  bytes are copied. A message whose sender timed out before the receiver took it is dropped, not
  *  delivered later (on POSIX; Windows may still deliver it).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (bad name, data NULL with size > 0, timeout < -1),
- *  WIPC_E_NOT_FOUND (no such receiver), WIPC_E_TIMEOUT (not taken in time, a hung receiver, or timeout
+ *  WIPC_E_NOT_FOUND (no such receiver; Windows: also when only windows of class wipc-msg-<name>
+ *  that no wipc receiver owns are there - they are named in the last error, not sent to),
+ *  WIPC_E_TIMEOUT (not taken in time, a hung receiver, or timeout
  *  0), WIPC_E_BUSY (its queue is full, or sent from that endpoint's own on_message), WIPC_E_TOO_LARGE
  *  (above WIPC_MSG_MAX_MESSAGE_LIMIT: nothing sent; or above the receiver's max_message_size; POSIX: the
  *  OS refused the datagram), WIPC_E_DISCONNECTED (the receiver closed or died while the message
  *  waited), WIPC_E_ACCESS_DENIED (Windows: UIPI, a higher-integrity receiver without
- *  WIPC_MSG_ALLOW_LOWER_INTEGRITY; POSIX: the receiver runs as another user), WIPC_E_PROTOCOL (the
+ *  WIPC_MSG_ALLOW_LOWER_INTEGRITY, or an owner record naming a window of another process; POSIX: the receiver runs as another user), WIPC_E_PROTOCOL (the
  *  window is not a wipc receiver, or it rejected the header), WIPC_E_NO_MEMORY (here or in the
  *  receiver), WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms, int32_t *out_reply);
@@ -645,7 +688,8 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t t
 
 /** Lists live receivers whose name starts with `prefix` ("" = all), sorted, without duplicates, into
  *  `buf` (`cap` bytes) as '\0'-terminated names followed by one more '\0' (none: just "\0").
- *  Windows: EnumChildWindows of the message-only root, classes wipc-msg-<name> (this desktop session);
+ *  Windows: EnumChildWindows of the message-only root, classes wipc-msg-<name> (this desktop session)
+ *  whose window is the one the name's owner record names;
  *  POSIX: held name locks <rundir>/m.*.lock (this user's). *out_needed (may be NULL) = bytes needed,
  *  final '\0' included; set on WIPC_OK and WIPC_E_BUFFER_TOO_SMALL.
  *  Returns WIPC_OK, WIPC_E_BUFFER_TOO_SMALL (cap short; nothing written), WIPC_E_INVALID_ARG (prefix
@@ -684,7 +728,14 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_
  *    stopped, the connection is ended (later calls get WIPC_E_DISCONNECTED). A cancelled request's late
  *    reply is dropped.
  *  - Pipe connections with asynchronous reads pending are read by the library's I/O thread (IOCP /
- *    epoll) from then on, like connections with callbacks; blocking calls on them still work.
+ *    epoll) from then on, like connections with callbacks; blocking calls on them still work (their
+ *    replies and messages come through that thread). Elsewhere the blocking calls keep their own fast
+ *    path (the caller reads its own reply on its thread): they are not built on the async forms.
+ *  - Shm channels with asynchronous reads pending are read by the channel's reader thread (as with
+ *    callbacks; wipc_shm_peek is then WIPC_E_INVALID_STATE). An async send that finds the ring full is
+ *    queued (same bound) and written in order by a small library job pool (at most 4 threads, shared
+ *    with wipc_msg_send_async), which waits for room 20 ms at a time and never holds a thread for one
+ *    peer; a queued send not yet in the ring is dropped whole on cancel or timeout.
  *  - Asynchronous sends on a pipe go through the connection's write queue (Windows: overlapped
  *    WriteFile completed on the IOCP; POSIX: send(MSG_DONTWAIT) and EPOLLOUT on the epoll thread),
  *    bounded to WIPC_ASYNC_QUEUE_BYTES: a send that does not fit is refused at start (WIPC_E_BUSY). */

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 # ---- constants (include/wipc.h) --------------------------------------------------------------------
 
 WIPC_VERSION_MAJOR = 1
-WIPC_VERSION_MINOR = 0
+WIPC_VERSION_MINOR = 1
 WIPC_VERSION_PATCH = 0
 WIPC_VERSION = (WIPC_VERSION_MAJOR << 16) | (WIPC_VERSION_MINOR << 8) | WIPC_VERSION_PATCH
 WIPC_VERSION_STRING = "1.1.0"
@@ -56,6 +56,11 @@ WIPC_E_SYSTEM = -15
 WIPC_E_INVALID_STATE = -16
 WIPC_E_CANCELLED = -17   # since 1.1
 WIPC_E_REMOTE = -18      # since 1.1
+
+# since 1.1: asynchronous operations
+WIPC_ASYNC_QUEUE_BYTES = 16 * 1024 * 1024
+WIPC_REPLY_DEADLINE_MS = 30000
+WIPC_REMOTE_TEXT_MAX = 4096
 
 WIPC_INFINITE = -1
 
@@ -91,6 +96,9 @@ WIPC_DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 WIPC_DEFAULT_MSG_MAX_MESSAGE = 64 * 1024
 WIPC_MAX_MESSAGE_LIMIT = 1024 * 1024 * 1024
 WIPC_MSG_MAX_MESSAGE_LIMIT = 256 * 1024
+WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000
+WIPC_DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024
+WIPC_DEFAULT_MAX_QUEUED_MESSAGES = 1024
 
 STATUS_NAMES = {
     WIPC_OK: "WIPC_OK",
@@ -185,6 +193,10 @@ class PipeOptions(Structure):
         ("buffer_size", c_uint32),
         ("reserved", c_uint32),
         ("security_descriptor", c_char_p),
+        # appended in 1.1 (issue 19): per-connection bounds, 0 = the default
+        ("handshake_timeout_ms", c_int32),
+        ("max_queued_bytes", c_uint32),
+        ("max_queued_messages", c_uint32),
     ]
 
 

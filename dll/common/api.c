@@ -83,8 +83,9 @@ WIPC_API wipc_status WIPC_CALL wipc_shutdown(void)
     for (size_t i = 0; i < n; i++)
         close_object(all[i]);
     free(all);
+    wipc__pipe_shutdown_all();   /* the handshake watch: its thread and the connections it still holds */
     wipc__op_shutdown();   /* operations without a handle; the timer thread stops */
-    wipc__msg_async_shutdown();
+    wipc__pool_shutdown();
     wipc__dispatch_shutdown();
     wipc__plat_shutdown();
     return WIPC_OK;

@@ -6,7 +6,7 @@
  * files, wipc_cancel in op.c.
  *
  * wipc_msg_send_async: a msg send is one synchronous exchange bounded by its own timeout (the
- * receiver's window / socket thread answers), so it runs on a small pool of at most MSG_WORKERS
+ * receiver's window / socket thread answers), so it runs on a small pool of at most POOL_THREADS
  * library threads that take queued sends in order (no thread per operation); a cancelled send
  * completes at once and the receiver's late answer is dropped.
  */
@@ -46,12 +46,14 @@ static wipc_status send_common(const char *fn, wipc_handle h, int kind, uint32_t
         op->request_id = rid;
         if (out_op)
             *out_op = op->id;   /* before the start: from then on it may complete and go at any time */
+        wipc__op_ref(op);   /* the start call's own: op may complete (and its callback's reference go) meanwhile */
         st = o->ops->send_async(o, op, kind == WIPC__OP_REQUEST ? WIPC__KIND_REQUEST : WIPC__KIND_DATA, rid, type, data, size);
         if (st != WIPC_OK) {
             if (out_op)
                 *out_op = 0;
             wipc__op_unref(op);
         }
+        wipc__op_unref(op);
     }
     wipc__obj_unref(o);
     return st;
@@ -85,12 +87,14 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms
     if (st == WIPC_OK) {
         if (out_op)
             *out_op = op->id;
+        wipc__op_ref(op);   /* the start call's own (see send_common) */
         st = o->ops->recv_async(o, op);
         if (st != WIPC_OK) {
             if (out_op)
                 *out_op = 0;
             wipc__op_unref(op);
         }
+        wipc__op_unref(op);
     }
     wipc__obj_unref(o);
     return st;
@@ -136,30 +140,24 @@ WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_
     return st;
 }
 
-/* ---- wipc_msg_send_async --------------------------------------------------------------------------- */
+/* ---- the small job pool (msg sends, shm sends waiting for ring room) ------------------------------ */
 
-#define MSG_WORKERS 4
+#define POOL_THREADS 4
 
-typedef struct msg_job {
-    struct msg_job *next;
-    wipc__op       *op;       /* ref */
-    char           *name;
-    uint32_t        type;
-    int32_t         timeout_ms;
-    size_t          size;
-    uint8_t         data[];
-} msg_job;
+typedef struct pool_job {
+    struct pool_job *next;
+    void           (*run)(void *arg);
+    void            *arg;
+} pool_job;
 
 static wipc__mutex  m_lock;
 static wipc__cond   m_cond;
-static bool         m_init;
-static msg_job     *m_head, *m_tail;
+static bool         m_init, m_stop;
+static pool_job    *m_head, *m_tail;
 static int          m_threads, m_idle;
-static wipc__thread m_thread[MSG_WORKERS];
+static wipc__thread m_thread[POOL_THREADS];
 
-static bool m_stop;
-
-static void msg_worker(void *arg)
+static void pool_worker(void *arg)
 {
     (void)arg;
     wipc__mutex_lock(&m_lock);
@@ -171,28 +169,45 @@ static void msg_worker(void *arg)
         }
         if (!m_head)
             break;
-        msg_job *j = m_head;
+        pool_job *j = m_head;
         m_head = j->next;
         if (!m_head)
             m_tail = NULL;
         wipc__mutex_unlock(&m_lock);
-        if (atomic_load(&j->op->state) == 0) {   /* not cancelled or timed out while queued */
-            int32_t reply = 0;
-            wipc_status st = wipc_msg_send(j->name, j->type, j->data, j->size, wipc__remaining(j->op->deadline), &reply);
-            if (wipc__op_claim(j->op)) {
-                j->op->msg_reply = st == WIPC_OK ? reply : 0;
-                wipc__op_finish(j->op, st, false);
-            }
-        }
-        wipc__op_unref(j->op);
-        free(j->name);
+        j->run(j->arg);
         free(j);
         wipc__mutex_lock(&m_lock);
     }
     wipc__mutex_unlock(&m_lock);
 }
 
-void wipc__msg_async_shutdown(void)
+wipc_status wipc__pool_run(void (*run)(void *arg), void *arg)
+{
+    pool_job *j = malloc(sizeof *j);
+    if (!j)
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for a queued operation");
+    j->next = NULL;
+    j->run = run;
+    j->arg = arg;
+    wipc__mutex_lock(&m_lock);
+    if (!m_init) {
+        wipc__cond_init(&m_cond);
+        m_init = true;
+    }
+    if (m_tail)
+        m_tail->next = j;
+    else
+        m_head = j;
+    m_tail = j;
+    if (m_idle > 0)
+        wipc__cond_signal(&m_cond);
+    else if (m_threads < POOL_THREADS && wipc__thread_start(&m_thread[m_threads], pool_worker, NULL) == WIPC_OK)
+        m_threads++;   /* grows to POOL_THREADS while jobs wait and no worker is idle */
+    wipc__mutex_unlock(&m_lock);
+    return WIPC_OK;
+}
+
+void wipc__pool_shutdown(void)
 {
     wipc__mutex_lock(&m_lock);
     int n = m_threads;
@@ -201,11 +216,37 @@ void wipc__msg_async_shutdown(void)
         wipc__cond_broadcast(&m_cond);
     wipc__mutex_unlock(&m_lock);
     for (int i = 0; i < n; i++)
-        wipc__thread_join(&m_thread[i]);   /* a busy one finishes its send first (bounded by its timeout) */
+        wipc__thread_join(&m_thread[i]);   /* a busy one finishes its job first (bounded by its timeout) */
     wipc__mutex_lock(&m_lock);
     m_threads = 0;
     m_stop = false;
     wipc__mutex_unlock(&m_lock);
+}
+
+/* ---- wipc_msg_send_async ----------------------------------------------------------------------------- */
+
+typedef struct msg_job {
+    wipc__op *op;       /* ref */
+    char     *name;
+    uint32_t  type;
+    size_t    size;
+    uint8_t   data[];
+} msg_job;
+
+static void run_msg_job(void *arg)
+{
+    msg_job *j = arg;
+    if (atomic_load(&j->op->state) == 0) {   /* not cancelled or timed out while queued */
+        int32_t reply = 0;
+        wipc_status st = wipc_msg_send(j->name, j->type, j->data, j->size, wipc__remaining(j->op->deadline), &reply);
+        if (wipc__op_claim(j->op)) {
+            j->op->msg_reply = st == WIPC_OK ? reply : 0;
+            wipc__op_finish(j->op, st, false);
+        }
+    }
+    wipc__op_unref(j->op);
+    free(j->name);
+    free(j);
 }
 
 WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
@@ -229,36 +270,23 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t ty
         return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_msg_send_async(%s): out of memory", name);
     }
     strcpy(copy, name);
-    j->next = NULL;
     j->name = copy;
     j->type = type;
-    j->timeout_ms = timeout_ms;
     j->size = size;
     if (size)
         memcpy(j->data, data, size);
     j->op = op;
-    wipc__op_ref(op);
+    wipc__op_ref(op);   /* the job's */
     if (out_op)
         *out_op = op->id;
-    wipc__mutex_lock(&m_lock);
-    if (!m_init) {
-        wipc__cond_init(&m_cond);
-        m_init = true;
+    /* the worker keeps the timeout (wipc_msg_send's own); the timer ends a send still queued */
+    bool started = (st = wipc__op_start(op, false)) == WIPC_OK;
+    if (started && (st = wipc__pool_run(run_msg_job, j)) != WIPC_OK && !wipc__op_abort(op)) {
+        wipc__op_unref(op);   /* cancelled meanwhile (a guessed id): it completed, so the start succeeded */
+        free(copy);
+        free(j);
+        return WIPC_OK;
     }
-    /* the worker enforces the timeout (wipc_msg_send's own); the timer only ends a send still queued */
-    st = wipc__op_start(op, false);
-    if (st == WIPC_OK) {
-        if (m_tail)
-            m_tail->next = j;
-        else
-            m_head = j;
-        m_tail = j;
-        if (m_idle > 0)
-            wipc__cond_signal(&m_cond);
-        else if (m_threads < MSG_WORKERS && wipc__thread_start(&m_thread[m_threads], msg_worker, NULL) == WIPC_OK)
-            m_threads++;   /* grows to MSG_WORKERS while sends wait and no worker is idle */
-    }
-    wipc__mutex_unlock(&m_lock);
     if (st != WIPC_OK) {
         if (out_op)
             *out_op = 0;

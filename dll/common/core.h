@@ -38,6 +38,7 @@ struct wipc__work {
     wipc_handle related;
     wipc_status status;
     wipc__obj  *unpause;    /* after this item ran, un-pause this object's strand (ref held) */
+    bool        counted;    /* MESSAGE from the inbox: in the owner's callback backlog until it ran */
     struct wipc__op *op;    /* COMPLETE: the operation (the strand's reference) */
 };
 #define WIPC__WORK_MESSAGE 1
@@ -120,6 +121,9 @@ struct wipc__obj {
     wipc_status      failed;        /* != 0: the transport ended with this status */
     bool             paused_reading;
     wipc__waiter    *waiters;       /* wipc_request in flight */
+    size_t           max_queued_bytes;  /* back-pressure: pause reading above this backlog (queue + callbacks) */
+    size_t           max_queued_count;  /* ... or this many messages */
+    size_t           cb_bytes, cb_count; /* messages handed to the callback strand and not yet run to the end */
     uint64_t         last_request_id; /* last request handed out by wipc_recv, for wipc_reply(h, 0) */
 
     /* asynchronous operations (op.h), guarded by lock */
@@ -172,7 +176,12 @@ int32_t wipc__call_message_inline(wipc__obj *o, const wipc_message *m);
 
 /* ---- inbox (inbox.c) ---------------------------------------------------------------------------- */
 
-#define WIPC__INBOX_HIGH_WATER (8u * 1024 * 1024)  /* pause reading above this many queued bytes */
+/* Back-pressure (every per-connection resource is bounded, in both modes): the inbox asks its
+ * transport to pause reading when the messages received and not yet consumed - queued for wipc_recv,
+ * or handed to the callback strand and not yet returned from on_message - pass o->max_queued_bytes
+ * or o->max_queued_count (defaults WIPC_DEFAULT_MAX_QUEUED_BYTES / _MESSAGES), and to resume when
+ * they drain to half. */
+#define WIPC__INBOX_HIGH_WATER WIPC_DEFAULT_MAX_QUEUED_BYTES
 
 /* A transport received a whole message: a reply completes its waiter, else the message goes to the
  * callback strand or the queue. Takes ownership of m. Returns true if the transport should pause
@@ -182,6 +191,9 @@ bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m);
 void wipc__inbox_fail(wipc__obj *o, wipc_status why);
 /* wipc_close: wake every waiter with WIPC_E_CLOSED. */
 void wipc__inbox_close(wipc__obj *o);
+/* A message callback of o returned (or its work item was dropped): the backlog shrinks by `size`
+ * bytes and one message; reading resumes if it was paused and the backlog is at half its bound. */
+void wipc__inbox_consumed(wipc__obj *o, size_t size);
 wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
                                 void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);

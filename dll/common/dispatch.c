@@ -94,6 +94,8 @@ static void run_item(wipc__obj *o, wipc__work *w)
             o->on_event(o->handle, w->event, w->related, w->status, o->user_data);
         }
     }
+    if (w->counted)
+        wipc__inbox_consumed(o, w->msg->size);   /* back-pressure: the backlog shrank (may resume reading) */
     free_work(w);
 }
 

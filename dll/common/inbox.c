@@ -41,6 +41,18 @@ static wipc__msg *queue_pop_locked(wipc__obj *o)
     return m;
 }
 
+/* The backlog (queued + handed to callbacks) is above its bound: pause reading. */
+static bool over_locked(wipc__obj *o)
+{
+    return o->q_bytes + o->cb_bytes > o->max_queued_bytes || o->q_count + o->cb_count > o->max_queued_count;
+}
+
+/* ... and at or below half of it: resume. */
+static bool drained_locked(wipc__obj *o)
+{
+    return o->q_bytes + o->cb_bytes <= o->max_queued_bytes / 2 && o->q_count + o->cb_count <= o->max_queued_count / 2;
+}
+
 static void dispatch_message_locked(wipc__obj *o, wipc__msg *m)
 {
     wipc__work *w = calloc(1, sizeof *w);
@@ -52,7 +64,26 @@ static void dispatch_message_locked(wipc__obj *o, wipc__msg *m)
     }
     w->what = WIPC__WORK_MESSAGE;
     w->msg = m;
+    w->counted = true;
+    o->cb_bytes += m->size;   /* until wipc__inbox_consumed (the callback returned or the item was dropped) */
+    o->cb_count++;
     wipc__dispatch(o, w);   /* lock order: object lock, then dispatch lock */
+}
+
+void wipc__inbox_consumed(wipc__obj *o, size_t size)
+{
+    wipc__mutex_lock(&o->lock);
+    o->cb_bytes -= size <= o->cb_bytes ? size : o->cb_bytes;
+    if (o->cb_count)
+        o->cb_count--;
+    bool resume = o->paused_reading && drained_locked(o);
+    if (resume) {
+        o->paused_reading = false;
+        wipc__cond_broadcast(&o->cond);   /* a reader thread waiting for the backlog to drain (shm) */
+    }
+    wipc__mutex_unlock(&o->lock);
+    if (resume && !atomic_load(&o->closed) && o->ops->resume)
+        o->ops->resume(o);
 }
 
 bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
@@ -91,10 +122,10 @@ bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
         queue_push_locked(o, m);
         if (o->receivers)
             wipc__cond_broadcast(&o->cond);
-        if (o->q_bytes > WIPC__INBOX_HIGH_WATER) {
-            o->paused_reading = true;
-            pause = true;
-        }
+    }
+    if (over_locked(o)) {
+        o->paused_reading = true;
+        pause = true;
     }
     wipc__mutex_unlock(&o->lock);
     return pause;
@@ -117,8 +148,9 @@ wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, 
     while ((m = queue_pop_locked(o)) != NULL)
         dispatch_message_locked(o, m);
     wipc__cond_broadcast(&o->cond);   /* a thread in wipc_pipe_accept gets WIPC_E_INVALID_STATE */
-    bool resume = o->paused_reading;
-    o->paused_reading = false;
+    bool resume = o->paused_reading && !over_locked(o);   /* the queue moved to the strand: still counted */
+    if (resume)
+        o->paused_reading = false;
     wipc_status failed = o->failed;
     wipc__mutex_unlock(&o->lock);
     if (resume && o->ops->resume)
@@ -222,7 +254,7 @@ wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *
             queue_pop_locked(o);
             if (m->request_id)
                 o->last_request_id = m->request_id;
-            bool resume = o->paused_reading && o->q_bytes <= WIPC__INBOX_HIGH_WATER / 2;
+            bool resume = o->paused_reading && drained_locked(o);
             if (resume)
                 o->paused_reading = false;
             o->receivers--;

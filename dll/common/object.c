@@ -15,6 +15,8 @@ void wipc__obj_init(wipc__obj *o, const wipc__ops *ops, const char *name, uint32
     wipc__mutex_init(&o->lock);
     wipc__cond_init(&o->cond);
     atomic_init(&o->next_request_id, 1);
+    o->max_queued_bytes = WIPC_DEFAULT_MAX_QUEUED_BYTES;
+    o->max_queued_count = WIPC_DEFAULT_MAX_QUEUED_MESSAGES;
 }
 
 void wipc__obj_ref(wipc__obj *o)

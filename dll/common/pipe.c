@@ -14,6 +14,8 @@ struct wipc__server {
     wipc__obj       obj;
     wipc__listener *listener;       /* guarded by obj.lock; NULL once closed */
     wipc__pipe_cfg  cfg;
+    int32_t         handshake_ms;   /* a client's HELLO deadline, WIPC_INFINITE = none */
+    size_t          max_queued_bytes, max_queued_count;   /* given to each connection */
     char           *sddl;
     wipc__conn     *pending_head, *pending_tail;  /* handshaken, waiting for wipc_pipe_accept */
     uint32_t        live;           /* connections accepted and not yet ended */
@@ -21,6 +23,8 @@ struct wipc__server {
 };
 
 static void conn_close(wipc__obj *o);
+static void hs_watch(wipc__conn *c, int32_t ms);
+static void hs_done(wipc__conn *c);
 static void conn_destroy(wipc__obj *o);
 static void server_close(wipc__obj *o);
 static void server_destroy(wipc__obj *o);
@@ -102,6 +106,7 @@ void wipc__conn_end(wipc__conn *c, wipc_status why)
     wipc__mutex_unlock(&c->obj.lock);
     if (!first)
         return;
+    hs_done(c);
     wipc__server *s = c->server;
     if (s) {
         wipc__mutex_lock(&s->obj.lock);
@@ -173,6 +178,7 @@ void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
     wipc__conn_connect_op_wake(c);
+    hs_done(c);
     if (c->server)
         server_conn_ready(c->server, c);
 }
@@ -185,6 +191,151 @@ void wipc__core_closed(struct wipc__conn *c, wipc_status why)
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
     wipc__obj_unref(&c->obj);   /* the backend's reference */
+}
+
+/* ---- the handshake watch (server side) ------------------------------------------------------------
+ * A client that connects and never completes the HELLO handshake would hold an instance slot (and
+ * on Windows an OS pipe instance) for ever: 64 such squatters lock every legitimate client out. Each
+ * accepted connection is watched until its handshake completes; one library thread, started with
+ * the first watched connection and idle (blocked, no wake-ups) while none is, fails those whose
+ * deadline passed and frees their slot at once. Both backends: it only uses the core's calls. */
+
+static wipc__mutex  hs_lock;          /* zero-initialised: valid on both backends */
+static wipc__cond   hs_cond;
+static bool         hs_init, hs_running, hs_stop;
+static wipc__thread hs_thread;
+static wipc__conn  *hs_head;          /* watched connections (each holds a reference) */
+
+static void hs_unlink_locked(wipc__conn *c)
+{
+    if (c->hs_prev)
+        c->hs_prev->hs_next = c->hs_next;
+    else
+        hs_head = c->hs_next;
+    if (c->hs_next)
+        c->hs_next->hs_prev = c->hs_prev;
+    c->hs_prev = c->hs_next = NULL;
+    c->hs_watched = false;
+}
+
+/* Ends a connection whose client did not complete the handshake in time (unless it just did). */
+static void hs_expire(wipc__conn *c)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    bool late = c->state == CONN_HANDSHAKE;
+    wipc__mutex_unlock(&c->obj.lock);
+    if (late) {
+        wipc__log(WIPC_LOG_WARN, "pipe %s: client pid %u did not complete the handshake in time; disconnected", c->obj.name,
+                  (unsigned)c->obj.peer_pid);
+        wipc__conn_fail(c, WIPC_E_TIMEOUT, NULL);
+        wipc__conn_end(c, WIPC_E_TIMEOUT);   /* frees the server's slot now */
+    }
+    wipc__obj_unref(&c->obj);               /* the watch's reference */
+}
+
+static void hs_main(void *arg)
+{
+    (void)arg;
+    wipc__mutex_lock(&hs_lock);
+    while (!hs_stop) {
+        uint64_t now = wipc__now_ms(), next = UINT64_MAX;
+        wipc__conn *due = NULL;
+        for (wipc__conn *c = hs_head, *n; c; c = n) {
+            n = c->hs_next;
+            if (c->hs_deadline <= now) {
+                hs_unlink_locked(c);
+                c->hs_next = due;   /* a private list now */
+                due = c;
+            } else if (c->hs_deadline < next) {
+                next = c->hs_deadline;
+            }
+        }
+        if (due) {
+            wipc__mutex_unlock(&hs_lock);
+            while (due) {
+                wipc__conn *n = due->hs_next;
+                due->hs_next = NULL;
+                hs_expire(due);
+                due = n;
+            }
+            wipc__mutex_lock(&hs_lock);
+            continue;
+        }
+        wipc__cond_wait_ms(&hs_cond, &hs_lock, next == UINT64_MAX ? WIPC_INFINITE : (int32_t)(next - now));
+    }
+    wipc__mutex_unlock(&hs_lock);
+}
+
+/* Watches an accepted connection until its handshake completes (hs_done) or `ms` pass. */
+static void hs_watch(wipc__conn *c, int32_t ms)
+{
+    if (ms < 0)
+        return;
+    wipc__obj_ref(&c->obj);
+    wipc__mutex_lock(&hs_lock);
+    if (!hs_init) {
+        wipc__cond_init(&hs_cond);
+        hs_init = true;
+    }
+    if (!hs_running && !hs_stop) {
+        hs_running = wipc__thread_start(&hs_thread, hs_main, NULL) == WIPC_OK;
+        if (!hs_running)
+            wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot start the handshake watch thread; no handshake deadline", c->obj.name);
+    }
+    if (!hs_running) {
+        wipc__mutex_unlock(&hs_lock);
+        wipc__obj_unref(&c->obj);
+        return;
+    }
+    c->hs_deadline = wipc__now_ms() + (uint64_t)ms;
+    c->hs_prev = NULL;
+    c->hs_next = hs_head;
+    if (hs_head)
+        hs_head->hs_prev = c;
+    hs_head = c;
+    c->hs_watched = true;
+    if (!c->hs_next || c->hs_deadline < c->hs_next->hs_deadline)
+        wipc__cond_signal(&hs_cond);   /* possibly the earliest deadline now */
+    wipc__mutex_unlock(&hs_lock);
+}
+
+/* The handshake completed or the connection ended: stop watching it. */
+static void hs_done(wipc__conn *c)
+{
+    if (!c->server)
+        return;
+    wipc__mutex_lock(&hs_lock);
+    bool watched = c->hs_watched;
+    if (watched)
+        hs_unlink_locked(c);
+    wipc__mutex_unlock(&hs_lock);
+    if (watched)
+        wipc__obj_unref(&c->obj);
+}
+
+/* wipc_shutdown: stops the watch thread and ends every connection still in its handshake. */
+void wipc__pipe_shutdown_all(void)
+{
+    wipc__mutex_lock(&hs_lock);
+    bool running = hs_running;
+    hs_stop = true;
+    if (hs_init)
+        wipc__cond_broadcast(&hs_cond);
+    wipc__mutex_unlock(&hs_lock);
+    if (running)
+        wipc__thread_join(&hs_thread);
+    wipc__mutex_lock(&hs_lock);
+    wipc__conn *c;
+    while ((c = hs_head) != NULL) {
+        hs_unlink_locked(c);
+        wipc__mutex_unlock(&hs_lock);
+        wipc__conn_fail(c, WIPC_E_CLOSED, NULL);
+        wipc__obj_unref(&c->obj);
+        wipc__mutex_lock(&hs_lock);
+    }
+    hs_running = false;
+    hs_stop = false;   /* the library may be used again after wipc_shutdown */
+    wipc__mutex_unlock(&hs_lock);
 }
 
 /* ---- pipe_excl ------------------------------------------------------------------------------------ */
@@ -463,6 +614,8 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
     }
     if (s->cfg.sddl)
         c->bulk_offer = false;   /* other users may connect: they could not open our sections, nor we theirs */
+    c->obj.max_queued_bytes = s->max_queued_bytes;
+    c->obj.max_queued_count = s->max_queued_count;
     wipc__mutex_lock(&s->obj.lock);
     bool over = s->live >= s->cfg.max_instances;
     if (!over)
@@ -488,7 +641,11 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
     }
     if (c->raw) {
         server_conn_ready(s, c);
-    } else if (send_hello(c, WIPC__FRAME_HELLO) != WIPC_OK) {
+        wipc__obj_unref(&c->obj);
+        return;
+    }
+    hs_watch(c, s->handshake_ms);   /* a client that never says HELLO is ended and frees its slot */
+    if (send_hello(c, WIPC__FRAME_HELLO) != WIPC_OK) {
         wipc__conn_fail(c, WIPC_E_DISCONNECTED, NULL);
     }
     wipc__obj_unref(&c->obj);   /* conn_new's reference; the backend and the accept queue hold theirs */
@@ -556,6 +713,9 @@ WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o)
     o->max_message_size = WIPC_DEFAULT_MAX_MESSAGE;
     o->max_instances = 64;
     o->buffer_size = 0;
+    o->handshake_timeout_ms = WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    o->max_queued_bytes = WIPC_DEFAULT_MAX_QUEUED_BYTES;
+    o->max_queued_messages = WIPC_DEFAULT_MAX_QUEUED_MESSAGES;
 }
 
 static bool is_full_path(const char *name)
@@ -597,6 +757,15 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_instances %u is outside 1..255", fn, name, (unsigned)o->max_instances);
     if (o->reserved != 0)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): reserved field is %u, must be 0", fn, name, (unsigned)o->reserved);
+    if (o->handshake_timeout_ms < WIPC_INFINITE)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): handshake_timeout_ms %d is negative (use WIPC_INFINITE = -1 for no deadline)",
+                           fn, name, (int)o->handshake_timeout_ms);
+    if (o->handshake_timeout_ms == 0)
+        o->handshake_timeout_ms = WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    if (o->max_queued_bytes == 0)
+        o->max_queued_bytes = WIPC_DEFAULT_MAX_QUEUED_BYTES;
+    if (o->max_queued_messages == 0)
+        o->max_queued_messages = WIPC_DEFAULT_MAX_QUEUED_MESSAGES;
 #if !defined(_WIN32)
     if (o->security_descriptor)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): security_descriptor (SDDL) is Windows-only; must be NULL on POSIX", fn, name);
@@ -624,6 +793,9 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pip
     wipc__obj_init(&s->obj, &server_ops, name, o.flags);
     s->obj.max_message_size = o.max_message_size;
     s->cfg = cfg;
+    s->handshake_ms = o.handshake_timeout_ms;
+    s->max_queued_bytes = o.max_queued_bytes;
+    s->max_queued_count = o.max_queued_messages;
     if (cfg.sddl) {
         s->sddl = malloc(strlen(cfg.sddl) + 1);
         if (!s->sddl) {
@@ -791,6 +963,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
             wipc__plat_pipe_free(p);
             return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_connect(%s): out of memory", name);
         }
+        c->obj.max_queued_bytes = o.max_queued_bytes;
+        c->obj.max_queued_count = o.max_queued_messages;
         if ((st = wipc__conn_start(c)) != WIPC_OK) {
             wipc__obj_unref(&c->obj);
             return st;

@@ -82,8 +82,9 @@ typedef struct wipc__conn {
     wipc__frame   cur;
     int           dest;             /* DEST_* of the current body */
     uint8_t      *direct;           /* DEST_DIRECT: the waiting caller's buffer */
-    wipc__msg    *body;             /* DEST_MSG */
+    wipc__msg    *body;             /* DEST_MSG: grows as the bytes arrive (body_cap), never to the claimed length up front */
     size_t        body_have;
+    size_t        body_cap;         /* bytes allocated at body->data */
     uint8_t      *rbuf;             /* WIPC__PIPE_RBUF bytes, allocated on the first caller read */
     size_t        rpos, rlen;       /* unconsumed input: rbuf[rpos..rlen) */
     bool          scatter_ok;       /* the backend has wipc__plat_pipe_read2 (until it says no) */
@@ -111,6 +112,11 @@ typedef struct wipc__conn {
     pipe_excl     writer;           /* one frame written at a time (blocking writers and the write queue) */
     bool          write_broken;     /* (writer) a frame was cut short: the stream cannot be resynchronised */
     struct wipc__conn *next_pending; /* server's accept queue link (guarded by the server's lock) */
+
+    /* server side: the handshake deadline (pipe.c, the handshake watch; guarded by its lock) */
+    struct wipc__conn *hs_prev, *hs_next;
+    bool          hs_watched;       /* in the watch list (which holds a reference) */
+    uint64_t      hs_deadline;      /* wipc__now_ms() by which the client's HELLO must have come */
 } wipc__conn;
 
 /* A timeout that becomes a deadline only when something has to wait (no clock read on fast paths). */

@@ -45,6 +45,7 @@ typedef struct connect_t {
     char           *name;
     wipc__pipe_cfg  cfg;
     uint32_t        max_message_size;
+    size_t          max_queued_bytes, max_queued_count;   /* the options' back-pressure bounds */
     wipc__conn     *c;           /* the connection being handshaken (timer thread; its connect_op = this op) */
     uint32_t        backoff_ms;
     bool            seen_busy;
@@ -121,6 +122,8 @@ static void connect_attempt(wipc__op *op, connect_t *t)
         wipc__op_complete(op, WIPC_E_NO_MEMORY);
         return;
     }
+    c->obj.max_queued_bytes = t->max_queued_bytes;
+    c->obj.max_queued_count = t->max_queued_count;
     c->connect_op = op;   /* before the I/O thread sees c: it pokes the timer when the handshake is over */
     t->c = c;
     if (wipc__conn_start(c) != WIPC_OK) {
@@ -212,6 +215,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const w
     t->cfg = cfg;
     t->cfg.sddl = NULL;   /* connect ignores it; the caller's string is not kept */
     t->max_message_size = o.max_message_size;
+    t->max_queued_bytes = o.max_queued_bytes;
+    t->max_queued_count = o.max_queued_messages;
     t->backoff_ms = 1;
     wipc__op *op;
     if ((st = wipc__op_new(NULL, WIPC__OP_CONNECT, &connect_vt, cb, user_data, timeout_ms, &op)) != WIPC_OK) {
@@ -222,12 +227,14 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const w
     op->t = t;
     if (out_op)
         *out_op = op->id;
+    wipc__op_ref(op);   /* the start call's own: a cancel may complete op at once */
     if ((st = wipc__op_start(op, false)) != WIPC_OK) {
         if (out_op)
             *out_op = 0;
         wipc__op_unref(op);
-        return st;
+    } else {
+        wipc__op_timer_at(op, wipc__now_ms());   /* the first attempt, on the timer thread */
     }
-    wipc__op_timer_at(op, wipc__now_ms());   /* the first attempt, on the timer thread */
-    return WIPC_OK;
+    wipc__op_unref(op);
+    return st;
 }

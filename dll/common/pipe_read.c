@@ -19,6 +19,7 @@
 #define DIRECT_READ_MIN (16u * 1024)   /* a body remainder this large is read straight into place */
 #define SCATTER_MIN     (2u * 1024)    /* a caller buffer this large gets the next frame's body in place */
 #define RD_PAUSED 1                    /* internal: the inbox is full; stop reading (never returned to users) */
+#define BODY_FIRST      (64u * 1024)   /* a message body's first allocation; it doubles as bytes arrive */
 
 typedef enum want_kind { W_NONE, W_MSG, W_REPLY } want_kind;
 
@@ -53,6 +54,38 @@ static void fill_out(wipc__conn *c, rd_want *want, uint8_t kind, size_t len)
     out->request_id = kind == WIPC__KIND_REQUEST ? c->cur.request_id : 0;
     out->peer_pid = c->obj.peer_pid;
     out->data = want->buf;   /* last_request_id: set by wipc__conn_recv under its lock */
+}
+
+/* A header's length is only a claim: the body of a DEST_MSG frame is allocated as its bytes arrive
+ * (BODY_FIRST, then doubling up to the length), so a peer that announces 16 MiB and sends 40 bytes
+ * costs 64 KiB, not 16 MiB (issue 19: 60 such headers made a server commit ~1 GiB). Makes room for
+ * `need` bytes of the current body (need <= its length). */
+static bool body_reserve(wipc__conn *c, size_t need)
+{
+    if (need <= c->body_cap)
+        return true;
+    size_t len = c->cur.length, cap = c->body_cap ? c->body_cap : BODY_FIRST;
+    while (cap < need)
+        cap *= 2;
+    if (cap > len)
+        cap = len;
+    uint8_t *d = realloc(c->body->data, cap);
+    if (!d)
+        return false;
+    c->body->data = d;
+    c->body_cap = cap;
+    return true;
+}
+
+/* The first allocation of a DEST_MSG body: at most BODY_FIRST bytes, however many are claimed. */
+static wipc__msg *body_new(wipc__conn *c, size_t len)
+{
+    size_t first = len < BODY_FIRST ? len : BODY_FIRST;
+    wipc__msg *m = wipc__msg_new(first);
+    if (m)
+        m->size = len;   /* what it will hold; body_cap says what is allocated */
+    c->body_cap = m ? first : 0;
+    return m;
 }
 
 /* A decoded header: check it against the connection's state and choose where the body goes. */
@@ -119,7 +152,7 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
         }
     }
     if (c->dest == DEST_MSG) {
-        c->body = wipc__msg_new(len);
+        c->body = body_new(c, len);
         if (!c->body) {
             c->have_frame = false;
             wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for an incoming frame");
@@ -215,6 +248,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     wipc__msg *m = c->body;
     c->have_frame = false;
     c->body = NULL;
+    c->body_cap = 0;
     c->direct = NULL;
     if (kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY) {
         wipc__conn_handshake(c, kind, m);
@@ -325,8 +359,15 @@ static rd_rc consume(wipc__conn *c, rd_want *want, const uint8_t **p, size_t *n,
             take = *n;
         if (take && c->dest == DEST_DIRECT)
             memcpy(c->direct + c->body_have, *p, take);
-        else if (take && c->dest == DEST_MSG)
+        else if (take && c->dest == DEST_MSG) {
+            if (!body_reserve(c, c->body_have + take)) {
+                wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for an incoming frame");
+                *st = wipc__error(WIPC_E_NO_MEMORY, 0, "pipe %s: out of memory for a frame of %u bytes", c->obj.name,
+                                  (unsigned)c->cur.length);
+                return RD_FAIL;
+            }
             memcpy(c->body->data + c->body_have, *p, take);
+        }
         else if (take && c->dest == DEST_BULK)
             memcpy(c->bulkd + c->body_have, *p, take);
         c->body_have += take;
@@ -341,14 +382,14 @@ static wipc_status undirect(wipc__conn *c)
 {
     if (!c->have_frame || c->dest != DEST_DIRECT)
         return WIPC_OK;
-    wipc__msg *m = wipc__msg_new(c->cur.length);
-    if (!m) {
+    wipc__msg *m = body_new(c, c->cur.length);
+    c->body = m;
+    if (!m || !body_reserve(c, c->body_have)) {
         wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a partly read frame");
         return WIPC_E_NO_MEMORY;
     }
     if (c->body_have)
         memcpy(m->data, c->direct, c->body_have);
-    c->body = m;
     c->dest = DEST_MSG;
     c->direct = NULL;
     return WIPC_OK;
@@ -609,6 +650,13 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, pipe_dl *dl)
                 continue;
             }
         } else if (body_left >= DIRECT_READ_MIN && (c->dest == DEST_DIRECT || c->dest == DEST_MSG)) {
+            if (c->dest == DEST_MSG) {   /* read into what is allocated; grow (doubling) only once it is full */
+                if (c->body_have == c->body_cap && !body_reserve(c, c->body_have + 1))
+                    return wipc__error(WIPC_E_NO_MEMORY, 0, "%s on pipe %s: out of memory for a frame of %u bytes", want->fn,
+                                       c->obj.name, (unsigned)c->cur.length);
+                if (body_left > c->body_cap - c->body_have)
+                    body_left = c->body_cap - c->body_have;
+            }
             uint8_t *dst = (c->dest == DEST_DIRECT ? c->direct : c->body->data) + c->body_have;
             st = wipc__plat_pipe_read(c->pipe, dst, body_left, left, &got);
             if (st == WIPC_OK)
@@ -797,6 +845,7 @@ void wipc__conn_read_free(wipc__conn *c)
 {
     wipc__msg_free(c->body);
     c->body = NULL;
+    c->body_cap = 0;
     free(c->rbuf);
     c->rbuf = NULL;
 }

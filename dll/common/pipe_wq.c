@@ -196,14 +196,15 @@ wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t re
         }
         c->wq_writer = true;   /* the pipe is full: the rest goes through the queue, which keeps `writer` */
     } else if (c->wq_head && c->wq_bytes + total > WIPC_ASYNC_QUEUE_BYTES) {
+        size_t queued = c->wq_bytes;
         wipc__mutex_unlock(&c->wq_lock);
         if (!op) {   /* a reply from a callback: the peer does not read its replies */
             wipc__conn_fail(c, WIPC_E_DISCONNECTED, "replies queued above WIPC_ASYNC_QUEUE_BYTES: the peer does not read");
             return wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_reply on pipe %s: %zu bytes of replies wait for the peer to read "
-                               "(at most %u): the connection is ended", o->name, c->wq_bytes, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
+                               "(at most %u): the connection is ended", o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
         }
         return wipc__error(WIPC_E_BUSY, 0, "send on pipe %s: the write queue holds %zu bytes (at most %u): the peer is "
-                           "not reading fast enough; nothing was sent", o->name, c->wq_bytes, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
+                           "not reading fast enough; nothing was sent", o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
     }
     pipe_wq_entry *e = malloc(sizeof *e + total);
     if (!e) {

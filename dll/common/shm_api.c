@@ -75,6 +75,7 @@ static wipc__shm_chan *chan_new(const char *name, const wipc_shm_options *o)
     if (!c)
         return NULL;
     wipc__obj_init(&c->obj, &wipc__shm_chan_ops, name, o->flags);
+    wipc__shm_async_init(c);
     wipc__mutex_init(&c->tx_lock);
     wipc__cond_init(&c->tx_cond);
     c->spin_us = o->spin_us;
@@ -82,15 +83,18 @@ static wipc__shm_chan *chan_new(const char *name, const wipc_shm_options *o)
     return c;
 }
 
-/* Gives the channel its section and ring views. The section is the channel's from now on. */
-static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator, uint32_t max_message_size, const char *fn)
+/* Gives the channel its section and ring views. The section is the channel's from now on. `cap` is
+ * the ring capacity already validated (or chosen, by the creator): never read again from the
+ * section, where a peer may change it after the check (issue 19: a capacity flipped between the
+ * check and a second read made the opener's ring views run past the mapping). */
+static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator, uint64_t cap, uint32_t max_message_size,
+                             const char *fn)
 {
     c->sec = sec;
     c->hdr = wipc__plat_section_base(sec);
     c->creator = creator;
     c->tx_index = creator ? WIPC__SHM_RING_C2O : WIPC__SHM_RING_O2C;
     c->rx_index = creator ? WIPC__SHM_RING_O2C : WIPC__SHM_RING_C2O;
-    uint64_t cap = c->hdr->capacity;
     c->obj.max_message_size = effective_max(max_message_size, cap);
     uint8_t *base = (uint8_t *)c->hdr + WIPC__SHM_HEADER_SIZE;
     if (wipc__ring_attach(&c->tx, &c->hdr->ring[c->tx_index], base + cap * c->tx_index, cap, true, 0) != WIPC__RING_OK ||
@@ -131,7 +135,7 @@ static bool reclaim_stale(const char *name, uint32_t flags)
         wipc__shm_header *h = wipc__plat_section_base(old);
         uint32_t state = atomic_load(&h->state);
         uint64_t creator = atomic_load(&h->creator.ident), opener = atomic_load(&h->opener.ident);
-        stale = h->magic == WIPC__SHM_MAGIC && state != WIPC__SHM_STATE_CREATING && !ident_alive(creator) &&
+        stale = wipc__shm_once32(&h->magic) == WIPC__SHM_MAGIC && state != WIPC__SHM_STATE_CREATING && !ident_alive(creator) &&
                 !ident_alive(opener);
     }
     if (stale) {
@@ -151,6 +155,7 @@ static void header_init(wipc__shm_header *h, uint64_t capacity, uint32_t max_mes
     h->capacity = capacity;
     h->section_size = WIPC__SHM_HEADER_SIZE + 2 * capacity;
     atomic_store(&h->creator.max_message_size, max_message_size);
+    atomic_store(&h->creator.flags, WIPC__SHM_SIDE_ERRORS);
     atomic_store(&h->creator.ident, ident);
     atomic_store_explicit(&h->state, WIPC__SHM_STATE_READY, memory_order_release);
 }
@@ -180,7 +185,7 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_
     }
     wipc__shm_header *h = wipc__plat_section_base(sec);
     header_init(h, o.capacity, effective_max(o.max_message_size, o.capacity), c->my_ident);
-    if ((st = chan_bind(c, sec, true, o.max_message_size, fn)) != WIPC_OK) {
+    if ((st = chan_bind(c, sec, true, o.capacity, o.max_message_size, fn)) != WIPC_OK) {
         chan_abandon(c);
         return st;
     }
@@ -200,8 +205,9 @@ static wipc_status bad_header(const char *name, const char *what, unsigned long 
     return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): %s is 0x%llx, expected 0x%llx", name, what, got, want);
 }
 
-/* Checks a mapped section's header (read once, field by field). NOT_READY: being created. */
-static wipc_status check_header(const char *name, wipc__section *sec)
+/* Checks a mapped section's header (read once, field by field) and gives the validated ring
+ * capacity in *out_cap: the only copy the channel uses. NOT_READY: being created. */
+static wipc_status check_header(const char *name, wipc__section *sec, uint64_t *out_cap)
 {
     uint64_t size = wipc__plat_section_size(sec);
     if (size == 0)
@@ -211,7 +217,7 @@ static wipc_status check_header(const char *name, wipc__section *sec)
                            name, (unsigned long long)size);
     wipc__shm_header *h = wipc__plat_section_base(sec);
     uint32_t state = atomic_load_explicit(&h->state, memory_order_acquire);
-    uint32_t magic = h->magic, version = h->layout_version;
+    uint32_t magic = wipc__shm_once32(&h->magic), version = wipc__shm_once32(&h->layout_version);
     if (magic == 0 && state == WIPC__SHM_STATE_CREATING)
         return NOT_READY;
     if (magic != WIPC__SHM_MAGIC)
@@ -223,8 +229,8 @@ static wipc_status check_header(const char *name, wipc__section *sec)
         return NOT_READY;
     if (state != WIPC__SHM_STATE_READY && state != WIPC__SHM_STATE_CLOSED)
         return bad_header(name, "the header's state", state, WIPC__SHM_STATE_READY);
-    uint32_t header_size = h->header_size, record_header = h->record_header;
-    uint64_t cap = h->capacity, section_size = h->section_size;
+    uint32_t header_size = wipc__shm_once32(&h->header_size), record_header = wipc__shm_once32(&h->record_header);
+    uint64_t cap = wipc__shm_once64(&h->capacity), section_size = wipc__shm_once64(&h->section_size);
     if (header_size != WIPC__SHM_HEADER_SIZE)
         return bad_header(name, "the header size", header_size, WIPC__SHM_HEADER_SIZE);
     if (record_header != WIPC__SHM_RECORD_HEADER)
@@ -233,6 +239,7 @@ static wipc_status check_header(const char *name, wipc__section *sec)
         return bad_header(name, "the ring capacity (not a power of two in range)", cap, 0);
     if (section_size != WIPC__SHM_HEADER_SIZE + 2 * cap || section_size > size)
         return bad_header(name, "the section size in the header", section_size, WIPC__SHM_HEADER_SIZE + 2 * cap);
+    *out_cap = cap;
     return WIPC_OK;
 }
 
@@ -256,7 +263,8 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
     wipc_status st = wipc__plat_section_open(WIPC__SECTION_CHANNEL, name, o->flags, false, &sec);
     if (st != WIPC_OK)
         return st;
-    if ((st = check_header(name, sec)) != WIPC_OK) {
+    uint64_t cap = 0;
+    if ((st = check_header(name, sec, &cap)) != WIPC_OK) {
         wipc__plat_section_close(sec);
         return st;
     }
@@ -276,11 +284,12 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
         wipc__obj_unref(&c->obj);
         return st;
     }
-    uint32_t max = effective_max(o->max_message_size, h->capacity);
+    uint32_t max = effective_max(o->max_message_size, cap);
     atomic_store(&h->opener.max_message_size, max);
+    atomic_store(&h->opener.flags, WIPC__SHM_SIDE_ERRORS);
     c->peer_ident = creator;
     c->obj.peer_pid = (uint32_t)creator;
-    st = chan_bind(c, sec, false, o->max_message_size, "wipc_shm_open");
+    st = chan_bind(c, sec, false, cap, o->max_message_size, "wipc_shm_open");
     /* our session number, stamped into every record we write (shm_layout.h, Sessions) */
     uint32_t session = atomic_fetch_add_explicit(&h->session, 1, memory_order_acq_rel) + 1;
     c->tx.session = session & WIPC__SHM_SESSION_MASK;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -52,11 +54,16 @@ struct wipc__pipe {
 
 struct wipc__listener {
     wipc__source         src;
+    wipc__source         backoff;  /* timerfd: accepting resumes when it fires (EMFILE and kin) */
+    bool                 backing_off;
     wipc__mutex          lock;     /* held while accepting; close waits for it */
     bool                 closed;
     struct wipc__server *server;
     uint32_t             flags;
     int                  lock_fd;  /* flock'ed name lock, -1 for raw paths */
+    bool                 bound;    /* bind() made the socket file at path: ours to unlink */
+    dev_t                sock_dev; /* ... this one (checked again before unlinking) */
+    ino_t                sock_ino;
     char                 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     char                 lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 };
@@ -528,18 +535,54 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
 
 /* ---- listen ---- */
 
+#define ACCEPT_BACKOFF_MS 100   /* out of descriptors (or memory): accepting pauses this long */
+
+/* accept4 failed for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM): the listening socket stays
+ * readable (level-triggered), so retrying at once would spin the I/O thread. Stop watching it and
+ * let the backoff timer re-arm it (l->lock held). */
+static void listener_back_off(wipc__listener *l, int err)
+{
+    if (!l->backing_off)
+        wipc__log(WIPC_LOG_WARN, "pipe %s: accept4 failed (errno %d); accepting pauses %d ms", l->path, err, ACCEPT_BACKOFF_MS);
+    struct itimerspec its = { { 0, 0 }, { 0, ACCEPT_BACKOFF_MS * 1000000L } };
+    if (l->backoff.fd >= 0 && timerfd_settime(l->backoff.fd, 0, &its, NULL) == 0) {
+        wipc__loop_mod(&l->src, 0);
+        l->backing_off = true;
+    } else {
+        wipc__sleep_ms(10);   /* no timer: at least do not spin */
+    }
+}
+
+static void listener_on_timer(wipc__source *src, uint32_t events)
+{
+    (void)events;
+    wipc__listener *l = (wipc__listener *)((uint8_t *)src - offsetof(wipc__listener, backoff));
+    uint64_t ticks;
+    ssize_t r = read(src->fd, &ticks, sizeof ticks);
+    (void)r;
+    wipc__mutex_lock(&l->lock);
+    if (!l->closed && l->backing_off) {
+        l->backing_off = false;
+        wipc__loop_mod(&l->src, EPOLLIN);   /* accept again (and back off again if still out of fds) */
+    }
+    wipc__mutex_unlock(&l->lock);
+}
+
 static void listener_on_ready(wipc__source *src, uint32_t events)
 {
     (void)events;
     wipc__listener *l = (wipc__listener *)src;
     wipc__mutex_lock(&l->lock);
-    while (!l->closed) {
+    while (!l->closed && !l->backing_off) {
         int fd = accept4(l->src.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
+            int e = errno;
+            if (e == EINTR || e == ECONNABORTED)
                 continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                wipc__log(WIPC_LOG_WARN, "pipe %s: accept4 failed (errno %d)", l->path, errno);
+            if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+                listener_back_off(l, e);
+            else if (e != EAGAIN && e != EWOULDBLOCK)
+                wipc__log(WIPC_LOG_WARN, "pipe %s: accept4 failed (errno %d)", l->path, e);
             break;
         }
         wipc__pipe *p = pipe_new(fd);
@@ -563,6 +606,8 @@ static void listener_free(wipc__source *src)
 {
     wipc__listener *l = (wipc__listener *)src;
     close(l->src.fd);
+    if (l->backoff.fd >= 0)
+        close(l->backoff.fd);
     if (l->lock_fd >= 0)
         close(l->lock_fd);   /* releases the flock */
     wipc__mutex_destroy(&l->lock);
@@ -594,6 +639,45 @@ static wipc_status take_name_lock(wipc__listener *l, const char *name)
     return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): the name lock keeps changing hands", name);
 }
 
+/* The path a listener is about to bind: absent, or a stale socket file that is removed. wipc never
+ * deletes what it did not create: anything but a socket owned by this user (a regular file, a
+ * directory, a symlink, another user's socket) is left alone and the name is WIPC_E_ADDR_IN_USE; a
+ * socket somebody answers on is a live server (WIPC_E_ADDR_IN_USE); only a socket of ours that
+ * refuses connections (its server died) is unlinked. */
+static wipc_status reclaim_socket_path(const char *path, const struct sockaddr_un *sa, const char *name)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return WIPC_OK;
+        return wipc__error(wipc__os_error_status(errno), errno, "wipc_pipe_listen(%s): lstat(%s) failed", name, path);
+    }
+    if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+        return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): %s exists and is not a socket of this user (mode 0%o, uid %u); "
+                           "it is left alone", name, path, (unsigned)st.st_mode, (unsigned)st.st_uid);
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_listen(%s): socket(AF_UNIX) failed", name);
+    int rc = connect(probe, (const struct sockaddr *)sa, sizeof *sa);
+    int e = errno;
+    close(probe);
+    if (rc == 0 || e != ECONNREFUSED)
+        return wipc__error(WIPC_E_ADDR_IN_USE, rc == 0 ? 0 : e, "wipc_pipe_listen(%s): a server already answers at %s", name, path);
+    struct stat again;   /* the same socket file still: unlink it */
+    if (lstat(path, &again) == 0 && again.st_ino == st.st_ino && again.st_dev == st.st_dev && S_ISSOCK(again.st_mode))
+        unlink(path);
+    return WIPC_OK;
+}
+
+/* Unlinks the socket file this listener's bind() made, if the path still names it. */
+static void unlink_own_socket(wipc__listener *l)
+{
+    struct stat st;
+    if (l->bound && lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == l->sock_ino && st.st_dev == l->sock_dev)
+        unlink(l->path);
+    l->bound = false;
+}
+
 wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struct wipc__server *server, wipc__listener **out)
 {
     wipc__listener *l = calloc(1, sizeof *l);
@@ -601,6 +685,7 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
         return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_listen(%s): out of memory", name);
     l->lock_fd = -1;
     l->src.fd = -1;
+    l->backoff.fd = -1;
     l->server = server;
     l->flags = cfg->flags;
     wipc__mutex_init(&l->lock);
@@ -613,29 +698,25 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
         snprintf(l->lock_path, sizeof l->lock_path, "%s.lock", l->path);
         if ((st = take_name_lock(l, name)) != WIPC_OK)
             goto fail;
-        unlink(l->path);   /* a dead server's socket file: we hold the name lock, so it is stale */
-    } else {
-        /* a raw absolute path: reclaim it only if nobody answers there */
-        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (probe >= 0) {
-            int rc = connect(probe, (struct sockaddr *)&sa, sizeof sa);
-            close(probe);
-            if (rc == 0) {
-                st = wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): a server already answers there", name);
-                goto fail;
-            }
-            if (errno == ECONNREFUSED)
-                unlink(l->path);
-        }
     }
+    /* a dead server's socket file (named: we hold the name lock; raw: nobody answers) */
+    if ((st = reclaim_socket_path(l->path, &sa, name)) != WIPC_OK)
+        goto fail;
     l->src.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (l->src.fd < 0) {
         st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_listen(%s): socket(AF_UNIX) failed", name);
         goto fail;
     }
     if (bind(l->src.fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        st = wipc__error(wipc__os_error_status(errno), errno, "wipc_pipe_listen(%s): bind(%s) failed", name, l->path);
+        int e = errno;
+        st = wipc__error(e == EADDRINUSE ? WIPC_E_ADDR_IN_USE : wipc__os_error_status(e), e, "wipc_pipe_listen(%s): bind(%s) failed", name, l->path);
         goto fail;
+    }
+    struct stat bst;
+    if (lstat(l->path, &bst) == 0) {
+        l->bound = true;
+        l->sock_dev = bst.st_dev;
+        l->sock_ino = bst.st_ino;
     }
     chmod(l->path, (cfg->flags & WIPC_PIPE_ANY_USER) ? 0666 : 0600);
     if (listen(l->src.fd, 128) != 0) {
@@ -643,16 +724,27 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
         goto fail;
     }
     l->src.on_ready = listener_on_ready;
-    if ((st = wipc__loop_add(&l->src, EPOLLIN)) != WIPC_OK)
+    l->backoff.on_ready = listener_on_timer;
+    l->backoff.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (l->backoff.fd < 0) {
+        st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_listen(%s): timerfd_create failed", name);
         goto fail;
+    }
+    if ((st = wipc__loop_add(&l->backoff, EPOLLIN)) != WIPC_OK)
+        goto fail;
+    if ((st = wipc__loop_add(&l->src, EPOLLIN)) != WIPC_OK) {
+        wipc__loop_del(&l->backoff);
+        goto fail;
+    }
     *out = l;
     return WIPC_OK;
 fail:
     if (l->src.fd >= 0) {
         close(l->src.fd);
-        if (l->lock_fd >= 0 || name[0] == '/')
-            unlink(l->path);
+        unlink_own_socket(l);
     }
+    if (l->backoff.fd >= 0)
+        close(l->backoff.fd);
     if (l->lock_fd >= 0)
         close(l->lock_fd);
     wipc__mutex_destroy(&l->lock);
@@ -665,9 +757,10 @@ void wipc__plat_listener_close(wipc__listener *l)
     wipc__mutex_lock(&l->lock);   /* waits for an accept in progress */
     l->closed = true;
     wipc__mutex_unlock(&l->lock);
-    unlink(l->path);
+    unlink_own_socket(l);
     if (l->lock_fd >= 0)
         unlink(l->lock_path);     /* still locked by us: take_name_lock's inode check makes this safe */
+    wipc__loop_del(&l->backoff);  /* before the retire: an event fetched for it is handled before the free */
     wipc__loop_retire(&l->src, listener_free);
 }
 

@@ -10,8 +10,9 @@
  * wipc__plat_shutdown can post the quit packet, let the thread drain what is still in flight (bounded
  * by WIPC__IOCP_DRAIN_MS), join it and close the port. The next use starts a new port and thread.
  *
- * Writes never complete through this port (see pipe.c: the event low-bit trick), so a handler may
- * block in a write without starving its own completion.
+ * Blocking writes never complete through this port (see pipe.c: the event low-bit trick), so a
+ * handler may block in a write without starving its own completion; the write queue's overlapped
+ * writes (pipe_write_async.c) do, and never block.
  */
 #include "win32_internal.h"
 

@@ -1,14 +1,19 @@
 /*
  * msg_send.c - Win32 msg sending and discovery.
  *
- * Send: FindWindowExW(HWND_MESSAGE, NULL, L"wipc-msg-<name>", NULL), then
- * SendMessageTimeoutW(WM_COPYDATA, SMTO_ABORTIFHUNG | SMTO_BLOCK, timeout) with dwData = type and the
+ * Send: the endpoint's window is the one its owner record names (L"Local\wipc-msg-owner:<name>",
+ * msg_window.c), never merely a window of class L"wipc-msg-<name>" (any process may create one): the
+ * record's hwnd must be a live window of that class whose process (GetWindowThreadProcessId) is the
+ * record's pid. No record, or no hwnd in it: WIPC_E_NOT_FOUND (a window of that class without an
+ * owner is named in the message); a record whose hwnd belongs to another process: WIPC_E_ACCESS_DENIED.
+ * Then SendMessageTimeoutW(WM_COPYDATA, SMTO_ABORTIFHUNG | SMTO_BLOCK, timeout) with dwData = type and the
  * payload (wipc header + user bytes) in lpData/cbData; the LRESULT is the reply word. A slow receiver
  * gives ERROR_TIMEOUT after `timeout_ms`, a hung one (not pumping for 5 s) at once: WIPC_E_TIMEOUT,
  * never a hang. A window that vanished meanwhile: WIPC_E_DISCONNECTED. UIPI refusing a lower-integrity
  * sender: ERROR_ACCESS_DENIED = WIPC_E_ACCESS_DENIED.
  *
- * List: every message-only window whose class name (GetClassNameW) is L"wipc-msg-" + a valid wipc name.
+ * List: every message-only window whose class name (GetClassNameW) is L"wipc-msg-" + a valid wipc name
+ * and which is the window its name's owner record names.
  * The windows come from EnumChildWindows on the message-only root (GetAncestor(GA_PARENT) of the
  * first FindWindowExW(HWND_MESSAGE, NULL, NULL, NULL)): one consistent snapshot. A plain
  * FindWindowExW(HWND_MESSAGE, prev, ...) walk, the fallback, can skip live windows when the window it
@@ -22,6 +27,60 @@
 
 #define STACK_PAYLOAD 4096
 
+/* Reads the owner record of `name` once: *pid and *hwnd (0 when there is none or it is not ready). */
+static void read_owner(const char *name, DWORD *pid, HWND *hwnd)
+{
+    *pid = 0;
+    *hwnd = NULL;
+    wchar_t w[WIPC__MSG_OWNER_MAX];
+    if (wipc__win_msg_wide(WIPC__MSG_OWNER_PREFIX, name, w, WIPC__MSG_OWNER_MAX, "wipc_msg_send") != WIPC_OK)
+        return;
+    HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, w);
+    if (!h)
+        return;
+    wipc__msg_owner_rec *rec = (wipc__msg_owner_rec *)MapViewOfFile(h, FILE_MAP_READ, 0, 0, sizeof *rec);
+    if (rec) {
+        if (atomic_load(&rec->magic) == WIPC__MSG_OWNER_MAGIC) {
+            *pid = atomic_load(&rec->pid);
+            *hwnd = (HWND)(uintptr_t)atomic_load(&rec->hwnd);
+        }
+        UnmapViewOfFile(rec);
+    }
+    CloseHandle(h);
+}
+
+/* 1 if w is a live window of class `cls` that belongs to process `pid`. */
+static int window_of(HWND w, const wchar_t *cls, DWORD pid)
+{
+    wchar_t got[WIPC__MSG_CLASS_MAX + 1];
+    DWORD wpid = 0;
+    return w && IsWindow(w) && GetWindowThreadProcessId(w, &wpid) && wpid == pid &&
+           GetClassNameW(w, got, (int)(sizeof got / sizeof got[0])) > 0 && wcscmp(got, cls) == 0;
+}
+
+/* The endpoint's window, as its owner record names it. */
+static wipc_status find_endpoint(const char *name, const wchar_t *cls, HWND *out, const char *fn)
+{
+    DWORD pid = 0;
+    HWND hwnd = NULL;
+    read_owner(name, &pid, &hwnd);
+    if (hwnd && window_of(hwnd, cls, pid)) {
+        *out = hwnd;
+        return WIPC_OK;
+    }
+    HWND any = FindWindowExW(HWND_MESSAGE, NULL, cls, NULL);
+    DWORD any_pid = 0;
+    if (any)
+        GetWindowThreadProcessId(any, &any_pid);
+    if (hwnd && IsWindow(hwnd))
+        return wipc__error(WIPC_E_ACCESS_DENIED, 0, "%s(%s): the endpoint's owner record (process %lu) names a window that is "
+                           "not that process's wipc-msg-%s window: refused", fn, name, (unsigned long)pid, name);
+    if (any && !pid)
+        return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no endpoint of that name (a window of class wipc-msg-%s exists, in "
+                           "process %lu, but no wipc endpoint owns the name: not delivered)", fn, name, name, (unsigned long)any_pid);
+    return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no endpoint of that name (no owner record, or its window is gone)", fn, name);
+}
+
 wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
 {
     static const char fn[] = "wipc_msg_send";
@@ -29,10 +88,9 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
     wipc_status st = wipc__win_msg_wide(WIPC__MSG_CLASS_PREFIX, name, cls, WIPC__MSG_CLASS_MAX, fn);
     if (st != WIPC_OK)
         return st;
-    HWND hwnd = FindWindowExW(HWND_MESSAGE, NULL, cls, NULL);
-    if (!hwnd)
-        return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no endpoint of that name (no message-only window of class wipc-msg-%s)", fn,
-                           name, name);
+    HWND hwnd = NULL;
+    if ((st = find_endpoint(name, cls, &hwnd, fn)) != WIPC_OK)
+        return st;
 
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -88,7 +146,12 @@ static int endpoint_name(HWND w, char name[WIPC_NAME_MAX + 1])
         name[i] = (char)c;
     }
     name[n] = '\0';
-    return wipc__msg_name_ok(name, n);
+    if (!wipc__msg_name_ok(name, n))
+        return 0;
+    DWORD pid = 0;
+    HWND owned = NULL;
+    read_owner(name, &pid, &owned);   /* only the window its owner record names */
+    return owned == w && window_of(w, cls, pid);
 }
 
 typedef struct snapshot_walk {

@@ -3,10 +3,26 @@
  * L"wipc-msg-<name>" per endpoint, on a library thread that runs its own message loop (callers need
  * no message pump; nothing is started in DllMain).
  *
- * Name guard: the window thread creates (owner-only DACL) and owns the mutex L"Local\wipc-msg-<name>"
- * for the endpoint's life. WAIT_TIMEOUT on it = another live endpoint (any process of the session) =
- * WIPC_E_ADDR_IN_USE; WAIT_ABANDONED = its owner died = the name is reclaimed. The mutex is taken
- * before the window exists, so two listeners racing for a name cannot both create a window.
+ * Name guard: the window thread creates (owner-only DACL, must not exist) and owns the mutex
+ * L"Local\wipc-msg-<name>" for the endpoint's life. A mutex of that name that exists already is never
+ * adopted: held (WAIT_TIMEOUT) = another live endpoint (any process of the session) =
+ * WIPC_E_ADDR_IN_USE; not held = someone else's object (or a listener that is just giving up), retried
+ * for ~100 ms, then WIPC_E_ADDR_IN_USE. The mutex is taken before the window exists, so two listeners
+ * racing for a name cannot both create a window.
+ *
+ * Owner record (issue 19, item 12): a window class is no ownership - any process of the desktop may
+ * register L"wipc-msg-<name>" and create a message-only window after ours. So the endpoint also
+ * creates (owner-only DACL, must not exist) the page-sized section L"Local\wipc-msg-owner:<name>"
+ * (':' is outside the name charset: no other object name collides) holding {magic, pid, hwnd}:
+ * senders (msg_send.c) deliver only to that hwnd, and only if GetWindowThreadProcessId says it
+ * belongs to that pid. hwnd is 0 until the window exists and again from the moment the endpoint
+ * starts closing. A same-user process that opens the record for writing could still redirect senders
+ * (as it could inject code into the receiver): what is closed is the window-class hijack.
+ *
+ * The window procedure finds its endpoint through the library's own table, never through window
+ * memory another process can write (SetWindowLongPtrW(GWLP_USERDATA) works across processes): each
+ * endpoint has its own window thread, whose thread-local `tls_rx` names it, and a message counts only
+ * if it is for that endpoint's hwnd.
  *
  * WM_COPYDATA: the window procedure hands (dwData = type, lpData, cbData) to the core, which validates
  * cbData, the header and max_message_size before touching the data and copies it (queue mode) or runs
@@ -37,6 +53,8 @@ struct wipc__msg_rx {
     atomic_ulong         tid;          /* the window thread's id */
     HWND                 hwnd;         /* window thread only (and close, after start) */
     HANDLE               mutex;
+    HANDLE               owner;        /* the owner record section, and its view */
+    wipc__msg_owner_rec *rec;
     atomic_bool          stop;
     bool                 detach;       /* closed from its own callback: the thread frees rx */
     bool                 in_message;   /* window thread: re-entrancy guard */
@@ -51,7 +69,11 @@ struct wipc__msg_rx {
     char                 name[WIPC_NAME_MAX + 1];
     wchar_t              cls[WIPC__MSG_CLASS_MAX];
     wchar_t              mutex_name[WIPC__MSG_CLASS_MAX + 8];
+    wchar_t              owner_name[WIPC__MSG_OWNER_MAX];
 };
+
+/* The endpoint whose window this thread runs (set by window_main before its window exists). */
+static _Thread_local wipc__msg_rx *tls_rx;
 
 wipc_status wipc__win_msg_wide(const wchar_t *prefix, const char *name, wchar_t *out, size_t cap, const char *fn)
 {
@@ -108,26 +130,20 @@ static LRESULT on_copydata(wipc__msg_rx *rx, const COPYDATASTRUCT *cds)
 
 static LRESULT CALLBACK msg_wndproc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
 {
+    wipc__msg_rx *rx = tls_rx;
+    if (rx && rx->hwnd != hwnd)
+        rx = NULL;   /* not (yet) the endpoint's window */
     switch (msg) {
-    case WM_NCCREATE: {
-        const CREATESTRUCTW *cs = (const CREATESTRUCTW *)lp;
-        SetWindowLongPtrW(hwnd, GWLP_USERDATA, (LONG_PTR)cs->lpCreateParams);
-        break;
-    }
     case WM_COPYDATA:
-        return on_copydata((wipc__msg_rx *)GetWindowLongPtrW(hwnd, GWLP_USERDATA), (const COPYDATASTRUCT *)lp);
-    case WM_CLOSE: {
-        wipc__msg_rx *rx = (wipc__msg_rx *)GetWindowLongPtrW(hwnd, GWLP_USERDATA);
+        return on_copydata(rx, (const COPYDATASTRUCT *)lp);
+    case WM_CLOSE:
         if (rx && atomic_load(&rx->stop))   /* only our own close stops the endpoint */
             DestroyWindow(hwnd);
         return 0;
-    }
-    case WM_DESTROY: {
-        wipc__msg_rx *rx = (wipc__msg_rx *)GetWindowLongPtrW(hwnd, GWLP_USERDATA);
+    case WM_DESTROY:
         if (rx && atomic_load(&rx->stop))
             PostQuitMessage(0);
         return 0;
-    }
     default:
         break;
     }
@@ -147,39 +163,108 @@ static void start_done(wipc__msg_rx *rx, wipc_status st, DWORD os_err, const cha
     wipc__mutex_unlock(&rx->lock);
 }
 
-/* Creates and takes the name mutex. WIPC_OK, or a status with *what / *err set. */
+#define NAME_RETRIES  10   /* a name object that exists but is not held: retried every NAME_RETRY_MS */
+#define NAME_RETRY_MS 10
+
+/* Creates (must not exist) and takes the name mutex. WIPC_OK, or a status with *what / *err set. */
+static wipc_status take_mutex(wipc__msg_rx *rx, const wipc__win_sa *sa, const char **what, DWORD *err)
+{
+    for (int tries = 0;; tries++) {
+        rx->mutex = CreateMutexW((LPSECURITY_ATTRIBUTES)&sa->sa, TRUE, rx->mutex_name);
+        *err = GetLastError();
+        if (!rx->mutex) {
+            *what = "CreateMutexW(Local\\wipc-msg-<name>) failed (another user's object of that name?)";
+            return *err == ERROR_ACCESS_DENIED ? WIPC_E_ACCESS_DENIED : WIPC_E_SYSTEM;
+        }
+        if (*err != ERROR_ALREADY_EXISTS)
+            return WIPC_OK;   /* ours, created owned */
+        /* It exists: held by a live endpoint, or someone else's object - never adopted. */
+        DWORD w = WaitForSingleObject(rx->mutex, 0);
+        if (w == WAIT_OBJECT_0 || w == WAIT_ABANDONED)
+            ReleaseMutex(rx->mutex);
+        CloseHandle(rx->mutex);
+        rx->mutex = NULL;
+        *err = ERROR_ALREADY_EXISTS;
+        if (w == WAIT_TIMEOUT) {
+            *what = "the name is already listened to (its mutex is held)";
+            return WIPC_E_ADDR_IN_USE;
+        }
+        if (tries >= NAME_RETRIES) {
+            *what = "the name mutex Local\\wipc-msg-<name> exists but no endpoint holds it (another process's object): refused";
+            return WIPC_E_ADDR_IN_USE;
+        }
+        Sleep(NAME_RETRY_MS);
+    }
+}
+
+/* Creates (must not exist) the owner record and writes this process's pid in it (hwnd comes later). */
+static wipc_status make_owner_record(wipc__msg_rx *rx, const wipc__win_sa *sa, const char **what, DWORD *err)
+{
+    for (int tries = 0;; tries++) {
+        rx->owner = CreateFileMappingW(INVALID_HANDLE_VALUE, (LPSECURITY_ATTRIBUTES)&sa->sa, PAGE_READWRITE | SEC_COMMIT, 0,
+                                       WIPC__MSG_OWNER_SIZE, rx->owner_name);
+        *err = GetLastError();
+        if (!rx->owner) {
+            *what = "CreateFileMappingW(Local\\wipc-msg-owner:<name>) failed";
+            return *err == ERROR_ACCESS_DENIED ? WIPC_E_ACCESS_DENIED : WIPC_E_SYSTEM;
+        }
+        if (*err != ERROR_ALREADY_EXISTS)
+            break;
+        CloseHandle(rx->owner);   /* a sender still reading a dead owner's record, or someone else's object */
+        rx->owner = NULL;
+        if (tries >= NAME_RETRIES) {
+            *what = "the owner record Local\\wipc-msg-owner:<name> exists already (another process's object): refused";
+            return WIPC_E_ADDR_IN_USE;
+        }
+        Sleep(NAME_RETRY_MS);
+    }
+    rx->rec = (wipc__msg_owner_rec *)MapViewOfFile(rx->owner, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, WIPC__MSG_OWNER_SIZE);
+    if (!rx->rec) {
+        *err = GetLastError();
+        *what = "MapViewOfFile(owner record) failed";
+        return WIPC_E_SYSTEM;
+    }
+    atomic_store(&rx->rec->hwnd, 0);
+    atomic_store(&rx->rec->pid, (uint32_t)GetCurrentProcessId());
+    atomic_store(&rx->rec->magic, WIPC__MSG_OWNER_MAGIC);
+    return WIPC_OK;
+}
+
+/* Takes the name: the mutex, then the owner record. WIPC_OK, or a status with *what / *err set. */
 static wipc_status take_name(wipc__msg_rx *rx, const char **what, DWORD *err)
 {
     wipc__win_sa sa;
     wipc_status st = wipc__win_sa_init(&sa, NULL, NULL);
     if (st != WIPC_OK) {
-        *what = "cannot build the owner-only security descriptor of the name mutex";
+        *what = "cannot build the owner-only security descriptor of the name objects";
         *err = (DWORD)wipc_last_os_error();
         return st;
     }
-    rx->mutex = CreateMutexW(&sa.sa, FALSE, rx->mutex_name);
-    *err = GetLastError();
+    st = take_mutex(rx, &sa, what, err);
+    if (st == WIPC_OK)
+        st = make_owner_record(rx, &sa, what, err);
     wipc__win_sa_free(&sa);
-    if (!rx->mutex) {
-        *what = "CreateMutexW(Local\\wipc-msg-<name>) failed (another user's object of that name?)";
-        return *err == ERROR_ACCESS_DENIED ? WIPC_E_ACCESS_DENIED : WIPC_E_SYSTEM;
-    }
-    DWORD w = WaitForSingleObject(rx->mutex, 0);
-    if (w == WAIT_OBJECT_0)
-        return WIPC_OK;
-    if (w == WAIT_ABANDONED) {
-        wipc__log(WIPC_LOG_INFO, "msg %s: the previous owner of the name died; reclaimed", rx->name);
-        return WIPC_OK;
-    }
-    *err = w == WAIT_TIMEOUT ? 0 : GetLastError();
-    CloseHandle(rx->mutex);
-    rx->mutex = NULL;
-    *what = w == WAIT_TIMEOUT ? "the name is already listened to (its mutex is held)" : "WaitForSingleObject(name mutex) failed";
-    return w == WAIT_TIMEOUT ? WIPC_E_ADDR_IN_USE : WIPC_E_SYSTEM;
+    return st;
+}
+
+/* Senders stop finding the window (hwnd 0 in the record). */
+static void withdraw_owner(wipc__msg_rx *rx)
+{
+    if (rx->rec)
+        atomic_store(&rx->rec->hwnd, 0);
 }
 
 static void release_name(wipc__msg_rx *rx)
 {
+    if (rx->rec) {
+        withdraw_owner(rx);
+        UnmapViewOfFile(rx->rec);
+        rx->rec = NULL;
+    }
+    if (rx->owner) {
+        CloseHandle(rx->owner);
+        rx->owner = NULL;
+    }
     if (rx->mutex) {
         ReleaseMutex(rx->mutex);
         CloseHandle(rx->mutex);
@@ -197,6 +282,7 @@ static void rx_free(wipc__msg_rx *rx)
 static void window_main(void *arg)
 {
     wipc__msg_rx *rx = (wipc__msg_rx *)arg;
+    tls_rx = rx;
     atomic_store(&rx->tid, GetCurrentThreadId());
     MSG m;
     PeekMessageW(&m, NULL, WM_USER, WM_USER, PM_NOREMOVE);   /* make sure this thread has a queue */
@@ -220,7 +306,7 @@ static void window_main(void *arg)
         }
     }
     if (st == WIPC_OK) {
-        rx->hwnd = CreateWindowExW(0, rx->cls, L"", 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, inst, rx);
+        rx->hwnd = CreateWindowExW(0, rx->cls, L"", 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, inst, NULL);
         if (!rx->hwnd) {
             err = GetLastError();
             st = WIPC_E_SYSTEM;
@@ -242,6 +328,7 @@ static void window_main(void *arg)
         start_done(rx, st, err, what);   /* the caller frees rx */
         return;
     }
+    atomic_store(&rx->rec->hwnd, (uint64_t)(uintptr_t)rx->hwnd);   /* senders may come now */
     start_done(rx, WIPC_OK, 0, NULL);
 
     int r;
@@ -255,6 +342,7 @@ static void window_main(void *arg)
     }
     if (r < 0)
         wipc__log(WIPC_LOG_ERROR, "msg %s: GetMessageW failed (error %lu); the endpoint stops", rx->name, (unsigned long)GetLastError());
+    withdraw_owner(rx);
     if (IsWindow(rx->hwnd))
         DestroyWindow(rx->hwnd);
     rx->hwnd = NULL;
@@ -284,6 +372,8 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     if (st == WIPC_OK)
         st = wipc__win_msg_wide(L"Local\\wipc-msg-", name, rx->mutex_name, sizeof rx->mutex_name / sizeof(wchar_t), fn);
     if (st == WIPC_OK)
+        st = wipc__win_msg_wide(WIPC__MSG_OWNER_PREFIX, name, rx->owner_name, WIPC__MSG_OWNER_MAX, fn);
+    if (st == WIPC_OK)
         st = wipc__thread_start(&rx->thread, window_main, rx);
     if (st != WIPC_OK) {
         rx_free(rx);
@@ -306,6 +396,7 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
 void wipc__plat_msg_close(wipc__msg_rx *rx)
 {
     atomic_store(&rx->stop, true);
+    withdraw_owner(rx);   /* new senders: WIPC_E_NOT_FOUND from now on */
     if (atomic_load(&rx->tid) == GetCurrentThreadId()) {
         /* From our own callback: the loop ends after it returns; the thread frees rx. */
         rx->detach = true;

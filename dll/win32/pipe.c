@@ -8,7 +8,7 @@
  *
  * Connect: CreateFileW(GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES, OPEN_EXISTING,
  * FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION), retried while the name does
- * not exist (ERROR_FILE_NOT_FOUND, every 10 ms) or is busy (ERROR_PIPE_BUSY -> WaitNamedPipeW), up to
+ * not exist (ERROR_FILE_NOT_FOUND, every 10 ms) or is busy (ERROR_PIPE_BUSY -> WaitNamedPipeW in 100 ms slices), up to
  * the deadline. FILE_WRITE_DATA rather than GENERIC_WRITE: GENERIC_WRITE includes FILE_APPEND_DATA =
  * FILE_CREATE_PIPE_INSTANCE, which a client never needs and a WIPC_PIPE_ANY_USER DACL does not grant.
  * WIPC_PIPE_RAW: SetNamedPipeHandleState(PIPE_READMODE_MESSAGE).
@@ -19,11 +19,13 @@
  *    One read op per pipe is outstanding at most (read_pending); its completion calls wipc__core_read and
  *    re-issues unless paused; its failure (or a shutdown) calls wipc__core_closed exactly once, as the
  *    handler's last action, since the core may free the pipe right after.
- *  - Writes never go through the port: the OVERLAPPED's hEvent has its low bit set (documented for
+ *  - Blocking writes never go through the port: the OVERLAPPED's hEvent has its low bit set (documented for
  *    GetQueuedCompletionStatus: no completion packet is queued), and the writer waits with
  *    WaitForMultipleObjects on that event and the pipe's cancel event, so the core may write from
  *    inside wipc__core_read on the I/O thread. Timeout or shutdown: CancelIoEx(h, &ov), then wait for
  *    the operation to finish and GetOverlappedResult to learn how much was written.
+ *  - The write queue's writes (wipc__plat_pipe_write_start, pipe_write_async.c) do go through the
+ *    port; while one is in flight the end of the read side waits for its packet (read_finish).
  *  - Shutdown sets a flag under the pipe lock, sets the cancel event and CancelIoEx(h, NULL): the read
  *    ends with ERROR_OPERATION_ABORTED -> wipc__core_closed(WIPC_E_CLOSED); a paused pipe (no read in
  *    flight) gets a posted packet that reports the same on the I/O thread.
@@ -42,44 +44,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "win32_internal.h"
+#include "win32/pipe_win32.h"
 
-#define PIPE_READ_BUF      (64u * 1024u) /* per-pipe ReadFile buffer */
 #define PIPE_COALESCE_MAX  (68u * 1024u) /* gathered writes up to this are copied into one WriteFile (a 64 KiB payload + header) */
-#define PIPE_WRITE_CHUNK   (1u << 30)    /* byte-mode pieces above this are split (DWORD lengths) */
 #define CONNECT_RETRY_MS   10
+#define BUSY_WAIT_MS       100           /* longest WaitNamedPipeW before CreateFileW is tried again */
 #define CANCEL_WAIT_MS     10000         /* how long a cancelled write may take to finish */
-
-struct wipc__pipe {
-    HANDLE            h;
-    int               server_side;    /* an instance accepted by a listener */
-    int               message_mode;   /* reads report message ends; writes must be one WriteFile */
-    int               associated;     /* with the completion port */
-    wipc__listener   *listener;       /* server side: reference dropped in wipc__plat_pipe_free */
-    uint32_t          peer_pid;
-    char             *name;           /* UTF-8 pipe path, for messages */
-
-    SRWLOCK           lock;           /* guards the read state below and `shut` transitions */
-    struct wipc__conn *conn;
-    int               started;
-    int               io;             /* I/O mode: the I/O thread reads; else caller mode */
-    int               stop;           /* the core saw the end: report it */
-    int               paused;
-    int               read_pending;   /* rop is in flight: a ReadFile or a posted packet */
-    int               closed_reported;
-    volatile LONG     shut;
-    int               write_broken;   /* a cancelled write never finished: wov unusable */
-
-    wipc__iocp_op     rop;            /* the read operation (and the packets that start it) */
-    OVERLAPPED        wov;            /* the write operation; never on the port */
-    HANDLE            wev;            /* manual-reset event of wov */
-    OVERLAPPED        rov;            /* caller mode: the read operation; never on the port */
-    HANDLE            rev;            /* manual-reset event of rov (created on the first caller read) */
-    int               read_broken;    /* a cancelled caller read never finished: rov unusable */
-    HANDLE            cancel_ev;      /* manual-reset, set by wipc__plat_pipe_shutdown */
-    uint8_t          *wbuf;           /* PIPE_COALESCE_MAX bytes, allocated on the first gathered write */
-    uint8_t           rbuf[PIPE_READ_BUF];
-};
 
 /* ---- strings and names ------------------------------------------------------------------------- */
 
@@ -175,14 +145,14 @@ wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc
     p->listener = listener;
     InitializeSRWLock(&p->lock);
     wipc__iocp_op_init(&p->rop, read_done);
+    wipc__win_awrite_init(p);
     ULONG pid = 0;
     if (server_side ? GetNamedPipeClientProcessId(h, &pid) : GetNamedPipeServerProcessId(h, &pid))
         p->peer_pid = (uint32_t)pid;
     return p;
 }
 
-/* Message for errors: the pipe's path, or a placeholder. */
-static const char *pname(const wipc__pipe *p) { return p->name ? p->name : "(pipe)"; }
+#define pname wipc__win_pname
 
 int wipc__plat_pipe_alive(wipc__pipe *p)
 {
@@ -257,11 +227,13 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
                                  path, (int)timeout_ms);
                 goto fail;
             }
-            /* NMPWAIT_USE_DEFAULT_WAIT is 0: never pass 0; NMPWAIT_WAIT_FOREVER = INFINITE. Whatever
-             * WaitNamedPipeW says (ERROR_SEM_TIMEOUT; ERROR_FILE_NOT_FOUND when the last instance
-             * closed; Wine also returns unmapped codes then), CreateFileW is tried again and decides,
-             * bounded by the deadline. */
-            if (!WaitNamedPipeW(wpath, left == INFINITE ? NMPWAIT_WAIT_FOREVER : left)) {
+            /* NMPWAIT_USE_DEFAULT_WAIT is 0: never pass 0. Whatever WaitNamedPipeW says
+             * (ERROR_SEM_TIMEOUT; ERROR_FILE_NOT_FOUND when the last instance closed; Wine also
+             * returns unmapped codes then), CreateFileW is tried again and decides, bounded by the
+             * deadline. The wait is cut in BUSY_WAIT_MS slices: an instance that came back while we
+             * were not yet waiting (a server dropping a squatter) is not always reported (seen under
+             * Wine: a connect slept through its whole 15 s timeout with a free instance there). */
+            if (!WaitNamedPipeW(wpath, left < BUSY_WAIT_MS ? left : BUSY_WAIT_MS)) {
                 DWORD werr = GetLastError();
                 if (werr != ERROR_SEM_TIMEOUT && werr != ERROR_TIMEOUT) {
                     left = forever ? INFINITE : remaining_ms(deadline);
@@ -350,8 +322,13 @@ static void read_finish(wipc__pipe *p, DWORD err)
     p->read_pending = 0;
     p->closed_reported = 1;
     struct wipc__conn *conn = p->conn;
+    int deferred = wipc__win_awrite_defer_close_locked(p);   /* an async write holds the pipe */
     ReleaseSRWLockExclusive(&p->lock);
-    wipc__core_closed(conn, shut ? WIPC_E_CLOSED : read_error_status(p, err));
+    wipc_status why = shut ? WIPC_E_CLOSED : read_error_status(p, err);
+    if (deferred)
+        p->aw.close_why = why;   /* the write's completion (this thread, later) reports the end */
+    else
+        wipc__core_closed(conn, why);
 }
 
 /* Issues the next ReadFile unless paused or shut. I/O thread, read_pending == 1, no lock held. */
@@ -511,9 +488,17 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
     int kick = p->started && !p->read_pending && !p->closed_reported;
     if (kick)
         p->read_pending = 1;
+    int stuck = p->aw.pending || InterlockedCompareExchange(&p->write_waiting, 0, 0);
     ReleaseSRWLockExclusive(&p->lock);
     SetEvent(p->cancel_ev);
     CancelIoEx(p->h, NULL); /* the pending read, and a write in progress */
+    /* A write of ours is stuck: the peer does not take what we send, so nothing unread would ever be
+     * read. Force it off now (its blocked writes and reads fail), as shutdown(2) does on POSIX, rather
+     * than when the handle is closed - which may be much later (a connection the core ended stays in
+     * the handle table until the user closes it), with the peer blocked in WriteFile meanwhile. A
+     * graceful end (nothing stuck) keeps CloseHandle only, so the peer still reads a last reply. */
+    if (stuck && p->server_side)
+        DisconnectNamedPipe(p->h);
     if (kick && wipc__iocp_post(&p->rop, 0) != WIPC_OK)
         wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot report its shutdown (PostQueuedCompletionStatus failed)",
                   pname(p));
@@ -624,7 +609,9 @@ static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, ULON
         if (err != ERROR_IO_PENDING)
             return write_error(p, err, "WriteFile");
         HANDLE hs[2] = {p->wev, p->cancel_ev};
+        InterlockedExchange(&p->write_waiting, 1);
         DWORD r = WaitForMultipleObjects(2, hs, FALSE, forever ? INFINITE : remaining_ms(deadline));
+        InterlockedExchange(&p->write_waiting, 0);
         if (r != WAIT_OBJECT_0) {
             int cancelled = r == WAIT_OBJECT_0 + 1;
             CancelIoEx(p->h, &p->wov);

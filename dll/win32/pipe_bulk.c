@@ -5,6 +5,11 @@
  * Each section has an auto-reset event (same name + "-ev"): only the sender waits on it (for a free
  * slot), woken by the receiver; the receiver never waits on the sender (the message is whole before its
  * BULK frame is written).
+ * The creator's section and event must not exist yet (ERROR_ALREADY_EXISTS fails the create: a name
+ * someone pre-created is never used). The peer's section is untrusted: mapped at the size the core
+ * asks for (a smaller section cannot be), and refused unless every page of that view is committed
+ * (VirtualQuery: the peer may have made it SEC_RESERVE, whose pages fault when touched). Sections
+ * cannot shrink on Windows, so the check holds for the mapping's life.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +46,8 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
             free(s);
             return st;
         }
-        s->h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa.sa, PAGE_READWRITE, (DWORD)(size >> 32), (DWORD)size, name);
+        s->h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa.sa, PAGE_READWRITE | SEC_COMMIT, (DWORD)(size >> 32), (DWORD)size,
+                                  name);
         DWORD err = GetLastError();
         if (s->h && err == ERROR_ALREADY_EXISTS) {
             CloseHandle(s->h);
@@ -85,6 +91,13 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
         free(s);
         return wipc__error(create ? WIPC_E_NO_MEMORY : WIPC_E_PROTOCOL, err, "MapViewOfFile of a %llu-byte pipe bulk section failed",
                            (unsigned long long)size);
+    }
+    if (!create) {
+        wipc_status st = wipc__win_committed(s->base, size, "the peer's bulk section");
+        if (st != WIPC_OK) {
+            wipc__plat_bulk_close(s);
+            return st;
+        }
     }
     *base = s->base;
     *out = s;

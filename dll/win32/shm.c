@@ -9,6 +9,15 @@
  * creates them, the opener opens them (EVENT_MODIFY_STATE | SYNCHRONIZE). Liveness: OpenProcess +
  * GetProcessTimes (creation time in ms as the start key) + a zero wait on the process handle.
  * Names vanish with the last handle, so unlinking is a no-op.
+ *
+ * Named objects are created with "must not exist" semantics (issue 19, item 13): a section or wake
+ * event that exists already (ERROR_ALREADY_EXISTS: a live channel, or objects someone pre-created -
+ * e.g. signalled manual-reset events that would make every wait return at once) fails the create with
+ * WIPC_E_ADDR_IN_USE; nothing found is ever adopted.
+ * An opened section is untrusted (item 14): every page of it must be committed (VirtualQuery,
+ * MEM_COMMIT) before it is used - a SEC_RESERVE section's reserved pages fault when touched - and its
+ * size is the section's own (NtQuerySection), which the core compares with the size its header
+ * claims. Windows sections cannot shrink, so a checked mapping stays valid (no SIGBUS class here).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,8 +84,12 @@ static wipc_status make_events(wipc__section *s, const char *name, uint32_t flag
         object_name(w, sizeof w / sizeof w[0], u8, sizeof u8, WIPC__SECTION_CHANNEL, name, flags, i);
         s->events[i] = create ? CreateEventW((LPSECURITY_ATTRIBUTES)&sa->sa, FALSE, FALSE, w)
                               : OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, w);
+        DWORD err = GetLastError();
         if (!s->events[i])
-            return win_fail(GetLastError(), create ? "CreateEventW" : "OpenEventW", u8, flags);
+            return win_fail(err, create ? "CreateEventW" : "OpenEventW", u8, flags);
+        if (create && err == ERROR_ALREADY_EXISTS)
+            return wipc__error(WIPC_E_ADDR_IN_USE, err, "CreateEventW(%s): the wake event exists already (another process's "
+                               "object): the name %s is refused", u8, name);
     }
     return WIPC_OK;
 }
@@ -141,6 +154,26 @@ static uint64_t query_size(wipc__section *s)
     return 0;
 }
 
+wipc_status wipc__win_committed(const void *base, uint64_t size, const char *what)
+{
+    const uint8_t *b = (const uint8_t *)base, *p = b, *end = b + size;
+    while (p < end) {
+        MEMORY_BASIC_INFORMATION mbi;
+        if (VirtualQuery(p, &mbi, sizeof mbi) != sizeof mbi)
+            return wipc__error(WIPC_E_SYSTEM, GetLastError(), "VirtualQuery(%s, offset %llu) failed", what,
+                               (unsigned long long)(p - b));
+        if (mbi.State != MEM_COMMIT)
+            return wipc__error(WIPC_E_PROTOCOL, 0, "%s: the page at offset %llu is %s, not committed (a SEC_RESERVE "
+                               "section?): refused", what, (unsigned long long)(p - b),
+                               mbi.State == MEM_RESERVE ? "reserved" : "free");
+        const uint8_t *next = (const uint8_t *)mbi.BaseAddress + mbi.RegionSize;
+        if (next <= p)
+            return wipc__error(WIPC_E_SYSTEM, 0, "VirtualQuery(%s) returned an empty region", what);
+        p = next;
+    }
+    return WIPC_OK;
+}
+
 wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bool readonly, wipc__section **out)
 {
     wchar_t w[WIPC_NAME_MAX + 64];
@@ -163,6 +196,8 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
         st = map_view(s, readonly, u8);
     if (st == WIPC_OK)
         s->size = query_size(s);
+    if (st == WIPC_OK)
+        st = wipc__win_committed(s->base, s->size, u8);
     if (st == WIPC_OK && ns == WIPC__SECTION_CHANNEL)
         st = make_events(s, name, flags, false, NULL);
     if (st != WIPC_OK) {

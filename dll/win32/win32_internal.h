@@ -76,6 +76,14 @@ const wchar_t *wipc__win_user_sid(void);
 /** 1 if process `pid` runs in this process's session as this process's user (its token readable), else 0. */
 int wipc__win_same_user_session(DWORD pid);
 
+/* ---- sections (shm.c) -------------------------------------------------------------------------- */
+
+/** Checks that every page of the mapped view [base, base + size) is committed (VirtualQuery says
+ *  MEM_COMMIT): a section made with SEC_RESERVE has reserved pages that fault when touched. Returns
+ *  WIPC_OK, WIPC_E_PROTOCOL (a page is reserved or free: the offset is in the last error) or
+ *  WIPC_E_SYSTEM. `what` names the section in the message. */
+wipc_status wipc__win_committed(const void *base, uint64_t size, const char *what);
+
 /* ---- strings (pipe.c) -------------------------------------------------------------------------- */
 
 /** malloc'ed UTF-16 copy of UTF-8 `s` (MultiByteToWideChar, invalid UTF-8 refused). NULL on failure
