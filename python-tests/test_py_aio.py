@@ -185,7 +185,6 @@ def test_shm_channel(uname: str) -> None:
             b.close()
             pytest.xfail("this libwipc's async core has no shm channel operations yet (WIPC_E_NOT_SUPPORTED)")
         assert (await b.recv(timeout=5)).data == b"probe"
-        b = await wipc.aio.ShmChannel.open(uname, timeout=5)
         async with a, b:
             await a.send(b"over shm", type=3)
             m = await b.recv(timeout=5)
@@ -227,7 +226,7 @@ def test_async_handler_serves_c_clients_and_python_gets_remote_error(uname: str)
             p = await asyncio.create_subprocess_exec(cli, "request", f"pipe://{uname}", "raise",
                                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             out, err = await p.communicate()
-            assert p.returncode != 0 and b"WIPC_E_REMOTE" in err and b"KeyError" in err, (out, err)
+            assert p.returncode != 0 and b"remote error" in err and b"KeyError" in err, (out, err)
             p = await asyncio.create_subprocess_exec(sys.executable, "-c", ctypes_client, stdout=subprocess.PIPE,
                                                      stderr=subprocess.PIPE, env=child_env())
             out, err = await p.communicate()

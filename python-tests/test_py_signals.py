@@ -210,7 +210,11 @@ def test_sigint_interrupts_send_on_a_full_connection(name: bytes) -> None:
 
 
 @needs_async
-def test_sigint_interrupts_msg_send(name: bytes) -> None:
+@pytest.mark.parametrize("call, after", [
+    ("wipc.msg_send('{n}-a', b'slow')", "assert wipc.msg_send('{n}-a', b'four', timeout=20) == 4"),
+    ("wipc.msg_broadcast('{n}-', b'slow')", "assert wipc.msg_broadcast('{n}-', b'fast', timeout=20) == 2"),
+])
+def test_sigint_interrupts_msg_send_and_broadcast(name: bytes, call: str, after: str) -> None:
     n = name.decode()
     release = threading.Event()
 
@@ -219,42 +223,14 @@ def test_sigint_interrupts_msg_send(name: bytes) -> None:
             release.wait(20)
         return len(m.data)
 
-    with wipc.MsgEndpoint(n, on_message=on_message):
-        p = run_child(f"""
-            ready()
-            try:
-                wipc.msg_send('{n}', b'slow')
-            except KeyboardInterrupt:
-                interrupted()
-            assert wipc.msg_send('{n}', b'four', timeout=20) == 4
-            print("OK", flush=True)
-            """)
-        try:
-            interrupt(p)
-            release.set()
-        finally:
-            release.set()
-            finish(p)
-
-
-@needs_async
-def test_sigint_interrupts_msg_broadcast(name: bytes) -> None:
-    n = name.decode()
-    release = threading.Event()
-
-    def on_message(m: wipc.Message) -> int:
-        if m.data == b"slow":
-            release.wait(20)
-        return 0
-
     with wipc.MsgEndpoint(n + "-a", on_message=on_message), wipc.MsgEndpoint(n + "-b", on_message=on_message):
         p = run_child(f"""
             ready()
             try:
-                wipc.msg_broadcast('{n}-', b'slow')
+                {call.format(n=n)}
             except KeyboardInterrupt:
                 interrupted()
-            assert wipc.msg_broadcast('{n}-', b'fast', timeout=20) == 2
+            {after.format(n=n)}
             print("OK", flush=True)
             """)
         try:

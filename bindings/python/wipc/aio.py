@@ -217,7 +217,9 @@ def connect(name: str, timeout: Timeout_ = DEFAULT, *, max_message_size: Optiona
 
 class ShmChannel(_AsyncIO):
     """A shared-memory channel on asyncio: ``ShmChannel.create(name)`` in one process,
-    ``await ShmChannel.open(name)`` in the other; then await send/recv/request as on a Connection."""
+    ``await ShmChannel.open(name)`` in the other; then await send/recv/request as on a Connection.
+    Needs the library's asynchronous operations on shm channels: a libwipc whose async core covers
+    pipes only answers them with wipc.NotSupported."""
 
     @classmethod
     def create(cls, name: str, *, capacity: Optional[int] = None, max_message_size: Optional[int] = None,
