@@ -8,7 +8,8 @@
  * processes are unlocked and skipped; the next listener of that name reclaims them. The holder's pid
  * comes from /proc/locks (FLOCK lines, matched by device and inode); the creation time is the lock
  * file's mtime (the name is written when the endpoint starts listening).
- * Shm: /dev/shm objects wipc-<uid>-<name> of this uid whose header (a private copy) is a READY channel
+ * Shm: /dev/shm objects wipc-<uid>-<name> of this uid whose header (a private copy) is a READY channel (1.0)
+ * or a channel locator (1.1, shm_posix.h)
  * with a live creator, and wipc-<uid>-r-<name> (regions: no header, no owner to check).
  */
 #include <dirent.h>
@@ -25,6 +26,7 @@
 
 #include "common/msg_wire.h"
 #include "common/shm_layout.h"
+#include "posix/shm_posix.h"
 #include "platform_list.h"
 #include "posix/rundir.h"
 
@@ -154,7 +156,8 @@ static int one_shm_object(int dir_fd, const char *file, const char *rest, wipc__
     if (got < 0)
         return 0;
     wipc__found f = { WIPC_TRANSPORT_SHM, WIPC_KIND_SHM_CHANNEL, 0, unix_ms(&sb.st_ctim), rest };
-    if (got == (ssize_t)sizeof hdr && wipc__core_channel_owner(hdr, sizeof hdr, &f.owner_pid))
+    if ((got == (ssize_t)sizeof hdr && wipc__core_channel_owner(hdr, sizeof hdr, &f.owner_pid)) ||
+        wipc__posix_channel_locator(hdr, (size_t)got, &f.owner_pid))   /* 1.1: a locator to the creator's sealed memfd */
         return wipc__msg_name_ok(rest, strlen(rest)) ? fn(&f, arg) : 0;
     if (strncmp(rest, "r-", 2) == 0 && wipc__msg_name_ok(rest + 2, strlen(rest + 2))) {
         f.kind = WIPC_KIND_REGION;

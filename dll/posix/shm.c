@@ -34,6 +34,7 @@
 #include "platform.h"
 #include "platform_shm.h"
 #include "posix/memfd.h"
+#include "posix/shm_posix.h"
 #include "common/shm_layout.h"
 
 struct wipc__section {
@@ -129,6 +130,18 @@ static uint64_t get64(const uint8_t *p)
 static bool ident_alive(uint64_t ident)
 {
     return ident && wipc__plat_proc_alive((uint32_t)ident, (uint32_t)(ident >> 32));
+}
+
+int wipc__posix_channel_locator(const void *b, size_t n, uint32_t *creator_pid)
+{
+    const uint8_t *p = b;
+    if (n != LOC_SIZE || get32(p) != LOC_MAGIC || get32(p + 4) != LOC_VERSION)
+        return 0;
+    uint32_t pid = get32(p + 8);
+    if (!ident_alive(pid | (uint64_t)get32(p + 12) << 32))
+        return 0;
+    *creator_pid = pid;
+    return 1;
 }
 
 /* The object at `path` exists: is it a channel name nobody can use any more? Only this user's
