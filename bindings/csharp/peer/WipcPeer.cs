@@ -151,7 +151,7 @@ static class WipcPeer
                     return 0;
             }
         }
-        catch (WipcException e)
+        catch (Exception e) when (e is IWipcError)
         {
             Console.Error.WriteLine("WipcPeer: {0}", e.Message);
             return 1;
