@@ -43,7 +43,7 @@ namespace Wipc
     }
 
     /// <summary>A named shared mapping the processes manage themselves (Windows: a pagefile-backed
-    /// section Local\wipc-r-NAME that MemoryMappedFile.OpenExisting also opens; Linux: shm_open), or a
+    /// section Local\wipc-region-NAME that MemoryMappedFile.OpenExisting also opens; Linux: shm_open), or a
     /// mapped file.</summary>
     public sealed class Region : WipcObject
     {
