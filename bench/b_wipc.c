@@ -4,6 +4,8 @@
  *   <t>.rtt.S   round trip: wipc_request of S bytes, the peer answers with wipc_reply of S bytes
  *               (msg: wipc_msg_send of S bytes, the peer's on_message returns a value)
  *   <t>sr.rtt.S send/recv ping-pong instead of request/reply (wipc_send, peer wipc_recv + wipc_send)
+ *   pipeasync.rtt.S  round trip of wipc_request_async: start it, wait (condition variable) for its
+ *               completion callback (a library worker thread: the reply is read by the I/O thread)
  *   <t>.tput.S  one-way throughput: wipc_send of S-byte messages for a fixed time, the peer
  *               wipc_recv's them; timed from the first send to the peer's acknowledgement of the last
  *   shm0.rtt.64 the shm round trip with spin_us = 0 (block at once)
@@ -37,17 +39,19 @@ typedef struct variant {
     int         spin0;      /* shm spin_us = 0 */
     int         zc;         /* shm zero-copy throughput */
     int         nobulk;     /* pipe: large messages through the pipe, not the shared section */
+    int         async;      /* rtt with wipc_request_async + a wait for its completion */
 } variant;
 
 static const variant variants[] = {
-    { "pipe", K_PIPE, 0, 0, 0, 0 },
-    { "pipesr", K_PIPE, 1, 0, 0, 0 },
-    { "shm", K_SHM, 0, 0, 0, 0 },
-    { "shmsr", K_SHM, 1, 0, 0, 0 },
-    { "shm0", K_SHM, 0, 1, 0, 0 },
-    { "shmzc", K_SHM, 0, 0, 1, 0 },
-    { "msg", K_MSG, 0, 0, 0, 0 },
-    { "pipenobig", K_PIPE, 0, 0, 0, 1 },
+    { "pipe", K_PIPE, 0, 0, 0, 0, 0 },
+    { "pipesr", K_PIPE, 1, 0, 0, 0, 0 },
+    { "shm", K_SHM, 0, 0, 0, 0, 0 },
+    { "shmsr", K_SHM, 1, 0, 0, 0, 0 },
+    { "shm0", K_SHM, 0, 1, 0, 0, 0 },
+    { "shmzc", K_SHM, 0, 0, 1, 0, 0 },
+    { "msg", K_MSG, 0, 0, 0, 0, 0 },
+    { "pipenobig", K_PIPE, 0, 0, 0, 1, 0 },
+    { "pipeasync", K_PIPE, 0, 0, 0, 0, 1 },
 };
 
 static const variant *find_variant(const char *impl)
@@ -232,6 +236,62 @@ static int once_request(void *p, char *err, size_t cap)
     return 0;
 }
 
+/* wipc_request_async + the caller's wait for the completion: what an event loop / Task would do */
+#if defined(_WIN32)
+static SRWLOCK            a_lock = SRWLOCK_INIT;
+static CONDITION_VARIABLE a_cond = CONDITION_VARIABLE_INIT;
+#  define A_LOCK() AcquireSRWLockExclusive(&a_lock)
+#  define A_UNLOCK() ReleaseSRWLockExclusive(&a_lock)
+#  define A_WAIT() SleepConditionVariableSRW(&a_cond, &a_lock, INFINITE, 0)
+#  define A_SIGNAL() WakeConditionVariable(&a_cond)
+#else
+#  include <pthread.h>
+static pthread_mutex_t a_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  a_cond = PTHREAD_COND_INITIALIZER;
+#  define A_LOCK() pthread_mutex_lock(&a_lock)
+#  define A_UNLOCK() pthread_mutex_unlock(&a_lock)
+#  define A_WAIT() pthread_cond_wait(&a_cond, &a_lock)
+#  define A_SIGNAL() pthread_cond_signal(&a_cond)
+#endif
+static int         a_done;
+static wipc_status a_status;
+static size_t      a_size;
+
+static void WIPC_CALL on_async_reply(const wipc_completion *cp, void *user)
+{
+    (void)user;
+    A_LOCK();
+    a_status = cp->status;
+    a_size = cp->message ? cp->message->size : (size_t)-1;
+    a_done = 1;
+    A_SIGNAL();
+    A_UNLOCK();
+}
+
+static int once_request_async(void *p, char *err, size_t cap)
+{
+    wctx *c = p;
+    A_LOCK();
+    a_done = 0;
+    A_UNLOCK();
+    wipc_status st = wipc_request_async(c->h, T_DATA, c->out, c->size, 10000, on_async_reply, NULL, NULL);
+    if (st != WIPC_OK) {
+        snprintf(err, cap, "wipc_request_async: %s", wipc_last_error_message());
+        return 1;
+    }
+    A_LOCK();
+    while (!a_done)
+        A_WAIT();
+    st = a_status;
+    size_t got = a_size;
+    A_UNLOCK();
+    if (st != WIPC_OK || got != c->size) {
+        snprintf(err, cap, "wipc_request_async completed with %s (got %zu of %zu)", wipc_status_name(st), got, c->size);
+        return 1;
+    }
+    return 0;
+}
+
 static int once_sendrecv(void *p, char *err, size_t cap)
 {
     wctx *c = p;
@@ -365,7 +425,7 @@ static int run_wipc(const bt_case *bc, const char *id)
     }
 
     if (!tput) {
-        rc = bt_rtt_loop(id, v->kind == K_MSG ? once_msg : v->sendrecv ? once_sendrecv : once_request, &c);
+        rc = bt_rtt_loop(id, v->kind == K_MSG ? once_msg : v->sendrecv ? once_sendrecv : v->async ? once_request_async : once_request, &c);
     } else if (v->kind == K_MSG) {
         /* wipc_msg_send is synchronous (SendMessage semantics): its throughput is back-to-back sends */
         char err[256];
@@ -418,7 +478,7 @@ static const bt_case cases[] = {
     C("pipe", "rtt", 64), C("pipe", "rtt", 4096), C("pipe", "rtt", 65536),
     C("pipe", "tput", 64), C("pipe", "tput", 65536), C("pipe", "tput", 1048576), C("pipe", "tput", 16777216),
     C("pipenobig", "tput", 1048576), C("pipenobig", "tput", 16777216),
-    C("pipesr", "rtt", 64),
+    C("pipesr", "rtt", 64), C("pipeasync", "rtt", 64), C("pipeasync", "rtt", 4096),
     C("shm", "rtt", 64), C("shm", "rtt", 4096), C("shm", "rtt", 65536),
     C("shm0", "rtt", 64), C("shmsr", "rtt", 64),
     C("shm", "tput", 64), C("shm", "tput", 65536), C("shm", "tput", 1048576),

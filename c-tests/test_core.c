@@ -48,6 +48,8 @@ static const struct {
     { WIPC_E_BUSY, "WIPC_E_BUSY" },
     { WIPC_E_SYSTEM, "WIPC_E_SYSTEM" },
     { WIPC_E_INVALID_STATE, "WIPC_E_INVALID_STATE" },
+    { WIPC_E_CANCELLED, "WIPC_E_CANCELLED" },
+    { WIPC_E_REMOTE, "WIPC_E_REMOTE" },
 };
 #define N_STATUSES (sizeof k_statuses / sizeof k_statuses[0])
 
@@ -80,7 +82,7 @@ static void test_status_names(void **state)
             WT_CHECK(strcmp(e, wipc_strerror(k_statuses[j].code)) != 0, "strerror(%d) == strerror(%d) = \"%s\"",
                      (int)k_statuses[i].code, (int)k_statuses[j].code, e);
     }
-    const wipc_status unknown[] = { 1, 2, 100, -17, -100, INT32_MIN, INT32_MAX };
+    const wipc_status unknown[] = { 1, 2, 100, -19, -100, INT32_MIN, INT32_MAX };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *n = wipc_status_name(unknown[i]);
         assert_non_null(n);

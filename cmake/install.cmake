@@ -4,7 +4,7 @@
 #
 #   Linux (prefix /usr/local, /usr, or an unpacked tarball)     Windows (the root of wipc-<ver>-win64.zip)
 #   include/wipc.h                                              include/wipc.h
-#   lib/libwipc.so.1.0.0, libwipc.so.1 (SONAME), libwipc.so    bin/wipc.dll, lib/libwipc.dll.a, lib/wipc.lib
+#   lib/libwipc.so.1.1.0, libwipc.so.1 (SONAME), libwipc.so    bin/wipc.dll, lib/libwipc.dll.a, lib/wipc.lib
 #   bin/wipc (the CLI)                                          bin/wipc.exe
 #   lib/cmake/wipc/wipcConfig.cmake, ...ConfigVersion.cmake,     (same)
 #     wipcTargets*.cmake  -> find_package(wipc 1.0 CONFIG), target wipc::wipc
@@ -40,7 +40,7 @@ set(WIPC_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/wipc)
 # --- the library, its header, the CLI ------------------------------------------------------------
 install(TARGETS wipc EXPORT wipcTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}     # libwipc.so.1.0.0 + the libwipc.so.1 / libwipc.so links
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}     # libwipc.so.1.1.0 + the libwipc.so.1 / libwipc.so links
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})    # libwipc.dll.a
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/include/wipc.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/wipc.def DESTINATION ${WIPC_INSTALL_DATADIR})

@@ -33,7 +33,7 @@ else()
 
   # .deb: one package holding the same files as the tarball, under /usr (the DEB generator's default
   # CPACK_PACKAGING_INSTALL_PREFIX; the tarball has them at its top-level directory).
-  set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # wipc_1.0.0_amd64.deb
+  set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # wipc_1.1.0_amd64.deb
   set(CPACK_DEBIAN_PACKAGE_SECTION libs)
   set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
   set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")

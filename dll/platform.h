@@ -153,6 +153,21 @@ void wipc__plat_pipe_stop(wipc__pipe *p);
  *  WIPC_E_CLOSED (wipc__plat_pipe_shutdown was called), WIPC_E_SYSTEM. */
 wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written);
 
+/** Starts an asynchronous write of buf[0..len) for the connection's write queue (async sends, replies
+ *  from callbacks). The core keeps buf valid and unchanged until the completion. At most one such write
+ *  per pipe at a time, and none while a blocking wipc__plat_pipe_write runs (the core's writer
+ *  exclusion covers both). Returns WIPC_OK if started: then exactly once, on the backend's I/O thread and
+ *  never from inside this call, the backend calls wipc__core_write_done(conn, status, written) with
+ *  WIPC_OK (all len bytes written), WIPC_E_DISCONNECTED (broken pipe), WIPC_E_CANCELLED (after
+ *  wipc__plat_pipe_write_cancel), WIPC_E_CLOSED (after wipc__plat_pipe_shutdown) or WIPC_E_SYSTEM, and
+ *  `written` = the bytes that reached the pipe. Returns an error if nothing was started (no callback).
+ *  Only after wipc__plat_pipe_start. POSIX: send(MSG_DONTWAIT) then EPOLLOUT; Win32: overlapped
+ *  WriteFile completed on the IOCP. */
+wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t len);
+/** Asks the write in flight to stop (CancelIoEx / stop waiting for EPOLLOUT); its completion comes as
+ *  usual, WIPC_E_CANCELLED if it stopped early, WIPC_OK if it had finished. Any thread, idempotent. */
+void wipc__plat_pipe_write_cancel(wipc__pipe *p);
+
 /** Ends all I/O on the pipe from any thread: blocked writers and a blocked wipc__plat_pipe_read return
  *  WIPC_E_CLOSED, the I/O thread's reading ends, and wipc__core_closed is called soon after on the I/O
  *  thread (if started). Idempotent. */
@@ -203,6 +218,8 @@ void wipc__plat_shutdown(void);
  *  I/O thread only. Returns 1 to go on reading, 0 to stop: caller mode from now on (see
  *  wipc__plat_pipe_start). */
 int wipc__core_read(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
+/** (core) The write started by wipc__plat_pipe_write_start ended. I/O thread. */
+void wipc__core_write_done(struct wipc__conn *conn, wipc_status status, size_t written);
 /** Caller mode: the I/O thread noticed that the peer hung up (or the pipe failed) while it was not
  *  reading; the core reads what is left and the end. Optional for a backend (POSIX: EPOLLRDHUP). */
 void wipc__core_hup(struct wipc__conn *conn);

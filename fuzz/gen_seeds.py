@@ -12,6 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MAGIC, SHM_MAGIC, MSG_MAGIC = 0x43504957, 0x4D485357, 0x47534D57
 DATA, REQUEST, REPLY, HELLO, BUSY = 1, 2, 3, 4, 5
+ERROR = 7   # wipc 1.1: a reply carrying an error (code in type, UTF-8 text <= 4096 bytes)
 
 
 def frame(kind, typ, payload=b"", rid=0, length=None):
@@ -37,6 +38,9 @@ def seeds_frame():
     write("fuzz_frame", "hello", frame(HELLO, 0, hello()) [:24] + m + hello())
     write("fuzz_frame", "busy", frame(BUSY, 0) + m)
     write("fuzz_frame", "too-large", frame(DATA, 1, length=0xFFFFFFFF) + m)
+    write("fuzz_frame", "error", frame(ERROR, 0xFFFFFFF9, length=9, rid=42) + m)
+    write("fuzz_frame", "error-text-too-long", frame(ERROR, 1, length=4097, rid=42) + m)
+    write("fuzz_frame", "error-no-request-id", frame(ERROR, 1, length=0) + m)
     write("fuzz_frame", "bad-magic", b"GET / HTTP/1.1\r\nHost: x\r\n" + m)
     write("fuzz_frame", "hello-bad-version", frame(HELLO, 0, length=16) + m + struct.pack("<IIII", 2, 1, 100, 0))
     write("fuzz_frame", "hello-zero-max", frame(HELLO, 0, length=16) + m + struct.pack("<IIII", 1, 1, 0, 0))
@@ -121,6 +125,10 @@ def seeds_pipe():
               frame(DATA, 3, b"x" * 3000) + frame(REPLY, 4, b"stray", rid=99))
     write("fuzz_pipe", "server-framed", bytes([0]) + seed + stream)
     write("fuzz_pipe", "server-framed-split", bytes([0]) + struct.pack("<I", 7) + nobulk + stream)
+    errors = (frame(HELLO, 0, struct.pack("<IIII", 1, 1234, 64 * 1024, 2)) + frame(ERROR, 42, "bad thing: \u20ac".encode(), rid=1) +
+              frame(ERROR, 7, b"", rid=1 | (1 << 63)) + frame(DATA, 1, b"after") + frame(ERROR, 1, b"x" * 5000, rid=3))
+    write("fuzz_pipe", "server-error-frames", bytes([0]) + seed + errors)
+    write("fuzz_pipe", "client-error-frames", bytes([2]) + seed + errors)
     write("fuzz_pipe", "server-raw", bytes([1]) + seed + b"plain bytes from a foreign client" * 10)
     write("fuzz_pipe", "client-framed", bytes([2]) + seed + stream)
     write("fuzz_pipe", "client-busy", bytes([2]) + seed + frame(BUSY, 0))

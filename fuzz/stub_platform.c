@@ -237,6 +237,17 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
     return WIPC_OK;
 }
 
+/* The stub's blocking writes always take everything, so the core's write queue never needs one. */
+wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t len)
+{
+    (void)p;
+    (void)buf;
+    (void)len;
+    return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "stub: no asynchronous writes");
+}
+
+void wipc__plat_pipe_write_cancel(wipc__pipe *p) { (void)p; }
+
 void wipc__plat_pipe_shutdown(wipc__pipe *p)
 {
     p->shut = true;

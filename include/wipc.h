@@ -48,13 +48,13 @@
 /** Major version: changes only with an ABI break (then the SONAME libwipc.so.<major> changes too). */
 #define WIPC_VERSION_MAJOR 1
 /** Minor version: bumped when functions, constants or struct fields are appended (backward compatible). */
-#define WIPC_VERSION_MINOR 0
+#define WIPC_VERSION_MINOR 1
 /** Patch version: bug fixes only. */
 #define WIPC_VERSION_PATCH 0
 /** Compile-time version as one number: (major << 16) | (minor << 8) | patch. Compare with wipc_version(). */
 #define WIPC_VERSION ((WIPC_VERSION_MAJOR << 16) | (WIPC_VERSION_MINOR << 8) | WIPC_VERSION_PATCH)
 /** Compile-time version as "major.minor.patch". Compare with wipc_version_string(). */
-#define WIPC_VERSION_STRING "1.0.0"
+#define WIPC_VERSION_STRING "1.1.0"
 
 /* ---- export and calling convention ------------------------------------------------------------- */
 
@@ -114,6 +114,8 @@ typedef int32_t wipc_status;
 #define WIPC_E_BUSY             (-14) /**< shm channel already has a live opener / msg receiver's queue full (busy pipe servers: WIPC_E_TIMEOUT) */
 #define WIPC_E_SYSTEM           (-15) /**< another OS error: see wipc_last_os_error() */
 #define WIPC_E_INVALID_STATE    (-16) /**< e.g. wipc_recv on a handle that has callbacks, callbacks set twice, zero-copy calls out of order */
+#define WIPC_E_CANCELLED        (-17) /**< since 1.1: the asynchronous operation was cancelled with wipc_cancel before it completed */
+#define WIPC_E_REMOTE           (-18) /**< since 1.1: the peer answered the request with wipc_reply_error (see wipc_last_remote_code) */
 
 /** Timeouts are int32_t milliseconds: WIPC_INFINITE waits forever, 0 polls (never waits for the
  *  event itself; wipc_pipe_connect still waits for the handshake of a server that accepted). */
@@ -364,14 +366,20 @@ WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, s
  *  Returns the statuses of wipc_send, plus WIPC_E_INVALID_ARG (resp NULL with resp_cap > 0),
  *  WIPC_E_NOT_SUPPORTED (msg endpoints: use wipc_msg_send; WIPC_PIPE_RAW connections),
  *  WIPC_E_TIMEOUT (no reply in time; a late reply is dropped), WIPC_E_BUFFER_TOO_SMALL (the reply is
- *  dropped), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (while waiting for the reply). */
+ *  dropped), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (while waiting for the reply), WIPC_E_REMOTE (since
+ *  1.1: the peer answered with wipc_reply_error; wipc_last_error_message() = "remote error <code>:
+ *  <message>" (cut to the 1023 bytes it holds), wipc_last_remote_code() = code; resp is untouched). */
 WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const void *req, size_t req_size, void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
 
 /** Answers the request `request_id` (wipc_message.request_id) received on `h` with `size` bytes of
  *  `data` tagged `type` (`data` may be NULL only if size is 0; copied). request_id 0 answers the last
  *  request this handle returned from wipc_recv / wipc_recv_message (callbacks pass m->request_id). The
  *  id is not checked: a reply nobody waits for is dropped by the peer. Sent like wipc_send but with no
- *  timeout: blocks until there is room, the peer goes or `h` is closed.
+ *  timeout: blocks until there is room, the peer goes or `h` is closed - except (since 1.1) on a pipe
+ *  connection from inside a callback: there it never blocks the callback worker; what the pipe does
+ *  not take at once is queued (WIPC_ASYNC_QUEUE_BYTES at most, else the connection is ended: the peer
+ *  does not read; a queued reply unwritten after WIPC_REPLY_DEADLINE_MS ends it too) and WIPC_OK means
+ *  "written or queued".
  *  Returns the statuses of wipc_send (with an infinite timeout), WIPC_E_INVALID_ARG (request_id 0 and
  *  no unanswered request), WIPC_E_NOT_SUPPORTED (msg endpoints: on_message's return value is the
  *  reply; servers, regions). */
@@ -658,6 +666,157 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size
  *  out->data = buf. Same statuses as wipc_recv, plus WIPC_E_INVALID_ARG for out NULL (out->size holds
  *  the size needed on WIPC_E_BUFFER_TOO_SMALL). */
 WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
+
+/* ---- asynchronous operations, cancellation, remote errors (since 1.1) ---------------------------- */
+
+/* Every call that can wait has an asynchronous form that returns at once and completes through a
+ * wipc_complete_cb. Rules for every *_async function below:
+ *  - A start call that returns an error started nothing and never calls `cb`. One that returns WIPC_OK
+ *    stores the operation's id in *out_op (may be NULL if not wanted) and calls `cb` exactly once,
+ *    on a library thread (a callback worker), never from inside the start call itself.
+ *  - Completions of operations on one handle run on that handle's callback strand: never concurrently
+ *    with each other nor with the handle's message and event callbacks, in the order they completed.
+ *    Operations without a handle (wipc_pipe_connect_async, wipc_msg_send_async) each run on a strand
+ *    of their own. A completion callback may call any wipc function except wipc_shutdown: start,
+ *    cancel, close - its own handle included.
+ *  - wipc_cancel(op) completes the operation with WIPC_E_CANCELLED unless it completed first.
+ *    wipc_close(h) completes every pending operation of h with WIPC_E_CLOSED before it returns (when
+ *    called from inside one of h's callbacks: right after that callback returns); wipc_shutdown()
+ *    completes every operation.
+ *  - Timeouts (timeout_ms, WIPC_INFINITE = never) are kept by one library timer thread for all
+ *    operations; pending operations cost memory, not threads.
+ *  - No torn frames: a cancelled or timed-out send either wrote nothing (WIPC_E_CANCELLED /
+ *    WIPC_E_TIMEOUT) or its whole frame (WIPC_OK); if the OS had taken part of a frame when it was
+ *    stopped, the connection is ended (later calls get WIPC_E_DISCONNECTED). A cancelled request's late
+ *    reply is dropped.
+ *  - Pipe connections with asynchronous reads pending are read by the library's I/O thread (IOCP /
+ *    epoll) from then on, like connections with callbacks; blocking calls on them still work (their
+ *    replies and messages come through that thread). Elsewhere the blocking calls keep their own fast
+ *    path (the caller reads its own reply on its thread): they are not built on the async forms.
+ *  - Shm channels with asynchronous reads pending are read by the channel's reader thread (as with
+ *    callbacks; wipc_shm_peek is then WIPC_E_INVALID_STATE). An async send that finds the ring full is
+ *    queued (same bound) and written in order by a small library job pool (at most 4 threads, shared
+ *    with wipc_msg_send_async), which waits for room 20 ms at a time and never holds a thread for one
+ *    peer; a queued send not yet in the ring is dropped whole on cancel or timeout.
+ *  - Asynchronous sends on a pipe go through the connection's write queue (Windows: overlapped
+ *    WriteFile completed on the IOCP; POSIX: send(MSG_DONTWAIT) and EPOLLOUT on the epoll thread),
+ *    bounded to WIPC_ASYNC_QUEUE_BYTES: a send that does not fit is refused at start (WIPC_E_BUSY). */
+
+/** Since 1.1: the bytes of frames an asynchronous pipe connection may hold queued for writing
+ *  (send_async / request_async / replies from callbacks) before new asynchronous sends are refused
+ *  with WIPC_E_BUSY. One frame is always accepted by an empty queue, whatever its size. */
+#define WIPC_ASYNC_QUEUE_BYTES (16u * 1024 * 1024)
+
+/** Since 1.1: a reply (wipc_reply / wipc_reply_error) sent from inside a callback is queued instead of
+ *  blocking the callback worker on a peer that does not read. If the queue holds more than
+ *  WIPC_ASYNC_QUEUE_BYTES, or a queued reply is not written within this many milliseconds, the
+ *  connection is ended (the peer is not reading; WIPC_EVENT_DISCONNECTED follows). */
+#define WIPC_REPLY_DEADLINE_MS 30000
+
+/** Since 1.1: the longest remote error text carried by wipc_reply_error, bytes of UTF-8 (longer text
+ *  is cut on a character boundary). */
+#define WIPC_REMOTE_TEXT_MAX 4096
+
+/** Since 1.1: one asynchronous operation in flight. 0 is never valid; ids are never reused within the
+ *  process, so a stale id is simply not found. */
+typedef uint64_t wipc_op;
+
+/** Since 1.1: what a completion callback sees. The struct and everything it points to are valid only
+ *  during the callback: copy what you keep. Fields may be appended (struct_size tells). */
+typedef struct wipc_completion {
+    uint32_t            struct_size; /**< sizeof(wipc_completion) as the library knows it */
+    wipc_op             op;          /**< the operation's id, as *out_op of its start call */
+    wipc_status         status;      /**< WIPC_OK, what the blocking form would have returned, WIPC_E_CANCELLED (wipc_cancel)
+                                          or WIPC_E_CLOSED (wipc_close / wipc_shutdown) */
+    wipc_handle         handle;      /**< the handle the operation ran on (0 for connect and msg_send) */
+    wipc_handle         related;     /**< connect / accept with WIPC_OK: the new connection, yours to close; else 0 */
+    const wipc_message *message;     /**< recv: the message; request: the reply (WIPC_E_REMOTE: type = the peer's code as
+                                          uint32_t, data/size = its UTF-8 text, not NUL-terminated); else NULL */
+    int32_t             msg_reply;   /**< msg_send: the receiver's int32 reply; else 0 */
+} wipc_completion;
+
+/** Since 1.1: called exactly once per started operation, on a library callback worker (see the rules
+ *  above); `user_data` as given to the start call. */
+typedef void (WIPC_CALL *wipc_complete_cb)(const wipc_completion *c, void *user_data);
+
+/** Since 1.1: the asynchronous form of wipc_pipe_connect: one connect attempt now (AF_UNIX connect /
+ *  CreateFileW), retried by the library timer (no thread waits) while the server is absent or busy
+ *  until `timeout_ms`, then the wipc handshake on the I/O thread (a server that accepted has up to
+ *  2 s beyond the timeout to answer). Completion: handle 0, related = the connection on WIPC_OK.
+ *  Completion statuses: those of wipc_pipe_connect, WIPC_E_CANCELLED, WIPC_E_CLOSED (wipc_shutdown).
+ *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_pipe_connect, or cb NULL), WIPC_E_NO_MEMORY. */
+WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const wipc_pipe_options *o, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
+
+/** Since 1.1: the asynchronous form of wipc_pipe_accept: completes with the next handshaken client
+ *  of `server` (related = its connection, yours to close), in start order with other accepts.
+ *  Completion statuses: WIPC_OK, WIPC_E_TIMEOUT, WIPC_E_CANCELLED, WIPC_E_CLOSED, WIPC_E_NO_MEMORY
+ *  (handle table full; that client is dropped).
+ *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, timeout < -1), WIPC_E_BAD_HANDLE (not a pipe
+ *  server), WIPC_E_INVALID_STATE (the server has callbacks: it accepts by itself), WIPC_E_NO_MEMORY. */
+WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
+
+/** Since 1.1: the asynchronous form of wipc_send. `data` is copied before the call returns. Pipe: the
+ *  frame goes to the connection's write queue (see above); it completes when the whole frame was
+ *  handed to the OS. Shm channels: copied into the ring when there is room.
+ *  Completion statuses: those of wipc_send, WIPC_E_CANCELLED, WIPC_E_CLOSED.
+ *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, data NULL with size > 0, timeout < -1, size 0
+ *  on RAW), WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints), WIPC_E_TOO_LARGE,
+ *  WIPC_E_BUSY (the write queue is full), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (already ended),
+ *  WIPC_E_NO_MEMORY. */
+WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
+
+/** Since 1.1: the asynchronous form of wipc_recv_message: completes with the next message
+ *  (c->message: type, data, size, request_id - answer requests with wipc_reply(h, request_id, ...) -
+ *  and peer_pid). Several recv_async on one handle complete in the order they were started; messages
+ *  already queued are taken first.
+ *  Completion statuses: WIPC_OK, WIPC_E_TIMEOUT, WIPC_E_CANCELLED, WIPC_E_CLOSED, WIPC_E_DISCONNECTED,
+ *  WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE / WIPC_E_NO_MEMORY / WIPC_E_SYSTEM (the connection ended).
+ *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, timeout < -1), WIPC_E_BAD_HANDLE,
+ *  WIPC_E_INVALID_STATE (the handle has message callbacks), WIPC_E_NOT_SUPPORTED (servers, regions,
+ *  msg endpoints), WIPC_E_NO_MEMORY. */
+WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
+
+/** Since 1.1: the asynchronous form of wipc_request: sends the request (copied before return) and
+ *  completes with its reply in c->message (any size up to max_message_size; no buffer to size).
+ *  10,000 and more may be in flight on one connection. A reply that comes after the operation was
+ *  cancelled or timed out is dropped.
+ *  Completion statuses: WIPC_OK, WIPC_E_REMOTE (the peer called wipc_reply_error: c->message->type =
+ *  its code, data = its text), WIPC_E_TIMEOUT, WIPC_E_CANCELLED, WIPC_E_CLOSED, WIPC_E_DISCONNECTED,
+ *  and the send errors of wipc_send_async.
+ *  Start returns what wipc_send_async's start returns, plus WIPC_E_NOT_SUPPORTED (RAW pipes). */
+WIPC_API wipc_status WIPC_CALL wipc_request_async(wipc_handle h, uint32_t type, const void *req, size_t req_size, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
+
+/** Since 1.1: the asynchronous form of wipc_msg_send (bytes copied before return); c->msg_reply = the
+ *  receiver's reply. Runs on a small bounded pool of library threads (at most 4; msg sends are short
+ *  and bounded by their own timeout), not a thread per operation; cancel completes it at once and
+ *  drops the receiver's late answer. Completion: handle 0, the statuses of wipc_msg_send,
+ *  WIPC_E_CANCELLED, WIPC_E_CLOSED (wipc_shutdown).
+ *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (bad name, cb NULL, data NULL with size > 0, timeout < -1),
+ *  WIPC_E_TOO_LARGE, WIPC_E_NO_MEMORY. */
+WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
+
+/** Since 1.1: asks the operation `op` to stop. Any thread, also from inside callbacks; never waits
+ *  for the completion callback.
+ *  Returns WIPC_OK (it completes with WIPC_E_CANCELLED, unless it completed first: e.g. a send whose
+ *  frame was already being written completes with WIPC_OK), or WIPC_E_NOT_FOUND (already completed,
+ *  or never existed). */
+WIPC_API wipc_status WIPC_CALL wipc_cancel(wipc_op op);
+
+/** Since 1.1: answers the request `request_id` received on `h` (pipe connection or shm channel) with
+ *  an error: `code` (any int32, the application's) and `message` (UTF-8, may be NULL = "", cut at
+ *  WIPC_REMOTE_TEXT_MAX bytes on a character boundary). The requester's wipc_request returns
+ *  WIPC_E_REMOTE with wipc_last_error_message() = "remote error <code>: <message>" and
+ *  wipc_last_remote_code() = code; its wipc_request_async completes with WIPC_E_REMOTE. request_id 0
+ *  answers the last request returned by wipc_recv, as wipc_reply does. Sent like wipc_reply (queued
+ *  when called from a callback).
+ *  Returns the statuses of wipc_reply, plus WIPC_E_NOT_SUPPORTED when the peer speaks wipc 1.0 (its
+ *  handshake did not offer remote errors; nothing is sent: answer with wipc_reply instead) or for
+ *  WIPC_PIPE_RAW connections. */
+WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_id, int32_t code, const char *message);
+
+/** Since 1.1: the code of the calling thread's last WIPC_E_REMOTE (from wipc_request), 0 if none yet.
+ *  Per thread; not cleared by other calls. Never fails. */
+WIPC_API int32_t WIPC_CALL wipc_last_remote_code(void);
 
 #ifdef __cplusplus
 }

@@ -109,7 +109,7 @@ def test_transport_error_exit_1_with_status_and_last_error(name, transport, stat
 
 def test_info():
     code, out, _ = wipc("info")
-    assert code == 0 and out.startswith("wipc 1.0.0 (ABI 1")
+    assert code == 0 and out.startswith("wipc 1.1.0 (ABI 1")
     for t in TRANSPORTS:
         assert re.search(rf"^  {t} +(available|not available in this build)", out, re.M), out
 
@@ -194,3 +194,15 @@ def test_msg_list_and_broadcast(make_name, listen):
     code, out, _ = wipc("broadcast", f"msg://{prefix}", "to all")
     assert code == 0 and out == "delivered to 2 receivers\n"
     assert wipc("list", "msg://no-such-prefix-at-all")[1] == ""
+
+
+@pytest.mark.parametrize("transport", ["pipe"])
+def test_request_remote_error_and_timeout_have_their_own_exit_codes(name, listen, transport):
+    uri = f"{transport}://{name.decode()}"
+    listen(uri, "--reply", "error", "--quiet")
+    code, out, err = wipc("request", uri, "it broke")
+    assert (code, out, err) == (4, "", "wipc: remote error 1: it broke\n")
+    quiet = f"{uri}-quiet"
+    listen(quiet, "--reply", "none", "--quiet")
+    code, out, err = wipc("request", quiet, "hello?", "--timeout", "200")
+    assert code == 3 and out == "" and "WIPC_E_TIMEOUT" in err and err.count("\n") == 1, err

@@ -49,7 +49,7 @@ def upper_server(uname, **kw):
 # ---- module surface ---------------------------------------------------------------------------------
 
 def test_version_and_constants():
-    assert wipc.__version__ == "1.0.0" and wipc.version_info == (1, 0, 0)
+    assert wipc.__version__ == "1.1.0" and wipc.version_info == (1, 1, 0)
     assert wipc.EVENT_CONNECTED == 1 and wipc.LOG_ERROR == 3 and wipc.PIPE_RAW == 2
     assert wipc.status_name(-4) == "WIPC_E_TIMEOUT"
 

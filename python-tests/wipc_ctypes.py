@@ -32,10 +32,10 @@ REPO = Path(__file__).resolve().parent.parent
 # ---- constants (include/wipc.h) --------------------------------------------------------------------
 
 WIPC_VERSION_MAJOR = 1
-WIPC_VERSION_MINOR = 0
+WIPC_VERSION_MINOR = 1
 WIPC_VERSION_PATCH = 0
 WIPC_VERSION = (WIPC_VERSION_MAJOR << 16) | (WIPC_VERSION_MINOR << 8) | WIPC_VERSION_PATCH
-WIPC_VERSION_STRING = "1.0.0"
+WIPC_VERSION_STRING = "1.1.0"
 
 WIPC_OK = 0
 WIPC_E_INVALID_ARG = -1
@@ -54,6 +54,13 @@ WIPC_E_NOT_SUPPORTED = -13
 WIPC_E_BUSY = -14
 WIPC_E_SYSTEM = -15
 WIPC_E_INVALID_STATE = -16
+WIPC_E_CANCELLED = -17   # since 1.1
+WIPC_E_REMOTE = -18      # since 1.1
+
+# since 1.1: asynchronous operations
+WIPC_ASYNC_QUEUE_BYTES = 16 * 1024 * 1024
+WIPC_REPLY_DEADLINE_MS = 30000
+WIPC_REMOTE_TEXT_MAX = 4096
 
 WIPC_INFINITE = -1
 
@@ -108,6 +115,8 @@ STATUS_NAMES = {
     WIPC_E_BUSY: "WIPC_E_BUSY",
     WIPC_E_SYSTEM: "WIPC_E_SYSTEM",
     WIPC_E_INVALID_STATE: "WIPC_E_INVALID_STATE",
+    WIPC_E_CANCELLED: "WIPC_E_CANCELLED",
+    WIPC_E_REMOTE: "WIPC_E_REMOTE",
 }
 
 # ---- basic types -------------------------------------------------------------------------------
@@ -205,6 +214,22 @@ class MsgOptions(Structure):
     ]
 
 
+wipc_op = c_uint64
+
+
+class Completion(Structure):
+    """wipc_completion (since 1.1): what a completion callback sees (valid only during the callback)."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("op", c_uint64),
+        ("status", c_int32),
+        ("handle", c_uint64),
+        ("related", c_uint64),
+        ("message", POINTER(Message)),
+        ("msg_reply", c_int32),
+    ]
+
+
 # ---- callback types (WIPC_CALL = cdecl everywhere) ------------------------------------------------
 
 def _nullable_cfunctype(restype, *argtypes):
@@ -232,6 +257,8 @@ MESSAGE_CB = _nullable_cfunctype(c_int32, wipc_handle, POINTER(Message), c_void_
 EVENT_CB = _nullable_cfunctype(None, wipc_handle, c_int32, wipc_handle, wipc_status, c_void_p)
 #: void log(int32_t level, const char *text, void *user_data)
 LOG_CB = _nullable_cfunctype(None, c_int32, c_char_p, c_void_p)
+#: void complete(const wipc_completion *c, void *user_data)  (since 1.1)
+COMPLETE_CB = _nullable_cfunctype(None, POINTER(Completion), c_void_p)
 
 # ---- prototypes: name -> (restype, argtypes), in wipc.def order ------------------------------------
 
@@ -278,6 +305,16 @@ PROTOTYPES = {
     "wipc_msg_broadcast": (_S, [c_char_p, c_uint32, c_void_p, c_size_t, c_int32, POINTER(c_uint32)]),
     "wipc_msg_list": (_S, [c_char_p, c_void_p, c_size_t, POINTER(c_size_t)]),
     "wipc_recv_message": (_S, [_H, c_void_p, c_size_t, POINTER(Message), c_int32]),
+    # since 1.1
+    "wipc_pipe_connect_async": (_S, [c_char_p, POINTER(PipeOptions), c_int32, COMPLETE_CB, c_void_p, POINTER(wipc_op)]),
+    "wipc_pipe_accept_async": (_S, [_H, c_int32, COMPLETE_CB, c_void_p, POINTER(wipc_op)]),
+    "wipc_send_async": (_S, [_H, c_uint32, c_void_p, c_size_t, c_int32, COMPLETE_CB, c_void_p, POINTER(wipc_op)]),
+    "wipc_recv_async": (_S, [_H, c_int32, COMPLETE_CB, c_void_p, POINTER(wipc_op)]),
+    "wipc_request_async": (_S, [_H, c_uint32, c_void_p, c_size_t, c_int32, COMPLETE_CB, c_void_p, POINTER(wipc_op)]),
+    "wipc_msg_send_async": (_S, [c_char_p, c_uint32, c_void_p, c_size_t, c_int32, COMPLETE_CB, c_void_p, POINTER(wipc_op)]),
+    "wipc_cancel": (_S, [wipc_op]),
+    "wipc_reply_error": (_S, [_H, c_uint64, c_int32, c_char_p]),
+    "wipc_last_remote_code": (c_int32, []),
 }
 
 # ---- loading ----------------------------------------------------------------------------------------

@@ -19,8 +19,10 @@
 #include "wipc.h"
 
 enum { CLI_PIPE = 1, CLI_SHM, CLI_MSG };                   /* URI schemes */
-enum { CLI_REPLY_ECHO, CLI_REPLY_UPPER, CLI_REPLY_NONE };   /* listen --reply */
+enum { CLI_REPLY_ECHO, CLI_REPLY_UPPER, CLI_REPLY_NONE, CLI_REPLY_ERROR };   /* listen --reply */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_HELP_SHOWN = -1 };
+/* `wipc request` only: no reply in time, and a reply that is the server's error (wipc_reply_error) */
+enum { CLI_EXIT_TIMEOUT = 3, CLI_EXIT_REMOTE = 4 };
 
 typedef struct cli_args cli_args;
 typedef int (*cli_run_fn)(const cli_args *a);

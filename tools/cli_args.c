@@ -17,13 +17,14 @@ enum {
 
 static const cli_command commands[] = {
     { "listen", cli_listen, OPT_COUNT | OPT_REPLY | OPT_QUIET | OPT_TIMEOUT, ANY_SCHEME, 0,
-      "wipc listen URI [--reply echo|upper|none] [--count N] [--timeout MS] [--quiet]",
+      "wipc listen URI [--reply echo|upper|none|error] [--count N] [--timeout MS] [--quiet]",
       "  Serves URI and prints each message: time, type, size, peer pid, text (or hex).\n"
       "  pipe://NAME  a pipe server; clients are served concurrently.\n"
       "  shm://NAME   creates the shm channel; one client at a time, the next may attach after it.\n"
       "  msg://NAME   a msg receiver; each message is answered with the sum of its bytes.\n"
       "  Requests are answered with the same bytes (echo, the default), upper-cased ASCII (upper)\n"
-      "  or not at all (none; msg senders then get 0). --count N: exit after N messages;\n"
+      "  or not at all (none; msg senders then get 0), or with a remote error (error: code 1 and the\n"
+      "  request's text, wipc_reply_error; pipe and shm). --count N: exit after N messages;\n"
       "  --timeout MS: exit 1 (WIPC_E_TIMEOUT) after MS ms without a message; --quiet: print nothing\n"
       "  but the first line (\"listening on URI (pid N)\"). Ctrl-C or SIGTERM closes URI and exits 0." },
     { "send", cli_send, OPT_TYPE | OPT_TIMEOUT | OPT_FILE, ANY_SCHEME, 1,
@@ -34,7 +35,9 @@ static const cli_command commands[] = {
       "wipc request URI [--type N] [--timeout MS] [--count N] [--expect REPLY] (TEXT | --file F)",
       "  Sends a request and prints the reply (text, or hex for binary; msg:// an int32).\n"
       "  --count N: N requests on one connection, then the round trip p50/p99.\n"
-      "  --expect REPLY: exit 1 unless every reply is exactly REPLY." },
+      "  --expect REPLY: exit 1 unless every reply is exactly REPLY.\n"
+      "  Exit 3: no reply within the timeout (WIPC_E_TIMEOUT); exit 4: the server answered with an\n"
+      "  error (wipc_reply_error), printed as \"wipc: remote error CODE: MESSAGE\"." },
     { "broadcast", cli_broadcast, OPT_TYPE | OPT_TIMEOUT | OPT_FILE, SCHEME(CLI_MSG), 1,
       "wipc broadcast msg://PREFIX [--type N] [--timeout MS] (TEXT | --file F)",
       "  Sends to every msg receiver whose name starts with PREFIX and prints how many accepted." },
@@ -52,7 +55,8 @@ void cli_help(const cli_command *only)
     if (!only)
         puts("wipc - talk to wipc endpoints (pipe://NAME, shm://NAME, msg://NAME) from a shell.\n"
              "Exit status: 0 success, 1 transport error (status name and last error on stderr),\n"
-             "2 usage error. `wipc COMMAND --help` shows one command.\n");
+             "2 usage error; `wipc request` also 3 (timeout) and 4 (the server answered with an error).\n"
+             "`wipc COMMAND --help` shows one command.\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!only || only == &commands[i])
             printf("%s\n%s\n%s", commands[i].synopsis, commands[i].help, only ? "" : "\n");
@@ -118,7 +122,8 @@ static int parse_option(cli_args *a, int argc, char **argv, int *i)
             if (!strcmp(v, "echo")) a->reply = CLI_REPLY_ECHO;
             else if (!strcmp(v, "upper")) a->reply = CLI_REPLY_UPPER;
             else if (!strcmp(v, "none")) a->reply = CLI_REPLY_NONE;
-            else return cli_usage("--reply takes echo, upper or none, not '%s'", v);
+            else if (!strcmp(v, "error")) a->reply = CLI_REPLY_ERROR;
+            else return cli_usage("--reply takes echo, upper, none or error, not '%s'", v);
             break;
         }
         return 0;

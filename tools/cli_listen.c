@@ -44,6 +44,19 @@ static void answer(wipc_handle h, const wipc_message *m, int upper)
         free(buf);
 }
 
+/* --reply error: a remote error, code 1, the request's text as the message */
+static void answer_error(wipc_handle h, const wipc_message *m)
+{
+    char text[1024];
+    size_t n = m->size < sizeof text - 1 ? m->size : sizeof text - 1;
+    if (n)
+        memcpy(text, m->data, n);
+    text[n] = '\0';
+    wipc_status st = wipc_reply_error(h, m->request_id, 1, text);
+    if (st && st != WIPC_E_DISCONNECTED && st != WIPC_E_CLOSED)
+        cli_fail("wipc_reply_error", st);
+}
+
 static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *user)
 {
     listener *l = user;
@@ -53,6 +66,8 @@ static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *
         cli_print_message(m->type, m->data, m->size, m->peer_pid, m->request_id);
     if (a->transport == CLI_MSG)
         ret = a->reply == CLI_REPLY_NONE ? 0 : cli_byte_sum(m->data, m->size);
+    else if (m->request_id && a->reply == CLI_REPLY_ERROR)
+        answer_error(h, m);
     else if (m->request_id && a->reply != CLI_REPLY_NONE)
         answer(h, m, a->reply == CLI_REPLY_UPPER);
     atomic_store(&l->last_ms, now_ms());

@@ -96,8 +96,14 @@ static int run_requests(req_ctx *r, long n, double *rtt)
         double t0 = cli_now_us();
         wipc_status st = one_request(r);
         rtt[i] = cli_now_us() - t0;
-        if (st)
-            return cli_fail(r->a->transport == CLI_MSG ? "wipc_msg_send" : "wipc_request", st);
+        if (st == WIPC_E_REMOTE) {   /* the server's own error, not a transport failure */
+            fprintf(stderr, "wipc: %s\n", wipc_last_error_message());   /* "remote error <code>: <message>" */
+            return CLI_EXIT_REMOTE;
+        }
+        if (st) {
+            cli_fail(r->a->transport == CLI_MSG ? "wipc_msg_send" : "wipc_request", st);
+            return st == WIPC_E_TIMEOUT ? CLI_EXIT_TIMEOUT : CLI_EXIT_FAIL;
+        }
         if (!reply_matches(r)) {
             fprintf(stderr, "wipc: reply %ld does not match --expect \"%s\": got ", i + 1, r->a->expect);
             print_reply(stderr, r);

@@ -10,7 +10,8 @@
  *
  * URIs: pipe://NAME, shm://NAME, msg://NAME. `wipc --help`, `wipc COMMAND --help`.
  * Exit codes: 0 success, 1 transport error (the status name and the last-error message are printed
- * to stderr), 2 usage error (one line on stderr). See cli.h for the pieces.
+ * to stderr), 2 usage error (one line on stderr); `wipc request`: 3 no reply in time (WIPC_E_TIMEOUT),
+ * 4 the server answered with wipc_reply_error ("wipc: remote error CODE: MESSAGE"). See cli.h.
  */
 #include "cli.h"
 

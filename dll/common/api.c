@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include "core.h"
 #include "frame.h"
+#include "op.h"
 
 WIPC_API uint32_t WIPC_CALL wipc_version(void)
 {
@@ -17,14 +18,14 @@ WIPC_API const char *WIPC_CALL wipc_version_string(void)
     return WIPC_VERSION_STRING;
 }
 
-static wipc_status check_timeout(const char *fn, int32_t timeout_ms)
+wipc_status wipc__check_timeout(const char *fn, int32_t timeout_ms)
 {
     if (timeout_ms < WIPC_INFINITE)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: timeout %d ms is negative (use WIPC_INFINITE = -1 to wait forever)", fn, (int)timeout_ms);
     return WIPC_OK;
 }
 
-static wipc_status check_data(const char *fn, const void *data, size_t size)
+wipc_status wipc__check_data(const char *fn, const void *data, size_t size)
 {
     if (!data && size)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: data is NULL but size is %zu", fn, size);
@@ -34,7 +35,7 @@ static wipc_status check_data(const char *fn, const void *data, size_t size)
 }
 
 /* Looks up a handle that carries messages (not a server or region). */
-static wipc_status get_message_handle(const char *fn, wipc_handle h, wipc__obj **out)
+wipc_status wipc__get_message_handle(const char *fn, wipc_handle h, wipc__obj **out)
 {
     wipc_status st = wipc__handle_get(h, 0, out);
     if (st != WIPC_OK)
@@ -56,6 +57,7 @@ static void close_object(wipc__obj *o)
         o->ops->close(o);
     wipc__inbox_close(o);
     wipc__dispatch_quiesce(o);
+    wipc__op_close_obj(o);   /* pending operations complete with WIPC_E_CLOSED, their callbacks run */
     wipc__obj_unref(o);   /* the table's reference */
 }
 
@@ -81,6 +83,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shutdown(void)
     for (size_t i = 0; i < n; i++)
         close_object(all[i]);
     free(all);
+    wipc__op_shutdown();   /* operations without a handle; the timer thread stops */
+    wipc__pool_shutdown();
     wipc__dispatch_shutdown();
     wipc__plat_shutdown();
     return WIPC_OK;
@@ -105,9 +109,9 @@ WIPC_API wipc_status WIPC_CALL wipc_send(wipc_handle h, uint32_t type, const voi
 {
     wipc__obj *o;
     wipc_status st;
-    if ((st = check_data("wipc_send", data, size)) != WIPC_OK || (st = check_timeout("wipc_send", timeout_ms)) != WIPC_OK)
+    if ((st = wipc__check_data("wipc_send", data, size)) != WIPC_OK || (st = wipc__check_timeout("wipc_send", timeout_ms)) != WIPC_OK)
         return st;
-    if ((st = get_message_handle("wipc_send", h, &o)) != WIPC_OK)
+    if ((st = wipc__get_message_handle("wipc_send", h, &o)) != WIPC_OK)
         return st;
     if (!o->ops->send)
         st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_send: %s %s only receives; send to it with wipc_msg_send", "msg endpoint", o->name);
@@ -128,9 +132,9 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_
                            (unsigned)out->struct_size, (unsigned)sizeof(wipc_message));
     if (!buf && cap)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_recv_message: buf is NULL but cap is %zu", cap);
-    if ((st = check_timeout("wipc_recv_message", timeout_ms)) != WIPC_OK)
+    if ((st = wipc__check_timeout("wipc_recv_message", timeout_ms)) != WIPC_OK)
         return st;
-    if ((st = get_message_handle("wipc_recv_message", h, &o)) != WIPC_OK)
+    if ((st = wipc__get_message_handle("wipc_recv_message", h, &o)) != WIPC_OK)
         return st;
     st = o->ops->recv ? o->ops->recv(o, buf, cap, out, timeout_ms) : wipc__inbox_recv(o, buf, cap, out, timeout_ms);
     wipc__obj_unref(o);
@@ -157,11 +161,11 @@ WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const 
 {
     wipc__obj *o;
     wipc_status st;
-    if ((st = check_data("wipc_request", req, req_size)) != WIPC_OK || (st = check_timeout("wipc_request", timeout_ms)) != WIPC_OK)
+    if ((st = wipc__check_data("wipc_request", req, req_size)) != WIPC_OK || (st = wipc__check_timeout("wipc_request", timeout_ms)) != WIPC_OK)
         return st;
     if (!resp && resp_cap)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_request: resp is NULL but resp_cap is %zu", resp_cap);
-    if ((st = get_message_handle("wipc_request", h, &o)) != WIPC_OK)
+    if ((st = wipc__get_message_handle("wipc_request", h, &o)) != WIPC_OK)
         return st;
     if (!o->ops->send || (o->flags & WIPC_PIPE_RAW && o->ops->kind == WIPC_KIND_PIPE_CONN))
         st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_request on %s: this handle cannot carry requests (msg endpoint, or a WIPC_PIPE_RAW pipe)", o->name);
@@ -176,9 +180,9 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
 {
     wipc__obj *o;
     wipc_status st;
-    if ((st = check_data("wipc_reply", data, size)) != WIPC_OK)
+    if ((st = wipc__check_data("wipc_reply", data, size)) != WIPC_OK)
         return st;
-    if ((st = get_message_handle("wipc_reply", h, &o)) != WIPC_OK)
+    if ((st = wipc__get_message_handle("wipc_reply", h, &o)) != WIPC_OK)
         return st;
     if (request_id == 0) {
         wipc__mutex_lock(&o->lock);

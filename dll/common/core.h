@@ -38,9 +38,11 @@ struct wipc__work {
     wipc_handle related;
     wipc_status status;
     wipc__obj  *unpause;    /* after this item ran, un-pause this object's strand (ref held) */
+    struct wipc__op *op;    /* COMPLETE: the operation (the strand's reference) */
 };
 #define WIPC__WORK_MESSAGE 1
 #define WIPC__WORK_EVENT   2
+#define WIPC__WORK_COMPLETE 3   /* an async operation's completion (op.h): runs even after wipc_close */
 
 /* A strand runs one object's callbacks in order, one at a time, on the worker pool. Guarded by the
  * dispatch lock (dispatch.c). */
@@ -75,12 +77,18 @@ typedef struct wipc__ops {
     wipc_status (*recv)(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
     wipc_status (*request)(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
                            void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
+    /* optional (1.1, op.h): start an async send (op SEND, or REQUEST with op->request_id) / receive.
+     * WIPC_OK: started, completes exactly once; an error: nothing started (the caller frees op). */
+    wipc_status (*send_async)(wipc__obj *o, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
+                              const void *data, size_t size);
+    wipc_status (*recv_async)(wipc__obj *o, struct wipc__op *op);
 } wipc__ops;
 
 /* Frame kinds (frame.h) reused as send kinds. */
 #define WIPC__KIND_DATA    1
 #define WIPC__KIND_REQUEST 2
 #define WIPC__KIND_REPLY   3
+#define WIPC__KIND_ERROR   7   /* a reply carrying an error: type = code, payload = UTF-8 text (wipc 1.1) */
 
 typedef struct wipc__waiter wipc__waiter;   /* a thread waiting in wipc_request */
 
@@ -113,6 +121,10 @@ struct wipc__obj {
     bool             paused_reading;
     wipc__waiter    *waiters;       /* wipc_request in flight */
     uint64_t         last_request_id; /* last request handed out by wipc_recv, for wipc_reply(h, 0) */
+
+    /* asynchronous operations (op.h), guarded by lock */
+    struct wipc__op *ops_head;      /* every pending op of this handle */
+    struct wipc__op *fifo_head, *fifo_tail; /* recv_async / accept_async in start order */
 
     atomic_uint_fast64_t next_request_id;
     atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
@@ -149,6 +161,9 @@ bool wipc__in_callback(const wipc__obj *o);
 /* The object whose callback the calling thread runs (worker strand or inline), NULL if none. */
 const wipc__obj *wipc__current_callback(void);
 void wipc__dispatch_shutdown(void);
+/* Waits until o's strand is empty and idle (queued completions ran), unless the calling thread runs
+ * one of o's callbacks (then they run right after it). */
+void wipc__dispatch_drain(wipc__obj *o);
 /* Runs o's on_message synchronously on the calling library thread and returns its value (msg
  * transport: the value is the sender's reply). Marks the thread as inside o's callback meanwhile, so
  * wipc_close(o) from inside does not wait for itself. The caller guarantees callbacks of o never run
@@ -170,6 +185,9 @@ void wipc__inbox_close(wipc__obj *o);
 wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
                                 void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
+/* wipc_recv_async: op (RECV, not started) completes with the first queued message, or waits in o's
+ * taker FIFO. Error: nothing started. */
+wipc_status wipc__inbox_recv_async(wipc__obj *o, struct wipc__op *op);
 /* Switches o to callback mode: stores the callbacks, moves queued messages to the strand (in order,
  * under the same lock hold) and resumes reading. WIPC_E_INVALID_STATE if already set or a thread is
  * blocked in wipc_recv. */
@@ -183,6 +201,11 @@ wipc_status wipc__read_options(void *dst, size_t dst_size, const void *src, cons
 /* Validates a wipc name: 1..128 chars of [A-Za-z0-9._-]. Sets the last error naming `what`. */
 wipc_status wipc__check_name(const char *name, const char *what);
 wipc_status wipc__check_out(const void *p, const char *what);
+/* api.c: argument checks shared by the entry points (last error set) */
+wipc_status wipc__check_timeout(const char *fn, int32_t timeout_ms);
+wipc_status wipc__check_data(const char *fn, const void *data, size_t size);
+/* a handle that carries messages (not a server or region), with a reference */
+wipc_status wipc__get_message_handle(const char *fn, wipc_handle h, wipc__obj **out);
 
 /* ---- misc --------------------------------------------------------------------------------------- */
 
@@ -190,5 +213,9 @@ void     wipc__fill_info(wipc__obj *o, wipc_info *out);
 
 /* pipe.c */
 void wipc__pipe_shutdown_all(void);
+
+/* error.c: a remote error (WIPC_E_REMOTE): the last error message "remote error <code>: <text>" and
+ * the calling thread's wipc_last_remote_code() */
+wipc_status wipc__error_remote(int32_t code, const char *text, size_t len);
 
 #endif /* WIPC_CORE_H */

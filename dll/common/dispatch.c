@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include "core.h"
+#include "op.h"
 
 #define MAX_WORKERS 64
 #define MIN_WORKERS 2
@@ -62,6 +63,8 @@ static void make_ready_locked(wipc__obj *o)
 
 static void free_work(wipc__work *w)
 {
+    if (w->op)
+        wipc__op_unref(w->op);   /* a completion dropped: only at shutdown of a strand that never ran */
     wipc__msg_free(w->msg);
     if (w->unpause) {
         wipc__dispatch_pause(w->unpause, false);
@@ -72,7 +75,11 @@ static void free_work(wipc__work *w)
 
 static void run_item(wipc__obj *o, wipc__work *w)
 {
-    if (!atomic_load(&o->closed)) {
+    if (w->what == WIPC__WORK_COMPLETE) {   /* completions run whether or not the handle is closed */
+        wipc__op *op = w->op;
+        w->op = NULL;
+        wipc__op_run_completion(op);
+    } else if (!atomic_load(&o->closed)) {
         if (w->what == WIPC__WORK_MESSAGE && o->on_message) {
             wipc_message m;
             memset(&m, 0, sizeof m);
@@ -199,7 +206,7 @@ void wipc__dispatch(wipc__obj *o, wipc__work *w)
     w->next = NULL;
     wipc__mutex_lock(&d_lock);
     ensure_init_locked();
-    if (atomic_load(&o->closed)) {
+    if (atomic_load(&o->closed) && w->what != WIPC__WORK_COMPLETE) {
         wipc__mutex_unlock(&d_lock);
         free_work(w);
         return;
@@ -268,14 +275,44 @@ void wipc__dispatch_quiesce(wipc__obj *o)
     uint64_t self = wipc__thread_self();
     while (o->strand.running && o->strand.running_thread != self)
         wipc__cond_wait_ms(&d_idle, &d_lock, WIPC_INFINITE);
-    drop = o->strand.head;
-    o->strand.head = o->strand.tail = NULL;
+    /* message and event items are dropped; completions stay, in order (they must run exactly once) */
+    drop = NULL;
+    wipc__work **tail = &drop, *keep = NULL, *keep_tail = NULL;
+    for (wipc__work *w = o->strand.head, *next; w; w = next) {
+        next = w->next;
+        w->next = NULL;
+        if (w->what == WIPC__WORK_COMPLETE) {
+            if (keep_tail)
+                keep_tail->next = w;
+            else
+                keep = w;
+            keep_tail = w;
+        } else {
+            *tail = w;
+            tail = &w->next;
+        }
+    }
+    o->strand.head = keep;
+    o->strand.tail = keep_tail;
     wipc__mutex_unlock(&d_lock);
     while (drop) {
         wipc__work *next = drop->next;
         free_work(drop);
         drop = next;
     }
+}
+
+void wipc__dispatch_drain(wipc__obj *o)
+{
+    wipc__mutex_lock(&d_lock);
+    ensure_init_locked();
+    uint64_t self = wipc__thread_self();
+    while ((o->strand.head && !o->strand.paused) || o->strand.running) {
+        if (o->strand.running && o->strand.running_thread == self)
+            break;   /* inside o's callback: what is queued runs right after it */
+        wipc__cond_wait_ms(&d_idle, &d_lock, WIPC_INFINITE);
+    }
+    wipc__mutex_unlock(&d_lock);
 }
 
 void wipc__dispatch_shutdown(void)

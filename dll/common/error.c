@@ -29,6 +29,8 @@ static const status_row status_table[] = {
     { WIPC_E_BUSY,             "WIPC_E_BUSY",             "busy: every instance in use, or the channel already has a peer" },
     { WIPC_E_SYSTEM,           "WIPC_E_SYSTEM",           "operating-system error: see wipc_last_os_error()" },
     { WIPC_E_INVALID_STATE,    "WIPC_E_INVALID_STATE",    "the call is not valid in the handle's current state" },
+    { WIPC_E_CANCELLED,        "WIPC_E_CANCELLED",        "the operation was cancelled" },
+    { WIPC_E_REMOTE,           "WIPC_E_REMOTE",           "the peer answered the request with an error" },
 };
 
 static const status_row *find_status(wipc_status s)
@@ -55,6 +57,21 @@ WIPC_API const char *WIPC_CALL wipc_strerror(wipc_status s)
 
 static _Thread_local char    tls_message[1024];
 static _Thread_local int64_t tls_os_error;
+static _Thread_local int32_t tls_remote_code;
+
+wipc_status wipc__error_remote(int32_t code, const char *text, size_t len)
+{
+    tls_remote_code = code;
+    tls_os_error = 0;
+    /* exactly "remote error <code>: <message>" (DESIGN 5), cut to the 1023 bytes the message holds */
+    snprintf(tls_message, sizeof tls_message, "remote error %d: %.*s", (int)code, (int)len, text ? text : "");
+    return WIPC_E_REMOTE;
+}
+
+WIPC_API int32_t WIPC_CALL wipc_last_remote_code(void)
+{
+    return tls_remote_code;
+}
 
 wipc_status wipc__error(wipc_status status, int64_t os_err, const char *fmt, ...)
 {

@@ -79,6 +79,7 @@ wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t ma
         break;
     case WIPC__FRAME_REQUEST:
     case WIPC__FRAME_REPLY:
+    case WIPC__FRAME_ERROR:
         if (f->request_id == 0) {
             snprintf(why, cap, "frame kind %u without a request id", (unsigned)f->kind);
             return WIPC_E_PROTOCOL;
@@ -90,6 +91,10 @@ wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t ma
     }
     if (f->kind == WIPC__FRAME_HELLO && f->length != WIPC__HELLO_SIZE) {
         snprintf(why, cap, "HELLO frame of %u bytes, expected %u", (unsigned)f->length, (unsigned)WIPC__HELLO_SIZE);
+        return WIPC_E_PROTOCOL;
+    }
+    if (f->kind == WIPC__FRAME_ERROR && f->length > WIPC__ERROR_TEXT_MAX) {
+        snprintf(why, cap, "ERROR frame of %u bytes, at most %u", (unsigned)f->length, (unsigned)WIPC__ERROR_TEXT_MAX);
         return WIPC_E_PROTOCOL;
     }
     if (f->kind == WIPC__FRAME_BUSY && f->length != 0) {

@@ -19,6 +19,9 @@
  * BULK (only to a peer whose HELLO had WIPC__HELLO_BULK): a large DATA / REQUEST / REPLY whose payload
  * waits in a shared section of the sender (see pipe_bulk.c); the frame's type and request_id are the
  * message's, its 32-byte payload the descriptor below.
+ * ERROR (wipc 1.1, only to a peer whose HELLO had WIPC__HELLO_ERRORS: a 1.0 peer never gets one): the
+ * answer to a request whose handler failed (wipc_reply_error); request_id = the request's, type = the
+ * error code (int32 as u32), payload = UTF-8 text of at most WIPC__ERROR_TEXT_MAX bytes.
  * The decoder checks the whole header before anything is allocated for the payload.
  */
 #ifndef WIPC_FRAME_H
@@ -32,6 +35,7 @@
 #define WIPC__FRAME_VERSION 1
 #define WIPC__FRAME_HEADER  24
 #define WIPC__HELLO_SIZE    16
+#define WIPC__ERROR_TEXT_MAX 4096
 
 #define WIPC__FRAME_DATA    1
 #define WIPC__FRAME_REQUEST 2
@@ -39,8 +43,10 @@
 #define WIPC__FRAME_HELLO   4
 #define WIPC__FRAME_BUSY    5
 #define WIPC__FRAME_BULK    6
+#define WIPC__FRAME_ERROR   7   /* wipc 1.1: a reply that carries an error (only to a peer whose HELLO had WIPC__HELLO_ERRORS) */
 
 #define WIPC__HELLO_BULK    0x1u   /* HELLO flag: send me large messages through your shared section */
+#define WIPC__HELLO_ERRORS  0x2u   /* HELLO flag (wipc 1.1): I understand ERROR frames (remote errors) */
 
 /* BULK descriptor, 32 bytes LE: magic u32 "PBLK", the message's kind u8, slot u8, 0 u16, section number
  * u32, 0 u32, length u64, slot size u64. */

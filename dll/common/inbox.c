@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include "core.h"
+#include "op.h"
 
 struct wipc__waiter {
     wipc__waiter *next;
@@ -80,7 +81,11 @@ bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
     }
     if (kind != WIPC__KIND_REQUEST)
         m->request_id = 0;
-    if (atomic_load(&o->has_callbacks)) {
+    wipc__op *op = o->fifo_head ? wipc__op_take_fifo_locked(o, WIPC__OP_RECV) : NULL;
+    if (op) {   /* a wipc_recv_async waits (the queue is empty then): it gets the message */
+        op->msg = m;
+        wipc__op_finish(op, WIPC_OK, true);
+    } else if (atomic_load(&o->has_callbacks)) {
         dispatch_message_locked(o, m);
     } else {
         queue_push_locked(o, m);
@@ -98,9 +103,10 @@ bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
 wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data)
 {
     wipc__mutex_lock(&o->lock);
-    if (atomic_load(&o->has_callbacks) || o->receivers) {
+    if (atomic_load(&o->has_callbacks) || o->receivers || wipc__op_has_fifo_locked(o)) {
         wipc__mutex_unlock(&o->lock);
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_set_callbacks on %s: callbacks are already set, or a thread is blocked in wipc_recv", o->name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_set_callbacks on %s: callbacks are already set, or a thread is blocked "
+                           "in wipc_recv, or a wipc_recv_async / wipc_pipe_accept_async is pending", o->name);
     }
     o->on_message = on_message;
     o->on_event = on_event;
@@ -130,9 +136,41 @@ void wipc__inbox_fail(wipc__obj *o, wipc_status why)
         o->failed = why;
     wipc__cond_broadcast(&o->cond);
     bool cb = atomic_load(&o->has_callbacks);
+    bool ops = o->ops_head != NULL;
     wipc__mutex_unlock(&o->lock);
     if (first && cb && why != WIPC_E_CLOSED)
         wipc__dispatch_event(o, why == WIPC_E_DISCONNECTED ? WIPC_EVENT_DISCONNECTED : WIPC_EVENT_ERROR, 0, why, NULL);
+    if (ops)   /* async receives and requests end as the blocking ones would */
+        wipc__op_fail_readers(o, why == WIPC_E_BUSY ? WIPC_E_DISCONNECTED : why);
+}
+
+wipc_status wipc__inbox_recv_async(wipc__obj *o, wipc__op *op)
+{
+    wipc__mutex_lock(&o->lock);
+    if (atomic_load(&o->has_callbacks)) {
+        wipc__mutex_unlock(&o->lock);
+        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv_async on %s: the handle has callbacks; messages go to on_message", o->name);
+    }
+    bool ready = o->q_head && !wipc__op_has_fifo_locked(o);
+    wipc__msg *m = NULL;
+    bool resume = false;
+    wipc_status st = wipc__op_start_locked(op, !ready && !o->failed);
+    if (st == WIPC_OK && (ready || o->failed) && wipc__op_claim(op)) {
+        if (ready) {   /* a message is queued already: it completes with it */
+            m = queue_pop_locked(o);
+            resume = o->paused_reading && o->q_bytes <= WIPC__INBOX_HIGH_WATER / 2;
+            if (resume)
+                o->paused_reading = false;
+            op->msg = m;
+            wipc__op_finish(op, WIPC_OK, true);
+        } else {       /* the transport ended and nothing is left */
+            wipc__op_finish(op, o->failed == WIPC_E_BUSY ? WIPC_E_DISCONNECTED : o->failed, true);
+        }
+    }
+    wipc__mutex_unlock(&o->lock);
+    if (resume && o->ops->resume)
+        o->ops->resume(o);
+    return st;
 }
 
 void wipc__inbox_close(wipc__obj *o)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "pipe.h"
+#include "op.h"
 
 struct wipc__server {
     wipc__obj       obj;
@@ -31,7 +32,7 @@ static const wipc__ops conn_ops = {
     .kind = WIPC_KIND_PIPE_CONN, .transport = WIPC_TRANSPORT_PIPE,
     .close = conn_close, .destroy = conn_destroy, .send = wipc__conn_send, .resume = wipc__conn_resume,
     .info = conn_info, .callbacks_set = wipc__conn_callbacks_set, .recv = wipc__conn_recv,
-    .request = wipc__conn_request,
+    .request = wipc__conn_request, .send_async = wipc__conn_send_async, .recv_async = wipc__conn_recv_async,
 };
 
 static const wipc__ops server_ops = {
@@ -41,7 +42,7 @@ static const wipc__ops server_ops = {
 
 /* ---- connection ---------------------------------------------------------------------------------- */
 
-static wipc__conn *conn_new(const char *name, uint32_t flags, uint32_t max_message_size, wipc__pipe *p)
+wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_message_size, wipc__pipe *p)
 {
     wipc__conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -56,11 +57,12 @@ static wipc__conn *conn_new(const char *name, uint32_t flags, uint32_t max_messa
     c->bulk_offer = wipc__bulk_offer(flags, name, p);
     wipc__excl_init(&c->bulk_excl);
     wipc__excl_init(&c->writer);
+    wipc__wq_init(c);
     wipc__plat_pipe_peer(p, &c->obj.peer_pid, &c->obj.peer_uid);
     return c;
 }
 
-static wipc_status conn_start(wipc__conn *c)
+wipc_status wipc__conn_start(wipc__conn *c)
 {
     wipc__obj_ref(&c->obj);    /* the backend's reference, dropped in wipc__core_closed */
     wipc_status st = wipc__plat_pipe_start(c->pipe, c);
@@ -113,14 +115,21 @@ void wipc__conn_end(wipc__conn *c, wipc_status why)
     wipc__inbox_fail(&c->obj, why);
     if (c->started)
         wipc__plat_pipe_stop(c->pipe);
+    wipc__conn_connect_op_wake(c);
 }
 
 static wipc_status send_hello(wipc__conn *c, uint8_t kind)
 {
     uint8_t payload[WIPC__HELLO_SIZE];
-    wipc__hello h = { WIPC__FRAME_VERSION, wipc__getpid(), c->obj.max_message_size, c->bulk_offer ? WIPC__HELLO_BULK : 0 };
+    wipc__hello h = { WIPC__FRAME_VERSION, wipc__getpid(), c->obj.max_message_size,
+                      (c->bulk_offer ? WIPC__HELLO_BULK : 0) | WIPC__HELLO_ERRORS };
     wipc__hello_encode(payload, &h);
     return wipc__conn_send(&c->obj, kind, 0, 0, payload, kind == WIPC__FRAME_HELLO ? sizeof payload : 0, 5000);
+}
+
+wipc_status wipc__conn_send_hello(wipc__conn *c)
+{
+    return send_hello(c, WIPC__FRAME_HELLO);
 }
 
 static void server_conn_ready(wipc__server *s, wipc__conn *c);
@@ -143,12 +152,14 @@ void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
         c->busy = true;
         wipc__mutex_unlock(&c->obj.lock);
         wipc__conn_fail(c, WIPC_E_BUSY, NULL);
+        wipc__conn_connect_op_wake(c);
         return;
     }
     wipc_status st = wipc__hello_decode(m->data, m->size, &h, why, sizeof why);
     wipc__msg_free(m);
     if (st != WIPC_OK) {
         wipc__conn_fail(c, st, why);
+        wipc__conn_connect_op_wake(c);
         return;
     }
     wipc__mutex_lock(&c->obj.lock);
@@ -157,9 +168,11 @@ void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
         c->obj.peer_pid = h.pid;
     c->hello_pid = h.pid;
     atomic_store(&c->bulk_tx, c->bulk_offer && (h.flags & WIPC__HELLO_BULK));
+    atomic_store(&c->peer_errors, (h.flags & WIPC__HELLO_ERRORS) != 0);
     c->state = CONN_OPEN;
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
+    wipc__conn_connect_op_wake(c);
     if (c->server)
         server_conn_ready(c->server, c);
 }
@@ -205,6 +218,15 @@ wipc_status wipc__excl_enter(pipe_excl *x, pipe_dl *dl)
         x->held = true;
     wipc__mutex_unlock(&x->m);
     return st;
+}
+
+bool wipc__excl_try(pipe_excl *x)
+{
+    wipc__mutex_lock(&x->m);
+    bool took = !x->held;
+    x->held = true;
+    wipc__mutex_unlock(&x->m);
+    return took;
 }
 
 void wipc__excl_leave(pipe_excl *x)
@@ -254,6 +276,8 @@ built:;
     if (st != WIPC_OK && written > 0 && written < total)
         c->write_broken = true;
     wipc__excl_leave(&c->writer);
+    if (atomic_load_explicit(&c->wq_count, memory_order_relaxed))
+        wipc__wq_kick(c);   /* frames queued meanwhile: the queue writes them now */
     if (st != WIPC_OK) {
         if (atomic_load(&o->closed))
             return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
@@ -267,10 +291,11 @@ built:;
     return WIPC_OK;
 }
 
-wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                            size_t size, int32_t timeout_ms)
+/* What every send checks first: the connection is open, the size fits both sides, the peer can take
+ * the frame kind. */
+wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size)
 {
-    wipc__conn *c = (wipc__conn *)o;
+    wipc__obj *o = &c->obj;
     bool control = kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY;
     int state = c->state;
     if (!control && state != CONN_OPEN) {
@@ -292,7 +317,24 @@ wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uin
     if (!c->raw && peer_max && size > peer_max)
         return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above the peer's max_message_size %u",
                            o->name, size, (unsigned)peer_max);
-    wipc_status st = WIPC_E_NOT_SUPPORTED;
+    if (kind == WIPC__KIND_ERROR && (c->raw || !atomic_load(&c->peer_errors)))
+        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_reply_error on pipe %s: the peer speaks wipc 1.0 (its handshake did not "
+                           "offer remote errors), so it could not read an error reply; nothing was sent: answer with wipc_reply",
+                           o->name);
+    return WIPC_OK;
+}
+
+wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                            size_t size, int32_t timeout_ms)
+{
+    wipc__conn *c = (wipc__conn *)o;
+    bool control = kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY;
+    wipc_status st = wipc__conn_send_check(c, kind, size);
+    if (st != WIPC_OK)
+        return st;
+    if ((kind == WIPC__KIND_REPLY || kind == WIPC__KIND_ERROR) && wipc__in_callback(NULL))
+        return wipc__wq_send(c, NULL, kind, request_id, type, data, size);   /* never blocks a callback worker */
+    st = WIPC_E_NOT_SUPPORTED;
     if (!control && size >= WIPC__BULK_MIN && atomic_load_explicit(&c->bulk_tx, memory_order_relaxed))
         st = wipc__bulk_send(c, kind, request_id, type, data, size, timeout_ms);
     if (st == WIPC_E_NOT_SUPPORTED)
@@ -309,6 +351,11 @@ wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uin
 /* Shuts the pipe down and waits (bounded) until the backend has let go of it, so that when
  * wipc_close returns the OS object (pipe instance / socket) is released and the name can be served
  * again at once. */
+void wipc__conn_close_wait(wipc__conn *c)
+{
+    conn_close(&c->obj);
+}
+
 static void conn_close(wipc__obj *o)
 {
     wipc__conn *c = (wipc__conn *)o;
@@ -330,6 +377,7 @@ static void conn_destroy(wipc__obj *o)
     wipc__conn *c = (wipc__conn *)o;
     wipc__conn_read_free(c);
     wipc__bulk_free(c);
+    wipc__wq_free(c);
     if (c->pipe)
         wipc__plat_pipe_free(c->pipe);
     wipc__excl_destroy(&c->writer);
@@ -348,6 +396,19 @@ static void conn_info(wipc__obj *o, wipc_info *out)
 
 /* ---- server ---------------------------------------------------------------------------------------- */
 
+/* Completes the claimed accept op with c (c's reference goes to the handle table). */
+static void accept_complete(wipc__op *op, wipc__conn *c)
+{
+    wipc_status st = wipc__handle_add(&c->obj);
+    if (st == WIPC_OK) {
+        op->related = c->obj.handle;
+    } else {
+        wipc__conn_fail(c, WIPC_E_CLOSED, NULL);
+        wipc__obj_unref(&c->obj);
+    }
+    wipc__op_finish(op, st, false);
+}
+
 /* Hands a handshaken connection to the application: to the accept queue, or (callbacks) registers
  * it, gives it the server's callbacks and raises CONNECTED on the server. I/O thread. */
 static void server_conn_ready(wipc__server *s, wipc__conn *c)
@@ -359,6 +420,13 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
         return;
     }
     if (!atomic_load(&s->obj.has_callbacks)) {
+        wipc__op *op = wipc__op_take_fifo_locked(&s->obj, WIPC__OP_ACCEPT);
+        if (op) {   /* a wipc_pipe_accept_async waits: it gets the connection */
+            wipc__mutex_unlock(&s->obj.lock);
+            wipc__obj_ref(&c->obj);   /* the handle table's reference */
+            accept_complete(op, c);
+            return;
+        }
         wipc__obj_ref(&c->obj);   /* the accept queue's reference */
         c->next_pending = NULL;
         if (s->pending_tail)
@@ -386,7 +454,7 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
 
 void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
 {
-    wipc__conn *c = conn_new(s->obj.name, s->obj.flags, s->obj.max_message_size, p);
+    wipc__conn *c = wipc__conn_new(s->obj.name, s->obj.flags, s->obj.max_message_size, p);
     if (!c) {
         wipc__log(WIPC_LOG_ERROR, "pipe %s: out of memory for a new connection; client dropped", s->obj.name);
         wipc__plat_pipe_shutdown(p);
@@ -410,7 +478,7 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
         wipc__obj_unref(&c->obj);   /* frees the pipe */
         return;
     }
-    if (conn_start(c) != WIPC_OK) {
+    if (wipc__conn_start(c) != WIPC_OK) {
         wipc__log(WIPC_LOG_WARN, "pipe %s: cannot start reading a new connection: %s", s->obj.name, wipc_last_error_message());
         wipc__mutex_lock(&s->obj.lock);
         s->live--;
@@ -500,7 +568,7 @@ static bool is_full_path(const char *name)
 }
 
 /* Reads and checks the options and the name shared by listen and connect. */
-static wipc_status pipe_prepare(const char *fn, const char *name, const wipc_pipe_options *user, wipc_pipe_options *o,
+wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe_options *user, wipc_pipe_options *o,
                                 wipc__pipe_cfg *cfg)
 {
     wipc_pipe_options_init(o);
@@ -548,7 +616,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pip
     if (st != WIPC_OK)
         return st;
     *out_server = 0;
-    if ((st = pipe_prepare("wipc_pipe_listen", name, user, &o, &cfg)) != WIPC_OK)
+    if ((st = wipc__pipe_prepare("wipc_pipe_listen", name, user, &o, &cfg)) != WIPC_OK)
         return st;
     wipc__server *s = calloc(1, sizeof *s);
     if (!s)
@@ -639,6 +707,66 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
     return st;
 }
 
+WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_t timeout_ms, wipc_complete_cb cb, void *user_data,
+                                                     wipc_op *out_op)
+{
+    wipc__obj *o;
+    if (out_op)
+        *out_op = 0;
+    if (!cb)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_accept_async: cb is NULL");
+    if (timeout_ms < WIPC_INFINITE)
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_accept_async: timeout %d ms is negative (use WIPC_INFINITE = -1)", (int)timeout_ms);
+    wipc_status st = wipc__handle_get(server, WIPC_KIND_PIPE_SERVER, &o);
+    if (st != WIPC_OK)
+        return st;
+    wipc__server *s = (wipc__server *)o;
+    wipc__op *op;
+    if ((st = wipc__op_new(o, WIPC__OP_ACCEPT, NULL, cb, user_data, timeout_ms, &op)) != WIPC_OK) {
+        wipc__obj_unref(o);
+        return st;
+    }
+    wipc__conn *c = NULL;
+    if (out_op)
+        *out_op = op->id;   /* now: once started, op may complete and go at any time */
+    wipc__mutex_lock(&o->lock);
+    if (atomic_load(&o->has_callbacks)) {
+        st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_pipe_accept_async(%s): the server has callbacks and accepts by itself", o->name);
+    } else if (s->pending_head && !wipc__op_has_fifo_locked(o)) {
+        c = s->pending_head;   /* a client is waiting already: this op takes it */
+        s->pending_head = c->next_pending;
+        if (!s->pending_head)
+            s->pending_tail = NULL;
+        st = wipc__op_start_locked(op, false);
+        if (st == WIPC_OK && !wipc__op_claim(op)) {
+            c->next_pending = s->pending_head;   /* cancelled at once (a guessed id): the client waits on */
+            s->pending_head = c;
+            if (!s->pending_tail)
+                s->pending_tail = c;
+            c = NULL;
+        } else if (st != WIPC_OK) {
+            c->next_pending = s->pending_head;
+            s->pending_head = c;
+            if (!s->pending_tail)
+                s->pending_tail = c;
+            c = NULL;
+        }
+    } else {
+        st = wipc__op_start_locked(op, true);
+    }
+    wipc__mutex_unlock(&o->lock);
+    if (st == WIPC_OK) {
+        if (c)
+            accept_complete(op, c);   /* the queue's reference becomes the table's */
+    } else {
+        if (out_op)
+            *out_op = 0;
+        wipc__op_unref(op);
+    }
+    wipc__obj_unref(o);
+    return st;
+}
+
 WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pipe_options *user, int32_t timeout_ms, wipc_handle *out_conn)
 {
     wipc_pipe_options o;
@@ -647,7 +775,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
     if (st != WIPC_OK)
         return st;
     *out_conn = 0;
-    if ((st = pipe_prepare("wipc_pipe_connect", name, user, &o, &cfg)) != WIPC_OK)
+    if ((st = wipc__pipe_prepare("wipc_pipe_connect", name, user, &o, &cfg)) != WIPC_OK)
         return st;
     if (timeout_ms < WIPC_INFINITE)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_connect(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", name, (int)timeout_ms);
@@ -658,12 +786,12 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
         st = wipc__plat_connect(name, &cfg, wipc__remaining(deadline), &p);
         if (st != WIPC_OK)
             return st;
-        wipc__conn *c = conn_new(name, o.flags, o.max_message_size, p);
+        wipc__conn *c = wipc__conn_new(name, o.flags, o.max_message_size, p);
         if (!c) {
             wipc__plat_pipe_free(p);
             return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_connect(%s): out of memory", name);
         }
-        if ((st = conn_start(c)) != WIPC_OK) {
+        if ((st = wipc__conn_start(c)) != WIPC_OK) {
             wipc__obj_unref(&c->obj);
             return st;
         }

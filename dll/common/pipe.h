@@ -97,8 +97,18 @@ typedef struct wipc__conn {
     pipe_bulk     rx;               /* the peer's section, mapped by the role holder */
     uint8_t       bulkd[WIPC__BULK_DESC];   /* the BULK frame being decoded */
 
+    /* asynchronous operations (pipe_async.c) and the write queue (pipe_wq.c) */
+    atomic_bool   async_io;         /* async reads were started: the I/O thread reads from now on */
+    atomic_bool   peer_errors;      /* the peer's HELLO offered ERROR frames (remote errors, wipc 1.1) */
+    struct wipc__op *connect_op;    /* wipc_pipe_connect_async waiting for this handshake (ref; set before start) */
+    wipc__mutex   wq_lock;
+    struct pipe_wq_entry *wq_head, *wq_tail, *wq_inflight;
+    size_t        wq_bytes;         /* bytes of queued and in-flight frames (wq_lock) */
+    atomic_int    wq_count;         /* queued frames, read without the lock by blocking writers */
+    bool          wq_writer;        /* the queue holds `writer` (wq_lock) */
+
     /* sending */
-    pipe_excl     writer;           /* one frame written at a time */
+    pipe_excl     writer;           /* one frame written at a time (blocking writers and the write queue) */
     bool          write_broken;     /* (writer) a frame was cut short: the stream cannot be resynchronised */
     struct wipc__conn *next_pending; /* server's accept queue link (guarded by the server's lock) */
 } wipc__conn;
@@ -134,6 +144,8 @@ void        wipc__excl_init(pipe_excl *x);
 void        wipc__excl_destroy(pipe_excl *x);
 /* Takes x, waiting for another holder up to dl: WIPC_OK, or WIPC_E_TIMEOUT (no last error set). */
 wipc_status wipc__excl_enter(pipe_excl *x, pipe_dl *dl);
+/* Takes x if nobody holds it, without waiting. */
+bool        wipc__excl_try(pipe_excl *x);
 void        wipc__excl_leave(pipe_excl *x);
 void        wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason);
 void        wipc__conn_end(wipc__conn *c, wipc_status why);
@@ -144,6 +156,38 @@ void        wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m);
 /* writes one frame (no message counters) */
 wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                                    size_t size, int32_t timeout_ms);
+
+/* pipe.c: shared with pipe_async.c */
+wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe_options *user, wipc_pipe_options *o,
+                               wipc__pipe_cfg *cfg);
+wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size);
+wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_message_size, wipc__pipe *p);
+wipc_status wipc__conn_start(wipc__conn *c);
+wipc_status wipc__conn_send_hello(wipc__conn *c);
+void        wipc__conn_close_wait(wipc__conn *c);   /* shuts the pipe, waits (bounded) for the backend to let go */
+
+/* pipe_wq.c: the write queue (async sends, replies from callbacks) */
+void        wipc__wq_init(wipc__conn *c);
+/* Sends a frame without waiting: written at once if the pipe takes it, else queued (copied) and
+ * written by the backend (wipc__plat_pipe_write_start). `op` (may be NULL: a reply nobody waits for)
+ * completes with the write (SEND) or only on a write error (REQUEST). Returns WIPC_OK (sent or
+ * queued), or an error with nothing sent: WIPC_E_BUSY (queue full), WIPC_E_TOO_LARGE, ... */
+wipc_status wipc__wq_send(wipc__conn *c, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
+                          const void *data, size_t size);
+/* A blocking writer let `writer` go: the queue takes it if it has frames. */
+void        wipc__wq_kick(wipc__conn *c);
+void        wipc__wq_free(wipc__conn *c);          /* destroy: drops what is left */
+/* The op hooks of queued sends (SEND, REPLY) */
+extern const struct wipc__op_vt wipc__wq_op_vt;
+
+/* pipe_async.c */
+wipc_status wipc__conn_send_async(wipc__obj *o, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
+                                  const void *data, size_t size);
+wipc_status wipc__conn_recv_async(wipc__obj *o, struct wipc__op *op);
+/* Async reads from now on: the I/O thread reads the connection (as with callbacks). */
+void        wipc__conn_go_async(wipc__conn *c);
+/* The handshake of c ended (open or not): a connect_async waiting for it goes on. */
+void        wipc__conn_connect_op_wake(wipc__conn *c);
 
 /* pipe_bulk.c */
 /* whether our HELLO offers BULK frames (see pipe_bulk.c) */

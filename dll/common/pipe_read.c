@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "pipe.h"
+#include "op.h"
 
 #define DIRECT_READ_MIN (16u * 1024)   /* a body remainder this large is read straight into place */
 #define SCATTER_MIN     (2u * 1024)    /* a caller buffer this large gets the next frame's body in place */
@@ -86,9 +87,10 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     if (kind != WIPC__FRAME_HELLO && kind != WIPC__FRAME_BUSY) {
         bool open = c->state != CONN_HANDSHAKE;   /* a dead connection's reader stops on its own */
         bool waited = false;
-        if (kind == WIPC__KIND_REPLY && !(want->what == W_REPLY && want->w->id == c->cur.request_id)) {
+        bool answer = kind == WIPC__KIND_REPLY || kind == WIPC__KIND_ERROR;
+        if (answer && !(want->what == W_REPLY && want->w->id == c->cur.request_id)) {
             wipc__mutex_lock(&c->obj.lock);
-            waited = wipc__reply_find_locked(c->waiters, c->cur.request_id) != NULL;
+            waited = wipc__reply_awaited_locked(&c->obj, c->waiters, c->cur.request_id);
             wipc__mutex_unlock(&c->obj.lock);
         }
         if (!open) {
@@ -108,6 +110,9 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
             } else if (!waited) {
                 c->dest = DEST_DISCARD;       /* a late reply: nobody waits for it any more */
             }
+        } else if (kind == WIPC__KIND_ERROR) {
+            if (!waited && !(want->what == W_REPLY && want->w->id == c->cur.request_id))
+                c->dest = DEST_DISCARD;       /* else DEST_MSG: the text goes with the error (<= 4 KiB) */
         } else if (want->what == W_MSG && len <= want->cap) {
             c->dest = DEST_DIRECT;
             c->direct = want->buf;
@@ -131,11 +136,12 @@ static bool deliver_reply(wipc__conn *c, wipc__msg *m, wipc__reply_waiter *mine)
 {
     wipc__reply_waiter *w = wipc__reply_deliver(&c->obj, &c->waiters, m->request_id, m->data, m->size);
     count_received(c, m->size);
-    if (!w)
-        wipc__log(WIPC_LOG_DEBUG, "pipe %s: reply to request %llu nobody waits for (timed out?) dropped", c->obj.name,
-                  (unsigned long long)m->request_id);
+    if (!w) {
+        wipc__reply_to_op(&c->obj, WIPC__KIND_REPLY, m);   /* an async request's, or dropped */
+        return false;
+    }
     wipc__msg_free(m);
-    return w && w == mine;
+    return w == mine;
 }
 
 /* A BULK frame: the message is whole in the peer's section. It is copied out straight into the
@@ -216,6 +222,19 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     }
     if (kind == WIPC__FRAME_BULK)
         return end_bulk(c, want, st);
+    if (kind == WIPC__KIND_ERROR && dest == DEST_MSG) {   /* a remote error: to its request's waiter */
+        count_received(c, len);
+        m->type = c->cur.type;
+        m->request_id = c->cur.request_id;
+        if (want->what == W_REPLY && want->w->id == m->request_id) {
+            want->w->remote = m;
+            want->w->done = true;
+            *st = WIPC_OK;
+            return RD_DONE;
+        }
+        wipc__reply_deliver_error(&c->obj, &c->waiters, m);
+        return RD_MORE;
+    }
     if (dest == DEST_DIRECT) {
         count_received(c, len);
         if (want->what == W_REPLY) {
@@ -415,7 +434,7 @@ int wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end
             break;
     }
     /* Handshake done and nobody wants callbacks: the waiting threads read from now on. */
-    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->role.holder) != ROLE_IO)
+    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io) || atomic_load(&c->role.holder) != ROLE_IO)
         return 1;
     wipc__mutex_lock(&c->obj.lock);
     bool open = c->state == CONN_OPEN;
@@ -464,7 +483,7 @@ static void role_release(wipc__conn *c)
 {
     for (;;) {
         atomic_store(&c->role.holder, ROLE_FREE);
-        bool cb = atomic_load(&c->obj.has_callbacks);
+        bool cb = atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io);
         bool hup = atomic_load(&c->hup);
         if (!cb && !hup)
             break;
@@ -635,7 +654,7 @@ static wipc_status wait_gate(void *t, wipc__reply_waiter *w)
     wipc__conn *c = ((role_wait *)t)->c;
     if (c->obj.failed || c->dead)
         return WIPC_E_DISCONNECTED;
-    if (atomic_load(&c->obj.has_callbacks) || (w && c->obj.paused_reading))
+    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io) || (w && c->obj.paused_reading))
         return WIPC__GATE_WAIT;
     return WIPC_OK;
 }
@@ -705,7 +724,7 @@ static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, pipe_dl *dl
 {
     rd_want want = { .what = W_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     wipc_status st = WIPC_OK;
-    if (!atomic_load(&c->obj.has_callbacks) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
+    if (!atomic_load(&c->obj.has_callbacks) && !atomic_load(&c->async_io) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
         st = rd_run(c, &want, dl);
         role_release(c);
         if (w->done)
@@ -746,6 +765,14 @@ wipc_status wipc__conn_request(wipc__obj *o, uint32_t type, const void *req, siz
 }
 
 /* ---- callbacks, back-pressure, cleanup --------------------------------------------------------------- */
+
+void wipc__conn_go_async(wipc__conn *c)
+{
+    if (c->raw || atomic_load(&c->async_io) || atomic_exchange(&c->async_io, true))
+        return;
+    if (wipc__role_try(&c->role))
+        handover_to_io(c);   /* else the holder hands over when it lets go (role_release) */
+}
 
 void wipc__conn_callbacks_set(wipc__obj *o)
 {

@@ -142,8 +142,8 @@ static wipc__ring_rc corrupt(char *why, size_t cap, const char *fmt, unsigned lo
 static wipc__ring_rc check_record(const wipc__ring *r, const wipc__shm_record *h, uint64_t have, uint64_t to_end,
                                   char *why, size_t why_cap)
 {
-    if (h->kind < WIPC__FRAME_DATA || h->kind > WIPC__FRAME_REPLY)
-        return corrupt(why, why_cap, "record kind %llu at ring index %llu is not DATA, REQUEST or REPLY", h->kind, r->pos);
+    if ((h->kind < WIPC__FRAME_DATA || h->kind > WIPC__FRAME_REPLY) && h->kind != WIPC__FRAME_ERROR)
+        return corrupt(why, why_cap, "record kind %llu at ring index %llu is not DATA, REQUEST, REPLY or ERROR", h->kind, r->pos);
     if ((h->kind == WIPC__FRAME_DATA) != (h->request_id == 0))
         return corrupt(why, why_cap, "record kind %llu at ring index %llu has a request id that does not fit it", h->kind, r->pos);
     if (h->length > r->max_len) {

@@ -86,9 +86,22 @@ typedef struct wipc__shm_chan {
     int               peek_state;    /* WIPC__PEEK_*: none, a peek waits, open in the ring / in peek_msg */
     wipc__msg        *peek_msg;
     wipc__reply_waiter *waiters;
-    bool              pump_started;  /* the reader thread runs (callbacks) */
+    bool              pump_started;  /* the reader thread runs (callbacks, or async reads) */
     wipc__thread      pump;
+
+    /* asynchronous operations (shm_async.c) */
+    atomic_bool       async_io;      /* async reads were started: the reader thread reads from now on */
+    wipc__mutex       aq_lock;       /* the async send queue: frames that found the ring full */
+    struct shm_aq_entry *aq_head, *aq_tail, *aq_busy;   /* aq_busy: the one being sent */
+    size_t            aq_bytes;
+    bool              aq_scheduled;  /* a drain job is on the pool */
 } wipc__shm_chan;
+
+/* The reader thread reads the ring (callbacks, or async reads pending): blocking calls wait for it. */
+static inline bool wipc__shm_thread_reads(struct wipc__shm_chan *c)
+{
+    return atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io);
+}
 
 /* shm_channel.c */
 extern const wipc__ops wipc__shm_chan_ops;
@@ -136,6 +149,14 @@ wipc_status wipc__shm_release(wipc__shm_chan *c);
 /* Starts the reader thread (callbacks). */
 wipc_status wipc__shm_pump_start(wipc__shm_chan *c);
 void wipc__shm_pump_stop(wipc__shm_chan *c);
+
+/* shm_async.c */
+void        wipc__shm_async_init(wipc__shm_chan *c);
+void        wipc__shm_async_free(wipc__shm_chan *c);
+wipc_status wipc__shm_send_async(wipc__obj *o, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
+                                 const void *data, size_t size);
+wipc_status wipc__shm_recv_async(wipc__obj *o, struct wipc__op *op);
+void        wipc__shm_resume(wipc__obj *o);
 void wipc__shm_rx_wake(wipc__shm_chan *c);
 /* Gives the reader role back (to `to`: FREE, or PEEK to keep it for an open peek) and wakes waiters. */
 void wipc__shm_role_put(wipc__shm_chan *c, int to);

@@ -75,6 +75,7 @@ static wipc__shm_chan *chan_new(const char *name, const wipc_shm_options *o)
     if (!c)
         return NULL;
     wipc__obj_init(&c->obj, &wipc__shm_chan_ops, name, o->flags);
+    wipc__shm_async_init(c);
     wipc__mutex_init(&c->tx_lock);
     wipc__cond_init(&c->tx_cond);
     c->spin_us = o->spin_us;
@@ -151,6 +152,7 @@ static void header_init(wipc__shm_header *h, uint64_t capacity, uint32_t max_mes
     h->capacity = capacity;
     h->section_size = WIPC__SHM_HEADER_SIZE + 2 * capacity;
     atomic_store(&h->creator.max_message_size, max_message_size);
+    atomic_store(&h->creator.flags, WIPC__SHM_SIDE_ERRORS);
     atomic_store(&h->creator.ident, ident);
     atomic_store_explicit(&h->state, WIPC__SHM_STATE_READY, memory_order_release);
 }
@@ -278,6 +280,7 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
     }
     uint32_t max = effective_max(o->max_message_size, h->capacity);
     atomic_store(&h->opener.max_message_size, max);
+    atomic_store(&h->opener.flags, WIPC__SHM_SIDE_ERRORS);
     c->peer_ident = creator;
     c->obj.peer_pid = (uint32_t)creator;
     st = chan_bind(c, sec, false, o->max_message_size, "wipc_shm_open");

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "shm.h"
+#include "op.h"
 
 #define LIVE_CHECK_MS 100
 #define SLICE_MS      100
@@ -30,6 +31,7 @@ const wipc__ops wipc__shm_chan_ops = {
     .close = chan_close, .destroy = chan_destroy, .send = wipc__shm_send,
     .callbacks_set = chan_callbacks_set, .info = chan_info,
     .recv = wipc__shm_recv, .request = wipc__shm_request,
+    .send_async = wipc__shm_send_async, .recv_async = wipc__shm_recv_async, .resume = wipc__shm_resume,
 };
 
 bool wipc__shm_closed(wipc__shm_chan *c)
@@ -60,6 +62,7 @@ static void wake_all(wipc__shm_chan *c)
     wipc__mutex_unlock(&c->obj.lock);
     wipc__shm_rx_wake(c);
     wipc__shm_tx_wake_all(c);
+    wipc__op_fail_readers(&c->obj, WIPC_E_DISCONNECTED);   /* pending async receives and requests */
 }
 
 static bool live_check_due(wipc__shm_chan *c, bool force)
@@ -258,6 +261,7 @@ static void chan_close(wipc__obj *o)
 static void chan_destroy(wipc__obj *o)
 {
     wipc__shm_chan *c = (wipc__shm_chan *)o;
+    wipc__shm_async_free(c);
     wipc__msg_free(c->peek_msg);
     wipc__plat_section_close(c->sec);
     wipc__cond_destroy(&c->tx_cond);

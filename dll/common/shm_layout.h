@@ -24,7 +24,10 @@
  *                            0 = nobody. The opener's is claimed with compare-and-swap (0 or a
  *                            dead opener's ident -> its own), released to 0 when it closes.
  *     +8 u32 max_message_size  the largest payload that side accepts
- *    +12 52 bytes reserved, 0
+ *    +12 u32 flags           WIPC__SHM_SIDE_ERRORS (wipc 1.1): this side reads ERROR records (remote
+ *                            errors: kind 7, type = the code, payload = UTF-8 text). Was reserved (0):
+ *                            a 1.0 side leaves it 0 and is never sent an ERROR record.
+ *    +16 48 bytes reserved, 0
  *   ring controls: ring r at 192 + 256 * r, four cache lines each (wipc__shm_ring_ctl)
  *     +0   u64 head          bytes ever published by the producer (monotonic, never wraps in practice)
  *     +64  u64 tail          bytes ever released by the consumer
@@ -36,7 +39,7 @@
  * boundaries and never straddle the end of the ring. Record = 24-byte header + payload, padded to
  * a multiple of 8:
  *      0 u32 length          payload bytes; 0xFFFFFFFF = PAD marker (see below)
- *      4 u8  kind            1 DATA, 2 REQUEST, 3 REPLY (as in frame.h)
+ *      4 u8  kind            1 DATA, 2 REQUEST, 3 REPLY, 7 ERROR (wipc 1.1; as in frame.h)
  *      5 u8[3] session       the writer's session number, bits 0-23 (little-endian); 0 = none (the
  *                            creator's records, and records of a writer that predates sessions)
  *      8 u32 type            the user's type tag
@@ -106,10 +109,13 @@
 #define WIPC__SHM_STATE_READY    1u
 #define WIPC__SHM_STATE_CLOSED   2u
 
+#define WIPC__SHM_SIDE_ERRORS 0x1u   /* wipc__shm_side.flags: this side reads ERROR records */
+
 typedef struct wipc__shm_side {
     _Atomic uint64_t ident;
     _Atomic uint32_t max_message_size;
-    uint8_t          reserved[52];
+    _Atomic uint32_t flags;
+    uint8_t          reserved[48];
 } wipc__shm_side;
 
 typedef struct wipc__shm_ring_ctl {

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "shm.h"
+#include "op.h"
 
 #define HAND_OVER 1   /* internal: callbacks were set, the reader thread reads from now on */
 
@@ -77,12 +78,37 @@ static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring
     if (w)
         count_received(c, rec->length);   /* replies count as received, as wipc__inbox_deliver counts them */
     release_record(c);
-    if (m)
-        wipc__inbox_deliver(&c->obj, WIPC__KIND_REPLY, m);
-    else if (!w)
+    if (m) {
+        count_received(c, m->size);
+        wipc__reply_to_op(&c->obj, WIPC__KIND_REPLY, m);   /* an async request's, or dropped */
+    } else if (!w) {
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming reply");
+    }
     *done = want->what == WANT_REPLY && w == want->w;
     return WIPC_OK;
+}
+
+/* A remote error (ERROR record, wipc 1.1): to the waiting request (blocking or async), else dropped. */
+static wipc_status take_error(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid, bool *done)
+{
+    wipc__msg *m = copy_record(rec, pid);
+    release_record(c);
+    if (!m)
+        return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming error reply");
+    count_received(c, m->size);
+    wipc__reply_waiter *w = wipc__reply_deliver_error(&c->obj, &c->waiters, m);
+    *done = want->what == WANT_REPLY && w == want->w;
+    return WIPC_OK;
+}
+
+/* The reader thread without callbacks (async reads): waits while the inbox is above its high-water
+ * mark, until a receive drains it (wipc__shm_resume) or the handle closes. */
+static void pause_while_full(wipc__shm_chan *c)
+{
+    wipc__mutex_lock(&c->obj.lock);
+    while (c->obj.paused_reading && !atomic_load(&c->obj.has_callbacks) && !wipc__shm_closed(c))
+        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, 100);
+    wipc__mutex_unlock(&c->obj.lock);
 }
 
 /* A message that is not the caller's: to the inbox (queue or callback strand). */
@@ -92,8 +118,10 @@ static wipc_status take_other(wipc__shm_chan *c, rd_want *want, const wipc__ring
     if (!m)
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming message");
     release_record(c);
-    wipc__inbox_deliver(&c->obj, rec->kind, m);
+    bool full = wipc__inbox_deliver(&c->obj, rec->kind, m);
     atomic_fetch_add(&c->inbox_hint, 1);   /* before the role is given back: see role_fast */
+    if (full && want->what == WANT_CB)
+        pause_while_full(c);
     return WIPC_OK;
 }
 
@@ -126,6 +154,8 @@ static wipc_status take_record(wipc__shm_chan *c, rd_want *want, const wipc__rin
     *done = false;
     if (rec->kind == WIPC__KIND_REPLY)
         return take_reply(c, want, rec, pid, done);
+    if (rec->kind == WIPC__KIND_ERROR)
+        return take_error(c, want, rec, pid, done);
     if (want->what == WANT_MSG) {
         *done = true;
         return take_msg(c, want, rec, pid);
@@ -150,7 +180,7 @@ typedef struct rx_arg {
 static bool rx_ready(void *p)
 {
     rx_arg *a = p;
-    return wipc__ring_readable(&a->c->rx) || wipc__shm_closed(a->c) || (!a->cb && atomic_load(&a->c->obj.has_callbacks));
+    return wipc__ring_readable(&a->c->rx) || wipc__shm_closed(a->c) || (!a->cb && wipc__shm_thread_reads(a->c));
 }
 
 static wipc_status wait_timeout(wipc__shm_chan *c, rd_want *want)
@@ -165,8 +195,8 @@ static wipc_status wait_timeout(wipc__shm_chan *c, rd_want *want)
 /* A blocking call finds callbacks set: the reader thread reads from now on. */
 static wipc_status handed_over(wipc__shm_chan *c, rd_want *want)
 {
-    if (want->what == WANT_REPLY)
-        return HAND_OVER;   /* the request waits for the reader thread to deliver its reply */
+    if (want->what == WANT_REPLY || (want->what == WANT_MSG && !atomic_load(&c->obj.has_callbacks)))
+        return HAND_OVER;   /* the request (receive) waits for the reader thread to deliver its reply (queue a message) */
     return wipc__error(WIPC_E_INVALID_STATE, 0, "%s on shm channel %s: callbacks were set; messages go to on_message",
                        want->fn, c->obj.name);
 }
@@ -187,7 +217,7 @@ static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadl
     for (;;) {
         if (wipc__shm_closed(c) || atomic_load(&c->broken))
             return wipc__shm_ended(c, want->fn);
-        if (!a.cb && atomic_load(&c->obj.has_callbacks))
+        if (!a.cb && wipc__shm_thread_reads(c))
             return handed_over(c, want);
         /* The peer's liveness, then the header, are read before the ring is found empty: a peer found
          * dead had published all its records by then, so none can arrive after its session's end
@@ -223,7 +253,7 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
     for (;;) {
         if (wipc__shm_closed(c) || atomic_load(&c->broken))
             return wipc__shm_ended(c, want->fn);
-        if (want->what != WANT_CB && atomic_load(&c->obj.has_callbacks))
+        if (want->what != WANT_CB && wipc__shm_thread_reads(c))
             return handed_over(c, want);
         /* A request whose reply the previous role holder already delivered: done. (It is set only
          * by the role holder, so this is needed once, when the role is taken, but is cheap.) */
@@ -262,7 +292,7 @@ void wipc__shm_role_put(wipc__shm_chan *c, int to)
 /* The fast path: no lock when the role is free and nothing was queued in the inbox. */
 static bool role_fast(wipc__shm_chan *c)
 {
-    if (atomic_load_explicit(&c->inbox_hint, memory_order_relaxed) || atomic_load(&c->obj.has_callbacks) || !wipc__role_try(&c->role))
+    if (atomic_load_explicit(&c->inbox_hint, memory_order_relaxed) || wipc__shm_thread_reads(c) || !wipc__role_try(&c->role))
         return false;
     if (atomic_load(&c->inbox_hint) == 0)   /* re-read: deliveries are counted before the role is freed */
         return true;
@@ -295,8 +325,9 @@ static bool wait_queued(void *t)
 
 static wipc_status wait_gate(void *t, wipc__reply_waiter *w)
 {
-    bool cb = atomic_load(&((role_wait *)t)->c->obj.has_callbacks);
-    if (cb && !w)
+    wipc__shm_chan *c = ((role_wait *)t)->c;
+    bool cb = wipc__shm_thread_reads(c);
+    if (cb && !w && atomic_load(&c->obj.has_callbacks))
         return WIPC_E_INVALID_STATE;
     return cb ? WIPC__GATE_WAIT : WIPC_OK;
 }
@@ -351,7 +382,8 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
     if (role_fast(c)) {
         wipc_status st = read_loop(c, &want, &dl);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
-        return st;
+        if (st != HAND_OVER)
+            return st;   /* else async reads began: the reader thread queues the message */
     }
     for (;;) {
         wipc_status st = WIPC_OK;
@@ -374,6 +406,8 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
         }
         st = read_loop(c, &want, &dl);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
+        if (st == HAND_OVER)
+            continue;
         return st;
     }
 }
@@ -388,7 +422,7 @@ static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__s
     rd_want want = { .what = WANT_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     rearm_check(c);
     wipc_status st = WIPC_OK;
-    if (!atomic_load(&c->obj.has_callbacks) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
+    if (!wipc__shm_thread_reads(c) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
         st = read_loop(c, &want, deadline);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
         if (st == HAND_OVER)
@@ -396,7 +430,7 @@ static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__s
         else if (st != WIPC_OK || w->done)
             return st;
     }
-    if (atomic_load(&c->obj.has_callbacks))
+    if (wipc__shm_thread_reads(c))
         wipc__shm_spin(c, reply_ready, w);   /* the reader thread delivers it; catch it before sleeping on obj.cond */
     wipc__mutex_lock(&c->obj.lock);
     for (;;) {
@@ -474,6 +508,9 @@ static wipc_status peek_begin(wipc__shm_chan *c)
     wipc__mutex_lock(&c->obj.lock);
     if (atomic_load(&c->obj.has_callbacks))
         st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_peek on shm channel %s: the handle has callbacks; messages go to on_message", c->obj.name);
+    else if (atomic_load(&c->async_io))
+        st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_peek on shm channel %s: asynchronous reads were started; the "
+                         "reader thread reads the ring (use wipc_recv / wipc_recv_async)", c->obj.name);
     else if (c->peek_state != WIPC__PEEK_NONE)
         st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_peek on shm channel %s: a peek is already open or waiting; call wipc_shm_release first", c->obj.name);
     else

@@ -199,7 +199,15 @@ wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint
                            size_t size, int32_t timeout_ms)
 {
     wipc__shm_dl dl = { timeout_ms, 0 };
-    return wipc__shm_send_within((wipc__shm_chan *)o, kind, request_id, type, data, size, &dl);
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    if (kind == WIPC__KIND_ERROR) {   /* only to a 1.1 peer: a 1.0 reader would take the record for corruption */
+        wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
+        if (!(atomic_load(&peer->flags) & WIPC__SHM_SIDE_ERRORS))
+            return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_reply_error on shm channel %s: the peer speaks wipc 1.0 (its side "
+                               "of the section does not offer remote errors), so it could not read an error reply; nothing "
+                               "was sent: answer with wipc_reply", o->name);
+    }
+    return wipc__shm_send_within(c, kind, request_id, type, data, size, &dl);
 }
 
 wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, int32_t timeout_ms)

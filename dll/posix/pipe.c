@@ -33,6 +33,7 @@
 #include "posix/loop.h"
 #include "posix/msg_posix.h"
 #include "posix/rundir.h"
+#include "posix/pipe_posix.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -46,6 +47,7 @@ struct wipc__pipe {
     uint32_t           peer_pid, peer_uid;
     int                rcvtimeo_ms; /* SO_RCVTIMEO in force, -1 = none (reader role only) */
     uint8_t           *buf;        /* READ_CHUNK bytes, loop thread only */
+    struct wipc__pipe_aw *aw;      /* the asynchronous write (pipe_write_async.c), made on first use */
 };
 
 struct wipc__listener {
@@ -349,8 +351,35 @@ wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, 
     }
 }
 
+/* For pipe_write_async.c: the socket, the pipe's lock and state, its async-write slot. */
+int wipc__posix_pipe_fd(wipc__pipe *p)
+{
+    return p->src.fd;
+}
+
+wipc__mutex *wipc__posix_pipe_lock(wipc__pipe *p)
+{
+    return &p->lock;
+}
+
+bool wipc__posix_pipe_usable(wipc__pipe *p)   /* p->lock held */
+{
+    return p->started && !p->shut && !p->ended;
+}
+
+struct wipc__pipe_aw **wipc__posix_pipe_aw(wipc__pipe *p)
+{
+    return &p->aw;
+}
+
+struct wipc__conn *wipc__posix_pipe_conn(wipc__pipe *p)
+{
+    return p->conn;
+}
+
 void wipc__plat_pipe_free(wipc__pipe *p)
 {
+    wipc__posix_aw_free(p);
     if (p->started) {
         wipc__loop_retire(&p->src, pipe_free_src);   /* after any event the loop fetched for it */
         return;
