@@ -143,6 +143,11 @@ namespace Wipc
     /// <see cref="RemoteMessage"/> are what the peer sent.</summary>
     public sealed class WipcRemoteException : WipcException
     {
+        /// <summary>A remote error to throw from a request handler (PipeServer handler, SetHandler): the
+        /// requester gets WIPC_E_REMOTE with <paramref name="code"/> and <paramref name="remoteMessage"/>.</summary>
+        public WipcRemoteException(int code, string remoteMessage)
+            : this(new ErrorInfo(Status.Remote, "remote error " + code + ": " + remoteMessage, 0), code, remoteMessage) { }
+
         internal WipcRemoteException(ErrorInfo i, int code, string remoteMessage) : base(i)
         {
             Code = code;

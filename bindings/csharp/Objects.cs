@@ -68,6 +68,11 @@ namespace Wipc
         /// <summary>Reply with <paramref name="text"/> as UTF-8.</summary>
         public void Reply(string text, uint? type = null) => Reply(Encoding.UTF8.GetBytes(Native.NotNull(text, nameof(text))), type);
 
+        /// <summary>Answers this request with a remote error (1.1, wipc_reply_error): the requester's
+        /// Request/RequestAsync throws WipcRemoteException with <paramref name="code"/> and
+        /// <paramref name="message"/>. InvalidOperationException if the message is not a request.</summary>
+        public void ReplyError(int code, string message) => Channel().ReplyError(RequestId, code, message);
+
         internal MessageChannel Channel()
         {
             if (!IsRequest)

@@ -15,7 +15,7 @@ namespace Wipc
     /// SetCallbacks) switches the object to callback mode for good (wipc_set_callbacks): Receive then
     /// throws WipcInvalidStateException, handlers run on a library thread one at a time, and a message
     /// that arrives while nobody is subscribed is dropped. Subscribe before the peer starts sending.</para></summary>
-    public class MessageChannel : WipcObject
+    public partial class MessageChannel : WipcObject
     {
         [ThreadStatic] static byte[]? replyBuffer;
         [ThreadStatic] static byte[]? receiveBuffer;
@@ -194,7 +194,7 @@ namespace Wipc
     /// <summary>A duplex pipe connection (Windows: a named pipe \\.\pipe\wipc-NAME; Linux: an AF_UNIX
     /// socket): from Connection.Connect, PipeServer.Accept, or made by a PipeServer in callback mode for
     /// each client (owned by the server: disposed when the client leaves or the server is disposed).</summary>
-    public sealed class Connection : MessageChannel
+    public sealed partial class Connection : MessageChannel
     {
         readonly PipeServer? server;
 
@@ -242,7 +242,7 @@ namespace Wipc
     /// for each message, that Connection's MessageReceived event and the server's
     /// <see cref="MessageReceived"/>. The first subscription switches the server to callback mode for good
     /// (Accept then throws WipcInvalidStateException).</summary>
-    public sealed class PipeServer : WipcObject
+    public sealed partial class PipeServer : WipcObject
     {
         readonly Dictionary<ulong, Connection> connections = new Dictionary<ulong, Connection>();
         readonly MessageCallback? onMessage;

@@ -185,7 +185,7 @@ namespace Wipc
     }
 
     /// <summary>Sending to msg receivers by name (Windows: SendMessageTimeout WM_COPYDATA; Linux: a datagram).</summary>
-    public static class Msg
+    public static partial class Msg
     {
         /// <summary>Sends a copy of <paramref name="data"/> tagged <paramref name="type"/> to the receiver
         /// <paramref name="name"/>, waits up to <paramref name="timeoutMs"/> for it to be handled and returns

@@ -58,6 +58,11 @@ WIPC_CS_PASS(const wipc_shm_options *, ref Wipc.ShmOptions, o, "ref $csinput")
 WIPC_CS_PASS(wipc_msg_options *, ref Wipc.MsgOptions, o, "ref $csinput")
 WIPC_CS_PASS(const wipc_msg_options *, ref Wipc.MsgOptions, o, "ref $csinput")
 
+/* 1.1 asynchronous operations (Async.cs): the completion struct is read by Async.cs, not wrapped */
+%ignore wipc_completion;
+WIPC_CS_PASS(wipc_op *, out ulong, out_op, "out $csinput")
+WIPC_CS_PASS(wipc_complete_cb, Wipc.NativeCompleteCallback, cb, "$csinput")
+
 /* callbacks (Native.cs): the caller keeps the delegate alive while the library may call it */
 WIPC_CS_PASS(wipc_message_cb, Wipc.NativeMessageCallback, on_message, "$csinput")
 WIPC_CS_PASS(wipc_event_cb, Wipc.NativeEventCallback, on_event, "$csinput")
