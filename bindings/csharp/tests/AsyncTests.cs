@@ -65,16 +65,15 @@ namespace Wipc.Tests
             using var ep = new MsgEndpoint(name);
             ep.MessageReceived += (s, e) => e.Reply = e.Message.Data.Length + 1;
             Assert.Equal(6, await Within(Msg.SendAsync(name, B("12345"))));
-            await Assert.ThrowsAsync<WipcNotFoundException>(() => Msg.SendAsync(Name("nobody"), B("x"), 0, TimeSpan.Zero));
+            // (timeout 2 s, not 0: with 0 the async core may time the operation out before it looks the name up)
+            await Assert.ThrowsAsync<WipcNotFoundException>(() => Msg.SendAsync(Name("nobody"), B("x"), 0, TimeSpan.FromSeconds(2)));
         }
 
         [Fact]
         public async Task Timeouts()
         {
-            string name = Name("atime");
-            using var server = new PipeServer(name);
-            using var client = Connection.Connect(name, 5000);
-            using var conn = server.Accept(5000);
+            using var pair = new PipePair("atime");
+            var (server, client, conn) = (pair.Server, pair.Client, pair.Conn);
             var e = await Assert.ThrowsAsync<WipcTimeoutException>(() => client.ReceiveAsync(TimeSpan.FromMilliseconds(50)));
             Assert.IsAssignableFrom<TimeoutException>(e);
             await Assert.ThrowsAsync<WipcTimeoutException>(() => client.RequestAsync(B("nobody answers"), 0, TimeSpan.FromMilliseconds(100)));
@@ -85,10 +84,8 @@ namespace Wipc.Tests
         [Fact]
         public async Task CancellationIsOperationCanceledWithTheToken()
         {
-            string name = Name("acancel");
-            using var server = new PipeServer(name);
-            using var client = Connection.Connect(name, 5000);
-            using var conn = server.Accept(5000);
+            using var pair = new PipePair("acancel");
+            var (server, client, conn) = (pair.Server, pair.Client, pair.Conn);
             using var cts = new CancellationTokenSource();
             var receiving = client.ReceiveAsync(cts.Token);
             var requesting = client.RequestAsync(B("never answered"), 0, null, cts.Token);

@@ -65,10 +65,8 @@ namespace Wipc.Tests
         [Fact]
         public void SendNullThrowsAndSendsNothing()
         {
-            string name = Name("null");
-            using var server = new PipeServer(name);
-            using var client = Connection.Connect(name, 5000);
-            using var conn = server.Accept(5000);
+            using var pair = new PipePair("null");
+            var (server, client, conn) = (pair.Server, pair.Client, pair.Conn);
             Assert.Throws<ArgumentNullException>(() => client.Send((byte[])null!));
             Assert.Throws<ArgumentNullException>(() => client.Send((string)null!));
             Assert.Throws<ArgumentNullException>(() => client.Request((byte[])null!));
@@ -82,10 +80,8 @@ namespace Wipc.Tests
         [Fact]
         public void ReplyToANonRequestIsInvalidOperation()
         {
-            string name = Name("noreq");
-            using var server = new PipeServer(name);
-            using var client = Connection.Connect(name, 5000);
-            using var conn = server.Accept(5000);
+            using var pair = new PipePair("noreq");
+            var (server, client, conn) = (pair.Server, pair.Client, pair.Conn);
             client.Send(B("plain"));
             var m = conn.Receive(5000);
             Assert.False(m.IsRequest);

@@ -44,10 +44,8 @@ namespace Wipc.Tests
         [Fact]
         public void SubscribeAndUnsubscribeAtAnyTime()
         {
-            string name = Name("sub");
-            using var server = new PipeServer(name);
-            using var client = Connection.Connect(name, 5000);
-            using var conn = server.Accept(5000);
+            using var pair = new PipePair("sub");
+            var (server, client, conn) = (pair.Server, pair.Client, pair.Conn);
             var a = new ConcurrentQueue<string>();
             var b = new ConcurrentQueue<string>();
             EventHandler<MessageReceivedEventArgs> ha = (s, e) => a.Enqueue(e.Message.Text);

@@ -57,6 +57,28 @@ namespace Wipc.Tests
         }
     }
 
+    /// <summary>A pipe server with one client connected and accepted; disposes all three.</summary>
+    sealed class PipePair : IDisposable
+    {
+        public PipeServer Server { get; }
+        public Connection Client { get; }
+        public Connection Conn { get; }
+
+        public PipePair(string tag)
+        {
+            Server = new PipeServer(T.Name(tag));
+            Client = Connection.Connect(Server.Name, 5000);
+            Conn = Server.Accept(5000);
+        }
+
+        public void Dispose()
+        {
+            Client.Dispose();
+            Conn.Dispose();
+            Server.Dispose();
+        }
+    }
+
     /// <summary>A peer process, killed (with its children) and reaped on Dispose.</summary>
     sealed class Peer : IDisposable
     {

@@ -161,8 +161,11 @@ namespace Wipc.Tests
             Library.SetLogCallback((level, text) => lines.Enqueue(text), Library.LogDebug);
             try
             {
-                Assert.Throws<WipcNotFoundException>(() => Connection.Connect(Name("nobody"), 0));
-                WaitFor(() => !lines.IsEmpty, "a log line");
+                WaitFor(() =>
+                {
+                    Assert.Throws<WipcNotFoundException>(() => Connection.Connect(Name("nobody"), 0));   // logged at LogDebug
+                    return !lines.IsEmpty;
+                }, "a log line");
             }
             finally { Library.SetLogCallback(null); }
         }

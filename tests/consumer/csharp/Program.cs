@@ -1,5 +1,6 @@
 // Program.cs - the .NET consumer of the Wipc NuGet package (Consumer.csproj). Runs, in one process:
-// pipe, shm and msg round trips with events and exceptions; on Windows also interop with .NET's own
+// pipe, shm and msg round trips with events and exceptions, async/await with cancellation and a remote
+// error; on Windows also interop with .NET's own
 // NamedPipeServerStream / NamedPipeClientStream (message mode, against WIPC_PIPE_RAW) and
 // MemoryMappedFile.OpenExisting on a wipc region. Prints one line per check, "consumer: OK" and exits 0
 // when all passed; "consumer: FAILED ..." and exit 1 otherwise.
@@ -76,6 +77,38 @@ static class Consumer
         try { c.Send((byte[])null!); Check(false, "send null"); }
         catch (ArgumentNullException) { checks++; }
         Console.WriteLine("consumer: FileNotFoundException, TimeoutException, ArgumentNullException as expected");
+    }
+
+    // async/await (1.1): a handler server, RequestAsync, a cancelled ReceiveAsync, a remote error,
+    // shm SendAsync/ReceiveAsync, Msg.SendAsync.
+    static async Task AsyncAndCancel()
+    {
+        var ten = TimeSpan.FromSeconds(10);
+        await using var server = new PipeServer(Id + "-async", m =>
+            m.Text == "fail" ? throw new WipcRemoteException(7, "failed on purpose") : Task.FromResult(B("async:" + m.Text)));
+        await using var c = await Connection.ConnectAsync(server.Name, ten);
+        string r = S(await c.RequestAsync(B("ping"), 0, ten));
+        Check(r == "async:ping", "RequestAsync reply " + r);
+        try { await c.RequestAsync(B("fail"), 0, ten); Check(false, "remote error"); }
+        catch (WipcRemoteException e) { Check(e.Code == 7 && e.RemoteMessage == "failed on purpose", "remote error " + e.Message); }
+        using var cts = new CancellationTokenSource();
+        var pending = c.ReceiveAsync(cts.Token);
+        cts.CancelAfter(50);
+        try { await pending.WaitAsync(ten); Check(false, "cancelled ReceiveAsync"); }
+        catch (OperationCanceledException e) { Check(e.CancellationToken == cts.Token, "cancelled with the token"); }
+        using (var a = ShmChannel.Create(Id + "-ashm"))
+        using (var b = ShmChannel.Open(a.GetInfo().Name, 10000))
+        {
+            var got = a.ReceiveAsync(ten);
+            await b.SendAsync(B("shm async")).WaitAsync(ten);
+            Check((await got).Text == "shm async", "shm ReceiveAsync");
+        }
+        using (var ep = new MsgEndpoint(Id + "-amsg"))
+        {
+            ep.MessageReceived += (s, e) => e.Reply = 99;
+            Check(await Msg.SendAsync(ep.Name, B("m"), 0, ten) == 99, "Msg.SendAsync reply");
+        }
+        Console.WriteLine("consumer: async: RequestAsync, remote error, cancelled ReceiveAsync, shm SendAsync/ReceiveAsync, Msg.SendAsync");
     }
 
     // Waits up to 10 s for a .NET stream read (a hang becomes a failed check, not a stuck test).
@@ -157,6 +190,7 @@ static class Consumer
             Shm();
             MsgTransport();
             Errors();
+            AsyncAndCancel().GetAwaiter().GetResult();
             if (OperatingSystem.IsWindows())
             {
                 DotNetPipes();
