@@ -3,8 +3,8 @@
 
 1. Linux: this process is the server: the SWIG package `wipc` with callbacks, serving pipe://NAME,
    shm://NAME and msg://NAME at once (requests are answered upper-cased, msg messages with the sum of
-   their bytes). From other processes, the C command-line tool (wipc) and a C# client (WipcPeer.exe
-   under mono) send, request and broadcast to it; the server counts what arrived.
+   their bytes). From other processes, the C command-line tool (wipc) and a C# client (WipcPeer.dll
+   under .NET) send, request and broadcast to it; the server counts what arrived.
 2. Windows under Wine (when Wine and build/win64 are there, unless WIPC_DEMO_SKIP_WINE=1): the same
    exchanges between C processes: wipc.exe listen <- wipc.exe send / request / broadcast.
 
@@ -117,11 +117,11 @@ def linux_part():
     server = PythonServer(name)
     print(f"== Linux: Python server (SWIG package wipc, callbacks), pid {os.getpid()}, serving "
           f"pipe://{name}, shm://{name}, msg://{name}")
-    print("   clients in other processes: C (the wipc CLI) and C# (WipcPeer.exe under mono)\n", flush=True)
+    print("   clients in other processes: C (the wipc CLI) and C# (WipcPeer.dll under .NET)\n", flush=True)
     rows = []
     try:
         for t in interop.TRANSPORTS:
-            for lang, label in (("C", "C (wipc CLI)"), ("C#", "C# (mono)")):
+            for lang, label in (("C", "C (wipc CLI)"), ("C#", "C# (.NET)")):
                 row = Row(t, label)
                 rows.append(row)
                 if t in server.unavailable:

@@ -6,7 +6,7 @@ Peers (all speak the protocol of demo/peer_common.py):
     C                the `wipc` CLI: `wipc listen URI --reply upper`, `wipc request URI --count N --expect R`
     Python (SWIG)    demo/peer_swig.py     (the SWIG package wipc)
     Python (ctypes)  demo/peer_ctypes.py   (the raw C ABI through ctypes)
-    C#               WipcPeer.exe under mono (the SWIG C# binding)
+    C#               WipcPeer.dll under .NET (`dotnet`; bindings/csharp/peer, the C# binding's net8.0 assembly)
     C (Wine)         wipc.exe of the mingw-w64 build, under scripts/wine-run
 
 Build locations: the Linux build is the directory of $WIPC_LIBRARY (default <repo>/build/linux); the
@@ -42,6 +42,11 @@ def win64_build():
     return Path(os.environ.get("WIPC_WIN64_BUILD") or REPO / "build" / "win64").resolve()
 
 
+def dotnet_peer():
+    """The .NET C# peer, built by `dotnet build bindings/csharp/peer -c Release` (scripts/test-bindings)."""
+    return REPO / "build" / "dotnet" / "WipcPeer" / "bin" / "Release" / "net8.0" / "WipcPeer.dll"
+
+
 def wine_available():
     """True if the Windows build and Wine are there (and WIPC_TEST_SKIP_WINE / WIPC_DEMO_SKIP_WINE are not 1)."""
     if "1" in (os.environ.get("WIPC_TEST_SKIP_WINE"), os.environ.get("WIPC_DEMO_SKIP_WINE")):
@@ -61,10 +66,10 @@ def missing_tools():
     """What the four peers need and is not built or installed (a list of str)."""
     b = linux_build()
     need = {"the wipc CLI": b / "wipc", "the SWIG package": b / "bindings" / "python" / "wipc" / "__init__.py",
-            "WipcPeer.exe": b / "bindings" / "csharp" / "WipcPeer.exe"}
+            "WipcPeer.dll": dotnet_peer()}
     missing = [f"{what} ({path})" for what, path in need.items() if not path.exists()]
-    if not shutil.which("mono"):
-        missing.append("mono (apt-get install mono-runtime)")
+    if not shutil.which("dotnet"):
+        missing.append("dotnet (the .NET SDK 8.0 or later on PATH)")
     return missing
 
 
@@ -82,7 +87,7 @@ def cli_argv(lang):
 def server_argv(lang, uri):
     if _is_c(lang):
         return cli_argv(lang) + ["listen", uri, "--reply", "upper", "--quiet"]
-    if lang == "C#":   # mono leaves SIGTERM unhandled: the C# peer closes its endpoint when stdin ends
+    if lang == "C#":   # the C# peer closes its endpoint when its stdin ends (no signal handling needed)
         return peer_argv(lang) + ["serve", uri, "--until-eof"]
     return peer_argv(lang) + ["serve", uri]
 
@@ -91,7 +96,7 @@ def peer_argv(lang):
     """The argv prefix of a Python or C# peer."""
     return {"Python (SWIG)": [PYTHON, str(HERE / "peer_swig.py")],
             "Python (ctypes)": [PYTHON, str(HERE / "peer_ctypes.py")],
-            "C#": ["mono", str(linux_build() / "bindings" / "csharp" / "WipcPeer.exe")]}[lang]
+            "C#": ["dotnet", str(dotnet_peer())]}[lang]
 
 
 def client_argv(lang, uri, count):

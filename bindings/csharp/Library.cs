@@ -4,43 +4,61 @@ using System.Runtime.InteropServices;
 
 namespace Wipc
 {
-    /// <summary>The wipc library itself.</summary>
+    /// <summary>The wipc library itself: version, flag constants, shutdown, logging.</summary>
     public static class Library
     {
-        /// <summary>Wait forever (timeouts are int milliseconds; 0 polls).</summary>
+        /// <summary>Wait forever (WIPC_INFINITE; int millisecond timeouts take it, 0 polls).</summary>
         public const int Infinite = WipcNative.WIPC_INFINITE;
+        /// <summary>WIPC_PIPE_ALLOW_REMOTE: Windows servers accept clients of other machines (no
+        /// PIPE_REJECT_REMOTE_CLIENTS); ignored by connect and on Linux.</summary>
         public const uint PipeAllowRemote = WipcNative.WIPC_PIPE_ALLOW_REMOTE;
+        /// <summary>WIPC_PIPE_RAW: no wipc framing or handshake: a plain message-mode pipe (Windows) /
+        /// AF_UNIX stream (Linux) for foreign peers such as NamedPipeClientStream.</summary>
         public const uint PipeRaw = WipcNative.WIPC_PIPE_RAW;
+        /// <summary>WIPC_PIPE_ANY_USER: servers accept clients of any user (Windows: DACL grants
+        /// Everyone; Linux: no SO_PEERCRED uid check).</summary>
         public const uint PipeAnyUser = WipcNative.WIPC_PIPE_ANY_USER;
+        /// <summary>WIPC_PIPE_WAIT_FOR_SERVER (since 1.1): Connect waits up to its timeout for a server
+        /// that is not up yet; without it a name nobody serves fails at once (WipcNotFoundException).</summary>
+        public const uint PipeWaitForServer = WipcNative.WIPC_PIPE_WAIT_FOR_SERVER;
+        /// <summary>WIPC_SHM_GLOBAL: Windows: section and events in the Global\ namespace; no effect on Linux.</summary>
         public const uint ShmGlobal = WipcNative.WIPC_SHM_GLOBAL;
+        /// <summary>WIPC_MSG_ALLOW_LOWER_INTEGRITY: Windows: lower-integrity senders may reach the
+        /// receiver (ChangeWindowMessageFilterEx).</summary>
         public const uint MsgAllowLowerIntegrity = WipcNative.WIPC_MSG_ALLOW_LOWER_INTEGRITY;
-        public const int LogDebug = WipcNative.WIPC_LOG_DEBUG, LogInfo = WipcNative.WIPC_LOG_INFO,
-                         LogWarn = WipcNative.WIPC_LOG_WARN, LogError = WipcNative.WIPC_LOG_ERROR;
+        /// <summary>WIPC_LOG_DEBUG: every error a call returns, protocol details.</summary>
+        public const int LogDebug = WipcNative.WIPC_LOG_DEBUG;
+        /// <summary>WIPC_LOG_INFO: endpoints created / closed, peers attached.</summary>
+        public const int LogInfo = WipcNative.WIPC_LOG_INFO;
+        /// <summary>WIPC_LOG_WARN: a connection ended by an error, a peer refused.</summary>
+        public const int LogWarn = WipcNative.WIPC_LOG_WARN;
+        /// <summary>WIPC_LOG_ERROR: lost data or a library thread in trouble.</summary>
+        public const int LogError = WipcNative.WIPC_LOG_ERROR;
 
-#pragma warning disable 414   // written only: the field keeps the delegate alive while the library holds it
-        static NativeLogCallback logThunk;
-#pragma warning restore 414
+        static NativeLogCallback? logThunk;   // keeps the delegate the library holds alive
 
-        /// <summary>The run-time library version, "major.minor.patch".</summary>
-        public static string Version { get { return WipcNative.wipc_version_string(); } }
+        /// <summary>The run-time library version, "major.minor.patch" (wipc_version_string).</summary>
+        public static string Version => WipcNative.wipc_version_string();
 
-        /// <summary>The run-time version as (major &lt;&lt; 16) | (minor &lt;&lt; 8) | patch.</summary>
-        public static uint VersionNumber { get { return WipcNative.wipc_version(); } }
+        /// <summary>The run-time version as (major &lt;&lt; 16) | (minor &lt;&lt; 8) | patch (wipc_version).</summary>
+        public static uint VersionNumber => WipcNative.wipc_version();
 
-        /// <summary>The C name of a status, e.g. "WIPC_E_TIMEOUT".</summary>
-        public static string StatusName(Status status) { return WipcNative.wipc_status_name((int)status); }
+        /// <summary>The C name of a status, e.g. "WIPC_E_TIMEOUT" (wipc_status_name).</summary>
+        public static string StatusName(Status status) => WipcNative.wipc_status_name((int)status);
 
-        /// <summary>Closes every wipc object of the process (blocked calls throw WipcClosedException),
-        /// waits for running callbacks and stops the library's threads. Runs at process exit too.</summary>
+        /// <summary>Closes every wipc object of the process (blocked calls throw WipcClosedException,
+        /// pending asynchronous operations complete with it), waits for running callbacks and stops the
+        /// library's threads (wipc_shutdown). Runs at process exit too. Must not be called from a
+        /// callback or event handler (WipcInvalidStateException).</summary>
         public static void Shutdown()
         {
             Native.Check(WipcNative.wipc_shutdown());
             WipcObject.ForgetAllCallbacks();
         }
 
-        /// <summary>Raised (on the library thread) for an exception a callback threw; the library
-        /// carries on. Without a handler the exception is written to stderr.</summary>
-        public static event Action<Exception> CallbackException;
+        /// <summary>Raised, on the library thread, for an exception a callback or event handler threw;
+        /// the library carries on. Without a handler the exception is written to stderr.</summary>
+        public static event Action<Exception>? CallbackException;
 
         internal static void ReportCallbackException(Exception e)
         {
@@ -58,15 +76,16 @@ namespace Wipc
             }
         }
 
-        /// <summary>Sends the library's log lines at `minLevel` and above to callback(level, text), on
-        /// whatever thread logged them; null removes it.</summary>
-        public static void SetLogCallback(Action<int, string> callback, int minLevel = LogInfo)
+        /// <summary>Sends the library's log lines at <paramref name="minLevel"/> (LogDebug..LogError) and
+        /// above to callback(level, text), synchronously on whatever thread logged them (return quickly,
+        /// call no wipc function); null removes it (wipc_set_log_callback).</summary>
+        public static void SetLogCallback(Action<int, string>? callback, int minLevel = LogInfo)
         {
-            NativeLogCallback thunk = null;
+            NativeLogCallback? thunk = null;
             if (callback != null)
                 thunk = (level, text, user) =>
                 {
-                    try { callback(level, Marshal.PtrToStringAnsi(text)); }
+                    try { callback(level, Marshal.PtrToStringAnsi(text) ?? ""); }
                     catch (Exception e) { ReportCallbackException(e); }
                 };
             Native.Check(WipcNative.wipc_set_log_callback(thunk, minLevel, IntPtr.Zero));

@@ -2,7 +2,9 @@
  * wipc_csharp.i - C# typemaps of wipc.i (included by it). The generated class Wipc.WipcNative is
  * internal: the public API is the hand-written classes of bindings/csharp/*.cs, which call it.
  *
- *  - buffers are byte[] (blittable: pinned by the marshaller, not copied);
+ *  - data to send (`const void *data`, `req`) is an IntPtr: the C# side pins a ReadOnlySpan<byte>
+ *    (`fixed`), so byte[], Span and Memory callers share one path; buffers to fill are byte[]
+ *    (blittable: pinned by the marshaller, not copied);
  *  - out-parameters are `out ulong/uint/int/IntPtr`; structs are `ref` to the blittable structs of
  *    Native.cs (same layout as wipc.h); callbacks are the delegates of Native.cs (Cdecl);
  *  - statuses stay ints: Native.Check() turns them into WipcException right after the call, on the
@@ -23,8 +25,8 @@
 %enddef
 
 /* byte[] buffers */
-WIPC_CS_PASS(const void *, byte[], data, "$csinput")
-WIPC_CS_PASS(const void *, byte[], req, "$csinput")
+WIPC_CS_PASS(const void *, global::System.IntPtr, data, "$csinput")
+WIPC_CS_PASS(const void *, global::System.IntPtr, req, "$csinput")
 WIPC_CS_PASS(void *, byte[], buf, "$csinput")
 WIPC_CS_PASS(void *, byte[], resp, "$csinput")
 WIPC_CS_PASS(char *, byte[], buf, "$csinput")
@@ -55,6 +57,11 @@ WIPC_CS_PASS(wipc_shm_options *, ref Wipc.ShmOptions, o, "ref $csinput")
 WIPC_CS_PASS(const wipc_shm_options *, ref Wipc.ShmOptions, o, "ref $csinput")
 WIPC_CS_PASS(wipc_msg_options *, ref Wipc.MsgOptions, o, "ref $csinput")
 WIPC_CS_PASS(const wipc_msg_options *, ref Wipc.MsgOptions, o, "ref $csinput")
+
+/* 1.1 asynchronous operations (Async.cs): the completion struct is read by Async.cs, not wrapped */
+%ignore wipc_completion;
+WIPC_CS_PASS(wipc_op *, out ulong, out_op, "out $csinput")
+WIPC_CS_PASS(wipc_complete_cb, Wipc.NativeCompleteCallback, cb, "$csinput")
 
 /* callbacks (Native.cs): the caller keeps the delegate alive while the library may call it */
 WIPC_CS_PASS(wipc_message_cb, Wipc.NativeMessageCallback, on_message, "$csinput")

@@ -7,6 +7,8 @@
 //                                             "listening on URI (pid N)"
 //   WipcPeer.exe client URI COUNT [SIZE]      COUNT checked request/replies of SIZE bytes (default 64),
 //                                             then "COUNT requests of SIZE bytes: round trip p50 X us, p99 Y us"
+//   WipcPeer.exe client-async URI COUNT [SIZE] the same with `await RequestAsync` (pipe, shm) /
+//                                             `await Msg.SendAsync` (msg), one at a time
 //   WipcPeer.exe send URI TEXT                one plain message (msg: prints the receiver's reply)
 //   WipcPeer.exe broadcast msg://PREFIX TEXT  prints "delivered to N receiver(s)"
 //
@@ -78,7 +80,7 @@ static class WipcPeer
         return 0;
     }
 
-    static int Client(string scheme, string name, int count, int size)
+    static int Client(string scheme, string name, int count, int size, bool useAsync = false)
     {
         var rtt = new double[count];
         var clock = Stopwatch.StartNew();
@@ -90,8 +92,13 @@ static class WipcPeer
             {
                 var data = Payload(i, size);
                 double t0 = clock.Elapsed.TotalMilliseconds;
-                bool ok = channel != null ? Same(channel.Request(data, 1, TimeoutMs), Upper(data))
-                                          : Msg.Send(name, data, 1, TimeoutMs) == ByteSum(data);
+                bool ok;
+                if (useAsync)
+                    ok = channel != null ? Same(channel.RequestAsync(data, 1, TimeSpan.FromMilliseconds(TimeoutMs)).GetAwaiter().GetResult(), Upper(data))
+                                         : Msg.SendAsync(name, data, 1, TimeSpan.FromMilliseconds(TimeoutMs)).GetAwaiter().GetResult() == ByteSum(data);
+                else
+                    ok = channel != null ? Same(channel.Request(data, 1, TimeoutMs), Upper(data))
+                                         : Msg.Send(name, data, 1, TimeoutMs) == ByteSum(data);
                 rtt[i] = (clock.Elapsed.TotalMilliseconds - t0) * 1000.0;
                 if (!ok)
                 {
@@ -134,7 +141,7 @@ static class WipcPeer
         int sep = args.Length > 1 ? args[1].IndexOf("://", StringComparison.Ordinal) : -1;
         if (sep < 0)
         {
-            Console.Error.WriteLine("usage: WipcPeer.exe serve|client|send|broadcast URI [--until-eof | COUNT [SIZE] | TEXT]");
+            Console.Error.WriteLine("usage: WipcPeer.exe serve|client|client-async|send|broadcast URI [--until-eof | COUNT [SIZE] | TEXT]");
             return 2;
         }
         string scheme = args[1].Substring(0, sep), name = args[1].Substring(sep + 3);
@@ -144,6 +151,7 @@ static class WipcPeer
             {
                 case "serve": return Serve(scheme, name, args.Length > 2 && args[2] == "--until-eof");
                 case "client": return Client(scheme, name, int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 64);
+                case "client-async": return Client(scheme, name, int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 64, true);
                 case "send": return Send(scheme, name, args[2]);
                 case "broadcast":
                     uint n = Msg.Broadcast(name, Encoding.UTF8.GetBytes(args[2]), 0, TimeoutMs);
@@ -151,7 +159,7 @@ static class WipcPeer
                     return 0;
             }
         }
-        catch (WipcException e)
+        catch (Exception e) when (e is IWipcError)
         {
             Console.Error.WriteLine("WipcPeer: {0}", e.Message);
             return 1;
