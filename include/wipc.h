@@ -806,9 +806,12 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_
  *  - Timeouts (timeout_ms, WIPC_INFINITE = never) are kept by one library timer thread for all
  *    operations; pending operations cost memory, not threads.
  *  - No torn frames: a cancelled or timed-out send either wrote nothing (WIPC_E_CANCELLED /
- *    WIPC_E_TIMEOUT) or its whole frame (WIPC_OK); if the OS had taken part of a frame when it was
- *    stopped, the connection is ended (later calls get WIPC_E_DISCONNECTED). A cancelled request's late
- *    reply is dropped.
+ *    WIPC_E_TIMEOUT) or its whole frame (WIPC_OK): when wipc_cancel finds part of a frame already
+ *    taken by the OS, the send completes at once with WIPC_OK and the rest of its frame is written
+ *    after it (a request completes WIPC_E_CANCELLED, its frame finished the same way). A timeout (or
+ *    close) that finds part of a frame taken ends the connection
+ *    instead (later calls get WIPC_E_DISCONNECTED), as the blocking calls do. A cancelled request's
+ *    late reply is dropped.
  *  - Pipe connections with asynchronous reads pending are read by the library's I/O thread (IOCP /
  *    epoll) from then on, like connections with callbacks; blocking calls on them still work (their
  *    replies and messages come through that thread). Elsewhere the blocking calls keep their own fast

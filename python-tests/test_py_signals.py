@@ -6,6 +6,7 @@ KeyboardInterrupt prints INTERRUPTED, does a round trip on the same object and p
 """
 from __future__ import annotations
 
+import os
 import select
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import sys
 import textwrap
 import threading
 import time
-from typing import Iterator
+from typing import Dict, Iterator
 
 import pytest
 
@@ -69,14 +70,29 @@ def child_code(case: str, n: str) -> str:
         """)
 
 
+_pending: Dict[int, bytes] = {}   # pid -> bytes read from the child's stdout after the last whole line
+
+
 def read_line(p: subprocess.Popen[str], timeout: float) -> str:
+    """The child's next stdout line ("" after `timeout` s or at EOF). Reads the pipe's fd itself: a
+    select() on the text stream misses lines its buffer already holds (two lines in one write)."""
     assert p.stdout is not None
+    fd = p.stdout.fileno()
+    buf = _pending.get(p.pid, b"")
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r, _, _ = select.select([p.stdout], [], [], max(0.0, end - time.monotonic()))
-        if r:
-            return p.stdout.readline().strip()
-    return ""
+    while b"\n" not in buf:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            _pending[p.pid] = buf
+            return ""
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            _pending[p.pid] = b""
+            return buf.decode().strip()
+        buf += chunk
+    line, _, rest = buf.partition(b"\n")
+    _pending[p.pid] = rest
+    return line.decode().strip()
 
 
 @pytest.fixture
@@ -196,13 +212,11 @@ def test_sigint_interrupts_send_on_a_full_connection(name: bytes) -> None:
                     break
                 assert m.data == bytes([got % 251]) * chunk, f"message {got} is not whole"
                 got += 1
-            assert got == sent, (got, sent)
-            if not ended:
-                finish(p)
-            if ended:
-                assert read_line(p, 20) == "ENDED" and p.wait(20) == 0
-                pytest.xfail("libwipc's async core ends a connection whose cancelled frame was partly written "
-                             "(dll/common/pipe_wq.c) instead of finishing that frame, as wipc_cancel's doc says")
+            # the interrupted send either wrote nothing or, if part of its frame was in the pipe already,
+            # completed whole (wipc_cancel finishes such a frame): one more message then
+            assert got in (sent, sent + 1), (got, sent)
+            assert not ended, "the connection was ended instead of finishing the cancelled frame"
+            finish(p)
         finally:
             if p.poll() is None:
                 p.kill()

@@ -12,9 +12,10 @@
  * connection (its peer does not read). A reply queued from a callback has an internal op with a
  * WIPC_REPLY_DEADLINE_MS deadline: still unwritten then, the connection is ended.
  * No torn frames: a queued frame not yet started is dropped cleanly on cancel / timeout; a frame being
- * written is asked to stop (wipc__plat_pipe_write_cancel): nothing written = cancelled cleanly, part
- * written = the stream cannot be resynchronised and the connection is ended (as the blocking path's
- * write_broken).
+ * written is asked to stop (wipc__plat_pipe_write_cancel): nothing written = cancelled cleanly. Part
+ * written: after wipc_cancel the send completes with WIPC_OK and the rest is written (resume_locked);
+ * after a timeout or close the stream cannot be resynchronised and the connection is ended (as the
+ * blocking path's write_broken).
  */
 #include <stdlib.h>
 #include "pipe.h"
@@ -275,6 +276,28 @@ void wipc__wq_kick(wipc__conn *c)
         after_unlock(c, v, n, fail);
 }
 
+/* wq_lock held: a cancel (wipc_cancel) stopped `e` after part of it reached the pipe. A cancel cannot
+ * take those bytes back (DESIGN 5: a cancelled send wrote nothing, or writes its whole frame), so the
+ * rest is written now, owned by the queue alone, and the op completes at once: a send with WIPC_OK
+ * (its frame will be whole in the pipe, as any sent frame), a request with WIPC_E_CANCELLED (its
+ * frame finished, its reply dropped). Returns true if the write was restarted. A timeout or close
+ * still ends the connection instead (as the blocking path does). */
+static bool resume_locked(wipc__conn *c, pipe_wq_entry *e)
+{
+    c->wq_inflight = e;
+    c->wq_bytes += e->len;
+    if (wipc__plat_pipe_write_start(c->pipe, e->data + e->off, e->len - e->off) != WIPC_OK) {
+        c->wq_inflight = NULL;
+        c->wq_bytes -= e->len;
+        return false;
+    }
+    wipc__op *op = e->op;
+    e->op = NULL;
+    wipc__op_complete(op, op->kind == WIPC__OP_REQUEST ? WIPC_E_CANCELLED : WIPC_OK);   /* ops take no queue lock */
+    wipc__op_unref(op);
+    return true;
+}
+
 void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t written)
 {
     wipc_status fail = WIPC_OK;
@@ -293,7 +316,12 @@ void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t writ
         if (st == WIPC_E_CANCELLED) {
             int why = e->op ? atomic_load(&e->op->stop_why) : 0;
             st = why ? why : WIPC_E_CANCELLED;
-            if (e->off) {   /* part of the frame is in the pipe: it can never be completed */
+            if (e->off && e->op && st == WIPC_E_CANCELLED && resume_locked(c, e)) {
+                wipc__mutex_unlock(&c->wq_lock);
+                free(v);
+                return;   /* the write goes on, holding the connection's reference as before */
+            }
+            if (e->off) {   /* part of the frame is in the pipe and it cannot go on (timeout, close) */
                 c->write_broken = true;
                 fail = WIPC_E_DISCONNECTED;
             }
