@@ -1,0 +1,7 @@
+# c-tests/proto.cmake: wipc_proto_consts prints the wire-protocol constants of dll/common (frame.h,
+# msg_wire.h, shm_layout.h); python-tests/test_protocol_doc.py compares them with docs/PROTOCOL.md.
+# Included by c-tests/CMakeLists.txt. It reads internal headers, so it gets dll/ on its include path.
+wipc_test_executable(wipc_proto_consts ${CMAKE_CURRENT_SOURCE_DIR}/proto_consts.c)
+target_include_directories(wipc_proto_consts PRIVATE ${CMAKE_SOURCE_DIR}/dll ${CMAKE_SOURCE_DIR}/include)
+add_test(NAME proto_consts COMMAND wipc_proto_consts)
+set_tests_properties(proto_consts PROPERTIES TIMEOUT 60)
