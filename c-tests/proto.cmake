@@ -5,3 +5,14 @@ wipc_test_executable(wipc_proto_consts ${CMAKE_CURRENT_SOURCE_DIR}/proto_consts.
 target_include_directories(wipc_proto_consts PRIVATE ${CMAKE_SOURCE_DIR}/dll ${CMAKE_SOURCE_DIR}/include)
 add_test(NAME proto_consts COMMAND wipc_proto_consts)
 set_tests_properties(proto_consts PROPERTIES TIMEOUT 60)
+
+# test_foreign: wipc against objects made by plain Win32 / POSIX code (issue 15).
+if(_cmocka_found)
+  wipc_test_executable(test_foreign ${CMAKE_CURRENT_SOURCE_DIR}/test_foreign.c)
+  target_link_libraries(test_foreign PRIVATE wipc_cmocka)
+  if(NOT WIN32)
+    target_link_libraries(test_foreign PRIVATE rt)   # shm_open
+  endif()
+  add_test(NAME test_foreign COMMAND test_foreign)
+  set_tests_properties(test_foreign PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT})
+endif()
