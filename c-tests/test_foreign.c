@@ -5,6 +5,8 @@
  * - A section under a channel's name that is not a wipc channel (another program's data, no wake
  *   events, no locator): wipc_shm_open says WIPC_E_PROTOCOL, "not a wipc shm channel", at once - not
  *   WIPC_E_NOT_FOUND after the whole timeout, as a missing channel would.
+ * - A client that speaks another protocol to a framed pipe server: the server logs a WARN naming the
+ *   client's pid and its first bytes (hex and text), and hangs up.
  */
 #include "testlib.h"
 
@@ -12,7 +14,9 @@
 #  include <errno.h>
 #  include <fcntl.h>
 #  include <sys/mman.h>
+#  include <sys/socket.h>
 #  include <sys/stat.h>
+#  include <sys/un.h>
 #endif
 
 #define FOREIGN_SIZE 65536u
@@ -83,10 +87,74 @@ static void test_shm_open_foreign_section(void **state)
     WT_ASSERT_FAILS(wipc_shm_open(name, NULL, 0, &h), WIPC_E_NOT_FOUND);
 }
 
+/* ---- a foreign pipe client ----------------------------------------------------------------------- */
+
+static atomic_int warn_seen;
+static char warn_text[1024];
+
+static void WIPC_CALL on_log(int32_t level, const char *text, void *user)
+{
+    (void)user;
+    if (level == WIPC_LOG_WARN && strstr(text, "does not speak wipc") && !atomic_load(&warn_seen)) {
+        snprintf(warn_text, sizeof warn_text, "%s", text);
+        atomic_store(&warn_seen, 1);
+    }
+}
+
+static void test_pipe_foreign_client_logged(void **state)
+{
+    (void)state;
+    char name[160];
+    static const char http[] = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    wt_unique_name(name, sizeof name, "foreign-cli");
+    wipc_handle srv = 0;
+    WT_OK(wipc_pipe_listen(name, NULL, &srv));
+    atomic_store(&warn_seen, 0);
+    WT_OK(wipc_set_log_callback(on_log, WIPC_LOG_WARN, NULL));
+#ifdef _WIN32
+    char path[300];
+    snprintf(path, sizeof path, "\\\\.\\pipe\\wipc-%s", name);
+    HANDLE f = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    WT_CHECK(f != INVALID_HANDLE_VALUE, "CreateFileA(%s): %lu", path, (unsigned long)GetLastError());
+    DWORD wrote = 0;
+    WT_CHECK(WriteFile(f, http, sizeof http - 1, &wrote, NULL) && wrote == sizeof http - 1, "WriteFile: %lu",
+             (unsigned long)GetLastError());
+#else
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    char sp[512];
+    snprintf(sp, sizeof sp, "%s/p.%s", wt_run_dir(), name);
+    WT_CHECK(strlen(sp) < sizeof sa.sun_path, "socket path %s too long", sp);
+    memcpy(sa.sun_path, sp, strlen(sp) + 1);
+    int f = socket(AF_UNIX, SOCK_STREAM, 0);
+    WT_CHECK(f >= 0 && connect(f, (struct sockaddr *)&sa, sizeof sa) == 0, "connect(%s): %s", sa.sun_path, strerror(errno));
+    WT_CHECK(send(f, http, sizeof http - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof http - 1), "send: %s", strerror(errno));
+#endif
+    uint64_t end = wt_now_ms() + 15000;
+    while (!atomic_load(&warn_seen) && wt_now_ms() < end)
+        wt_sleep_ms(10);
+    WT_OK(wipc_set_log_callback(NULL, WIPC_LOG_WARN, NULL));
+#ifdef _WIN32
+    CloseHandle(f);
+#else
+    close(f);
+#endif
+    WT_OK(wipc_close(srv));
+    WT_CHECK(atomic_load(&warn_seen), "no WARN about the foreign client within 15 s");
+    char pid[32];
+    snprintf(pid, sizeof pid, "client pid %u ", (unsigned)wt_self_pid());
+    WT_CHECK(strstr(warn_text, pid) != NULL, "the WARN does not name %s: \"%s\"", pid, warn_text);
+    WT_CHECK(strstr(warn_text, "47 45 54 20 2f 20 48 54") != NULL, "no hex bytes in \"%s\"", warn_text);
+    WT_CHECK(strstr(warn_text, "\"GET / HTTP/1.1..Host: lo\"") != NULL, "no text in \"%s\"", warn_text);
+    WT_CHECK(strstr(warn_text, name) != NULL, "the WARN does not name the pipe: \"%s\"", warn_text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shm_open_foreign_section),
+        cmocka_unit_test(test_pipe_foreign_client_logged),
     };
     wt_apply_test_filter();
     int failed = cmocka_run_group_tests_name("foreign", tests, NULL, NULL);
