@@ -289,3 +289,42 @@ def test_non_wipc_client_is_logged_with_pid_and_bytes(lib, name):
     assert "47 45 54 20 2f 20 48 54" in text, text        # "GET / HT" in hex
     assert '"GET / HT' in text, text                       # and as text
     assert name.decode() in text, text
+
+
+# ---- a foreign msg sender (POSIX seqpacket form, PROTOCOL.md section 8) -------------------------
+
+MSG_MAGIC, MSG_MARK = 0x47534D57, 0x574D
+
+
+def msg_exchange(s, typ, user, header=None):
+    if header is None:
+        header = struct.pack("<IBBHII", MSG_MAGIC, 1, 16, 0, os.getpid(), 0)
+    s.send(struct.pack("<II", typ, 0) + header + user)
+    word = struct.unpack("<Q", s.recv(64))[0]
+    return word >> 48, (word >> 32) & 0xFFFF, struct.unpack("<i", struct.pack("<I", word & 0xFFFFFFFF))[0]
+
+
+def test_foreign_msg_sender(lib, name):
+    got = []
+
+    def on_message(h, m, user):
+        msg = m.contents
+        got.append((msg.type, msg.payload(), msg.peer_pid))
+        return -len(got) if msg.type == 2 else 1000 + msg.type
+
+    cb = w.MESSAGE_CB(on_message)
+    h = w.handle()
+    w.check(lib, lib.wipc_msg_listen(name, None, ctypes.byref(h)))
+    try:
+        w.check(lib, lib.wipc_set_callbacks(h, cb, None, None))
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(15)
+        s.connect(posix_endpoint_path("msg", name.decode()))
+        assert msg_exchange(s, 7, b"note") == (MSG_MARK, 0, 1007)        # accepted, on_message's value
+        assert msg_exchange(s, 2, b"") == (MSG_MARK, 0, -2)               # negative replies survive
+        bad = struct.pack("<IBBHII", 0x12345678, 1, 16, 0, 0, 0)
+        assert msg_exchange(s, 3, b"x", header=bad) == (MSG_MARK, -w.WIPC_E_PROTOCOL, 0)   # refused, not delivered
+        s.close()
+    finally:
+        lib.wipc_close(h)
+    assert got == [(7, b"note", os.getpid()), (2, b"", os.getpid())]
