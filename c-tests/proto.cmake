@@ -3,7 +3,7 @@
 # Included by c-tests/CMakeLists.txt. It reads internal headers, so it gets dll/ on its include path.
 wipc_test_executable(wipc_proto_consts ${CMAKE_CURRENT_SOURCE_DIR}/proto_consts.c)
 target_include_directories(wipc_proto_consts PRIVATE ${CMAKE_SOURCE_DIR}/dll ${CMAKE_SOURCE_DIR}/include)
-add_test(NAME proto_consts COMMAND wipc_proto_consts)
+add_test(NAME proto_consts COMMAND wipc_proto_consts ${CMAKE_SOURCE_DIR}/docs/PROTOCOL.md)   # the document vs this build
 set_tests_properties(proto_consts PROPERTIES TIMEOUT 60)
 
 # test_foreign: wipc against objects made by plain Win32 / POSIX code (issue 15).
