@@ -933,8 +933,8 @@ WIPC_API wipc_status WIPC_CALL wipc_cancel(wipc_op op);
  *  answers the last request returned by wipc_recv, as wipc_reply does. Sent like wipc_reply (queued
  *  when called from a callback).
  *  Returns the statuses of wipc_reply, plus WIPC_E_NOT_SUPPORTED when the peer speaks wipc 1.0 (its
- *  handshake did not offer remote errors; nothing is sent: answer with wipc_reply instead) or for
- *  WIPC_PIPE_RAW connections. */
+ *  handshake did not offer remote errors; nothing is sent and the request stays unanswered: answer it
+ *  with wipc_reply instead, request_id 0 still names it) or for WIPC_PIPE_RAW connections. */
 WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_id, int32_t code, const char *message);
 
 /** Since 1.1: the code of the calling thread's last WIPC_E_REMOTE (from wipc_request), 0 if none yet.

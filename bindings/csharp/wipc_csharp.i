@@ -63,6 +63,13 @@ WIPC_CS_PASS(const wipc_msg_options *, ref Wipc.MsgOptions, o, "ref $csinput")
 WIPC_CS_PASS(wipc_op *, out ulong, out_op, "out $csinput")
 WIPC_CS_PASS(wipc_complete_cb, Wipc.NativeCompleteCallback, cb, "$csinput")
 
+/* 1.1 discovery and statistics (wipc_list, wipc_stat): no C# surface yet (the `wipc` CLI and the C API
+ * have them); not wrapped, so SWIG makes no undocumented public classes for their structs */
+%ignore wipc_endpoint;
+%ignore wipc_stats;
+%ignore wipc_list;
+%ignore wipc_stat;
+
 /* callbacks (Native.cs): the caller keeps the delegate alive while the library may call it */
 WIPC_CS_PASS(wipc_message_cb, Wipc.NativeMessageCallback, on_message, "$csinput")
 WIPC_CS_PASS(wipc_event_cb, Wipc.NativeEventCallback, on_event, "$csinput")

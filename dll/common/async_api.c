@@ -117,7 +117,8 @@ WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_
     wipc_status st;
     if ((st = wipc__get_message_handle("wipc_reply_error", h, &o)) != WIPC_OK)
         return st;
-    if (request_id == 0) {
+    bool took_last = request_id == 0;
+    if (took_last) {
         wipc__mutex_lock(&o->lock);
         request_id = o->last_request_id;
         o->last_request_id = 0;
@@ -136,6 +137,14 @@ WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_
         st = wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_reply_error on %s: request_id 0 and no unanswered request from wipc_recv", o->name);
     else
         st = o->ops->send(o, WIPC__KIND_ERROR, request_id, (uint32_t)code, message, len, WIPC_INFINITE);
+    if (st == WIPC_E_NOT_SUPPORTED && took_last && request_id) {
+        /* nothing was sent (a 1.0 peer cannot read ERROR): the request stays unanswered, so the
+         * wipc_reply(h, 0, ...) the message advises still finds it */
+        wipc__mutex_lock(&o->lock);
+        if (!o->last_request_id)
+            o->last_request_id = request_id;
+        wipc__mutex_unlock(&o->lock);
+    }
     wipc__obj_unref(o);
     return st;
 }

@@ -87,6 +87,27 @@ static wipc__msg *body_new(wipc__conn *c, size_t len)
     return m;
 }
 
+/* The peer's first bytes are not a wipc frame (a program that speaks another protocol connected to a
+ * wipc pipe, or we connected to one): a WARN that says who it is and what it sent, in hex and as
+ * text, so the mistake can be found from the log (issue 15). */
+static void log_foreign_peer(wipc__conn *c, const char *why)
+{
+    static const char digits[] = "0123456789abcdef";
+    char hex[3 * WIPC__FRAME_HEADER], text[WIPC__FRAME_HEADER + 1];
+    for (unsigned i = 0; i < WIPC__FRAME_HEADER; i++) {
+        uint8_t b = c->hdr[i];
+        hex[3 * i] = digits[b >> 4];
+        hex[3 * i + 1] = digits[b & 15];
+        hex[3 * i + 2] = ' ';
+        text[i] = b >= 0x20 && b < 0x7f ? (char)b : '.';
+    }
+    hex[3 * WIPC__FRAME_HEADER - 1] = 0;
+    text[WIPC__FRAME_HEADER] = 0;
+    wipc__log(WIPC_LOG_WARN, "pipe %s: %s pid %u does not speak wipc (its first %u bytes: %s \"%s\"): %s; disconnected",
+              c->obj.name, c->server ? "client" : "server", (unsigned)c->obj.peer_pid, (unsigned)WIPC__FRAME_HEADER, hex, text,
+              why);
+}
+
 /* A decoded header: check it against the connection's state and choose where the body goes. */
 static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
 {
@@ -96,7 +117,10 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     wipc_status s = wipc__frame_decode(c->hdr, limit, &c->cur, why, sizeof why);
     c->hdr_have = 0;
     if (s != WIPC_OK) {
-        wipc__conn_fail(c, s, why);
+        bool foreign = c->state == CONN_HANDSHAKE && wipc__get_le32(c->hdr) != WIPC__FRAME_MAGIC;
+        if (foreign)
+            log_foreign_peer(c, why);
+        wipc__conn_fail(c, s, foreign ? NULL : why);
         *st = wipc__error(s, 0, "pipe %s: %s", c->obj.name, why);
         return RD_FAIL;
     }

@@ -242,9 +242,12 @@ static wipc_status channel_open(int fd, const char *path, const char *name, cons
     s->ino = nst->st_ino;
     if (n == 0)
         return WIPC_OK;   /* size 0: being created */
+    if (n == (ssize_t)sizeof rec && get32(rec) == WIPC__SHM_MAGIC)
+        return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): %s is a wipc 1.0 channel section; this library opens only "
+                           "1.1 channels (a locator to a sealed memfd): both sides need wipc 1.1", name, path);
     if (n != (ssize_t)sizeof rec || get32(rec) != LOC_MAGIC || get32(rec + 4) != LOC_VERSION)
-        return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): %s is not a wipc 1.1 channel locator (an older wipc, or "
-                           "something else, made it)", name, path);
+        return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): %s exists but is not a wipc shm channel (no channel "
+                           "locator in it: another program made it)", name, path);
     uint32_t pid = get32(rec + 8), key = get32(rec + 12);
     if (!wipc__plat_proc_alive(pid, key))
         return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_shm_open(%s): the channel's creator (pid %u) is gone", name, (unsigned)pid);

@@ -25,6 +25,7 @@
 
 #include "win32_internal.h"
 #include "platform_shm.h"
+#include "common/shm_layout.h"
 
 struct wipc__section {
     HANDLE   mapping;
@@ -175,6 +176,20 @@ wipc_status wipc__win_committed(const void *base, uint64_t size, const char *wha
     return WIPC_OK;
 }
 
+/* The section of a channel's name exists but its wake events do not: a wipc creator between its
+ * CreateFileMappingW and CreateEventW (the header is still zero; NOT_FOUND, the caller retries), a
+ * channel going away (wipc magic; the same), or a section another program made under that name:
+ * anything else in the magic is WIPC_E_PROTOCOL at once (issue 15: it used to be NOT_FOUND after the
+ * whole timeout). The magic is read once; the view is at least a page. */
+static wipc_status foreign_or_missing(wipc__section *s, const char *what)
+{
+    uint32_t magic = wipc__shm_once32((const uint32_t *)s->base);
+    if (magic == 0 || magic == WIPC__SHM_MAGIC)
+        return WIPC_E_NOT_FOUND;   /* make_events set the last error */
+    return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open: the section %s exists but is not a wipc shm channel (magic "
+                       "0x%08x, no wake events: another program made it)", what, (unsigned)magic);
+}
+
 wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bool readonly, wipc__section **out)
 {
     wchar_t w[WIPC_NAME_MAX + 64];
@@ -199,8 +214,8 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
         s->size = query_size(s);
     if (st == WIPC_OK)
         st = wipc__win_committed(s->base, s->size, u8);
-    if (st == WIPC_OK && ns == WIPC__SECTION_CHANNEL)
-        st = make_events(s, name, flags, false, NULL);
+    if (st == WIPC_OK && ns == WIPC__SECTION_CHANNEL && (st = make_events(s, name, flags, false, NULL)) == WIPC_E_NOT_FOUND)
+        st = foreign_or_missing(s, u8);
     if (st != WIPC_OK) {
         section_free(s);
         return st;
