@@ -833,7 +833,10 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_
 /** Since 1.1: a reply (wipc_reply / wipc_reply_error) sent from inside a callback is queued instead of
  *  blocking the callback worker on a peer that does not read. If the queue holds more than
  *  WIPC_ASYNC_QUEUE_BYTES, or a queued reply is not written within this many milliseconds, the
- *  connection is ended (the peer is not reading; WIPC_EVENT_DISCONNECTED follows). */
+ *  connection is ended (the peer is not reading; WIPC_EVENT_DISCONNECTED follows). Pipes. On a shm
+ *  channel a reply from a callback waits for room in the ring at most this long, then wipc_reply /
+ *  wipc_reply_error return WIPC_E_TIMEOUT (nothing written): a peer that stops reading holds the
+ *  callback worker that long, never longer. */
 #define WIPC_REPLY_DEADLINE_MS 30000
 
 /** Since 1.1: the longest remote error text carried by wipc_reply_error, bytes of UTF-8 (longer text

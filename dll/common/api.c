@@ -177,6 +177,15 @@ WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const 
     return st;
 }
 
+/* How long a reply may wait for room. A pipe reply from a callback never waits (the connection's write
+ * queue takes it). A shm reply from a callback waits at most WIPC_REPLY_DEADLINE_MS for room in the
+ * ring (then WIPC_E_TIMEOUT): a peer that stops reading holds a callback worker that long, not forever.
+ * Elsewhere (a thread of the caller's) as long as it takes, as in 1.0. */
+int32_t wipc__reply_timeout(const wipc__obj *o)
+{
+    return o->ops->kind == WIPC_KIND_SHM_CHANNEL && wipc__in_callback(NULL) ? WIPC_REPLY_DEADLINE_MS : WIPC_INFINITE;
+}
+
 WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, uint32_t type, const void *data, size_t size)
 {
     wipc__obj *o;
@@ -196,7 +205,7 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
     else if (request_id == 0)
         st = wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_reply on %s: request_id 0 and no unanswered request from wipc_recv", o->name);
     else
-        st = o->ops->send(o, WIPC__KIND_REPLY, request_id, type, data, size, WIPC_INFINITE);
+        st = o->ops->send(o, WIPC__KIND_REPLY, request_id, type, data, size, wipc__reply_timeout(o));
     wipc__obj_unref(o);
     return st;
 }

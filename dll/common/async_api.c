@@ -136,7 +136,7 @@ WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_
     else if (request_id == 0)
         st = wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_reply_error on %s: request_id 0 and no unanswered request from wipc_recv", o->name);
     else
-        st = o->ops->send(o, WIPC__KIND_ERROR, request_id, (uint32_t)code, message, len, WIPC_INFINITE);
+        st = o->ops->send(o, WIPC__KIND_ERROR, request_id, (uint32_t)code, message, len, wipc__reply_timeout(o));
     if (st == WIPC_E_NOT_SUPPORTED && took_last && request_id) {
         /* nothing was sent (a 1.0 peer cannot read ERROR): the request stays unanswered, so the
          * wipc_reply(h, 0, ...) the message advises still finds it */

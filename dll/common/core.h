@@ -169,6 +169,10 @@ void wipc__dispatch_pause(wipc__obj *o, bool paused);
 void wipc__dispatch_quiesce(wipc__obj *o);
 /* true if the calling thread is running a callback of any object / of `o`. */
 bool wipc__in_callback(const wipc__obj *o);
+/* (api.c) The timeout of wipc_reply / wipc_reply_error: WIPC_REPLY_DEADLINE_MS for a shm reply from a
+ * callback (a peer that stops reading holds the worker that long, no longer), else WIPC_INFINITE (pipe
+ * replies from callbacks go to the write queue and never wait). */
+int32_t wipc__reply_timeout(const wipc__obj *o);
 /* The object whose callback the calling thread runs (worker strand or inline), NULL if none. */
 const wipc__obj *wipc__current_callback(void);
 void wipc__dispatch_shutdown(void);
