@@ -18,6 +18,7 @@
  *
  * Exit codes: 0 ok, 1 test failure, 2 setup failure, 64 usage.
  */
+#include "raw_frame.h"
 #include "support.h"
 
 #include <stdio.h>
@@ -63,23 +64,6 @@ static int cmd_error_server(const char *name)
     wt_peer_ready();
     wt_peer_block_forever();
     return 0;
-}
-
-/* A 24-byte wipc frame header (frame.h), little-endian. */
-static void frame_header(uint8_t *h, uint8_t kind, uint32_t type, uint32_t length, uint64_t request_id)
-{
-    uint32_t magic = 0x43504957u;
-    for (int i = 0; i < 4; i++) {
-        h[i] = (uint8_t)(magic >> (8 * i));
-        h[8 + i] = (uint8_t)(type >> (8 * i));
-        h[12 + i] = (uint8_t)(length >> (8 * i));
-    }
-    h[4] = 1;
-    h[5] = kind;
-    h[6] = 24;
-    h[7] = 0;
-    for (int i = 0; i < 8; i++)
-        h[16 + i] = (uint8_t)(request_id >> (8 * i));
 }
 
 #ifdef _WIN32
@@ -147,14 +131,12 @@ static int cmd_noread(const char *name, long count, size_t size)
     uint8_t *frame = calloc(1, 24 + (size > 16 ? size : 16));
     if (!frame)
         return 2;
-    frame_header(frame, 4, 0, 16, 0);   /* HELLO: version 1, pid, max 16 MiB, flags 0 */
-    uint32_t hello[4] = { 1, wt_self_pid_peer(), 16u * 1024 * 1024, 0 };
-    memcpy(frame + 24, hello, 16);       /* little-endian hosts only (x86-64) */
-    if (raw_write(f, frame, 40) != 0)
+    wt_raw_hello(frame, wt_self_pid_peer());
+    if (raw_write(f, frame, WT_RAW_HELLO) != 0)
         return 2;
     wt_peer_ready();
     for (long i = 0; i < count; i++) {
-        frame_header(frame, 2, 1, (uint32_t)size, (uint64_t)i + 1);
+        wt_raw_header(frame, 2, 1, (uint32_t)size, (uint64_t)i + 1);
         if (raw_write(f, frame, 24 + size) != 0)
             break;   /* the server ended the connection */
     }

@@ -4,6 +4,7 @@
  * Every operation is checked to complete exactly once (a per-op counter), with the right status and
  * reply, on a library thread, and never from a start call that failed.
  */
+#include "raw_frame.h"
 #include "testlib.h"
 
 #ifdef _WIN32
@@ -277,19 +278,6 @@ static void test_remote_error_from_c_server_cut_utf8(void **state)
 #ifndef _WIN32
 #  include <sys/socket.h>
 #  include <sys/un.h>
-static void put_hdr(uint8_t *h, uint8_t kind, uint32_t type, uint32_t len, uint64_t rid)
-{
-    uint32_t magic = 0x43504957u;
-    memcpy(h, &magic, 4);
-    h[4] = 1;
-    h[5] = kind;
-    h[6] = 24;
-    h[7] = 0;
-    memcpy(h + 8, &type, 4);
-    memcpy(h + 12, &len, 4);
-    memcpy(h + 16, &rid, 8);
-}
-
 static void test_v10_peer_gets_no_error_frame(void **state)
 {
     (void)state;
@@ -305,10 +293,10 @@ static void test_v10_peer_gets_no_error_frame(void **state)
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     assert_true(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
     uint8_t out[64];
-    put_hdr(out, 4, 0, 16, 0);
+    wt_raw_header(out, 4, 0, 16, 0);
     uint32_t hello[4] = { 1, (uint32_t)getpid(), 1u << 20, 0 };   /* wipc 1.0: flags 0 */
     memcpy(out + 24, hello, 16);
-    put_hdr(out + 40, 2, 9, 0, 77);                                 /* REQUEST id 77, no payload */
+    wt_raw_header(out + 40, 2, 9, 0, 77);                                 /* REQUEST id 77, no payload */
     assert_int_equal(send(fd, out, 64, 0), 64);
     WT_OK(wipc_pipe_accept(srv, 5000, &svc));
     wipc_message m;

@@ -100,7 +100,11 @@ HARDENING_ATTACKS = [   # (issue 19 item, attack, Linux, Windows)
      "CreateNamedPipeW waits for a freed slot (want_instance); not attacked under Wine"),
     ("6",
      "never-reading clients pin every callback worker (wipc_reply)",
-     "async branch (per-connection write queue)",
+     "fixed: a reply from a callback goes through the connection's write queue (bounded by WIPC_ASYNC_QUEUE_BYTES; "
+     "unwritten after WIPC_REPLY_DEADLINE_MS, the connection ends) (test_never_reading_clients_do_not_starve_others). "
+     "bench/noread.c, 1,000 never-reading clients on 4 callback servers of one process: a well-behaved client's 64-byte "
+     "round trips p50 41-74 us, p99 72 us-2.0 ms, max 0.1-3.6 ms (none: 31-39 us, 95-667 us, 0.8-4.1 ms); "
+     "before (1.0): all 64 callback workers blocked in wipc_reply, every request timed out",
      "async branch; its write queue's Win32 side (pipe_write_async.c: overlapped WriteFile on the IOCP; a "
      "stuck write's shutdown disconnects the instance) passes test_async under Wine, never-reading clients"
      " included"),
