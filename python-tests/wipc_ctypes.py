@@ -167,7 +167,17 @@ class Message(Structure):
         return ctypes.string_at(self.data, self.size) if self.size else b""
 
 
-class Info(Structure):
+class _Sized(Structure):
+    """A struct whose first field is struct_size, filled in by the caller."""
+
+    @classmethod
+    def new(cls):
+        o = cls()
+        o.struct_size = ctypes.sizeof(cls)
+        return o
+
+
+class Info(_Sized):
     """wipc_info, filled by wipc_get_info (set struct_size first; Info.new() does)."""
     _fields_ = [
         ("struct_size", c_uint32),
@@ -184,12 +194,6 @@ class Info(Structure):
         ("max_message_size", c_uint32),
         ("name", c_char * 264),
     ]
-
-    @classmethod
-    def new(cls):
-        i = cls()
-        i.struct_size = ctypes.sizeof(cls)
-        return i
 
 
 class PipeOptions(Structure):
@@ -258,7 +262,7 @@ class Endpoint(Structure):
     ]
 
 
-class Stats(Structure):
+class Stats(_Sized):
     """wipc_stats, filled by wipc_stat (since 1.1; Stats.new() sets struct_size)."""
     _fields_ = [
         ("struct_size", c_uint32),
@@ -277,12 +281,6 @@ class Stats(Structure):
         ("queue_depth", c_uint32),
         ("name", c_char * 136),
     ]
-
-    @classmethod
-    def new(cls):
-        s = cls()
-        s.struct_size = ctypes.sizeof(cls)
-        return s
 
 
 # ---- callback types (WIPC_CALL = cdecl everywhere) ------------------------------------------------

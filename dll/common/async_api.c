@@ -25,6 +25,27 @@ static wipc_status start_checks(const char *fn, wipc_complete_cb cb, int32_t tim
     return wipc__check_timeout(fn, timeout_ms);
 }
 
+/* Around a transport's start of `op`: its id goes out first (from then on it may complete, and its
+ * callback's reference go, at any time), so the start call holds a reference of its own meanwhile. */
+static void start_begin(wipc__op *op, wipc_op *out_op)
+{
+    if (out_op)
+        *out_op = op->id;
+    wipc__op_ref(op);
+}
+
+/* The start returned `st`: a failed start started nothing (no callback, *out_op = 0, the op goes). */
+static wipc_status start_end(wipc__op *op, wipc_op *out_op, wipc_status st)
+{
+    if (st != WIPC_OK) {
+        if (out_op)
+            *out_op = 0;
+        wipc__op_unref(op);
+    }
+    wipc__op_unref(op);
+    return st;
+}
+
 static wipc_status send_common(const char *fn, wipc_handle h, int kind, uint32_t type, const void *data, size_t size,
                                int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op)
 {
@@ -44,16 +65,9 @@ static wipc_status send_common(const char *fn, wipc_handle h, int kind, uint32_t
     if (st == WIPC_OK) {
         uint64_t rid = kind == WIPC__OP_REQUEST ? (op->id | WIPC__ASYNC_RID_BIT) : 0;
         op->request_id = rid;
-        if (out_op)
-            *out_op = op->id;   /* before the start: from then on it may complete and go at any time */
-        wipc__op_ref(op);   /* the start call's own: op may complete (and its callback's reference go) meanwhile */
-        st = o->ops->send_async(o, op, kind == WIPC__OP_REQUEST ? WIPC__KIND_REQUEST : WIPC__KIND_DATA, rid, type, data, size);
-        if (st != WIPC_OK) {
-            if (out_op)
-                *out_op = 0;
-            wipc__op_unref(op);
-        }
-        wipc__op_unref(op);
+        start_begin(op, out_op);
+        st = start_end(op, out_op,
+                       o->ops->send_async(o, op, kind == WIPC__OP_REQUEST ? WIPC__KIND_REQUEST : WIPC__KIND_DATA, rid, type, data, size));
     }
     wipc__obj_unref(o);
     return st;
@@ -85,16 +99,8 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms
     else
         st = wipc__op_new(o, WIPC__OP_RECV, NULL, cb, user_data, timeout_ms, &op);
     if (st == WIPC_OK) {
-        if (out_op)
-            *out_op = op->id;
-        wipc__op_ref(op);   /* the start call's own (see send_common) */
-        st = o->ops->recv_async(o, op);
-        if (st != WIPC_OK) {
-            if (out_op)
-                *out_op = 0;
-            wipc__op_unref(op);
-        }
-        wipc__op_unref(op);
+        start_begin(op, out_op);
+        st = start_end(op, out_op, o->ops->recv_async(o, op));
     }
     wipc__obj_unref(o);
     return st;
