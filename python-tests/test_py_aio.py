@@ -9,6 +9,7 @@ KeyError) and Python clients (RemoteError).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 import pytest
 
@@ -243,6 +244,34 @@ def test_async_handler_serves_c_clients_and_python_gets_remote_error(uname: str)
             with wipc.connect(uname, timeout=5) as c:
                 with pytest.raises(wipc.RemoteError, match="KeyError"):
                     await asyncio.get_running_loop().run_in_executor(None, c.request, b"raise", 0, 5)
+    run(main)
+
+
+def interop_module() -> Any:
+    """demo/interop.py: how the interop matrix finds and starts its peers (the C# one among them)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "demo"))
+    mod = importlib.import_module("interop")
+    missing = mod.missing_tools()
+    if missing:
+        pytest.fail("the interop peers are not built: " + "; ".join(missing))
+    return mod
+
+
+@pytest.mark.parametrize("mode", ["client", "client-async"])
+def test_async_handler_serves_csharp_clients(uname: str, mode: str) -> None:
+    """An `async def` handler on the event loop serves the .NET C# peer in another process: 50 checked
+    request/replies (the peer's blocking Request, or its await RequestAsync)."""
+    interop = interop_module()
+    uri = f"pipe://{uname}"
+    argv = interop.peer_argv("C#") + [mode, uri, "50"]
+
+    async def main() -> None:
+        async with wipc.aio.PipeServer(uname, on_request=upper):
+            p = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                                     env=interop.peer_env())
+            out, err = await asyncio.wait_for(p.communicate(), 120)
+            assert p.returncode == 0, (out, err)
+            assert b"50 requests" in out, out
     run(main)
 
 
