@@ -182,14 +182,15 @@ def rel_peer_path(peer_path):
 
 
 @contextlib.contextmanager
-def peer_spawner(path):
-    """Yields spawn(*args, ready=True) -> Peer for the program at `path` (waiting for its READY line);
-    every peer is killed and reaped on exit."""
+def peer_spawner(*prefix):
+    """Yields spawn(*args, ready=True, preexec_fn=None) -> Peer for the program `prefix` (a path, or an
+    interpreter and its script) run with args (waiting for its READY line); every peer is killed and
+    reaped on exit."""
     peers = []
 
-    def spawn(*args, ready=True):
-        argv = [path] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
-        p = Peer(subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL))
+    def spawn(*args, ready=True, preexec_fn=None):
+        argv = [str(x) for x in prefix] + [a.decode() if isinstance(a, bytes) else str(a) for a in args]
+        p = Peer(subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=preexec_fn))
         peers.append(p)
         if ready and not p.wait_ready():
             p.kill()

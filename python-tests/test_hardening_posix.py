@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import wipc_ctypes as w
-from conftest import Peer, posix_endpoint_path, reliability_report
+from conftest import peer_spawner, posix_endpoint_path, reliability_report
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX attacks (AF_UNIX, /dev/shm)")
 
@@ -69,25 +69,8 @@ def raw_connect(name, timeout=5.0):
 
 @pytest.fixture
 def victim():
-    procs = []
-
-    def spawn(*args, preexec_fn=None):
-        argv = [sys.executable, VICTIM] + [str(a) for a in args]
-        p = Peer(subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=preexec_fn))
-        procs.append(p)
-        if not p.wait_ready():
-            p.kill()
-            pytest.fail(f"{' '.join(argv)} did not print READY (exit code {p.wait(10)})")
-        return p
-
-    yield spawn
-    for p in procs:
-        p.kill()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-        p.proc.stdout.close()
+    with peer_spawner(sys.executable, VICTIM) as spawn:
+        yield spawn
 
 
 def proc_status_kb(pid, field):
