@@ -29,7 +29,7 @@ static int32_t WIPC_CALL count_message(wipc_handle h, const wipc_message *m, voi
 {
     (void)h;
     (void)m;
-    (*(volatile int *)user)++;
+    atomic_fetch_add((atomic_int *)user, 1);   /* read by the test's thread meanwhile */
     return 0;
 }
 
@@ -62,7 +62,7 @@ static void test_hardening_handshake_squatters(void **state)
     o.max_instances = 4;
     o.handshake_timeout_ms = 500;
     wipc_handle srv = 0, c = 0;
-    volatile int got = 0;
+    atomic_int got = 0;
     WT_OK(wipc_pipe_listen(name, &o, &srv));
     WT_OK(wipc_set_callbacks(srv, count_message, NULL, (void *)&got));
     int made = 0;
@@ -73,17 +73,17 @@ static void test_hardening_handshake_squatters(void **state)
     uint64_t took = wt_now_ms() - t0;
     if (st == WIPC_OK) {
         WT_OK(wipc_send(c, 1, "hi", 2, 5000));
-        for (int i = 0; i < 500 && got == 0; i++)
+        for (int i = 0; i < 500 && atomic_load(&got) == 0; i++)
             wt_sleep_ms(10);
         WT_OK(wipc_close(c));
     }
     rel_report("pipe", "security", "handshake squatters hold every instance: a legitimate client gets in after the deadline",
-               st == WIPC_OK && got == 1 ? "pass" : "FAIL", "inputs=%d,deadline_ms=500,legit_connect_ms=%llu", made,
+               st == WIPC_OK && atomic_load(&got) == 1 ? "pass" : "FAIL", "inputs=%d,deadline_ms=500,legit_connect_ms=%llu", made,
                (unsigned long long)took);
     wt_proc_free(p);
     WT_OK(wipc_close(srv));
     WT_ASSERT_STATUS(st, WIPC_OK);
-    WT_CHECK(got == 1, "the legitimate client's message did not arrive");
+    WT_CHECK(atomic_load(&got) == 1, "the legitimate client's message did not arrive");
 }
 
 static void test_hardening_claimed_sizes(void **state)
@@ -95,7 +95,7 @@ static void test_hardening_claimed_sizes(void **state)
     wipc_pipe_options_init(&o);
     o.max_instances = 64;
     wipc_handle srv = 0;
-    volatile int got = 0;
+    atomic_int got = 0;
     WT_OK(wipc_pipe_listen(name, &o, &srv));
     WT_OK(wipc_set_callbacks(srv, count_message, NULL, (void *)&got));
     uint32_t self = rel_self_pid();
@@ -112,7 +112,7 @@ static void test_hardening_claimed_sizes(void **state)
     wt_proc_free(p);
     WT_OK(wipc_close(srv));
     WT_CHECK(made == 60, "the attacker made %d of 60 connections", made);
-    WT_CHECK(got == 0, "a message was delivered from a frame that never completed");
+    WT_CHECK(atomic_load(&got) == 0, "a message was delivered from a frame that never completed");
     if (checked)
         WT_CHECK(grew_mib < 64, "60 headers claiming 16 MiB made this process commit %.0f MiB", grew_mib);
 }
@@ -121,7 +121,7 @@ static int32_t WIPC_CALL slow_message(wipc_handle h, const wipc_message *m, void
 {
     (void)h;
     (void)m;
-    (*(volatile int *)user)++;
+    atomic_fetch_add((atomic_int *)user, 1);   /* read by the test's thread meanwhile */
     wt_sleep_ms(500);
     return 0;
 }
@@ -135,7 +135,7 @@ static void test_hardening_callback_flood(void **state)
     char name[160], size[32];
     wt_unique_name(name, sizeof name, "h-flood");
     wipc_handle srv = 0;
-    volatile int got = 0;
+    atomic_int got = 0;
     WT_OK(wipc_pipe_listen(name, NULL, &srv));
     WT_OK(wipc_set_callbacks(srv, slow_message, NULL, (void *)&got));
     uint32_t self = rel_self_pid();
@@ -152,7 +152,7 @@ static void test_hardening_callback_flood(void **state)
         if (now > peak)
             peak = now;
     }
-    int taken = got;
+    int taken = atomic_load(&got);
     wt_proc_free(p);
     WT_OK(wipc_close(srv));
     double grew_mib = (double)(peak - start) / 1024.0;

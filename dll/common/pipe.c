@@ -69,12 +69,13 @@ wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_messag
 wipc_status wipc__conn_start(wipc__conn *c)
 {
     wipc__obj_ref(&c->obj);    /* the backend's reference, dropped in wipc__core_closed */
+    c->started = true;         /* before: the backend may end the pipe on its I/O thread at once (conn_end reads it) */
     wipc_status st = wipc__plat_pipe_start(c->pipe, c);
     if (st != WIPC_OK) {
+        c->started = false;    /* nothing started: the backend never calls back */
         wipc__obj_unref(&c->obj);
         return st;
     }
-    c->started = true;
     return WIPC_OK;
 }
 
