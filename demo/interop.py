@@ -55,8 +55,13 @@ def wine_available():
     return bool(wine) and (win64_build() / "wipc.exe").exists()
 
 
-def peer_env():
+def peer_env(argv=()):
+    """The environment of a peer process (argv: its command line). The .NET peer gets no LD_PRELOAD:
+    the reliability suite preloads a sanitizer runtime into its Python processes, and under TSan
+    CoreCLR's own locking is reported (the C# peer's natives are the plain build's, not instrumented)."""
     env = dict(os.environ)
+    if argv and Path(argv[0]).name == "dotnet":
+        env.pop("LD_PRELOAD", None)
     env["WIPC_LIBRARY"] = str(linux_build() / "libwipc.so.1")
     env.setdefault("WIPC_PYTHONPATH", str(linux_build() / "bindings" / "python"))
     return env
@@ -128,7 +133,7 @@ class Server:
 
     def __init__(self, lang, uri, env=None):
         self.lang, self.uri, self.argv = lang, uri, server_argv(lang, uri)
-        self.env, self.proc, self.error = env or peer_env(), None, ""
+        self.env, self.proc, self.error = env or peer_env(self.argv), None, ""
 
     def start(self, timeout=30.0):
         """True when it listens; else False with .error (its stderr), .not_supported set."""
@@ -191,7 +196,7 @@ def _readline(f, timeout):
 def run(argv, timeout=120.0, env=None):
     """Runs a client to completion: (exit code, stdout, stderr); exit code None on a time-out."""
     try:
-        p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env or peer_env(), stdin=subprocess.DEVNULL)
+        p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env or peer_env(argv), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as e:
         return None, (e.stdout or b"").decode(errors="replace"), f"timed out after {timeout:.0f} s"
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")

@@ -268,7 +268,7 @@ def test_async_handler_serves_csharp_clients(uname: str, mode: str) -> None:
     async def main() -> None:
         async with wipc.aio.PipeServer(uname, on_request=upper):
             p = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                                     env=interop.peer_env())
+                                                     env=interop.peer_env(argv))
             out, err = await asyncio.wait_for(p.communicate(), 120)
             assert p.returncode == 0, (out, err)
             assert b"50 requests" in out, out
