@@ -211,7 +211,10 @@ def test_cli_stat(name, cli_listener):
 
 
 def tmux(sock, *args):
-    return subprocess.run(["tmux", "-L", sock, *args], capture_output=True, text=True, timeout=30)
+    # without LD_PRELOAD: under the reliability suite's sanitizer runs, a preloaded runtime in tmux's
+    # server (not an instrumented program) left the pane empty; the CLI in it is instrumented itself
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    return subprocess.run(["tmux", "-L", sock, *args], capture_output=True, text=True, timeout=30, env=env)
 
 
 @pytest.mark.skipif(sys.platform == "win32" or not __import__("shutil").which("tmux"), reason="needs tmux (scripts/deps)")
