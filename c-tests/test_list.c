@@ -176,5 +176,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_list_peer_endpoints_then_gone),
         cmocka_unit_test(test_list_own_and_contract),
     };
+    wt_apply_test_filter();   /* WT_FILTER=case: the reliability suite runs each case on its own */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
