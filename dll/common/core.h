@@ -28,6 +28,8 @@ struct wipc__msg {
 };
 wipc__msg *wipc__msg_new(size_t size);   /* data allocated, NULL on no memory */
 void wipc__msg_free(wipc__msg *m);
+/* The wipc_message a callback sees for `src` (borrows src->data: valid while src lives). */
+void wipc__msg_view(const wipc__msg *src, wipc_message *out);
 
 /* ---- work items for callback dispatch ---------------------------------------------------------- */
 

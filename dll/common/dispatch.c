@@ -82,13 +82,7 @@ static void run_item(wipc__obj *o, wipc__work *w)
     } else if (!atomic_load(&o->closed)) {
         if (w->what == WIPC__WORK_MESSAGE && o->on_message) {
             wipc_message m;
-            memset(&m, 0, sizeof m);
-            m.struct_size = sizeof m;
-            m.type = w->msg->type;
-            m.data = w->msg->data;
-            m.size = w->msg->size;
-            m.request_id = w->msg->request_id;
-            m.peer_pid = w->msg->peer_pid;
+            wipc__msg_view(w->msg, &m);
             o->on_message(o->handle, &m, o->user_data);
         } else if (w->what == WIPC__WORK_EVENT && o->on_event) {
             o->on_event(o->handle, w->event, w->related, w->status, o->user_data);

@@ -59,6 +59,17 @@ wipc__msg *wipc__msg_new(size_t size)
     return m;
 }
 
+void wipc__msg_view(const wipc__msg *src, wipc_message *out)
+{
+    memset(out, 0, sizeof *out);
+    out->struct_size = sizeof *out;
+    out->type = src->type;
+    out->data = src->data;
+    out->size = src->size;
+    out->request_id = src->request_id;
+    out->peer_pid = src->peer_pid;
+}
+
 void wipc__msg_free(wipc__msg *m)
 {
     if (m) {

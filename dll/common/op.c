@@ -425,13 +425,7 @@ void wipc__op_run_completion(wipc__op *op)
     c.related = op->related;
     c.msg_reply = op->msg_reply;
     if (op->msg) {
-        memset(&m, 0, sizeof m);
-        m.struct_size = sizeof m;
-        m.type = op->msg->type;
-        m.data = op->msg->data;
-        m.size = op->msg->size;
-        m.request_id = op->msg->request_id;
-        m.peer_pid = op->msg->peer_pid;
+        wipc__msg_view(op->msg, &m);
         c.message = &m;
     }
     if (op->cb)
