@@ -67,13 +67,20 @@ def peer_env(argv=()):
     return env
 
 
-def missing_tools():
-    """What the four peers need and is not built or installed (a list of str)."""
+def missing_tools(langs=LANGS):
+    """What the peers of `langs` (default: all four) need and is not built or installed (a list of str).
+    The C# peer alone needs only WipcPeer.dll and dotnet: a test running against an installed wheel
+    (WIPC_LIBRARY inside site-packages, no CLI or SWIG build beside it) asks for just that."""
     b = linux_build()
-    need = {"the wipc CLI": b / "wipc", "the SWIG package": b / "bindings" / "python" / "wipc" / "__init__.py",
-            "WipcPeer.dll": dotnet_peer()}
+    need = {}
+    if "C" in langs:
+        need["the wipc CLI"] = b / "wipc"
+    if "Python (SWIG)" in langs:
+        need["the SWIG package"] = b / "bindings" / "python" / "wipc" / "__init__.py"
+    if "C#" in langs:
+        need["WipcPeer.dll"] = dotnet_peer()
     missing = [f"{what} ({path})" for what, path in need.items() if not path.exists()]
-    if not shutil.which("dotnet"):
+    if "C#" in langs and not shutil.which("dotnet"):
         missing.append("dotnet (the .NET SDK 8.0 or later on PATH)")
     return missing
 
