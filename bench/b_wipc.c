@@ -6,6 +6,9 @@
  *   <t>sr.rtt.S send/recv ping-pong instead of request/reply (wipc_send, peer wipc_recv + wipc_send)
  *   pipeasync.rtt.S  round trip of wipc_request_async: start it, wait (condition variable) for its
  *               completion callback (a library worker thread: the reply is read by the I/O thread)
+ *   pipeasync.tput.S one-way throughput of wipc_send_async (the write queue, dll/common/pipe_wq.c:
+ *               frames queued behind a full pipe go out together); WIPC_E_BUSY (queue full) waits for
+ *               a completion and starts again; the phase ends once every send completed
  *   <t>.tput.S  one-way throughput: wipc_send of S-byte messages for a fixed time, the peer
  *               wipc_recv's them; timed from the first send to the peer's acknowledgement of the last
  *   shm0.rtt.64 the shm round trip with spin_us = 0 (block at once)
@@ -268,6 +271,36 @@ static void WIPC_CALL on_async_reply(const wipc_completion *cp, void *user)
     A_UNLOCK();
 }
 
+/* pipeasync.tput: completions counted, a sender refused with WIPC_E_BUSY waits for the next one */
+static uint64_t    s_done;
+static wipc_status s_status;
+
+static void WIPC_CALL on_async_sent(const wipc_completion *cp, void *user)
+{
+    (void)user;
+    A_LOCK();
+    s_done++;
+    if (cp->status != WIPC_OK && s_status == WIPC_OK)
+        s_status = cp->status;
+    A_SIGNAL();
+    A_UNLOCK();
+}
+
+/* One wipc_send_async of this phase's message number `started`: a full queue waits for a completion. */
+static wipc_status send_async_one(wctx *c, uint64_t started)
+{
+    for (;;) {
+        wipc_status st = wipc_send_async(c->h, T_DATA, c->out, c->size, 10000, on_async_sent, NULL, NULL);
+        if (st != WIPC_E_BUSY)
+            return st;
+        A_LOCK();
+        uint64_t before = s_done;
+        while (s_done == before && s_done < started)
+            A_WAIT();
+        A_UNLOCK();
+    }
+}
+
 static int once_request_async(void *p, char *err, size_t cap)
 {
     wctx *c = p;
@@ -334,6 +367,8 @@ static int send_phase(wctx *c, double secs, uint64_t *sent, char *err, size_t ca
                 memcpy(dst, c->out, c->size);
                 st = wipc_shm_commit(c->h, T_DATA, c->size);
             }
+        } else if (c->v->async) {
+            st = send_async_one(c, n);
         } else {
             st = wipc_send(c->h, T_DATA, c->out, c->size, 10000);
         }
@@ -344,6 +379,19 @@ static int send_phase(wctx *c, double secs, uint64_t *sent, char *err, size_t ca
         n++;
         if (n % (uint64_t)check == 0 && bt_now_us() > end)
             break;
+    }
+    if (c->v->async) {   /* every send completed (written to the pipe) before the sync */
+        A_LOCK();
+        while (s_done < n)
+            A_WAIT();
+        wipc_status st = s_status;
+        s_done = 0;
+        s_status = WIPC_OK;
+        A_UNLOCK();
+        if (st != WIPC_OK) {
+            snprintf(err, cap, "a wipc_send_async completed with %s", wipc_status_name(st));
+            return 1;
+        }
     }
     uint64_t peer_count = 0;
     size_t got = 0;
@@ -482,6 +530,7 @@ static const bt_case cases[] = {
     C("pipe", "tput", 64), C("pipe", "tput", 65536), C("pipe", "tput", 1048576), C("pipe", "tput", 16777216),
     C("pipenobig", "tput", 1048576), C("pipenobig", "tput", 16777216),
     C("pipesr", "rtt", 64), C("pipeasync", "rtt", 64), C("pipeasync", "rtt", 4096),
+    C("pipeasync", "tput", 64),
     C("shm", "rtt", 64), C("shm", "rtt", 4096), C("shm", "rtt", 65536),
     C("shm0", "rtt", 64), C("shmsr", "rtt", 64),
     C("shm", "tput", 64), C("shm", "tput", 65536), C("shm", "tput", 1048576),

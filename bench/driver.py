@@ -45,7 +45,7 @@ LABELS = {
 ORDER = list(LABELS)
 # Execution order: the cases a target compares run next to each other (the machine's load drifts),
 # grouped by metric and size.
-RUN_ORDER = ["pipe", "pipenobig", "unix", "npipe", "pipesr", "msg", "seqpacket", "copydata", "seqconn", "shm", "spin", "mapspin",
+RUN_ORDER = ["pipe", "pipeasync", "pipenobig", "unix", "npipe", "pipesr", "msg", "seqpacket", "copydata", "seqconn", "shm", "spin", "mapspin",
              "shm0", "futex", "mapev", "shmsr", "shmzc", "memcpy", "nng", "zmq", "scale"]
 METRIC_ORDER = ["rtt", "tput", "rate"]
 
@@ -54,7 +54,7 @@ def run_key(cid):
     impl, metric, size = cid.split(".")
     return (METRIC_ORDER.index(metric) if metric in METRIC_ORDER else 9, int(size),
             RUN_ORDER.index(impl) if impl in RUN_ORDER else 99)
-TPUT_LABELS = {"pipe": "wipc pipe (wipc_send)", "shm": "wipc shm (wipc_send)", "msg": "wipc msg (msg_send, sync)"}
+TPUT_LABELS = {"pipe": "wipc pipe (wipc_send)", "pipeasync": "wipc pipe (wipc_send_async)", "shm": "wipc shm (wipc_send)", "msg": "wipc msg (msg_send, sync)"}
 
 # ---- targets (issue 6): (platform, name, numerator, denominator, metric, op, limit, info) ---------
 
@@ -81,6 +81,10 @@ TARGETS = [
     ("linux", "pipe 16 MiB throughput, section vs through the pipe", "pipe.tput.16777216", "pipenobig.tput.16777216", "gbps", ">=", 1.0, True),
     ("wine", "pipe 1 MiB throughput, section vs through the pipe", "pipe.tput.1048576", "pipenobig.tput.1048576", "gbps", ">=", 1.0, True),
     ("wine", "pipe 16 MiB throughput, section vs through the pipe", "pipe.tput.16777216", "pipenobig.tput.16777216", "gbps", ">=", 1.0, True),
+    # issue 17 item 1: one-way 64 B, frames queued behind a full pipe written together (pipe_wq.c)
+    ("linux", "pipe 64 B one-way send_async vs ZeroMQ", "pipeasync.tput.64", "zmq.tput.64", "msgs_s", ">=", 2.0, False),
+    ("linux", "pipe 64 B one-way send_async vs raw AF_UNIX", "pipeasync.tput.64", "unix.tput.64", "msgs_s", ">=", 2.0, False),
+    ("wine", "pipe 64 B one-way send_async vs raw CreateNamedPipeW", "pipeasync.tput.64", "npipe.tput.64", "msgs_s", ">=", 2.0, False),
 ]
 
 # ---- running ------------------------------------------------------------------------------------

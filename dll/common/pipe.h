@@ -33,6 +33,8 @@ typedef struct wipc__server wipc__server;
 #define WIPC__HANDSHAKE_GRACE_MS 2000   /* time a server that accepted has to answer HELLO */
 #define WIPC__PIPE_RBUF (68u * 1024)    /* the caller-side read buffer: a 64 KiB payload + header in one read */
 #define WIPC__SMALL_PAYLOAD 488u        /* frames up to 512 bytes are sent from one buffer */
+#define WIPC__WQ_GATHER_MAX (64u * 1024)   /* the write queue writes queued frames of up to this many bytes together */
+#define WIPC__WQ_GATHER_FRAME (8u * 1024)  /* ... when each is at most this large (larger ones go alone, uncopied) */
 
 typedef enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_DEAD } conn_state;
 
@@ -112,6 +114,7 @@ typedef struct wipc__conn {
     size_t        wq_bytes;         /* bytes of queued and in-flight frames (wq_lock) */
     atomic_int    wq_count;         /* queued frames, read without the lock by blocking writers */
     bool          wq_writer;        /* the queue holds `writer` (wq_lock) */
+    uint8_t      *wq_gather;        /* WIPC__WQ_GATHER_MAX bytes: small queued frames copied together for one write (wq_lock) */
 
     /* sending */
     pipe_excl     writer;           /* one frame written at a time (blocking writers and the write queue) */

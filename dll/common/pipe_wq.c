@@ -4,20 +4,30 @@
  *
  * A frame is first tried at once without blocking (one send(MSG_DONTWAIT) / one WriteFile that the
  * pipe takes): the common case costs no copy and no queue. What the pipe does not take is copied into
- * an entry, queued, and written by the backend one frame at a time (wipc__plat_pipe_write_start,
- * completed by wipc__core_write_done on its I/O thread). The queue and blocking writers share the
- * connection's `writer` exclusion, so frames never interleave.
+ * an entry, queued, and written by the backend (wipc__plat_pipe_write_start, completed by
+ * wipc__core_write_done on its I/O thread). The queue and blocking writers share the connection's
+ * `writer` exclusion, so frames never interleave.
+ * Batches (issue 17): when the writer is ahead of the reader, frames pile up in the queue; each write
+ * then takes every queued small frame (each <= WIPC__WQ_GATHER_FRAME, together <= WIPC__WQ_GATHER_MAX),
+ * copied one after another into c->wq_gather, so one send / WriteFile carries them all. Nothing waits
+ * to form a batch (no Nagle delay): a lone frame goes at once, as before, and only frames that are
+ * already queued while a write is in flight are written together. A large frame goes alone, uncopied.
+ * Not on WIPC_PIPE_RAW connections (Windows message mode: one write is one message). The frames being
+ * written (c->wq_inflight, a chain) complete in order as the write reports its bytes.
  * Bounded: at most WIPC_ASYNC_QUEUE_BYTES queued (an empty queue takes one frame of any size); beyond
  * that an async send is refused at start (WIPC_E_BUSY) and a reply from a callback ends the
  * connection (its peer does not read). A reply queued from a callback has an internal op with a
  * WIPC_REPLY_DEADLINE_MS deadline: still unwritten then, the connection is ended.
  * No torn frames: a queued frame not yet started is dropped cleanly on cancel / timeout; a frame being
- * written is asked to stop (wipc__plat_pipe_write_cancel): nothing written = cancelled cleanly. Part
- * written: after wipc_cancel the send completes with WIPC_OK and the rest is written (resume_locked);
- * after a timeout or close the stream cannot be resynchronised and the connection is ended (as the
- * blocking path's write_broken).
+ * written is asked to stop (wipc__plat_pipe_write_cancel, which stops the whole batch): nothing of it
+ * written = cancelled cleanly, and the batch's other unwritten frames go back to the head of the queue.
+ * Part written: after wipc_cancel the send completes with WIPC_OK and the rest is written (first in
+ * the queue, by nobody's op); after a timeout or close the stream cannot be resynchronised and the
+ * connection is ended (as the blocking path's write_broken). Another frame of the batch cut short by
+ * the cancel is simply written on.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "pipe.h"
 #include "op.h"
 
@@ -92,37 +102,81 @@ static size_t drain_locked(wipc__conn *c, wipc_status st, done_item **v, size_t 
     return i;
 }
 
-/* wq_lock held, the queue holds `writer`: starts the next frame, or lets `writer` go. Entries that
- * cannot be written are added to *v. */
+/* Appends (e, st) to *v (grown); out of memory: e ends at once. */
+static size_t push_done(wipc__conn *c, done_item **v, size_t n, pipe_wq_entry *e, wipc_status st)
+{
+    done_item *grown = realloc(*v, (n + 1) * sizeof *grown);
+    if (!grown) {
+        entry_done(c, e, st);   /* no lock order issue: ops take no queue lock when completing */
+        return n;
+    }
+    *v = grown;
+    grown[n].e = e;
+    grown[n].st = st;
+    return n + 1;
+}
+
+/* wq_lock held: how many queued frames from the head go in the next write, and their bytes. */
+static size_t batch_take(wipc__conn *c, size_t *bytes)
+{
+    pipe_wq_entry *e = c->wq_head;
+    size_t k = 1, sum = e->len - e->off;
+    *bytes = sum;
+    if (c->raw || sum > WIPC__WQ_GATHER_FRAME)
+        return 1;
+    for (e = e->next; e && e->len <= WIPC__WQ_GATHER_FRAME && sum + e->len <= WIPC__WQ_GATHER_MAX; e = e->next) {
+        sum += e->len;
+        k++;
+    }
+    if (k > 1 && !c->wq_gather && !(c->wq_gather = malloc(WIPC__WQ_GATHER_MAX)))
+        return 1;   /* out of memory: one frame at a time */
+    *bytes = sum;
+    return k;
+}
+
+/* wq_lock held, the queue holds `writer`: starts the next write (one frame, or a batch of queued
+ * small frames), or lets `writer` go. Entries that cannot be written are added to *v. */
 static size_t start_next_locked(wipc__conn *c, done_item **v, size_t n, wipc_status *fail)
 {
     while (c->wq_head && !c->wq_inflight) {
-        pipe_wq_entry *e = c->wq_head;
+        pipe_wq_entry *first = c->wq_head;
         if (c->write_broken) {
             *fail = WIPC_E_DISCONNECTED;
             return drain_locked(c, WIPC_E_DISCONNECTED, v, n);
         }
-        c->wq_head = e->next;
+        size_t bytes;
+        size_t k = batch_take(c, &bytes);
+        const uint8_t *buf = first->data + first->off;
+        pipe_wq_entry *last = first;
+        if (k > 1) {
+            uint8_t *g = c->wq_gather;
+            memcpy(g, buf, first->len - first->off);
+            g += first->len - first->off;
+            for (size_t i = 1; i < k; i++) {
+                last = last->next;
+                memcpy(g, last->data, last->len);
+                g += last->len;
+            }
+            buf = c->wq_gather;
+        }
+        c->wq_head = last->next;
+        last->next = NULL;
         if (!c->wq_head)
             c->wq_tail = NULL;
-        atomic_fetch_sub(&c->wq_count, 1);
-        c->wq_inflight = e;
+        atomic_fetch_sub(&c->wq_count, (int)k);
+        c->wq_inflight = first;
         wipc__obj_ref(&c->obj);   /* the backend's completion holds the connection */
-        wipc_status st = wipc__plat_pipe_write_start(c->pipe, e->data + e->off, e->len - e->off);
+        wipc_status st = wipc__plat_pipe_write_start(c->pipe, buf, bytes);
         if (st == WIPC_OK)
             return n;
         wipc__obj_unref(&c->obj);
         c->wq_inflight = NULL;
-        c->wq_bytes -= e->len;
-        if (e->off)
+        if (first->off)
             c->write_broken = true;
-        done_item *grown = realloc(*v, (n + 1) * sizeof *grown);
-        if (grown) {
-            *v = grown;
-            grown[n].e = e;
-            grown[n++].st = st;
-        } else {
-            entry_done(c, e, st);   /* no lock order issue: ops take no queue lock when completing */
+        for (pipe_wq_entry *e = first, *next; e; e = next) {
+            next = e->next;
+            c->wq_bytes -= e->len;
+            n = push_done(c, v, n, e, st);
         }
         *fail = st;
         n = drain_locked(c, st, v, n);
@@ -276,67 +330,92 @@ void wipc__wq_kick(wipc__conn *c)
         after_unlock(c, v, n, fail);
 }
 
-/* wq_lock held: a cancel (wipc_cancel) stopped `e` after part of it reached the pipe. A cancel cannot
- * take those bytes back (DESIGN 5: a cancelled send wrote nothing, or writes its whole frame), so the
- * rest is written now, owned by the queue alone, and the op completes at once: a send with WIPC_OK
- * (its frame will be whole in the pipe, as any sent frame), a request with WIPC_E_CANCELLED (its
- * frame finished, its reply dropped). Returns true if the write was restarted. A timeout or close
- * still ends the connection instead (as the blocking path does). */
-static bool resume_locked(wipc__conn *c, pipe_wq_entry *e)
+/* wq_lock held: puts the chain `keep` (in order, ending NULL) back at the head of the queue. */
+static void requeue_locked(wipc__conn *c, pipe_wq_entry *keep)
 {
-    c->wq_inflight = e;
-    c->wq_bytes += e->len;
-    if (wipc__plat_pipe_write_start(c->pipe, e->data + e->off, e->len - e->off) != WIPC_OK) {
-        c->wq_inflight = NULL;
-        c->wq_bytes -= e->len;
-        return false;
+    if (!keep)
+        return;
+    int k = 1;
+    pipe_wq_entry *last = keep;
+    for (; last->next; last = last->next)
+        k++;
+    last->next = c->wq_head;
+    if (!c->wq_head)
+        c->wq_tail = last;
+    c->wq_head = keep;
+    atomic_fetch_add(&c->wq_count, k);
+}
+
+/* wq_lock held: a write stopped by wipc__plat_pipe_write_cancel left `rest` (in order; the first may
+ * be partly written) unwritten. The stopped frames that never started are dropped with their reason;
+ * a partly written one (DESIGN 5: a cancelled send wrote nothing, or writes its whole frame) is
+ * finished by the queue: after wipc_cancel its op completes now - a send WIPC_OK (its frame will be
+ * whole in the pipe, as any sent frame), a request WIPC_E_CANCELLED (its reply dropped) - and its rest
+ * goes first; after a timeout or close the connection ends instead (as the blocking path). The others
+ * go back to the head of the queue. Returns the failure that ends the connection, or WIPC_OK. */
+static wipc_status stopped_locked(wipc__conn *c, pipe_wq_entry *rest, done_item **v, size_t *n)
+{
+    wipc_status fail = WIPC_OK;
+    pipe_wq_entry *keep = NULL, **kt = &keep;
+    for (pipe_wq_entry *e = rest, *next; e; e = next) {
+        next = e->next;
+        e->next = NULL;
+        int why = e->op ? atomic_load(&e->op->stop_why) : 0;
+        if (why == WIPC_E_CANCELLED && e->off) {
+            wipc__op *op = e->op;
+            e->op = NULL;
+            wipc__op_complete(op, op->kind == WIPC__OP_REQUEST ? WIPC_E_CANCELLED : WIPC_OK);   /* ops take no queue lock */
+            wipc__op_unref(op);
+        } else if (why) {
+            if (e->off) {   /* part of the frame is in the pipe and it cannot go on (timeout, close) */
+                c->write_broken = true;
+                fail = WIPC_E_DISCONNECTED;
+            }
+            c->wq_bytes -= e->len;
+            *n = push_done(c, v, *n, e, why);   /* nothing of it written: dropped cleanly */
+            continue;
+        }
+        *kt = e;
+        kt = &e->next;
     }
-    wipc__op *op = e->op;
-    e->op = NULL;
-    wipc__op_complete(op, op->kind == WIPC__OP_REQUEST ? WIPC_E_CANCELLED : WIPC_OK);   /* ops take no queue lock */
-    wipc__op_unref(op);
-    return true;
+    requeue_locked(c, keep);
+    return fail;
 }
 
 void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t written)
 {
     wipc_status fail = WIPC_OK;
-    done_item *v = malloc(sizeof *v);
+    done_item *v = NULL;
     size_t n = 0;
     wipc__mutex_lock(&c->wq_lock);
-    pipe_wq_entry *e = c->wq_inflight;
+    pipe_wq_entry *chain = c->wq_inflight, *e = chain;
     c->wq_inflight = NULL;
-    if (e) {
-        size_t before = e->off;
-        e->off += written;
-        c->wq_bytes -= e->len;
-        wipc_status st = status;
-        if (status == WIPC_OK && e->off < e->len)
-            st = WIPC_E_SYSTEM;   /* a backend that says done with bytes left: treat as a failed write */
+    if (chain) {
+        /* the frames the write carried whole, in order, are sent */
+        while (e && written >= e->len - e->off) {
+            pipe_wq_entry *next = e->next;
+            written -= e->len - e->off;
+            e->off = e->len;
+            c->wq_bytes -= e->len;
+            n = push_done(c, &v, n, e, WIPC_OK);
+            e = next;
+        }
+        if (e)
+            e->off += written;   /* cut short here */
+        wipc_status st = status == WIPC_OK && e ? WIPC_E_SYSTEM : status;   /* "done" with bytes left: a failed write */
         if (st == WIPC_E_CANCELLED) {
-            int why = e->op ? atomic_load(&e->op->stop_why) : 0;
-            st = why ? why : WIPC_E_CANCELLED;
-            if (e->off && e->op && st == WIPC_E_CANCELLED && resume_locked(c, e)) {
-                wipc__mutex_unlock(&c->wq_lock);
-                free(v);
-                return;   /* the write goes on, holding the connection's reference as before */
-            }
-            if (e->off) {   /* part of the frame is in the pipe and it cannot go on (timeout, close) */
-                c->write_broken = true;
-                fail = WIPC_E_DISCONNECTED;
-            }
-        } else if (st != WIPC_OK) {
+            fail = stopped_locked(c, e, &v, &n);
+        } else if (st != WIPC_OK && e) {
             if (e->off)
                 c->write_broken = true;
             fail = st;
-        }
-        (void)before;
-        if (v) {
-            v[0].e = e;
-            v[0].st = st;
-            n = 1;
-        } else {
-            entry_done(c, e, st);
+            for (pipe_wq_entry *next; e; e = next) {
+                next = e->next;
+                c->wq_bytes -= e->len;
+                n = push_done(c, &v, n, e, st);
+            }
+        } else if (st != WIPC_OK && st != WIPC_E_CANCELLED) {
+            fail = st;   /* every byte went, yet the pipe failed: what is queued cannot follow */
         }
         if (fail != WIPC_OK)
             n = drain_locked(c, fail == WIPC_E_CLOSED ? WIPC_E_CLOSED : WIPC_E_DISCONNECTED, &v, n);
@@ -344,7 +423,7 @@ void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t writ
     }
     wipc__mutex_unlock(&c->wq_lock);
     after_unlock(c, v, n, fail);
-    if (e)
+    if (chain)
         wipc__obj_unref(&c->obj);   /* the reference taken when the write started */
 }
 
@@ -376,7 +455,9 @@ static void wq_stop(wipc__op *op, wipc_status why)
         entry_done(c, e, why);
         return;
     }
-    bool inflight = c->wq_inflight && c->wq_inflight->op == op;
+    bool inflight = false;
+    for (e = c->wq_inflight; e && !inflight; e = e->next)
+        inflight = e->op == op;
     if (inflight)
         atomic_store(&op->stop_why, why);
     wipc__mutex_unlock(&c->wq_lock);
@@ -392,7 +473,12 @@ void wipc__wq_free(wipc__conn *c)
     size_t n = drain_locked(c, WIPC_E_CLOSED, &v, 0);
     run_done(c, v, n);
     free(v);
-    if (c->wq_inflight)   /* never: the backend's completion holds the connection */
-        entry_done(c, c->wq_inflight, WIPC_E_CLOSED);
+    for (pipe_wq_entry *e = c->wq_inflight, *next; e; e = next) {   /* never: the backend's completion holds the connection */
+        next = e->next;
+        entry_done(c, e, WIPC_E_CLOSED);
+    }
+    c->wq_inflight = NULL;
+    free(c->wq_gather);
+    c->wq_gather = NULL;
     wipc__mutex_destroy(&c->wq_lock);
 }
