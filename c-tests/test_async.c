@@ -571,6 +571,65 @@ static void test_send_async_delivers_in_order(void **state)
     wt_pair_close(&pr);
 }
 
+/* Issue 17: small frames queued behind a full pipe are written together (pipe_wq.c batches). Cancels
+ * that hit queued frames and the batch being written keep every frame whole and in order: a cancelled
+ * frame is never seen by the peer, every frame whose send completed WIPC_OK is, exactly once. */
+static void test_send_async_batches_cancel(void **state)
+{
+    (void)state;
+    wt_pair pr;
+    wt_pair_open(&pr, "abat");
+    enum { N = 20000 };
+    slot *s = slots_new(N + 1);
+    uint8_t buf[256];
+    for (uint32_t i = 0; i < N; i++) {
+        size_t sz = 40 + i % 61;
+        wt_fill(buf, sz, i);
+        WT_OK(wipc_send_async(pr.cli, i, buf, sz, 30000, on_complete, &s[i], &s[i].op));
+    }
+    uint8_t *seen = calloc(N, 1);
+    assert_non_null(seen);
+    int64_t last = -1;
+    for (int count = 0;; count++) {
+        size_t got = 0;
+        uint32_t type = 0;
+        if (count == 3000) {
+            /* the reader made room: a batch is being written, part of it in the pipe */
+            wt_sleep_ms(50);
+            for (uint32_t i = 0; i < N; i += 3)
+                wipc_cancel(s[i].op);
+            WT_OK(wipc_send_async(pr.cli, N, NULL, 0, 30000, on_complete, &s[N], &s[N].op));   /* the end marker */
+        }
+        WT_OK(wipc_recv(pr.svc, buf, sizeof buf, &got, &type, 30000));
+        if (type == N)
+            break;
+        WT_CHECK(type < N && (int64_t)type > last, "frame %u after %lld: out of order or duplicated", (unsigned)type, (long long)last);
+        assert_int_equal(got, 40 + type % 61);
+        assert_true(wt_check(buf, got, type));
+        seen[type] = 1;
+        last = type;
+    }
+    expect_all_once(s, N + 1, 30000);
+    int cancelled = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        WT_CHECK(s[i].status == WIPC_OK || s[i].status == WIPC_E_CANCELLED, "send %u: %s", (unsigned)i, wipc_status_name(s[i].status));
+        WT_CHECK(seen[i] == (s[i].status == WIPC_OK), "send %u completed %s but the peer %s it", (unsigned)i,
+                 wipc_status_name(s[i].status), seen[i] ? "got" : "never got");
+        cancelled += s[i].status == WIPC_E_CANCELLED;
+    }
+    WT_CHECK(cancelled > 0, "no cancel reached a queued frame");
+    /* the connection is still whole: a request-free send and receive after it */
+    WT_OK(wipc_send(pr.cli, 7, "tail", 4, 10000));
+    size_t got = 0;
+    uint32_t type = 0;
+    WT_OK(wipc_recv(pr.svc, buf, sizeof buf, &got, &type, 10000));
+    assert_int_equal(type, 7);
+    assert_int_equal(got, 4);
+    free(seen);
+    free(s);
+    wt_pair_close(&pr);
+}
+
 /* ---- cancel storm ---------------------------------------------------------------------------------------- */
 
 typedef struct storm {
@@ -890,6 +949,7 @@ int main(void)
         cmocka_unit_test(test_connect_accept_async),
         cmocka_unit_test(test_send_async_queue_cancel_close),
         cmocka_unit_test(test_send_async_delivers_in_order),
+        cmocka_unit_test(test_send_async_batches_cancel),
         cmocka_unit_test(test_cancel_storm_with_close),
         cmocka_unit_test(test_cancel_latency),
         cmocka_unit_test(test_never_reading_clients_do_not_starve_others),
