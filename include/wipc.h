@@ -274,7 +274,9 @@ typedef struct wipc_pipe_options {
                                           announced in the handshake; a larger incoming frame ends the connection */
     uint32_t    max_instances;       /**< server: concurrent connections, 1..255 (validated by connect too); default 64; beyond it
                                           clients are told busy and wipc_pipe_connect retries until its timeout */
-    uint32_t    buffer_size;         /**< Windows server: CreateNamedPipeW nIn/OutBufferSize hint in bytes; 0 = 64 KiB. Unused by connect and on POSIX */
+    uint32_t    buffer_size;         /**< Windows server: CreateNamedPipeW nIn/OutBufferSize hint in bytes; 0 = 128 KiB (since 1.1; 64 KiB
+                                          before: a 64 KiB message and its frame header now fit, so its write completes at once).
+                                          Unused by connect and on POSIX */
     uint32_t    reserved;            /**< must be 0 (else WIPC_E_INVALID_ARG) */
     const char *security_descriptor; /**< Windows server: SDDL string (UTF-8) for the pipe's DACL, NULL = current user + SYSTEM only;
                                           copied; invalid SDDL = WIPC_E_INVALID_ARG; overrides WIPC_PIPE_ANY_USER; ignored by
@@ -481,7 +483,7 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
  *    the pipe itself instead. */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 16 MiB messages, 64 instances, buffer_size 0 =
- *  64 KiB, security_descriptor NULL). NULL is ignored.
+ *  128 KiB on Windows, security_descriptor NULL). NULL is ignored.
  *  The exported function writes the 1.0 layout only (the first 32 bytes; struct_size = 32), so a
  *  program built against 1.0 keeps working with a 1.1 library: its smaller struct is never written
  *  past its end. C code compiled against this header calls wipc_pipe_options_init_size() instead,

@@ -27,6 +27,8 @@
 
 #include "win32_internal.h"
 
+#define PIPE_DEFAULT_BUFFER (128u * 1024u) /* CreateNamedPipeW nIn/OutBufferSize when the options say 0 */
+
 #define ARM_TRIES 8 /* clients that connect and leave before ConnectNamedPipe, in a row */
 
 struct wipc__listener {
@@ -257,7 +259,10 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     l->max_instances = cfg && cfg->max_instances ? cfg->max_instances : 64;
     if (l->max_instances > PIPE_UNLIMITED_INSTANCES)
         l->max_instances = PIPE_UNLIMITED_INSTANCES;
-    l->buffer_size = cfg && cfg->buffer_size ? cfg->buffer_size : 64u * 1024u;
+    /* 128 KiB: a 64 KiB message plus its frame header fits. A pipe completes a write at once only while
+     * the unread bytes, this write's included, fit the reader's buffer (Wine: server/named_pipe.c,
+     * reselect_write_queue); with 64 KiB every 64 KiB message's write pended until the peer read. */
+    l->buffer_size = cfg && cfg->buffer_size ? cfg->buffer_size : PIPE_DEFAULT_BUFFER;
 
     /* Wine (8.0) ignores FILE_FLAG_FIRST_PIPE_INSTANCE: probe first. On Windows the flag alone is
      * authoritative (no race); the probe only makes the refusal independent of it. */
