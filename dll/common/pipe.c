@@ -423,7 +423,7 @@ built:;
     wipc_status st = WIPC_OK;
     if (c->write_broken)
         st = wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
-    else if (n)
+    else   /* n == 0: a RAW 0-byte message (a zero-length WriteFile on a message-mode pipe) */
         st = wipc__plat_pipe_write(c->pipe, iov, n, wipc__pipe_dl_left(&dl), &written);
     if (st != WIPC_OK && written > 0 && written < total)
         c->write_broken = true;
