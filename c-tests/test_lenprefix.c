@@ -246,6 +246,56 @@ static void test_lp_limit_between_wipc_ends(void **state)
     WT_OK(wipc_close(srv));
 }
 
+/* ---- a server with callbacks: the claim is a WIPC_EVENT_ERROR (WIPC_E_TOO_LARGE) ----------------- */
+
+static atomic_int cb_errors, cb_too_large, cb_msgs;
+
+static int32_t WIPC_CALL cb_message(wipc_handle h, const wipc_message *m, void *user)
+{
+    (void)user;
+    atomic_fetch_add(&cb_msgs, 1);
+    wipc_send(h, 0, m->data, m->size, 5000);   /* the echo the foreign client waits for */
+    return 0;
+}
+
+static void WIPC_CALL cb_event(wipc_handle h, int32_t event, wipc_handle related, wipc_status st, void *user)
+{
+    (void)related;
+    wipc_handle srv = *(wipc_handle *)user;
+    if (event == WIPC_EVENT_ERROR) {
+        atomic_fetch_add(&cb_errors, 1);
+        if (st == WIPC_E_TOO_LARGE)
+            atomic_fetch_add(&cb_too_large, 1);
+    }
+    if (event != WIPC_EVENT_CONNECTED && h != srv)
+        wipc_close(h);   /* a connection that ended: ours to close */
+}
+
+static void test_lp_callbacks_error_event(void **state)
+{
+    (void)state;
+    char path[200];
+    wt_raw_path(path, sizeof path);
+    wipc_pipe_options o;
+    wipc_pipe_options_init(&o);
+    o.flags = WIPC_PIPE_LENGTH_PREFIX;
+    static wipc_handle srv;
+    atomic_store(&cb_errors, 0);
+    atomic_store(&cb_too_large, 0);
+    atomic_store(&cb_msgs, 0);
+    WT_OK(wipc_pipe_listen(path, &o, &srv));
+    WT_OK(wipc_set_callbacks(srv, cb_message, cb_event, &srv));
+    run_client(path, "huge", NULL, "DROPPED");
+    uint64_t end = wt_now_ms() + 10000;
+    while (atomic_load(&cb_too_large) == 0 && wt_now_ms() < end)
+        wt_sleep_ms(10);
+    WT_CHECK(atomic_load(&cb_too_large) == 1, "%d WIPC_EVENT_ERROR with WIPC_E_TOO_LARGE (of %d errors) for the 4 GiB claim",
+             atomic_load(&cb_too_large), atomic_load(&cb_errors));
+    run_client(path, "echo", NULL, "ECHO OK");   /* and the next client is served */
+    WT_CHECK(atomic_load(&cb_msgs) == 8, "%d messages reached on_message, expected the 8 of the echo client", atomic_load(&cb_msgs));
+    WT_OK(wipc_close(srv));
+}
+
 int main(void)
 {
     wt_use_peer("wipc_lp_peer");
@@ -254,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_lp_client_foreign_byte_server),
         cmocka_unit_test(test_lp_client_foreign_message_server),
         cmocka_unit_test(test_lp_limit_between_wipc_ends),
+        cmocka_unit_test(test_lp_callbacks_error_event),
     };
     wt_apply_test_filter();
     int failed = cmocka_run_group_tests_name("lenprefix", tests, NULL, NULL);
