@@ -16,3 +16,14 @@ if(_cmocka_found)
   add_test(NAME test_foreign COMMAND test_foreign)
   set_tests_properties(test_foreign PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT})
 endif()
+
+# test_lenprefix: WIPC_PIPE_LENGTH_PREFIX against wipc_lp_peer, a foreign length-prefixed pipe
+# program in plain Win32 / POSIX code (issue 15 item 2).
+wipc_test_executable(wipc_lp_peer ${CMAKE_CURRENT_SOURCE_DIR}/lp_peer.c)
+if(_cmocka_found)
+  wipc_test_executable(test_lenprefix ${CMAKE_CURRENT_SOURCE_DIR}/test_lenprefix.c)
+  target_link_libraries(test_lenprefix PRIVATE wipc_cmocka)
+  add_dependencies(test_lenprefix wipc_lp_peer)
+  add_test(NAME test_lenprefix COMMAND test_lenprefix)
+  set_tests_properties(test_lenprefix PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT})
+endif()

@@ -196,6 +196,9 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
 void wipc__plat_bulk_close(wipc__bulk_section *s);
 /** 0 when the pipe's peer has certainly hung up, else 1. Cheap, any thread, no effect on reading. */
 int wipc__plat_pipe_alive(wipc__pipe *p);
+/** 1 when the pipe keeps message boundaries (a Windows message-mode pipe: a zero-length WriteFile is
+ *  a 0-byte message), 0 for a byte stream (POSIX AF_UNIX stream, a Windows byte-type pipe). */
+int wipc__plat_pipe_message_mode(wipc__pipe *p);
 /** 1 if large messages may go through bulk sections with the peer of `p`: the environment variable
  *  WIPC_PIPE_BULK is not "0", and the peer can open our sections as we can open its (POSIX: the same
  *  uid, already checked with SO_PEERCRED; Windows: the peer process runs as the same user in the same

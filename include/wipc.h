@@ -395,7 +395,8 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
  *  their boundaries and order (except POSIX WIPC_PIPE_RAW). A shm creator may send before an opener
  *  attached (the ring holds the messages).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1, size 0 on a
- *  WIPC_PIPE_RAW connection: without framing it would carry nothing), WIPC_E_BAD_HANDLE,
+ *  WIPC_PIPE_RAW byte stream - POSIX, or a Windows byte-type pipe - where it would carry nothing; a
+ *  Windows message-mode RAW pipe sends a zero-length message, WIPC_PIPE_LENGTH_PREFIX a zero length), WIPC_E_BAD_HANDLE,
  *  WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size
  *  above WIPC_MAX_MESSAGE_LIMIT, this side's or the peer's max_message_size, or the ring; nothing was
  *  sent), WIPC_E_TIMEOUT (no room in time; nothing was sent; if a pipe frame was partly written the
@@ -1054,6 +1055,35 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
  *  (every instance connected / backlog full / BUSY handshake) is waited for up to the timeout either
  *  way. Use it for clients that may start before their server. Ignored by wipc_pipe_listen. */
 #define WIPC_PIPE_WAIT_FOR_SERVER 0x10u
+
+/** wipc_pipe_options.flags for wipc_pipe_listen and wipc_pipe_connect (since 1.1): length-prefixed
+ *  framing for foreign protocols ("4-byte length + payload"). It implies WIPC_PIPE_RAW (no wipc header,
+ *  no handshake; wipc_info's flags show both), and everything said of RAW names and peers holds.
+ *  On the wire each message is a 4-byte little-endian unsigned length, then that many payload bytes;
+ *  nothing else (docs/PROTOCOL.md, "Length-prefixed RAW pipes").
+ *  - Receiving: the pipe's own write / message boundaries do not matter: the length and the payload
+ *    may come in separate writes or a byte at a time, and one read may hold several messages; each
+ *    message is delivered whole (type 0, request_id 0) when its last byte arrives. A length of 0 is a
+ *    0-byte message. The length is checked against this side's max_message_size BEFORE any memory is
+ *    allocated for the payload, and the payload's buffer grows as its bytes arrive (so a claim costs
+ *    only what is actually sent). A larger claim (e.g. 0xFFFFFFFF, 4 GiB) ends that connection: a
+ *    WIPC_LOG_WARN naming the pipe, the peer's pid and the claimed length, then the connection's
+ *    WIPC_EVENT_ERROR with WIPC_E_TOO_LARGE (waiters in wipc_recv get WIPC_E_TOO_LARGE); a server
+ *    goes on serving its other and next clients.
+ *  - Sending (wipc_send, wipc_send_async): the 4-byte length and the payload go out together: one
+ *    buffer up to 512 bytes; larger, one sendmsg (POSIX), one WriteFile of the joined bytes on a
+ *    message-mode pipe, the length then the payload on a Windows byte-type pipe. `type` is not sent.
+ *    A 0-byte send writes a 4-byte zero length. Sizes above max_message_size: WIPC_E_TOO_LARGE, nothing sent.
+ *  - Windows: the server is a message-type pipe as with RAW (PIPE_TYPE_MESSAGE), so a foreign client may
+ *    read in byte or message mode, and each message we send is one WriteFile (one pipe message). A
+ *    client sets PIPE_READMODE_MESSAGE where the server's pipe type allows it and reads bytes otherwise;
+ *    either way the framing is in the bytes. POSIX: an AF_UNIX SOCK_STREAM socket, as with RAW.
+ *  - Request/reply: without wipc's header there is no request id on the wire, so wipc_request,
+ *    wipc_request_async, wipc_reply and wipc_reply_error return WIPC_E_NOT_SUPPORTED on such
+ *    connections (as on RAW). A foreign protocol's request and response are two messages: wipc_send
+ *    the request, then wipc_recv (or on_message) the response; matching them (one outstanding request,
+ *    answers in order) is the application's protocol. */
+#define WIPC_PIPE_LENGTH_PREFIX 0x20u
 
 /** @} */
 

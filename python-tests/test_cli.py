@@ -427,3 +427,40 @@ def test_wait_for_a_server_that_starts_later(name):
     finally:
         srv.wait(10)
     assert wipc("cat", uri, "--wait", "--timeout", "200")[0] == 4   # waited, nobody came: not found
+
+
+# ---- foreign pipe peers: listen / send --raw and --length-prefix (issue 15) ----------------------------
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the foreign peer is an AF_UNIX socket")
+def test_listen_and_send_length_prefix_and_raw(tmp_path):
+    import socket
+    path = str(tmp_path / "lp.sock")
+    proc = subprocess.Popen([CLI, "listen", "pipe://" + path, "--length-prefix", "--reply", "upper", "--count", "3",
+                             "--json"], stdout=subprocess.PIPE)
+    assert json.loads(proc.stdout.readline())["listening"] == "pipe://" + path
+    with socket.socket(socket.AF_UNIX) as s:   # a foreign client: length, then payload, in two writes
+        s.connect(path)
+        for text in (b"hello", b""):
+            s.sendall(struct.pack("<I", len(text)))
+            s.sendall(text)
+            hdr = b""
+            while len(hdr) < 4:
+                hdr += s.recv(4 - len(hdr))
+            (n,) = struct.unpack("<I", hdr)
+            body = b""
+            while len(body) < n:
+                body += s.recv(n - len(body))
+            assert body == text.upper()
+    assert wipc("send", "pipe://" + path, "--length-prefix", "from wipc send")[0] == 0
+    out, _ = proc.communicate(timeout=10)
+    msgs = [json.loads(x) for x in out.decode().splitlines() if '"size"' in x]
+    assert [(m["size"], m.get("text")) for m in msgs] == [(5, "hello"), (0, ""), (14, "from wipc send")]
+    # --raw: a RAW pipe, the payload bytes alone on stdout
+    raw = str(tmp_path / "raw.sock")
+    proc = subprocess.Popen([CLI, "listen", "pipe://" + raw, "--raw", "--count", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stderr.readline().startswith(b"listening on")
+    assert wipc("send", "pipe://" + raw, "--raw", "plain bytes")[0] == 0
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and out == b"plain bytes"
+    assert wipc("send", "shm://x", "--raw", "a")[0] == 2 and wipc("listen", "shm://x", "--length-prefix")[0] == 2

@@ -55,6 +55,8 @@ struct cli_args {
     long        interval_ms;   /* top --interval, 0 = not given */
     int         reply;         /* CLI_REPLY_* */
     int         quiet, raw, json, records, oneway, wait;
+    int         length_prefix;  /* --length-prefix (listen, send; pipe://) */
+    int         reply_given;    /* --reply was given (a RAW pipe answers only then) */
 };
 
 /* cli_args.c */
@@ -84,6 +86,10 @@ void           cli_print_rtt(long n, size_t size, double *rtt_us);   /* sorts rt
 
 /* cli_send.c: connects to URI's pipe server (--wait: also for one not up yet) or opens its shm channel */
 wipc_status cli_open_client(const cli_args *a, wipc_handle *out, const char **what);
+
+/* cli_send.c: the wipc_pipe_options.flags of listen / send for foreign peers: WIPC_PIPE_LENGTH_PREFIX
+ * (--length-prefix), WIPC_PIPE_RAW (--raw on pipe://), else 0 */
+uint32_t    cli_pipe_flags(const cli_args *a);
 
 /* commands */
 int cli_listen(const cli_args *a);

@@ -18,13 +18,14 @@ enum {
     OPT_REPLY = 1u << 4, OPT_QUIET = 1u << 5, OPT_EXPECT = 1u << 6, OPT_RAW = 1u << 7,
     OPT_JSON = 1u << 8, OPT_RECORDS = 1u << 9, OPT_ONEWAY = 1u << 10, OPT_SIZE = 1u << 11, OPT_INTERVAL = 1u << 12,
     OPT_WAIT = 1u << 13,
+    OPT_LENGTH_PREFIX = 1u << 14,
 };
 #define SCHEME(t) (1u << (t))
 #define ANY_SCHEME (SCHEME(CLI_PIPE) | SCHEME(CLI_SHM) | SCHEME(CLI_MSG))
 
 static const cli_command commands[] = {
-    { "listen", cli_listen, OPT_COUNT | OPT_REPLY | OPT_QUIET | OPT_TIMEOUT | OPT_RAW | OPT_JSON, ANY_SCHEME, "U",
-      "wipc listen URI [--reply echo|upper|none|error] [--count N] [--timeout MS] [--quiet | --raw | --json]",
+    { "listen", cli_listen, OPT_COUNT | OPT_REPLY | OPT_QUIET | OPT_TIMEOUT | OPT_RAW | OPT_JSON | OPT_LENGTH_PREFIX, ANY_SCHEME, "U",
+      "wipc listen URI [--reply echo|upper|none|error] [--count N] [--timeout MS] [--quiet | --raw | --json] [--length-prefix]",
       "  Serves URI and prints each whole message: time, type, size, peer pid, text (escaped, in quotes)\n"
       "  or hex. --raw: only the payload bytes, as they are; --json: one JSON object per line.\n"
       "  pipe://NAME  a pipe server; clients are served concurrently.\n"
@@ -34,14 +35,21 @@ static const cli_command commands[] = {
       "  or not at all (none; msg senders then get 0), or with a remote error (error: code 1 and the\n"
       "  request's text, wipc_reply_error; pipe and shm). --count N: exit after N messages;\n"
       "  --timeout MS: exit 3 (WIPC_E_TIMEOUT) after MS ms without a message; --quiet: print nothing\n"
-      "  but the first line (\"listening on URI (pid N)\"). Ctrl-C or SIGTERM closes URI and exits 0." },
-    { "send", cli_send, OPT_TYPE | OPT_TIMEOUT | OPT_FILE | OPT_WAIT, ANY_SCHEME, "UT",
-      "wipc send URI [--type N] [--timeout MS] [--wait] (TEXT | --file F)",
+      "  but the first line (\"listening on URI (pid N)\"). Ctrl-C or SIGTERM closes URI and exits 0.\n"
+      "  Foreign pipe clients (no wipc framing): pipe:// with --raw serves a WIPC_PIPE_RAW pipe (and\n"
+      "  prints only the payload bytes, as --raw does); --length-prefix serves WIPC_PIPE_LENGTH_PREFIX\n"
+      "  (each message a 4-byte little-endian length + payload), printed as usual. Such messages are\n"
+      "  not requests: they are answered (sent back) only with --reply echo or --reply upper." },
+    { "send", cli_send, OPT_TYPE | OPT_TIMEOUT | OPT_FILE | OPT_WAIT | OPT_RAW | OPT_LENGTH_PREFIX, ANY_SCHEME, "UT",
+      "wipc send URI [--type N] [--timeout MS] [--wait] [--raw | --length-prefix] (TEXT | --file F)",
       "  Sends one message (TEXT, or the bytes of file F; --file - reads stdin) tagged with type N\n"
       "  (default 0). msg:// prints the receiver's reply (an int32). --timeout: default 5000 ms.\n"
       "  A TEXT that starts with '-' goes after --: wipc send pipe://x -- -t\n"
       "  pipe:// with nobody serving the name fails at once (exit 4) unless --wait: then a server may\n"
-      "  still appear within --timeout (as a busy one is always waited for)." },
+      "  still appear within --timeout (as a busy one is always waited for).\n"
+      "  pipe:// to a foreign server: --raw connects WIPC_PIPE_RAW (the bytes alone; 0 bytes only where\n"
+      "  the pipe keeps message boundaries), --length-prefix WIPC_PIPE_LENGTH_PREFIX (a 4-byte\n"
+      "  little-endian length, then the bytes). The type is not sent then." },
     { "request", cli_request, OPT_TYPE | OPT_TIMEOUT | OPT_FILE | OPT_COUNT | OPT_EXPECT | OPT_RAW | OPT_JSON | OPT_WAIT,
       ANY_SCHEME, "UT",
       "wipc request URI [--type N] [--timeout MS] [--wait] [--count N] [--expect REPLY] [--raw | --json] (TEXT | --file F)",
@@ -99,7 +107,7 @@ static const struct option_spec {
     { "--file", OPT_FILE, 1 }, { "--reply", OPT_REPLY, 1 }, { "--quiet", OPT_QUIET, 0 },
     { "--expect", OPT_EXPECT, 1 }, { "--raw", OPT_RAW, 0 }, { "--json", OPT_JSON, 0 },
     { "--records", OPT_RECORDS, 0 }, { "--oneway", OPT_ONEWAY, 0 }, { "--size", OPT_SIZE, 1 },
-    { "--interval", OPT_INTERVAL, 1 }, { "--wait", OPT_WAIT, 0 },
+    { "--interval", OPT_INTERVAL, 1 }, { "--wait", OPT_WAIT, 0 }, { "--length-prefix", OPT_LENGTH_PREFIX, 0 },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -167,7 +175,9 @@ static int set_option(cli_args *a, const struct option_spec *o, const char *v)
     case OPT_RECORDS: a->records = 1; break;
     case OPT_ONEWAY:  a->oneway = 1; break;
     case OPT_WAIT:    a->wait = 1; break;
+    case OPT_LENGTH_PREFIX: a->length_prefix = 1; break;
     case OPT_REPLY:
+        a->reply_given = 1;
         if (!strcmp(v, "echo")) a->reply = CLI_REPLY_ECHO;
         else if (!strcmp(v, "upper")) a->reply = CLI_REPLY_UPPER;
         else if (!strcmp(v, "none")) a->reply = CLI_REPLY_NONE;
@@ -229,6 +239,12 @@ static int check_required(cli_args *a)
         return cli_usage("%s needs either TEXT or --file F", a->command->name);
     if (a->raw + a->json + a->quiet > 1)
         return cli_usage("--quiet, --raw and --json exclude each other");
+    if (a->length_prefix && a->transport != CLI_PIPE)
+        return cli_usage("--length-prefix is for pipe:// URIs");
+    if (a->command->run == cli_send && a->raw && a->transport == CLI_SHM)
+        return cli_usage("send --raw is not for shm:// URIs (a channel always keeps message boundaries)");
+    if (cli_pipe_flags(a) && a->reply == CLI_REPLY_ERROR)
+        return cli_usage("--reply error needs wipc framing (not with --raw or --length-prefix)");
     return 0;
 }
 

@@ -24,7 +24,9 @@ typedef struct listener {
 
 static long long now_ms(void) { return (long long)(cli_now_us() / 1000.0); }
 
-static void answer(wipc_handle h, const wipc_message *m, int upper)
+/* A request is answered with wipc_reply; a message of a RAW / LENGTH_PREFIX pipe (no requests there)
+ * is sent back with wipc_send (bounded: a foreign client that does not read costs at most 2 s). */
+static void answer(wipc_handle h, const wipc_message *m, int upper, int raw_pipe)
 {
     unsigned char small[4096];
     unsigned char *buf = m->size <= sizeof small ? small : malloc(m->size);
@@ -37,9 +39,10 @@ static void answer(wipc_handle h, const wipc_message *m, int upper)
     for (size_t i = 0; upper && i < m->size; i++)
         if (buf[i] >= 'a' && buf[i] <= 'z')
             buf[i] = (unsigned char)(buf[i] - 'a' + 'A');
-    wipc_status st = wipc_reply(h, m->request_id, m->type, m->size ? buf : NULL, m->size);
+    wipc_status st = raw_pipe ? wipc_send(h, 0, m->size ? buf : NULL, m->size, 2000)
+                              : wipc_reply(h, m->request_id, m->type, m->size ? buf : NULL, m->size);
     if (st && st != WIPC_E_DISCONNECTED && st != WIPC_E_CLOSED)
-        cli_fail("wipc_reply", st);
+        cli_fail(raw_pipe ? "wipc_send" : "wipc_reply", st);
     if (buf != small)
         free(buf);
 }
@@ -69,7 +72,9 @@ static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *
     else if (m->request_id && a->reply == CLI_REPLY_ERROR)
         answer_error(h, m);
     else if (m->request_id && a->reply != CLI_REPLY_NONE)
-        answer(h, m, a->reply == CLI_REPLY_UPPER);
+        answer(h, m, a->reply == CLI_REPLY_UPPER, 0);
+    else if (cli_pipe_flags(a) && a->reply_given && a->reply != CLI_REPLY_NONE)
+        answer(h, m, a->reply == CLI_REPLY_UPPER, 1);   /* a foreign pipe's message: sent back */
     atomic_store(&l->last_ms, now_ms());
     atomic_fetch_add(&l->seen, 1);
     return ret;
@@ -116,7 +121,13 @@ static void WIPC_CALL on_event(wipc_handle h, int32_t event, wipc_handle related
 static wipc_status open_endpoint(const cli_args *a, wipc_handle *out, const char **what)
 {
     switch (a->transport) {
-    case CLI_PIPE: *what = "wipc_pipe_listen"; return wipc_pipe_listen(a->name, NULL, out);
+    case CLI_PIPE: {
+        wipc_pipe_options o;
+        wipc_pipe_options_init(&o);
+        o.flags = cli_pipe_flags(a);   /* --raw / --length-prefix: foreign clients */
+        *what = "wipc_pipe_listen";
+        return wipc_pipe_listen(a->name, &o, out);
+    }
     case CLI_SHM:  *what = "wipc_shm_create";  return wipc_shm_create(a->name, NULL, out);
     default:       *what = "wipc_msg_listen";  return wipc_msg_listen(a->name, NULL, out);
     }

@@ -17,11 +17,24 @@ wipc_status cli_open_client(const cli_args *a, wipc_handle *out, const char **wh
         wipc_pipe_options_init(&o);
         if (a->wait)
             o.flags |= WIPC_PIPE_WAIT_FOR_SERVER;
+        o.flags |= cli_pipe_flags(a);
         *what = "wipc_pipe_connect";
         return wipc_pipe_connect(a->name, &o, a->timeout_ms, out);
     }
     *what = "wipc_shm_open";
     return wipc_shm_open(a->name, NULL, a->timeout_ms, out);
+}
+
+uint32_t cli_pipe_flags(const cli_args *a)
+{
+    if (a->transport != CLI_PIPE)
+        return 0;
+    if (a->length_prefix)
+        return WIPC_PIPE_LENGTH_PREFIX;
+    /* --raw means "no wipc framing" for the pipe of listen and send; for request and cat it is the output form */
+    if (a->raw && (a->command->run == cli_listen || a->command->run == cli_send))
+        return WIPC_PIPE_RAW;
+    return 0;
 }
 
 int cli_send(const cli_args *a)

@@ -21,6 +21,11 @@ namespace Wipc
         /// <summary>WIPC_PIPE_WAIT_FOR_SERVER (since 1.1): Connect waits up to its timeout for a server
         /// that is not up yet; without it a name nobody serves fails at once (WipcNotFoundException).</summary>
         public const uint PipeWaitForServer = WipcNative.WIPC_PIPE_WAIT_FOR_SERVER;
+        /// <summary>WIPC_PIPE_LENGTH_PREFIX (since 1.1): a RAW pipe (implied) whose messages are a 4-byte
+        /// little-endian length, then the payload, for foreign length-prefixed protocols: received whole
+        /// however the bytes arrive; a length above MaxMessageSize ends the connection
+        /// (WipcTooLargeException) before anything is allocated; requests are not supported.</summary>
+        public const uint PipeLengthPrefix = WipcNative.WIPC_PIPE_LENGTH_PREFIX;
         /// <summary>WIPC_SHM_GLOBAL: Windows: section and events in the Global\ namespace; no effect on Linux.</summary>
         public const uint ShmGlobal = WipcNative.WIPC_SHM_GLOBAL;
         /// <summary>WIPC_MSG_ALLOW_LOWER_INTEGRITY: Windows: lower-integrity senders may reach the

@@ -54,7 +54,8 @@ wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_messag
     wipc__obj_init(&c->obj, &conn_ops, name, flags);
     c->obj.max_message_size = max_message_size;
     c->pipe = p;
-    c->raw = (flags & WIPC_PIPE_RAW) != 0;
+    c->raw = (flags & (WIPC_PIPE_RAW | WIPC_PIPE_LENGTH_PREFIX)) != 0;
+    c->lenprefix = (flags & WIPC_PIPE_LENGTH_PREFIX) != 0;
     c->state = c->raw ? CONN_OPEN : CONN_HANDSHAKE;
     atomic_init(&c->role.holder, ROLE_IO);   /* the I/O thread reads until the handshake is done */
     c->scatter_ok = true;
@@ -398,13 +399,12 @@ wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request
     uint8_t hdr[WIPC__FRAME_HEADER + WIPC__SMALL_PAYLOAD];
     wipc__iov iov[2];
     size_t n = 0;
-    if (!c->raw) {
-        wipc__frame f = { kind, type, (uint32_t)size, request_id };
-        wipc__frame_encode(hdr, &f);
+    size_t hl = wipc__conn_prefix(c, hdr, kind, request_id, type, size);
+    if (hl) {
         iov[n].base = hdr;
-        iov[n++].len = WIPC__FRAME_HEADER;
+        iov[n++].len = hl;
         if (size && size <= WIPC__SMALL_PAYLOAD) {
-            memcpy(hdr + WIPC__FRAME_HEADER, data, size);
+            memcpy(hdr + hl, data, size);
             iov[0].len += size;
             goto built;
         }
@@ -414,7 +414,7 @@ wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request
         iov[n++].len = size;
     }
 built:;
-    size_t total = (c->raw ? 0 : WIPC__FRAME_HEADER) + size;
+    size_t total = hl + size;
     size_t written = 0;
     pipe_dl dl = wipc__pipe_dl(timeout_ms);   /* the wait for the writer and the write share it */
     if (wipc__excl_enter(&c->writer, &dl) != WIPC_OK)
@@ -423,7 +423,7 @@ built:;
     wipc_status st = WIPC_OK;
     if (c->write_broken)
         st = wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
-    else if (n)
+    else   /* n == 0: a RAW 0-byte message (a zero-length WriteFile on a message-mode pipe) */
         st = wipc__plat_pipe_write(c->pipe, iov, n, wipc__pipe_dl_left(&dl), &written);
     if (st != WIPC_OK && written > 0 && written < total)
         c->write_broken = true;
@@ -459,9 +459,11 @@ wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size)
         return wipc__error(failed && failed != WIPC_E_BUSY ? failed : WIPC_E_DISCONNECTED, 0,
                            "send on pipe %s: the connection has ended", o->name);
     }
-    if (c->raw && size == 0 && !control)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "send on RAW pipe %s: a 0-byte message; a RAW connection has no framing, so it "
-                           "would carry nothing (nothing was sent)", o->name);
+    /* RAW 0-byte messages: a 4-byte zero length with LENGTH_PREFIX, a zero-length WriteFile on a
+     * message-mode pipe; on a byte stream (POSIX, a Windows byte-type pipe) it would carry nothing */
+    if (c->raw && !c->lenprefix && size == 0 && !control && !wipc__plat_pipe_message_mode(c->pipe))
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "send on RAW pipe %s: a 0-byte message on a byte stream would carry nothing "
+                           "(nothing was sent; WIPC_PIPE_LENGTH_PREFIX sends it as a zero length)", o->name);
     if (size > o->max_message_size)
         return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above this side's max_message_size %u",
                            o->name, size, (unsigned)o->max_message_size);
@@ -752,8 +754,10 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
     if (!name)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: name is NULL", fn);
     if (o->flags & ~(uint32_t)(WIPC_PIPE_ALLOW_REMOTE | WIPC_PIPE_RAW | WIPC_PIPE_ANY_USER | WIPC_PIPE_NO_STATS |
-                               WIPC_PIPE_WAIT_FOR_SERVER))
+                               WIPC_PIPE_WAIT_FOR_SERVER | WIPC_PIPE_LENGTH_PREFIX))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o->flags);
+    if (o->flags & WIPC_PIPE_LENGTH_PREFIX)
+        o->flags |= WIPC_PIPE_RAW;   /* a length prefix is a RAW connection's framing: no wipc header, no handshake */
     if (is_full_path(name)) {
         size_t len = strlen(name);
         if (len > 255)

@@ -71,6 +71,7 @@ typedef struct wipc__conn {
     wipc__pipe   *pipe;
     wipc__server *server;           /* accepted connections: the server (ref held), else NULL */
     bool          raw;
+    bool          lenprefix;        /* WIPC_PIPE_LENGTH_PREFIX (raw too): pipe_lenprefix.c */
     _Atomic int   state;            /* conn_state: changed under obj.lock, read anywhere */
     bool          busy;             /* the server answered BUSY */
     bool          started;          /* the backend holds a reference and will call wipc__core_closed */
@@ -216,6 +217,17 @@ wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, 
 /* The message is copied out: the slot is the sender's again. */
 void        wipc__bulk_release(wipc__conn *c, unsigned slot);
 void        wipc__bulk_free(wipc__conn *c);
+
+/* pipe_lenprefix.c: the bytes before a payload, and the LENGTH_PREFIX decoder */
+#define WIPC__LP_HEADER 4u   /* a LENGTH_PREFIX message's little-endian length */
+/* Writes what goes before a `size`-byte payload on c to `out` (WIPC__FRAME_HEADER bytes of room):
+ * wipc's frame header, a LENGTH_PREFIX connection's 4-byte length, or nothing (RAW). Returns how
+ * many bytes. */
+size_t      wipc__conn_prefix(const wipc__conn *c, uint8_t *out, uint8_t kind, uint64_t request_id, uint32_t type,
+                              size_t size);
+/* The I/O thread's input on a LENGTH_PREFIX connection: whole messages to the inbox; a length above
+ * max_message_size ends the connection. Returns true when the inbox asks to pause reading. */
+bool        wipc__lp_read(wipc__conn *c, const uint8_t *data, size_t n);
 
 /* pipe_read.c: the ops hooks and the role */
 wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);

@@ -201,10 +201,10 @@ wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t re
                           const void *data, size_t size)
 {
     wipc__obj *o = &c->obj;
-    size_t hdr = c->raw ? 0 : WIPC__FRAME_HEADER;
+    uint8_t prefix[WIPC__FRAME_HEADER];
+    size_t hdr = wipc__conn_prefix(c, prefix, kind, request_id, type, size);   /* frame header, length prefix or none */
     size_t total = hdr + size;
     uint8_t small[WIPC__FRAME_HEADER + WIPC__SMALL_PAYLOAD];
-    wipc__frame f = { kind, type, (uint32_t)size, request_id };
     wipc_status fail = WIPC_OK;
     done_item *v = NULL;
     size_t n = 0;
@@ -219,8 +219,7 @@ wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t re
     bool fast = !c->wq_head && !c->wq_writer && total <= sizeof small && wipc__excl_try(&c->writer);
     if (fast) {
         /* the pipe is ours and nothing is queued: try it now, without blocking */
-        if (!c->raw)
-            wipc__frame_encode(small, &f);
+        memcpy(small, prefix, hdr);
         if (size)
             memcpy(small + hdr, data, size);
         wipc__iov iov = { small, total };
@@ -292,8 +291,7 @@ wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t re
     if (fast) {
         memcpy(e->data, small, total);
     } else {
-        if (!c->raw)
-            wipc__frame_encode(e->data, &f);
+        memcpy(e->data, prefix, hdr);
         if (size)
             memcpy(e->data + hdr, data, size);
     }

@@ -402,6 +402,12 @@ int wipc__plat_pipe_alive(wipc__pipe *p)
     return 1;
 }
 
+int wipc__plat_pipe_message_mode(wipc__pipe *p)
+{
+    (void)p;
+    return 0;   /* AF_UNIX SOCK_STREAM */
+}
+
 void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
 {
     *pid = p->peer_pid;

@@ -164,6 +164,11 @@ int wipc__plat_pipe_alive(wipc__pipe *p)
     return 1;
 }
 
+int wipc__plat_pipe_message_mode(wipc__pipe *p)
+{
+    return p->message_mode;
+}
+
 void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
 {
     if (pid)

@@ -73,6 +73,8 @@ PIPE_RAW: int = _native.WIPC_PIPE_RAW
 PIPE_ANY_USER: int = _native.WIPC_PIPE_ANY_USER
 PIPE_WAIT_FOR_SERVER: int = _native.WIPC_PIPE_WAIT_FOR_SERVER   # since 1.1: connect waits for an absent server
 PIPE_NO_STATS: int = _native.WIPC_PIPE_NO_STATS                 # since 1.1: publish no statistics (wipc_stat)
+#: since 1.1: RAW pipe framed as a 4-byte little-endian length + payload, for foreign protocols (implies PIPE_RAW)
+PIPE_LENGTH_PREFIX: int = _native.WIPC_PIPE_LENGTH_PREFIX
 SHM_NO_STATS: int = _native.WIPC_SHM_NO_STATS
 MSG_NO_STATS: int = _native.WIPC_MSG_NO_STATS
 SHM_GLOBAL: int = _native.WIPC_SHM_GLOBAL
@@ -131,6 +133,7 @@ __all__ = [
     "LOG_DEBUG", "LOG_INFO", "LOG_WARN", "LOG_ERROR", "PIPE_ALLOW_REMOTE", "PIPE_RAW", "PIPE_ANY_USER",
     "PIPE_WAIT_FOR_SERVER", "PIPE_NO_STATS", "SHM_NO_STATS", "MSG_NO_STATS",
     "SHM_GLOBAL", "MSG_ALLOW_LOWER_INTEGRITY", "MSG_MAX_MESSAGE_LIMIT", "REGION_READONLY", "NAME_MAX", "OK",
+    "PIPE_LENGTH_PREFIX",
 ]
 assert set(__all__) >= set(_error_names), set(_error_names) - set(__all__)
 
