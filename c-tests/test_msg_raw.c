@@ -239,6 +239,16 @@ static wipc_handle listen_msg(const char *name, uint32_t flags, uint32_t max_mes
     return h;
 }
 
+/* A unique name from `tag` into name (96 bytes), *g cleared with reply base `reply`, and an endpoint
+ * of that name listening with `flags` and on_message recording into g. */
+static wipc_handle listen_recording(char *name, const char *tag, got *g, int32_t reply, uint32_t flags, uint32_t max_message)
+{
+    wt_unique_name(name, 96, tag);
+    memset(g, 0, sizeof *g);
+    g->reply = reply;
+    return listen_msg(name, flags, max_message, g);
+}
+
 /* What a foreign sender looks for: the window class (Windows) or socket path (POSIX) of endpoint `name`. */
 static const char *foreign_target(const char *name, char *buf, size_t cap)
 {
@@ -268,11 +278,8 @@ static void test_foreign_sender_to_raw_endpoint(void **state)
 {
     (void)state;
     char name[96], target[300];
-    wt_unique_name(name, sizeof name, "rawrx");
     got g;
-    memset(&g, 0, sizeof g);
-    g.reply = 1000;
-    wipc_handle h = listen_msg(name, WIPC_MSG_RAW, 1024, &g);
+    wipc_handle h = listen_recording(name, "rawrx", &g, 1000, WIPC_MSG_RAW, 1024);
     const char *args[] = { "send", foreign_target(name, target, sizeof target), "7", "hello raw", "2", "neg", "9", "@2000",
                            "0", "", NULL };
     char lines[4][128];
@@ -330,11 +337,8 @@ static void test_foreign_sender_to_framed_endpoint(void **state)
 {
     (void)state;
     char name[96], target[300];
-    wt_unique_name(name, sizeof name, "framed");
     got g;
-    memset(&g, 0, sizeof g);
-    g.reply = 1000;
-    wipc_handle h = listen_msg(name, 0, 0, &g);
+    wipc_handle h = listen_recording(name, "framed", &g, 1000, 0, 0);
     const char *args[] = { "send", foreign_target(name, target, sizeof target), "7", "not wipc", "3", "@40", NULL };
     char lines[2][128];
     run_sender(args, lines, 2);
@@ -355,11 +359,8 @@ static void test_wipc_senders_to_raw_endpoint(void **state)
 {
     (void)state;
     char name[96], target[300];
-    wt_unique_name(name, sizeof name, "rawboth");
     got g;
-    memset(&g, 0, sizeof g);
-    g.reply = 50;
-    wipc_handle h = listen_msg(name, WIPC_MSG_RAW, 0, &g);
+    wipc_handle h = listen_recording(name, "rawboth", &g, 50, WIPC_MSG_RAW, 0);
     int32_t reply = 0;
     WT_OK(wipc_msg_send(name, 3, "framed", 6, TIMEOUT_MS, &reply));
     assert_int_equal(reply, 53);
@@ -502,11 +503,8 @@ static void test_raw_send_async(void **state)
 {
     (void)state;
     char name[96], target[300];
-    wt_unique_name(name, sizeof name, "rawasync");
     got g;
-    memset(&g, 0, sizeof g);
-    g.reply = 200;
-    wipc_handle h = listen_msg(name, WIPC_MSG_RAW, 0, &g);
+    wipc_handle h = listen_recording(name, "rawasync", &g, 200, WIPC_MSG_RAW, 0);
     snprintf(target, sizeof target, "class:wipc-msg-%s", name);
     async_done d;
     memset(&d, 0, sizeof d);
