@@ -406,7 +406,7 @@ static void test_raw_send_to_plain_receiver(void **state)
     WT_CHECK(p != NULL, "cannot spawn");
     char line[256];
     WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0, "no READY");
-    bool top = strcmp(line, "NOTOP") != 0;
+    int top = strcmp(line, "NOTOP") != 0;
     if (!top) {
         fprintf(stderr, "note: no top-level window under this driver; by-class/title of a top-level window not tested\n");
         WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0, "no READY");
