@@ -712,7 +712,8 @@ WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t
  *  messages read with wipc_recv (a full queue answers the sender WIPC_E_BUSY; the reply is 0). The
  *  endpoint only receives: wipc_send / wipc_request / wipc_reply on it are WIPC_E_NOT_SUPPORTED.
  *  max_message_size: 1 .. WIPC_MSG_MAX_MESSAGE_LIMIT bytes. WIPC_MSG_ALLOW_LOWER_INTEGRITY calls
- *  ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) for this window only.
+ *  ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) for this window only. WIPC_MSG_RAW
+ *  (since 1.1) also takes plain WM_COPYDATA from programs that do not use wipc (see there).
  *  *out_endpoint receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_ADDR_IN_USE (a live endpoint has the name: Windows in this session, POSIX of
  *  this user; Windows also: its mutex or owner record exists as another process's object),
@@ -722,8 +723,9 @@ WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t
  *  (window, class, thread, socket or ChangeWindowMessageFilterEx failure). */
 WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_options *o, wipc_handle *out_endpoint);
 
-/** Sends one message synchronously to the receiver `name` and waits up to `timeout_ms` for it to be
- *  taken (Windows: the window named by the receiver's owner record, if GetWindowThreadProcessId
+/** Sends one message synchronously to the receiver `name` (since 1.1 also a raw target such as
+ *  "class:MyAppWnd": a plain WM_COPYDATA to any window, see WIPC_MSG_TARGET_CLASS) and waits up to
+ *  `timeout_ms` for it to be taken (Windows: the window named by the receiver's owner record, if GetWindowThreadProcessId
  *  says it belongs to the record's pid, then SendMessageTimeoutW(WM_COPYDATA,
  *  SMTO_ABORTIFHUNG | SMTO_BLOCK), type in dwData, a 16-byte wipc header (magic, version, sender pid)
  *  before the bytes; POSIX: one packet and a reply packet on a seqpacket connection that is kept for
@@ -1108,7 +1110,10 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
  *  Statuses as wipc_msg_send, plus: WIPC_E_INVALID_ARG (empty or over-long CLASS / TITLE / path, an
  *  unknown "xxx:" form), WIPC_E_NOT_FOUND (no such window / no socket there), WIPC_E_NOT_SUPPORTED
  *  (a form this platform lacks), WIPC_E_PROTOCOL (POSIX: the answer was not one 8-byte packet). No
- *  WIPC_E_BUSY / refusal statuses come from the receiver: whatever it answers is the reply. */
+ *  WIPC_E_BUSY / refusal statuses come from the receiver: whatever it answers is the reply.
+ *  The Windows window need not run a wipc receiver: for one that is busy or hung the call ends after
+ *  timeout_ms (SMTO_ABORTIFHUNG). Thread: the calling thread (wipc_msg_send_async: a library pool
+ *  thread, as for names). */
 #define WIPC_MSG_TARGET_CLASS "class:" /**< raw send target prefix: a window class (see above). Since 1.1 */
 #define WIPC_MSG_TARGET_TITLE "title:" /**< raw send target prefix: a window title (see above). Since 1.1 */
 #define WIPC_MSG_TARGET_PATH  "path:"  /**< raw send target prefix: a POSIX seqpacket socket path (see above). Since 1.1 */
