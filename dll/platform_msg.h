@@ -63,6 +63,27 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
 typedef int (*wipc__msg_name_fn)(const char *name, void *arg);
 wipc_status wipc__plat_msg_list(wipc__msg_name_fn fn, void *arg);
 
+/** A raw send target (wipc.h, WIPC_MSG_TARGET_*), parsed by the core: each part '\0'-terminated
+ *  UTF-8, empty when absent; at least one part is set. */
+#define WIPC__MSG_TARGET_CLASS_MAX 256    /* bytes, '\0' included */
+#define WIPC__MSG_TARGET_TITLE_MAX 1024
+#define WIPC__MSG_TARGET_PATH_MAX  256
+typedef struct wipc__msg_target {
+    char cls[WIPC__MSG_TARGET_CLASS_MAX];    /* "class:" */
+    char title[WIPC__MSG_TARGET_TITLE_MAX];  /* "title:" */
+    char path[WIPC__MSG_TARGET_PATH_MAX];    /* "path:" */
+    const char *text;                        /* the whole target as the caller wrote it, for messages */
+} wipc__msg_target;
+
+/** Raw send (WIPC_MSG_RAW semantics, no wipc header): `size` bytes at `data` tagged `type` to the
+ *  window / socket `t` names, waiting up to `timeout_ms` for its answer: *out_word = the LRESULT
+ *  (Windows) or the 8-byte reply packet (POSIX), uninterpreted. Returns WIPC_OK, WIPC_E_NOT_FOUND,
+ *  WIPC_E_NOT_SUPPORTED (a form this backend lacks), WIPC_E_INVALID_ARG (a part this backend cannot
+ *  use, e.g. a path too long for sockaddr_un), and the transport statuses of wipc__plat_msg_send.
+ *  Sets the last error on failure. */
+wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
+                                    uint64_t *out_word);
+
 /* ---- called by backends, implemented in dll/common/msg.c ------------------------------------- */
 
 /** One message arrived for `ep` on its receiver thread: `payload` / `size` is exactly what the sender

@@ -477,6 +477,17 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
     return wipc__error(WIPC_E_NOT_FOUND, 0, "stub msg_send(%s): no endpoint", name);
 }
 
+wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
+                                    uint64_t *out_word)
+{
+    (void)type;
+    (void)data;
+    (void)size;
+    (void)timeout_ms;
+    (void)out_word;
+    return wipc__error(WIPC_E_NOT_FOUND, 0, "stub msg_send(%s): no window", t->text);
+}
+
 wipc_status wipc__plat_msg_list(wipc__msg_name_fn fn, void *arg)
 {
     (void)fn;

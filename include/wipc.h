@@ -715,7 +715,8 @@ WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t
  *  messages read with wipc_recv (a full queue answers the sender WIPC_E_BUSY; the reply is 0). The
  *  endpoint only receives: wipc_send / wipc_request / wipc_reply on it are WIPC_E_NOT_SUPPORTED.
  *  max_message_size: 1 .. WIPC_MSG_MAX_MESSAGE_LIMIT bytes. WIPC_MSG_ALLOW_LOWER_INTEGRITY calls
- *  ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) for this window only.
+ *  ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) for this window only. WIPC_MSG_RAW
+ *  (since 1.1) also takes plain WM_COPYDATA from programs that do not use wipc (see there).
  *  *out_endpoint receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_ADDR_IN_USE (a live endpoint has the name: Windows in this session, POSIX of
  *  this user; Windows also: its mutex or owner record exists as another process's object),
@@ -725,8 +726,9 @@ WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t
  *  (window, class, thread, socket or ChangeWindowMessageFilterEx failure). */
 WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_options *o, wipc_handle *out_endpoint);
 
-/** Sends one message synchronously to the receiver `name` and waits up to `timeout_ms` for it to be
- *  taken (Windows: the window named by the receiver's owner record, if GetWindowThreadProcessId
+/** Sends one message synchronously to the receiver `name` (since 1.1 also a raw target such as
+ *  "class:MyAppWnd": a plain WM_COPYDATA to any window, see WIPC_MSG_TARGET_CLASS) and waits up to
+ *  `timeout_ms` for it to be taken (Windows: the window named by the receiver's owner record, if GetWindowThreadProcessId
  *  says it belongs to the record's pid, then SendMessageTimeoutW(WM_COPYDATA,
  *  SMTO_ABORTIFHUNG | SMTO_BLOCK), type in dwData, a 16-byte wipc header (magic, version, sender pid)
  *  before the bytes; POSIX: one packet and a reply packet on a seqpacket connection that is kept for
@@ -1084,6 +1086,69 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
  *    the request, then wipc_recv (or on_message) the response; matching them (one outstanding request,
  *    answers in order) is the application's protocol. */
 #define WIPC_PIPE_LENGTH_PREFIX 0x20u
+
+/** @} */
+
+/* ---- msg raw mode (issue 15, since 1.1): plain WM_COPYDATA, without wipc's header ------------ */
+/** @addtogroup wipc_msg
+ *  @{ */
+
+/** wipc_msg_options.flags (since 1.1): a plain WM_COPYDATA receiver, for senders that do not use wipc
+ *  (an MFC app's SendMessage(WM_COPYDATA), a script calling SendMessageW). No wipc header is expected:
+ *  - Windows: the endpoint's message-only window (class wipc-msg-<name>, window title <name>; a foreign
+ *    sender finds it with FindWindowExW(HWND_MESSAGE, NULL, L"wipc-msg-<name>", NULL)) takes any
+ *    WM_COPYDATA: COPYDATASTRUCT.dwData is the message's `type` (a dwData above 0xffffffff is refused),
+ *    cbData/lpData are the payload (all of it is user data), and the peer_pid is the process of the
+ *    window passed in wParam (GetWindowThreadProcessId; 0 if none).
+ *  - POSIX: the endpoint's SOCK_SEQPACKET socket <rundir>/m.<name> takes packets of an 8-byte prefix
+ *    (type u32 LE, reserved u32) followed by the payload; the peer_pid is the SO_PEERCRED pid.
+ *  The reply (Windows: the window procedure's LRESULT; POSIX: one 8-byte little-endian packet) is
+ *  plain: in callback mode on_message's int32 return value, sign-extended to 64 bits; in queue mode 1
+ *  (TRUE, "handled") when the message was queued. A message the endpoint does not take (above
+ *  max_message_size, queue full, endpoint closing, sent from its own callback; POSIX: a sender of
+ *  another uid, a packet shorter than the prefix) is answered 0 (FALSE, "not handled"), logged, and
+ *  not delivered: a foreign sender cannot tell that 0 from a callback returning 0, so callbacks that
+ *  want to be told apart should return non-zero for success.
+ *  wipc's own senders still work: a payload that begins with a valid wipc header (docs/PROTOCOL.md
+ *  section 8: magic 0x47534d57, version 1, header size 16) is taken as a wipc message (header
+ *  stripped, reply word as for any endpoint), so wipc_msg_send / wipc_msg_broadcast by name reach a
+ *  RAW endpoint as usual. A foreign payload that happens to begin with those 6 bytes is read the same way.
+ *  Without this flag (a framed endpoint) a WM_COPYDATA / packet without a valid wipc header is
+ *  refused, delivered nowhere, logged at WIPC_LOG_WARN, and answered 0 (the conventional "not
+ *  handled"), never a value a foreign sender could read as success. */
+#define WIPC_MSG_RAW 0x4u
+
+/** Raw sends (since 1.1): wipc_msg_send and wipc_msg_send_async accept, instead of a wipc name, a
+ *  target of one of these forms (a ':' is not a name character, so no wipc name means anything else):
+ *  - Windows, the first window of class CLASS: class:CLASS
+ *  - Windows, the first window titled TITLE (exact, whole title): title:TITLE
+ *  - Windows, both (CLASS then has no ';'; TITLE may contain anything): class:CLASS;title:TITLE
+ *  - POSIX, the AF_UNIX SOCK_SEQPACKET socket at an absolute path: path:/abs/socket
+ *  CLASS (1..255 bytes), TITLE (1..1023 bytes) and the path (1..255 bytes; POSIX: shorter than
+ *  sun_path) are UTF-8. Windows looks among top-level windows first
+ *  (FindWindowExW(NULL, NULL, class, title)), then among message-only windows
+ *  (FindWindowExW(HWND_MESSAGE, NULL, class, title)); the window may belong to any process of the
+ *  desktop and need not use wipc. It is sent SendMessageTimeoutW(WM_COPYDATA, wParam NULL,
+ *  SMTO_ABORTIFHUNG | SMTO_BLOCK, timeout_ms) with dwData = type and cbData/lpData = the bytes exactly
+ *  (no wipc header); *out_reply = the window procedure's LRESULT, its low 32 bits as an int32 (0 is
+ *  the conventional "not handled"; it is returned as WIPC_OK, interpret it yourself).
+ *  POSIX has no windows: "class:wipc-msg-NAME" addresses the wipc endpoint NAME (the class its window
+ *  has on Windows, so a raw send to a WIPC_MSG_RAW endpoint is spelt the same on both), any other class
+ *  is WIPC_E_NOT_FOUND and "title:" WIPC_E_NOT_SUPPORTED. A POSIX raw send opens one connection per
+ *  message, sends one packet (8-byte prefix: type u32 LE, reserved u32 0; then the bytes), waits up to
+ *  timeout_ms for one 8-byte little-endian reply packet (*out_reply = its low 32 bits) and closes; for
+ *  "path:" the server may run as any user (for "class:" it must be ours, SO_PEERCRED). "path:" on
+ *  Windows is WIPC_E_NOT_SUPPORTED. wipc_msg_broadcast and wipc_msg_list take wipc names only.
+ *  Statuses as wipc_msg_send, plus: WIPC_E_INVALID_ARG (empty or over-long CLASS / TITLE / path, an
+ *  unknown "xxx:" form), WIPC_E_NOT_FOUND (no such window / no socket there), WIPC_E_NOT_SUPPORTED
+ *  (a form this platform lacks), WIPC_E_PROTOCOL (POSIX: the answer was not one 8-byte packet). No
+ *  WIPC_E_BUSY / refusal statuses come from the receiver: whatever it answers is the reply.
+ *  The Windows window need not run a wipc receiver: for one that is busy or hung the call ends after
+ *  timeout_ms (SMTO_ABORTIFHUNG). Thread: the calling thread (wipc_msg_send_async: a library pool
+ *  thread, as for names). */
+#define WIPC_MSG_TARGET_CLASS "class:" /**< raw send target prefix: a window class (see above). Since 1.1 */
+#define WIPC_MSG_TARGET_TITLE "title:" /**< raw send target prefix: a window title (see above). Since 1.1 */
+#define WIPC_MSG_TARGET_PATH  "path:"  /**< raw send target prefix: a POSIX seqpacket socket path (see above). Since 1.1 */
 
 /** @} */
 

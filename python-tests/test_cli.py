@@ -464,3 +464,54 @@ def test_listen_and_send_length_prefix_and_raw(tmp_path):
     out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0 and out == b"plain bytes"
     assert wipc("send", "shm://x", "--raw", "a")[0] == 2 and wipc("listen", "shm://x", "--length-prefix")[0] == 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the foreign peers are POSIX seqpacket sockets")
+def test_msg_raw_listen_and_send(name, tmp_path):
+    """issue 15: `listen msg:// --raw` takes a plain (headerless) packet from a non-wipc sender and
+    answers the byte sum as a plain number; `send --raw msg://NAME` and `send msg://path:SOCK` send
+    plain packets and print the answer."""
+    import socket
+    import threading
+    n = name.decode()
+    proc = subprocess.Popen([CLI, "listen", f"msg://{n}", "--raw", "--count", "2"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stderr.readline().decode().startswith(f"listening on msg://{n}")   # --raw: on stderr
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(15)
+        s.connect(posix_endpoint_path("msg", n))
+        s.send(struct.pack("<II", 3, 0) + b"AB")
+        assert struct.unpack("<q", s.recv(64))[0] == 65 + 66      # the reply, not a wipc reply word
+        s.close()
+        code, out, err = wipc("send", "--raw", f"msg://{n}", "hi")
+        assert (code, out) == (0, "209\n"), err
+        out, _ = proc.communicate(timeout=15)
+        assert out == b"ABhi"                                      # --raw prints the bytes as they are
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+    path = str(tmp_path / "plain.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(path)
+    srv.listen(1)
+    got = []
+
+    def serve():
+        c, _ = srv.accept()
+        c.settimeout(15)
+        pkt = c.recv(1024)
+        got.append(pkt)
+        c.send(struct.pack("<q", -42))
+        c.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    code, out, err = wipc("send", "--type", "7", f"msg://path:{path}", "plain")
+    t.join(15)
+    srv.close()
+    assert (code, out) == (0, "-42\n"), err
+    assert got == [struct.pack("<II", 7, 0) + b"plain"]       # no wipc header

@@ -323,8 +323,41 @@ def test_foreign_msg_sender(lib, name):
         assert msg_exchange(s, 7, b"note") == (MSG_MARK, 0, 1007)        # accepted, on_message's value
         assert msg_exchange(s, 2, b"") == (MSG_MARK, 0, -2)               # negative replies survive
         bad = struct.pack("<IBBHII", 0x12345678, 1, 16, 0, 0, 0)
-        assert msg_exchange(s, 3, b"x", header=bad) == (MSG_MARK, -w.WIPC_E_PROTOCOL, 0)   # refused, not delivered
+        assert msg_exchange(s, 3, b"x", header=bad) == (0, 0, 0)   # not a wipc message: 0 ("not handled"), not delivered
         s.close()
     finally:
         lib.wipc_close(h)
     assert got == [(7, b"note", os.getpid()), (2, b"", os.getpid())]
+
+
+def test_foreign_msg_sender_raw(lib, name):
+    """PROTOCOL.md section 8.1: a WIPC_MSG_RAW receiver takes the packet prefix + the bare payload and
+    answers on_message's int32 as a plain 8-byte LE number (sign-extended); a wipc header is still
+    recognised (header stripped, reply word)."""
+    got = []
+
+    def on_message(h, m, user):
+        msg = m.contents
+        got.append((msg.type, msg.payload()))
+        return -7 if msg.type == 2 else 500 + msg.type
+
+    cb = w.MESSAGE_CB(on_message)
+    opts = w.MsgOptions()
+    lib.wipc_msg_options_init_size(ctypes.byref(opts), ctypes.sizeof(opts))
+    opts.flags = w.WIPC_MSG_RAW
+    h = w.handle()
+    w.check(lib, lib.wipc_msg_listen(name, ctypes.byref(opts), ctypes.byref(h)))
+    try:
+        w.check(lib, lib.wipc_set_callbacks(h, cb, None, None))
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(15)
+        s.connect(posix_endpoint_path("msg", name.decode()))
+        s.send(struct.pack("<II", 9, 0) + b"bare bytes")
+        assert struct.unpack("<q", s.recv(64))[0] == 509
+        s.send(struct.pack("<II", 2, 0))
+        assert struct.unpack("<q", s.recv(64))[0] == -7
+        assert msg_exchange(s, 4, b"framed") == (MSG_MARK, 0, 504)     # a wipc header: reply word
+        s.close()
+    finally:
+        lib.wipc_close(h)
+    assert got == [(9, b"bare bytes"), (2, b""), (4, b"framed")]

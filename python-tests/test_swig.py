@@ -290,6 +290,22 @@ def test_msg_endpoint_send_broadcast_list_queue(uname):
         assert (m.data, m.type, m.peer_pid, m.source) == (b"queued", 2, os.getpid(), ep)
 
 
+def test_msg_raw_endpoint_and_raw_send(uname):
+    """issue 15: MsgEndpoint(flags=MSG_RAW) and msg_send to a raw target (class:wipc-msg-NAME names
+    the endpoint's window on Windows and its socket on POSIX): no header, the plain reply; a queued
+    raw message answers 1."""
+    target = "class:wipc-msg-" + uname
+    with wipc.MsgEndpoint(uname, on_message=lambda m: -len(m.data), flags=wipc.MSG_RAW):
+        assert wipc.msg_send(target, b"1234", type=3) == -4
+        assert wipc.msg_send(uname, b"12", type=3) == -2          # wipc's own header still understood
+    with wipc.MsgEndpoint(uname, flags=wipc.MSG_RAW) as ep:
+        assert wipc.msg_send(target, b"plain", type=5) == 1
+        m = ep.recv(timeout=5)
+        assert (m.data, m.type) == (b"plain", 5)
+    with pytest.raises(wipc.InvalidArg):
+        wipc.msg_send("class:", b"x")
+
+
 def test_region_read_write_view(uname, tmp_path):
     with wipc.Region.create(uname, 4096) as r, wipc.Region.open(uname, readonly=True) as ro:
         r.write(b"hello", offset=100)

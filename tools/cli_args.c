@@ -27,7 +27,8 @@ static const cli_command commands[] = {
     { "listen", cli_listen, OPT_COUNT | OPT_REPLY | OPT_QUIET | OPT_TIMEOUT | OPT_RAW | OPT_JSON | OPT_LENGTH_PREFIX, ANY_SCHEME, "U",
       "wipc listen URI [--reply echo|upper|none|error] [--count N] [--timeout MS] [--quiet | --raw | --json] [--length-prefix]",
       "  Serves URI and prints each whole message: time, type, size, peer pid, text (escaped, in quotes)\n"
-      "  or hex. --raw: only the payload bytes, as they are; --json: one JSON object per line.\n"
+      "  or hex. --raw: only the payload bytes, as they are (msg://: also a plain WM_COPYDATA receiver,\n"
+      "  WIPC_MSG_RAW, so foreign senders are taken); --json: one JSON object per line.\n"
       "  pipe://NAME  a pipe server; clients are served concurrently.\n"
       "  shm://NAME   creates the shm channel; one client at a time, the next may attach after it.\n"
       "  msg://NAME   a msg receiver; each message is answered with the sum of its bytes.\n"
@@ -44,6 +45,10 @@ static const cli_command commands[] = {
       "wipc send URI [--type N] [--timeout MS] [--wait] [--raw | --length-prefix] (TEXT | --file F)",
       "  Sends one message (TEXT, or the bytes of file F; --file - reads stdin) tagged with type N\n"
       "  (default 0). msg:// prints the receiver's reply (an int32). --timeout: default 5000 ms.\n"
+      "  msg://class:CLASS, msg://title:TITLE, msg://class:CLASS;title:TITLE (Windows) and\n"
+      "  msg://path:SOCKET (POSIX) send a plain WM_COPYDATA (no wipc header; type = dwData) to any\n"
+      "  such window / seqpacket socket and print its LRESULT; --raw sends msg://NAME that way too\n"
+      "  (to class:wipc-msg-NAME, a WIPC_MSG_RAW receiver).\n"
       "  A TEXT that starts with '-' goes after --: wipc send pipe://x -- -t\n"
       "  pipe:// with nobody serving the name fails at once (exit 4) unless --wait: then a server may\n"
       "  still appear within --timeout (as a busy one is always waited for).\n"

@@ -129,7 +129,13 @@ static wipc_status open_endpoint(const cli_args *a, wipc_handle *out, const char
         return wipc_pipe_listen(a->name, &o, out);
     }
     case CLI_SHM:  *what = "wipc_shm_create";  return wipc_shm_create(a->name, NULL, out);
-    default:       *what = "wipc_msg_listen";  return wipc_msg_listen(a->name, NULL, out);
+    default: {
+        wipc_msg_options o;   /* --raw: also a plain WM_COPYDATA receiver (foreign senders taken) */
+        wipc_msg_options_init(&o);
+        o.flags = a->raw ? WIPC_MSG_RAW : 0;
+        *what = "wipc_msg_listen";
+        return wipc_msg_listen(a->name, &o, out);
+    }
     }
 }
 

@@ -48,9 +48,18 @@ int cli_send(const cli_args *a)
     wipc_status st;
     if (a->transport == CLI_MSG) {
         int32_t reply = 0;
-        st = wipc_msg_send(a->name, a->type, data, size, a->timeout_ms, &reply);
+        char target[16 + WIPC_NAME_MAX];
+        const char *to = a->name;
+        if (a->raw && !strchr(to, ':')) {   /* --raw msg://NAME: plain WM_COPYDATA to NAME's window */
+            snprintf(target, sizeof target, "%swipc-msg-%.*s", WIPC_MSG_TARGET_CLASS, WIPC_NAME_MAX, to);
+            to = target;
+        }
+        st = wipc_msg_send(to, a->type, data, size, a->timeout_ms, &reply);
         if (!st)
             printf("%ld\n", (long)reply);
+    } else if (a->raw && a->transport == CLI_SHM) {
+        free(data);
+        return cli_usage("send --raw is for pipe:// (a WIPC_PIPE_RAW pipe) and msg:// URIs (a plain WM_COPYDATA)");
     } else {
         wipc_handle h;
         st = cli_open_client(a, &h, &what);

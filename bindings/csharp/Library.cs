@@ -31,6 +31,11 @@ namespace Wipc
         /// <summary>WIPC_MSG_ALLOW_LOWER_INTEGRITY: Windows: lower-integrity senders may reach the
         /// receiver (ChangeWindowMessageFilterEx).</summary>
         public const uint MsgAllowLowerIntegrity = WipcNative.WIPC_MSG_ALLOW_LOWER_INTEGRITY;
+        /// <summary>WIPC_MSG_RAW (since 1.1): a plain WM_COPYDATA receiver for senders that do not use wipc:
+        /// dwData is the message type, the payload has no wipc header, and the OnMessage return value is the
+        /// LRESULT (Linux: the same on the seqpacket socket). Sends to "class:CLASS", "title:TITLE" (Windows) or
+        /// "path:/socket" (Linux) targets are raw sends to any such receiver (see wipc.h).</summary>
+        public const uint MsgRaw = WipcNative.WIPC_MSG_RAW;
         /// <summary>WIPC_LOG_DEBUG: every error a call returns, protocol details.</summary>
         public const int LogDebug = WipcNative.WIPC_LOG_DEBUG;
         /// <summary>WIPC_LOG_INFO: endpoints created / closed, peers attached.</summary>

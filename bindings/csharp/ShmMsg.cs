@@ -190,7 +190,10 @@ namespace Wipc
         /// <summary>Sends a copy of <paramref name="data"/> tagged <paramref name="type"/> to the receiver
         /// <paramref name="name"/>, waits up to <paramref name="timeoutMs"/> for it to be handled and returns
         /// its int32 reply (wipc_msg_send). Throws ArgumentNullException, WipcNotFoundException,
-        /// WipcTimeoutException, WipcBusyException, WipcTooLargeException.</summary>
+        /// WipcTimeoutException, WipcBusyException, WipcTooLargeException. Since 1.1 <paramref name="name"/>
+        /// may be a raw target: "class:CLASS", "title:TITLE", "class:CLASS;title:TITLE" (Windows: any window)
+        /// or "path:/socket" (Linux): a plain WM_COPYDATA without wipc's header, and the receiver's LRESULT
+        /// (low 32 bits) is returned (see <see cref="Library.MsgRaw"/>).</summary>
         public static unsafe int Send(string name, ReadOnlySpan<byte> data, uint type = 0, int timeoutMs = 5000)
         {
             Native.NotNull(name, nameof(name));

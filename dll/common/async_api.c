@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include "core.h"
 #include "frame.h"
+#include "msg.h"
 #include "op.h"
 
 /* The *_async checks every start shares. */
@@ -269,7 +270,7 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t ty
 {
     wipc_status st;
     if ((st = start_checks("wipc_msg_send_async", cb, timeout_ms, out_op)) != WIPC_OK ||
-        (st = wipc__check_name(name, "wipc_msg_send_async")) != WIPC_OK)
+        (st = wipc__msg_check_dest(name, "wipc_msg_send_async")) != WIPC_OK)   /* a name or a raw target */
         return st;
     if (!data && size)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_msg_send_async: data is NULL but size is %zu", size);

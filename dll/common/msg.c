@@ -11,6 +11,9 @@
  *     and its return value is the sender's *out_reply. One receiver thread per endpoint = callbacks of
  *     one endpoint never run concurrently.
  * and returns the reply word (msg_wire.h) that the backend carries back to the sender.
+ * A message without a valid wipc header comes from a foreign sender: a framed endpoint refuses it
+ * (WARN log) and answers 0, the WM_COPYDATA "not handled"; a WIPC_MSG_RAW endpoint takes the whole
+ * payload as the message and answers plainly (on_message's value, 1 when queued, 0 when refused).
  *
  * Switching to callbacks. wipc_set_callbacks moves messages queued so far to the endpoint's callback
  * strand (worker threads). The receiver thread must not run on_message inline while one of those
@@ -124,29 +127,60 @@ static bool enter_inline_mode(wipc__msg_ep *ep)
 
 /* ---- receiving ------------------------------------------------------------------------------------ */
 
-static uint64_t refuse(wipc__msg_ep *ep, wipc_status st, int level, const char *why)
+/* A message not taken: logged; a wipc sender (`framed`) gets the reply word of `st`, a foreign one 0. */
+static uint64_t refuse(wipc__msg_ep *ep, bool framed, wipc_status st, int level, const char *why)
 {
     wipc__log(level, "msg %s: message refused (%s): %s", ep->obj.name, wipc_status_name(st), why);
-    return wipc__msg_reply_encode(st, 0);
+    return wipc__msg_refusal(st, framed);
+}
+
+/* The answer to a message that was taken: the reply word for a wipc sender; for a foreign one on a
+ * WIPC_MSG_RAW endpoint the plain LRESULT (on_message's value sign-extended; 1 = queued). */
+static uint64_t taken(bool framed, bool queued, int32_t reply)
+{
+    if (framed)
+        return wipc__msg_reply_encode(WIPC_OK, reply);
+    return queued ? 1u : (uint64_t)(int64_t)reply;
 }
 
 uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const void *payload, size_t size, uint32_t os_pid)
 {
     wipc__obj *o = &ep->obj;
-    if (atomic_load(&o->closed))
-        return wipc__msg_reply_encode(WIPC_E_CLOSED, 0);
-    char why[160];
-    wipc__msg_hdr hdr;
+    char why[200];
+    wipc__msg_hdr hdr = { 0, 0 };
     size_t user_size = 0;
+    const uint8_t *user;
     wipc_status st = wipc__msg_hdr_validate(payload, size, o->max_message_size, &hdr, &user_size, why, sizeof why);
+    bool framed = st != WIPC_E_PROTOCOL;   /* a valid wipc header: a wipc sender, who reads reply words */
+    if (!framed && !(o->flags & WIPC_MSG_RAW)) {
+        char from[40] = "an unknown process";
+        if (os_pid)
+            snprintf(from, sizeof from, "pid %u", (unsigned)os_pid);
+        wipc__log(WIPC_LOG_WARN, "msg %s: a message (type %u, %zu bytes) from %s is not a wipc message (%s); refused, "
+                  "answered 0 (listen with WIPC_MSG_RAW to take plain WM_COPYDATA)", o->name, (unsigned)type, size, from, why);
+        return 0;
+    }
+    if (framed) {
+        user = user_size ? (const uint8_t *)payload + WIPC__MSG_HEADER : NULL;
+    } else {   /* WIPC_MSG_RAW, foreign sender: the whole payload is the message */
+        user = size ? (const uint8_t *)payload : NULL;
+        user_size = size;
+        st = WIPC_OK;
+        if (size > o->max_message_size) {
+            snprintf(why, sizeof why, "message of %zu bytes is above this endpoint's max_message_size %u", size,
+                     (unsigned)o->max_message_size);
+            st = WIPC_E_TOO_LARGE;
+        }
+    }
     if (st != WIPC_OK)
-        return refuse(ep, st, WIPC_LOG_WARN, why);
-    const uint8_t *user = user_size ? (const uint8_t *)payload + WIPC__MSG_HEADER : NULL;
+        return refuse(ep, framed, st, WIPC_LOG_WARN, why);
+    if (atomic_load(&o->closed))
+        return refuse(ep, framed, WIPC_E_CLOSED, WIPC_LOG_DEBUG, "the endpoint is closing");
     uint32_t pid = os_pid ? os_pid : hdr.pid;
 
     if (atomic_load(&o->has_callbacks)) {
         if (!ep->inline_ready && !enter_inline_mode(ep))
-            return wipc__msg_reply_encode(WIPC_E_CLOSED, 0);
+            return refuse(ep, framed, WIPC_E_CLOSED, WIPC_LOG_DEBUG, "the endpoint is closing");
         wipc_message m;
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
@@ -159,7 +193,7 @@ uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const v
         wipc__obj_ref(o);                    /* the callback may close the handle: keep ep alive */
         int32_t reply = wipc__call_message_inline(o, &m);
         wipc__obj_unref(o);
-        return wipc__msg_reply_encode(WIPC_OK, reply);
+        return taken(framed, false, reply);
     }
 
     wipc__mutex_lock(&o->lock);
@@ -168,18 +202,18 @@ uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const v
     if (queued >= ep->queue_depth) {
         snprintf(why, sizeof why, "the queue holds %zu messages (queue_depth %u); read them with wipc_recv", queued,
                  (unsigned)ep->queue_depth);
-        return refuse(ep, WIPC_E_BUSY, WIPC_LOG_DEBUG, why);
+        return refuse(ep, framed, WIPC_E_BUSY, WIPC_LOG_DEBUG, why);
     }
     wipc__msg *m = wipc__msg_new(user_size);
     if (!m)
-        return refuse(ep, WIPC_E_NO_MEMORY, WIPC_LOG_ERROR, "out of memory for a queued copy");
+        return refuse(ep, framed, WIPC_E_NO_MEMORY, WIPC_LOG_ERROR, "out of memory for a queued copy");
     if (user_size)
         memcpy(m->data, user, user_size);
     m->type = type;
     m->peer_pid = pid;
     atomic_store(&ep->last_pid, pid);
     wipc__inbox_deliver(o, WIPC__KIND_DATA, m);   /* counts it; goes to the strand if callbacks came meanwhile */
-    return wipc__msg_reply_encode(WIPC_OK, 0);
+    return taken(framed, true, 0);
 }
 
 /* ---- the endpoint object ------------------------------------------------------------------------- */
@@ -272,7 +306,7 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
         return st;
     if ((st = wipc__check_name(name, fn)) != WIPC_OK)
         return st;
-    if (o.flags & ~(uint32_t)(WIPC_MSG_ALLOW_LOWER_INTEGRITY | WIPC_MSG_NO_STATS))
+    if (o.flags & ~(uint32_t)(WIPC_MSG_ALLOW_LOWER_INTEGRITY | WIPC_MSG_NO_STATS | WIPC_MSG_RAW))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o.flags);
     if (o.max_message_size == 0 || o.max_message_size > WIPC__MSG_SIZE_LIMIT)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_message_size %u is outside 1..%u (the msg transport's limit)", fn,
@@ -307,7 +341,7 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
         return st;
     }
     *out_endpoint = ep->obj.handle;
-    wipc__log(WIPC_LOG_INFO, "msg %s: listening (max %u bytes, queue %u)", name, (unsigned)o.max_message_size,
-              (unsigned)o.queue_depth);
+    wipc__log(WIPC_LOG_INFO, "msg %s: listening (max %u bytes, queue %u%s)", name, (unsigned)o.max_message_size,
+              (unsigned)o.queue_depth, (o.flags & WIPC_MSG_RAW) ? ", raw" : "");
     return WIPC_OK;
 }

@@ -6,6 +6,8 @@
  * Broadcast = list + one send per endpoint (message-only windows do not get HWND_BROADCAST), each
  * with the full timeout_ms, like SendMessageTimeoutW gives every window of a broadcast the full
  * timeout. *out_delivered counts the endpoints that accepted the message.
+ *
+ * A destination of the form class:/title:/path: (wipc.h) is a raw send, handled in msg_target.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,11 +74,13 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, co
     static const char fn[] = "wipc_msg_send";
     if (out_reply)
         *out_reply = 0;
-    wipc_status st = wipc__check_name(name, fn);
+    wipc_status st = wipc__msg_check_dest(name, fn);
     if (st == WIPC_OK)
         st = check_payload(fn, data, size, timeout_ms);
     if (st != WIPC_OK)
         return st;
+    if (wipc__msg_is_target(name))   /* class:/title:/path: (wipc.h): plain WM_COPYDATA, no header */
+        return wipc__msg_send_raw(fn, name, type, data, size, timeout_ms, out_reply);
     uint8_t hdr[WIPC__MSG_HEADER];
     wipc__msg_hdr_encode(hdr, wipc__getpid());
     return send_one(fn, name, type, hdr, data, size, timeout_ms, out_reply);

@@ -49,6 +49,18 @@ wipc_status wipc__msg_hdr_validate(const void *data, size_t size, uint32_t max_u
     return WIPC_OK;
 }
 
+int wipc__msg_hdr_present(const void *data, size_t size)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    return p && size >= WIPC__MSG_HEADER && wipc__get_le32(p) == WIPC__MSG_MAGIC && p[4] == WIPC__MSG_VERSION &&
+           p[5] == WIPC__MSG_HEADER;
+}
+
+uint64_t wipc__msg_refusal(wipc_status status, int framed)
+{
+    return framed ? wipc__msg_reply_encode(status, 0) : 0;
+}
+
 uint64_t wipc__msg_reply_encode(wipc_status status, int32_t value)
 {
     uint32_t code = status < 0 ? (uint32_t)(-status) & 0xffffu : 0u;

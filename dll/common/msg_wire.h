@@ -23,6 +23,10 @@
  *
  *   bits 63..48  0x574d ("WM"): marks an answer from a wipc endpoint (a foreign window answering
  *                WM_COPYDATA with 0 or anything else decodes as WIPC_E_PROTOCOL)
+ *
+ * A message without a valid wipc header (a foreign sender) is answered 0, never a reply word: to a
+ * plain WM_COPYDATA sender 0 means "not handled". WIPC_MSG_RAW endpoints take such messages as raw
+ * payloads and answer the plain reply (on_message's int32 sign-extended, 1 when queued, 0 refused).
  *   bits 47..32  -status: 0 = accepted; else the receiver refused the message with that wipc_status
  *                (WIPC_E_BUSY queue full, WIPC_E_TOO_LARGE above its max_message_size,
  *                WIPC_E_PROTOCOL bad header, WIPC_E_CLOSED endpoint closing, ...)
@@ -69,6 +73,15 @@ uint64_t wipc__msg_reply_encode(wipc_status status, int32_t value);
 /** Decodes a reply word: returns the receiver's status (WIPC_OK: *value = the reply) or
  *  WIPC_E_PROTOCOL if the word does not come from a wipc endpoint. */
 wipc_status wipc__msg_reply_decode(uint64_t word, int32_t *value);
+
+/** 1 if the payload `data`/`size` begins with a valid wipc header (magic, version, header size), i.e.
+ *  its sender is a wipc sender that reads the reply word; 0 for anything else (a foreign sender). */
+int wipc__msg_hdr_present(const void *data, size_t size);
+
+/** The answer to a message a receiver does not take: the reply word of `status` for a wipc sender
+ *  (`framed`, wipc__msg_hdr_present), 0 for a foreign one - the conventional WM_COPYDATA "not
+ *  handled", never a value that reads as success (issue 15). */
+uint64_t wipc__msg_refusal(wipc_status status, int framed);
 
 /** 1 if s[0..n) is a valid wipc name (1..WIPC_NAME_MAX chars of [A-Za-z0-9._-]); unlike
  *  wipc__check_name it does not touch the last error (for names found while listing). */

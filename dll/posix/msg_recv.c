@@ -223,16 +223,18 @@ static void serve_packet(wipc__msg_rx *rx, rx_conn *c, uint32_t events, bool fre
         drop_conn(rx, c);
         return;
     }
+    if ((size_t)n < WIPC__MSG_PACKET_PREFIX) {   /* no wipc sender sends that: answered 0, "not handled" */
+        wipc__log(WIPC_LOG_WARN, "msg %s: a %zd-byte packet from pid %u is shorter than the packet prefix; refused", rx->name, n,
+                  (unsigned)c->pid);
+        send_word(c->fd, wipc__msg_refusal(WIPC_E_PROTOCOL, 0));
+        return;
+    }
     if (c->uid != rx->uid) {
         wipc__log(WIPC_LOG_WARN, "msg %s: sender pid %u runs as uid %u, not uid %u (SO_PEERCRED); refused", rx->name,
                   (unsigned)c->pid, (unsigned)c->uid, (unsigned)rx->uid);
-        send_word(c->fd, wipc__msg_reply_encode(WIPC_E_ACCESS_DENIED, 0));
-        return;
-    }
-    if ((size_t)n < WIPC__MSG_PACKET_PREFIX) {
-        wipc__log(WIPC_LOG_WARN, "msg %s: a %zd-byte packet from pid %u is shorter than the packet prefix; refused", rx->name, n,
-                  (unsigned)c->pid);
-        send_word(c->fd, wipc__msg_reply_encode(WIPC_E_PROTOCOL, 0));
+        size_t got = (size_t)n < rx->buf_cap ? (size_t)n : rx->buf_cap;
+        send_word(c->fd, wipc__msg_refusal(WIPC_E_ACCESS_DENIED, wipc__msg_hdr_present(rx->buf + WIPC__MSG_PACKET_PREFIX,
+                                                                                      got - WIPC__MSG_PACKET_PREFIX)));
         return;
     }
     if (!fresh) {

@@ -14,6 +14,9 @@
  * anything, so the message provably never left: it is sent again on a fresh connection. Once sendmsg
  * succeeded, the message may have been delivered: any later failure is reported, never retried, and
  * the connection is dropped (a late reply can never be read as the next message's).
+ *
+ * Raw sends (path:/class: targets, wipc.h): one connection per message, the bytes without a header,
+ * the 8-byte answer uninterpreted; for path: the server may run as any user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,20 +80,21 @@ static wipc_status connect_endpoint(const char *name, const char *path, uint64_t
     }
 }
 
-/* A fresh connection to `name` whose receiver runs as our uid; blocking from now on (sendmsg says
- * MSG_DONTWAIT, the reply is awaited with SO_RCVTIMEO: one system call, no poll). */
-static wipc_status open_connection(const char *name, uint64_t deadline, int32_t timeout_ms, wipc__msg_sock *out)
+/* A fresh connection to the socket at `path` (`name` names it in messages); unless `any_uid`, its
+ * receiver must run as our uid. Blocking from now on (sendmsg says MSG_DONTWAIT, the reply is awaited
+ * with SO_RCVTIMEO: one system call, no poll). */
+static wipc_status connect_path(const char *name, const char *path, bool any_uid, uint64_t deadline, int32_t timeout_ms,
+                                wipc__msg_sock *out)
 {
-    char path[WIPC__MSG_SUN_PATH];
-    wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
     int fd = -1;
-    if (st != WIPC_OK || (st = connect_endpoint(name, path, deadline, timeout_ms, &fd)) != WIPC_OK)
+    wipc_status st = connect_endpoint(name, path, deadline, timeout_ms, &fd);
+    if (st != WIPC_OK)
         return st;
     struct ucred cr;
     socklen_t clen = sizeof cr;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &clen) != 0)
         st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): SO_PEERCRED failed", name);
-    else if (cr.uid != geteuid())
+    else if (!any_uid && cr.uid != geteuid())
         st = wipc__error(WIPC_E_ACCESS_DENIED, 0, "wipc_msg_send(%s): the endpoint runs as uid %u, not uid %u (SO_PEERCRED); refused",
                          name, (unsigned)cr.uid, (unsigned)geteuid());
     else if (fcntl(fd, F_SETFL, 0) != 0)
@@ -102,6 +106,14 @@ static wipc_status open_connection(const char *name, uint64_t deadline, int32_t 
     out->fd = fd;
     out->rcv_timeout_ms = WIPC_INFINITE;
     return WIPC_OK;
+}
+
+/* A fresh connection to the endpoint `name`. */
+static wipc_status open_connection(const char *name, uint64_t deadline, int32_t timeout_ms, wipc__msg_sock *out)
+{
+    char path[WIPC__MSG_SUN_PATH];
+    wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
+    return st == WIPC_OK ? connect_path(name, path, false, deadline, timeout_ms, out) : st;
 }
 
 /* Gives s the receive timeout `left` ms (> 0 or WIPC_INFINITE) unless its current one is close enough:
@@ -221,4 +233,42 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
             return st;
         wipc__log(WIPC_LOG_DEBUG, "msg: the cached connection to %s leads to a closed endpoint; connecting afresh", name);
     }
+}
+
+/* ---- raw sends (wipc.h, WIPC_MSG_TARGET_*) --------------------------------------------------------- */
+
+wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
+                                    uint64_t *out_word)
+{
+    static const char cls_prefix[] = "wipc-msg-";
+    if (t->title[0])
+        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_msg_send(%s): POSIX has no window titles (use path:SOCKET, or "
+                           "class:wipc-msg-NAME for the wipc endpoint NAME)", t->text);
+    char path[WIPC__MSG_SUN_PATH];
+    bool any_uid = t->path[0] != '\0';
+    if (any_uid) {
+        if (strlen(t->path) >= sizeof path)
+            return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_msg_send(%s): the socket path is longer than sun_path (%zu bytes)",
+                               t->text, sizeof path - 1);
+        snprintf(path, sizeof path, "%s", t->path);
+    } else {
+        const char *name = t->cls + sizeof cls_prefix - 1;
+        if (strncmp(t->cls, cls_prefix, sizeof cls_prefix - 1) != 0 || !wipc__msg_name_ok(name, strlen(name)))
+            return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_msg_send(%s): POSIX has no windows; the only classes are "
+                               "wipc-msg-NAME (the wipc endpoint NAME)", t->text);
+        wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
+        if (st != WIPC_OK)
+            return st;
+    }
+    /* one connection per message: a foreign server need not keep connections apart */
+    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__msg_sock s;
+    wipc_status st = connect_path(t->text, path, any_uid, deadline, timeout_ms, &s);
+    if (st != WIPC_OK)
+        return st;
+    wipc__iov iov = { data, size };
+    bool not_sent = false;
+    st = exchange(t->text, &s, type, &iov, size ? 1 : 0, deadline, timeout_ms, out_word, &not_sent);
+    close(s.fd);
+    return st;
 }

@@ -12,6 +12,9 @@
  * never a hang. A window that vanished meanwhile: WIPC_E_DISCONNECTED. UIPI refusing a lower-integrity
  * sender: ERROR_ACCESS_DENIED = WIPC_E_ACCESS_DENIED.
  *
+ * Raw sends (class:/title: targets, wipc.h): FindWindowExW over top-level windows, then over
+ * message-only ones; the bytes go as they are (no header) and the LRESULT comes back uninterpreted.
+ *
  * List: every message-only window whose class name (GetClassNameW) is L"wipc-msg-" + a valid wipc name
  * and which is the window its name's owner record names.
  * The windows come from EnumChildWindows on the message-only root (GetAncestor(GA_PARENT) of the
@@ -81,6 +84,35 @@ static wipc_status find_endpoint(const char *name, const wchar_t *cls, HWND *out
     return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no endpoint of that name (no owner record, or its window is gone)", fn, name);
 }
 
+/* SendMessageTimeoutW(WM_COPYDATA) of `total` bytes at `buf` to hwnd; *out_word = its LRESULT.
+ * `dest` names the receiver in messages. */
+static wipc_status copydata(HWND hwnd, const char *dest, uint32_t type, const void *buf, size_t total, int32_t timeout_ms,
+                            uint64_t *out_word)
+{
+    static const char fn[] = "wipc_msg_send";
+    COPYDATASTRUCT cds;
+    cds.dwData = (ULONG_PTR)type;
+    cds.cbData = (DWORD)total;
+    cds.lpData = (void *)buf;
+    DWORD_PTR result = 0;
+    UINT wait = timeout_ms < 0 ? INFINITE : (UINT)timeout_ms;
+    SetLastError(0);
+    LRESULT ok = SendMessageTimeoutW(hwnd, WM_COPYDATA, 0, (LPARAM)&cds, SMTO_ABORTIFHUNG | SMTO_BLOCK, wait, &result);
+    DWORD err = GetLastError();
+    if (ok) {
+        *out_word = (uint64_t)result;
+        return WIPC_OK;
+    }
+    if (!IsWindow(hwnd) || err == ERROR_INVALID_WINDOW_HANDLE)
+        return wipc__error(WIPC_E_DISCONNECTED, err, "%s(%s): the receiver closed or died before answering", fn, dest);
+    if (err == ERROR_ACCESS_DENIED)
+        return wipc__error(WIPC_E_ACCESS_DENIED, err, "%s(%s): WM_COPYDATA refused (UIPI: the receiver runs at a higher integrity "
+                           "level and did not allow WM_COPYDATA from lower ones, e.g. WIPC_MSG_ALLOW_LOWER_INTEGRITY)", fn, dest);
+    if (err == ERROR_TIMEOUT || err == 0)
+        return wipc__error(WIPC_E_TIMEOUT, err, "%s(%s): no answer within %d ms (the receiver is slow or hung)", fn, dest, (int)timeout_ms);
+    return wipc__error(WIPC_E_SYSTEM, err, "%s(%s): SendMessageTimeoutW(WM_COPYDATA) failed", fn, dest);
+}
+
 wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
 {
     static const char fn[] = "wipc_msg_send";
@@ -105,29 +137,53 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
             memcpy(buf + at, iov[i].base, iov[i].len);
         at += iov[i].len;
     }
-    COPYDATASTRUCT cds;
-    cds.dwData = (ULONG_PTR)type;
-    cds.cbData = (DWORD)total;
-    cds.lpData = buf;
-    DWORD_PTR result = 0;
-    UINT wait = timeout_ms < 0 ? INFINITE : (UINT)timeout_ms;
-    SetLastError(0);
-    LRESULT ok = SendMessageTimeoutW(hwnd, WM_COPYDATA, 0, (LPARAM)&cds, SMTO_ABORTIFHUNG | SMTO_BLOCK, wait, &result);
-    DWORD err = GetLastError();
+    st = copydata(hwnd, name, type, buf, total, timeout_ms, out_word);
     if (buf != stack)
         free(buf);
-    if (ok) {
-        *out_word = (uint64_t)result;
-        return WIPC_OK;
+    return st;
+}
+
+/* ---- raw sends: any window, by class and/or title (wipc.h, WIPC_MSG_TARGET_*) ------------------- */
+
+/* UTF-16 copy of a target part, or NULL for an empty one (*st says whether that is an error). */
+static wchar_t *wide_part(const char *part, const char *dest, wipc_status *st)
+{
+    *st = WIPC_OK;
+    if (!part[0])
+        return NULL;
+    wchar_t *w = wipc__win_utf8_to_wide(part);
+    if (!w) {
+        DWORD err = GetLastError();
+        *st = wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_INVALID_ARG, err,
+                          "wipc_msg_send(%s): the class or title is not valid UTF-8", dest);
     }
-    if (!IsWindow(hwnd) || err == ERROR_INVALID_WINDOW_HANDLE)
-        return wipc__error(WIPC_E_DISCONNECTED, err, "%s(%s): the endpoint closed or died before answering", fn, name);
-    if (err == ERROR_ACCESS_DENIED)
-        return wipc__error(WIPC_E_ACCESS_DENIED, err, "%s(%s): WM_COPYDATA refused (UIPI: the receiver runs at a higher integrity "
-                           "level and did not listen with WIPC_MSG_ALLOW_LOWER_INTEGRITY)", fn, name);
-    if (err == ERROR_TIMEOUT || err == 0)
-        return wipc__error(WIPC_E_TIMEOUT, err, "%s(%s): no answer within %d ms (the receiver is slow or hung)", fn, name, (int)timeout_ms);
-    return wipc__error(WIPC_E_SYSTEM, err, "%s(%s): SendMessageTimeoutW(WM_COPYDATA) failed", fn, name);
+    return w;
+}
+
+wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
+                                    uint64_t *out_word)
+{
+    if (t->path[0])
+        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_msg_send(%s): \"path:\" names a POSIX socket; on Windows address a "
+                           "window with class:CLASS and/or title:TITLE", t->text);
+    wipc_status st, st2 = WIPC_OK;
+    wchar_t *cls = wide_part(t->cls, t->text, &st);
+    wchar_t *title = st == WIPC_OK ? wide_part(t->title, t->text, &st2) : NULL;
+    if (st == WIPC_OK)
+        st = st2;
+    HWND hwnd = NULL;
+    if (st == WIPC_OK) {
+        hwnd = FindWindowExW(NULL, NULL, cls, title);               /* top-level windows */
+        if (!hwnd)
+            hwnd = FindWindowExW(HWND_MESSAGE, NULL, cls, title);   /* message-only windows */
+    }
+    free(cls);
+    free(title);
+    if (st != WIPC_OK)
+        return st;
+    if (!hwnd)
+        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_msg_send(%s): no top-level or message-only window of that class/title", t->text);
+    return copydata(hwnd, t->text, type, data, size, timeout_ms, out_word);
 }
 
 /* The endpoint name of a message-only window of class L"wipc-msg-<name>", else 0. */

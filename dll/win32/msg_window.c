@@ -29,6 +29,10 @@
  * on_message (callback mode) before the window procedure returns. The LRESULT is the reply word
  * (dll/common/msg_wire.h): 0x574d in bits 63..48, -status in bits 47..32, the reply in bits 31..0.
  * The sender's pid is the one its header claims: Windows cannot vouch for a WM_COPYDATA sender.
+ * A WM_COPYDATA without a valid wipc header (a foreign sender) is answered 0, "not handled", unless
+ * the endpoint is WIPC_MSG_RAW: then the payload is the message, the peer pid that of the window in
+ * wParam, and the LRESULT on_message's value (1 when queued, 0 when not taken). RAW windows carry
+ * the endpoint name as their title.
  *
  * WIPC_MSG_ALLOW_LOWER_INTEGRITY: ChangeWindowMessageFilterEx(hwnd, WM_COPYDATA, MSGFLT_ALLOW) on that
  * window only.
@@ -103,27 +107,42 @@ static HINSTANCE this_module(void)
 
 /* ---- the window procedure ------------------------------------------------------------------------- */
 
-static LRESULT word_result(wipc_status st)
+/* The answer to a WM_COPYDATA not taken: a reply word for a wipc sender, 0 ("not handled") for a
+ * foreign one (msg_wire.h). */
+static LRESULT refusal(const COPYDATASTRUCT *cds, wipc_status st)
 {
-    return (LRESULT)wipc__msg_reply_encode(st, 0);
+    int framed = cds && cds->cbData && wipc__msg_hdr_present(cds->lpData, cds->cbData);
+    return (LRESULT)wipc__msg_refusal(st, framed);
 }
 
-static LRESULT on_copydata(wipc__msg_rx *rx, const COPYDATASTRUCT *cds)
+/* wParam of WM_COPYDATA is the sending window (a claim, as the header's pid): its process, or 0. */
+static uint32_t sender_pid(WPARAM wp)
+{
+    DWORD pid = 0;
+    HWND w = (HWND)wp;
+    if (w && IsWindow(w))
+        GetWindowThreadProcessId(w, &pid);
+    return (uint32_t)pid;
+}
+
+static LRESULT on_copydata(wipc__msg_rx *rx, WPARAM wp, const COPYDATASTRUCT *cds)
 {
     if (!rx || !cds)
-        return word_result(WIPC_E_PROTOCOL);
+        return refusal(cds, WIPC_E_PROTOCOL);
     if (atomic_load(&rx->stop))
-        return word_result(WIPC_E_CLOSED);
+        return refusal(cds, WIPC_E_CLOSED);
     if (rx->in_message)   /* sent from inside our own callback: it would nest */
-        return word_result(WIPC_E_BUSY);
+        return refusal(cds, WIPC_E_BUSY);
     if ((uint64_t)cds->dwData > UINT32_MAX) {
         wipc__log(WIPC_LOG_WARN, "msg %s: WM_COPYDATA with dwData 0x%llx (not a 32-bit wipc type); refused", rx->name,
                   (unsigned long long)cds->dwData);
-        return word_result(WIPC_E_PROTOCOL);
+        return refusal(cds, WIPC_E_PROTOCOL);
     }
     rx->in_message = true;
-    /* the core checks cbData (and lpData for NULL) before it reads a byte */
-    uint64_t word = wipc__core_msg_received(rx->ep, (uint32_t)cds->dwData, cds->cbData ? cds->lpData : NULL, cds->cbData, 0);
+    /* the core checks cbData (and lpData for NULL) before it reads a byte; the pid of wParam's window
+     * (0 from wipc senders) stands for an unknown sender's, else the header's claim is used */
+    uint64_t word = wipc__core_msg_received(rx->ep, (uint32_t)cds->dwData, cds->cbData ? cds->lpData : NULL, cds->cbData,
+                                            sender_pid(wp));
     rx->in_message = false;
     return (LRESULT)word;
 }
@@ -135,7 +154,7 @@ static LRESULT CALLBACK msg_wndproc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
         rx = NULL;   /* not (yet) the endpoint's window */
     switch (msg) {
     case WM_COPYDATA:
-        return on_copydata(rx, (const COPYDATASTRUCT *)lp);
+        return on_copydata(rx, wp, (const COPYDATASTRUCT *)lp);
     case WM_CLOSE:
         if (rx && atomic_load(&rx->stop))   /* only our own close stops the endpoint */
             DestroyWindow(hwnd);
@@ -306,7 +325,9 @@ static void window_main(void *arg)
         }
     }
     if (st == WIPC_OK) {
-        rx->hwnd = CreateWindowExW(0, rx->cls, L"", 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, inst, NULL);
+        /* WIPC_MSG_RAW: titled <name>, for foreign senders that look windows up by title */
+        const wchar_t *title = (rx->flags & WIPC_MSG_RAW) ? rx->cls + WIPC__MSG_CLASS_PREFIX_LEN : L"";
+        rx->hwnd = CreateWindowExW(0, rx->cls, title, 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, inst, NULL);
         if (!rx->hwnd) {
             err = GetLastError();
             st = WIPC_E_SYSTEM;

@@ -90,6 +90,21 @@ namespace Wipc.Tests
         }
 
         [Fact]
+        public void MsgRawEndpointTakesRawSends()
+        {
+            // issue 15: a WIPC_MSG_RAW receiver, reached by a raw send (no wipc header) to
+            // "class:wipc-msg-NAME" (its window class on Windows, its socket on Linux): the reply is the
+            // plain return value, negative ones included; wipc's own senders still reach it by name.
+            string name = Name("msgraw");
+            var o = MsgOptions.Default;
+            o.Flags = Library.MsgRaw;
+            using var ep = new MsgEndpoint(name, o);
+            ep.MessageReceived += (s, e) => e.Reply = -e.Message.Data.Length;
+            Assert.Equal(-4, Msg.Send("class:wipc-msg-" + name, B("abcd"), 3));
+            Assert.Equal(-2, Msg.Send(name, B("ab")));
+        }
+
+        [Fact]
         public void HandlerExceptionsReachCallbackExceptionAndOthersStillRun()
         {
             string name = Name("throw");

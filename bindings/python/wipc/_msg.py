@@ -53,7 +53,10 @@ def msg_send(name: str, data: Buffer, type: int = 0, timeout: Timeout_ = DEFAULT
     """Sends `data` (bytes-like, at most the receiver's max_message_size, 64 KiB by default) tagged
     `type` to the receiver `name` and waits up to `timeout` seconds (see the timeout policy) for it to
     be handled; returns the receiver's int32 reply. Raises wipc.NotFound, wipc.Timeout, wipc.Busy
-    (its queue is full), wipc.TooLarge; KeyboardInterrupt on Ctrl-C (the send is cancelled)."""
+    (its queue is full), wipc.TooLarge; KeyboardInterrupt on Ctrl-C (the send is cancelled).
+    Since 1.1 `name` may be a raw target instead: "class:CLASS", "title:TITLE",
+    "class:CLASS;title:TITLE" (Windows: any window) or "path:/socket" (POSIX): a plain WM_COPYDATA
+    without wipc's header, and the receiver's LRESULT (low 32 bits) is returned (wipc.h, WIPC_MSG_RAW)."""
     send = _n.wipcpy_msg_send_wait if HAVE_ASYNC else _n.wipc_msg_send
     return int(send(_name(name), _type(type), _data(data), _ms(timeout)))
 
