@@ -1278,6 +1278,33 @@ static void test_shm_stream_sender_killed(void **state)
     pair_close(&p);
 }
 
+/* A creator streams a message larger than the ring before its first opener attached: the send waits
+ * for the opener (within its timeout), which then gets the message whole. */
+static void test_shm_stream_before_opener(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = create_named(name, "shm-streamearly", 64 * KIB), b = 0;
+    static uint8_t buf[64];
+    WT_ASSERT_FAILS(wipc_send(a, 1, buf, 64 * KIB, 200), WIPC_E_TIMEOUT);
+    WT_CHECK(strstr(wipc_last_error_message(), "no opener") != NULL, "says why: %s", wipc_last_error_message());
+    io_job sj = { a, 1, 256 * KIB, 10000, 0, 0, "" };
+    wt_thread *t = wt_thread_start(io_thread, &sj);
+    wt_sleep_ms(100);
+    WT_OK(wipc_shm_open(name, NULL, 2000, &b));
+    uint8_t *in = (uint8_t *)malloc(256 * KIB);
+    size_t n = 0;
+    uint32_t type = 0;
+    WT_OK(wipc_recv(b, in, 256 * KIB, &n, &type, 10000));
+    assert_int_equal(n, 256 * KIB);
+    assert_int_equal(type, 1);
+    wt_thread_join_or_die(t, 20000, "early sender");
+    WT_CHECK(sj.st == WIPC_OK, "send before the opener: %s (%s)", wipc_status_name(sj.st), sj.msg);
+    free(in);
+    WT_OK(wipc_close(b));
+    WT_OK(wipc_close(a));
+}
+
 typedef struct async_done {
     atomic_int  done;
     wipc_status st;
@@ -1611,6 +1638,7 @@ int main(void)
         cmocka_unit_test(test_shm_stream_through_ring),
         cmocka_unit_test(test_shm_stream_sender_killed),
         cmocka_unit_test(test_shm_stream_async),
+        cmocka_unit_test(test_shm_stream_before_opener),
         cmocka_unit_test(test_shm_regions),
         cmocka_unit_test(test_shm_map_file),
         cmocka_unit_test(test_shm_peer_killed_while_recv),

@@ -296,8 +296,9 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
         return st;
     }
     uint32_t max = o->max_message_size;
-    atomic_store(&h->opener.max_message_size, max);
+    /* flags first: a creator that sees the new max_message_size (acquire) sees these flags too */
     atomic_store(&h->opener.flags, WIPC__SHM_SIDE_ERRORS | WIPC__SHM_SIDE_STREAM);
+    atomic_store(&h->opener.max_message_size, max);
     c->peer_ident = creator;
     c->obj.peer_pid = (uint32_t)creator;
     st = chan_bind(c, sec, false, cap, o->max_message_size, "wipc_shm_open");

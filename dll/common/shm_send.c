@@ -235,6 +235,32 @@ void wipc__shm_stream_abandon(wipc__shm_chan *c)
         tx_release(c, WIPC__TX_FREE);
 }
 
+/* Whether the peer reassembles streamed messages. A creator whose first opener has not attached yet
+ * waits for it (within the send's deadline): a message larger than the ring needs its reader anyway. */
+static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__shm_dl *dl, const char *fn)
+{
+    wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
+    for (;;) {
+        bool attached = !c->creator || (atomic_load_explicit(&c->hdr->opener.ident, memory_order_acquire) != 0 &&
+                                        atomic_load_explicit(&peer->max_message_size, memory_order_acquire) != 0);
+        if (attached)
+            break;
+        if (wipc__shm_closed(c))
+            return wipc__shm_ended(c, fn);
+        int32_t slice = wipc__shm_slice(dl);
+        if (slice == 0)
+            return wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: no opener attached within %d ms to take a %zu-byte "
+                               "message (larger than the ring, it is streamed to its reader)", fn, c->obj.name,
+                               (int)dl->timeout_ms, size);
+        wipc__sleep_ms(slice < 5 ? (uint32_t)slice : 5u);
+    }
+    if (!(atomic_load_explicit(&peer->flags, memory_order_relaxed) & WIPC__SHM_SIDE_STREAM))
+        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s on shm channel %s: a %zu-byte message does not fit the %llu-byte ring "
+                           "and the peer's library predates streaming: it cannot take one in pieces", fn, c->obj.name, size,
+                           (unsigned long long)c->tx.cap);
+    return check_size(c, size, fn);
+}
+
 /* A message too large for the ring: to a peer that reassembles streamed messages, in pieces. With
  * `sent` (the async drain job) a timeout after the first piece keeps the turn for the next call. */
 static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
@@ -244,13 +270,9 @@ static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request
     size_t *done = sent ? sent : &mine;
     wipc_status st;
     if (*done == 0) {
-        if ((st = peer_usable(c, fn)) != WIPC_OK || (st = check_size(c, size, fn)) != WIPC_OK)
+        if ((st = peer_usable(c, fn)) != WIPC_OK || (st = check_size(c, size, fn)) != WIPC_OK ||
+            (st = stream_peer(c, size, dl, fn)) != WIPC_OK)
             return st;
-        const wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
-        if (!(atomic_load_explicit(&((wipc__shm_side *)peer)->flags, memory_order_relaxed) & WIPC__SHM_SIDE_STREAM))
-            return wipc__error(WIPC_E_TOO_LARGE, 0, "%s on shm channel %s: a %zu-byte message does not fit the %llu-byte ring "
-                               "and the peer (wipc 1.0 / 1.1) cannot take one in pieces", fn, c->obj.name, size,
-                               (unsigned long long)c->tx.cap);
         if ((st = tx_acquire(c, dl, false, fn)) != WIPC_OK)
             return st;
     } else {
