@@ -276,7 +276,7 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
         wipc__ring_rec rec;
         bool wake = false, done = false;
         uint32_t whole_pid = 0;
-        if (wipc__shm_stream_pending(c, &rec, &whole_pid)) {   /* an assembled message a receive left (buffer too small) */
+        if (c->rx_whole && wipc__shm_stream_pending(c, &rec, &whole_pid)) {   /* an assembled message a receive left (buffer too small) */
             wipc_status st = take_record(c, want, &rec, whole_pid, &done);
             if (done || st != WIPC_OK)
                 return st;
@@ -292,7 +292,9 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
         if (rc == WIPC__RING_OK) {
             uint32_t pid = wipc__shm_sess_record(c, &rec);
             wipc_status st = WIPC_OK;
-            int piece = wipc__shm_stream_rx(c, &rec, &pid, &st, want->fn);
+            int piece = WIPC__STREAM_PLAIN;   /* the common case decided here, without a call */
+            if (rec.kind == WIPC__SHM_KIND_PART || (rec.kind & WIPC__SHM_KIND_BEGIN) || c->rx_part)
+                piece = wipc__shm_stream_rx(c, &rec, &pid, &st, want->fn);
             if (piece == WIPC__STREAM_ERROR)
                 return st;
             if (piece == WIPC__STREAM_TAKEN)
