@@ -637,7 +637,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_reserve(wipc_handle ch, size_t size, voi
 WIPC_API wipc_status WIPC_CALL wipc_shm_commit(wipc_handle ch, uint32_t type, size_t size);
 
 /** Zero-copy receive, step 1: waits up to `timeout_ms` for the next message and points *out_ptr at it
- *  (in place in the section, or in a library copy if another thread already queued it; read-only),
+ *  (in place in the section, or in a library copy if another thread already queued it or if it was
+ *  larger than the ring and streamed through it in pieces; read-only),
  *  *out_size = its size in bytes, *out_type (may be NULL) = its type. Valid until wipc_shm_release or
  *  wipc_close; meanwhile other readers of `ch` (wipc_recv, the reply wait of wipc_request) wait.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr or out_size NULL, timeout < -1), WIPC_E_BAD_HANDLE,
