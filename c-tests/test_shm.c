@@ -428,6 +428,18 @@ static void test_shm_wrap_edges(void **state)
     }
     void *zptr = NULL;
     WT_ASSERT_FAILS(wipc_shm_reserve(p.a, cap - REC_HDR + 1, &zptr, 0), WIPC_E_TOO_LARGE);
+    /* a zero-copy peek of a streamed message sees the assembled copy (the sender's buffer is zeroed) */
+    io_job sj = { p.a, 1, 3 * cap, 5000, 0, 0, "" };
+    wt_thread *ts = wt_thread_start(io_thread, &sj);
+    const void *pp = NULL;
+    WT_OK(wipc_shm_peek(p.b, &pp, &n, &type, 5000));
+    assert_int_equal(n, 3 * cap);
+    assert_int_equal(type, 1);
+    static const uint8_t zeros[3 * 4096];
+    assert_memory_equal(pp, zeros, 3 * cap);
+    WT_OK(wipc_shm_release(p.b));
+    wt_thread_join_or_die(ts, 10000, "sender of a streamed message");
+    WT_CHECK(sj.st == WIPC_OK, "send of a streamed message: %s (%s)", wipc_status_name(sj.st), sj.msg);
     pair_close(&p);
 }
 
