@@ -77,6 +77,10 @@ static void collect(void)
     P(WIPC__SHM_STATE_READY);
     P(WIPC__SHM_STATE_CLOSED);
     P(WIPC__SHM_SIDE_ERRORS);
+    P(WIPC__SHM_SIDE_STREAM);
+    P(WIPC__SHM_KIND_BEGIN);
+    P(WIPC__SHM_KIND_PART);
+    P(WIPC__SHM_STREAM_PREFIX);
     P(WIPC__SHM_SESSION_MASK);
     OFF(wipc__shm_header, magic);
     OFF(wipc__shm_header, layout_version);

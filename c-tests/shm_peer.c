@@ -19,6 +19,9 @@
  *   shm_peer send NAME TEXT [HOLD_MS]
  *       opens NAME (waiting up to 10 s), sends TEXT (type 7; "-" sends nothing), prints READY, keeps
  *       the channel open HOLD_MS (default 0) and closes it: a short-lived opener. Exit 0.
+ *   shm_peer send-big NAME SIZE
+ *       opens NAME, prints READY, then sends one SIZE-byte message (type 9, streamed through the ring
+ *       in pieces when it is larger) with a 60 s timeout: killed while it blocks mid-message. Exit 0.
  *   shm_peer serve-cb NAME [SPIN_US]
  *       creates NAME (spin_us SPIN_US, default 50) with callbacks that answer every request with the same bytes (from on_message),
  *       prints READY, exits 0 after the first opener leaves (WIPC_EVENT_DISCONNECTED; 120 s at most).
@@ -196,6 +199,21 @@ static int cmd_send(const char *name, const char *text, unsigned hold_ms)
     return 0;
 }
 
+static int cmd_send_big(const char *name, size_t size)
+{
+    wipc_handle h = 0;
+    uint8_t *buf = (uint8_t *)calloc(1, size ? size : 1);
+    wipc_status st = wipc_shm_open(name, NULL, 10000, &h);
+    if (st != WIPC_OK || !buf)
+        return fail_status("wipc_shm_open", st), 2;
+    wt_peer_ready();
+    if ((st = wipc_send(h, 9, buf, size, 60000)) != WIPC_OK)
+        return fail_status("wipc_send", st);
+    wipc_close(h);
+    free(buf);
+    return 0;
+}
+
 /* ---- round-trip measurement --------------------------------------------------------------------- */
 
 static atomic_int g_disconnected;
@@ -322,6 +340,8 @@ int main(int argc, char **argv)
         return wt_peer_shm_hold(PROG, argv[2], 1);
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "send") == 0)
         return cmd_send(argv[2], argv[3], argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0);
+    if (argc == 4 && strcmp(argv[1], "send-big") == 0)
+        return cmd_send_big(argv[2], (size_t)strtoull(argv[3], NULL, 10));
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "serve-cb") == 0)
         return cmd_serve_cb(argv[2], argc == 4 ? strtol(argv[3], NULL, 10) : -1);
     if ((argc == 6 || argc == 7) && strcmp(argv[1], "rtt") == 0)
@@ -330,6 +350,6 @@ int main(int argc, char **argv)
     if (argc == 5 && strcmp(argv[1], "flood") == 0)
         return cmd_flood(argv[2], strtol(argv[3], NULL, 10), (size_t)strtoul(argv[4], NULL, 10));
     fprintf(stderr, "usage: shm_peer stress-create|stress-open NAME N SEED CAPACITY [zc] | echo NAME | hold NAME | create-hold NAME"
-                    " | send NAME TEXT [HOLD_MS] | serve-cb NAME [SPIN_US] | rtt NAME N SIZE GAP_US [cb] | flood NAME N SIZE\n");
+                    " | send NAME TEXT [HOLD_MS] | send-big NAME SIZE | serve-cb NAME [SPIN_US] | rtt NAME N SIZE GAP_US [cb] | flood NAME N SIZE\n");
     return 64;
 }

@@ -350,7 +350,8 @@ static void test_shm_basic_exchange(void **state)
     assert_int_equal(ib.connected, 1);
     assert_int_equal(ia.messages_sent + ib.messages_sent, 201);
     assert_int_equal(ia.messages_received + ib.messages_received, 201);
-    WT_CHECK(ia.max_message_size <= 64 * KIB - REC_HDR, "max_message_size %u within the ring", (unsigned)ia.max_message_size);
+    /* not capped by the 64 KiB ring: larger messages are streamed through it */
+    assert_int_equal(ia.max_message_size, WIPC_DEFAULT_MAX_MESSAGE);
     assert_string_equal(ia.name, p.name);
     pair_close(&p);
 }
@@ -371,8 +372,6 @@ static void test_shm_wrap_edges(void **state)
     WT_OK(wipc_recv(p.b, in, sizeof in, &n, &type, 1000));
     assert_int_equal(n, cap - REC_HDR);
     assert_true(wt_check(in, n, 1));
-    WT_ASSERT_FAILS(wipc_send(p.a, 1, out, cap - REC_HDR + 1, 0), WIPC_E_TOO_LARGE);
-    WT_ASSERT_FAILS(wipc_send(p.a, 1, out, cap + 1, 0), WIPC_E_TOO_LARGE);
     /* exactly the free space, at every offset of the ring (wraps with and without a PAD marker) */
     for (uint32_t first = 0; first < 600; first += 8) {
         size_t rec1 = (REC_HDR + first + 7) & ~(size_t)7;
@@ -416,6 +415,31 @@ static void test_shm_wrap_edges(void **state)
     assert_int_equal(type, 8);
     assert_true(wt_check(cptr, n, 10));
     WT_OK(wipc_shm_release(p.b));
+    /* capacity - header + 1, capacity and capacity + 1 do not fit one record: they are streamed in pieces
+     * (a reader must take them); the zero-copy reservation stays limited to one record */
+    const size_t streamed[] = { cap - REC_HDR + 1, cap, cap + 1, 2 * cap };
+    for (size_t i = 0; i < sizeof streamed / sizeof streamed[0]; i++) {
+        size_t big = streamed[i];
+        io_job rj = { p.b, 0, 2 * cap, 5000, 0, 0, "" };
+        wt_thread *t = wt_thread_start(io_thread, &rj);
+        WT_OK(wipc_send(p.a, 1, out, big, 5000));
+        wt_thread_join_or_die(t, 10000, "reader of a streamed message");
+        WT_CHECK(rj.st == WIPC_OK, "recv of a %zu-byte streamed message: %s (%s)", big, wipc_status_name(rj.st), rj.msg);
+    }
+    void *zptr = NULL;
+    WT_ASSERT_FAILS(wipc_shm_reserve(p.a, cap - REC_HDR + 1, &zptr, 0), WIPC_E_TOO_LARGE);
+    /* a zero-copy peek of a streamed message sees the assembled copy (the sender's buffer is zeroed) */
+    io_job sj = { p.a, 1, 3 * cap, 5000, 0, 0, "" };
+    wt_thread *ts = wt_thread_start(io_thread, &sj);
+    const void *pp = NULL;
+    WT_OK(wipc_shm_peek(p.b, &pp, &n, &type, 5000));
+    assert_int_equal(n, 3 * cap);
+    assert_int_equal(type, 1);
+    static const uint8_t zeros[3 * 4096];
+    assert_memory_equal(pp, zeros, 3 * cap);
+    WT_OK(wipc_shm_release(p.b));
+    wt_thread_join_or_die(ts, 10000, "sender of a streamed message");
+    WT_CHECK(sj.st == WIPC_OK, "send of a streamed message: %s (%s)", wipc_status_name(sj.st), sj.msg);
     pair_close(&p);
 }
 
@@ -1153,7 +1177,279 @@ static void test_shm_cross_process_1mib(void **state)
     wt_expect_exit_0(peer, 5000, "echo peer");
 }
 
+/* Messages larger than the 1 MiB ring, up to max_message_size, streamed through it in pieces both
+ * ways (the echo peer answers each), by wipc_send / wipc_recv and wipc_request, with small messages
+ * in between: each arrives whole and in order. */
+static void test_shm_stream_through_ring(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = create_named(name, "shm-stream", MIB);
+    wt_proc *peer = spawn_shm_peer("echo", name);
+    const size_t sizes[] = { MIB - REC_HDR, MIB - REC_HDR + 1, MIB, MIB + 1, 4 * MIB, 3, WIPC_DEFAULT_MAX_MESSAGE };
+    uint8_t *out = (uint8_t *)malloc(WIPC_DEFAULT_MAX_MESSAGE), *in = (uint8_t *)malloc(WIPC_DEFAULT_MAX_MESSAGE);
+    assert_non_null(out);
+    assert_non_null(in);
+    for (uint32_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = 0, size = sizes[i];
+        uint32_t type = 0;
+        wt_fill(out, size, i);
+        WT_OK(wipc_send(a, 100 + i, out, size, 20000));
+        WT_OK(wipc_send(a, 200 + i, "tail", 4, 20000));   /* right behind the pieces */
+        memset(in, 0, size);
+        WT_OK(wipc_recv(a, in, WIPC_DEFAULT_MAX_MESSAGE, &n, &type, 20000));
+        assert_int_equal(n, size);
+        assert_int_equal(type, 101 + i);
+        WT_CHECK(wt_check(in, n, i), "the %zu-byte message came back intact", size);
+        WT_OK(wipc_recv(a, in, 64, &n, &type, 20000));
+        assert_int_equal(n, 4);
+        assert_int_equal(type, 201 + i);
+        if (size > 4 * MIB)
+            continue;
+        wt_fill(out, size, i + 50);
+        WT_OK(wipc_request(a, i, out, size, in, WIPC_DEFAULT_MAX_MESSAGE, &n, 20000));
+        assert_int_equal(n, size);
+        WT_CHECK(wt_check(in, n, i + 50), "the %zu-byte reply came back intact", size);
+    }
+    /* a streamed message a too-small buffer refused stays queued, whole */
+    wt_fill(out, 2 * MIB, 7);
+    WT_OK(wipc_send(a, 1, out, 2 * MIB, 20000));
+    size_t n = 0;
+    uint32_t type = 0;
+    WT_ASSERT_FAILS(wipc_recv(a, in, MIB, &n, &type, 20000), WIPC_E_BUFFER_TOO_SMALL);
+    assert_int_equal(n, 2 * MIB);
+    WT_OK(wipc_recv(a, in, 2 * MIB, &n, &type, 20000));
+    assert_int_equal(n, 2 * MIB);
+    assert_true(wt_check(in, n, 7));
+    /* above this side's max_message_size: refused before anything is sent */
+    WT_ASSERT_FAILS(wipc_send(a, 1, out, WIPC_DEFAULT_MAX_MESSAGE + 1, 0), WIPC_E_TOO_LARGE);
+    free(out);
+    free(in);
+    WT_OK(wipc_close(a));
+    wt_expect_exit_0(peer, 5000, "echo peer");
+}
+
+/* ring `ring`'s head index, read through a raw mapping of the section */
+static uint64_t raw_head(const raw_map *m, unsigned ring)
+{
+    uint64_t v;
+    memcpy(&v, m->base + 192 + 256 * ring, sizeof v);
+    return v;
+}
+
+/* An opener killed in the middle of a streamed message: the creator reads its pieces, reports
+ * WIPC_E_DISCONNECTED and never a partial message; the next opener's message arrives whole. The
+ * same for a sender that times out mid-message (in-process): the pieces are dropped, not delivered. */
+static void test_shm_stream_sender_killed(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = create_named(name, "shm-streamkill", 64 * KIB);
+    raw_map m;
+    WT_CHECK(raw_open(&m, name) == 0, "raw mapping of the section");
+    const char *args[] = { "send-big", name, "4194304", NULL };
+    wt_proc *peer = wt_spawn_ready(args);
+    uint64_t end = wt_now_ms() + 10000;
+    while (raw_head(&m, 1) < 32 * KIB && wt_now_ms() < end)   /* pieces wait in the ring: mid-message */
+        wt_sleep_ms(5);
+    WT_CHECK(raw_head(&m, 1) >= 32 * KIB, "the sender published pieces (head %llu)", (unsigned long long)raw_head(&m, 1));
+    raw_close(&m);
+    kill_peer(peer);
+    static uint8_t buf[64 * KIB];
+    size_t n = 0;
+    uint32_t type = 0;
+    wipc_status st = wipc_recv(a, buf, sizeof buf, &n, &type, 5000);
+    WT_CHECK(st == WIPC_E_DISCONNECTED, "recv after the sender died mid-message: %s, %zu bytes (%s)", wipc_status_name(st), n,
+             wipc_last_error_message());
+    const char *args2[] = { "send", name, "hello", NULL };
+    peer = wt_spawn_ready(args2);
+    WT_OK(wipc_recv(a, buf, sizeof buf, &n, &type, 5000));
+    assert_int_equal(n, 5);
+    assert_int_equal(type, 7);
+    assert_memory_equal(buf, "hello", 5);
+    wt_expect_exit_0(peer, 5000, "send peer");
+    WT_OK(wipc_close(a));
+
+    /* in-process: a send that times out mid-message (nobody reads) */
+    chan_pair p;
+    pair_open(&p, "shm-streamtimeout", 16 * KIB);
+    uint8_t *big = (uint8_t *)calloc(1, MIB);
+    WT_ASSERT_FAILS(wipc_send(p.a, 1, big, MIB, 300), WIPC_E_TIMEOUT);
+    WT_ASSERT_FAILS(wipc_recv(p.b, buf, sizeof buf, &n, &type, 300), WIPC_E_TIMEOUT);   /* takes the pieces, delivers nothing */
+    WT_OK(wipc_send(p.a, 2, "x", 1, 1000));
+    WT_OK(wipc_recv(p.b, buf, sizeof buf, &n, &type, 1000));
+    assert_int_equal(n, 1);
+    assert_int_equal(type, 2);
+    /* and the channel still streams */
+    io_job rj = { p.b, 0, MIB, 10000, 0, 0, "" };
+    wt_thread *t = wt_thread_start(io_thread, &rj);
+    WT_OK(wipc_send(p.a, 3, big, MIB, 10000));
+    wt_thread_join_or_die(t, 20000, "reader of a streamed message");
+    WT_CHECK(rj.st == WIPC_OK, "recv of the streamed message: %s (%s)", wipc_status_name(rj.st), rj.msg);
+    free(big);
+    pair_close(&p);
+}
+
+/* A creator streams a message larger than the ring before its first opener attached: the send waits
+ * for the opener (within its timeout), which then gets the message whole. */
+static void test_shm_stream_before_opener(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = create_named(name, "shm-streamearly", 64 * KIB), b = 0;
+    static uint8_t buf[64];
+    WT_ASSERT_FAILS(wipc_send(a, 1, buf, 64 * KIB, 200), WIPC_E_TIMEOUT);
+    WT_CHECK(strstr(wipc_last_error_message(), "no opener") != NULL, "says why: %s", wipc_last_error_message());
+    io_job sj = { a, 1, 256 * KIB, 10000, 0, 0, "" };
+    wt_thread *t = wt_thread_start(io_thread, &sj);
+    wt_sleep_ms(100);
+    WT_OK(wipc_shm_open(name, NULL, 2000, &b));
+    uint8_t *in = (uint8_t *)malloc(256 * KIB);
+    size_t n = 0;
+    uint32_t type = 0;
+    WT_OK(wipc_recv(b, in, 256 * KIB, &n, &type, 10000));
+    assert_int_equal(n, 256 * KIB);
+    assert_int_equal(type, 1);
+    wt_thread_join_or_die(t, 20000, "early sender");
+    WT_CHECK(sj.st == WIPC_OK, "send before the opener: %s (%s)", wipc_status_name(sj.st), sj.msg);
+    free(in);
+    WT_OK(wipc_close(b));
+    WT_OK(wipc_close(a));
+}
+
+typedef struct async_done {
+    atomic_int  done;
+    wipc_status st;
+} async_done;
+
+static void WIPC_CALL on_async_done(const wipc_completion *cp, void *user)
+{
+    async_done *d = (async_done *)user;
+    d->st = cp->status;
+    atomic_store(&d->done, 1);
+}
+
+/* wipc_send_async of messages larger than the ring: the drain job streams them slice by slice,
+ * keeping the writer's turn between slices (a blocking send of another thread goes before or after
+ * a streamed message, never between its pieces). */
+static void test_shm_stream_async(void **state)
+{
+    (void)state;
+    chan_pair p;
+    pair_open(&p, "shm-streamasync", 16 * KIB);
+    size_t size = 512 * KIB;
+    uint8_t *out = (uint8_t *)malloc(size), *in = (uint8_t *)malloc(size);
+    async_done d[2];
+    memset(d, 0, sizeof d);
+    for (int i = 0; i < 2; i++) {
+        wt_fill(out, size, (uint32_t)i);
+        WT_OK(wipc_send_async(p.a, 10 + i, out, size, 20000, on_async_done, &d[i], NULL));
+    }
+    io_job sj = { p.a, 1, 100, 20000, 0, 0, "" };   /* a blocking send behind them */
+    wt_thread *t = wt_thread_start(io_thread, &sj);
+    wt_sleep_ms(200);   /* nobody reads yet: the drain job parks mid-message (20 ms slices), the blocking send waits */
+    int next_async = 0, got_blocking = 0;
+    for (int i = 0; i < 3; i++) {   /* the blocking send may come before, between or after them, never inside */
+        size_t n = 0;
+        uint32_t type = 0;
+        WT_OK(wipc_recv(p.b, in, size, &n, &type, 20000));
+        if (type == 1) {
+            assert_int_equal(n, 100);
+            got_blocking++;
+            continue;
+        }
+        assert_int_equal(type, 10 + next_async);
+        assert_int_equal(n, size);
+        WT_CHECK(wt_check(in, n, (uint32_t)next_async), "async streamed message %d intact", next_async);
+        next_async++;
+    }
+    assert_int_equal(got_blocking, 1);
+    wt_thread_join_or_die(t, 20000, "blocking sender");
+    WT_CHECK(sj.st == WIPC_OK, "blocking send: %s (%s)", wipc_status_name(sj.st), sj.msg);
+    for (int i = 0; i < 2; i++) {
+        WT_CHECK(wt_wait_atomic_ge(&d[i].done, 1, 10000), "async send %d completed", i);
+        WT_CHECK(d[i].st == WIPC_OK, "async send %d: %s", i, wipc_status_name(d[i].st));
+    }
+    free(out);
+    free(in);
+    pair_close(&p);
+}
+
 /* ---- untrusted memory ---------------------------------------------------------------------------- */
+
+/* Writes a record into ring 0 (creator -> opener) of a 16 KiB-ring section at index `pos` and
+ * publishes it; returns the next index. */
+static uint64_t raw_record(raw_map *m, uint64_t pos, uint32_t len, uint8_t kind, const void *payload, uint32_t plen)
+{
+    uint8_t hdr[REC_HDR];
+    memset(hdr, 0, sizeof hdr);
+    memcpy(hdr, &len, 4);
+    hdr[4] = kind;
+    uint8_t *at = m->base + 4096 + (pos & (16 * KIB - 1));
+    memcpy(at, hdr, sizeof hdr);
+    memcpy(at + REC_HDR, payload, plen);
+    pos += (REC_HDR + len + 7) & ~(uint64_t)7;
+    memcpy(m->base + 192, &pos, sizeof pos);   /* head */
+    return pos;
+}
+
+/* Hostile streamed messages: a total above max_message_size (refused before anything is allocated)
+ * and pieces that run past their total; and a peer that does not take pieces (a 1.0 / 1.1 side). */
+static void test_shm_stream_hostile(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = 0, b = 0;
+    wt_unique_name(name, sizeof name, "shm-streamhostile");
+    wipc_shm_options o = opts(16 * KIB);
+    static uint8_t buf[64 * KIB];
+    size_t n = 0;
+    uint32_t type = 0;
+    struct { uint64_t total; uint8_t data[200]; } begin;
+    memset(&begin, 0, sizeof begin);
+    raw_map m;
+    for (int round = 0; round < 3; round++) {
+        WT_OK(wipc_shm_create(name, &o, &a));
+        WT_CHECK(raw_open(&m, name) == 0, "raw mapping of the section");
+        WT_OK(wipc_shm_open(name, NULL, 1000, &b));
+        if (round == 0) {   /* 1 TiB announced */
+            begin.total = 1ull << 40;
+            raw_record(&m, 0, 8 + 100, 0x81, &begin, 8 + 100);
+            WT_ASSERT_FAILS(wipc_recv(b, buf, sizeof buf, &n, &type, 1000), WIPC_E_TOO_LARGE);
+            WT_CHECK(strstr(wipc_last_error_message(), "announces") != NULL, "names the total: %s", wipc_last_error_message());
+        } else if (round == 1) {   /* 100 bytes announced, a first piece of 200 */
+            begin.total = 100;
+            raw_record(&m, 0, 8 + 200, 0x81, &begin, 8 + 200);
+            WT_ASSERT_FAILS(wipc_recv(b, buf, sizeof buf, &n, &type, 1000), WIPC_E_PROTOCOL);
+        } else {   /* a PART with nothing open is skipped; BEGIN then a plain record: the partial is dropped */
+            begin.total = 1000;
+            uint64_t pos = raw_record(&m, 0, 64, 8, buf, 64);
+            pos = raw_record(&m, pos, 8 + 100, 0x81, &begin, 8 + 100);
+            raw_record(&m, pos, 2, 1, "ok", 2);
+            WT_OK(wipc_recv(b, buf, sizeof buf, &n, &type, 1000));
+            assert_int_equal(n, 2);
+            assert_memory_equal(buf, "ok", 2);
+            WT_ASSERT_FAILS(wipc_recv(b, buf, sizeof buf, &n, &type, 100), WIPC_E_TIMEOUT);
+        }
+        WT_OK(wipc_close(b));
+        WT_OK(wipc_close(a));
+        raw_close(&m);
+    }
+    /* the opener's side says it does not take pieces (as a 1.0 / 1.1 library): TOO_LARGE, nothing sent */
+    WT_OK(wipc_shm_create(name, &o, &a));
+    WT_CHECK(raw_open(&m, name) == 0, "raw mapping of the section");
+    WT_OK(wipc_shm_open(name, NULL, 1000, &b));
+    uint32_t flags = 1;   /* WIPC__SHM_SIDE_ERRORS only */
+    memcpy(m.base + 128 + 12, &flags, 4);
+    WT_ASSERT_FAILS(wipc_send(a, 1, buf, 16 * KIB + 1, 1000), WIPC_E_TOO_LARGE);
+    WT_CHECK(strstr(wipc_last_error_message(), "pieces") != NULL, "says why: %s", wipc_last_error_message());
+    WT_OK(wipc_send(a, 1, buf, 100, 1000));   /* what fits the ring still goes */
+    WT_OK(wipc_recv(b, buf, sizeof buf, &n, &type, 1000));
+    assert_int_equal(n, 100);
+    WT_OK(wipc_close(b));
+    WT_OK(wipc_close(a));
+    raw_close(&m);
+}
 
 static void test_shm_corrupt_header(void **state)
 {
@@ -1350,6 +1646,11 @@ int main(void)
         cmocka_unit_test(test_shm_callback_reader_sleeps),
         cmocka_unit_test(test_shm_callbacks_set_while_reading),
         cmocka_unit_test(test_shm_corrupt_header),
+        cmocka_unit_test(test_shm_stream_hostile),
+        cmocka_unit_test(test_shm_stream_through_ring),
+        cmocka_unit_test(test_shm_stream_sender_killed),
+        cmocka_unit_test(test_shm_stream_async),
+        cmocka_unit_test(test_shm_stream_before_opener),
         cmocka_unit_test(test_shm_regions),
         cmocka_unit_test(test_shm_map_file),
         cmocka_unit_test(test_shm_peer_killed_while_recv),

@@ -73,6 +73,12 @@ uint64_t wipc__plat_section_size(const wipc__section *s);
  *  so a later create can reuse it; Windows: nothing (names vanish with the last handle). */
 void wipc__plat_section_unlink(wipc__section *s);
 
+/** Maps the first pages of a channel's section (up to 64 MiB) into this process's page tables now,
+ *  writable (POSIX: madvise(MADV_POPULATE_WRITE), Linux 5.14+; older kernels and Windows: nothing),
+ *  so the rings' first lap takes no page faults (each a trap, under some hypervisors a costly exit).
+ *  The pages are already reserved (see create). Best effort: never fails. */
+void wipc__plat_section_prefault(wipc__section *s);
+
 /** Unmaps and closes everything; `s` is freed. NULL is ignored. */
 void wipc__plat_section_close(wipc__section *s);
 

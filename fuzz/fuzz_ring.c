@@ -7,7 +7,7 @@
  * (11 bytes per op: code, u16 arg, u64 value), and the rest fills the ring data.
  * Ops: consumer peek / release, producer reserve / commit, and scribbles on head, tail, a data word.
  * Invariants: no access outside the data block (it is a heap block of exactly `capacity` bytes, so
- * ASan catches any), a peeked record is a known kind with a consistent request id, at most max_len
+ * ASan catches any), a peeked record is a known kind (or a streamed piece) with a consistent request id, at most max_len
  * bytes and entirely inside the ring; a reservation lies inside the ring; CORRUPT is sticky enough
  * that the harness never has to trust the indices.
  */
@@ -60,9 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             why[0] = '\0';
             wipc__ring_rc rc = wipc__ring_peek(&cons, &rec, &wake, why, sizeof why);
             if (rc == WIPC__RING_OK) {
-                FZ_CHECK((rec.kind >= WIPC__FRAME_DATA && rec.kind <= WIPC__FRAME_REPLY) || rec.kind == WIPC__FRAME_ERROR,
+                /* a streamed message's BEGIN carries its kind under WIPC__SHM_KIND_BEGIN and at least the
+                 * 8-byte total; a PART has no request id */
+                uint8_t base = rec.kind == WIPC__SHM_KIND_PART ? WIPC__FRAME_DATA : (uint8_t)(rec.kind & ~WIPC__SHM_KIND_BEGIN);
+                FZ_CHECK((base >= WIPC__FRAME_DATA && base <= WIPC__FRAME_REPLY) || base == WIPC__FRAME_ERROR,
                          "kind %u", rec.kind);   /* ERROR (1.1): a reply carrying an error */
-                FZ_CHECK((rec.kind == WIPC__FRAME_DATA) == (rec.request_id == 0), "request id vs kind");
+                FZ_CHECK((base == WIPC__FRAME_DATA) == (rec.request_id == 0), "request id vs kind");
+                FZ_CHECK(!(rec.kind & WIPC__SHM_KIND_BEGIN) || rec.length >= WIPC__SHM_STREAM_PREFIX, "BEGIN without its total");
                 FZ_CHECK(rec.length <= max_len, "length %u above max_len %u", rec.length, max_len);
                 FZ_CHECK(rec.payload >= ring + WIPC__SHM_RECORD_HEADER && rec.payload + rec.length <= ring + cap,
                          "record outside the ring");

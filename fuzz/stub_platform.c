@@ -393,6 +393,7 @@ wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool re
 
 void    *wipc__plat_section_base(const wipc__section *s) { return s->base; }
 uint64_t wipc__plat_section_size(const wipc__section *s) { return s->size; }
+void wipc__plat_section_prefault(wipc__section *s) { (void)s; }
 void     wipc__plat_section_unlink(wipc__section *s) { (void)s; }
 
 void wipc__plat_section_close(wipc__section *s)

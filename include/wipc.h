@@ -240,7 +240,7 @@ typedef struct wipc_info {
     uint64_t bytes_received;    /**< payload bytes received */
     uint32_t connected;         /**< 1 while the peer is attached (pipe connection: handshake done, not ended); servers: number of
                                      live connections; msg endpoints: 1 while listening; regions: 0 */
-    uint32_t max_message_size;  /**< the limit in force, bytes (shm: capped by the ring capacity; regions: 0) */
+    uint32_t max_message_size;  /**< the limit in force, bytes (shm: not capped by the ring, larger messages are streamed through it; regions: 0) */
     char     name[264];         /**< the name or path as given to the call that made the handle (an accepted connection: its server's), NUL-terminated UTF-8 */
 } wipc_info;
 
@@ -300,8 +300,12 @@ typedef struct wipc_pipe_options {
 typedef struct wipc_shm_options {
     uint32_t struct_size;      /**< sizeof(wipc_shm_options) */
     uint32_t flags;            /**< WIPC_SHM_*; other bits are WIPC_E_INVALID_ARG */
-    uint32_t max_message_size; /**< largest message this side sends and accepts, bytes, 1..WIPC_MAX_MESSAGE_LIMIT; default 16 MiB,
-                                    silently capped at the ring capacity minus the 24-byte record header. Channels only */
+    uint32_t max_message_size; /**< largest message this side sends and accepts, bytes, 1..WIPC_MAX_MESSAGE_LIMIT; default 16 MiB.
+                                    Messages larger than the ring are streamed through it in pieces by the copying calls
+                                    (wipc_send, wipc_reply, wipc_request and their async forms; the receiver assembles them
+                                    in a buffer of at most this size); zero-copy wipc_shm_reserve stays limited to the ring
+                                    capacity minus the 24-byte record header. A peer whose library predates streaming
+                                    advertises a max_message_size capped that way, and sends to it keep to it. Channels only */
     uint32_t spin_us;          /**< microseconds to busy-wait before blocking, 0..1000000; default 50, 0 = block at once. Channels only */
     uint64_t capacity;         /**< wipc_shm_create: ring size per direction, bytes, power of two 4 KiB..1 GiB; default 1 MiB
                                     (the section is 4 KiB + 2 x capacity). Ignored by wipc_shm_open (the creator's is used), regions */
@@ -390,16 +394,17 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
 
 /** Sends one message (`size` bytes at `data`, tagged `type`) on a pipe connection or shm channel.
  *  Blocks until the whole message is handed over (pipe: overlapped WriteFile / sendmsg + poll(POLLOUT);
- *  shm: copied into the outgoing ring, the peer woken by SetEvent / futex), waiting up to `timeout_ms`
- *  for room. `data` may be NULL only if size is 0; the library does not keep the pointer. Messages keep
+ *  shm: copied into the outgoing ring, the peer woken by SetEvent / futex; a message larger than the
+ *  ring goes through it in pieces, the peer delivers it whole or, if this call fails or the process
+ *  dies midway, not at all), waiting up to `timeout_ms` for room. `data` may be NULL only if size is 0; the library does not keep the pointer. Messages keep
  *  their boundaries and order (except POSIX WIPC_PIPE_RAW). A shm creator may send before an opener
  *  attached (the ring holds the messages).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1, size 0 on a
  *  WIPC_PIPE_RAW byte stream - POSIX, or a Windows byte-type pipe - where it would carry nothing; a
  *  Windows message-mode RAW pipe sends a zero-length message, WIPC_PIPE_LENGTH_PREFIX a zero length), WIPC_E_BAD_HANDLE,
  *  WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size
- *  above WIPC_MAX_MESSAGE_LIMIT, this side's or the peer's max_message_size, or the ring; nothing was
- *  sent), WIPC_E_TIMEOUT (no room in time; nothing was sent; if a pipe frame was partly written the
+ *  above WIPC_MAX_MESSAGE_LIMIT, this side's or the peer's max_message_size, or - shm, a peer that
+ *  predates streaming - the ring; nothing was sent), WIPC_E_TIMEOUT (no room in time; nothing was sent; if a pipe frame was partly written the
  *  connection is failed and later calls get WIPC_E_DISCONNECTED), WIPC_E_INVALID_STATE (shm: this
  *  thread holds an open wipc_shm_reserve), WIPC_E_DISCONNECTED (the peer is gone), WIPC_E_CLOSED (h was
  *  closed meanwhile), WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE / WIPC_E_NO_MEMORY (an earlier receive error
@@ -576,7 +581,7 @@ WIPC_API wipc_status WIPC_CALL wipc_revert_to_self(void);
  *  @{ */
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 1 MiB capacity per direction, 16 MiB max
- *  message capped by capacity, spin 50 us). NULL is ignored. Writes the 1.0 layout (as
+ *  message (streamed through the ring when larger than it), spin 50 us). NULL is ignored. Writes the 1.0 layout (as
  *  wipc_pipe_options_init; C callers reach wipc_shm_options_init_size through the macro below). Since 1.0. */
 WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o);
 
@@ -619,7 +624,9 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_op
  *  wipc_shm_commit. Valid until wipc_shm_commit or wipc_close. The reservation holds this side's send
  *  turn: other threads' sends wait for the commit, this thread's get WIPC_E_INVALID_STATE.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr NULL, timeout < -1), WIPC_E_BAD_HANDLE (not a shm
- *  channel), WIPC_E_TOO_LARGE (above the ring's capacity or either side's max_message_size),
+ *  channel), WIPC_E_TOO_LARGE (above the ring's capacity minus the 24-byte record header - a
+ *  reservation is one record, never streamed: use wipc_send for larger messages - or either side's
+ *  max_message_size),
  *  WIPC_E_TIMEOUT (no room in time, or another thread's send held the ring), WIPC_E_INVALID_STATE (a
  *  reservation is already open), WIPC_E_DISCONNECTED, WIPC_E_CLOSED, WIPC_E_PROTOCOL (corrupt
  *  section), or the error that already ended the channel. */
@@ -633,7 +640,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_reserve(wipc_handle ch, size_t size, voi
 WIPC_API wipc_status WIPC_CALL wipc_shm_commit(wipc_handle ch, uint32_t type, size_t size);
 
 /** Zero-copy receive, step 1: waits up to `timeout_ms` for the next message and points *out_ptr at it
- *  (in place in the section, or in a library copy if another thread already queued it; read-only),
+ *  (in place in the section, or in a library copy if another thread already queued it or if it was
+ *  larger than the ring and streamed through it in pieces; read-only),
  *  *out_size = its size in bytes, *out_type (may be NULL) = its type. Valid until wipc_shm_release or
  *  wipc_close; meanwhile other readers of `ch` (wipc_recv, the reply wait of wipc_request) wait.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr or out_size NULL, timeout < -1), WIPC_E_BAD_HANDLE,
@@ -888,7 +896,9 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_
 
 /** Since 1.1: the asynchronous form of wipc_send. `data` is copied before the call returns. Pipe: the
  *  frame goes to the connection's write queue (see above); it completes when the whole frame was
- *  handed to the OS. Shm channels: copied into the ring when there is room.
+ *  handed to the OS. Shm channels: copied into the ring when there is room; a message larger than the
+ *  ring is streamed through it by the library's job pool, which keeps the channel's send turn
+ *  between pieces (other sends of this side wait; cancel or timeout midway: the peer delivers nothing).
  *  Completion statuses: those of wipc_send, WIPC_E_CANCELLED, WIPC_E_CLOSED.
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, data NULL with size > 0, timeout < -1, size 0
  *  on RAW), WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints), WIPC_E_TOO_LARGE,

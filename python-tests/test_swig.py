@@ -272,9 +272,17 @@ def test_shm_channel_request_reply_and_events(uname):
         with wipc.ShmChannel.open(uname, timeout=5) as again:   # the creator's channel takes a new opener
             assert again.request(b"c", timeout=5) == b"cc"
         assert creator.info().transport == wipc.TRANSPORT_SHM
-    with pytest.raises(wipc.TooLarge):
-        with wipc.ShmChannel.create(uname, capacity=4096) as small, wipc.ShmChannel.open(uname, timeout=5):
-            small.send(b"x" * 8192, timeout=1)
+    # larger than the 4 KiB ring: streamed through it in pieces to the reader; above max_message_size: TooLarge
+    with wipc.ShmChannel.create(uname, capacity=4096, max_message_size=8192) as small, \
+            wipc.ShmChannel.open(uname, timeout=5) as reader:
+        got = []
+        t = threading.Thread(target=lambda: got.append(reader.recv(timeout=10)))
+        t.start()
+        small.send(b"x" * 8192, timeout=10)
+        t.join(20)
+        assert got and got[0].data == b"x" * 8192
+        with pytest.raises(wipc.TooLarge):
+            small.send(b"x" * 8193, timeout=1)
 
 
 def test_msg_endpoint_send_broadcast_list_queue(uname):

@@ -142,10 +142,14 @@ static wipc__ring_rc corrupt(char *why, size_t cap, const char *fmt, unsigned lo
 static wipc__ring_rc check_record(const wipc__ring *r, const wipc__shm_record *h, uint64_t have, uint64_t to_end,
                                   char *why, size_t why_cap)
 {
-    if ((h->kind < WIPC__FRAME_DATA || h->kind > WIPC__FRAME_REPLY) && h->kind != WIPC__FRAME_ERROR)
-        return corrupt(why, why_cap, "record kind %llu at ring index %llu is not DATA, REQUEST, REPLY or ERROR", h->kind, r->pos);
-    if ((h->kind == WIPC__FRAME_DATA) != (h->request_id == 0))
+    /* a streamed message's BEGIN carries its kind under the BEGIN bit; a PART has no id, like DATA */
+    uint8_t base = h->kind == WIPC__SHM_KIND_PART ? WIPC__FRAME_DATA : (uint8_t)(h->kind & ~WIPC__SHM_KIND_BEGIN);
+    if ((base < WIPC__FRAME_DATA || base > WIPC__FRAME_REPLY) && base != WIPC__FRAME_ERROR)
+        return corrupt(why, why_cap, "record kind %llu at ring index %llu is not DATA, REQUEST, REPLY, ERROR or a streamed piece", h->kind, r->pos);
+    if ((base == WIPC__FRAME_DATA) != (h->request_id == 0))
         return corrupt(why, why_cap, "record kind %llu at ring index %llu has a request id that does not fit it", h->kind, r->pos);
+    if ((h->kind & WIPC__SHM_KIND_BEGIN) && h->length < WIPC__SHM_STREAM_PREFIX)
+        return corrupt(why, why_cap, "streamed message at ring index %llu: its first piece of %llu bytes has no total length", r->pos, h->length);
     if (h->length > r->max_len) {
         snprintf(why, why_cap, "record of %lu bytes is above this side's max_message_size %lu",
                  (unsigned long)h->length, (unsigned long)r->max_len);

@@ -37,6 +37,7 @@ typedef struct wipc__shm_dl {
 #define WIPC__TX_FREE     0
 #define WIPC__TX_BUSY     1
 #define WIPC__TX_RESERVED 2
+#define WIPC__TX_STREAM   3   /* an async send streams a message and waits for ring room: only its drain job resumes */
 
 #define WIPC__ROLE_FREE WIPC__READER_FREE
 #define WIPC__ROLE_BUSY WIPC__READER_HELD
@@ -89,6 +90,14 @@ typedef struct wipc__shm_chan {
     bool              pump_started;  /* the reader thread runs (callbacks, or async reads) */
     wipc__thread      pump;
 
+    /* streamed messages being received (shm_stream.c; only the reader-role holder touches them) */
+    wipc__msg        *rx_part;       /* being assembled: type, request_id, peer_pid of its BEGIN; NULL = none */
+    uint8_t           rx_part_kind;
+    size_t            rx_part_have;  /* bytes received so far (of rx_part->size) */
+    wipc__msg        *rx_whole;      /* assembled and not yet taken (a receive's buffer was too small) */
+    uint8_t           rx_whole_kind;
+    bool              rx_from_whole; /* the record being delivered is rx_whole: releasing it frees it */
+
     /* asynchronous operations (shm_async.c) */
     atomic_bool       async_io;      /* async reads were started: the reader thread reads from now on */
     wipc__mutex       aq_lock;       /* the async send queue: frames that found the ring full */
@@ -136,6 +145,17 @@ wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint
  * one timeout). */
 wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                                   size_t size, wipc__shm_dl *dl);
+/* The same, resumable (the async drain job): `*sent` (0 at first) counts the bytes of a streamed message
+ * already published. A streamed message that times out with *sent > 0 keeps the turn (WIPC__TX_STREAM)
+ * for the next call to resume; wipc__shm_stream_abandon gives it up. */
+wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                     size_t size, wipc__shm_dl *dl, size_t *sent);
+void wipc__shm_stream_abandon(wipc__shm_chan *c);
+/* True if a message of `size` bytes is streamed (its record would not fit the ring). */
+static inline bool wipc__shm_streamed(const wipc__shm_chan *c, size_t size)
+{
+    return wipc__ring_record_size(size) > c->tx.cap;
+}
 wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, int32_t timeout_ms);
 wipc_status wipc__shm_commit(wipc__shm_chan *c, uint32_t type, size_t size);
 void wipc__shm_tx_wake_all(wipc__shm_chan *c);
@@ -160,6 +180,22 @@ void        wipc__shm_resume(wipc__obj *o);
 void wipc__shm_rx_wake(wipc__shm_chan *c);
 /* Gives the reader role back (to `to`: FREE, or PEEK to keep it for an open peek) and wakes waiters. */
 void wipc__shm_role_put(wipc__shm_chan *c, int to);
+
+/* shm_read.c: frees the record just delivered (the ring's, or the assembled rx_whole). */
+void wipc__shm_rx_release(wipc__shm_chan *c);
+
+/* shm_stream.c (reader-role holder) */
+#define WIPC__STREAM_PLAIN 0   /* not a piece: deliver the record as it is */
+#define WIPC__STREAM_TAKEN 1   /* a piece was taken (or skipped); read on */
+#define WIPC__STREAM_WHOLE 2   /* the last piece: *rec / *pid now describe the assembled message (rx_whole) */
+#define WIPC__STREAM_ERROR 3   /* *st: the channel is ended */
+int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, wipc_status *st, const char *fn);
+/* An assembled message not taken yet: fills *rec / *pid with it and returns true. */
+bool wipc__shm_stream_pending(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid);
+/* Drops the message being assembled (its writer gave up or left). */
+void wipc__shm_stream_drop(wipc__shm_chan *c, const char *why);
+/* copy_record for the assembled message: hands rx_whole over instead of copying. NULL if `rec` is not it. */
+wipc__msg *wipc__shm_stream_steal(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid);
 
 /* shm_session.c (creator; called by the reader-role holder only) */
 /* A record is about to be delivered: begins its session if it is a later one. Returns the pid to

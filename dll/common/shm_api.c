@@ -63,12 +63,6 @@ static wipc_status read_options(const char *fn, const char *name, const wipc_shm
     return WIPC_OK;
 }
 
-static uint32_t effective_max(uint32_t wanted, uint64_t capacity)
-{
-    uint64_t ring_max = capacity - WIPC__SHM_RECORD_HEADER;
-    return wanted > ring_max ? (uint32_t)ring_max : wanted;
-}
-
 static uint64_t my_ident(void)
 {
     uint32_t pid, key;
@@ -107,7 +101,10 @@ static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator
     c->creator = creator;
     c->tx_index = creator ? WIPC__SHM_RING_C2O : WIPC__SHM_RING_O2C;
     c->rx_index = creator ? WIPC__SHM_RING_O2C : WIPC__SHM_RING_C2O;
-    c->obj.max_message_size = effective_max(max_message_size, cap);
+    /* Not capped by the ring: larger messages are streamed through it in pieces
+     * (shm_layout.h, "Streaming"); this side says so with WIPC__SHM_SIDE_STREAM. */
+    c->obj.max_message_size = max_message_size;
+    wipc__plat_section_prefault(sec);   /* no page fault per ring page on the first lap (issue 17) */
     uint8_t *base = (uint8_t *)c->hdr + WIPC__SHM_HEADER_SIZE;
     if (wipc__ring_attach(&c->tx, &c->hdr->ring[c->tx_index], base + cap * c->tx_index, cap, true, 0) != WIPC__RING_OK ||
         wipc__ring_attach(&c->rx, &c->hdr->ring[c->rx_index], base + cap * c->rx_index, cap, false,
@@ -167,7 +164,7 @@ static void header_init(wipc__shm_header *h, uint64_t capacity, uint32_t max_mes
     h->capacity = capacity;
     h->section_size = WIPC__SHM_HEADER_SIZE + 2 * capacity;
     atomic_store(&h->creator.max_message_size, max_message_size);
-    atomic_store(&h->creator.flags, WIPC__SHM_SIDE_ERRORS);
+    atomic_store(&h->creator.flags, WIPC__SHM_SIDE_ERRORS | WIPC__SHM_SIDE_STREAM);
     atomic_store(&h->creator.ident, ident);
     atomic_store_explicit(&h->state, WIPC__SHM_STATE_READY, memory_order_release);
 }
@@ -196,7 +193,7 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_
         return wipc__error(WIPC_E_NO_MEMORY, 0, "%s(%s): out of memory", fn, name);
     }
     wipc__shm_header *h = wipc__plat_section_base(sec);
-    header_init(h, o.capacity, effective_max(o.max_message_size, o.capacity), c->my_ident);
+    header_init(h, o.capacity, o.max_message_size, c->my_ident);
     if ((st = chan_bind(c, sec, true, o.capacity, o.max_message_size, fn)) != WIPC_OK) {
         chan_abandon(c);
         return st;
@@ -298,9 +295,10 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
         wipc__obj_unref(&c->obj);
         return st;
     }
-    uint32_t max = effective_max(o->max_message_size, cap);
+    uint32_t max = o->max_message_size;
+    /* flags first: a creator that sees the new max_message_size (acquire) sees these flags too */
+    atomic_store(&h->opener.flags, WIPC__SHM_SIDE_ERRORS | WIPC__SHM_SIDE_STREAM);
     atomic_store(&h->opener.max_message_size, max);
-    atomic_store(&h->opener.flags, WIPC__SHM_SIDE_ERRORS);
     c->peer_ident = creator;
     c->obj.peer_pid = (uint32_t)creator;
     st = chan_bind(c, sec, false, cap, o->max_message_size, "wipc_shm_open");

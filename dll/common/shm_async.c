@@ -12,6 +12,9 @@
  * (SLICE_MS) at a time and then goes back to the pool's tail, so a peer that does not read never
  * holds a pool thread. No torn frames: a ring record is published whole or not at all; a frame not
  * yet published is dropped cleanly on cancel / timeout / close (the job checks between slices).
+ * A message larger than the ring always goes through the queue and is streamed in pieces: between
+ * slices the job keeps the writer's turn (WIPC__TX_STREAM, other senders wait) and resumes where it
+ * stopped; cancelled or timed out mid-message, it gives the turn up and the reader drops the pieces.
  */
 #include <stdlib.h>
 #include "shm.h"
@@ -26,6 +29,7 @@ typedef struct shm_aq_entry {
     uint64_t  request_id;
     uint32_t  type;
     size_t    size;
+    size_t    sent;        /* a streamed message: bytes published so far (shm_send.c) */
     uint8_t   data[];
 } shm_aq_entry;
 
@@ -121,8 +125,8 @@ static void drain(void *arg)
         } else {
             int32_t left = wipc__remaining(e->op->deadline);
             wipc__shm_dl dl = { left < 0 || left > SLICE_MS ? SLICE_MS : left, 0 };
-            st = wipc__shm_send_within(c, e->kind, e->request_id, e->type, e->data, e->size, &dl);
-            if (st == WIPC_E_TIMEOUT && wipc__remaining(e->op->deadline) != 0) {
+            st = wipc__shm_send_resumable(c, e->kind, e->request_id, e->type, e->data, e->size, &dl, &e->sent);
+            if (st == WIPC_E_TIMEOUT && wipc__remaining(e->op->deadline) != 0) {   /* a parked stream keeps its turn */
                 wipc__mutex_lock(&c->aq_lock);   /* no room yet: try again on the next turn */
                 c->aq_busy = NULL;
                 c->aq_scheduled = false;
@@ -132,6 +136,8 @@ static void drain(void *arg)
                 return;
             }
         }
+        if (st != WIPC_OK && e->sent)
+            wipc__shm_stream_abandon(c);   /* cancelled, timed out or failed mid-message: the reader drops it */
         wipc__mutex_lock(&c->aq_lock);
         c->aq_head = e->next;
         if (!c->aq_head)
@@ -191,7 +197,7 @@ wipc_status wipc__shm_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint6
     if ((st = wipc__op_start(op, false)) != WIPC_OK)
         return st;
     wipc__mutex_lock(&c->aq_lock);
-    if (!c->aq_head) {   /* nothing queued: straight into the ring if there is room now */
+    if (!c->aq_head && !wipc__shm_streamed(c, size)) {   /* nothing queued: straight into the ring if there is room now */
         wipc__shm_dl now = { 0, 0 };
         st = wipc__shm_send_within(c, kind, request_id, type, data, size, &now);
         if (st != WIPC_E_TIMEOUT) {
@@ -224,6 +230,7 @@ wipc_status wipc__shm_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint6
     e->request_id = request_id;
     e->type = type;
     e->size = size;
+    e->sent = 0;
     if (size)
         memcpy(e->data, data, size);
     if (c->aq_tail)

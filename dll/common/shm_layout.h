@@ -27,6 +27,10 @@
  *    +12 u32 flags           WIPC__SHM_SIDE_ERRORS (wipc 1.1): this side reads ERROR records (remote
  *                            errors: kind 7, type = the code, payload = UTF-8 text). Was reserved (0):
  *                            a 1.0 side leaves it 0 and is never sent an ERROR record.
+ *                            WIPC__SHM_SIDE_STREAM (streaming, issue 17): this side reassembles streamed messages
+ *                            (see "Streaming" below); only such a side is sent BEGIN / PART records, and
+ *                            its max_message_size may exceed the ring (a side that predates
+ *                            streaming - 1.0, early 1.1 - leaves the flag 0 and caps it at capacity - 24).
  *    +16 48 bytes reserved, 0
  *   ring controls: ring r at 192 + 256 * r, four cache lines each (wipc__shm_ring_ctl)
  *     +0   u64 head          bytes ever published by the producer (monotonic, never wraps in practice)
@@ -39,7 +43,8 @@
  * boundaries and never straddle the end of the ring. Record = 24-byte header + payload, padded to
  * a multiple of 8:
  *      0 u32 length          payload bytes; 0xFFFFFFFF = PAD marker (see below)
- *      4 u8  kind            1 DATA, 2 REQUEST, 3 REPLY, 7 ERROR (wipc 1.1; as in frame.h)
+ *      4 u8  kind            1 DATA, 2 REQUEST, 3 REPLY, 7 ERROR (wipc 1.1; as in frame.h);
+ *                            streaming: 0x80 | kind = BEGIN of a streamed message, 8 = PART
  *      5 u8[3] session       the writer's session number, bits 0-23 (little-endian); 0 = none (the
  *                            creator's records, and records of a writer that predates sessions)
  *      8 u32 type            the user's type tag
@@ -74,6 +79,24 @@
  * there is room. So every record (and every zero-copy reservation or peek) is one contiguous span.
  * A record of exactly `capacity` bytes (payload capacity - 24) fits in an empty ring once the
  * reader has passed the PAD in front of it (a waiting reader skips PADs at once).
+ *
+ * Streaming (issue 17): a message whose record would not fit the ring (24 + length > capacity) is
+ * sent, only to a side with WIPC__SHM_SIDE_STREAM, as consecutive records of one writer:
+ *   BEGIN  kind = 0x80 | the message's kind, type and request_id = the message's; the payload is
+ *          u64 total (the whole message's length) followed by the first bytes of the message;
+ *   PART   kind = 8, type 0, request_id 0; the payload is the next bytes of the message;
+ * until the pieces add up to `total`. Pieces are at most capacity / 4 bytes, so the reader copies
+ * one while the writer fills the next. The reader checks `total` against its own
+ * max_message_size before it allocates (above: WIPC_E_TOO_LARGE, the channel ends), holds at most
+ * one message being assembled, and delivers it only when complete (pieces beyond `total`:
+ * corrupt). A writer that gives up mid-message (timeout, cancel, death) writes nothing more of it:
+ * the reader drops the incomplete message when the next record that is not a PART arrives (a later
+ * message, or another session's), or when the channel closes, so a partial message is never
+ * delivered. A PART with no message open (its BEGIN was read by a previous opener) is skipped.
+ * One writer's records are never interleaved: the writer keeps its turn for the whole message.
+ * Zero-copy reservations stay one record (at most capacity - 24 bytes). Layout version 1 is kept:
+ * a side that predates streaming never sets WIPC__SHM_SIDE_STREAM, so it is never sent these kinds, and it
+ * advertises a max_message_size within the ring, which is what a streaming writer then enforces.
  *
  * Concurrency: one producer and one consumer per ring (threads of one process are serialised by
  * process-local locks; nothing in the section is a lock a dead process could hold). The producer
@@ -110,6 +133,11 @@
 #define WIPC__SHM_STATE_CLOSED   2u
 
 #define WIPC__SHM_SIDE_ERRORS 0x1u   /* wipc__shm_side.flags: this side reads ERROR records */
+#define WIPC__SHM_SIDE_STREAM 0x2u   /* wipc__shm_side.flags: this side reassembles streamed messages */
+
+#define WIPC__SHM_KIND_BEGIN  0x80u  /* record kind bit: the first piece of a streamed message */
+#define WIPC__SHM_KIND_PART   8u     /* record kind: a following piece of a streamed message */
+#define WIPC__SHM_STREAM_PREFIX 8u   /* bytes of the u64 total at the start of a BEGIN payload */
 
 typedef struct wipc__shm_side {
     _Atomic uint64_t ident;

@@ -43,10 +43,21 @@ void wipc__shm_rx_wake(wipc__shm_chan *c)
     wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->rx_index), &ctl->data_wait);
 }
 
-static void release_record(wipc__shm_chan *c)
+void wipc__shm_rx_release(wipc__shm_chan *c)
 {
+    if (c->rx_from_whole) {   /* an assembled streamed message (shm_stream.c), not a ring record */
+        c->rx_from_whole = false;
+        wipc__msg_free(c->rx_whole);
+        c->rx_whole = NULL;
+        return;
+    }
     if (wipc__ring_release(&c->rx))
         wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &c->hdr->ring[c->rx_index].space_wait);
+}
+
+static void release_record(wipc__shm_chan *c)
+{
+    wipc__shm_rx_release(c);
 }
 
 static void count_received(wipc__shm_chan *c, size_t size)
@@ -56,9 +67,12 @@ static void count_received(wipc__shm_chan *c, size_t size)
 
 /* ---- handing frames to their owner --------------------------------------------------------------- */
 
-static wipc__msg *copy_record(const wipc__ring_rec *rec, uint32_t pid)
+static wipc__msg *copy_record(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid)
 {
-    wipc__msg *m = wipc__msg_new(rec->length);
+    wipc__msg *m = wipc__shm_stream_steal(c, rec, pid);   /* an assembled message is handed on, not copied */
+    if (m)
+        return m;
+    m = wipc__msg_new(rec->length);
     if (!m)
         return NULL;
     if (rec->length)
@@ -73,7 +87,7 @@ static wipc__msg *copy_record(const wipc__ring_rec *rec, uint32_t pid)
 static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid, bool *done)
 {
     wipc__reply_waiter *w = wipc__reply_deliver(&c->obj, &c->waiters, rec->request_id, rec->payload, rec->length);
-    wipc__msg *m = w ? NULL : copy_record(rec, pid);
+    wipc__msg *m = w ? NULL : copy_record(c, rec, pid);
     if (w)
         count_received(c, rec->length);   /* replies count as received, as wipc__inbox_deliver counts them */
     release_record(c);
@@ -90,7 +104,7 @@ static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring
 /* A remote error (ERROR record, wipc 1.1): to the waiting request (blocking or async), else dropped. */
 static wipc_status take_error(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid, bool *done)
 {
-    wipc__msg *m = copy_record(rec, pid);
+    wipc__msg *m = copy_record(c, rec, pid);
     release_record(c);
     if (!m)
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming error reply");
@@ -114,7 +128,7 @@ static void pause_while_full(wipc__shm_chan *c)
 /* A message that is not the caller's: to the inbox (queue or callback strand). */
 static wipc_status take_other(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid)
 {
-    wipc__msg *m = copy_record(rec, pid);
+    wipc__msg *m = copy_record(c, rec, pid);
     if (!m)
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming message");
     release_record(c);
@@ -261,6 +275,13 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
             return WIPC_OK;
         wipc__ring_rec rec;
         bool wake = false, done = false;
+        uint32_t whole_pid = 0;
+        if (c->rx_whole && wipc__shm_stream_pending(c, &rec, &whole_pid)) {   /* an assembled message a receive left (buffer too small) */
+            wipc_status st = take_record(c, want, &rec, whole_pid, &done);
+            if (done || st != WIPC_OK)
+                return st;
+            continue;
+        }
         wipc__ring_rc rc = wipc__ring_peek(&c->rx, &rec, &wake, why, sizeof why);
         if (wake)
             wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &c->hdr->ring[c->rx_index].space_wait);
@@ -270,7 +291,15 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
             return wipc__shm_fail(c, WIPC_E_TOO_LARGE, want->fn, why);
         if (rc == WIPC__RING_OK) {
             uint32_t pid = wipc__shm_sess_record(c, &rec);
-            wipc_status st = take_record(c, want, &rec, pid, &done);
+            wipc_status st = WIPC_OK;
+            int piece = WIPC__STREAM_PLAIN;   /* the common case decided here, without a call */
+            if (rec.kind == WIPC__SHM_KIND_PART || (rec.kind & WIPC__SHM_KIND_BEGIN) || c->rx_part)
+                piece = wipc__shm_stream_rx(c, &rec, &pid, &st, want->fn);
+            if (piece == WIPC__STREAM_ERROR)
+                return st;
+            if (piece == WIPC__STREAM_TAKEN)
+                continue;
+            st = take_record(c, want, &rec, pid, &done);
             if (done || st != WIPC_OK)
                 return st;
             continue;

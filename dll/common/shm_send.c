@@ -154,10 +154,15 @@ static wipc_status tx_room(wipc__shm_chan *c, uint64_t len, uint8_t **payload, w
     }
 }
 
-static void publish(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint64_t request_id, size_t size)
+static void publish_record(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint64_t request_id, size_t size)
 {
     if (wipc__ring_commit(&c->tx, kind, type, request_id, (uint32_t)size))
         wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->tx_index), &c->hdr->ring[c->tx_index].data_wait);
+}
+
+static void publish(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint64_t request_id, size_t size)
+{
+    publish_record(c, kind, type, request_id, size);
     wipc__count_sent(&c->obj, size);
 }
 
@@ -179,10 +184,115 @@ static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_
     return st;
 }
 
-wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                  size_t size, wipc__shm_dl *dl)
+/* ---- streaming a message larger than the ring (shm_layout.h, "Streaming") ------------------------ */
+
+/* The payload bytes of the next piece: at most a quarter of the ring (the reader copies one piece
+ * while the writer fills the next), ended at the ring's end instead of padding there when that
+ * still leaves a useful piece. `extra`: the BEGIN's total-length prefix. */
+static uint64_t piece_bytes(const wipc__shm_chan *c, uint64_t left, uint64_t extra)
+{
+    uint64_t n = c->tx.cap / 4 - WIPC__SHM_RECORD_HEADER - extra;
+    if (left < n)
+        n = left;
+    uint64_t to_end = c->tx.cap - (c->tx.pos & (c->tx.cap - 1));
+    if (wipc__ring_record_size(extra + n) > to_end && to_end >= WIPC__SHM_RECORD_HEADER + extra + 1024)
+        n = to_end - WIPC__SHM_RECORD_HEADER - extra;   /* a multiple of 8: the record ends at the ring's end */
+    return n;
+}
+
+/* Publishes the pieces of `data` from byte *sent on (the caller has the turn). On failure *sent is
+ * what was published: the reader drops the incomplete message unless the caller resumes it. */
+static wipc_status stream_pieces(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                 size_t size, size_t *sent, wipc__shm_dl *dl, const char *fn)
+{
+    while (*sent < size) {
+        bool first = *sent == 0;
+        uint64_t extra = first ? WIPC__SHM_STREAM_PREFIX : 0;
+        uint64_t n = piece_bytes(c, size - *sent, extra);
+        uint8_t *dst = NULL;
+        wipc_status st = tx_room(c, extra + n, &dst, dl, fn, dl->timeout_ms);
+        if (st != WIPC_OK)
+            return st;
+        if (first) {
+            uint64_t total = size;
+            memcpy(dst, &total, sizeof total);
+        }
+        memcpy(dst + extra, (const uint8_t *)data + *sent, (size_t)n);
+        *sent += (size_t)n;
+        if (first)
+            publish_record(c, (uint8_t)(WIPC__SHM_KIND_BEGIN | kind), type, request_id, extra + n);
+        else
+            publish_record(c, WIPC__SHM_KIND_PART, 0, 0, n);
+    }
+    wipc__count_sent(&c->obj, size);
+    return WIPC_OK;
+}
+
+void wipc__shm_stream_abandon(wipc__shm_chan *c)
+{
+    int expected = WIPC__TX_STREAM;
+    if (atomic_compare_exchange_strong(&c->tx_state, &expected, WIPC__TX_BUSY))
+        tx_release(c, WIPC__TX_FREE);
+}
+
+/* Whether the peer reassembles streamed messages. A creator whose first opener has not attached yet
+ * waits for it (within the send's deadline): a message larger than the ring needs its reader anyway. */
+static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__shm_dl *dl, const char *fn)
+{
+    wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
+    for (;;) {
+        bool attached = !c->creator || (atomic_load_explicit(&c->hdr->opener.ident, memory_order_acquire) != 0 &&
+                                        atomic_load_explicit(&peer->max_message_size, memory_order_acquire) != 0);
+        if (attached)
+            break;
+        if (wipc__shm_closed(c))
+            return wipc__shm_ended(c, fn);
+        int32_t slice = wipc__shm_slice(dl);
+        if (slice == 0)
+            return wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: no opener attached within %d ms to take a %zu-byte "
+                               "message (larger than the ring, it is streamed to its reader)", fn, c->obj.name,
+                               (int)dl->timeout_ms, size);
+        wipc__sleep_ms(slice < 5 ? (uint32_t)slice : 5u);
+    }
+    if (!(atomic_load_explicit(&peer->flags, memory_order_relaxed) & WIPC__SHM_SIDE_STREAM))
+        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s on shm channel %s: a %zu-byte message does not fit the %llu-byte ring "
+                           "and the peer's library predates streaming: it cannot take one in pieces", fn, c->obj.name, size,
+                           (unsigned long long)c->tx.cap);
+    return check_size(c, size, fn);
+}
+
+/* A message too large for the ring: to a peer that reassembles streamed messages, in pieces. With
+ * `sent` (the async drain job) a timeout after the first piece keeps the turn for the next call. */
+static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                               size_t size, wipc__shm_dl *dl, size_t *sent, const char *fn)
+{
+    size_t mine = 0;
+    size_t *done = sent ? sent : &mine;
+    wipc_status st;
+    if (*done == 0) {
+        if ((st = peer_usable(c, fn)) != WIPC_OK || (st = check_size(c, size, fn)) != WIPC_OK ||
+            (st = stream_peer(c, size, dl, fn)) != WIPC_OK)
+            return st;
+        if ((st = tx_acquire(c, dl, false, fn)) != WIPC_OK)
+            return st;
+    } else {
+        int expected = WIPC__TX_STREAM;   /* ours since the last call: nobody else takes a parked stream */
+        if (!atomic_compare_exchange_strong(&c->tx_state, &expected, WIPC__TX_BUSY))
+            return wipc__error(WIPC_E_INVALID_STATE, 0, "%s on shm channel %s: the streamed message lost its turn", fn, c->obj.name);
+    }
+    st = stream_pieces(c, kind, request_id, type, data, size, done, dl, fn);
+    tx_release(c, st == WIPC_E_TIMEOUT && sent && *done > 0 ? WIPC__TX_STREAM : WIPC__TX_FREE);
+    return st;
+}
+
+/* ---- whole records -------------------------------------------------------------------------------- */
+
+wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                     size_t size, wipc__shm_dl *dl, size_t *sent)
 {
     const char *fn = kind == WIPC__KIND_REPLY ? "wipc_reply" : kind == WIPC__KIND_REQUEST ? "wipc_request" : "wipc_send";
+    if (wipc__shm_streamed(c, size))
+        return stream_send(c, kind, request_id, type, data, size, dl, sent, fn);
     uint8_t *dst = NULL;
     wipc_status st = tx_begin(c, size, false, &dst, fn, dl);
     if (st != WIPC_OK)
@@ -192,6 +302,12 @@ wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t requ
     publish(c, kind, type, request_id, size);
     tx_release(c, WIPC__TX_FREE);
     return WIPC_OK;
+}
+
+wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                  size_t size, wipc__shm_dl *dl)
+{
+    return wipc__shm_send_resumable(c, kind, request_id, type, data, size, dl, NULL);
 }
 
 wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,

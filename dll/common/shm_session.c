@@ -27,6 +27,7 @@ static void sess_end(wipc__shm_chan *c)
     if (!c->rx_open)
         return;
     c->rx_open = false;
+    wipc__shm_stream_drop(c, "its opener left mid-message");   /* never delivered in part */
     wipc__stats_peer(&c->obj, 0);
     if (c->rx_announced)
         sess_event(c, WIPC_EVENT_DISCONNECTED);

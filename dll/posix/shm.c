@@ -480,3 +480,16 @@ int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key)
         return 0;
     return start_key == 0 || key == start_key;
 }
+
+#ifndef MADV_POPULATE_WRITE
+#  define MADV_POPULATE_WRITE 23   /* Linux 5.14 */
+#endif
+#define PREFAULT_MAX (64ull << 20)    /* bytes of a section mapped in advance, at most */
+
+void wipc__plat_section_prefault(wipc__section *s)
+{
+    if (!s->base || s->size == 0)
+        return;
+    size_t n = (size_t)(s->size < PREFAULT_MAX ? s->size : PREFAULT_MAX);
+    (void)madvise(s->base, n, MADV_POPULATE_WRITE);   /* EINVAL on older kernels: the pages fault in as used */
+}

@@ -348,3 +348,10 @@ int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key)
     CloseHandle(h);
     return alive;
 }
+
+/* Nothing on Windows: the committed section's pages are soft-faulted in as the rings first use them
+ * (no documented call maps a view's pages writable in advance). */
+void wipc__plat_section_prefault(wipc__section *s)
+{
+    (void)s;
+}
