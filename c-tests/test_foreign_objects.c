@@ -234,6 +234,17 @@ static void test_event_auto_reset(void **state)
     WT_OK(wipc_event_create(name, 0, NULL, &e));
     WT_ASSERT_FAILS(wipc_event_create(name, 0, NULL, &o), WIPC_E_ADDR_IN_USE);
     WT_OK(wipc_event_open(name, 0, &o));
+#ifndef _WIN32
+    /* the object: mode 0600, ours, 64 bytes (Windows: the DACL is read back by test_security) */
+    char path[256];
+    struct stat st;
+    snprintf(path, sizeof path, "/wipc-%u-ev-%s", (unsigned)geteuid(), name);
+    int fd = shm_open(path, O_RDONLY, 0);
+    WT_CHECK(fd >= 0 && fstat(fd, &st) == 0, "shm_open(%s): %s", path, strerror(errno));
+    close(fd);
+    WT_CHECK((st.st_mode & 0777) == 0600 && st.st_uid == geteuid() && st.st_size == 64, "%s: mode %o uid %u size %lld", path,
+             (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid, (long long)st.st_size);
+#endif
     WT_ASSERT_FAILS(wipc_event_wait(o, 0), WIPC_E_TIMEOUT);
     uint64_t t0 = wt_now_ms();
     WT_ASSERT_FAILS(wipc_event_wait(o, 150), WIPC_E_TIMEOUT);
