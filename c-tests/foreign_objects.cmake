@@ -16,6 +16,6 @@ target_link_libraries(test_foreign_objects PRIVATE wipc_cmocka)
 if(NOT WIN32)
   target_link_libraries(test_foreign_objects PRIVATE rt)   # shm_open
 endif()
-add_dependencies(test_foreign_objects foreign_peer)
+add_dependencies(test_foreign_objects foreign_peer shm_peer)   # shm_peer: a wipc creator to kill
 add_test(NAME test_foreign_objects COMMAND test_foreign_objects)
 set_tests_properties(test_foreign_objects PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT})

@@ -141,6 +141,39 @@ static void test_channel_full_name(void **state)
     WT_ASSERT_FAILS(wipc_shm_open(name, NULL, 0, &o), WIPC_E_NOT_FOUND);
 }
 
+/* A channel under a full name whose creator (another process, wipc's shm_peer) is killed: the opener
+ * leaves the name when it closes (POSIX: a full name is removed only by the process that created
+ * its object), and the next wipc_shm_create reclaims it, since it holds a wipc locator of a dead
+ * creator (Windows: the names went with the last handle). */
+static void test_channel_full_name_creator_killed(void **state)
+{
+    (void)state;
+    char name[200];
+    full_name(name, sizeof name, "killed");
+    wt_use_peer("shm_peer");
+    const char *args[] = { "create-hold", name, NULL };
+    wt_proc *p = wt_spawn_peer(args);
+    wt_use_peer("foreign_peer");
+    WT_CHECK(p != NULL && wt_proc_wait_ready(p, 20000) == 0, "shm_peer create-hold %s did not get ready", name);
+    wipc_handle o = 0, c = 0;
+    WT_OK(wipc_shm_open(name, NULL, 5000, &o));
+    WT_CHECK(wt_proc_kill(p) == 0, "kill shm_peer");
+    int code = 0;
+    WT_CHECK(wt_proc_wait(p, 10000, &code) == 0, "shm_peer did not die");
+    wt_proc_free(p);
+    WT_OK(wipc_close(o));
+#ifndef _WIN32
+    int fd = shm_open(name, O_RDONLY, 0);
+    WT_CHECK(fd >= 0, "the opener removed the full name %s it did not create", name);
+    close(fd);
+#endif
+    WT_OK(wipc_shm_create(name, NULL, &c));   /* reclaimed: the locator's creator is dead */
+    WT_OK(wipc_close(c));
+#ifndef _WIN32
+    WT_CHECK(shm_open(name, O_RDONLY, 0) < 0 && errno == ENOENT, "the creator's close left %s", name);
+#endif
+}
+
 static void test_full_name_validation(void **state)
 {
     (void)state;
@@ -413,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_foreign_creates_wipc_opens),
         cmocka_unit_test(test_wipc_creates_foreign_opens),
         cmocka_unit_test(test_channel_full_name),
+        cmocka_unit_test(test_channel_full_name_creator_killed),
         cmocka_unit_test(test_full_name_validation),
 #ifdef _WIN32
         cmocka_unit_test(test_region_open_reserved_section),

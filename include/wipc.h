@@ -150,7 +150,7 @@ typedef int32_t wipc_status;
  *  event itself; wipc_pipe_connect still waits for the handshake of a server that accepted). */
 #define WIPC_INFINITE (-1)
 
-/** Handle kinds, reported in wipc_info.kind. */
+/** Handle kinds, reported in wipc_info.kind (since 1.1 also WIPC_KIND_EVENT = 6, see the named events below). */
 #define WIPC_KIND_PIPE_SERVER  1 /**< from wipc_pipe_listen */
 #define WIPC_KIND_PIPE_CONN    2 /**< from wipc_pipe_connect, wipc_pipe_accept or WIPC_EVENT_CONNECTED */
 #define WIPC_KIND_SHM_CHANNEL  3 /**< from wipc_shm_create / wipc_shm_open */
@@ -368,8 +368,10 @@ WIPC_API wipc_status WIPC_CALL wipc_set_log_callback(wipc_log_cb cb, int32_t min
  *  @{ */
 
 /** Closes a handle of any kind and releases its OS objects (CloseHandle / UnmapViewOfFile; close /
- *  munmap; POSIX: a server, a shm channel's or region's creator and a msg endpoint remove their name).
- *  Threads blocked on it (wipc_recv, wipc_request, wipc_pipe_accept, wipc_send, wipc_shm_peek, ...)
+ *  munmap; POSIX: a server, a shm channel's, region's or named event's creator and a msg endpoint remove
+ *  their name; a full object name only ever by the process that created its object). Named events
+ *  (1.1) too: wipc_event_close is this call for event handles only.
+ *  Threads blocked on it (wipc_recv, wipc_request, wipc_pipe_accept, wipc_send, wipc_shm_peek, wipc_event_wait, ...)
  *  return WIPC_E_CLOSED. When wipc_close returns, no callback for `h` runs any more, unless it was
  *  called from inside that callback (then the callback in progress finishes and no other one starts);
  *  so it may block while a callback runs, and for a pipe until the I/O thread let go (at most ~5 s).
@@ -396,7 +398,7 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
  *  attached (the ring holds the messages).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1, size 0 on a
  *  WIPC_PIPE_RAW connection: without framing it would carry nothing), WIPC_E_BAD_HANDLE,
- *  WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size
+ *  WIPC_E_NOT_SUPPORTED (servers, regions, named events, msg endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size
  *  above WIPC_MAX_MESSAGE_LIMIT, this side's or the peer's max_message_size, or the ring; nothing was
  *  sent), WIPC_E_TIMEOUT (no room in time; nothing was sent; if a pipe frame was partly written the
  *  connection is failed and later calls get WIPC_E_DISCONNECTED), WIPC_E_INVALID_STATE (shm: this
@@ -415,7 +417,7 @@ WIPC_API wipc_status WIPC_CALL wipc_send(wipc_handle h, uint32_t type, const voi
  *  WIPC_E_INVALID_STATE (the handle has callbacks), WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE (the peer sent
  *  a bad or oversized frame, or the shm section is corrupt; the connection is ended), WIPC_E_NO_MEMORY
  *  / WIPC_E_SYSTEM (a read failed and ended the connection), WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG
- *  (buf NULL with cap > 0, timeout < -1), WIPC_E_NOT_SUPPORTED (servers, regions). */
+ *  (buf NULL with cap > 0, timeout < -1), WIPC_E_NOT_SUPPORTED (servers, regions, named events). */
 WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
 
 /** Sends a request and waits up to `timeout_ms` in all for its reply (the peer answers with
@@ -455,7 +457,7 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
  *  DISCONNECTED / ERROR event comes at once. Callbacks are set once per handle and cannot be removed.
  *  `user_data` is passed back untouched.
  *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG (both NULL), WIPC_E_INVALID_STATE (already
- *  set, or a thread is blocked in wipc_recv on it), WIPC_E_NOT_SUPPORTED (regions). A shm channel whose
+ *  set, or a thread is blocked in wipc_recv on it), WIPC_E_NOT_SUPPORTED (regions, named events). A shm channel whose
  *  reader thread cannot start gets WIPC_EVENT_ERROR (WIPC_E_SYSTEM). */
 WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
 
@@ -917,7 +919,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_
  *  handed to the OS. Shm channels: copied into the ring when there is room.
  *  Completion statuses: those of wipc_send, WIPC_E_CANCELLED, WIPC_E_CLOSED.
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, data NULL with size > 0, timeout < -1, size 0
- *  on RAW), WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints), WIPC_E_TOO_LARGE,
+ *  on RAW), WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (servers, regions, named events, msg endpoints), WIPC_E_TOO_LARGE,
  *  WIPC_E_BUSY (the write queue is full), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (already ended),
  *  WIPC_E_NO_MEMORY. */
 WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
@@ -929,7 +931,7 @@ WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, con
  *  Completion statuses: WIPC_OK, WIPC_E_TIMEOUT, WIPC_E_CANCELLED, WIPC_E_CLOSED, WIPC_E_DISCONNECTED,
  *  WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE / WIPC_E_NO_MEMORY / WIPC_E_SYSTEM (the connection ended).
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, timeout < -1), WIPC_E_BAD_HANDLE,
- *  WIPC_E_INVALID_STATE (the handle has message callbacks), WIPC_E_NOT_SUPPORTED (servers, regions,
+ *  WIPC_E_INVALID_STATE (the handle has message callbacks), WIPC_E_NOT_SUPPORTED (servers, regions, named events,
  *  msg endpoints), WIPC_E_NO_MEMORY. */
 WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
 
