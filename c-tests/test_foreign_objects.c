@@ -15,7 +15,9 @@
  */
 #include "testlib.h"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#  include <sddl.h>
+#else
 #  include <errno.h>
 #  include <fcntl.h>
 #  include <sys/mman.h>
@@ -223,6 +225,36 @@ static void test_region_open_reserved_section(void **state)
     /* and a section holding a section is not an event */
     WT_ASSERT_FAILS(wipc_event_open(name, 0, &h), WIPC_E_PROTOCOL);
     WT_CHECK(h == 0, "a handle came back");
+    CloseHandle(m);
+}
+
+/* A foreign section whose DACL grants mapping but not SECTION_QUERY still opens (size from the view). */
+static void test_region_open_section_without_query_right(void **state)
+{
+    (void)state;
+    char name[200];
+    wchar_t w[200];
+    full_name(name, sizeof name, "noquery");
+    MultiByteToWideChar(CP_UTF8, 0, name, -1, w, 200);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    WT_CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;0x6;;;WD)", SDDL_REVISION_1, &sd, NULL),
+             "SDDL: %lu", (unsigned long)GetLastError());   /* SECTION_MAP_READ | SECTION_MAP_WRITE only */
+    SECURITY_ATTRIBUTES sa = { sizeof sa, sd, FALSE };
+    HANDLE m = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa, PAGE_READWRITE, 0, 8192, w);
+    LocalFree(sd);
+    WT_CHECK(m != NULL, "CreateFileMappingW: %lu", (unsigned long)GetLastError());
+    HANDLE probe = OpenFileMappingW(FILE_MAP_READ | SECTION_QUERY, FALSE, w);
+    printf("OpenFileMappingW with SECTION_QUERY on a DACL without it: %s (%lu)\n", probe ? "granted" : "refused",
+           (unsigned long)(probe ? 0 : GetLastError()));
+    if (probe)
+        CloseHandle(probe);
+    wipc_handle h = 0;
+    WT_OK(wipc_region_open(name, 0, &h));
+    void *base = NULL;
+    uint64_t size = 0;
+    WT_OK(wipc_region_view(h, &base, &size));
+    WT_CHECK(size >= 8192, "size %llu", (unsigned long long)size);
+    WT_OK(wipc_close(h));
     CloseHandle(m);
 }
 #else
@@ -450,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_full_name_validation),
 #ifdef _WIN32
         cmocka_unit_test(test_region_open_reserved_section),
+        cmocka_unit_test(test_region_open_section_without_query_right),
 #else
         cmocka_unit_test(test_region_open_foreign_posix),
         cmocka_unit_test(test_event_corrupt_posix),

@@ -208,7 +208,11 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
     if (!s)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", u8);
     wipc_status st = WIPC_OK;
-    s->mapping = OpenFileMappingW((readonly ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE) | SECTION_QUERY, FALSE, w);
+    DWORD access = readonly ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE;
+    s->mapping = OpenFileMappingW(access | SECTION_QUERY, FALSE, w);
+    if (!s->mapping && GetLastError() == ERROR_ACCESS_DENIED && wipc__is_full_name(name))
+        s->mapping = OpenFileMappingW(access, FALSE, w);   /* another program's DACL may not grant SECTION_QUERY:
+                                                               the size then comes from VirtualQuery (whole pages) */
     if (!s->mapping) {
         DWORD err = GetLastError();
         st = err == ERROR_FILE_NOT_FOUND
