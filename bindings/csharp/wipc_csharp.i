@@ -70,8 +70,8 @@ WIPC_CS_PASS(wipc_complete_cb, Wipc.NativeCompleteCallback, cb, "$csinput")
 %ignore wipc_list;
 %ignore wipc_stat;
 
-/* 1.1 named events (wipc_event_*): wrapped in WipcNative (internal) with the handle as an out ulong;
- * no public C# class yet */
+/* 1.1 named events (wipc_event_*): the handle as an out ulong, for Wipc.NamedEvent (NamedEvent.cs)
+ */
 WIPC_CS_PASS(wipc_handle *, out ulong, out_event, "out $csinput")
 
 /* callbacks (Native.cs): the caller keeps the delegate alive while the library may call it */
