@@ -8,7 +8,7 @@
  *        another uid is refused by SO_PEERCRED on both sides (needs root: the other side runs as
  *        uid 65534 through setpriv, as a small python3 program); shm objects of another uid are
  *        refused and never reclaimed.
- * Windows: the DACL of a created pipe, section and its events, read with GetSecurityInfo and
+ * Windows: the DACL of a created pipe, section and its events, and a named event (1.1), read with GetSecurityInfo and
  *        printed as SDDL: owner-only by default (the user + SYSTEM, protected), the caller's SDDL
  *        when given, Everyone with WIPC_PIPE_ANY_USER; a second listener gets WIPC_E_ADDR_IN_USE.
  *        Under Wine the SDDL read back is reported as is (what Wine supports is part of the result).
@@ -644,6 +644,35 @@ static void test_security_windows_dacls(void **state)
         printf("OpenEventW(%s): %lu\n", full, (unsigned long)GetLastError());
     }
     WT_OK(wipc_close(ch));
+
+    /* named events (1.1): owner-only by default, the caller's SDDL when given */
+    wipc_handle ev = 0;
+    wt_unique_name(name, sizeof name, "s-nev");
+    WT_OK(wipc_event_create(name, 0, NULL, &ev));
+    snprintf(full, sizeof full, "Local\\wipc-event-%s", name);
+    MultiByteToWideChar(CP_UTF8, 0, full, -1, w, 300);
+    h = OpenEventW(READ_CONTROL | SYNCHRONIZE, FALSE, w);
+    WT_CHECK(h != NULL, "OpenEventW(%s): %lu", full, (unsigned long)GetLastError());
+    check_object("named_event", h, sid, &supported, report, sizeof report);
+    tried++;
+    CloseHandle(h);
+    WT_OK(wipc_event_close(ev));
+    snprintf(full, sizeof full, "Local\\wt-%s-sddl", name);   /* a full name, with the caller's SDDL */
+    WT_OK(wipc_event_create(full, 0, "D:P(A;;GA;;;WD)", &ev));
+    MultiByteToWideChar(CP_UTF8, 0, full, -1, w, 300);
+    h = OpenEventW(READ_CONTROL | SYNCHRONIZE, FALSE, w);
+    WT_CHECK(h != NULL, "OpenEventW(%s): %lu", full, (unsigned long)GetLastError());
+    sddl_of(h, sddl, sizeof sddl, &err);
+    printf("SDDL named event with caller SDDL: %s (%lu)\n", sddl, (unsigned long)err);
+    if (err == ERROR_SUCCESS && sddl[0]) {
+        WT_CHECK(strstr(sddl, ";;;WD)") != NULL, "the caller's SDDL (Everyone) is not in \"%s\"", sddl);
+        snprintf(report + strlen(report), sizeof report - strlen(report), ",named_event_sddl=%s", sddl);
+    }
+    tried++;
+    CloseHandle(h);
+    WT_OK(wipc_event_close(ev));
+    wipc_handle bad = 0;
+    WT_ASSERT_FAILS(wipc_event_create(name, 0, "not SDDL", &bad), WIPC_E_INVALID_ARG);
     rel_report("pipe,shm", "security", "DACL read back: owner-only by default, the caller's SDDL when given", supported ? "pass" : "skip",
                "inputs=%d,%s", tried, report);
 }

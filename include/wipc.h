@@ -150,7 +150,7 @@ typedef int32_t wipc_status;
  *  event itself; wipc_pipe_connect still waits for the handshake of a server that accepted). */
 #define WIPC_INFINITE (-1)
 
-/** Handle kinds, reported in wipc_info.kind. */
+/** Handle kinds, reported in wipc_info.kind (since 1.1 also WIPC_KIND_EVENT = 6, see the named events below). */
 #define WIPC_KIND_PIPE_SERVER  1 /**< from wipc_pipe_listen */
 #define WIPC_KIND_PIPE_CONN    2 /**< from wipc_pipe_connect, wipc_pipe_accept or WIPC_EVENT_CONNECTED */
 #define WIPC_KIND_SHM_CHANNEL  3 /**< from wipc_shm_create / wipc_shm_open */
@@ -190,7 +190,9 @@ typedef int32_t wipc_status;
 #define WIPC_PIPE_ANY_USER     0x4u /**< server: accept clients of any user (Windows: DACL grants Everyone; POSIX: no SO_PEERCRED uid check) */
 
 /** Shared-memory option flags (wipc_shm_options.flags). WIPC_SHM_GLOBAL without SeCreateGlobalPrivilege is
- *  WIPC_E_ACCESS_DENIED; a channel's opener must pass it too; wipc_region_open cannot open a Global\ region. */
+ *  WIPC_E_ACCESS_DENIED; a channel's opener must pass it too; wipc_region_open cannot open a Global\ region
+ *  by its wipc name (since 1.1 it can by its full name, "Global\<rest>"). A full object name (see
+ *  "Full object names" below) says its own namespace: WIPC_SHM_GLOBAL is ignored with one. */
 #define WIPC_SHM_GLOBAL 0x1u /**< Windows: section and events in the Global\ namespace (no effect on POSIX) */
 
 /** Window-message option flags (wipc_msg_options.flags). WIPC_MSG_ALLOW_LOWER_INTEGRITY lets senders of a
@@ -372,8 +374,10 @@ WIPC_API wipc_status WIPC_CALL wipc_set_log_callback(wipc_log_cb cb, int32_t min
  *  @{ */
 
 /** Closes a handle of any kind and releases its OS objects (CloseHandle / UnmapViewOfFile; close /
- *  munmap; POSIX: a server, a shm channel's or region's creator and a msg endpoint remove their name).
- *  Threads blocked on it (wipc_recv, wipc_request, wipc_pipe_accept, wipc_send, wipc_shm_peek, ...)
+ *  munmap; POSIX: a server, a shm channel's, region's or named event's creator and a msg endpoint remove
+ *  their name; a full object name only ever by the process that created its object). Named events
+ *  (1.1) too: wipc_event_close is this call for event handles only.
+ *  Threads blocked on it (wipc_recv, wipc_request, wipc_pipe_accept, wipc_send, wipc_shm_peek, wipc_event_wait, ...)
  *  return WIPC_E_CLOSED. When wipc_close returns, no callback for `h` runs any more, unless it was
  *  called from inside that callback (then the callback in progress finishes and no other one starts);
  *  so it may block while a callback runs, and for a pipe until the I/O thread let go (at most ~5 s).
@@ -402,7 +406,7 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1, size 0 on a
  *  WIPC_PIPE_RAW byte stream - POSIX, or a Windows byte-type pipe - where it would carry nothing; a
  *  Windows message-mode RAW pipe sends a zero-length message, WIPC_PIPE_LENGTH_PREFIX a zero length), WIPC_E_BAD_HANDLE,
- *  WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size
+ *  WIPC_E_NOT_SUPPORTED (servers, regions, named events, msg endpoints: use wipc_msg_send), WIPC_E_TOO_LARGE (size
  *  above WIPC_MAX_MESSAGE_LIMIT, this side's or the peer's max_message_size, or - shm, a peer that
  *  predates streaming - the ring; nothing was sent), WIPC_E_TIMEOUT (no room in time; nothing was sent; if a pipe frame was partly written the
  *  connection is failed and later calls get WIPC_E_DISCONNECTED), WIPC_E_INVALID_STATE (shm: this
@@ -421,7 +425,7 @@ WIPC_API wipc_status WIPC_CALL wipc_send(wipc_handle h, uint32_t type, const voi
  *  WIPC_E_INVALID_STATE (the handle has callbacks), WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE (the peer sent
  *  a bad or oversized frame, or the shm section is corrupt; the connection is ended), WIPC_E_NO_MEMORY
  *  / WIPC_E_SYSTEM (a read failed and ended the connection), WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG
- *  (buf NULL with cap > 0, timeout < -1), WIPC_E_NOT_SUPPORTED (servers, regions). */
+ *  (buf NULL with cap > 0, timeout < -1), WIPC_E_NOT_SUPPORTED (servers, regions, named events). */
 WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
 
 /** Sends a request and waits up to `timeout_ms` in all for its reply (the peer answers with
@@ -461,7 +465,7 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
  *  DISCONNECTED / ERROR event comes at once. Callbacks are set once per handle and cannot be removed.
  *  `user_data` is passed back untouched.
  *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG (both NULL), WIPC_E_INVALID_STATE (already
- *  set, or a thread is blocked in wipc_recv on it), WIPC_E_NOT_SUPPORTED (regions). A shm channel whose
+ *  set, or a thread is blocked in wipc_recv on it), WIPC_E_NOT_SUPPORTED (regions, named events). A shm channel whose
  *  reader thread cannot start gets WIPC_EVENT_ERROR (WIPC_E_SYSTEM). */
 WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
 
@@ -588,12 +592,30 @@ WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o);
 /** wipc_shm_options_init for a struct of `struct_size` bytes (see wipc_pipe_options_init_size). Since 1.1. */
 WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t struct_size);
 
+/* Full object names (since 1.1, issue 15): wipc_shm_create/_open, wipc_region_create/_open and
+ *  wipc_event_create/_open take, besides a wipc name, a full object name of the platform, used as given
+ *  instead of the name wipc derives, the way pipes take a full \\.\pipe\ path - to share memory with
+ *  programs that do not use wipc (e.g. wipc_region_open("Local\\DemoSharedMem")). Windows: "Local\<rest>"
+ *  or "Global\<rest>" (prefix in any case; for CreateFileMappingW / OpenFileMappingW / CreateEventW /
+ *  OpenEventW); POSIX: "/<rest>" (for shm_open); at most 255 bytes, <rest> non-empty, without '\'
+ *  (Windows) or '/' (POSIX) or control characters; another form is WIPC_E_INVALID_ARG. The
+ *  hardening rules hold under a full name as under a wipc name: creation refuses an existing object
+ *  (owner-only DACL / mode 0600), an opened section is bounds-checked (Windows: its size from the
+ *  section, every page committed (VirtualQuery); POSIX: its size from fstat, read once) and a channel's
+ *  header validated, and the library never removes an object it did not create: a full POSIX name is
+ *  shm_unlink'ed only by the process that created it (a channel's opener leaves it, and the next
+ *  wipc_shm_create reclaims it only if it holds a wipc locator of a dead creator). A channel's other
+ *  objects are named after the full name: Windows its wake events "<full name>#<i>"; POSIX its locator
+ *  is the object of the full name and its sealed memfd is named wipc-chx-<hash>-<name>. Endpoints under
+ *  full names publish no statistics and wipc_list does not list them. */
+
 /** Creates the shm channel `name`: one section holding a 4 KiB header and two SPSC rings of
  *  `capacity` bytes (one per direction), for this creator and one opener at a time (Windows:
  *  CreateFileMappingW(PAGE_READWRITE | SEC_COMMIT) Local\wipc-<name> (Global\ with WIPC_SHM_GLOBAL)
  *  with an owner-only DACL, plus named auto-reset events for wake-ups, all of which must not exist yet
  *  (objects of those names made by another process are refused, never adopted); POSIX: shm_open
  *  /wipc-<uid>-<name> O_EXCL mode 0600, pages reserved with posix_fallocate, mmap, futex wake-ups).
+ *  Since 1.1 `name` may be a full object name (see "Full object names" above).
  *  A section left by a dead creator and opener is reclaimed. When the opener leaves, the creator's
  *  calls get WIPC_E_DISCONNECTED until a new opener attaches (WIPC_EVENT_CONNECTED with callbacks).
  *  *out_channel receives the handle (0 on failure).
@@ -605,7 +627,8 @@ WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t
  *  the pages: /dev/shm full or commit limit), WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_options *o, wipc_handle *out_channel);
 
-/** Opens the channel `name` created by another process (or this one), waiting up to `timeout_ms`
+/** Opens the channel `name` (a wipc name, or since 1.1 a full object name: see above) created by
+ *  another process (or this one), waiting up to `timeout_ms`
  *  for it to exist and be ready (Windows: OpenFileMappingW + MapViewOfFile + OpenEventW; POSIX:
  *  shm_open + mmap, the object must belong to this user). The shared header is validated before use;
  *  Windows: every page of the section must be committed (VirtualQuery; a SEC_RESERVE section is
@@ -659,6 +682,9 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_release(wipc_handle ch);
  *  the caller manages itself (no header, no synchronisation; see wipc_region_view): Windows
  *  CreateFileMappingW(SEC_COMMIT) Local\wipc-region-<name> (Global\ with WIPC_SHM_GLOBAL), owner-only
  *  DACL; POSIX shm_open /wipc-<uid>-r-<name> O_EXCL 0600, pages reserved with posix_fallocate, mmap.
+ *  Since 1.1 `name` may be a full object name ("Local\<rest>" / "Global\<rest>", POSIX "/<rest>",
+ *  used as given; see "Full object names" above), e.g. to create a section a program that does not use
+ *  wipc opens with OpenFileMappingW / shm_open.
  *  Only flags of `o` apply. POSIX: closing the creator removes the name (openers keep their mapping);
  *  a dead creator's name stays until removed by hand. *out_region receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_region NULL, bad name, bad option struct, unknown
@@ -667,12 +693,19 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_release(wipc_handle ch);
  *  the pages), WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_region_create(const char *name, uint64_t size, const wipc_shm_options *o, wipc_handle *out_region);
 
-/** Opens an existing region (Local\ namespace only) and maps all of it (Windows OpenFileMappingW +
- *  MapViewOfFile; POSIX shm_open + mmap, the object must belong to this user); `flags`
+/** Opens an existing region and maps all of it (Windows OpenFileMappingW + MapViewOfFile; POSIX
+ *  shm_open + mmap, the object must belong to this user). `name`: a wipc name (a region of
+ *  wipc_region_create, Local\ namespace), or since 1.1 a full object name used as given ("Local\<rest>"
+ *  / "Global\<rest>", POSIX "/<rest>"; see "Full object names" above), so that sections other programs
+ *  made with CreateFileMappingW / shm_open can be opened. The mapping is bounds-checked whichever the
+ *  name: its size is the section's own, read once (Windows NtQuerySection, else VirtualQuery, and
+ *  every page must be committed: a SEC_RESERVE section is WIPC_E_PROTOCOL; POSIX fstat), and is what
+ *  wipc_region_view reports. `flags`
  *  WIPC_REGION_READONLY maps it read-only (writes fault). *out_region receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_region NULL, bad name, flags other than
- *  WIPC_REGION_READONLY), WIPC_E_NOT_FOUND (no such region, or it is still being created),
- *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
+ *  WIPC_REGION_READONLY), WIPC_E_NOT_FOUND (no such region, or it is still being created: size 0),
+ *  WIPC_E_PROTOCOL (Windows: pages of the section are not committed), WIPC_E_ACCESS_DENIED (DACL, or
+ *  another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
 WIPC_API wipc_status WIPC_CALL wipc_region_open(const char *name, uint32_t flags, wipc_handle *out_region);
 
 /** Gives the region's mapped view: *out_ptr (owned by the library, valid until wipc_close of the
@@ -901,7 +934,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_
  *  between pieces (other sends of this side wait; cancel or timeout midway: the peer delivers nothing).
  *  Completion statuses: those of wipc_send, WIPC_E_CANCELLED, WIPC_E_CLOSED.
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, data NULL with size > 0, timeout < -1, size 0
- *  on RAW), WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (servers, regions, msg endpoints), WIPC_E_TOO_LARGE,
+ *  on RAW), WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (servers, regions, named events, msg endpoints), WIPC_E_TOO_LARGE,
  *  WIPC_E_BUSY (the write queue is full), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (already ended),
  *  WIPC_E_NO_MEMORY. */
 WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
@@ -913,7 +946,7 @@ WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, con
  *  Completion statuses: WIPC_OK, WIPC_E_TIMEOUT, WIPC_E_CANCELLED, WIPC_E_CLOSED, WIPC_E_DISCONNECTED,
  *  WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE / WIPC_E_NO_MEMORY / WIPC_E_SYSTEM (the connection ended).
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, timeout < -1), WIPC_E_BAD_HANDLE,
- *  WIPC_E_INVALID_STATE (the handle has message callbacks), WIPC_E_NOT_SUPPORTED (servers, regions,
+ *  WIPC_E_INVALID_STATE (the handle has message callbacks), WIPC_E_NOT_SUPPORTED (servers, regions, named events,
  *  msg endpoints), WIPC_E_NO_MEMORY. */
 WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
 
@@ -1159,6 +1192,90 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
 #define WIPC_MSG_TARGET_CLASS "class:" /**< raw send target prefix: a window class (see above). Since 1.1 */
 #define WIPC_MSG_TARGET_TITLE "title:" /**< raw send target prefix: a window title (see above). Since 1.1 */
 #define WIPC_MSG_TARGET_PATH  "path:"  /**< raw send target prefix: a POSIX seqpacket socket path (see above). Since 1.1 */
+
+/** @} */
+
+/* ---- named events (ABI 1.1): the "section + event" pattern without raw Win32 -------------------- */
+/** @addtogroup wipc_event
+ *  @{ */
+
+/** Handle kind of a named event (wipc_info.kind; wipc_info.transport is WIPC_TRANSPORT_SHM, flags
+ *  WIPC_EVENT_FLAG_MANUAL_RESET when the event is known to be manual-reset). Since 1.1. */
+#define WIPC_KIND_EVENT 6
+
+/** wipc_event_create flags (since 1.1). Other bits are WIPC_E_INVALID_ARG. */
+#define WIPC_EVENT_FLAG_MANUAL_RESET 0x1u /**< manual reset: stays set (every wait returns) until wipc_event_reset; without it auto reset: each set releases one wait */
+#define WIPC_EVENT_FLAG_INITIAL_SET  0x2u /**< the event starts set */
+
+/** Creates the named event `name`, not set unless WIPC_EVENT_FLAG_INITIAL_SET, auto-reset unless
+ *  WIPC_EVENT_FLAG_MANUAL_RESET, and gives its handle in *out_event (0 on failure); close it with
+ *  wipc_event_close or wipc_close. Since 1.1.
+ *  `name`: a wipc name (1-128 characters of [A-Za-z0-9._-]: Windows "Local\wipc-event-<name>", POSIX
+ *  the shm object "/wipc-<uid>-ev-<name>"), or a full object name used as given, to meet programs that
+ *  do not use wipc: Windows "Local\<rest>" or "Global\<rest>" (Global\ needs SeCreateGlobalPrivilege
+ *  to create), POSIX "/<rest>" (a shm_open name); at most 255 bytes, <rest> non-empty without '\'
+ *  (Windows) or '/' (POSIX) or control characters.
+ *  The name must not exist yet: an existing object is refused, never adopted (POSIX: a wipc event whose
+ *  creator died is reclaimed first).
+ *  `security_descriptor`: Windows, an SDDL string (UTF-8) for the event's DACL; NULL = owner-only
+ *  (SYSTEM and the current user, like every object the library creates). POSIX: must be NULL (the
+ *  object is mode 0600 and openers must be of the same user).
+ *  Windows: CreateEventW(DACL, manual, initial, name). POSIX: shm_open(O_CREAT | O_EXCL, 0600) +
+ *  ftruncate to 64 bytes + pwrite of the header + mmap; the event is a futex word in it (layout in
+ *  docs/PROTOCOL.md, "Named events"); closing the creator's handle removes the name (openers keep their
+ *  mapping), and only the creator ever removes it.
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_event NULL, bad name, unknown flags, bad SDDL,
+ *  POSIX: an SDDL given), WIPC_E_ADDR_IN_USE (the name exists), WIPC_E_ACCESS_DENIED (the OS refused,
+ *  e.g. Global\ without the privilege), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
+WIPC_API wipc_status WIPC_CALL wipc_event_create(const char *name, uint32_t flags, const char *security_descriptor, wipc_handle *out_event);
+
+/** Opens the existing named event `name` (a wipc name or a full object name, as for
+ *  wipc_event_create) made by any process of this user - wipc_event_create, or, under a full name,
+ *  another program: Windows CreateEventW, POSIX a 64-byte shm object laid out as docs/PROTOCOL.md
+ *  says. *out_event receives the handle (0 on failure). `flags`: none defined, pass 0. Since 1.1.
+ *  Windows: OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE). POSIX: shm_open(O_RDWR) + mmap; the object
+ *  is untrusted: it must belong to this user and be exactly 64 bytes (fstat, read once) with a valid
+ *  header (pread, read once) before it is mapped; an object its creator has not finished is waited for
+ *  up to one second.
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_event NULL, bad name, flags not 0),
+ *  WIPC_E_NOT_FOUND (no object of that name), WIPC_E_PROTOCOL (the name holds something that is not
+ *  an event: Windows another type of object; POSIX wrong size, magic, version or flags),
+ *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
+WIPC_API wipc_status WIPC_CALL wipc_event_open(const char *name, uint32_t flags, wipc_handle *out_event);
+
+/** Sets the event: a manual-reset event releases every wait until wipc_event_reset; an auto-reset
+ *  event releases one wait (of any process), then is not set again. Setting a set event does nothing.
+ *  Never waits. Windows: SetEvent. POSIX: the word 0 -> 1 (compare-exchange) + FUTEX_WAKE. Since 1.1.
+ *  Returns WIPC_OK, WIPC_E_BAD_HANDLE (not an event handle: closed, stale or another kind),
+ *  WIPC_E_PROTOCOL (POSIX: the shared word holds neither 0 nor 1; it is left as it is),
+ *  WIPC_E_SYSTEM. */
+WIPC_API wipc_status WIPC_CALL wipc_event_set(wipc_handle ev);
+
+/** Resets the event to not set (a no-op when it is not set). Windows: ResetEvent. POSIX: the word -> 0.
+ *  Since 1.1. Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_PROTOCOL (POSIX: corrupt word, left as it is),
+ *  WIPC_E_SYSTEM. */
+WIPC_API wipc_status WIPC_CALL wipc_event_reset(wipc_handle ev);
+
+/** Waits up to `timeout_ms` milliseconds (WIPC_INFINITE = forever, 0 = only look) for the event to be
+ *  set; an auto-reset event is reset by the wait that takes it (one wait per set), a manual-reset event
+ *  stays set. A set that came before the wait is not lost. Several threads (and processes) may wait at
+ *  once. wipc_close / wipc_event_close of `ev` from another thread ends the wait with WIPC_E_CLOSED.
+ *  Windows: WaitForMultipleObjects(the event, the handle's private cancel event). POSIX: the word is
+ *  read once per check (1 = set: taken with compare-exchange 1 -> 0 when auto-reset), else
+ *  FUTEX_WAIT in slices of at most 250 ms. Since 1.1.
+ *  Returns WIPC_OK (the event was set), WIPC_E_TIMEOUT (not set in time), WIPC_E_INVALID_ARG (timeout
+ *  below -1), WIPC_E_BAD_HANDLE, WIPC_E_CLOSED (the handle was closed while the call waited),
+ *  WIPC_E_PROTOCOL (POSIX: the shared word holds neither 0 nor 1), WIPC_E_SYSTEM. */
+WIPC_API wipc_status WIPC_CALL wipc_event_wait(wipc_handle ev, int32_t timeout_ms);
+
+/** Closes an event handle: wipc_close restricted to WIPC_KIND_EVENT handles (wipc_close and
+ *  wipc_shutdown close event handles too). Waits on it in other threads return WIPC_E_CLOSED. Windows:
+ *  CloseHandle (the event goes with its last handle in any process). POSIX: munmap; the creator's
+ *  close removes the name (shm_unlink) if it still names its object - a foreign name only ever by the
+ *  process that created it. Since 1.1.
+ *  Returns WIPC_OK, WIPC_E_BAD_HANDLE (not an event handle: closed, stale or another kind; nothing is
+ *  closed). */
+WIPC_API wipc_status WIPC_CALL wipc_event_close(wipc_handle ev);
 
 /** @} */
 

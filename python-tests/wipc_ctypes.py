@@ -111,6 +111,11 @@ WIPC_PIPE_WAIT_FOR_SERVER = 0x10
 WIPC_PIPE_LENGTH_PREFIX = 0x20
 WIPC_MSG_RAW = 0x4   # since 1.1: plain WM_COPYDATA receiver (no wipc header)
 
+# since 1.1: named events
+WIPC_KIND_EVENT = 6
+WIPC_EVENT_FLAG_MANUAL_RESET = 0x1
+WIPC_EVENT_FLAG_INITIAL_SET = 0x2
+
 STATUS_NAMES = {
     WIPC_OK: "WIPC_OK",
     WIPC_E_INVALID_ARG: "WIPC_E_INVALID_ARG",
@@ -375,6 +380,13 @@ PROTOTYPES = {
     "wipc_last_remote_code": (c_int32, []),
     "wipc_list": (_S, [c_uint32, c_char_p, POINTER(Endpoint), c_size_t, c_size_t, POINTER(c_size_t)]),
     "wipc_stat": (_S, [c_char_p, c_uint32, POINTER(Stats)]),
+    # since 1.1: named events
+    "wipc_event_create": (_S, [c_char_p, c_uint32, c_char_p, POINTER(_H)]),
+    "wipc_event_open": (_S, [c_char_p, c_uint32, POINTER(_H)]),
+    "wipc_event_set": (_S, [_H]),
+    "wipc_event_reset": (_S, [_H]),
+    "wipc_event_wait": (_S, [_H, c_int32]),
+    "wipc_event_close": (_S, [_H]),
 }
 
 # ---- loading ----------------------------------------------------------------------------------------

@@ -70,6 +70,10 @@ WIPC_CS_PASS(wipc_complete_cb, Wipc.NativeCompleteCallback, cb, "$csinput")
 %ignore wipc_list;
 %ignore wipc_stat;
 
+/* 1.1 named events (wipc_event_*): the handle as an out ulong, for Wipc.NamedEvent (NamedEvent.cs)
+ */
+WIPC_CS_PASS(wipc_handle *, out ulong, out_event, "out $csinput")
+
 /* callbacks (Native.cs): the caller keeps the delegate alive while the library may call it */
 WIPC_CS_PASS(wipc_message_cb, Wipc.NativeMessageCallback, on_message, "$csinput")
 WIPC_CS_PASS(wipc_event_cb, Wipc.NativeEventCallback, on_event, "$csinput")

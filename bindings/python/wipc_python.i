@@ -78,7 +78,7 @@
     $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLongLong(temp$argnum));
 }
 %apply wipc_handle *OUT_HANDLE { wipc_handle *out_server, wipc_handle *out_conn, wipc_handle *out_channel,
-                                 wipc_handle *out_region, wipc_handle *out_endpoint };
+                                 wipc_handle *out_region, wipc_handle *out_endpoint, wipc_handle *out_event };
 %apply int *OUTPUT { int32_t *out_reply };
 %apply unsigned int *OUTPUT { uint32_t *out_delivered };
 

@@ -41,11 +41,13 @@ wipc_status wipc__get_message_handle(const char *fn, wipc_handle h, wipc__obj **
     if (st != WIPC_OK)
         return st;
     uint32_t kind = (*out)->ops->kind;
-    if (kind == WIPC_KIND_PIPE_SERVER || kind == WIPC_KIND_REGION) {
+    if (kind == WIPC_KIND_PIPE_SERVER || kind == WIPC_KIND_REGION || kind == WIPC_KIND_EVENT) {
         wipc__obj_unref(*out);
         *out = NULL;
         return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "%s: handle 0x%016llx is a %s, which carries no messages", fn,
-                           (unsigned long long)h, kind == WIPC_KIND_REGION ? "region" : "pipe server (use wipc_pipe_accept)");
+                           (unsigned long long)h, kind == WIPC_KIND_REGION ? "region"
+                                                  : kind == WIPC_KIND_EVENT ? "named event (use wipc_event_set / wipc_event_wait)"
+                                                                            : "pipe server (use wipc_pipe_accept)");
     }
     return WIPC_OK;
 }
@@ -218,9 +220,9 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
     wipc_status st = wipc__handle_get(h, 0, &o);
     if (st != WIPC_OK)
         return st;
-    if (o->ops->kind == WIPC_KIND_REGION) {
+    if (o->ops->kind == WIPC_KIND_REGION || o->ops->kind == WIPC_KIND_EVENT) {
         wipc__obj_unref(o);
-        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_set_callbacks: regions have no messages or events");
+        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_set_callbacks: regions and named events have no messages or events");
     }
     if ((st = wipc__inbox_set_callbacks(o, on_message, on_event, user_data)) != WIPC_OK) {
         wipc__obj_unref(o);

@@ -80,6 +80,7 @@ static const char *kind_name(uint32_t kind)
     case WIPC_KIND_SHM_CHANNEL:  return "shm channel";
     case WIPC_KIND_REGION:       return "region";
     case WIPC_KIND_MSG_ENDPOINT: return "msg endpoint";
+    case WIPC_KIND_EVENT:        return "named event";
     default:                     return "handle";
     }
 }

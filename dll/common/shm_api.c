@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "shm.h"
+#include "object_name.h"
 
 #define NOT_READY 1   /* internal: the section exists but its creator has not finished it */
 
@@ -47,7 +48,7 @@ static wipc_status read_options(const char *fn, const char *name, const wipc_shm
 {
     wipc_shm_options_init(o);
     wipc_status st = wipc__read_options(o, sizeof *o, user, "wipc_shm_options");
-    if (st != WIPC_OK || (st = wipc__check_name(name, fn)) != WIPC_OK)
+    if (st != WIPC_OK || (st = wipc__check_object_name(name, fn)) != WIPC_OK)
         return st;
     if (o->flags & ~(uint32_t)(WIPC_SHM_GLOBAL | WIPC_SHM_NO_STATS))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o->flags);

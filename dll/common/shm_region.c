@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include "shm.h"
+#include "object_name.h"
 
 #define REGION_MAX_SIZE (1ull << 40)
 
@@ -74,7 +75,7 @@ WIPC_API wipc_status WIPC_CALL wipc_region_create(const char *name, uint64_t siz
     *out_region = 0;
     wipc_shm_options o;
     wipc_shm_options_init(&o);
-    if ((st = wipc__read_options(&o, sizeof o, user, "wipc_shm_options")) != WIPC_OK || (st = wipc__check_name(name, fn)) != WIPC_OK)
+    if ((st = wipc__read_options(&o, sizeof o, user, "wipc_shm_options")) != WIPC_OK || (st = wipc__check_object_name(name, fn)) != WIPC_OK)
         return st;
     if (o.flags & ~(uint32_t)WIPC_SHM_GLOBAL)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o.flags);
@@ -94,7 +95,7 @@ WIPC_API wipc_status WIPC_CALL wipc_region_open(const char *name, uint32_t flags
     if (st != WIPC_OK)
         return st;
     *out_region = 0;
-    if ((st = wipc__check_name(name, fn)) != WIPC_OK || (st = check_flags(fn, name, flags)) != WIPC_OK)
+    if ((st = wipc__check_object_name(name, fn)) != WIPC_OK || (st = check_flags(fn, name, flags)) != WIPC_OK)
         return st;
     wipc__section *sec = NULL;
     if ((st = wipc__plat_section_open(WIPC__SECTION_REGION, name, 0, (flags & WIPC_REGION_READONLY) != 0, &sec)) != WIPC_OK)

@@ -36,6 +36,9 @@
 #include "posix/memfd.h"
 #include "posix/shm_posix.h"
 #include "common/shm_layout.h"
+#include "common/object_name.h"
+
+#define PATH_CAP (WIPC__FULL_NAME_MAX + 48)   /* a shm_open name: wipc-made or a full name */
 
 struct wipc__section {
     void    *base;
@@ -43,11 +46,18 @@ struct wipc__section {
     int      memfd;   /* channel creator: the sealed memfd, open while the channel lives; else -1 */
     dev_t    dev;     /* the name's object (channels: the locator record; regions: the section) */
     ino_t    ino;
-    char     path[WIPC_NAME_MAX + 48];   /* shm_open name, "" for mapped files */
+    bool     foreign; /* the name is a full shm_open name given by the caller, not one wipc derived */
+    bool     created; /* this process created the name's object */
+    char     path[PATH_CAP];   /* shm_open name, "" for mapped files */
 };
 
+/* The shm_open name of `name`: a full name ("/...", not for stats) as given, else wipc's own. */
 static void shm_path(char *buf, size_t cap, int ns, const char *name)
 {
+    if (ns != WIPC__SECTION_STATS && wipc__is_full_name(name)) {
+        snprintf(buf, cap, "%s", name);
+        return;
+    }
     snprintf(buf, cap, ns == WIPC__SECTION_REGION ? "/wipc-%u-r-%s" : ns == WIPC__SECTION_STATS ? "/wipc-%u-st-%s" : "/wipc-%u-%s",
              (unsigned)geteuid(), name);
 }
@@ -112,9 +122,18 @@ static wipc_status reserve(int fd, uint64_t size, const char *path)
 #define LOC_VERSION 1u
 #define LOC_SIZE    16
 
+/* The channel's memfd: wipc-ch-<name>, or for a full name (which may hold up to 255 bytes, more than a
+ * memfd name, and '/') wipc-chx-<FNV-1a 64 of the name>-<its first 64 bytes after the '/'>. */
 static void memfd_name(char *buf, size_t cap, const char *name)
 {
-    snprintf(buf, cap, WIPC__MEMFD_PREFIX "ch-%s", name);
+    if (!wipc__is_full_name(name)) {
+        snprintf(buf, cap, WIPC__MEMFD_PREFIX "ch-%s", name);
+        return;
+    }
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    snprintf(buf, cap, WIPC__MEMFD_PREFIX "chx-%016llx-%.64s", (unsigned long long)h, name + 1);
 }
 
 static uint32_t get32(const uint8_t *p)
@@ -145,8 +164,9 @@ int wipc__posix_channel_locator(const void *b, size_t n, uint32_t *creator_pid)
 }
 
 /* The object at `path` exists: is it a channel name nobody can use any more? Only this user's
- * objects; read with pread (a truncated object cannot fault). */
-static bool name_is_stale(const char *path, struct stat *out)
+ * objects; read with pread (a truncated object cannot fault). Under a full (caller-given) name only a
+ * wipc locator of a dead creator counts: anything else there may be another program's object. */
+static bool name_is_stale(const char *path, bool foreign, struct stat *out)
 {
     int fd = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
@@ -160,6 +180,8 @@ static bool name_is_stale(const char *path, struct stat *out)
         return false;
     if (n >= LOC_SIZE && get32(b) == LOC_MAGIC)   /* a locator: its creator (and so its memfd) is gone */
         return !ident_alive(get32(b + 8) | (uint64_t)get32(b + 12) << 32);
+    if (foreign)
+        return false;
     if (n >= 136 && get32(b) == 0x4D485357u)       /* a 1.0 channel section: creator and opener dead */
         return get32(b + 24) != 0 && !ident_alive(get64(b + 64)) && !ident_alive(get64(b + 128));
     if (n == 0)                                   /* a creator died before writing its locator */
@@ -175,7 +197,7 @@ static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path
         if (fd >= 0 || errno != EEXIST)
             break;
         struct stat st, again;
-        if (!name_is_stale(path, &st))
+        if (!name_is_stale(path, wipc__is_full_name(cfg->name), &st))
             break;
         int cur = shm_open(path, O_RDONLY | O_CLOEXEC, 0);   /* still that very object: remove it */
         bool same = cur >= 0 && fstat(cur, &again) == 0 && again.st_ino == st.st_ino && again.st_dev == st.st_dev;
@@ -194,6 +216,7 @@ static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path
     }
     char mname[WIPC_NAME_MAX + 16];
     memfd_name(mname, sizeof mname, cfg->name);
+    bool foreign = wipc__is_full_name(cfg->name);
     wipc__section *s = section_new(path);
     wipc_status st = WIPC_OK;
     int mfd = -1;
@@ -216,6 +239,8 @@ static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path
             s->dev = ns.st_dev;   /* the name's object: wipc__plat_section_unlink checks it */
             s->ino = ns.st_ino;
             s->memfd = mfd;
+            s->foreign = foreign;
+            s->created = true;
         }
     }
     close(fd);
@@ -271,7 +296,7 @@ static wipc_status channel_open(int fd, const char *path, const char *name, cons
 
 wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__section **out)
 {
-    char path[WIPC_NAME_MAX + 48];
+    char path[PATH_CAP];
     shm_path(path, sizeof path, cfg->ns, cfg->name);
     *out = NULL;
     if (cfg->ns == WIPC__SECTION_CHANNEL)
@@ -293,6 +318,8 @@ wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__sectio
         free(s);
         return st;
     }
+    s->foreign = wipc__is_full_name(cfg->name);
+    s->created = true;
     *out = s;
     return WIPC_OK;
 }
@@ -300,7 +327,7 @@ wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__sectio
 wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bool readonly, wipc__section **out)
 {
     (void)flags;
-    char path[WIPC_NAME_MAX + 48];
+    char path[PATH_CAP];
     shm_path(path, sizeof path, ns, name);
     *out = NULL;
     bool channel = ns == WIPC__SECTION_CHANNEL;
@@ -322,6 +349,8 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
     wipc__section *s = rc == WIPC_OK ? section_new(path) : NULL;
     if (rc == WIPC_OK && !s)
         rc = wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
+    if (s)
+        s->foreign = wipc__is_full_name(name);
     if (rc == WIPC_OK)
         rc = channel ? channel_open(fd, path, name, &st, s) : map_fd(s, fd, (uint64_t)st.st_size, readonly, path);
     close(fd);
@@ -393,8 +422,8 @@ uint64_t wipc__plat_section_size(const wipc__section *s) { return s->size; }
 
 void wipc__plat_section_unlink(wipc__section *s)
 {
-    if (!s || !s->path[0])
-        return;
+    if (!s || !s->path[0] || (s->foreign && !s->created))
+        return;   /* a caller-given name is removed only by the process that created its object */
     int fd = shm_open(s->path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return;

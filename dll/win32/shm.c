@@ -26,6 +26,9 @@
 #include "win32_internal.h"
 #include "platform_shm.h"
 #include "common/shm_layout.h"
+#include "common/object_name.h"
+
+#define NAME_CAP (WIPC__FULL_NAME_MAX + 64)   /* an object name: wipc-made or a full name, plus "#<i>" */
 
 struct wipc__section {
     HANDLE   mapping;
@@ -39,11 +42,16 @@ static const char *prefix_of(uint32_t flags)
     return (flags & WIPC_SHM_GLOBAL) ? "Global\\" : "Local\\";
 }
 
-/* "<Local|Global>\wipc-[region-]<name>[#<i>]" as UTF-16 into w (cap chars) and UTF-8 into u8. */
+/* "<Local|Global>\wipc-[region-]<name>[#<i>]" as UTF-16 into w (cap chars) and UTF-8 into u8; a full
+ * name ("Local\..." / "Global\...", not for stats) is used as given (flags ignored), "#<i>" appended. */
 static void object_name(wchar_t *w, size_t cap, char *u8, size_t u8cap, int ns, const char *name, uint32_t flags, int index)
 {
-    char buf[WIPC_NAME_MAX + 64];
-    int n = snprintf(buf, sizeof buf, "%swipc-%s%s", prefix_of(flags),
+    char buf[NAME_CAP];
+    int n;
+    if (ns != WIPC__SECTION_STATS && wipc__is_full_name(name))
+        n = snprintf(buf, sizeof buf, "%s", name);
+    else
+        n = snprintf(buf, sizeof buf, "%swipc-%s%s", prefix_of(flags),
                      ns == WIPC__SECTION_REGION ? "region-" : ns == WIPC__SECTION_STATS ? "stats-" : "", name);
     if (index >= 0)
         snprintf(buf + n, sizeof buf - (size_t)n, "#%d", index);
@@ -81,8 +89,8 @@ static void section_free(wipc__section *s)
 static wipc_status make_events(wipc__section *s, const char *name, uint32_t flags, bool create, const wipc__win_sa *sa)
 {
     for (int i = 0; i < WIPC__SHM_WORDS; i++) {
-        wchar_t w[WIPC_NAME_MAX + 64];
-        char u8[WIPC_NAME_MAX + 64];
+        wchar_t w[NAME_CAP];
+        char u8[NAME_CAP];
         object_name(w, sizeof w / sizeof w[0], u8, sizeof u8, WIPC__SECTION_CHANNEL, name, flags, i);
         s->events[i] = create ? CreateEventW((LPSECURITY_ATTRIBUTES)&sa->sa, FALSE, FALSE, w)
                               : OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, w);
@@ -106,8 +114,8 @@ static wipc_status map_view(wipc__section *s, bool readonly, const char *what)
 
 wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__section **out)
 {
-    wchar_t w[WIPC_NAME_MAX + 64];
-    char u8[WIPC_NAME_MAX + 64];
+    wchar_t w[NAME_CAP];
+    char u8[NAME_CAP];
     object_name(w, sizeof w / sizeof w[0], u8, sizeof u8, cfg->ns, cfg->name, cfg->flags, -1);
     *out = NULL;
     wipc__win_sa sa;
@@ -192,15 +200,19 @@ static wipc_status foreign_or_missing(wipc__section *s, const char *what)
 
 wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bool readonly, wipc__section **out)
 {
-    wchar_t w[WIPC_NAME_MAX + 64];
-    char u8[WIPC_NAME_MAX + 64];
+    wchar_t w[NAME_CAP];
+    char u8[NAME_CAP];
     object_name(w, sizeof w / sizeof w[0], u8, sizeof u8, ns, name, flags, -1);
     *out = NULL;
     wipc__section *s = calloc(1, sizeof *s);
     if (!s)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", u8);
     wipc_status st = WIPC_OK;
-    s->mapping = OpenFileMappingW((readonly ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE) | SECTION_QUERY, FALSE, w);
+    DWORD access = readonly ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE;
+    s->mapping = OpenFileMappingW(access | SECTION_QUERY, FALSE, w);
+    if (!s->mapping && GetLastError() == ERROR_ACCESS_DENIED && wipc__is_full_name(name))
+        s->mapping = OpenFileMappingW(access, FALSE, w);   /* another program's DACL may not grant SECTION_QUERY:
+                                                               the size then comes from VirtualQuery (whole pages) */
     if (!s->mapping) {
         DWORD err = GetLastError();
         st = err == ERROR_FILE_NOT_FOUND

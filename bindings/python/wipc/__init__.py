@@ -13,7 +13,7 @@ This package is the SWIG binding of the wipc C library (libwipc.so.1 / wipc.dll)
             print(conn.request(b"hello", timeout=2.0))     # b'HELLO'
 
 Objects: PipeServer / Connection / connect() (pipe), ShmChannel / Region (shm), MsgEndpoint /
-msg_send() / msg_broadcast() / msg_list() (msg); wipc.aio has the same on asyncio. Data is bytes in
+msg_send() / msg_broadcast() / msg_list() (msg), NamedEvent (named events, 1.1); wipc.aio has the same on asyncio. Data is bytes in
 and out; message types are ints (0..2**32-1); events and kinds are IntEnums (wipc.Event, wipc.Kind).
 Every object is a context manager; a closed one raises ValueError("... is closed").
 
@@ -48,6 +48,7 @@ from ._errors import __all__ as _error_names
 from ._msg import MsgEndpoint, msg_broadcast, msg_list, msg_send
 from ._pipe import Connection, PipeServer, connect
 from ._shm import Region, ShmChannel
+from ._event import NamedEvent
 
 
 # The constants of wipc.h without the WIPC_ prefix. Events, kinds, transports and log levels are the
@@ -135,6 +136,7 @@ __all__ = [
     "PIPE_WAIT_FOR_SERVER", "PIPE_NO_STATS", "SHM_NO_STATS", "MSG_NO_STATS", "MSG_RAW",
     "SHM_GLOBAL", "MSG_ALLOW_LOWER_INTEGRITY", "MSG_MAX_MESSAGE_LIMIT", "REGION_READONLY", "NAME_MAX", "OK",
     "PIPE_LENGTH_PREFIX",
+    "NamedEvent",
 ]
 assert set(__all__) >= set(_error_names), set(_error_names) - set(__all__)
 

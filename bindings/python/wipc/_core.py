@@ -126,6 +126,7 @@ class Kind(enum.IntEnum):
     SHM_CHANNEL = _n.WIPC_KIND_SHM_CHANNEL
     REGION = _n.WIPC_KIND_REGION
     MSG_ENDPOINT = _n.WIPC_KIND_MSG_ENDPOINT
+    EVENT = _n.WIPC_KIND_EVENT  #: a named event (NamedEvent; since 1.1)
 
 
 class Transport(enum.IntEnum):
