@@ -348,3 +348,18 @@ int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key)
     CloseHandle(h);
     return alive;
 }
+
+/* The peer's exit is not watched on Windows yet (platform_shm.h allows NULL): the shm waits there
+ * still poll liveness every 100 ms. A registered wait on the process handle would do it, once its
+ * unregistering from inside its own callback and at wipc_shutdown is settled. */
+wipc__proc_watch *wipc__plat_proc_watch(uint32_t pid, uint32_t start_key, void (*on_exit)(void *arg),
+                                        void (*on_free)(void *arg), void *arg)
+{
+    (void)pid, (void)start_key, (void)on_exit, (void)on_free, (void)arg;
+    return NULL;
+}
+
+void wipc__plat_proc_unwatch(wipc__proc_watch *w)
+{
+    (void)w;
+}
