@@ -273,7 +273,10 @@ typedef struct wipc_pipe_options {
     uint32_t    max_message_size;    /**< largest message this side sends and accepts, bytes, 1..WIPC_MAX_MESSAGE_LIMIT; default 16 MiB;
                                           announced in the handshake; a larger incoming frame ends the connection */
     uint32_t    max_instances;       /**< server: concurrent connections, 1..255 (validated by connect too); default 64; beyond it
-                                          clients are told busy and wipc_pipe_connect retries until its timeout */
+                                          clients are told busy and wipc_pipe_connect retries until its timeout. 255 =
+                                          WIPC_PIPE_UNLIMITED_INSTANCES (since 1.1): no count limit, as Windows'
+                                          PIPE_UNLIMITED_INSTANCES; connections are then bounded by the process's handle /
+                                          descriptor limit (RLIMIT_NOFILE) and each by its own per-connection bounds */
     uint32_t    buffer_size;         /**< Windows server: CreateNamedPipeW nIn/OutBufferSize hint in bytes; 0 = 64 KiB. Unused by connect and on POSIX */
     uint32_t    reserved;            /**< must be 0 (else WIPC_E_INVALID_ARG) */
     const char *security_descriptor; /**< Windows server: SDDL string (UTF-8) for the pipe's DACL, NULL = current user + SYSTEM only;
@@ -1067,6 +1070,11 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
 /** wipc_msg_options_init for C callers: wipc_msg_options_init_size with the caller's sizeof. Since 1.1. */
 #define wipc_msg_options_init(o)  wipc_msg_options_init_size((o), (uint32_t)sizeof *(o))
 #endif
+
+/** wipc_pipe_options.max_instances value for a server with no connection count limit (Windows:
+ *  CreateNamedPipeW's PIPE_UNLIMITED_INSTANCES, the same number). Since 1.1 (in 1.0, 255 meant at most
+ *  255 connections at a time). */
+#define WIPC_PIPE_UNLIMITED_INSTANCES 255u
 
 #ifdef __cplusplus
 }

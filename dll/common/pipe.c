@@ -617,7 +617,7 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
     c->obj.max_queued_bytes = s->max_queued_bytes;
     c->obj.max_queued_count = s->max_queued_count;
     wipc__mutex_lock(&s->obj.lock);
-    bool over = s->live >= s->cfg.max_instances;
+    bool over = s->cfg.max_instances != WIPC_PIPE_UNLIMITED_INSTANCES && s->live >= s->cfg.max_instances;
     if (!over)
         s->live++;
     wipc__obj_ref(&s->obj);
