@@ -96,7 +96,13 @@ idle_scene *idle_scene_open(const char *tag, int nclients, char *err, size_t cap
         snprintf(err, cap, "idle scene: out of memory");
         return NULL;
     }
+    /* WIPC_IDLE_PARTS (e.g. "shm"): only these parts of the scene, to find which one wakes up */
+    const char *parts = getenv("WIPC_IDLE_PARTS");
+    if (!parts || !*parts)
+        parts = "pipe,shm,msg";
     char name[96];
+    if (!strstr(parts, "pipe"))
+        goto shm;
     wipc_pipe_options po;
     wipc_pipe_options_init(&po);
     po.max_instances = 255;
@@ -114,7 +120,9 @@ idle_scene *idle_scene_open(const char *tag, int nclients, char *err, size_t cap
         FAIL("thread");
     if (wipc_recv_async(s->cli[1], WIPC_INFINITE, on_done, NULL, &s->op) != WIPC_OK)
         FAIL("recv_async");
-
+shm:
+    if (!strstr(parts, "shm"))
+        goto msg;
     snprintf(name, sizeof name, "%s-shm", tag);
     if (wipc_shm_create(name, NULL, &s->shm_a) != WIPC_OK)
         FAIL("shm create %s", name);
@@ -122,7 +130,9 @@ idle_scene *idle_scene_open(const char *tag, int nclients, char *err, size_t cap
         FAIL("shm open %s", name);
     if (!(s->have_shm_thread = thread_start(&s->t_shm, &s->shm_a)))
         FAIL("thread");
-
+msg:
+    if (!strstr(parts, "msg"))
+        return s;
     snprintf(name, sizeof name, "%s-msg", tag);
     if (wipc_msg_listen(name, NULL, &s->msg) != WIPC_OK || wipc_set_callbacks(s->msg, on_message, on_event, NULL) != WIPC_OK)
         FAIL("msg listen %s", name);

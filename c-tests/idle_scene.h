@@ -9,7 +9,8 @@
  *  - a shm channel whose creator is blocked in wipc_recv (no timeout, its own thread) and whose
  *    opener has callbacks (the channel's reader thread waits for data),
  *  - a msg endpoint with callbacks.
- * Nothing is sent after the setup: a process in this state should never run.
+ * Nothing is sent after the setup: a process in this state should never run. WIPC_IDLE_PARTS in the
+ * environment (e.g. "shm", "pipe,msg") builds only those parts: a diagnosis of what wakes up.
  *
  * The cost: idle_usage() reads the process's CPU time in clock ticks (Linux: utime + stime of
  * /proc/self/stat, USER_HZ = 100/s; Windows: GetProcessTimes in 10 ms units) and, on Linux, the

@@ -97,8 +97,8 @@ int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key);
  *  never wakes up). Watches the process `pid` whose start key is `start_key` (see above) and calls
  *  on_exit(arg) once, on a library thread (POSIX: the epoll I/O thread), when it exits; on_free(arg)
  *  follows once the watch is freed after wipc__plat_proc_unwatch, and no on_exit runs after it: the caller keeps `arg` alive until then. POSIX: pidfd_open(2) (Linux
- *  5.3+), checked against start_key after it is opened (a reused pid is not watched); Windows: not
- *  yet (always NULL). Returns NULL when it cannot watch (no pidfd support, the process is already
+ *  5.3+), checked against start_key after it is opened (a reused pid is not watched); Windows:
+ *  RegisterWaitForSingleObject on OpenProcess(SYNCHRONIZE), on_exit on a thread-pool thread. Returns NULL when it cannot watch (no pidfd support, the process is already
  *  gone or another one has its pid, no memory; on_free is then not called): the caller then checks
  *  liveness by polling, as before. */
 typedef struct wipc__proc_watch wipc__proc_watch;
