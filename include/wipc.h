@@ -591,6 +591,11 @@ WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t
  *  /wipc-<uid>-<name> O_EXCL mode 0600, pages reserved with posix_fallocate, mmap, futex wake-ups).
  *  A section left by a dead creator and opener is reclaimed. When the opener leaves, the creator's
  *  calls get WIPC_E_DISCONNECTED until a new opener attaches (WIPC_EVENT_CONNECTED with callbacks).
+ *  A peer that closes wakes this side's waiters itself; a peer that dies is seen at once through a
+ *  watch on its process's exit (Linux: pidfd_open on the library's I/O thread; Windows: a registered
+ *  wait on its process handle), so a blocked or idle channel wakes no thread while nothing happens
+ *  (since 1.1; 1.0 checked every 100 ms). Where the exit cannot be watched (Linux before 5.3, a
+ *  process this user cannot open) blocked calls check the peer every 100 ms, as in 1.0.
  *  *out_channel receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_channel NULL, bad name, bad option struct,
  *  unknown flags, max_message_size 0 or above 1 GiB, spin_us above 1 s, capacity not a power of two
