@@ -307,8 +307,12 @@ static void hs_done(wipc__conn *c)
         return;
     wipc__mutex_lock(&hs_lock);
     bool watched = c->hs_watched;
-    if (watched)
+    if (watched) {
         hs_unlink_locked(c);
+        if (!hs_head)   /* none left: the thread's timed wait for the old earliest deadline becomes an
+                         * untimed one now, not a wake-up seconds later in an idle process (issue 17) */
+            wipc__cond_signal(&hs_cond);
+    }
     wipc__mutex_unlock(&hs_lock);
     if (watched)
         wipc__obj_unref(&c->obj);
