@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/driver.py - runs wipc_bench (Linux, and the Windows build under Wine) several times, takes the
 median of every figure, prints the tables and the PASS/FAIL summary of the issue-6 targets, and writes
-bench/results/latest.json and latest.txt. Called by scripts/bench (see there for the options).
+bench/results/latest.json, latest.txt and the chart latest.svg (bench/chart.py). Called by scripts/bench (see there for the options).
 
 Exit status: 0 when every measurement produced a number (targets are informational), 1 otherwise.
 """
@@ -46,8 +46,8 @@ ORDER = list(LABELS)
 # Execution order: the cases a target compares run next to each other (the machine's load drifts),
 # grouped by metric and size.
 RUN_ORDER = ["pipe", "pipeasync", "pipenobig", "unix", "npipe", "pipesr", "msg", "seqpacket", "copydata", "seqconn", "shm", "spin", "mapspin",
-             "shm0", "futex", "mapev", "shmsr", "shmzc", "memcpy", "nng", "zmq", "scale"]
-METRIC_ORDER = ["rtt", "tput", "rate"]
+             "shm0", "futex", "mapev", "shmsr", "shmzc", "memcpy", "nng", "zmq", "scale", "idle"]
+METRIC_ORDER = ["rtt", "tput", "rate", "ticks"]
 
 
 def run_key(cid):
@@ -57,6 +57,7 @@ def run_key(cid):
 TPUT_LABELS = {"pipe": "wipc pipe (wipc_send)", "pipeasync": "wipc pipe (wipc_send_async)", "shm": "wipc shm (wipc_send)", "msg": "wipc msg (msg_send, sync)"}
 
 # ---- targets (issue 6): (platform, name, numerator, denominator, metric, op, limit, info) ---------
+# denominator None: the numerator's own value is compared with the limit (issue 17: memory, idle cost).
 
 TARGETS = [
     ("linux", "pipe round trip 64 B vs raw AF_UNIX", "pipe.rtt.64", "unix.rtt.64", "p50", "<=", 1.15, False),
@@ -71,12 +72,19 @@ TARGETS = [
     ("linux", "msg round trip 64 B vs raw seqpacket", "msg.rtt.64", "seqpacket.rtt.64", "p50", "<=", 1.3, False),
     ("linux", "msg round trip 64 B vs seqpacket conn/msg", "msg.rtt.64", "seqconn.rtt.64", "p50", "<=", 1.3, True),
     ("linux", "pipe server 64 clients vs 8 clients", "scale.rate.64", "scale.rate.8", "msgs_s", ">=", 0.8, False),
+    ("linux", "pipe server 1,000 connections vs 8 clients", "scale.rate.1000", "scale.rate.8", "msgs_s", ">=", 0.8, False),
+    ("linux", "pipe server memory per idle connection (RSS)", "scale.rate.1000", None, "rss_kib_per_conn", "<=", 64, False),
+    ("linux", "idle process: CPU ticks in 10 s", "idle.ticks.10", None, "ticks", "<=", 0, False),
+    ("linux", "idle process: thread wake-ups in 10 s", "idle.ticks.10", None, "wakeups", "<=", 0, False),
     ("wine", "pipe round trip 64 B vs raw CreateNamedPipeW", "pipe.rtt.64", "npipe.rtt.64", "p50", "<=", 1.2, False),
     ("wine", "pipe round trip 4 KiB vs raw CreateNamedPipeW", "pipe.rtt.4096", "npipe.rtt.4096", "p50", "<=", 1.2, True),
     ("wine", "pipe round trip 64 KiB vs raw CreateNamedPipeW", "pipe.rtt.65536", "npipe.rtt.65536", "p50", "<=", 1.2, True),
     ("wine", "msg round trip 64 B vs raw WM_COPYDATA", "msg.rtt.64", "copydata.rtt.64", "p50", "<=", 1.2, False),
     ("wine", "shm round trip 64 B spin_us=0 vs section + events", "shm0.rtt.64", "mapev.rtt.64", "p50", "<=", 1.2, True),
     ("wine", "pipe server 64 clients vs 8 clients", "scale.rate.64", "scale.rate.8", "msgs_s", ">=", 0.8, True),
+    ("wine", "pipe server 1,000 connections vs 8 clients", "scale.rate.1000", "scale.rate.8", "msgs_s", ">=", 0.8, True),
+    ("wine", "pipe server memory per idle connection (RSS)", "scale.rate.1000", None, "rss_kib_per_conn", "<=", 64, True),
+    ("wine", "idle process: CPU ticks in 10 s", "idle.ticks.10", None, "ticks", "<=", 0, True),
     ("linux", "pipe 1 MiB throughput, section vs through the pipe", "pipe.tput.1048576", "pipenobig.tput.1048576", "gbps", ">=", 1.0, True),
     ("linux", "pipe 16 MiB throughput, section vs through the pipe", "pipe.tput.16777216", "pipenobig.tput.16777216", "gbps", ">=", 1.0, True),
     ("wine", "pipe 1 MiB throughput, section vs through the pipe", "pipe.tput.1048576", "pipenobig.tput.1048576", "gbps", ">=", 1.0, True),
@@ -144,12 +152,17 @@ def run_cases(cmd, ids, quick, env):
     return results
 
 
+# the scale.rate.1000 and idle.ticks.10 lines' own figures (bench/b_scale.c)
+EXTRA_KEYS = ("rss_kib_per_conn", "pss_kib_per_conn", "connect_p50", "connect_p99", "connect_max", "accept_p50",
+              "accept_p99", "accept_max", "ticks", "wakeups", "secs")
+
+
 def median_result(runs):
     ok = [r for r in runs if "error" not in r]
     if not ok:
         return {"error": runs[-1].get("error", "no result") if runs else "not run"}
     med = {}
-    for k in ("p50", "p99", "p999", "mean", "msgs_s", "gbps"):
+    for k in ("p50", "p99", "p999", "mean", "msgs_s", "gbps") + EXTRA_KEYS:
         vals = [r[k] for r in ok if k in r]
         if vals:
             med[k] = statistics.median(vals)
@@ -234,13 +247,32 @@ def tables(plat, med):
             else:
                 row += "%9s%9s  " % (frate(m.get("msgs_s")), fgb(m.get("gbps")))
         lines.append(row.rstrip())
-    scale = sorted((split_id(c)[2], c) for c in med if split_id(c)[0] == "scale")
+    scale = sorted((split_id(c)[2], c) for c in med if split_id(c)[0] == "scale" and split_id(c)[1] == "rate")
     if scale:
         lines.append("")
-        lines.append("Pipe server, callbacks, 64 B requests: aggregate msgs/s by client processes")
+        lines.append("Pipe server, callbacks, 64 B requests: aggregate msgs/s by client connections (1 per process;")
+        lines.append("1000: 8 processes x 125 threads, one connection each)")
         lines.append("%-34s" % "clients" + "".join("%10d" % n for n, _ in scale))
         lines.append("%-34s" % "requests/s" + "".join("%10s" % (frate(med[c].get("msgs_s")) if "error" not in med[c] else "error")
                                                       for _, c in scale))
+    big = med.get("scale.rate.1000")
+    if big and "error" not in big and "rss_kib_per_conn" in big:
+        lines.append("%-34s %.1f KiB RSS, %.1f KiB PSS (server process, /proc; Wine: working set, private bytes)" % (
+            "memory per idle connection", big["rss_kib_per_conn"], big.get("pss_kib_per_conn", 0)))
+        lines.append("%-34s p50 %s  p99 %s  max %s us (wipc_pipe_connect, all at once)" % (
+            "connect, 1,000 connecting", fus(big.get("connect_p50")), fus(big.get("connect_p99")), fus(big.get("connect_max"))))
+        lines.append("%-34s p50 %s  p99 %s  max %s us (200 sequential wipc_pipe_connect)" % (
+            "accept with 1,000 open", fus(big.get("accept_p50")), fus(big.get("accept_p99")), fus(big.get("accept_max"))))
+    idle = med.get("idle.ticks.10")
+    if idle:
+        lines.append("")
+        if "error" in idle:
+            lines.append("Idle process: error")
+        else:
+            wk = idle.get("wakeups")
+            lines.append("Idle process (64 idle pipe clients, a blocked shm pair, a msg endpoint), %.1f s: %d CPU ticks, %s" % (
+                idle.get("secs", 10), idle.get("ticks", 0),
+                "%d thread wake-ups" % wk if wk is not None and wk >= 0 else "wake-ups not measurable here"))
     return lines
 
 
@@ -250,16 +282,19 @@ def summary(platforms):
         if plat not in platforms:
             continue
         med = platforms[plat]["median"]
-        a, b = med.get(num), med.get(den)
+        a = med.get(num)
+        b = med.get(den) if den else {metric: 1.0}   # absolute: the value itself against the limit
         row = {"platform": plat, "target": name, "num": num, "den": den, "metric": metric, "op": op, "limit": limit, "info": info}
         if a is None or b is None:
             if info:
                 continue   # an informational figure this build does not measure
             row.update(status="N/A", why="%s not measured" % (num if a is None else den))
-        elif "error" in a or "error" in b or metric not in a or metric not in b or not b[metric]:
+        elif "error" in a or "error" in b or metric not in a or metric not in b or (den and not b[metric]):
             row.update(status="N/A", why="measurement failed")
         else:
             ratio = a[metric] / b[metric]
+            if not den and metric == "wakeups" and ratio < 0:
+                continue   # not measurable on this platform
             ok = ratio <= limit if op == "<=" else ratio >= limit
             row.update(ratio=ratio, a=a[metric], b=b[metric], status=("info" if info else ("PASS" if ok else "FAIL")),
                        met=ok)
@@ -270,8 +305,13 @@ def summary(platforms):
 def summary_lines(rows):
     lines = ["Targets (issue 6; ratio of medians; informational)"]
     for r in rows:
-        unit = {"p50": "us", "gbps": "GB/s", "msgs_s": "msgs/s"}[r["metric"]]
-        if "ratio" in r:
+        unit = {"p50": "us", "gbps": "GB/s", "msgs_s": "msgs/s", "rss_kib_per_conn": "KiB", "ticks": "ticks",
+                "wakeups": "wake-ups"}[r["metric"]]
+        if "ratio" in r and not r["den"]:
+            status = r["status"] if r["status"] != "info" else ("info:ok" if r["met"] else "info:no")
+            lines.append("%-7s %-5s %-50s %5.4g %s %-5s (%s)" % (status, r["platform"], r["target"], r["ratio"], r["op"],
+                                                            r["limit"], unit))
+        elif "ratio" in r:
             status = r["status"] if r["status"] != "info" else ("info:ok" if r["met"] else "info:no")
             fmt = (lambda v: frate(v)) if r["metric"] == "msgs_s" else (lambda v: "%.3g" % v)
             lines.append("%-7s %-5s %-50s %5.2f %s %-5s (%s / %s %s)" % (status, r["platform"], r["target"], r["ratio"], r["op"],
@@ -302,13 +342,15 @@ def update_readme(text):
                "It builds what it needs (`scripts/build`), runs `bench/wipc_bench` three times on Linux and three times\n"
                "under Wine (the Windows build), and prints the median of every figure next to the raw OS calls and to\n"
                "nng / ZeroMQ, then the PASS/FAIL summary of the speed targets (informational: it exits 0 unless a\n"
-               "measurement failed). Results: `bench/results/latest.json` and `latest.txt`. Round trip = `wipc_request`\n"
+               "measurement failed). Results: `bench/results/latest.json`, `latest.txt` and the chart `latest.svg`\n"
+               "(`bench/chart.py`, matplotlib; shown below the table). Round trip = `wipc_request`\n"
                "answered with `wipc_reply` (msg: `wipc_msg_send`); throughput = `wipc_send` back to back until the\n"
                "peer acknowledges the last. Pipe messages of 256 KiB and more go through a shared section between\n"
                "the two processes when both are on this machine (`WIPC_PIPE_BULK=0` in the environment turns that\n"
                "off: the \"WIPC_PIPE_BULK=0\" rows). The latest run on the 2-core development machine (a VM; noisy:\n"
                "compare ratios within one run, not across runs; see the notes below the table):\n\n"
-               "```\n" + text.rstrip() + "\n```\n\n")
+               "```\n" + text.rstrip() + "\n```\n\n"
+               "![latency and throughput by message size: wipc, the raw OS calls, nng, ZeroMQ](bench/results/latest.svg)\n\n")
     m = re.search(r"^## Benchmarks\n.*?(?=^## )", readme, flags=re.M | re.S)
     if m:
         # the hand-written notes on the targets not met (profiles) stay: update them by hand
@@ -323,6 +365,18 @@ def update_readme(text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(readme)
     log("README.md: Benchmarks section updated")
+
+
+def write_chart(doc, path):
+    """bench/results/latest.svg (bench/chart.py, matplotlib): a missing matplotlib is reported, not fatal."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import chart
+        chart.draw(doc, path)
+    except ImportError as e:
+        log("no chart: %s (scripts/deps installs python3-matplotlib)" % e)
+    except Exception as e:   # a chart problem must not lose the measured results
+        log("no chart: %s: %s" % (type(e).__name__, e))
 
 
 def main():
@@ -395,7 +449,8 @@ def main():
         json.dump(doc, f, indent=1, sort_keys=True)
     with open(os.path.join(a.out, "latest.txt"), "w") as f:
         f.write(out)
-    log("results: %s/latest.json, latest.txt (%.0f s)" % (a.out, time.time() - t_start))
+    write_chart(doc, os.path.join(a.out, "latest.svg"))
+    log("results: %s/latest.json, latest.txt, latest.svg (%.0f s)" % (a.out, time.time() - t_start))
     if a.readme:
         update_readme(out)
     return 1 if failed else 0

@@ -99,6 +99,22 @@ void wipc__plat_proc_self(uint32_t *pid, uint32_t *start_key);
  *  (gone, a zombie, or the pid was reused by another process). */
 int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key);
 
+/** A notice of a process's exit, so a shm channel need not poll its peer (issue 17: an idle process
+ *  never wakes up). Watches the process `pid` whose start key is `start_key` (see above) and calls
+ *  on_exit(arg) once, on a library thread (POSIX: the epoll I/O thread), when it exits; on_free(arg)
+ *  follows once the watch is freed after wipc__plat_proc_unwatch, and no on_exit runs after it: the caller keeps `arg` alive until then. POSIX: pidfd_open(2) (Linux
+ *  5.3+), checked against start_key after it is opened (a reused pid is not watched); Windows:
+ *  RegisterWaitForSingleObject on OpenProcess(SYNCHRONIZE), on_exit on a thread-pool thread. Returns NULL when it cannot watch (no pidfd support, the process is already
+ *  gone or another one has its pid, no memory; on_free is then not called): the caller then checks
+ *  liveness by polling, as before. */
+typedef struct wipc__proc_watch wipc__proc_watch;
+wipc__proc_watch *wipc__plat_proc_watch(uint32_t pid, uint32_t start_key, void (*on_exit)(void *arg),
+                                        void (*on_free)(void *arg), void *arg);
+
+/** Stops the watch (any thread, also from inside on_exit): on_free(arg) runs later, on the library
+ *  thread, when no on_exit can be running any more. NULL is ignored. */
+void wipc__plat_proc_unwatch(wipc__proc_watch *w);
+
 #ifdef __cplusplus
 }
 #endif

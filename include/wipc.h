@@ -275,7 +275,10 @@ typedef struct wipc_pipe_options {
     uint32_t    max_message_size;    /**< largest message this side sends and accepts, bytes, 1..WIPC_MAX_MESSAGE_LIMIT; default 16 MiB;
                                           announced in the handshake; a larger incoming frame ends the connection */
     uint32_t    max_instances;       /**< server: concurrent connections, 1..255 (validated by connect too); default 64; beyond it
-                                          clients are told busy and wipc_pipe_connect retries until its timeout */
+                                          clients are told busy and wipc_pipe_connect retries until its timeout. 255 =
+                                          WIPC_PIPE_UNLIMITED_INSTANCES (since 1.1): no count limit, as Windows'
+                                          PIPE_UNLIMITED_INSTANCES; connections are then bounded by the process's handle /
+                                          descriptor limit (RLIMIT_NOFILE) and each by its own per-connection bounds */
     uint32_t    buffer_size;         /**< Windows server: CreateNamedPipeW nIn/OutBufferSize hint in bytes; 0 = 128 KiB (since 1.1; 64 KiB
                                           before: a 64 KiB message and its frame header now fit, so its write completes at once).
                                           Unused by connect and on POSIX */
@@ -618,6 +621,11 @@ WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t
  *  Since 1.1 `name` may be a full object name (see "Full object names" above).
  *  A section left by a dead creator and opener is reclaimed. When the opener leaves, the creator's
  *  calls get WIPC_E_DISCONNECTED until a new opener attaches (WIPC_EVENT_CONNECTED with callbacks).
+ *  A peer that closes wakes this side's waiters itself; a peer that dies is seen at once through a
+ *  watch on its process's exit (Linux: pidfd_open on the library's I/O thread; Windows: a registered
+ *  wait on its process handle), so a blocked or idle channel wakes no thread while nothing happens
+ *  (since 1.1; 1.0 checked every 100 ms). Where the exit cannot be watched (Linux before 5.3, a
+ *  process this user cannot open) blocked calls check the peer every 100 ms, as in 1.0.
  *  *out_channel receives the handle (0 on failure).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_channel NULL, bad name, bad option struct,
  *  unknown flags, max_message_size 0 or above 1 GiB, spin_us above 1 s, capacity not a power of two
@@ -1291,6 +1299,11 @@ WIPC_API wipc_status WIPC_CALL wipc_event_close(wipc_handle ev);
 /** wipc_msg_options_init for C callers: wipc_msg_options_init_size with the caller's sizeof. Since 1.1. */
 #define wipc_msg_options_init(o)  wipc_msg_options_init_size((o), (uint32_t)sizeof *(o))
 #endif
+
+/** wipc_pipe_options.max_instances value for a server with no connection count limit (Windows:
+ *  CreateNamedPipeW's PIPE_UNLIMITED_INSTANCES, the same number). Since 1.1 (in 1.0, 255 meant at most
+ *  255 connections at a time). */
+#define WIPC_PIPE_UNLIMITED_INSTANCES 255u
 
 #ifdef __cplusplus
 }

@@ -308,8 +308,12 @@ static void hs_done(wipc__conn *c)
         return;
     wipc__mutex_lock(&hs_lock);
     bool watched = c->hs_watched;
-    if (watched)
+    if (watched) {
         hs_unlink_locked(c);
+        if (!hs_head)   /* none left: the thread's timed wait for the old earliest deadline becomes an
+                         * untimed one now, not a wake-up seconds later in an idle process (issue 17) */
+            wipc__cond_signal(&hs_cond);
+    }
     wipc__mutex_unlock(&hs_lock);
     if (watched)
         wipc__obj_unref(&c->obj);
@@ -619,7 +623,7 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
     c->obj.max_queued_bytes = s->max_queued_bytes;
     c->obj.max_queued_count = s->max_queued_count;
     wipc__mutex_lock(&s->obj.lock);
-    bool over = s->live >= s->cfg.max_instances;
+    bool over = s->cfg.max_instances != WIPC_PIPE_UNLIMITED_INSTANCES && s->live >= s->cfg.max_instances;
     if (!over)
         s->live++;
     wipc__obj_ref(&s->obj);

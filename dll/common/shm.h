@@ -63,6 +63,10 @@ typedef struct wipc__shm_chan {
     _Atomic bool      peer_gone;     /* that peer closed or died (and no other one is attached) */
     bool              disc_pending;  /* opener: the creator is gone; the reader thread raises DISCONNECTED after the last frame */
     uint64_t          next_live_check_ms;
+    wipc__proc_watch *watch;         /* the exit notice of the peer watch_ident (NULL: none, or cannot: poll) */
+    uint64_t          watch_ident;   /* the peer watched (or being armed); 0 = none */
+    atomic_bool       quiet;         /* waits need no liveness poll: the peer is watched, or there is none to watch */
+    atomic_bool       watch_ok;      /* watch_ident follows the live peer state (cleared under obj.lock when it changes) */
     _Atomic int32_t   broken;        /* != 0: ended by this fatal status (corrupt section, ...) */
 
     /* delivery state (creator; only the reader-role holder touches it) */
@@ -121,14 +125,15 @@ wipc_status wipc__shm_peer_check(wipc__shm_chan *c, bool force);
 /* Ends the channel because the section is corrupt (or another fatal error): waiters get `why`. */
 wipc_status wipc__shm_fail(wipc__shm_chan *c, wipc_status why, const char *fn, const char *reason);
 /* Sleeps on wake word `word` of the section while `*flag` stays as the caller set it, at most
- * `ms` (<= 100), after a final check with `ready(arg)`. */
+ * `ms` (from wipc__shm_slice), after a final check with `ready(arg)`. */
 void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, bool (*ready)(void *), void *arg, int32_t ms);
 /* Busy-waits up to spin_us for ready(arg). */
 bool wipc__shm_spin(wipc__shm_chan *c, bool (*ready)(void *), void *arg);
 /* The status for a call that finds the handle closed or the channel ended. */
 wipc_status wipc__shm_ended(wipc__shm_chan *c, const char *fn);
-/* The next slice to sleep: min(remaining, 100 ms); 0 when the deadline passed. */
-int32_t wipc__shm_slice(wipc__shm_dl *deadline);
+/* The next slice to sleep: min(remaining, 100 ms), or min(remaining, 60 s) while the peer's exit is
+ * watched (or there is no peer: its arrival and its close wake the waiters); 0 when the deadline passed. */
+int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__shm_dl *deadline);
 /* The absolute deadline, computed on first use: the fast path never reads the clock. */
 static inline uint64_t wipc__shm_dl_at(wipc__shm_dl *d)
 {

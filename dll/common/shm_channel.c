@@ -3,9 +3,15 @@
  * liveness (who is attached, whether it closed or died) and the spin-then-sleep wait used by
  * senders and readers.
  *
- * Peer death: every blocked wait sleeps in slices of at most 100 ms and checks, between slices, the
- * peer's side of the header and (at most every 100 ms) whether its process still runs with the
- * same start time. A peer killed with SIGKILL / TerminateProcess is so noticed within ~200 ms.
+ * Peer death is an event: the peer's process is watched (wipc__plat_proc_watch: a pidfd on the I/O
+ * thread on Linux, a registered wait on the process handle on Windows) and its exit runs the live
+ * check at once, which wakes every waiter of this side. So an idle channel never wakes up (issue 17:
+ * a blocked wait sleeps in slices of 60 s, a backstop only). Where the exit cannot be watched (no
+ * pidfd_open, the process could not be opened), blocked waits sleep in slices of 100 ms and check,
+ * between slices, the peer's side of the header and (at most every 100 ms) whether its process still
+ * runs with the same start time, as before. A peer that closes the channel wakes the waiters itself
+ * (detach); a new opener wakes the creator's reader. A peer killed with SIGKILL / TerminateProcess is
+ * so noticed at once (watched) or within ~200 ms (polled).
  * The opener's channel ends for good when the creator closes or dies (with callbacks, the reader
  * thread raises WIPC_EVENT_DISCONNECTED after the creator's last message). The creator's channel
  * reports WIPC_E_DISCONNECTED while no opener is attached and works again when a new one attaches:
@@ -18,8 +24,9 @@
 #include "shm.h"
 #include "op.h"
 
-#define LIVE_CHECK_MS 100
-#define SLICE_MS      100
+#define LIVE_CHECK_MS    100
+#define SLICE_MS         100     /* the peer's exit is not watched: poll */
+#define QUIET_SLICE_MS   60000   /* it is (or there is no peer): a backstop only */
 
 static void chan_close(wipc__obj *o);
 static void chan_destroy(wipc__obj *o);
@@ -39,11 +46,12 @@ bool wipc__shm_closed(wipc__shm_chan *c)
     return atomic_load_explicit(&c->obj.closed, memory_order_acquire);
 }
 
-int32_t wipc__shm_slice(wipc__shm_dl *deadline)
+int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__shm_dl *deadline)
 {
+    int32_t most = atomic_load(&c->quiet) ? QUIET_SLICE_MS : SLICE_MS;
     int32_t left = wipc__remaining(wipc__shm_dl_at(deadline));
-    if (left < 0 || left > SLICE_MS)
-        return SLICE_MS;
+    if (left < 0 || left > most)
+        return most;
     return left;
 }
 
@@ -74,6 +82,55 @@ static bool live_check_due(wipc__shm_chan *c, bool force)
     return true;
 }
 
+/* The watched peer exited (I/O thread; the watch holds a reference on the channel). */
+static void peer_exited(void *arg)
+{
+    wipc__shm_chan *c = arg;
+    if (!wipc__shm_closed(c))
+        wipc__shm_peer_check(c, true);   /* finds it dead, wakes every waiter, moves the watch on */
+}
+
+static void watch_freed(void *arg)
+{
+    wipc__obj_unref(&((wipc__shm_chan *)arg)->obj);
+}
+
+/* Keeps the exit watch on the live peer (none once it is gone or the handle closed). Outside
+ * obj.lock; any thread, also the I/O thread from peer_exited. */
+static void watch_peer(wipc__shm_chan *c)
+{
+    if (atomic_load(&c->watch_ok))   /* the usual case: one load on the wait path */
+        return;
+    wipc__mutex_lock(&c->obj.lock);
+    atomic_store(&c->watch_ok, true);
+    uint64_t want = c->peer_gone || wipc__shm_closed(c) ? 0 : c->peer_ident;
+    if (want == c->watch_ident) {
+        wipc__mutex_unlock(&c->obj.lock);
+        return;
+    }
+    wipc__proc_watch *old = c->watch;
+    c->watch = NULL;
+    c->watch_ident = want;   /* claimed: another thread that sees it arms nothing */
+    atomic_store(&c->quiet, want == 0);
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__plat_proc_unwatch(old);
+    wipc__proc_watch *w = NULL;
+    if (want) {
+        wipc__obj_ref(&c->obj);   /* the watch's, dropped by watch_freed */
+        w = wipc__plat_proc_watch((uint32_t)want, (uint32_t)(want >> 32), peer_exited, watch_freed, c);
+        if (!w)
+            wipc__obj_unref(&c->obj);   /* cannot watch: the waits poll (quiet stays false) */
+    }
+    wipc__mutex_lock(&c->obj.lock);
+    if (w && c->watch_ident == want && !c->watch) {
+        c->watch = w;
+        w = NULL;
+        atomic_store(&c->quiet, true);
+    }
+    wipc__mutex_unlock(&c->obj.lock);
+    wipc__plat_proc_unwatch(w);   /* another thread moved the watch on meanwhile */
+}
+
 /* Creator: who holds the opener slot now. A new ident, or the same ident with a new session count
  * (the same process opened again), is a new opener; ident 0 or a dead process is none. No events
  * here: they follow the ring (shm_session.c). */
@@ -94,11 +151,14 @@ static wipc_status creator_check(wipc__shm_chan *c, bool force)
         atomic_store(&c->peer_gone, false);
         c->next_live_check_ms = 0;   /* a slot left by a killed opener looks the same: check at once */
         force = true;
+        atomic_store(&c->watch_ok, false);
     }
     if (!lost && c->peer_ident && !c->peer_gone && live_check_due(c, force) && !ident_alive(c->peer_ident))
         lost = true;
-    if (lost)
+    if (lost) {
         atomic_store(&c->peer_gone, true);
+        atomic_store(&c->watch_ok, false);
+    }
     bool gone = c->peer_gone;
     bool none = c->peer_ident == 0;
     uint32_t pid = c->obj.peer_pid;
@@ -139,6 +199,7 @@ static wipc_status opener_check(wipc__shm_chan *c, bool force)
     if (!c->peer_gone) {
         first = true;
         atomic_store(&c->peer_gone, true);
+        atomic_store(&c->watch_ok, false);
         c->disc_pending = true;
     }
     wipc__mutex_unlock(&c->obj.lock);
@@ -152,7 +213,9 @@ static wipc_status opener_check(wipc__shm_chan *c, bool force)
 
 wipc_status wipc__shm_peer_check(wipc__shm_chan *c, bool force)
 {
-    return c->creator ? creator_check(c, force) : opener_check(c, force);
+    wipc_status st = c->creator ? creator_check(c, force) : opener_check(c, force);
+    watch_peer(c);
+    return st;
 }
 
 wipc_status wipc__shm_fail(wipc__shm_chan *c, wipc_status why, const char *fn, const char *reason)
@@ -255,6 +318,10 @@ static void chan_close(wipc__obj *o)
     wipc__shm_rx_wake(c);
     wipc__shm_tx_wake_all(c);
     wait_idle(c);
+    wipc__mutex_lock(&c->obj.lock);
+    atomic_store(&c->watch_ok, false);
+    wipc__mutex_unlock(&c->obj.lock);
+    watch_peer(c);   /* closed: the watch goes (its reference keeps the channel until it is freed) */
     detach(c);
 }
 

@@ -254,7 +254,7 @@ static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadl
             return WIPC_OK;
         if (gone && !(a.cb && c->creator))   /* a creator's reader thread waits for the next opener */
             return wipc__shm_ended(c, want->fn);
-        int32_t slice = wipc__shm_slice(deadline);
+        int32_t slice = wipc__shm_slice(c, deadline);
         if (slice == 0)
             return wait_timeout(c, want);
         wipc__shm_sleep(c, WIPC__SHM_WORD_DATA(c->rx_index), &ctl->data_wait, rx_ready, &a, slice);
@@ -371,7 +371,7 @@ static wipc_status wait_missed(void *t)
 
 static int32_t wait_ms(void *t)
 {
-    return wipc__shm_slice(((role_wait *)t)->deadline);
+    return wipc__shm_slice(((role_wait *)t)->c, ((role_wait *)t)->deadline);
 }
 
 static wipc_status wait_ended(void *t, wipc_status st)

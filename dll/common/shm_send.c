@@ -124,7 +124,7 @@ static wipc_status wait_room(wipc__shm_chan *c, uint64_t rec, wipc__shm_dl *dead
             return wipc__shm_ended(c, fn);
         if (wipc__ring_writable(&c->tx, rec))
             return WIPC_OK;
-        int32_t slice = wipc__shm_slice(deadline);
+        int32_t slice = wipc__shm_slice(c, deadline);
         if (slice == 0)
             return wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: the ring stayed full for %d ms (the peer does not read)",
                                fn, c->obj.name, (int)timeout_ms);

@@ -367,3 +367,77 @@ void wipc__plat_section_prefault(wipc__section *s)
 {
     (void)s;
 }
+
+/* The peer's exit as an event (platform_shm.h): a registered wait (RegisterWaitForSingleObject,
+ * WT_EXECUTEONLYONCE) on the process handle; the thread pool's wait thread blocks without a timeout.
+ * Unwatching waits for a running callback (UnregisterWaitEx with INVALID_HANDLE_VALUE), except from
+ * inside that callback, where it cannot: then the callback frees the watch when it returns. */
+struct wipc__proc_watch {
+    HANDLE proc, wait;
+    void (*on_exit)(void *arg);
+    void (*on_free)(void *arg);
+    void *arg;
+    volatile LONG cb_thread;   /* the thread running on_exit, 0 when none */
+    volatile LONG free_in_cb;  /* unwatched from inside on_exit: it frees the watch */
+};
+
+static void watch_release(wipc__proc_watch *w)
+{
+    CloseHandle(w->proc);
+    w->on_free(w->arg);
+    free(w);
+}
+
+static VOID CALLBACK watch_fired(PVOID arg, BOOLEAN timed_out)
+{
+    wipc__proc_watch *w = arg;
+    (void)timed_out;
+    InterlockedExchange(&w->cb_thread, (LONG)GetCurrentThreadId());
+    w->on_exit(w->arg);
+    InterlockedExchange(&w->cb_thread, 0);
+    if (InterlockedCompareExchange(&w->free_in_cb, 0, 0))
+        watch_release(w);
+}
+
+wipc__proc_watch *wipc__plat_proc_watch(uint32_t pid, uint32_t start_key, void (*on_exit)(void *arg),
+                                        void (*on_free)(void *arg), void *arg)
+{
+    if (pid == 0)
+        return NULL;
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, (DWORD)pid);
+    if (!h)
+        return NULL;   /* gone, or not ours to open: the caller polls */
+    uint32_t key = start_key_of(h);
+    if (WaitForSingleObject(h, 0) != WAIT_TIMEOUT || (start_key && key && key != start_key)) {
+        CloseHandle(h);   /* exited already, or another process has the pid: the caller's poll sees it */
+        return NULL;
+    }
+    wipc__proc_watch *w = calloc(1, sizeof *w);
+    if (!w) {
+        CloseHandle(h);
+        return NULL;
+    }
+    w->proc = h;
+    w->on_exit = on_exit;
+    w->on_free = on_free;
+    w->arg = arg;
+    if (!RegisterWaitForSingleObject(&w->wait, h, watch_fired, w, INFINITE, WT_EXECUTEONLYONCE)) {
+        CloseHandle(h);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void wipc__plat_proc_unwatch(wipc__proc_watch *w)
+{
+    if (!w)
+        return;
+    if ((DWORD)InterlockedCompareExchange(&w->cb_thread, 0, 0) == GetCurrentThreadId()) {
+        UnregisterWait(w->wait);   /* inside on_exit: cannot wait for ourselves */
+        InterlockedExchange(&w->free_in_cb, 1);
+        return;
+    }
+    UnregisterWaitEx(w->wait, INVALID_HANDLE_VALUE);   /* returns once no callback runs */
+    watch_release(w);
+}
