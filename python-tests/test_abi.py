@@ -146,3 +146,17 @@ def test_status_names_table(lib):
     assert lib.wipc_status_name(-99).decode() == "WIPC_E_UNKNOWN"
     assert lib.wipc_version() == w.WIPC_VERSION
     assert lib.wipc_version_string().decode() == w.WIPC_VERSION_STRING
+
+
+def test_status_list_matches_header(lib):
+    """dll/common/status_list.h (the table behind wipc_status_name / wipc_strerror) names exactly the
+    statuses of wipc.h, in order; the library names every one and ctypes' STATUS_NAMES has them all."""
+    statuses = [n for n in header_constants() if n == "WIPC_OK" or n.startswith("WIPC_E_")]
+    assert "WIPC_E_REMOTE" in statuses
+    listed = re.findall(r"^\s*X\((WIPC_\w+),", (REPO / "dll" / "common" / "status_list.h").read_text(), re.M)
+    assert listed == statuses, "dll/common/status_list.h and the statuses of include/wipc.h differ"
+    for n in statuses:
+        code = getattr(w, n)
+        assert lib.wipc_status_name(code).decode() == n
+        assert lib.wipc_strerror(code).decode() != "unknown status code", n
+        assert w.STATUS_NAMES.get(code) == n, f"{n} missing in wipc_ctypes.STATUS_NAMES"

@@ -1,9 +1,11 @@
 /*
- * error.c - status names and texts, and the per-thread last error (message + OS code).
+ * error.c - status names and texts (the table from status_list.h), and the per-thread last error
+ * (message + OS code).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include "core.h"
+#include "status_list.h"
 
 typedef struct status_row {
     wipc_status code;
@@ -11,27 +13,9 @@ typedef struct status_row {
     const char *text;
 } status_row;
 
-static const status_row status_table[] = {
-    { WIPC_OK,                 "WIPC_OK",                 "success" },
-    { WIPC_E_INVALID_ARG,      "WIPC_E_INVALID_ARG",      "invalid argument: a NULL pointer, bad name, bad flags or a size out of range" },
-    { WIPC_E_BAD_HANDLE,       "WIPC_E_BAD_HANDLE",       "unknown, closed, stale or wrong-kind handle" },
-    { WIPC_E_NO_MEMORY,        "WIPC_E_NO_MEMORY",        "out of memory" },
-    { WIPC_E_TIMEOUT,          "WIPC_E_TIMEOUT",          "the wait ran out" },
-    { WIPC_E_NOT_FOUND,        "WIPC_E_NOT_FOUND",        "no endpoint of that name" },
-    { WIPC_E_ADDR_IN_USE,      "WIPC_E_ADDR_IN_USE",      "that name is already served" },
-    { WIPC_E_ACCESS_DENIED,    "WIPC_E_ACCESS_DENIED",    "access denied by the OS or the peer-credential check" },
-    { WIPC_E_DISCONNECTED,     "WIPC_E_DISCONNECTED",     "the peer closed or died" },
-    { WIPC_E_TOO_LARGE,        "WIPC_E_TOO_LARGE",        "message larger than max_message_size or the ring capacity" },
-    { WIPC_E_BUFFER_TOO_SMALL, "WIPC_E_BUFFER_TOO_SMALL", "buffer too small: *out_size holds the size needed" },
-    { WIPC_E_CLOSED,           "WIPC_E_CLOSED",           "the handle was closed while the call waited" },
-    { WIPC_E_PROTOCOL,         "WIPC_E_PROTOCOL",         "protocol error: malformed frame, version mismatch or corrupt shared header" },
-    { WIPC_E_NOT_SUPPORTED,    "WIPC_E_NOT_SUPPORTED",    "not supported for this handle kind or platform" },
-    { WIPC_E_BUSY,             "WIPC_E_BUSY",             "busy: every instance in use, or the channel already has a peer" },
-    { WIPC_E_SYSTEM,           "WIPC_E_SYSTEM",           "operating-system error: see wipc_last_os_error()" },
-    { WIPC_E_INVALID_STATE,    "WIPC_E_INVALID_STATE",    "the call is not valid in the handle's current state" },
-    { WIPC_E_CANCELLED,        "WIPC_E_CANCELLED",        "the operation was cancelled" },
-    { WIPC_E_REMOTE,           "WIPC_E_REMOTE",           "the peer answered the request with an error" },
-};
+#define STATUS_ROW(name, text) { name, #name, text },
+static const status_row status_table[] = { WIPC__STATUS_LIST(STATUS_ROW) };
+#undef STATUS_ROW
 
 static const status_row *find_status(wipc_status s)
 {

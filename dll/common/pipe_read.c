@@ -18,7 +18,6 @@
 
 #define DIRECT_READ_MIN (16u * 1024)   /* a body remainder this large is read straight into place */
 #define SCATTER_MIN     (2u * 1024)    /* a caller buffer this large gets the next frame's body in place */
-#define RD_PAUSED 1                    /* internal: the inbox is full; stop reading (never returned to users) */
 #define BODY_FIRST      (64u * 1024)   /* a message body's first allocation; it doubles as bytes arrive */
 
 typedef enum want_kind { W_NONE, W_MSG, W_REPLY } want_kind;
@@ -631,7 +630,9 @@ static rd_rc scattered(wipc__conn *c, rd_want *want, uint8_t *mine, size_t got, 
 }
 
 /* Reads (role held) until the caller's frame is complete (WIPC_OK, or BUFFER_TOO_SMALL for W_MSG),
- * the inbox is full (RD_PAUSED), the deadline passes or the connection ends. */
+ * the deadline passes or the connection ends; or until the inbox is full: WIPC_OK too, with the
+ * caller's reply not yet read (only W_REPLY and W_NONE stop so; a W_MSG reader takes the first
+ * message frame itself), and the caller waits for whoever reads once the inbox drains. */
 static wipc_status rd_run(wipc__conn *c, rd_want *want, pipe_dl *dl)
 {
     wipc_status st = WIPC_OK;
@@ -652,7 +653,7 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, pipe_dl *dl)
         if (rc == RD_DONE || rc == RD_FAIL)
             return st;
         if (rc == RD_PAUSE)
-            return RD_PAUSED;
+            return WIPC_OK;   /* the inbox is full: stop reading (see above) */
         /* the input is used up */
         if (atomic_load(&c->obj.closed) || c->state == CONN_DEAD) {
             drop_direct(c);
@@ -725,14 +726,16 @@ static bool wait_queued(void *t)
     return ((role_wait *)t)->c->obj.q_head != NULL;
 }
 
-static wipc_status wait_gate(void *t, wipc__reply_waiter *w)
+static wipc__gate wait_gate(void *t, wipc__reply_waiter *w, wipc_status *st)
 {
     wipc__conn *c = ((role_wait *)t)->c;
-    if (c->obj.failed || c->dead)
-        return WIPC_E_DISCONNECTED;
+    if (c->obj.failed || c->dead) {
+        *st = WIPC_E_DISCONNECTED;
+        return WIPC__GATE_END;
+    }
     if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io) || (w && c->obj.paused_reading))
         return WIPC__GATE_WAIT;
-    return WIPC_OK;
+    return WIPC__GATE_TRY;
 }
 
 static int32_t wait_ms(void *t)
@@ -805,8 +808,8 @@ static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, pipe_dl *dl
         role_release(c);
         if (w->done)
             return WIPC_OK;
-        if (st != WIPC_OK && st != RD_PAUSED)
-            return st;
+        if (st != WIPC_OK)
+            return st;   /* else the inbox filled up first: wait below */
     }
     wipc__mutex_lock(&c->obj.lock);
     for (;;) {
@@ -817,7 +820,7 @@ static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, pipe_dl *dl
         st = rd_run(c, &want, dl);
         role_release(c);
         wipc__mutex_lock(&c->obj.lock);
-        if (w->done || (st != WIPC_OK && st != RD_PAUSED))
+        if (w->done || st != WIPC_OK)
             break;
     }
     if (w->done)

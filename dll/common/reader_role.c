@@ -32,13 +32,12 @@ wipc__take_rc wipc__role_take(wipc__reader_role *r, wipc__obj *o, const wipc__ro
             rc = WIPC__TAKE_QUEUED;
             break;
         }
-        wipc_status gate = checks->gate(t, w);
-        if (gate != WIPC_OK && gate != WIPC__GATE_WAIT) {
-            *st = gate;
+        wipc__gate gate = checks->gate(t, w, st);
+        if (gate == WIPC__GATE_END) {
             rc = WIPC__TAKE_ENDED;
             break;
         }
-        if (gate == WIPC_OK && wipc__role_try(r)) {
+        if (gate == WIPC__GATE_TRY && wipc__role_try(r)) {
             rc = WIPC__TAKE_ROLE;
             break;
         }

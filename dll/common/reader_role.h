@@ -19,7 +19,12 @@
 #define WIPC__READER_FREE 0   /* nobody reads */
 #define WIPC__READER_HELD 1   /* a waiting caller reads (wipc__role_try); transports add values above */
 
-#define WIPC__GATE_WAIT   1   /* internal status from wipc__role_checks.gate: wait without trying for the role */
+/* What wipc__role_checks.gate tells a waiter, each round, before it tries for the role. */
+typedef enum wipc__gate {
+    WIPC__GATE_TRY,    /* try for the role */
+    WIPC__GATE_WAIT,   /* wait without trying for the role */
+    WIPC__GATE_END     /* end the wait with the status the gate set */
+} wipc__gate;
 
 typedef struct wipc__reader_role {
     atomic_int holder;       /* WIPC__READER_* or a transport's own value */
@@ -31,9 +36,9 @@ typedef struct wipc__reader_role {
 typedef struct wipc__role_checks {
     /* a message is queued in the inbox (asked only of a call that takes one) */
     bool        (*queued)(void *t);
-    /* before trying for the role: WIPC_OK to try, WIPC__GATE_WAIT to wait without trying, or the
+    /* before trying for the role: WIPC__GATE_TRY, WIPC__GATE_WAIT, or WIPC__GATE_END with *st the
      * status the wait ends with (w: the request's waiter, NULL for a receive) */
-    wipc_status (*gate)(void *t, wipc__reply_waiter *w);
+    wipc__gate  (*gate)(void *t, wipc__reply_waiter *w, wipc_status *st);
     /* the role was not taken: WIPC_OK to wait on, or the status the wait ends with (NULL: wait on) */
     wipc_status (*missed)(void *t);
     /* milliseconds to wait on obj.cond (WIPC_INFINITE: no limit), 0 when the deadline passed */

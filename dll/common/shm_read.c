@@ -21,8 +21,6 @@
 #include "shm.h"
 #include "op.h"
 
-#define HAND_OVER 1   /* internal: callbacks were set, the reader thread reads from now on */
-
 typedef enum want_kind { WANT_MSG, WANT_REPLY, WANT_PEEK, WANT_CB } want_kind;
 
 typedef struct rd_want {
@@ -34,6 +32,7 @@ typedef struct rd_want {
     size_t          cap;
     wipc_message   *out;
     wipc__ring_rec  rec;        /* WANT_PEEK: the record left open */
+    bool            handed;     /* read_loop ended (WIPC_OK) because the reader thread reads from now on */
 } rd_want;
 
 void wipc__shm_rx_wake(wipc__shm_chan *c)
@@ -206,13 +205,22 @@ static wipc_status wait_timeout(wipc__shm_chan *c, rd_want *want)
                        (int)want->timeout_ms);
 }
 
-/* A blocking call finds callbacks set: the reader thread reads from now on. */
-static wipc_status handed_over(wipc__shm_chan *c, rd_want *want)
+static wipc_status callbacks_set(wipc__shm_chan *c, rd_want *want)
 {
-    if (want->what == WANT_REPLY || (want->what == WANT_MSG && !atomic_load(&c->obj.has_callbacks)))
-        return HAND_OVER;   /* the request (receive) waits for the reader thread to deliver its reply (queue a message) */
     return wipc__error(WIPC_E_INVALID_STATE, 0, "%s on shm channel %s: callbacks were set; messages go to on_message",
                        want->fn, c->obj.name);
+}
+
+/* A blocking call finds the reader thread reading (callbacks or async reads were set): it reads from
+ * now on. A request (a receive without callbacks) ends with WIPC_OK and want->handed and waits for
+ * it to deliver its reply (queue a message); a receive with callbacks or a peek ends with an error. */
+static wipc_status handed_over(wipc__shm_chan *c, rd_want *want)
+{
+    if (want->what == WANT_REPLY || (want->what == WANT_MSG && !atomic_load(&c->obj.has_callbacks))) {
+        want->handed = true;
+        return WIPC_OK;
+    }
+    return callbacks_set(c, want);
 }
 
 /* Blocks until the ring has data, the deadline passes, the handle closes or the peer is gone. The
@@ -261,9 +269,12 @@ static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadl
     }
 }
 
+/* Reads (role held) until the caller's frame is taken (WIPC_OK), the call ends with an error, or
+ * the reader thread reads from now on (WIPC_OK and want->handed: see handed_over). */
 static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadline)
 {
     char why[200];
+    want->handed = false;
     for (;;) {
         if (wipc__shm_closed(c) || atomic_load(&c->broken))
             return wipc__shm_ended(c, want->fn);
@@ -305,7 +316,7 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *dea
             continue;
         }
         wipc_status st = rx_wait(c, want, deadline);
-        if (st != WIPC_OK)
+        if (st != WIPC_OK || want->handed)
             return st;
     }
 }
@@ -352,13 +363,15 @@ static bool wait_queued(void *t)
     return queued_locked(((role_wait *)t)->c);
 }
 
-static wipc_status wait_gate(void *t, wipc__reply_waiter *w)
+static wipc__gate wait_gate(void *t, wipc__reply_waiter *w, wipc_status *st)
 {
     wipc__shm_chan *c = ((role_wait *)t)->c;
     bool cb = wipc__shm_thread_reads(c);
-    if (cb && !w && atomic_load(&c->obj.has_callbacks))
-        return WIPC_E_INVALID_STATE;
-    return cb ? WIPC__GATE_WAIT : WIPC_OK;
+    if (cb && !w && atomic_load(&c->obj.has_callbacks)) {
+        *st = WIPC_E_INVALID_STATE;
+        return WIPC__GATE_END;
+    }
+    return cb ? WIPC__GATE_WAIT : WIPC__GATE_TRY;
 }
 
 static wipc_status wait_missed(void *t)
@@ -379,7 +392,8 @@ static wipc_status wait_ended(void *t, wipc_status st)
     role_wait *a = t;
     if (st == WIPC_E_TIMEOUT)
         return wait_timeout(a->c, a->want);
-    return st == WIPC_E_INVALID_STATE ? handed_over(a->c, a->want) : wipc__shm_ended(a->c, a->want->fn);
+    /* the gate ends a wait only for a receive or peek on a handle with callbacks (they stay set) */
+    return st == WIPC_E_INVALID_STATE ? callbacks_set(a->c, a->want) : wipc__shm_ended(a->c, a->want->fn);
 }
 
 static const wipc__role_checks role_checks = { .queued = wait_queued, .gate = wait_gate, .missed = wait_missed,
@@ -411,7 +425,7 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
     if (role_fast(c)) {
         wipc_status st = read_loop(c, &want, &dl);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
-        if (st != HAND_OVER)
+        if (!want.handed)
             return st;   /* else async reads began: the reader thread queues the message */
     }
     for (;;) {
@@ -435,7 +449,7 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
         }
         st = read_loop(c, &want, &dl);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
-        if (st == HAND_OVER)
+        if (want.handed)
             continue;
         return st;
     }
@@ -454,10 +468,8 @@ static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__s
     if (!wipc__shm_thread_reads(c) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
         st = read_loop(c, &want, deadline);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
-        if (st == HAND_OVER)
-            st = WIPC_OK;
-        else if (st != WIPC_OK || w->done)
-            return st;
+        if (st != WIPC_OK || w->done)
+            return st;   /* else handed over (want.handed): the reader thread delivers the reply */
     }
     if (wipc__shm_thread_reads(c))
         wipc__shm_spin(c, reply_ready, w);   /* the reader thread delivers it; catch it before sleeping on obj.cond */
@@ -470,10 +482,8 @@ static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__s
         st = read_loop(c, &want, deadline);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
         wipc__mutex_lock(&c->obj.lock);
-        if (st == HAND_OVER)
-            st = WIPC_OK;   /* callbacks were set: role_take now waits for the reader thread */
-        else if (st != WIPC_OK || w->done)
-            break;
+        if (st != WIPC_OK || w->done)
+            break;   /* else handed over: role_take now waits for the reader thread */
     }
     if (w->done)
         st = WIPC_OK;
