@@ -247,7 +247,7 @@ static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__shm_dl *dl,
             break;
         if (wipc__shm_closed(c))
             return wipc__shm_ended(c, fn);
-        int32_t slice = wipc__shm_slice(dl);
+        int32_t slice = wipc__shm_slice(c, dl);
         if (slice == 0)
             return wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: no opener attached within %d ms to take a %zu-byte "
                                "message (larger than the ring, it is streamed to its reader)", fn, c->obj.name,
