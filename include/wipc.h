@@ -1104,7 +1104,8 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
 /** wipc_pipe_options.flags for wipc_pipe_connect (since 1.1): when nobody serves the name, wait up to
  *  the timeout for a server to appear (the 1.0 behaviour) instead of failing at once with
  *  WIPC_E_NOT_FOUND. Without it, a name nobody serves fails at once (no socket / no pipe instance:
- *  POSIX ENOENT or ECONNREFUSED, Windows ERROR_FILE_NOT_FOUND); a server that exists but is busy
+ *  POSIX ENOENT or ECONNREFUSED, Windows ERROR_FILE_NOT_FOUND for 250 ms: a server whose max_instances
+ *  are all connected has no instance of the name between closing one and creating the next); a server that exists but is busy
  *  (every instance connected / backlog full / BUSY handshake) is waited for up to the timeout either
  *  way. Use it for clients that may start before their server. Ignored by wipc_pipe_listen. */
 #define WIPC_PIPE_WAIT_FOR_SERVER 0x10u

@@ -110,6 +110,7 @@ WIPC_MSG_NO_STATS = 0x2
 WIPC_PIPE_WAIT_FOR_SERVER = 0x10
 WIPC_PIPE_LENGTH_PREFIX = 0x20
 WIPC_MSG_RAW = 0x4   # since 1.1: plain WM_COPYDATA receiver (no wipc header)
+WIPC_PIPE_UNLIMITED_INSTANCES = 255   # since 1.1: max_instances without a count limit (Windows PIPE_UNLIMITED_INSTANCES)
 
 # since 1.1: named events
 WIPC_KIND_EVENT = 6

@@ -48,6 +48,7 @@
 
 #define PIPE_COALESCE_MAX  (68u * 1024u) /* gathered writes up to this are copied into one WriteFile (a 64 KiB payload + header) */
 #define CONNECT_RETRY_MS   10
+#define NOT_FOUND_GRACE_MS 250           /* ERROR_FILE_NOT_FOUND retried this long before WIPC_E_NOT_FOUND */
 #define BUSY_WAIT_MS       100           /* longest WaitNamedPipeW before CreateFileW is tried again */
 #define CANCEL_WAIT_MS     10000         /* how long a cancelled write may take to finish */
 
@@ -204,6 +205,7 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
     ULONGLONG deadline = forever ? 0 : GetTickCount64() + (ULONGLONG)timeout_ms;
     HANDLE h = INVALID_HANDLE_VALUE;
     int saw_busy = 0;
+    ULONGLONG started = GetTickCount64();
 
     for (;;) {
         h = CreateFileW(wpath, GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES, 0, NULL, OPEN_EXISTING,
@@ -214,7 +216,10 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
         DWORD left = forever ? INFINITE : remaining_ms(deadline);
         if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
             /* no server (yet), or it is between two instances */
-            if (!saw_busy && !(cfg && (cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER))) {   /* nobody serves it: at once */
+            /* nobody serves it: at once - after a short grace, since a server whose max_instances are
+             * all connected has no instance of the name between closing one and creating the next */
+            if (!saw_busy && !(cfg && (cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER)) &&
+                GetTickCount64() - started >= NOT_FOUND_GRACE_MS) {
                 st = wipc__error(WIPC_E_NOT_FOUND, err, "CreateFileW(%s) failed: no server is listening "
                                  "(WIPC_PIPE_WAIT_FOR_SERVER waits for one)", path);
                 goto fail;
