@@ -26,7 +26,7 @@ namespace Wipc
         /// <summary>WIPC_MSG_ALLOW_LOWER_INTEGRITY: Windows: lower-integrity senders may reach the
         /// receiver (ChangeWindowMessageFilterEx).</summary>
         public const uint MsgAllowLowerIntegrity = WipcNative.WIPC_MSG_ALLOW_LOWER_INTEGRITY;
-        /// <summary>WIPC_LOG_DEBUG: every error a call returns, protocol details.</summary>
+        /// <summary>WIPC_LOG_DEBUG: protocol details and errors the library handles itself (returned errors are not logged).</summary>
         public const int LogDebug = WipcNative.WIPC_LOG_DEBUG;
         /// <summary>WIPC_LOG_INFO: endpoints created / closed, peers attached.</summary>
         public const int LogInfo = WipcNative.WIPC_LOG_INFO;

@@ -277,7 +277,7 @@ void wipc__wq_kick(wipc__conn *c)
 }
 
 /* wq_lock held: a cancel (wipc_cancel) stopped `e` after part of it reached the pipe. A cancel cannot
- * take those bytes back (DESIGN 5: a cancelled send wrote nothing, or writes its whole frame), so the
+ * take those bytes back (wipc_cancel in include/wipc.h: a cancelled send wrote nothing, or writes its whole frame), so the
  * rest is written now, owned by the queue alone, and the op completes at once: a send with WIPC_OK
  * (its frame will be whole in the pipe, as any sent frame), a request with WIPC_E_CANCELLED (its
  * frame finished, its reply dropped). Returns true if the write was restarted. A timeout or close
