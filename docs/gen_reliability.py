@@ -23,8 +23,8 @@ from pathlib import Path
 
 CONFIG_TEXT = {
     "linux": "plain RelWithDebInfo build, ctest (scripts/test)",
-    "asan": "AddressSanitizer + UndefinedBehaviorSanitizer build, ctest + pytest (WIPC_TEST_SCALE=0.25)",
-    "tsan": "ThreadSanitizer build, ctest + pytest (WIPC_TEST_SCALE=0.1)",
+    "asan": "AddressSanitizer + UndefinedBehaviorSanitizer build, ctest + pytest (WIPC_TEST_SCALE=0.1)",
+    "tsan": "ThreadSanitizer build, ctest + pytest (WIPC_TEST_SCALE=0.05, detect_deadlocks=1)",
     "valgrind": "memcheck --leak-check=full --error-exitcode=1, every cmocka case (WIPC_TEST_SCALE=0.02)",
     "fuzz": "libFuzzer + ASan + UBSan (clang), each target for a bounded time",
     "wine": "mingw-w64 build (wipc.dll) under Wine, ctest (scripts/test)",

@@ -9,7 +9,7 @@
 #include "platform_list.h"
 
 #ifndef FZ_PIPE_CALLER_MODE
-#  define FZ_PIPE_CALLER_MODE 0
+#  define FZ_PIPE_CALLER_MODE 1
 #endif
 
 struct wipc__server *fz_last_server;

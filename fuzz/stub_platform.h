@@ -28,16 +28,17 @@
 #define FZ_SECTION_MAX (4u * 1024 * 1024)
 
 #ifndef FZ_PIPE_CALLER_MODE
-#  define FZ_PIPE_CALLER_MODE 0
+#  define FZ_PIPE_CALLER_MODE 1
 #endif
 #ifndef FZ_PIPE_READ2
-#  define FZ_PIPE_READ2 0
+#  define FZ_PIPE_READ2 1
 #endif
 #ifndef FZ_PIPE_BULK
-#  define FZ_PIPE_BULK 0
+#  define FZ_PIPE_BULK 1
 #endif
 
-/* FZ_PIPE_CALLER_MODE (set by fuzz/CMakeLists.txt when dll/platform.h has wipc__plat_pipe_read):
+/* FZ_PIPE_CALLER_MODE (1: the contract of dll/platform.h in force has wipc__plat_pipe_read; likewise
+ * FZ_PIPE_READ2 for wipc__plat_pipe_read2 and FZ_PIPE_BULK for wipc__plat_bulk_section):
  * the core reads a connection on its callers' threads after the handshake. The stub then serves
  * wipc__plat_pipe_read from the same stream the I/O-mode feed uses. */
 struct wipc__pipe {

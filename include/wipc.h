@@ -37,7 +37,7 @@
  * per-thread message, read with wipc_last_error_message(), naming what failed. Successful calls do not
  * clear it.
  *
- * Peers are untrusted (since 1.1, issue 19). A buggy or hostile process of the same user - the only
+ * Peers are untrusted (since 1.1; docs/RELIABILITY.md, "Hardening"). A buggy or hostile process of the same user - the only
  * kind the OS lets reach a wipc endpoint - can make its own calls fail, never crash, flood or starve
  * yours. The rules every transport follows:
  *  - Every value read from shared memory is read once: into a local (an atomic or volatile load),
@@ -168,7 +168,7 @@ typedef int32_t wipc_status;
 #define WIPC_EVENT_ERROR        3 /**< the transport failed (`status` = WIPC_E_PROTOCOL, _TOO_LARGE, _NO_MEMORY or _SYSTEM); the handle is dead: close it */
 
 /** Log levels for wipc_set_log_callback() and wipc_log_cb. */
-#define WIPC_LOG_DEBUG 0 /**< every error a call returns, protocol details */
+#define WIPC_LOG_DEBUG 0 /**< protocol details and errors the library handles itself (returned errors are not logged) */
 #define WIPC_LOG_INFO  1 /**< endpoints created / closed, peers attached, stale names reclaimed */
 #define WIPC_LOG_WARN  2 /**< a connection or channel ended by an error, a peer refused */
 #define WIPC_LOG_ERROR 3 /**< lost data or a library thread in trouble (out of memory, OS failures) */
@@ -264,8 +264,9 @@ typedef void (WIPC_CALL *wipc_event_cb)(wipc_handle h, int32_t event, wipc_handl
 
 /** Receives library log lines: `level` = WIPC_LOG_*, `text` NUL-terminated UTF-8 (at most 1023 bytes),
  *  valid during the call only. Runs synchronously on whatever thread logged: a library thread, or the
- *  caller's own thread inside a wipc call (every returned error is logged at WIPC_LOG_DEBUG), possibly
- *  while that call holds a library lock: return quickly and do not call wipc functions from it. */
+ *  caller's own thread inside a wipc call, possibly while that call holds a library lock: return
+ *  quickly and do not call wipc functions from it. Returned errors are not logged (read them with
+ *  wipc_last_error_message()). */
 typedef void (WIPC_CALL *wipc_log_cb)(int32_t level, const char *text, void *user_data);
 
 /** Options for wipc_pipe_listen() and wipc_pipe_connect(). Initialise with wipc_pipe_options_init(). */
@@ -286,7 +287,7 @@ typedef struct wipc_pipe_options {
     const char *security_descriptor; /**< Windows server: SDDL string (UTF-8) for the pipe's DACL, NULL = current user + SYSTEM only;
                                           copied; invalid SDDL = WIPC_E_INVALID_ARG; overrides WIPC_PIPE_ANY_USER; ignored by
                                           connect. POSIX: must be NULL (else WIPC_E_INVALID_ARG) */
-    /* appended in 1.1 (hardening, issue 19): per-connection bounds; 0 = the default */
+    /* appended in 1.1 (hardening, docs/RELIABILITY.md): per-connection bounds; 0 = the default */
     int32_t     handshake_timeout_ms; /**< server: a client must complete the HELLO handshake within this many ms of being
                                           accepted, else it is disconnected and its instance slot freed (squatters cannot
                                           hold max_instances). Default WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS (5000); 0 = the
@@ -330,29 +331,33 @@ typedef struct wipc_msg_options {
 /** @addtogroup wipc_library
  *  @{ */
 
-/** Run-time version, (major << 16) | (minor << 8) | patch. Compare with WIPC_VERSION. Never fails. */
+/** Run-time version, (major << 16) | (minor << 8) | patch. Compare with WIPC_VERSION. Never fails. @since 1.0 */
 WIPC_API uint32_t WIPC_CALL wipc_version(void);
 
-/** Run-time version as "major.minor.patch". Static storage; never NULL. Never fails. */
+/** Run-time version as "major.minor.patch". Static storage; never NULL. Never fails. @since 1.0 */
 WIPC_API const char *WIPC_CALL wipc_version_string(void);
 
 /** The status's name, e.g. "WIPC_E_TIMEOUT"; "WIPC_E_UNKNOWN" for a value not in the table.
- *  Static storage; never NULL. Never fails; does not touch the last error. */
+ *  Static storage; never NULL. Never fails; does not touch the last error.
+ *  @since 1.0 */
 WIPC_API const char *WIPC_CALL wipc_status_name(wipc_status s);
 
 /** A one-sentence English description of the status ("unknown status code" for a value not in the
- *  table). Static storage; never NULL. Never fails; does not touch the last error. */
+ *  table). Static storage; never NULL. Never fails; does not touch the last error.
+ *  @since 1.0 */
 WIPC_API const char *WIPC_CALL wipc_strerror(wipc_status s);
 
 /** The calling thread's last error: "<status name>: what failed, on which name/handle", followed by
  *  " (OS error <code>: <text>)" when an OS call failed (text from FormatMessageW in English if
  *  available / strerror_r). Set by every failing call and not cleared by successful ones ("" until the
  *  first failure on this thread). Thread-local storage (at most 1023 bytes), never NULL, overwritten by
- *  this thread's next failing wipc call. Never fails. */
+ *  this thread's next failing wipc call. Never fails.
+ *  @since 1.0 */
 WIPC_API const char *WIPC_CALL wipc_last_error_message(void);
 
 /** The OS error code (GetLastError() / errno value) recorded by the calling thread's last failing
- *  call, 0 if that failure was not an OS error. Not cleared by successful calls. Never fails. */
+ *  call, 0 if that failure was not an OS error. Not cleared by successful calls. Never fails.
+ *  @since 1.0 */
 WIPC_API int64_t WIPC_CALL wipc_last_os_error(void);
 
 /** Closes every handle of the process as wipc_close does (threads blocked on them get WIPC_E_CLOSED),
@@ -360,14 +365,16 @@ WIPC_API int64_t WIPC_CALL wipc_last_os_error(void);
  *  epoll), the callback workers; endpoint window/socket threads and shm reader threads go with their
  *  handles). May block for a few seconds while pipes are released. The library can be used again
  *  afterwards (threads restart lazily); the log callback stays installed.
- *  Returns WIPC_OK, or WIPC_E_INVALID_STATE when called from a callback (it would wait for itself). */
+ *  Returns WIPC_OK, or WIPC_E_INVALID_STATE when called from a callback (it would wait for itself).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_shutdown(void);
 
 /** Installs (cb != NULL) or removes (cb == NULL) the process-wide log callback for lines at
  *  `min_level` (WIPC_LOG_DEBUG..WIPC_LOG_ERROR) and above, replacing any previous one. `user_data` is
  *  passed back untouched. See wipc_log_cb for the thread it runs on.
  *  Returns WIPC_OK, or WIPC_E_INVALID_ARG for a level outside 0..3 (also when removing). The library
- *  never prints to stdout/stderr. */
+ *  never prints to stdout/stderr.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_set_log_callback(wipc_log_cb cb, int32_t min_level, void *user_data);
 
 /** @} */
@@ -387,14 +394,16 @@ WIPC_API wipc_status WIPC_CALL wipc_set_log_callback(wipc_log_cb cb, int32_t min
  *  Pointers from wipc_region_view, wipc_shm_reserve and wipc_shm_peek become invalid. Closing a server
  *  does not close the connections it accepted (clients not yet accepted are dropped); closing a shm
  *  creator ends the channel for its opener.
- *  Returns WIPC_OK, or WIPC_E_BAD_HANDLE for 0, unknown, stale or already closed handles. */
+ *  Returns WIPC_OK, or WIPC_E_BAD_HANDLE for 0, unknown, stale or already closed handles.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_close(wipc_handle h);
 
 /** Fills `*out` (set out->struct_size first; a smaller older struct gets the fields it has, a larger
  *  one only those this library knows) with the handle's kind, transport, flags, name, peer pid/uid,
  *  message/byte counters, connected state and max_message_size. For a shm channel it first re-checks
  *  whether the peer is alive (process lookup). No callback is involved; any handle kind.
- *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out NULL or struct_size < 8), WIPC_E_BAD_HANDLE. */
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out NULL or struct_size < 8), WIPC_E_BAD_HANDLE.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
 
 /* ---- message I/O on connections, channels, msg endpoints --------------------------------------- */
@@ -415,7 +424,8 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
  *  connection is failed and later calls get WIPC_E_DISCONNECTED), WIPC_E_INVALID_STATE (shm: this
  *  thread holds an open wipc_shm_reserve), WIPC_E_DISCONNECTED (the peer is gone), WIPC_E_CLOSED (h was
  *  closed meanwhile), WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE / WIPC_E_NO_MEMORY (an earlier receive error
- *  ended the connection), WIPC_E_SYSTEM (a write or OS call failed). */
+ *  ended the connection), WIPC_E_SYSTEM (a write or OS call failed).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_send(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms);
 
 /** Receives the next message into `buf` (`cap` bytes; copied), waiting up to `timeout_ms`: pipe
@@ -428,7 +438,8 @@ WIPC_API wipc_status WIPC_CALL wipc_send(wipc_handle h, uint32_t type, const voi
  *  WIPC_E_INVALID_STATE (the handle has callbacks), WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE (the peer sent
  *  a bad or oversized frame, or the shm section is corrupt; the connection is ended), WIPC_E_NO_MEMORY
  *  / WIPC_E_SYSTEM (a read failed and ended the connection), WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG
- *  (buf NULL with cap > 0, timeout < -1), WIPC_E_NOT_SUPPORTED (servers, regions, named events). */
+ *  (buf NULL with cap > 0, timeout < -1), WIPC_E_NOT_SUPPORTED (servers, regions, named events).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
 
 /** Sends a request and waits up to `timeout_ms` in all for its reply (the peer answers with
@@ -440,7 +451,8 @@ WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, s
  *  WIPC_E_TIMEOUT (no reply in time; a late reply is dropped), WIPC_E_BUFFER_TOO_SMALL (the reply is
  *  dropped), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (while waiting for the reply), WIPC_E_REMOTE (since
  *  1.1: the peer answered with wipc_reply_error; wipc_last_error_message() = "remote error <code>:
- *  <message>" (cut to the 1023 bytes it holds), wipc_last_remote_code() = code; resp is untouched). */
+ *  <message>" (cut to the 1023 bytes it holds), wipc_last_remote_code() = code; resp is untouched).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const void *req, size_t req_size, void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
 
 /** Answers the request `request_id` (wipc_message.request_id) received on `h` with `size` bytes of
@@ -454,7 +466,8 @@ WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const 
  *  "written or queued".
  *  Returns the statuses of wipc_send (with an infinite timeout), WIPC_E_INVALID_ARG (request_id 0 and
  *  no unanswered request), WIPC_E_NOT_SUPPORTED (msg endpoints: on_message's return value is the
- *  reply; servers, regions). */
+ *  reply; servers, regions).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, uint32_t type, const void *data, size_t size);
 
 /** Switches `h` (pipe server or connection, shm channel, msg endpoint) to callback mode: messages go
@@ -469,7 +482,8 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
  *  `user_data` is passed back untouched.
  *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG (both NULL), WIPC_E_INVALID_STATE (already
  *  set, or a thread is blocked in wipc_recv on it), WIPC_E_NOT_SUPPORTED (regions, named events). A shm channel whose
- *  reader thread cannot start gets WIPC_EVENT_ERROR (WIPC_E_SYSTEM). */
+ *  reader thread cannot start gets WIPC_EVENT_ERROR (WIPC_E_SYSTEM).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
 
 /** @} */
@@ -501,14 +515,16 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
  *  program built against 1.0 keeps working with a 1.1 library: its smaller struct is never written
  *  past its end. C code compiled against this header calls wipc_pipe_options_init_size() instead,
  *  through the macro below, and so gets every field of the struct it has. Bindings (which call the
- *  exported symbol) call wipc_pipe_options_init_size() with the size of their struct. Since 1.0. */
+ *  exported symbol) call wipc_pipe_options_init_size() with the size of their struct. Since 1.0.
+ *  @since 1.0 */
 WIPC_API void WIPC_CALL wipc_pipe_options_init(wipc_pipe_options *o);
 
 /** Fills the first `struct_size` bytes of `*o` with defaults (the fields this library knows, 0 beyond
  *  them) and sets o->struct_size = struct_size. Pass sizeof(wipc_pipe_options) of the header you
  *  compiled with (the macro wipc_pipe_options_init(o) does). A struct_size below 8 (struct_size and
  *  flags) or a NULL `o` is ignored. Fields appended in 1.1 default to 0, which means "the default".
- *  Since 1.1. */
+ *  Since 1.1.
+ *  @since 1.1 */
 WIPC_API void WIPC_CALL wipc_pipe_options_init_size(wipc_pipe_options *o, uint32_t struct_size);
 
 /* Whom a client reaches (known limit, Windows). FILE_FLAG_FIRST_PIPE_INSTANCE stops a second server
@@ -538,7 +554,8 @@ WIPC_API void WIPC_CALL wipc_pipe_options_init_size(wipc_pipe_options *o, uint32
  *  WIPC_E_ADDR_IN_USE (name already served), WIPC_E_ACCESS_DENIED (Windows: CreateNamedPipeW refused;
  *  POSIX: runtime directory not private, or a file refused), WIPC_E_NOT_FOUND (POSIX: the directory of
  *  an absolute path does not exist), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM (bind, listen, epoll,
- *  CreateIoCompletionPort, thread start, ...). */
+ *  CreateIoCompletionPort, thread start, ...).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pipe_options *o, wipc_handle *out_server);
 
 /** Waits up to `timeout_ms` for the next client of `server` that completed the handshake (RAW: that
@@ -546,7 +563,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pip
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_conn NULL, timeout < -1), WIPC_E_BAD_HANDLE (not a pipe
  *  server), WIPC_E_TIMEOUT, WIPC_E_CLOSED (server closed meanwhile), WIPC_E_INVALID_STATE (the server
  *  has callbacks, or got them meanwhile: it accepts by itself), WIPC_E_NO_MEMORY (handle table full;
- *  that client is dropped). */
+ *  that client is dropped).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t timeout_ms, wipc_handle *out_conn);
 
 /** Connects to the server `name` (a name or full path as for wipc_pipe_listen), waiting up to
@@ -564,7 +582,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
  *  serves the name; with WIPC_PIPE_WAIT_FOR_SERVER: none appeared in time), WIPC_E_TIMEOUT (the server stayed busy, or accepted but did not answer the
  *  handshake), WIPC_E_ACCESS_DENIED (the DACL refused, connect() EACCES, or the server runs as another
  *  uid), WIPC_E_PROTOCOL (not a wipc server, or another protocol version), WIPC_E_DISCONNECTED (the
- *  server hung up during the handshake), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
+ *  server hung up during the handshake), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pipe_options *o, int32_t timeout_ms, wipc_handle *out_conn);
 
 /** Server side: the calling thread impersonates the client of the accepted connection `conn`
@@ -574,11 +593,13 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
  *  callback: before it returns, the worker thread is shared).
  *  Returns WIPC_OK, WIPC_E_BAD_HANDLE (not a pipe connection), WIPC_E_NOT_SUPPORTED (client-side
  *  connections; always on POSIX), WIPC_E_ACCESS_DENIED (e.g. ERROR_CANNOT_IMPERSONATE),
- *  WIPC_E_DISCONNECTED (the client is gone), WIPC_E_SYSTEM. */
+ *  WIPC_E_DISCONNECTED (the client is gone), WIPC_E_SYSTEM.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_impersonate(wipc_handle conn);
 
 /** Ends impersonation on the calling thread (RevertToSelf); harmless when not impersonating.
- *  Returns WIPC_OK, WIPC_E_SYSTEM (RevertToSelf failed), WIPC_E_NOT_SUPPORTED on POSIX. */
+ *  Returns WIPC_OK, WIPC_E_SYSTEM (RevertToSelf failed), WIPC_E_NOT_SUPPORTED on POSIX.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_revert_to_self(void);
 
 /** @} */
@@ -589,10 +610,11 @@ WIPC_API wipc_status WIPC_CALL wipc_revert_to_self(void);
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 1 MiB capacity per direction, 16 MiB max
  *  message (streamed through the ring when larger than it), spin 50 us). NULL is ignored. Writes the 1.0 layout (as
- *  wipc_pipe_options_init; C callers reach wipc_shm_options_init_size through the macro below). Since 1.0. */
+ *  wipc_pipe_options_init; C callers reach wipc_shm_options_init_size through the macro below). Since 1.0.
+ *  @since 1.0 */
 WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o);
 
-/** wipc_shm_options_init for a struct of `struct_size` bytes (see wipc_pipe_options_init_size). Since 1.1. */
+/** wipc_shm_options_init for a struct of `struct_size` bytes (see wipc_pipe_options_init_size). Since 1.1. @since 1.1 */
 WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t struct_size);
 
 /* Full object names (since 1.1, issue 15): wipc_shm_create/_open, wipc_region_create/_open and
@@ -632,7 +654,8 @@ WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t
  *  in 4 KiB..1 GiB), WIPC_E_ADDR_IN_USE (a live channel has the name; Windows: or its section or
  *  wake events exist as another process's objects), WIPC_E_ACCESS_DENIED
  *  (WIPC_SHM_GLOBAL without SeCreateGlobalPrivilege, or the OS refused), WIPC_E_NO_MEMORY (no room for
- *  the pages: /dev/shm full or commit limit), WIPC_E_SYSTEM. */
+ *  the pages: /dev/shm full or commit limit), WIPC_E_SYSTEM.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_options *o, wipc_handle *out_channel);
 
 /** Opens the channel `name` (a wipc name, or since 1.1 a full object name: see above) created by
@@ -647,7 +670,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_
  *  WIPC_E_NOT_FOUND (no live channel of that name in time: absent, or its creator closed it or died),
  *  WIPC_E_TIMEOUT (the section exists but its creator did not finish it in time), WIPC_E_BUSY (it
  *  already has a live opener), WIPC_E_PROTOCOL (not a wipc channel: magic, layout version or sizes; Windows: reserved pages),
- *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
+ *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_options *o, int32_t timeout_ms, wipc_handle *out_channel);
 
 /** Zero-copy send, step 1: reserves `size` bytes in the outgoing ring, waiting up to `timeout_ms` for
@@ -660,14 +684,16 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_op
  *  max_message_size),
  *  WIPC_E_TIMEOUT (no room in time, or another thread's send held the ring), WIPC_E_INVALID_STATE (a
  *  reservation is already open), WIPC_E_DISCONNECTED, WIPC_E_CLOSED, WIPC_E_PROTOCOL (corrupt
- *  section), or the error that already ended the channel. */
+ *  section), or the error that already ended the channel.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_shm_reserve(wipc_handle ch, size_t size, void **out_ptr, int32_t timeout_ms);
 
 /** Zero-copy send, step 2: publishes the first `size` bytes of the reservation (`size` <= reserved) as
  *  one message of `type` and wakes the peer. Any thread may commit. Never waits.
  *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_STATE (no reservation open, or another thread
  *  committed it), WIPC_E_INVALID_ARG (size above the reservation; it stays open), WIPC_E_CLOSED (the
- *  handle was closed meanwhile; nothing sent). */
+ *  handle was closed meanwhile; nothing sent).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_shm_commit(wipc_handle ch, uint32_t type, size_t size);
 
 /** Zero-copy receive, step 1: waits up to `timeout_ms` for the next message and points *out_ptr at it
@@ -678,12 +704,14 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_commit(wipc_handle ch, uint32_t type, si
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr or out_size NULL, timeout < -1), WIPC_E_BAD_HANDLE,
  *  WIPC_E_TIMEOUT, WIPC_E_DISCONNECTED, WIPC_E_CLOSED, WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE (corrupt
  *  ring, or a record above max_message_size; the channel is ended), WIPC_E_NO_MEMORY,
- *  WIPC_E_INVALID_STATE (callbacks set, or a peek is already open). */
+ *  WIPC_E_INVALID_STATE (callbacks set, or a peek is already open).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_shm_peek(wipc_handle ch, const void **out_ptr, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
 
 /** Zero-copy receive, step 2: frees the peeked message's ring space (a sender waiting for room is
  *  woken) and lets other readers go on. Any thread may release.
- *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_STATE (no peek open). */
+ *  Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_INVALID_STATE (no peek open).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_shm_release(wipc_handle ch);
 
 /** Creates a plain named shared mapping of `size` bytes (1 .. 2^40), zeroed, mapped read-write, that
@@ -698,7 +726,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_release(wipc_handle ch);
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_region NULL, bad name, bad option struct, unknown
  *  flags, size 0 or above 2^40), WIPC_E_ADDR_IN_USE (the name exists), WIPC_E_ACCESS_DENIED
  *  (WIPC_SHM_GLOBAL without the privilege, or the OS refused), WIPC_E_NO_MEMORY (not enough space for
- *  the pages), WIPC_E_SYSTEM. */
+ *  the pages), WIPC_E_SYSTEM.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_region_create(const char *name, uint64_t size, const wipc_shm_options *o, wipc_handle *out_region);
 
 /** Opens an existing region and maps all of it (Windows OpenFileMappingW + MapViewOfFile; POSIX
@@ -713,13 +742,15 @@ WIPC_API wipc_status WIPC_CALL wipc_region_create(const char *name, uint64_t siz
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_region NULL, bad name, flags other than
  *  WIPC_REGION_READONLY), WIPC_E_NOT_FOUND (no such region, or it is still being created: size 0),
  *  WIPC_E_PROTOCOL (Windows: pages of the section are not committed), WIPC_E_ACCESS_DENIED (DACL, or
- *  another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
+ *  another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_region_open(const char *name, uint32_t flags, wipc_handle *out_region);
 
 /** Gives the region's mapped view: *out_ptr (owned by the library, valid until wipc_close of the
  *  region) and *out_size (bytes: the size created or mapped; Windows may round an opened region up to
  *  whole pages). No OS call.
- *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr or out_size NULL), WIPC_E_BAD_HANDLE (not a region). */
+ *  Returns WIPC_OK, WIPC_E_INVALID_ARG (out_ptr or out_size NULL), WIPC_E_BAD_HANDLE (not a region).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_region_view(wipc_handle region, void **out_ptr, uint64_t *out_size);
 
 /** Maps the file at UTF-8 `path` shared with every process that maps it (Windows: CreateFileW
@@ -732,7 +763,8 @@ WIPC_API wipc_status WIPC_CALL wipc_region_view(wipc_handle region, void **out_p
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (path or out_region NULL, path empty or not UTF-8, unknown
  *  flags, size above 2^40, size 0 with an empty file, read-only with a shorter file), WIPC_E_NOT_FOUND
  *  (read-only: no such file), WIPC_E_ACCESS_DENIED, WIPC_E_NO_MEMORY (disk full, no address space),
- *  WIPC_E_SYSTEM. */
+ *  WIPC_E_SYSTEM.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t size, uint32_t flags, wipc_handle *out_region);
 
 /** @} */
@@ -743,10 +775,11 @@ WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t s
 
 /** Fills `*o` with defaults (struct_size set, flags 0, 64 KiB messages, queue depth 64). NULL is
  *  ignored. Writes the 1.0 layout (as wipc_pipe_options_init; C callers reach
- *  wipc_msg_options_init_size through the macro below). Since 1.0. */
+ *  wipc_msg_options_init_size through the macro below). Since 1.0.
+ *  @since 1.0 */
 WIPC_API void WIPC_CALL wipc_msg_options_init(wipc_msg_options *o);
 
-/** wipc_msg_options_init for a struct of `struct_size` bytes (see wipc_pipe_options_init_size). Since 1.1. */
+/** wipc_msg_options_init for a struct of `struct_size` bytes (see wipc_pipe_options_init_size). Since 1.1. @since 1.1 */
 WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t struct_size);
 
 /** Creates the receiver `name` (1-128 chars of [A-Za-z0-9._-]). Windows: a message-only window
@@ -772,7 +805,8 @@ WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t
  *  WIPC_E_INVALID_ARG (name or out_endpoint NULL, bad name, bad option struct, unknown
  *  flags, max_message_size or queue_depth (1..65536) out of range), WIPC_E_ACCESS_DENIED (Windows:
  *  another user's name mutex; POSIX: runtime directory not private), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM
- *  (window, class, thread, socket or ChangeWindowMessageFilterEx failure). */
+ *  (window, class, thread, socket or ChangeWindowMessageFilterEx failure).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_options *o, wipc_handle *out_endpoint);
 
 /** Sends one message synchronously to the receiver `name` (since 1.1 also a raw target such as
@@ -799,7 +833,8 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
  *  waited), WIPC_E_ACCESS_DENIED (Windows: UIPI, a higher-integrity receiver without
  *  WIPC_MSG_ALLOW_LOWER_INTEGRITY, or an owner record naming a window of another process; POSIX: the receiver runs as another user), WIPC_E_PROTOCOL (the
  *  window is not a wipc receiver, or it rejected the header), WIPC_E_NO_MEMORY (here or in the
- *  receiver), WIPC_E_SYSTEM. */
+ *  receiver), WIPC_E_SYSTEM.
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms, int32_t *out_reply);
 
 /** Sends the message to every live receiver whose name starts with `prefix` ("" = all, as listed by
@@ -811,7 +846,8 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, co
  *  error message may be left set); WIPC_E_INVALID_ARG (prefix NULL or not made of name characters,
  *  data NULL with size > 0, timeout < -1), WIPC_E_TOO_LARGE (above WIPC_MSG_MAX_MESSAGE_LIMIT),
  *  WIPC_E_NO_MEMORY, or the error of listing the receivers (POSIX: WIPC_E_ACCESS_DENIED /
- *  WIPC_E_SYSTEM for the runtime directory). */
+ *  WIPC_E_SYSTEM for the runtime directory).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t type, const void *data, size_t size, int32_t timeout_ms, uint32_t *out_delivered);
 
 /** Lists live receivers whose name starts with `prefix` ("" = all), sorted, without duplicates, into
@@ -822,19 +858,21 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t t
  *  final '\0' included; set on WIPC_OK and WIPC_E_BUFFER_TOO_SMALL.
  *  Returns WIPC_OK, WIPC_E_BUFFER_TOO_SMALL (cap short; nothing written), WIPC_E_INVALID_ARG (prefix
  *  NULL or not made of name characters, buf NULL with cap > 0), WIPC_E_NO_MEMORY, POSIX:
- *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (runtime directory). */
+ *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (runtime directory).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size_t cap, size_t *out_needed);
 
 /** @} */
 
-/* ---- extensions (appended after the DESIGN v1 surface) ------------------------------------------ */
+/* ---- extensions (appended after the 1.0 surface) ------------------------------------------------ */
 /** @addtogroup wipc_handles
  *  @{ */
 
 /** Like wipc_recv, but fills `*out` (set out->struct_size = sizeof(wipc_message) first) with type, size
  *  (bytes), request_id (nonzero: answer with wipc_reply(h, out->request_id, ...)) and peer_pid;
  *  out->data = buf. Same statuses as wipc_recv, plus WIPC_E_INVALID_ARG for out NULL (out->size holds
- *  the size needed on WIPC_E_BUFFER_TOO_SMALL). */
+ *  the size needed on WIPC_E_BUFFER_TOO_SMALL).
+ *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 
 /** @} */
@@ -924,7 +962,8 @@ typedef void (WIPC_CALL *wipc_complete_cb)(const wipc_completion *c, void *user_
  *  until `timeout_ms`, then the wipc handshake on the I/O thread (a server that accepted has up to
  *  2 s beyond the timeout to answer). Completion: handle 0, related = the connection on WIPC_OK.
  *  Completion statuses: those of wipc_pipe_connect, WIPC_E_CANCELLED, WIPC_E_CLOSED (wipc_shutdown).
- *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_pipe_connect, or cb NULL), WIPC_E_NO_MEMORY. */
+ *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (as wipc_pipe_connect, or cb NULL), WIPC_E_NO_MEMORY.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const wipc_pipe_options *o, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
 
 /** Since 1.1: the asynchronous form of wipc_pipe_accept: completes with the next handshaken client
@@ -932,7 +971,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const w
  *  Completion statuses: WIPC_OK, WIPC_E_TIMEOUT, WIPC_E_CANCELLED, WIPC_E_CLOSED, WIPC_E_NO_MEMORY
  *  (handle table full; that client is dropped).
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, timeout < -1), WIPC_E_BAD_HANDLE (not a pipe
- *  server), WIPC_E_INVALID_STATE (the server has callbacks: it accepts by itself), WIPC_E_NO_MEMORY. */
+ *  server), WIPC_E_INVALID_STATE (the server has callbacks: it accepts by itself), WIPC_E_NO_MEMORY.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
 
 /** Since 1.1: the asynchronous form of wipc_send. `data` is copied before the call returns. Pipe: the
@@ -944,7 +984,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, data NULL with size > 0, timeout < -1, size 0
  *  on RAW), WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (servers, regions, named events, msg endpoints), WIPC_E_TOO_LARGE,
  *  WIPC_E_BUSY (the write queue is full), WIPC_E_DISCONNECTED / WIPC_E_CLOSED (already ended),
- *  WIPC_E_NO_MEMORY. */
+ *  WIPC_E_NO_MEMORY.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
 
 /** Since 1.1: the asynchronous form of wipc_recv_message: completes with the next message
@@ -955,7 +996,8 @@ WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, con
  *  WIPC_E_PROTOCOL / WIPC_E_TOO_LARGE / WIPC_E_NO_MEMORY / WIPC_E_SYSTEM (the connection ended).
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (cb NULL, timeout < -1), WIPC_E_BAD_HANDLE,
  *  WIPC_E_INVALID_STATE (the handle has message callbacks), WIPC_E_NOT_SUPPORTED (servers, regions, named events,
- *  msg endpoints), WIPC_E_NO_MEMORY. */
+ *  msg endpoints), WIPC_E_NO_MEMORY.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
 
 /** Since 1.1: the asynchronous form of wipc_request: sends the request (copied before return) and
@@ -965,7 +1007,8 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms
  *  Completion statuses: WIPC_OK, WIPC_E_REMOTE (the peer called wipc_reply_error: c->message->type =
  *  its code, data = its text), WIPC_E_TIMEOUT, WIPC_E_CANCELLED, WIPC_E_CLOSED, WIPC_E_DISCONNECTED,
  *  and the send errors of wipc_send_async.
- *  Start returns what wipc_send_async's start returns, plus WIPC_E_NOT_SUPPORTED (RAW pipes). */
+ *  Start returns what wipc_send_async's start returns, plus WIPC_E_NOT_SUPPORTED (RAW pipes).
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_request_async(wipc_handle h, uint32_t type, const void *req, size_t req_size, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
 
 /** Since 1.1: the asynchronous form of wipc_msg_send (bytes copied before return); c->msg_reply = the
@@ -974,14 +1017,16 @@ WIPC_API wipc_status WIPC_CALL wipc_request_async(wipc_handle h, uint32_t type, 
  *  drops the receiver's late answer. Completion: handle 0, the statuses of wipc_msg_send,
  *  WIPC_E_CANCELLED, WIPC_E_CLOSED (wipc_shutdown).
  *  Start returns WIPC_OK, WIPC_E_INVALID_ARG (bad name, cb NULL, data NULL with size > 0, timeout < -1),
- *  WIPC_E_TOO_LARGE, WIPC_E_NO_MEMORY. */
+ *  WIPC_E_TOO_LARGE, WIPC_E_NO_MEMORY.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op);
 
 /** Since 1.1: asks the operation `op` to stop. Any thread, also from inside callbacks; never waits
  *  for the completion callback.
  *  Returns WIPC_OK (it completes with WIPC_E_CANCELLED, unless it completed first: e.g. a send whose
  *  frame was already being written completes with WIPC_OK), or WIPC_E_NOT_FOUND (already completed,
- *  or never existed). */
+ *  or never existed).
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_cancel(wipc_op op);
 
 /** Since 1.1: answers the request `request_id` received on `h` (pipe connection or shm channel) with
@@ -993,11 +1038,13 @@ WIPC_API wipc_status WIPC_CALL wipc_cancel(wipc_op op);
  *  when called from a callback).
  *  Returns the statuses of wipc_reply, plus WIPC_E_NOT_SUPPORTED when the peer speaks wipc 1.0 (its
  *  handshake did not offer remote errors; nothing is sent and the request stays unanswered: answer it
- *  with wipc_reply instead, request_id 0 still names it) or for WIPC_PIPE_RAW connections. */
+ *  with wipc_reply instead, request_id 0 still names it) or for WIPC_PIPE_RAW connections.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_id, int32_t code, const char *message);
 
 /** Since 1.1: the code of the calling thread's last WIPC_E_REMOTE (from wipc_request), 0 if none yet.
- *  Per thread; not cleared by other calls. Never fails. */
+ *  Per thread; not cleared by other calls. Never fails.
+ *  @since 1.1 */
 WIPC_API int32_t WIPC_CALL wipc_last_remote_code(void);
 
 /** @} */
@@ -1050,7 +1097,8 @@ typedef struct wipc_endpoint {
  *  Returns WIPC_OK, WIPC_E_BUFFER_TOO_SMALL (more than `cap` endpoints: the first `cap` are written,
  *  *out_count = the number needed), WIPC_E_INVALID_ARG (prefix or out_count NULL, prefix not made of
  *  name characters, unknown mask bits, out NULL with cap > 0, record_size too small), WIPC_E_NO_MEMORY,
- *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (POSIX: the runtime directory). Since 1.1. */
+ *  WIPC_E_ACCESS_DENIED / WIPC_E_SYSTEM (POSIX: the runtime directory). Since 1.1.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_list(uint32_t transport_mask, const char *prefix, wipc_endpoint *out, size_t cap, size_t record_size, size_t *out_count);
 
 /* ---- live statistics (ABI 1.1): counters every endpoint publishes, read by any process of the user - */
@@ -1098,7 +1146,8 @@ typedef struct wipc_stats {
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out NULL, bad name, transport not 0..3, struct_size
  *  below 8), WIPC_E_NOT_FOUND (no live endpoint of that name publishes: absent, WIPC_*_NO_STATS, or
  *  its owner died), WIPC_E_PROTOCOL (the section is not a valid stats section), WIPC_E_ACCESS_DENIED
- *  (another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. Since 1.1. */
+ *  (another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. Since 1.1.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, wipc_stats *out);
 
 /** wipc_pipe_options.flags for wipc_pipe_connect (since 1.1): when nobody serves the name, wait up to
@@ -1235,7 +1284,8 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
  *  mapping), and only the creator ever removes it.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_event NULL, bad name, unknown flags, bad SDDL,
  *  POSIX: an SDDL given), WIPC_E_ADDR_IN_USE (the name exists), WIPC_E_ACCESS_DENIED (the OS refused,
- *  e.g. Global\ without the privilege), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
+ *  e.g. Global\ without the privilege), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_event_create(const char *name, uint32_t flags, const char *security_descriptor, wipc_handle *out_event);
 
 /** Opens the existing named event `name` (a wipc name or a full object name, as for
@@ -1249,7 +1299,8 @@ WIPC_API wipc_status WIPC_CALL wipc_event_create(const char *name, uint32_t flag
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (name or out_event NULL, bad name, flags not 0),
  *  WIPC_E_NOT_FOUND (no object of that name), WIPC_E_PROTOCOL (the name holds something that is not
  *  an event: Windows another type of object; POSIX wrong size, magic, version or flags),
- *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
+ *  WIPC_E_ACCESS_DENIED (DACL, or another user's object), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_event_open(const char *name, uint32_t flags, wipc_handle *out_event);
 
 /** Sets the event: a manual-reset event releases every wait until wipc_event_reset; an auto-reset
@@ -1257,12 +1308,14 @@ WIPC_API wipc_status WIPC_CALL wipc_event_open(const char *name, uint32_t flags,
  *  Never waits. Windows: SetEvent. POSIX: the word 0 -> 1 (compare-exchange) + FUTEX_WAKE. Since 1.1.
  *  Returns WIPC_OK, WIPC_E_BAD_HANDLE (not an event handle: closed, stale or another kind),
  *  WIPC_E_PROTOCOL (POSIX: the shared word holds neither 0 nor 1; it is left as it is),
- *  WIPC_E_SYSTEM. */
+ *  WIPC_E_SYSTEM.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_event_set(wipc_handle ev);
 
 /** Resets the event to not set (a no-op when it is not set). Windows: ResetEvent. POSIX: the word -> 0.
  *  Since 1.1. Returns WIPC_OK, WIPC_E_BAD_HANDLE, WIPC_E_PROTOCOL (POSIX: corrupt word, left as it is),
- *  WIPC_E_SYSTEM. */
+ *  WIPC_E_SYSTEM.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_event_reset(wipc_handle ev);
 
 /** Waits up to `timeout_ms` milliseconds (WIPC_INFINITE = forever, 0 = only look) for the event to be
@@ -1274,7 +1327,8 @@ WIPC_API wipc_status WIPC_CALL wipc_event_reset(wipc_handle ev);
  *  FUTEX_WAIT in slices of at most 250 ms. Since 1.1.
  *  Returns WIPC_OK (the event was set), WIPC_E_TIMEOUT (not set in time), WIPC_E_INVALID_ARG (timeout
  *  below -1), WIPC_E_BAD_HANDLE, WIPC_E_CLOSED (the handle was closed while the call waited),
- *  WIPC_E_PROTOCOL (POSIX: the shared word holds neither 0 nor 1), WIPC_E_SYSTEM. */
+ *  WIPC_E_PROTOCOL (POSIX: the shared word holds neither 0 nor 1), WIPC_E_SYSTEM.
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_event_wait(wipc_handle ev, int32_t timeout_ms);
 
 /** Closes an event handle: wipc_close restricted to WIPC_KIND_EVENT handles (wipc_close and
@@ -1283,12 +1337,13 @@ WIPC_API wipc_status WIPC_CALL wipc_event_wait(wipc_handle ev, int32_t timeout_m
  *  close removes the name (shm_unlink) if it still names its object - a foreign name only ever by the
  *  process that created it. Since 1.1.
  *  Returns WIPC_OK, WIPC_E_BAD_HANDLE (not an event handle: closed, stale or another kind; nothing is
- *  closed). */
+ *  closed).
+ *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_event_close(wipc_handle ev);
 
 /** @} */
 
-/* Option structs grow by appending fields (DESIGN 2). The 1.0 entry points wipc_*_options_init write
+/* Option structs grow by appending fields (struct_size, top of this file). The 1.0 entry points wipc_*_options_init write
  * only the 1.0 layout, because a program built against 1.0 passes a struct of that size. C code
  * compiled against this header gets the size-aware form instead, with its own sizeof; define
  * WIPC_NO_INIT_SIZE_MACROS to call the 1.0 entry points directly. Since 1.1. */

@@ -36,7 +36,7 @@ namespace Wipc
         /// LRESULT (Linux: the same on the seqpacket socket). Sends to "class:CLASS", "title:TITLE" (Windows) or
         /// "path:/socket" (Linux) targets are raw sends to any such receiver (see wipc.h).</summary>
         public const uint MsgRaw = WipcNative.WIPC_MSG_RAW;
-        /// <summary>WIPC_LOG_DEBUG: every error a call returns, protocol details.</summary>
+        /// <summary>WIPC_LOG_DEBUG: protocol details and errors the library handles itself (returned errors are not logged).</summary>
         public const int LogDebug = WipcNative.WIPC_LOG_DEBUG;
         /// <summary>WIPC_LOG_INFO: endpoints created / closed, peers attached.</summary>
         public const int LogInfo = WipcNative.WIPC_LOG_INFO;

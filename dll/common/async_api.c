@@ -166,7 +166,7 @@ typedef struct pool_job {
     void            *arg;
 } pool_job;
 
-static wipc__mutex  m_lock;
+static wipc__mutex  m_lock = WIPC__MUTEX_INIT;
 static wipc__cond   m_cond;
 static bool         m_init, m_stop;
 static pool_job    *m_head, *m_tail;

@@ -2,6 +2,23 @@
  * core.h - internals shared by the portable core: the object model behind handles, the handle
  * table, callback dispatch (strands on worker threads), the inbox (received messages and request
  * waiters) and option/name validation. Not installed; nothing here is exported.
+ *
+ * Lock order. A thread holding a lock of one line may take a lock of a later line, never of an
+ * earlier one; locks of the same line are never held together. Checked by TSan's lock-order
+ * detector (TSAN_OPTIONS=detect_deadlocks=1, scripts/test-reliability tsan): an inversion is a report.
+ *   1. a handle's obj.lock (wipc__obj.lock). For a pipe connection's end (wipc__conn_end, pipe.c): the
+ *      connection's obj.lock is released before its server's obj.lock is taken.
+ *   2. the dispatch lock d_lock (dispatch.c): wipc__dispatch is called with obj.lock held (inbox.c).
+ *   3. the backend's listener lock (win32 pipe_listen.c l->lock), taken under the server's obj.lock by
+ *      wipc__conn_end -> wipc__plat_listener_slot_free; it is released before wipc__iocp_post takes
+ *      the I/O port lock g_lock (iocp.c), so the two are never nested.
+ *   Leaves (nothing is locked or called back while they are held; waits on their own condition only):
+ *      table_lock (handles.c), log_lock (log.c: the user's log callback runs after it is released),
+ *      a shm channel's tx_lock (shm_send.c), a pipe's pipe_excl.m (pipe.c: wipc__excl_*).
+ *   The user's log callback (wipc__log) may run with obj.lock or d_lock held (dispatch.c logs a worker
+ *   that cannot start under d_lock): wipc.h tells it not to call wipc functions. Errors returned to the
+ *   caller are not logged (error.c), so raising one under a lock runs no user code.
+ *   Every static mutex has a static initializer (WIPC__MUTEX_INIT, plat_types.h of each backend).
  */
 #ifndef WIPC_CORE_H
 #define WIPC_CORE_H
@@ -218,10 +235,10 @@ wipc_status wipc__inbox_recv_async(wipc__obj *o, struct wipc__op *op);
  * blocked in wipc_recv. */
 wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
 
-/* ---- validation (options.c, names.c) ------------------------------------------------------------ */
+/* ---- validation (options.c; msg names: msg_wire.c) ------------------------------------------------------------ */
 
 /* Copies a caller's option struct into `dst` (already holding defaults) following the struct_size
- * rules of DESIGN 2. `what` names the struct in error messages. */
+ * rules at the top of include/wipc.h. `what` names the struct in error messages. */
 wipc_status wipc__read_options(void *dst, size_t dst_size, const void *src, const char *what);
 /* wipc_*_options_init_size: the first struct_size bytes of `o` from `defaults` (a struct of `known`
  * bytes, this library's sizeof), zero beyond, then o->struct_size = struct_size. Ignores NULL and a

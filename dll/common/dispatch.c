@@ -21,7 +21,7 @@
 #define MIN_WORKERS 2
 #define STALL_MS    40
 
-static wipc__mutex  d_lock;        /* zero-initialised: valid on both backends */
+static wipc__mutex  d_lock = WIPC__MUTEX_INIT;
 static wipc__cond   d_work;        /* workers wait for ready strands */
 static wipc__cond   d_idle;        /* quiesce waits for a strand to stop running */
 static wipc__cond   d_watch;       /* the monitor waits for a backlog */

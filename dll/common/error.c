@@ -47,7 +47,7 @@ wipc_status wipc__error_remote(int32_t code, const char *text, size_t len)
 {
     tls_remote_code = code;
     tls_os_error = 0;
-    /* exactly "remote error <code>: <message>" (DESIGN 5), cut to the 1023 bytes the message holds */
+    /* exactly "remote error <code>: <message>" (the remote-error text of include/wipc.h), cut to the 1023 bytes the message holds */
     snprintf(tls_message, sizeof tls_message, "remote error %d: %.*s", (int)code, (int)len, text ? text : "");
     return WIPC_E_REMOTE;
 }
@@ -73,8 +73,8 @@ wipc_status wipc__error(wipc_status status, int64_t os_err, const char *fmt, ...
     } else {
         snprintf(tls_message, sizeof tls_message, "%s: %s", wipc_status_name(status), text);
     }
-    /* Not logged: errors are raised with object locks held, and a log callback must be free to call
-     * wipc functions. The caller reads the message with wipc_last_error_message(). */
+    /* Not logged: errors are raised with object locks held, and the log callback runs synchronously on
+     * the logging thread. The caller reads the message with wipc_last_error_message(). */
     return status;
 }
 

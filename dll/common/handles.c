@@ -14,7 +14,7 @@ typedef struct slot {
     uint32_t   next_free;  /* index + 1 of the next free slot, 0 = none */
 } slot;
 
-static wipc__mutex table_lock;   /* zero-initialised: valid on both backends */
+static wipc__mutex table_lock = WIPC__MUTEX_INIT;
 static slot       *slots;
 static uint32_t    slot_count;
 static uint32_t    free_head;    /* index + 1 */

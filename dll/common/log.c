@@ -6,7 +6,7 @@
 #include "core.h"
 
 /* All-zero is a valid unlocked lock on both backends (SRWLOCK_INIT, PTHREAD_MUTEX_INITIALIZER on glibc). */
-static wipc__mutex  log_lock;
+static wipc__mutex  log_lock = WIPC__MUTEX_INIT;
 static wipc_log_cb  log_cb;
 static void        *log_user;
 static atomic_int   log_min = 4;        /* above WIPC_LOG_ERROR: nothing logged */

@@ -11,7 +11,7 @@
 
 /* ---- the table: id -> op (chained hash) ---------------------------------------------------------- */
 
-static wipc__mutex  t_lock;           /* zero-initialised: valid on both backends */
+static wipc__mutex  t_lock = WIPC__MUTEX_INIT;
 static wipc__op   **t_buckets;
 static size_t       t_nbuckets, t_count;
 static atomic_uint_fast64_t next_id = 1;
@@ -89,7 +89,7 @@ static wipc__op *table_find(wipc_op id)
 
 /* ---- the timer ----------------------------------------------------------------------------------- */
 
-static wipc__mutex  tm_lock;
+static wipc__mutex  tm_lock = WIPC__MUTEX_INIT;
 static wipc__cond   tm_cond;
 static bool         tm_init, tm_running, tm_stop;
 static wipc__thread tm_thread;

@@ -1,5 +1,5 @@
 /*
- * op.h - asynchronous operations (DESIGN 5): the operation object, the process-wide table id -> op,
+ * op.h - asynchronous operations (include/wipc.h, "asynchronous operations"): the operation object, the process-wide table id -> op,
  * each handle's list of pending operations, exactly-once completion, the one timer thread, cancel.
  *
  * Life of an operation:

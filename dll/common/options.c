@@ -1,6 +1,6 @@
 /*
  * options.c - validation shared by every entry point: option structs read by struct_size (the Win32
- * cbSize idiom, DESIGN 2), endpoint names, output pointers, and timeout deadlines.
+ * cbSize idiom; the rules are at the top of include/wipc.h), endpoint names, output pointers, and timeout deadlines.
  */
 #include "core.h"
 

@@ -202,7 +202,7 @@ void wipc__core_closed(struct wipc__conn *c, wipc_status why)
  * the first watched connection and idle (blocked, no wake-ups) while none is, fails those whose
  * deadline passed and frees their slot at once. Both backends: it only uses the core's calls. */
 
-static wipc__mutex  hs_lock;          /* zero-initialised: valid on both backends */
+static wipc__mutex  hs_lock = WIPC__MUTEX_INIT;
 static wipc__cond   hs_cond;
 static bool         hs_init, hs_running, hs_stop;
 static wipc__thread hs_thread;

@@ -1,5 +1,5 @@
 /*
- * pipe_async.c - asynchronous operations on pipe connections (DESIGN 5): the ops hooks for
+ * pipe_async.c - asynchronous operations on pipe connections (include/wipc.h, "asynchronous operations"): the ops hooks for
  * wipc_send_async / wipc_request_async / wipc_recv_async, and wipc_pipe_connect_async.
  *
  * Reads: a connection with async receives or requests is read by the backend's I/O thread from then

@@ -25,7 +25,7 @@
  * header is untrusted: the receiver checks the descriptor and the slot's state.
  *
  * The peer's section is a mapping the peer could resize: it must never shrink under the receiver
- * (issue 19 item 1: a section truncated after the first message crashed the receiver with SIGBUS).
+ * (docs/RELIABILITY.md, Hardening, attack 1: a section truncated after the first message crashed the receiver with SIGBUS).
  * POSIX: sections are sealed memfds (F_SEAL_SHRINK | F_SEAL_GROW; posix/pipe_bulk.c, offered with
  * WIPC__HELLO_BULK_SEALED) and the receiver maps only sealed ones. Windows: a section's size is
  * fixed when it is created and a mapped section cannot shrink (NtExtendSection only grows); what the

@@ -56,7 +56,7 @@ static void fill_out(wipc__conn *c, rd_want *want, uint8_t kind, size_t len)
 
 /* A header's length is only a claim: the body of a DEST_MSG frame is allocated as its bytes arrive
  * (BODY_FIRST, then doubling up to the length), so a peer that announces 16 MiB and sends 40 bytes
- * costs 64 KiB, not 16 MiB (issue 19: 60 such headers made a server commit ~1 GiB). Makes room for
+ * costs 64 KiB, not 16 MiB (docs/RELIABILITY.md, Hardening, attack 10: 60 such headers made a server commit ~1 GiB). Makes room for
  * `need` bytes of the current body (need <= its length). */
 static bool body_reserve(wipc__conn *c, size_t need)
 {
@@ -88,7 +88,7 @@ static wipc__msg *body_new(wipc__conn *c, size_t len)
 
 /* The peer's first bytes are not a wipc frame (a program that speaks another protocol connected to a
  * wipc pipe, or we connected to one): a WARN that says who it is and what it sent, in hex and as
- * text, so the mistake can be found from the log (issue 15). */
+ * text, so the mistake can be found from the log (docs/PROTOCOL.md says what a wipc peer sends). */
 static void log_foreign_peer(wipc__conn *c, const char *why)
 {
     static const char digits[] = "0123456789abcdef";

@@ -346,7 +346,7 @@ static void requeue_locked(wipc__conn *c, pipe_wq_entry *keep)
 
 /* wq_lock held: a write stopped by wipc__plat_pipe_write_cancel left `rest` (in order; the first may
  * be partly written) unwritten. The stopped frames that never started are dropped with their reason;
- * a partly written one (DESIGN 5: a cancelled send wrote nothing, or writes its whole frame) is
+ * a partly written one (wipc_cancel in include/wipc.h: a cancelled send wrote nothing, or writes its whole frame) is
  * finished by the queue: after wipc_cancel its op completes now - a send WIPC_OK (its frame will be
  * whole in the pipe, as any sent frame), a request WIPC_E_CANCELLED (its reply dropped) - and its rest
  * goes first; after a timeout or close the connection ends instead (as the blocking path). The others

@@ -92,7 +92,7 @@ static wipc__shm_chan *chan_new(const char *name, const wipc_shm_options *o)
 
 /* Gives the channel its section and ring views. The section is the channel's from now on. `cap` is
  * the ring capacity already validated (or chosen, by the creator): never read again from the
- * section, where a peer may change it after the check (issue 19: a capacity flipped between the
+ * section, where a peer may change it after the check (docs/RELIABILITY.md, Hardening, attack 2: a capacity flipped between the
  * check and a second read made the opener's ring views run past the mapping). */
 static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator, uint64_t cap, uint32_t max_message_size,
                              const char *fn)

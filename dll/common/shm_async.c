@@ -1,5 +1,5 @@
 /*
- * shm_async.c - asynchronous operations on shm channels (DESIGN 5).
+ * shm_async.c - asynchronous operations on shm channels (include/wipc.h, "asynchronous operations").
  *
  * Reads (recv_async, request_async): the channel's reader thread reads the ring from then on, as with
  * callbacks (shm_read.c: pump_main); messages complete the first recv_async of the handle's FIFO or

@@ -13,7 +13,7 @@
 #include "platform.h"
 #include "posix/loop.h"
 
-static wipc__mutex   loop_lock;       /* zero-initialised */
+static wipc__mutex   loop_lock = WIPC__MUTEX_INIT;
 static int           epfd = -1;
 static int           wakefd = -1;
 static bool          running;

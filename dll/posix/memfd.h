@@ -1,5 +1,5 @@
 /*
- * memfd.h - sealed shared memory for the POSIX backend (issue 19: a peer must not be able to shrink
+ * memfd.h - sealed shared memory for the POSIX backend (docs/RELIABILITY.md, Hardening: a peer must not be able to shrink
  * a mapping wipc reads, or the next access is a SIGBUS).
  *
  * A section wipc shares with a peer is a memfd created with MFD_ALLOW_SEALING, sized, then sealed

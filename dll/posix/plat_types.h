@@ -3,6 +3,7 @@
 #define WIPC_POSIX_PLAT_TYPES_H
 #include <pthread.h>
 typedef pthread_mutex_t wipc__mutex;
+#define WIPC__MUTEX_INIT PTHREAD_MUTEX_INITIALIZER   /* a static wipc__mutex needs no wipc__mutex_init */
 typedef pthread_cond_t  wipc__cond;    /* initialised with CLOCK_MONOTONIC */
 typedef pthread_t       wipc__thread;
 /* The HELLO flag by which this backend offers pipe bulk sections (dll/common/frame.h): sealed memfds

@@ -7,7 +7,7 @@
  * 16-byte record, read with pread, never mapped - magic "WSHP", version 1, the creator's pid and
  * start key. An opener follows it to /proc/<pid>/fd and maps the memfd only if it is sealed against
  * shrinking. So no process - not even one of the same user holding the object - can shrink a channel
- * under its peers (issue 19 item 3: ftruncate of the 1.0 named section killed both peers with
+ * under its peers (docs/RELIABILITY.md, Hardening, attack 3: ftruncate of the 1.0 named section killed both peers with
  * SIGBUS); a name object truncated or scribbled on is just a name that leads nowhere. The name is
  * reclaimed by the next creator when the process it names is dead (or, for a 1.0 section left
  * behind, when its creator and opener are both dead).

@@ -10,7 +10,7 @@
  * for ~100 ms, then WIPC_E_ADDR_IN_USE. The mutex is taken before the window exists, so two listeners
  * racing for a name cannot both create a window.
  *
- * Owner record (issue 19, item 12): a window class is no ownership - any process of the desktop may
+ * Owner record (docs/RELIABILITY.md, Hardening, attack 12): a window class is no ownership - any process of the desktop may
  * register L"wipc-msg-<name>" and create a message-only window after ours. So the endpoint also
  * creates (owner-only DACL, must not exist) the page-sized section L"Local\wipc-msg-owner:<name>"
  * (':' is outside the name charset: no other object name collides) holding {magic, pid, hwnd}:

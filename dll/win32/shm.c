@@ -10,7 +10,7 @@
  * GetProcessTimes (creation time in ms as the start key) + a zero wait on the process handle.
  * Names vanish with the last handle, so unlinking is a no-op.
  *
- * Named objects are created with "must not exist" semantics (issue 19, item 13): a section or wake
+ * Named objects are created with "must not exist" semantics (docs/RELIABILITY.md, Hardening, attack 13): a section or wake
  * event that exists already (ERROR_ALREADY_EXISTS: a live channel, or objects someone pre-created -
  * e.g. signalled manual-reset events that would make every wait return at once) fails the create with
  * WIPC_E_ADDR_IN_USE; nothing found is ever adopted.
@@ -187,7 +187,7 @@ wipc_status wipc__win_committed(const void *base, uint64_t size, const char *wha
 /* The section of a channel's name exists but its wake events do not: a wipc creator between its
  * CreateFileMappingW and CreateEventW (the header is still zero; NOT_FOUND, the caller retries), a
  * channel going away (wipc magic; the same), or a section another program made under that name:
- * anything else in the magic is WIPC_E_PROTOCOL at once (issue 15: it used to be NOT_FOUND after the
+ * anything else in the magic is WIPC_E_PROTOCOL at once (it used to be NOT_FOUND after the
  * whole timeout). The magic is read once; the view is at least a page. */
 static wipc_status foreign_or_missing(wipc__section *s, const char *what)
 {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # `root` (the repository) is set by the sourcing script
 # scripts/lib/dotnet.sh - the .NET steps the scripts share (sourced; `root` is the repository).
 #   dotnet_require          fails with a clear message when the .NET SDK (8.0 or later) is not on PATH
 #   dotnet_build_peer LIB   builds the C# peer (build/dotnet/WipcPeer/bin/Release/net8.0/WipcPeer.dll)
@@ -63,7 +64,7 @@ dotnet_consumer() {   # dotnet_consumer <feed dir with Wipc.<v>.nupkg> <scratch 
   local feed scratch what=${3:-all} nupkg version cache rc=0
   feed=$(realpath -m "$1"); scratch=$(realpath -m "$2")
   dotnet_require || return 1
-  nupkg=$(ls "$feed"/Wipc.*.nupkg 2>/dev/null | head -1)
+  nupkg=$(compgen -G "$feed/Wipc.*.nupkg" | head -1)
   [[ -n "$nupkg" ]] || { echo "dotnet_consumer: no Wipc.*.nupkg in $feed" >&2; return 1; }
   version=${nupkg##*/Wipc.}; version=${version%.nupkg}
   cache=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')
@@ -71,7 +72,7 @@ dotnet_consumer() {   # dotnet_consumer <feed dir with Wipc.<v>.nupkg> <scratch 
   rm -rf "$scratch"; mkdir -p "$scratch"
   cp "$root/tests/consumer/csharp/Consumer.csproj" "$root/tests/consumer/csharp/Program.cs" "$scratch/"
   local props=("-p:WipcFeed=$feed" "-p:WipcVersion=$version")
-  echo "  package: ${nupkg#$root/} (version $version), project copied to ${scratch#$root/}"
+  echo "  package: ${nupkg#"$root"/} (version $version), project copied to ${scratch#"$root"/}"
   if [[ "$what" != win64 ]]; then
     echo "  linux: dotnet run (net8.0 on the installed runtime)"
     (cd "$scratch" && dotnet build -c Release -nologo -v q "${props[@]}" >build.log 2>&1) \
@@ -94,5 +95,5 @@ dotnet_consumer() {   # dotnet_consumer <feed dir with Wipc.<v>.nupkg> <scratch 
       rc=1
     fi
   fi
-  return $rc
+  return "$rc"
 }

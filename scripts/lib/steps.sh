@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lib/steps.sh - named steps and their PASS/FAIL/SKIP summary, sourced by scripts/test,
 # scripts/test-reliability and scripts/test-shipping.
 #
