@@ -103,26 +103,26 @@ static wipc_status get_event(const char *fn, wipc_handle h, wipc__event_obj **ou
     return st;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_event_set(wipc_handle ev)
+/* wipc_event_set / wipc_event_reset: `op` on the event of `ev`. */
+static wipc_status event_op(const char *fn, wipc_handle ev, wipc_status (*op)(wipc__event *))
 {
     wipc__event_obj *e;
-    wipc_status st = get_event("wipc_event_set", ev, &e);
+    wipc_status st = get_event(fn, ev, &e);
     if (st != WIPC_OK)
         return st;
-    st = wipc__plat_event_set(e->ev);
+    st = op(e->ev);
     wipc__obj_unref(&e->obj);
     return st;
 }
 
+WIPC_API wipc_status WIPC_CALL wipc_event_set(wipc_handle ev)
+{
+    return event_op("wipc_event_set", ev, wipc__plat_event_set);
+}
+
 WIPC_API wipc_status WIPC_CALL wipc_event_reset(wipc_handle ev)
 {
-    wipc__event_obj *e;
-    wipc_status st = get_event("wipc_event_reset", ev, &e);
-    if (st != WIPC_OK)
-        return st;
-    st = wipc__plat_event_reset(e->ev);
-    wipc__obj_unref(&e->obj);
-    return st;
+    return event_op("wipc_event_reset", ev, wipc__plat_event_reset);
 }
 
 WIPC_API wipc_status WIPC_CALL wipc_event_wait(wipc_handle ev, int32_t timeout_ms)

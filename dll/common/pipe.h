@@ -218,6 +218,9 @@ wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, 
 void        wipc__bulk_release(wipc__conn *c, unsigned slot);
 void        wipc__bulk_free(wipc__conn *c);
 
+/* pipe_read.c: makes room for `need` of a body of `len` bytes, growing it as its bytes arrive */
+bool        wipc__conn_body_reserve(wipc__conn *c, size_t need, size_t len);
+
 /* pipe_lenprefix.c: the bytes before a payload, and the LENGTH_PREFIX decoder */
 #define WIPC__LP_HEADER 4u   /* a LENGTH_PREFIX message's little-endian length */
 /* Writes what goes before a `size`-byte payload on c to `out` (WIPC__FRAME_HEADER bytes of room):

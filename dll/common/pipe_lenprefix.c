@@ -10,8 +10,8 @@
  *  - The length is checked against max_message_size before anything is allocated for the payload:
  *    a larger claim (0xFFFFFFFF: 4 GiB) ends the connection (WIPC_E_TOO_LARGE, a WARN naming the
  *    peer; the server goes on serving others).
- *  - The payload's buffer grows as its bytes arrive (LP_FIRST, then doubling up to the length), so a
- *    peer that claims 16 MiB and sends 10 bytes costs LP_FIRST, not 16 MiB.
+ *  - The payload's buffer grows as its bytes arrive (64 KiB, then doubling up to the length: wipc__conn_body_reserve),
+ *    so a peer that claims 16 MiB and sends 10 bytes costs 64 KiB, not 16 MiB.
  *  - A length of 0 is a 0-byte message.
  * State (the I/O thread's): c->hdr / hdr_have hold the partial length; c->body (the message being
  * filled, its size the claimed length), body_have, body_cap.
@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include "pipe.h"
 
-#define LP_FIRST (64u * 1024)   /* a payload's first allocation; it doubles as bytes arrive */
 
 size_t wipc__conn_prefix(const wipc__conn *c, uint8_t *out, uint8_t kind, uint64_t request_id, uint32_t type,
                          size_t size)
@@ -37,23 +36,6 @@ size_t wipc__conn_prefix(const wipc__conn *c, uint8_t *out, uint8_t kind, uint64
 }
 
 /* Room for `need` bytes of the current payload (need <= its length). */
-static bool lp_reserve(wipc__conn *c, size_t need)
-{
-    if (need <= c->body_cap)
-        return true;
-    size_t len = c->body->size, cap = c->body_cap ? c->body_cap * 2 : LP_FIRST;
-    while (cap < need)
-        cap *= 2;
-    if (cap > len)
-        cap = len;
-    uint8_t *d = realloc(c->body->data, cap);
-    if (!d)
-        return false;
-    c->body->data = d;
-    c->body_cap = cap;
-    return true;
-}
-
 /* A whole length has arrived: check it, then start the message. false: the connection was ended. */
 static bool lp_begin(wipc__conn *c)
 {
@@ -108,7 +90,7 @@ bool wipc__lp_read(wipc__conn *c, const uint8_t *data, size_t n)
         size_t take = c->body->size - c->body_have;
         if (take > n)
             take = n;
-        if (!lp_reserve(c, c->body_have + take)) {
+        if (!wipc__conn_body_reserve(c, c->body_have + take, c->body->size)) {
             wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a length-prefixed message");
             return pause;
         }

@@ -57,12 +57,13 @@ static void fill_out(wipc__conn *c, rd_want *want, uint8_t kind, size_t len)
 /* A header's length is only a claim: the body of a DEST_MSG frame is allocated as its bytes arrive
  * (BODY_FIRST, then doubling up to the length), so a peer that announces 16 MiB and sends 40 bytes
  * costs 64 KiB, not 16 MiB (docs/RELIABILITY.md, Hardening, attack 10: 60 such headers made a server commit ~1 GiB). Makes room for
- * `need` bytes of the current body (need <= its length). */
-static bool body_reserve(wipc__conn *c, size_t need)
+ * `need` bytes of the current body, whose whole length is `len` (need <= len). Also the LENGTH_PREFIX
+ * decoder's (pipe_lenprefix.c). */
+bool wipc__conn_body_reserve(wipc__conn *c, size_t need, size_t len)
 {
     if (need <= c->body_cap)
         return true;
-    size_t len = c->cur.length, cap = c->body_cap ? c->body_cap : BODY_FIRST;
+    size_t cap = c->body_cap ? c->body_cap : BODY_FIRST;
     while (cap < need)
         cap *= 2;
     if (cap > len)
@@ -73,6 +74,11 @@ static bool body_reserve(wipc__conn *c, size_t need)
     c->body->data = d;
     c->body_cap = cap;
     return true;
+}
+
+static bool body_reserve(wipc__conn *c, size_t need)
+{
+    return wipc__conn_body_reserve(c, need, c->cur.length);
 }
 
 /* The first allocation of a DEST_MSG body: at most BODY_FIRST bytes, however many are claimed. */

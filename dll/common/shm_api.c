@@ -349,7 +349,12 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_op
             if (st == NOT_READY)
                 return wipc__error(WIPC_E_TIMEOUT, 0, "%s(%s): the section exists but its creator did not finish it within %d ms",
                                    fn, name, (int)timeout_ms);
-            return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no live channel of that name within %d ms", fn, name, (int)timeout_ms);
+        {
+            char last[160];   /* the last attempt's reason, e.g. "the channel's creator closed it or died" */
+            snprintf(last, sizeof last, "%s", wipc_last_error_message());
+            return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no live channel of that name within %d ms (last attempt: %s)", fn,
+                               name, (int)timeout_ms, last);
+        }
         }
         wipc__sleep_ms(left > 0 && (uint32_t)left < backoff_ms ? (uint32_t)left : backoff_ms);
         if (backoff_ms < 20)

@@ -3,7 +3,8 @@
  *
  * Freeing a source safely: an event may have been fetched by epoll_wait for a source another thread
  * is unregistering. A retired source records the loop's epoch (incremented before each epoll_wait)
- * and is freed at the top of a later iteration, when the batch that could name it is done.
+ * and is freed at the top of a later iteration, when the batch that could name it is done; while one
+ * waits, the next epoll_wait does not block, so that iteration comes at once.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -54,10 +55,13 @@ static void loop_main(void *arg)
         wipc__mutex_lock(&loop_lock);
         epoch++;
         bool stop = stop_requested;
+        /* a retired source waits for the next iteration: do not sleep until then (an idle loop
+         * would otherwise keep it, and what its on_free releases, until some later event) */
+        int wait_ms = dead_head ? 0 : -1;
         wipc__mutex_unlock(&loop_lock);
         if (stop)
             break;
-        int n = epoll_wait(epfd, evs, 64, -1);
+        int n = epoll_wait(epfd, evs, 64, wait_ms);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
