@@ -505,3 +505,27 @@ wipc_status wipc__plat_list(uint32_t mask, wipc__found_fn fn, void *arg)
     (void)arg;
     return WIPC_OK;
 }
+
+/* The fuzzers' pipes are byte streams, as on POSIX. */
+int wipc__plat_pipe_message_mode(wipc__pipe *p)
+{
+    (void)p;
+    return 0;
+}
+
+/* No exit watch in the stub: the shm waits poll, as where pidfd_open is missing. */
+wipc__proc_watch *wipc__plat_proc_watch(uint32_t pid, uint32_t start_key, void (*on_exit)(void *arg),
+                                        void (*on_free)(void *arg), void *arg)
+{
+    (void)pid;
+    (void)start_key;
+    (void)on_exit;
+    (void)on_free;
+    (void)arg;
+    return NULL;
+}
+
+void wipc__plat_proc_unwatch(wipc__proc_watch *w)
+{
+    (void)w;
+}
