@@ -16,8 +16,21 @@
  * settling) also covers the handshake watch's deadline (5 s after the last accept), whose thread used
  * to wake once then although every handshake was done: it failed on that too ("+1").
  */
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "testlib.h"
 #include "idle_scene.h"
+
+/* Whether pidfd_open(2) works here: the library watches a shm peer's exit with it. */
+static int pidfd_available(void)
+{
+    int fd = (int)syscall(434 /* SYS_pidfd_open, the same number on every architecture */, (pid_t)getpid(), 0);
+    if (fd < 0)
+        return errno != ENOSYS;
+    close(fd);
+    return 1;
+}
 
 static int idle_secs(void)
 {
@@ -47,6 +60,15 @@ static void test_idle_process_costs_nothing(void **state)
                   (unsigned long long)(b.ticks - a.ticks), (long long)(b.switches - a.switches), who[0] ? ": " : "", who);
     idle_scene_close(s);
     assert_true(a.switches >= 0 && b.switches >= 0);
+    if (!pidfd_available()) {
+        /* the documented fallback (wipc_shm_create): the two blocked shm waiters check their peer every
+         * 100 ms; nothing else may wake. Ticks are not asserted: this case is valgrind's, whose own
+         * work is charged to the process. */
+        print_message("pidfd_open(2) is not available here (ENOSYS: a kernel before 5.3, or valgrind, which does not "
+                      "emulate syscall 434): the shm waits poll every 100 ms, as documented; asserting that bound\n");
+        assert_true(b.switches - a.switches <= 2 * 15 * idle_secs());
+        return;
+    }
     assert_int_equal(b.switches - a.switches, 0);
     assert_true(b.ticks - a.ticks <= 1);
 }
