@@ -231,8 +231,11 @@ static int cmd_client(const char *path, const char *what, int msgread)
     static const uint32_t sizes[] = { 0, 1, 100, 488, 489, 4000, 70000, 300000 };
     uint8_t *buf = malloc(CAP), *out = malloc(CAP);
     fd_t f = (fd_t)0;
-    if (!buf || !out || connect_to(path, msgread, &f) != 0)
+    if (!buf || !out || connect_to(path, msgread, &f) != 0) {
+        free(buf);
+        free(out);
         return 2;
+    }
 #ifndef _WIN32
     signal(SIGPIPE, SIG_IGN);
 #endif
@@ -279,6 +282,8 @@ static int cmd_client(const char *path, const char *what, int msgread)
     }
     fflush(stdout);
     fd_close(f);
+    free(buf);
+    free(out);
     return rc;
 }
 

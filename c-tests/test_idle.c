@@ -60,6 +60,12 @@ static void test_idle_process_costs_nothing(void **state)
                   (unsigned long long)(b.ticks - a.ticks), (long long)(b.switches - a.switches), who[0] ? ": " : "", who);
     idle_scene_close(s);
     assert_true(a.switches >= 0 && b.switches >= 0);
+#if defined(__SANITIZE_THREAD__)
+    /* TSan's own background thread wakes every 100 ms in every process: the count says nothing about
+     * wipc here. The property is asserted by the plain and ASan runs of this test. */
+    print_message("built with ThreadSanitizer: its background thread wakes every 100 ms; no assertion on wake-ups\n");
+    return;
+#endif
     if (!pidfd_available()) {
         /* the documented fallback (wipc_shm_create): the two blocked shm waiters check their peer every
          * 100 ms; nothing else may wake. Ticks are not asserted: this case is valgrind's, whose own
