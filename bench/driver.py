@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 
+from chart import size_label   # bench/chart.py: matplotlib is imported only when it draws
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # ---- labels -------------------------------------------------------------------------------------
@@ -205,13 +207,6 @@ def split_id(cid):
     impl, metric, size = cid.split(".")
     return impl, metric, int(size)
 
-
-def size_label(n):
-    if n >= 1 << 20:
-        return "%d MiB" % (n >> 20)
-    if n >= 1 << 10:
-        return "%d KiB" % (n >> 10)
-    return "%d B" % n
 
 
 def tables(plat, med):
