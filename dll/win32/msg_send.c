@@ -61,13 +61,82 @@ static int window_of(HWND w, const wchar_t *cls, DWORD pid)
            GetClassNameW(w, got, (int)(sizeof got / sizeof got[0])) > 0 && wcscmp(got, cls) == 0;
 }
 
-/* The endpoint's window, as its owner record names it. */
+/* Endpoints this process resolved lately (name -> hwnd, pid), so that a send to the same name does
+ * not repeat the owner-record lookup: under Wine its seven calls (OpenFileMappingW, MapViewOfFile,
+ * UnmapViewOfFile, CloseHandle, IsWindow, GetWindowThreadProcessId, GetClassNameW) are seven
+ * wineserver round trips, and made wipc_msg_send ~3x a raw WM_COPYDATA. An entry is used only while
+ * GetWindowThreadProcessId still puts its hwnd in its pid: a closed endpoint's window is gone (an
+ * HWND carries a reuse counter, so the value does not come back as another window), and the next
+ * send resolves the name again from its owner record. Entries are replaced least-recently-used.
+ * g_cache_lock is a leaf (core.h's lock order). */
+#define ENDPOINT_CACHE 8
+static struct {
+    char     name[WIPC_NAME_MAX + 1];
+    HWND     hwnd;
+    DWORD    pid;
+    uint64_t used;
+} g_cache[ENDPOINT_CACHE];
+static uint64_t g_cache_clock;
+static SRWLOCK g_cache_lock = SRWLOCK_INIT;
+
+/* The cached endpoint of `name`, if any: 1 with *hwnd and *pid set. */
+static int cache_get(const char *name, HWND *hwnd, DWORD *pid)
+{
+    int hit = 0;
+    AcquireSRWLockExclusive(&g_cache_lock);
+    for (int i = 0; i < ENDPOINT_CACHE && !hit; i++) {
+        if (g_cache[i].hwnd && strcmp(g_cache[i].name, name) == 0) {
+            *hwnd = g_cache[i].hwnd;
+            *pid = g_cache[i].pid;
+            g_cache[i].used = ++g_cache_clock;
+            hit = 1;
+        }
+    }
+    ReleaseSRWLockExclusive(&g_cache_lock);
+    return hit;
+}
+
+/* Remembers (hwnd, pid) for `name`, or forgets the name when hwnd is NULL. */
+static void cache_put(const char *name, HWND hwnd, DWORD pid)
+{
+    size_t len = strlen(name);
+    if (len > WIPC_NAME_MAX)
+        return;
+    AcquireSRWLockExclusive(&g_cache_lock);
+    int slot = -1;
+    for (int i = 0; i < ENDPOINT_CACHE && slot < 0; i++)
+        if (g_cache[i].hwnd && strcmp(g_cache[i].name, name) == 0)
+            slot = i;
+    if (slot < 0 && hwnd) {                  /* a new name: an empty slot, else the least recently used */
+        slot = 0;
+        for (int i = 1; i < ENDPOINT_CACHE && g_cache[slot].hwnd; i++)
+            if (!g_cache[i].hwnd || g_cache[i].used < g_cache[slot].used)
+                slot = i;
+    }
+    if (slot >= 0) {
+        memcpy(g_cache[slot].name, name, len + 1);
+        g_cache[slot].hwnd = hwnd;
+        g_cache[slot].pid = pid;
+        g_cache[slot].used = ++g_cache_clock;
+    }
+    ReleaseSRWLockExclusive(&g_cache_lock);
+}
+
+/* The endpoint's window, as its owner record names it (or as the cache remembers it). */
 static wipc_status find_endpoint(const char *name, const wchar_t *cls, HWND *out, const char *fn)
 {
-    DWORD pid = 0;
+    DWORD pid = 0, wpid = 0;
     HWND hwnd = NULL;
+    if (cache_get(name, &hwnd, &pid)) {
+        if (GetWindowThreadProcessId(hwnd, &wpid) && wpid == pid) {
+            *out = hwnd;
+            return WIPC_OK;
+        }
+        cache_put(name, NULL, 0);
+    }
     read_owner(name, &pid, &hwnd);
     if (hwnd && window_of(hwnd, cls, pid)) {
+        cache_put(name, hwnd, pid);
         *out = hwnd;
         return WIPC_OK;
     }
