@@ -24,7 +24,8 @@
  *
  * idle.ticks.10: the idle scene of c-tests/idle_scene.h (64 idle pipe clients, a blocked shm pair at
  * default options, a msg endpoint) in a process of its own (this program's watchdog thread wakes up
- * every 500 ms: not here), measured for 10 s (2.5 s with --quick): CPU ticks (utime + stime, 1/100 s)
+ * every 500 ms: not here), measured for 10 s (2.5 s with --quick): CPU ticks (utime + stime, 1/100 s;
+ * Linux: of every thread but the measuring one, idle_usage in c-tests/idle_scene.c)
  * and, on Linux, the wake-ups of its threads (context switches; -1 where not measurable).
  */
 #if !defined(_WIN32) && !defined(_GNU_SOURCE)

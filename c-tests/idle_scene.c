@@ -218,6 +218,16 @@ static int read_text(const char *path, char *buf, size_t cap)
     return 1;
 }
 
+/* utime + stime of thread `tid` in clock ticks (0 if it is gone). */
+static uint64_t thread_ticks(const char *tid)
+{
+    char path[96], buf[1024];
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", tid);
+    if (!read_text(path, buf, sizeof buf))
+        return 0;
+    return stat_field(buf, 14) + stat_field(buf, 15);
+}
+
 /* voluntary + involuntary switches of thread `tid` and its name; -1 if it is gone. */
 static int64_t thread_switches(const char *tid, char *comm, size_t comm_cap)
 {
@@ -242,10 +252,7 @@ static int64_t thread_switches(const char *tid, char *comm, size_t comm_cap)
 
 void idle_usage(idle_usage_t *u)
 {
-    char buf[1024];
     memset(u, 0, sizeof *u);
-    if (read_text("/proc/self/stat", buf, sizeof buf))
-        u->ticks = stat_field(buf, 14) + stat_field(buf, 15);
     char self[32];
     snprintf(self, sizeof self, "%ld", (long)syscall(SYS_gettid));
     DIR *d = opendir("/proc/self/task");
@@ -263,6 +270,7 @@ void idle_usage(idle_usage_t *u)
         int64_t n = thread_switches(e->d_name, NULL, 0);
         if (n > 0)
             u->switches += n;
+        u->ticks += thread_ticks(e->d_name);
     }
     closedir(d);
 }

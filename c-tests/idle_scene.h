@@ -12,11 +12,12 @@
  * Nothing is sent after the setup: a process in this state should never run. WIPC_IDLE_PARTS in the
  * environment (e.g. "shm", "pipe,msg") builds only those parts: a diagnosis of what wakes up.
  *
- * The cost: idle_usage() reads the process's CPU time in clock ticks (Linux: utime + stime of
- * /proc/self/stat, USER_HZ = 100/s; Windows: GetProcessTimes in 10 ms units) and, on Linux, the
- * context switches of every thread but the caller (voluntary + involuntary, /proc/self/task/<tid>/
- * status): each time a sleeping thread wakes up is one switch, so a thread that polls shows up even
- * when its polls are too cheap to add a tick.
+ * The cost: idle_usage() reads the CPU time in clock ticks (Linux: utime + stime of every thread but
+ * the caller, /proc/self/task/<tid>/stat, USER_HZ = 100/s, so that the caller's own reading of about
+ * 70 /proc files is not charged to the library; Windows: GetProcessTimes of the whole process in
+ * 10 ms units) and, on Linux, the context switches of every thread but the caller (voluntary +
+ * involuntary, /proc/self/task/<tid>/status): each time a sleeping thread wakes up is one switch, so
+ * a thread that polls shows up even when its polls are too cheap to add a tick.
  */
 #ifndef WIPC_IDLE_SCENE_H
 #define WIPC_IDLE_SCENE_H
@@ -28,7 +29,7 @@
 #define IDLE_MAX_CLIENTS 256
 
 typedef struct idle_usage_t {
-    uint64_t ticks;      /* utime + stime of the whole process, 1/100 s */
+    uint64_t ticks;      /* utime + stime, 1/100 s: Linux every thread but the caller, Windows the process */
     int64_t  switches;   /* context switches of the other threads; -1 where not measurable */
     int      threads;    /* threads of the process; 0 where not measurable */
 } idle_usage_t;
