@@ -1669,6 +1669,31 @@ static void test_pipe_raw_client(void **state)
 #endif
 }
 
+#ifdef _WIN32
+/* The server's pipe buffers: buffer_size 0 is 128 KiB (wipc.h), so that a 64 KiB message and its
+ * frame header (65,560 bytes) fit and its WriteFile completes at once instead of pending until the
+ * peer reads. The core used to turn 0 into 64 KiB before the backend saw it. */
+static void test_pipe_default_buffer_size(void **state)
+{
+    (void)state;
+    char name[160], path[300];
+    wt_unique_name(name, sizeof name, "bufsize");
+    wipc_handle srv = 0;
+    WT_OK(wipc_pipe_listen(name, NULL, &srv));
+    snprintf(path, sizeof path, "\\\\.\\pipe\\wipc-%s", name);
+    HANDLE f = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    WT_CHECK(f != INVALID_HANDLE_VALUE, "CreateFileA(%s): %lu", path, (unsigned long)GetLastError());
+    DWORD out = 0, in = 0;
+    BOOL ok = GetNamedPipeInfo(f, NULL, &out, &in, NULL);
+    DWORD err = GetLastError();
+    CloseHandle(f);
+    WT_OK(wipc_close(srv));
+    WT_CHECK(ok, "GetNamedPipeInfo: %lu", (unsigned long)err);
+    WT_CHECK(out >= 128u * 1024 && in >= 128u * 1024, "default pipe buffers are %lu / %lu bytes, expected 128 KiB",
+             (unsigned long)out, (unsigned long)in);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1697,6 +1722,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipe_peer_killed_server, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_pipe_peer_killed_callback, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_pipe_raw_client, setup_thread_flag, teardown_peers),
+#ifdef _WIN32
+        cmocka_unit_test_setup_teardown(test_pipe_default_buffer_size, setup_thread_flag, teardown_peers),
+#endif
         cmocka_unit_test_setup_teardown(test_pipe_shutdown, setup_thread_flag, teardown_peers),
     };
     wt_apply_test_filter();

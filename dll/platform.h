@@ -85,7 +85,7 @@ struct wipc__server;                        /* core object, opaque to the backen
 typedef struct wipc__pipe_cfg {
     uint32_t    flags;            /* WIPC_PIPE_* */
     uint32_t    max_instances;    /* 1..255 */
-    uint32_t    buffer_size;      /* bytes, > 0 */
+    uint32_t    buffer_size;      /* bytes; 0 = the backend's default */
     const char *sddl;             /* Windows: DACL as SDDL, NULL = owner-only (current user + SYSTEM) */
 } wipc__pipe_cfg;
 

@@ -795,7 +795,7 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
 #endif
     cfg->flags = o->flags;
     cfg->max_instances = o->max_instances;
-    cfg->buffer_size = o->buffer_size ? o->buffer_size : 64 * 1024;
+    cfg->buffer_size = o->buffer_size;   /* 0: the backend's default (Windows: 128 KiB, pipe_listen.c) */
     cfg->sddl = o->security_descriptor;
     return WIPC_OK;
 }
