@@ -1,7 +1,8 @@
 /*
  * test_unit.c - white-box unit tests: the library's internal functions called directly, linked from
  * the wipc_core object library (the same objects as wipc.dll / libwipc.so.1) instead of through the
- * exported API. Here: the wire codec of the pipe transport (dll/common/frame.c, docs/PROTOCOL.md).
+ * exported API. Here: the wire codec of the pipe transport (dll/common/frame.c, docs/PROTOCOL.md), and
+ * the deadline type with the timed condition wait (dll/deadline.h, wipc__cond_wait_until).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "common/frame.h"
+#include "platform.h"
 
 static void test_unit_le_roundtrip(void **state)
 {
@@ -77,12 +79,94 @@ static void test_unit_frame_refused(void **state)
     assert_int_equal(wipc__frame_decode(hdr, 64, &out, why, sizeof why), WIPC_OK);
 }
 
+static void test_unit_deadline_helpers(void **state)
+{
+    (void)state;
+    wipc__deadline never = wipc__deadline_in(WIPC_INFINITE), due = wipc__deadline_in(0);
+    wipc__deadline later = wipc__deadline_in(60000);
+    assert_true(wipc__deadline_is_never(never) && wipc__deadline_is_never(wipc__deadline_never()));
+    assert_int_equal(wipc__deadline_left(never), WIPC_INFINITE);
+    assert_false(wipc__deadline_passed(never));
+    assert_false(wipc__deadline_is_never(due));
+    assert_true(wipc__deadline_passed(due));
+    assert_int_equal(wipc__deadline_left(due), 0);
+    assert_false(wipc__deadline_passed(later));
+    assert_in_range(wipc__deadline_left(later), 1, 60000);
+    assert_in_range(wipc__deadline_left(wipc__deadline_in(INT32_MAX)), 1, INT32_MAX);
+    assert_true(wipc__deadline_min(later, never).at_ms == later.at_ms);
+    assert_true(wipc__deadline_min(later, due).at_ms == due.at_ms);
+    assert_true(wipc__deadline_is_never(wipc__deadline_max(later, never)));
+    assert_true(wipc__deadline_max(due, later).at_ms == later.at_ms);
+
+    /* a call's timeout: the clock starts at the first use; 0 and WIPC_INFINITE never read it */
+    wipc__timeout t = wipc__timeout_of(5000);
+    assert_false(t.started);
+    assert_int_equal(wipc__timeout_left(&t), 5000);
+    assert_true(t.started);
+    assert_in_range(wipc__timeout_left(&t), 1, 5000);
+    assert_true(wipc__timeout_deadline(&t).at_ms == t.dl.at_ms);
+    wipc__timeout zero = wipc__timeout_of(0), inf = wipc__timeout_of(WIPC_INFINITE);
+    assert_int_equal(wipc__timeout_left(&zero), 0);
+    assert_false(zero.started);
+    assert_true(wipc__deadline_passed(wipc__timeout_deadline(&zero)));
+    assert_int_equal(wipc__timeout_left(&inf), WIPC_INFINITE);
+    assert_true(wipc__deadline_is_never(wipc__timeout_deadline(&inf)));
+}
+
+typedef struct cv_pair {
+    wipc__mutex m;
+    wipc__cond  c;
+    int         flag;
+} cv_pair;
+
+static void wake_later(void *arg)
+{
+    cv_pair *p = arg;
+    wipc__sleep_ms(20);
+    wipc__mutex_lock(&p->m);
+    p->flag = 1;
+    wipc__cond_signal(&p->c);
+    wipc__mutex_unlock(&p->m);
+}
+
+/* WIPC_E_TIMEOUT only once the deadline passed (never early), at once for a passed one; a signal wakes
+ * a wait long before its deadline. */
+static void test_unit_cond_wait_until(void **state)
+{
+    (void)state;
+    cv_pair p;
+    memset(&p, 0, sizeof p);
+    wipc__mutex_init(&p.m);
+    wipc__cond_init(&p.c);
+    wipc__mutex_lock(&p.m);
+    assert_int_equal(wipc__cond_wait_until(&p.c, &p.m, wipc__deadline_in(0)), WIPC_E_TIMEOUT);
+    wipc__deadline dl = wipc__deadline_in(50);
+    int rc;
+    while ((rc = wipc__cond_wait_until(&p.c, &p.m, dl)) == 0) {   /* spurious wake-ups: wait on */
+    }
+    assert_int_equal(rc, WIPC_E_TIMEOUT);
+    assert_true(wipc__deadline_passed(dl));
+
+    wipc__thread th;
+    assert_int_equal(wipc__thread_start(&th, wake_later, &p), WIPC_OK);
+    dl = wipc__deadline_in(60000);
+    while (!p.flag)
+        assert_int_equal(wipc__cond_wait_until(&p.c, &p.m, dl), 0);
+    assert_false(wipc__deadline_passed(dl));
+    wipc__mutex_unlock(&p.m);
+    wipc__thread_join(&th);
+    wipc__cond_destroy(&p.c);
+    wipc__mutex_destroy(&p.m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unit_le_roundtrip),
         cmocka_unit_test(test_unit_frame_roundtrip),
         cmocka_unit_test(test_unit_frame_refused),
+        cmocka_unit_test(test_unit_deadline_helpers),
+        cmocka_unit_test(test_unit_cond_wait_until),
     };
     const char *f = getenv("WT_FILTER"); /* as every suite: WT_FILTER=pattern runs the matching cases */
     if (f && f[0])

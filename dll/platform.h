@@ -18,6 +18,7 @@
 #else
 #  include "posix/plat_types.h"   /* the same as pthread types */
 #endif
+#include "deadline.h"   /* wipc__deadline, wipc__timeout */
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,9 +44,11 @@ void wipc__cond_init(wipc__cond *c);
 void wipc__cond_destroy(wipc__cond *c);
 void wipc__cond_signal(wipc__cond *c);
 void wipc__cond_broadcast(wipc__cond *c);
-/** Waits on `c` (m held) up to `ms` milliseconds (WIPC_INFINITE = forever). Returns 0 when woken
- *  (or spuriously), WIPC_E_TIMEOUT when the time ran out. Callers re-check their predicate. */
-int  wipc__cond_wait_ms(wipc__cond *c, wipc__mutex *m, int32_t ms);
+/** Waits on `c` (m held) until woken or until `dl` (wipc__deadline_never() = no limit). Returns 0
+ *  when woken (or spuriously: callers re-check their predicate), WIPC_E_TIMEOUT only once `dl` has
+ *  passed on wipc__now_ms(). POSIX: pthread_cond_timedwait on CLOCK_MONOTONIC (the cond's clock);
+ *  Windows: SleepConditionVariableSRW with the milliseconds left, again if it timed out early. */
+int  wipc__cond_wait_until(wipc__cond *c, wipc__mutex *m, wipc__deadline dl);
 
 typedef void (*wipc__thread_fn)(void *arg);
 /** Starts a joinable thread. Returns WIPC_OK or WIPC_E_SYSTEM (last error set). */
@@ -238,10 +241,6 @@ void wipc__core_accepted(struct wipc__server *server, wipc__pipe *p);
 /** Sets the calling thread's last error: `status`, OS code `os_err` (0 = none) and a printf-style
  *  message. The OS text for os_err is appended. Returns `status` for `return wipc__error(...)`. */
 wipc_status wipc__error(wipc_status status, int64_t os_err, const char *fmt, ...) WIPC__PRINTF(3, 4);
-/** A timeout in ms turned into an absolute wipc__now_ms() deadline (UINT64_MAX for WIPC_INFINITE),
- *  and a deadline back into the milliseconds that remain (WIPC_INFINITE, or >= 0). */
-uint64_t wipc__deadline(int32_t timeout_ms);
-int32_t  wipc__remaining(uint64_t deadline);
 /** Logs a line through the user's log callback, if any and if `level` is high enough. */
 void wipc__log(int32_t level, const char *fmt, ...) WIPC__PRINTF(2, 3);
 

@@ -180,7 +180,7 @@ static void pool_worker(void *arg)
     for (;;) {
         while (!m_head && !m_stop) {
             m_idle++;
-            wipc__cond_wait_ms(&m_cond, &m_lock, WIPC_INFINITE);
+            wipc__cond_wait_until(&m_cond, &m_lock, wipc__deadline_never());
             m_idle--;
         }
         if (!m_head)
@@ -254,7 +254,7 @@ static void run_msg_job(void *arg)
     msg_job *j = arg;
     if (atomic_load(&j->op->state) == 0) {   /* not cancelled or timed out while queued */
         int32_t reply = 0;
-        wipc_status st = wipc_msg_send(j->name, j->type, j->data, j->size, wipc__remaining(j->op->deadline), &reply);
+        wipc_status st = wipc_msg_send(j->name, j->type, j->data, j->size, wipc__deadline_left(j->op->deadline), &reply);
         if (wipc__op_claim(j->op)) {
             j->op->msg_reply = st == WIPC_OK ? reply : 0;
             wipc__op_finish(j->op, st, false);

@@ -19,7 +19,20 @@
  *   that cannot start under d_lock): wipc.h tells it not to call wipc functions. Errors returned to the
  *   caller are not logged (error.c), so raising one under a lock runs no user code.
  *   Every static mutex has a static initializer (WIPC__MUTEX_INIT, plat_types.h of each backend).
+ *
+ * Time. Every wait that ends at a point in time takes a wipc__deadline (dll/deadline.h): an absolute
+ * millisecond on the monotonic clock wipc__now_ms() (CLOCK_MONOTONIC / GetTickCount64), never = at_ms
+ * UINT64_MAX (wipc__deadline_never(); a timeout of WIPC_INFINITE gives it, 0 gives "already due").
+ * Condition waits take it whole: wipc__cond_wait_until (POSIX: pthread_cond_timedwait on the
+ * CLOCK_MONOTONIC every cond is created with; Win32: SleepConditionVariableSRW for what is left,
+ * WIPC_E_TIMEOUT only once the deadline passed). The backend calls of platform.h take relative int32
+ * milliseconds (a call's timeout); their OS waits get them from wipc__deadline_left (win32:
+ * wipc__win_wait_ms, INFINITE for never). A call's timeout that must not read the clock on its fast
+ * path is a wipc__timeout, which becomes its deadline at the first wait (pipe and shm sends/receives).
+ * Deadlines held across calls: an async operation's deadline and timer (op.h), a pipe connection's
+ * handshake deadline (pipe.h), a shm channel's next liveness poll (shm.h).
  */
+
 #ifndef WIPC_CORE_H
 #define WIPC_CORE_H
 

@@ -100,7 +100,7 @@ static void worker_main(void *arg)
     for (;;) {
         while (!ready_head && !stopping) {
             n_idle++;
-            wipc__cond_wait_ms(&d_work, &d_lock, WIPC_INFINITE);
+            wipc__cond_wait_until(&d_work, &d_lock, wipc__deadline_never());
             n_idle--;
         }
         if (!ready_head && stopping)
@@ -157,7 +157,7 @@ static void monitor_main(void *arg)
     while (!stopping) {
         if (!ready_head || n_idle > 0) {
             monitor_parked = true;
-            wipc__cond_wait_ms(&d_watch, &d_lock, WIPC_INFINITE);
+            wipc__cond_wait_until(&d_watch, &d_lock, wipc__deadline_never());
             monitor_parked = false;
             seen = progress;
             since = wipc__now_ms();
@@ -171,7 +171,7 @@ static void monitor_main(void *arg)
             start_worker_locked();
             since = now;
         }
-        wipc__cond_wait_ms(&d_watch, &d_lock, STALL_MS);
+        wipc__cond_wait_until(&d_watch, &d_lock, wipc__deadline_in(STALL_MS));
     }
     wipc__mutex_unlock(&d_lock);
 }
@@ -270,7 +270,7 @@ void wipc__dispatch_quiesce(wipc__obj *o)
     ensure_init_locked();
     uint64_t self = wipc__thread_self();
     while (o->strand.running && o->strand.running_thread != self)
-        wipc__cond_wait_ms(&d_idle, &d_lock, WIPC_INFINITE);
+        wipc__cond_wait_until(&d_idle, &d_lock, wipc__deadline_never());
     /* message and event items are dropped; completions stay, in order (they must run exactly once) */
     drop = NULL;
     wipc__work **tail = &drop, *keep = NULL, *keep_tail = NULL;
@@ -306,7 +306,7 @@ void wipc__dispatch_drain(wipc__obj *o)
     while ((o->strand.head && !o->strand.paused) || o->strand.running) {
         if (o->strand.running && o->strand.running_thread == self)
             break;   /* inside o's callback: what is queued runs right after it */
-        wipc__cond_wait_ms(&d_idle, &d_lock, WIPC_INFINITE);
+        wipc__cond_wait_until(&d_idle, &d_lock, wipc__deadline_never());
     }
     wipc__mutex_unlock(&d_lock);
 }

@@ -229,7 +229,7 @@ static wipc_status ended_status_locked(wipc__obj *o, const char *op)
 
 wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms)
 {
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     wipc__mutex_lock(&o->lock);
     if (atomic_load(&o->has_callbacks)) {
         wipc__mutex_unlock(&o->lock);
@@ -273,12 +273,12 @@ wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *
             st = ended_status_locked(o, "wipc_recv");
             break;
         }
-        int32_t left = wipc__remaining(deadline);
-        if (left == 0) {
+        if (wipc__deadline_passed(deadline)) {
             st = wipc__error(WIPC_E_TIMEOUT, 0, "wipc_recv on %s: no message within %d ms", o->name, (int)timeout_ms);
             break;
         }
-        wipc__cond_wait_ms(&o->cond, &o->lock, left);
+        wipc__cond_wait_until(&o->cond, &o->lock, deadline);
+
     }
     o->receivers--;
     wipc__mutex_unlock(&o->lock);
@@ -288,7 +288,7 @@ wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *
 wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
                                 void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms)
 {
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     wipc__waiter w;
     memset(&w, 0, sizeof w);
     w.id = atomic_fetch_add(&o->next_request_id, 1);
@@ -305,13 +305,13 @@ wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, si
             st = ended_status_locked(o, "wipc_request");
             break;
         }
-        int32_t left = wipc__remaining(deadline);
-        if (left == 0) {
+        if (wipc__deadline_passed(deadline)) {
             st = wipc__error(WIPC_E_TIMEOUT, 0, "wipc_request on %s: no reply to request %llu within %d ms", o->name,
                              (unsigned long long)w.id, (int)timeout_ms);
             break;
         }
-        wipc__cond_wait_ms(&o->cond, &o->lock, left);
+        wipc__cond_wait_until(&o->cond, &o->lock, deadline);
+
     }
     for (wipc__waiter **pp = &o->waiters; *pp; pp = &(*pp)->next)
         if (*pp == &w) {

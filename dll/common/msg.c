@@ -106,7 +106,7 @@ static bool enter_inline_mode(wipc__msg_ep *ep)
     wipc__obj *o = &ep->obj;
     wipc__mutex_lock(&o->lock);
     while (!ep->cb_flushed && !ep->stopping)
-        wipc__cond_wait_ms(&ep->cb_cond, &o->lock, WIPC_INFINITE);
+        wipc__cond_wait_until(&ep->cb_cond, &o->lock, wipc__deadline_never());
     bool go = !ep->stopping;
     wipc__mutex_unlock(&o->lock);
     if (!go)
@@ -118,7 +118,7 @@ static bool enter_inline_mode(wipc__msg_ep *ep)
     }
     wipc__mutex_lock(&o->lock);
     while (!ep->barrier_done && !ep->stopping)
-        wipc__cond_wait_ms(&ep->cb_cond, &o->lock, WIPC_INFINITE);
+        wipc__cond_wait_until(&ep->cb_cond, &o->lock, wipc__deadline_never());
     go = ep->barrier_done && !ep->stopping;
     wipc__mutex_unlock(&o->lock);
     ep->inline_ready = go;

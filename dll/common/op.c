@@ -106,7 +106,7 @@ static void heap_up(size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (heap[parent]->fire_at <= heap[i]->fire_at)
+        if (heap[parent]->fire_at.at_ms <= heap[i]->fire_at.at_ms)
             break;
         wipc__op *a = heap[parent];
         heap_set(parent, heap[i]);
@@ -119,9 +119,9 @@ static void heap_down(size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < heap_n && heap[l]->fire_at < heap[m]->fire_at)
+        if (l < heap_n && heap[l]->fire_at.at_ms < heap[m]->fire_at.at_ms)
             m = l;
-        if (r < heap_n && heap[r]->fire_at < heap[m]->fire_at)
+        if (r < heap_n && heap[r]->fire_at.at_ms < heap[m]->fire_at.at_ms)
             m = r;
         if (m == i)
             return;
@@ -182,14 +182,12 @@ static void timer_main(void *arg)
     wipc__mutex_lock(&tm_lock);
     while (!tm_stop) {
         if (!heap_n) {
-            wipc__cond_wait_ms(&tm_cond, &tm_lock, WIPC_INFINITE);
+            wipc__cond_wait_until(&tm_cond, &tm_lock, wipc__deadline_never());
             continue;
         }
-        uint64_t now = wipc__now_ms();
         wipc__op *op = heap[0];
-        if (op->fire_at > now) {
-            uint64_t ms = op->fire_at - now;
-            wipc__cond_wait_ms(&tm_cond, &tm_lock, ms > 0x7fffffff ? 0x7fffffff : (int32_t)ms);
+        if (!wipc__deadline_passed(op->fire_at)) {
+            wipc__cond_wait_until(&tm_cond, &tm_lock, op->fire_at);
             continue;
         }
         heap_remove_locked(op);
@@ -207,10 +205,9 @@ static void timer_main(void *arg)
     wipc__mutex_unlock(&tm_lock);
 }
 
-void wipc__op_timer_at(wipc__op *op, uint64_t at)
+void wipc__op_timer_at(wipc__op *op, wipc__deadline at)
 {
-    if (at > op->deadline)
-        at = op->deadline;
+    at = wipc__deadline_min(at, op->deadline);
     wipc__mutex_lock(&tm_lock);
     if (atomic_load(&op->state) == 0) {
         heap_remove_locked(op);
@@ -251,7 +248,7 @@ wipc_status wipc__op_new(wipc__obj *o, int kind, const wipc__op_vt *vt, wipc_com
     atomic_init(&op->refs, 1);
     atomic_init(&op->state, 0);
     op->id = atomic_fetch_add(&next_id, 1);
-    op->deadline = wipc__deadline(timeout_ms);
+    op->deadline = wipc__deadline_in(timeout_ms);
     *out = op;
     return WIPC_OK;
 }
@@ -294,7 +291,8 @@ wipc_status wipc__op_start_locked(wipc__op *op, bool fifo)
         o->fifo_tail = op;
         op->in_fifo = true;
     }
-    if (op->deadline != UINT64_MAX)
+    if (!wipc__deadline_is_never(op->deadline))
+
         wipc__op_timer_at(op, op->deadline);
     return WIPC_OK;
 }

@@ -50,8 +50,8 @@ struct wipc__op {
     wipc_handle       handle;        /* reported in the completion (0 for connect / msg_send) */
     wipc_complete_cb  cb;            /* NULL: internal op, nothing to call */
     void             *user_data;
-    uint64_t          deadline;      /* wipc__now_ms() deadline, UINT64_MAX = none */
-    uint64_t          fire_at;       /* the timer's next look at it (<= deadline) */
+    wipc__deadline    deadline;      /* never = none */
+    wipc__deadline    fire_at;       /* the timer's next look at it (<= deadline) */
     size_t            heap_pos;      /* timer heap index + 1, 0 = not on the timer (timer lock) */
     wipc__op         *next, *prev;   /* the handle's pending list (obj lock) */
     wipc__op         *fnext;         /* the handle's taker FIFO (obj lock) */
@@ -95,8 +95,9 @@ bool        wipc__op_complete(wipc__op *op, wipc_status st);
 bool        wipc__op_complete_locked(wipc__op *op, wipc_status st);
 /* Asks op to stop with why (vt->stop, or complete). */
 void        wipc__op_stop(wipc__op *op, wipc_status why);
-/* The timer looks at op again at `at` (ms, clamped to its deadline). */
-void        wipc__op_timer_at(wipc__op *op, uint64_t at);
+/* The timer looks at op again at `at` (clamped to its deadline). */
+void        wipc__op_timer_at(wipc__op *op, wipc__deadline at);
+
 /* The first pending op of o's taker FIFO of `kind` (obj lock held), claimed; NULL if none. */
 wipc__op   *wipc__op_take_fifo_locked(wipc__obj *o, int kind);
 /* An async request of `o` waiting for the reply `rid` (ref taken), or NULL. */

@@ -1,6 +1,6 @@
 /*
  * options.c - validation shared by every entry point: option structs read by struct_size (the Win32
- * cbSize idiom; the rules are at the top of include/wipc.h), endpoint names, output pointers, and timeout deadlines.
+ * cbSize idiom; the rules are at the top of include/wipc.h), endpoint names and output pointers.
  */
 #include "core.h"
 
@@ -60,22 +60,4 @@ wipc_status wipc__check_name(const char *name, const char *what)
 wipc_status wipc__check_out(const void *p, const char *what)
 {
     return p ? WIPC_OK : wipc__error(WIPC_E_INVALID_ARG, 0, "%s is NULL", what);
-}
-
-uint64_t wipc__deadline(int32_t timeout_ms)
-{
-    if (timeout_ms < 0)
-        return UINT64_MAX;
-    return wipc__now_ms() + (uint64_t)timeout_ms;
-}
-
-int32_t wipc__remaining(uint64_t deadline)
-{
-    if (deadline == UINT64_MAX)
-        return WIPC_INFINITE;
-    uint64_t now = wipc__now_ms();
-    if (now >= deadline)
-        return 0;
-    uint64_t left = deadline - now;
-    return left > INT32_MAX ? INT32_MAX : (int32_t)left;
 }

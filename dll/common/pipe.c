@@ -240,16 +240,17 @@ static void hs_main(void *arg)
     (void)arg;
     wipc__mutex_lock(&hs_lock);
     while (!hs_stop) {
-        uint64_t now = wipc__now_ms(), next = UINT64_MAX;
+        uint64_t now = wipc__now_ms();
+        wipc__deadline next = wipc__deadline_never();
         wipc__conn *due = NULL;
         for (wipc__conn *c = hs_head, *n; c; c = n) {
             n = c->hs_next;
-            if (c->hs_deadline <= now) {
+            if (c->hs_deadline.at_ms <= now) {
                 hs_unlink_locked(c);
                 c->hs_next = due;   /* a private list now */
                 due = c;
-            } else if (c->hs_deadline < next) {
-                next = c->hs_deadline;
+            } else {
+                next = wipc__deadline_min(next, c->hs_deadline);
             }
         }
         if (due) {
@@ -263,7 +264,7 @@ static void hs_main(void *arg)
             wipc__mutex_lock(&hs_lock);
             continue;
         }
-        wipc__cond_wait_ms(&hs_cond, &hs_lock, next == UINT64_MAX ? WIPC_INFINITE : (int32_t)(next - now));
+        wipc__cond_wait_until(&hs_cond, &hs_lock, next);
     }
     wipc__mutex_unlock(&hs_lock);
 }
@@ -289,14 +290,14 @@ static void hs_watch(wipc__conn *c, int32_t ms)
         wipc__obj_unref(&c->obj);
         return;
     }
-    c->hs_deadline = wipc__now_ms() + (uint64_t)ms;
+    c->hs_deadline = wipc__deadline_in(ms);
     c->hs_prev = NULL;
     c->hs_next = hs_head;
     if (hs_head)
         hs_head->hs_prev = c;
     hs_head = c;
     c->hs_watched = true;
-    if (!c->hs_next || c->hs_deadline < c->hs_next->hs_deadline)
+    if (!c->hs_next || c->hs_deadline.at_ms < c->hs_next->hs_deadline.at_ms)
         wipc__cond_signal(&hs_cond);   /* possibly the earliest deadline now */
     wipc__mutex_unlock(&hs_lock);
 }
@@ -359,17 +360,17 @@ void wipc__excl_destroy(pipe_excl *x)
     wipc__mutex_destroy(&x->m);
 }
 
-wipc_status wipc__excl_enter(pipe_excl *x, pipe_dl *dl)
+wipc_status wipc__excl_enter(pipe_excl *x, wipc__timeout *dl)
 {
     wipc_status st = WIPC_OK;
     wipc__mutex_lock(&x->m);
     while (x->held) {
-        int32_t left = wipc__pipe_dl_left(dl);
-        if (left == 0) {
+        wipc__deadline until = wipc__timeout_deadline(dl);
+        if (wipc__deadline_passed(until)) {
             st = WIPC_E_TIMEOUT;
             break;
         }
-        wipc__cond_wait_ms(&x->cv, &x->m, left);
+        wipc__cond_wait_until(&x->cv, &x->m, until);
     }
     if (st == WIPC_OK)
         x->held = true;
@@ -420,7 +421,7 @@ wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request
 built:;
     size_t total = hl + size;
     size_t written = 0;
-    pipe_dl dl = wipc__pipe_dl(timeout_ms);   /* the wait for the writer and the write share it */
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);   /* the wait for the writer and the write share it */
     if (wipc__excl_enter(&c->writer, &dl) != WIPC_OK)
         return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's send kept the connection busy for the "
                            "whole timeout (%d ms); nothing was sent", o->name, (int)timeout_ms);
@@ -428,7 +429,7 @@ built:;
     if (c->write_broken)
         st = wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
     else   /* n == 0: a RAW 0-byte message (a zero-length WriteFile on a message-mode pipe) */
-        st = wipc__plat_pipe_write(c->pipe, iov, n, wipc__pipe_dl_left(&dl), &written);
+        st = wipc__plat_pipe_write(c->pipe, iov, n, wipc__timeout_left(&dl), &written);
     if (st != WIPC_OK && written > 0 && written < total)
         c->write_broken = true;
     wipc__excl_leave(&c->writer);
@@ -519,10 +520,10 @@ static void conn_close(wipc__obj *o)
     wipc__plat_pipe_shutdown(c->pipe);
     if (!c->started)
         return;
-    uint64_t deadline = wipc__deadline(5000);
+    wipc__deadline deadline = wipc__deadline_in(5000);
     wipc__mutex_lock(&o->lock);
-    while (!c->released && wipc__remaining(deadline) > 0)
-        wipc__cond_wait_ms(&o->cond, &o->lock, wipc__remaining(deadline));
+    while (!c->released && !wipc__deadline_passed(deadline))
+        wipc__cond_wait_until(&o->cond, &o->lock, deadline);
     bool released = c->released;
     wipc__mutex_unlock(&o->lock);
     if (!released)
@@ -861,7 +862,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
     if ((st = wipc__handle_get(server, WIPC_KIND_PIPE_SERVER, &o)) != WIPC_OK)
         return st;
     wipc__server *s = (wipc__server *)o;
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     wipc__conn *c = NULL;
     wipc__mutex_lock(&o->lock);
     s->accepters++;
@@ -882,12 +883,11 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
             st = WIPC_OK;
             break;
         }
-        int32_t left = wipc__remaining(deadline);
-        if (left == 0) {
+        if (wipc__deadline_passed(deadline)) {
             st = wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_accept(%s): no client within %d ms", o->name, (int)timeout_ms);
             break;
         }
-        wipc__cond_wait_ms(&o->cond, &o->lock, left);
+        wipc__cond_wait_until(&o->cond, &o->lock, deadline);
     }
     s->accepters--;
     wipc__mutex_unlock(&o->lock);
@@ -976,11 +976,11 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
         return st;
     if (timeout_ms < WIPC_INFINITE)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_connect(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", name, (int)timeout_ms);
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     uint32_t backoff_ms = 2;
     for (;;) {
         wipc__pipe *p = NULL;
-        st = wipc__plat_connect(name, &cfg, wipc__remaining(deadline), &p);
+        st = wipc__plat_connect(name, &cfg, wipc__deadline_left(deadline), &p);
         if (st != WIPC_OK)
             return st;
         wipc__conn *c = wipc__conn_new(name, o.flags, o.max_message_size, p);
@@ -1000,15 +1000,12 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
             wipc_status hello_st = send_hello(c, WIPC__FRAME_HELLO);
             /* The timeout is for finding a free server; one that accepted gets up to
              * WIPC__HANDSHAKE_GRACE_MS more to answer (so a poll with timeout 0 can connect). */
-            uint64_t hs_deadline = wipc__deadline(WIPC__HANDSHAKE_GRACE_MS);
-            if (deadline > hs_deadline)
-                hs_deadline = deadline;
+            wipc__deadline hs_deadline = wipc__deadline_max(deadline, wipc__deadline_in(WIPC__HANDSHAKE_GRACE_MS));
             wipc__mutex_lock(&c->obj.lock);
             while (c->state == CONN_HANDSHAKE) {   /* after a failed write the reader still sees BUSY or EOF */
-                int32_t left = wipc__remaining(hs_deadline);
-                if (left == 0)
+                if (wipc__deadline_passed(hs_deadline))
                     break;
-                wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, left);
+                wipc__cond_wait_until(&c->obj.cond, &c->obj.lock, hs_deadline);
             }
             int state = c->state;
             bool busy = c->busy;
@@ -1024,8 +1021,9 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
             if (state != CONN_OPEN) {
                 conn_close(&c->obj);
                 wipc__obj_unref(&c->obj);
-                int32_t left = wipc__remaining(deadline);
+                int32_t left = wipc__deadline_left(deadline);
                 if (busy && left != 0) {
+
                     wipc__sleep_ms(left < 0 || (uint32_t)left > backoff_ms ? backoff_ms : (uint32_t)left);
                     if (backoff_ms < 50)
                         backoff_ms *= 2;

@@ -125,40 +125,16 @@ typedef struct wipc__conn {
     /* server side: the handshake deadline (pipe.c, the handshake watch; guarded by its lock) */
     struct wipc__conn *hs_prev, *hs_next;
     bool          hs_watched;       /* in the watch list (which holds a reference) */
-    uint64_t      hs_deadline;      /* wipc__now_ms() by which the client's HELLO must have come */
+    wipc__deadline hs_deadline;     /* by when the client's HELLO must have come */
+
 } wipc__conn;
 
-/* A timeout that becomes a deadline only when something has to wait (no clock read on fast paths). */
-typedef struct pipe_dl {
-    int32_t  timeout_ms;   /* as given: WIPC_INFINITE, 0, or milliseconds */
-    bool     set;
-    uint64_t at;           /* wipc__now_ms() deadline, once set */
-} pipe_dl;
-
-static inline pipe_dl wipc__pipe_dl(int32_t timeout_ms)
-{
-    pipe_dl d = { timeout_ms, false, 0 };
-    return d;
-}
-
-/* Milliseconds left: the whole timeout the first time (the clock starts then), WIPC_INFINITE or >= 0. */
-static inline int32_t wipc__pipe_dl_left(pipe_dl *d)
-{
-    if (d->timeout_ms <= 0)
-        return d->timeout_ms;
-    if (!d->set) {
-        d->set = true;
-        d->at = wipc__deadline(d->timeout_ms);
-        return d->timeout_ms;
-    }
-    return wipc__remaining(d->at);
-}
 
 /* pipe.c */
 void        wipc__excl_init(pipe_excl *x);
 void        wipc__excl_destroy(pipe_excl *x);
 /* Takes x, waiting for another holder up to dl: WIPC_OK, or WIPC_E_TIMEOUT (no last error set). */
-wipc_status wipc__excl_enter(pipe_excl *x, pipe_dl *dl);
+wipc_status wipc__excl_enter(pipe_excl *x, wipc__timeout *dl);
 /* Takes x if nobody holds it, without waiting. */
 bool        wipc__excl_try(pipe_excl *x);
 void        wipc__excl_leave(pipe_excl *x);

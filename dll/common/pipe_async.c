@@ -86,18 +86,17 @@ void wipc__conn_connect_op_wake(wipc__conn *c)
 {
     wipc__mutex_lock(&c->obj.lock);
     if (c->connect_op)   /* pending while it is set (drop_conn clears it first) */
-        wipc__op_timer_at(c->connect_op, wipc__now_ms());
+        wipc__op_timer_at(c->connect_op, wipc__deadline_in(0));
     wipc__mutex_unlock(&c->obj.lock);
 }
 
 static void retry_later(wipc__op *op, connect_t *t, wipc_status why)
 {
-    uint64_t now = wipc__now_ms();
-    if (now >= op->deadline) {
+    if (wipc__deadline_passed(op->deadline)) {
         wipc__op_complete(op, why);
         return;
     }
-    wipc__op_timer_at(op, now + t->backoff_ms);
+    wipc__op_timer_at(op, wipc__deadline_in((int32_t)t->backoff_ms));
     if (t->backoff_ms < 50)
         t->backoff_ms *= 2;
 }
@@ -135,12 +134,10 @@ static void connect_attempt(wipc__op *op, connect_t *t)
     }
     if (!c->raw) {
         /* a server that accepted has WIPC__HANDSHAKE_GRACE_MS beyond the timeout to answer */
-        uint64_t hs = wipc__deadline(WIPC__HANDSHAKE_GRACE_MS);
-        if (op->deadline < hs)
-            op->deadline = hs;
+        op->deadline = wipc__deadline_max(op->deadline, wipc__deadline_in(WIPC__HANDSHAKE_GRACE_MS));
         wipc__conn_send_hello(c);   /* a failed write is judged by what the server said (BUSY or EOF) */
     }
-    wipc__op_timer_at(op, wipc__now_ms() + 50);   /* a look now and then, besides the handshake's poke */
+    wipc__op_timer_at(op, wipc__deadline_in(50));   /* a look now and then, besides the handshake's poke */
     connect_timer(op);
 }
 
@@ -174,10 +171,10 @@ static void connect_timer(wipc__op *op)
         return;
     }
     if (state == CONN_HANDSHAKE) {
-        if (wipc__now_ms() >= op->deadline)
+        if (wipc__deadline_passed(op->deadline))
             wipc__op_complete(op, WIPC_E_TIMEOUT);   /* accepted but never answered; the release closes c */
         else
-            wipc__op_timer_at(op, wipc__now_ms() + 50);
+            wipc__op_timer_at(op, wipc__deadline_in(50));
         return;
     }
     drop_conn(t, true);   /* the handshake failed */
@@ -233,7 +230,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const w
             *out_op = 0;
         wipc__op_unref(op);
     } else {
-        wipc__op_timer_at(op, wipc__now_ms());   /* the first attempt, on the timer thread */
+        wipc__op_timer_at(op, wipc__deadline_in(0));   /* the first attempt, on the timer thread */
+
     }
     wipc__op_unref(op);
     return st;

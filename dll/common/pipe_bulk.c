@@ -99,7 +99,7 @@ static bool all_free(bulk_hdr *h)
 
 /* Waits (bulk_excl held) until a slot of our section can be filled (all_slots: until every slot is
  * free); returns it in *slot. */
-static wipc_status wait_slot(wipc__conn *c, pipe_dl *dl, bool all_slots, int *slot)
+static wipc_status wait_slot(wipc__conn *c, wipc__timeout *dl, bool all_slots, int *slot)
 {
     bulk_hdr *h = (bulk_hdr *)c->tx.base;
     for (;;) {
@@ -123,16 +123,16 @@ static wipc_status wait_slot(wipc__conn *c, pipe_dl *dl, bool all_slots, int *sl
         }
         if (!wipc__plat_pipe_alive(c->pipe))
             return wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: the peer closed the connection", c->obj.name);
-        int32_t left = wipc__pipe_dl_left(dl);
+        int32_t left = wipc__timeout_left(dl);
         if (left == 0)
             return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: the peer did not take the previous large message within %d ms",
-                               c->obj.name, (int)dl->timeout_ms);
+                               c->obj.name, (int)dl->ms);
         wipc__plat_bulk_wait(c->tx.sec, &h->events, ev, left < 0 || left > BULK_SLICE_MS ? BULK_SLICE_MS : left);
     }
 }
 
 /* Makes our section (again, larger) when it is missing or too small for `size` bytes. */
-static wipc_status ensure_section(wipc__conn *c, size_t size, pipe_dl *dl)
+static wipc_status ensure_section(wipc__conn *c, size_t size, wipc__timeout *dl)
 {
     if (c->tx.sec && c->tx.slot_size >= size)
         return WIPC_OK;
@@ -174,7 +174,7 @@ static wipc_status ensure_section(wipc__conn *c, size_t size, pipe_dl *dl)
 wipc_status wipc__bulk_send(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                             size_t size, int32_t timeout_ms)
 {
-    pipe_dl dl = wipc__pipe_dl(timeout_ms);
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     int slot = 0;
     if (wipc__excl_enter(&c->bulk_excl, &dl) != WIPC_OK)
         return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's large send kept the shared section busy "
@@ -198,7 +198,7 @@ wipc_status wipc__bulk_send(wipc__conn *c, uint8_t kind, uint64_t request_id, ui
     wipc__put_le64(desc + 16, size);
     wipc__put_le64(desc + 24, c->tx.slot_size);
     /* the frame only now: the message is whole before anyone can see it */
-    st = wipc__conn_write_frame(c, WIPC__FRAME_BULK, request_id, type, desc, sizeof desc, wipc__pipe_dl_left(&dl));
+    st = wipc__conn_write_frame(c, WIPC__FRAME_BULK, request_id, type, desc, sizeof desc, wipc__timeout_left(&dl));
     if (st != WIPC_OK)
         atomic_store_explicit(&h->state[slot], SLOT_FREE, memory_order_release);   /* nobody will take it */
     wipc__excl_leave(&c->bulk_excl);

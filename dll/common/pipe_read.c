@@ -540,14 +540,14 @@ static void handover_to_io(wipc__conn *c)
     wipc__plat_pipe_io(c->pipe);
 }
 
-static wipc_status rd_run(wipc__conn *c, rd_want *want, pipe_dl *dl);
+static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl);
 
 /* The I/O thread saw the peer hang up and nobody read: read what is left (into the inbox) and the
  * end, so that the connection ends as it would have with the I/O thread reading. */
 static void drain(wipc__conn *c)
 {
     rd_want want = { .what = W_NONE, .fn = "pipe reader", .timeout_ms = 0 };
-    pipe_dl now = wipc__pipe_dl(0);
+    wipc__timeout now = wipc__timeout_of(0);
     rd_run(c, &want, &now);
 }
 
@@ -639,7 +639,7 @@ static rd_rc scattered(wipc__conn *c, rd_want *want, uint8_t *mine, size_t got, 
  * the deadline passes or the connection ends; or until the inbox is full: WIPC_OK too, with the
  * caller's reply not yet read (only W_REPLY and W_NONE stop so; a W_MSG reader takes the first
  * message frame itself), and the caller waits for whoever reads once the inbox drains. */
-static wipc_status rd_run(wipc__conn *c, rd_want *want, pipe_dl *dl)
+static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
 {
     wipc_status st = WIPC_OK;
     /* The previous holder may have delivered our reply already (it set done before it let the role
@@ -667,7 +667,7 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, pipe_dl *dl)
         }
         c->rpos = c->rlen = 0;
         size_t got = 0;
-        int32_t left = wipc__pipe_dl_left(dl);
+        int32_t left = wipc__timeout_left(dl);
         size_t body_left = c->have_frame ? c->cur.length - c->body_have : 0;
         uint8_t *mine = want->what == W_MSG ? want->buf : want->what == W_REPLY ? want->w->buf : NULL;
         size_t mine_cap = want->what == W_MSG ? want->cap : want->what == W_REPLY ? want->w->cap : 0;
@@ -723,7 +723,7 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, pipe_dl *dl)
  * role; with callbacks, or a request while the inbox is full, it waits without taking it. */
 typedef struct role_wait {
     wipc__conn *c;
-    pipe_dl    *dl;
+    wipc__timeout *dl;
     rd_want    *want;
 } role_wait;
 
@@ -744,9 +744,9 @@ static wipc__gate wait_gate(void *t, wipc__reply_waiter *w, wipc_status *st)
     return WIPC__GATE_TRY;
 }
 
-static int32_t wait_ms(void *t)
+static wipc__deadline wait_until(void *t)
 {
-    return wipc__pipe_dl_left(((role_wait *)t)->dl);
+    return wipc__timeout_deadline(((role_wait *)t)->dl);
 }
 
 static wipc_status wait_ended(void *t, wipc_status st)
@@ -755,11 +755,12 @@ static wipc_status wait_ended(void *t, wipc_status st)
     return st == WIPC_E_TIMEOUT ? timeout_status(a->c, a->want) : ended_status(a->c, a->want->fn);
 }
 
-static const wipc__role_checks role_checks = { .queued = wait_queued, .gate = wait_gate, .wait_ms = wait_ms, .ended = wait_ended };
+static const wipc__role_checks role_checks = { .queued = wait_queued, .gate = wait_gate, .wait_until = wait_until, .ended = wait_ended };
+
 
 /* obj.lock held. Waits until this thread holds the role, or (queue_ok) a message is queued, or w is
  * done, or the handle closed / the connection ended / the deadline passed (WIPC__TAKE_ENDED, *st set). */
-static wipc__take_rc role_take(wipc__conn *c, bool queue_ok, wipc__reply_waiter *w, pipe_dl *dl, rd_want *want, wipc_status *st)
+static wipc__take_rc role_take(wipc__conn *c, bool queue_ok, wipc__reply_waiter *w, wipc__timeout *dl, rd_want *want, wipc_status *st)
 {
     role_wait t = { c, dl, want };
     return wipc__role_take(&c->role, &c->obj, &role_checks, &t, queue_ok, w, st);
@@ -772,7 +773,7 @@ wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *o
     wipc__conn *c = (wipc__conn *)o;
     if (c->raw)
         return wipc__inbox_recv(o, buf, cap, out, timeout_ms);
-    pipe_dl dl = wipc__pipe_dl(timeout_ms);
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     rd_want want = { .what = W_MSG, .fn = "wipc_recv", .timeout_ms = timeout_ms, .buf = buf, .cap = cap, .out = out };
     wipc_status st = WIPC_OK;
     wipc__mutex_lock(&o->lock);
@@ -789,7 +790,7 @@ wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *o
         if (rc == WIPC__TAKE_QUEUED) {
             st = wipc__inbox_recv(o, buf, cap, out, 0);
             wipc__mutex_lock(&o->lock);
-            if (st == WIPC_E_TIMEOUT && wipc__pipe_dl_left(&dl) != 0)
+            if (st == WIPC_E_TIMEOUT && wipc__timeout_left(&dl) != 0)
                 continue;   /* another thread took it first */
             break;
         }
@@ -805,7 +806,7 @@ wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *o
     return st;
 }
 
-static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, pipe_dl *dl, int32_t timeout_ms)
+static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, wipc__timeout *dl, int32_t timeout_ms)
 {
     rd_want want = { .what = W_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     wipc_status st = WIPC_OK;
@@ -839,8 +840,8 @@ wipc_status wipc__conn_request(wipc__obj *o, uint32_t type, const void *req, siz
                                size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms)
 {
     wipc__conn *c = (wipc__conn *)o;
-    pipe_dl dl = wipc__pipe_dl(timeout_ms);
-    int32_t send_ms = wipc__pipe_dl_left(&dl);   /* the clock starts now: the send and the wait share timeout_ms */
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
+    int32_t send_ms = wipc__timeout_left(&dl);   /* the clock starts now: the send and the wait share timeout_ms */
     wipc__reply_waiter w;
     wipc__reply_begin(o, &c->waiters, &w, resp, resp_cap);
     wipc_status st = wipc__conn_send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, send_ms);

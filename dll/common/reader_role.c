@@ -47,13 +47,14 @@ wipc__take_rc wipc__role_take(wipc__reader_role *r, wipc__obj *o, const wipc__ro
             rc = WIPC__TAKE_ENDED;
             break;
         }
-        int32_t ms = checks->wait_ms(t);
-        if (ms == 0) {
+        wipc__deadline until = checks->wait_until(t);
+        if (wipc__deadline_passed(until)) {
             *st = WIPC_E_TIMEOUT;
             rc = WIPC__TAKE_ENDED;
             break;
         }
-        wipc__cond_wait_ms(&o->cond, &o->lock, ms);
+        wipc__cond_wait_until(&o->cond, &o->lock, until);
+
     }
     atomic_fetch_sub(&r->waiters, 1);
     if (rc == WIPC__TAKE_ENDED) {

@@ -41,8 +41,9 @@ typedef struct wipc__role_checks {
     wipc__gate  (*gate)(void *t, wipc__reply_waiter *w, wipc_status *st);
     /* the role was not taken: WIPC_OK to wait on, or the status the wait ends with (NULL: wait on) */
     wipc_status (*missed)(void *t);
-    /* milliseconds to wait on obj.cond (WIPC_INFINITE: no limit), 0 when the deadline passed */
-    int32_t     (*wait_ms)(void *t);
+    /* until when to wait on obj.cond this round (never: no limit); a passed one ends the wait */
+    wipc__deadline (*wait_until)(void *t);
+
     /* obj.lock NOT held: the error to return for an end with `st` (WIPC_E_TIMEOUT, or what gate /
      * missed said, or WIPC_E_CLOSED); sets the last error */
     wipc_status (*ended)(void *t, wipc_status st);

@@ -28,12 +28,6 @@
 #include "ring.h"
 
 
-/* A call's timeout, turned into a deadline only when the call first has to wait. */
-typedef struct wipc__shm_dl {
-    int32_t  timeout_ms;
-    uint64_t at;          /* 0 = not computed yet */
-} wipc__shm_dl;
-
 #define WIPC__TX_FREE     0
 #define WIPC__TX_BUSY     1
 #define WIPC__TX_RESERVED 2
@@ -62,7 +56,8 @@ typedef struct wipc__shm_chan {
     uint32_t          live_session;  /* creator: the header's session counter when peer_ident was seen */
     _Atomic bool      peer_gone;     /* that peer closed or died (and no other one is attached) */
     bool              disc_pending;  /* opener: the creator is gone; the reader thread raises DISCONNECTED after the last frame */
-    uint64_t          next_live_check_ms;
+    wipc__deadline    next_live_check;   /* when the peer is polled again (zero: at once) */
+
     wipc__proc_watch *watch;         /* the exit notice of the peer watch_ident (NULL: none, or cannot: poll) */
     uint64_t          watch_ident;   /* the peer watched (or being armed); 0 = none */
     atomic_bool       quiet;         /* waits need no liveness poll: the peer is watched, or there is none to watch */
@@ -133,14 +128,8 @@ bool wipc__shm_spin(wipc__shm_chan *c, bool (*ready)(void *), void *arg);
 wipc_status wipc__shm_ended(wipc__shm_chan *c, const char *fn);
 /* The next slice to sleep: min(remaining, 100 ms), or min(remaining, 60 s) while the peer's exit is
  * watched (or there is no peer: its arrival and its close wake the waiters); 0 when the deadline passed. */
-int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__shm_dl *deadline);
-/* The absolute deadline, computed on first use: the fast path never reads the clock. */
-static inline uint64_t wipc__shm_dl_at(wipc__shm_dl *d)
-{
-    if (d->at == 0)
-        d->at = wipc__deadline(d->timeout_ms);
-    return d->at;
-}
+int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__timeout *deadline);
+
 bool wipc__shm_closed(wipc__shm_chan *c);
 
 /* shm_send.c */
@@ -149,12 +138,12 @@ wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint
 /* The same within the caller's deadline `dl` (wipc_request: the send and the wait for the reply share
  * one timeout). */
 wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                  size_t size, wipc__shm_dl *dl);
+                                  size_t size, wipc__timeout *dl);
 /* The same, resumable (the async drain job): `*sent` (0 at first) counts the bytes of a streamed message
  * already published. A streamed message that times out with *sent > 0 keeps the turn (WIPC__TX_STREAM)
  * for the next call to resume; wipc__shm_stream_abandon gives it up. */
 wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                     size_t size, wipc__shm_dl *dl, size_t *sent);
+                                     size_t size, wipc__timeout *dl, size_t *sent);
 void wipc__shm_stream_abandon(wipc__shm_chan *c);
 /* True if a message of `size` bytes is streamed (its record would not fit the ring). */
 static inline bool wipc__shm_streamed(const wipc__shm_chan *c, size_t size)

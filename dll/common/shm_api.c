@@ -330,7 +330,7 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_op
         return st;
     if (timeout_ms < WIPC_INFINITE)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", fn, name, (int)timeout_ms);
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     uint32_t backoff_ms = 1;
     for (;;) {
         wipc__shm_chan *c = NULL;
@@ -344,7 +344,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_op
         }
         if (st != NOT_READY && st != WIPC_E_NOT_FOUND)
             return st;
-        int32_t left = wipc__remaining(deadline);
+        int32_t left = wipc__deadline_left(deadline);
+
         if (left == 0) {
             if (st == NOT_READY)
                 return wipc__error(WIPC_E_TIMEOUT, 0, "%s(%s): the section exists but its creator did not finish it within %d ms",

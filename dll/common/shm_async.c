@@ -123,10 +123,10 @@ static void drain(void *arg)
         } else if (why) {
             st = why;                /* cancelled or timed out before it was published: dropped whole */
         } else {
-            int32_t left = wipc__remaining(e->op->deadline);
-            wipc__shm_dl dl = { left < 0 || left > SLICE_MS ? SLICE_MS : left, 0 };
+            int32_t left = wipc__deadline_left(e->op->deadline);
+            wipc__timeout dl = wipc__timeout_of(left < 0 || left > SLICE_MS ? SLICE_MS : left);
             st = wipc__shm_send_resumable(c, e->kind, e->request_id, e->type, e->data, e->size, &dl, &e->sent);
-            if (st == WIPC_E_TIMEOUT && wipc__remaining(e->op->deadline) != 0) {   /* a parked stream keeps its turn */
+            if (st == WIPC_E_TIMEOUT && !wipc__deadline_passed(e->op->deadline)) {   /* a parked stream keeps its turn */
                 wipc__mutex_lock(&c->aq_lock);   /* no room yet: try again on the next turn */
                 c->aq_busy = NULL;
                 c->aq_scheduled = false;
@@ -198,7 +198,8 @@ wipc_status wipc__shm_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint6
         return st;
     wipc__mutex_lock(&c->aq_lock);
     if (!c->aq_head && !wipc__shm_streamed(c, size)) {   /* nothing queued: straight into the ring if there is room now */
-        wipc__shm_dl now = { 0, 0 };
+        wipc__timeout now = wipc__timeout_of(0);
+
         st = wipc__shm_send_within(c, kind, request_id, type, data, size, &now);
         if (st != WIPC_E_TIMEOUT) {
             wipc__mutex_unlock(&c->aq_lock);

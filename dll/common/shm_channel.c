@@ -46,10 +46,10 @@ bool wipc__shm_closed(wipc__shm_chan *c)
     return atomic_load_explicit(&c->obj.closed, memory_order_acquire);
 }
 
-int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__shm_dl *deadline)
+int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__timeout *deadline)
 {
     int32_t most = atomic_load(&c->quiet) ? QUIET_SLICE_MS : SLICE_MS;
-    int32_t left = wipc__remaining(wipc__shm_dl_at(deadline));
+    int32_t left = wipc__timeout_left(deadline);
     if (left < 0 || left > most)
         return most;
     return left;
@@ -75,10 +75,9 @@ static void wake_all(wipc__shm_chan *c)
 
 static bool live_check_due(wipc__shm_chan *c, bool force)
 {
-    uint64_t now = wipc__now_ms();
-    if (!force && now < c->next_live_check_ms)
+    if (!force && !wipc__deadline_passed(c->next_live_check))
         return false;
-    c->next_live_check_ms = now + LIVE_CHECK_MS;
+    c->next_live_check = wipc__deadline_in(LIVE_CHECK_MS);
     return true;
 }
 
@@ -149,7 +148,8 @@ static wipc_status creator_check(wipc__shm_chan *c, bool force)
         c->live_session = session;
         c->obj.peer_pid = (uint32_t)ident;
         atomic_store(&c->peer_gone, false);
-        c->next_live_check_ms = 0;   /* a slot left by a killed opener looks the same: check at once */
+        c->next_live_check = wipc__deadline_at(0);   /* a slot left by a killed opener looks the same: check at once */
+
         force = true;
         atomic_store(&c->watch_ok, false);
     }
@@ -278,13 +278,13 @@ static void wait_idle(wipc__shm_chan *c)
     wipc__mutex_lock(&c->tx_lock);
     atomic_fetch_add(&c->tx_waiters, 1);
     while (atomic_load(&c->tx_state) == WIPC__TX_BUSY)
-        wipc__cond_wait_ms(&c->tx_cond, &c->tx_lock, SLICE_MS);
+        wipc__cond_wait_until(&c->tx_cond, &c->tx_lock, wipc__deadline_in(SLICE_MS));
     atomic_fetch_sub(&c->tx_waiters, 1);
     wipc__mutex_unlock(&c->tx_lock);
     wipc__mutex_lock(&c->obj.lock);
     atomic_fetch_add(&c->role.waiters, 1);
     while (atomic_load(&c->role.holder) == WIPC__ROLE_BUSY)
-        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, SLICE_MS);
+        wipc__cond_wait_until(&c->obj.cond, &c->obj.lock, wipc__deadline_in(SLICE_MS));
     atomic_fetch_sub(&c->role.waiters, 1);
     wipc__mutex_unlock(&c->obj.lock);
 }

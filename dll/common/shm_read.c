@@ -120,7 +120,7 @@ static void pause_while_full(wipc__shm_chan *c)
 {
     wipc__mutex_lock(&c->obj.lock);
     while (c->obj.paused_reading && !wipc__shm_closed(c))
-        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, 100);
+        wipc__cond_wait_until(&c->obj.cond, &c->obj.lock, wipc__deadline_in(100));
     wipc__mutex_unlock(&c->obj.lock);
 }
 
@@ -229,7 +229,7 @@ static wipc_status handed_over(wipc__shm_chan *c, rd_want *want)
  * worker, or a requester), which needs a CPU more than a spin does. A spin_us busy-wait here is
  * what made a callback channel's request/reply cost ~120 us on a 2-CPU host (the worker waited for
  * the spin to end); it sleeps on the data word at once and the producer wakes it. */
-static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadline)
+static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__timeout *deadline)
 {
     rx_arg a = { c, want->what == WANT_CB };
     if (!a.cb && wipc__shm_spin(c, rx_ready, &a))
@@ -271,7 +271,7 @@ static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadl
 
 /* Reads (role held) until the caller's frame is taken (WIPC_OK), the call ends with an error, or
  * the reader thread reads from now on (WIPC_OK and want->handed: see handed_over). */
-static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadline)
+static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__timeout *deadline)
 {
     char why[200];
     want->handed = false;
@@ -354,7 +354,8 @@ static bool queued_locked(wipc__shm_chan *c)
  * A lost peer ends the wait only when the role is not free: the remaining records are read first. */
 typedef struct role_wait {
     wipc__shm_chan *c;
-    wipc__shm_dl   *deadline;
+    wipc__timeout  *deadline;
+
     rd_want        *want;
 } role_wait;
 
@@ -382,9 +383,9 @@ static wipc_status wait_missed(void *t)
     return WIPC_OK;
 }
 
-static int32_t wait_ms(void *t)
+static wipc__deadline wait_until(void *t)
 {
-    return wipc__shm_slice(((role_wait *)t)->c, ((role_wait *)t)->deadline);
+    return wipc__deadline_in(wipc__shm_slice(((role_wait *)t)->c, ((role_wait *)t)->deadline));
 }
 
 static wipc_status wait_ended(void *t, wipc_status st)
@@ -397,11 +398,12 @@ static wipc_status wait_ended(void *t, wipc_status st)
 }
 
 static const wipc__role_checks role_checks = { .queued = wait_queued, .gate = wait_gate, .missed = wait_missed,
-                                               .wait_ms = wait_ms, .ended = wait_ended };
+                                               .wait_until = wait_until, .ended = wait_ended };
+
 
 /* obj.lock held. Waits until this thread holds the reader role, or (`queue_ok`) the inbox has a
  * message, or w (if any) is done, or the handle closed / deadline passed (WIPC__TAKE_ENDED, *st set). */
-static wipc__take_rc role_take(wipc__shm_chan *c, bool queue_ok, wipc__reply_waiter *w, wipc__shm_dl *deadline, rd_want *want, wipc_status *st)
+static wipc__take_rc role_take(wipc__shm_chan *c, bool queue_ok, wipc__reply_waiter *w, wipc__timeout *deadline, rd_want *want, wipc_status *st)
 {
     role_wait t = { c, deadline, want };
     return wipc__role_take(&c->role, &c->obj, &role_checks, &t, queue_ok, w, st);
@@ -419,7 +421,7 @@ static void rearm_check(wipc__shm_chan *c)
 wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms)
 {
     wipc__shm_chan *c = (wipc__shm_chan *)o;
-    wipc__shm_dl dl = { timeout_ms, 0 };
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     rd_want want = { .what = WANT_MSG, .fn = "wipc_recv", .timeout_ms = timeout_ms, .buf = buf, .cap = cap, .out = out };
     rearm_check(c);
     if (role_fast(c)) {
@@ -443,7 +445,7 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
             return st;
         if (rc == WIPC__TAKE_QUEUED) {
             st = wipc__inbox_recv(o, buf, cap, out, 0);
-            if (st == WIPC_E_TIMEOUT && wipc__remaining(wipc__shm_dl_at(&dl)) != 0)
+            if (st == WIPC_E_TIMEOUT && wipc__timeout_left(&dl) != 0)
                 continue;   /* another thread took it first */
             return st;
         }
@@ -460,7 +462,7 @@ static bool reply_ready(void *p)
     return atomic_load_explicit(&((wipc__reply_waiter *)p)->done, memory_order_acquire);
 }
 
-static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__shm_dl *deadline, int32_t timeout_ms)
+static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__timeout *deadline, int32_t timeout_ms)
 {
     rd_want want = { .what = WANT_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     rearm_check(c);
@@ -495,7 +497,7 @@ wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size
                               size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms)
 {
     wipc__shm_chan *c = (wipc__shm_chan *)o;
-    wipc__shm_dl dl = { timeout_ms, 0 };
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     wipc__reply_waiter w;
     wipc__reply_begin(o, &c->waiters, &w, resp, resp_cap);
     wipc_status st = wipc__shm_send_within(c, WIPC__KIND_REQUEST, w.id, type, req, req_size, &dl);   /* one deadline for both */
@@ -531,7 +533,7 @@ static wipc_status peek_from_queue(wipc__shm_chan *c)
     return WIPC_OK;
 }
 
-static wipc_status peek_from_ring(wipc__shm_chan *c, rd_want *want, wipc__shm_dl *deadline)
+static wipc_status peek_from_ring(wipc__shm_chan *c, rd_want *want, wipc__timeout *deadline)
 {
     wipc_status st = read_loop(c, want, deadline);
     wipc__mutex_lock(&c->obj.lock);
@@ -563,7 +565,7 @@ wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_
     wipc_status st = peek_begin(c);
     if (st != WIPC_OK)
         return st;
-    wipc__shm_dl dl = { timeout_ms, 0 };
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     rd_want want = { .what = WANT_PEEK, .fn = "wipc_shm_peek", .timeout_ms = timeout_ms };
     rearm_check(c);
     for (;;) {
@@ -593,7 +595,7 @@ wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_
                 *out_type = c->peek_msg->type;
             return WIPC_OK;
         }
-        if (st != WIPC_E_TIMEOUT || wipc__remaining(wipc__shm_dl_at(&dl)) == 0) {
+        if (st != WIPC_E_TIMEOUT || wipc__timeout_left(&dl) == 0) {
             wipc__mutex_lock(&c->obj.lock);
             c->peek_state = WIPC__PEEK_NONE;
             wipc__mutex_unlock(&c->obj.lock);
@@ -636,13 +638,13 @@ static void pump_main(void *arg)
     /* A blocking call may still hold the role: it hands over at once (its wait is woken by
      * chan_callbacks_set, it sees the callbacks) and wipc__shm_role_put wakes us. */
     while (!wipc__shm_closed(c) && !(held = wipc__role_try(&c->role)))
-        wipc__cond_wait_ms(&c->obj.cond, &c->obj.lock, 100);
+        wipc__cond_wait_until(&c->obj.cond, &c->obj.lock, wipc__deadline_in(100));
     atomic_fetch_sub(&c->role.waiters, 1);
     wipc__mutex_unlock(&c->obj.lock);
     if (!held)
         return;
     wipc__shm_sess_announce(c);
-    wipc__shm_dl forever = { WIPC_INFINITE, 0 };
+    wipc__timeout forever = wipc__timeout_of(WIPC_INFINITE);
     /* until closed, ended by an error, or (opener) the creator is gone and all it sent delivered */
     wipc_status st = read_loop(c, &want, &forever);
     wipc__shm_role_put(c, WIPC__ROLE_FREE);

@@ -74,7 +74,7 @@ static wipc_status tx_blocked(wipc__shm_chan *c, bool reserve, const char *fn)
 }
 
 /* Waits for this thread's turn to write. `reserve`: for wipc_shm_reserve (which keeps the turn). */
-static wipc_status tx_acquire(wipc__shm_chan *c, wipc__shm_dl *deadline, bool reserve, const char *fn)
+static wipc_status tx_acquire(wipc__shm_chan *c, wipc__timeout *deadline, bool reserve, const char *fn)
 {
     if (tx_try(c))
         return WIPC_OK;
@@ -84,13 +84,14 @@ static wipc_status tx_acquire(wipc__shm_chan *c, wipc__shm_dl *deadline, bool re
     while (!tx_try(c)) {
         if ((st = tx_blocked(c, reserve, fn)) != WIPC_OK)
             break;
-        int32_t left = wipc__remaining(wipc__shm_dl_at(deadline));
-        if (left == 0) {
+        wipc__deadline until = wipc__timeout_deadline(deadline);
+        if (wipc__deadline_passed(until)) {
             st = wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: another thread's send held the ring for %d ms",
-                             fn, c->obj.name, (int)deadline->timeout_ms);
+                             fn, c->obj.name, (int)deadline->ms);
             break;
         }
-        wipc__cond_wait_ms(&c->tx_cond, &c->tx_lock, left);
+        wipc__cond_wait_until(&c->tx_cond, &c->tx_lock, until);
+
     }
     atomic_fetch_sub(&c->tx_waiters, 1);
     wipc__mutex_unlock(&c->tx_lock);
@@ -111,7 +112,7 @@ static void tx_release(wipc__shm_chan *c, int to)
 }
 
 /* Blocks until `rec` bytes may fit, the deadline passes, the handle closes or the peer goes. */
-static wipc_status wait_room(wipc__shm_chan *c, uint64_t rec, wipc__shm_dl *deadline, const char *fn, int32_t timeout_ms)
+static wipc_status wait_room(wipc__shm_chan *c, uint64_t rec, wipc__timeout *deadline, const char *fn, int32_t timeout_ms)
 {
     room_arg a = { c, rec };
     if (wipc__shm_spin(c, room_ready, &a) && wipc__ring_writable(&c->tx, rec))
@@ -133,7 +134,7 @@ static wipc_status wait_room(wipc__shm_chan *c, uint64_t rec, wipc__shm_dl *dead
 }
 
 /* Reserves room for `len` payload bytes (the caller has the turn). */
-static wipc_status tx_room(wipc__shm_chan *c, uint64_t len, uint8_t **payload, wipc__shm_dl *deadline, const char *fn,
+static wipc_status tx_room(wipc__shm_chan *c, uint64_t len, uint8_t **payload, wipc__timeout *deadline, const char *fn,
                            int32_t timeout_ms)
 {
     for (;;) {
@@ -169,7 +170,7 @@ static void publish(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint64_t req
 /* What wipc_send and wipc_shm_reserve both begin with: the peer and size checks, the writer slot
  * (tx_acquire) and room for `size` bytes in the ring (*dst), within `dl`. On failure the slot is
  * given back. */
-static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_t **dst, const char *fn, wipc__shm_dl *dl)
+static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_t **dst, const char *fn, wipc__timeout *dl)
 {
     wipc_status st = peer_usable(c, fn);
     if (st == WIPC_OK)
@@ -178,7 +179,7 @@ static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_
         return st;
     if ((st = tx_acquire(c, dl, reserve, fn)) != WIPC_OK)
         return st;
-    st = tx_room(c, size, dst, dl, fn, dl->timeout_ms);
+    st = tx_room(c, size, dst, dl, fn, dl->ms);
     if (st != WIPC_OK)
         tx_release(c, WIPC__TX_FREE);
     return st;
@@ -203,14 +204,14 @@ static uint64_t piece_bytes(const wipc__shm_chan *c, uint64_t left, uint64_t ext
 /* Publishes the pieces of `data` from byte *sent on (the caller has the turn). On failure *sent is
  * what was published: the reader drops the incomplete message unless the caller resumes it. */
 static wipc_status stream_pieces(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                 size_t size, size_t *sent, wipc__shm_dl *dl, const char *fn)
+                                 size_t size, size_t *sent, wipc__timeout *dl, const char *fn)
 {
     while (*sent < size) {
         bool first = *sent == 0;
         uint64_t extra = first ? WIPC__SHM_STREAM_PREFIX : 0;
         uint64_t n = piece_bytes(c, size - *sent, extra);
         uint8_t *dst = NULL;
-        wipc_status st = tx_room(c, extra + n, &dst, dl, fn, dl->timeout_ms);
+        wipc_status st = tx_room(c, extra + n, &dst, dl, fn, dl->ms);
         if (st != WIPC_OK)
             return st;
         if (first) {
@@ -237,7 +238,7 @@ void wipc__shm_stream_abandon(wipc__shm_chan *c)
 
 /* Whether the peer reassembles streamed messages. A creator whose first opener has not attached yet
  * waits for it (within the send's deadline): a message larger than the ring needs its reader anyway. */
-static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__shm_dl *dl, const char *fn)
+static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__timeout *dl, const char *fn)
 {
     wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
     for (;;) {
@@ -251,7 +252,7 @@ static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__shm_dl *dl,
         if (slice == 0)
             return wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: no opener attached within %d ms to take a %zu-byte "
                                "message (larger than the ring, it is streamed to its reader)", fn, c->obj.name,
-                               (int)dl->timeout_ms, size);
+                               (int)dl->ms, size);
         wipc__sleep_ms(slice < 5 ? (uint32_t)slice : 5u);
     }
     if (!(atomic_load_explicit(&peer->flags, memory_order_relaxed) & WIPC__SHM_SIDE_STREAM))
@@ -264,7 +265,7 @@ static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__shm_dl *dl,
 /* A message too large for the ring: to a peer that reassembles streamed messages, in pieces. With
  * `sent` (the async drain job) a timeout after the first piece keeps the turn for the next call. */
 static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                               size_t size, wipc__shm_dl *dl, size_t *sent, const char *fn)
+                               size_t size, wipc__timeout *dl, size_t *sent, const char *fn)
 {
     size_t mine = 0;
     size_t *done = sent ? sent : &mine;
@@ -288,7 +289,7 @@ static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request
 /* ---- whole records -------------------------------------------------------------------------------- */
 
 wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                     size_t size, wipc__shm_dl *dl, size_t *sent)
+                                     size_t size, wipc__timeout *dl, size_t *sent)
 {
     const char *fn = kind == WIPC__KIND_REPLY ? "wipc_reply" : kind == WIPC__KIND_REQUEST ? "wipc_request" : "wipc_send";
     if (wipc__shm_streamed(c, size))
@@ -305,7 +306,7 @@ wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t r
 }
 
 wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                  size_t size, wipc__shm_dl *dl)
+                                  size_t size, wipc__timeout *dl)
 {
     return wipc__shm_send_resumable(c, kind, request_id, type, data, size, dl, NULL);
 }
@@ -313,7 +314,7 @@ wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t requ
 wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                            size_t size, int32_t timeout_ms)
 {
-    wipc__shm_dl dl = { timeout_ms, 0 };
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     wipc__shm_chan *c = (wipc__shm_chan *)o;
     if (kind == WIPC__KIND_ERROR) {   /* only to a 1.1 peer: a 1.0 reader would take the record for corruption */
         wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
@@ -333,7 +334,7 @@ wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, in
                            fn, c->obj.name, size, (unsigned long long)c->tx.cap,
                            (unsigned long long)(c->tx.cap - WIPC__SHM_RECORD_HEADER));
     uint8_t *dst = NULL;
-    wipc__shm_dl dl = { timeout_ms, 0 };
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     wipc_status st = tx_begin(c, size, true, &dst, fn, &dl);
     if (st != WIPC_OK)
         return st;

@@ -213,10 +213,10 @@ wipc_status wipc__plat_event_open(const char *name, wipc__event **out, bool *man
     if (!e)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for event %s", name);
     event_path(e->path, sizeof e->path, name);
-    uint64_t deadline = wipc__deadline(OPEN_WAIT_MS);
+    wipc__deadline deadline = wipc__deadline_in(OPEN_WAIT_MS);
     bool manual = false;
     wipc_status rc;
-    while ((rc = open_once(e, name, &manual)) == 1 && wipc__remaining(deadline) > 0)
+    while ((rc = open_once(e, name, &manual)) == 1 && !wipc__deadline_passed(deadline))
         wipc__sleep_ms(5);
     if (rc == 1)
         rc = wipc__error(WIPC_E_PROTOCOL, 0, "wipc_event_open(%s): %s stayed empty for %d ms: not a wipc event object", name,
@@ -264,7 +264,7 @@ wipc_status wipc__plat_event_reset(wipc__event *e)
 
 wipc_status wipc__plat_event_wait(wipc__event *e, int32_t timeout_ms)
 {
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     for (;;) {
         uint32_t v = atomic_load(e->word);   /* once per check */
         if (v == 1) {
@@ -279,7 +279,8 @@ wipc_status wipc__plat_event_wait(wipc__event *e, int32_t timeout_ms)
             return corrupt(e, v);
         if (atomic_load(&e->cancelled))
             return WIPC_E_CLOSED;
-        int32_t left = wipc__remaining(deadline);
+        int32_t left = wipc__deadline_left(deadline);
+
         if (left == 0)
             return WIPC_E_TIMEOUT;
         int32_t ms = left < 0 || left > SLICE_MS ? SLICE_MS : left;

@@ -33,11 +33,11 @@
 #include "posix/msg_posix.h"
 
 /* Waits for `events` on fd until the deadline. 1 = ready, 0 = timed out, -1 = poll failed (errno). */
-static int wait_fd(int fd, short events, uint64_t deadline, short *revents)
+static int wait_fd(int fd, short events, wipc__deadline deadline, short *revents)
 {
     for (;;) {
         struct pollfd p = { fd, events, 0 };
-        int r = poll(&p, 1, wipc__remaining(deadline));
+        int r = poll(&p, 1, wipc__deadline_left(deadline));
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -47,7 +47,7 @@ static int wait_fd(int fd, short events, uint64_t deadline, short *revents)
     }
 }
 
-static wipc_status connect_endpoint(const char *name, const char *path, uint64_t deadline, int32_t timeout_ms, int *out_fd)
+static wipc_status connect_endpoint(const char *name, const char *path, wipc__deadline deadline, int32_t timeout_ms, int *out_fd)
 {
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
@@ -70,7 +70,7 @@ static wipc_status connect_endpoint(const char *name, const char *path, uint64_t
             return wipc__error(WIPC_E_ACCESS_DENIED, e, "wipc_msg_send(%s): connect(%s) refused", name, path);
         if (e != EAGAIN && e != EINTR)
             return wipc__error(wipc__os_error_status(e), e, "wipc_msg_send(%s): connect(%s) failed", name, path);
-        int32_t left = wipc__remaining(deadline);
+        int32_t left = wipc__deadline_left(deadline);
         if (left == 0)
             return wipc__error(WIPC_E_TIMEOUT, e, "wipc_msg_send(%s): the receiver took no new message within %d ms (busy or hung)",
                                name, (int)timeout_ms);
@@ -83,7 +83,7 @@ static wipc_status connect_endpoint(const char *name, const char *path, uint64_t
 /* A fresh connection to the socket at `path` (`name` names it in messages); unless `any_uid`, its
  * receiver must run as our uid. Blocking from now on (sendmsg says MSG_DONTWAIT, the reply is awaited
  * with SO_RCVTIMEO: one system call, no poll). */
-static wipc_status connect_path(const char *name, const char *path, bool any_uid, uint64_t deadline, int32_t timeout_ms,
+static wipc_status connect_path(const char *name, const char *path, bool any_uid, wipc__deadline deadline, int32_t timeout_ms,
                                 wipc__msg_sock *out)
 {
     int fd = -1;
@@ -109,7 +109,7 @@ static wipc_status connect_path(const char *name, const char *path, bool any_uid
 }
 
 /* A fresh connection to the endpoint `name`. */
-static wipc_status open_connection(const char *name, uint64_t deadline, int32_t timeout_ms, wipc__msg_sock *out)
+static wipc_status open_connection(const char *name, wipc__deadline deadline, int32_t timeout_ms, wipc__msg_sock *out)
 {
     char path[WIPC__MSG_SUN_PATH];
     wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
@@ -137,7 +137,7 @@ static int set_rcv_timeout(wipc__msg_sock *s, int32_t left)
 
 /* One request and its reply on s. *not_sent = true when sendmsg refused the packet because the
  * receiver's end is gone: then it provably never got the message. */
-static wipc_status exchange(const char *name, wipc__msg_sock *s, uint32_t type, const wipc__iov *iov, size_t n, uint64_t deadline,
+static wipc_status exchange(const char *name, wipc__msg_sock *s, uint32_t type, const wipc__iov *iov, size_t n, wipc__deadline deadline,
                             int32_t timeout_ms, uint64_t *out_word, bool *not_sent)
 {
     int fd = s->fd;
@@ -188,7 +188,7 @@ static wipc_status exchange(const char *name, wipc__msg_sock *s, uint32_t type, 
 
     for (;;) {
         uint8_t in[8];
-        int32_t left = wipc__remaining(deadline);
+        int32_t left = wipc__deadline_left(deadline);
         ssize_t r;
         if (left == 0)
             r = recv(fd, in, sizeof in, MSG_DONTWAIT | MSG_TRUNC);
@@ -215,7 +215,7 @@ static wipc_status exchange(const char *name, wipc__msg_sock *s, uint32_t type, 
 
 wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
 {
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     for (;;) {
         wipc__msg_sock s;
         bool cached = wipc__msg_pool_take(name, &s);
@@ -261,7 +261,7 @@ wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, co
             return st;
     }
     /* one connection per message: a foreign server need not keep connections apart */
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     wipc__msg_sock s;
     wipc_status st = connect_path(t->text, path, any_uid, deadline, timeout_ms, &s);
     if (st != WIPC_OK)

@@ -308,7 +308,7 @@ wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, 
                                   size_t *n)
 {
     *n = 0;
-    uint64_t deadline = 0;   /* read from the clock only if a signal interrupts the wait */
+    wipc__timeout tmo = wipc__timeout_of(timeout_ms);   /* the clock is read only if a signal interrupts the wait */
     for (;;) {
         int flags = 0;
         if (timeout_ms == 0) {
@@ -346,9 +346,7 @@ wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, 
             if (e != EINTR || timeout_ms == 0)
                 return WIPC_E_TIMEOUT;   /* SO_RCVTIMEO (>= timeout_ms) ran out, or nothing there */
             if (timeout_ms > 0) {
-                if (!deadline)
-                    deadline = wipc__deadline(timeout_ms);
-                timeout_ms = wipc__remaining(deadline);
+                timeout_ms = wipc__timeout_left(&tmo);
                 if (timeout_ms == 0)
                     return WIPC_E_TIMEOUT;
             }
@@ -442,7 +440,7 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
     }
     size_t first = 0;
     *written = 0;
-    uint64_t deadline = 0;   /* read from the clock only when the pipe is full */
+    wipc__timeout tmo = wipc__timeout_of(timeout_ms);   /* the clock is read only when the pipe is full */
     while (first < cnt) {
         struct msghdr mh = { .msg_iov = v + first, .msg_iovlen = cnt - first };
         ssize_t r = sendmsg(p->src.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -468,9 +466,7 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
         if (shut)
             return wipc__error(WIPC_E_CLOSED, 0, "write: the handle was closed");
         if (e == EAGAIN || e == EWOULDBLOCK) {
-            if (!deadline)
-                deadline = wipc__deadline(timeout_ms);
-            int32_t left = wipc__remaining(deadline);
+            int32_t left = wipc__timeout_left(&tmo);
             if (left == 0)
                 return wipc__error(WIPC_E_TIMEOUT, 0, "write: the peer did not read %zu more bytes within %d ms",
                                    (size_t)0 + v[first].iov_len, (int)timeout_ms);
@@ -497,7 +493,7 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
         return st;
     struct sockaddr_un sa;
     fill_addr(&sa, path);
-    uint64_t deadline = wipc__deadline(timeout_ms);
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     uint32_t backoff = 1;
     bool seen_busy = false;
     for (;;) {
@@ -527,7 +523,8 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
             seen_busy = true;
         else if (e != ENOENT && e != ECONNREFUSED && e != EINTR)
             return wipc__error(wipc__os_error_status(e), e, "wipc_pipe_connect(%s): connect(%s) failed", name, path);
-        int32_t left = wipc__remaining(deadline);
+        int32_t left = wipc__deadline_left(deadline);
+
         if (e != EAGAIN && !seen_busy && !(cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER))   /* nobody serves it: at once */
             return wipc__error(WIPC_E_NOT_FOUND, e, "wipc_pipe_connect(%s): no server at %s (WIPC_PIPE_WAIT_FOR_SERVER waits "
                                "for one)", name, path);

@@ -26,20 +26,15 @@ void wipc__cond_destroy(wipc__cond *c) { pthread_cond_destroy(c); }
 void wipc__cond_signal(wipc__cond *c) { pthread_cond_signal(c); }
 void wipc__cond_broadcast(wipc__cond *c) { pthread_cond_broadcast(c); }
 
-int wipc__cond_wait_ms(wipc__cond *c, wipc__mutex *m, int32_t ms)
+int wipc__cond_wait_until(wipc__cond *c, wipc__mutex *m, wipc__deadline dl)
 {
-    if (ms < 0) {
+    if (wipc__deadline_is_never(dl)) {
         pthread_cond_wait(c, m);
         return 0;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    /* wipc__now_ms() is CLOCK_MONOTONIC, the clock wipc__cond_init gives every cond: the deadline is
+     * the absolute time to wait for, as it is */
+    struct timespec ts = { (time_t)(dl.at_ms / 1000u), (long)(dl.at_ms % 1000u) * 1000000L };
     return pthread_cond_timedwait(c, m, &ts) == ETIMEDOUT ? WIPC_E_TIMEOUT : 0;
 }
 

@@ -46,20 +46,19 @@ static void io_main(void *arg)
 {
     HANDLE port = (HANDLE)arg;
     int quitting = 0;
-    ULONGLONG quit_deadline = 0;
+    wipc__deadline quit_deadline = wipc__deadline_never();
     g_thread_id = GetCurrentThreadId();
     for (;;) {
         DWORD wait = INFINITE;
         if (quitting) {
             if (InterlockedCompareExchange(&g_pending, 0, 0) <= 0)
                 break;
-            ULONGLONG now = GetTickCount64();
-            if (now >= quit_deadline) {
+            if (wipc__deadline_passed(quit_deadline)) {
                 wipc__log(WIPC_LOG_WARN, "wipc I/O thread: leaving with %ld operation(s) still pending",
                           (long)g_pending);
                 break;
             }
-            wait = (DWORD)(quit_deadline - now);
+            wait = wipc__win_wait_ms(quit_deadline);
         }
         DWORD n = 0;
         ULONG_PTR key = 0;
@@ -68,7 +67,8 @@ static void io_main(void *arg)
         if (!ov) {
             if (ok && key == KEY_QUIT) {
                 quitting = 1;
-                quit_deadline = GetTickCount64() + WIPC__IOCP_DRAIN_MS;
+                quit_deadline = wipc__deadline_in(WIPC__IOCP_DRAIN_MS);
+
                 continue;
             }
             if (!ok) {

@@ -402,7 +402,7 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     }
     wipc__mutex_lock(&rx->lock);
     while (!rx->started)
-        wipc__cond_wait_ms(&rx->cond, &rx->lock, WIPC_INFINITE);
+        wipc__cond_wait_until(&rx->cond, &rx->lock, wipc__deadline_never());
     wipc__mutex_unlock(&rx->lock);
     if (rx->start_status != WIPC_OK) {
         st = wipc__error(rx->start_status, (int64_t)rx->start_os_error, "%s(%s): %s", fn, name, rx->start_what);

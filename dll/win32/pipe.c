@@ -180,18 +180,6 @@ void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
 
 /* ---- connect ----------------------------------------------------------------------------------- */
 
-/* Milliseconds left until `deadline` (GetTickCount64 time); INFINITE when deadline is 0 (forever). */
-static DWORD remaining_ms(ULONGLONG deadline)
-{
-    if (deadline == 0)
-        return INFINITE;
-    ULONGLONG now = GetTickCount64();
-    if (now >= deadline)
-        return 0;
-    ULONGLONG left = deadline - now;
-    return left >= (ULONGLONG)INFINITE ? INFINITE - 1 : (DWORD)left;
-}
-
 wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int32_t timeout_ms, wipc__pipe **out)
 {
     *out = NULL;
@@ -201,11 +189,10 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
     if (st != WIPC_OK)
         return st;
     int raw = cfg && (cfg->flags & WIPC_PIPE_RAW);
-    int forever = timeout_ms < 0;
-    ULONGLONG deadline = forever ? 0 : GetTickCount64() + (ULONGLONG)timeout_ms;
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     HANDLE h = INVALID_HANDLE_VALUE;
     int saw_busy = 0;
-    ULONGLONG started = GetTickCount64();
+    wipc__deadline grace = wipc__deadline_in(NOT_FOUND_GRACE_MS);
 
     for (;;) {
         h = CreateFileW(wpath, GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES, 0, NULL, OPEN_EXISTING,
@@ -213,13 +200,13 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
         if (h != INVALID_HANDLE_VALUE)
             break;
         DWORD err = GetLastError();
-        DWORD left = forever ? INFINITE : remaining_ms(deadline);
+        DWORD left = wipc__win_wait_ms(deadline);
         if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
             /* no server (yet), or it is between two instances */
             /* nobody serves it: at once - after a short grace, since a server whose max_instances are
              * all connected has no instance of the name between closing one and creating the next */
             if (!saw_busy && !(cfg && (cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER)) &&
-                GetTickCount64() - started >= NOT_FOUND_GRACE_MS) {
+                wipc__deadline_passed(grace)) {
                 st = wipc__error(WIPC_E_NOT_FOUND, err, "CreateFileW(%s) failed: no server is listening "
                                  "(WIPC_PIPE_WAIT_FOR_SERVER waits for one)", path);
                 goto fail;
@@ -251,7 +238,7 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
             if (!WaitNamedPipeW(wpath, left < BUSY_WAIT_MS ? left : BUSY_WAIT_MS)) {
                 DWORD werr = GetLastError();
                 if (werr != ERROR_SEM_TIMEOUT && werr != ERROR_TIMEOUT) {
-                    left = forever ? INFINITE : remaining_ms(deadline);
+                    left = wipc__win_wait_ms(deadline);
                     Sleep(left < CONNECT_RETRY_MS ? left : CONNECT_RETRY_MS);
                 }
             }
@@ -608,9 +595,8 @@ static wipc_status write_error(wipc__pipe *p, DWORD err, const char *what)
     }
 }
 
-/* One WriteFile of len bytes, waiting until `deadline` (0 = forever). Adds what was written to *written. */
-static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, ULONGLONG deadline, int forever,
-                              size_t *written)
+/* One WriteFile of len bytes, waiting until `deadline`. Adds what was written to *written. */
+static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, wipc__deadline deadline, size_t *written)
 {
     if (p->shut)
         return wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p));
@@ -627,7 +613,7 @@ static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, ULON
             return write_error(p, err, "WriteFile");
         HANDLE hs[2] = {p->wev, p->cancel_ev};
         InterlockedExchange(&p->write_waiting, 1);
-        DWORD r = WaitForMultipleObjects(2, hs, FALSE, forever ? INFINITE : remaining_ms(deadline));
+        DWORD r = WaitForMultipleObjects(2, hs, FALSE, wipc__win_wait_ms(deadline));
         InterlockedExchange(&p->write_waiting, 0);
         if (r != WAIT_OBJECT_0) {
             int cancelled = r == WAIT_OBJECT_0 + 1;
@@ -667,9 +653,9 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
     if (!written)
         written = &dummy;
     *written = 0;
-    int forever = timeout_ms < 0;
-    ULONGLONG deadline = forever ? 0 : GetTickCount64() + (ULONGLONG)timeout_ms;
+    wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     size_t total = 0;
+
     for (size_t i = 0; i < n; i++)
         total += iov[i].len;
 
@@ -681,12 +667,12 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
             return p->shut ? wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p))
                            : WIPC_OK;
         static const uint8_t none = 0;
-        return write_once(p, &none, 0, deadline, forever, written); /* an empty message */
+        return write_once(p, &none, 0, deadline, written); /* an empty message */
     }
 
     /* a single piece, or pieces that must go as one message: one WriteFile */
     if (n == 1 && (p->message_mode || total <= PIPE_WRITE_CHUNK))
-        return write_once(p, (const uint8_t *)iov[0].base, (DWORD)total, deadline, forever, written);
+        return write_once(p, (const uint8_t *)iov[0].base, (DWORD)total, deadline, written);
 
     if (total <= PIPE_COALESCE_MAX || p->message_mode) {
         uint8_t *buf;
@@ -710,7 +696,7 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
                 memcpy(buf + off, iov[i].base, iov[i].len);
             off += iov[i].len;
         }
-        wipc_status st = write_once(p, buf, (DWORD)total, deadline, forever, written);
+        wipc_status st = write_once(p, buf, (DWORD)total, deadline, written);
         if (heap)
             free(buf);
         return st;
@@ -722,7 +708,7 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
         size_t left = iov[i].len;
         while (left > 0) {
             DWORD chunk = left > PIPE_WRITE_CHUNK ? PIPE_WRITE_CHUNK : (DWORD)left;
-            wipc_status st = write_once(p, b, chunk, deadline, forever, written);
+            wipc_status st = write_once(p, b, chunk, deadline, written);
             if (st != WIPC_OK)
                 return st;
             b += chunk;

@@ -21,19 +21,27 @@ void wipc__cond_destroy(wipc__cond *c) { (void)c; /* nothing to free */ }
 void wipc__cond_signal(wipc__cond *c) { WakeConditionVariable(c); }
 void wipc__cond_broadcast(wipc__cond *c) { WakeAllConditionVariable(c); }
 
-int wipc__cond_wait_ms(wipc__cond *c, wipc__mutex *m, int32_t ms)
+int wipc__cond_wait_until(wipc__cond *c, wipc__mutex *m, wipc__deadline dl)
 {
     DWORD saved = GetLastError(); /* a wait is not a failure: keep the caller's last error */
-    DWORD wait = ms < 0 ? INFINITE : (DWORD)ms;
-    if (SleepConditionVariableSRW(c, m, wait, 0)) {
-        SetLastError(saved);
-        return 0;
+    int rc = 0;
+    for (;;) {
+        DWORD left = wipc__win_wait_ms(dl);
+        if (left == 0) {
+            rc = WIPC_E_TIMEOUT;
+            break;
+        }
+        if (SleepConditionVariableSRW(c, m, left, 0))
+
+            break;
+        /* ERROR_TIMEOUT is the documented failure; anything else is treated as a wake-up: the caller
+         * re-checks its predicate and its deadline. A timeout is reported only once GetTickCount64
+         * has reached the deadline (the wait may end a tick early): else it waits for the rest. */
+        if (GetLastError() != ERROR_TIMEOUT)
+            break;
     }
-    DWORD err = GetLastError();
     SetLastError(saved);
-    /* ERROR_TIMEOUT is the documented failure; anything else is treated as a wake-up: the caller
-     * re-checks its predicate and its own deadline. */
-    return err == ERROR_TIMEOUT ? WIPC_E_TIMEOUT : 0;
+    return rc;
 }
 
 /* ---- threads ---------------------------------------------------------------------------------- */

@@ -14,7 +14,17 @@
 extern "C" {
 #endif
 
+/** The timeout a Win32 wait (WaitForSingleObject / WaitForMultipleObjects / GetQueuedCompletionStatus /
+ *  SleepConditionVariableSRW) gets for `dl`: INFINITE for never, else the milliseconds left (0 once
+ *  passed). */
+static inline DWORD wipc__win_wait_ms(wipc__deadline dl)
+{
+    int32_t left = wipc__deadline_left(dl);
+    return left < 0 ? INFINITE : (DWORD)left;
+}
+
 /* ---- the library I/O thread (iocp.c) ----------------------------------------------------------- */
+
 
 typedef struct wipc__iocp_op wipc__iocp_op;
 
