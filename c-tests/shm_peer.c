@@ -327,6 +327,40 @@ static int cmd_flood(const char *name, long n, size_t size)
     return 0;
 }
 
+/* Opener for test_shm_batch_wakeups: R rounds of K messages (type 5, payload {round, index}), each
+ * checked in order, then an ack (type 6, payload the round); between rounds it blocks in wipc_recv
+ * (spins, then sleeps on the ring's data word). Exits 0 when the creator closes. */
+static int cmd_batches(const char *name, long k, long rounds)
+{
+    wipc_handle h = 0;
+    wipc_status st = wipc_shm_open(name, NULL, 10000, &h);
+    if (st != WIPC_OK)
+        return fail_status("wipc_shm_open", st), 2;
+    wt_peer_ready();
+    for (long r = 0; r < rounds; r++) {
+        for (long i = 0; i < k; i++) {
+            uint32_t v[2] = { 0, 0 }, type = 0;
+            size_t n = 0;
+            if ((st = wipc_recv(h, v, sizeof v, &n, &type, 30000)) != WIPC_OK)
+                return fail_status("wipc_recv (a wake-up was lost?)", st);
+            if (type != 5 || n != sizeof v || v[0] != (uint32_t)r || v[1] != (uint32_t)i) {
+                fprintf(stderr, "%s: round %ld message %ld: got type %u, %zu bytes, {%u, %u}\n", PROG, r, i, (unsigned)type, n,
+                        (unsigned)v[0], (unsigned)v[1]);
+                return 1;
+            }
+        }
+        uint32_t ack = (uint32_t)r;
+        if ((st = wipc_send(h, 6, &ack, sizeof ack, 30000)) != WIPC_OK)
+            return fail_status("wipc_send(ack)", st);
+    }
+    uint8_t b[8];
+    size_t n = 0;
+    uint32_t type = 0;
+    st = wipc_recv(h, b, sizeof b, &n, &type, 30000);
+    wipc_close(h);
+    return st == WIPC_E_DISCONNECTED ? 0 : fail_status("wipc_recv after the last round", st);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 7 - 1 && (strcmp(argv[1], "stress-create") == 0 || strcmp(argv[1], "stress-open") == 0))
@@ -347,9 +381,12 @@ int main(int argc, char **argv)
     if ((argc == 6 || argc == 7) && strcmp(argv[1], "rtt") == 0)
         return cmd_rtt(argv[2], strtol(argv[3], NULL, 10), (size_t)strtoul(argv[4], NULL, 10),
                        (unsigned)strtoul(argv[5], NULL, 10), argc == 7 && strcmp(argv[6], "cb") == 0);
+    if (argc == 5 && strcmp(argv[1], "batches") == 0)
+        return cmd_batches(argv[2], strtol(argv[3], NULL, 10), strtol(argv[4], NULL, 10));
     if (argc == 5 && strcmp(argv[1], "flood") == 0)
         return cmd_flood(argv[2], strtol(argv[3], NULL, 10), (size_t)strtoul(argv[4], NULL, 10));
     fprintf(stderr, "usage: shm_peer stress-create|stress-open NAME N SEED CAPACITY [zc] | echo NAME | hold NAME | create-hold NAME"
-                    " | send NAME TEXT [HOLD_MS] | send-big NAME SIZE | serve-cb NAME [SPIN_US] | rtt NAME N SIZE GAP_US [cb] | flood NAME N SIZE\n");
+                    " | send NAME TEXT [HOLD_MS] | send-big NAME SIZE | serve-cb NAME [SPIN_US] | rtt NAME N SIZE GAP_US [cb] | flood NAME N SIZE"
+                    " | batches NAME K ROUNDS\n");
     return 64;
 }

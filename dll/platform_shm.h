@@ -90,6 +90,23 @@ wipc_status wipc__plat_shm_wait(wipc__section *s, unsigned index, _Atomic uint32
 /** Wakes the thread(s) waiting on word `index` of the section (any process). */
 void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *word);
 
+/** Asymmetric fences for the wake words (issue 17, shm_layout.h "Concurrency"). Registers this process
+ *  so that wipc__plat_shm_heavy_fence called in another process also orders this process's memory
+ *  accesses, once per process (later calls return the first answer; any thread). Returns true if the
+ *  heavy fence works here: then this side's publishers may skip their per-message full fence towards
+ *  a peer whose sleeps use the heavy fence (WIPC__SHM_SIDE_ASYM). POSIX: membarrier(2)
+ *  MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED (Linux 4.16+); Windows: false (FlushProcessWriteBuffers
+ *  reaches only the caller's own process), so both sides keep a full fence per publication. */
+bool wipc__plat_shm_asym_init(void);
+
+/** The heavy side of the asymmetric fence: returns only after every running thread of every process
+ *  registered by wipc__plat_shm_asym_init has executed a full memory barrier (POSIX membarrier(2)
+ *  MEMBARRIER_CMD_GLOBAL_EXPEDITED, about 1 us: inter-processor interrupts to the CPUs running such
+ *  threads). Called by a sleeper between setting its wait word and re-checking the ring, and only
+ *  when wipc__plat_shm_asym_init returned true. On failure it falls back to a local full fence and
+ *  returns false (the caller then no longer advertises the asymmetric protocol). */
+bool wipc__plat_shm_heavy_fence(void);
+
 /** The calling process's liveness identity: pid and a 32-bit key of its start time (POSIX
  *  /proc/self/stat field 22, clock ticks since boot; Windows GetProcessTimes creation time in ms).
  *  Two processes with the same pid have different keys unless started within the same tick. */

@@ -422,6 +422,17 @@ void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *wor
     (void)word;
 }
 
+bool wipc__plat_shm_asym_init(void)
+{
+    return false;
+}
+
+bool wipc__plat_shm_heavy_fence(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    return false;
+}
+
 void wipc__plat_proc_self(uint32_t *pid, uint32_t *start_key)
 {
     *pid = (uint32_t)getpid();

@@ -32,6 +32,9 @@ typedef struct wipc__ring {
     uint32_t            max_len;   /* consumer: largest payload accepted */
     uint32_t            session;   /* producer: stamped into every record (low 24 bits; 0 after attach) */
     uint32_t            pid;       /* producer: stamped into every record (0 after attach) */
+    bool                asym;      /* this process is registered for the heavy fence (wipc__plat_shm_asym_init) */
+    _Atomic uint32_t   *peer_flags;   /* the other side's wipc__shm_side.flags (NULL: none); with asym and
+                                         WIPC__SHM_SIDE_ASYM there, a publication needs no full fence */
 } wipc__ring;
 
 /** A record found by wipc__ring_peek (payload points into the ring). */

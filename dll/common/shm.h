@@ -200,6 +200,19 @@ void wipc__shm_sess_idle(wipc__shm_chan *c, uint32_t session, uint64_t ident, ui
 /* Raises the open session's CONNECTED if there are callbacks and it was not raised yet. */
 void wipc__shm_sess_announce(wipc__shm_chan *c);
 
+/* Counting a message on a channel (wipc_stat). Each counter has one writer at a time - sends the tx
+ * turn holder, receives the reader-role holder - and handing the turn / role on orders them, so a
+ * relaxed load and store do what wipc__count_sent's locked adds do, without a locked instruction per
+ * message (readers, also in other processes, load the counters relaxed: a torn value is impossible,
+ * as the store is one aligned 64-bit store). */
+static inline void wipc__shm_count(_Atomic uint64_t *msgs, _Atomic uint64_t *bytes, wipc__obj *o, size_t size)
+{
+    atomic_store_explicit(msgs, atomic_load_explicit(msgs, memory_order_relaxed) + 1, memory_order_relaxed);
+    atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + size, memory_order_relaxed);
+    if (o->stats_slot)
+        wipc__stats_touch(o->stats_slot);
+}
+
 /* CPU hint for spin loops. */
 static inline void wipc__cpu_relax(void)
 {

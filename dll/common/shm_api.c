@@ -111,7 +111,18 @@ static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator
         wipc__ring_attach(&c->rx, &c->hdr->ring[c->rx_index], base + cap * c->rx_index, cap, false,
                           c->obj.max_message_size) != WIPC__RING_OK)
         return wipc__error(WIPC_E_PROTOCOL, 0, "%s(%s): the ring indices in the section are corrupt", fn, c->obj.name);
+    /* the asymmetric fence (shm_layout.h, "Concurrency"): publications towards a peer side with
+     * WIPC__SHM_SIDE_ASYM skip their full fence when this process is registered too */
+    _Atomic uint32_t *peer_flags = creator ? &c->hdr->opener.flags : &c->hdr->creator.flags;
+    c->tx.asym = c->rx.asym = wipc__plat_shm_asym_init();
+    c->tx.peer_flags = c->rx.peer_flags = peer_flags;
     return WIPC_OK;
+}
+
+/* What this side advertises in its wipc__shm_side.flags. */
+static uint32_t side_flags(void)
+{
+    return WIPC__SHM_SIDE_ERRORS | WIPC__SHM_SIDE_STREAM | (wipc__plat_shm_asym_init() ? WIPC__SHM_SIDE_ASYM : 0u);
 }
 
 static wipc_status chan_publish(wipc__shm_chan *c, wipc_handle *out)
@@ -165,7 +176,7 @@ static void header_init(wipc__shm_header *h, uint64_t capacity, uint32_t max_mes
     h->capacity = capacity;
     h->section_size = WIPC__SHM_HEADER_SIZE + 2 * capacity;
     atomic_store(&h->creator.max_message_size, max_message_size);
-    atomic_store(&h->creator.flags, WIPC__SHM_SIDE_ERRORS | WIPC__SHM_SIDE_STREAM);
+    atomic_store(&h->creator.flags, side_flags());
     atomic_store(&h->creator.ident, ident);
     atomic_store_explicit(&h->state, WIPC__SHM_STATE_READY, memory_order_release);
 }
@@ -298,7 +309,7 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
     }
     uint32_t max = o->max_message_size;
     /* flags first: a creator that sees the new max_message_size (acquire) sees these flags too */
-    atomic_store(&h->opener.flags, WIPC__SHM_SIDE_ERRORS | WIPC__SHM_SIDE_STREAM);
+    atomic_store(&h->opener.flags, side_flags());
     atomic_store(&h->opener.max_message_size, max);
     c->peer_ident = creator;
     c->obj.peer_pid = (uint32_t)creator;

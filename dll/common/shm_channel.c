@@ -264,7 +264,14 @@ bool wipc__shm_spin(wipc__shm_chan *c, bool (*ready)(void *), void *arg)
 void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, bool (*ready)(void *), void *arg, int32_t ms)
 {
     atomic_store_explicit(flag, 1, memory_order_seq_cst);
-    atomic_thread_fence(memory_order_seq_cst);   /* Dekker: flag store before re-reading the index */
+    /* Dekker: the flag store before re-reading the index. This side advertises WIPC__SHM_SIDE_ASYM when
+     * it can: then the peer's publications carry no fence and this one must be the heavy one
+     * (shm_layout.h, "Concurrency"). Should it fail, the peer's last publication may be unseen: the
+     * wait is cut to 1 ms, so it is late, never lost. */
+    if (c->rx.asym && !wipc__plat_shm_heavy_fence() && ms > 1)
+        ms = 1;
+    else if (!c->rx.asym)
+        atomic_thread_fence(memory_order_seq_cst);
     if (!ready(arg) && !wipc__shm_closed(c))
         wipc__plat_shm_wait(c->sec, word, flag, 1, ms);
     atomic_store_explicit(flag, 0, memory_order_relaxed);

@@ -31,6 +31,9 @@
  *                            (see "Streaming" below); only such a side is sent BEGIN / PART records, and
  *                            its max_message_size may exceed the ring (a side that predates
  *                            streaming - 1.0, early 1.1 - leaves the flag 0 and caps it at capacity - 24).
+ *                            WIPC__SHM_SIDE_ASYM (issue 17): this side's sleepers use the heavy fence
+ *                            and its process is registered for it (see "Concurrency"): the other
+ *                            side's publications towards it need no full fence of their own.
  *    +16 48 bytes reserved, 0
  *   ring controls: ring r at 192 + 256 * r, four cache lines each (wipc__shm_ring_ctl)
  *     +0   u64 head          bytes ever published by the producer (monotonic, never wraps in practice)
@@ -101,9 +104,34 @@
  * Concurrency: one producer and one consumer per ring (threads of one process are serialised by
  * process-local locks; nothing in the section is a lock a dead process could hold). The producer
  * writes the record, then stores head with release; the consumer loads head with acquire, reads,
- * then stores tail with release. Sleeping uses the wait words (Dekker-style with seq_cst fences:
- * the sleeper sets its word to 1 and re-checks the ring; the other side publishes, then swaps the
- * word to 0 and wakes only if it was 1), so a busy channel makes no system calls.
+ * then stores tail with release. Sleeping uses the wait words, Dekker-style: the sleeper stores 1
+ * into its word, fences, re-checks the ring and sleeps only if it is still empty (full); the other
+ * side publishes its index, fences, loads the word and, only if it is 1, swaps it to 0 and wakes.
+ * So a busy channel makes no system calls, and a batch of messages written while the reader sleeps
+ * costs one wake-up: the first publication swaps the word to 0, the following ones see 0.
+ *
+ * The fences (issue 17): both sides need a StoreLoad barrier between their store (index / word) and
+ * their load (word / index), else each may read the other's old value and the sleeper misses its
+ * wake-up. A full fence per publication costs more than the rest of a small send: the index's cache
+ * line was just read by the other CPU, so the fence stalls until that line comes back. The barrier is
+ * asymmetric where the platform allows it: a side whose process registered for membarrier(2)
+ * MEMBARRIER_CMD_GLOBAL_EXPEDITED sets WIPC__SHM_SIDE_ASYM, and its sleepers call
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) instead of the fence (on the way to a futex wait, about
+ * 1 us more). A publisher whose own process is registered and whose peer side has WIPC__SHM_SIDE_ASYM
+ * then only keeps the compiler from reordering its index store and word load. Why no wake-up is lost:
+ * the system call returns only after every running thread of every registered process passed a full
+ * barrier (and a thread not running is past one). If the publisher passed it after its index store,
+ * that store is visible to the sleeper's re-check, made after the call returns; if before, its word
+ * load comes after a barrier that follows the sleeper's word store (membarrier fences its caller on
+ * entry), so it reads 1 and wakes. MEMBARRIER_CMD_GLOBAL (no registration) would do the same with an
+ * RCU grace period: milliseconds per sleep, against a 50 us futex round trip. A side without
+ * WIPC__SHM_SIDE_ASYM (Windows, kernels before 4.16, a library that predates it) keeps the full fence
+ * on both of its paths, and its peer keeps it towards it; the flag is read at every publication, so
+ * a new opener is followed at once. (Left open, in theory: an opener that predates the flag, attaching
+ * right after one that had it, whose first sleep races the creator's last fence-free publication -
+ * the creator's index store must stay in its store buffer, nanoseconds, across the opener's flag
+ * store, its session increment, a wake-up system call and its fence. That wait would end at the
+ * opener's slice: 100 ms, or 60 s while it watches the creator's process.)
  *
  * Untrusted memory: the peer may scribble anything. Every shared index and length is read once into
  * a local, checked against the capacity and the other side's index, and only the local copy is used:
@@ -134,6 +162,7 @@
 
 #define WIPC__SHM_SIDE_ERRORS 0x1u   /* wipc__shm_side.flags: this side reads ERROR records */
 #define WIPC__SHM_SIDE_STREAM 0x2u   /* wipc__shm_side.flags: this side reassembles streamed messages */
+#define WIPC__SHM_SIDE_ASYM   0x4u   /* wipc__shm_side.flags: this side's sleepers use the heavy fence (issue 17) */
 
 #define WIPC__SHM_KIND_BEGIN  0x80u  /* record kind bit: the first piece of a streamed message */
 #define WIPC__SHM_KIND_PART   8u     /* record kind: a following piece of a streamed message */

@@ -61,7 +61,7 @@ static void release_record(wipc__shm_chan *c)
 
 static void count_received(wipc__shm_chan *c, size_t size)
 {
-    wipc__count_recv(&c->obj, size);
+    wipc__shm_count(&c->obj.ctr->msgs_recv, &c->obj.ctr->bytes_recv, &c->obj, size);   /* the role holder: one writer */
 }
 
 /* ---- handing frames to their owner --------------------------------------------------------------- */

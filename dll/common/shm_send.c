@@ -164,7 +164,7 @@ static void publish_record(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint6
 static void publish(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint64_t request_id, size_t size)
 {
     publish_record(c, kind, type, request_id, size);
-    wipc__count_sent(&c->obj, size);
+    wipc__shm_count(&c->obj.ctr->msgs_sent, &c->obj.ctr->bytes_sent, &c->obj, size);
 }
 
 /* What wipc_send and wipc_shm_reserve both begin with: the peer and size checks, the writer slot
@@ -225,7 +225,7 @@ static wipc_status stream_pieces(wipc__shm_chan *c, uint8_t kind, uint64_t reque
         else
             publish_record(c, WIPC__SHM_KIND_PART, 0, 0, n);
     }
-    wipc__count_sent(&c->obj, size);
+    wipc__shm_count(&c->obj.ctr->msgs_sent, &c->obj.ctr->bytes_sent, &c->obj, size);
     return WIPC_OK;
 }
 

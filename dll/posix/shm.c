@@ -463,6 +463,43 @@ void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *wor
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* ---- asymmetric fences (platform_shm.h; the argument is in shm_layout.h, "Concurrency") ---------- */
+
+#ifndef MEMBARRIER_CMD_GLOBAL_EXPEDITED
+#  define MEMBARRIER_CMD_QUERY                      0
+#  define MEMBARRIER_CMD_GLOBAL_EXPEDITED           (1 << 1)
+#  define MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED  (1 << 2)
+#endif
+
+static _Atomic int asym_state;   /* 0 not asked yet, 1 registered, 2 unavailable */
+
+bool wipc__plat_shm_asym_init(void)
+{
+    int state = atomic_load_explicit(&asym_state, memory_order_acquire);
+    if (state)
+        return state == 1;
+    bool ok = false;
+#ifdef SYS_membarrier
+    if (getenv("WIPC_SHM_NO_MEMBARRIER") == NULL) {   /* tests: the symmetric protocol on this kernel */
+        long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+        ok = cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) && (cmds & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) &&
+             syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+    }
+#endif
+    atomic_store_explicit(&asym_state, ok ? 1 : 2, memory_order_release);
+    return ok;
+}
+
+bool wipc__plat_shm_heavy_fence(void)
+{
+#ifdef SYS_membarrier
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0)
+        return true;
+#endif
+    atomic_thread_fence(memory_order_seq_cst);
+    return false;
+}
+
 /* ---- liveness ------------------------------------------------------------------------------------- */
 
 /* Reads /proc/<pid>/stat: 1 and *key if the process exists and is not a zombie, else 0. */

@@ -327,6 +327,19 @@ void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *wor
         SetEvent(s->events[index]);
 }
 
+/* No cross-process heavy fence on Windows (FlushProcessWriteBuffers reaches the caller's own process
+ * only): publishers keep their full fence per message (platform_shm.h). */
+bool wipc__plat_shm_asym_init(void)
+{
+    return false;
+}
+
+bool wipc__plat_shm_heavy_fence(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    return false;
+}
+
 /* ---- liveness ------------------------------------------------------------------------------------- */
 
 static uint32_t start_key_of(HANDLE proc)
