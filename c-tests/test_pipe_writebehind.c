@@ -19,7 +19,7 @@ static void wb_opts(wipc_pipe_options *o, uint32_t max_queued_messages)
 static void test_order_no_loss_slow_reader(void **state)
 {
     (void)state;
-    enum { N = 20000 };
+    enum { N = 6000 };
     char name[160], count[16];
     wt_unique_name(name, sizeof name, "wbord");
     snprintf(count, sizeof count, "%d", N);
@@ -28,7 +28,7 @@ static void test_order_no_loss_slow_reader(void **state)
     wipc_handle srv = 0, conn = 0;
     WT_OK(wipc_pipe_listen(name, &o, &srv));
     wt_use_peer("async_peer");
-    const char *args[] = { "slow-reader", name, count, "50", NULL };
+    const char *args[] = { "slow-reader", name, count, "300", NULL };
     wt_proc *p = wt_spawn_ready(args);
     WT_OK(wipc_pipe_accept(srv, 10000, &conn));
     static uint8_t buf[WT_WB_BIG];
@@ -37,7 +37,7 @@ static void test_order_no_loss_slow_reader(void **state)
         size_t sz = wt_wb_size(i);
         wt_fill(buf, sz, i);
         WT_OK(wipc_send(conn, i, buf, sz, 30000));
-        if (i % 500 == 0 && wipc_flush(conn, 0) == WIPC_E_TIMEOUT)
+        if (i % 50 == 0 && wipc_flush(conn, 0) == WIPC_E_TIMEOUT)
             queued_seen = 1;   /* frames were waiting in the queue: the batching path ran */
     }
     WT_OK(wipc_flush(conn, 30000));

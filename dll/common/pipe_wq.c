@@ -92,16 +92,39 @@ static void run_done(wipc__conn *c, done_item *v, size_t n)
         entry_done(c, v[i].e, v[i].st);
 }
 
+/* The capacity of a done list of n items: 0, or a power of two of at least 16 (a batch of a few
+ * hundred frames costs a few reallocs, not one per frame). */
+static size_t done_cap(size_t n)
+{
+    size_t cap = 16;
+    if (!n)
+        return 0;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+/* Room for n + add items in *v (holding n): false when out of memory. */
+static bool done_room(done_item **v, size_t n, size_t add)
+{
+    if (!add || done_cap(n + add) == done_cap(n))
+        return true;
+    done_item *grown = realloc(*v, done_cap(n + add) * sizeof *grown);
+    if (!grown)
+        return false;
+    *v = grown;
+    return true;
+}
+
 /* Takes every queued entry off (wq_lock held), failing them with st into *v (malloc'd). */
 static size_t drain_locked(wipc__conn *c, wipc_status st, done_item **v, size_t have)
 {
     size_t n = have;
     for (pipe_wq_entry *e = c->wq_head; e; e = e->next)
         n++;
-    done_item *grown = n ? realloc(*v, n * sizeof *grown) : *v;
-    if (!grown)
+    if (!done_room(v, have, n - have))
         return have;   /* out of memory: they stay queued and go with the connection (wipc__wq_free) */
-    *v = grown;
+    done_item *grown = *v;
     size_t i = have;
     for (pipe_wq_entry *e = c->wq_head, *next; e; e = next) {
         next = e->next;
@@ -119,14 +142,12 @@ static size_t drain_locked(wipc__conn *c, wipc_status st, done_item **v, size_t 
 static size_t push_done(wipc__conn *c, done_item **v, size_t n, pipe_wq_entry *e, wipc_status st)
 {
     note_lost(c, e, st);
-    done_item *grown = realloc(*v, (n + 1) * sizeof *grown);
-    if (!grown) {
+    if (!done_room(v, n, 1)) {
         entry_done(c, e, st);   /* no lock order issue: ops take no queue lock when completing */
         return n;
     }
-    *v = grown;
-    grown[n].e = e;
-    grown[n].st = st;
+    (*v)[n].e = e;
+    (*v)[n].st = st;
     return n + 1;
 }
 
