@@ -16,7 +16,7 @@
  *       for a remote error (wipc_last_remote_code, wipc_last_error_message), else "STATUS <name>";
  *       exit 0 if it got WIPC_E_REMOTE, 1 otherwise.
  *   async_peer slow-reader NAME COUNT PAUSE_MS
- *       connects to NAME, prints "READY", reads COUNT messages, pausing PAUSE_MS after every 2,000 (a
+ *       connects to NAME, prints "READY", reads COUNT messages, pausing PAUSE_MS before every 2,000 (a
  *       reader slower than its writer): message i must have type i, wt_wb_size(i) bytes and the
  *       wt_fill(i) pattern; prints "GOT <count>" and exits 0, or prints what was wrong and exits 1
  *       (test_pipe_writebehind.c).
@@ -175,7 +175,11 @@ static int cmd_error_client(const char *name)
 static int cmd_slow_reader(const char *name, long count, int pause_ms)
 {
     wipc_handle c = 0;
-    wipc_status s = wt_connect_waiting(name, 10000, &c);
+    wipc_pipe_options o;
+    wipc_pipe_options_init(&o);
+    o.flags = WIPC_PIPE_WAIT_FOR_SERVER;
+    o.max_queued_messages = 16;   /* little read ahead of the application: the writer gets ahead */
+    wipc_status s = wipc_pipe_connect(name, &o, 10000, &c);
     if (s != WIPC_OK) {
         wt_peer_report(PROG, "wipc_pipe_connect", s);
         return 2;
@@ -187,8 +191,8 @@ static int cmd_slow_reader(const char *name, long count, int pause_ms)
         return 2;
     long i = 0;
     for (; i < count; i++) {
-        if (i % 2000 == 1999)
-            wt_sleep_ms(pause_ms);
+        if (i % 2000 == 0)
+            wt_sleep_ms(pause_ms);   /* before the first message too: the writer gets ahead at once */
         size_t got = 0;
         uint32_t type = 0;
         s = wipc_recv(c, buf, cap, &got, &type, 30000);

@@ -414,7 +414,9 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
  *  ring goes through it in pieces, the peer delivers it whole or, if this call fails or the process
  *  dies midway, not at all), waiting up to `timeout_ms` for room. `data` may be NULL only if size is 0; the library does not keep the pointer. Messages keep
  *  their boundaries and order (except POSIX WIPC_PIPE_RAW). A shm creator may send before an opener
- *  attached (the ring holds the messages).
+ *  attached (the ring holds the messages). Since 1.1, on a WIPC_PIPE_WRITE_BEHIND connection a message
+ *  of up to 8,168 bytes may instead be queued (WIPC_OK once queued; WIPC_E_TIMEOUT when the queue stayed
+ *  full): see WIPC_PIPE_WRITE_BEHIND and wipc_flush.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1, size 0 on a
  *  WIPC_PIPE_RAW byte stream - POSIX, or a Windows byte-type pipe - where it would carry nothing; a
  *  Windows message-mode RAW pipe sends a zero-length message, WIPC_PIPE_LENGTH_PREFIX a zero length), WIPC_E_BAD_HANDLE,
