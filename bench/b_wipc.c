@@ -9,6 +9,9 @@
  *   pipeasync.tput.S one-way throughput of wipc_send_async (the write queue, dll/common/pipe_wq.c:
  *               frames queued behind a full pipe go out together); WIPC_E_BUSY (queue full) waits for
  *               a completion and starts again; the phase ends once every send completed
+ *   pipewb.rtt.S / pipewb.tput.S  both ends with WIPC_PIPE_WRITE_BEHIND: the send/recv ping-pong (a lone
+ *               message is written at once) and one-way wipc_send throughput (frames queued behind a
+ *               busy pipe, written together by the I/O thread)
  *   <t>.tput.S  one-way throughput: wipc_send of S-byte messages for a fixed time, the peer
  *               wipc_recv's them; timed from the first send to the peer's acknowledgement of the last
  *   shm0.rtt.64 the shm round trip with spin_us = 0 (block at once)
@@ -43,18 +46,20 @@ typedef struct variant {
     int         zc;         /* shm zero-copy throughput */
     int         nobulk;     /* pipe: large messages through the pipe, not the shared section */
     int         async;      /* rtt with wipc_request_async + a wait for its completion */
+    int         wb;         /* pipe: WIPC_PIPE_WRITE_BEHIND on both ends */
 } variant;
 
 static const variant variants[] = {
-    { "pipe", K_PIPE, 0, 0, 0, 0, 0 },
-    { "pipesr", K_PIPE, 1, 0, 0, 0, 0 },
-    { "shm", K_SHM, 0, 0, 0, 0, 0 },
-    { "shmsr", K_SHM, 1, 0, 0, 0, 0 },
-    { "shm0", K_SHM, 0, 1, 0, 0, 0 },
-    { "shmzc", K_SHM, 0, 0, 1, 0, 0 },
-    { "msg", K_MSG, 0, 0, 0, 0, 0 },
-    { "pipenobig", K_PIPE, 0, 0, 0, 1, 0 },
-    { "pipeasync", K_PIPE, 0, 0, 0, 0, 1 },
+    { "pipe", K_PIPE, 0, 0, 0, 0, 0, 0 },
+    { "pipesr", K_PIPE, 1, 0, 0, 0, 0, 0 },
+    { "shm", K_SHM, 0, 0, 0, 0, 0, 0 },
+    { "shmsr", K_SHM, 1, 0, 0, 0, 0, 0 },
+    { "shm0", K_SHM, 0, 1, 0, 0, 0, 0 },
+    { "shmzc", K_SHM, 0, 0, 1, 0, 0, 0 },
+    { "msg", K_MSG, 0, 0, 0, 0, 0, 0 },
+    { "pipenobig", K_PIPE, 0, 0, 0, 1, 0, 0 },
+    { "pipeasync", K_PIPE, 0, 0, 0, 0, 1, 0 },
+    { "pipewb", K_PIPE, 1, 0, 0, 0, 0, 1 },
 };
 
 static const variant *find_variant(const char *impl)
@@ -169,7 +174,10 @@ static int wipc_peer(int argc, char **argv)
     int rc = 0;
     if (v->kind == K_PIPE) {
         wipc_handle srv, conn;
-        if (wipc_pipe_listen(name, NULL, &srv) != WIPC_OK)
+        wipc_pipe_options po;
+        wipc_pipe_options_init(&po);
+        po.flags = v->wb ? WIPC_PIPE_WRITE_BEHIND : 0;
+        if (wipc_pipe_listen(name, &po, &srv) != WIPC_OK)
             return peer_fail("wipc_pipe_listen");
         if (wipc_pipe_accept(srv, PEER_WAIT_MS, &conn) != WIPC_OK)
             return peer_fail("wipc_pipe_accept");
@@ -440,7 +448,7 @@ static int run_wipc(const bt_case *bc, const char *id)
     if (v->kind == K_PIPE) {
         wipc_pipe_options po;   /* the server peer may not listen yet */
         wipc_pipe_options_init(&po);
-        po.flags = WIPC_PIPE_WAIT_FOR_SERVER;
+        po.flags = WIPC_PIPE_WAIT_FOR_SERVER | (v->wb ? WIPC_PIPE_WRITE_BEHIND : 0);
         if (wipc_pipe_connect(name, &po, PEER_WAIT_MS, &c.h) != WIPC_OK) {
             bt_emit_error(id, "wipc_pipe_connect: %s", wipc_last_error_message());
             bt_kill(&child);
@@ -531,6 +539,7 @@ static const bt_case cases[] = {
     C("pipenobig", "tput", 1048576), C("pipenobig", "tput", 16777216),
     C("pipesr", "rtt", 64), C("pipeasync", "rtt", 64), C("pipeasync", "rtt", 4096),
     C("pipeasync", "tput", 64),
+    C("pipewb", "rtt", 64), C("pipewb", "tput", 64),
     C("shm", "rtt", 64), C("shm", "rtt", 4096), C("shm", "rtt", 65536),
     C("shm0", "rtt", 64), C("shmsr", "rtt", 64),
     C("shm", "tput", 64), C("shm", "tput", 65536), C("shm", "tput", 1048576),

@@ -26,6 +26,7 @@ LABELS = {
     "pipe": "wipc pipe (request/reply)",
     "pipesr": "wipc pipe (send/recv)",
     "pipenobig": "wipc pipe, WIPC_PIPE_BULK=0",
+    "pipewb": "wipc pipe (write-behind, send/recv)",
     "shm": "wipc shm (request/reply)",
     "shmsr": "wipc shm (send/recv)",
     "shm0": "wipc shm spin_us=0",
@@ -47,7 +48,7 @@ LABELS = {
 ORDER = list(LABELS)
 # Execution order: the cases a target compares run next to each other (the machine's load drifts),
 # grouped by metric and size.
-RUN_ORDER = ["pipe", "pipeasync", "pipenobig", "unix", "npipe", "pipesr", "msg", "seqpacket", "copydata", "seqconn", "shm", "spin", "mapspin",
+RUN_ORDER = ["pipe", "pipeasync", "pipewb", "pipenobig", "unix", "npipe", "pipesr", "msg", "seqpacket", "copydata", "seqconn", "shm", "spin", "mapspin",
              "shm0", "futex", "mapev", "shmsr", "shmzc", "memcpy", "nng", "zmq", "scale", "idle"]
 METRIC_ORDER = ["rtt", "tput", "rate", "ticks"]
 
@@ -56,7 +57,7 @@ def run_key(cid):
     impl, metric, size = cid.split(".")
     return (METRIC_ORDER.index(metric) if metric in METRIC_ORDER else 9, int(size),
             RUN_ORDER.index(impl) if impl in RUN_ORDER else 99)
-TPUT_LABELS = {"pipe": "wipc pipe (wipc_send)", "pipeasync": "wipc pipe (wipc_send_async)", "shm": "wipc shm (wipc_send)", "msg": "wipc msg (msg_send, sync)"}
+TPUT_LABELS = {"pipe": "wipc pipe (wipc_send)", "pipeasync": "wipc pipe (wipc_send_async)", "pipewb": "wipc pipe (write-behind)", "shm": "wipc shm (wipc_send)", "msg": "wipc msg (msg_send, sync)"}
 
 # ---- targets (issue 6): (platform, name, numerator, denominator, metric, op, limit, info) ---------
 # denominator None: the numerator's own value is compared with the limit (issue 17: memory, idle cost).
@@ -95,6 +96,12 @@ TARGETS = [
     ("linux", "pipe 64 B one-way send_async vs ZeroMQ", "pipeasync.tput.64", "zmq.tput.64", "msgs_s", ">=", 2.0, False),
     ("linux", "pipe 64 B one-way send_async vs raw AF_UNIX", "pipeasync.tput.64", "unix.tput.64", "msgs_s", ">=", 2.0, False),
     ("wine", "pipe 64 B one-way send_async vs raw CreateNamedPipeW", "pipeasync.tput.64", "npipe.tput.64", "msgs_s", ">=", 2.0, False),
+    # ... and with WIPC_PIPE_WRITE_BEHIND (wipc_send queues behind a busy pipe); a lone message must not wait
+    ("linux", "pipe 64 B one-way write-behind vs ZeroMQ", "pipewb.tput.64", "zmq.tput.64", "msgs_s", ">=", 2.0, False),
+    ("linux", "pipe 64 B one-way write-behind vs raw AF_UNIX", "pipewb.tput.64", "unix.tput.64", "msgs_s", ">=", 2.0, False),
+    ("linux", "pipe round trip 64 B write-behind send/recv vs raw AF_UNIX", "pipewb.rtt.64", "unix.rtt.64", "p50", "<=", 1.10, False),
+    ("wine", "pipe 64 B one-way write-behind vs raw CreateNamedPipeW", "pipewb.tput.64", "npipe.tput.64", "msgs_s", ">=", 2.0, False),
+    ("wine", "pipe round trip 64 B write-behind send/recv vs raw CreateNamedPipeW", "pipewb.rtt.64", "npipe.rtt.64", "p50", "<=", 1.10, False),
 ]
 
 # ---- running ------------------------------------------------------------------------------------

@@ -11,3 +11,13 @@ if(TARGET wipc_cmocka)
   # spawns 100 peers and measures cancel latency: keep it away from other heavy tests
   set_tests_properties(test_async PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT} RUN_SERIAL TRUE)
 endif()
+
+# test_pipe_writebehind: WIPC_PIPE_WRITE_BEHIND and wipc_flush (issue 17 item 1) with async_peer
+# slow-reader and wipc_peer hold / echo-server
+if(TARGET wipc_cmocka)
+  wipc_test_executable(test_pipe_writebehind test_pipe_writebehind.c)
+  target_link_libraries(test_pipe_writebehind PRIVATE wipc_cmocka)
+  add_dependencies(test_pipe_writebehind async_peer wipc_peer)
+  add_test(NAME test_pipe_writebehind COMMAND test_pipe_writebehind)
+  set_tests_properties(test_pipe_writebehind PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT})
+endif()

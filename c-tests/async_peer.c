@@ -15,11 +15,17 @@
  *       connects to NAME, sends one request of type 7 ("why?") and prints "REMOTE <code> <message>"
  *       for a remote error (wipc_last_remote_code, wipc_last_error_message), else "STATUS <name>";
  *       exit 0 if it got WIPC_E_REMOTE, 1 otherwise.
+ *   async_peer slow-reader NAME COUNT PAUSE_MS
+ *       connects to NAME, prints "READY", reads COUNT messages, pausing PAUSE_MS before every 2,000 (a
+ *       reader slower than its writer): message i must have type i, wt_wb_size(i) bytes and the
+ *       wt_fill(i) pattern; prints "GOT <count>" and exits 0, or prints what was wrong and exits 1
+ *       (test_pipe_writebehind.c).
  *
  * Exit codes: 0 ok, 1 test failure, 2 setup failure, 64 usage.
  */
 #include "raw_frame.h"
 #include "support.h"
+#include "writebehind.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,9 +172,49 @@ static int cmd_error_client(const char *name)
     return s == WIPC_E_REMOTE ? 0 : 1;
 }
 
+static int cmd_slow_reader(const char *name, long count, int pause_ms)
+{
+    wipc_handle c = 0;
+    wipc_pipe_options o;
+    wipc_pipe_options_init(&o);
+    o.flags = WIPC_PIPE_WAIT_FOR_SERVER;
+    o.max_queued_messages = 16;   /* little read ahead of the application: the writer gets ahead */
+    wipc_status s = wipc_pipe_connect(name, &o, 10000, &c);
+    if (s != WIPC_OK) {
+        wt_peer_report(PROG, "wipc_pipe_connect", s);
+        return 2;
+    }
+    wt_peer_ready();
+    size_t cap = WT_WB_BIG + 64;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return 2;
+    long i = 0;
+    for (; i < count; i++) {
+        if (i % 2000 == 0)
+            wt_sleep_ms(pause_ms);   /* before the first message too: the writer gets ahead at once */
+        size_t got = 0;
+        uint32_t type = 0;
+        s = wipc_recv(c, buf, cap, &got, &type, 30000);
+        if (s != WIPC_OK) {
+            printf("RECV %ld %s\n", i, wipc_status_name(s));
+            break;
+        }
+        if (type != (uint32_t)i || got != wt_wb_size((uint32_t)i) || !wt_check(buf, got, (uint32_t)i)) {
+            printf("BAD %ld type %u size %zu\n", i, (unsigned)type, got);
+            break;
+        }
+    }
+    printf("GOT %ld\n", i);
+    fflush(stdout);
+    free(buf);
+    wipc_close(c);
+    return i == count ? 0 : 1;
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: " PROG " error-server NAME | noread NAME | error-client NAME\n");
+    fprintf(stderr, "usage: " PROG " error-server NAME | noread NAME | error-client NAME | slow-reader NAME COUNT PAUSE_MS\n");
     return 64;
 }
 
@@ -184,5 +230,7 @@ int main(int argc, char **argv)
         return cmd_noread(argv[2], strtol(argv[3], NULL, 10), (size_t)strtoul(argv[4], NULL, 10));
     if (strcmp(argv[1], "error-client") == 0)
         return cmd_error_client(argv[2]);
+    if (strcmp(argv[1], "slow-reader") == 0 && argc >= 5)
+        return cmd_slow_reader(argv[2], strtol(argv[3], NULL, 10), atoi(argv[4]));
     return usage();
 }

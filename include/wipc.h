@@ -414,7 +414,9 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
  *  ring goes through it in pieces, the peer delivers it whole or, if this call fails or the process
  *  dies midway, not at all), waiting up to `timeout_ms` for room. `data` may be NULL only if size is 0; the library does not keep the pointer. Messages keep
  *  their boundaries and order (except POSIX WIPC_PIPE_RAW). A shm creator may send before an opener
- *  attached (the ring holds the messages).
+ *  attached (the ring holds the messages). Since 1.1, on a WIPC_PIPE_WRITE_BEHIND connection a message
+ *  of up to 8,168 bytes may instead be queued (WIPC_OK once queued; WIPC_E_TIMEOUT when the queue stayed
+ *  full): see WIPC_PIPE_WRITE_BEHIND and wipc_flush.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (data NULL with size > 0, timeout < -1, size 0 on a
  *  WIPC_PIPE_RAW byte stream - POSIX, or a Windows byte-type pipe - where it would carry nothing; a
  *  Windows message-mode RAW pipe sends a zero-length message, WIPC_PIPE_LENGTH_PREFIX a zero length), WIPC_E_BAD_HANDLE,
@@ -1188,6 +1190,38 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
  *    answers in order) is the application's protocol. */
 #define WIPC_PIPE_LENGTH_PREFIX 0x20u
 
+/** wipc_pipe_options.flags for wipc_pipe_listen and wipc_pipe_connect (since 1.1): write-behind, like a
+ *  socket's send buffer or a ZeroMQ socket's queue - wipc_send returns once the frame is queued, and
+ *  frames queued while the pipe is busy go out together (one send / WriteFile of many frames).
+ *  A server's flag applies to every connection it accepts; the peer needs nothing (it reads the usual
+ *  frames). Not with WIPC_PIPE_RAW or WIPC_PIPE_LENGTH_PREFIX (WIPC_E_INVALID_ARG): batching needs
+ *  wipc's framing (a Windows message-mode RAW pipe would merge messages).
+ *  On such a connection, wipc_send and wipc_reply of a payload of up to 8,168 bytes (8 KiB with the
+ *  frame header):
+ *  - write the frame at once, on the caller's thread, when nothing is queued and the pipe takes it
+ *    without blocking (POSIX send(MSG_DONTWAIT); Windows one WriteFile that completes at once): a lone
+ *    message costs what it costs without the flag, with no wait for company (no Nagle delay);
+ *  - otherwise copy the frame into the connection's write queue and return WIPC_OK. The backend's I/O
+ *    thread (epoll / IOCP) writes the queue in order, every queued frame it can (up to 64 KiB) in one
+ *    send / WriteFile. The queue is bounded by the connection's max_queued_bytes (payload bytes) and
+ *    by max_queued_messages or max_queued_bytes / 128 frames, whichever is more (8 MiB: 65,536 frames;
+ *    the receive bound of 1024 messages would make a sender of small frames wait for nearly every
+ *    write); one frame always fits an empty queue. When it is full, wipc_send waits up to its
+ *    timeout_ms for room, then returns WIPC_E_TIMEOUT with nothing queued.
+ *  Larger payloads, wipc_request (its reply is awaited anyway), bulk transfers and replies from callbacks
+ *  (always queued, see wipc_reply) are written as without the flag, after every frame queued before them
+ *  (order is kept per connection).
+ *  What the sender learns: WIPC_OK from wipc_send means the frame is in the pipe or queued in this process -
+ *  not that the peer read it, and a queued frame is lost if this process exits or calls wipc_close first
+ *  (call wipc_flush before). If a queued frame cannot be written (the peer closed or died, the pipe
+ *  broke), the connection ends at once: that frame and every frame queued after it are dropped, the
+ *  next wipc_send / wipc_reply / wipc_recv / wipc_request / wipc_flush on it returns the error
+ *  (WIPC_E_DISCONNECTED; WIPC_E_CLOSED after wipc_close) and callbacks get WIPC_EVENT_DISCONNECTED.
+ *  Which of the frames sent before the error reached the peer cannot be known from this side (as
+ *  with a socket's send buffer); frames are never duplicated, torn or reordered. wipc_flush returns
+ *  WIPC_OK only when every queued frame was written into the pipe. */
+#define WIPC_PIPE_WRITE_BEHIND 0x40u
+
 /** @} */
 
 /* ---- msg raw mode (issue 15, since 1.1): plain WM_COPYDATA, without wipc's header ------------ */
@@ -1340,6 +1374,30 @@ WIPC_API wipc_status WIPC_CALL wipc_event_wait(wipc_handle ev, int32_t timeout_m
  *  closed).
  *  @since 1.1 */
 WIPC_API wipc_status WIPC_CALL wipc_event_close(wipc_handle ev);
+
+/** @} */
+
+/* ---- write-behind (issue 17, since 1.1) ------------------------------------------------------- */
+/** @addtogroup wipc_pipe
+ *  @{ */
+
+/** Waits until every frame queued on `conn` by write-behind (WIPC_PIPE_WRITE_BEHIND) is written into the
+ *  pipe - handed to the OS (POSIX send() on the AF_UNIX socket; Windows WriteFile completed), not yet
+ *  read by the peer. Frames other threads queue while it waits are waited for too.
+ *  @param conn        a pipe connection (wipc_pipe_connect / wipc_pipe_accept), or any handle that sends:
+ *                     without write-behind nothing is ever queued and it returns WIPC_OK at once
+ *                     (shm channels; replies queued from callbacks are not waited for).
+ *  @param timeout_ms  milliseconds to wait, 0 = only check, WIPC_INFINITE = no limit.
+ *  Thread: any thread, including a callback (it only waits on the queue, which the library's I/O
+ *  thread drains); several threads may flush at once.
+ *  @return WIPC_OK (nothing queued: everything sent before the call is in the pipe),
+ *  WIPC_E_TIMEOUT (frames still queued after timeout_ms; they stay queued and are written later),
+ *  WIPC_E_DISCONNECTED (the connection ended with frames queued, or a queued frame could not be written
+ *  and was dropped: see WIPC_PIPE_WRITE_BEHIND), WIPC_E_CLOSED (the handle was closed while waiting),
+ *  WIPC_E_BAD_HANDLE, WIPC_E_NOT_SUPPORTED (a pipe server, region, named event or msg endpoint),
+ *  WIPC_E_INVALID_ARG (timeout_ms below -1).
+ *  @since 1.1 */
+WIPC_API wipc_status WIPC_CALL wipc_flush(wipc_handle conn, int32_t timeout_ms);
 
 /** @} */
 

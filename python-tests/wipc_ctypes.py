@@ -109,6 +109,7 @@ WIPC_SHM_NO_STATS = 0x2
 WIPC_MSG_NO_STATS = 0x2
 WIPC_PIPE_WAIT_FOR_SERVER = 0x10
 WIPC_PIPE_LENGTH_PREFIX = 0x20
+WIPC_PIPE_WRITE_BEHIND = 0x40   # since 1.1: wipc_send queues behind a busy pipe (wipc_flush)
 WIPC_MSG_RAW = 0x4   # since 1.1: plain WM_COPYDATA receiver (no wipc header)
 WIPC_PIPE_UNLIMITED_INSTANCES = 255   # since 1.1: max_instances without a count limit (Windows PIPE_UNLIMITED_INSTANCES)
 
@@ -388,6 +389,8 @@ PROTOTYPES = {
     "wipc_event_reset": (_S, [_H]),
     "wipc_event_wait": (_S, [_H, c_int32]),
     "wipc_event_close": (_S, [_H]),
+    # since 1.1: write-behind (WIPC_PIPE_WRITE_BEHIND)
+    "wipc_flush": (_S, [_H, c_int32]),
 }
 
 # ---- loading ----------------------------------------------------------------------------------------

@@ -26,6 +26,16 @@ namespace Wipc
         /// however the bytes arrive; a length above MaxMessageSize ends the connection
         /// (WipcTooLargeException) before anything is allocated; requests are not supported.</summary>
         public const uint PipeLengthPrefix = WipcNative.WIPC_PIPE_LENGTH_PREFIX;
+        /// <summary>WIPC_PIPE_WRITE_BEHIND (since 1.1): Send (and Reply) of up to 8 KiB on the connection
+        /// writes at once when nothing is queued and the pipe takes it without blocking, otherwise queues a
+        /// copy and returns; the library's I/O thread writes queued messages together (one WriteFile /
+        /// send of many). A full queue (MaxQueuedBytes / MaxQueuedMessages) makes Send wait up to its
+        /// timeout (WipcTimeoutException, nothing queued). A queued message that cannot be written ends the
+        /// connection: the next call (Send, Receive, <see cref="Connection.Flush"/>) throws
+        /// WipcDisconnectedException, and which earlier messages the peer read cannot be known (like a
+        /// socket's send buffer). Call Connection.Flush before Dispose to be sure everything went. Not with
+        /// PipeRaw / PipeLengthPrefix (WipcInvalidArgException).</summary>
+        public const uint PipeWriteBehind = WipcNative.WIPC_PIPE_WRITE_BEHIND;
         /// <summary>WIPC_SHM_GLOBAL: Windows: section and events in the Global\ namespace; no effect on Linux.</summary>
         public const uint ShmGlobal = WipcNative.WIPC_SHM_GLOBAL;
         /// <summary>WIPC_MSG_ALLOW_LOWER_INTEGRITY: Windows: lower-integrity senders may reach the

@@ -224,6 +224,20 @@ namespace Wipc
         /// <summary>The server that owns this connection, null for Connect/Accept connections.</summary>
         public PipeServer? Server => server;
 
+        /// <summary>Waits up to <paramref name="timeoutMs"/> (milliseconds; 0 = only check,
+        /// <see cref="Library.Infinite"/> = no limit) until every message that Send queued on a
+        /// <see cref="Library.PipeWriteBehind"/> connection is written into the pipe - handed to the OS
+        /// (Windows WriteFile completed, Linux send(2)), not necessarily read by the peer. Returns at once
+        /// on a connection without that flag (wipc_flush, since 1.1). Any thread. Throws
+        /// WipcTimeoutException (messages still queued; they stay queued), WipcDisconnectedException (the
+        /// connection ended with messages queued, or a queued message could not be written: see
+        /// <see cref="Library.PipeWriteBehind"/>), WipcClosedException (disposed while waiting),
+        /// ObjectDisposedException.</summary>
+        public void Flush(int timeoutMs = Library.Infinite)
+        {
+            Native.Check(WipcNative.wipc_flush(Live, Native.Milliseconds(timeoutMs)));
+        }
+
         private protected override void UseEvents()
         {
             if (server != null)

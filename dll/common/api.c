@@ -233,3 +233,19 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
     wipc__obj_unref(o);
     return WIPC_OK;
 }
+
+WIPC_API wipc_status WIPC_CALL wipc_flush(wipc_handle conn, int32_t timeout_ms)
+{
+    wipc__obj *o;
+    wipc_status st;
+    if ((st = wipc__check_timeout("wipc_flush", timeout_ms)) != WIPC_OK)
+        return st;
+    if ((st = wipc__get_message_handle("wipc_flush", conn, &o)) != WIPC_OK)
+        return st;
+    if (!o->ops->send)
+        st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_flush: msg endpoint %s only receives; it queues nothing", o->name);
+    else if (o->ops->flush)
+        st = o->ops->flush(o, timeout_ms);
+    wipc__obj_unref(o);
+    return st;
+}

@@ -117,6 +117,8 @@ typedef struct wipc__ops {
     wipc_status (*send_async)(wipc__obj *o, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
                               const void *data, size_t size);
     wipc_status (*recv_async)(wipc__obj *o, struct wipc__op *op);
+    /* optional (1.1): wipc_flush - wait until what the handle queued is written; NULL = nothing is queued */
+    wipc_status (*flush)(wipc__obj *o, int32_t timeout_ms);
 } wipc__ops;
 
 /* Frame kinds (frame.h) reused as send kinds. */

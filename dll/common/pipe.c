@@ -23,6 +23,7 @@ struct wipc__server {
 };
 
 static void conn_close(wipc__obj *o);
+static wipc_status conn_flush(wipc__obj *o, int32_t timeout_ms);
 static void hs_watch(wipc__conn *c, int32_t ms);
 static void hs_done(wipc__conn *c);
 static void conn_destroy(wipc__obj *o);
@@ -37,6 +38,7 @@ static const wipc__ops conn_ops = {
     .close = conn_close, .destroy = conn_destroy, .send = wipc__conn_send, .resume = wipc__conn_resume,
     .info = conn_info, .callbacks_set = wipc__conn_callbacks_set, .recv = wipc__conn_recv,
     .request = wipc__conn_request, .send_async = wipc__conn_send_async, .recv_async = wipc__conn_recv_async,
+    .flush = conn_flush,
 };
 
 static const wipc__ops server_ops = {
@@ -56,6 +58,7 @@ wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_messag
     c->pipe = p;
     c->raw = (flags & (WIPC_PIPE_RAW | WIPC_PIPE_LENGTH_PREFIX)) != 0;
     c->lenprefix = (flags & WIPC_PIPE_LENGTH_PREFIX) != 0;
+    c->write_behind = (flags & WIPC_PIPE_WRITE_BEHIND) != 0;
     c->state = c->raw ? CONN_OPEN : CONN_HANDSHAKE;
     atomic_init(&c->role.holder, ROLE_IO);   /* the I/O thread reads until the handshake is done */
     c->scatter_ok = true;
@@ -92,6 +95,7 @@ void wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason)
     if (first && reason)
         wipc__log(WIPC_LOG_WARN, "pipe %s: connection ended: %s", c->obj.name, reason);
     wipc__inbox_fail(&c->obj, why);
+    wipc__wq_wake(c);
     wipc__plat_pipe_shutdown(c->pipe);
 }
 
@@ -120,6 +124,7 @@ void wipc__conn_end(wipc__conn *c, wipc_status why)
         wipc__mutex_unlock(&s->obj.lock);
     }
     wipc__inbox_fail(&c->obj, why);
+    wipc__wq_wake(c);
     if (c->started)
         wipc__plat_pipe_stop(c->pipe);
     wipc__conn_connect_op_wake(c);
@@ -422,6 +427,12 @@ built:;
     size_t total = hl + size;
     size_t written = 0;
     wipc__timeout dl = wipc__timeout_of(timeout_ms);   /* the wait for the writer and the write share it */
+    if (c->write_behind && atomic_load_explicit(&c->wq_count, memory_order_relaxed)) {
+        /* write-behind frames go first: the queue may not hold `writer` while they wait */
+        wipc_status fst = wipc__wq_flush(c, wipc__timeout_left(&dl));
+        if (fst != WIPC_OK)
+            return fst;
+    }
     if (wipc__excl_enter(&c->writer, &dl) != WIPC_OK)
         return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's send kept the connection busy for the "
                            "whole timeout (%d ms); nothing was sent", o->name, (int)timeout_ms);
@@ -493,6 +504,8 @@ wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uin
         return st;
     if ((kind == WIPC__KIND_REPLY || kind == WIPC__KIND_ERROR) && wipc__in_callback(NULL))
         return wipc__wq_send(c, NULL, kind, request_id, type, data, size);   /* never blocks a callback worker */
+    if (c->write_behind && !control && kind != WIPC__KIND_REQUEST && size <= WIPC__WQ_GATHER_FRAME - WIPC__FRAME_HEADER)
+        return wipc__wq_send_behind(c, kind, request_id, type, data, size, timeout_ms);
     st = WIPC_E_NOT_SUPPORTED;
     if (!control && size >= WIPC__BULK_MIN && atomic_load_explicit(&c->bulk_tx, memory_order_relaxed))
         st = wipc__bulk_send(c, kind, request_id, type, data, size, timeout_ms);
@@ -514,10 +527,16 @@ void wipc__conn_close_wait(wipc__conn *c)
     conn_close(&c->obj);
 }
 
+static wipc_status conn_flush(wipc__obj *o, int32_t timeout_ms)
+{
+    return wipc__wq_flush((wipc__conn *)o, timeout_ms);
+}
+
 static void conn_close(wipc__obj *o)
 {
     wipc__conn *c = (wipc__conn *)o;
     wipc__plat_pipe_shutdown(c->pipe);
+    wipc__wq_wake(c);
     if (!c->started)
         return;
     wipc__deadline deadline = wipc__deadline_in(5000);
@@ -759,10 +778,13 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
     if (!name)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: name is NULL", fn);
     if (o->flags & ~(uint32_t)(WIPC_PIPE_ALLOW_REMOTE | WIPC_PIPE_RAW | WIPC_PIPE_ANY_USER | WIPC_PIPE_NO_STATS |
-                               WIPC_PIPE_WAIT_FOR_SERVER | WIPC_PIPE_LENGTH_PREFIX))
+                               WIPC_PIPE_WAIT_FOR_SERVER | WIPC_PIPE_LENGTH_PREFIX | WIPC_PIPE_WRITE_BEHIND))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o->flags);
     if (o->flags & WIPC_PIPE_LENGTH_PREFIX)
         o->flags |= WIPC_PIPE_RAW;   /* a length prefix is a RAW connection's framing: no wipc header, no handshake */
+    if ((o->flags & WIPC_PIPE_WRITE_BEHIND) && (o->flags & WIPC_PIPE_RAW))
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): WIPC_PIPE_WRITE_BEHIND needs wipc framing (not with WIPC_PIPE_RAW or "
+                           "WIPC_PIPE_LENGTH_PREFIX)", fn, name);
     if (is_full_path(name)) {
         size_t len = strlen(name);
         if (len > 255)

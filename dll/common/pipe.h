@@ -115,6 +115,9 @@ typedef struct wipc__conn {
     size_t        wq_bytes;         /* bytes of queued and in-flight frames (wq_lock) */
     atomic_int    wq_count;         /* queued frames, read without the lock by blocking writers */
     bool          wq_writer;        /* the queue holds `writer` (wq_lock) */
+    bool          write_behind;     /* WIPC_PIPE_WRITE_BEHIND: wipc_send / wipc_reply queue behind a busy pipe (pipe_wq.c) */
+    wipc__cond    wq_cv;            /* (wq_lock) broadcast when queued bytes leave the queue or the connection ends */
+    atomic_int    wq_lost;          /* the first error that dropped a write-behind frame (0: none) */
     uint8_t      *wq_gather;        /* WIPC__WQ_GATHER_MAX bytes: small queued frames copied together for one write (wq_lock) */
 
     /* sending */
@@ -165,6 +168,18 @@ void        wipc__wq_init(wipc__conn *c);
  * queued), or an error with nothing sent: WIPC_E_BUSY (queue full), WIPC_E_TOO_LARGE, ... */
 wipc_status wipc__wq_send(wipc__conn *c, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
                           const void *data, size_t size);
+/* WIPC_PIPE_WRITE_BEHIND (wipc_send, wipc_reply of up to WIPC__WQ_GATHER_FRAME bytes): written at
+ * once when nothing is queued and the pipe takes it without blocking, else copied into the queue,
+ * waiting up to timeout_ms for room (max_queued_bytes, and max(max_queued_messages,
+ * max_queued_bytes / 128) frames: behind_frames in pipe_wq.c).
+ * WIPC_OK (written or queued), or an error with nothing queued (WIPC_E_TIMEOUT, the connection's end). */
+wipc_status wipc__wq_send_behind(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                 size_t size, int32_t timeout_ms);
+/* wipc_flush: waits up to timeout_ms until nothing is queued or being written. WIPC_OK (every queued
+ * frame is in the pipe), WIPC_E_TIMEOUT, or the error that ended the connection / dropped a frame. */
+wipc_status wipc__wq_flush(wipc__conn *c, int32_t timeout_ms);
+/* The connection ended: threads waiting for queue room or a flush wake up. */
+void        wipc__wq_wake(wipc__conn *c);
 /* A blocking writer let `writer` go: the queue takes it if it has frames. */
 void        wipc__wq_kick(wipc__conn *c);
 void        wipc__wq_free(wipc__conn *c);          /* destroy: drops what is left */

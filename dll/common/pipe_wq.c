@@ -51,6 +51,7 @@ const wipc__op_vt wipc__wq_op_vt = { .stop = wq_stop };
 void wipc__wq_init(wipc__conn *c)
 {
     wipc__mutex_init(&c->wq_lock);
+    wipc__cond_init(&c->wq_cv);
 }
 
 static void count_sent(wipc__conn *c, pipe_wq_entry *e)
@@ -64,8 +65,9 @@ static void count_sent(wipc__conn *c, pipe_wq_entry *e)
 /* The frame of e ended with st: its op learns it (a request only of a failure: its reply ends it). */
 static void entry_done(wipc__conn *c, pipe_wq_entry *e, wipc_status st)
 {
-    if (st == WIPC_OK)
+    if (st == WIPC_OK) {
         count_sent(c, e);
+    }
     if (e->op) {
         if (st != WIPC_OK || e->op->kind != WIPC__OP_REQUEST)
             wipc__op_complete(e->op, st);
@@ -74,10 +76,44 @@ static void entry_done(wipc__conn *c, pipe_wq_entry *e, wipc_status st)
     free(e);
 }
 
+/* A frame leaves the queue unwritten (wq_lock held, so that wipc_flush never sees an empty queue
+ * before the loss): a write-behind frame's loss is what the next call and wipc_flush report. */
+static void note_lost(wipc__conn *c, const pipe_wq_entry *e, wipc_status st)
+{
+    if (st != WIPC_OK && !e->op && c->write_behind) {
+        int none = 0;
+        atomic_compare_exchange_strong(&c->wq_lost, &none, (int)st);
+    }
+}
+
 static void run_done(wipc__conn *c, done_item *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         entry_done(c, v[i].e, v[i].st);
+}
+
+/* The capacity of a done list of n items: 0, or a power of two of at least 16 (a batch of a few
+ * hundred frames costs a few reallocs, not one per frame). */
+static size_t done_cap(size_t n)
+{
+    size_t cap = 16;
+    if (!n)
+        return 0;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+/* Room for n + add items in *v (holding n): false when out of memory. */
+static bool done_room(done_item **v, size_t n, size_t add)
+{
+    if (!add || done_cap(n + add) == done_cap(n))
+        return true;
+    done_item *grown = realloc(*v, done_cap(n + add) * sizeof *grown);
+    if (!grown)
+        return false;
+    *v = grown;
+    return true;
 }
 
 /* Takes every queued entry off (wq_lock held), failing them with st into *v (malloc'd). */
@@ -86,14 +122,14 @@ static size_t drain_locked(wipc__conn *c, wipc_status st, done_item **v, size_t 
     size_t n = have;
     for (pipe_wq_entry *e = c->wq_head; e; e = e->next)
         n++;
-    done_item *grown = n ? realloc(*v, n * sizeof *grown) : *v;
-    if (!grown)
+    if (!done_room(v, have, n - have))
         return have;   /* out of memory: they stay queued and go with the connection (wipc__wq_free) */
-    *v = grown;
+    done_item *grown = *v;
     size_t i = have;
     for (pipe_wq_entry *e = c->wq_head, *next; e; e = next) {
         next = e->next;
         c->wq_bytes -= e->len;
+        note_lost(c, e, st);
         grown[i].e = e;
         grown[i++].st = st;
     }
@@ -105,14 +141,13 @@ static size_t drain_locked(wipc__conn *c, wipc_status st, done_item **v, size_t 
 /* Appends (e, st) to *v (grown); out of memory: e ends at once. */
 static size_t push_done(wipc__conn *c, done_item **v, size_t n, pipe_wq_entry *e, wipc_status st)
 {
-    done_item *grown = realloc(*v, (n + 1) * sizeof *grown);
-    if (!grown) {
+    note_lost(c, e, st);
+    if (!done_room(v, n, 1)) {
         entry_done(c, e, st);   /* no lock order issue: ops take no queue lock when completing */
         return n;
     }
-    *v = grown;
-    grown[n].e = e;
-    grown[n].st = st;
+    (*v)[n].e = e;
+    (*v)[n].st = st;
     return n + 1;
 }
 
@@ -197,26 +232,86 @@ static void after_unlock(wipc__conn *c, done_item *v, size_t n, wipc_status fail
     free(v);
 }
 
-wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
-                          const void *data, size_t size)
+/* The error of a send on a connection that is no longer open (nothing queued). */
+static wipc_status ended(wipc__conn *c)
+{
+    wipc__obj *o = &c->obj;
+    if (atomic_load(&o->closed))
+        return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
+    int lost = atomic_load(&c->wq_lost);
+    if (lost)
+        return wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: the connection has ended: a write-behind frame could not "
+                           "be written (%s); frames queued after it were dropped", o->name, wipc_status_name((wipc_status)lost));
+    return wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: the connection has ended", o->name);
+}
+
+/* The most write-behind frames a connection queues: max_queued_messages, or as many frames as
+ * max_queued_bytes holds at WIPC__WQ_FRAME_COST bytes each (a 64-byte frame's entry and its malloc
+ * bookkeeping) if that is more. The receive bound of 1024 messages held a write queue of 64 B frames
+ * to ~90 KB, so the sender waited for nearly every 64 KiB write; at the defaults (8 MiB) this is
+ * 65,536 frames, whose memory max_queued_bytes still bounds (~2x: payload plus entries). */
+#define WIPC__WQ_FRAME_COST 128u
+static size_t behind_frames(const wipc__conn *c)
+{
+    size_t by_bytes = c->obj.max_queued_bytes / WIPC__WQ_FRAME_COST;
+    return by_bytes > c->obj.max_queued_count ? by_bytes : c->obj.max_queued_count;
+}
+
+/* wq_lock held: whether a write-behind frame of `total` bytes may be queued now (an empty queue
+ * takes one frame whatever the bounds). */
+static bool behind_room(const wipc__conn *c, size_t total)
+{
+    return !c->wq_head || (c->wq_bytes + total <= c->obj.max_queued_bytes &&
+                           (size_t)atomic_load(&c->wq_count) < behind_frames(c));
+}
+
+/* wq_lock held: waits on wq_cv until ready(c) or the connection ends, up to timeout_ms in all.
+ * WIPC_OK (ready), WIPC_E_TIMEOUT, or WIPC_E_DISCONNECTED (the connection is not open). */
+static wipc_status wq_wait(wipc__conn *c, bool (*ready)(const wipc__conn *, size_t), size_t total, int32_t timeout_ms)
+{
+    wipc__timeout t = wipc__timeout_of(timeout_ms);   /* the clock is read only if the call waits */
+    for (;;) {
+        if (c->state != CONN_OPEN || atomic_load(&c->obj.closed))
+            return WIPC_E_DISCONNECTED;
+        if (ready(c, total))
+            return WIPC_OK;
+        if (wipc__timeout_left(&t) == 0)
+            return WIPC_E_TIMEOUT;
+        wipc__cond_wait_until(&c->wq_cv, &c->wq_lock, wipc__timeout_deadline(&t));
+    }
+}
+
+static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
+                           const void *data, size_t size, bool behind, int32_t timeout_ms)
 {
     wipc__obj *o = &c->obj;
     uint8_t prefix[WIPC__FRAME_HEADER];
     size_t hdr = wipc__conn_prefix(c, prefix, kind, request_id, type, size);   /* frame header, length prefix or none */
     size_t total = hdr + size;
-    uint8_t small[WIPC__FRAME_HEADER + WIPC__SMALL_PAYLOAD];
+    uint8_t small[WIPC__FRAME_HEADER + WIPC__WQ_GATHER_FRAME];
+    size_t fast_max = behind ? sizeof small : WIPC__FRAME_HEADER + WIPC__SMALL_PAYLOAD;
     wipc_status fail = WIPC_OK;
     done_item *v = NULL;
     size_t n = 0;
     size_t written = 0;
     wipc__mutex_lock(&c->wq_lock);
+    if (behind) {   /* a full queue: wait for room (nothing queued on timeout) */
+        wipc_status w = wq_wait(c, behind_room, total, timeout_ms);
+        if (w == WIPC_E_TIMEOUT) {
+            size_t queued = c->wq_bytes;
+            int count = atomic_load(&c->wq_count);
+            wipc__mutex_unlock(&c->wq_lock);
+            return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: the write-behind queue stayed full (%zu bytes, %d frames; "
+                               "bounds: max_queued_bytes %zu, %zu frames) for the whole timeout (%d ms): the peer is not "
+                               "reading fast enough; nothing was queued", o->name, queued, count, o->max_queued_bytes,
+                               behind_frames(c), (int)timeout_ms);
+        }
+    }
     if (c->state != CONN_OPEN) {
         wipc__mutex_unlock(&c->wq_lock);
-        if (atomic_load(&o->closed))
-            return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
-        return wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: the connection has ended", o->name);
+        return ended(c);
     }
-    bool fast = !c->wq_head && !c->wq_writer && total <= sizeof small && wipc__excl_try(&c->writer);
+    bool fast = !c->wq_head && !c->wq_writer && total <= fast_max && wipc__excl_try(&c->writer);
     if (fast) {
         /* the pipe is ours and nothing is queued: try it now, without blocking */
         memcpy(small, prefix, hdr);
@@ -247,7 +342,7 @@ wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t re
                                "send on pipe %s: the write failed (%s)", o->name, wipc_status_name(st));
         }
         c->wq_writer = true;   /* the pipe is full: the rest goes through the queue, which keeps `writer` */
-    } else if (c->wq_head && c->wq_bytes + total > WIPC_ASYNC_QUEUE_BYTES) {
+    } else if (!behind && c->wq_head && c->wq_bytes + total > WIPC_ASYNC_QUEUE_BYTES) {
         size_t queued = c->wq_bytes;
         wipc__mutex_unlock(&c->wq_lock);
         if (!op) {   /* a reply from a callback: the peer does not read its replies */
@@ -275,7 +370,7 @@ wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t re
         }
         return wipc__error(WIPC_E_NO_MEMORY, 0, "send on pipe %s: out of memory for a queued frame of %zu bytes", o->name, total);
     }
-    if (!op && wipc__op_new(o, WIPC__OP_REPLY, &wipc__wq_op_vt, NULL, NULL, WIPC_REPLY_DEADLINE_MS, &op) == WIPC_OK &&
+    if (!op && !behind && wipc__op_new(o, WIPC__OP_REPLY, &wipc__wq_op_vt, NULL, NULL, WIPC_REPLY_DEADLINE_MS, &op) == WIPC_OK &&
         wipc__op_start(op, false) != WIPC_OK) {
         wipc__op_unref(op);   /* closed meanwhile: the frame goes without a deadline (the close ends it) */
         op = NULL;
@@ -311,6 +406,51 @@ wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t re
     if (v)
         after_unlock(c, v, n, fail);
     return WIPC_OK;
+}
+
+wipc_status wipc__wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
+                          const void *data, size_t size)
+{
+    return wq_send(c, op, kind, request_id, type, data, size, false, 0);
+}
+
+wipc_status wipc__wq_send_behind(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                 size_t size, int32_t timeout_ms)
+{
+    return wq_send(c, NULL, kind, request_id, type, data, size, true, timeout_ms);
+}
+
+static bool flushed(const wipc__conn *c, size_t unused)
+{
+    (void)unused;
+    return !c->wq_head && !c->wq_inflight;
+}
+
+wipc_status wipc__wq_flush(wipc__conn *c, int32_t timeout_ms)
+{
+    wipc__obj *o = &c->obj;
+    wipc__mutex_lock(&c->wq_lock);
+    wipc_status st = c->write_behind ? wq_wait(c, flushed, 0, timeout_ms) : WIPC_OK;
+    bool empty = flushed(c, 0);
+    size_t queued = c->wq_bytes;
+    wipc__mutex_unlock(&c->wq_lock);
+    int lost = atomic_load(&c->wq_lost);
+    if (lost)   /* a frame was dropped: whatever else went, not everything did */
+        return wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_flush on pipe %s: the connection has ended: a write-behind frame "
+                           "could not be written (%s)", o->name, wipc_status_name((wipc_status)lost));
+    if (st == WIPC_E_TIMEOUT)
+        return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_flush on pipe %s: %zu bytes were still queued after %d ms (the peer is "
+                           "not reading fast enough); they stay queued", o->name, queued, (int)timeout_ms);
+    if (st != WIPC_OK && !empty)
+        return ended(c);
+    return WIPC_OK;   /* everything queued is in the pipe (the connection may have ended since) */
+}
+
+void wipc__wq_wake(wipc__conn *c)
+{
+    wipc__mutex_lock(&c->wq_lock);
+    wipc__cond_broadcast(&c->wq_cv);
+    wipc__mutex_unlock(&c->wq_lock);
 }
 
 void wipc__wq_kick(wipc__conn *c)
@@ -418,6 +558,7 @@ void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t writ
         if (fail != WIPC_OK)
             n = drain_locked(c, fail == WIPC_E_CLOSED ? WIPC_E_CLOSED : WIPC_E_DISCONNECTED, &v, n);
         n = start_next_locked(c, &v, n, &fail);
+        wipc__cond_broadcast(&c->wq_cv);   /* write-behind senders waiting for room, wipc_flush */
     }
     wipc__mutex_unlock(&c->wq_lock);
     after_unlock(c, v, n, fail);
@@ -478,5 +619,6 @@ void wipc__wq_free(wipc__conn *c)
     c->wq_inflight = NULL;
     free(c->wq_gather);
     c->wq_gather = NULL;
+    wipc__cond_destroy(&c->wq_cv);
     wipc__mutex_destroy(&c->wq_lock);
 }

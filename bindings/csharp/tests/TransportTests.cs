@@ -84,6 +84,35 @@ namespace Wipc.Tests
         }
 
         [Fact]
+        public void PipeWriteBehindQueuesInOrderAndFlushes()
+        {
+            string name = Name("wb");
+            var o = PipeOptions.Default;
+            o.Flags = Library.PipeWriteBehind;
+            o.MaxQueuedMessages = 64;
+            using var server = new PipeServer(name, o);
+            using var client = Connection.Connect(name, o, 5000);
+            using var conn = server.Accept(5000);
+            client.Send(new byte[] { 1 }, 1, 5000);
+            client.Flush(0);   // a lone message was written at once: nothing queued
+            Assert.Equal(new byte[] { 1 }, conn.Receive(5000).Data);
+            int sent = 0;   // the reader waits: the pipe fills, then the bounded queue
+            while (sent < 1000000)
+            {
+                try { client.Send(BitConverter.GetBytes(sent), 2, 0); }
+                catch (WipcTimeoutException) { break; }
+                sent++;
+            }
+            Assert.InRange(sent, 64, 999999);
+            Assert.Throws<WipcTimeoutException>(() => client.Flush(50));
+            for (int i = 0; i < sent; i++)
+                Assert.Equal(i, BitConverter.ToInt32(conn.Receive(10000).Data, 0));
+            client.Flush(10000);
+            o.Flags = Library.PipeWriteBehind | Library.PipeRaw;
+            Assert.Throws<WipcInvalidArgException>(() => Connection.Connect(name, o, 100));
+        }
+
+        [Fact]
         public void ShmChannelRoundTrips()
         {
             string name = Name("shm");

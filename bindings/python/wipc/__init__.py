@@ -76,6 +76,8 @@ PIPE_WAIT_FOR_SERVER: int = _native.WIPC_PIPE_WAIT_FOR_SERVER   # since 1.1: con
 PIPE_NO_STATS: int = _native.WIPC_PIPE_NO_STATS                 # since 1.1: publish no statistics (wipc_stat)
 #: since 1.1: RAW pipe framed as a 4-byte little-endian length + payload, for foreign protocols (implies PIPE_RAW)
 PIPE_LENGTH_PREFIX: int = _native.WIPC_PIPE_LENGTH_PREFIX
+#: since 1.1: write-behind - Connection.send queues behind a busy pipe (batched writes); see Connection.flush
+PIPE_WRITE_BEHIND: int = _native.WIPC_PIPE_WRITE_BEHIND
 SHM_NO_STATS: int = _native.WIPC_SHM_NO_STATS
 MSG_NO_STATS: int = _native.WIPC_MSG_NO_STATS
 SHM_GLOBAL: int = _native.WIPC_SHM_GLOBAL
@@ -136,6 +138,7 @@ __all__ = [
     "PIPE_WAIT_FOR_SERVER", "PIPE_NO_STATS", "SHM_NO_STATS", "MSG_NO_STATS", "MSG_RAW",
     "SHM_GLOBAL", "MSG_ALLOW_LOWER_INTEGRITY", "MSG_MAX_MESSAGE_LIMIT", "REGION_READONLY", "NAME_MAX", "OK",
     "PIPE_LENGTH_PREFIX",
+    "PIPE_WRITE_BEHIND",
     "NamedEvent",
 ]
 assert set(__all__) >= set(_error_names), set(_error_names) - set(__all__)

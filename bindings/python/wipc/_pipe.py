@@ -27,6 +27,18 @@ class Connection(MessageIO):
         """The peer's process id (0 if unknown)."""
         return self.info().peer_pid
 
+    def flush(self, timeout: Timeout_ = DEFAULT) -> None:
+        """Waits up to `timeout` seconds (see the timeout policy) until every message that send()
+        queued on a wipc.PIPE_WRITE_BEHIND connection is written into the pipe (handed to the OS, not
+        necessarily read by the peer); returns at once on a connection without that flag (since 1.1,
+        wipc_flush).
+
+        With PIPE_WRITE_BEHIND, send() returns once a message is written or queued; a queued message
+        that cannot be written ends the connection, and the next call (send, recv, flush) raises.
+        Raises wipc.Timeout (messages still queued; they stay queued), wipc.Disconnected (the
+        connection ended with messages queued, or one could not be written), wipc.Closed."""
+        _n.wipc_flush(self._check(), _ms(timeout))
+
     def close(self) -> None:
         """Closes the connection (see Handle.close)."""
         super().close()
