@@ -67,7 +67,7 @@ static void sleep_ms(int ms)
 
 /* ---- the attacker: raw sockets that send requests and never read ---------------------------------- */
 
-/* The socket path of pipe NAME (dll/posix/rundir.c). */
+/* The socket path of pipe NAME (dll/linux/rundir.c). */
 static void pipe_path(struct sockaddr_un *sa, const char *name)
 {
     memset(sa, 0, sizeof *sa);

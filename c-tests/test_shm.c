@@ -166,7 +166,7 @@ static int raw_open(raw_map *m, const char *name)
     return m->base ? 0 : -1;
 #else
     /* 1.1: the name holds a locator (magic, version, creator pid, start key); the section is the
-     * creator's sealed memfd wipc-ch-<name>, reached through /proc/<pid>/fd (dll/posix/shm.c) */
+     * creator's sealed memfd wipc-ch-<name>, reached through /proc/<pid>/fd (dll/linux/shm.c) */
     char path[300], want[300], link[300];
     snprintf(path, sizeof path, "/wipc-%u-%s", (unsigned)geteuid(), name);
     int nfd = shm_open(path, O_RDONLY, 0);

@@ -6,13 +6,13 @@
 # file cannot slip into the library and a removed one fails loudly. Paths are relative to dll/.
 #
 #   WIPC_COMMON_SOURCES   dll/common: the portable core (transports' logic, handles, dispatch, ops)
-#   WIPC_POSIX_SOURCES    dll/posix: the Linux backend (AF_UNIX, memfd/shm_open, futex, epoll, eventfd)
+#   WIPC_LINUX_SOURCES    dll/linux: the Linux backend (AF_UNIX, memfd/shm_open, futex, epoll, eventfd)
 #   WIPC_WIN32_SOURCES    dll/win32: the Win32 backend (Named Pipes, IOCP, sections, WM_COPYDATA)
 #   WIPC_WIN32_DLL_SOURCES   what only wipc.dll has (DllMain, version resource): not in the static library
-#   WIPC_POSIX_PORTABLE   the POSIX files the fuzzers' stub backend borrows (threads, errors)
+#   WIPC_LINUX_PORTABLE   the Linux backend's files the fuzzers' stub backend borrows (pthreads, errno texts)
 #
 # wipc_sources(OUT PART...) sets OUT to the absolute paths of the files of each PART
-# (common | posix | win32 | win32-dll | posix-portable).
+# (common | linux | win32 | win32-dll | linux-portable).
 
 set(WIPC_COMMON_SOURCES
   common/api.c
@@ -54,22 +54,22 @@ set(WIPC_COMMON_SOURCES
   common/stats_read.c
 )
 
-set(WIPC_POSIX_SOURCES
-  posix/error.c
-  posix/event.c
-  posix/list.c
-  posix/loop.c
-  posix/memfd.c
-  posix/msg_pool.c
-  posix/msg_recv.c
-  posix/msg_send.c
-  posix/pipe.c
-  posix/pipe_bulk.c
-  posix/pipe_write_async.c
-  posix/proc_watch.c
-  posix/rundir.c
-  posix/shm.c
-  posix/sync.c
+set(WIPC_LINUX_SOURCES
+  linux/error.c
+  linux/event.c
+  linux/list.c
+  linux/loop.c
+  linux/memfd.c
+  linux/msg_pool.c
+  linux/msg_recv.c
+  linux/msg_send.c
+  linux/pipe.c
+  linux/pipe_bulk.c
+  linux/pipe_write_async.c
+  linux/proc_watch.c
+  linux/rundir.c
+  linux/shm.c
+  linux/sync.c
 )
 
 set(WIPC_WIN32_SOURCES
@@ -93,9 +93,9 @@ set(WIPC_WIN32_DLL_SOURCES
   win32/wipc.rc
 )
 
-set(WIPC_POSIX_PORTABLE
-  posix/sync.c
-  posix/error.c
+set(WIPC_LINUX_PORTABLE
+  linux/sync.c
+  linux/error.c
 )
 
 set(WIPC_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/../dll)
@@ -106,16 +106,16 @@ function(wipc_sources out)
   foreach(_part ${ARGN})
     if(_part STREQUAL "common")
       list(APPEND _files ${WIPC_COMMON_SOURCES})
-    elseif(_part STREQUAL "posix-portable")
-      list(APPEND _files ${WIPC_POSIX_PORTABLE})
-    elseif(_part STREQUAL "posix")
-      list(APPEND _files ${WIPC_POSIX_SOURCES})
+    elseif(_part STREQUAL "linux-portable")
+      list(APPEND _files ${WIPC_LINUX_PORTABLE})
+    elseif(_part STREQUAL "linux")
+      list(APPEND _files ${WIPC_LINUX_SOURCES})
     elseif(_part STREQUAL "win32")
       list(APPEND _files ${WIPC_WIN32_SOURCES})
     elseif(_part STREQUAL "win32-dll")
       list(APPEND _files ${WIPC_WIN32_DLL_SOURCES})
     else()
-      message(FATAL_ERROR "wipc_sources: unknown part '${_part}' (common | posix | win32 | win32-dll | posix-portable)")
+      message(FATAL_ERROR "wipc_sources: unknown part '${_part}' (common | linux | win32 | win32-dll | linux-portable)")
     endif()
   endforeach()
   list(TRANSFORM _files PREPEND ${WIPC_SOURCE_DIR}/)

@@ -1,6 +1,6 @@
 /*
  * platform.h - the contract between the portable core (dll/common/) and a backend (dll/win32/,
- * dll/posix/). The core calls wipc__plat_*; a backend calls back into the core only through the
+ * dll/linux/). The core calls wipc__plat_*; a backend calls back into the core only through the
  * wipc__core_* functions declared at the end. Exactly one backend is compiled into the library.
  *
  * Naming: wipc__plat_* = implemented by the backend; wipc__core_* = implemented by dll/common/.
@@ -16,7 +16,7 @@
 #if defined(_WIN32)
 #  include "win32/plat_types.h"   /* wipc__mutex, wipc__cond, wipc__thread as Win32 types */
 #else
-#  include "posix/plat_types.h"   /* the same as pthread types */
+#  include "linux/plat_types.h"   /* the same as pthread types */
 #endif
 #include "deadline.h"   /* wipc__deadline, wipc__timeout */
 

@@ -1,7 +1,7 @@
 /*
  * platform_list.h - the backend contract of endpoint discovery (wipc_list, ABI 1.1). The portable half
  * (dll/common/list.c) validates the arguments, filters by prefix, sorts, removes duplicates and fills
- * the caller's records; a backend (dll/posix/list.c, dll/win32/list.c) only enumerates what the OS
+ * the caller's records; a backend (dll/linux/list.c, dll/win32/list.c) only enumerates what the OS
  * shows of this user's live endpoints, without connecting to them or opening anything for writing.
  *
  *   POSIX:   held name locks <rundir>/p.*.lock and m.*.lock (their content is the name; owner pid from

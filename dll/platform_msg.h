@@ -1,7 +1,7 @@
 /*
  * platform_msg.h - the backend contract of the window-message (msg) transport. The portable half
  * (dll/common/msg*.c) owns the endpoint object, the payload header, validation, queue/callback
- * delivery and the reply encoding; a backend (dll/win32/msg*.c, dll/posix/msg*.c) only finds
+ * delivery and the reply encoding; a backend (dll/win32/msg*.c, dll/linux/msg*.c) only finds
  * endpoints, moves one payload to one of them and carries one 64-bit reply word back.
  *
  *   Windows: a message-only window (HWND_MESSAGE) of class L"wipc-msg-<name>" on a library thread

@@ -2,7 +2,7 @@
  * platform_shm.h - the backend contract of the shared-memory transport (channels and regions).
  *
  * The portable half (dll/common/shm*.c, ring.c) lays out the section, runs the rings and the
- * channel object; a backend (dll/posix/shm.c, dll/win32/shm.c) only names, creates, maps and
+ * channel object; a backend (dll/linux/shm.c, dll/win32/shm.c) only names, creates, maps and
  * reserves sections, waits and wakes on a 32-bit word inside a section, and tells whether a process
  * is alive. Nothing here is exported from the library; every failing call sets the last error
  * (wipc__error) naming the call, the object name and the OS error.

@@ -3,7 +3,7 @@
  *
  * stub_platform.c implements every wipc__plat_* function of dll/platform.h, platform_shm.h and
  * platform_msg.h without touching the OS (threads, locks and clocks come from the real
- * dll/posix/sync.c, OS error texts from dll/posix/error.c). The harness drives it:
+ * dll/linux/sync.c, OS error texts from dll/linux/error.c). The harness drives it:
  *  - pipes: fz_pipe_init() makes a fake pipe carrying the peer's byte stream; the core gets it through
  *    wipc__core_accepted (server side) or wipc__plat_connect (client side, fz_next_connect).
  *    fz_pipe_feed_*() hand chunks to the core the way an I/O thread does (wipc__core_read); in caller

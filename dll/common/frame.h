@@ -46,7 +46,7 @@
 #define WIPC__FRAME_ERROR   7   /* wipc 1.1: a reply that carries an error (only to a peer whose HELLO had WIPC__HELLO_ERRORS) */
 
 #define WIPC__HELLO_BULK    0x1u   /* HELLO flag: send me large messages through your shared section */
-#define WIPC__HELLO_BULK_SEALED 0x2u  /* the same, POSIX since 1.1: sections are sealed memfds (posix/pipe_bulk.c) */
+#define WIPC__HELLO_BULK_SEALED 0x2u  /* the same, POSIX since 1.1: sections are sealed memfds (linux/pipe_bulk.c) */
 #define WIPC__HELLO_ERRORS  0x4u   /* HELLO flag (wipc 1.1): I understand ERROR frames (remote errors) */
 
 /* BULK descriptor, 32 bytes LE: magic u32 "PBLK", the message's kind u8, slot u8, 0 u16, section number

@@ -2,7 +2,7 @@
  * pipe.c - the portable half of the pipe transport: connections (life, HELLO handshake, sends),
  * servers (accept queue, auto-accept with callbacks, instance limit) and the wipc_pipe_* entry points.
  * Reading and frame decoding - on the I/O thread or on the waiting caller's thread - is in
- * pipe_read.c (see pipe.h for who reads when). The backend (dll/win32/pipe*.c, dll/posix/pipe.c) only
+ * pipe_read.c (see pipe.h for who reads when). The backend (dll/win32/pipe*.c, dll/linux/pipe.c) only
  * moves bytes.
  */
 #include <stdio.h>

@@ -26,7 +26,7 @@
  *
  * The peer's section is a mapping the peer could resize: it must never shrink under the receiver
  * (docs/RELIABILITY.md, Hardening, attack 1: a section truncated after the first message crashed the receiver with SIGBUS).
- * POSIX: sections are sealed memfds (F_SEAL_SHRINK | F_SEAL_GROW; posix/pipe_bulk.c, offered with
+ * POSIX: sections are sealed memfds (F_SEAL_SHRINK | F_SEAL_GROW; linux/pipe_bulk.c, offered with
  * WIPC__HELLO_BULK_SEALED) and the receiver maps only sealed ones. Windows: a section's size is
  * fixed when it is created and a mapped section cannot shrink (NtExtendSection only grows); what the
  * win32 backend checks is that every page it uses is committed (a SEC_RESERVE section, item 14).

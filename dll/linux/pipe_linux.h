@@ -1,5 +1,5 @@
 /*
- * pipe_posix.h - what the POSIX pipe backend's files share: pipe.c (sockets, reading, blocking writes)
+ * pipe_linux.h - what the POSIX pipe backend's files share: pipe.c (sockets, reading, blocking writes)
  * exposes the few pieces of its wipc__pipe that pipe_write_async.c (asynchronous writes) needs.
  */
 #ifndef WIPC_POSIX_PIPE_H

@@ -1,5 +1,5 @@
 /*
- * shm_posix.h - what the POSIX shm backend (shm.c) tells the rest of dll/posix: how a channel's name
+ * shm_linux.h - what the POSIX shm backend (shm.c) tells the rest of dll/linux: how a channel's name
  * in /dev/shm is laid out since 1.1 (a 16-byte locator record naming the creator, whose sealed memfd
  * holds the channel; see shm.c).
  */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "platform.h"
 #include "platform_shm.h"
-#include "posix/loop.h"
+#include "linux/loop.h"
 
 #ifndef SYS_pidfd_open
 #  define SYS_pidfd_open 434   /* the same number on every architecture */

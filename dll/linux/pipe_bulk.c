@@ -1,12 +1,12 @@
 /*
  * pipe_bulk.c - POSIX side of the pipe's large-message sections (dll/common/pipe_bulk.c): a sealed
- * memfd (posix/memfd.h) named wipc-pb-<pid>-<number>, created by the sending process, which keeps
+ * memfd (linux/memfd.h) named wipc-pb-<pid>-<number>, created by the sending process, which keeps
  * its descriptor open for the section's life; the peer opens it through /proc/<pid>/fd and maps it.
  * The seals (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) make its size fixed for everyone, so the
  * receiver's mapping can never lose pages under it: a peer that shrank its section used to crash the
  * receiver with SIGBUS (docs/RELIABILITY.md, Hardening, attack 1). Because the names are only in the sender's descriptor table
  * nothing is left in /dev/shm by a crash. The HELLO flag for this form is WIPC__HELLO_BULK_SEALED
- * (posix/plat_types.h): a peer of an older version, which used named shm objects, simply gets no
+ * (linux/plat_types.h): a peer of an older version, which used named shm objects, simply gets no
  * bulk sections (its large messages go through the pipe). Waits on words of the section are futexes
  * (shared, not FUTEX_PRIVATE).
  */
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "platform.h"
-#include "posix/memfd.h"
+#include "linux/memfd.h"
 
 struct wipc__bulk_section {
     void    *base;

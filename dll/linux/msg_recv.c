@@ -35,8 +35,8 @@
 #include <unistd.h>
 #include "common/msg_wire.h"
 #include "common/frame.h"
-#include "posix/msg_posix.h"
-#include "posix/rundir.h"
+#include "linux/msg_linux.h"
+#include "linux/rundir.h"
 
 #define LOCK_RETRIES         20     /* wipc_msg_list probes lock files for a few microseconds */
 

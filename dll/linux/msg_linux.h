@@ -1,5 +1,5 @@
 /*
- * msg_posix.h - what the POSIX msg files share (msg_recv.c, msg_send.c, msg_pool.c, msg_list.c).
+ * msg_linux.h - what the POSIX msg files share (msg_recv.c, msg_send.c, msg_pool.c, msg_list.c).
  *
  * An endpoint `name` is the SOCK_SEQPACKET socket <rundir>/m.<name> (a hash of the name when the path
  * would not fit sockaddr_un) plus the lock file <socket path>.lock. The listener holds an exclusive

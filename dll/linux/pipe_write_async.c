@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "platform.h"
-#include "posix/loop.h"
-#include "posix/pipe_posix.h"
+#include "linux/loop.h"
+#include "linux/pipe_linux.h"
 
 enum { AW_IDLE, AW_WAIT, AW_REPORT };
 

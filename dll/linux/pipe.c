@@ -32,10 +32,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "platform.h"
-#include "posix/loop.h"
-#include "posix/msg_posix.h"
-#include "posix/rundir.h"
-#include "posix/pipe_posix.h"
+#include "linux/loop.h"
+#include "linux/msg_linux.h"
+#include "linux/rundir.h"
+#include "linux/pipe_linux.h"
 
 #define READ_CHUNK (64 * 1024)
 

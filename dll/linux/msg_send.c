@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include "common/frame.h"
 #include "common/msg_wire.h"
-#include "posix/msg_posix.h"
+#include "linux/msg_linux.h"
 
 /* Waits for `events` on fd until the deadline. 1 = ready, 0 = timed out, -1 = poll failed (errno). */
 static int wait_fd(int fd, short events, wipc__deadline deadline, short *revents)

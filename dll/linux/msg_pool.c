@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "posix/msg_posix.h"
+#include "linux/msg_linux.h"
 
 #define POOL_MAX 32
 

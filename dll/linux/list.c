@@ -9,7 +9,7 @@
  * comes from /proc/locks (FLOCK lines, matched by device and inode); the creation time is the lock
  * file's mtime (the name is written when the endpoint starts listening).
  * Shm: /dev/shm objects wipc-<uid>-<name> of this uid whose header (a private copy) is a READY channel (1.0)
- * or a channel locator (1.1, shm_posix.h)
+ * or a channel locator (1.1, shm_linux.h)
  * with a live creator, and wipc-<uid>-r-<name> (regions: no header, no owner to check).
  */
 #include <dirent.h>
@@ -26,9 +26,9 @@
 
 #include "common/msg_wire.h"
 #include "common/shm_layout.h"
-#include "posix/shm_posix.h"
+#include "linux/shm_linux.h"
 #include "platform_list.h"
-#include "posix/rundir.h"
+#include "linux/rundir.h"
 
 #define SHM_DIR "/dev/shm"
 

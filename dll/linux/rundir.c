@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "platform.h"
-#include "posix/rundir.h"
+#include "linux/rundir.h"
 
 static wipc_status check_dir(const char *path, const char *fn)
 {

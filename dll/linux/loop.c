@@ -12,7 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "platform.h"
-#include "posix/loop.h"
+#include "linux/loop.h"
 
 static wipc__mutex   loop_lock = WIPC__MUTEX_INIT;
 static int           epfd = -1;

@@ -1,7 +1,7 @@
 /*
  * shm.c - the POSIX backend of the shm transport (dll/platform_shm.h).
  *
- * Channels: the section is a sealed memfd (posix/memfd.h: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+ * Channels: the section is a sealed memfd (linux/memfd.h: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
  * named wipc-ch-<name>, created by the channel's creator and kept open in its descriptor table; the
  * name "/wipc-<uid>-<name>" in /dev/shm (mode 0600, owned by the caller) only says where it is: a
  * 16-byte record, read with pread, never mapped - magic "WSHP", version 1, the creator's pid and
@@ -33,8 +33,8 @@
 #include <stdbool.h>
 #include "platform.h"
 #include "platform_shm.h"
-#include "posix/memfd.h"
-#include "posix/shm_posix.h"
+#include "linux/memfd.h"
+#include "linux/shm_linux.h"
 #include "common/shm_layout.h"
 #include "common/object_name.h"
 
