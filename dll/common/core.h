@@ -10,7 +10,7 @@
  *      connection's obj.lock is released before its server's obj.lock is taken.
  *   2. the dispatch lock d_lock (dispatch.c): wipc__dispatch is called with obj.lock held (inbox.c).
  *   3. the backend's listener lock (win32 pipe_listen.c l->lock), taken under the server's obj.lock by
- *      wipc__conn_end -> wipc__plat_listener_slot_free; it is released before wipc__iocp_post takes
+ *      wipc__conn_end -> wipc__plat_listener_slot_free; it is released before wipc__win_iocp_post takes
  *      the I/O port lock g_lock (iocp.c), so the two are never nested.
  *   Leaves (nothing is locked or called back while they are held; waits on their own condition only):
  *      table_lock (handles.c), log_lock (log.c: the user's log callback runs after it is released),

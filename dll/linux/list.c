@@ -116,7 +116,7 @@ static bool live_lock(int dir_fd, const char *file, char *name, struct stat *st)
 static wipc_status list_rundir(uint32_t mask, bool with_owner, const char *fn_name, wipc__found_fn fn, void *arg, bool *stop)
 {
     char dir[200];
-    wipc_status st = wipc__rundir(dir, sizeof dir, fn_name);
+    wipc_status st = wipc__linux_rundir(dir, sizeof dir, fn_name);
     if (st != WIPC_OK)
         return st;
     DIR *d = opendir(dir);
@@ -157,7 +157,7 @@ static int one_shm_object(int dir_fd, const char *file, const char *rest, wipc__
         return 0;
     wipc__found f = { WIPC_TRANSPORT_SHM, WIPC_KIND_SHM_CHANNEL, 0, unix_ms(&sb.st_ctim), rest };
     if ((got == (ssize_t)sizeof hdr && wipc__core_channel_owner(hdr, sizeof hdr, &f.owner_pid)) ||
-        wipc__posix_channel_locator(hdr, (size_t)got, &f.owner_pid))   /* 1.1: a locator to the creator's sealed memfd */
+        wipc__linux_channel_locator(hdr, (size_t)got, &f.owner_pid))   /* 1.1: a locator to the creator's sealed memfd */
         return wipc__msg_name_ok(rest, strlen(rest)) ? fn(&f, arg) : 0;
     if (strncmp(rest, "r-", 2) == 0 && wipc__msg_name_ok(rest + 2, strlen(rest + 2))) {
         f.kind = WIPC_KIND_REGION;

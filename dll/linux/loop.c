@@ -21,15 +21,15 @@ static bool          running;
 static bool          stop_requested;
 static wipc__thread  loop_thread;
 static uint64_t      epoch;           /* guarded by loop_lock */
-static wipc__source *dead_head;       /* guarded by loop_lock */
-static wipc__source *posted_head;     /* guarded by loop_lock */
+static wipc__linux_source *dead_head;       /* guarded by loop_lock */
+static wipc__linux_source *posted_head;     /* guarded by loop_lock */
 
 static void free_dead(bool all)
 {
     wipc__mutex_lock(&loop_lock);
-    wipc__source **pp = &dead_head, *ready = NULL;
+    wipc__linux_source **pp = &dead_head, *ready = NULL;
     while (*pp) {
-        wipc__source *s = *pp;
+        wipc__linux_source *s = *pp;
         if (all || s->dead_epoch < epoch) {
             *pp = s->next_dead;
             s->next_dead = ready;
@@ -40,7 +40,7 @@ static void free_dead(bool all)
     }
     wipc__mutex_unlock(&loop_lock);
     while (ready) {
-        wipc__source *next = ready->next_dead;
+        wipc__linux_source *next = ready->next_dead;
         ready->on_free(ready);
         ready = next;
     }
@@ -69,7 +69,7 @@ static void loop_main(void *arg)
             break;
         }
         for (int i = 0; i < n; i++) {
-            wipc__source *s = evs[i].data.ptr;
+            wipc__linux_source *s = evs[i].data.ptr;
             if (!s) {
                 uint64_t v;
                 ssize_t r = read(wakefd, &v, sizeof v);
@@ -80,13 +80,13 @@ static void loop_main(void *arg)
         }
         /* posted sources: in this iteration, so a source retired meanwhile is freed only later */
         wipc__mutex_lock(&loop_lock);
-        wipc__source *p = posted_head;
+        wipc__linux_source *p = posted_head;
         posted_head = NULL;
         wipc__mutex_unlock(&loop_lock);
         while (p) {
             /* posted stays set while p waits in this list, so a new post does not relink it */
             wipc__mutex_lock(&loop_lock);
-            wipc__source *next = p->next_posted;
+            wipc__linux_source *next = p->next_posted;
             p->posted = 0;
             wipc__mutex_unlock(&loop_lock);
             p->on_ready(p, 0);
@@ -127,7 +127,7 @@ static void wake(void)
     (void)r;
 }
 
-wipc_status wipc__loop_add(wipc__source *src, uint32_t events)
+wipc_status wipc__linux_loop_add(wipc__linux_source *src, uint32_t events)
 {
     wipc__mutex_lock(&loop_lock);
     wipc_status st = ensure_running_locked();
@@ -140,20 +140,20 @@ wipc_status wipc__loop_add(wipc__source *src, uint32_t events)
     return WIPC_OK;
 }
 
-void wipc__loop_mod(wipc__source *src, uint32_t events)
+void wipc__linux_loop_mod(wipc__linux_source *src, uint32_t events)
 {
     struct epoll_event ev = { .events = events, .data.ptr = src };
     epoll_ctl(epfd, EPOLL_CTL_MOD, src->fd, &ev);
 }
 
-void wipc__loop_del(wipc__source *src)
+void wipc__linux_loop_del(wipc__linux_source *src)
 {
     struct epoll_event ev = { 0 };
     if (epfd >= 0)
         epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, &ev);
 }
 
-void wipc__loop_post(wipc__source *src)
+void wipc__linux_loop_post(wipc__linux_source *src)
 {
     wipc__mutex_lock(&loop_lock);
     if (ensure_running_locked() != WIPC_OK) {
@@ -170,13 +170,13 @@ void wipc__loop_post(wipc__source *src)
     wake();
 }
 
-void wipc__loop_retire(wipc__source *src, void (*on_free)(wipc__source *))
+void wipc__linux_loop_retire(wipc__linux_source *src, void (*on_free)(wipc__linux_source *))
 {
-    wipc__loop_del(src);
+    wipc__linux_loop_del(src);
     src->on_free = on_free;
     wipc__mutex_lock(&loop_lock);
     if (src->posted) {   /* never handled now: unlink it */
-        for (wipc__source **pp = &posted_head; *pp; pp = &(*pp)->next_posted)
+        for (wipc__linux_source **pp = &posted_head; *pp; pp = &(*pp)->next_posted)
             if (*pp == src) {
                 *pp = src->next_posted;
                 break;
@@ -195,7 +195,7 @@ void wipc__loop_retire(wipc__source *src, void (*on_free)(wipc__source *))
     wake();
 }
 
-void wipc__loop_stop(void)
+void wipc__linux_loop_stop(void)
 {
     wipc__mutex_lock(&loop_lock);
     bool was = running;

@@ -16,7 +16,7 @@
 
 #define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
-int wipc__memfd_create(const char *name, uint64_t size, const char *what)
+int wipc__linux_memfd_create(const char *name, uint64_t size, const char *what)
 {
     int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) {
@@ -66,7 +66,7 @@ static int find_link(const char *dir, const char *name)
     return found;
 }
 
-wipc_status wipc__memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what, int *out_fd)
+wipc_status wipc__linux_memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what, int *out_fd)
 {
     char dir[64], path[96];
     *out_fd = -1;
@@ -104,7 +104,7 @@ wipc_status wipc__memfd_open(uint32_t pid, const char *name, uint32_t uid, uint6
     return WIPC_OK;
 }
 
-int wipc__memfd_shareable(void)
+int wipc__linux_memfd_shareable(void)
 {
     return prctl(PR_GET_DUMPABLE) == 1 && access("/proc/self/fd", R_OK) == 0;
 }

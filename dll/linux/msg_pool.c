@@ -19,7 +19,7 @@
 #define POOL_MAX 32
 
 typedef struct pooled {
-    wipc__msg_sock sock;
+    wipc__linux_msg_sock sock;
     uint64_t used;                      /* pool.tick when given back: LRU order */
     char     name[WIPC_NAME_MAX + 1];
 } pooled;
@@ -57,14 +57,14 @@ static void register_fork_hooks(void)
 }
 
 /* Removes entry i (the last one takes its place) and returns its socket. Lock held. */
-static wipc__msg_sock remove_locked(size_t i)
+static wipc__linux_msg_sock remove_locked(size_t i)
 {
-    wipc__msg_sock s = pool.e[i].sock;
+    wipc__linux_msg_sock s = pool.e[i].sock;
     pool.e[i] = pool.e[--pool.n];
     return s;
 }
 
-bool wipc__msg_pool_take(const char *name, wipc__msg_sock *out)
+bool wipc__linux_msg_pool_take(const char *name, wipc__linux_msg_sock *out)
 {
     pthread_once(&fork_hooks, register_fork_hooks);
     pthread_mutex_lock(&pool.lock);
@@ -79,7 +79,7 @@ bool wipc__msg_pool_take(const char *name, wipc__msg_sock *out)
     return found;
 }
 
-void wipc__msg_pool_put(const char *name, const wipc__msg_sock *s)
+void wipc__linux_msg_pool_put(const char *name, const wipc__linux_msg_sock *s)
 {
     int evicted = -1;
     pthread_mutex_lock(&pool.lock);
@@ -99,7 +99,7 @@ void wipc__msg_pool_put(const char *name, const wipc__msg_sock *s)
         close(evicted);
 }
 
-void wipc__msg_pool_clear(void)
+void wipc__linux_msg_pool_clear(void)
 {
     pthread_mutex_lock(&pool.lock);
     drop_all_locked();

@@ -61,13 +61,13 @@ struct wipc__msg_rx {
     uint8_t             *buf;
     size_t               buf_cap;
     char                 name[WIPC_NAME_MAX + 1];
-    char                 path[WIPC__MSG_SUN_PATH];
-    char                 lock_path[WIPC__MSG_SUN_PATH + sizeof WIPC__MSG_LOCK_SUFFIX];
+    char                 path[WIPC__LINUX_MSG_SUN_PATH];
+    char                 lock_path[WIPC__LINUX_MSG_SUN_PATH + sizeof WIPC__LINUX_MSG_LOCK_SUFFIX];
 };
 
-wipc_status wipc__posix_msg_path(const char *name, char *buf, size_t cap, const char *fn)
+wipc_status wipc__linux_msg_path(const char *name, char *buf, size_t cap, const char *fn)
 {
-    return wipc__rundir_path(buf, cap, WIPC__MSG_FILE_PREFIX, name, "", fn);
+    return wipc__linux_rundir_path(buf, cap, WIPC__LINUX_MSG_FILE_PREFIX, name, "", fn);
 }
 
 /* ---- name lock ------------------------------------------------------------------------------------ */
@@ -309,10 +309,10 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     rx->listen_fd = rx->lock_fd = rx->wake_rd = rx->wake_wr = rx->epoll_fd = -1;
     rx->uid = (uint32_t)geteuid();
     snprintf(rx->name, sizeof rx->name, "%s", name);
-    wipc_status st = wipc__posix_msg_path(name, rx->path, sizeof rx->path, fn);
+    wipc_status st = wipc__linux_msg_path(name, rx->path, sizeof rx->path, fn);
     if (st != WIPC_OK)
         goto fail;
-    snprintf(rx->lock_path, sizeof rx->lock_path, "%s%s", rx->path, WIPC__MSG_LOCK_SUFFIX);
+    snprintf(rx->lock_path, sizeof rx->lock_path, "%s%s", rx->path, WIPC__LINUX_MSG_LOCK_SUFFIX);
     rx->buf_cap = WIPC__MSG_PACKET_PREFIX + WIPC__MSG_HEADER + (size_t)cfg->max_message_size;
     rx->buf = malloc(rx->buf_cap);
     if (!rx->buf) {

@@ -84,7 +84,7 @@ static wipc_status connect_endpoint(const char *name, const char *path, wipc__de
  * receiver must run as our uid. Blocking from now on (sendmsg says MSG_DONTWAIT, the reply is awaited
  * with SO_RCVTIMEO: one system call, no poll). */
 static wipc_status connect_path(const char *name, const char *path, bool any_uid, wipc__deadline deadline, int32_t timeout_ms,
-                                wipc__msg_sock *out)
+                                wipc__linux_msg_sock *out)
 {
     int fd = -1;
     wipc_status st = connect_endpoint(name, path, deadline, timeout_ms, &fd);
@@ -109,17 +109,17 @@ static wipc_status connect_path(const char *name, const char *path, bool any_uid
 }
 
 /* A fresh connection to the endpoint `name`. */
-static wipc_status open_connection(const char *name, wipc__deadline deadline, int32_t timeout_ms, wipc__msg_sock *out)
+static wipc_status open_connection(const char *name, wipc__deadline deadline, int32_t timeout_ms, wipc__linux_msg_sock *out)
 {
-    char path[WIPC__MSG_SUN_PATH];
-    wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
+    char path[WIPC__LINUX_MSG_SUN_PATH];
+    wipc_status st = wipc__linux_msg_path(name, path, sizeof path, "wipc_msg_send");
     return st == WIPC_OK ? connect_path(name, path, false, deadline, timeout_ms, out) : st;
 }
 
 /* Gives s the receive timeout `left` ms (> 0 or WIPC_INFINITE) unless its current one is close enough:
  * a bit shorter is fine (recv then ends early and the caller waits again for the rest), so the same
  * timeout_ms sent again and again costs no system call. 0 or -1 (errno). */
-static int set_rcv_timeout(wipc__msg_sock *s, int32_t left)
+static int set_rcv_timeout(wipc__linux_msg_sock *s, int32_t left)
 {
     int32_t have = s->rcv_timeout_ms;
     if (left == WIPC_INFINITE ? have == WIPC_INFINITE : (have != WIPC_INFINITE && have <= left && have >= left - left / 16 - 1))
@@ -137,7 +137,7 @@ static int set_rcv_timeout(wipc__msg_sock *s, int32_t left)
 
 /* One request and its reply on s. *not_sent = true when sendmsg refused the packet because the
  * receiver's end is gone: then it provably never got the message. */
-static wipc_status exchange(const char *name, wipc__msg_sock *s, uint32_t type, const wipc__iov *iov, size_t n, wipc__deadline deadline,
+static wipc_status exchange(const char *name, wipc__linux_msg_sock *s, uint32_t type, const wipc__iov *iov, size_t n, wipc__deadline deadline,
                             int32_t timeout_ms, uint64_t *out_word, bool *not_sent)
 {
     int fd = s->fd;
@@ -217,15 +217,15 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
 {
     wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     for (;;) {
-        wipc__msg_sock s;
-        bool cached = wipc__msg_pool_take(name, &s);
+        wipc__linux_msg_sock s;
+        bool cached = wipc__linux_msg_pool_take(name, &s);
         wipc_status st;
         if (!cached && (st = open_connection(name, deadline, timeout_ms, &s)) != WIPC_OK)
             return st;
         bool not_sent = false;
         st = exchange(name, &s, type, iov, n, deadline, timeout_ms, out_word, &not_sent);
         if (st == WIPC_OK) {
-            wipc__msg_pool_put(name, &s);
+            wipc__linux_msg_pool_put(name, &s);
             return WIPC_OK;
         }
         close(s.fd);
@@ -244,7 +244,7 @@ wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, co
     if (t->title[0])
         return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_msg_send(%s): POSIX has no window titles (use path:SOCKET, or "
                            "class:wipc-msg-NAME for the wipc endpoint NAME)", t->text);
-    char path[WIPC__MSG_SUN_PATH];
+    char path[WIPC__LINUX_MSG_SUN_PATH];
     bool any_uid = t->path[0] != '\0';
     if (any_uid) {
         if (strlen(t->path) >= sizeof path)
@@ -256,13 +256,13 @@ wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, co
         if (strncmp(t->cls, cls_prefix, sizeof cls_prefix - 1) != 0 || !wipc__msg_name_ok(name, strlen(name)))
             return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_msg_send(%s): POSIX has no windows; the only classes are "
                                "wipc-msg-NAME (the wipc endpoint NAME)", t->text);
-        wipc_status st = wipc__posix_msg_path(name, path, sizeof path, "wipc_msg_send");
+        wipc_status st = wipc__linux_msg_path(name, path, sizeof path, "wipc_msg_send");
         if (st != WIPC_OK)
             return st;
     }
     /* one connection per message: a foreign server need not keep connections apart */
     wipc__deadline deadline = wipc__deadline_in(timeout_ms);
-    wipc__msg_sock s;
+    wipc__linux_msg_sock s;
     wipc_status st = connect_path(t->text, path, any_uid, deadline, timeout_ms, &s);
     if (st != WIPC_OK)
         return st;

@@ -40,7 +40,7 @@
 #define READ_CHUNK (64 * 1024)
 
 struct wipc__pipe {
-    wipc__source       src;        /* fd + loop handler */
+    wipc__linux_source       src;        /* fd + loop handler */
     struct wipc__conn *conn;
     wipc__mutex        lock;       /* guards the flags below */
     bool               started, registered, paused, shut, ended;
@@ -49,12 +49,12 @@ struct wipc__pipe {
     uint32_t           peer_pid, peer_uid;
     int                rcvtimeo_ms; /* SO_RCVTIMEO in force, -1 = none (reader role only) */
     uint8_t           *buf;        /* READ_CHUNK bytes, loop thread only */
-    struct wipc__pipe_aw *aw;      /* the asynchronous write (pipe_write_async.c), made on first use */
+    struct wipc__linux_awrite *aw;      /* the asynchronous write (pipe_write_async.c), made on first use */
 };
 
 struct wipc__listener {
-    wipc__source         src;
-    wipc__source         backoff;  /* timerfd: accepting resumes when it fires (EMFILE and kin) */
+    wipc__linux_source         src;
+    wipc__linux_source         backoff;  /* timerfd: accepting resumes when it fires (EMFILE and kin) */
     bool                 backing_off;
     wipc__mutex          lock;     /* held while accepting; close waits for it */
     bool                 closed;
@@ -81,7 +81,7 @@ static wipc_status socket_path(const char *name, uint32_t flags, char *path, siz
         return WIPC_OK;
     }
     (void)flags;
-    return wipc__rundir_path(path, cap, "p.", name, "", fn);
+    return wipc__linux_rundir_path(path, cap, "p.", name, "", fn);
 }
 
 static void fill_addr(struct sockaddr_un *sa, const char *path)
@@ -119,7 +119,7 @@ static wipc__pipe *pipe_new(int fd)
     return p;
 }
 
-static void pipe_free_src(wipc__source *src)
+static void pipe_free_src(wipc__linux_source *src)
 {
     wipc__pipe *p = (wipc__pipe *)src;
     close(p->src.fd);
@@ -140,7 +140,7 @@ static void pipe_end(wipc__pipe *p, wipc_status why)
     }
     p->ended = true;
     if (p->registered) {
-        wipc__loop_del(&p->src);
+        wipc__linux_loop_del(&p->src);
         p->registered = false;
     }
     if (p->shut)
@@ -152,7 +152,7 @@ static void pipe_end(wipc__pipe *p, wipc_status why)
 
 #define HUP_EVENTS (EPOLLRDHUP | EPOLLHUP | EPOLLERR)
 
-static void pipe_on_ready(wipc__source *src, uint32_t events)
+static void pipe_on_ready(wipc__linux_source *src, uint32_t events)
 {
     wipc__pipe *p = (wipc__pipe *)src;
     wipc__mutex_lock(&p->lock);
@@ -178,7 +178,7 @@ static void pipe_on_ready(wipc__source *src, uint32_t events)
                 wipc__mutex_lock(&p->lock);
                 p->io = false;
                 if (p->registered && !p->ended)
-                    wipc__loop_mod(&p->src, EPOLLRDHUP | EPOLLONESHOT);
+                    wipc__linux_loop_mod(&p->src, EPOLLRDHUP | EPOLLONESHOT);
                 wipc__mutex_unlock(&p->lock);
                 return;
             }
@@ -213,7 +213,7 @@ wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
     p->conn = conn;
     p->src.on_ready = pipe_on_ready;
     wipc__mutex_lock(&p->lock);
-    wipc_status st = wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP);
+    wipc_status st = wipc__linux_loop_add(&p->src, EPOLLIN | EPOLLRDHUP);
     if (st == WIPC_OK) {
         p->started = p->registered = p->io = true;
         atomic_fetch_add(&live_pipes, 1);
@@ -228,10 +228,10 @@ void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
     if (p->started && !p->ended && p->io) {
         p->paused = paused != 0;
         if (p->paused && p->registered && !p->shut) {
-            wipc__loop_del(&p->src);
+            wipc__linux_loop_del(&p->src);
             p->registered = false;
         } else if (!p->paused && !p->registered) {
-            if (wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP) == WIPC_OK)
+            if (wipc__linux_loop_add(&p->src, EPOLLIN | EPOLLRDHUP) == WIPC_OK)
                 p->registered = true;
         }
     }
@@ -245,8 +245,8 @@ void wipc__plat_pipe_io(wipc__pipe *p)
         p->io = true;
         p->paused = false;
         if (p->registered)
-            wipc__loop_mod(&p->src, EPOLLIN | EPOLLRDHUP);
-        else if (wipc__loop_add(&p->src, EPOLLIN | EPOLLRDHUP) == WIPC_OK)
+            wipc__linux_loop_mod(&p->src, EPOLLIN | EPOLLRDHUP);
+        else if (wipc__linux_loop_add(&p->src, EPOLLIN | EPOLLRDHUP) == WIPC_OK)
             p->registered = true;
     }
     wipc__mutex_unlock(&p->lock);
@@ -257,7 +257,7 @@ void wipc__plat_pipe_stop(wipc__pipe *p)
     wipc__mutex_lock(&p->lock);
     if (p->started && !p->ended && !p->stop) {
         p->stop = true;
-        wipc__loop_post(&p->src);
+        wipc__linux_loop_post(&p->src);
     }
     wipc__mutex_unlock(&p->lock);
 }
@@ -269,7 +269,7 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
         p->shut = true;
         shutdown(p->src.fd, SHUT_RDWR);   /* wakes a writer in poll and a reader in recv */
         if (p->started && !p->ended)
-            wipc__loop_post(&p->src);     /* the loop thread reports the end */
+            wipc__linux_loop_post(&p->src);     /* the loop thread reports the end */
     }
     wipc__mutex_unlock(&p->lock);
 }
@@ -357,36 +357,36 @@ wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, 
 }
 
 /* For pipe_write_async.c: the socket, the pipe's lock and state, its async-write slot. */
-int wipc__posix_pipe_fd(wipc__pipe *p)
+int wipc__linux_pipe_fd(wipc__pipe *p)
 {
     return p->src.fd;
 }
 
-wipc__mutex *wipc__posix_pipe_lock(wipc__pipe *p)
+wipc__mutex *wipc__linux_pipe_lock(wipc__pipe *p)
 {
     return &p->lock;
 }
 
-bool wipc__posix_pipe_usable(wipc__pipe *p)   /* p->lock held */
+bool wipc__linux_pipe_usable(wipc__pipe *p)   /* p->lock held */
 {
     return p->started && !p->shut && !p->ended;
 }
 
-struct wipc__pipe_aw **wipc__posix_pipe_aw(wipc__pipe *p)
+struct wipc__linux_awrite **wipc__linux_pipe_awrite(wipc__pipe *p)
 {
     return &p->aw;
 }
 
-struct wipc__conn *wipc__posix_pipe_conn(wipc__pipe *p)
+struct wipc__conn *wipc__linux_pipe_conn(wipc__pipe *p)
 {
     return p->conn;
 }
 
 void wipc__plat_pipe_free(wipc__pipe *p)
 {
-    wipc__posix_aw_free(p);
+    wipc__linux_awrite_free(p);
     if (p->started) {
-        wipc__loop_retire(&p->src, pipe_free_src);   /* after any event the loop fetched for it */
+        wipc__linux_loop_retire(&p->src, pipe_free_src);   /* after any event the loop fetched for it */
         return;
     }
     pipe_free_src(&p->src);
@@ -552,14 +552,14 @@ static void listener_back_off(wipc__listener *l, int err)
         wipc__log(WIPC_LOG_WARN, "pipe %s: accept4 failed (errno %d); accepting pauses %d ms", l->path, err, ACCEPT_BACKOFF_MS);
     struct itimerspec its = { { 0, 0 }, { 0, ACCEPT_BACKOFF_MS * 1000000L } };
     if (l->backoff.fd >= 0 && timerfd_settime(l->backoff.fd, 0, &its, NULL) == 0) {
-        wipc__loop_mod(&l->src, 0);
+        wipc__linux_loop_mod(&l->src, 0);
         l->backing_off = true;
     } else {
         wipc__sleep_ms(10);   /* no timer: at least do not spin */
     }
 }
 
-static void listener_on_timer(wipc__source *src, uint32_t events)
+static void listener_on_timer(wipc__linux_source *src, uint32_t events)
 {
     (void)events;
     wipc__listener *l = (wipc__listener *)((uint8_t *)src - offsetof(wipc__listener, backoff));
@@ -569,12 +569,12 @@ static void listener_on_timer(wipc__source *src, uint32_t events)
     wipc__mutex_lock(&l->lock);
     if (!l->closed && l->backing_off) {
         l->backing_off = false;
-        wipc__loop_mod(&l->src, EPOLLIN);   /* accept again (and back off again if still out of fds) */
+        wipc__linux_loop_mod(&l->src, EPOLLIN);   /* accept again (and back off again if still out of fds) */
     }
     wipc__mutex_unlock(&l->lock);
 }
 
-static void listener_on_ready(wipc__source *src, uint32_t events)
+static void listener_on_ready(wipc__linux_source *src, uint32_t events)
 {
     (void)events;
     wipc__listener *l = (wipc__listener *)src;
@@ -608,7 +608,7 @@ static void listener_on_ready(wipc__source *src, uint32_t events)
     wipc__mutex_unlock(&l->lock);
 }
 
-static void listener_free(wipc__source *src)
+static void listener_free(wipc__linux_source *src)
 {
     wipc__listener *l = (wipc__listener *)src;
     close(l->src.fd);
@@ -736,10 +736,10 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
         st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_listen(%s): timerfd_create failed", name);
         goto fail;
     }
-    if ((st = wipc__loop_add(&l->backoff, EPOLLIN)) != WIPC_OK)
+    if ((st = wipc__linux_loop_add(&l->backoff, EPOLLIN)) != WIPC_OK)
         goto fail;
-    if ((st = wipc__loop_add(&l->src, EPOLLIN)) != WIPC_OK) {
-        wipc__loop_del(&l->backoff);
+    if ((st = wipc__linux_loop_add(&l->src, EPOLLIN)) != WIPC_OK) {
+        wipc__linux_loop_del(&l->backoff);
         goto fail;
     }
     /* Reachable now: publish the name in the lock file for wipc_list (a hashed path hides it). */
@@ -770,8 +770,8 @@ void wipc__plat_listener_close(wipc__listener *l)
     unlink_own_socket(l);
     if (l->lock_fd >= 0)
         unlink(l->lock_path);     /* still locked by us: take_name_lock's inode check makes this safe */
-    wipc__loop_del(&l->backoff);  /* before the retire: an event fetched for it is handled before the free */
-    wipc__loop_retire(&l->src, listener_free);
+    wipc__linux_loop_del(&l->backoff);  /* before the retire: an event fetched for it is handled before the free */
+    wipc__linux_loop_retire(&l->src, listener_free);
 }
 
 void wipc__plat_listener_slot_free(wipc__listener *l)
@@ -795,6 +795,6 @@ void wipc__plat_shutdown(void)
     /* Every handle is closed by now; let the I/O thread see the pipes end (bounded wait). */
     for (int i = 0; i < 2000 && atomic_load(&live_pipes) > 0; i++)
         wipc__sleep_ms(1);
-    wipc__loop_stop();
-    wipc__msg_pool_clear();   /* msg: the sender's cached connections */
+    wipc__linux_loop_stop();
+    wipc__linux_msg_pool_clear();   /* msg: the sender's cached connections */
 }

@@ -37,14 +37,14 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
     if (!s)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for a pipe bulk section");
     char name[64];
-    snprintf(name, sizeof name, WIPC__MEMFD_PREFIX "pb-%u-%u", (unsigned)owner_pid, (unsigned)number);
+    snprintf(name, sizeof name, WIPC__LINUX_MEMFD_PREFIX "pb-%u-%u", (unsigned)owner_pid, (unsigned)number);
     s->size = size;
     s->fd = -1;
     int fd = -1;
     wipc_status st = WIPC_OK;
-    if (create && (fd = wipc__memfd_create(name, size, "a pipe bulk section")) < 0)
+    if (create && (fd = wipc__linux_memfd_create(name, size, "a pipe bulk section")) < 0)
         st = WIPC_E_NO_MEMORY;
-    else if (!create && wipc__memfd_open(owner_pid, name, owner_uid, size, "the peer's pipe bulk section", &fd) != WIPC_OK)
+    else if (!create && wipc__linux_memfd_open(owner_pid, name, owner_uid, size, "the peer's pipe bulk section", &fd) != WIPC_OK)
         st = WIPC_E_PROTOCOL;   /* the last error says why; the connection ends */
     if (st != WIPC_OK) {
         free(s);
@@ -81,7 +81,7 @@ int wipc__plat_pipe_bulk_ok(wipc__pipe *p)
 {
     (void)p;   /* the peer's uid is ours: SO_PEERCRED checked it (WIPC_PIPE_ANY_USER offers no sections) */
     const char *v = getenv("WIPC_PIPE_BULK");
-    return !(v && !strcmp(v, "0")) && wipc__memfd_shareable();
+    return !(v && !strcmp(v, "0")) && wipc__linux_memfd_shareable();
 }
 
 void wipc__plat_bulk_wait(wipc__bulk_section *s, _Atomic uint32_t *word, uint32_t val, int32_t ms)

@@ -21,8 +21,8 @@
 
 enum { AW_IDLE, AW_WAIT, AW_REPORT };
 
-struct wipc__pipe_aw {
-    wipc__source   src;        /* fd = dup of the socket; on_ready = aw_on_ready */
+struct wipc__linux_awrite {
+    wipc__linux_source   src;        /* fd = dup of the socket; on_ready = aw_on_ready */
     wipc__pipe    *p;
     const uint8_t *buf;
     size_t         len, done;
@@ -35,9 +35,9 @@ struct wipc__pipe_aw {
 #define AW_EVENTS (EPOLLOUT | EPOLLONESHOT)
 
 /* Sends what it can (pipe lock held). Returns AW_WAIT (the socket is full) or AW_REPORT (result set). */
-static int aw_send(struct wipc__pipe_aw *aw)
+static int aw_send(struct wipc__linux_awrite *aw)
 {
-    int fd = wipc__posix_pipe_fd(aw->p);
+    int fd = wipc__linux_pipe_fd(aw->p);
     while (aw->done < aw->len) {
         ssize_t r = send(fd, aw->buf + aw->done, aw->len - aw->done, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (r > 0) {
@@ -59,29 +59,29 @@ static int aw_send(struct wipc__pipe_aw *aw)
 }
 
 /* Waits for EPOLLOUT (pipe lock held). */
-static bool aw_arm(struct wipc__pipe_aw *aw)
+static bool aw_arm(struct wipc__linux_awrite *aw)
 {
     if (aw->registered) {
-        wipc__loop_mod(&aw->src, AW_EVENTS);
+        wipc__linux_loop_mod(&aw->src, AW_EVENTS);
         return true;
     }
-    if (wipc__loop_add(&aw->src, AW_EVENTS) != WIPC_OK)
+    if (wipc__linux_loop_add(&aw->src, AW_EVENTS) != WIPC_OK)
         return false;
     aw->registered = true;
     return true;
 }
 
-static void aw_on_ready(wipc__source *src, uint32_t events)
+static void aw_on_ready(wipc__linux_source *src, uint32_t events)
 {
     (void)events;
-    struct wipc__pipe_aw *aw = (struct wipc__pipe_aw *)src;
+    struct wipc__linux_awrite *aw = (struct wipc__linux_awrite *)src;
     wipc__pipe *p = aw->p;
-    wipc__mutex *lock = wipc__posix_pipe_lock(p);
+    wipc__mutex *lock = wipc__linux_pipe_lock(p);
     wipc__mutex_lock(lock);
     if (aw->state == AW_WAIT) {
         if (aw->cancel) {
             aw->result = WIPC_E_CANCELLED;
-        } else if (!wipc__posix_pipe_usable(p)) {
+        } else if (!wipc__linux_pipe_usable(p)) {
             aw->result = WIPC_E_CLOSED;
         } else if (aw_send(aw) == AW_WAIT) {
             if (aw_arm(aw)) {
@@ -98,15 +98,15 @@ static void aw_on_ready(wipc__source *src, uint32_t events)
     }
     aw->state = AW_IDLE;
     wipc_status st = aw->result;
-    if (st != WIPC_OK && st != WIPC_E_CANCELLED && !wipc__posix_pipe_usable(p))
+    if (st != WIPC_OK && st != WIPC_E_CANCELLED && !wipc__linux_pipe_usable(p))
         st = WIPC_E_CLOSED;
     size_t written = aw->done;
-    struct wipc__conn *conn = wipc__posix_pipe_conn(p);
+    struct wipc__conn *conn = wipc__linux_pipe_conn(p);
     wipc__mutex_unlock(lock);
     wipc__core_write_done(conn, st, written);
 }
 
-static void aw_free_src(wipc__source *src)
+static void aw_free_src(wipc__linux_source *src)
 {
     close(src->fd);
     free(src);
@@ -114,16 +114,16 @@ static void aw_free_src(wipc__source *src)
 
 wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t len)
 {
-    wipc__mutex *lock = wipc__posix_pipe_lock(p);
+    wipc__mutex *lock = wipc__linux_pipe_lock(p);
     wipc__mutex_lock(lock);
-    if (!wipc__posix_pipe_usable(p)) {
+    if (!wipc__linux_pipe_usable(p)) {
         wipc__mutex_unlock(lock);
         return wipc__error(WIPC_E_CLOSED, 0, "write: the pipe is shut down");
     }
-    struct wipc__pipe_aw **slot = wipc__posix_pipe_aw(p), *aw = *slot;
+    struct wipc__linux_awrite **slot = wipc__linux_pipe_awrite(p), *aw = *slot;
     if (!aw) {
         aw = calloc(1, sizeof *aw);
-        int fd = aw ? fcntl(wipc__posix_pipe_fd(p), F_DUPFD_CLOEXEC, 0) : -1;
+        int fd = aw ? fcntl(wipc__linux_pipe_fd(p), F_DUPFD_CLOEXEC, 0) : -1;
         if (fd < 0) {
             int e = errno;
             free(aw);
@@ -150,7 +150,7 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
         if (aw->done < aw->len && aw->result == WIPC_OK)
             aw->result = WIPC_E_SYSTEM;   /* epoll refused the socket: reported with the bytes sent */
         aw->state = AW_REPORT;   /* done (or failed) at once: reported on the loop thread, never from here */
-        wipc__loop_post(&aw->src);
+        wipc__linux_loop_post(&aw->src);
     }
     wipc__mutex_unlock(lock);
     return WIPC_OK;
@@ -158,21 +158,21 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
 
 void wipc__plat_pipe_write_cancel(wipc__pipe *p)
 {
-    wipc__mutex *lock = wipc__posix_pipe_lock(p);
+    wipc__mutex *lock = wipc__linux_pipe_lock(p);
     wipc__mutex_lock(lock);
-    struct wipc__pipe_aw *aw = *wipc__posix_pipe_aw(p);
+    struct wipc__linux_awrite *aw = *wipc__linux_pipe_awrite(p);
     if (aw && aw->state == AW_WAIT && !aw->cancel) {
         aw->cancel = true;
-        wipc__loop_post(&aw->src);
+        wipc__linux_loop_post(&aw->src);
     }
     wipc__mutex_unlock(lock);
 }
 
-void wipc__posix_aw_free(wipc__pipe *p)
+void wipc__linux_awrite_free(wipc__pipe *p)
 {
-    struct wipc__pipe_aw **slot = wipc__posix_pipe_aw(p), *aw = *slot;
+    struct wipc__linux_awrite **slot = wipc__linux_pipe_awrite(p), *aw = *slot;
     if (aw) {
         *slot = NULL;
-        wipc__loop_retire(&aw->src, aw_free_src);
+        wipc__linux_loop_retire(&aw->src, aw_free_src);
     }
 }

@@ -1,6 +1,6 @@
 /* plat_types.h - POSIX types behind the names dll/platform.h uses. */
-#ifndef WIPC_POSIX_PLAT_TYPES_H
-#define WIPC_POSIX_PLAT_TYPES_H
+#ifndef WIPC_LINUX_PLAT_TYPES_H
+#define WIPC_LINUX_PLAT_TYPES_H
 #include <pthread.h>
 typedef pthread_mutex_t wipc__mutex;
 #define WIPC__MUTEX_INIT PTHREAD_MUTEX_INITIALIZER   /* a static wipc__mutex needs no wipc__mutex_init */

@@ -18,21 +18,21 @@
 #endif
 
 struct wipc__proc_watch {
-    wipc__source src;   /* first: the loop hands back the source */
+    wipc__linux_source src;   /* first: the loop hands back the source */
     void (*on_exit)(void *arg);
     void (*on_free)(void *arg);
     void *arg;
     atomic_bool fired;
 };
 
-static void watch_ready(wipc__source *src, uint32_t events)
+static void watch_ready(wipc__linux_source *src, uint32_t events)
 {
     wipc__proc_watch *w = (wipc__proc_watch *)src;
     if (events && !atomic_exchange(&w->fired, true))   /* EPOLLONESHOT: once */
         w->on_exit(w->arg);
 }
 
-static void watch_free(wipc__source *src)
+static void watch_free(wipc__linux_source *src)
 {
     wipc__proc_watch *w = (wipc__proc_watch *)src;
     close(w->src.fd);
@@ -63,7 +63,7 @@ wipc__proc_watch *wipc__plat_proc_watch(uint32_t pid, uint32_t start_key, void (
     w->on_exit = on_exit;
     w->on_free = on_free;
     w->arg = arg;
-    if (wipc__loop_add(&w->src, EPOLLIN | EPOLLONESHOT) != WIPC_OK) {
+    if (wipc__linux_loop_add(&w->src, EPOLLIN | EPOLLONESHOT) != WIPC_OK) {
         close(fd);
         free(w);
         return NULL;
@@ -74,5 +74,5 @@ wipc__proc_watch *wipc__plat_proc_watch(uint32_t pid, uint32_t start_key, void (
 void wipc__plat_proc_unwatch(wipc__proc_watch *w)
 {
     if (w)
-        wipc__loop_retire(&w->src, watch_free);
+        wipc__linux_loop_retire(&w->src, watch_free);
 }

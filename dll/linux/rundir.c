@@ -29,7 +29,7 @@ static wipc_status check_dir(const char *path, const char *fn)
     return WIPC_OK;
 }
 
-wipc_status wipc__rundir(char *buf, size_t cap, const char *fn)
+wipc_status wipc__linux_rundir(char *buf, size_t cap, const char *fn)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     int n;
@@ -54,10 +54,10 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
-wipc_status wipc__rundir_path(char *buf, size_t cap, const char *prefix, const char *name, const char *suffix, const char *fn)
+wipc_status wipc__linux_rundir_path(char *buf, size_t cap, const char *prefix, const char *name, const char *suffix, const char *fn)
 {
     char dir[200];
-    wipc_status st = wipc__rundir(dir, sizeof dir, fn);
+    wipc_status st = wipc__linux_rundir(dir, sizeof dir, fn);
     if (st != WIPC_OK)
         return st;
     size_t limit = sizeof(((struct sockaddr_un *)0)->sun_path);

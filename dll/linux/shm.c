@@ -127,13 +127,13 @@ static wipc_status reserve(int fd, uint64_t size, const char *path)
 static void memfd_name(char *buf, size_t cap, const char *name)
 {
     if (!wipc__is_full_name(name)) {
-        snprintf(buf, cap, WIPC__MEMFD_PREFIX "ch-%s", name);
+        snprintf(buf, cap, WIPC__LINUX_MEMFD_PREFIX "ch-%s", name);
         return;
     }
     uint64_t h = 0xcbf29ce484222325ull;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 0x100000001b3ull;
-    snprintf(buf, cap, WIPC__MEMFD_PREFIX "chx-%016llx-%.64s", (unsigned long long)h, name + 1);
+    snprintf(buf, cap, WIPC__LINUX_MEMFD_PREFIX "chx-%016llx-%.64s", (unsigned long long)h, name + 1);
 }
 
 static uint32_t get32(const uint8_t *p)
@@ -151,7 +151,7 @@ static bool ident_alive(uint64_t ident)
     return ident && wipc__plat_proc_alive((uint32_t)ident, (uint32_t)(ident >> 32));
 }
 
-int wipc__posix_channel_locator(const void *b, size_t n, uint32_t *creator_pid)
+int wipc__linux_channel_locator(const void *b, size_t n, uint32_t *creator_pid)
 {
     const uint8_t *p = b;
     if (n != LOC_SIZE || get32(p) != LOC_MAGIC || get32(p + 4) != LOC_VERSION)
@@ -222,7 +222,7 @@ static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path
     int mfd = -1;
     if (!s)
         st = wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
-    else if ((mfd = wipc__memfd_create(mname, cfg->size, path)) < 0)
+    else if ((mfd = wipc__linux_memfd_create(mname, cfg->size, path)) < 0)
         st = wipc__error(WIPC_E_NO_MEMORY, 0, "%s: %s", path, wipc_last_error_message());
     if (st == WIPC_OK && (st = map_fd(s, mfd, cfg->size, false, path)) == WIPC_OK) {
         struct stat ns;
@@ -279,7 +279,7 @@ static wipc_status channel_open(int fd, const char *path, const char *name, cons
     char mname[WIPC_NAME_MAX + 16];
     memfd_name(mname, sizeof mname, name);
     int mfd = -1;
-    wipc_status ms = wipc__memfd_open(pid, mname, (uint32_t)geteuid(), WIPC__SHM_HEADER_SIZE, path, &mfd);
+    wipc_status ms = wipc__linux_memfd_open(pid, mname, (uint32_t)geteuid(), WIPC__SHM_HEADER_SIZE, path, &mfd);
     if (ms != WIPC_OK)
         return ms;   /* NOT_FOUND: the creator is closing or gone (the caller retries) */
     struct stat st;

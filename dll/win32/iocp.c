@@ -3,12 +3,12 @@
  *
  * The port (CreateIoCompletionPort) and the thread (wipc__thread_start) are created lazily, on the
  * first handle associated or packet posted - never in DllMain. The thread loops on
- * GetQueuedCompletionStatus and runs the handler of the wipc__iocp_op whose OVERLAPPED completed;
+ * GetQueuedCompletionStatus and runs the handler of the wipc__win_iocp_op whose OVERLAPPED completed;
  * PostQueuedCompletionStatus queues work to it (key KEY_POSTED) and the quit packet (KEY_QUIT).
  *
- * Every operation that will queue a packet is counted (wipc__iocp_begin / the handler's return), so
+ * Every operation that will queue a packet is counted (wipc__win_iocp_begin / the handler's return), so
  * wipc__plat_shutdown can post the quit packet, let the thread drain what is still in flight (bounded
- * by WIPC__IOCP_DRAIN_MS), join it and close the port. The next use starts a new port and thread.
+ * by WIPC__WIN_IOCP_DRAIN_MS), join it and close the port. The next use starts a new port and thread.
  *
  * Blocking writes never complete through this port (see pipe.c: the event low-bit trick), so a
  * handler may block in a write without starving its own completion; the write queue's overlapped
@@ -17,10 +17,10 @@
 #include "win32_internal.h"
 
 #define KEY_IO     0u /* a real overlapped operation on an associated handle */
-#define KEY_POSTED 1u /* PostQueuedCompletionStatus from wipc__iocp_post */
+#define KEY_POSTED 1u /* PostQueuedCompletionStatus from wipc__win_iocp_post */
 #define KEY_QUIT   2u /* wipc__plat_shutdown: drain and leave */
 
-#define WIPC__IOCP_DRAIN_MS 5000
+#define WIPC__WIN_IOCP_DRAIN_MS 5000
 
 static SRWLOCK       g_lock = SRWLOCK_INIT;      /* guards g_port / g_thread; shared to use the port */
 static SRWLOCK       g_stop_lock = SRWLOCK_INIT; /* serialises wipc__plat_shutdown */
@@ -29,18 +29,18 @@ static wipc__thread  g_thread;
 static volatile DWORD g_thread_id;
 static volatile LONG g_pending;                  /* operations whose packet has not been handled yet */
 
-void wipc__iocp_op_init(wipc__iocp_op *op, wipc__iocp_fn fn)
+void wipc__win_iocp_op_init(wipc__win_iocp_op *op, wipc__win_iocp_fn fn)
 {
     ZeroMemory(&op->ov, sizeof op->ov);
-    op->magic = WIPC__IOCP_MAGIC;
+    op->magic = WIPC__WIN_IOCP_MAGIC;
     op->posted_err = 0;
     op->fn = fn;
 }
 
-int wipc__iocp_on_io_thread(void) { return g_thread_id != 0 && g_thread_id == GetCurrentThreadId(); }
+int wipc__win_iocp_on_io_thread(void) { return g_thread_id != 0 && g_thread_id == GetCurrentThreadId(); }
 
-void wipc__iocp_begin(void) { InterlockedIncrement(&g_pending); }
-void wipc__iocp_abandon(void) { InterlockedDecrement(&g_pending); }
+void wipc__win_iocp_begin(void) { InterlockedIncrement(&g_pending); }
+void wipc__win_iocp_abandon(void) { InterlockedDecrement(&g_pending); }
 
 static void io_main(void *arg)
 {
@@ -67,7 +67,7 @@ static void io_main(void *arg)
         if (!ov) {
             if (ok && key == KEY_QUIT) {
                 quitting = 1;
-                quit_deadline = wipc__deadline_in(WIPC__IOCP_DRAIN_MS);
+                quit_deadline = wipc__deadline_in(WIPC__WIN_IOCP_DRAIN_MS);
 
                 continue;
             }
@@ -82,8 +82,8 @@ static void io_main(void *arg)
             continue;
         }
         DWORD err = ok ? 0 : GetLastError();
-        wipc__iocp_op *op = CONTAINING_RECORD(ov, wipc__iocp_op, ov);
-        if (op->magic != WIPC__IOCP_MAGIC) {
+        wipc__win_iocp_op *op = CONTAINING_RECORD(ov, wipc__win_iocp_op, ov);
+        if (op->magic != WIPC__WIN_IOCP_MAGIC) {
             /* an OVERLAPPED that is not ours (e.g. a write whose low-bit event was not honoured) */
             wipc__log(WIPC_LOG_ERROR, "wipc I/O thread: ignoring a completion packet for a foreign OVERLAPPED %p",
                       (void *)ov);
@@ -124,7 +124,7 @@ static wipc_status ensure_port(const char *what)
     return st;
 }
 
-wipc_status wipc__iocp_associate(HANDLE h, const char *what)
+wipc_status wipc__win_iocp_associate(HANDLE h, const char *what)
 {
     for (;;) {
         wipc_status st = ensure_port(what);
@@ -145,7 +145,7 @@ wipc_status wipc__iocp_associate(HANDLE h, const char *what)
     }
 }
 
-wipc_status wipc__iocp_post(wipc__iocp_op *op, DWORD err)
+wipc_status wipc__win_iocp_post(wipc__win_iocp_op *op, DWORD err)
 {
     for (;;) {
         wipc_status st = ensure_port("a posted packet");
@@ -171,7 +171,7 @@ wipc_status wipc__iocp_post(wipc__iocp_op *op, DWORD err)
 
 void wipc__plat_shutdown(void)
 {
-    if (wipc__iocp_on_io_thread()) {
+    if (wipc__win_iocp_on_io_thread()) {
         wipc__log(WIPC_LOG_ERROR, "wipc__plat_shutdown called on the I/O thread: ignored");
         return;
     }

@@ -95,8 +95,8 @@ typedef struct nt_dir_entry {
 typedef LONG(NTAPI *open_dir_fn)(HANDLE *, ACCESS_MASK, nt_oa *);
 typedef LONG(NTAPI *query_dir_fn)(HANDLE, PVOID, ULONG, BOOLEAN, BOOLEAN, PULONG, PULONG);
 
-#define WIPC__DIRECTORY_QUERY 0x0001
-#define WIPC__OBJ_CASE_INSENSITIVE 0x40
+#define WIPC__WIN_DIRECTORY_QUERY 0x0001
+#define WIPC__WIN_OBJ_CASE_INSENSITIVE 0x40
 
 /* 1 if the section Local\<object> is a live channel (*pid = its creator). */
 static int channel_owner(const wchar_t *object, uint32_t *pid)
@@ -165,9 +165,9 @@ static int list_sections(uint32_t mask, wipc__found_fn fn, void *arg)
     else
         wcscpy(path, L"\\BaseNamedObjects");
     nt_ustr us = { (USHORT)(wcslen(path) * sizeof(wchar_t)), (USHORT)(wcslen(path) * sizeof(wchar_t)), path };
-    nt_oa oa = { sizeof oa, NULL, &us, WIPC__OBJ_CASE_INSENSITIVE, NULL, NULL };
+    nt_oa oa = { sizeof oa, NULL, &us, WIPC__WIN_OBJ_CASE_INSENSITIVE, NULL, NULL };
     HANDLE dir;
-    if (open_dir(&dir, WIPC__DIRECTORY_QUERY, &oa) < 0)
+    if (open_dir(&dir, WIPC__WIN_DIRECTORY_QUERY, &oa) < 0)
         return 0;
     union {
         nt_dir_entry e;
@@ -194,8 +194,8 @@ typedef struct msg_walk {
 static int one_window(const char *name, void *arg)
 {
     msg_walk *k = arg;
-    wchar_t cls[WIPC__MSG_CLASS_MAX + 1];
-    if (wipc__win_msg_wide(WIPC__MSG_CLASS_PREFIX, name, cls, sizeof cls / sizeof cls[0], "wipc_list") != WIPC_OK)
+    wchar_t cls[WIPC__WIN_MSG_CLASS_MAX + 1];
+    if (wipc__win_msg_wide(WIPC__WIN_MSG_CLASS_PREFIX, name, cls, sizeof cls / sizeof cls[0], "wipc_list") != WIPC_OK)
         return 0;
     DWORD pid = 0;
     HWND w = FindWindowExW(HWND_MESSAGE, NULL, cls, NULL);

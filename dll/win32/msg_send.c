@@ -35,15 +35,15 @@ static void read_owner(const char *name, DWORD *pid, HWND *hwnd)
 {
     *pid = 0;
     *hwnd = NULL;
-    wchar_t w[WIPC__MSG_OWNER_MAX];
-    if (wipc__win_msg_wide(WIPC__MSG_OWNER_PREFIX, name, w, WIPC__MSG_OWNER_MAX, "wipc_msg_send") != WIPC_OK)
+    wchar_t w[WIPC__WIN_MSG_OWNER_MAX];
+    if (wipc__win_msg_wide(WIPC__WIN_MSG_OWNER_PREFIX, name, w, WIPC__WIN_MSG_OWNER_MAX, "wipc_msg_send") != WIPC_OK)
         return;
     HANDLE h = OpenFileMappingW(FILE_MAP_READ, FALSE, w);
     if (!h)
         return;
-    wipc__msg_owner_rec *rec = (wipc__msg_owner_rec *)MapViewOfFile(h, FILE_MAP_READ, 0, 0, sizeof *rec);
+    wipc__win_msg_owner_rec *rec = (wipc__win_msg_owner_rec *)MapViewOfFile(h, FILE_MAP_READ, 0, 0, sizeof *rec);
     if (rec) {
-        if (atomic_load(&rec->magic) == WIPC__MSG_OWNER_MAGIC) {
+        if (atomic_load(&rec->magic) == WIPC__WIN_MSG_OWNER_MAGIC) {
             *pid = atomic_load(&rec->pid);
             *hwnd = (HWND)(uintptr_t)atomic_load(&rec->hwnd);
         }
@@ -55,7 +55,7 @@ static void read_owner(const char *name, DWORD *pid, HWND *hwnd)
 /* 1 if w is a live window of class `cls` that belongs to process `pid`. */
 static int window_of(HWND w, const wchar_t *cls, DWORD pid)
 {
-    wchar_t got[WIPC__MSG_CLASS_MAX + 1];
+    wchar_t got[WIPC__WIN_MSG_CLASS_MAX + 1];
     DWORD wpid = 0;
     return w && IsWindow(w) && GetWindowThreadProcessId(w, &wpid) && wpid == pid &&
            GetClassNameW(w, got, (int)(sizeof got / sizeof got[0])) > 0 && wcscmp(got, cls) == 0;
@@ -185,8 +185,8 @@ static wipc_status copydata(HWND hwnd, const char *dest, uint32_t type, const vo
 wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
 {
     static const char fn[] = "wipc_msg_send";
-    wchar_t cls[WIPC__MSG_CLASS_MAX];
-    wipc_status st = wipc__win_msg_wide(WIPC__MSG_CLASS_PREFIX, name, cls, WIPC__MSG_CLASS_MAX, fn);
+    wchar_t cls[WIPC__WIN_MSG_CLASS_MAX];
+    wipc_status st = wipc__win_msg_wide(WIPC__WIN_MSG_CLASS_PREFIX, name, cls, WIPC__WIN_MSG_CLASS_MAX, fn);
     if (st != WIPC_OK)
         return st;
     HWND hwnd = NULL;
@@ -258,14 +258,14 @@ wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, co
 /* The endpoint name of a message-only window of class L"wipc-msg-<name>", else 0. */
 static int endpoint_name(HWND w, char name[WIPC_NAME_MAX + 1])
 {
-    wchar_t cls[WIPC__MSG_CLASS_MAX + 1];
+    wchar_t cls[WIPC__WIN_MSG_CLASS_MAX + 1];
     int len = GetClassNameW(w, cls, (int)(sizeof cls / sizeof cls[0]));
-    if (len <= WIPC__MSG_CLASS_PREFIX_LEN || len > WIPC__MSG_CLASS_PREFIX_LEN + WIPC_NAME_MAX ||
-        wcsncmp(cls, WIPC__MSG_CLASS_PREFIX, WIPC__MSG_CLASS_PREFIX_LEN) != 0)
+    if (len <= WIPC__WIN_MSG_CLASS_PREFIX_LEN || len > WIPC__WIN_MSG_CLASS_PREFIX_LEN + WIPC_NAME_MAX ||
+        wcsncmp(cls, WIPC__WIN_MSG_CLASS_PREFIX, WIPC__WIN_MSG_CLASS_PREFIX_LEN) != 0)
         return 0;
-    size_t n = (size_t)len - WIPC__MSG_CLASS_PREFIX_LEN;
+    size_t n = (size_t)len - WIPC__WIN_MSG_CLASS_PREFIX_LEN;
     for (size_t i = 0; i < n; i++) {
-        wchar_t c = cls[WIPC__MSG_CLASS_PREFIX_LEN + i];
+        wchar_t c = cls[WIPC__WIN_MSG_CLASS_PREFIX_LEN + i];
         if (c > 0x7f)
             return 0;
         name[i] = (char)c;

@@ -58,7 +58,7 @@ struct wipc__msg_rx {
     HWND                 hwnd;         /* window thread only (and close, after start) */
     HANDLE               mutex;
     HANDLE               owner;        /* the owner record section, and its view */
-    wipc__msg_owner_rec *rec;
+    wipc__win_msg_owner_rec *rec;
     atomic_bool          stop;
     bool                 detach;       /* closed from its own callback: the thread frees rx */
     bool                 in_message;   /* window thread: re-entrancy guard */
@@ -71,9 +71,9 @@ struct wipc__msg_rx {
     DWORD                start_os_error;
     const char          *start_what;
     char                 name[WIPC_NAME_MAX + 1];
-    wchar_t              cls[WIPC__MSG_CLASS_MAX];
-    wchar_t              mutex_name[WIPC__MSG_CLASS_MAX + 8];
-    wchar_t              owner_name[WIPC__MSG_OWNER_MAX];
+    wchar_t              cls[WIPC__WIN_MSG_CLASS_MAX];
+    wchar_t              mutex_name[WIPC__WIN_MSG_CLASS_MAX + 8];
+    wchar_t              owner_name[WIPC__WIN_MSG_OWNER_MAX];
 };
 
 /* The endpoint whose window this thread runs (set by window_main before its window exists). */
@@ -221,7 +221,7 @@ static wipc_status make_owner_record(wipc__msg_rx *rx, const wipc__win_sa *sa, c
 {
     for (int tries = 0;; tries++) {
         rx->owner = CreateFileMappingW(INVALID_HANDLE_VALUE, (LPSECURITY_ATTRIBUTES)&sa->sa, PAGE_READWRITE | SEC_COMMIT, 0,
-                                       WIPC__MSG_OWNER_SIZE, rx->owner_name);
+                                       WIPC__WIN_MSG_OWNER_SIZE, rx->owner_name);
         *err = GetLastError();
         if (!rx->owner) {
             *what = "CreateFileMappingW(Local\\wipc-msg-owner:<name>) failed";
@@ -237,7 +237,7 @@ static wipc_status make_owner_record(wipc__msg_rx *rx, const wipc__win_sa *sa, c
         }
         Sleep(NAME_RETRY_MS);
     }
-    rx->rec = (wipc__msg_owner_rec *)MapViewOfFile(rx->owner, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, WIPC__MSG_OWNER_SIZE);
+    rx->rec = (wipc__win_msg_owner_rec *)MapViewOfFile(rx->owner, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, WIPC__WIN_MSG_OWNER_SIZE);
     if (!rx->rec) {
         *err = GetLastError();
         *what = "MapViewOfFile(owner record) failed";
@@ -245,7 +245,7 @@ static wipc_status make_owner_record(wipc__msg_rx *rx, const wipc__win_sa *sa, c
     }
     atomic_store(&rx->rec->hwnd, 0);
     atomic_store(&rx->rec->pid, (uint32_t)GetCurrentProcessId());
-    atomic_store(&rx->rec->magic, WIPC__MSG_OWNER_MAGIC);
+    atomic_store(&rx->rec->magic, WIPC__WIN_MSG_OWNER_MAGIC);
     return WIPC_OK;
 }
 
@@ -326,7 +326,7 @@ static void window_main(void *arg)
     }
     if (st == WIPC_OK) {
         /* WIPC_MSG_RAW: titled <name>, for foreign senders that look windows up by title */
-        const wchar_t *title = (rx->flags & WIPC_MSG_RAW) ? rx->cls + WIPC__MSG_CLASS_PREFIX_LEN : L"";
+        const wchar_t *title = (rx->flags & WIPC_MSG_RAW) ? rx->cls + WIPC__WIN_MSG_CLASS_PREFIX_LEN : L"";
         rx->hwnd = CreateWindowExW(0, rx->cls, title, 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, inst, NULL);
         if (!rx->hwnd) {
             err = GetLastError();
@@ -389,11 +389,11 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     snprintf(rx->name, sizeof rx->name, "%s", name);
     wipc__mutex_init(&rx->lock);
     wipc__cond_init(&rx->cond);
-    wipc_status st = wipc__win_msg_wide(WIPC__MSG_CLASS_PREFIX, name, rx->cls, WIPC__MSG_CLASS_MAX, fn);
+    wipc_status st = wipc__win_msg_wide(WIPC__WIN_MSG_CLASS_PREFIX, name, rx->cls, WIPC__WIN_MSG_CLASS_MAX, fn);
     if (st == WIPC_OK)
         st = wipc__win_msg_wide(L"Local\\wipc-msg-", name, rx->mutex_name, sizeof rx->mutex_name / sizeof(wchar_t), fn);
     if (st == WIPC_OK)
-        st = wipc__win_msg_wide(WIPC__MSG_OWNER_PREFIX, name, rx->owner_name, WIPC__MSG_OWNER_MAX, fn);
+        st = wipc__win_msg_wide(WIPC__WIN_MSG_OWNER_PREFIX, name, rx->owner_name, WIPC__WIN_MSG_OWNER_MAX, fn);
     if (st == WIPC_OK)
         st = wipc__thread_start(&rx->thread, window_main, rx);
     if (st != WIPC_OK) {

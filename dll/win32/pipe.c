@@ -114,7 +114,7 @@ wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8)
 
 /* ---- the pipe object --------------------------------------------------------------------------- */
 
-static void read_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted);
+static void read_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
 
 wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc__listener *listener,
                                const char *name)
@@ -145,7 +145,7 @@ wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc
     p->associated = server_side; /* instances are associated by the listener before ConnectNamedPipe */
     p->listener = listener;
     InitializeSRWLock(&p->lock);
-    wipc__iocp_op_init(&p->rop, read_done);
+    wipc__win_iocp_op_init(&p->rop, read_done);
     wipc__win_awrite_init(p);
     ULONG pid = 0;
     if (server_side ? GetNamedPipeClientProcessId(h, &pid) : GetNamedPipeServerProcessId(h, &pid))
@@ -350,7 +350,7 @@ static void read_issue(wipc__pipe *p)
     ReleaseSRWLockExclusive(&p->lock);
 
     ZeroMemory(&p->rop.ov, sizeof p->rop.ov);
-    wipc__iocp_begin();
+    wipc__win_iocp_begin();
     BOOL ok = ReadFile(p->h, p->rbuf, PIPE_READ_BUF, NULL, &p->rop.ov);
     DWORD err = ok ? 0 : GetLastError();
     if (ok || err == ERROR_IO_PENDING || err == ERROR_MORE_DATA) {
@@ -363,11 +363,11 @@ static void read_issue(wipc__pipe *p)
         ReleaseSRWLockExclusive(&p->lock);
         return;
     }
-    wipc__iocp_abandon();
+    wipc__win_iocp_abandon();
     read_finish(p, err);
 }
 
-static void read_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted)
+static void read_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
 {
     wipc__pipe *p = CONTAINING_RECORD(op, wipc__pipe, rop);
     if (!posted) {
@@ -391,7 +391,7 @@ static void read_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted)
 wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
 {
     if (!p->associated) {
-        wipc_status st = wipc__iocp_associate(p->h, pname(p));
+        wipc_status st = wipc__win_iocp_associate(p->h, pname(p));
         if (st != WIPC_OK)
             return st;
         p->associated = 1;
@@ -409,7 +409,7 @@ wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
         p->read_pending = 1;
     ReleaseSRWLockExclusive(&p->lock);
     if (kick) {
-        wipc_status st = wipc__iocp_post(&p->rop, 0);
+        wipc_status st = wipc__win_iocp_post(&p->rop, 0);
         if (st != WIPC_OK) {
             AcquireSRWLockExclusive(&p->lock);
             p->started = 0;
@@ -434,7 +434,7 @@ void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
     if (kick)
         p->read_pending = 1;
     ReleaseSRWLockExclusive(&p->lock);
-    if (kick && wipc__iocp_post(&p->rop, 0) != WIPC_OK) {
+    if (kick && wipc__win_iocp_post(&p->rop, 0) != WIPC_OK) {
         AcquireSRWLockExclusive(&p->lock);
         p->read_pending = 0;
         ReleaseSRWLockExclusive(&p->lock);
@@ -449,7 +449,7 @@ static void kick_locked(wipc__pipe *p, const char *what)
     if (!p->started || p->read_pending || p->closed_reported)
         return;
     p->read_pending = 1;
-    if (wipc__iocp_post(&p->rop, 0) != WIPC_OK) {
+    if (wipc__win_iocp_post(&p->rop, 0) != WIPC_OK) {
         p->read_pending = 0;
         wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot %s (PostQueuedCompletionStatus failed)", pname(p), what);
     }
@@ -503,7 +503,7 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
      * discarded too (a slow reader closed on mid-write loses them; the stuck frame was torn anyway). */
     if (stuck && p->server_side)
         DisconnectNamedPipe(p->h);
-    if (kick && wipc__iocp_post(&p->rop, 0) != WIPC_OK)
+    if (kick && wipc__win_iocp_post(&p->rop, 0) != WIPC_OK)
         wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot report its shutdown (PostQueuedCompletionStatus failed)",
                   pname(p));
 }

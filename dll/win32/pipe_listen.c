@@ -52,12 +52,12 @@ struct wipc__listener {
     int                  want_instance; /* the last CreateNamedPipeW failed: retry when a slot frees */
     int                  in_accept;     /* wipc__core_accepted is running ... */
     DWORD                accept_thread; /* ... on this thread */
-    wipc__iocp_op        cop;
-    wipc__iocp_op        kop;
+    wipc__win_iocp_op        cop;
+    wipc__win_iocp_op        kop;
 };
 
-static void connect_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted);
-static void kick_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted);
+static void connect_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
+static void kick_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
 
 static void listener_free(wipc__listener *l)
 {
@@ -96,7 +96,7 @@ static void arm(wipc__listener *l)
                               "is accepted until a connection closes", l->path, (unsigned long)err);
                 return;
             }
-            if (wipc__iocp_associate(h, l->path) != WIPC_OK) {
+            if (wipc__win_iocp_associate(h, l->path) != WIPC_OK) {
                 wipc__log(WIPC_LOG_ERROR, "CreateIoCompletionPort(%s) failed for a new instance", l->path);
                 CloseHandle(h);
                 l->want_instance = 1;
@@ -105,19 +105,19 @@ static void arm(wipc__listener *l)
             l->pend = h;
         }
         l->want_instance = 0;
-        wipc__iocp_op_init(&l->cop, connect_done);
+        wipc__win_iocp_op_init(&l->cop, connect_done);
         l->connect_busy = 1;
         InterlockedIncrement(&l->refs);
-        wipc__iocp_begin();
+        wipc__win_iocp_begin();
         BOOL ok = ConnectNamedPipe(l->pend, &l->cop.ov);
         DWORD err = ok ? 0 : GetLastError();
         if (ok || err == ERROR_IO_PENDING)
             return; /* the port gets a packet */
-        wipc__iocp_abandon();
+        wipc__win_iocp_abandon();
         if (err == ERROR_PIPE_CONNECTED) {
             /* a client connected between CreateNamedPipeW and ConnectNamedPipe: no packet is queued,
              * so complete it on the I/O thread the same way */
-            if (wipc__iocp_post(&l->cop, 0) == WIPC_OK)
+            if (wipc__win_iocp_post(&l->cop, 0) == WIPC_OK)
                 return;
         }
         l->connect_busy = 0;
@@ -134,7 +134,7 @@ static void arm(wipc__listener *l)
 }
 
 /* ConnectNamedPipe finished (or a posted ERROR_PIPE_CONNECTED). I/O thread. */
-static void connect_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted)
+static void connect_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
 {
     (void)n;
     (void)posted;
@@ -184,7 +184,7 @@ static void connect_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted)
 }
 
 /* A posted "offer an instance" packet. I/O thread. */
-static void kick_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted)
+static void kick_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
 {
     (void)n;
     (void)err;
@@ -208,7 +208,7 @@ void wipc__plat_listener_slot_free(wipc__listener *l)
         InterlockedIncrement(&l->refs);
     }
     ReleaseSRWLockExclusive(&l->lock);
-    if (kick && wipc__iocp_post(&l->kop, 0) != WIPC_OK) {
+    if (kick && wipc__win_iocp_post(&l->kop, 0) != WIPC_OK) {
         AcquireSRWLockExclusive(&l->lock);
         l->kick_posted = 0;
         ReleaseSRWLockExclusive(&l->lock);
@@ -238,8 +238,8 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     InitializeConditionVariable(&l->cv);
     l->refs = 1; /* the owner's */
     l->server = server;
-    wipc__iocp_op_init(&l->cop, connect_done);
-    wipc__iocp_op_init(&l->kop, kick_done);
+    wipc__win_iocp_op_init(&l->cop, connect_done);
+    wipc__win_iocp_op_init(&l->kop, kick_done);
     wipc_status st = wipc__win_pipe_path(name, &l->wpath, &l->path);
     if (st != WIPC_OK) {
         listener_free(l);
@@ -247,7 +247,7 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     }
     uint32_t flags = cfg ? cfg->flags : 0;
     st = wipc__win_sa_init(&l->sa, cfg ? cfg->sddl : NULL,
-                           (flags & WIPC_PIPE_ANY_USER) ? WIPC__PIPE_ANY_USER_ACE : NULL);
+                           (flags & WIPC_PIPE_ANY_USER) ? WIPC__WIN_PIPE_ANY_USER_ACE : NULL);
     if (st != WIPC_OK) {
         listener_free(l);
         return st;
@@ -292,7 +292,7 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
         listener_free(l);
         return st;
     }
-    st = wipc__iocp_associate(h, l->path);
+    st = wipc__win_iocp_associate(h, l->path);
     if (st != WIPC_OK) {
         CloseHandle(h);
         listener_free(l);
@@ -302,7 +302,7 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     /* ConnectNamedPipe is issued on the I/O thread, like every overlapped operation of the library */
     l->kick_posted = 1;
     l->refs++;
-    st = wipc__iocp_post(&l->kop, 0);
+    st = wipc__win_iocp_post(&l->kop, 0);
     if (st != WIPC_OK) {
         CloseHandle(h);
         listener_free(l);

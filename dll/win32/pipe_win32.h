@@ -14,7 +14,7 @@
 /** The write started by wipc__plat_pipe_write_start (pipe_write_async.c). Guarded by the pipe's lock
  *  except buf/len/done, which only the starter (before WriteFile) and the I/O thread touch. */
 typedef struct wipc__win_awrite {
-    wipc__iocp_op  op;             /* completes on the port: WriteFile's packet, or a posted failure */
+    wipc__win_iocp_op  op;             /* completes on the port: WriteFile's packet, or a posted failure */
     const uint8_t *buf;            /* the core's bytes, valid until wipc__core_write_done */
     size_t         len;            /* bytes to write */
     size_t         done;           /* bytes written by the pieces completed so far */
@@ -46,7 +46,7 @@ struct wipc__pipe {
     int               write_broken;   /* a cancelled write never finished: wov unusable */
     volatile LONG     write_waiting;  /* a blocking write waits for the peer to take its bytes */
 
-    wipc__iocp_op     rop;            /* the read operation (and the packets that start it) */
+    wipc__win_iocp_op     rop;            /* the read operation (and the packets that start it) */
     wipc__win_awrite  aw;             /* the asynchronous write (pipe_write_async.c) */
     OVERLAPPED        wov;            /* the blocking write operation; never on the port */
     HANDLE            wev;            /* manual-reset event of wov */

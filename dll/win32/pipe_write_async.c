@@ -29,12 +29,12 @@
 
 #include "win32/pipe_win32.h"
 
-static void awrite_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted);
+static void awrite_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
 
 void wipc__win_awrite_init(wipc__pipe *p)
 {
     memset(&p->aw, 0, sizeof p->aw);
-    wipc__iocp_op_init(&p->aw.op, awrite_done);
+    wipc__win_iocp_op_init(&p->aw.op, awrite_done);
 }
 
 int wipc__win_awrite_defer_close_locked(wipc__pipe *p)
@@ -52,7 +52,7 @@ static DWORD awrite_issue(wipc__pipe *p)
     size_t left = p->aw.len - p->aw.done;
     DWORD piece = p->message_mode || left <= PIPE_WRITE_CHUNK ? (DWORD)left : PIPE_WRITE_CHUNK;
     ZeroMemory(&p->aw.op.ov, sizeof p->aw.op.ov);
-    wipc__iocp_begin();
+    wipc__win_iocp_begin();
     BOOL ok = WriteFile(p->h, p->aw.buf + p->aw.done, piece, NULL, &p->aw.op.ov);
     DWORD err = ok ? 0 : GetLastError();
     if (ok || err == ERROR_IO_PENDING) {
@@ -63,7 +63,7 @@ static DWORD awrite_issue(wipc__pipe *p)
         ReleaseSRWLockExclusive(&p->lock);
         return 0;
     }
-    wipc__iocp_abandon();
+    wipc__win_iocp_abandon();
     return err ? err : ERROR_GEN_FAILURE;
 }
 
@@ -89,7 +89,7 @@ static wipc_status awrite_status_locked(wipc__pipe *p, DWORD err)
     return WIPC_E_SYSTEM;
 }
 
-static void awrite_done(wipc__iocp_op *op, DWORD n, DWORD err, int posted)
+static void awrite_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
 {
     wipc__pipe *p = CONTAINING_RECORD(op, wipc__pipe, aw.op);
     if (!posted) {
@@ -148,7 +148,7 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
     if (err == 0)
         return WIPC_OK;
     /* failed at once: report it on the I/O thread like any completion */
-    if (wipc__iocp_post(&p->aw.op, err) == WIPC_OK)
+    if (wipc__win_iocp_post(&p->aw.op, err) == WIPC_OK)
         return WIPC_OK;
     AcquireSRWLockExclusive(&p->lock);
     p->aw.pending = 0;

@@ -26,38 +26,38 @@ static inline DWORD wipc__win_wait_ms(wipc__deadline dl)
 /* ---- the library I/O thread (iocp.c) ----------------------------------------------------------- */
 
 
-typedef struct wipc__iocp_op wipc__iocp_op;
+typedef struct wipc__win_iocp_op wipc__win_iocp_op;
 
 /** Completion handler, run on the I/O thread. `err` is 0 on success, else the Win32 error of the
  *  operation (ERROR_MORE_DATA, ERROR_BROKEN_PIPE, ERROR_OPERATION_ABORTED, ...). `posted` is 1 when the
- *  packet came from wipc__iocp_post (then `err` is what the poster gave and `bytes` is 0). */
-typedef void (*wipc__iocp_fn)(wipc__iocp_op *op, DWORD bytes, DWORD err, int posted);
+ *  packet came from wipc__win_iocp_post (then `err` is what the poster gave and `bytes` is 0). */
+typedef void (*wipc__win_iocp_fn)(wipc__win_iocp_op *op, DWORD bytes, DWORD err, int posted);
 
 /** One overlapped operation that completes through the library's completion port. Embed it in the
  *  object that owns the I/O; the OVERLAPPED must stay valid until the handler has run. */
-struct wipc__iocp_op {
+struct wipc__win_iocp_op {
     OVERLAPPED    ov;
-    uint32_t      magic;       /* WIPC__IOCP_MAGIC: packets with a foreign OVERLAPPED are ignored */
+    uint32_t      magic;       /* WIPC__WIN_IOCP_MAGIC: packets with a foreign OVERLAPPED are ignored */
     DWORD         posted_err;  /* the error a posted packet carries */
-    wipc__iocp_fn fn;
+    wipc__win_iocp_fn fn;
 };
-#define WIPC__IOCP_MAGIC 0x50434f49u /* "IOCP" */
+#define WIPC__WIN_IOCP_MAGIC 0x50434f49u /* "IOCP" */
 
 /** Prepares `op` (zeroes the OVERLAPPED, sets the handler). */
-void wipc__iocp_op_init(wipc__iocp_op *op, wipc__iocp_fn fn);
+void wipc__win_iocp_op_init(wipc__win_iocp_op *op, wipc__win_iocp_fn fn);
 /** Associates `h` (opened with FILE_FLAG_OVERLAPPED) with the completion port, starting the I/O thread
  *  if it is not running. Sets the last error on failure. */
-wipc_status wipc__iocp_associate(HANDLE h, const char *what);
+wipc_status wipc__win_iocp_associate(HANDLE h, const char *what);
 /** Call right before issuing an overlapped operation on an associated handle that will queue a packet
  *  (ReadFile, ConnectNamedPipe, ...): counts it as pending so wipc__plat_shutdown drains it. */
-void wipc__iocp_begin(void);
-/** Undoes wipc__iocp_begin when the operation failed at once and no packet will come. */
-void wipc__iocp_abandon(void);
+void wipc__win_iocp_begin(void);
+/** Undoes wipc__win_iocp_begin when the operation failed at once and no packet will come. */
+void wipc__win_iocp_abandon(void);
 /** Queues `op` to the I/O thread (PostQueuedCompletionStatus): its handler runs there with posted = 1
  *  and err = `err`. Starts the I/O thread if needed. Returns WIPC_OK or WIPC_E_SYSTEM (last error set). */
-wipc_status wipc__iocp_post(wipc__iocp_op *op, DWORD err);
+wipc_status wipc__win_iocp_post(wipc__win_iocp_op *op, DWORD err);
 /** 1 when the caller is the library I/O thread. */
-int wipc__iocp_on_io_thread(void);
+int wipc__win_iocp_on_io_thread(void);
 
 /* ---- security attributes (security.c) ---------------------------------------------------------- */
 
@@ -70,12 +70,12 @@ typedef struct wipc__win_sa {
 /** Access mask granted to Everyone by WIPC_PIPE_ANY_USER: FILE_GENERIC_READ | FILE_GENERIC_WRITE
  *  without FILE_APPEND_DATA (= FILE_CREATE_PIPE_INSTANCE, so other users cannot add server instances
  *  to the pipe and intercept its clients). */
-#define WIPC__PIPE_ANY_USER_ACE L"(A;;0x12019b;;;WD)"
+#define WIPC__WIN_PIPE_ANY_USER_ACE L"(A;;0x12019b;;;WD)"
 
 /** Builds security attributes (bInheritHandle FALSE):
  *   - sddl_utf8 != NULL: that SDDL string, as given by the user (UTF-8);
  *   - else owner-only: L"D:P(A;;GA;;;SY)(A;;GA;;;<current user SID>)" followed by `extra_aces`
- *     (NULL = none; e.g. WIPC__PIPE_ANY_USER_ACE).
+ *     (NULL = none; e.g. WIPC__WIN_PIPE_ANY_USER_ACE).
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (bad SDDL), WIPC_E_NO_MEMORY, WIPC_E_SYSTEM; sets the last error.
  *  Free with wipc__win_sa_free. Reusable for sections, events and any other named object. */
 wipc_status wipc__win_sa_init(wipc__win_sa *out, const char *sddl_utf8, const wchar_t *extra_aces);
