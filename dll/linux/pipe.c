@@ -33,7 +33,6 @@
 #include <unistd.h>
 #include "platform.h"
 #include "linux/loop.h"
-#include "linux/msg_linux.h"
 #include "linux/rundir.h"
 #include "linux/pipe_linux.h"
 
@@ -793,11 +792,7 @@ wipc_status wipc__plat_revert_to_self(void)
     return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_revert_to_self: impersonation is a Windows feature (RevertToSelf)");
 }
 
-void wipc__plat_shutdown(void)
+int wipc__linux_pipes_live(void)
 {
-    /* Every handle is closed by now; let the I/O thread see the pipes end (bounded wait). */
-    for (int i = 0; i < 2000 && atomic_load(&live_pipes) > 0; i++)
-        wipc__sleep_ms(1);
-    wipc__linux_loop_stop();
-    wipc__linux_msg_pool_clear();   /* msg: the sender's cached connections */
+    return atomic_load(&live_pipes);
 }

@@ -17,5 +17,7 @@ struct wipc__linux_awrite **wipc__linux_pipe_awrite(wipc__pipe *p);
 struct wipc__conn     *wipc__linux_pipe_conn(wipc__pipe *p);
 /* pipe_write_async.c: frees the async-write state with the pipe */
 void                   wipc__linux_awrite_free(wipc__pipe *p);
+/* started pipes whose end has not been reported yet (shutdown.c waits for 0) */
+int                    wipc__linux_pipes_live(void);
 
 #endif

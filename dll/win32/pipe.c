@@ -54,25 +54,6 @@
 
 /* ---- strings and names ------------------------------------------------------------------------- */
 
-wchar_t *wipc__win_utf8_to_wide(const char *s)
-{
-    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
-    if (n <= 0)
-        return NULL; /* GetLastError: ERROR_NO_UNICODE_TRANSLATION, ... */
-    wchar_t *w = (wchar_t *)malloc((size_t)n * sizeof(wchar_t));
-    if (!w) {
-        SetLastError(ERROR_NOT_ENOUGH_MEMORY);
-        return NULL;
-    }
-    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) <= 0) {
-        DWORD err = GetLastError();
-        free(w);
-        SetLastError(err);
-        return NULL;
-    }
-    return w;
-}
-
 static int is_full_path(const char *name) { return name[0] == '\\' && name[1] == '\\'; }
 
 wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8)

@@ -1,7 +1,7 @@
 /*
  * win32_internal.h - what the files of the Win32 backend (dll/win32/) share with each other and with
  * later Win32 transports (shm sections and events, the msg window): the library I/O thread and its
- * completion port (iocp.c), security attributes from SDDL (security.c), UTF-8 <-> UTF-16 helpers and
+ * completion port (iocp.c), security attributes from SDDL (security.c), UTF-8 -> UTF-16 (util.c) and
  * pipe names (pipe.c), and the pipe/listener internals split between pipe.c and pipe_listen.c.
  * Nothing here is exported from the DLL.
  */
@@ -9,6 +9,7 @@
 #define WIPC_WIN32_INTERNAL_H
 
 #include "platform.h"   /* pulls in <windows.h> through win32/plat_types.h */
+#include "win32/util.h" /* wipc__win_utf8_to_wide */
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,11 +85,8 @@ int wipc__win_same_user_session(DWORD pid);
  *  WIPC_E_SYSTEM. `what` names the section in the message. */
 wipc_status wipc__win_committed(const void *base, uint64_t size, const char *what);
 
-/* ---- strings (pipe.c) -------------------------------------------------------------------------- */
+/* ---- pipe names (pipe.c) ----------------------------------------------------------------------- */
 
-/** malloc'ed UTF-16 copy of UTF-8 `s` (MultiByteToWideChar, invalid UTF-8 refused). NULL on failure
- *  with GetLastError() telling why (ERROR_NO_UNICODE_TRANSLATION, ERROR_NOT_ENOUGH_MEMORY). */
-wchar_t *wipc__win_utf8_to_wide(const char *s);
 /** The pipe path of a wipc name: "\\.\pipe\wipc-<name>", or `name` itself when it starts with "\\".
  *  `w` (may be NULL) receives a malloc'ed UTF-16 copy, `u8` (may be NULL) a UTF-8 one for messages.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (not UTF-8, too long) or WIPC_E_NO_MEMORY; sets the last error. */
