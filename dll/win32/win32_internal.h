@@ -94,11 +94,13 @@ wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8);
 
 /* ---- pipe internals shared by pipe.c and pipe_listen.c ----------------------------------------- */
 
-/** Creates the wipc__pipe of a connected handle; `name` (UTF-8 path, copied) names it in messages.
- *  `listener` != NULL for server instances: the caller gives the pipe one reference of it, dropped in
- *  wipc__plat_pipe_free. NULL on allocation failure (h is not closed). */
-wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc__listener *listener,
-                               const char *name);
+/** Creates the wipc__pipe of a connected handle; `name` (UTF-8 path, copied) names it in messages,
+ *  `calls` are the core's entry points it reports through (wipc__pipe_cfg.calls).
+ *  `listener` != NULL for server instances: the caller gives the pipe one reference of it, which
+ *  wipc__plat_pipe_free hands back with release(listener) (the listener frees the slot and drops the
+ *  reference: pipe.c never calls into pipe_listen.c). NULL on allocation failure (h is not closed). */
+wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, const wipc__pipe_calls *calls,
+                               wipc__listener *listener, void (*release)(wipc__listener *l), const char *name);
 /** Drops one reference of a listener (pipe_listen.c); the last one frees it. Any thread. */
 void wipc__win_listener_unref(wipc__listener *l);
 
