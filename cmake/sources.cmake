@@ -69,6 +69,7 @@ set(WIPC_LINUX_SOURCES
   linux/proc_watch.c
   linux/rundir.c
   linux/shm.c
+  linux/shutdown.c
   linux/sync.c
 )
 
@@ -86,6 +87,7 @@ set(WIPC_WIN32_SOURCES
   win32/security.c
   win32/shm.c
   win32/sync.c
+  win32/util.c
 )
 
 set(WIPC_WIN32_DLL_SOURCES

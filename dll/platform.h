@@ -3,6 +3,14 @@
  * dll/linux/). The core calls wipc__plat_*; a backend calls back into the core only through the
  * wipc__core_* functions declared at the end. Exactly one backend is compiled into the library.
  *
+ * The files stack one way: dll/common/ calls down into the backend by name; the backend calls up only
+ * through function pointers the core handed it (wipc__pipe_cfg.calls, wipc__msg_cfg.received,
+ * wipc__list_calls), never by name, the way the lower layers of libuv and nng call their users. So no
+ * core file that calls the backend is ever called by it. The few core functions a backend does call
+ * by name (wipc__error, wipc__log, wipc__deadline, wipc__remaining, the name and byte-order helpers
+ * below and in platform_msg.h) call nothing in the backend but its leaves (errors, locks, clocks).
+ * A backend includes only dll/platform*.h of the core (scripts/lib/file_deps.py --check).
+ *
  * Naming: wipc__plat_* = implemented by the backend; wipc__core_* = implemented by dll/common/.
  * Nothing here is exported from the library.
  */
@@ -84,12 +92,24 @@ typedef struct wipc__listener wipc__listener; /* a served name: pipe instances /
 struct wipc__conn;                          /* core object, opaque to the backend */
 struct wipc__server;                        /* core object, opaque to the backend */
 
+/** The core's pipe entry points: the wipc__core_* functions of the same names (declared at the end,
+ *  where their contracts are). The core hands them over in wipc__pipe_cfg.calls; the backend keeps
+ *  the pointer with each listener and pipe and calls up only through it. */
+typedef struct wipc__pipe_calls {
+    int  (*read)(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
+    void (*write_done)(struct wipc__conn *conn, wipc_status status, size_t written);
+    void (*hup)(struct wipc__conn *conn);
+    void (*closed)(struct wipc__conn *conn, wipc_status why);
+    void (*accepted)(struct wipc__server *server, wipc__pipe *p);
+} wipc__pipe_calls;
+
 /** What the core asks of a pipe, already validated. */
 typedef struct wipc__pipe_cfg {
     uint32_t    flags;            /* WIPC_PIPE_* */
     uint32_t    max_instances;    /* 1..255 */
     uint32_t    buffer_size;      /* bytes; 0 = the backend's default */
     const char *sddl;             /* Windows: DACL as SDDL, NULL = owner-only (current user + SYSTEM) */
+    const wipc__pipe_calls *calls; /* the core's entry points; valid for the life of the library */
 } wipc__pipe_cfg;
 
 /** One piece of a gathered write. */
@@ -222,6 +242,8 @@ void wipc__plat_shutdown(void);
 
 /* ---- called by backends, implemented in dll/common/ ------------------------------------------- */
 
+/* The pipe entry points: a backend reaches them through wipc__pipe_cfg.calls (wipc__pipe_calls). */
+
 /** Bytes read from the pipe of `conn` in I/O mode. `end_of_message` is 1 when the chunk ends an
  *  OS-level message (Windows message-mode read completed without ERROR_MORE_DATA; POSIX: always 1).
  *  I/O thread only. Returns 1 to go on reading, 0 to stop: caller mode from now on (see
@@ -248,8 +270,10 @@ void wipc__log(int32_t level, const char *fmt, ...) WIPC__PRINTF(2, 3);
 }
 #endif
 
-/* The shared-memory and window-message transports' parts of the contract. */
+/* The shared-memory and window-message transports' parts of the contract, and the wire constants and
+ * pure helpers both sides share. */
 #include "platform_shm.h"
 #include "platform_msg.h"
+#include "platform_wire.h"
 
 #endif /* WIPC_PLATFORM_H */

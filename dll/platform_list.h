@@ -33,14 +33,25 @@ typedef struct wipc__found {
 /** Called for each endpoint found; returns 0 to go on, non-zero to stop (the enumeration returns WIPC_OK). */
 typedef int (*wipc__found_fn)(const wipc__found *f, void *arg);
 
+/** The core's entry points for a listing: wipc__core_channel_owner and wipc__core_stats_owner (below).
+ *  The core hands them to wipc__plat_list; the backend calls up only through them. */
+typedef struct wipc__list_calls {
+    int (*channel_owner)(const void *header, size_t n, uint32_t *creator_pid);
+    int (*stats_owner)(uint32_t transport, const char *name, uint32_t *pid, int64_t *created_ms);
+} wipc__list_calls;
+
+/** Bytes of a shm channel's section header (sizeof(wipc__shm_header) of dll/common/shm_layout.h;
+ *  dll/common/list.c checks it): what a backend copies for wipc__list_calls.channel_owner. */
+#define WIPC__CHANNEL_HEADER_BYTES 704u
+
 /** Enumerates the live endpoints of this user / session on the transports of `mask` (WIPC_LIST_* bits,
- *  never 0). Skips what it cannot read or what belongs to a dead owner. Returns WIPC_OK, or an error
- *  with the last error set (POSIX: the runtime directory refused). */
-wipc_status wipc__plat_list(uint32_t mask, wipc__found_fn fn, void *arg);
+ *  never 0), checking owners through `up`. Skips what it cannot read or what belongs to a dead owner.
+ *  Returns WIPC_OK, or an error with the last error set (POSIX: the runtime directory refused). */
+wipc_status wipc__plat_list(uint32_t mask, const wipc__list_calls *up, wipc__found_fn fn, void *arg);
 
-/* ---- called by backends, implemented in dll/common/list.c ------------------------------------- */
+/* ---- called by backends (through wipc__list_calls), implemented in dll/common/list.c --------- */
 
-/* (Names: backends check them with wipc__msg_name_ok of common/msg_wire.h.) */
+/* (Names: backends check them with wipc__msg_name_ok, platform_msg.h.) */
 
 /** Checks a copy of the first `n` bytes of a section that may be a shm channel (untrusted: a private
  *  copy, read once): 1 with *creator_pid if it is a READY wipc channel header (magic, layout version,

@@ -28,10 +28,15 @@ extern "C" {
 typedef struct wipc__msg_rx wipc__msg_rx;   /* backend: one listening endpoint (window + thread / socket + thread) */
 struct wipc__msg_ep;                        /* core object, opaque to the backend */
 
+/** The core's entry point for a message: wipc__core_msg_received (below). */
+typedef uint64_t (*wipc__msg_received_fn)(struct wipc__msg_ep *ep, uint32_t type, const void *payload, size_t size,
+                                          uint32_t os_pid);
+
 /** What the core asks of a listening endpoint, already validated. */
 typedef struct wipc__msg_cfg {
     uint32_t flags;            /* WIPC_MSG_* */
     uint32_t max_message_size; /* user bytes, 1..WIPC__MSG_SIZE_LIMIT; the backend sizes its receive buffer with it */
+    wipc__msg_received_fn received; /* = wipc__core_msg_received: the backend calls up only through it */
 } wipc__msg_cfg;
 
 /** Serves `name` (a validated wipc name). Returns once the endpoint is reachable (window created /
@@ -84,7 +89,7 @@ typedef struct wipc__msg_target {
 wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
                                     uint64_t *out_word);
 
-/* ---- called by backends, implemented in dll/common/msg.c ------------------------------------- */
+/* ---- called by backends (through wipc__msg_cfg.received), implemented in dll/common/msg.c ----- */
 
 /** One message arrived for `ep` on its receiver thread: `payload` / `size` is exactly what the sender
  *  gave (payload header + user bytes; `size` may exceed what `payload` holds when the backend could

@@ -509,9 +509,10 @@ wipc_status wipc__plat_msg_list(wipc__msg_name_fn fn, void *arg)
 
 /* ---- discovery (dll/platform_list.h): nothing to find without an OS ----------------------------------- */
 
-wipc_status wipc__plat_list(uint32_t mask, wipc__found_fn fn, void *arg)
+wipc_status wipc__plat_list(uint32_t mask, const wipc__list_calls *up, wipc__found_fn fn, void *arg)
 {
     (void)mask;
+    (void)up;
     (void)fn;
     (void)arg;
     return WIPC_OK;

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "wipc.h"
+#include "platform_wire.h"   /* wipc__put_le32 / _le64, wipc__get_le32 / _le64 */
 
 #define WIPC__FRAME_MAGIC   0x43504957u
 #define WIPC__FRAME_VERSION 1
@@ -67,11 +68,6 @@ typedef struct wipc__hello {
     uint32_t max_message_size;
     uint32_t flags;
 } wipc__hello;
-
-void wipc__put_le32(uint8_t *p, uint32_t v);
-void wipc__put_le64(uint8_t *p, uint64_t v);
-uint32_t wipc__get_le32(const uint8_t *p);
-uint64_t wipc__get_le64(const uint8_t *p);
 
 /* Writes the 24-byte header for `f`. */
 void wipc__frame_encode(uint8_t out[WIPC__FRAME_HEADER], const wipc__frame *f);

@@ -10,6 +10,8 @@
 #include "platform_list.h"
 #include "shm_layout.h"
 
+_Static_assert(WIPC__CHANNEL_HEADER_BYTES == sizeof(wipc__shm_header), "platform_list.h: the channel header size");
+
 typedef struct found_list {
     const char    *prefix;
     size_t         prefix_len;
@@ -95,7 +97,8 @@ WIPC_API wipc_status WIPC_CALL wipc_list(uint32_t transport_mask, const char *pr
     if (cap && record_size < MIN_RECORD)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: record_size %zu is below %zu bytes", fn, record_size, (size_t)MIN_RECORD);
     found_list l = { .prefix = prefix, .prefix_len = strlen(prefix) };
-    st = wipc__plat_list(transport_mask ? transport_mask : WIPC_LIST_ALL, collect, &l);
+    static const wipc__list_calls up = { wipc__core_channel_owner, wipc__core_stats_owner };
+    st = wipc__plat_list(transport_mask ? transport_mask : WIPC_LIST_ALL, &up, collect, &l);
     if (st == WIPC_OK && l.no_memory)
         st = wipc__error(WIPC_E_NO_MEMORY, 0, "%s(\"%s\"): out of memory for the list of endpoints", fn, prefix);
     if (st != WIPC_OK) {

@@ -323,7 +323,7 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
     ep->queue_depth = o.queue_depth;
     wipc__cond_init(&ep->cb_cond);
 
-    wipc__msg_cfg cfg = { o.flags, o.max_message_size };
+    wipc__msg_cfg cfg = { o.flags, o.max_message_size, wipc__core_msg_received };
     wipc__msg_rx *rx = NULL;
     if (!(o.flags & WIPC_MSG_NO_STATS))
         wipc__stats_publish(&ep->obj, WIPC_TRANSPORT_MSG, name);   /* before the receiver thread runs */

@@ -40,12 +40,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "wipc.h"
+#include "platform_wire.h"   /* WIPC__MSG_HEADER, WIPC__MSG_PACKET_PREFIX and the helpers a backend calls */
 
 #define WIPC__MSG_MAGIC        0x47534d57u
 #define WIPC__MSG_VERSION      1
-#define WIPC__MSG_HEADER       16
 #define WIPC__MSG_REPLY_MARK   0x574du
-#define WIPC__MSG_PACKET_PREFIX 8        /* POSIX: type u32 + reserved u32 before the payload */
 
 /** The largest max_message_size a msg endpoint accepts, and the largest message wipc_msg_send sends
  *  (bigger: WIPC_E_TOO_LARGE before anything is sent). 256 KiB: WM_COPYDATA is meant for small
@@ -74,21 +73,5 @@ uint64_t wipc__msg_reply_encode(wipc_status status, int32_t value);
  *  WIPC_E_PROTOCOL if the word does not come from a wipc endpoint. */
 wipc_status wipc__msg_reply_decode(uint64_t word, int32_t *value);
 
-/** 1 if the payload `data`/`size` begins with a valid wipc header (magic, version, header size), i.e.
- *  its sender is a wipc sender that reads the reply word; 0 for anything else (a foreign sender). */
-int wipc__msg_hdr_present(const void *data, size_t size);
-
-/** The answer to a message a receiver does not take: the reply word of `status` for a wipc sender
- *  (`framed`, wipc__msg_hdr_present), 0 for a foreign one - the conventional WM_COPYDATA "not
- *  handled", never a value that reads as success (issue 15). */
-uint64_t wipc__msg_refusal(wipc_status status, int framed);
-
-/** 1 if s[0..n) is a valid wipc name (1..WIPC_NAME_MAX chars of [A-Za-z0-9._-]); unlike
- *  wipc__check_name it does not touch the last error (for names found while listing). */
-int wipc__msg_name_ok(const char *s, size_t n);
-
-/** POSIX packet prefix: type u32 LE + reserved u32 0. */
-void wipc__msg_prefix_encode(uint8_t out[WIPC__MSG_PACKET_PREFIX], uint32_t type);
-uint32_t wipc__msg_prefix_type(const uint8_t in[WIPC__MSG_PACKET_PREFIX]);
 
 #endif /* WIPC_MSG_WIRE_H */

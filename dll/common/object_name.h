@@ -14,12 +14,7 @@
 
 #include <stdbool.h>
 #include "wipc.h"
-
-#define WIPC__FULL_NAME_MAX 255
-
-/** true if `name` has the form of a full object name of this platform (its prefix; the rest is not
- *  checked): then the backend uses it as is. NULL is false. */
-bool wipc__is_full_name(const char *name);
+#include "platform_wire.h"   /* WIPC__FULL_NAME_MAX, wipc__is_full_name */
 
 /** Validates a wipc name or a full object name (see above). Sets the last error naming `fn`. */
 wipc_status wipc__check_object_name(const char *name, const char *fn);

@@ -767,6 +767,15 @@ static bool is_full_path(const char *name)
 #endif
 }
 
+/* The entry points the backend calls up through (platform.h: it never calls them by name). */
+static const wipc__pipe_calls core_pipe_calls = {
+    .read = wipc__core_read,
+    .write_done = wipc__core_write_done,
+    .hup = wipc__core_hup,
+    .closed = wipc__core_closed,
+    .accepted = wipc__core_accepted,
+};
+
 /* Reads and checks the options and the name shared by listen and connect. */
 wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe_options *user, wipc_pipe_options *o,
                                 wipc__pipe_cfg *cfg)
@@ -820,6 +829,7 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
     cfg->max_instances = o->max_instances;
     cfg->buffer_size = o->buffer_size;   /* 0: the backend's default (Windows: 128 KiB, pipe_listen.c) */
     cfg->sddl = o->security_descriptor;
+    cfg->calls = &core_pipe_calls;
     return WIPC_OK;
 }
 

@@ -143,14 +143,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "platform_wire.h"   /* WIPC__SHM_MAGIC, WIPC__SHM_HEADER_SIZE, wipc__shm_once32 / _once64 */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #  error "the shm section layout is little-endian; this target is not"
 #endif
 
-#define WIPC__SHM_MAGIC          0x4D485357u   /* "WSHM" */
 #define WIPC__SHM_LAYOUT_VERSION 1u
-#define WIPC__SHM_HEADER_SIZE    4096u
 #define WIPC__SHM_RECORD_HEADER  24u
 #define WIPC__SHM_PAD            0xFFFFFFFFu
 #define WIPC__SHM_MIN_CAPACITY   4096u
@@ -228,19 +227,6 @@ _Static_assert(sizeof(wipc__shm_header) <= WIPC__SHM_HEADER_SIZE, "header fits i
 _Static_assert(sizeof(wipc__shm_record) == WIPC__SHM_RECORD_HEADER, "record header");
 _Static_assert(offsetof(wipc__shm_record, session) == 5 && offsetof(wipc__shm_record, pid) == 12, "record stamps");
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4, "lock-free plain-size atomics");
-
-/* Reads a plain (non-atomic) field of a shared header exactly once: a volatile load, so the compiler
- * cannot re-load it from the section after the value was checked (the peer may change it meanwhile).
- * Every value taken from shared memory goes into a local this way (or by an atomic load) and only the
- * local is checked and used. */
-static inline uint32_t wipc__shm_once32(const uint32_t *p)
-{
-    return *(const volatile uint32_t *)p;
-}
-static inline uint64_t wipc__shm_once64(const uint64_t *p)
-{
-    return *(const volatile uint64_t *)p;
-}
 
 /* Ring r goes from the creator to the opener when r == 0. Wake word numbers of ring r. */
 #define WIPC__SHM_RING_C2O 0

@@ -24,8 +24,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "common/msg_wire.h"
-#include "common/shm_layout.h"
 #include "linux/shm_linux.h"
 #include "platform_list.h"
 #include "linux/rundir.h"
@@ -142,13 +140,14 @@ static wipc_status list_rundir(uint32_t mask, bool with_owner, const char *fn_na
 }
 
 /* One /dev/shm object of this uid: a live channel or a region, reported through fn. */
-static int one_shm_object(int dir_fd, const char *file, const char *rest, wipc__found_fn fn, void *arg)
+static int one_shm_object(int dir_fd, const char *file, const char *rest, const wipc__list_calls *up, wipc__found_fn fn,
+                          void *arg)
 {
     int fd = openat(dir_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return 0;
     struct stat sb;
-    unsigned char hdr[sizeof(wipc__shm_header)];
+    unsigned char hdr[WIPC__CHANNEL_HEADER_BYTES];
     ssize_t got = -1;
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == geteuid())
         got = pread(fd, hdr, sizeof hdr, 0);   /* our private copy: read once */
@@ -156,7 +155,7 @@ static int one_shm_object(int dir_fd, const char *file, const char *rest, wipc__
     if (got < 0)
         return 0;
     wipc__found f = { WIPC_TRANSPORT_SHM, WIPC_KIND_SHM_CHANNEL, 0, unix_ms(&sb.st_ctim), rest };
-    if ((got == (ssize_t)sizeof hdr && wipc__core_channel_owner(hdr, sizeof hdr, &f.owner_pid)) ||
+    if ((got == (ssize_t)sizeof hdr && up->channel_owner(hdr, sizeof hdr, &f.owner_pid)) ||
         wipc__linux_channel_locator(hdr, (size_t)got, &f.owner_pid))   /* 1.1: a locator to the creator's sealed memfd */
         return wipc__msg_name_ok(rest, strlen(rest)) ? fn(&f, arg) : 0;
     if (strncmp(rest, "r-", 2) == 0 && wipc__msg_name_ok(rest + 2, strlen(rest + 2))) {
@@ -167,7 +166,7 @@ static int one_shm_object(int dir_fd, const char *file, const char *rest, wipc__
     return 0;   /* a dead creator's channel, a bulk section, something else */
 }
 
-static void list_shm(wipc__found_fn fn, void *arg, bool *stop)
+static void list_shm(const wipc__list_calls *up, wipc__found_fn fn, void *arg, bool *stop)
 {
     char prefix[32];
     int plen = snprintf(prefix, sizeof prefix, "wipc-%u-", (unsigned)geteuid());
@@ -177,18 +176,18 @@ static void list_shm(wipc__found_fn fn, void *arg, bool *stop)
     struct dirent *e;
     while (!*stop && (e = readdir(d)) != NULL)
         if (strncmp(e->d_name, prefix, (size_t)plen) == 0)
-            *stop = one_shm_object(dirfd(d), e->d_name, e->d_name + plen, fn, arg) != 0;
+            *stop = one_shm_object(dirfd(d), e->d_name, e->d_name + plen, up, fn, arg) != 0;
     closedir(d);
 }
 
-wipc_status wipc__plat_list(uint32_t mask, wipc__found_fn fn, void *arg)
+wipc_status wipc__plat_list(uint32_t mask, const wipc__list_calls *up, wipc__found_fn fn, void *arg)
 {
     bool stop = false;
     wipc_status st = WIPC_OK;
     if (mask & (WIPC_LIST_PIPE | WIPC_LIST_MSG))
         st = list_rundir(mask, true, "wipc_list", fn, arg, &stop);
     if (st == WIPC_OK && !stop && (mask & WIPC_LIST_SHM))
-        list_shm(fn, arg, &stop);
+        list_shm(up, fn, arg, &stop);
     return st;
 }
 

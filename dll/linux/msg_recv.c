@@ -33,8 +33,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "common/msg_wire.h"
-#include "common/frame.h"
 #include "linux/msg_linux.h"
 #include "linux/rundir.h"
 
@@ -49,6 +47,7 @@ typedef struct rx_conn {
 
 struct wipc__msg_rx {
     struct wipc__msg_ep *ep;
+    wipc__msg_received_fn received; /* the core's entry point (wipc__msg_cfg.received) */
     wipc__thread         thread;
     bool                 thread_started;
     atomic_uint_fast64_t tid;        /* the receiver thread's id, for "closed from my own callback" */
@@ -247,8 +246,8 @@ static void serve_packet(wipc__msg_rx *rx, rx_conn *c, uint32_t events, bool fre
         return;
     }
     uint32_t type = wipc__msg_prefix_type(rx->buf);
-    uint64_t word = wipc__core_msg_received(rx->ep, type, rx->buf + WIPC__MSG_PACKET_PREFIX, (size_t)n - WIPC__MSG_PACKET_PREFIX,
-                                            c->pid);
+    uint64_t word = rx->received(rx->ep, type, rx->buf + WIPC__MSG_PACKET_PREFIX, (size_t)n - WIPC__MSG_PACKET_PREFIX,
+                                 c->pid);
     send_word(c->fd, word);
 }
 
@@ -306,6 +305,7 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     if (!rx)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "%s(%s): out of memory", fn, name);
     rx->ep = ep;
+    rx->received = cfg->received;
     rx->listen_fd = rx->lock_fd = rx->wake_rd = rx->wake_wr = rx->epoll_fd = -1;
     rx->uid = (uint32_t)geteuid();
     snprintf(rx->name, sizeof rx->name, "%s", name);

@@ -33,7 +33,6 @@
 #include <unistd.h>
 #include "platform.h"
 #include "linux/loop.h"
-#include "linux/msg_linux.h"
 #include "linux/rundir.h"
 #include "linux/pipe_linux.h"
 
@@ -42,6 +41,7 @@
 struct wipc__pipe {
     wipc__linux_source       src;        /* fd + loop handler */
     struct wipc__conn *conn;
+    const wipc__pipe_calls *calls; /* the core's entry points (wipc__pipe_cfg.calls) */
     wipc__mutex        lock;       /* guards the flags below */
     bool               started, registered, paused, shut, ended;
     bool               io;         /* I/O mode: the loop thread reads; else caller mode */
@@ -50,6 +50,7 @@ struct wipc__pipe {
     int                rcvtimeo_ms; /* SO_RCVTIMEO in force, -1 = none (reader role only) */
     uint8_t           *buf;        /* READ_CHUNK bytes, loop thread only */
     struct wipc__linux_awrite *aw;      /* the asynchronous write (pipe_write_async.c), made on first use */
+    void (*aw_free)(wipc__pipe *p);     /* set with aw by pipe_write_async.c: frees it with the pipe */
 };
 
 struct wipc__listener {
@@ -59,6 +60,7 @@ struct wipc__listener {
     wipc__mutex          lock;     /* held while accepting; close waits for it */
     bool                 closed;
     struct wipc__server *server;
+    const wipc__pipe_calls *calls; /* the core's entry points, given to each accepted pipe */
     uint32_t             flags;
     int                  lock_fd;  /* flock'ed name lock, -1 for raw paths */
     bool                 bound;    /* bind() made the socket file at path: ours to unlink */
@@ -104,11 +106,12 @@ static void peer_cred(int fd, uint32_t *pid, uint32_t *uid)
     }
 }
 
-static wipc__pipe *pipe_new(int fd)
+static wipc__pipe *pipe_new(int fd, const wipc__pipe_calls *calls)
 {
     wipc__pipe *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    p->calls = calls;
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0 && (fl & O_NONBLOCK))
         fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);   /* blocking: the caller-mode reader sleeps in recv() */
@@ -147,7 +150,7 @@ static void pipe_end(wipc__pipe *p, wipc_status why)
         why = WIPC_E_CLOSED;
     wipc__mutex_unlock(&p->lock);
     atomic_fetch_sub(&live_pipes, 1);
-    wipc__core_closed(p->conn, why);   /* last: it may free p */
+    p->calls->closed(p->conn, why);   /* last: it may free p */
 }
 
 #define HUP_EVENTS (EPOLLRDHUP | EPOLLHUP | EPOLLERR)
@@ -167,13 +170,13 @@ static void pipe_on_ready(wipc__linux_source *src, uint32_t events)
     if (!io) {
         /* caller mode: the one-shot hang-up watch fired (or a stale post) */
         if (events & HUP_EVENTS)
-            wipc__core_hup(p->conn);
+            p->calls->hup(p->conn);
         return;
     }
     for (int round = 0; round < 4; round++) {
         ssize_t n = recv(p->src.fd, p->buf, READ_CHUNK, MSG_DONTWAIT);
         if (n > 0) {
-            if (!wipc__core_read(p->conn, p->buf, (size_t)n, 1)) {
+            if (!p->calls->read(p->conn, p->buf, (size_t)n, 1)) {
                 /* caller mode from now on: only watch for the peer hanging up */
                 wipc__mutex_lock(&p->lock);
                 p->io = false;
@@ -382,9 +385,20 @@ struct wipc__conn *wipc__linux_pipe_conn(wipc__pipe *p)
     return p->conn;
 }
 
+const wipc__pipe_calls *wipc__linux_pipe_calls(wipc__pipe *p)
+{
+    return p->calls;
+}
+
+void wipc__linux_pipe_awrite_free_fn(wipc__pipe *p, void (*aw_free)(wipc__pipe *p))
+{
+    p->aw_free = aw_free;
+}
+
 void wipc__plat_pipe_free(wipc__pipe *p)
 {
-    wipc__linux_awrite_free(p);
+    if (p->aw_free)
+        p->aw_free(p);
     if (p->started) {
         wipc__linux_loop_retire(&p->src, pipe_free_src);   /* after any event the loop fetched for it */
         return;
@@ -501,7 +515,7 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
         if (fd < 0)
             return wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_connect(%s): socket(AF_UNIX) failed", name);
         if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-            wipc__pipe *p = pipe_new(fd);
+            wipc__pipe *p = pipe_new(fd, cfg->calls);
             if (!p) {
                 close(fd);
                 return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_pipe_connect(%s): out of memory", name);
@@ -591,7 +605,7 @@ static void listener_on_ready(wipc__linux_source *src, uint32_t events)
                 wipc__log(WIPC_LOG_WARN, "pipe %s: accept4 failed (errno %d)", l->path, e);
             break;
         }
-        wipc__pipe *p = pipe_new(fd);
+        wipc__pipe *p = pipe_new(fd, l->calls);
         if (!p) {
             close(fd);
             wipc__log(WIPC_LOG_ERROR, "pipe %s: out of memory; client dropped", l->path);
@@ -603,7 +617,7 @@ static void listener_on_ready(wipc__linux_source *src, uint32_t events)
             wipc__plat_pipe_free(p);
             continue;
         }
-        wipc__core_accepted(l->server, p);
+        l->calls->accepted(l->server, p);
     }
     wipc__mutex_unlock(&l->lock);
 }
@@ -693,6 +707,7 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     l->src.fd = -1;
     l->backoff.fd = -1;
     l->server = server;
+    l->calls = cfg->calls;
     l->flags = cfg->flags;
     wipc__mutex_init(&l->lock);
     wipc_status st = socket_path(name, cfg->flags, l->path, sizeof l->path, "wipc_pipe_listen");
@@ -790,11 +805,7 @@ wipc_status wipc__plat_revert_to_self(void)
     return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_revert_to_self: impersonation is a Windows feature (RevertToSelf)");
 }
 
-void wipc__plat_shutdown(void)
+int wipc__linux_pipes_live(void)
 {
-    /* Every handle is closed by now; let the I/O thread see the pipes end (bounded wait). */
-    for (int i = 0; i < 2000 && atomic_load(&live_pipes) > 0; i++)
-        wipc__sleep_ms(1);
-    wipc__linux_loop_stop();
-    wipc__linux_msg_pool_clear();   /* msg: the sender's cached connections */
+    return atomic_load(&live_pipes);
 }

@@ -102,14 +102,26 @@ static void aw_on_ready(wipc__linux_source *src, uint32_t events)
         st = WIPC_E_CLOSED;
     size_t written = aw->done;
     struct wipc__conn *conn = wipc__linux_pipe_conn(p);
+    const wipc__pipe_calls *calls = wipc__linux_pipe_calls(p);
     wipc__mutex_unlock(lock);
-    wipc__core_write_done(conn, st, written);
+    calls->write_done(conn, st, written);
 }
 
 static void aw_free_src(wipc__linux_source *src)
 {
     close(src->fd);
     free(src);
+}
+
+/* Frees the async-write state with its pipe (wipc__plat_pipe_free, through the pointer registered
+ * when the state was made): after any event the loop fetched for it. */
+static void aw_release(wipc__pipe *p)
+{
+    struct wipc__linux_awrite **slot = wipc__linux_pipe_awrite(p), *aw = *slot;
+    if (aw) {
+        *slot = NULL;
+        wipc__linux_loop_retire(&aw->src, aw_free_src);
+    }
 }
 
 wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t len)
@@ -133,6 +145,7 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
         aw->src.fd = fd;
         aw->src.on_ready = aw_on_ready;
         aw->p = p;
+        wipc__linux_pipe_awrite_free_fn(p, aw_release);
         *slot = aw;
     }
     if (aw->state != AW_IDLE) {
@@ -168,11 +181,3 @@ void wipc__plat_pipe_write_cancel(wipc__pipe *p)
     wipc__mutex_unlock(lock);
 }
 
-void wipc__linux_awrite_free(wipc__pipe *p)
-{
-    struct wipc__linux_awrite **slot = wipc__linux_pipe_awrite(p), *aw = *slot;
-    if (aw) {
-        *slot = NULL;
-        wipc__linux_loop_retire(&aw->src, aw_free_src);
-    }
-}

@@ -35,8 +35,6 @@
 #include "platform_shm.h"
 #include "linux/memfd.h"
 #include "linux/shm_linux.h"
-#include "common/shm_layout.h"
-#include "common/object_name.h"
 
 #define PATH_CAP (WIPC__FULL_NAME_MAX + 48)   /* a shm_open name: wipc-made or a full name */
 

@@ -21,8 +21,6 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "common/msg_wire.h"
-#include "common/shm_layout.h"
 #include "platform_list.h"
 #include "win32/msg_win32.h"
 #include "win32_internal.h"
@@ -43,18 +41,18 @@ static int wide_name(const wchar_t *w, size_t wlen, size_t skip, char name[WIPC_
 }
 
 /* Owner pid and creation time from the endpoint's stats section, when it publishes one. */
-static void fill_from_stats(wipc__found *f)
+static void fill_from_stats(const wipc__list_calls *up, wipc__found *f)
 {
     uint32_t pid;
     int64_t created;
-    if (wipc__core_stats_owner(f->transport, f->name, &pid, &created)) {
+    if (up->stats_owner(f->transport, f->name, &pid, &created)) {
         if (!f->owner_pid)
             f->owner_pid = pid;
         f->created_ms = created;
     }
 }
 
-static int list_pipes(wipc__found_fn fn, void *arg)
+static int list_pipes(const wipc__list_calls *up, wipc__found_fn fn, void *arg)
 {
     WIN32_FIND_DATAW fd;
     HANDLE h = FindFirstFileW(L"\\\\.\\pipe\\*", &fd);
@@ -66,7 +64,7 @@ static int list_pipes(wipc__found_fn fn, void *arg)
         if (wcsncmp(fd.cFileName, L"wipc-", 5) != 0 || !wide_name(fd.cFileName, wcslen(fd.cFileName), 5, name))
             continue;
         wipc__found f = { WIPC_TRANSPORT_PIPE, WIPC_KIND_PIPE_SERVER, 0, 0, name };
-        fill_from_stats(&f);
+        fill_from_stats(up, &f);
         stop = fn(&f, arg);
     } while (!stop && FindNextFileW(h, &fd));
     FindClose(h);
@@ -99,7 +97,7 @@ typedef LONG(NTAPI *query_dir_fn)(HANDLE, PVOID, ULONG, BOOLEAN, BOOLEAN, PULONG
 #define WIPC__WIN_OBJ_CASE_INSENSITIVE 0x40
 
 /* 1 if the section Local\<object> is a live channel (*pid = its creator). */
-static int channel_owner(const wchar_t *object, uint32_t *pid)
+static int channel_owner(const wipc__list_calls *up, const wchar_t *object, uint32_t *pid)
 {
     wchar_t full[WIPC_NAME_MAX + 32];
     _snwprintf(full, sizeof full / sizeof full[0], L"Local\\%ls", object);
@@ -108,18 +106,18 @@ static int channel_owner(const wchar_t *object, uint32_t *pid)
     if (!m)
         return 0;
     int ok = 0;
-    const void *view = MapViewOfFile(m, FILE_MAP_READ, 0, 0, sizeof(wipc__shm_header));
+    const void *view = MapViewOfFile(m, FILE_MAP_READ, 0, 0, WIPC__CHANNEL_HEADER_BYTES);
     if (view) {
-        unsigned char copy[sizeof(wipc__shm_header)];
+        unsigned char copy[WIPC__CHANNEL_HEADER_BYTES];
         memcpy(copy, view, sizeof copy);   /* the peer's memory: one read into our copy */
         UnmapViewOfFile(view);
-        ok = wipc__core_channel_owner(copy, sizeof copy, pid);
+        ok = up->channel_owner(copy, sizeof copy, pid);
     }
     CloseHandle(m);
     return ok;
 }
 
-static int one_section(uint32_t mask, const nt_dir_entry *e, wipc__found_fn fn, void *arg)
+static int one_section(uint32_t mask, const nt_dir_entry *e, const wipc__list_calls *up, wipc__found_fn fn, void *arg)
 {
     size_t len = e->Name.Length / sizeof(wchar_t);
     wchar_t object[WIPC_NAME_MAX + 16];
@@ -136,12 +134,12 @@ static int one_section(uint32_t mask, const nt_dir_entry *e, wipc__found_fn fn, 
         /* a pipe server's stats section: the pipe namespace may not be enumerable (Wine) */
         f.transport = WIPC_TRANSPORT_PIPE;
         f.kind = WIPC_KIND_PIPE_SERVER;
-        return wipc__core_stats_owner(WIPC_TRANSPORT_PIPE, name, &f.owner_pid, &f.created_ms) ? fn(&f, arg) : 0;
+        return up->stats_owner(WIPC_TRANSPORT_PIPE, name, &f.owner_pid, &f.created_ms) ? fn(&f, arg) : 0;
     }
     if (!(mask & WIPC_LIST_SHM))
         return 0;
-    if (wide_name(object, len, 5, name) && channel_owner(object, &f.owner_pid)) {
-        fill_from_stats(&f);
+    if (wide_name(object, len, 5, name) && channel_owner(up, object, &f.owner_pid)) {
+        fill_from_stats(up, &f);
         return fn(&f, arg);
     }
     if (wcsncmp(object, L"wipc-region-", 12) == 0 && wide_name(object, len, 12, name)) {
@@ -151,7 +149,7 @@ static int one_section(uint32_t mask, const nt_dir_entry *e, wipc__found_fn fn, 
     return 0;
 }
 
-static int list_sections(uint32_t mask, wipc__found_fn fn, void *arg)
+static int list_sections(uint32_t mask, const wipc__list_calls *up, wipc__found_fn fn, void *arg)
 {
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     open_dir_fn open_dir = ntdll ? (open_dir_fn)(void (*)(void))GetProcAddress(ntdll, "NtOpenDirectoryObject") : NULL;
@@ -178,7 +176,7 @@ static int list_sections(uint32_t mask, wipc__found_fn fn, void *arg)
     for (BOOLEAN restart = TRUE; !stop; restart = FALSE) {
         if (query_dir(dir, &buf, sizeof buf, TRUE, restart, &ctx, &got) != 0)   /* STATUS_NO_MORE_ENTRIES or an error */
             break;
-        stop = one_section(mask, &buf.e, fn, arg);
+        stop = one_section(mask, &buf.e, up, fn, arg);
     }
     CloseHandle(dir);
     return stop;
@@ -187,6 +185,7 @@ static int list_sections(uint32_t mask, wipc__found_fn fn, void *arg)
 /* ---- msg windows ---- */
 
 typedef struct msg_walk {
+    const wipc__list_calls *up;
     wipc__found_fn fn;
     void          *arg;
 } msg_walk;
@@ -202,19 +201,19 @@ static int one_window(const char *name, void *arg)
     if (!w || !GetWindowThreadProcessId(w, &pid))
         return 0;   /* gone meanwhile */
     wipc__found f = { WIPC_TRANSPORT_MSG, WIPC_KIND_MSG_ENDPOINT, (uint32_t)pid, 0, name };
-    fill_from_stats(&f);
+    fill_from_stats(k->up, &f);
     return k->fn(&f, k->arg);
 }
 
-wipc_status wipc__plat_list(uint32_t mask, wipc__found_fn fn, void *arg)
+wipc_status wipc__plat_list(uint32_t mask, const wipc__list_calls *up, wipc__found_fn fn, void *arg)
 {
     int stop = 0;
     if (mask & WIPC_LIST_PIPE)
-        stop = list_pipes(fn, arg);
+        stop = list_pipes(up, fn, arg);
     if (!stop && (mask & (WIPC_LIST_SHM | WIPC_LIST_PIPE)))
-        stop = list_sections(mask, fn, arg);   /* shm sections, and pipe servers' stats sections */
+        stop = list_sections(mask, up, fn, arg);   /* shm sections, and pipe servers' stats sections */
     if (!stop && (mask & WIPC_LIST_MSG)) {
-        msg_walk k = { fn, arg };
+        msg_walk k = { up, fn, arg };
         return wipc__plat_msg_list(one_window, &k);
     }
     return WIPC_OK;

@@ -48,11 +48,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <wchar.h>
-#include "common/msg_wire.h"
 #include "win32/msg_win32.h"
 
 struct wipc__msg_rx {
     struct wipc__msg_ep *ep;
+    wipc__msg_received_fn received; /* the core's entry point (wipc__msg_cfg.received) */
     wipc__thread         thread;
     atomic_ulong         tid;          /* the window thread's id */
     HWND                 hwnd;         /* window thread only (and close, after start) */
@@ -141,8 +141,8 @@ static LRESULT on_copydata(wipc__msg_rx *rx, WPARAM wp, const COPYDATASTRUCT *cd
     rx->in_message = true;
     /* the core checks cbData (and lpData for NULL) before it reads a byte; the pid of wParam's window
      * (0 from wipc senders) stands for an unknown sender's, else the header's claim is used */
-    uint64_t word = wipc__core_msg_received(rx->ep, (uint32_t)cds->dwData, cds->cbData ? cds->lpData : NULL, cds->cbData,
-                                            sender_pid(wp));
+    uint64_t word = rx->received(rx->ep, (uint32_t)cds->dwData, cds->cbData ? cds->lpData : NULL, cds->cbData,
+                                 sender_pid(wp));
     rx->in_message = false;
     return (LRESULT)word;
 }
@@ -385,6 +385,7 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     if (!rx)
         return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "%s(%s): out of memory", fn, name);
     rx->ep = ep;
+    rx->received = cfg->received;
     rx->flags = cfg->flags;
     snprintf(rx->name, sizeof rx->name, "%s", name);
     wipc__mutex_init(&rx->lock);

@@ -54,25 +54,6 @@
 
 /* ---- strings and names ------------------------------------------------------------------------- */
 
-wchar_t *wipc__win_utf8_to_wide(const char *s)
-{
-    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
-    if (n <= 0)
-        return NULL; /* GetLastError: ERROR_NO_UNICODE_TRANSLATION, ... */
-    wchar_t *w = (wchar_t *)malloc((size_t)n * sizeof(wchar_t));
-    if (!w) {
-        SetLastError(ERROR_NOT_ENOUGH_MEMORY);
-        return NULL;
-    }
-    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) <= 0) {
-        DWORD err = GetLastError();
-        free(w);
-        SetLastError(err);
-        return NULL;
-    }
-    return w;
-}
-
 static int is_full_path(const char *name) { return name[0] == '\\' && name[1] == '\\'; }
 
 wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8)
@@ -116,8 +97,8 @@ wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8)
 
 static void read_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
 
-wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc__listener *listener,
-                               const char *name)
+wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, const wipc__pipe_calls *calls,
+                               wipc__listener *listener, void (*release)(wipc__listener *l), const char *name)
 {
     wipc__pipe *p = (wipc__pipe *)calloc(1, sizeof *p);
     if (!p)
@@ -143,7 +124,9 @@ wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc
     p->server_side = server_side;
     p->message_mode = message_mode;
     p->associated = server_side; /* instances are associated by the listener before ConnectNamedPipe */
+    p->calls = calls;
     p->listener = listener;
+    p->release = release;
     InitializeSRWLock(&p->lock);
     wipc__win_iocp_op_init(&p->rop, read_done);
     wipc__win_awrite_init(p);
@@ -275,7 +258,7 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
             }
         }
     }
-    wipc__pipe *p = wipc__win_pipe_new(h, 0, message_mode, NULL, path);
+    wipc__pipe *p = wipc__win_pipe_new(h, 0, message_mode, cfg->calls, NULL, NULL, path);
     if (!p) {
         st = wipc__error(WIPC_E_NO_MEMORY, GetLastError(), "out of memory for a connection to %s", path);
         CloseHandle(h);
@@ -324,13 +307,14 @@ static void read_finish(wipc__pipe *p, DWORD err)
     p->read_pending = 0;
     p->closed_reported = 1;
     struct wipc__conn *conn = p->conn;
+    const wipc__pipe_calls *calls = p->calls;
     int deferred = wipc__win_awrite_defer_close_locked(p);   /* an async write holds the pipe */
     ReleaseSRWLockExclusive(&p->lock);
     wipc_status why = shut ? WIPC_E_CLOSED : read_error_status(p, err);
     if (deferred)
         p->aw.close_why = why;   /* the write's completion (this thread, later) reports the end */
     else
-        wipc__core_closed(conn, why);
+        calls->closed(conn, why);
 }
 
 /* Issues the next ReadFile unless paused or shut. I/O thread, read_pending == 1, no lock held. */
@@ -378,7 +362,7 @@ static void read_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
         /* byte mode: every chunk is whole (end_of_message 1); message mode: a zero-length message
          * is delivered too, and ERROR_MORE_DATA means the message goes on. */
         if ((n > 0 || (p->message_mode && err == 0)) &&
-            !wipc__core_read(p->conn, p->rbuf, n, err == ERROR_MORE_DATA ? 0 : 1)) {
+            !p->calls->read(p->conn, p->rbuf, n, err == ERROR_MORE_DATA ? 0 : 1)) {
             /* caller mode from now on: the waiting threads read; the I/O thread only reports the end */
             AcquireSRWLockExclusive(&p->lock);
             p->io = 0;
@@ -733,13 +717,12 @@ void wipc__plat_pipe_free(wipc__pipe *p)
     if (p->cancel_ev)
         CloseHandle(p->cancel_ev);
     wipc__listener *l = p->listener;
+    void (*p_release)(wipc__listener *) = p->release;
     free(p->wbuf);
     free(p->name);
     free(p);
-    if (l) {
-        wipc__plat_listener_slot_free(l); /* the instance is gone: another may be created now */
-        wipc__win_listener_unref(l);
-    }
+    if (l)
+        p_release(l); /* the instance is gone: the listener may create another, and drops our reference */
 }
 
 wipc_status wipc__plat_pipe_impersonate(wipc__pipe *p)

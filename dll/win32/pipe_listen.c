@@ -36,6 +36,7 @@ struct wipc__listener {
     CONDITION_VARIABLE   cv;            /* in_accept went to 0 */
     volatile LONG        refs;
     struct wipc__server *server;
+    const wipc__pipe_calls *calls;  /* the core's entry points, given to each accepted pipe */
     wchar_t             *wpath;
     char                *path;          /* UTF-8, for messages */
     wipc__win_sa         sa;
@@ -58,6 +59,14 @@ struct wipc__listener {
 
 static void connect_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
 static void kick_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
+
+/* An accepted pipe was freed (wipc__plat_pipe_free calls it through wipc__win_pipe_new's release): its
+ * instance is gone, so another may be created now, and the pipe's reference goes. */
+static void instance_gone(wipc__listener *l)
+{
+    wipc__plat_listener_slot_free(l);
+    wipc__win_listener_unref(l);
+}
 
 static void listener_free(wipc__listener *l)
 {
@@ -166,9 +175,9 @@ static void connect_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
     InterlockedIncrement(&l->refs); /* the accepted pipe's reference */
     ReleaseSRWLockExclusive(&l->lock);
 
-    wipc__pipe *p = wipc__win_pipe_new(h, 1, l->message_mode, l, l->path);
+    wipc__pipe *p = wipc__win_pipe_new(h, 1, l->message_mode, l->calls, l, instance_gone, l->path);
     if (p) {
-        wipc__core_accepted(l->server, p);
+        l->calls->accepted(l->server, p);
     } else {
         wipc__log(WIPC_LOG_ERROR, "pipe %s: out of memory for an accepted connection: client dropped", l->path);
         CloseHandle(h);
@@ -238,6 +247,7 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     InitializeConditionVariable(&l->cv);
     l->refs = 1; /* the owner's */
     l->server = server;
+    l->calls = cfg->calls;
     wipc__win_iocp_op_init(&l->cop, connect_done);
     wipc__win_iocp_op_init(&l->kop, kick_done);
     wipc_status st = wipc__win_pipe_path(name, &l->wpath, &l->path);

@@ -31,6 +31,8 @@ struct wipc__pipe {
     int               message_mode;   /* reads report message ends; writes must be one WriteFile */
     int               associated;     /* with the completion port */
     wipc__listener   *listener;       /* server side: reference dropped in wipc__plat_pipe_free */
+    void (*release)(wipc__listener *l); /* server side: how the listener wants that done (pipe_listen.c) */
+    const wipc__pipe_calls *calls;   /* the core's entry points (wipc__pipe_cfg.calls) */
     uint32_t          peer_pid;
     char             *name;           /* UTF-8 pipe path, for messages */
 

@@ -107,15 +107,16 @@ static void awrite_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
     wipc_status st = err == 0 && p->aw.done >= p->aw.len ? WIPC_OK : awrite_status_locked(p, err ? err : ERROR_GEN_FAILURE);
     size_t written = p->aw.done;
     struct wipc__conn *conn = p->conn;
+    const wipc__pipe_calls *calls = p->calls;
     p->aw.pending = 0;
     p->aw.cancel = 0;
     int deferred = p->aw.close_deferred;
     ReleaseSRWLockExclusive(&p->lock);
     /* The core may start the next write from in here; a pipe whose end was deferred refuses it
      * (closed_reported), so `deferred` still holds afterwards. */
-    wipc__core_write_done(conn, st, written);
+    calls->write_done(conn, st, written);
     if (deferred)
-        wipc__core_closed(conn, p->aw.close_why);   /* last touch of p */
+        calls->closed(conn, p->aw.close_why);   /* last touch of p */
 }
 
 wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t len)

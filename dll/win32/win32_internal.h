@@ -1,7 +1,7 @@
 /*
  * win32_internal.h - what the files of the Win32 backend (dll/win32/) share with each other and with
  * later Win32 transports (shm sections and events, the msg window): the library I/O thread and its
- * completion port (iocp.c), security attributes from SDDL (security.c), UTF-8 <-> UTF-16 helpers and
+ * completion port (iocp.c), security attributes from SDDL (security.c), UTF-8 -> UTF-16 (util.c) and
  * pipe names (pipe.c), and the pipe/listener internals split between pipe.c and pipe_listen.c.
  * Nothing here is exported from the DLL.
  */
@@ -9,6 +9,7 @@
 #define WIPC_WIN32_INTERNAL_H
 
 #include "platform.h"   /* pulls in <windows.h> through win32/plat_types.h */
+#include "win32/util.h" /* wipc__win_utf8_to_wide */
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,11 +95,8 @@ int wipc__win_same_user_session(DWORD pid);
  *  WIPC_E_SYSTEM. `what` names the section in the message. */
 wipc_status wipc__win_committed(const void *base, uint64_t size, const char *what);
 
-/* ---- strings (pipe.c) -------------------------------------------------------------------------- */
+/* ---- pipe names (pipe.c) ----------------------------------------------------------------------- */
 
-/** malloc'ed UTF-16 copy of UTF-8 `s` (MultiByteToWideChar, invalid UTF-8 refused). NULL on failure
- *  with GetLastError() telling why (ERROR_NO_UNICODE_TRANSLATION, ERROR_NOT_ENOUGH_MEMORY). */
-wchar_t *wipc__win_utf8_to_wide(const char *s);
 /** The pipe path of a wipc name: "\\.\pipe\wipc-<name>", or `name` itself when it starts with "\\".
  *  `w` (may be NULL) receives a malloc'ed UTF-16 copy, `u8` (may be NULL) a UTF-8 one for messages.
  *  Returns WIPC_OK, WIPC_E_INVALID_ARG (not UTF-8, too long) or WIPC_E_NO_MEMORY; sets the last error. */
@@ -106,11 +104,13 @@ wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8);
 
 /* ---- pipe internals shared by pipe.c and pipe_listen.c ----------------------------------------- */
 
-/** Creates the wipc__pipe of a connected handle; `name` (UTF-8 path, copied) names it in messages.
- *  `listener` != NULL for server instances: the caller gives the pipe one reference of it, dropped in
- *  wipc__plat_pipe_free. NULL on allocation failure (h is not closed). */
-wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, wipc__listener *listener,
-                               const char *name);
+/** Creates the wipc__pipe of a connected handle; `name` (UTF-8 path, copied) names it in messages,
+ *  `calls` are the core's entry points it reports through (wipc__pipe_cfg.calls).
+ *  `listener` != NULL for server instances: the caller gives the pipe one reference of it, which
+ *  wipc__plat_pipe_free hands back with release(listener) (the listener frees the slot and drops the
+ *  reference: pipe.c never calls into pipe_listen.c). NULL on allocation failure (h is not closed). */
+wipc__pipe *wipc__win_pipe_new(HANDLE h, int server_side, int message_mode, const wipc__pipe_calls *calls,
+                               wipc__listener *listener, void (*release)(wipc__listener *l), const char *name);
 /** Drops one reference of a listener (pipe_listen.c); the last one frees it. Any thread. */
 void wipc__win_listener_unref(wipc__listener *l);
 
