@@ -33,8 +33,9 @@ def nm_tool(objs):
     return "nm"
 
 
-def objects(build_dir):
-    """{source path relative to dll/: object path} of the wipc_core OBJECT library."""
+def objects(build_dir, dll_dir):
+    """{source path relative to dll/: object path} of the wipc_core OBJECT library (objects whose
+    source no longer exists, left in an incremental tree by a moved file, are skipped)."""
     top = os.path.join(build_dir, "CMakeFiles", "wipc_core.dir")
     found = {}
     for base, _dirs, files in os.walk(top):
@@ -45,7 +46,9 @@ def objects(build_dir):
                 rel = rel[: rel.rindex(".c.") + 2]
                 if rel.startswith("dll" + os.sep):
                     rel = rel[4:]
-                found[rel.replace(os.sep, "/")] = path
+                rel = rel.replace(os.sep, "/")
+                if os.path.exists(os.path.join(dll_dir, rel)):
+                    found[rel] = path
     return found
 
 
@@ -141,7 +144,7 @@ def main():
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    objs = objects(args.build_dir)
+    objs = objects(args.build_dir, os.path.join(root, "dll"))
     if not objs:
         print(f"file_deps: no wipc_core objects under {args.build_dir} (build it first)", file=sys.stderr)
         return 2
