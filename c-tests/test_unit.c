@@ -1,7 +1,7 @@
 /*
  * test_unit.c - white-box unit tests: the library's internal functions called directly, linked from
  * the wipc_core object library (the same objects as wipc.dll / libwipc.so.1) instead of through the
- * exported API. Here: the wire codec of the pipe transport (dll/common/frame.c, docs/PROTOCOL.md).
+ * exported API. Here: the wire codec of the pipe transport (dll/common/core/frame.c, docs/PROTOCOL.md).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/frame.h"
+#include "common/core/frame.h"
 
 static void test_unit_le_roundtrip(void **state)
 {

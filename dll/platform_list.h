@@ -1,6 +1,6 @@
 /*
  * platform_list.h - the backend contract of endpoint discovery (wipc_list, ABI 1.1). The portable half
- * (dll/common/list.c) validates the arguments, filters by prefix, sorts, removes duplicates and fills
+ * (dll/common/core/list.c) validates the arguments, filters by prefix, sorts, removes duplicates and fills
  * the caller's records; a backend (dll/posix/list.c, dll/win32/list.c) only enumerates what the OS
  * shows of this user's live endpoints, without connecting to them or opening anything for writing.
  *
@@ -38,7 +38,7 @@ typedef int (*wipc__found_fn)(const wipc__found *f, void *arg);
  *  with the last error set (POSIX: the runtime directory refused). */
 wipc_status wipc__plat_list(uint32_t mask, wipc__found_fn fn, void *arg);
 
-/* ---- called by backends, implemented in dll/common/list.c ------------------------------------- */
+/* ---- called by backends, implemented in dll/common/core/list.c ------------------------------------- */
 
 /* (Names: backends check them with wipc__msg_name_ok of common/msg_wire.h.) */
 

@@ -1,6 +1,6 @@
 /*
  * platform_msg.h - the backend contract of the window-message (msg) transport. The portable half
- * (dll/common/msg*.c) owns the endpoint object, the payload header, validation, queue/callback
+ * (dll/common/msg/) owns the endpoint object, the payload header, validation, queue/callback
  * delivery and the reply encoding; a backend (dll/win32/msg*.c, dll/posix/msg*.c) only finds
  * endpoints, moves one payload to one of them and carries one 64-bit reply word back.
  *
@@ -84,7 +84,7 @@ typedef struct wipc__msg_target {
 wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
                                     uint64_t *out_word);
 
-/* ---- called by backends, implemented in dll/common/msg.c ------------------------------------- */
+/* ---- called by backends, implemented in dll/common/msg/msg.c ------------------------------------- */
 
 /** One message arrived for `ep` on its receiver thread: `payload` / `size` is exactly what the sender
  *  gave (payload header + user bytes; `size` may exceed what `payload` holds when the backend could

@@ -1,7 +1,7 @@
 /*
  * platform_shm.h - the backend contract of the shared-memory transport (channels and regions).
  *
- * The portable half (dll/common/shm*.c, ring.c) lays out the section, runs the rings and the
+ * The portable half (dll/common/shm/) lays out the section, runs the rings and the
  * channel object; a backend (dll/posix/shm.c, dll/win32/shm.c) only names, creates, maps and
  * reserves sections, waits and wakes on a 32-bit word inside a section, and tells whether a process
  * is alive. Nothing here is exported from the library; every failing call sets the last error
@@ -37,7 +37,7 @@ typedef struct wipc__section wipc__section;   /* a mapped section (fd/HANDLE + v
 
 #define WIPC__SECTION_CHANNEL 0   /* a channel's section, with wake words */
 #define WIPC__SECTION_REGION  1   /* a plain region */
-#define WIPC__SECTION_STATS   2   /* an endpoint's published counters (dll/common/stats.h); name "<t>-<name>" */
+#define WIPC__SECTION_STATS   2   /* an endpoint's published counters (dll/common/core/stats.h); name "<t>-<name>" */
 
 #define WIPC__SHM_WORDS 4         /* wake words per channel section (2 per ring) */
 

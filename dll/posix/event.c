@@ -34,7 +34,7 @@
 #include <unistd.h>
 #include "platform.h"
 #include "platform_event.h"
-#include "common/object_name.h"
+#include "common/core/object_name.h"
 
 #define SLICE_MS      250   /* longest futex sleep between checks of the closed flag */
 #define OPEN_WAIT_MS 1000   /* how long an opener waits for a creator to finish an empty object */

@@ -24,8 +24,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "common/msg_wire.h"
-#include "common/shm_layout.h"
+#include "common/msg/msg_wire.h"
+#include "common/shm/shm_layout.h"
 #include "posix/shm_posix.h"
 #include "platform_list.h"
 #include "posix/rundir.h"

@@ -33,8 +33,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "common/msg_wire.h"
-#include "common/frame.h"
+#include "common/msg/msg_wire.h"
+#include "common/core/frame.h"
 #include "posix/msg_posix.h"
 #include "posix/rundir.h"
 

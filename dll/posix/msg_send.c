@@ -28,8 +28,8 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include "common/frame.h"
-#include "common/msg_wire.h"
+#include "common/core/frame.h"
+#include "common/msg/msg_wire.h"
 #include "posix/msg_posix.h"
 
 /* Waits for `events` on fd until the deadline. 1 = ready, 0 = timed out, -1 = poll failed (errno). */

@@ -35,8 +35,8 @@
 #include "platform_shm.h"
 #include "posix/memfd.h"
 #include "posix/shm_posix.h"
-#include "common/shm_layout.h"
-#include "common/object_name.h"
+#include "common/shm/shm_layout.h"
+#include "common/core/object_name.h"
 
 #define PATH_CAP (WIPC__FULL_NAME_MAX + 48)   /* a shm_open name: wipc-made or a full name */
 

@@ -16,7 +16,7 @@
 
 #include "win32_internal.h"
 #include "platform_event.h"
-#include "common/object_name.h"
+#include "common/core/object_name.h"
 
 struct wipc__event {
     HANDLE ev;

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "common/msg_wire.h"
-#include "common/shm_layout.h"
+#include "common/msg/msg_wire.h"
+#include "common/shm/shm_layout.h"
 #include "platform_list.h"
 #include "win32/msg_win32.h"
 #include "win32_internal.h"

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
-#include "common/msg_wire.h"
+#include "common/msg/msg_wire.h"
 #include "win32/msg_win32.h"
 
 #define STACK_PAYLOAD 4096

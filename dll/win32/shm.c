@@ -25,8 +25,8 @@
 
 #include "win32_internal.h"
 #include "platform_shm.h"
-#include "common/shm_layout.h"
-#include "common/object_name.h"
+#include "common/shm/shm_layout.h"
+#include "common/core/object_name.h"
 
 #define NAME_CAP (WIPC__FULL_NAME_MAX + 64)   /* an object name: wipc-made or a full name, plus "#<i>" */
 
