@@ -6,7 +6,7 @@
  *   <t>sr.rtt.S send/recv ping-pong instead of request/reply (wipc_send, peer wipc_recv + wipc_send)
  *   pipeasync.rtt.S  round trip of wipc_request_async: start it, wait (condition variable) for its
  *               completion callback (a library worker thread: the reply is read by the I/O thread)
- *   pipeasync.tput.S one-way throughput of wipc_send_async (the write queue, dll/common/pipe_wq.c:
+ *   pipeasync.tput.S one-way throughput of wipc_send_async (the write queue, dll/common/pipe/pipe_wq.c:
  *               frames queued behind a full pipe go out together); WIPC_E_BUSY (queue full) waits for
  *               a completion and starts again; the phase ends once every send completed
  *   pipewb.rtt.S / pipewb.tput.S  both ends with WIPC_PIPE_WRITE_BEHIND: the send/recv ping-pong (a lone
@@ -17,7 +17,7 @@
  *   shm0.rtt.64 the shm round trip with spin_us = 0 (block at once)
  *   shmzc.tput.S zero-copy: wipc_shm_reserve + memcpy + wipc_shm_commit / wipc_shm_peek + wipc_shm_release
  *   pipenobig.tput.S  pipe throughput with WIPC_PIPE_BULK=0 in both processes: large messages
- *               through the pipe itself instead of the shared section (dll/common/pipe_bulk.c);
+ *               through the pipe itself instead of the shared section (dll/common/pipe/pipe_bulk.c);
  *               pipe.tput.S is the default (the section for messages of 256 KiB and more)
  *
  * Pipes: the peer listens and answers, this process connects. shm: this process creates the channel

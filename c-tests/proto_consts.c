@@ -1,5 +1,5 @@
 /*
- * proto_consts.c - prints the wire-protocol constants compiled into the library (dll/common/frame.h,
+ * proto_consts.c - prints the wire-protocol constants compiled into the library (dll/common/core/frame.h,
  * msg_wire.h, shm_layout.h), one "NAME = value" line each, for python-tests/test_protocol_doc.py,
  * which compares them with the `constants` blocks of docs/PROTOCOL.md (so the document cannot drift
  * from the code). Structure offsets come from offsetof on the real structures.
@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "common/frame.h"
-#include "common/msg_wire.h"
-#include "common/shm_layout.h"
+#include "common/core/frame.h"
+#include "common/msg/msg_wire.h"
+#include "common/shm/shm_layout.h"
 
 typedef struct konst {
     char               name[64];

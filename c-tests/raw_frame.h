@@ -1,7 +1,7 @@
 /*
  * raw_frame.h - wipc pipe frames written by hand, for peers written against the OS rather than wipc
  * (c-tests/async_peer.c, test_async.c, bench/noread.c): the 24-byte frame header and the HELLO of
- * dll/common/frame.h, little-endian. Header-only (static inline), so a program outside c-tests can
+ * dll/common/core/frame.h, little-endian. Header-only (static inline), so a program outside c-tests can
  * include it without the test support library.
  */
 #ifndef WIPC_RAW_FRAME_H

@@ -739,7 +739,7 @@ static unsigned server_live(wipc_handle srv)
     return in.connected;
 }
 
-/* Regression test for a race in wipc__core_closed (dll/common/pipe.c): the server's live count was
+/* Regression test for a race in wipc__core_closed (dll/common/pipe/pipe.c): the server's live count was
  * decremented after the connection's waiters were woken and after `ended` (which wipc_close waits
  * for) was set, so wipc_get_info(server).connected could still count a connection whose wipc_recv
  * had returned DISCONNECTED (a few % of the time) or that wipc_close had just closed (most of the
@@ -811,7 +811,7 @@ static void WIPC_CALL churn_event(wipc_handle h, int32_t event, wipc_handle rela
  * while its event callback and this thread call wipc_get_info all along: every opener is seen
  * (CONNECTED, then DISCONNECTED), and the peer pid is read consistently. Under TSan this is the
  * regression test for wipc__fill_info reading obj.peer_pid without the object lock while the
- * channel's reader thread writes it (dll/common/object.c). */
+ * channel's reader thread writes it (dll/common/core/object.c). */
 static void test_fault_shm_openers_churn(void **state)
 {
     (void)state;

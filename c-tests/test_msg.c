@@ -9,7 +9,7 @@
 
 #include <stdatomic.h>
 
-#define LIMIT (256u * 1024)   /* the msg transport's size limit (dll/common/msg_wire.h) */
+#define LIMIT (256u * 1024)   /* the msg transport's size limit (dll/common/msg/msg_wire.h) */
 #define LONG_MS WT_SCALE(5000, 20000)
 
 /* The reply msg_peer's callback gives (msg_peer.c has the same function). */

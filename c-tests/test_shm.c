@@ -18,7 +18,7 @@
 
 #define KIB 1024u
 #define MIB (1024u * 1024u)
-#define REC_HDR 24u   /* the ring's record header (dll/common/shm_layout.h) */
+#define REC_HDR 24u   /* the ring's record header (dll/common/shm/shm_layout.h) */
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /*
  * test_unit.c - white-box unit tests: the library's internal functions called directly, linked from
  * the wipc_core object library (the same objects as wipc.dll / libwipc.so.1) instead of through the
- * exported API. Here: the wire codec of the pipe transport (dll/common/frame.c, docs/PROTOCOL.md), and
+ * exported API. Here: the wire codec of the pipe transport (dll/common/core/frame.c, docs/PROTOCOL.md), and
  * the deadline type with the timed condition wait (dll/deadline.h, wipc__cond_wait_until).
  */
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/frame.h"
+#include "common/core/frame.h"
 #include "platform.h"
 
 static void test_unit_le_roundtrip(void **state)

@@ -271,7 +271,7 @@ static int bulk_reserve(const char *name, uint64_t len)
         return fail("MapViewOfFile(bulk)");
     if (!VirtualAlloc(b, 4096, MEM_COMMIT, PAGE_READWRITE))
         return fail("VirtualAlloc(MEM_COMMIT, bulk header page)");
-    /* bulk_hdr (dll/common/pipe_bulk.c): magic, version, slots, owner pid, slot size, state[2] */
+    /* bulk_hdr (dll/common/pipe/pipe_bulk.c): magic, version, slots, owner pid, slot size, state[2] */
     le32(b, 0x53425057u);
     le32(b + 4, 1);
     le32(b + 8, 2);

@@ -5,7 +5,7 @@
 # A new .c file is added to the list of its folder here, by hand: the build never globs, so a stray
 # file cannot slip into the library and a removed one fails loudly. Paths are relative to dll/.
 #
-#   WIPC_COMMON_SOURCES   dll/common: the portable core (transports' logic, handles, dispatch, ops)
+#   WIPC_COMMON_SOURCES   dll/common: the portable core, grouped core/ (handles, dispatch, ops), pipe/, shm/, msg/
 #   WIPC_LINUX_SOURCES    dll/linux: the Linux backend (AF_UNIX, memfd/shm_open, futex, epoll, eventfd)
 #   WIPC_WIN32_SOURCES    dll/win32: the Win32 backend (Named Pipes, IOCP, sections, WM_COPYDATA)
 #   WIPC_WIN32_DLL_SOURCES   what only wipc.dll has (DllMain, version resource): not in the static library
@@ -15,43 +15,47 @@
 # (common | linux | win32 | win32-dll | linux-portable).
 
 set(WIPC_COMMON_SOURCES
-  common/api.c
-  common/async_api.c
-  common/dispatch.c
-  common/error.c
-  common/event.c
-  common/frame.c
-  common/handles.c
-  common/inbox.c
-  common/list.c
-  common/log.c
-  common/msg.c
-  common/msg_send.c
-  common/msg_target.c
-  common/msg_wire.c
-  common/object.c
-  common/object_name.c
-  common/op.c
-  common/options.c
-  common/pipe.c
-  common/pipe_async.c
-  common/pipe_bulk.c
-  common/pipe_lenprefix.c
-  common/pipe_read.c
-  common/pipe_wq.c
-  common/reader_role.c
-  common/reply.c
-  common/ring.c
-  common/shm_api.c
-  common/shm_async.c
-  common/shm_channel.c
-  common/shm_read.c
-  common/shm_region.c
-  common/shm_send.c
-  common/shm_session.c
-  common/shm_stream.c
-  common/stats.c
-  common/stats_read.c
+  # common/core/: handles, options, errors, logging, dispatch, inbox, async ops, events, listing, stats, frame codec
+  common/core/api.c
+  common/core/async_api.c
+  common/core/dispatch.c
+  common/core/error.c
+  common/core/event.c
+  common/core/frame.c
+  common/core/handles.c
+  common/core/inbox.c
+  common/core/list.c
+  common/core/log.c
+  common/core/object.c
+  common/core/object_name.c
+  common/core/op.c
+  common/core/options.c
+  common/core/reader_role.c
+  common/core/reply.c
+  common/core/stats.c
+  common/core/stats_read.c
+  # common/pipe/: the pipe transport
+  common/pipe/pipe.c
+  common/pipe/pipe_async.c
+  common/pipe/pipe_bulk.c
+  common/pipe/pipe_lenprefix.c
+  common/pipe/pipe_read.c
+  common/pipe/pipe_wq.c
+  # common/shm/: the shm transport (sections, rings, channels, streams)
+  common/shm/ring.c
+  common/shm/shm_api.c
+  common/shm/shm_async.c
+  common/shm/shm_channel.c
+  common/shm/shm_read.c
+  common/shm/shm_region.c
+  common/shm/shm_send.c
+  common/shm/shm_session.c
+  common/shm/shm_stream.c
+  # common/msg/: the window-message transport
+  common/msg/msg.c
+  common/msg/msg_send.c
+  common/msg/msg_target.c
+  common/msg/msg_wire.c
 )
 
 set(WIPC_LINUX_SOURCES

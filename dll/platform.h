@@ -203,7 +203,7 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p);
  *  when no thread uses `p` any more. */
 void wipc__plat_pipe_free(wipc__pipe *p);
 
-/* ---- pipe: large messages through a shared section (dll/common/pipe_bulk.c) ---------------------- */
+/* ---- pipe: large messages through a shared section (dll/common/pipe/pipe_bulk.c) ---------------------- */
 
 typedef struct wipc__bulk_section wipc__bulk_section;   /* a mapped bulk section, backend-owned */
 

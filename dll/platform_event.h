@@ -1,5 +1,5 @@
 /*
- * platform_event.h - the backend contract of named events (wipc_event_*, ABI 1.1; dll/common/event.c
+ * platform_event.h - the backend contract of named events (wipc_event_*, ABI 1.1; dll/common/core/event.c
  * holds the handle object and the argument checks, dll/win32/event.c and dll/linux/event.c the
  * objects). Nothing here is exported; every failing call sets the last error (wipc__error) naming the
  * call, the object name and the OS error.

@@ -1,6 +1,6 @@
 /*
  * platform_list.h - the backend contract of endpoint discovery (wipc_list, ABI 1.1). The portable half
- * (dll/common/list.c) validates the arguments, filters by prefix, sorts, removes duplicates and fills
+ * (dll/common/core/list.c) validates the arguments, filters by prefix, sorts, removes duplicates and fills
  * the caller's records; a backend (dll/linux/list.c, dll/win32/list.c) only enumerates what the OS
  * shows of this user's live endpoints, without connecting to them or opening anything for writing.
  *
@@ -40,8 +40,8 @@ typedef struct wipc__list_calls {
     int (*stats_owner)(uint32_t transport, const char *name, uint32_t *pid, int64_t *created_ms);
 } wipc__list_calls;
 
-/** Bytes of a shm channel's section header (sizeof(wipc__shm_header) of dll/common/shm_layout.h;
- *  dll/common/list.c checks it): what a backend copies for wipc__list_calls.channel_owner. */
+/** Bytes of a shm channel's section header (sizeof(wipc__shm_header) of dll/common/shm/shm_layout.h;
+ *  dll/common/core/list.c checks it): what a backend copies for wipc__list_calls.channel_owner. */
 #define WIPC__CHANNEL_HEADER_BYTES 704u
 
 /** Enumerates the live endpoints of this user / session on the transports of `mask` (WIPC_LIST_* bits,
@@ -49,7 +49,7 @@ typedef struct wipc__list_calls {
  *  Returns WIPC_OK, or an error with the last error set (POSIX: the runtime directory refused). */
 wipc_status wipc__plat_list(uint32_t mask, const wipc__list_calls *up, wipc__found_fn fn, void *arg);
 
-/* ---- called by backends (through wipc__list_calls), implemented in dll/common/list.c --------- */
+/* ---- called by backends (through wipc__list_calls), implemented in dll/common/core/list.c --------- */
 
 /* (Names: backends check them with wipc__msg_name_ok, platform_msg.h.) */
 

@@ -89,7 +89,7 @@ typedef struct wipc__msg_target {
 wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
                                     uint64_t *out_word);
 
-/* ---- called by backends (through wipc__msg_cfg.received), implemented in dll/common/msg.c ----- */
+/* ---- called by backends (through wipc__msg_cfg.received), implemented in dll/common/msg/msg.c ----- */
 
 /** One message arrived for `ep` on its receiver thread: `payload` / `size` is exactly what the sender
  *  gave (payload header + user bytes; `size` may exceed what `payload` holds when the backend could

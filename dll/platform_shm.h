@@ -37,7 +37,7 @@ typedef struct wipc__section wipc__section;   /* a mapped section (fd/HANDLE + v
 
 #define WIPC__SECTION_CHANNEL 0   /* a channel's section, with wake words */
 #define WIPC__SECTION_REGION  1   /* a plain region */
-#define WIPC__SECTION_STATS   2   /* an endpoint's published counters (dll/common/stats.h); name "<t>-<name>" */
+#define WIPC__SECTION_STATS   2   /* an endpoint's published counters (dll/common/core/stats.h); name "<t>-<name>" */
 
 #define WIPC__SHM_WORDS 4         /* wake words per channel section (2 per ring) */
 

@@ -2,7 +2,7 @@
  * platform_wire.h - what both sides of the platform boundary must agree on byte for byte, and the
  * core's pure helpers for it that a backend calls: no state, no call into a backend, so a backend
  * that uses them depends on a leaf of the core. Included by platform.h (for the backends) and by the
- * core's own wire headers (dll/common/frame.h, msg_wire.h, shm_layout.h, object_name.h), which
+ * core's own wire headers (dll/common/core/frame.h, msg_wire.h, shm_layout.h, object_name.h), which
  * describe the formats in full.
  */
 #ifndef WIPC_PLATFORM_WIRE_H
@@ -17,14 +17,14 @@
 extern "C" {
 #endif
 
-/* ---- byte order (dll/common/frame.c) ----------------------------------------------------------- */
+/* ---- byte order (dll/common/core/frame.c) ----------------------------------------------------------- */
 
 void wipc__put_le32(uint8_t *p, uint32_t v);
 void wipc__put_le64(uint8_t *p, uint64_t v);
 uint32_t wipc__get_le32(const uint8_t *p);
 uint64_t wipc__get_le64(const uint8_t *p);
 
-/* ---- object names (dll/common/object_name.h, object_name.c) ------------------------------------ */
+/* ---- object names (dll/common/core/object_name.h, object_name.c) ------------------------------------ */
 
 #define WIPC__FULL_NAME_MAX 255
 
@@ -32,7 +32,7 @@ uint64_t wipc__get_le64(const uint8_t *p);
  *  checked): then the backend uses it as is. NULL is false. */
 bool wipc__is_full_name(const char *name);
 
-/* ---- msg payloads (dll/common/msg_wire.h, msg_wire.c) ------------------------------------------ */
+/* ---- msg payloads (dll/common/msg/msg_wire.h, msg_wire.c) ------------------------------------------ */
 
 #define WIPC__MSG_HEADER        16
 #define WIPC__MSG_PACKET_PREFIX 8        /* POSIX: type u32 + reserved u32 before the payload */
@@ -54,7 +54,7 @@ int wipc__msg_name_ok(const char *s, size_t n);
 void wipc__msg_prefix_encode(uint8_t out[WIPC__MSG_PACKET_PREFIX], uint32_t type);
 uint32_t wipc__msg_prefix_type(const uint8_t in[WIPC__MSG_PACKET_PREFIX]);
 
-/* ---- shm channel sections (dll/common/shm_layout.h) -------------------------------------------- */
+/* ---- shm channel sections (dll/common/shm/shm_layout.h) -------------------------------------------- */
 
 #define WIPC__SHM_MAGIC          0x4D485357u   /* "WSHM": the first word of a channel's section */
 #define WIPC__SHM_HEADER_SIZE    4096u         /* the section header's bytes: ring 0 starts here */

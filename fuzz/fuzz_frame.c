@@ -1,5 +1,5 @@
 /*
- * fuzz_frame - the pipe frame header and HELLO decoders (dll/common/frame.c).
+ * fuzz_frame - the pipe frame header and HELLO decoders (dll/common/core/frame.c).
  *
  * Input: 24 header bytes, a u32 max_length, then a HELLO payload of any size.
  * Invariants: decode never reads past its 24 bytes (ASan), a rejected header gives
@@ -8,7 +8,7 @@
  * HELLO is 16 bytes of protocol 1 with a max_message_size in 1..1 GiB and round-trips.
  */
 #include "fz_common.h"
-#include "frame.h"
+#include "common/core/frame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

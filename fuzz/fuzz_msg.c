@@ -1,6 +1,6 @@
 /*
- * fuzz_msg - the msg transport's wire format (dll/common/msg_wire.c: payload header, reply word,
- * packet prefix) and the receiving path of an endpoint (dll/common/msg.c: wipc__core_msg_received
+ * fuzz_msg - the msg transport's wire format (dll/common/msg/msg_wire.c: payload header, reply word,
+ * packet prefix) and the receiving path of an endpoint (dll/common/msg/msg.c: wipc__core_msg_received
  * in queue mode, then wipc_recv), with the portable core linked in and the stub backend.
  *
  * Input: max_user (u32), a reply word (u64), then messages: [u8 kind][u16 len][len bytes]... where
@@ -11,8 +11,8 @@
  */
 #include "fz_common.h"
 #include "stub_platform.h"
-#include "frame.h"
-#include "msg_wire.h"
+#include "common/core/frame.h"
+#include "common/msg/msg_wire.h"
 #include "wipc.h"
 
 static wipc_handle g_ep;

@@ -1,6 +1,6 @@
 /*
  * fuzz_options - name validation and the option structs of every entry point that takes one
- * (dll/common/options.c: wipc__read_options, wipc__check_name; the pipe, shm, region and msg entry
+ * (dll/common/core/options.c: wipc__read_options, wipc__check_name; the pipe, shm, region and msg entry
  * points), with the portable core linked in and the stub backend (no OS objects are created).
  *
  * Input: a selector byte, a name (up to the first 0 byte, at most 200 bytes), a region size, then
@@ -12,8 +12,8 @@
  */
 #include "fz_common.h"
 #include "stub_platform.h"
-#include "core.h"
-#include "msg_wire.h"
+#include "common/core/core.h"
+#include "common/msg/msg_wire.h"
 
 static int ref_name_ok(const char *s)
 {

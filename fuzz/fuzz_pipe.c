@@ -19,7 +19,7 @@
  * Invariants: no crash, leak or out-of-bounds access; defined statuses only; a received message is
  * within max_message_size; the connection object is always freed (the stub pipe sees its free).
  */
-#include "pipe.h"                  /* the connection object, shared by pipe.c and pipe_read.c */
+#include "common/pipe/pipe.h"                  /* the connection object, shared by pipe.c and pipe_read.c */
 #include "fz_common.h"
 #include "stub_platform.h"
 

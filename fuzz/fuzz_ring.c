@@ -1,5 +1,5 @@
 /*
- * fuzz_ring - the shm ring (dll/common/ring.c) as the consumer and the producer see it when the
+ * fuzz_ring - the shm ring (dll/common/shm/ring.c) as the consumer and the producer see it when the
  * other side is hostile: the shared head/tail indices and the records can change between any two
  * calls.
  *
@@ -12,8 +12,8 @@
  * that the harness never has to trust the indices.
  */
 #include "fz_common.h"
-#include "ring.h"
-#include "frame.h"
+#include "common/shm/ring.h"
+#include "common/core/frame.h"
 
 enum { OP_PEEK, OP_RELEASE, OP_RESERVE, OP_COMMIT, OP_SET_HEAD, OP_SET_TAIL, OP_POKE, OP_QUERY, OP_COUNT };
 

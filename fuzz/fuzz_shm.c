@@ -17,7 +17,7 @@
  */
 #include "fz_common.h"
 #include "stub_platform.h"
-#include "shm_layout.h"
+#include "common/shm/shm_layout.h"
 #include "wipc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

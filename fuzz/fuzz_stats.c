@@ -1,5 +1,5 @@
 /*
- * fuzz_stats - a stats section (dll/common/stats.h) written by a hostile process of the same user,
+ * fuzz_stats - a stats section (dll/common/core/stats.h) written by a hostile process of the same user,
  * read by wipc_stat: the copy-once validation (wipc__stats_parse) and the sums over the slots.
  *
  * Input: byte 0 picks the transport asked for (0..3), the rest is the whole section as the stub

@@ -3,7 +3,7 @@
 
 The seeds are committed; run this again only to regenerate them after a wire-format change. Each
 seed is a well-formed input (so the fuzzer starts from the accepted paths) or a classic bad one.
-Layouts follow the targets' comments (fuzz_*.c) and dll/common/frame.h, shm_layout.h, msg_wire.h.
+Layouts follow the targets' comments (fuzz_*.c) and dll/common/core/frame.h, shm_layout.h, msg_wire.h.
 """
 import os
 import struct

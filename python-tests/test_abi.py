@@ -149,12 +149,12 @@ def test_status_names_table(lib):
 
 
 def test_status_list_matches_header(lib):
-    """dll/common/status_list.h (the table behind wipc_status_name / wipc_strerror) names exactly the
+    """dll/common/core/status_list.h (the table behind wipc_status_name / wipc_strerror) names exactly the
     statuses of wipc.h, in order; the library names every one and ctypes' STATUS_NAMES has them all."""
     statuses = [n for n in header_constants() if n == "WIPC_OK" or n.startswith("WIPC_E_")]
     assert "WIPC_E_REMOTE" in statuses
-    listed = re.findall(r"^\s*X\((WIPC_\w+),", (REPO / "dll" / "common" / "status_list.h").read_text(), re.M)
-    assert listed == statuses, "dll/common/status_list.h and the statuses of include/wipc.h differ"
+    listed = re.findall(r"^\s*X\((WIPC_\w+),", (REPO / "dll" / "common" / "core" / "status_list.h").read_text(), re.M)
+    assert listed == statuses, "dll/common/core/status_list.h and the statuses of include/wipc.h differ"
     for n in statuses:
         code = getattr(w, n)
         assert lib.wipc_status_name(code).decode() == n

@@ -2,7 +2,7 @@
 never delete a user's file.
 
 Each attack runs in this (pytest) process with raw OS calls only - AF_UNIX sockets speaking the
-wire format of dll/common/frame.h, files under /dev/shm, mmap - against a victim wipc process
+wire format of dll/common/core/frame.h, files under /dev/shm, mmap - against a victim wipc process
 (hardening_victim.py), whose death, RSS / VmData and CPU time are read from the OS. Every case
 prints a RELIABILITY row (docs/RELIABILITY.md) with what it measured.
 """
@@ -37,7 +37,7 @@ SANITIZED = any(x in os.environ.get("LD_PRELOAD", "") for x in ("asan", "tsan"))
     os.environ.get("WIPC_NO_RSS_CHECK", "0") not in ("", "0")
 
 
-# ---- the attacker's side of the wire format (dll/common/frame.h, pipe_bulk.c) --------------------------
+# ---- the attacker's side of the wire format (dll/common/core/frame.h, pipe_bulk.c) --------------------------
 
 def frame(kind, length, typ=0, request_id=0):
     return struct.pack("<IBBHIIQ", FRAME_MAGIC, 1, kind, 24, typ, length, request_id)

@@ -1,4 +1,4 @@
-"""Large pipe messages (>= 256 KiB) travel through the sender's shared section (dll/common/pipe_bulk.c),
+"""Large pipe messages (>= 256 KiB) travel through the sender's shared section (dll/common/pipe/pipe_bulk.c),
 transparently: these tests check that nothing about them differs from small messages - order, types,
 request/reply matching, BUFFER_TOO_SMALL, counters, callbacks, many threads - and that the same holds
 with the section switched off (WIPC_PIPE_BULK=0, read when a connection is made)."""

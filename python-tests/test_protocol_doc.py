@@ -2,7 +2,7 @@
 
 - Every `constants` block entry of the document equals the value compiled into the library: names
   without a prefix and offsetof()/sizeof() entries come from c-tests/proto_consts.c (wipc_proto_consts,
-  built with c-tests), which prints the internal constants of dll/common/frame.h, msg_wire.h and
+  built with c-tests), which prints the internal constants of dll/common/core/frame.h, msg_wire.h and
   shm_layout.h; `file:NAME` entries are read from the #define of NAME in dll/<file>. Every constant the
   program prints must be in the document, so a new protocol constant cannot be left out of it.
 - The hex examples of the document are well-formed frames.
@@ -112,7 +112,7 @@ def test_doc_checker_catches_a_wrong_value(compiled):
     """The comparison is not vacuous: a document with one changed value (header or source) fails it."""
     real = DOC.read_text(encoding="utf-8")
     for old, new in (("WIPC__FRAME_HEADER = 24", "WIPC__FRAME_HEADER = 32"),
-                     ("common/pipe_bulk.c:BULK_HDR = 4096", "common/pipe_bulk.c:BULK_HDR = 8192")):
+                     ("common/pipe/pipe_bulk.c:BULK_HDR = 4096", "common/pipe/pipe_bulk.c:BULK_HDR = 8192")):
         changed = real.replace(old, new, 1)
         assert changed != real, old
         assert len(mismatches(compiled, doc_constants(changed))) == 1, new

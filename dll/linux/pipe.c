@@ -7,7 +7,7 @@
  * Peers are checked with SO_PEERCRED (same uid unless WIPC_PIPE_ANY_USER).
  *
  * Connected sockets are blocking; every operation that must not block says MSG_DONTWAIT. In I/O mode
- * the epoll thread (loop.c) reads; in caller mode (see dll/common/pipe.h) the core's reader calls
+ * the epoll thread (loop.c) reads; in caller mode (see dll/common/pipe/pipe.h) the core's reader calls
  * wipc__plat_pipe_read on its own thread: one recv(), the timeout set with SO_RCVTIMEO (only when it
  * changes), woken by shutdown() on close; meanwhile the epoll thread only watches for the peer hanging
  * up (EPOLLRDHUP, one-shot) so that a connection nobody reads still ends. Writers send with

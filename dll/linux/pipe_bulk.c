@@ -1,5 +1,5 @@
 /*
- * pipe_bulk.c - POSIX side of the pipe's large-message sections (dll/common/pipe_bulk.c): a sealed
+ * pipe_bulk.c - POSIX side of the pipe's large-message sections (dll/common/pipe/pipe_bulk.c): a sealed
  * memfd (linux/memfd.h) named wipc-pb-<pid>-<number>, created by the sending process, which keeps
  * its descriptor open for the section's life; the peer opens it through /proc/<pid>/fd and maps it.
  * The seals (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) make its size fixed for everyone, so the

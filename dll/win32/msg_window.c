@@ -27,7 +27,7 @@
  * WM_COPYDATA: the window procedure hands (dwData = type, lpData, cbData) to the core, which validates
  * cbData, the header and max_message_size before touching the data and copies it (queue mode) or runs
  * on_message (callback mode) before the window procedure returns. The LRESULT is the reply word
- * (dll/common/msg_wire.h): 0x574d in bits 63..48, -status in bits 47..32, the reply in bits 31..0.
+ * (dll/common/msg/msg_wire.h): 0x574d in bits 63..48, -status in bits 47..32, the reply in bits 31..0.
  * The sender's pid is the one its header claims: Windows cannot vouch for a WM_COPYDATA sender.
  * A WM_COPYDATA without a valid wipc header (a foreign sender) is answered 0, "not handled", unless
  * the endpoint is WIPC_MSG_RAW: then the payload is the message, the peer pid that of the window in

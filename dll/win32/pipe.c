@@ -29,7 +29,7 @@
  *  - Shutdown sets a flag under the pipe lock, sets the cancel event and CancelIoEx(h, NULL): the read
  *    ends with ERROR_OPERATION_ABORTED -> wipc__core_closed(WIPC_E_CLOSED); a paused pipe (no read in
  *    flight) gets a posted packet that reports the same on the I/O thread.
- *  - Caller mode (see dll/common/pipe.h): after the handshake a connection without callbacks is read
+ *  - Caller mode (see dll/common/pipe/pipe.h): after the handshake a connection without callbacks is read
  *    by the waiting caller's thread (wipc__plat_pipe_read): an overlapped ReadFile on rov whose event
  *    has the low bit set (no completion packet), waited on alone (a shutdown cancels the read, which
  *    completes it); timeout: CancelIoEx(h, &rov) and wait for it to finish. The I/O thread

@@ -1,5 +1,5 @@
 /*
- * pipe_bulk.c - Win32 side of the pipe's large-message sections (dll/common/pipe_bulk.c): pagefile-
+ * pipe_bulk.c - Win32 side of the pipe's large-message sections (dll/common/pipe/pipe_bulk.c): pagefile-
  * backed sections Local\wipc-pb-<pid>-<number> with the owner-only DACL (security.c), mapped
  * read-write by the sending process and its peer; the section lives as long as either keeps it open.
  * Each section has an auto-reset event (same name + "-ev"): only the sender waits on it (for a free
