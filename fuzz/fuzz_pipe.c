@@ -72,9 +72,9 @@ static void client_on_write(struct wipc__pipe *p, const wipc__iov *iov, size_t n
     (void)iov;
     (void)n;
     wipc__conn *c = (wipc__conn *)p->conn;
-    while (!p->ended && c->state == CONN_HANDSHAKE && fz_pipe_feed_one(p)) {
+    while (!p->ended && c->state == WIPC__CONN_HANDSHAKE && fz_pipe_feed_one(p)) {
     }
-    if (!p->ended && c->state == CONN_HANDSHAKE)
+    if (!p->ended && c->state == WIPC__CONN_HANDSHAKE)
         fz_pipe_finish(p);
 }
 

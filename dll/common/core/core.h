@@ -14,7 +14,7 @@
  *      the I/O port lock g_lock (iocp.c), so the two are never nested.
  *   Leaves (nothing is locked or called back while they are held; waits on their own condition only):
  *      table_lock (handles.c), log_lock (log.c: the user's log callback runs after it is released),
- *      a shm channel's tx_lock (shm_send.c), a pipe's pipe_excl.m (pipe.c: wipc__excl_*).
+ *      a shm channel's tx_lock (shm_send.c), a pipe's wipc__pipe_excl.m (pipe.c: wipc__excl_*).
  *   The user's log callback (wipc__log) may run with obj.lock or d_lock held (dispatch.c logs a worker
  *   that cannot start under d_lock): wipc.h tells it not to call wipc functions. Errors returned to the
  *   caller are not logged (error.c), so raising one under a lock runs no user code.
@@ -44,22 +44,22 @@
 #include "common/core/stats.h"
 
 typedef struct wipc__obj wipc__obj;
-typedef struct wipc__msg wipc__msg;
+typedef struct wipc__rxmsg wipc__rxmsg;
 
 /* ---- received message (owned buffer) ----------------------------------------------------------- */
 
-struct wipc__msg {
-    wipc__msg *next;
+struct wipc__rxmsg {
+    wipc__rxmsg *next;
     uint32_t   type;
     uint32_t   peer_pid;
     uint64_t   request_id;  /* nonzero: a request waiting for wipc_reply */
     size_t     size;
     uint8_t   *data;        /* malloc'd, size bytes (NULL when size is 0) */
 };
-wipc__msg *wipc__msg_new(size_t size);   /* data allocated, NULL on no memory */
-void wipc__msg_free(wipc__msg *m);
+wipc__rxmsg *wipc__rxmsg_new(size_t size);   /* data allocated, NULL on no memory */
+void wipc__rxmsg_free(wipc__rxmsg *m);
 /* The wipc_message a callback sees for `src` (borrows src->data: valid while src lives). */
-void wipc__msg_view(const wipc__msg *src, wipc_message *out);
+void wipc__rxmsg_view(const wipc__rxmsg *src, wipc_message *out);
 
 /* ---- work items for callback dispatch ---------------------------------------------------------- */
 
@@ -67,7 +67,7 @@ typedef struct wipc__work wipc__work;
 struct wipc__work {
     wipc__work *next;
     int         what;       /* WIPC__WORK_MESSAGE / _EVENT */
-    wipc__msg  *msg;        /* MESSAGE: owned */
+    wipc__rxmsg  *msg;        /* MESSAGE: owned */
     int32_t     event;      /* EVENT */
     wipc_handle related;
     wipc_status status;
@@ -151,7 +151,7 @@ struct wipc__obj {
     wipc__strand     strand;        /* guarded by the dispatch lock */
 
     /* inbox (guarded by lock) */
-    wipc__msg       *q_head, *q_tail;
+    wipc__rxmsg       *q_head, *q_tail;
     size_t           q_count, q_bytes;
     int              receivers;     /* threads blocked in recv */
     wipc_status      failed;        /* != 0: the transport ended with this status */
@@ -231,7 +231,7 @@ int32_t wipc__call_message_inline(wipc__obj *o, const wipc_message *m);
 /* A transport received a whole message: a reply completes its waiter, else the message goes to the
  * callback strand or the queue. Takes ownership of m. Returns true if the transport should pause
  * reading (queue over its high-water mark). Object lock NOT held by the caller. */
-bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m);
+bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__rxmsg *m);
 /* The transport ended: wake every waiter with `why`, tell callbacks (DISCONNECTED or ERROR). */
 void wipc__inbox_fail(wipc__obj *o, wipc_status why);
 /* wipc_close: wake every waiter with WIPC_E_CLOSED. */

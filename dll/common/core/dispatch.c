@@ -65,7 +65,7 @@ static void free_work(wipc__work *w)
 {
     if (w->op)
         wipc__op_unref(w->op);   /* a completion dropped: only at shutdown of a strand that never ran */
-    wipc__msg_free(w->msg);
+    wipc__rxmsg_free(w->msg);
     if (w->unpause) {
         wipc__dispatch_pause(w->unpause, false);
         wipc__obj_unref(w->unpause);
@@ -82,7 +82,7 @@ static void run_item(wipc__obj *o, wipc__work *w)
     } else if (!atomic_load(&o->closed)) {
         if (w->what == WIPC__WORK_MESSAGE && o->on_message) {
             wipc_message m;
-            wipc__msg_view(w->msg, &m);
+            wipc__rxmsg_view(w->msg, &m);
             o->on_message(o->handle, &m, o->user_data);
         } else if (w->what == WIPC__WORK_EVENT && o->on_event) {
             o->on_event(o->handle, w->event, w->related, w->status, o->user_data);

@@ -11,11 +11,11 @@
 struct wipc__waiter {
     wipc__waiter *next;
     uint64_t      id;
-    wipc__msg    *reply;
+    wipc__rxmsg    *reply;
     bool          done;
 };
 
-static void queue_push_locked(wipc__obj *o, wipc__msg *m)
+static void queue_push_locked(wipc__obj *o, wipc__rxmsg *m)
 {
     m->next = NULL;
     if (o->q_tail)
@@ -28,9 +28,9 @@ static void queue_push_locked(wipc__obj *o, wipc__msg *m)
     wipc__count_queue(o, 1);
 }
 
-static wipc__msg *queue_pop_locked(wipc__obj *o)
+static wipc__rxmsg *queue_pop_locked(wipc__obj *o)
 {
-    wipc__msg *m = o->q_head;
+    wipc__rxmsg *m = o->q_head;
     if (m) {
         o->q_head = m->next;
         if (!o->q_head)
@@ -55,13 +55,13 @@ static bool drained_locked(wipc__obj *o)
     return o->q_bytes + o->cb_bytes <= o->max_queued_bytes / 2 && o->q_count + o->cb_count <= o->max_queued_count / 2;
 }
 
-static void dispatch_message_locked(wipc__obj *o, wipc__msg *m)
+static void dispatch_message_locked(wipc__obj *o, wipc__rxmsg *m)
 {
     wipc__work *w = calloc(1, sizeof *w);
     if (!w) {
         wipc__log(WIPC_LOG_ERROR, "out of memory: message of %zu bytes for handle 0x%016llx dropped", m->size,
                   (unsigned long long)o->handle);
-        wipc__msg_free(m);
+        wipc__rxmsg_free(m);
         return;
     }
     w->what = WIPC__WORK_MESSAGE;
@@ -88,7 +88,7 @@ void wipc__inbox_consumed(wipc__obj *o, size_t size)
         o->ops->resume(o);
 }
 
-bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
+bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__rxmsg *m)
 {
     bool pause = false;
     wipc__count_recv(o, m->size);
@@ -107,7 +107,7 @@ bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__msg *m)
         if (m) {
             wipc__log(WIPC_LOG_DEBUG, "%s: reply to request %llu nobody waits for (timed out?) dropped", o->name,
                       (unsigned long long)m->request_id);
-            wipc__msg_free(m);
+            wipc__rxmsg_free(m);
         }
         return false;
     }
@@ -145,7 +145,7 @@ wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, 
     o->user_data = user_data;
     /* Flag and flush under one lock hold: a message arriving meanwhile queues behind the old ones. */
     atomic_store(&o->has_callbacks, true);
-    wipc__msg *m;
+    wipc__rxmsg *m;
     while ((m = queue_pop_locked(o)) != NULL)
         dispatch_message_locked(o, m);
     wipc__cond_broadcast(&o->cond);   /* a thread in wipc_pipe_accept gets WIPC_E_INVALID_STATE */
@@ -187,7 +187,7 @@ wipc_status wipc__inbox_recv_async(wipc__obj *o, wipc__op *op)
         return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv_async on %s: the handle has callbacks; messages go to on_message", o->name);
     }
     bool ready = o->q_head && !wipc__op_has_fifo_locked(o);
-    wipc__msg *m = NULL;
+    wipc__rxmsg *m = NULL;
     bool resume = false;
     wipc_status st = wipc__op_start_locked(op, !ready && !o->failed);
     if (st == WIPC_OK && (ready || o->failed) && wipc__op_claim(op)) {
@@ -242,7 +242,7 @@ wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *
             st = ended_status_locked(o, "wipc_recv");
             break;
         }
-        wipc__msg *m = o->q_head;
+        wipc__rxmsg *m = o->q_head;
         if (m) {
             out->type = m->type;
             out->size = m->size;
@@ -264,7 +264,7 @@ wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *
             wipc__mutex_unlock(&o->lock);
             if (m->size)
                 memcpy(buf, m->data, m->size);
-            wipc__msg_free(m);
+            wipc__rxmsg_free(m);
             if (resume && o->ops->resume)
                 o->ops->resume(o);
             return WIPC_OK;
@@ -321,7 +321,7 @@ wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, si
     wipc__mutex_unlock(&o->lock);
 
     if (w.done) {
-        wipc__msg *m = w.reply;
+        wipc__rxmsg *m = w.reply;
         if (out_resp_size)
             *out_resp_size = m->size;
         if (m->size > resp_cap) {
@@ -332,7 +332,7 @@ wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, si
                 memcpy(resp, m->data, m->size);
             st = WIPC_OK;
         }
-        wipc__msg_free(m);
+        wipc__rxmsg_free(m);
     }
     return st;
 }

@@ -32,10 +32,10 @@ void wipc__obj_unref(wipc__obj *o)
     wipc__stats_drop(o);
     if (o->ops->destroy)
         o->ops->destroy(o);
-    wipc__msg *m = o->q_head;
+    wipc__rxmsg *m = o->q_head;
     while (m) {
-        wipc__msg *next = m->next;
-        wipc__msg_free(m);
+        wipc__rxmsg *next = m->next;
+        wipc__rxmsg_free(m);
         m = next;
     }
     wipc__cond_destroy(&o->cond);
@@ -43,9 +43,9 @@ void wipc__obj_unref(wipc__obj *o)
     free(o);
 }
 
-wipc__msg *wipc__msg_new(size_t size)
+wipc__rxmsg *wipc__rxmsg_new(size_t size)
 {
-    wipc__msg *m = calloc(1, sizeof *m);
+    wipc__rxmsg *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->size = size;
@@ -59,7 +59,7 @@ wipc__msg *wipc__msg_new(size_t size)
     return m;
 }
 
-void wipc__msg_view(const wipc__msg *src, wipc_message *out)
+void wipc__rxmsg_view(const wipc__rxmsg *src, wipc_message *out)
 {
     memset(out, 0, sizeof *out);
     out->struct_size = sizeof *out;
@@ -70,7 +70,7 @@ void wipc__msg_view(const wipc__msg *src, wipc_message *out)
     out->peer_pid = src->peer_pid;
 }
 
-void wipc__msg_free(wipc__msg *m)
+void wipc__rxmsg_free(wipc__rxmsg *m)
 {
     if (m) {
         free(m->data);

@@ -264,7 +264,7 @@ void wipc__op_unref(wipc__op *op)
         return;
     if (op->vt && op->vt->release)
         op->vt->release(op);
-    wipc__msg_free(op->msg);
+    wipc__rxmsg_free(op->msg);
     wipc__obj_unref(op->obj);
     free(op);
 }
@@ -423,7 +423,7 @@ void wipc__op_run_completion(wipc__op *op)
     c.related = op->related;
     c.msg_reply = op->msg_reply;
     if (op->msg) {
-        wipc__msg_view(op->msg, &m);
+        wipc__rxmsg_view(op->msg, &m);
         c.message = &m;
     }
     if (op->cb)

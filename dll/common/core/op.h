@@ -61,7 +61,7 @@ struct wipc__op {
     /* result */
     wipc_status       status;
     wipc_handle       related;
-    wipc__msg        *msg;           /* owned */
+    wipc__rxmsg        *msg;           /* owned */
     int32_t           msg_reply;
     /* transport state */
     uint64_t          request_id;    /* REQUEST: the id on the wire */

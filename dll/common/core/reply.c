@@ -40,7 +40,7 @@ wipc__reply_waiter *wipc__reply_deliver(wipc__obj *o, wipc__reply_waiter **list,
     return w;
 }
 
-wipc__reply_waiter *wipc__reply_deliver_error(wipc__obj *o, wipc__reply_waiter **list, wipc__msg *m)
+wipc__reply_waiter *wipc__reply_deliver_error(wipc__obj *o, wipc__reply_waiter **list, wipc__rxmsg *m)
 {
     wipc__mutex_lock(&o->lock);
     wipc__reply_waiter *w = wipc__reply_find_locked(*list, m->request_id);
@@ -56,7 +56,7 @@ wipc__reply_waiter *wipc__reply_deliver_error(wipc__obj *o, wipc__reply_waiter *
     return w;
 }
 
-bool wipc__reply_to_op(wipc__obj *o, uint8_t kind, wipc__msg *m)
+bool wipc__reply_to_op(wipc__obj *o, uint8_t kind, wipc__rxmsg *m)
 {
     wipc__op *op = wipc__op_find_request(o, m->request_id);
     bool won = op && wipc__op_claim(op);
@@ -66,7 +66,7 @@ bool wipc__reply_to_op(wipc__obj *o, uint8_t kind, wipc__msg *m)
     } else {
         wipc__log(WIPC_LOG_DEBUG, "%s: reply to request %llu nobody waits for (cancelled or timed out?) dropped", o->name,
                   (unsigned long long)m->request_id);
-        wipc__msg_free(m);
+        wipc__rxmsg_free(m);
     }
     if (op)
         wipc__op_unref(op);
@@ -85,10 +85,10 @@ bool wipc__reply_awaited_locked(wipc__obj *o, wipc__reply_waiter *list, uint64_t
 }
 
 /* The text of a remote error for wipc_last_error_message: "remote error <code>: <text>". */
-static wipc_status remote_error(wipc__msg *m)
+static wipc_status remote_error(wipc__rxmsg *m)
 {
     wipc_status st = wipc__error_remote((int32_t)m->type, (const char *)m->data, m->size);
-    wipc__msg_free(m);
+    wipc__rxmsg_free(m);
     return st;
 }
 

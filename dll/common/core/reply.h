@@ -15,7 +15,7 @@ typedef struct wipc__reply_waiter {
     size_t      cap;
     size_t      size;   /* the reply's size (copied only if <= cap) */
     atomic_bool done;   /* set under the object's lock (or by the waiter's own thread); read anywhere */
-    wipc__msg  *remote; /* the reply was an ERROR frame: type = code, data = text (owned) */
+    wipc__rxmsg  *remote; /* the reply was an ERROR frame: type = code, data = text (owned) */
 } wipc__reply_waiter;
 
 /* Gives w a new request id of o and puts it on *list. */
@@ -27,10 +27,10 @@ wipc__reply_waiter *wipc__reply_find_locked(wipc__reply_waiter *list, uint64_t i
 wipc__reply_waiter *wipc__reply_deliver(wipc__obj *o, wipc__reply_waiter **list, uint64_t id, const void *data, size_t size);
 /* An ERROR frame arrived: hands m (type = code, data = text) to the waiter for m->request_id, or to
  * the async request (op.h) waiting for it; frees m if nobody waits. Returns the waiter or NULL. */
-wipc__reply_waiter *wipc__reply_deliver_error(wipc__obj *o, wipc__reply_waiter **list, wipc__msg *m);
+wipc__reply_waiter *wipc__reply_deliver_error(wipc__obj *o, wipc__reply_waiter **list, wipc__rxmsg *m);
 /* A reply or ERROR (kind) nobody blocks for: the async request waiting for m->request_id gets it.
  * Takes m. Returns false (m freed) if no operation waits for it. */
-bool wipc__reply_to_op(wipc__obj *o, uint8_t kind, wipc__msg *m);
+bool wipc__reply_to_op(wipc__obj *o, uint8_t kind, wipc__rxmsg *m);
 /* WIPC_OK if a blocking waiter or an async request of o waits for `id` (obj.lock held). */
 bool wipc__reply_awaited_locked(wipc__obj *o, wipc__reply_waiter *list, uint64_t id);
 

@@ -204,7 +204,7 @@ uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const v
                  (unsigned)ep->queue_depth);
         return refuse(ep, framed, WIPC_E_BUSY, WIPC_LOG_DEBUG, why);
     }
-    wipc__msg *m = wipc__msg_new(user_size);
+    wipc__rxmsg *m = wipc__rxmsg_new(user_size);
     if (!m)
         return refuse(ep, framed, WIPC_E_NO_MEMORY, WIPC_LOG_ERROR, "out of memory for a queued copy");
     if (user_size)

@@ -59,8 +59,8 @@ wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_messag
     c->raw = (flags & (WIPC_PIPE_RAW | WIPC_PIPE_LENGTH_PREFIX)) != 0;
     c->lenprefix = (flags & WIPC_PIPE_LENGTH_PREFIX) != 0;
     c->write_behind = (flags & WIPC_PIPE_WRITE_BEHIND) != 0;
-    c->state = c->raw ? CONN_OPEN : CONN_HANDSHAKE;
-    atomic_init(&c->role.holder, ROLE_IO);   /* the I/O thread reads until the handshake is done */
+    c->state = c->raw ? WIPC__CONN_OPEN : WIPC__CONN_HANDSHAKE;
+    atomic_init(&c->role.holder, WIPC__CONN_ROLE_IO);   /* the I/O thread reads until the handshake is done */
     c->scatter_ok = true;
     c->bulk_offer = wipc__bulk_offer(flags, name, p);
     wipc__excl_init(&c->bulk_excl);
@@ -89,8 +89,8 @@ wipc_status wipc__conn_start(wipc__conn *c)
 void wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason)
 {
     wipc__mutex_lock(&c->obj.lock);
-    bool first = c->state != CONN_DEAD;
-    c->state = CONN_DEAD;
+    bool first = c->state != WIPC__CONN_DEAD;
+    c->state = WIPC__CONN_DEAD;
     wipc__mutex_unlock(&c->obj.lock);
     if (first && reason)
         wipc__log(WIPC_LOG_WARN, "pipe %s: connection ended: %s", c->obj.name, reason);
@@ -108,7 +108,7 @@ void wipc__conn_end(wipc__conn *c, wipc_status why)
     wipc__mutex_lock(&c->obj.lock);
     bool first = !c->dead;
     c->dead = true;
-    c->state = CONN_DEAD;
+    c->state = WIPC__CONN_DEAD;
     wipc__mutex_unlock(&c->obj.lock);
     if (!first)
         return;
@@ -146,20 +146,20 @@ wipc_status wipc__conn_send_hello(wipc__conn *c)
 
 static void server_conn_ready(wipc__server *s, wipc__conn *c);
 
-void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
+void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__rxmsg *m)
 {
     char why[160];
     wipc__hello h;
     wipc__mutex_lock(&c->obj.lock);
-    bool handshaking = c->state == CONN_HANDSHAKE;
+    bool handshaking = c->state == WIPC__CONN_HANDSHAKE;
     wipc__mutex_unlock(&c->obj.lock);
     if (!handshaking) {
-        wipc__msg_free(m);
+        wipc__rxmsg_free(m);
         wipc__conn_fail(c, WIPC_E_PROTOCOL, "HELLO/BUSY frame after the handshake");
         return;
     }
     if (kind == WIPC__FRAME_BUSY) {
-        wipc__msg_free(m);
+        wipc__rxmsg_free(m);
         wipc__mutex_lock(&c->obj.lock);
         c->busy = true;
         wipc__mutex_unlock(&c->obj.lock);
@@ -168,7 +168,7 @@ void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
         return;
     }
     wipc_status st = wipc__hello_decode(m->data, m->size, &h, why, sizeof why);
-    wipc__msg_free(m);
+    wipc__rxmsg_free(m);
     if (st != WIPC_OK) {
         wipc__conn_fail(c, st, why);
         wipc__conn_connect_op_wake(c);
@@ -181,7 +181,7 @@ void wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m)
     c->hello_pid = h.pid;
     atomic_store(&c->bulk_tx, c->bulk_offer && (h.flags & WIPC__PLAT_HELLO_BULK));
     atomic_store(&c->peer_errors, (h.flags & WIPC__HELLO_ERRORS) != 0);
-    c->state = CONN_OPEN;
+    c->state = WIPC__CONN_OPEN;
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
     wipc__conn_connect_op_wake(c);
@@ -229,7 +229,7 @@ static void hs_unlink_locked(wipc__conn *c)
 static void hs_expire(wipc__conn *c)
 {
     wipc__mutex_lock(&c->obj.lock);
-    bool late = c->state == CONN_HANDSHAKE;
+    bool late = c->state == WIPC__CONN_HANDSHAKE;
     wipc__mutex_unlock(&c->obj.lock);
     if (late) {
         wipc__log(WIPC_LOG_WARN, "pipe %s: client pid %u did not complete the handshake in time; disconnected", c->obj.name,
@@ -350,22 +350,22 @@ void wipc__pipe_shutdown_all(void)
     wipc__mutex_unlock(&hs_lock);
 }
 
-/* ---- pipe_excl ------------------------------------------------------------------------------------ */
+/* ---- wipc__pipe_excl ------------------------------------------------------------------------------------ */
 
-void wipc__excl_init(pipe_excl *x)
+void wipc__excl_init(wipc__pipe_excl *x)
 {
     wipc__mutex_init(&x->m);
     wipc__cond_init(&x->cv);
     x->held = false;
 }
 
-void wipc__excl_destroy(pipe_excl *x)
+void wipc__excl_destroy(wipc__pipe_excl *x)
 {
     wipc__cond_destroy(&x->cv);
     wipc__mutex_destroy(&x->m);
 }
 
-wipc_status wipc__excl_enter(pipe_excl *x, wipc__timeout *dl)
+wipc_status wipc__excl_enter(wipc__pipe_excl *x, wipc__timeout *dl)
 {
     wipc_status st = WIPC_OK;
     wipc__mutex_lock(&x->m);
@@ -383,7 +383,7 @@ wipc_status wipc__excl_enter(pipe_excl *x, wipc__timeout *dl)
     return st;
 }
 
-bool wipc__excl_try(pipe_excl *x)
+bool wipc__excl_try(wipc__pipe_excl *x)
 {
     wipc__mutex_lock(&x->m);
     bool took = !x->held;
@@ -392,7 +392,7 @@ bool wipc__excl_try(pipe_excl *x)
     return took;
 }
 
-void wipc__excl_leave(pipe_excl *x)
+void wipc__excl_leave(wipc__pipe_excl *x)
 {
     wipc__mutex_lock(&x->m);
     x->held = false;
@@ -466,7 +466,7 @@ wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size)
     wipc__obj *o = &c->obj;
     bool control = kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY;
     int state = c->state;
-    if (!control && state != CONN_OPEN) {
+    if (!control && state != WIPC__CONN_OPEN) {
         if (atomic_load(&o->closed))
             return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
         wipc__mutex_lock(&o->lock);
@@ -567,7 +567,7 @@ static void conn_info(wipc__obj *o, wipc_info *out)
 {
     wipc__conn *c = (wipc__conn *)o;
     wipc__mutex_lock(&o->lock);
-    out->connected = c->state == CONN_OPEN;
+    out->connected = c->state == WIPC__CONN_OPEN;
     wipc__mutex_unlock(&o->lock);
 }
 
@@ -1034,7 +1034,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
              * WIPC__HANDSHAKE_GRACE_MS more to answer (so a poll with timeout 0 can connect). */
             wipc__deadline hs_deadline = wipc__deadline_max(deadline, wipc__deadline_in(WIPC__HANDSHAKE_GRACE_MS));
             wipc__mutex_lock(&c->obj.lock);
-            while (c->state == CONN_HANDSHAKE) {   /* after a failed write the reader still sees BUSY or EOF */
+            while (c->state == WIPC__CONN_HANDSHAKE) {   /* after a failed write the reader still sees BUSY or EOF */
                 if (wipc__deadline_passed(hs_deadline))
                     break;
                 wipc__cond_wait_until(&c->obj.cond, &c->obj.lock, hs_deadline);
@@ -1043,14 +1043,14 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
             bool busy = c->busy;
             wipc_status failed = c->obj.failed;
             wipc__mutex_unlock(&c->obj.lock);
-            if (hello_st != WIPC_OK && !busy && state != CONN_OPEN) {
+            if (hello_st != WIPC_OK && !busy && state != WIPC__CONN_OPEN) {
                 conn_close(&c->obj);
                 wipc__obj_unref(&c->obj);
                 return hello_st == WIPC_E_DISCONNECTED || hello_st == WIPC_E_CLOSED
                            ? wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_pipe_connect(%s): the server hung up during the handshake", name)
                            : hello_st;
             }
-            if (state != CONN_OPEN) {
+            if (state != WIPC__CONN_OPEN) {
                 conn_close(&c->obj);
                 wipc__obj_unref(&c->obj);
                 int32_t left = wipc__deadline_left(deadline);
@@ -1063,7 +1063,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
                 }
                 if (busy)
                     return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): every server instance stayed busy for %d ms", name, (int)timeout_ms);
-                if (state == CONN_HANDSHAKE)
+                if (state == WIPC__CONN_HANDSHAKE)
                     return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): the server accepted but did not answer the handshake", name);
                 if (failed == WIPC_E_PROTOCOL || failed == WIPC_E_TOO_LARGE)
                     return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_pipe_connect(%s): the server's handshake is not wipc protocol %d", name, WIPC__FRAME_VERSION);

@@ -3,11 +3,11 @@
  * the wipc_pipe_* entry points) and pipe_read.c (frame decoding and who reads).
  *
  * Who reads a connection (the "reader role", like the shm channel's: reader_role.h, shm_read.c):
- *  - ROLE_IO: the backend's I/O thread reads it and hands every chunk to wipc__core_read. That is the
+ *  - WIPC__CONN_ROLE_IO: the backend's I/O thread reads it and hands every chunk to wipc__core_read. That is the
  *    case during the HELLO handshake, for WIPC_PIPE_RAW connections and for connections with
  *    callbacks.
- *  - ROLE_FREE / ROLE_CALLER: a connection without callbacks is read by the threads that wait on it.
- *    The thread in wipc_recv / wipc_recv_message / wipc_request takes the role (ROLE_CALLER) and
+ *  - WIPC__CONN_ROLE_FREE / WIPC__CONN_ROLE_CALLER: a connection without callbacks is read by the threads that wait on it.
+ *    The thread in wipc_recv / wipc_recv_message / wipc_request takes the role (WIPC__CONN_ROLE_CALLER) and
  *    reads the pipe itself with wipc__plat_pipe_read, on its own thread: its own message goes straight
  *    into its buffer (no thread hop, no allocation); frames for others go to them (replies to their
  *    waiters, other messages to the inbox queue, which wipc_recv reads first). The role is handed
@@ -36,12 +36,12 @@ typedef struct wipc__server wipc__server;
 #define WIPC__WQ_GATHER_MAX (64u * 1024)   /* the write queue writes queued frames of up to this many bytes together */
 #define WIPC__WQ_GATHER_FRAME (8u * 1024)  /* ... when each is at most this large (larger ones go alone, uncopied) */
 
-typedef enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_DEAD } conn_state;
+typedef enum wipc__conn_state { WIPC__CONN_HANDSHAKE, WIPC__CONN_OPEN, WIPC__CONN_DEAD } wipc__conn_state;
 
-enum { ROLE_FREE = WIPC__READER_FREE, ROLE_CALLER = WIPC__READER_HELD, ROLE_IO = 2 };
+enum { WIPC__CONN_ROLE_FREE = WIPC__READER_FREE, WIPC__CONN_ROLE_CALLER = WIPC__READER_HELD, WIPC__CONN_ROLE_IO = 2 };
 
 /* Where the body of the frame being decoded goes. */
-enum { DEST_MSG = 0, DEST_DIRECT = 1, DEST_DISCARD = 2, DEST_BULK = 3 };
+enum { WIPC__DEST_MSG = 0, WIPC__DEST_DIRECT = 1, WIPC__DEST_DISCARD = 2, WIPC__DEST_BULK = 3 };
 
 /* Large messages (pipe_bulk.c): when both ends are on this machine and said WIPC__HELLO_BULK, a
  * message of at least WIPC__BULK_MIN bytes is copied into the sender's shared section and only a
@@ -50,21 +50,21 @@ enum { DEST_MSG = 0, DEST_DIRECT = 1, DEST_DISCARD = 2, DEST_BULK = 3 };
  * and frees the slot. */
 #define WIPC__BULK_MIN (256u * 1024)
 
-typedef struct pipe_bulk {          /* one mapped bulk section: ours (tx) or the peer's (rx) */
+typedef struct wipc__pipe_bulk {          /* one mapped bulk section: ours (tx) or the peer's (rx) */
     wipc__bulk_section *sec;
     uint8_t       *base;
     uint32_t       number;
     uint64_t       slot_size;
-} pipe_bulk;
+} wipc__pipe_bulk;
 
 /* One sender at a time, and a waiter gives up at its own deadline: a plain mutex would hold a
  * wipc_send with a short timeout behind another thread's write that may block for its whole (even
  * infinite) timeout on a full pipe. */
-typedef struct pipe_excl {
+typedef struct wipc__pipe_excl {
     wipc__mutex m;
     wipc__cond  cv;
     bool        held;   /* m */
-} pipe_excl;
+} wipc__pipe_excl;
 
 typedef struct wipc__conn {
     wipc__obj     obj;              /* first: a conn is an object */
@@ -72,7 +72,7 @@ typedef struct wipc__conn {
     wipc__server *server;           /* accepted connections: the server (ref held), else NULL */
     bool          raw;
     bool          lenprefix;        /* WIPC_PIPE_LENGTH_PREFIX (raw too): pipe_lenprefix.c */
-    _Atomic int   state;            /* conn_state: changed under obj.lock, read anywhere */
+    _Atomic int   state;            /* wipc__conn_state: changed under obj.lock, read anywhere */
     bool          busy;             /* the server answered BUSY */
     bool          started;          /* the backend holds a reference and will call wipc__core_closed */
     bool          dead;             /* conn_end ran: waiters woken, server slot freed (obj.lock) */
@@ -89,8 +89,8 @@ typedef struct wipc__conn {
     bool          have_frame;       /* cur is decoded, its body is being read */
     wipc__frame   cur;
     int           dest;             /* DEST_* of the current body */
-    uint8_t      *direct;           /* DEST_DIRECT: the waiting caller's buffer */
-    wipc__msg    *body;             /* DEST_MSG: grows as the bytes arrive (body_cap), never to the claimed length up front */
+    uint8_t      *direct;           /* WIPC__DEST_DIRECT: the waiting caller's buffer */
+    wipc__rxmsg    *body;             /* WIPC__DEST_MSG: grows as the bytes arrive (body_cap), never to the claimed length up front */
     size_t        body_have;
     size_t        body_cap;         /* bytes allocated at body->data */
     uint8_t      *rbuf;             /* WIPC__PIPE_RBUF bytes, allocated on the first caller read */
@@ -101,9 +101,9 @@ typedef struct wipc__conn {
     bool          bulk_offer;       /* our HELLO said WIPC__HELLO_BULK: BULK frames are welcome */
     atomic_bool   bulk_tx;          /* the peer's said it too: large sends use our section (set by the handshake) */
     uint32_t      hello_pid;        /* the peer's pid as its HELLO gave it (its sections' names) */
-    pipe_excl     bulk_excl;        /* one large send at a time through tx */
-    pipe_bulk     tx;               /* our section (bulk_excl) */
-    pipe_bulk     rx;               /* the peer's section, mapped by the role holder */
+    wipc__pipe_excl     bulk_excl;        /* one large send at a time through tx */
+    wipc__pipe_bulk     tx;               /* our section (bulk_excl) */
+    wipc__pipe_bulk     rx;               /* the peer's section, mapped by the role holder */
     uint8_t       bulkd[WIPC__BULK_DESC];   /* the BULK frame being decoded */
 
     /* asynchronous operations (pipe_async.c) and the write queue (pipe_wq.c) */
@@ -111,7 +111,7 @@ typedef struct wipc__conn {
     atomic_bool   peer_errors;      /* the peer's HELLO offered ERROR frames (remote errors, wipc 1.1) */
     struct wipc__op *connect_op;    /* wipc_pipe_connect_async waiting for this handshake (ref; set before start) */
     wipc__mutex   wq_lock;
-    struct pipe_wq_entry *wq_head, *wq_tail, *wq_inflight;
+    struct wipc__wq_entry *wq_head, *wq_tail, *wq_inflight;
     size_t        wq_bytes;         /* bytes of queued and in-flight frames (wq_lock) */
     atomic_int    wq_count;         /* queued frames, read without the lock by blocking writers */
     bool          wq_writer;        /* the queue holds `writer` (wq_lock) */
@@ -121,7 +121,7 @@ typedef struct wipc__conn {
     uint8_t      *wq_gather;        /* WIPC__WQ_GATHER_MAX bytes: small queued frames copied together for one write (wq_lock) */
 
     /* sending */
-    pipe_excl     writer;           /* one frame written at a time (blocking writers and the write queue) */
+    wipc__pipe_excl     writer;           /* one frame written at a time (blocking writers and the write queue) */
     bool          write_broken;     /* (writer) a frame was cut short: the stream cannot be resynchronised */
     struct wipc__conn *next_pending; /* server's accept queue link (guarded by the server's lock) */
 
@@ -134,19 +134,19 @@ typedef struct wipc__conn {
 
 
 /* pipe.c */
-void        wipc__excl_init(pipe_excl *x);
-void        wipc__excl_destroy(pipe_excl *x);
+void        wipc__excl_init(wipc__pipe_excl *x);
+void        wipc__excl_destroy(wipc__pipe_excl *x);
 /* Takes x, waiting for another holder up to dl: WIPC_OK, or WIPC_E_TIMEOUT (no last error set). */
-wipc_status wipc__excl_enter(pipe_excl *x, wipc__timeout *dl);
+wipc_status wipc__excl_enter(wipc__pipe_excl *x, wipc__timeout *dl);
 /* Takes x if nobody holds it, without waiting. */
-bool        wipc__excl_try(pipe_excl *x);
-void        wipc__excl_leave(pipe_excl *x);
+bool        wipc__excl_try(wipc__pipe_excl *x);
+void        wipc__excl_leave(wipc__pipe_excl *x);
 void        wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason);
 void        wipc__conn_end(wipc__conn *c, wipc_status why);
 wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                             size_t size, int32_t timeout_ms);
 /* a HELLO (or BUSY) frame completed on the I/O thread */
-void        wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__msg *m);
+void        wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__rxmsg *m);
 /* writes one frame (no message counters) */
 wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                                    size_t size, int32_t timeout_ms);

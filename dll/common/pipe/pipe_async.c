@@ -156,7 +156,7 @@ static void connect_timer(wipc__op *op)
     bool busy = c->busy;
     wipc_status failed = c->obj.failed;
     wipc__mutex_unlock(&c->obj.lock);
-    if (state == CONN_OPEN) {
+    if (state == WIPC__CONN_OPEN) {
         if (!wipc__op_claim(op))
             return;   /* completing meanwhile (cancel): the release closes c */
         drop_conn(t, false);   /* c's reference goes to the handle table */
@@ -170,7 +170,7 @@ static void connect_timer(wipc__op *op)
         wipc__op_finish(op, st, false);
         return;
     }
-    if (state == CONN_HANDSHAKE) {
+    if (state == WIPC__CONN_HANDSHAKE) {
         if (wipc__deadline_passed(op->deadline))
             wipc__op_complete(op, WIPC_E_TIMEOUT);   /* accepted but never answered; the release closes c */
         else

@@ -70,7 +70,7 @@ bool wipc__bulk_offer(uint32_t flags, const char *name, wipc__pipe *p)
     return wipc__plat_pipe_bulk_ok(p) != 0;
 }
 
-static uint8_t *slot_data(pipe_bulk *b, unsigned slot)
+static uint8_t *slot_data(wipc__pipe_bulk *b, unsigned slot)
 {
     return b->base + BULK_HDR + (size_t)slot * b->slot_size;
 }
@@ -114,7 +114,7 @@ static wipc_status wait_slot(wipc__conn *c, wipc__timeout *dl, bool all_slots, i
             continue;
         if (atomic_load(&c->obj.closed))
             return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", c->obj.name);
-        if (c->state == CONN_DEAD) {
+        if (c->state == WIPC__CONN_DEAD) {
             wipc__mutex_lock(&c->obj.lock);
             wipc_status failed = c->obj.failed;
             wipc__mutex_unlock(&c->obj.lock);

@@ -48,7 +48,7 @@ static bool lp_begin(wipc__conn *c)
         wipc__conn_fail(c, WIPC_E_TOO_LARGE, why);   /* logs a WARN, ends the connection */
         return false;
     }
-    wipc__msg *m = wipc__msg_new(0);
+    wipc__rxmsg *m = wipc__rxmsg_new(0);
     if (!m) {
         wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a length-prefixed message");
         return false;
@@ -66,14 +66,14 @@ bool wipc__lp_read(wipc__conn *c, const uint8_t *data, size_t n)
     bool pause = false;
     for (;;) {
         if (c->body && c->body_have == c->body->size) {   /* a message is complete (0 bytes included) */
-            wipc__msg *m = c->body;
+            wipc__rxmsg *m = c->body;
             c->body = NULL;
             c->body_have = c->body_cap = 0;
             if (wipc__inbox_deliver(&c->obj, WIPC__KIND_DATA, m))
                 pause = true;   /* the rest of this chunk is still delivered */
             continue;
         }
-        if (n == 0 || c->state == CONN_DEAD)
+        if (n == 0 || c->state == WIPC__CONN_DEAD)
             return pause;
         if (!c->body) {
             size_t take = WIPC__LP_HEADER - c->hdr_have;

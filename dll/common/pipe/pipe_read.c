@@ -4,10 +4,10 @@
  * One decoder per connection, used by whoever holds the role: the I/O thread (wipc__core_read: the
  * handshake, raw connections, callbacks) or a waiting caller (wipc_recv / wipc_request on a
  * connection without callbacks), which reads the pipe on its own thread with wipc__plat_pipe_read.
- * The caller's own frame goes straight into its buffer (DEST_DIRECT: no allocation, one copy out of
+ * The caller's own frame goes straight into its buffer (WIPC__DEST_DIRECT: no allocation, one copy out of
  * the read buffer - or none: a large remainder is read straight into place); frames for others are
  * handed on: replies to their waiter (copied into its buffer under the object lock), other messages
- * to the inbox (queue or callback strand), a reply nobody waits for is skipped (DEST_DISCARD). A BULK
+ * to the inbox (queue or callback strand), a reply nobody waits for is skipped (WIPC__DEST_DISCARD). A BULK
  * frame (pipe_bulk.c) stands for a large message waiting in the peer's section: it is copied from
  * there to the same destinations (end_bulk).
  */
@@ -54,7 +54,7 @@ static void fill_out(wipc__conn *c, rd_want *want, uint8_t kind, size_t len)
     out->data = want->buf;   /* last_request_id: set by wipc__conn_recv under its lock */
 }
 
-/* A header's length is only a claim: the body of a DEST_MSG frame is allocated as its bytes arrive
+/* A header's length is only a claim: the body of a WIPC__DEST_MSG frame is allocated as its bytes arrive
  * (BODY_FIRST, then doubling up to the length), so a peer that announces 16 MiB and sends 40 bytes
  * costs 64 KiB, not 16 MiB (docs/RELIABILITY.md, Hardening, attack 10: 60 such headers made a server commit ~1 GiB). Makes room for
  * `need` bytes of the current body, whose whole length is `len` (need <= len). Also the LENGTH_PREFIX
@@ -81,11 +81,11 @@ static bool body_reserve(wipc__conn *c, size_t need)
     return wipc__conn_body_reserve(c, need, c->cur.length);
 }
 
-/* The first allocation of a DEST_MSG body: at most BODY_FIRST bytes, however many are claimed. */
-static wipc__msg *body_new(wipc__conn *c, size_t len)
+/* The first allocation of a WIPC__DEST_MSG body: at most BODY_FIRST bytes, however many are claimed. */
+static wipc__rxmsg *body_new(wipc__conn *c, size_t len)
 {
     size_t first = len < BODY_FIRST ? len : BODY_FIRST;
-    wipc__msg *m = wipc__msg_new(first);
+    wipc__rxmsg *m = wipc__rxmsg_new(first);
     if (m)
         m->size = len;   /* what it will hold; body_cap says what is allocated */
     c->body_cap = m ? first : 0;
@@ -122,7 +122,7 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     wipc_status s = wipc__frame_decode(c->hdr, limit, &c->cur, why, sizeof why);
     c->hdr_have = 0;
     if (s != WIPC_OK) {
-        bool foreign = c->state == CONN_HANDSHAKE && wipc__get_le32(c->hdr) != WIPC__FRAME_MAGIC;
+        bool foreign = c->state == WIPC__CONN_HANDSHAKE && wipc__get_le32(c->hdr) != WIPC__FRAME_MAGIC;
         if (foreign)
             log_foreign_peer(c, why);
         wipc__conn_fail(c, s, foreign ? NULL : why);
@@ -134,19 +134,19 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     c->have_frame = true;
     c->body_have = 0;
     c->direct = NULL;
-    c->dest = DEST_MSG;
+    c->dest = WIPC__DEST_MSG;
     if (kind == WIPC__FRAME_BULK) {
-        if (!c->bulk_offer || c->state == CONN_HANDSHAKE) {
+        if (!c->bulk_offer || c->state == WIPC__CONN_HANDSHAKE) {
             c->have_frame = false;
             wipc__conn_fail(c, WIPC_E_PROTOCOL, "BULK frame that was not negotiated");
             *st = wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: BULK frame that was not negotiated", c->obj.name);
             return RD_FAIL;
         }
-        c->dest = DEST_BULK;   /* the descriptor goes to c->bulkd; the message is in the peer's section */
+        c->dest = WIPC__DEST_BULK;   /* the descriptor goes to c->bulkd; the message is in the peer's section */
         return RD_MORE;
     }
     if (kind != WIPC__FRAME_HELLO && kind != WIPC__FRAME_BUSY) {
-        bool open = c->state != CONN_HANDSHAKE;   /* a dead connection's reader stops on its own */
+        bool open = c->state != WIPC__CONN_HANDSHAKE;   /* a dead connection's reader stops on its own */
         bool waited = false;
         bool answer = kind == WIPC__KIND_REPLY || kind == WIPC__KIND_ERROR;
         if (answer && !(want->what == W_REPLY && want->w->id == c->cur.request_id)) {
@@ -163,23 +163,23 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
         if (kind == WIPC__KIND_REPLY) {
             if (want->what == W_REPLY && want->w->id == c->cur.request_id) {
                 if (len <= want->w->cap) {
-                    c->dest = DEST_DIRECT;
+                    c->dest = WIPC__DEST_DIRECT;
                     c->direct = want->w->buf;
                 } else {
-                    c->dest = DEST_DISCARD;   /* too large for the caller: only its size is reported */
+                    c->dest = WIPC__DEST_DISCARD;   /* too large for the caller: only its size is reported */
                 }
             } else if (!waited) {
-                c->dest = DEST_DISCARD;       /* a late reply: nobody waits for it any more */
+                c->dest = WIPC__DEST_DISCARD;       /* a late reply: nobody waits for it any more */
             }
         } else if (kind == WIPC__KIND_ERROR) {
             if (!waited && !(want->what == W_REPLY && want->w->id == c->cur.request_id))
-                c->dest = DEST_DISCARD;       /* else DEST_MSG: the text goes with the error (<= 4 KiB) */
+                c->dest = WIPC__DEST_DISCARD;       /* else WIPC__DEST_MSG: the text goes with the error (<= 4 KiB) */
         } else if (want->what == W_MSG && len <= want->cap) {
-            c->dest = DEST_DIRECT;
+            c->dest = WIPC__DEST_DIRECT;
             c->direct = want->buf;
         }
     }
-    if (c->dest == DEST_MSG) {
+    if (c->dest == WIPC__DEST_MSG) {
         c->body = body_new(c, len);
         if (!c->body) {
             c->have_frame = false;
@@ -193,7 +193,7 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
 
 /* A reply for some waiter (not the reader's own direct one): into its buffer under the lock. Returns
  * true if it was `mine`. */
-static bool deliver_reply(wipc__conn *c, wipc__msg *m, wipc__reply_waiter *mine)
+static bool deliver_reply(wipc__conn *c, wipc__rxmsg *m, wipc__reply_waiter *mine)
 {
     wipc__reply_waiter *w = wipc__reply_deliver(&c->obj, &c->waiters, m->request_id, m->data, m->size);
     count_received(c, m->size);
@@ -201,7 +201,7 @@ static bool deliver_reply(wipc__conn *c, wipc__msg *m, wipc__reply_waiter *mine)
         wipc__reply_to_op(&c->obj, WIPC__KIND_REPLY, m);   /* an async request's, or dropped */
         return false;
     }
-    wipc__msg_free(m);
+    wipc__rxmsg_free(m);
     return w == mine;
 }
 
@@ -240,7 +240,7 @@ static rd_rc end_bulk(wipc__conn *c, rd_want *want, wipc_status *st)
         *st = WIPC_OK;
         return RD_DONE;
     }
-    wipc__msg *m = wipc__msg_new(len);
+    wipc__rxmsg *m = wipc__rxmsg_new(len);
     if (!m) {
         wipc__bulk_release(c, slot);
         wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a large message");
@@ -273,7 +273,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     uint8_t kind = c->cur.kind;
     uint32_t len = c->cur.length;
     int dest = c->dest;
-    wipc__msg *m = c->body;
+    wipc__rxmsg *m = c->body;
     c->have_frame = false;
     c->body = NULL;
     c->body_cap = 0;
@@ -284,7 +284,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     }
     if (kind == WIPC__FRAME_BULK)
         return end_bulk(c, want, st);
-    if (kind == WIPC__KIND_ERROR && dest == DEST_MSG) {   /* a remote error: to its request's waiter */
+    if (kind == WIPC__KIND_ERROR && dest == WIPC__DEST_MSG) {   /* a remote error: to its request's waiter */
         count_received(c, len);
         m->type = c->cur.type;
         m->request_id = c->cur.request_id;
@@ -297,7 +297,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
         wipc__reply_deliver_error(&c->obj, &c->waiters, m);
         return RD_MORE;
     }
-    if (dest == DEST_DIRECT) {
+    if (dest == WIPC__DEST_DIRECT) {
         count_received(c, len);
         if (want->what == W_REPLY) {
             want->w->size = len;
@@ -308,7 +308,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
         *st = WIPC_OK;
         return RD_DONE;
     }
-    if (dest == DEST_DISCARD) {
+    if (dest == WIPC__DEST_DISCARD) {
         count_received(c, len);
         if (want->what == W_REPLY && want->w->id == c->cur.request_id) {
             want->w->size = len;
@@ -337,7 +337,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
             if (m->size)
                 memcpy(want->buf, m->data, m->size);
             count_received(c, m->size);
-            wipc__msg_free(m);
+            wipc__rxmsg_free(m);
             *st = WIPC_OK;
             return RD_DONE;
         }
@@ -364,7 +364,7 @@ static rd_rc consume(wipc__conn *c, rd_want *want, const uint8_t **p, size_t *n,
         if (*n == 0)
             return RD_MORE;
         if (!c->have_frame) {
-            if (c->hdr_have == 0 && c->state == CONN_DEAD) {   /* failed meanwhile: the rest is not decoded */
+            if (c->hdr_have == 0 && c->state == WIPC__CONN_DEAD) {   /* failed meanwhile: the rest is not decoded */
                 *st = ended_status(c, want->fn);
                 return RD_FAIL;
             }
@@ -385,9 +385,9 @@ static rd_rc consume(wipc__conn *c, rd_want *want, const uint8_t **p, size_t *n,
         size_t take = c->cur.length - c->body_have;
         if (take > *n)
             take = *n;
-        if (take && c->dest == DEST_DIRECT)
+        if (take && c->dest == WIPC__DEST_DIRECT)
             memcpy(c->direct + c->body_have, *p, take);
-        else if (take && c->dest == DEST_MSG) {
+        else if (take && c->dest == WIPC__DEST_MSG) {
             if (!body_reserve(c, c->body_have + take)) {
                 wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for an incoming frame");
                 *st = wipc__error(WIPC_E_NO_MEMORY, 0, "pipe %s: out of memory for a frame of %u bytes", c->obj.name,
@@ -396,7 +396,7 @@ static rd_rc consume(wipc__conn *c, rd_want *want, const uint8_t **p, size_t *n,
             }
             memcpy(c->body->data + c->body_have, *p, take);
         }
-        else if (take && c->dest == DEST_BULK)
+        else if (take && c->dest == WIPC__DEST_BULK)
             memcpy(c->bulkd + c->body_have, *p, take);
         c->body_have += take;
         *p += take;
@@ -408,9 +408,9 @@ static rd_rc consume(wipc__conn *c, rd_want *want, const uint8_t **p, size_t *n,
  * can finish the frame. */
 static wipc_status undirect(wipc__conn *c)
 {
-    if (!c->have_frame || c->dest != DEST_DIRECT)
+    if (!c->have_frame || c->dest != WIPC__DEST_DIRECT)
         return WIPC_OK;
-    wipc__msg *m = body_new(c, c->cur.length);
+    wipc__rxmsg *m = body_new(c, c->cur.length);
     c->body = m;
     if (!m || !body_reserve(c, c->body_have)) {
         wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a partly read frame");
@@ -418,7 +418,7 @@ static wipc_status undirect(wipc__conn *c)
     }
     if (c->body_have)
         memcpy(m->data, c->direct, c->body_have);
-    c->dest = DEST_MSG;
+    c->dest = WIPC__DEST_MSG;
     c->direct = NULL;
     return WIPC_OK;
 }
@@ -426,8 +426,8 @@ static wipc_status undirect(wipc__conn *c)
 /* The connection is over: a direct body cut short is not finished by anyone. */
 static void drop_direct(wipc__conn *c)
 {
-    if (c->have_frame && c->dest == DEST_DIRECT) {
-        c->dest = DEST_DISCARD;
+    if (c->have_frame && c->dest == WIPC__DEST_DIRECT) {
+        c->dest = WIPC__DEST_DISCARD;
         c->direct = NULL;
     }
 }
@@ -444,13 +444,13 @@ static void io_pause(wipc__conn *c)
     wipc__mutex_lock(&c->obj.lock);
     bool still = c->obj.paused_reading;
     wipc__mutex_unlock(&c->obj.lock);
-    if (!still && (c->raw || atomic_load(&c->role.holder) == ROLE_IO))
+    if (!still && (c->raw || atomic_load(&c->role.holder) == WIPC__CONN_ROLE_IO))
         wipc__plat_pipe_pause(c->pipe, 0);
 }
 
 static void read_raw(wipc__conn *c, const uint8_t *data, size_t n, int end_of_message)
 {
-    wipc__msg *m = c->body;
+    wipc__rxmsg *m = c->body;
     size_t have = c->body_have;
     if (have + n > c->obj.max_message_size) {
         wipc__conn_fail(c, WIPC_E_TOO_LARGE, "raw message above max_message_size");
@@ -458,10 +458,10 @@ static void read_raw(wipc__conn *c, const uint8_t *data, size_t n, int end_of_me
     }
     if (!m || have + n > m->size) {
         size_t want = have + n;
-        wipc__msg *grown = m ? m : wipc__msg_new(0);
+        wipc__rxmsg *grown = m ? m : wipc__rxmsg_new(0);
         uint8_t *d = grown ? realloc(grown->data, want ? want : 1) : NULL;
         if (!d) {
-            wipc__msg_free(grown);
+            wipc__rxmsg_free(grown);
             c->body = NULL;
             wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a raw message");
             return;
@@ -508,15 +508,15 @@ int wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end
             break;
     }
     /* Handshake done and nobody wants callbacks: the waiting threads read from now on. */
-    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io) || atomic_load(&c->role.holder) != ROLE_IO)
+    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io) || atomic_load(&c->role.holder) != WIPC__CONN_ROLE_IO)
         return 1;
     wipc__mutex_lock(&c->obj.lock);
-    bool open = c->state == CONN_OPEN;
+    bool open = c->state == WIPC__CONN_OPEN;
     wipc__mutex_unlock(&c->obj.lock);
     if (!open)
         return 1;
     role_release(c);
-    return atomic_load(&c->role.holder) == ROLE_IO;   /* callbacks were set meanwhile: keep reading */
+    return atomic_load(&c->role.holder) == WIPC__CONN_ROLE_IO;   /* callbacks were set meanwhile: keep reading */
 }
 
 /* ---- the reader role ------------------------------------------------------------------------------- */
@@ -536,7 +536,7 @@ static void handover_to_io(wipc__conn *c)
         }
         c->rpos = c->rlen = 0;
     }
-    atomic_store(&c->role.holder, ROLE_IO);
+    atomic_store(&c->role.holder, WIPC__CONN_ROLE_IO);
     wipc__plat_pipe_io(c->pipe);
 }
 
@@ -556,7 +556,7 @@ static void drain(wipc__conn *c)
 static void role_release(wipc__conn *c)
 {
     for (;;) {
-        atomic_store(&c->role.holder, ROLE_FREE);
+        atomic_store(&c->role.holder, WIPC__CONN_ROLE_FREE);
         bool cb = atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io);
         bool hup = atomic_load(&c->hup);
         if (!cb && !hup)
@@ -620,7 +620,7 @@ static rd_rc scattered(wipc__conn *c, rd_want *want, uint8_t *mine, size_t got, 
     rd_rc rc = begin_frame(c, want, st);
     if (rc == RD_FAIL)
         return rc;
-    if (c->dest == DEST_DIRECT && c->direct == mine) {
+    if (c->dest == WIPC__DEST_DIRECT && c->direct == mine) {
         size_t body = rest < c->cur.length ? rest : c->cur.length;
         c->body_have = body;
         if (rest > body)
@@ -661,7 +661,7 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
         if (rc == RD_PAUSE)
             return WIPC_OK;   /* the inbox is full: stop reading (see above) */
         /* the input is used up */
-        if (atomic_load(&c->obj.closed) || c->state == CONN_DEAD) {
+        if (atomic_load(&c->obj.closed) || c->state == WIPC__CONN_DEAD) {
             drop_direct(c);
             return ended_status(c, want->fn);
         }
@@ -684,15 +684,15 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
                 c->scatter_ok = false;
                 continue;
             }
-        } else if (body_left >= DIRECT_READ_MIN && (c->dest == DEST_DIRECT || c->dest == DEST_MSG)) {
-            if (c->dest == DEST_MSG) {   /* read into what is allocated; grow (doubling) only once it is full */
+        } else if (body_left >= DIRECT_READ_MIN && (c->dest == WIPC__DEST_DIRECT || c->dest == WIPC__DEST_MSG)) {
+            if (c->dest == WIPC__DEST_MSG) {   /* read into what is allocated; grow (doubling) only once it is full */
                 if (c->body_have == c->body_cap && !body_reserve(c, c->body_have + 1))
                     return wipc__error(WIPC_E_NO_MEMORY, 0, "%s on pipe %s: out of memory for a frame of %u bytes", want->fn,
                                        c->obj.name, (unsigned)c->cur.length);
                 if (body_left > c->body_cap - c->body_have)
                     body_left = c->body_cap - c->body_have;
             }
-            uint8_t *dst = (c->dest == DEST_DIRECT ? c->direct : c->body->data) + c->body_have;
+            uint8_t *dst = (c->dest == WIPC__DEST_DIRECT ? c->direct : c->body->data) + c->body_have;
             st = wipc__plat_pipe_read(c->pipe, dst, body_left, left, &got);
             if (st == WIPC_OK)
                 c->body_have += got;
@@ -872,7 +872,7 @@ void wipc__conn_callbacks_set(wipc__obj *o)
 void wipc__conn_resume(wipc__obj *o)
 {
     wipc__conn *c = (wipc__conn *)o;
-    if (c->raw || atomic_load(&c->role.holder) == ROLE_IO)
+    if (c->raw || atomic_load(&c->role.holder) == WIPC__CONN_ROLE_IO)
         wipc__plat_pipe_pause(c->pipe, 0);
     wipc__mutex_lock(&o->lock);
     wipc__cond_broadcast(&o->cond);   /* a requester held back by the full inbox reads again */
@@ -881,7 +881,7 @@ void wipc__conn_resume(wipc__obj *o)
 
 void wipc__conn_read_free(wipc__conn *c)
 {
-    wipc__msg_free(c->body);
+    wipc__rxmsg_free(c->body);
     c->body = NULL;
     c->body_cap = 0;
     free(c->rbuf);

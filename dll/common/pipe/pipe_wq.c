@@ -31,17 +31,17 @@
 #include "common/pipe/pipe.h"
 #include "common/core/op.h"
 
-typedef struct pipe_wq_entry {
-    struct pipe_wq_entry *next;
+typedef struct wipc__wq_entry {
+    struct wipc__wq_entry *next;
     wipc__op *op;          /* ref; NULL: nobody waits for this frame */
     uint8_t   kind;        /* frame kind, for the counters */
     size_t    payload;     /* payload bytes, for the counters */
     size_t    len, off;    /* frame bytes; off = written so far */
     uint8_t   data[];
-} pipe_wq_entry;
+} wipc__wq_entry;
 
 typedef struct done_item {
-    pipe_wq_entry *e;
+    wipc__wq_entry *e;
     wipc_status    st;
 } done_item;
 
@@ -54,7 +54,7 @@ void wipc__wq_init(wipc__conn *c)
     wipc__cond_init(&c->wq_cv);
 }
 
-static void count_sent(wipc__conn *c, pipe_wq_entry *e)
+static void count_sent(wipc__conn *c, wipc__wq_entry *e)
 {
     if (e->kind == WIPC__FRAME_DATA || e->kind == WIPC__FRAME_REQUEST || e->kind == WIPC__FRAME_REPLY ||
         e->kind == WIPC__FRAME_ERROR) {
@@ -63,7 +63,7 @@ static void count_sent(wipc__conn *c, pipe_wq_entry *e)
 }
 
 /* The frame of e ended with st: its op learns it (a request only of a failure: its reply ends it). */
-static void entry_done(wipc__conn *c, pipe_wq_entry *e, wipc_status st)
+static void entry_done(wipc__conn *c, wipc__wq_entry *e, wipc_status st)
 {
     if (st == WIPC_OK) {
         count_sent(c, e);
@@ -78,7 +78,7 @@ static void entry_done(wipc__conn *c, pipe_wq_entry *e, wipc_status st)
 
 /* A frame leaves the queue unwritten (wq_lock held, so that wipc_flush never sees an empty queue
  * before the loss): a write-behind frame's loss is what the next call and wipc_flush report. */
-static void note_lost(wipc__conn *c, const pipe_wq_entry *e, wipc_status st)
+static void note_lost(wipc__conn *c, const wipc__wq_entry *e, wipc_status st)
 {
     if (st != WIPC_OK && !e->op && c->write_behind) {
         int none = 0;
@@ -120,13 +120,13 @@ static bool done_room(done_item **v, size_t n, size_t add)
 static size_t drain_locked(wipc__conn *c, wipc_status st, done_item **v, size_t have)
 {
     size_t n = have;
-    for (pipe_wq_entry *e = c->wq_head; e; e = e->next)
+    for (wipc__wq_entry *e = c->wq_head; e; e = e->next)
         n++;
     if (!done_room(v, have, n - have))
         return have;   /* out of memory: they stay queued and go with the connection (wipc__wq_free) */
     done_item *grown = *v;
     size_t i = have;
-    for (pipe_wq_entry *e = c->wq_head, *next; e; e = next) {
+    for (wipc__wq_entry *e = c->wq_head, *next; e; e = next) {
         next = e->next;
         c->wq_bytes -= e->len;
         note_lost(c, e, st);
@@ -139,7 +139,7 @@ static size_t drain_locked(wipc__conn *c, wipc_status st, done_item **v, size_t 
 }
 
 /* Appends (e, st) to *v (grown); out of memory: e ends at once. */
-static size_t push_done(wipc__conn *c, done_item **v, size_t n, pipe_wq_entry *e, wipc_status st)
+static size_t push_done(wipc__conn *c, done_item **v, size_t n, wipc__wq_entry *e, wipc_status st)
 {
     note_lost(c, e, st);
     if (!done_room(v, n, 1)) {
@@ -154,7 +154,7 @@ static size_t push_done(wipc__conn *c, done_item **v, size_t n, pipe_wq_entry *e
 /* wq_lock held: how many queued frames from the head go in the next write, and their bytes. */
 static size_t batch_take(wipc__conn *c, size_t *bytes)
 {
-    pipe_wq_entry *e = c->wq_head;
+    wipc__wq_entry *e = c->wq_head;
     size_t k = 1, sum = e->len - e->off;
     *bytes = sum;
     if (c->raw || sum > WIPC__WQ_GATHER_FRAME)
@@ -174,7 +174,7 @@ static size_t batch_take(wipc__conn *c, size_t *bytes)
 static size_t start_next_locked(wipc__conn *c, done_item **v, size_t n, wipc_status *fail)
 {
     while (c->wq_head && !c->wq_inflight) {
-        pipe_wq_entry *first = c->wq_head;
+        wipc__wq_entry *first = c->wq_head;
         if (c->write_broken) {
             *fail = WIPC_E_DISCONNECTED;
             return drain_locked(c, WIPC_E_DISCONNECTED, v, n);
@@ -182,7 +182,7 @@ static size_t start_next_locked(wipc__conn *c, done_item **v, size_t n, wipc_sta
         size_t bytes;
         size_t k = batch_take(c, &bytes);
         const uint8_t *buf = first->data + first->off;
-        pipe_wq_entry *last = first;
+        wipc__wq_entry *last = first;
         if (k > 1) {
             uint8_t *g = c->wq_gather;
             memcpy(g, buf, first->len - first->off);
@@ -208,7 +208,7 @@ static size_t start_next_locked(wipc__conn *c, done_item **v, size_t n, wipc_sta
         c->wq_inflight = NULL;
         if (first->off)
             c->write_broken = true;
-        for (pipe_wq_entry *e = first, *next; e; e = next) {
+        for (wipc__wq_entry *e = first, *next; e; e = next) {
             next = e->next;
             c->wq_bytes -= e->len;
             n = push_done(c, v, n, e, st);
@@ -271,7 +271,7 @@ static wipc_status wq_wait(wipc__conn *c, bool (*ready)(const wipc__conn *, size
 {
     wipc__timeout t = wipc__timeout_of(timeout_ms);   /* the clock is read only if the call waits */
     for (;;) {
-        if (c->state != CONN_OPEN || atomic_load(&c->obj.closed))
+        if (c->state != WIPC__CONN_OPEN || atomic_load(&c->obj.closed))
             return WIPC_E_DISCONNECTED;
         if (ready(c, total))
             return WIPC_OK;
@@ -307,7 +307,7 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
                                behind_frames(c), (int)timeout_ms);
         }
     }
-    if (c->state != CONN_OPEN) {
+    if (c->state != WIPC__CONN_OPEN) {
         wipc__mutex_unlock(&c->wq_lock);
         return ended(c);
     }
@@ -353,7 +353,7 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
         return wipc__error(WIPC_E_BUSY, 0, "send on pipe %s: the write queue holds %zu bytes (at most %u): the peer is "
                            "not reading fast enough; nothing was sent", o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
     }
-    pipe_wq_entry *e = malloc(sizeof *e + total);
+    wipc__wq_entry *e = malloc(sizeof *e + total);
     if (!e) {
         if (fast) {
             c->wq_writer = false;
@@ -469,12 +469,12 @@ void wipc__wq_kick(wipc__conn *c)
 }
 
 /* wq_lock held: puts the chain `keep` (in order, ending NULL) back at the head of the queue. */
-static void requeue_locked(wipc__conn *c, pipe_wq_entry *keep)
+static void requeue_locked(wipc__conn *c, wipc__wq_entry *keep)
 {
     if (!keep)
         return;
     int k = 1;
-    pipe_wq_entry *last = keep;
+    wipc__wq_entry *last = keep;
     for (; last->next; last = last->next)
         k++;
     last->next = c->wq_head;
@@ -491,11 +491,11 @@ static void requeue_locked(wipc__conn *c, pipe_wq_entry *keep)
  * whole in the pipe, as any sent frame), a request WIPC_E_CANCELLED (its reply dropped) - and its rest
  * goes first; after a timeout or close the connection ends instead (as the blocking path). The others
  * go back to the head of the queue. Returns the failure that ends the connection, or WIPC_OK. */
-static wipc_status stopped_locked(wipc__conn *c, pipe_wq_entry *rest, done_item **v, size_t *n)
+static wipc_status stopped_locked(wipc__conn *c, wipc__wq_entry *rest, done_item **v, size_t *n)
 {
     wipc_status fail = WIPC_OK;
-    pipe_wq_entry *keep = NULL, **kt = &keep;
-    for (pipe_wq_entry *e = rest, *next; e; e = next) {
+    wipc__wq_entry *keep = NULL, **kt = &keep;
+    for (wipc__wq_entry *e = rest, *next; e; e = next) {
         next = e->next;
         e->next = NULL;
         int why = e->op ? atomic_load(&e->op->stop_why) : 0;
@@ -526,12 +526,12 @@ void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t writ
     done_item *v = NULL;
     size_t n = 0;
     wipc__mutex_lock(&c->wq_lock);
-    pipe_wq_entry *chain = c->wq_inflight, *e = chain;
+    wipc__wq_entry *chain = c->wq_inflight, *e = chain;
     c->wq_inflight = NULL;
     if (chain) {
         /* the frames the write carried whole, in order, are sent */
         while (e && written >= e->len - e->off) {
-            pipe_wq_entry *next = e->next;
+            wipc__wq_entry *next = e->next;
             written -= e->len - e->off;
             e->off = e->len;
             c->wq_bytes -= e->len;
@@ -547,7 +547,7 @@ void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t writ
             if (e->off)
                 c->write_broken = true;
             fail = st;
-            for (pipe_wq_entry *next; e; e = next) {
+            for (wipc__wq_entry *next; e; e = next) {
                 next = e->next;
                 c->wq_bytes -= e->len;
                 n = push_done(c, &v, n, e, st);
@@ -576,7 +576,7 @@ static void wq_stop(wipc__op *op, wipc_status why)
         return;   /* the shut-down pipe ends the write: the op completes then */
     }
     wipc__mutex_lock(&c->wq_lock);
-    pipe_wq_entry *prev = NULL, *e = c->wq_head;
+    wipc__wq_entry *prev = NULL, *e = c->wq_head;
     while (e && e->op != op) {
         prev = e;
         e = e->next;
@@ -612,7 +612,7 @@ void wipc__wq_free(wipc__conn *c)
     size_t n = drain_locked(c, WIPC_E_CLOSED, &v, 0);
     run_done(c, v, n);
     free(v);
-    for (pipe_wq_entry *e = c->wq_inflight, *next; e; e = next) {   /* never: the backend's completion holds the connection */
+    for (wipc__wq_entry *e = c->wq_inflight, *next; e; e = next) {   /* never: the backend's completion holds the connection */
         next = e->next;
         entry_done(c, e, WIPC_E_CLOSED);
     }

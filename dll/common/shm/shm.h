@@ -84,23 +84,23 @@ typedef struct wipc__shm_chan {
     wipc__reader_role role;          /* WIPC__ROLE_FREE / _BUSY (a thread runs ring code) / _PEEK (a peek is open) */
     atomic_int        inbox_hint;    /* > 0: a reader may have queued messages in the inbox (recv looks there) */
     int               peek_state;    /* WIPC__PEEK_*: none, a peek waits, open in the ring / in peek_msg */
-    wipc__msg        *peek_msg;
+    wipc__rxmsg        *peek_msg;
     wipc__reply_waiter *waiters;
     bool              pump_started;  /* the reader thread runs (callbacks, or async reads) */
     wipc__thread      pump;
 
     /* streamed messages being received (shm_stream.c; only the reader-role holder touches them) */
-    wipc__msg        *rx_part;       /* being assembled: type, request_id, peer_pid of its BEGIN; NULL = none */
+    wipc__rxmsg        *rx_part;       /* being assembled: type, request_id, peer_pid of its BEGIN; NULL = none */
     uint8_t           rx_part_kind;
     size_t            rx_part_have;  /* bytes received so far (of rx_part->size) */
-    wipc__msg        *rx_whole;      /* assembled and not yet taken (a receive's buffer was too small) */
+    wipc__rxmsg        *rx_whole;      /* assembled and not yet taken (a receive's buffer was too small) */
     uint8_t           rx_whole_kind;
     bool              rx_from_whole; /* the record being delivered is rx_whole: releasing it frees it */
 
     /* asynchronous operations (shm_async.c) */
     atomic_bool       async_io;      /* async reads were started: the reader thread reads from now on */
     wipc__mutex       aq_lock;       /* the async send queue: frames that found the ring full */
-    struct shm_aq_entry *aq_head, *aq_tail, *aq_busy;   /* aq_busy: the one being sent */
+    struct wipc__shm_aq_entry *aq_head, *aq_tail, *aq_busy;   /* aq_busy: the one being sent */
     size_t            aq_bytes;
     bool              aq_scheduled;  /* a drain job is on the pool */
 } wipc__shm_chan;
@@ -189,7 +189,7 @@ bool wipc__shm_stream_pending(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *
 /* Drops the message being assembled (its writer gave up or left). */
 void wipc__shm_stream_drop(wipc__shm_chan *c, const char *why);
 /* copy_record for the assembled message: hands rx_whole over instead of copying. NULL if `rec` is not it. */
-wipc__msg *wipc__shm_stream_steal(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid);
+wipc__rxmsg *wipc__shm_stream_steal(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid);
 
 /* shm_session.c (creator; called by the reader-role holder only) */
 /* A record is about to be delivered: begins its session if it is a later one. Returns the pid to

@@ -22,8 +22,8 @@
 
 #define SLICE_MS 20
 
-typedef struct shm_aq_entry {
-    struct shm_aq_entry *next;
+typedef struct wipc__shm_aq_entry {
+    struct wipc__shm_aq_entry *next;
     wipc__op *op;          /* ref */
     uint8_t   kind;
     uint64_t  request_id;
@@ -31,7 +31,7 @@ typedef struct shm_aq_entry {
     size_t    size;
     size_t    sent;        /* a streamed message: bytes published so far (shm_send.c) */
     uint8_t   data[];
-} shm_aq_entry;
+} wipc__shm_aq_entry;
 
 static void aq_stop(wipc__op *op, wipc_status why);
 static const wipc__op_vt aq_vt = { .stop = aq_stop };
@@ -41,7 +41,7 @@ void wipc__shm_async_init(wipc__shm_chan *c)
     wipc__mutex_init(&c->aq_lock);
 }
 
-static void entry_done(shm_aq_entry *e, wipc_status st)
+static void entry_done(wipc__shm_aq_entry *e, wipc_status st)
 {
     if (st != WIPC_OK || e->op->kind != WIPC__OP_REQUEST)
         wipc__op_complete(e->op, st);
@@ -51,10 +51,10 @@ static void entry_done(shm_aq_entry *e, wipc_status st)
 
 void wipc__shm_async_free(wipc__shm_chan *c)
 {
-    shm_aq_entry *e = c->aq_head;
+    wipc__shm_aq_entry *e = c->aq_head;
     c->aq_head = c->aq_tail = NULL;
     while (e) {
-        shm_aq_entry *next = e->next;
+        wipc__shm_aq_entry *next = e->next;
         entry_done(e, WIPC_E_CLOSED);
         e = next;
     }
@@ -107,7 +107,7 @@ static void drain(void *arg)
     wipc__shm_chan *c = arg;
     for (int n = 0; n < 64; n++) {   /* a few frames per turn, then let other jobs run */
         wipc__mutex_lock(&c->aq_lock);
-        shm_aq_entry *e = c->aq_head;
+        wipc__shm_aq_entry *e = c->aq_head;
         if (!e) {
             c->aq_scheduled = false;
             wipc__mutex_unlock(&c->aq_lock);
@@ -161,7 +161,7 @@ static void aq_stop(wipc__op *op, wipc_status why)
 {
     wipc__shm_chan *c = (wipc__shm_chan *)op->obj;
     wipc__mutex_lock(&c->aq_lock);
-    shm_aq_entry *prev = NULL, *e = c->aq_head;
+    wipc__shm_aq_entry *prev = NULL, *e = c->aq_head;
     while (e && e->op != op) {
         prev = e;
         e = e->next;
@@ -218,7 +218,7 @@ wipc_status wipc__shm_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint6
                          "reading fast enough; nothing was sent", o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
         return wipc__op_abort(op) ? st : WIPC_OK;
     }
-    shm_aq_entry *e = malloc(sizeof *e + size);
+    wipc__shm_aq_entry *e = malloc(sizeof *e + size);
     if (!e) {
         wipc__mutex_unlock(&c->aq_lock);
         st = wipc__error(WIPC_E_NO_MEMORY, 0, "send on shm channel %s: out of memory for a queued message", o->name);

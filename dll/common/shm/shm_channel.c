@@ -336,9 +336,9 @@ static void chan_destroy(wipc__obj *o)
 {
     wipc__shm_chan *c = (wipc__shm_chan *)o;
     wipc__shm_async_free(c);
-    wipc__msg_free(c->peek_msg);
-    wipc__msg_free(c->rx_part);
-    wipc__msg_free(c->rx_whole);
+    wipc__rxmsg_free(c->peek_msg);
+    wipc__rxmsg_free(c->rx_part);
+    wipc__rxmsg_free(c->rx_whole);
     wipc__plat_section_close(c->sec);
     wipc__cond_destroy(&c->tx_cond);
     wipc__mutex_destroy(&c->tx_lock);

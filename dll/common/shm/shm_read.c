@@ -46,7 +46,7 @@ void wipc__shm_rx_release(wipc__shm_chan *c)
 {
     if (c->rx_from_whole) {   /* an assembled streamed message (shm_stream.c), not a ring record */
         c->rx_from_whole = false;
-        wipc__msg_free(c->rx_whole);
+        wipc__rxmsg_free(c->rx_whole);
         c->rx_whole = NULL;
         return;
     }
@@ -66,12 +66,12 @@ static void count_received(wipc__shm_chan *c, size_t size)
 
 /* ---- handing frames to their owner --------------------------------------------------------------- */
 
-static wipc__msg *copy_record(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid)
+static wipc__rxmsg *copy_record(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid)
 {
-    wipc__msg *m = wipc__shm_stream_steal(c, rec, pid);   /* an assembled message is handed on, not copied */
+    wipc__rxmsg *m = wipc__shm_stream_steal(c, rec, pid);   /* an assembled message is handed on, not copied */
     if (m)
         return m;
-    m = wipc__msg_new(rec->length);
+    m = wipc__rxmsg_new(rec->length);
     if (!m)
         return NULL;
     if (rec->length)
@@ -86,7 +86,7 @@ static wipc__msg *copy_record(wipc__shm_chan *c, const wipc__ring_rec *rec, uint
 static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid, bool *done)
 {
     wipc__reply_waiter *w = wipc__reply_deliver(&c->obj, &c->waiters, rec->request_id, rec->payload, rec->length);
-    wipc__msg *m = w ? NULL : copy_record(c, rec, pid);
+    wipc__rxmsg *m = w ? NULL : copy_record(c, rec, pid);
     if (w)
         count_received(c, rec->length);   /* replies count as received, as wipc__inbox_deliver counts them */
     release_record(c);
@@ -103,7 +103,7 @@ static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring
 /* A remote error (ERROR record, wipc 1.1): to the waiting request (blocking or async), else dropped. */
 static wipc_status take_error(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid, bool *done)
 {
-    wipc__msg *m = copy_record(c, rec, pid);
+    wipc__rxmsg *m = copy_record(c, rec, pid);
     release_record(c);
     if (!m)
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming error reply");
@@ -127,7 +127,7 @@ static void pause_while_full(wipc__shm_chan *c)
 /* A message that is not the caller's: to the inbox (queue or callback strand). */
 static wipc_status take_other(wipc__shm_chan *c, rd_want *want, const wipc__ring_rec *rec, uint32_t pid)
 {
-    wipc__msg *m = copy_record(c, rec, pid);
+    wipc__rxmsg *m = copy_record(c, rec, pid);
     if (!m)
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming message");
     release_record(c);
@@ -514,14 +514,14 @@ static wipc_status peek_from_queue(wipc__shm_chan *c)
     wipc__mutex_lock(&c->obj.lock);
     size_t size = c->obj.q_head ? c->obj.q_head->size : 0;
     wipc__mutex_unlock(&c->obj.lock);
-    wipc__msg *m = wipc__msg_new(size);
+    wipc__rxmsg *m = wipc__rxmsg_new(size);
     if (!m)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_shm_peek on shm channel %s: out of memory", c->obj.name);
     wipc_message out;
     memset(&out, 0, sizeof out);
     wipc_status st = wipc__inbox_recv(&c->obj, m->data, size, &out, 0);
     if (st != WIPC_OK) {
-        wipc__msg_free(m);
+        wipc__rxmsg_free(m);
         return st == WIPC_E_BUFFER_TOO_SMALL ? WIPC_E_TIMEOUT : st;
     }
     m->type = out.type;
@@ -608,14 +608,14 @@ wipc_status wipc__shm_release(wipc__shm_chan *c)
 {
     wipc__mutex_lock(&c->obj.lock);
     int state = c->peek_state;
-    wipc__msg *m = c->peek_msg;
+    wipc__rxmsg *m = c->peek_msg;
     if (state == WIPC__PEEK_RING || state == WIPC__PEEK_MSG) {
         c->peek_state = WIPC__PEEK_NONE;
         c->peek_msg = NULL;
     }
     wipc__mutex_unlock(&c->obj.lock);
     if (state == WIPC__PEEK_MSG) {
-        wipc__msg_free(m);
+        wipc__rxmsg_free(m);
         return WIPC_OK;
     }
     if (state != WIPC__PEEK_RING)

@@ -18,7 +18,7 @@ void wipc__shm_stream_drop(wipc__shm_chan *c, const char *why)
         return;
     wipc__log(WIPC_LOG_DEBUG, "shm %s: dropped a streamed message of %llu bytes after %llu (%s)", c->obj.name,
               (unsigned long long)c->rx_part->size, (unsigned long long)c->rx_part_have, why);
-    wipc__msg_free(c->rx_part);
+    wipc__rxmsg_free(c->rx_part);
     c->rx_part = NULL;
     c->rx_part_have = 0;
 }
@@ -26,7 +26,7 @@ void wipc__shm_stream_drop(wipc__shm_chan *c, const char *why)
 /* Describes the assembled rx_whole as the record being delivered. */
 static void whole_rec(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid)
 {
-    wipc__msg *m = c->rx_whole;
+    wipc__rxmsg *m = c->rx_whole;
     memset(rec, 0, sizeof *rec);
     rec->kind = c->rx_whole_kind;
     rec->type = m->type;
@@ -46,11 +46,11 @@ bool wipc__shm_stream_pending(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *
     return true;
 }
 
-wipc__msg *wipc__shm_stream_steal(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid)
+wipc__rxmsg *wipc__shm_stream_steal(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid)
 {
     if (!c->rx_from_whole || !c->rx_whole || rec->payload != c->rx_whole->data)
         return NULL;
-    wipc__msg *m = c->rx_whole;
+    wipc__rxmsg *m = c->rx_whole;
     c->rx_whole = NULL;
     m->peer_pid = pid;
     return m;
@@ -105,7 +105,7 @@ int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, w
         *st = wipc__shm_fail(c, WIPC_E_TOO_LARGE, fn, why);
         return WIPC__STREAM_ERROR;
     }
-    wipc__msg *m = wipc__msg_new((size_t)total);
+    wipc__rxmsg *m = wipc__rxmsg_new((size_t)total);
     if (!m) {
         snprintf(why, sizeof why, "out of memory for a streamed message of %llu bytes", (unsigned long long)total);
         *st = wipc__shm_fail(c, WIPC_E_NO_MEMORY, fn, why);
