@@ -30,6 +30,7 @@ set(WIPC_COMMON_SOURCES
   common/core/object_name.c
   common/core/op.c
   common/core/options.c
+  common/core/pool.c
   common/core/reader_role.c
   common/core/reply.c
   common/core/stats.c

@@ -7,7 +7,7 @@
  * through function pointers the core handed it (wipc__pipe_cfg.calls, wipc__msg_cfg.received,
  * wipc__list_calls), never by name, the way the lower layers of libuv and nng call their users. So no
  * core file that calls the backend is ever called by it. The few core functions a backend does call
- * by name (wipc__error, wipc__log, wipc__deadline, wipc__remaining, the name and byte-order helpers
+ * by name (wipc__error, wipc__log, the deadline helpers of deadline.h, the name and byte-order helpers
  * below and in platform_msg.h) call nothing in the backend but its leaves (errors, locks, clocks).
  * A backend includes only dll/platform*.h of the core (scripts/lib/file_deps.py --check).
  *

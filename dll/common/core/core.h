@@ -72,8 +72,14 @@ struct wipc__work {
     wipc_handle related;
     wipc_status status;
     wipc__obj  *unpause;    /* after this item ran, un-pause this object's strand (ref held) */
-    bool        counted;    /* MESSAGE from the inbox: in the owner's callback backlog until it ran */
     struct wipc__op *op;    /* COMPLETE: the operation (the strand's reference) */
+    /* dispatch.c sits below the inbox and the ops and calls up only through these, set by the layer
+     * that made the item (NULL: nothing to do): */
+    void (*consumed)(wipc__obj *o, size_t size);   /* MESSAGE from the inbox (inbox.c): the item ran or was
+                                                    * dropped, the owner's callback backlog shrinks by size */
+    void (*complete)(struct wipc__op *op, bool run); /* COMPLETE (op.c): run the completion (true) or drop
+                                                    * it (false, a strand that never ran); either way the
+                                                    * strand's reference goes */
 };
 #define WIPC__WORK_MESSAGE 1
 #define WIPC__WORK_EVENT   2

@@ -64,7 +64,7 @@ static void make_ready_locked(wipc__obj *o)
 static void free_work(wipc__work *w)
 {
     if (w->op)
-        wipc__op_unref(w->op);   /* a completion dropped: only at shutdown of a strand that never ran */
+        w->complete(w->op, false);   /* a completion dropped: only at shutdown of a strand that never ran */
     wipc__rxmsg_free(w->msg);
     if (w->unpause) {
         wipc__dispatch_pause(w->unpause, false);
@@ -78,7 +78,7 @@ static void run_item(wipc__obj *o, wipc__work *w)
     if (w->what == WIPC__WORK_COMPLETE) {   /* completions run whether or not the handle is closed */
         wipc__op *op = w->op;
         w->op = NULL;
-        wipc__op_run_completion(op);
+        w->complete(op, true);
     } else if (!atomic_load(&o->closed)) {
         if (w->what == WIPC__WORK_MESSAGE && o->on_message) {
             wipc_message m;
@@ -88,8 +88,8 @@ static void run_item(wipc__obj *o, wipc__work *w)
             o->on_event(o->handle, w->event, w->related, w->status, o->user_data);
         }
     }
-    if (w->counted)
-        wipc__inbox_consumed(o, w->msg->size);   /* back-pressure: the backlog shrank (may resume reading) */
+    if (w->consumed)
+        w->consumed(o, w->msg->size);   /* back-pressure: the backlog shrank (may resume reading) */
     free_work(w);
 }
 

@@ -66,7 +66,7 @@ static void dispatch_message_locked(wipc__obj *o, wipc__rxmsg *m)
     }
     w->what = WIPC__WORK_MESSAGE;
     w->msg = m;
-    w->counted = true;
+    w->consumed = wipc__inbox_consumed;
     o->cb_bytes += m->size;   /* until wipc__inbox_consumed (the callback returned or the item was dropped) */
     o->cb_count++;
     wipc__dispatch(o, w);   /* lock order: object lock, then dispatch lock */

@@ -339,6 +339,15 @@ static void unlink_locked(wipc__op *op)
     }
 }
 
+/* A COMPLETE work item's hook (wipc__work.complete): dispatch.c runs the completion, or drops it. */
+static void work_complete(wipc__op *op, bool run)
+{
+    if (run)
+        wipc__op_run_completion(op);
+    else
+        wipc__op_unref(op);
+}
+
 void wipc__op_finish(wipc__op *op, wipc_status st, bool obj_locked)
 {
     wipc__obj *o = op->obj;
@@ -370,6 +379,7 @@ void wipc__op_finish(wipc__op *op, wipc_status st, bool obj_locked)
     }
     w->what = WIPC__WORK_COMPLETE;
     w->op = op;                    /* the creator's reference goes to the strand */
+    w->complete = work_complete;   /* dispatch.c runs it through this (it sits below op.c) */
     wipc__dispatch(o, w);
 }
 

@@ -111,7 +111,7 @@ void        wipc__op_fail_readers(wipc__obj *o, wipc_status why);
 void        wipc__op_close_obj(wipc__obj *o);
 /* wipc_shutdown: every op completes with WIPC_E_CLOSED, their callbacks run, the timer stops. */
 void        wipc__op_shutdown(void);
-/* async_api.c: a small pool (at most 4 threads) for jobs that wait a bounded time (msg sends, shm
+/* pool.c: a small pool (at most 4 threads) for jobs that wait a bounded time (msg sends, shm
  * sends waiting for ring room, one slice at a time); FIFO. wipc__pool_shutdown (wipc_shutdown) joins it. */
 wipc_status wipc__pool_run(void (*run)(void *arg), void *arg);
 void        wipc__pool_shutdown(void);

@@ -833,15 +833,24 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
     return WIPC_OK;
 }
 
+/* The start both wipc_pipe_listen and wipc_pipe_connect share: checks `out` (named `what` in the error)
+ * and clears it, then reads the options and the backend's configuration (wipc__pipe_prepare). */
+static wipc_status pipe_entry(const char *fn, const char *what, const char *name, const wipc_pipe_options *user,
+                              wipc_handle *out, wipc_pipe_options *o, wipc__pipe_cfg *cfg)
+{
+    wipc_status st = wipc__check_out(out, what);
+    if (st != WIPC_OK)
+        return st;
+    *out = 0;
+    return wipc__pipe_prepare(fn, name, user, o, cfg);
+}
+
 WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pipe_options *user, wipc_handle *out_server)
 {
     wipc_pipe_options o;
     wipc__pipe_cfg cfg;
-    wipc_status st = wipc__check_out(out_server, "wipc_pipe_listen: out_server");
+    wipc_status st = pipe_entry("wipc_pipe_listen", "wipc_pipe_listen: out_server", name, user, out_server, &o, &cfg);
     if (st != WIPC_OK)
-        return st;
-    *out_server = 0;
-    if ((st = wipc__pipe_prepare("wipc_pipe_listen", name, user, &o, &cfg)) != WIPC_OK)
         return st;
     wipc__server *s = calloc(1, sizeof *s);
     if (!s)
@@ -1000,11 +1009,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
 {
     wipc_pipe_options o;
     wipc__pipe_cfg cfg;
-    wipc_status st = wipc__check_out(out_conn, "wipc_pipe_connect: out_conn");
+    wipc_status st = pipe_entry("wipc_pipe_connect", "wipc_pipe_connect: out_conn", name, user, out_conn, &o, &cfg);
     if (st != WIPC_OK)
-        return st;
-    *out_conn = 0;
-    if ((st = wipc__pipe_prepare("wipc_pipe_connect", name, user, &o, &cfg)) != WIPC_OK)
         return st;
     if (timeout_ms < WIPC_INFINITE)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_connect(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", name, (int)timeout_ms);

@@ -1,7 +1,8 @@
 /*
- * shm.h - internals of the shm channel shared by shm_channel.c (object, liveness, waiting, sending),
- * shm_read.c (the reader role: recv / request / peek on the caller's thread, and the reader thread
- * for callbacks) and shm_api.c (create / open and the wipc_shm_* entry points).
+ * shm.h - internals of the shm channel shared by shm_channel.c (liveness, waking, waiting),
+ * shm_send.c, shm_read.c (the reader role: recv / request / peek on the caller's thread, and the reader
+ * thread for callbacks), shm_stream.c, shm_session.c, shm_async.c and shm_api.c (create / open, the
+ * wipc_shm_* entry points and the channel object's wipc__ops).
  *
  * Threads of this process that use one channel:
  *  - senders (wipc_send, wipc_reply, wipc_request, wipc_shm_reserve/commit) take turns through
@@ -111,8 +112,19 @@ static inline bool wipc__shm_thread_reads(struct wipc__shm_chan *c)
     return atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io);
 }
 
-/* shm_channel.c */
+/* The files stack one way (a file calls only files below it): shm_channel.c (liveness, waking,
+ * waiting) < shm_stream.c < shm_session.c < shm_send.c < shm_read.c < shm_async.c < shm_api.c (the
+ * entry points and the channel's wipc__ops, which reach every layer). */
+
+/* shm_api.c */
 extern const wipc__ops wipc__shm_chan_ops;
+
+/* shm_channel.c */
+/* Wake this side's ring reader / this side's senders (ring room and the send turn). */
+void wipc__shm_rx_wake(wipc__shm_chan *c);
+void wipc__shm_tx_wake_all(wipc__shm_chan *c);
+/* Closing: waits until no thread of this process is in the rings, drops the peer watch, leaves the section. */
+void wipc__shm_leave(wipc__shm_chan *c);
 /* Peer state: checks the section (and, at most every 100 ms or when `force`, the peer's process)
  * and reports a lost peer to waiters. Returns WIPC_OK if a peer is attached and alive, WIPC_E_DISCONNECTED
  * if it left or died, WIPC_E_NOT_FOUND if none attached yet (creator). */
@@ -152,8 +164,6 @@ static inline bool wipc__shm_streamed(const wipc__shm_chan *c, size_t size)
 }
 wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, int32_t timeout_ms);
 wipc_status wipc__shm_commit(wipc__shm_chan *c, uint32_t type, size_t size);
-void wipc__shm_tx_wake_all(wipc__shm_chan *c);
-
 /* shm_read.c */
 wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size, void *resp,
@@ -171,14 +181,12 @@ wipc_status wipc__shm_send_async(wipc__obj *o, struct wipc__op *op, uint8_t kind
                                  const void *data, size_t size);
 wipc_status wipc__shm_recv_async(wipc__obj *o, struct wipc__op *op);
 void        wipc__shm_resume(wipc__obj *o);
-void wipc__shm_rx_wake(wipc__shm_chan *c);
 /* Gives the reader role back (to `to`: FREE, or PEEK to keep it for an open peek) and wakes waiters. */
 void wipc__shm_role_put(wipc__shm_chan *c, int to);
 
-/* shm_read.c: frees the record just delivered (the ring's, or the assembled rx_whole). */
-void wipc__shm_rx_release(wipc__shm_chan *c);
-
 /* shm_stream.c (reader-role holder) */
+/* Frees the record just delivered (the ring's, or the assembled rx_whole). */
+void wipc__shm_rx_release(wipc__shm_chan *c);
 #define WIPC__STREAM_PLAIN 0   /* not a piece: deliver the record as it is */
 #define WIPC__STREAM_TAKEN 1   /* a piece was taken (or skipped); read on */
 #define WIPC__STREAM_WHOLE 2   /* the last piece: *rec / *pid now describe the assembled message (rx_whole) */

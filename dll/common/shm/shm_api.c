@@ -15,6 +15,11 @@
 
 #define NOT_READY 1   /* internal: the section exists but its creator has not finished it */
 
+static void chan_close(wipc__obj *o);
+static void chan_destroy(wipc__obj *o);
+static void chan_info(wipc__obj *o, wipc_info *out);
+static void chan_callbacks_set(wipc__obj *o);
+
 static void defaults(wipc_shm_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -442,3 +447,56 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_release(wipc_handle ch)
     wipc__obj_unref(&c->obj);
     return st;
 }
+
+/* ---- the channel object's wipc__ops (the top of the shm stack: it reaches every layer) ---------- */
+
+static void chan_close(wipc__obj *o)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    wipc__shm_pump_stop(c);
+    wipc__shm_rx_wake(c);
+    wipc__shm_tx_wake_all(c);
+    wipc__shm_leave(c);
+}
+
+static void chan_destroy(wipc__obj *o)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    wipc__shm_async_free(c);
+    wipc__rxmsg_free(c->peek_msg);
+    wipc__rxmsg_free(c->rx_part);
+    wipc__rxmsg_free(c->rx_whole);
+    wipc__plat_section_close(c->sec);
+    wipc__cond_destroy(&c->tx_cond);
+    wipc__mutex_destroy(&c->tx_lock);
+}
+
+/* connected / peer_pid: the peer attached now (fresh: a new opener, or a peer that just died). The
+ * creator reports peer_pid 0 while no opener is attached; the opener keeps its creator's pid. */
+static void chan_info(wipc__obj *o, wipc_info *out)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    if (!atomic_load(&o->closed))
+        wipc__shm_peer_check(c, true);
+    wipc__mutex_lock(&o->lock);
+    out->connected = c->peer_ident != 0 && !c->peer_gone;
+    out->peer_pid = c->peer_ident && (out->connected || !c->creator) ? (uint32_t)c->peer_ident : 0;
+    wipc__mutex_unlock(&o->lock);
+}
+
+static void chan_callbacks_set(wipc__obj *o)
+{
+    wipc__shm_chan *c = (wipc__shm_chan *)o;
+    if (wipc__shm_pump_start(c) != WIPC_OK)
+        wipc__shm_fail(c, WIPC_E_SYSTEM, "wipc_set_callbacks", "cannot start the channel's reader thread");
+    wipc__shm_rx_wake(c);   /* a thread still reading on its own (blocking call) hands the ring over */
+}
+const wipc__ops wipc__shm_chan_ops = {
+    .kind = WIPC_KIND_SHM_CHANNEL, .transport = WIPC_TRANSPORT_SHM,
+    .close = chan_close, .destroy = chan_destroy, .send = wipc__shm_send,
+    .callbacks_set = chan_callbacks_set, .info = chan_info,
+    .recv = wipc__shm_recv, .request = wipc__shm_request,
+    .send_async = wipc__shm_send_async, .recv_async = wipc__shm_recv_async, .resume = wipc__shm_resume,
+};
+
+

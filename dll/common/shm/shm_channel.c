@@ -1,7 +1,7 @@
 /*
- * shm_channel.c - the shm channel object: its wipc__ops (close, destroy, info, callbacks), the peer's
- * liveness (who is attached, whether it closed or died) and the spin-then-sleep wait used by
- * senders and readers.
+ * shm_channel.c - the bottom of the shm stack: the peer's liveness (who is attached, whether it closed
+ * or died), waking this side's readers and senders, the spin-then-sleep wait used by both, and
+ * leaving the section on close (the channel's wipc__ops are in shm_api.c).
  *
  * Peer death is an event: the peer's process is watched (wipc__plat_proc_watch: a pidfd on the I/O
  * thread on Linux, a registered wait on the process handle on Windows) and its exit runs the live
@@ -28,18 +28,6 @@
 #define SLICE_MS         100     /* the peer's exit is not watched: poll */
 #define QUIET_SLICE_MS   60000   /* it is (or there is no peer): a backstop only */
 
-static void chan_close(wipc__obj *o);
-static void chan_destroy(wipc__obj *o);
-static void chan_info(wipc__obj *o, wipc_info *out);
-static void chan_callbacks_set(wipc__obj *o);
-
-const wipc__ops wipc__shm_chan_ops = {
-    .kind = WIPC_KIND_SHM_CHANNEL, .transport = WIPC_TRANSPORT_SHM,
-    .close = chan_close, .destroy = chan_destroy, .send = wipc__shm_send,
-    .callbacks_set = chan_callbacks_set, .info = chan_info,
-    .recv = wipc__shm_recv, .request = wipc__shm_request,
-    .send_async = wipc__shm_send_async, .recv_async = wipc__shm_recv_async, .resume = wipc__shm_resume,
-};
 
 bool wipc__shm_closed(wipc__shm_chan *c)
 {
@@ -53,6 +41,27 @@ int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__timeout *deadline)
     if (left < 0 || left > most)
         return most;
     return left;
+}
+
+/* ---- waking this side's waiters (the lowest layer: readers and senders both use it) ------------- */
+
+/* Wakes this side's ring reader (a blocked reader, or the reader thread). */
+void wipc__shm_rx_wake(wipc__shm_chan *c)
+{
+    wipc__shm_ring_ctl *ctl = &c->hdr->ring[c->rx_index];
+    atomic_store(&ctl->data_wait, 0);
+    wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->rx_index), &ctl->data_wait);
+}
+
+/* Wakes this side's senders: the ring-room waiters and the threads waiting for the send turn. */
+void wipc__shm_tx_wake_all(wipc__shm_chan *c)
+{
+    wipc__shm_ring_ctl *ctl = &c->hdr->ring[c->tx_index];
+    atomic_store(&ctl->space_wait, 0);
+    wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->tx_index), &ctl->space_wait);
+    wipc__mutex_lock(&c->tx_lock);
+    wipc__cond_broadcast(&c->tx_cond);
+    wipc__mutex_unlock(&c->tx_lock);
 }
 
 /* ---- peer liveness ------------------------------------------------------------------------------- */
@@ -277,7 +286,7 @@ void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, b
     atomic_store_explicit(flag, 0, memory_order_relaxed);
 }
 
-/* ---- ops ----------------------------------------------------------------------------------------- */
+/* ---- leaving the channel ------------------------------------------------------------------------ */
 
 /* Waits until no thread of this process is inside the rings (they leave promptly once closed). */
 static void wait_idle(wipc__shm_chan *c)
@@ -318,49 +327,14 @@ static void detach(wipc__shm_chan *c)
     wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &h->ring[c->rx_index].space_wait);
 }
 
-static void chan_close(wipc__obj *o)
+/* Closing, after the reader thread stopped and the waiters were woken: waits until no thread of this
+ * process is inside the rings, drops the peer watch and leaves the section (the peer learns at once). */
+void wipc__shm_leave(wipc__shm_chan *c)
 {
-    wipc__shm_chan *c = (wipc__shm_chan *)o;
-    wipc__shm_pump_stop(c);
-    wipc__shm_rx_wake(c);
-    wipc__shm_tx_wake_all(c);
     wait_idle(c);
     wipc__mutex_lock(&c->obj.lock);
     atomic_store(&c->watch_ok, false);
     wipc__mutex_unlock(&c->obj.lock);
     watch_peer(c);   /* closed: the watch goes (its reference keeps the channel until it is freed) */
     detach(c);
-}
-
-static void chan_destroy(wipc__obj *o)
-{
-    wipc__shm_chan *c = (wipc__shm_chan *)o;
-    wipc__shm_async_free(c);
-    wipc__rxmsg_free(c->peek_msg);
-    wipc__rxmsg_free(c->rx_part);
-    wipc__rxmsg_free(c->rx_whole);
-    wipc__plat_section_close(c->sec);
-    wipc__cond_destroy(&c->tx_cond);
-    wipc__mutex_destroy(&c->tx_lock);
-}
-
-/* connected / peer_pid: the peer attached now (fresh: a new opener, or a peer that just died). The
- * creator reports peer_pid 0 while no opener is attached; the opener keeps its creator's pid. */
-static void chan_info(wipc__obj *o, wipc_info *out)
-{
-    wipc__shm_chan *c = (wipc__shm_chan *)o;
-    if (!atomic_load(&o->closed))
-        wipc__shm_peer_check(c, true);
-    wipc__mutex_lock(&o->lock);
-    out->connected = c->peer_ident != 0 && !c->peer_gone;
-    out->peer_pid = c->peer_ident && (out->connected || !c->creator) ? (uint32_t)c->peer_ident : 0;
-    wipc__mutex_unlock(&o->lock);
-}
-
-static void chan_callbacks_set(wipc__obj *o)
-{
-    wipc__shm_chan *c = (wipc__shm_chan *)o;
-    if (wipc__shm_pump_start(c) != WIPC_OK)
-        wipc__shm_fail(c, WIPC_E_SYSTEM, "wipc_set_callbacks", "cannot start the channel's reader thread");
-    wipc__shm_rx_wake(c);   /* a thread still reading on its own (blocking call) hands the ring over */
 }

@@ -35,25 +35,6 @@ typedef struct rd_want {
     bool            handed;     /* read_loop ended (WIPC_OK) because the reader thread reads from now on */
 } rd_want;
 
-void wipc__shm_rx_wake(wipc__shm_chan *c)
-{
-    wipc__shm_ring_ctl *ctl = &c->hdr->ring[c->rx_index];
-    atomic_store(&ctl->data_wait, 0);
-    wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->rx_index), &ctl->data_wait);
-}
-
-void wipc__shm_rx_release(wipc__shm_chan *c)
-{
-    if (c->rx_from_whole) {   /* an assembled streamed message (shm_stream.c), not a ring record */
-        c->rx_from_whole = false;
-        wipc__rxmsg_free(c->rx_whole);
-        c->rx_whole = NULL;
-        return;
-    }
-    if (wipc__ring_release(&c->rx))
-        wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &c->hdr->ring[c->rx_index].space_wait);
-}
-
 static void release_record(wipc__shm_chan *c)
 {
     wipc__shm_rx_release(c);

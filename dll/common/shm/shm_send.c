@@ -21,16 +21,6 @@ static bool room_ready(void *p)
     return wipc__ring_writable(&a->c->tx, a->rec) || wipc__shm_closed(a->c) || atomic_load(&a->c->peer_gone);
 }
 
-void wipc__shm_tx_wake_all(wipc__shm_chan *c)
-{
-    wipc__shm_ring_ctl *ctl = &c->hdr->ring[c->tx_index];
-    atomic_store(&ctl->space_wait, 0);
-    wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->tx_index), &ctl->space_wait);
-    wipc__mutex_lock(&c->tx_lock);
-    wipc__cond_broadcast(&c->tx_cond);
-    wipc__mutex_unlock(&c->tx_lock);
-}
-
 static wipc_status peer_usable(wipc__shm_chan *c, const char *fn)
 {
     if (wipc__shm_closed(c))

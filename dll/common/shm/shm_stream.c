@@ -119,3 +119,16 @@ int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, w
     c->rx_part_have = 0;
     return take_piece(c, rec, WIPC__SHM_STREAM_PREFIX, pid, st, fn);
 }
+
+/* Frees the record just delivered (the ring's, or the assembled rx_whole). */
+void wipc__shm_rx_release(wipc__shm_chan *c)
+{
+    if (c->rx_from_whole) {   /* an assembled streamed message (shm_stream.c), not a ring record */
+        c->rx_from_whole = false;
+        wipc__rxmsg_free(c->rx_whole);
+        c->rx_whole = NULL;
+        return;
+    }
+    if (wipc__ring_release(&c->rx))
+        wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &c->hdr->ring[c->rx_index].space_wait);
+}
