@@ -11,6 +11,7 @@
  */
 #include "wipcpy.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,20 +39,27 @@ int64_t wipcpy_deadline(int32_t timeout_ms)
 }
 
 /* Runs fn(ctx, slice) until it returns a status other than `again` / `again2` (or the deadline
- * passes: then the last status is returned). [GIL] on entry and exit. */
+ * passes: then the last status is returned). A handle closed between two slices (wipc_close or
+ * wipc_shutdown on another thread) makes the next slice WIPC_E_BAD_HANDLE; that is returned as
+ * WIPC_E_CLOSED, what the one unsliced call returns when the handle is closed while it waits.
+ * [GIL] on entry and exit. */
 typedef wipc_status (*slice_fn)(void *ctx, int32_t slice_ms);
 
 static wipc_status sliced(slice_fn fn, void *ctx, int32_t timeout_ms, wipc_status again, wipc_status again2)
 {
     int64_t deadline = wipcpy_deadline(timeout_ms);
+    bool waited = false;   /* a slice ran out: the handle was valid then */
     for (;;) {
         int32_t slice = wipcpy_slice_ms(timeout_ms, deadline);
         wipc_status st;
         Py_BEGIN_ALLOW_THREADS
         st = fn(ctx, slice);
         Py_END_ALLOW_THREADS
+        if (st == WIPC_E_BAD_HANDLE && waited)
+            return WIPC_E_CLOSED;
         if ((st != again && st != again2) || slice == 0 || (timeout_ms >= 0 && now_ms() >= deadline))
             return st;
+        waited = true;
         if (PyErr_CheckSignals() < 0)
             return WIPCPY_INTERRUPTED;
     }
