@@ -39,8 +39,11 @@ set(WIPC_COMMON_SOURCES
   common/pipe/pipe.c
   common/pipe/pipe_async.c
   common/pipe/pipe_bulk.c
+  common/pipe/pipe_conn.c
+  common/pipe/pipe_connect.c
   common/pipe/pipe_lenprefix.c
   common/pipe/pipe_read.c
+  common/pipe/pipe_send.c
   common/pipe/pipe_wq.c
   # common/shm/: the shm transport (sections, rings, channels, streams)
   common/shm/ring.c

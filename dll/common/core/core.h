@@ -14,7 +14,7 @@
  *      the I/O port lock g_lock (iocp.c), so the two are never nested.
  *   Leaves (nothing is locked or called back while they are held; waits on their own condition only):
  *      table_lock (handles.c), log_lock (log.c: the user's log callback runs after it is released),
- *      a shm channel's tx_lock (shm_send.c), a pipe's wipc__pipe_excl.m (pipe.c: wipc__excl_*).
+ *      a shm channel's tx_lock (shm_send.c), a pipe's wipc__pipe_excl.m (pipe_conn.c: wipc__excl_*).
  *   The user's log callback (wipc__log) may run with obj.lock or d_lock held (dispatch.c logs a worker
  *   that cannot start under d_lock): wipc.h tells it not to call wipc functions. Errors returned to the
  *   caller are not logged (error.c), so raising one under a lock runs no user code.

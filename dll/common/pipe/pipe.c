@@ -1,8 +1,9 @@
 /*
- * pipe.c - the portable half of the pipe transport: connections (life, HELLO handshake, sends),
- * servers (accept queue, auto-accept with callbacks, instance limit) and the wipc_pipe_* entry points.
- * Reading and frame decoding - on the I/O thread or on the waiting caller's thread - is in
- * pipe_read.c (see pipe.h for who reads when). The backend (dll/win32/pipe*.c, dll/linux/pipe.c) only
+ * pipe.c - the top of the portable pipe transport: connections (life, HELLO handshake, end),
+ * servers (accept queue, auto-accept with callbacks, instance limit), the ops table and the
+ * wipc_pipe_* entry points. Sends are in pipe_send.c and the files below it, reading and frame
+ * decoding - on the I/O thread or on the waiting caller's thread - in pipe_read.c (see pipe.h for
+ * who reads when, and for the order of the files). The backend (dll/win32/pipe*.c, dll/linux/pipe.c) only
  * moves bytes.
  */
 #include <stdio.h>
@@ -41,6 +42,9 @@ static const wipc__ops conn_ops = {
     .flush = conn_flush,
 };
 
+/* What the layers below call up to (pipe.h, wipc__conn_up). */
+static const wipc__conn_up conn_up = { .end = wipc__conn_end, .handshake = wipc__conn_handshake };
+
 static const wipc__ops server_ops = {
     .kind = WIPC_KIND_PIPE_SERVER, .transport = WIPC_TRANSPORT_PIPE,
     .close = server_close, .destroy = server_destroy, .callbacks_set = server_callbacks_set, .info = server_info,
@@ -56,6 +60,7 @@ wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_messag
     wipc__obj_init(&c->obj, &conn_ops, name, flags);
     c->obj.max_message_size = max_message_size;
     c->pipe = p;
+    c->up = &conn_up;
     c->raw = (flags & (WIPC_PIPE_RAW | WIPC_PIPE_LENGTH_PREFIX)) != 0;
     c->lenprefix = (flags & WIPC_PIPE_LENGTH_PREFIX) != 0;
     c->write_behind = (flags & WIPC_PIPE_WRITE_BEHIND) != 0;
@@ -81,22 +86,6 @@ wipc_status wipc__conn_start(wipc__conn *c)
         return st;
     }
     return WIPC_OK;
-}
-
-/* Ends the connection because of `why` (protocol error, broken write, ...): the pipe is shut down,
- * waiters wake with `why`, and the backend reports the end (wipc__core_closed) soon after. Safe from
- * any thread, idempotent. */
-void wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason)
-{
-    wipc__mutex_lock(&c->obj.lock);
-    bool first = c->state != WIPC__CONN_DEAD;
-    c->state = WIPC__CONN_DEAD;
-    wipc__mutex_unlock(&c->obj.lock);
-    if (first && reason)
-        wipc__log(WIPC_LOG_WARN, "pipe %s: connection ended: %s", c->obj.name, reason);
-    wipc__inbox_fail(&c->obj, why);
-    wipc__wq_wake(c);
-    wipc__plat_pipe_shutdown(c->pipe);
 }
 
 /* The connection is over (EOF, error, close): the server's slot is freed first, then waiters wake
@@ -348,175 +337,6 @@ void wipc__pipe_shutdown_all(void)
     hs_running = false;
     hs_stop = false;   /* the library may be used again after wipc_shutdown */
     wipc__mutex_unlock(&hs_lock);
-}
-
-/* ---- wipc__pipe_excl ------------------------------------------------------------------------------------ */
-
-void wipc__excl_init(wipc__pipe_excl *x)
-{
-    wipc__mutex_init(&x->m);
-    wipc__cond_init(&x->cv);
-    x->held = false;
-}
-
-void wipc__excl_destroy(wipc__pipe_excl *x)
-{
-    wipc__cond_destroy(&x->cv);
-    wipc__mutex_destroy(&x->m);
-}
-
-wipc_status wipc__excl_enter(wipc__pipe_excl *x, wipc__timeout *dl)
-{
-    wipc_status st = WIPC_OK;
-    wipc__mutex_lock(&x->m);
-    while (x->held) {
-        wipc__deadline until = wipc__timeout_deadline(dl);
-        if (wipc__deadline_passed(until)) {
-            st = WIPC_E_TIMEOUT;
-            break;
-        }
-        wipc__cond_wait_until(&x->cv, &x->m, until);
-    }
-    if (st == WIPC_OK)
-        x->held = true;
-    wipc__mutex_unlock(&x->m);
-    return st;
-}
-
-bool wipc__excl_try(wipc__pipe_excl *x)
-{
-    wipc__mutex_lock(&x->m);
-    bool took = !x->held;
-    x->held = true;
-    wipc__mutex_unlock(&x->m);
-    return took;
-}
-
-void wipc__excl_leave(wipc__pipe_excl *x)
-{
-    wipc__mutex_lock(&x->m);
-    x->held = false;
-    wipc__cond_signal(&x->cv);
-    wipc__mutex_unlock(&x->m);
-}
-
-wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                   size_t size, int32_t timeout_ms)
-{
-    wipc__obj *o = &c->obj;
-    /* A small frame is built in one buffer (one piece for the backend: send() / one WriteFile); a
-     * larger one goes as header + payload (sendmsg / WriteFile per piece, no copy of the payload). */
-    uint8_t hdr[WIPC__FRAME_HEADER + WIPC__SMALL_PAYLOAD];
-    wipc__iov iov[2];
-    size_t n = 0;
-    size_t hl = wipc__conn_prefix(c, hdr, kind, request_id, type, size);
-    if (hl) {
-        iov[n].base = hdr;
-        iov[n++].len = hl;
-        if (size && size <= WIPC__SMALL_PAYLOAD) {
-            memcpy(hdr + hl, data, size);
-            iov[0].len += size;
-            goto built;
-        }
-    }
-    if (size) {
-        iov[n].base = data;
-        iov[n++].len = size;
-    }
-built:;
-    size_t total = hl + size;
-    size_t written = 0;
-    wipc__timeout dl = wipc__timeout_of(timeout_ms);   /* the wait for the writer and the write share it */
-    if (c->write_behind && atomic_load_explicit(&c->wq_count, memory_order_relaxed)) {
-        /* write-behind frames go first: the queue may not hold `writer` while they wait */
-        wipc_status fst = wipc__wq_flush(c, wipc__timeout_left(&dl));
-        if (fst != WIPC_OK)
-            return fst;
-    }
-    if (wipc__excl_enter(&c->writer, &dl) != WIPC_OK)
-        return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's send kept the connection busy for the "
-                           "whole timeout (%d ms); nothing was sent", o->name, (int)timeout_ms);
-    wipc_status st = WIPC_OK;
-    if (c->write_broken)
-        st = wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
-    else   /* n == 0: a RAW 0-byte message (a zero-length WriteFile on a message-mode pipe) */
-        st = wipc__plat_pipe_write(c->pipe, iov, n, wipc__timeout_left(&dl), &written);
-    if (st != WIPC_OK && written > 0 && written < total)
-        c->write_broken = true;
-    wipc__excl_leave(&c->writer);
-    if (atomic_load_explicit(&c->wq_count, memory_order_relaxed))
-        wipc__wq_kick(c);   /* frames queued meanwhile: the queue writes them now */
-    if (st != WIPC_OK) {
-        if (atomic_load(&o->closed))
-            return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
-        if (c->write_broken) {
-            wipc__conn_fail(c, st == WIPC_E_TIMEOUT ? WIPC_E_DISCONNECTED : st, "a frame was cut short by a failed or timed-out write");
-            return wipc__error(st, 0, "send on pipe %s: the frame was cut short after %zu of %zu bytes; the connection is ended",
-                               o->name, written, total);
-        }
-        return st;
-    }
-    return WIPC_OK;
-}
-
-/* What every send checks first: the connection is open, the size fits both sides, the peer can take
- * the frame kind. */
-wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size)
-{
-    wipc__obj *o = &c->obj;
-    bool control = kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY;
-    int state = c->state;
-    if (!control && state != WIPC__CONN_OPEN) {
-        if (atomic_load(&o->closed))
-            return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
-        wipc__mutex_lock(&o->lock);
-        wipc_status failed = o->failed;
-        wipc__mutex_unlock(&o->lock);
-        return wipc__error(failed && failed != WIPC_E_BUSY ? failed : WIPC_E_DISCONNECTED, 0,
-                           "send on pipe %s: the connection has ended", o->name);
-    }
-    /* RAW 0-byte messages: a 4-byte zero length with LENGTH_PREFIX, a zero-length WriteFile on a
-     * message-mode pipe; on a byte stream (POSIX, a Windows byte-type pipe) it would carry nothing */
-    if (c->raw && !c->lenprefix && size == 0 && !control && !wipc__plat_pipe_message_mode(c->pipe))
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "send on RAW pipe %s: a 0-byte message on a byte stream would carry nothing "
-                           "(nothing was sent; WIPC_PIPE_LENGTH_PREFIX sends it as a zero length)", o->name);
-    if (size > o->max_message_size)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above this side's max_message_size %u",
-                           o->name, size, (unsigned)o->max_message_size);
-    uint32_t peer_max = control ? 0 : atomic_load_explicit(&o->peer_max_message_size, memory_order_relaxed);
-    if (!c->raw && peer_max && size > peer_max)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above the peer's max_message_size %u",
-                           o->name, size, (unsigned)peer_max);
-    if (kind == WIPC__KIND_ERROR && (c->raw || !atomic_load(&c->peer_errors)))
-        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_reply_error on pipe %s: the peer speaks wipc 1.0 (its handshake did not "
-                           "offer remote errors), so it could not read an error reply; nothing was sent: answer with wipc_reply",
-                           o->name);
-    return WIPC_OK;
-}
-
-wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                            size_t size, int32_t timeout_ms)
-{
-    wipc__conn *c = (wipc__conn *)o;
-    bool control = kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY;
-    wipc_status st = wipc__conn_send_check(c, kind, size);
-    if (st != WIPC_OK)
-        return st;
-    if ((kind == WIPC__KIND_REPLY || kind == WIPC__KIND_ERROR) && wipc__in_callback(NULL))
-        return wipc__wq_send(c, NULL, kind, request_id, type, data, size);   /* never blocks a callback worker */
-    if (c->write_behind && !control && kind != WIPC__KIND_REQUEST && size <= WIPC__WQ_GATHER_FRAME - WIPC__FRAME_HEADER)
-        return wipc__wq_send_behind(c, kind, request_id, type, data, size, timeout_ms);
-    st = WIPC_E_NOT_SUPPORTED;
-    if (!control && size >= WIPC__BULK_MIN && atomic_load_explicit(&c->bulk_tx, memory_order_relaxed))
-        st = wipc__bulk_send(c, kind, request_id, type, data, size, timeout_ms);
-    if (st == WIPC_E_NOT_SUPPORTED)
-        st = wipc__conn_write_frame(c, kind, request_id, type, data, size, timeout_ms);
-    if (st != WIPC_OK)
-        return st;
-    if (!control) {
-        wipc__count_sent(o, size);
-    }
-    return WIPC_OK;
 }
 
 /* Shuts the pipe down and waits (bounded) until the backend has let go of it, so that when

@@ -2,6 +2,20 @@
  * pipe.h - the portable half of the pipe transport, shared by pipe.c (connections, servers, sends,
  * the wipc_pipe_* entry points) and pipe_read.c (frame decoding and who reads).
  *
+ * The files stack one way; each calls only the ones below it by name (scripts/lib/file_deps.py checks):
+ *   pipe_conn.c < pipe_lenprefix.c < pipe_wq.c < pipe_bulk.c < pipe_send.c < pipe_read.c
+ *     < pipe_async.c < pipe.c < pipe_connect.c
+ *  - pipe_conn.c: the writer exclusion, wipc__conn_fail, the send checks, body growth, wake-ups;
+ *  - pipe_lenprefix.c: the bytes before a payload, the LENGTH_PREFIX decoder;
+ *  - pipe_wq.c: the write queue and wipc__conn_write_frame (one frame, after the queued ones);
+ *  - pipe_bulk.c: large messages through a shared section;
+ *  - pipe_send.c: wipc__conn_send, which of the three above a send takes;
+ *  - pipe_read.c: the decoder and the reader role; pipe_async.c: the async ops hooks;
+ *  - pipe.c: the connection's life (handshake, end), servers, the ops table, the entry points;
+ *  - pipe_connect.c: wipc_pipe_connect_async.
+ * The reader calls up to pipe.c (the handshake, the end of a connection) only through the
+ * connection's `up` table, which wipc__conn_new sets (like the backend's wipc__pipe_calls).
+ *
  * Who reads a connection (the "reader role", like the shm channel's: reader_role.h, shm_read.c):
  *  - WIPC__CONN_ROLE_IO: the backend's I/O thread reads it and hands every chunk to wipc__core_read. That is the
  *    case during the HELLO handshake, for WIPC_PIPE_RAW connections and for connections with
@@ -50,6 +64,14 @@ enum { WIPC__DEST_MSG = 0, WIPC__DEST_DIRECT = 1, WIPC__DEST_DISCARD = 2, WIPC__
  * and frees the slot. */
 #define WIPC__BULK_MIN (256u * 1024)
 
+#define BODY_FIRST (64u * 1024)   /* a message body's first allocation; it doubles as bytes arrive (pipe_conn.c) */
+
+/* pipe.c's functions the layers below call up to, through wipc__conn.up (pipe.c sets it). */
+typedef struct wipc__conn_up {
+    void (*end)(struct wipc__conn *c, wipc_status why);                       /* wipc__conn_end */
+    void (*handshake)(struct wipc__conn *c, uint8_t kind, wipc__rxmsg *m);   /* wipc__conn_handshake */
+} wipc__conn_up;
+
 typedef struct wipc__pipe_bulk {          /* one mapped bulk section: ours (tx) or the peer's (rx) */
     wipc__bulk_section *sec;
     uint8_t       *base;
@@ -69,6 +91,7 @@ typedef struct wipc__pipe_excl {
 typedef struct wipc__conn {
     wipc__obj     obj;              /* first: a conn is an object */
     wipc__pipe   *pipe;
+    const wipc__conn_up *up;        /* pipe.c's up-calls (set by wipc__conn_new) */
     wipc__server *server;           /* accepted connections: the server (ref held), else NULL */
     bool          raw;
     bool          lenprefix;        /* WIPC_PIPE_LENGTH_PREFIX (raw too): pipe_lenprefix.c */
@@ -133,7 +156,7 @@ typedef struct wipc__conn {
 } wipc__conn;
 
 
-/* pipe.c */
+/* pipe_conn.c */
 void        wipc__excl_init(wipc__pipe_excl *x);
 void        wipc__excl_destroy(wipc__pipe_excl *x);
 /* Takes x, waiting for another holder up to dl: WIPC_OK, or WIPC_E_TIMEOUT (no last error set). */
@@ -142,19 +165,26 @@ wipc_status wipc__excl_enter(wipc__pipe_excl *x, wipc__timeout *dl);
 bool        wipc__excl_try(wipc__pipe_excl *x);
 void        wipc__excl_leave(wipc__pipe_excl *x);
 void        wipc__conn_fail(wipc__conn *c, wipc_status why, const char *reason);
-void        wipc__conn_end(wipc__conn *c, wipc_status why);
+wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size);
+/* makes room for `need` of a body of `len` bytes, growing it as its bytes arrive */
+bool        wipc__conn_body_reserve(wipc__conn *c, size_t need, size_t len);
+/* The connection ended: threads waiting for queue room or a flush wake up. */
+void        wipc__wq_wake(wipc__conn *c);
+/* The handshake of c ended (open or not): a connect_async waiting for it goes on. */
+void        wipc__conn_connect_op_wake(wipc__conn *c);
+
+/* pipe_send.c */
 wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                             size_t size, int32_t timeout_ms);
+
+/* pipe.c */
+void        wipc__conn_end(wipc__conn *c, wipc_status why);
 /* a HELLO (or BUSY) frame completed on the I/O thread */
 void        wipc__conn_handshake(wipc__conn *c, uint8_t kind, wipc__rxmsg *m);
-/* writes one frame (no message counters) */
-wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                   size_t size, int32_t timeout_ms);
 
-/* pipe.c: shared with pipe_async.c */
+/* pipe.c: shared with pipe_connect.c */
 wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe_options *user, wipc_pipe_options *o,
                                wipc__pipe_cfg *cfg);
-wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size);
 wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_message_size, wipc__pipe *p);
 wipc_status wipc__conn_start(wipc__conn *c);
 wipc_status wipc__conn_send_hello(wipc__conn *c);
@@ -178,13 +208,14 @@ wipc_status wipc__wq_send_behind(wipc__conn *c, uint8_t kind, uint64_t request_i
 /* wipc_flush: waits up to timeout_ms until nothing is queued or being written. WIPC_OK (every queued
  * frame is in the pipe), WIPC_E_TIMEOUT, or the error that ended the connection / dropped a frame. */
 wipc_status wipc__wq_flush(wipc__conn *c, int32_t timeout_ms);
-/* The connection ended: threads waiting for queue room or a flush wake up. */
-void        wipc__wq_wake(wipc__conn *c);
 /* A blocking writer let `writer` go: the queue takes it if it has frames. */
 void        wipc__wq_kick(wipc__conn *c);
 void        wipc__wq_free(wipc__conn *c);          /* destroy: drops what is left */
 /* The op hooks of queued sends (SEND, REPLY) */
 extern const struct wipc__op_vt wipc__wq_op_vt;
+/* writes one frame (no message counters) */
+wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                   size_t size, int32_t timeout_ms);
 
 /* pipe_async.c */
 wipc_status wipc__conn_send_async(wipc__obj *o, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
@@ -192,8 +223,6 @@ wipc_status wipc__conn_send_async(wipc__obj *o, struct wipc__op *op, uint8_t kin
 wipc_status wipc__conn_recv_async(wipc__obj *o, struct wipc__op *op);
 /* Async reads from now on: the I/O thread reads the connection (as with callbacks). */
 void        wipc__conn_go_async(wipc__conn *c);
-/* The handshake of c ended (open or not): a connect_async waiting for it goes on. */
-void        wipc__conn_connect_op_wake(wipc__conn *c);
 
 /* pipe_bulk.c */
 /* whether our HELLO offers BULK frames (see pipe_bulk.c) */
@@ -208,9 +237,6 @@ wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, 
 /* The message is copied out: the slot is the sender's again. */
 void        wipc__bulk_release(wipc__conn *c, unsigned slot);
 void        wipc__bulk_free(wipc__conn *c);
-
-/* pipe_read.c: makes room for `need` of a body of `len` bytes, growing it as its bytes arrive */
-bool        wipc__conn_body_reserve(wipc__conn *c, size_t need, size_t len);
 
 /* pipe_lenprefix.c: the bytes before a payload, and the LENGTH_PREFIX decoder */
 #define WIPC__LP_HEADER 4u   /* a LENGTH_PREFIX message's little-endian length */

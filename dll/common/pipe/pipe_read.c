@@ -18,7 +18,6 @@
 
 #define DIRECT_READ_MIN (16u * 1024)   /* a body remainder this large is read straight into place */
 #define SCATTER_MIN     (2u * 1024)    /* a caller buffer this large gets the next frame's body in place */
-#define BODY_FIRST      (64u * 1024)   /* a message body's first allocation; it doubles as bytes arrive */
 
 typedef enum want_kind { W_NONE, W_MSG, W_REPLY } want_kind;
 
@@ -52,28 +51,6 @@ static void fill_out(wipc__conn *c, rd_want *want, uint8_t kind, size_t len)
     out->request_id = kind == WIPC__KIND_REQUEST ? c->cur.request_id : 0;
     out->peer_pid = c->obj.peer_pid;
     out->data = want->buf;   /* last_request_id: set by wipc__conn_recv under its lock */
-}
-
-/* A header's length is only a claim: the body of a WIPC__DEST_MSG frame is allocated as its bytes arrive
- * (BODY_FIRST, then doubling up to the length), so a peer that announces 16 MiB and sends 40 bytes
- * costs 64 KiB, not 16 MiB (docs/RELIABILITY.md, Hardening, attack 10: 60 such headers made a server commit ~1 GiB). Makes room for
- * `need` bytes of the current body, whose whole length is `len` (need <= len). Also the LENGTH_PREFIX
- * decoder's (pipe_lenprefix.c). */
-bool wipc__conn_body_reserve(wipc__conn *c, size_t need, size_t len)
-{
-    if (need <= c->body_cap)
-        return true;
-    size_t cap = c->body_cap ? c->body_cap : BODY_FIRST;
-    while (cap < need)
-        cap *= 2;
-    if (cap > len)
-        cap = len;
-    uint8_t *d = realloc(c->body->data, cap);
-    if (!d)
-        return false;
-    c->body->data = d;
-    c->body_cap = cap;
-    return true;
 }
 
 static bool body_reserve(wipc__conn *c, size_t need)
@@ -279,7 +256,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     c->body_cap = 0;
     c->direct = NULL;
     if (kind == WIPC__FRAME_HELLO || kind == WIPC__FRAME_BUSY) {
-        wipc__conn_handshake(c, kind, m);
+        c->up->handshake(c, kind, m);
         return RD_MORE;
     }
     if (kind == WIPC__FRAME_BULK)
@@ -714,7 +691,7 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
             return ended_status(c, want->fn);   /* wipc_close, or the connection was failed */
         if (st != WIPC_E_DISCONNECTED)
             wipc__conn_fail(c, st, "read failed");
-        wipc__conn_end(c, st == WIPC_E_DISCONNECTED ? WIPC_E_DISCONNECTED : st);
+        c->up->end(c, st == WIPC_E_DISCONNECTED ? WIPC_E_DISCONNECTED : st);
         return ended_status(c, want->fn);
     }
 }

@@ -446,13 +446,6 @@ wipc_status wipc__wq_flush(wipc__conn *c, int32_t timeout_ms)
     return WIPC_OK;   /* everything queued is in the pipe (the connection may have ended since) */
 }
 
-void wipc__wq_wake(wipc__conn *c)
-{
-    wipc__mutex_lock(&c->wq_lock);
-    wipc__cond_broadcast(&c->wq_cv);
-    wipc__mutex_unlock(&c->wq_lock);
-}
-
 void wipc__wq_kick(wipc__conn *c)
 {
     wipc_status fail = WIPC_OK;
@@ -621,4 +614,65 @@ void wipc__wq_free(wipc__conn *c)
     c->wq_gather = NULL;
     wipc__cond_destroy(&c->wq_cv);
     wipc__mutex_destroy(&c->wq_lock);
+}
+
+/* ---- one frame written by the sending thread (pipe_send.c, pipe_bulk.c), after the queued ones --------- */
+
+wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                                   size_t size, int32_t timeout_ms)
+{
+    wipc__obj *o = &c->obj;
+    /* A small frame is built in one buffer (one piece for the backend: send() / one WriteFile); a
+     * larger one goes as header + payload (sendmsg / WriteFile per piece, no copy of the payload). */
+    uint8_t hdr[WIPC__FRAME_HEADER + WIPC__SMALL_PAYLOAD];
+    wipc__iov iov[2];
+    size_t n = 0;
+    size_t hl = wipc__conn_prefix(c, hdr, kind, request_id, type, size);
+    if (hl) {
+        iov[n].base = hdr;
+        iov[n++].len = hl;
+        if (size && size <= WIPC__SMALL_PAYLOAD) {
+            memcpy(hdr + hl, data, size);
+            iov[0].len += size;
+            goto built;
+        }
+    }
+    if (size) {
+        iov[n].base = data;
+        iov[n++].len = size;
+    }
+built:;
+    size_t total = hl + size;
+    size_t written = 0;
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);   /* the wait for the writer and the write share it */
+    if (c->write_behind && atomic_load_explicit(&c->wq_count, memory_order_relaxed)) {
+        /* write-behind frames go first: the queue may not hold `writer` while they wait */
+        wipc_status fst = wipc__wq_flush(c, wipc__timeout_left(&dl));
+        if (fst != WIPC_OK)
+            return fst;
+    }
+    if (wipc__excl_enter(&c->writer, &dl) != WIPC_OK)
+        return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's send kept the connection busy for the "
+                           "whole timeout (%d ms); nothing was sent", o->name, (int)timeout_ms);
+    wipc_status st = WIPC_OK;
+    if (c->write_broken)
+        st = wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
+    else   /* n == 0: a RAW 0-byte message (a zero-length WriteFile on a message-mode pipe) */
+        st = wipc__plat_pipe_write(c->pipe, iov, n, wipc__timeout_left(&dl), &written);
+    if (st != WIPC_OK && written > 0 && written < total)
+        c->write_broken = true;
+    wipc__excl_leave(&c->writer);
+    if (atomic_load_explicit(&c->wq_count, memory_order_relaxed))
+        wipc__wq_kick(c);   /* frames queued meanwhile: the queue writes them now */
+    if (st != WIPC_OK) {
+        if (atomic_load(&o->closed))
+            return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
+        if (c->write_broken) {
+            wipc__conn_fail(c, st == WIPC_E_TIMEOUT ? WIPC_E_DISCONNECTED : st, "a frame was cut short by a failed or timed-out write");
+            return wipc__error(st, 0, "send on pipe %s: the frame was cut short after %zu of %zu bytes; the connection is ended",
+                               o->name, written, total);
+        }
+        return st;
+    }
+    return WIPC_OK;
 }
