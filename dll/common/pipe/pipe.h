@@ -64,7 +64,7 @@ enum { WIPC__DEST_MSG = 0, WIPC__DEST_DIRECT = 1, WIPC__DEST_DISCARD = 2, WIPC__
  * and frees the slot. */
 #define WIPC__BULK_MIN (256u * 1024)
 
-#define BODY_FIRST (64u * 1024)   /* a message body's first allocation; it doubles as bytes arrive (pipe_conn.c) */
+#define WIPC__BODY_FIRST (64u * 1024)   /* a message body's first allocation; it doubles as bytes arrive (pipe_conn.c) */
 
 /* pipe.c's functions the layers below call up to, through wipc__conn.up (pipe.c sets it). */
 typedef struct wipc__conn_up {

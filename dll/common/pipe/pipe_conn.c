@@ -112,7 +112,7 @@ wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size)
 }
 
 /* A header's length is only a claim: the body of a WIPC__DEST_MSG frame is allocated as its bytes arrive
- * (BODY_FIRST, then doubling up to the length), so a peer that announces 16 MiB and sends 40 bytes
+ * (WIPC__BODY_FIRST, then doubling up to the length), so a peer that announces 16 MiB and sends 40 bytes
  * costs 64 KiB, not 16 MiB (docs/RELIABILITY.md, Hardening, attack 10: 60 such headers made a server commit ~1 GiB). Makes room for
  * `need` bytes of the current body, whose whole length is `len` (need <= len). Also the LENGTH_PREFIX
  * decoder's (pipe_lenprefix.c). */
@@ -120,7 +120,7 @@ bool wipc__conn_body_reserve(wipc__conn *c, size_t need, size_t len)
 {
     if (need <= c->body_cap)
         return true;
-    size_t cap = c->body_cap ? c->body_cap : BODY_FIRST;
+    size_t cap = c->body_cap ? c->body_cap : WIPC__BODY_FIRST;
     while (cap < need)
         cap *= 2;
     if (cap > len)

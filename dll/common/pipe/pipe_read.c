@@ -58,10 +58,10 @@ static bool body_reserve(wipc__conn *c, size_t need)
     return wipc__conn_body_reserve(c, need, c->cur.length);
 }
 
-/* The first allocation of a WIPC__DEST_MSG body: at most BODY_FIRST bytes, however many are claimed. */
+/* The first allocation of a WIPC__DEST_MSG body: at most WIPC__BODY_FIRST bytes, however many are claimed. */
 static wipc__rxmsg *body_new(wipc__conn *c, size_t len)
 {
-    size_t first = len < BODY_FIRST ? len : BODY_FIRST;
+    size_t first = len < WIPC__BODY_FIRST ? len : WIPC__BODY_FIRST;
     wipc__rxmsg *m = wipc__rxmsg_new(first);
     if (m)
         m->size = len;   /* what it will hold; body_cap says what is allocated */
