@@ -1,5 +1,5 @@
 /*
- * b_scale.c - the pipe server under load, and what an idle process costs (issue 17 items 4 and 5).
+ * b_scale.c - the pipe server under load, and what an idle process costs.
  *
  * scale.rate.N (N = 1, 8, 64): one wipc pipe server with callbacks (its on_message answers every
  * request with wipc_reply) and N client processes, each doing 64-byte wipc_request calls back to back
@@ -524,7 +524,7 @@ static const bt_case cases[] = {
     { "scale", "rate", 8, run_server, scale_peer },
     { "scale", "rate", 64, run_server, scale_peer },
 #if !defined(_WIN32)   /* under Wine 8.0 on the 2-core VM, 1,000 connections from 8 processes were not set up within the
-                        * harness's 90 s case limit (issue 17 item 4 is measured on Linux) */
+                        * harness's 90 s case limit (the 1,000-connection row is measured on Linux) */
     { "scale", "rate", 1000, run_server, scale_peer },
 #endif
     { "idle", "ticks", 10, run_idle, idle_peer },

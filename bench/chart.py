@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/chart.py - the benchmark table as an SVG chart (issue 17 item 7): for each platform of a
+"""bench/chart.py - the benchmark table as an SVG chart: for each platform of a
 bench/results/latest.json (Linux, Wine), the round-trip p50 latency by message size and the one-way
 throughput by message size, wipc's transports next to the raw OS calls, nng and ZeroMQ. Drawn with
 matplotlib (Debian python3-matplotlib, installed by scripts/deps). Called by bench/driver.py after

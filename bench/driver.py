@@ -59,8 +59,8 @@ def run_key(cid):
             RUN_ORDER.index(impl) if impl in RUN_ORDER else 99)
 TPUT_LABELS = {"pipe": "wipc pipe (wipc_send)", "pipeasync": "wipc pipe (wipc_send_async)", "pipewb": "wipc pipe (write-behind)", "shm": "wipc shm (wipc_send)", "msg": "wipc msg (msg_send, sync)"}
 
-# ---- targets (issue 6): (platform, name, numerator, denominator, metric, op, limit, info) ---------
-# denominator None: the numerator's own value is compared with the limit (issue 17: memory, idle cost).
+# ---- targets: (platform, name, numerator, denominator, metric, op, limit, info) ---------
+# denominator None: the numerator's own value is compared with the limit (memory, idle cost).
 
 TARGETS = [
     ("linux", "pipe round trip 64 B vs raw AF_UNIX", "pipe.rtt.64", "unix.rtt.64", "p50", "<=", 1.15, False),
@@ -92,7 +92,7 @@ TARGETS = [
     ("linux", "pipe 16 MiB throughput, section vs through the pipe", "pipe.tput.16777216", "pipenobig.tput.16777216", "gbps", ">=", 1.0, True),
     ("wine", "pipe 1 MiB throughput, section vs through the pipe", "pipe.tput.1048576", "pipenobig.tput.1048576", "gbps", ">=", 1.0, True),
     ("wine", "pipe 16 MiB throughput, section vs through the pipe", "pipe.tput.16777216", "pipenobig.tput.16777216", "gbps", ">=", 1.0, True),
-    # issue 17 item 1: one-way 64 B, frames queued behind a full pipe written together (pipe_wq.c)
+    # One-way 64 B, frames queued behind a full pipe written together (pipe_wq.c)
     ("linux", "pipe 64 B one-way send_async vs ZeroMQ", "pipeasync.tput.64", "zmq.tput.64", "msgs_s", ">=", 2.0, False),
     ("linux", "pipe 64 B one-way send_async vs raw AF_UNIX", "pipeasync.tput.64", "unix.tput.64", "msgs_s", ">=", 2.0, False),
     ("wine", "pipe 64 B one-way send_async vs raw CreateNamedPipeW", "pipeasync.tput.64", "npipe.tput.64", "msgs_s", ">=", 2.0, False),
@@ -305,7 +305,7 @@ def summary(platforms):
 
 
 def summary_lines(rows):
-    lines = ["Targets (issue 6; ratio of medians; informational)"]
+    lines = ["Targets (ratio of medians; informational)"]
     for r in rows:
         unit = {"p50": "us", "gbps": "GB/s", "msgs_s": "msgs/s", "rss_kib_per_conn": "KiB", "ticks": "ticks",
                 "wakeups": "wake-ups"}[r["metric"]]

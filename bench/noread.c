@@ -1,6 +1,6 @@
 /*
  * noread.c - wipc_noread: what a well-behaved client sees while 1,000 never-reading clients load the
- * same process (issue 19 item 6: "wipc_reply has no timeout, so slow readers starve the whole
+ * same process ("wipc_reply has no timeout, so slow readers starve the whole
  * process"). A measurement, not a test: it is not run by CI nor by scripts/bench. Linux only.
  *
  *   build/linux/bench/wipc_noread [--servers 4] [--attackers 1000] [--per-process 50]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""64 B request/reply round trip on a pipe, Linux, measured in one run (issue 13's closing figure):
+"""64 B request/reply round trip on a pipe, Linux, measured in one run:
 
   C         wipc_bench run pipe.rtt.64 (wipc_request against its own C peer process)
   sync      wipc.Connection.request() against `wipc listen --reply echo` (a C server process)

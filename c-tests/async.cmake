@@ -1,4 +1,4 @@
-# async.cmake - the asynchronous-operation tests (DESIGN 5, ABI 1.1): test_async (cmocka) and its
+# async.cmake - the asynchronous-operation tests (wipc.h "asynchronous operations", ABI 1.1): test_async (cmocka) and its
 # helper async_peer (error-server, noread, error-client); it also uses wipc_peer. Included at the
 # end of c-tests/CMakeLists.txt; uses its wipc_test_executable() and WIPC_TEST_TIMEOUT. Runs under
 # Wine too (ctest in build/win64).
@@ -12,7 +12,7 @@ if(TARGET wipc_cmocka)
   set_tests_properties(test_async PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT} RUN_SERIAL TRUE)
 endif()
 
-# test_pipe_writebehind: WIPC_PIPE_WRITE_BEHIND and wipc_flush (issue 17 item 1) with async_peer
+# test_pipe_writebehind: WIPC_PIPE_WRITE_BEHIND and wipc_flush with async_peer
 # slow-reader and wipc_peer hold / echo-server
 if(TARGET wipc_cmocka)
   wipc_test_executable(test_pipe_writebehind test_pipe_writebehind.c)

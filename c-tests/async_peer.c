@@ -9,7 +9,7 @@
  *   async_peer noread NAME COUNT SIZE
  *       a client written against the OS (AF_UNIX socket / CreateFileA): connects to NAME, sends the
  *       wipc HELLO, prints "READY", sends COUNT requests of SIZE bytes and never reads anything (a
- *       peer that does not read its replies: issue 19 item 6); prints "SENT" (or stops when the
+ *       peer that does not read its replies); prints "SENT" (or stops when the
  *       server ends the connection), then blocks until killed.
  *   async_peer error-client NAME
  *       connects to NAME, sends one request of type 7 ("why?") and prints "REMOTE <code> <message>"

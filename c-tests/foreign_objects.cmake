@@ -1,4 +1,4 @@
-# c-tests/foreign_objects.cmake - foreign object names and named events (issue 15 item 3): the
+# c-tests/foreign_objects.cmake - foreign object names and named events: the
 # foreign_peer program (plain Win32 / POSIX, deliberately not linked with wipc) and the
 # test_foreign_objects cmocka suite. Included by c-tests/CMakeLists.txt.
 add_executable(foreign_peer ${CMAKE_CURRENT_SOURCE_DIR}/foreign_peer.c)

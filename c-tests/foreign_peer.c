@@ -3,7 +3,7 @@
  * test_foreign_objects: plain Win32 (CreateFileMappingW / OpenFileMappingW / CreateEventW /
  * OpenEventW / SetEvent / WaitForSingleObject) or plain POSIX (shm_open + mmap, and the named-event
  * layout of docs/PROTOCOL.md: a 64-byte object whose word at offset 12 is a futex) on the other side
- * of wipc's foreign object names (issue 15 item 3).
+ * of wipc's foreign object names.
  *
  *   foreign_peer serve <section> <event> <ack> <text>
  *       creates the section (64 KiB) with <text> at offset 0 and two auto-reset events <event> and

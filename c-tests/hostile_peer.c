@@ -1,5 +1,5 @@
 /*
- * hostile_peer.c - a pipe client written against the OS, not wipc (issue 19): it speaks just enough
+ * hostile_peer.c - a pipe client written against the OS, not wipc: it speaks just enough
  * of the wire format (dll/common/core/frame.h) to attack a wipc pipe server, for test_hardening.c.
  * Windows: CreateFileW on \\.\pipe\wipc-<name>, ReadFile / WriteFile; POSIX: an AF_UNIX socket at
  * <runtime dir>/p.<name> ($XDG_RUNTIME_DIR/wipc, else /tmp/wipc-<uid>; names short enough not to be

@@ -1,5 +1,5 @@
-# c-tests/idle.cmake - test_idle: an idle wipc process wakes no thread and uses no CPU tick (issue 17
-# item 5; Linux: it reads /proc). c-tests/idle_scene.c is also built into bench/wipc_bench (idle.ticks).
+# c-tests/idle.cmake - test_idle: an idle wipc process wakes no thread and uses no CPU tick
+# (Linux: it reads /proc). c-tests/idle_scene.c is also built into bench/wipc_bench (idle.ticks).
 if(NOT _cmocka_found OR WIN32)
   return()
 endif()

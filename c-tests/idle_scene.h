@@ -1,5 +1,5 @@
 /*
- * idle_scene.h - an idle wipc process (issue 17 item 5), shared by c-tests/test_idle.c (asserts it
+ * idle_scene.h - an idle wipc process, shared by c-tests/test_idle.c (asserts it
  * costs nothing) and the benchmark's idle.ticks case (bench/b_scale.c, reports it for 10 s).
  *
  * The scene, in this one process, at default options:

@@ -1,7 +1,7 @@
 /*
  * lp_peer.c - wipc_lp_peer: a "foreign" program that speaks a home-made length-prefixed pipe
  * protocol (4-byte little-endian length, then the payload) with plain OS calls and no wipc calls,
- * for test_lenprefix.c (issue 15 item 2). Payloads are wt_fill patterns (support.c).
+ * for test_lenprefix.c. Payloads are wt_fill patterns (support.c).
  *
  *   wipc_lp_peer server PATH byte|message
  *       Linux: an AF_UNIX stream socket bound at the absolute PATH. Windows: CreateNamedPipeW at PATH

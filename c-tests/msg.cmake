@@ -17,7 +17,7 @@ if(TARGET wipc_cmocka)
   set_tests_properties(test_list PROPERTIES TIMEOUT ${WIPC_TEST_TIMEOUT})
 endif()
 if(TARGET wipc_cmocka)
-  # msg raw mode (issue 15): plain WM_COPYDATA / seqpacket peers; the program is its own foreign peer
+  # msg raw mode: plain WM_COPYDATA / seqpacket peers; the program is its own foreign peer
   # (`test_msg_raw send ...`, `test_msg_raw serve ...`: plain Win32 / POSIX code, no wipc calls)
   wipc_test_executable(test_msg_raw test_msg_raw.c)
   target_link_libraries(test_msg_raw PRIVATE wipc_cmocka)

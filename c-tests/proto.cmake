@@ -6,7 +6,7 @@ target_include_directories(wipc_proto_consts PRIVATE ${CMAKE_SOURCE_DIR}/dll ${C
 add_test(NAME proto_consts COMMAND wipc_proto_consts ${CMAKE_SOURCE_DIR}/docs/PROTOCOL.md)   # the document vs this build
 set_tests_properties(proto_consts PROPERTIES TIMEOUT 60)
 
-# test_foreign: wipc against objects made by plain Win32 / POSIX code (issue 15).
+# test_foreign: wipc against objects made by plain Win32 / POSIX code.
 if(_cmocka_found)
   wipc_test_executable(test_foreign ${CMAKE_CURRENT_SOURCE_DIR}/test_foreign.c)
   target_link_libraries(test_foreign PRIVATE wipc_cmocka)
@@ -18,7 +18,7 @@ if(_cmocka_found)
 endif()
 
 # test_lenprefix: WIPC_PIPE_LENGTH_PREFIX against wipc_lp_peer, a foreign length-prefixed pipe
-# program in plain Win32 / POSIX code (issue 15 item 2).
+# program in plain Win32 / POSIX code.
 wipc_test_executable(wipc_lp_peer ${CMAKE_CURRENT_SOURCE_DIR}/lp_peer.c)
 if(_cmocka_found)
   wipc_test_executable(test_lenprefix ${CMAKE_CURRENT_SOURCE_DIR}/test_lenprefix.c)

@@ -1,11 +1,11 @@
-# c-tests/reliability.cmake - the reliability and security suite (issue 8): fault injection across
+# c-tests/reliability.cmake - the reliability and security suite: fault injection across
 # processes (test_fault, test_fault_msg), load (test_load, test_load_msg), security proofs
-# (test_security), issue 19's attacks (test_hardening, attacker hostile_peer), and their helper process rel_peer. Included at the end of c-tests/CMakeLists.txt;
+# (test_security), the hardening attacks (test_hardening, attacker hostile_peer), and their helper process rel_peer. Included at the end of c-tests/CMakeLists.txt;
 # uses its wipc_test_executable(), wipc_cmocka and WIPC_TEST_TIMEOUT. Every case prints a
 # RELIABILITY|... line (test_fault_lib.h) that docs/gen_reliability.py collects into
 # docs/RELIABILITY.md; `ctest -L reliability` runs just these. $WIPC_TEST_SCALE scales their counts.
 wipc_test_executable(rel_peer ${CMAKE_CURRENT_SOURCE_DIR}/rel_peer.c)
-wipc_test_executable(hostile_peer ${CMAKE_CURRENT_SOURCE_DIR}/hostile_peer.c)   # issue 19's attacker: OS calls only
+wipc_test_executable(hostile_peer ${CMAKE_CURRENT_SOURCE_DIR}/hostile_peer.c)   # the hardening attacker: OS calls only
 if(NOT TARGET wipc_cmocka)
   return()
 endif()

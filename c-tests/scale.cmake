@@ -1,5 +1,5 @@
 # c-tests/scale.cmake - test_scale: a pipe server with WIPC_PIPE_UNLIMITED_INSTANCES holds more than 255
-# connections, a lower max_instances is still enforced (issue 17 item 4). Both targets (Wine too).
+# connections, a lower max_instances is still enforced. Both targets (Wine too).
 if(NOT _cmocka_found)
   return()
 endif()

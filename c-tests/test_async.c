@@ -1,5 +1,5 @@
 /*
- * test_async.c - asynchronous operations, cancellation and remote errors (DESIGN 5, ABI 1.1) across
+ * test_async.c - asynchronous operations, cancellation and remote errors (wipc.h "asynchronous operations", ABI 1.1) across
  * real processes: wipc_peer (echo-server, hold) and async_peer (error-server, noread, error-client).
  * Every operation is checked to complete exactly once (a per-op counter), with the right status and
  * reply, on a library thread, and never from a start call that failed.
@@ -571,7 +571,7 @@ static void test_send_async_delivers_in_order(void **state)
     wt_pair_close(&pr);
 }
 
-/* Issue 17: small frames queued behind a full pipe are written together (pipe_wq.c batches). Cancels
+/* Small frames queued behind a full pipe are written together (pipe_wq.c batches). Cancels
  * that hit queued frames and the batch being written keep every frame whole and in order: a cancelled
  * frame is never seen by the peer, every frame whose send completed WIPC_OK is, exactly once. */
 static void test_send_async_batches_cancel(void **state)
@@ -741,7 +741,7 @@ static void test_cancel_latency(void **state)
     wt_pair_close(&pr);
 }
 
-/* ---- replies from callbacks never hold a worker (issue 19 item 6) ------------------------------------------ */
+/* ---- replies from callbacks never hold a worker ------------------------------------------ */
 
 static int32_t WIPC_CALL echo_cb(wipc_handle h, const wipc_message *m, void *user)
 {

@@ -1,5 +1,5 @@
 /*
- * test_attack_win.c - Windows-only attacks of issue 19 (items 11-14 and the known limit), each made
+ * test_attack_win.c - Windows-only attacks of docs/RELIABILITY.md (items 11-14 and the known limit), each made
  * by win_attacker.exe, a plain Win32 program of the same user that never loads wipc.dll:
  *
  *  - msg_userdata:     a foreign SetWindowLongPtrW(GWLP_USERDATA) on the endpoint's window must not

@@ -56,7 +56,7 @@ static const struct {
 static void test_status_values_fixed(void **state)
 {
     (void)state;
-    /* The numbers are part of the ABI: DESIGN.md section 2. */
+    /* The numbers are part of the ABI (include/wipc.h: extend, never renumber). */
     for (size_t i = 0; i < N_STATUSES; i++)
         assert_int_equal(k_statuses[i].code, -(int)i);
     assert_int_equal(WIPC_INFINITE, -1);

@@ -1,5 +1,5 @@
 /*
- * test_fault.c - fault injection across real processes, pipe and shm transports (issue 8, part 3).
+ * test_fault.c - fault injection across real processes, pipe and shm transports.
  * The msg transport's cases are in test_fault_msg.c.
  *
  * The peer is rel_peer (c-tests/rel_peer.c); a fault is SIGKILL / TerminateProcess (wt_proc_kill) at

@@ -1,5 +1,5 @@
 /*
- * test_fault_msg.c - fault injection across real processes for the msg transport (issue 8, part 3);
+ * test_fault_msg.c - fault injection across real processes for the msg transport;
  * the pipe and shm cases are in test_fault.c.
  *
  *  - the receiver is killed inside its callback while a sender waits for the reply: the sender gets

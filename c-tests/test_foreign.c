@@ -1,5 +1,5 @@
 /*
- * test_foreign.c - wipc meeting objects made by programs that do not use wipc (issue 15). The
+ * test_foreign.c - wipc meeting objects made by programs that do not use wipc. The
  * "foreign" side is plain Win32 / POSIX code in the test, no wipc calls.
  *
  * - A section under a channel's name that is not a wipc channel (another program's data, no wake

@@ -1,5 +1,5 @@
 /*
- * test_foreign_objects.c - foreign object names and named events (issue 15 item 3, ABI 1.1).
+ * test_foreign_objects.c - foreign object names and named events (ABI 1.1).
  *
  * - Interop across processes with c-tests/foreign_peer.c, a program not linked with wipc: a section
  *   and events it makes with plain CreateFileMappingW / CreateEventW (POSIX: shm_open and the event

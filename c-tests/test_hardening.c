@@ -1,5 +1,5 @@
 /*
- * test_hardening.c - issue 19's attacks on the portable core, on both backends (Linux, and the Win32
+ * test_hardening.c - the hardening attacks (docs/RELIABILITY.md) on the portable core, on both backends (Linux, and the Win32
  * build under Wine): the attacker is hostile_peer.c, a separate process written against the OS
  * (CreateFileW / AF_UNIX), never wipc; the server under attack is this process.
  *

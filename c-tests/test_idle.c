@@ -1,5 +1,5 @@
 /*
- * test_idle.c - an idle wipc process costs nothing (issue 17 item 5): with 64 idle pipe clients of a
+ * test_idle.c - an idle wipc process costs nothing: with 64 idle pipe clients of a
  * pipe server with callbacks, a blocked shm pair at default options and a msg endpoint with callbacks
  * (c-tests/idle_scene.h), no library thread wakes up for WIPC_IDLE_SECS seconds (default 6) and the
  * process uses no CPU tick. Linux only (it reads /proc).
@@ -11,7 +11,7 @@
  * landing in it was charged to the process before). Not a speed assertion: nothing here depends on
  * how fast the machine is.
  *
- * The shm liveness check polled every 100 ms before issue 17 (each blocked waiter woke ~30 times in
+ * The shm liveness check polled every 100 ms before 1.1 (each blocked waiter woke ~30 times in
  * 3 s): this test failed on that code ("+30" on the shm threads). The window (6 s, after 1 s of
  * settling) also covers the handshake watch's deadline (5 s after the last accept), whose thread used
  * to wake once then although every handshake was done: it failed on that too ("+1").

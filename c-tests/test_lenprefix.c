@@ -1,5 +1,5 @@
 /*
- * test_lenprefix.c - WIPC_PIPE_LENGTH_PREFIX against a foreign program (issue 15 item 2): the peer
+ * test_lenprefix.c - WIPC_PIPE_LENGTH_PREFIX against a foreign program: the peer
  * is wipc_lp_peer (lp_peer.c), plain Win32 / POSIX code in its own process, no wipc calls.
  *
  * - A wipc server and foreign clients: messages of 0 .. 300000 bytes written as length then payload

@@ -1,5 +1,5 @@
 /*
- * test_load.c - bounded local load (issue 8, part 4), pipe and shm. The msg case is in
+ * test_load.c - bounded local load, pipe and shm. The msg case is in
  * test_load_msg.c.
  *
  *  - pipe: 64 client processes x 10,000 request/replies on one server in this process, served by

@@ -1,5 +1,5 @@
 /*
- * test_load_msg.c - msg load (issue 8, part 4): 8 sender processes x 1,000 messages to one receiver
+ * test_load_msg.c - msg load: 8 sender processes x 1,000 messages to one receiver
  * in this process. Every message carries a checksum: the callback recomputes the payload from its
  * type tag, answers the payload's FNV-1a (the sender checks it), and marks (sender, sequence) in a
  * bitmap: none lost, none duplicated, none corrupt. Under Wine the counts are smaller.

@@ -1,5 +1,5 @@
 /*
- * test_msg_raw.c - msg raw mode (issue 15 item 1) against programs that do not use wipc, on both
+ * test_msg_raw.c - msg raw mode against programs that do not use wipc, on both
  * backends. The foreign side is this program run as a child with plain Win32 / POSIX code and no
  * wipc call:
  *   test_msg_raw send TARGET TYPE TEXT [TYPE TEXT ...]

@@ -1,5 +1,5 @@
 /*
- * test_pipe_writebehind.c - WIPC_PIPE_WRITE_BEHIND and wipc_flush (issue 17 item 1, ABI 1.1) across
+ * test_pipe_writebehind.c - WIPC_PIPE_WRITE_BEHIND and wipc_flush (ABI 1.1) across
  * real processes: async_peer slow-reader (a reader slower than its writer), wipc_peer hold (connects,
  * never reads; killed while frames are queued) and wipc_peer echo-server (a lone message).
  * Runs on Linux and under Wine (both backends).

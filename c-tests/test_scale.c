@@ -1,5 +1,5 @@
 /*
- * test_scale.c - a pipe server past 255 connections (issue 17 item 4): max_instances
+ * test_scale.c - a pipe server past 255 connections: max_instances
  * WIPC_PIPE_UNLIMITED_INSTANCES (255) sets no count limit, as Windows' PIPE_UNLIMITED_INSTANCES does,
  * while a limit below it is still enforced (the client past it is told BUSY and times out). Before
  * 1.1 the core told the 256th client BUSY whatever the OS allowed.

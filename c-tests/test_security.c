@@ -1,5 +1,5 @@
 /*
- * test_security.c - proofs of the safe defaults (issue 8, part 5): the tests read back what the OS
+ * test_security.c - proofs of the safe defaults: the tests read back what the OS
  * has, rather than trusting the library's word.
  *
  * POSIX: the runtime directory is 0700 and ours; sockets, lock files and shm objects are 0600 and

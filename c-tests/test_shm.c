@@ -1098,7 +1098,7 @@ static void test_shm_stress_zero_copy(void **state)
     run_stress("shm-stress-zc", WT_SCALE(1000000, 100000), 4096, 1);
 }
 
-/* Issue 17: a batch of small messages written while the reader sleeps, or is falling asleep, wakes it
+/* A batch of small messages written while the reader sleeps, or is falling asleep, wakes it
  * (the first publication takes the wait word and wakes; the rest of the batch sees it 0): none is
  * lost or left unseen. The rounds sweep when the batch begins across the reader's spin-then-sleep
  * (0 to ~250 us after its last message, and 20 ms: asleep), so some publications race the reader's

@@ -1,4 +1,4 @@
-# c-tests/win_attack.cmake - Windows-only attacks (issue 19, items 11-14): test_attack_win (cmocka) and
+# c-tests/win_attack.cmake - Windows-only attacks: test_attack_win (cmocka) and
 # its attacker win_attacker, a plain Win32 program that does not link wipc. Included at the end of
 # c-tests/CMakeLists.txt on WIN32 builds; run under Wine by ctest like the other suites. Its cases
 # print RELIABILITY| lines (label reliability) for docs/RELIABILITY.md.

@@ -1,6 +1,6 @@
 /*
  * win_attacker.c - a hostile process of the same user, written against Win32 only (it never loads
- * wipc.dll): the attacker of test_attack_win.c (issue 19, Windows items). Each command prints READY
+ * wipc.dll): the attacker of test_attack_win.c. Each command prints READY
  * once its attack is in place and then holds it until it is killed (or, for one-shot commands, exits
  * 0 when done). Exit 2 = the attack could not be set up (reason on stderr).
  *

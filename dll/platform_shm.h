@@ -90,7 +90,7 @@ wipc_status wipc__plat_shm_wait(wipc__section *s, unsigned index, _Atomic uint32
 /** Wakes the thread(s) waiting on word `index` of the section (any process). */
 void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *word);
 
-/** Asymmetric fences for the wake words (issue 17, shm_layout.h "Concurrency"). Registers this process
+/** Asymmetric fences for the wake words (shm_layout.h "Concurrency"). Registers this process
  *  so that wipc__plat_shm_heavy_fence called in another process also orders this process's memory
  *  accesses, once per process (later calls return the first answer; any thread). Returns true if the
  *  heavy fence works here: then this side's publishers may skip their per-message full fence towards
@@ -116,7 +116,7 @@ void wipc__plat_proc_self(uint32_t *pid, uint32_t *start_key);
  *  (gone, a zombie, or the pid was reused by another process). */
 int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key);
 
-/** A notice of a process's exit, so a shm channel need not poll its peer (issue 17: an idle process
+/** A notice of a process's exit, so a shm channel need not poll its peer (an idle process
  *  never wakes up). Watches the process `pid` whose start key is `start_key` (see above) and calls
  *  on_exit(arg) once, on a library thread (POSIX: the epoll I/O thread), when it exits; on_free(arg)
  *  follows once the watch is freed after wipc__plat_proc_unwatch, and no on_exit runs after it: the caller keeps `arg` alive until then. POSIX: pidfd_open(2) (Linux

@@ -43,7 +43,7 @@ int wipc__msg_hdr_present(const void *data, size_t size);
 
 /** The answer to a message a receiver does not take: the reply word of `status` for a wipc sender
  *  (`framed`, wipc__msg_hdr_present), 0 for a foreign one - the conventional WM_COPYDATA "not
- *  handled", never a value that reads as success (issue 15). */
+ *  handled", never a value that reads as success. */
 uint64_t wipc__msg_refusal(wipc_status status, int framed);
 
 /** 1 if s[0..n) is a valid wipc name (1..WIPC_NAME_MAX chars of [A-Za-z0-9._-]); unlike

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen_reliability.py - writes docs/RELIABILITY.md from a test run (issue 8, part 6).
+"""gen_reliability.py - writes docs/RELIABILITY.md from a test run.
 
     docs/gen_reliability.py --out docs/RELIABILITY.md CONFIG=LOG [CONFIG=LOG ...]
 
@@ -53,7 +53,7 @@ SCOPE = [
     "Fuzz inputs are counted as bad inputs tried; most are malformed by construction, some are accepted (seeds and "
     "what the fuzzer derives from them).",
 ]
-# Hand-written: the rules behind the fixes of issue 19 (also in include/wipc.h) and every attack of that
+# Hand-written: the rules behind the hardening fixes (also in include/wipc.h) and every attack of that
 # issue with its result per backend; the measured rows are in the tables below (python-tests/
 # test_hardening_posix.py prints them).
 HARDENING_RULES = [
@@ -72,7 +72,7 @@ HARDENING_RULES = [
     "**Never delete what wipc did not create.** A WIPC_PIPE_RAW path is unlinked only if it is a socket of this user "
     "that nobody answers; a listener removes only the socket file it bound.",
 ]
-HARDENING_ATTACKS = [   # (issue 19 item, attack, Linux, Windows)
+HARDENING_ATTACKS = [   # (item, attack, Linux, Windows)
     ("1",
      "bulk section shrunk after the first BULK frame (SIGBUS)",
      "fixed: sealed memfd sections; unsealed refused (test_bulk_section_shrunk_under_the_receiver)",
@@ -305,7 +305,7 @@ def main():
     for line in SCOPE:
         w(f"- {line}")
     w("")
-    w("## Hardening (issue 19): the rules and the attacks")
+    w("## Hardening: the rules and the attacks")
     w("")
     w("A buggy or hostile process of the same user - the only kind the OS lets reach a wipc endpoint - can make its own "
       "calls fail, never crash, flood or starve another wipc process. The rules the fixes come from "

@@ -5,7 +5,7 @@
  * Input: a control byte (bit 0: act as the creator instead of the opener; bit 1: zero-copy reads;
  * bit 2: small max_message_size; bit 3, opener: a racing write), a capacity selector, a section-size
  * selector, with bit 3 a racing write (u8 header offset / 8, u8 length 1..16 and those bytes: the
- * peer rewrites the header after wipc_shm_open validated it and before it binds the rings - issue 19:
+ * peer rewrites the header after wipc_shm_open validated it and before it binds the rings:
  * a capacity re-read there ran the rings past the section), then the section bytes: the 704-byte
  * header, then ring 0 and ring 1 data (zero-filled where the input ends).
  *  - opener: the section is what wipc_shm_open maps: header validation (magic, version, sizes,

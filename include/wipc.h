@@ -619,7 +619,7 @@ WIPC_API void WIPC_CALL wipc_shm_options_init(wipc_shm_options *o);
 /** wipc_shm_options_init for a struct of `struct_size` bytes (see wipc_pipe_options_init_size). Since 1.1. @since 1.1 */
 WIPC_API void WIPC_CALL wipc_shm_options_init_size(wipc_shm_options *o, uint32_t struct_size);
 
-/* Full object names (since 1.1, issue 15): wipc_shm_create/_open, wipc_region_create/_open and
+/* Full object names (since 1.1): wipc_shm_create/_open, wipc_region_create/_open and
  *  wipc_event_create/_open take, besides a wipc name, a full object name of the platform, used as given
  *  instead of the name wipc derives, the way pipes take a full \\.\pipe\ path - to share memory with
  *  programs that do not use wipc (e.g. wipc_region_open("Local\\DemoSharedMem")). Windows: "Local\<rest>"
@@ -1224,7 +1224,7 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
 
 /** @} */
 
-/* ---- msg raw mode (issue 15, since 1.1): plain WM_COPYDATA, without wipc's header ------------ */
+/* ---- msg raw mode (since 1.1): plain WM_COPYDATA, without wipc's header ------------ */
 /** @addtogroup wipc_msg
  *  @{ */
 
@@ -1377,7 +1377,7 @@ WIPC_API wipc_status WIPC_CALL wipc_event_close(wipc_handle ev);
 
 /** @} */
 
-/* ---- write-behind (issue 17, since 1.1) ------------------------------------------------------- */
+/* ---- write-behind (since 1.1) ------------------------------------------------------- */
 /** @addtogroup wipc_pipe
  *  @{ */
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""hardening_victim.py - a wipc process for test_hardening_posix.py to attack (issue 19).
+"""hardening_victim.py - a wipc process for test_hardening_posix.py to attack.
 
 The attacks run in the test process with raw OS calls (AF_UNIX sockets, /dev/shm files, mmap); the
 victim is this separate process, so that a crash (SIGBUS, SIGSEGV) kills it and not pytest, and its

@@ -429,7 +429,7 @@ def test_wait_for_a_server_that_starts_later(name):
     assert wipc("cat", uri, "--wait", "--timeout", "200")[0] == 4   # waited, nobody came: not found
 
 
-# ---- foreign pipe peers: listen / send --raw and --length-prefix (issue 15) ----------------------------
+# ---- foreign pipe peers: listen / send --raw and --length-prefix ----------------------------
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the foreign peer is an AF_UNIX socket")
 def test_listen_and_send_length_prefix_and_raw(tmp_path):
@@ -468,7 +468,7 @@ def test_listen_and_send_length_prefix_and_raw(tmp_path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the foreign peers are POSIX seqpacket sockets")
 def test_msg_raw_listen_and_send(name, tmp_path):
-    """issue 15: `listen msg:// --raw` takes a plain (headerless) packet from a non-wipc sender and
+    """`listen msg:// --raw` takes a plain (headerless) packet from a non-wipc sender and
     answers the byte sum as a plain number; `send --raw msg://NAME` and `send msg://path:SOCK` send
     plain packets and print the answer."""
     import socket

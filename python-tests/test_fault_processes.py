@@ -1,4 +1,4 @@
-"""Fault injection across real processes, driven from Python through ctypes (issue 8, part 3).
+"""Fault injection across real processes, driven from Python through ctypes.
 
 The peer is rel_peer (c-tests/rel_peer.c, next to wipc_peer; $WIPC_REL_PEER overrides it). Each
 case kills it (SIGKILL) at a chosen moment while Python threads or ctypes callbacks are inside the

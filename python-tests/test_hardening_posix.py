@@ -1,4 +1,4 @@
-"""Issue 19 (hardening), POSIX: a peer must never crash, flood or starve a wipc process, and wipc must
+"""Hardening, POSIX: a peer must never crash, flood or starve a wipc process, and wipc must
 never delete a user's file.
 
 Each attack runs in this (pytest) process with raw OS calls only - AF_UNIX sockets speaking the

@@ -1,4 +1,4 @@
-"""wipc.PIPE_LENGTH_PREFIX through the SWIG binding (issue 15 item 2): a foreign peer - a plain
+"""wipc.PIPE_LENGTH_PREFIX through the SWIG binding: a foreign peer - a plain
 AF_UNIX socket written by this test, no wipc - speaks "4-byte little-endian length + payload" to a
 wipc server, trickling bytes; a 4 GiB claim ends its connection (wipc.TooLarge) and the server
 serves the next client. POSIX only (the foreign side is a socket; C tests cover Windows)."""

@@ -1,4 +1,4 @@
-"""Bounded load from Python (issue 8, part 4): a ctypes-callback pipe server in this process answers
+"""Bounded load from Python: a ctypes-callback pipe server in this process answers
 8 rel_peer client processes x 2,000 request/replies (each client checks every reply's bytes), and a
 Python receiver drains 200,000 checksummed shm messages from a rel_peer sender. Counts scale with
 $WIPC_TEST_SCALE (the sanitizer runs use less). RELIABILITY lines go to $WIPC_RELIABILITY_LOG.

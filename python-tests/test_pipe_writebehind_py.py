@@ -1,4 +1,4 @@
-"""wipc.PIPE_WRITE_BEHIND and Connection.flush through the SWIG binding (issue 17 item 1), against
+"""wipc.PIPE_WRITE_BEHIND and Connection.flush through the SWIG binding, against
 real peer processes (c-tests' wipc_peer): a lone message is written at once (flush(0) finds nothing
 queued) and echoed; behind a peer that never reads, send() queues until the bounded queue is full,
 flush times out, and once the peer is killed flush and send raise wipc.Disconnected."""

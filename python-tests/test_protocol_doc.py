@@ -1,4 +1,4 @@
-"""docs/PROTOCOL.md is true and enough (issue 15 section 4).
+"""docs/PROTOCOL.md is true and enough.
 
 - Every `constants` block entry of the document equals the value compiled into the library: names
   without a prefix and offsetof()/sizeof() entries come from c-tests/proto_consts.c (wipc_proto_consts,

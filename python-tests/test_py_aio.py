@@ -1,4 +1,4 @@
-"""wipc.aio (issue 13 §2): asyncio on the library's asynchronous operations, no executor threads.
+"""wipc.aio: asyncio on the library's asynchronous operations, no executor threads.
 
 1,000 concurrent request()s from one loop; wait_for(conn.recv(), 0.2) raises TimeoutError and
 asyncio.run returns at once; an async def handler server serving C clients (the `wipc` CLI, a ctypes

@@ -1,4 +1,4 @@
-"""The Python package's surface as Python code expects it (issue 13 §3, §4; issue 19 item 9): errors
+"""The Python package's surface as Python code expects it: errors
 that are the builtin exceptions that fit, Python wording for bad arguments, closed objects, names
 with NUL refused, IntEnums, one timeout policy, replies to callers that left logged at DEBUG,
 handlers that raise answered with RemoteError.
@@ -111,7 +111,7 @@ NUL_NAMES = ["x\0../../evil", "x\0", "\0x"]
 
 @pytest.mark.parametrize("bad", NUL_NAMES)
 def test_names_with_nul_are_refused_not_truncated(uname: str, bad: str) -> None:
-    """Issue 19 item 9: "x\\0../../evil" must not serve "x"."""
+    """Hardening attack 9: "x\\0../../evil" must not serve "x"."""
     bad = uname + bad
     makers: list[Callable[[], object]] = [lambda: wipc.PipeServer(bad), lambda: wipc.ShmChannel.create(bad),
                  lambda: wipc.MsgEndpoint(bad), lambda: wipc.Region.create(bad, 4096),

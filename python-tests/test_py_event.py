@@ -1,4 +1,4 @@
-"""wipc.NamedEvent (issue 15 item 3, ABI 1.1): the Python wrapper of wipc_event_*: a context manager
+"""wipc.NamedEvent (ABI 1.1): the Python wrapper of wipc_event_*: a context manager
 with set/reset/wait (wait returns a bool, as threading.Event.wait), auto and manual reset, close from
 another thread ends a wait with wipc.Closed, another process sets it, and full object names."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ctrl-C (issue 13 §1): a SIGINT sent to a child Python process blocked in a wipc call ends the call
+"""Ctrl-C: a SIGINT sent to a child Python process blocked in a wipc call ends the call
 with KeyboardInterrupt in < 1 s, and after catching it the same object still works (a round trip).
 
 Each case is a child process that sets up the object, prints READY, blocks in the call, and on

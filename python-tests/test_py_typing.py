@@ -1,4 +1,4 @@
-"""Types (issue 13 §4): the package is typed (py.typed) and `mypy --strict` is clean on the README's
+"""Types: the package is typed (py.typed) and `mypy --strict` is clean on the README's
 Python examples, on the package itself and on the typed test helpers (swig_pkg.py, test_py_*.py).
 Also runs the README's examples, so that what they print stays true.
 

@@ -1,4 +1,4 @@
-"""Security proofs and hostile input from Python (issue 8, parts 5 and 6), POSIX backend.
+"""Security proofs and hostile input from Python, POSIX backend.
 
 What the OS has is read back with os.stat (modes, owners); a runtime directory that is a symlink,
 someone else's or open to others is refused; forged handles, hostile names and option structs are

@@ -299,7 +299,7 @@ def test_msg_endpoint_send_broadcast_list_queue(uname):
 
 
 def test_msg_raw_endpoint_and_raw_send(uname):
-    """issue 15: MsgEndpoint(flags=MSG_RAW) and msg_send to a raw target (class:wipc-msg-NAME names
+    """MsgEndpoint(flags=MSG_RAW) and msg_send to a raw target (class:wipc-msg-NAME names
     the endpoint's window on Windows and its socket on POSIX): no header, the plain reply; a queued
     raw message answers 1."""
     target = "class:wipc-msg-" + uname

@@ -215,7 +215,7 @@ class PipeOptions(Structure):
         ("buffer_size", c_uint32),
         ("reserved", c_uint32),
         ("security_descriptor", c_char_p),
-        # appended in 1.1 (issue 19): per-connection bounds, 0 = the default
+        # appended in 1.1: per-connection bounds, 0 = the default
         ("handshake_timeout_ms", c_int32),
         ("max_queued_bytes", c_uint32),
         ("max_queued_messages", c_uint32),

@@ -1,7 +1,7 @@
 /*
  * proc_watch.c - a process's exit as an event (platform_shm.h, wipc__plat_proc_watch): a pidfd
  * (pidfd_open(2), Linux 5.3+) on the epoll I/O thread; it becomes readable when the process exits.
- * The shm channel watches its peer with it instead of polling /proc every 100 ms (issue 17 item 5).
+ * The shm channel watches its peer with it instead of polling /proc every 100 ms.
  */
 #include <errno.h>
 #include <stdatomic.h>

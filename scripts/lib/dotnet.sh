@@ -60,7 +60,7 @@ dotnet_consumer() {   # dotnet_consumer <feed dir with Wipc.<v>.nupkg> <scratch 
   #    assembly System.Runtime.dll. Module not found" (0x8007007E) at startup;
   #  - .NET 10, not 8: Windows .NET 8 under this Wine (8.0) hangs in the first P/Invoke or managed throw
   #    after a managed exception was thrown (its C++-based exception handling); .NET 9+'s managed
-  #    exception handling does not (evidence: the issue 14 report).
+  #    exception handling does not (seen on this project's CI machine).
   local feed scratch what=${3:-all} nupkg version cache rc=0
   feed=$(realpath -m "$1"); scratch=$(realpath -m "$2")
   dotnet_require || return 1

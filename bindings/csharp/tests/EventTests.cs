@@ -92,7 +92,7 @@ namespace Wipc.Tests
         [Fact]
         public void MsgRawEndpointTakesRawSends()
         {
-            // issue 15: a WIPC_MSG_RAW receiver, reached by a raw send (no wipc header) to
+            // A WIPC_MSG_RAW receiver, reached by a raw send (no wipc header) to
             // "class:wipc-msg-NAME" (its window class on Windows, its socket on Linux): the reply is the
             // plain return value, negative ones included; wipc's own senders still reach it by name.
             string name = Name("msgraw");

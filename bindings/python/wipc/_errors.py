@@ -34,7 +34,7 @@ from typing import ClassVar, Dict, List, Optional, Type
 
 from . import _native as _n
 
-# Fixed forever by DESIGN.md §5 (v1.1): used when the loaded extension predates them.
+# Fixed forever by wipc.h (ABI 1.1): used when the loaded extension predates them.
 WIPC_E_CANCELLED = getattr(_n, "WIPC_E_CANCELLED", -17)
 WIPC_E_REMOTE = getattr(_n, "WIPC_E_REMOTE", -18)
 

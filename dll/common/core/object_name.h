@@ -1,8 +1,8 @@
 /*
  * object_name.h - names of named kernel objects (shm sections and regions, named events): a wipc name
  * (1-128 characters of [A-Za-z0-9._-], turned into wipc's own object names by the backend) or a full
- * object name of the platform, used as given so that wipc can meet objects other programs made
- * (issue 15 item 3), the way pipes accept a full \\.\pipe\ path:
+ * object name of the platform, used as given so that wipc can meet objects other programs made,
+ * the way pipes accept a full \\.\pipe\ path:
  *   Windows  "Local\<rest>" or "Global\<rest>" (prefix case-insensitive), <rest> 1 or more characters,
  *            no '\', no control characters;
  *   POSIX    "/<rest>": a shm_open name, <rest> 1 or more characters, no '/', not "." or "..", no

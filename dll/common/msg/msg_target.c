@@ -1,5 +1,5 @@
 /*
- * msg_target.c - raw msg sends (issue 15): wipc_msg_send to a window found by class and/or title, or
+ * msg_target.c - raw msg sends: wipc_msg_send to a window found by class and/or title, or
  * (POSIX) to a seqpacket socket by path, with no wipc header. The target forms are documented in
  * wipc.h (WIPC_MSG_TARGET_*): "class:C", "title:T", "class:C;title:T", "path:P". This file parses
  * them and hands the parts to the backend (wipc__plat_msg_send_raw); the receiver's answer comes back

@@ -306,7 +306,7 @@ static void hs_done(wipc__conn *c)
     if (watched) {
         hs_unlink_locked(c);
         if (!hs_head)   /* none left: the thread's timed wait for the old earliest deadline becomes an
-                         * untimed one now, not a wake-up seconds later in an idle process (issue 17) */
+                         * untimed one now, not a wake-up seconds later in an idle process */
             wipc__cond_signal(&hs_cond);
     }
     wipc__mutex_unlock(&hs_lock);

@@ -1,6 +1,6 @@
 /*
  * pipe_lenprefix.c - what goes before a payload on a pipe connection, and the decoder of
- * WIPC_PIPE_LENGTH_PREFIX connections (issue 15: "4-byte length + payload", the most common
+ * WIPC_PIPE_LENGTH_PREFIX connections ("4-byte length + payload", the most common
  * home-made pipe protocol).
  *
  * A LENGTH_PREFIX connection is a RAW one (no handshake, read by the I/O thread) whose messages are

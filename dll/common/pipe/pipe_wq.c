@@ -7,7 +7,7 @@
  * an entry, queued, and written by the backend (wipc__plat_pipe_write_start, completed by
  * wipc__core_write_done on its I/O thread). The queue and blocking writers share the connection's
  * `writer` exclusion, so frames never interleave.
- * Batches (issue 17): when the writer is ahead of the reader, frames pile up in the queue; each write
+ * Batches: when the writer is ahead of the reader, frames pile up in the queue; each write
  * then takes every queued small frame (each <= WIPC__WQ_GATHER_FRAME, together <= WIPC__WQ_GATHER_MAX),
  * copied one after another into c->wq_gather, so one send / WriteFile carries them all. Nothing waits
  * to form a batch (no Nagle delay): a lone frame goes at once, as before, and only frames that are

@@ -110,7 +110,7 @@ static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator
     /* Not capped by the ring: larger messages are streamed through it in pieces
      * (shm_layout.h, "Streaming"); this side says so with WIPC__SHM_SIDE_STREAM. */
     c->obj.max_message_size = max_message_size;
-    wipc__plat_section_prefault(sec);   /* no page fault per ring page on the first lap (issue 17) */
+    wipc__plat_section_prefault(sec);   /* no page fault per ring page on the first lap */
     uint8_t *base = (uint8_t *)c->hdr + WIPC__SHM_HEADER_SIZE;
     if (wipc__ring_attach(&c->tx, &c->hdr->ring[c->tx_index], base + cap * c->tx_index, cap, true, 0) != WIPC__RING_OK ||
         wipc__ring_attach(&c->rx, &c->hdr->ring[c->rx_index], base + cap * c->rx_index, cap, false,

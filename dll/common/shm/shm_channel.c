@@ -5,8 +5,8 @@
  *
  * Peer death is an event: the peer's process is watched (wipc__plat_proc_watch: a pidfd on the I/O
  * thread on Linux, a registered wait on the process handle on Windows) and its exit runs the live
- * check at once, which wakes every waiter of this side. So an idle channel never wakes up (issue 17:
- * a blocked wait sleeps in slices of 60 s, a backstop only). Where the exit cannot be watched (no
+ * check at once, which wakes every waiter of this side. So an idle channel never wakes up
+ * (a blocked wait sleeps in slices of 60 s, a backstop only). Where the exit cannot be watched (no
  * pidfd_open, the process could not be opened), blocked waits sleep in slices of 100 ms and check,
  * between slices, the peer's side of the header and (at most every 100 ms) whether its process still
  * runs with the same start time, as before. A peer that closes the channel wakes the waiters itself

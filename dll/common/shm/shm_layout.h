@@ -27,11 +27,11 @@
  *    +12 u32 flags           WIPC__SHM_SIDE_ERRORS (wipc 1.1): this side reads ERROR records (remote
  *                            errors: kind 7, type = the code, payload = UTF-8 text). Was reserved (0):
  *                            a 1.0 side leaves it 0 and is never sent an ERROR record.
- *                            WIPC__SHM_SIDE_STREAM (streaming, issue 17): this side reassembles streamed messages
+ *                            WIPC__SHM_SIDE_STREAM (streaming): this side reassembles streamed messages
  *                            (see "Streaming" below); only such a side is sent BEGIN / PART records, and
  *                            its max_message_size may exceed the ring (a side that predates
  *                            streaming - 1.0, early 1.1 - leaves the flag 0 and caps it at capacity - 24).
- *                            WIPC__SHM_SIDE_ASYM (issue 17): this side's sleepers use the heavy fence
+ *                            WIPC__SHM_SIDE_ASYM: this side's sleepers use the heavy fence
  *                            and its process is registered for it (see "Concurrency"): the other
  *                            side's publications towards it need no full fence of their own.
  *    +16 48 bytes reserved, 0
@@ -83,7 +83,7 @@
  * A record of exactly `capacity` bytes (payload capacity - 24) fits in an empty ring once the
  * reader has passed the PAD in front of it (a waiting reader skips PADs at once).
  *
- * Streaming (issue 17): a message whose record would not fit the ring (24 + length > capacity) is
+ * Streaming: a message whose record would not fit the ring (24 + length > capacity) is
  * sent, only to a side with WIPC__SHM_SIDE_STREAM, as consecutive records of one writer:
  *   BEGIN  kind = 0x80 | the message's kind, type and request_id = the message's; the payload is
  *          u64 total (the whole message's length) followed by the first bytes of the message;
@@ -110,7 +110,7 @@
  * So a busy channel makes no system calls, and a batch of messages written while the reader sleeps
  * costs one wake-up: the first publication swaps the word to 0, the following ones see 0.
  *
- * The fences (issue 17): both sides need a StoreLoad barrier between their store (index / word) and
+ * The fences: both sides need a StoreLoad barrier between their store (index / word) and
  * their load (word / index), else each may read the other's old value and the sleeper misses its
  * wake-up. A full fence per publication costs more than the rest of a small send: the index's cache
  * line was just read by the other CPU, so the fence stalls until that line comes back. The barrier is
@@ -161,7 +161,7 @@
 
 #define WIPC__SHM_SIDE_ERRORS 0x1u   /* wipc__shm_side.flags: this side reads ERROR records */
 #define WIPC__SHM_SIDE_STREAM 0x2u   /* wipc__shm_side.flags: this side reassembles streamed messages */
-#define WIPC__SHM_SIDE_ASYM   0x4u   /* wipc__shm_side.flags: this side's sleepers use the heavy fence (issue 17) */
+#define WIPC__SHM_SIDE_ASYM   0x4u   /* wipc__shm_side.flags: this side's sleepers use the heavy fence */
 
 #define WIPC__SHM_KIND_BEGIN  0x80u  /* record kind bit: the first piece of a streamed message */
 #define WIPC__SHM_KIND_PART   8u     /* record kind: a following piece of a streamed message */
