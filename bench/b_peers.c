@@ -24,45 +24,48 @@
 #define M_STOP 9
 
 #if defined(WIPC_BENCH_NNG) || defined(WIPC_BENCH_ZMQ)
-static void ipc_url(const char *name, char *url, size_t cap) { snprintf(url, cap, "ipc:///tmp/%s.ipc", name); }
+static void ipc_url(const char *name, char *url, size_t cap)
+{
+    snprintf(url, cap, "ipc:///tmp/%s.ipc", name);
+}
 
 /* a transport-neutral socket */
 typedef struct psock {
-    int   zmq;
+    int zmq;
     void *zctx, *z;
-#if defined(WIPC_BENCH_NNG)
+#  if defined(WIPC_BENCH_NNG)
     nng_socket n;
-#endif
+#  endif
 } psock;
 
 static int p_send(psock *s, const void *buf, size_t n)
 {
-#if defined(WIPC_BENCH_ZMQ)
+#  if defined(WIPC_BENCH_ZMQ)
     if (s->zmq)
         return zmq_send(s->z, buf, n, 0) == (int)n ? 0 : -1;
-#endif
-#if defined(WIPC_BENCH_NNG)
+#  endif
+#  if defined(WIPC_BENCH_NNG)
     if (!s->zmq)
         return nng_send(s->n, (void *)buf, n, 0) == 0 ? 0 : -1;
-#endif
+#  endif
     return -1;
 }
 
 /* returns the size received, -1 on error */
 static long p_recv(psock *s, void *buf, size_t cap)
 {
-#if defined(WIPC_BENCH_ZMQ)
+#  if defined(WIPC_BENCH_ZMQ)
     if (s->zmq) {
         int r = zmq_recv(s->z, buf, cap, 0);
         return r < 0 ? -1 : r;
     }
-#endif
-#if defined(WIPC_BENCH_NNG)
+#  endif
+#  if defined(WIPC_BENCH_NNG)
     if (!s->zmq) {
         size_t n = cap;
         return nng_recv(s->n, buf, &n, 0) == 0 ? (long)n : -1;
     }
-#endif
+#  endif
     return -1;
 }
 
@@ -72,7 +75,7 @@ static int p_open(psock *s, const char *impl, const char *name, int listen)
     ipc_url(name, url, sizeof url);
     memset(s, 0, sizeof *s);
     s->zmq = !strcmp(impl, "zmq");
-#if defined(WIPC_BENCH_ZMQ)
+#  if defined(WIPC_BENCH_ZMQ)
     if (s->zmq) {
         s->zctx = zmq_ctx_new();
         s->z = zmq_socket(s->zctx, ZMQ_PAIR);
@@ -82,13 +85,13 @@ static int p_open(psock *s, const char *impl, const char *name, int listen)
         zmq_setsockopt(s->z, ZMQ_LINGER, &linger, sizeof linger);
         return listen ? zmq_bind(s->z, url) : zmq_connect(s->z, url);
     }
-#endif
-#if defined(WIPC_BENCH_NNG)
+#  endif
+#  if defined(WIPC_BENCH_NNG)
     if (!s->zmq) {
         if (nng_pair1_open(&s->n) != 0)
             return -1;
-        nng_socket_set_size(s->n, NNG_OPT_RECVMAXSZ, 0);   /* no size limit (1 MiB messages) */
-        nng_socket_set_int(s->n, NNG_OPT_SENDBUF, 64);      /* queue like ZeroMQ's HWM, for throughput */
+        nng_socket_set_size(s->n, NNG_OPT_RECVMAXSZ, 0); /* no size limit (1 MiB messages) */
+        nng_socket_set_int(s->n, NNG_OPT_SENDBUF, 64); /* queue like ZeroMQ's HWM, for throughput */
         nng_socket_set_int(s->n, NNG_OPT_RECVBUF, 64);
         if (listen)
             return nng_listen(s->n, url, NULL, 0) == 0 ? 0 : -1;
@@ -98,23 +101,23 @@ static int p_open(psock *s, const char *impl, const char *name, int listen)
             bt_sleep_ms(3);
         return rv == 0 ? 0 : -1;
     }
-#endif
+#  endif
     return -1;
 }
 
 static void p_close(psock *s)
 {
-#if defined(WIPC_BENCH_ZMQ)
+#  if defined(WIPC_BENCH_ZMQ)
     if (s->zmq) {
         zmq_close(s->z);
         zmq_ctx_term(s->zctx);
         return;
     }
-#endif
-#if defined(WIPC_BENCH_NNG)
+#  endif
+#  if defined(WIPC_BENCH_NNG)
     if (!s->zmq)
         nng_close(s->n);
-#endif
+#  endif
 }
 
 /* peer <impl> <metric> <name> <size> */
@@ -149,9 +152,9 @@ static int lib_peer(int argc, char **argv)
 }
 
 typedef struct lctx {
-    psock    s;
+    psock s;
     uint8_t *out, *in;
-    size_t   size;
+    size_t size;
 } lctx;
 
 static int once_lib(void *p, char *err, size_t cap)
@@ -171,7 +174,7 @@ static int run_lib(const bt_case *bc, const char *id)
     bt_child child;
     if (bt_start_named_peer(bc, id, name, sizeof name, &child))
         return 1;
-    bt_sleep_ms(50);   /* let the peer bind (zmq_connect is asynchronous anyway) */
+    bt_sleep_ms(50); /* let the peer bind (zmq_connect is asynchronous anyway) */
     lctx c;
     memset(&c, 0, sizeof c);
     c.size = bc->size;
@@ -205,7 +208,8 @@ static int run_lib(const bt_case *bc, const char *id)
             c.out[0] = M_SYNC;
             if (rc || p_send(&c.s, c.out, c.size) || p_recv(&c.s, c.in, c.size + 64) != (long)sizeof peer ||
                 (memcpy(&peer, c.in, sizeof peer), peer != n)) {
-                bt_emit_error(id, "throughput: sent %llu, the peer counted %llu", (unsigned long long)n, (unsigned long long)peer);
+                bt_emit_error(id, "throughput: sent %llu, the peer counted %llu", (unsigned long long)n,
+                              (unsigned long long)peer);
                 rc = 1;
             }
         }
@@ -222,18 +226,21 @@ out:
     return rc;
 }
 
-#define L(impl, metric, size) { impl, metric, size, run_lib, lib_peer }
+#  define L(impl, metric, size)                                                                                        \
+    {                                                                                                                  \
+      impl, metric, size, run_lib, lib_peer                                                                            \
+    }
 static const bt_case cases[] = {
-#if defined(WIPC_BENCH_NNG)
-    L("nng", "rtt", 64), L("nng", "rtt", 4096), L("nng", "rtt", 65536),
+#  if defined(WIPC_BENCH_NNG)
+    L("nng", "rtt", 64),  L("nng", "rtt", 4096),   L("nng", "rtt", 65536),
     L("nng", "tput", 64), L("nng", "tput", 65536), L("nng", "tput", 1048576),
-#endif
-#if defined(WIPC_BENCH_ZMQ)
-    L("zmq", "rtt", 64), L("zmq", "rtt", 4096), L("zmq", "rtt", 65536),
+#  endif
+#  if defined(WIPC_BENCH_ZMQ)
+    L("zmq", "rtt", 64),  L("zmq", "rtt", 4096),   L("zmq", "rtt", 65536),
     L("zmq", "tput", 64), L("zmq", "tput", 65536), L("zmq", "tput", 1048576),
-#endif
+#  endif
 };
-#undef L
+#  undef L
 
 BT_CASE_LIST(bt_cases_peers, cases)
 #else

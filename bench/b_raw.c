@@ -34,14 +34,14 @@
 #  include <unistd.h>
 #endif
 
-#define CHUNK (256 * 1024)
+#define CHUNK  (256 * 1024)
 #define M_DATA 1
 #define M_SYNC 2
 #define M_STOP 9
 
 /* ---- stream throughput (both): AF_UNIX stream / named pipe ---- */
 
-typedef int (*raw_io_fn)(void *conn, void *buf, size_t n, int wr);   /* all n bytes, or -1 */
+typedef int (*raw_io_fn)(void *conn, void *buf, size_t n, int wr); /* all n bytes, or -1 */
 
 /* S-byte M_DATA messages back to back: a warm-up phase, then a timed phase, each ended by M_SYNC that
  * the peer answers with its count; then M_STOP. Emits the result. */
@@ -149,7 +149,10 @@ static int io_all(int fd, void *buf, size_t n, int wr)
     return 0;
 }
 
-static int sock_io(void *fd, void *buf, size_t n, int wr) { return io_all(*(int *)fd, buf, n, wr); }
+static int sock_io(void *fd, void *buf, size_t n, int wr)
+{
+    return io_all(*(int *)fd, buf, n, wr);
+}
 
 static int listen_accept(const char *name, int type, int *listener)
 {
@@ -257,7 +260,7 @@ static int sock_peer(int argc, char **argv)
             ssize_t r = recv(c, buf, size, 0);
             if (r <= 0) {
                 close(c);
-                break;   /* the stop connection sends nothing */
+                break; /* the stop connection sends nothing */
             }
             int ok = send(c, &reply, sizeof reply, 0) == sizeof reply;
             close(c);
@@ -274,11 +277,11 @@ static int sock_peer(int argc, char **argv)
 }
 
 typedef struct sctx {
-    int      fd;
+    int fd;
     const char *name;
     uint8_t *buf;
-    size_t   size;
-    int      type;
+    size_t size;
+    int type;
 } sctx;
 
 static int once_stream(void *p, char *err, size_t cap)
@@ -334,7 +337,7 @@ static int run_sock(const bt_case *bc, const char *id)
             goto out;
         }
     } else {
-        int probe = connect_to(name, SOCK_SEQPACKET, 20000);   /* wait until the peer listens */
+        int probe = connect_to(name, SOCK_SEQPACKET, 20000); /* wait until the peer listens */
         if (probe < 0) {
             bt_emit_error(id, "cannot connect to the peer");
             bt_kill(&child);
@@ -346,14 +349,18 @@ static int run_sock(const bt_case *bc, const char *id)
         close(probe);
     }
     if (!strcmp(bc->metric, "rtt")) {
-        rc = bt_rtt_loop(id, !strcmp(bc->impl, "unix") ? once_stream : !strcmp(bc->impl, "seqpacket") ? once_seqpacket : once_seqconn, &s);
+        rc = bt_rtt_loop(id,
+                         !strcmp(bc->impl, "unix")        ? once_stream
+                         : !strcmp(bc->impl, "seqpacket") ? once_seqpacket
+                                                          : once_seqconn,
+                         &s);
     } else {
         rc = raw_tput(id, "AF_UNIX stream", sock_io, &s.fd, s.buf, s.size);
     }
     if (s.fd >= 0)
         close(s.fd);
     if (!strcmp(bc->impl, "seqconn")) {
-        int fd = connect_to(name, SOCK_SEQPACKET, 1000);   /* stop: a connection that sends nothing */
+        int fd = connect_to(name, SOCK_SEQPACKET, 1000); /* stop: a connection that sends nothing */
         if (fd >= 0)
             close(fd);
     }
@@ -366,8 +373,8 @@ out:
 /* ---- futex / spin ping-pong on a shared page (fork: the child only touches the page) ---- */
 
 typedef struct pp_page {
-    _Alignas(64) _Atomic uint32_t a;   /* parent -> child sequence */
-    _Alignas(64) _Atomic uint32_t b;   /* child -> parent sequence */
+    _Alignas(64) _Atomic uint32_t a; /* parent -> child sequence */
+    _Alignas(64) _Atomic uint32_t b; /* child -> parent sequence */
     _Alignas(64) uint8_t req[64];
     _Alignas(64) uint8_t resp[64];
 } pp_page;
@@ -377,13 +384,16 @@ static void fwait(_Atomic uint32_t *w, uint32_t v)
     while (atomic_load(w) == v)
         syscall(SYS_futex, w, FUTEX_WAIT, v, NULL, NULL, 0);
 }
-static void fwake(_Atomic uint32_t *w) { syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0); }
+static void fwake(_Atomic uint32_t *w)
+{
+    syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
 
 typedef struct ppctx {
     pp_page *p;
-    int      futex;
+    int futex;
     uint32_t seq;
-    uint8_t  out[64], in[64];
+    uint8_t out[64], in[64];
 } ppctx;
 
 static int once_pp(void *arg, char *err, size_t cap)
@@ -447,21 +457,36 @@ static int run_pp(const bt_case *bc, const char *id)
     return rc;
 }
 
-#define S(impl, metric, size, run, peer) { impl, metric, size, run, peer }
+#  define S(impl, metric, size, run, peer)                                                                             \
+    {                                                                                                                  \
+      impl, metric, size, run, peer                                                                                    \
+    }
 static const bt_case cases[] = {
-    S("unix", "rtt", 64, run_sock, sock_peer), S("unix", "rtt", 4096, run_sock, sock_peer), S("unix", "rtt", 65536, run_sock, sock_peer),
-    S("unix", "tput", 64, run_sock, sock_peer), S("unix", "tput", 65536, run_sock, sock_peer), S("unix", "tput", 1048576, run_sock, sock_peer),
-    S("seqpacket", "rtt", 64, run_sock, sock_peer), S("seqpacket", "rtt", 4096, run_sock, sock_peer), S("seqpacket", "rtt", 65536, run_sock, sock_peer),
+    S("unix", "rtt", 64, run_sock, sock_peer),
+    S("unix", "rtt", 4096, run_sock, sock_peer),
+    S("unix", "rtt", 65536, run_sock, sock_peer),
+    S("unix", "tput", 64, run_sock, sock_peer),
+    S("unix", "tput", 65536, run_sock, sock_peer),
+    S("unix", "tput", 1048576, run_sock, sock_peer),
+    S("seqpacket", "rtt", 64, run_sock, sock_peer),
+    S("seqpacket", "rtt", 4096, run_sock, sock_peer),
+    S("seqpacket", "rtt", 65536, run_sock, sock_peer),
     S("seqconn", "rtt", 64, run_sock, sock_peer),
-    S("futex", "rtt", 64, run_pp, NULL), S("spin", "rtt", 64, run_pp, NULL),
-    S("memcpy", "tput", 64, run_memcpy, NULL), S("memcpy", "tput", 65536, run_memcpy, NULL), S("memcpy", "tput", 1048576, run_memcpy, NULL),
+    S("futex", "rtt", 64, run_pp, NULL),
+    S("spin", "rtt", 64, run_pp, NULL),
+    S("memcpy", "tput", 64, run_memcpy, NULL),
+    S("memcpy", "tput", 65536, run_memcpy, NULL),
+    S("memcpy", "tput", 1048576, run_memcpy, NULL),
 };
 
 #else
 
 /* ================================== Windows ================================== */
 
-static void pipe_path(const char *name, char *out, size_t cap) { snprintf(out, cap, "\\\\.\\pipe\\%s", name); }
+static void pipe_path(const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "\\\\.\\pipe\\%s", name);
+}
 
 static int w_io(HANDLE f, void *buf, size_t n, int wr)
 {
@@ -477,7 +502,10 @@ static int w_io(HANDLE f, void *buf, size_t n, int wr)
     return 0;
 }
 
-static int handle_io(void *h, void *buf, size_t n, int wr) { return w_io(*(HANDLE *)h, buf, n, wr); }
+static int handle_io(void *h, void *buf, size_t n, int wr)
+{
+    return w_io(*(HANDLE *)h, buf, n, wr);
+}
 
 static int npipe_peer(int argc, char **argv)
 {
@@ -487,7 +515,8 @@ static int npipe_peer(int argc, char **argv)
     size_t size = (size_t)strtoull(argv[3], NULL, 10);
     char path[256];
     pipe_path(name, path, sizeof path);
-    HANDLE h = CreateNamedPipeA(path, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, 65536, 65536, 0, NULL);
+    HANDLE h = CreateNamedPipeA(path, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, 65536,
+                                65536, 0, NULL);
     if (h == INVALID_HANDLE_VALUE)
         return 1;
     if (!ConnectNamedPipe(h, NULL) && GetLastError() != ERROR_PIPE_CONNECTED)
@@ -526,10 +555,10 @@ static int npipe_peer(int argc, char **argv)
 }
 
 typedef struct wctx {
-    HANDLE   h;
-    HWND     hwnd;
+    HANDLE h;
+    HWND hwnd;
     uint8_t *buf;
-    size_t   size;
+    size_t size;
 } wctx;
 
 static int once_npipe(void *p, char *err, size_t cap)
@@ -551,7 +580,8 @@ static int run_npipe(const bt_case *bc, const char *id)
     pipe_path(name, path, sizeof path);
     wctx c = { INVALID_HANDLE_VALUE, NULL, bt_alloc(bc->size > CHUNK ? bc->size : CHUNK), bc->size };
     double end = bt_now_us() + 30e6;
-    while ((c.h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL)) == INVALID_HANDLE_VALUE &&
+    while ((c.h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL)) ==
+               INVALID_HANDLE_VALUE &&
            bt_now_us() < end)
         bt_sleep_ms(3);
     int rc = 1;
@@ -694,10 +724,10 @@ static int mapev_peer(int argc, char **argv)
 
 typedef struct mctx {
     map_page *p;
-    HANDLE    a, b;
-    int       spin;
-    LONG      seq;
-    uint8_t   out[64], in[64];
+    HANDLE a, b;
+    int spin;
+    LONG seq;
+    uint8_t out[64], in[64];
 } mctx;
 
 static int once_map(void *arg, char *err, size_t cap)
@@ -750,14 +780,25 @@ static int run_map(const bt_case *bc, const char *id)
     return rc;
 }
 
-#define S(impl, metric, size, run, peer) { impl, metric, size, run, peer }
+#  define S(impl, metric, size, run, peer)                                                                             \
+    {                                                                                                                  \
+      impl, metric, size, run, peer                                                                                    \
+    }
 static const bt_case cases[] = {
-    S("npipe", "rtt", 64, run_npipe, npipe_peer), S("npipe", "rtt", 4096, run_npipe, npipe_peer), S("npipe", "rtt", 65536, run_npipe, npipe_peer),
-    S("npipe", "tput", 64, run_npipe, npipe_peer), S("npipe", "tput", 65536, run_npipe, npipe_peer), S("npipe", "tput", 1048576, run_npipe, npipe_peer),
-    S("copydata", "rtt", 64, run_copydata, copydata_peer), S("copydata", "rtt", 4096, run_copydata, copydata_peer),
+    S("npipe", "rtt", 64, run_npipe, npipe_peer),
+    S("npipe", "rtt", 4096, run_npipe, npipe_peer),
+    S("npipe", "rtt", 65536, run_npipe, npipe_peer),
+    S("npipe", "tput", 64, run_npipe, npipe_peer),
+    S("npipe", "tput", 65536, run_npipe, npipe_peer),
+    S("npipe", "tput", 1048576, run_npipe, npipe_peer),
+    S("copydata", "rtt", 64, run_copydata, copydata_peer),
+    S("copydata", "rtt", 4096, run_copydata, copydata_peer),
     S("copydata", "rtt", 65536, run_copydata, copydata_peer),
-    S("mapev", "rtt", 64, run_map, mapev_peer), S("mapspin", "rtt", 64, run_map, mapev_peer),
-    S("memcpy", "tput", 64, run_memcpy, NULL), S("memcpy", "tput", 65536, run_memcpy, NULL), S("memcpy", "tput", 1048576, run_memcpy, NULL),
+    S("mapev", "rtt", 64, run_map, mapev_peer),
+    S("mapspin", "rtt", 64, run_map, mapev_peer),
+    S("memcpy", "tput", 64, run_memcpy, NULL),
+    S("memcpy", "tput", 65536, run_memcpy, NULL),
+    S("memcpy", "tput", 1048576, run_memcpy, NULL),
 };
 #endif
 

@@ -45,33 +45,33 @@
 #  include <sys/resource.h>
 #endif
 
-#define T_GO     1
-#define T_RESULT 3
-#define T_PROBE  4   /* client -> server: the accept probes' times */
+#define T_GO       1
+#define T_RESULT   3
+#define T_PROBE    4 /* client -> server: the accept probes' times */
 #define T_PROBE_GO 5 /* server -> a client's first thread: every result is in, time the probes now */
-#define PROBES   25     /* sequential connects per client process at 1,000 connections */
-#define BIG_PROCS 8
+#define PROBES     25 /* sequential connects per client process at 1,000 connections */
+#define BIG_PROCS  8
 
 typedef struct result_msg {
-    uint64_t n;            /* requests answered */
-    double   connect_us;   /* this connection's wipc_pipe_connect */
-    uint64_t prober;       /* 1: this thread times the accept probes when told (T_PROBE_GO) */
+    uint64_t n; /* requests answered */
+    double connect_us; /* this connection's wipc_pipe_connect */
+    uint64_t prober; /* 1: this thread times the accept probes when told (T_PROBE_GO) */
 } result_msg;
 
 typedef struct server {
-    int             cap;          /* client connections expected (more are probes: closed at once) */
-    atomic_int      slots;
-    atomic_int      connected;
-    atomic_int      results;
-    atomic_int      probe_msgs;
-    atomic_int      nprobe;
-    atomic_ullong   total;
-    wipc_handle    *conns;
-    wipc_handle     warm;         /* the server side of the warm-up connection */
-    double         *connect_us;   /* cap */
-    double         *probe_us;     /* BIG_PROCS * PROBES */
-    atomic_int      nprober;
-    wipc_handle     probers[BIG_PROCS];
+    int cap; /* client connections expected (more are probes: closed at once) */
+    atomic_int slots;
+    atomic_int connected;
+    atomic_int results;
+    atomic_int probe_msgs;
+    atomic_int nprobe;
+    atomic_ullong total;
+    wipc_handle *conns;
+    wipc_handle warm; /* the server side of the warm-up connection */
+    double *connect_us; /* cap */
+    double *probe_us; /* BIG_PROCS * PROBES */
+    atomic_int nprober;
+    wipc_handle probers[BIG_PROCS];
 } server;
 
 static void WIPC_CALL on_event(wipc_handle h, int32_t event, wipc_handle related, wipc_status status, void *user)
@@ -82,12 +82,12 @@ static void WIPC_CALL on_event(wipc_handle h, int32_t event, wipc_handle related
     if (event == WIPC_EVENT_CONNECTED) {
         int i = atomic_fetch_add(&s->slots, 1);
         if (i < 0) {
-            s->warm = related;   /* run_server's warm-up connection */
+            s->warm = related; /* run_server's warm-up connection */
         } else if (i < s->cap) {
             s->conns[i] = related;
             atomic_fetch_add(&s->connected, 1);
         } else if (i < s->cap + BIG_PROCS * PROBES) {
-            s->conns[i] = related;   /* an accept-latency probe: closed with the others at the end (closing it
+            s->conns[i] = related; /* an accept-latency probe: closed with the others at the end (closing it
                                       * here could beat the client's read of the handshake answer) */
         } else {
             wipc_close(related);
@@ -127,13 +127,13 @@ static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *
 
 typedef struct client_thread {
     const char *name;
-    double      dur_us;
-    int         probes;   /* > 0: this thread also times the accept probes after the run */
-    int         rc;
+    double dur_us;
+    int probes; /* > 0: this thread also times the accept probes after the run */
+    int rc;
 #if defined(_WIN32)
-    HANDLE      t;
+    HANDLE t;
 #else
-    pthread_t   t;
+    pthread_t t;
 #endif
 } client_thread;
 
@@ -150,7 +150,7 @@ static void raise_fd_limit(void)
 
 static int connect_timed(const char *name, wipc_handle *h, double *us)
 {
-    wipc_pipe_options po;   /* started with the server: it may not listen yet */
+    wipc_pipe_options po; /* started with the server: it may not listen yet */
     wipc_pipe_options_init(&po);
     po.flags = WIPC_PIPE_WAIT_FOR_SERVER;
     double t0 = bt_now_us();
@@ -188,7 +188,7 @@ static int client_run(client_thread *ct)
         r.n++;
     } while (bt_now_us() < end);
     wipc_send(h, T_RESULT, &r, ct->probes >= 0 ? sizeof r : sizeof r.n, 10000);
-    if (ct->probes > 0) {   /* once every result is in (the 1,000 idle and still open): time new connections */
+    if (ct->probes > 0) { /* once every result is in (the 1,000 idle and still open): time new connections */
         if (wipc_recv(h, resp, sizeof resp, &got, &type, 120000) != WIPC_OK || type != T_PROBE_GO) {
             fprintf(stderr, "scale client: no probe signal: %s\n", wipc_last_error_message());
             wipc_close(h);
@@ -204,7 +204,7 @@ static int client_run(client_thread *ct)
         }
         wipc_send(h, T_PROBE, us, (size_t)n * sizeof us[0], 10000);
     }
-    wipc_recv(h, resp, sizeof resp, &got, &type, 60000);   /* the server hangs up */
+    wipc_recv(h, resp, sizeof resp, &got, &type, 60000); /* the server hangs up */
     wipc_close(h);
     return 0;
 }
@@ -246,7 +246,8 @@ static int scale_peer(int argc, char **argv)
         ts[started] = one;
         ts[started].probes = started == 0 ? probes : 0;
 #if defined(_WIN32)
-        ts[started].t = CreateThread(NULL, 64 * 1024, client_main, &ts[started], STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+        ts[started].t =
+            CreateThread(NULL, 64 * 1024, client_main, &ts[started], STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
         if (!ts[started].t)
             break;
 #else
@@ -366,7 +367,7 @@ static int run_server(const bt_case *bc, const char *id)
     }
     double rss0 = 0, pss0 = 0, rss1 = 0, pss1 = 0;
     if (big) {
-        s.slots = -1;   /* the warm-up connection takes slot -1: not a client */
+        s.slots = -1; /* the warm-up connection takes slot -1: not a client */
         s.cap = nconn;
         warm_up(name);
         double t = bt_now_us() + 5e6;
@@ -395,7 +396,7 @@ static int run_server(const bt_case *bc, const char *id)
         goto out;
     }
     if (big) {
-        bt_sleep_ms(1000);   /* every connection idle: handshakes and first reads done */
+        bt_sleep_ms(1000); /* every connection idle: handshakes and first reads done */
         mem_kib(&rss1, &pss1);
     }
     for (int i = 0; i < nconn; i++)
@@ -404,7 +405,7 @@ static int run_server(const bt_case *bc, const char *id)
     while (atomic_load(&s.results) < nconn && bt_now_us() < end)
         bt_sleep_ms(5);
     if (big && atomic_load(&s.results) == nconn) {
-        bt_sleep_ms(200);   /* the request storm's tail: replies read, threads asleep */
+        bt_sleep_ms(200); /* the request storm's tail: replies read, threads asleep */
         for (int i = 0; i < atomic_load(&s.nprober) && i < BIG_PROCS; i++)
             wipc_send(s.probers[i], T_PROBE_GO, NULL, 0, 10000);
         while (atomic_load(&s.probe_msgs) < atomic_load(&s.nprober) && bt_now_us() < end)
@@ -426,10 +427,10 @@ static int run_server(const bt_case *bc, const char *id)
                "\"rss_kib_per_conn\":%.2f,\"pss_kib_per_conn\":%.2f,\"rss_kib\":%.0f,\"rss0_kib\":%.0f,"
                "\"connect_p50\":%.1f,\"connect_p99\":%.1f,\"connect_max\":%.1f,"
                "\"accept_p50\":%.1f,\"accept_p99\":%.1f,\"accept_max\":%.1f,\"accept_n\":%d}\n",
-               id, (double)atomic_load(&s.total) / dur_s, nconn, nprocs, (unsigned long long)atomic_load(&s.total), dur_s,
-               (rss1 - rss0) / nconn, (pss1 - pss0) / nconn, rss1, rss0,
-               pct(s.connect_us, nconn, 0.5), pct(s.connect_us, nconn, 0.99), s.connect_us[nconn - 1],
-               pct(s.probe_us, np, 0.5), pct(s.probe_us, np, 0.99), np ? s.probe_us[np - 1] : 0.0, np);
+               id, (double)atomic_load(&s.total) / dur_s, nconn, nprocs, (unsigned long long)atomic_load(&s.total),
+               dur_s, (rss1 - rss0) / nconn, (pss1 - pss0) / nconn, rss1, rss0, pct(s.connect_us, nconn, 0.5),
+               pct(s.connect_us, nconn, 0.99), s.connect_us[nconn - 1], pct(s.probe_us, np, 0.5),
+               pct(s.probe_us, np, 0.99), np ? s.probe_us[np - 1] : 0.0, np);
         fflush(stdout);
     }
     rc = 0;
@@ -464,7 +465,7 @@ static int idle_peer(int argc, char **argv)
         fprintf(stderr, "idle: %s\n", err);
         return 1;
     }
-    bt_sleep_ms(1000);   /* the setup's own work settles */
+    bt_sleep_ms(1000); /* the setup's own work settles */
     idle_usage_t a, b;
     idle_usage(&a);
     bt_sleep_ms((int)(atof(argv[2]) * 1000));
@@ -484,7 +485,7 @@ static int run_idle(const bt_case *bc, const char *id)
 {
     char tag[96], secs[32], path[512];
     bt_name(tag, sizeof tag, "idle");
-    double s = (double)bc->size * bt_tput_secs / 0.6;   /* bt_tput_secs is 0.6 s (0.15 with --quick): 10 s, 2.5 s */
+    double s = (double)bc->size * bt_tput_secs / 0.6; /* bt_tput_secs is 0.6 s (0.15 with --quick): 10 s, 2.5 s */
     snprintf(secs, sizeof secs, "%.2f", s);
 #if defined(_WIN32)
     char dir[MAX_PATH];
@@ -514,16 +515,16 @@ static int run_idle(const bt_case *bc, const char *id)
         bt_emit_error(id, "the idle process failed (exit %d)", code);
         return 1;
     }
-    printf("{\"id\":\"%s\",\"ticks\":%llu,\"wakeups\":%lld,\"threads\":%d,\"secs\":%.2f}\n", id, ticks, wakeups, threads, s);
+    printf("{\"id\":\"%s\",\"ticks\":%llu,\"wakeups\":%lld,\"threads\":%d,\"secs\":%.2f}\n", id, ticks, wakeups,
+           threads, s);
     fflush(stdout);
     return 0;
 }
 
 static const bt_case cases[] = {
-    { "scale", "rate", 1, run_server, scale_peer },
-    { "scale", "rate", 8, run_server, scale_peer },
+    { "scale", "rate", 1, run_server, scale_peer },    { "scale", "rate", 8, run_server, scale_peer },
     { "scale", "rate", 64, run_server, scale_peer },
-#if !defined(_WIN32)   /* under Wine 8.0 on the 2-core VM, 1,000 connections from 8 processes were not set up within the
+#if !defined(_WIN32) /* under Wine 8.0 on the 2-core VM, 1,000 connections from 8 processes were not set up within the
                         * harness's 90 s case limit (the 1,000-connection row is measured on Linux) */
     { "scale", "rate", 1000, run_server, scale_peer },
 #endif

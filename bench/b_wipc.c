@@ -40,26 +40,21 @@ typedef enum tkind { K_PIPE, K_SHM, K_MSG } tkind;
 
 typedef struct variant {
     const char *impl;
-    tkind       kind;
-    int         sendrecv;   /* rtt as send/recv ping-pong */
-    int         spin0;      /* shm spin_us = 0 */
-    int         zc;         /* shm zero-copy throughput */
-    int         nobulk;     /* pipe: large messages through the pipe, not the shared section */
-    int         async;      /* rtt with wipc_request_async + a wait for its completion */
-    int         wb;         /* pipe: WIPC_PIPE_WRITE_BEHIND on both ends */
+    tkind kind;
+    int sendrecv; /* rtt as send/recv ping-pong */
+    int spin0; /* shm spin_us = 0 */
+    int zc; /* shm zero-copy throughput */
+    int nobulk; /* pipe: large messages through the pipe, not the shared section */
+    int async; /* rtt with wipc_request_async + a wait for its completion */
+    int wb; /* pipe: WIPC_PIPE_WRITE_BEHIND on both ends */
 } variant;
 
 static const variant variants[] = {
-    { "pipe", K_PIPE, 0, 0, 0, 0, 0, 0 },
-    { "pipesr", K_PIPE, 1, 0, 0, 0, 0, 0 },
-    { "shm", K_SHM, 0, 0, 0, 0, 0, 0 },
-    { "shmsr", K_SHM, 1, 0, 0, 0, 0, 0 },
-    { "shm0", K_SHM, 0, 1, 0, 0, 0, 0 },
-    { "shmzc", K_SHM, 0, 0, 1, 0, 0, 0 },
-    { "msg", K_MSG, 0, 0, 0, 0, 0, 0 },
-    { "pipenobig", K_PIPE, 0, 0, 0, 1, 0, 0 },
-    { "pipeasync", K_PIPE, 0, 0, 0, 0, 1, 0 },
-    { "pipewb", K_PIPE, 1, 0, 0, 0, 0, 1 },
+    { "pipe", K_PIPE, 0, 0, 0, 0, 0, 0 },      { "pipesr", K_PIPE, 1, 0, 0, 0, 0, 0 },
+    { "shm", K_SHM, 0, 0, 0, 0, 0, 0 },        { "shmsr", K_SHM, 1, 0, 0, 0, 0, 0 },
+    { "shm0", K_SHM, 0, 1, 0, 0, 0, 0 },       { "shmzc", K_SHM, 0, 0, 1, 0, 0, 0 },
+    { "msg", K_MSG, 0, 0, 0, 0, 0, 0 },        { "pipenobig", K_PIPE, 0, 0, 0, 1, 0, 0 },
+    { "pipeasync", K_PIPE, 0, 0, 0, 0, 1, 0 }, { "pipewb", K_PIPE, 1, 0, 0, 0, 0, 1 },
 };
 
 static const variant *find_variant(const char *impl)
@@ -109,7 +104,7 @@ static int serve_handle(wipc_handle h, const char *metric, const variant *v, siz
                 m.type = type;
                 m.size = n;
                 if (n)
-                    buf[0] ^= ((const uint8_t *)p)[n - 1];   /* touch the data */
+                    buf[0] ^= ((const uint8_t *)p)[n - 1]; /* touch the data */
                 wipc_shm_release(h);
             }
         } else {
@@ -229,10 +224,10 @@ static void set_bulk(int on)
 
 typedef struct wctx {
     const variant *v;
-    wipc_handle    h;
-    const char    *name;
-    uint8_t       *out, *in;
-    size_t         size;
+    wipc_handle h;
+    const char *name;
+    uint8_t *out, *in;
+    size_t size;
 } wctx;
 
 static int once_request(void *p, char *err, size_t cap)
@@ -249,24 +244,24 @@ static int once_request(void *p, char *err, size_t cap)
 
 /* wipc_request_async + the caller's wait for the completion: what an event loop / Task would do */
 #if defined(_WIN32)
-static SRWLOCK            a_lock = SRWLOCK_INIT;
+static SRWLOCK a_lock = SRWLOCK_INIT;
 static CONDITION_VARIABLE a_cond = CONDITION_VARIABLE_INIT;
-#  define A_LOCK() AcquireSRWLockExclusive(&a_lock)
+#  define A_LOCK()   AcquireSRWLockExclusive(&a_lock)
 #  define A_UNLOCK() ReleaseSRWLockExclusive(&a_lock)
-#  define A_WAIT() SleepConditionVariableSRW(&a_cond, &a_lock, INFINITE, 0)
+#  define A_WAIT()   SleepConditionVariableSRW(&a_cond, &a_lock, INFINITE, 0)
 #  define A_SIGNAL() WakeConditionVariable(&a_cond)
 #else
 #  include <pthread.h>
 static pthread_mutex_t a_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t  a_cond = PTHREAD_COND_INITIALIZER;
-#  define A_LOCK() pthread_mutex_lock(&a_lock)
+static pthread_cond_t a_cond = PTHREAD_COND_INITIALIZER;
+#  define A_LOCK()   pthread_mutex_lock(&a_lock)
 #  define A_UNLOCK() pthread_mutex_unlock(&a_lock)
-#  define A_WAIT() pthread_cond_wait(&a_cond, &a_lock)
+#  define A_WAIT()   pthread_cond_wait(&a_cond, &a_lock)
 #  define A_SIGNAL() pthread_cond_signal(&a_cond)
 #endif
-static int         a_done;
+static int a_done;
 static wipc_status a_status;
-static size_t      a_size;
+static size_t a_size;
 
 static void WIPC_CALL on_async_reply(const wipc_completion *cp, void *user)
 {
@@ -280,7 +275,7 @@ static void WIPC_CALL on_async_reply(const wipc_completion *cp, void *user)
 }
 
 /* pipeasync.tput: completions counted, a sender refused with WIPC_E_BUSY waits for the next one */
-static uint64_t    s_done;
+static uint64_t s_done;
 static wipc_status s_status;
 
 static void WIPC_CALL on_async_sent(const wipc_completion *cp, void *user)
@@ -388,7 +383,7 @@ static int send_phase(wctx *c, double secs, uint64_t *sent, char *err, size_t ca
         if (n % (uint64_t)check == 0 && bt_now_us() > end)
             break;
     }
-    if (c->v->async) {   /* every send completed (written to the pipe) before the sync */
+    if (c->v->async) { /* every send completed (written to the pipe) before the sync */
         A_LOCK();
         while (s_done < n)
             A_WAIT();
@@ -434,7 +429,7 @@ static int run_wipc(const bt_case *bc, const char *id)
     memset(c.out, 0x5a, bc->size);
     bt_child child;
     int rc = 1;
-    set_bulk(!v->nobulk);   /* read by the library per connection, inherited by the peer */
+    set_bulk(!v->nobulk); /* read by the library per connection, inherited by the peer */
     if (v->kind == K_SHM) {
         wipc_shm_options o;
         shm_opts(&o, v, tput);
@@ -446,7 +441,7 @@ static int run_wipc(const bt_case *bc, const char *id)
     if (bt_start_peer(bc, id, name, &child))
         goto out;
     if (v->kind == K_PIPE) {
-        wipc_pipe_options po;   /* the server peer may not listen yet */
+        wipc_pipe_options po; /* the server peer may not listen yet */
         wipc_pipe_options_init(&po);
         po.flags = WIPC_PIPE_WAIT_FOR_SERVER | (v->wb ? WIPC_PIPE_WRITE_BEHIND : 0);
         if (wipc_pipe_connect(name, &po, PEER_WAIT_MS, &c.h) != WIPC_OK) {
@@ -484,7 +479,12 @@ static int run_wipc(const bt_case *bc, const char *id)
     }
 
     if (!tput) {
-        rc = bt_rtt_loop(id, v->kind == K_MSG ? once_msg : v->sendrecv ? once_sendrecv : v->async ? once_request_async : once_request, &c);
+        rc = bt_rtt_loop(id,
+                         v->kind == K_MSG ? once_msg
+                         : v->sendrecv    ? once_sendrecv
+                         : v->async       ? once_request_async
+                                          : once_request,
+                         &c);
     } else if (v->kind == K_MSG) {
         /* wipc_msg_send is synchronous (SendMessage semantics): its throughput is back-to-back sends */
         char err[256];
@@ -504,7 +504,7 @@ static int run_wipc(const bt_case *bc, const char *id)
     } else {
         char err[256];
         uint64_t n = 0;
-        rc = send_phase(&c, bt_tput_secs * 0.15, &n, err, sizeof err);   /* warm-up */
+        rc = send_phase(&c, bt_tput_secs * 0.15, &n, err, sizeof err); /* warm-up */
         double t0 = bt_now_us();
         if (!rc)
             rc = send_phase(&c, bt_tput_secs, &n, err, sizeof err);
@@ -532,20 +532,41 @@ out:
     return rc;
 }
 
-#define C(impl, metric, size) { impl, metric, size, run_wipc, wipc_peer }
+#define C(impl, metric, size)                                                                                          \
+  {                                                                                                                    \
+    impl, metric, size, run_wipc, wipc_peer                                                                            \
+  }
 static const bt_case cases[] = {
-    C("pipe", "rtt", 64), C("pipe", "rtt", 4096), C("pipe", "rtt", 65536),
-    C("pipe", "tput", 64), C("pipe", "tput", 65536), C("pipe", "tput", 1048576), C("pipe", "tput", 16777216),
-    C("pipenobig", "tput", 1048576), C("pipenobig", "tput", 16777216),
-    C("pipesr", "rtt", 64), C("pipeasync", "rtt", 64), C("pipeasync", "rtt", 4096),
+    C("pipe", "rtt", 64),
+    C("pipe", "rtt", 4096),
+    C("pipe", "rtt", 65536),
+    C("pipe", "tput", 64),
+    C("pipe", "tput", 65536),
+    C("pipe", "tput", 1048576),
+    C("pipe", "tput", 16777216),
+    C("pipenobig", "tput", 1048576),
+    C("pipenobig", "tput", 16777216),
+    C("pipesr", "rtt", 64),
+    C("pipeasync", "rtt", 64),
+    C("pipeasync", "rtt", 4096),
     C("pipeasync", "tput", 64),
-    C("pipewb", "rtt", 64), C("pipewb", "tput", 64),
-    C("shm", "rtt", 64), C("shm", "rtt", 4096), C("shm", "rtt", 65536),
-    C("shm0", "rtt", 64), C("shmsr", "rtt", 64),
-    C("shm", "tput", 64), C("shm", "tput", 65536), C("shm", "tput", 1048576),
-    C("shmzc", "tput", 65536), C("shmzc", "tput", 1048576),
-    C("msg", "rtt", 64), C("msg", "rtt", 4096), C("msg", "rtt", 65536),
-    C("msg", "tput", 64), C("msg", "tput", 65536),
+    C("pipewb", "rtt", 64),
+    C("pipewb", "tput", 64),
+    C("shm", "rtt", 64),
+    C("shm", "rtt", 4096),
+    C("shm", "rtt", 65536),
+    C("shm0", "rtt", 64),
+    C("shmsr", "rtt", 64),
+    C("shm", "tput", 64),
+    C("shm", "tput", 65536),
+    C("shm", "tput", 1048576),
+    C("shmzc", "tput", 65536),
+    C("shmzc", "tput", 1048576),
+    C("msg", "rtt", 64),
+    C("msg", "rtt", 4096),
+    C("msg", "rtt", 65536),
+    C("msg", "tput", 64),
+    C("msg", "tput", 65536),
 };
 #undef C
 

@@ -27,14 +27,14 @@ extern "C" {
 #endif
 
 /* ---- clocks ---- */
-double   bt_now_us(void);
-void     bt_sleep_ms(int ms);
+double bt_now_us(void);
+void bt_sleep_ms(int ms);
 uint32_t bt_pid(void);
 
 /* ---- budgets: seconds a case measures for (after warm-up); scaled by --quick / WIPC_BENCH_SCALE ---- */
-extern double bt_rtt_secs;    /* per round-trip case */
-extern double bt_tput_secs;   /* per throughput case */
-extern int    bt_rtt_max;     /* most samples kept per round-trip case */
+extern double bt_rtt_secs; /* per round-trip case */
+extern double bt_tput_secs; /* per throughput case */
+extern int bt_rtt_max; /* most samples kept per round-trip case */
 
 /* ---- results ---- */
 /* Round-trip samples (microseconds, n of them; sorted in place): p50, p99, p99.9, mean. */
@@ -66,9 +66,9 @@ typedef struct bt_child {
     int live;
 } bt_child;
 /* Starts "self peer a1 a2 ..." (args NULL-terminated). 0 on success. */
-int  bt_spawn_peer(bt_child *c, const char *const *args);
+int bt_spawn_peer(bt_child *c, const char *const *args);
 /* Waits up to timeout_ms for the child; kills it after that. Returns its exit code, or -1. */
-int  bt_wait(bt_child *c, int timeout_ms);
+int bt_wait(bt_child *c, int timeout_ms);
 void bt_kill(bt_child *c);
 /* A unique endpoint name for this process: "wb-<pid>-<counter>-<tag>". */
 const char *bt_name(char *buf, size_t cap, const char *tag);
@@ -78,17 +78,17 @@ void bt_watch(const char *id, bt_child *child);
 /* The usual peer of a case: "self peer IMPL METRIC NAME SIZE", watched for the case `id`. 0 on success;
  * else the failure is emitted. */
 struct bt_case;
-int  bt_start_peer(const struct bt_case *bc, const char *id, const char *name, bt_child *child);
+int bt_start_peer(const struct bt_case *bc, const char *id, const char *name, bt_child *child);
 /* bt_start_peer with a fresh name (bt_name(name, cap, IMPL)), for cases whose peer makes the endpoint. */
-int  bt_start_named_peer(const struct bt_case *bc, const char *id, char *name, size_t cap, bt_child *child);
+int bt_start_named_peer(const struct bt_case *bc, const char *id, char *name, size_t cap, bt_child *child);
 
 /* ---- case table ---- */
 typedef struct bt_case {
-    const char *impl;     /* "pipe", "unix", ... */
-    const char *metric;   /* "rtt", "tput", "rate" */
-    size_t      size;     /* bytes, or clients for "rate" */
+    const char *impl; /* "pipe", "unix", ... */
+    const char *metric; /* "rtt", "tput", "rate" */
+    size_t size; /* bytes, or clients for "rate" */
     int (*run)(const struct bt_case *c, const char *id);
-    int (*peer)(int argc, char **argv);   /* peer entry, argv after "peer IMPL" */
+    int (*peer)(int argc, char **argv); /* peer entry, argv after "peer IMPL" */
 } bt_case;
 
 /* Each b_*.c file provides its cases (NULL-terminated list). */
@@ -98,18 +98,18 @@ const bt_case *const *bt_cases_peers(void);
 const bt_case *const *bt_cases_scale(void);
 
 /* Defines `const bt_case *const *fn(void)`, the NULL-terminated list of the array `cases`. */
-#define BT_CASE_LIST(fn, cases)                                          \
-    const bt_case *const *fn(void)                                       \
-    {                                                                    \
-        static const bt_case *list[sizeof cases / sizeof cases[0] + 1]; \
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)      \
-            list[i] = &cases[i];                                         \
-        return list;                                                     \
-    }
+#define BT_CASE_LIST(fn, cases)                                                                                        \
+  const bt_case *const *fn(void)                                                                                       \
+  {                                                                                                                    \
+    static const bt_case *list[sizeof cases / sizeof cases[0] + 1];                                                    \
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)                                                        \
+      list[i] = &cases[i];                                                                                             \
+    return list;                                                                                                       \
+  }
 
 /* common payload helpers */
-void *bt_alloc(size_t size);   /* zeroed, page-aligned, never NULL (exits) */
-void  bt_free(void *p);
+void *bt_alloc(size_t size); /* zeroed, page-aligned, never NULL (exits) */
+void bt_free(void *p);
 
 #ifdef __cplusplus
 }

@@ -47,7 +47,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "raw_frame.h"   /* c-tests/: the frame header and HELLO, written by hand */
+#include "raw_frame.h" /* c-tests/: the frame header and HELLO, written by hand */
 #include "wipc.h"
 
 extern char **environ;
@@ -80,10 +80,10 @@ static void pipe_path(struct sockaddr_un *sa, const char *name)
 }
 
 typedef struct conn {
-    int      fd;
-    long     sent;       /* whole requests sent */
-    size_t   off;        /* bytes of the current frame sent */
-    uint8_t  hdr[24];
+    int fd;
+    long sent; /* whole requests sent */
+    size_t off; /* bytes of the current frame sent */
+    uint8_t hdr[24];
 } conn;
 
 /* attack NAME CONNS COUNT SIZE: prints "READY <connected>", then "SENT <requests> <ended>" once every
@@ -145,7 +145,7 @@ static int cmd_attack(const char *name, int nconns, long count, size_t size)
             reported = 1;
         }
         if (!n) {
-            pause();   /* keep every connection open, unread, until killed */
+            pause(); /* keep every connection open, unread, until killed */
             continue;
         }
         if (poll(pf, (nfds_t)n, 1000) <= 0)
@@ -173,7 +173,7 @@ static int cmd_attack(const char *name, int nconns, long count, size_t size)
                 ssize_t r = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (r < 0) {
                     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                        close(c->fd);   /* the server ended the connection */
+                        close(c->fd); /* the server ended the connection */
                         c->fd = -1;
                     }
                     break;
@@ -248,7 +248,7 @@ static char g_self[1024];
 
 typedef struct child {
     pid_t pid;
-    FILE *out;   /* its stdout */
+    FILE *out; /* its stdout */
 } child;
 
 static int spawn(child *c, const char *const *args)
@@ -275,7 +275,7 @@ static int spawn(child *c, const char *const *args)
     c->out = fdopen(p[0], "r");
     if (!c->out)
         return -1;
-    setvbuf(c->out, NULL, _IONBF, 0);   /* unbuffered: poll() on its descriptor sees every line not read yet */
+    setvbuf(c->out, NULL, _IONBF, 0); /* unbuffered: poll() on its descriptor sees every line not read yet */
     return 0;
 }
 
@@ -331,8 +331,8 @@ static void status(wipc_handle *srv, int nsrv, double t_attack, int finished, in
     fflush(stdout);
 }
 
-static int measure(const char *label, int attackers, const char *name, int requests, int timeout_ms,
-                   wipc_handle *srv, int nsrv, double t_attack)
+static int measure(const char *label, int attackers, const char *name, int requests, int timeout_ms, wipc_handle *srv,
+                   int nsrv, double t_attack)
 {
     char rq[16], to[16], line[256];
     snprintf(rq, sizeof rq, "%d", requests);
@@ -384,7 +384,7 @@ int main(int argc, char **argv)
     g_self[sn] = 0;
     signal(SIGPIPE, SIG_IGN);
     if (argc >= 2 && (!strcmp(argv[1], "attack") || !strcmp(argv[1], "client")))
-        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a child process never outlives the measuring one */
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a child process never outlives the measuring one */
     if (argc >= 6 && !strcmp(argv[1], "attack"))
         return cmd_attack(argv[2], atoi(argv[3]), atol(argv[4]), (size_t)atol(argv[5]));
     if (argc >= 5 && !strcmp(argv[1], "client"))
@@ -415,9 +415,10 @@ int main(int argc, char **argv)
                 attackers);
         return 2;
     }
-    printf("wipc %s, %d pipe servers with echo callbacks in one process; %d never-reading clients (%d per process, "
-           "each sends %d requests of %d bytes and never reads); the client: %d x 64-byte wipc_request, timeout %d ms\n",
-           wipc_version_string(), nsrv, attackers, per, count, size, requests, timeout_ms);
+    printf(
+        "wipc %s, %d pipe servers with echo callbacks in one process; %d never-reading clients (%d per process, "
+        "each sends %d requests of %d bytes and never reads); the client: %d x 64-byte wipc_request, timeout %d ms\n",
+        wipc_version_string(), nsrv, attackers, per, count, size, requests, timeout_ms);
     fflush(stdout);
 
     char names[64][96];
@@ -425,7 +426,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nsrv; i++) {
         snprintf(names[i], sizeof names[i], "wnr-%u-%d", (unsigned)getpid(), i);
         wipc_pipe_options o;
-        (wipc_pipe_options_init)(&o);   /* the 1.0 entry point: runs against a 1.0 library too */
+        (wipc_pipe_options_init)(&o); /* the 1.0 entry point: runs against a 1.0 library too */
         o.max_instances = 255;
         if (wipc_pipe_listen(names[i], &o, &srv[i]) != WIPC_OK ||
             wipc_set_callbacks(srv[i], on_message, NULL, NULL) != WIPC_OK) {
@@ -499,7 +500,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < nsrv; i++)
         live += connected(srv[i]);
     printf("never-reading clients: %d connected (%d processes), %d finished sending (%ld requests sent, %d connections "
-           "ended by the server meanwhile), %u server connections live, server RSS %ld MiB, %.1f s after the attack began\n",
+           "ended by the server meanwhile), %u server connections live, server RSS %ld MiB, %.1f s after the attack "
+           "began\n",
            ready, nproc, sent_lines, sent, ended, live, rss_kib() / 1024, (now_us() - t_attack) / 1e6);
     fflush(stdout);
     for (int r = 0; r < rounds; r++) {

@@ -28,7 +28,7 @@ extern char **environ;
 
 double bt_rtt_secs = 0.8;
 double bt_tput_secs = 0.6;
-int    bt_rtt_max = 40000;
+int bt_rtt_max = 40000;
 
 /* ---- clocks ---- */
 
@@ -118,7 +118,7 @@ static double pct(const double *s, int n, double p)
     return s[i];
 }
 
-static const char *g_current;   /* the case being measured (emit clears it) */
+static const char *g_current; /* the case being measured (emit clears it) */
 
 void bt_emit_rtt(const char *id, double *us, int n)
 {
@@ -142,8 +142,8 @@ void bt_emit_tput(const char *id, size_t size, uint64_t msgs, double secs)
 
 void bt_emit_rate(const char *id, int clients, uint64_t msgs, double secs)
 {
-    printf("{\"id\":\"%s\",\"msgs_s\":%.1f,\"clients\":%d,\"n\":%llu,\"secs\":%.3f}\n", id, (double)msgs / secs, clients,
-           (unsigned long long)msgs, secs);
+    printf("{\"id\":\"%s\",\"msgs_s\":%.1f,\"clients\":%d,\"n\":%llu,\"secs\":%.3f}\n", id, (double)msgs / secs,
+           clients, (unsigned long long)msgs, secs);
     fflush(stdout);
     g_current = NULL;
 }
@@ -219,7 +219,7 @@ int bt_spawn_peer(bt_child *c, const char *const *args)
     si.cb = sizeof si;
     int tries = 0;
     while (!CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &c->pi)) {
-        if (++tries == 100) {   /* Wine sometimes refuses for a moment when many start at once */
+        if (++tries == 100) { /* Wine sometimes refuses for a moment when many start at once */
             fprintf(stderr, "wipc_bench: CreateProcess failed (error %lu)\n", (unsigned long)GetLastError());
             return -1;
         }
@@ -427,7 +427,7 @@ int main(int argc, char **argv)
     find_self(argv[0]);
     load_cases();
 #if !defined(_WIN32)
-    signal(SIGPIPE, SIG_IGN);   /* a peer that hangs up is an error return, not a signal */
+    signal(SIGPIPE, SIG_IGN); /* a peer that hangs up is an error return, not a signal */
 #endif
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     const char *scale = getenv("WIPC_BENCH_SCALE");

@@ -1,4 +1,4 @@
-# async.cmake - the asynchronous-operation tests (wipc.h "asynchronous operations", ABI 1.1): test_async (cmocka) and its
+# async.cmake - the asynchronous-operation tests (ABI 1.1): test_async (cmocka) and its
 # helper async_peer (error-server, noread, error-client); it also uses wipc_peer. Included at the
 # end of c-tests/CMakeLists.txt; uses its wipc_test_executable() and WIPC_TEST_TIMEOUT. Runs under
 # Wine too (ctest in build/win64).

@@ -144,7 +144,7 @@ static int cmd_noread(const char *name, long count, size_t size)
     for (long i = 0; i < count; i++) {
         wt_raw_header(frame, 2, 1, (uint32_t)size, (uint64_t)i + 1);
         if (raw_write(f, frame, 24 + size) != 0)
-            break;   /* the server ended the connection */
+            break; /* the server ended the connection */
     }
     printf("SENT\n");
     fflush(stdout);
@@ -178,7 +178,7 @@ static int cmd_slow_reader(const char *name, long count, int pause_ms)
     wipc_pipe_options o;
     wipc_pipe_options_init(&o);
     o.flags = WIPC_PIPE_WAIT_FOR_SERVER;
-    o.max_queued_messages = 16;   /* little read ahead of the application: the writer gets ahead */
+    o.max_queued_messages = 16; /* little read ahead of the application: the writer gets ahead */
     wipc_status s = wipc_pipe_connect(name, &o, 10000, &c);
     if (s != WIPC_OK) {
         wt_peer_report(PROG, "wipc_pipe_connect", s);
@@ -192,7 +192,7 @@ static int cmd_slow_reader(const char *name, long count, int pause_ms)
     long i = 0;
     for (; i < count; i++) {
         if (i % 2000 == 0)
-            wt_sleep_ms(pause_ms);   /* before the first message too: the writer gets ahead at once */
+            wt_sleep_ms(pause_ms); /* before the first message too: the writer gets ahead at once */
         size_t got = 0;
         uint32_t type = 0;
         s = wipc_recv(c, buf, cap, &got, &type, 30000);
@@ -214,7 +214,8 @@ static int cmd_slow_reader(const char *name, long count, int pause_ms)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: " PROG " error-server NAME | noread NAME | error-client NAME | slow-reader NAME COUNT PAUSE_MS\n");
+    fprintf(stderr,
+            "usage: " PROG " error-server NAME | noread NAME | error-client NAME | slow-reader NAME COUNT PAUSE_MS\n");
     return 64;
 }
 

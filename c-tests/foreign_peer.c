@@ -15,7 +15,7 @@
  * Names are full object names: "Local\..." on Windows, "/..." on POSIX.
  */
 #ifndef _WIN32
-#  define _GNU_SOURCE   /* ftruncate, pwrite, syscall, clock_gettime, usleep under -std=c11 */
+#  define _GNU_SOURCE /* ftruncate, pwrite, syscall, clock_gettime, usleep under -std=c11 */
 #endif
 #include <stdint.h>
 #include <stdio.h>
@@ -38,7 +38,7 @@
 #endif
 
 #define SECTION_SIZE 65536u
-#define REPLY_AT 4096u
+#define REPLY_AT     4096u
 static const char reply[] = "from-foreign";
 
 static int fail(const char *what)
@@ -80,7 +80,7 @@ static int serve(const char *sec, const char *ev, const char *ack, const char *t
     memcpy(base + REPLY_AT, reply, sizeof reply);
     if (!SetEvent(e))
         return fail("SetEvent");
-    Sleep(500);   /* keep the objects while the test looks at them (names go with the last handle) */
+    Sleep(500); /* keep the objects while the test looks at them (names go with the last handle) */
     return 0;
 }
 
@@ -167,7 +167,7 @@ static int serve(const char *sec, const char *ev, const char *ack, const char *t
         event_set(e);
         usleep(500 * 1000);
     }
-    shm_unlink(sec);   /* this program created them: it removes them */
+    shm_unlink(sec); /* this program created them: it removes them */
     shm_unlink(ev);
     shm_unlink(ack);
     return rc;

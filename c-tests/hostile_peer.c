@@ -121,15 +121,15 @@ int main(int argc, char **argv)
         conns[made++] = c;
         if (claim) {
             uint8_t in[40], out[24 + 16 + 24 + 40];
-            if (get(c, in, sizeof in) != 0)   /* the server's HELLO */
+            if (get(c, in, sizeof in) != 0) /* the server's HELLO */
                 break;
-            header(out, 4, 16);              /* our HELLO: version 1, pid, 16 MiB, no flags */
+            header(out, 4, 16); /* our HELLO: version 1, pid, 16 MiB, no flags */
             le32(out + 24, 1);
             le32(out + 28, 4242);
             le32(out + 32, 16u << 20);
             le32(out + 36, 0);
-            header(out + 40, 1, (16u << 20) - 64);   /* DATA claiming ~16 MiB ... */
-            memset(out + 64, 'x', 40);               /* ... of which 40 bytes come */
+            header(out + 40, 1, (16u << 20) - 64); /* DATA claiming ~16 MiB ... */
+            memset(out + 64, 'x', 40); /* ... of which 40 bytes come */
             if (put(c, out, sizeof out) != 0)
                 break;
         }

@@ -23,11 +23,11 @@ typedef pthread_t scene_thread;
 #endif
 
 struct idle_scene {
-    wipc_handle  srv, cli[IDLE_MAX_CLIENTS], shm_a, shm_b, msg;
-    int          nclients;
-    wipc_op      op;
+    wipc_handle srv, cli[IDLE_MAX_CLIENTS], shm_a, shm_b, msg;
+    int nclients;
+    wipc_op op;
     scene_thread t_pipe, t_shm;
-    int          have_pipe_thread, have_shm_thread;
+    int have_pipe_thread, have_shm_thread;
 };
 
 static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *user)
@@ -82,8 +82,12 @@ static void thread_join(scene_thread t)
 #endif
 }
 
-#define FAIL(...) do { snprintf(err, cap, __VA_ARGS__); snprintf(err + strlen(err), cap - strlen(err), ": %s", \
-                                                                  wipc_last_error_message()); goto fail; } while (0)
+#define FAIL(...)                                                                                                      \
+  do {                                                                                                                 \
+    snprintf(err, cap, __VA_ARGS__);                                                                                   \
+    snprintf(err + strlen(err), cap - strlen(err), ": %s", wipc_last_error_message());                                 \
+    goto fail;                                                                                                         \
+  } while (0)
 
 idle_scene *idle_scene_open(const char *tag, int nclients, char *err, size_t cap)
 {
@@ -107,7 +111,8 @@ idle_scene *idle_scene_open(const char *tag, int nclients, char *err, size_t cap
     wipc_pipe_options_init(&po);
     po.max_instances = 255;
     snprintf(name, sizeof name, "%s-pipe", tag);
-    if (wipc_pipe_listen(name, &po, &s->srv) != WIPC_OK || wipc_set_callbacks(s->srv, on_message, on_event, NULL) != WIPC_OK)
+    if (wipc_pipe_listen(name, &po, &s->srv) != WIPC_OK ||
+        wipc_set_callbacks(s->srv, on_message, on_event, NULL) != WIPC_OK)
         FAIL("listen %s", name);
     for (; s->nclients < nclients; s->nclients++) {
         wipc_handle *c = &s->cli[s->nclients];
@@ -126,7 +131,8 @@ shm:
     snprintf(name, sizeof name, "%s-shm", tag);
     if (wipc_shm_create(name, NULL, &s->shm_a) != WIPC_OK)
         FAIL("shm create %s", name);
-    if (wipc_shm_open(name, NULL, 10000, &s->shm_b) != WIPC_OK || wipc_set_callbacks(s->shm_b, on_message, on_event, NULL) != WIPC_OK)
+    if (wipc_shm_open(name, NULL, 10000, &s->shm_b) != WIPC_OK ||
+        wipc_set_callbacks(s->shm_b, on_message, on_event, NULL) != WIPC_OK)
         FAIL("shm open %s", name);
     if (!(s->have_shm_thread = thread_start(&s->t_shm, &s->shm_a)))
         FAIL("thread");
@@ -134,7 +140,8 @@ msg:
     if (!strstr(parts, "msg"))
         return s;
     snprintf(name, sizeof name, "%s-msg", tag);
-    if (wipc_msg_listen(name, NULL, &s->msg) != WIPC_OK || wipc_set_callbacks(s->msg, on_message, on_event, NULL) != WIPC_OK)
+    if (wipc_msg_listen(name, NULL, &s->msg) != WIPC_OK ||
+        wipc_set_callbacks(s->msg, on_message, on_event, NULL) != WIPC_OK)
         FAIL("msg listen %s", name);
     return s;
 fail:
@@ -174,8 +181,9 @@ void idle_usage(idle_usage_t *u)
     memset(u, 0, sizeof *u);
     u->switches = -1;
     if (GetProcessTimes(GetCurrentProcess(), &c, &e, &k, &us)) {
-        uint64_t t = (((uint64_t)k.dwHighDateTime << 32) | k.dwLowDateTime) + (((uint64_t)us.dwHighDateTime << 32) | us.dwLowDateTime);
-        u->ticks = t / 100000u;   /* 100 ns units -> 10 ms */
+        uint64_t t = (((uint64_t)k.dwHighDateTime << 32) | k.dwLowDateTime) +
+                     (((uint64_t)us.dwHighDateTime << 32) | us.dwLowDateTime);
+        u->ticks = t / 100000u; /* 100 ns units -> 10 ms */
     }
 }
 
@@ -198,7 +206,7 @@ static uint64_t stat_field(const char *buf, int want)
     const char *p = strrchr(buf, ')');
     if (!p)
         return 0;
-    p += 2;   /* field 3 */
+    p += 2; /* field 3 */
     for (int f = 3; f < want && p; f++) {
         p = strchr(p, ' ');
         if (p)

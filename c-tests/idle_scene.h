@@ -29,9 +29,9 @@
 #define IDLE_MAX_CLIENTS 256
 
 typedef struct idle_usage_t {
-    uint64_t ticks;      /* utime + stime, 1/100 s: Linux every thread but the caller, Windows the process */
-    int64_t  switches;   /* context switches of the other threads; -1 where not measurable */
-    int      threads;    /* threads of the process; 0 where not measurable */
+    uint64_t ticks; /* utime + stime, 1/100 s: Linux every thread but the caller, Windows the process */
+    int64_t switches; /* context switches of the other threads; -1 where not measurable */
+    int threads; /* threads of the process; 0 where not measurable */
 } idle_usage_t;
 
 typedef struct idle_scene idle_scene;

@@ -122,7 +122,7 @@ static void serve(fd_t f, uint8_t *buf)
         uint32_t n = get_le32(len);
         if (n > CAP || get(f, buf, n) != 0)
             return;
-        if (put(f, len, 4) != 0 || (n && put(f, buf, n) != 0))   /* two writes on purpose */
+        if (put(f, len, 4) != 0 || (n && put(f, buf, n) != 0)) /* two writes on purpose */
             return;
     }
 }
@@ -135,8 +135,10 @@ static int cmd_server(const char *path, const char *mode)
 #ifdef _WIN32
     wchar_t w[1024];
     MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1024);
-    DWORD type = strcmp(mode, "message") == 0 ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
-    HANDLE h = CreateNamedPipeW(w, PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE, type | PIPE_WAIT, 1, 65536, 65536, 0, NULL);
+    DWORD type =
+        strcmp(mode, "message") == 0 ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
+    HANDLE h = CreateNamedPipeW(w, PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE, type | PIPE_WAIT, 1, 65536,
+                                65536, 0, NULL);
     if (h == INVALID_HANDLE_VALUE)
         return fail("CreateNamedPipeW"), 2;
     wt_peer_ready();
@@ -148,7 +150,7 @@ static int cmd_server(const char *path, const char *mode)
         DisconnectNamedPipe(h);
     }
 #else
-    (void)mode;   /* a stream socket has no message mode */
+    (void)mode; /* a stream socket has no message mode */
     signal(SIGPIPE, SIG_IGN);
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un a;

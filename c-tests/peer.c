@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef _WIN32   /* <windows.h> / <unistd.h>: support.h */
+#ifndef _WIN32 /* <windows.h> / <unistd.h>: support.h */
 #  include <errno.h>
 #  include <signal.h>
 #  include <sys/socket.h>
@@ -69,7 +69,7 @@ static int cmd_echo_server(const char *name, long count, uint32_t max_msg)
         } while (s == WIPC_E_TIMEOUT);
         if (s != WIPC_OK)
             return fail_status("wipc_pipe_accept", s), 2;
-        wt_peer_echo(PROG, c, buf, cap);   /* until the client goes, or a failure (reported) */
+        wt_peer_echo(PROG, c, buf, cap); /* until the client goes, or a failure (reported) */
         wipc_close(c);
     }
     wipc_close(srv);
@@ -125,8 +125,8 @@ static int cmd_client(const char *name, long n, int plain)
             fail_status("wipc_recv", s);
             rc = 1;
         } else if (got != sz || type != (uint32_t)(51 + i) || !wt_check(resp, sz, (uint32_t)(i + 77))) {
-            fprintf(stderr, "wipc_peer: plain message %ld: echo of %zu bytes type %u, expected %zu bytes type %u\n",
-                    i, got, type, sz, (unsigned)(51 + i));
+            fprintf(stderr, "wipc_peer: plain message %ld: echo of %zu bytes type %u, expected %zu bytes type %u\n", i,
+                    got, type, sz, (unsigned)(51 + i));
             rc = 1;
         }
     }
@@ -242,12 +242,11 @@ static int cmd_raw_server(const char *path)
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: wipc_peer echo-server NAME [--count N] [--max-msg BYTES]\n"
-            "       wipc_peer client NAME N [--no-plain]\n"
-            "       wipc_peer hold NAME\n"
-            "       wipc_peer squat NAME\n"
-            "       wipc_peer raw-server PATH\n");
+    fprintf(stderr, "usage: wipc_peer echo-server NAME [--count N] [--max-msg BYTES]\n"
+                    "       wipc_peer client NAME N [--no-plain]\n"
+                    "       wipc_peer hold NAME\n"
+                    "       wipc_peer squat NAME\n"
+                    "       wipc_peer raw-server PATH\n");
     return 64;
 }
 

@@ -17,13 +17,13 @@
 #include "common/shm/shm_layout.h"
 
 typedef struct konst {
-    char               name[64];
+    char name[64];
     unsigned long long value;
-    int                seen;   /* found in the document */
+    int seen; /* found in the document */
 } konst;
 
 static konst table[128];
-static int   count;
+static int count;
 
 static void add(const char *name, unsigned long long value)
 {
@@ -33,9 +33,9 @@ static void add(const char *name, unsigned long long value)
     }
 }
 
-#define P(name) add(#name, (unsigned long long)(name))
+#define P(name)          add(#name, (unsigned long long)(name))
 #define OFF(type, field) add("offsetof(" #type "." #field ")", (unsigned long long)offsetof(type, field))
-#define SIZE(type) add("sizeof(" #type ")", (unsigned long long)sizeof(type))
+#define SIZE(type)       add("sizeof(" #type ")", (unsigned long long)sizeof(type))
 
 static void collect(void)
 {
@@ -146,7 +146,7 @@ static int check_doc(const char *path)
         *eq = 0;
         char *name = trim(line), *text = trim(eq + 1);
         if (strchr(name, ':'))
-            continue;   /* read from a source file: python-tests/test_protocol_doc.py checks those */
+            continue; /* read from a source file: python-tests/test_protocol_doc.py checks those */
         konst *k = NULL;
         for (int i = 0; i < count && !k; i++)
             if (!strcmp(table[i].name, name))

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define WT_RAW_HEADER 24                  /* frame header bytes */
+#define WT_RAW_HEADER 24 /* frame header bytes */
 #define WT_RAW_HELLO  (WT_RAW_HEADER + 16) /* a whole HELLO frame */
 
 /* Writes the 24-byte header of a frame: magic, version 1, `kind` (2 REQUEST, 4 HELLO, ...), header

@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef _WIN32   /* <windows.h> / <unistd.h>: support.h */
+#ifndef _WIN32 /* <windows.h> / <unistd.h>: support.h */
 #  include <fcntl.h>
 #  include <pthread.h>
 #  include <signal.h>
@@ -87,8 +87,8 @@ static int log_open(const char *path)
 {
 #ifdef _WIN32
     InitializeCriticalSection(&g_log_lock);
-    g_log = CreateFileA(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_ALWAYS,
-                        FILE_ATTRIBUTE_NORMAL, NULL);
+    g_log = CreateFileA(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                        OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
     return g_log != INVALID_HANDLE_VALUE;
 #else
     g_log = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -137,7 +137,7 @@ static void WIPC_CALL req_on_event(wipc_handle h, int32_t event, wipc_handle rel
     (void)status;
     (void)user;
     if (event == WIPC_EVENT_DISCONNECTED || event == WIPC_EVENT_ERROR)
-        wipc_close(h);   /* a connection whose client left: free it (closing from inside its callback) */
+        wipc_close(h); /* a connection whose client left: free it (closing from inside its callback) */
 }
 
 static int cmd_req_server(const char *name, const char *log_path)
@@ -170,8 +170,8 @@ static int cmd_load_client(const char *name, long n, uint32_t cid)
             return fail_status("wipc_request", s);
         }
         if (got != sz || memcmp(req, resp, sz) != 0) {
-            fprintf(stderr, "rel_peer: client %u request %ld: reply of %zu bytes does not match the %zu sent\n", (unsigned)cid, i,
-                    got, sz);
+            fprintf(stderr, "rel_peer: client %u request %ld: reply of %zu bytes does not match the %zu sent\n",
+                    (unsigned)cid, i, got, sz);
             return 1;
         }
     }
@@ -196,7 +196,7 @@ static int cmd_shm_hold_reserve(const char *name, int create, size_t size)
     void *p = NULL;
     s = wipc_shm_reserve(h, size, &p, 10000);
     if (s == WIPC_OK)
-        memset(p, 0xEE, size / 2);   /* half written when the process dies */
+        memset(p, 0xEE, size / 2); /* half written when the process dies */
     return wt_peer_hold(PROG, "wipc_shm_reserve", s);
 }
 
@@ -275,7 +275,8 @@ static int cmd_msg_send(const char *name, long n, uint32_t id)
             return fail_status("wipc_msg_send", s);
         }
         if ((uint32_t)reply != sum) {
-            fprintf(stderr, "rel_peer: msg %ld: reply 0x%08x, expected the checksum 0x%08x\n", i, (unsigned)reply, (unsigned)sum);
+            fprintf(stderr, "rel_peer: msg %ld: reply 0x%08x, expected the checksum 0x%08x\n", i, (unsigned)reply,
+                    (unsigned)sum);
             return 1;
         }
     }

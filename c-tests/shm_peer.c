@@ -41,7 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifndef _WIN32   /* <windows.h>: support.h */
+#ifndef _WIN32 /* <windows.h>: support.h */
 #  include <time.h>
 #endif
 
@@ -55,7 +55,7 @@ static int fail_status(const char *what, wipc_status s)
 
 /* ---- stress ------------------------------------------------------------------------------------ */
 
-static uint64_t mix(uint64_t x)   /* splitmix64 */
+static uint64_t mix(uint64_t x) /* splitmix64 */
 {
     x += 0x9E3779B97F4A7C15ull;
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -65,12 +65,12 @@ static uint64_t mix(uint64_t x)   /* splitmix64 */
 
 typedef struct stress {
     wipc_handle h;
-    long        n;
-    uint64_t    seed;
-    uint64_t    capacity;
-    int         zc;
-    int         creator;
-    int         rc;
+    long n;
+    uint64_t seed;
+    uint64_t capacity;
+    int zc;
+    int creator;
+    int rc;
 } stress;
 
 static size_t msg_size(const stress *s, int dir, long i)
@@ -146,8 +146,8 @@ static int stress_receive(stress *s)
             return fail_status("receive", st);
         size_t want = msg_size(s, dir, i);
         if (type != (uint32_t)i || n != want || !check(p, n, msg_key(s, dir, i), scratch)) {
-            fprintf(stderr, "shm_peer: message %ld: type %u size %zu, expected type %ld size %zu%s\n", i, (unsigned)type, n, i,
-                    want, type == (uint32_t)i && n == want ? " (payload corrupt)" : "");
+            fprintf(stderr, "shm_peer: message %ld: type %u size %zu, expected type %ld size %zu%s\n", i,
+                    (unsigned)type, n, i, want, type == (uint32_t)i && n == want ? " (payload corrupt)" : "");
             return 1;
         }
         if (s->zc && (st = wipc_shm_release(s->h)) != WIPC_OK)
@@ -344,8 +344,8 @@ static int cmd_batches(const char *name, long k, long rounds)
             if ((st = wipc_recv(h, v, sizeof v, &n, &type, 30000)) != WIPC_OK)
                 return fail_status("wipc_recv (a wake-up was lost?)", st);
             if (type != 5 || n != sizeof v || v[0] != (uint32_t)r || v[1] != (uint32_t)i) {
-                fprintf(stderr, "%s: round %ld message %ld: got type %u, %zu bytes, {%u, %u}\n", PROG, r, i, (unsigned)type, n,
-                        (unsigned)v[0], (unsigned)v[1]);
+                fprintf(stderr, "%s: round %ld message %ld: got type %u, %zu bytes, {%u, %u}\n", PROG, r, i,
+                        (unsigned)type, n, (unsigned)v[0], (unsigned)v[1]);
                 return 1;
             }
         }
@@ -385,8 +385,11 @@ int main(int argc, char **argv)
         return cmd_batches(argv[2], strtol(argv[3], NULL, 10), strtol(argv[4], NULL, 10));
     if (argc == 5 && strcmp(argv[1], "flood") == 0)
         return cmd_flood(argv[2], strtol(argv[3], NULL, 10), (size_t)strtoul(argv[4], NULL, 10));
-    fprintf(stderr, "usage: shm_peer stress-create|stress-open NAME N SEED CAPACITY [zc] | echo NAME | hold NAME | create-hold NAME"
-                    " | send NAME TEXT [HOLD_MS] | send-big NAME SIZE | serve-cb NAME [SPIN_US] | rtt NAME N SIZE GAP_US [cb] | flood NAME N SIZE"
-                    " | batches NAME K ROUNDS\n");
+    fprintf(
+        stderr,
+        "usage: shm_peer stress-create|stress-open NAME N SEED CAPACITY [zc] | echo NAME | hold NAME | create-hold NAME"
+        " | send NAME TEXT [HOLD_MS] | send-big NAME SIZE | serve-cb NAME [SPIN_US] | rtt NAME N SIZE GAP_US [cb] | "
+        "flood NAME N SIZE"
+        " | batches NAME K ROUNDS\n");
     return 64;
 }

@@ -45,7 +45,8 @@ static LONG WINAPI wt_crash_filter(EXCEPTION_POINTERS *ep)
 {
     DWORD code = ep && ep->ExceptionRecord ? ep->ExceptionRecord->ExceptionCode : 1;
     fprintf(stderr, "CRASH: unhandled exception 0x%08lx at %p in thread %lu\n", (unsigned long)code,
-            ep && ep->ExceptionRecord ? ep->ExceptionRecord->ExceptionAddress : NULL, (unsigned long)GetCurrentThreadId());
+            ep && ep->ExceptionRecord ? ep->ExceptionRecord->ExceptionAddress : NULL,
+            (unsigned long)GetCurrentThreadId());
     fflush(stderr);
     TerminateProcess(GetCurrentProcess(), code ? (UINT)code : 1u);
     return EXCEPTION_EXECUTE_HANDLER;
@@ -173,7 +174,7 @@ static void wt_remove_leftovers(void)
     snprintf(pipe, sizeof pipe, "p.wt-%u-", (unsigned)wt_getpid());
     snprintf(msg, sizeof msg, "m.wt-%u-", (unsigned)wt_getpid());
     snprintf(shm, sizeof shm, "wipc-%u-wt-%u-", (unsigned)geteuid(), (unsigned)wt_getpid());
-    for (int i = 0; i < 3; i++)   /* stats sections (1.1): wipc-<uid>-st-<p|s|m>-<name> */
+    for (int i = 0; i < 3; i++) /* stats sections (1.1): wipc-<uid>-st-<p|s|m>-<name> */
         snprintf(st[i], sizeof st[i], "wipc-%u-st-%c-wt-%u-", (unsigned)geteuid(), "psm"[i], (unsigned)wt_getpid());
     const char *run[] = { pipe, msg }, *dev[] = { shm, st[0], st[1], st[2] };
     wt_remove_prefixed(wt_run_dir(), run, 2);
@@ -215,12 +216,12 @@ const char *wt_last_error(char *buf, size_t cap)
 
 struct wt_thread {
     wt_thread_fn fn;
-    void        *arg;
-    void        *result;
+    void *arg;
+    void *result;
 #ifdef _WIN32
-    HANDLE       h;
+    HANDLE h;
 #else
-    pthread_t    t;
+    pthread_t t;
 #endif
 };
 
@@ -303,17 +304,17 @@ void *wt_thread_join_or_die(wt_thread *t, int timeout_ms, const char *what)
 /* ---- processes --------------------------------------------------------------------------------- */
 
 struct wt_proc {
-    char     line[4096];
-    size_t   line_len;
-    int      exited;
-    int      exit_code;
+    char line[4096];
+    size_t line_len;
+    int exited;
+    int exit_code;
     uint32_t pid;
 #ifdef _WIN32
-    HANDLE   process;
-    HANDLE   out_read;
+    HANDLE process;
+    HANDLE out_read;
 #else
-    pid_t    p;
-    int      out_fd;
+    pid_t p;
+    int out_fd;
 #endif
 };
 
@@ -781,8 +782,9 @@ int wt_peer_echo(const char *prog, wipc_handle h, void *buf, size_t cap)
             wt_peer_report(prog, "wipc_recv_message", s);
             return 1;
         }
-        s = m.request_id ? wipc_reply(h, m.request_id, m.type + 1, buf, m.size) : wipc_send(h, m.type + 1, buf, m.size, 10000);
-        if (s != WIPC_OK && s != WIPC_E_DISCONNECTED) {   /* a peer that left: the next receive says so */
+        s = m.request_id ? wipc_reply(h, m.request_id, m.type + 1, buf, m.size)
+                         : wipc_send(h, m.type + 1, buf, m.size, 10000);
+        if (s != WIPC_OK && s != WIPC_E_DISCONNECTED) { /* a peer that left: the next receive says so */
             wt_peer_report(prog, m.request_id ? "wipc_reply" : "wipc_send", s);
             return 1;
         }

@@ -35,8 +35,8 @@ extern "C" {
 /* ---- time -------------------------------------------------------------------------------------- */
 
 uint64_t wt_now_ms(void);
-double   wt_now_us(void);   /* a finer monotonic clock (QueryPerformanceCounter / CLOCK_MONOTONIC) */
-void     wt_sleep_ms(unsigned ms);
+double wt_now_us(void); /* a finer monotonic clock (QueryPerformanceCounter / CLOCK_MONOTONIC) */
+void wt_sleep_ms(unsigned ms);
 
 /* ---- names ------------------------------------------------------------------------------------- */
 
@@ -152,43 +152,46 @@ int wt_peer_shm_echo(const char *prog, const char *name);
 
 /* Fails the current cmocka test with a printf-style message. The text is formatted with our own
  * snprintf (mingw: __USE_MINGW_ANSI_STDIO, so %zu and %llu work) and handed to cmocka as "%s". */
-#define WT_FAIL(...) do {                                                                         \
-        char wt_fm_[4096];                                                                        \
-        snprintf(wt_fm_, sizeof wt_fm_, __VA_ARGS__);                                             \
-        fail_msg("%s", wt_fm_);                                                                   \
-    } while (0)
+#define WT_FAIL(...)                                                                                                   \
+  do {                                                                                                                 \
+    char wt_fm_[4096];                                                                                                 \
+    snprintf(wt_fm_, sizeof wt_fm_, __VA_ARGS__);                                                                      \
+    fail_msg("%s", wt_fm_);                                                                                            \
+  } while (0)
 
 /* Assertion macros for cmocka test files (include cmocka.h before using them). They print the
  * status names and the library's last error message on failure. */
-#define WT_ASSERT_STATUS(expr, expected) do {                                                     \
-        wipc_status wt_s_ = (expr);                                                               \
-        wipc_status wt_e_ = (expected);                                                           \
-        if (wt_s_ != wt_e_) {                                                                     \
-            char wt_m_[1024];                                                                     \
-            wt_last_error(wt_m_, sizeof wt_m_);                                                   \
-            WT_FAIL("%s:%d: %s\n    returned %s (%d), expected %s (%d)\n    last error: \"%s\"",  \
-                     __FILE__, __LINE__, #expr, wipc_status_name(wt_s_), (int)wt_s_,              \
-                     wipc_status_name(wt_e_), (int)wt_e_, wt_m_);                                 \
-        }                                                                                         \
-    } while (0)
+#define WT_ASSERT_STATUS(expr, expected)                                                                               \
+  do {                                                                                                                 \
+    wipc_status wt_s_ = (expr);                                                                                        \
+    wipc_status wt_e_ = (expected);                                                                                    \
+    if (wt_s_ != wt_e_) {                                                                                              \
+      char wt_m_[1024];                                                                                                \
+      wt_last_error(wt_m_, sizeof wt_m_);                                                                              \
+      WT_FAIL("%s:%d: %s\n    returned %s (%d), expected %s (%d)\n    last error: \"%s\"", __FILE__, __LINE__, #expr,  \
+              wipc_status_name(wt_s_), (int)wt_s_, wipc_status_name(wt_e_), (int)wt_e_, wt_m_);                        \
+    }                                                                                                                  \
+  } while (0)
 
 #define WT_OK(expr) WT_ASSERT_STATUS(expr, WIPC_OK)
 
 /* Expects a failing status AND a non-empty wipc_last_error_message(). */
-#define WT_ASSERT_FAILS(expr, expected) do {                                                      \
-        WT_ASSERT_STATUS(expr, expected);                                                         \
-        const char *wt_lm_ = wipc_last_error_message();                                           \
-        if (wt_lm_ == NULL || wt_lm_[0] == '\0')                                                  \
-            WT_FAIL("%s:%d: %s returned %s but wipc_last_error_message() is empty",               \
-                     __FILE__, __LINE__, #expr, wipc_status_name(expected));                      \
-    } while (0)
+#define WT_ASSERT_FAILS(expr, expected)                                                                                \
+  do {                                                                                                                 \
+    WT_ASSERT_STATUS(expr, expected);                                                                                  \
+    const char *wt_lm_ = wipc_last_error_message();                                                                    \
+    if (wt_lm_ == NULL || wt_lm_[0] == '\0')                                                                           \
+      WT_FAIL("%s:%d: %s returned %s but wipc_last_error_message() is empty", __FILE__, __LINE__, #expr,               \
+              wipc_status_name(expected));                                                                             \
+  } while (0)
 
-#define WT_CHECK(cond, ...) do {                                                                  \
-        if (!(cond)) {                                                                            \
-            char wt_cm_[2048];                                                                    \
-            snprintf(wt_cm_, sizeof wt_cm_, __VA_ARGS__);                                         \
-            WT_FAIL("%s:%d: check failed: %s: %s", __FILE__, __LINE__, #cond, wt_cm_);            \
-        }                                                                                         \
-    } while (0)
+#define WT_CHECK(cond, ...)                                                                                            \
+  do {                                                                                                                 \
+    if (!(cond)) {                                                                                                     \
+      char wt_cm_[2048];                                                                                               \
+      snprintf(wt_cm_, sizeof wt_cm_, __VA_ARGS__);                                                                    \
+      WT_FAIL("%s:%d: check failed: %s: %s", __FILE__, __LINE__, #cond, wt_cm_);                                       \
+    }                                                                                                                  \
+  } while (0)
 
 #endif /* WIPC_TEST_SUPPORT_H */

@@ -1,5 +1,5 @@
 /*
- * test_async.c - asynchronous operations, cancellation and remote errors (wipc.h "asynchronous operations", ABI 1.1) across
+ * test_async.c - asynchronous operations, cancellation and remote errors (ABI 1.1) across
  * real processes: wipc_peer (echo-server, hold) and async_peer (error-server, noread, error-client).
  * Every operation is checked to complete exactly once (a per-op counter), with the right status and
  * reply, on a library thread, and never from a start call that failed.
@@ -18,15 +18,15 @@
 /* ---- completion bookkeeping ---------------------------------------------------------------------- */
 
 typedef struct slot {
-    atomic_int  calls;        /* completions seen: must end at exactly 1 */
+    atomic_int calls; /* completions seen: must end at exactly 1 */
     wipc_status status;
-    wipc_op     op;
-    uint32_t    type;
-    size_t      size;
-    uint8_t     data[64];
+    wipc_op op;
+    uint32_t type;
+    size_t size;
+    uint8_t data[64];
     wipc_handle related;
-    uint64_t    thread;
-    double      t_done_us;
+    uint64_t thread;
+    double t_done_us;
 } slot;
 
 static atomic_int g_done;
@@ -68,7 +68,7 @@ static slot *slots_new(size_t n)
 static void expect_all_once(slot *s, size_t n, int timeout_ms)
 {
     WT_CHECK(wt_wait_atomic_ge(&g_done, (int)n, timeout_ms), "%d of %zu operations completed", atomic_load(&g_done), n);
-    wt_sleep_ms(20);   /* a duplicate would show now */
+    wt_sleep_ms(20); /* a duplicate would show now */
     for (size_t i = 0; i < n; i++)
         WT_CHECK(atomic_load(&s[i].calls) == 1, "op %zu completed %d times", i, atomic_load(&s[i].calls));
     WT_CHECK(atomic_load(&g_done) == (int)n, "%d completions for %zu operations", atomic_load(&g_done), n);
@@ -174,9 +174,10 @@ static void test_request_async_10000_in_flight(void **state)
     int threads_after = thread_count();
     if (threads_before > 0)
         WT_CHECK(threads_during <= threads_before + 2 && threads_after <= threads_before + 2,
-                 "threads: %d before, %d with %d requests in flight, %d after", threads_before, threads_during, N, threads_after);
-    printf("# 10000 request_async in flight: threads %d -> %d -> %d, RSS %ld -> %ld KiB\n", threads_before, threads_during,
-           threads_after, rss_before, rss_during);
+                 "threads: %d before, %d with %d requests in flight, %d after", threads_before, threads_during, N,
+                 threads_after);
+    printf("# 10000 request_async in flight: threads %d -> %d -> %d, RSS %ld -> %ld KiB\n", threads_before,
+           threads_during, threads_after, rss_before, rss_during);
     free(s);
     WT_OK(wipc_close(c));
     peer_end(p);
@@ -193,7 +194,7 @@ static void test_request_async_timeout_and_late_reply(void **state)
     wipc_handle c = 0;
     WT_OK(wipc_pipe_connect(name, NULL, 10000, &c));
     slot *s = slots_new(2);
-    WT_OK(wipc_request_async(c, 98, "x", 1, 100, on_complete, &s[0], NULL));   /* never answered */
+    WT_OK(wipc_request_async(c, 98, "x", 1, 100, on_complete, &s[0], NULL)); /* never answered */
     WT_OK(wipc_request_async(c, 5, "y", 1, 10000, on_complete, &s[1], NULL));
     expect_all_once(s, 2, 10000);
     assert_int_equal(s[0].status, WIPC_E_TIMEOUT);
@@ -219,7 +220,7 @@ static void test_remote_error_blocking_and_async(void **state)
     assert_int_equal(wipc_request(c, 99, "oops", 4, resp, sizeof resp, &got, 10000), WIPC_E_REMOTE);
     assert_string_equal(wipc_last_error_message(), "remote error 42: bad thing: oops");
     assert_int_equal(wipc_last_remote_code(), 42);
-    assert_int_equal(wipc_request(c, 1, "ok", 2, resp, sizeof resp, &got, 10000), WIPC_OK);   /* the stream goes on */
+    assert_int_equal(wipc_request(c, 1, "ok", 2, resp, sizeof resp, &got, 10000), WIPC_OK); /* the stream goes on */
     slot *s = slots_new(1);
     WT_OK(wipc_request_async(c, 99, "zz", 2, 10000, on_complete, &s[0], NULL));
     expect_all_once(s, 1, 10000);
@@ -268,7 +269,7 @@ static void test_remote_error_from_c_server_cut_utf8(void **state)
     expect_all_once(s, 1, 10000);
     assert_int_equal(s->status, WIPC_E_REMOTE);
     assert_int_equal((int32_t)s->type, -7);
-    assert_int_equal(s->size, 4095);   /* 1365 whole characters of 3 bytes: <= 4096 */
+    assert_int_equal(s->size, 4095); /* 1365 whole characters of 3 bytes: <= 4096 */
     free(s);
     wt_pair_close(&pr);
 }
@@ -294,9 +295,9 @@ static void test_v10_peer_gets_no_error_frame(void **state)
     assert_true(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
     uint8_t out[64];
     wt_raw_header(out, 4, 0, 16, 0);
-    uint32_t hello[4] = { 1, (uint32_t)getpid(), 1u << 20, 0 };   /* wipc 1.0: flags 0 */
+    uint32_t hello[4] = { 1, (uint32_t)getpid(), 1u << 20, 0 }; /* wipc 1.0: flags 0 */
     memcpy(out + 24, hello, 16);
-    wt_raw_header(out + 40, 2, 9, 0, 77);                                 /* REQUEST id 77, no payload */
+    wt_raw_header(out + 40, 2, 9, 0, 77); /* REQUEST id 77, no payload */
     assert_int_equal(send(fd, out, 64, 0), 64);
     WT_OK(wipc_pipe_accept(srv, 5000, &svc));
     wipc_message m;
@@ -310,13 +311,13 @@ static void test_v10_peer_gets_no_error_frame(void **state)
     WT_OK(wipc_reply(svc, 77, 10, "ok", 2));
     uint8_t in[256];
     size_t have = 0;
-    while (have < 40 + 26) {   /* the server's HELLO (40 bytes), then the reply */
+    while (have < 40 + 26) { /* the server's HELLO (40 bytes), then the reply */
         ssize_t r = recv(fd, in + have, sizeof in - have, 0);
         assert_true(r > 0);
         have += (size_t)r;
     }
     assert_int_equal(in[5], 4);
-    assert_int_equal(in[40 + 5], 3);   /* REPLY, not ERROR (7) */
+    assert_int_equal(in[40 + 5], 3); /* REPLY, not ERROR (7) */
     assert_int_equal(have, 40 + 26);
     close(fd);
     WT_OK(wipc_close(svc));
@@ -336,7 +337,7 @@ static void test_recv_async_order_timeout_cancel(void **state)
         WT_OK(wipc_recv_async(pr.cli, 10000, on_complete, &s[i], &s[i].op));
     for (uint32_t i = 0; i < 3; i++)
         WT_OK(wipc_send(pr.svc, 10 + i, &i, sizeof i, 5000));
-    WT_OK(wipc_recv_async(pr.cli, 50, on_complete, &s[3], NULL));        /* nothing more comes: timeout */
+    WT_OK(wipc_recv_async(pr.cli, 50, on_complete, &s[3], NULL)); /* nothing more comes: timeout */
     WT_OK(wipc_recv_async(pr.cli, WIPC_INFINITE, on_complete, &s[4], &s[4].op));
     WT_OK(wipc_cancel(s[4].op));
     WT_CHECK(wt_wait_atomic_ge(&g_done, 5, 10000), "%d of 5 completed", atomic_load(&g_done));
@@ -350,7 +351,7 @@ static void test_recv_async_order_timeout_cancel(void **state)
     expect_all_once(s, 6, 10000);
     for (uint32_t i = 0; i < 3; i++) {
         assert_int_equal(s[i].status, WIPC_OK);
-        assert_int_equal(s[i].type, 10 + i);   /* in the order they were started */
+        assert_int_equal(s[i].type, 10 + i); /* in the order they were started */
     }
     assert_int_equal(s[3].status, WIPC_E_TIMEOUT);
     assert_int_equal(s[4].status, WIPC_E_CANCELLED);
@@ -374,16 +375,16 @@ static void test_start_errors_never_call_back(void **state)
     assert_int_equal(wipc_recv_async(0, 10, on_complete, s, &op), WIPC_E_BAD_HANDLE);
     assert_int_equal(wipc_recv_async(pr.srv, 10, on_complete, s, &op), WIPC_E_NOT_SUPPORTED);
     assert_int_equal(wipc_send_async(pr.cli, 1, NULL, 5, 10, on_complete, s, &op), WIPC_E_INVALID_ARG);
-    assert_int_equal(wipc_request_async(pr.cli, 1, "x", 1, 10, on_complete, s, NULL) == WIPC_OK, 1);   /* fine: counted */
+    assert_int_equal(wipc_request_async(pr.cli, 1, "x", 1, 10, on_complete, s, NULL) == WIPC_OK, 1); /* fine: counted */
     assert_int_equal(wipc_pipe_accept_async(pr.cli, 10, on_complete, s, &op), WIPC_E_BAD_HANDLE);
     assert_int_equal(wipc_pipe_connect_async("bad name!", NULL, 10, on_complete, s, &op), WIPC_E_INVALID_ARG);
     assert_int_equal(wipc_msg_send_async("bad name!", 1, NULL, 0, 10, on_complete, s, &op), WIPC_E_INVALID_ARG);
     assert_int_equal(wipc_reply_error(pr.srv, 1, 1, "x"), WIPC_E_NOT_SUPPORTED);
-    expect_all_once(s, 1, 5000);   /* only the one request that started (timed out: nobody answers) */
+    expect_all_once(s, 1, 5000); /* only the one request that started (timed out: nobody answers) */
     assert_int_equal(s[0].status, WIPC_E_TIMEOUT);
     /* a handle with callbacks refuses recv_async; one with recv_async pending refuses callbacks */
     slot *t = slots_new(1);
-    WT_OK(wipc_recv_async(pr.cli, WIPC_INFINITE, on_complete, t, &t->op));   /* cli has nothing to receive */
+    WT_OK(wipc_recv_async(pr.cli, WIPC_INFINITE, on_complete, t, &t->op)); /* cli has nothing to receive */
     assert_int_equal(wipc_set_callbacks(pr.cli, error_replier, NULL, NULL), WIPC_E_INVALID_STATE);
     WT_OK(wipc_cancel(t->op));
     expect_all_once(t, 1, 5000);
@@ -411,7 +412,7 @@ static void test_peer_killed_while_pending(void **state)
     WT_CHECK(wt_wait_atomic_ge(&g_done, 2, 10000), "the peer's death completed %d ops", atomic_load(&g_done));
     assert_int_equal(s[0].status, WIPC_E_DISCONNECTED);
     assert_int_equal(s[1].status, WIPC_E_DISCONNECTED);
-    WT_OK(wipc_close(srv));   /* the accept completes with CLOSED before close returns */
+    WT_OK(wipc_close(srv)); /* the accept completes with CLOSED before close returns */
     assert_int_equal(atomic_load(&s[2].calls), 1);
     assert_int_equal(s[2].status, WIPC_E_CLOSED);
     expect_all_once(s, 3, 5000);
@@ -422,9 +423,9 @@ static void test_peer_killed_while_pending(void **state)
 /* A completion callback may start, cancel and close on its own handle. */
 typedef struct chain {
     wipc_handle h;
-    slot       *s;
-    atomic_int  step;
-    atomic_int  bad;   /* bit per failed call inside the callback */
+    slot *s;
+    atomic_int step;
+    atomic_int bad; /* bit per failed call inside the callback */
 } chain;
 
 static chain g_chain;
@@ -433,14 +434,14 @@ static void WIPC_CALL on_chain(const wipc_completion *c, void *user)
 {
     on_complete(c, user);
     int step = atomic_fetch_add(&g_chain.step, 1);
-    if (step == 0) {   /* the first reply: start two more, cancel one, then close the handle from here */
-        int bad = 0;   /* checked by the test thread (no cmocka asserts on a library thread) */
+    if (step == 0) { /* the first reply: start two more, cancel one, then close the handle from here */
+        int bad = 0; /* checked by the test thread (no cmocka asserts on a library thread) */
         wipc_op op = 0;
         bad |= wipc_request_async(g_chain.h, 1, "b", 1, 10000, on_complete, &g_chain.s[1], NULL) != WIPC_OK;
         bad |= (wipc_recv_async(g_chain.h, WIPC_INFINITE, on_complete, &g_chain.s[2], &op) != WIPC_OK) << 1;
         bad |= (wipc_cancel(op) != WIPC_OK) << 2;
         bad |= (wipc_recv_async(g_chain.h, WIPC_INFINITE, on_complete, &g_chain.s[3], NULL) != WIPC_OK) << 3;
-        bad |= (wipc_close(g_chain.h) != WIPC_OK) << 4;   /* pending ones complete right after this callback */
+        bad |= (wipc_close(g_chain.h) != WIPC_OK) << 4; /* pending ones complete right after this callback */
         bad |= (atomic_load(&g_chain.s[3].calls) != 0) << 5;
         atomic_store(&g_chain.bad, bad);
     }
@@ -459,12 +460,13 @@ static void test_completion_callback_starts_cancels_closes(void **state)
     atomic_store(&g_chain.bad, 0);
     WT_OK(wipc_request_async(c, 1, "a", 1, 10000, on_chain, &s[0], NULL));
     expect_all_once(s, 4, 10000);
-    WT_CHECK(atomic_load(&g_chain.bad) == 0, "calls inside the completion callback failed: mask 0x%x", atomic_load(&g_chain.bad));
+    WT_CHECK(atomic_load(&g_chain.bad) == 0, "calls inside the completion callback failed: mask 0x%x",
+             atomic_load(&g_chain.bad));
     assert_int_equal(s[0].status, WIPC_OK);
     WT_CHECK(s[1].status == WIPC_OK || s[1].status == WIPC_E_CLOSED, "%s", wipc_status_name(s[1].status));
     assert_int_equal(s[2].status, WIPC_E_CANCELLED);
     assert_int_equal(s[3].status, WIPC_E_CLOSED);
-    assert_int_equal(wipc_close(c), WIPC_E_BAD_HANDLE);   /* closed by the callback */
+    assert_int_equal(wipc_close(c), WIPC_E_BAD_HANDLE); /* closed by the callback */
     free(s);
     peer_end(p);
 }
@@ -514,7 +516,7 @@ static void test_send_async_queue_cancel_close(void **state)
     wt_unique_name(name, sizeof name, "asnd");
     wipc_handle srv = 0, conn = 0;
     wt_use_peer("wipc_peer");
-    const char *args[] = { "hold", name, NULL };   /* connects and never reads */
+    const char *args[] = { "hold", name, NULL }; /* connects and never reads */
     wt_proc *p = wt_serve_peer("send async", name, args, 10000, &srv, &conn);
     enum { N = 64 };
     static uint8_t big[1024 * 1024];
@@ -527,15 +529,16 @@ static void test_send_async_queue_cancel_close(void **state)
             break;
         started++;
     }
-    assert_int_equal(st, WIPC_E_BUSY);   /* bounded: 16 MiB queued, then refused at start */
+    assert_int_equal(st, WIPC_E_BUSY); /* bounded: 16 MiB queued, then refused at start */
     WT_CHECK(started >= 15 && started < N, "%d sends of 1 MiB started", started);
-    WT_OK(wipc_cancel(s[started - 1].op));   /* queued, not started: dropped cleanly */
+    WT_OK(wipc_cancel(s[started - 1].op)); /* queued, not started: dropped cleanly */
     WT_CHECK(wt_wait_atomic_ge(&g_done, 1, 5000), "cancel");
     assert_int_equal(s[started - 1].status, WIPC_E_CANCELLED);
     WT_OK(wipc_close(conn));
-    assert_int_equal(atomic_load(&g_done), started);   /* all done when close returned */
+    assert_int_equal(atomic_load(&g_done), started); /* all done when close returned */
     for (int i = 0; i < started - 1; i++) {
-        WT_CHECK(s[i].status == WIPC_OK || s[i].status == WIPC_E_CLOSED, "send %d: %s", i, wipc_status_name(s[i].status));
+        WT_CHECK(s[i].status == WIPC_OK || s[i].status == WIPC_E_CLOSED, "send %d: %s", i,
+                 wipc_status_name(s[i].status));
         assert_int_equal(atomic_load(&s[i].calls), 1);
     }
     WT_OK(wipc_close(srv));
@@ -598,12 +601,13 @@ static void test_send_async_batches_cancel(void **state)
             wt_sleep_ms(50);
             for (uint32_t i = 0; i < N; i += 3)
                 wipc_cancel(s[i].op);
-            WT_OK(wipc_send_async(pr.cli, N, NULL, 0, 30000, on_complete, &s[N], &s[N].op));   /* the end marker */
+            WT_OK(wipc_send_async(pr.cli, N, NULL, 0, 30000, on_complete, &s[N], &s[N].op)); /* the end marker */
         }
         WT_OK(wipc_recv(pr.svc, buf, sizeof buf, &got, &type, 30000));
         if (type == N)
             break;
-        WT_CHECK(type < N && (int64_t)type > last, "frame %u after %lld: out of order or duplicated", (unsigned)type, (long long)last);
+        WT_CHECK(type < N && (int64_t)type > last, "frame %u after %lld: out of order or duplicated", (unsigned)type,
+                 (long long)last);
         assert_int_equal(got, 40 + type % 61);
         assert_true(wt_check(buf, got, type));
         seen[type] = 1;
@@ -612,7 +616,8 @@ static void test_send_async_batches_cancel(void **state)
     expect_all_once(s, N + 1, 30000);
     int cancelled = 0;
     for (uint32_t i = 0; i < N; i++) {
-        WT_CHECK(s[i].status == WIPC_OK || s[i].status == WIPC_E_CANCELLED, "send %u: %s", (unsigned)i, wipc_status_name(s[i].status));
+        WT_CHECK(s[i].status == WIPC_OK || s[i].status == WIPC_E_CANCELLED, "send %u: %s", (unsigned)i,
+                 wipc_status_name(s[i].status));
         WT_CHECK(seen[i] == (s[i].status == WIPC_OK), "send %u completed %s but the peer %s it", (unsigned)i,
                  wipc_status_name(s[i].status), seen[i] ? "got" : "never got");
         cancelled += s[i].status == WIPC_E_CANCELLED;
@@ -634,9 +639,9 @@ static void test_send_async_batches_cancel(void **state)
 
 typedef struct storm {
     wipc_handle c;
-    slot       *s;
-    int         per_thread;
-    int         base;
+    slot *s;
+    int per_thread;
+    int base;
     atomic_int *started;
 } storm;
 
@@ -649,14 +654,14 @@ static void *storm_thread(void *arg)
         uint32_t v = (uint32_t)(st->base + i);
         wipc_status r = wipc_request_async(st->c, 1, &v, sizeof v, 20000, on_complete, sl, &sl->op);
         if (r != WIPC_OK) {
-            atomic_store(&sl->calls, -1000);   /* not started: must never be called */
+            atomic_store(&sl->calls, -1000); /* not started: must never be called */
             continue;
         }
         atomic_fetch_add(st->started, 1);
         seed = seed * 1103515245u + 12345u;
         if ((seed >> 16) % 2)
             wipc_cancel(sl->op);
-        if ((seed >> 16) % 5 == 0) {   /* cancel an earlier one too (maybe done already) */
+        if ((seed >> 16) % 5 == 0) { /* cancel an earlier one too (maybe done already) */
             int j = (int)((seed >> 8) % (unsigned)(i + 1));
             wipc_cancel(st->s[st->base + j].op);
         }
@@ -680,7 +685,7 @@ static void test_cancel_storm_with_close(void **state)
         th[t] = wt_thread_start(storm_thread, &args[t]);
     }
     wt_sleep_ms(60);
-    WT_OK(wipc_close(c));   /* the ninth thread */
+    WT_OK(wipc_close(c)); /* the ninth thread */
     for (int t = 0; t < T; t++)
         wt_thread_join_or_die(th[t], 60000, "storm thread");
     WT_CHECK(wt_wait_atomic_ge(&g_done, atomic_load(&started), 30000), "%d of %d completed", atomic_load(&g_done),
@@ -699,12 +704,18 @@ static void test_cancel_storm_with_close(void **state)
             ok++;
             WT_CHECK(s[i].size == 4 && memcmp(s[i].data, &i, 4) == 0, "op %d: wrong reply", i);
             break;
-        case WIPC_E_CANCELLED: cancelled++; break;
-        case WIPC_E_CLOSED: closed++; break;
-        default: WT_FAIL("op %d: status %s", i, wipc_status_name(s[i].status));
+        case WIPC_E_CANCELLED:
+            cancelled++;
+            break;
+        case WIPC_E_CLOSED:
+            closed++;
+            break;
+        default:
+            WT_FAIL("op %d: status %s", i, wipc_status_name(s[i].status));
         }
     }
-    printf("# cancel storm: %d ok, %d cancelled, %d closed, %d refused at start (handle closed)\n", ok, cancelled, closed, never);
+    printf("# cancel storm: %d ok, %d cancelled, %d closed, %d refused at start (handle closed)\n", ok, cancelled,
+           closed, never);
     assert_int_equal(ok + cancelled + closed, atomic_load(&started));
     free(s);
     peer_end(p);
@@ -734,7 +745,8 @@ static void test_cancel_latency(void **state)
         lat[i] = s[i].t_done_us - t0;
     }
     qsort(lat, N, sizeof *lat, cmp_double);
-    printf("# wipc_cancel -> completion callback: p50 %.1f us, p99 %.1f us (%d cancels)\n", lat[N / 2], lat[N * 99 / 100], N);
+    printf("# wipc_cancel -> completion callback: p50 %.1f us, p99 %.1f us (%d cancels)\n", lat[N / 2],
+           lat[N * 99 / 100], N);
     expect_all_once(s, N, 5000);
     free(lat);
     free(s);
@@ -768,13 +780,13 @@ static void test_never_reading_clients_do_not_starve_others(void **state)
     const char *args[] = { "noread", name, "600", "1024", NULL };
     for (int i = 0; i < P; i++)
         peers[i] = wt_spawn_ready(args);
-    wt_sleep_ms(1000);   /* their requests arrive; the replies pile up unread */
+    wt_sleep_ms(1000); /* their requests arrive; the replies pile up unread */
     wipc_handle c = 0;
     WT_OK(wipc_pipe_connect(name, NULL, 10000, &c));
     for (int i = 0; i < 50; i++) {
         char resp[8];
         size_t got = 0;
-        WT_OK(wipc_request(c, 1, "ping", 4, resp, sizeof resp, &got, 5000));   /* served at once, not after 30 s */
+        WT_OK(wipc_request(c, 1, "ping", 4, resp, sizeof resp, &got, 5000)); /* served at once, not after 30 s */
         assert_int_equal(got, 4);
     }
     WT_OK(wipc_close(c));
@@ -792,7 +804,7 @@ static void test_reply_queue_bound_ends_the_connection(void **state)
     WT_OK(wipc_pipe_listen(name, NULL, &srv));
     WT_OK(wipc_set_callbacks(srv, echo_cb, NULL, NULL));
     wt_use_peer("async_peer");
-    const char *args[] = { "noread", name, "40", "1000000", NULL };   /* 40 MB of requests, replies never read */
+    const char *args[] = { "noread", name, "40", "1000000", NULL }; /* 40 MB of requests, replies never read */
     wt_proc *p = wt_spawn_ready(args);
     char line[64];
     WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0 && strncmp(line, "SENT", 4) == 0,
@@ -800,7 +812,7 @@ static void test_reply_queue_bound_ends_the_connection(void **state)
     uint64_t end = wt_now_ms() + 10000;
     while (wt_info(srv).connected && wt_now_ms() < end)
         wt_sleep_ms(10);
-    assert_int_equal(wt_info(srv).connected, 0);   /* ended: the replies went over the queue's bound */
+    assert_int_equal(wt_info(srv).connected, 0); /* ended: the replies went over the queue's bound */
     peer_end(p);
     WT_OK(wipc_close(srv));
 }
@@ -818,11 +830,11 @@ static void test_shm_async_with_peer_process(void **state)
     wipc_handle ch = 0;
     WT_OK(wipc_shm_create(name, &so, &ch));
     wt_use_peer("shm_peer");
-    const char *args[] = { "echo", name, NULL };   /* echoes messages, answers requests (type+1) */
+    const char *args[] = { "echo", name, NULL }; /* echoes messages, answers requests (type+1) */
     wt_proc *p = wt_spawn_ready(args);
     enum { N = 2000 };
     slot *s = slots_new(N + 2);
-    for (uint32_t i = 0; i < N; i++)   /* far more than the 64 KiB ring holds: the rest waits in the queue */
+    for (uint32_t i = 0; i < N; i++) /* far more than the 64 KiB ring holds: the rest waits in the queue */
         WT_OK(wipc_request_async(ch, 100 + i, &i, sizeof i, 30000, on_complete, &s[i], NULL));
     expect_all_once(s, N, 60000);
     for (uint32_t i = 0; i < N; i++) {
@@ -831,7 +843,7 @@ static void test_shm_async_with_peer_process(void **state)
     }
     atomic_store(&g_done, 0);
     WT_OK(wipc_recv_async(ch, 10000, on_complete, &s[N], NULL));
-    WT_OK(wipc_send_async(ch, 7, "hi", 2, 10000, on_complete, &s[N + 1], NULL));   /* echoed back: type 8 */
+    WT_OK(wipc_send_async(ch, 7, "hi", 2, 10000, on_complete, &s[N + 1], NULL)); /* echoed back: type 8 */
     WT_CHECK(wt_wait_atomic_ge(&g_done, 2, 10000), "send + recv async: %d", atomic_load(&g_done));
     assert_int_equal(s[N + 1].status, WIPC_OK);
     assert_int_equal(s[N].status, WIPC_OK);
@@ -880,13 +892,13 @@ static void test_shm_remote_error_and_full_ring(void **state)
         size_t got = 0;
         uint32_t type = 0;
         WT_OK(wipc_recv(b, buf, sizeof buf, &got, &type, 10000));
-        assert_int_equal(type, i);   /* in order, none lost, none twice */
+        assert_int_equal(type, i); /* in order, none lost, none twice */
         assert_int_equal(buf[0], (uint8_t)i);
     }
     expect_all_once(s, N, 10000);
     assert_int_equal(s[N - 1].status, WIPC_E_CANCELLED);
     size_t got = 0;
-    assert_int_equal(wipc_recv(b, buf, sizeof buf, &got, NULL, 100), WIPC_E_TIMEOUT);   /* the cancelled one never came */
+    assert_int_equal(wipc_recv(b, buf, sizeof buf, &got, NULL, 100), WIPC_E_TIMEOUT); /* the cancelled one never came */
     /* remote errors on shm */
     WT_OK(wipc_set_callbacks(b, shm_error_cb, NULL, NULL));
     char resp[16];

@@ -70,8 +70,8 @@ static void test_msg_userdata(void **state)
     wt_expect_exit_0(p, 20000, "win_attacker msg-userdata");
     wipc_status last = WIPC_OK;
     int ok = send_n(name, 10, &last);
-    rel_report("msg", "security", "foreign SetWindowLongPtrW(GWLP_USERDATA) on the endpoint's window", ok == 10 ? "pass" : "fail",
-               "inputs=1,delivered=%d/10,last=%s", ok, wipc_status_name(last));
+    rel_report("msg", "security", "foreign SetWindowLongPtrW(GWLP_USERDATA) on the endpoint's window",
+               ok == 10 ? "pass" : "fail", "inputs=1,delivered=%d/10,last=%s", ok, wipc_status_name(last));
     WT_CHECK(ok == 10, "after the attacker wrote GWLP_USERDATA: %d of 10 sends answered by the endpoint (last %s)", ok,
              wipc_status_name(last));
     WT_CHECK(atomic_load(&g_received) == 10, "the endpoint's callback ran %d times", atomic_load(&g_received));
@@ -108,12 +108,14 @@ static void test_msg_hijack(void **state)
     wt_last_error(why, sizeof why);
     stolen += attacker_got(p, 300);
     int pass = ok == 24 && stolen == 0 && atomic_load(&g_received) == 24 && after == WIPC_E_NOT_FOUND;
-    rel_report("msg", "security", "window of class wipc-msg-<name> created after the receiver listened (hijack)", pass ? "pass" : "fail",
-               "inputs=25,receiver=%d/24,attacker=%d,after_close=%s", ok, stolen, wipc_status_name(after));
+    rel_report("msg", "security", "window of class wipc-msg-<name> created after the receiver listened (hijack)",
+               pass ? "pass" : "fail", "inputs=25,receiver=%d/24,attacker=%d,after_close=%s", ok, stolen,
+               wipc_status_name(after));
     printf("send after the receiver closed: %s: %s\n", wipc_status_name(after), why);
     WT_CHECK(stolen == 0, "the attacker's window received %d messages", stolen);
-    WT_CHECK(ok == 24 && atomic_load(&g_received) == 24, "the receiver answered %d of 24 (callback ran %d times, last %s)", ok,
-             atomic_load(&g_received), wipc_status_name(last));
+    WT_CHECK(ok == 24 && atomic_load(&g_received) == 24,
+             "the receiver answered %d of 24 (callback ran %d times, last %s)", ok, atomic_load(&g_received),
+             wipc_status_name(last));
     WT_CHECK(after == WIPC_E_NOT_FOUND, "a send with only the attacker's window left gave %s (want WIPC_E_NOT_FOUND)",
              wipc_status_name(after));
     wt_proc_free(p);
@@ -134,22 +136,30 @@ static void precreated_case(const char *tag, const char *cmd, create_fn create, 
     char why[512];
     wt_last_error(why, sizeof why);
     printf("%s: %s: %s\n", what, wipc_status_name(st), why);
-    rel_report(transport, "security", what, st == WIPC_E_ADDR_IN_USE ? "pass" : "fail", "inputs=1,status=%s", wipc_status_name(st));
+    rel_report(transport, "security", what, st == WIPC_E_ADDR_IN_USE ? "pass" : "fail", "inputs=1,status=%s",
+               wipc_status_name(st));
     if (st == WIPC_OK)
         wipc_close(h);
     WT_CHECK(st == WIPC_E_ADDR_IN_USE, "%s: %s (want WIPC_E_ADDR_IN_USE)", what, wipc_status_name(st));
     wt_proc_free(p);
-    WT_OK(create(name, &h));   /* the attacker gone, the name is free again */
+    WT_OK(create(name, &h)); /* the attacker gone, the name is free again */
     WT_OK(wipc_close(h));
 }
 
-static wipc_status msg_listen_default(const char *name, wipc_handle *out) { return wipc_msg_listen(name, NULL, out); }
-static wipc_status shm_create_default(const char *name, wipc_handle *out) { return wipc_shm_create(name, NULL, out); }
+static wipc_status msg_listen_default(const char *name, wipc_handle *out)
+{
+    return wipc_msg_listen(name, NULL, out);
+}
+static wipc_status shm_create_default(const char *name, wipc_handle *out)
+{
+    return wipc_shm_create(name, NULL, out);
+}
 
 static void test_msg_mutex_precreated(void **state)
 {
     (void)state;
-    precreated_case("a-mx", "msg-mutex", msg_listen_default, "msg", "msg name mutex pre-created by another process is not adopted");
+    precreated_case("a-mx", "msg-mutex", msg_listen_default, "msg",
+                    "msg name mutex pre-created by another process is not adopted");
 }
 
 /* ---- shm ------------------------------------------------------------------------------------------ */
@@ -188,10 +198,11 @@ static void test_shm_reserve(void **state)
     wipc_status st = wipc_shm_open(dst, NULL, 2000, &op);
     char why[512];
     wt_last_error(why, sizeof why);
-    printf("wipc_shm_open of a SEC_RESERVE channel (VirtualQuery of its ring pages in the attacker: %s): %s: %s\n", pages,
-           wipc_status_name(st), why);
-    rel_report("shm", "security", "channel section with reserved (SEC_RESERVE) ring pages is refused on open", st == WIPC_E_PROTOCOL ? "pass" : "fail",
-               "inputs=1,status=%s,virtualquery=%s,wine_faults_on_reserved=no", wipc_status_name(st), pages);
+    printf("wipc_shm_open of a SEC_RESERVE channel (VirtualQuery of its ring pages in the attacker: %s): %s: %s\n",
+           pages, wipc_status_name(st), why);
+    rel_report("shm", "security", "channel section with reserved (SEC_RESERVE) ring pages is refused on open",
+               st == WIPC_E_PROTOCOL ? "pass" : "fail", "inputs=1,status=%s,virtualquery=%s,wine_faults_on_reserved=no",
+               wipc_status_name(st), pages);
     if (st == WIPC_OK)
         wipc_close(op);
     WT_CHECK(st == WIPC_E_PROTOCOL, "wipc_shm_open gave %s (want WIPC_E_PROTOCOL)", wipc_status_name(st));
@@ -220,8 +231,8 @@ static void test_bulk_reserve(void **state)
     wt_last_error(why, sizeof why);
     printf("wipc_recv of a BULK message in a SEC_RESERVE section: %s (%zu bytes): %s\n", wipc_status_name(st), n, why);
     int pass = st == WIPC_E_PROTOCOL || st == WIPC_E_DISCONNECTED;
-    rel_report("pipe", "security", "bulk section with reserved (SEC_RESERVE) slot pages is refused", pass ? "pass" : "fail",
-               "inputs=1,status=%s,wine_faults_on_reserved=no", wipc_status_name(st));
+    rel_report("pipe", "security", "bulk section with reserved (SEC_RESERVE) slot pages is refused",
+               pass ? "pass" : "fail", "inputs=1,status=%s,wine_faults_on_reserved=no", wipc_status_name(st));
     free(buf);
     WT_CHECK(pass, "wipc_recv gave %s with %zu bytes (want the connection refused)", wipc_status_name(st), n);
     wt_proc_free(p);
@@ -256,10 +267,12 @@ static void squatters_case(int32_t handshake_ms)
         if (strncmp(line, "DROPPED ", 8) == 0)
             dropped = atoi(line + 8);
     int deadline = handshake_ms ? handshake_ms : WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS;
-    rel_report("pipe", "security", handshake_ms ? "handshake squatters (max_instances, plain Win32 clients), 500 ms deadline"
-                                                : "handshake squatters (max_instances, plain Win32 clients), default deadline",
-               st == WIPC_OK && dropped == INSTANCES && took < (uint64_t)deadline + 8000 ? "pass" : "fail", "inputs=%d,deadline_ms=%d,legit_connect_ms=%llu,dropped=%d,status=%s",
-               INSTANCES, deadline, (unsigned long long)took, dropped, wipc_status_name(st));
+    rel_report("pipe", "security",
+               handshake_ms ? "handshake squatters (max_instances, plain Win32 clients), 500 ms deadline"
+                            : "handshake squatters (max_instances, plain Win32 clients), default deadline",
+               st == WIPC_OK && dropped == INSTANCES && took < (uint64_t)deadline + 8000 ? "pass" : "fail",
+               "inputs=%d,deadline_ms=%d,legit_connect_ms=%llu,dropped=%d,status=%s", INSTANCES, deadline,
+               (unsigned long long)took, dropped, wipc_status_name(st));
     WT_CHECK(st == WIPC_OK, "a client stayed locked out by %d squatters: %s", INSTANCES, why);
     WT_CHECK(dropped == INSTANCES, "the server dropped %d of %d squatters", dropped, INSTANCES);
     /* a bound, not a speed: the client must get a freed instance soon after the deadline, not sleep
@@ -274,7 +287,7 @@ static void squatters_case(int32_t handshake_ms)
 static void test_handshake_squatters(void **state)
 {
     (void)state;
-    squatters_case(0);     /* the default deadline first: the case a 1.0 library fails */
+    squatters_case(0); /* the default deadline first: the case a 1.0 library fails */
     squatters_case(500);
 }
 
@@ -310,8 +323,9 @@ static void test_pipe_server_pid(void **state)
     wt_pair_open(&pr, "a-pid");
     wipc_info ci = wt_info(pr.cli), si = wt_info(pr.svc);
     int pass = ci.peer_pid == wt_self_pid() && si.peer_pid == wt_self_pid();
-    rel_report("pipe", "security", "client learns the server's pid (GetNamedPipeServerProcessId) to check whom it reached", pass ? "pass" : "fail",
-               "inputs=1");
+    rel_report("pipe", "security",
+               "client learns the server's pid (GetNamedPipeServerProcessId) to check whom it reached",
+               pass ? "pass" : "fail", "inputs=1");
     WT_CHECK(ci.peer_pid == wt_self_pid(), "client side peer_pid %u, server pid %u", ci.peer_pid, wt_self_pid());
     WT_CHECK(si.peer_pid == wt_self_pid(), "server side peer_pid %u, client pid %u", si.peer_pid, wt_self_pid());
     wt_pair_close(&pr);

@@ -96,9 +96,9 @@ static void test_status_names(void **state)
 /* ---- last error -------------------------------------------------------------------------------- */
 
 typedef struct {
-    char        name[160];
+    char name[160];
     wipc_status st;
-    char        msg[1024];
+    char msg[1024];
 } thread_err;
 
 static void *thread_connect_missing(void *arg)
@@ -171,7 +171,9 @@ static void expect_bad_handle(wipc_handle h)
 
 static int32_t WIPC_CALL noop_msg_cb(wipc_handle h, const wipc_message *m, void *u)
 {
-    (void)h; (void)m; (void)u;
+    (void)h;
+    (void)m;
+    (void)u;
     return 0;
 }
 
@@ -300,13 +302,13 @@ static void test_options_init(void **state)
     assert_true(o.buffer_size == 0 || o.buffer_size == 65536);
     assert_int_equal(o.reserved, 0);
     assert_null(o.security_descriptor);
-    assert_int_equal(o.handshake_timeout_ms, WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS);   /* 1.1 fields: through the macro */
+    assert_int_equal(o.handshake_timeout_ms, WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS); /* 1.1 fields: through the macro */
     assert_int_equal(o.max_queued_bytes, WIPC_DEFAULT_MAX_QUEUED_BYTES);
     (wipc_pipe_options_init)(NULL); /* ignored, no crash */
     (wipc_shm_options_init)(NULL);
     (wipc_msg_options_init)(NULL);
     wipc_pipe_options_init_size(NULL, sizeof o);
-    wipc_pipe_options_init_size(&o, 4);   /* too small to hold struct_size and flags: ignored */
+    wipc_pipe_options_init_size(&o, 4); /* too small to hold struct_size and flags: ignored */
     assert_int_equal(o.struct_size, sizeof o);
 }
 
@@ -316,7 +318,10 @@ static void test_options_init(void **state)
 static void test_options_init_1_0_caller(void **state)
 {
     (void)state;
-    struct { uint8_t o[32]; uint8_t canary[64]; } v10;
+    struct {
+        uint8_t o[32];
+        uint8_t canary[64];
+    } v10;
     memset(&v10, 0xCD, sizeof v10);
     (wipc_pipe_options_init)((wipc_pipe_options *)(void *)&v10);
     for (size_t i = 0; i < sizeof v10.canary; i++)
@@ -331,19 +336,28 @@ static void test_options_init_1_0_caller(void **state)
     wipc_close(srv);
 
     /* the other structs did not grow: the 1.0 entry points write sizeof and nothing more */
-    struct { wipc_shm_options o; uint8_t canary[16]; } s;
+    struct {
+        wipc_shm_options o;
+        uint8_t canary[16];
+    } s;
     memset(&s, 0xCD, sizeof s);
     (wipc_shm_options_init)(&s.o);
     assert_int_equal(s.o.struct_size, sizeof s.o);
     assert_int_equal(s.canary[0], 0xCD);
-    struct { wipc_msg_options o; uint8_t canary[16]; } m;
+    struct {
+        wipc_msg_options o;
+        uint8_t canary[16];
+    } m;
     memset(&m, 0xCD, sizeof m);
     (wipc_msg_options_init)(&m.o);
     assert_int_equal(m.o.struct_size, sizeof m.o);
     assert_int_equal(m.canary[0], 0xCD);
 
     /* a newer caller's larger struct: the tail the library does not know is zeroed, so it is accepted */
-    struct { wipc_pipe_options o; uint8_t tail[24]; } big;
+    struct {
+        wipc_pipe_options o;
+        uint8_t tail[24];
+    } big;
     memset(&big, 0xCD, sizeof big);
     wipc_pipe_options_init_size(&big.o, (uint32_t)sizeof big);
     assert_int_equal(big.o.struct_size, sizeof big);
@@ -356,7 +370,7 @@ static void test_options_init_1_0_caller(void **state)
 
 typedef struct {
     wipc_pipe_options o;
-    uint8_t           tail[40];
+    uint8_t tail[40];
 } big_pipe_options;
 
 static void test_options_struct_size(void **state)
@@ -503,8 +517,10 @@ static void test_bad_names(void **state)
     memset(long129, 'a', WIPC_NAME_MAX + 1);
     long129[WIPC_NAME_MAX + 1] = 0;
     const char *bad[] = {
-        "", long129, "/", "\\", " ", "a b", "a/b", "a\\b", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
-        "tab\there", "new\nline", "semi;colon", "colon:x", "star*", "q?", "pct%s", "quote\"", "..\\x", "../x",
+        "",          long129,     "/",          "\\",          " ",
+        "a b",       "a/b",       "a\\b",       "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
+        "tab\there", "new\nline", "semi;colon", "colon:x",     "star*",
+        "q?",        "pct%s",     "quote\"",    "..\\x",       "../x",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         wipc_handle h = 0;
@@ -513,7 +529,7 @@ static void test_bad_names(void **state)
             if (s == WIPC_OK)
                 wipc_close(h);
             WT_FAIL("wipc_pipe_listen(bad name #%zu \"%s\") returned %s, expected WIPC_E_INVALID_ARG", i, bad[i],
-                     wipc_status_name(s));
+                    wipc_status_name(s));
         }
         const char *m = wipc_last_error_message();
         WT_CHECK(m && m[0], "empty message for bad name #%zu", i);
@@ -521,7 +537,7 @@ static void test_bad_names(void **state)
         s = wipc_pipe_connect(bad[i], NULL, 100, &h);
         if (s != WIPC_E_INVALID_ARG)
             WT_FAIL("wipc_pipe_connect(bad name #%zu \"%s\") returned %s, expected WIPC_E_INVALID_ARG", i, bad[i],
-                     wipc_status_name(s));
+                    wipc_status_name(s));
         m = wipc_last_error_message();
         WT_CHECK(m && m[0], "empty message for bad name #%zu", i);
         assert_int_equal(h, 0);
@@ -655,7 +671,7 @@ static void test_get_info(void **state)
     /* An older, smaller struct gets only the fields it has. */
     struct {
         wipc_info in;
-        uint8_t   guard[16];
+        uint8_t guard[16];
     } g;
     memset(&g, 0x5A, sizeof g);
     g.in.struct_size = (uint32_t)offsetof(wipc_info, messages_sent);
@@ -693,7 +709,7 @@ typedef struct {
     atomic_int below_min;
     atomic_int bad_text;
     atomic_int bad_user;
-    int        min_level;
+    int min_level;
 } log_state;
 
 static void WIPC_CALL log_cb(int32_t level, const char *text, void *user)
@@ -719,7 +735,8 @@ static void some_activity(void)
     wt_pair_close(&p);
     wipc_handle h = 0;
     char missing[160];
-    WT_ASSERT_STATUS(wipc_pipe_connect(wt_unique_name(missing, sizeof missing, "nolog"), NULL, 0, &h), WIPC_E_NOT_FOUND);
+    WT_ASSERT_STATUS(wipc_pipe_connect(wt_unique_name(missing, sizeof missing, "nolog"), NULL, 0, &h),
+                     WIPC_E_NOT_FOUND);
 }
 
 /* Counts into *ls the log lines at min_level and above that some_activity() gives, then removes the
@@ -766,7 +783,7 @@ static int blocked_sigterm(const char *tid_status)
 {
     FILE *f = fopen(tid_status, "r");
     if (!f)
-        return -1;   /* the thread ended meanwhile */
+        return -1; /* the thread ended meanwhile */
     char line[256];
     unsigned long long mask = 0;
     int found = 0;

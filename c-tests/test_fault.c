@@ -83,7 +83,7 @@ static wipc_status recv_across_kill(wipc_handle ch, wt_proc *p, uint64_t *el)
     size_t n = 0;
     wipc_status st = wipc_recv(ch, buf, sizeof buf, &n, NULL, 15000);
     uint64_t returned = wt_now_ms();
-    wt_thread_join_or_die(t, 20000, "killer");   /* before reading what the killer wrote */
+    wt_thread_join_or_die(t, 20000, "killer"); /* before reading what the killer wrote */
     *el = returned - kj.killed_at;
     return st;
 }
@@ -108,12 +108,13 @@ static void test_fault_pipe_kill_sender_mid_message(void **state)
     uint64_t killed = wt_now_ms();
     assert_int_equal(wt_proc_kill(p), 0);
     wipc_status st;
-    for (;;) {   /* messages completed before the kill still arrive, whole; then DISCONNECTED */
+    for (;;) { /* messages completed before the kill still arrive, whole; then DISCONNECTED */
         st = wipc_recv(c, buf, BIG, &n, &type, 15000);
         if (st != WIPC_OK)
             break;
-        WT_CHECK(n == BIG && type == expect && wt_check(buf, n, type), "message %u after the kill: %zu bytes type %u, intact %d",
-                 (unsigned)expect, n, (unsigned)type, wt_check(buf, n, type));
+        WT_CHECK(n == BIG && type == expect && wt_check(buf, n, type),
+                 "message %u after the kill: %zu bytes type %u, intact %d", (unsigned)expect, n, (unsigned)type,
+                 wt_check(buf, n, type));
         expect++;
     }
     uint64_t el = wt_now_ms() - killed;
@@ -135,19 +136,19 @@ static void test_fault_pipe_kill_sender_mid_message(void **state)
     WT_OK(wipc_pipe_listen(name, NULL, &srv));
     WT_OK(wipc_close(srv));
     free(buf);
-    rel_report("pipe", "fault", "sender killed inside a 16 MiB message", "pass", "faults=1,messages=%u,lost=0,disconnect_ms=%llu",
-               (unsigned)expect, (unsigned long long)el);
+    rel_report("pipe", "fault", "sender killed inside a 16 MiB message", "pass",
+               "faults=1,messages=%u,lost=0,disconnect_ms=%llu", (unsigned)expect, (unsigned long long)el);
 }
 
 /* Sends 16 MiB messages with no timeout until one fails; counts the ones that went through. */
 typedef struct big_sender {
     wipc_handle h;
     const void *data;
-    atomic_int  sent;
-    atomic_int  done;
+    atomic_int sent;
+    atomic_int done;
     wipc_status st;
-    uint64_t    ended_at;
-    char        msg[512];
+    uint64_t ended_at;
+    char msg[512];
 } big_sender;
 
 static void *big_send_thread(void *arg)
@@ -246,9 +247,9 @@ static void test_fault_pipe_sender_frozen_mid_message(void **state)
         WT_OK(wipc_recv(c, buf, BIG, &n, &type, 30000));
         WT_CHECK(n == BIG && type == expect && wt_check(buf, n, type), "message %u intact", (unsigned)expect);
         expect++;
-        wt_sleep_ms(2 + 7 * (unsigned)r);   /* the next message is on its way: freeze the sender in it */
+        wt_sleep_ms(2 + 7 * (unsigned)r); /* the next message is on its way: freeze the sender in it */
         kill(pid, SIGSTOP);
-        for (;;) {   /* what was complete before the freeze still comes; then the timeout holds */
+        for (;;) { /* what was complete before the freeze still comes; then the timeout holds */
             uint64_t t0 = wt_now_ms();
             wipc_status st = wipc_recv(c, buf, BIG, &n, &type, 1000);
             uint64_t el = wt_now_ms() - t0;
@@ -270,7 +271,7 @@ static void test_fault_pipe_sender_frozen_mid_message(void **state)
     }
     size_t n = 0;
     uint32_t type = 0;
-    WT_OK(wipc_recv(c, buf, BIG, &n, &type, 30000));   /* the frozen message, whole, after SIGCONT */
+    WT_OK(wipc_recv(c, buf, BIG, &n, &type, 30000)); /* the frozen message, whole, after SIGCONT */
     WT_CHECK(n == BIG && type == expect && wt_check(buf, n, type), "message %u intact after SIGCONT", (unsigned)expect);
     expect++;
     WT_OK(wipc_close(c));
@@ -278,7 +279,8 @@ static void test_fault_pipe_sender_frozen_mid_message(void **state)
     wt_proc_free(p);
     free(buf);
     rel_report("pipe", "fault", "sender frozen (SIGSTOP) inside a 16 MiB message: the receiver's timeout holds", "pass",
-               "faults=%d,messages=%u,lost=0,worst_recv_ms=%llu", timeouts, (unsigned)expect, (unsigned long long)worst);
+               "faults=%d,messages=%u,lost=0,worst_recv_ms=%llu", timeouts, (unsigned)expect,
+               (unsigned long long)worst);
 }
 #endif
 
@@ -299,7 +301,7 @@ static void test_fault_pipe_stop_reading(void **state)
     wt_fill(buf, chunk, 9);
     uint64_t sent = 0, blocked_ms = 0;
     wipc_status st = WIPC_OK;
-    for (int i = 0; i < 4096; i++) {   /* at most 256 MiB: far beyond any bound */
+    for (int i = 0; i < 4096; i++) { /* at most 256 MiB: far beyond any bound */
         uint64_t t0 = wt_now_ms();
         st = wipc_send(c, 3, buf, chunk, 300);
         blocked_ms = wt_now_ms() - t0;
@@ -308,7 +310,8 @@ static void test_fault_pipe_stop_reading(void **state)
         sent += chunk;
     }
     WT_ASSERT_STATUS(st, WIPC_E_TIMEOUT);
-    WT_CHECK(blocked_ms >= 250 && blocked_ms < 5000, "the blocked send returned after %llu ms (timeout 300)", (unsigned long long)blocked_ms);
+    WT_CHECK(blocked_ms >= 250 && blocked_ms < 5000, "the blocked send returned after %llu ms (timeout 300)",
+             (unsigned long long)blocked_ms);
     WT_CHECK(sent < 48ull * MIB, "%llu bytes were accepted by a peer that never reads", (unsigned long long)sent);
     uint64_t peer1 = rel_rss_kb(peer), self1 = rel_rss_kb(wt_self_pid());
     if (peer0 && peer1 && rel_rss_checked())
@@ -335,7 +338,7 @@ static void test_fault_shm_stop_reading(void **state)
     char name[160];
     wt_unique_name(name, sizeof name, "f-shmstall");
     wipc_handle ch = 0;
-    WT_OK(wipc_shm_create(name, NULL, &ch));   /* 1 MiB per direction */
+    WT_OK(wipc_shm_create(name, NULL, &ch)); /* 1 MiB per direction */
     const char *args[] = { "shm-hold", name, NULL };
     wt_proc *p = spawn_rel(args);
     uint64_t self0 = rel_rss_kb(wt_self_pid());
@@ -358,13 +361,14 @@ static void test_fault_shm_stop_reading(void **state)
     WT_ASSERT_STATUS(wipc_send(ch, 1, buf, sizeof buf, 100), WIPC_E_TIMEOUT);
     uint64_t self1 = rel_rss_kb(wt_self_pid());
     if (self0 && self1 && rel_rss_checked())
-        WT_CHECK(self1 < self0 + 8 * 1024, "the sender grew from %llu to %llu KiB", (unsigned long long)self0, (unsigned long long)self1);
+        WT_CHECK(self1 < self0 + 8 * 1024, "the sender grew from %llu to %llu KiB", (unsigned long long)self0,
+                 (unsigned long long)self1);
     /* and when the stalled reader dies, the blocked sender hears it */
     kill_job kj = { p, 300, 0 };
     wt_thread *t = wt_thread_start(kill_thread, &kj);
     st = wipc_send(ch, 1, buf, sizeof buf, 15000);
     uint64_t returned = wt_now_ms();
-    wt_thread_join_or_die(t, 20000, "killer");   /* before reading what the killer wrote */
+    wt_thread_join_or_die(t, 20000, "killer"); /* before reading what the killer wrote */
     uint64_t el = returned - kj.killed_at;
     WT_ASSERT_STATUS(st, WIPC_E_DISCONNECTED);
     WT_CHECK(el < 3000, "DISCONNECTED %llu ms after the kill", (unsigned long long)el);
@@ -392,7 +396,7 @@ static void test_fault_shm_kill_opener_holding_reservation(void **state)
     assert_int_equal(wt_info(ch).connected, 1);
     uint64_t el = 0;
     wipc_status st = recv_across_kill(ch, p, &el);
-    WT_ASSERT_STATUS(st, WIPC_E_DISCONNECTED);   /* never the half-written reservation */
+    WT_ASSERT_STATUS(st, WIPC_E_DISCONNECTED); /* never the half-written reservation */
     WT_CHECK(el < 3000, "DISCONNECTED %llu ms after the kill", (unsigned long long)el);
     assert_int_equal(wt_info(ch).connected, 0);
     wt_proc_free(p);
@@ -405,8 +409,8 @@ static void test_fault_shm_kill_opener_holding_reservation(void **state)
         expect_echo(ch, "wrap the ring past the abandoned reservation 0123456789abcdef");
     WT_OK(wipc_close(ch));
     wt_proc_free(p);
-    rel_report("shm", "fault", "opener killed while holding a reserved slot", "pass", "faults=1,messages=21,lost=0,disconnect_ms=%llu",
-               (unsigned long long)el);
+    rel_report("shm", "fault", "opener killed while holding a reserved slot", "pass",
+               "faults=1,messages=21,lost=0,disconnect_ms=%llu", (unsigned long long)el);
 }
 
 static void test_fault_shm_kill_creator_holding_reservation(void **state)
@@ -433,8 +437,8 @@ static void test_fault_shm_kill_creator_holding_reservation(void **state)
     expect_echo(ch, "new creator");
     WT_OK(wipc_close(ch));
     wt_proc_free(p);
-    rel_report("shm", "fault", "creator killed while holding a reserved slot", "pass", "faults=1,messages=1,lost=0,disconnect_ms=%llu",
-               (unsigned long long)el);
+    rel_report("shm", "fault", "creator killed while holding a reserved slot", "pass",
+               "faults=1,messages=1,lost=0,disconnect_ms=%llu", (unsigned long long)el);
 }
 
 /* ---- stale endpoints of killed processes ----------------------------------------------------------- */
@@ -460,13 +464,14 @@ static void test_fault_stale_pipe_reclaimed(void **state)
     const char *args[] = { "pipe-squat", name, NULL };
     wt_spawn_and_kill(args);
 #ifndef _WIN32
-    WT_CHECK(path_exists("%s/p.%s", wt_run_dir(), name), "the dead server's socket file is left behind (the stale case)");
+    WT_CHECK(path_exists("%s/p.%s", wt_run_dir(), name),
+             "the dead server's socket file is left behind (the stale case)");
 #endif
     wipc_handle c = 0, srv = 0, svc = 0;
     uint64_t t0 = wt_now_ms();
     WT_ASSERT_FAILS(wipc_pipe_connect(name, NULL, 300, &c), WIPC_E_NOT_FOUND);
     WT_CHECK(wt_now_ms() - t0 < 5000, "connect to a stale name took %llu ms", (unsigned long long)(wt_now_ms() - t0));
-    WT_OK(wipc_pipe_listen(name, NULL, &srv));   /* reclaimed */
+    WT_OK(wipc_pipe_listen(name, NULL, &srv)); /* reclaimed */
     WT_OK(wipc_pipe_connect(name, NULL, 5000, &c));
     WT_OK(wipc_pipe_accept(srv, 5000, &svc));
     WT_OK(wipc_send(c, 1, "hi", 2, 1000));
@@ -488,12 +493,13 @@ static void test_fault_stale_shm_reclaimed(void **state)
     const char *args[] = { "shm-create-hold", name, NULL };
     wt_spawn_and_kill(args);
 #ifndef _WIN32
-    WT_CHECK(path_exists("/dev/shm/wipc-%u-%s", (unsigned)geteuid(), name), "the dead creator's section is left behind");
+    WT_CHECK(path_exists("/dev/shm/wipc-%u-%s", (unsigned)geteuid(), name),
+             "the dead creator's section is left behind");
 #endif
     wipc_handle ch = 0;
     wipc_status st = wipc_shm_open(name, NULL, 300, &ch);
     WT_CHECK(st == WIPC_E_NOT_FOUND, "open of a dead creator's channel: %s", wipc_status_name(st));
-    WT_OK(wipc_shm_create(name, NULL, &ch));   /* reclaimed */
+    WT_OK(wipc_shm_create(name, NULL, &ch)); /* reclaimed */
     const char *args2[] = { "shm-echo", name, NULL };
     wt_proc *p = spawn_rel(args2);
     expect_echo(ch, "reclaimed");
@@ -510,29 +516,29 @@ static void test_fault_stale_shm_reclaimed(void **state)
 #define NCLIENTS 8
 
 typedef struct restart_ctx {
-    char        name[160];
-    long        n;                  /* requests per client */
-    atomic_int  connected;
+    char name[160];
+    long n; /* requests per client */
+    atomic_int connected;
     atomic_long acked;
-    uint32_t   *ack_pid;            /* [cid * n + seq]: the pid that answered */
-    atomic_int  disconnects[NCLIENTS];
-    atomic_long progress[NCLIENTS];  /* requests acknowledged per client */
-    atomic_int  at_gate;            /* clients waiting before request n/3 for the first restart */
-    atomic_int  gate_open;
-    int         rc[NCLIENTS];
-    char        err[NCLIENTS][512];
+    uint32_t *ack_pid; /* [cid * n + seq]: the pid that answered */
+    atomic_int disconnects[NCLIENTS];
+    atomic_long progress[NCLIENTS]; /* requests acknowledged per client */
+    atomic_int at_gate; /* clients waiting before request n/3 for the first restart */
+    atomic_int gate_open;
+    int rc[NCLIENTS];
+    char err[NCLIENTS][512];
 } restart_ctx;
 
 typedef struct client_arg {
     restart_ctx *ctx;
-    uint32_t     cid;
+    uint32_t cid;
 } client_arg;
 
 static wipc_status connect_retry(const char *name, wipc_handle *c, uint64_t deadline)
 {
     wipc_status st;
     do {
-        st = wt_connect_waiting(name, 1000, c);   /* the server restarts meanwhile */
+        st = wt_connect_waiting(name, 1000, c); /* the server restarts meanwhile */
         if (st == WIPC_OK)
             return st;
         if (st != WIPC_E_NOT_FOUND && st != WIPC_E_TIMEOUT && st != WIPC_E_DISCONNECTED)
@@ -557,7 +563,7 @@ static void *restart_client(void *arg)
     }
     atomic_fetch_add(&ctx->connected, 1);
     for (long seq = 0; seq < ctx->n; seq++) {
-        if (seq == ctx->n / 3) {   /* first restart: all clients connected and between requests */
+        if (seq == ctx->n / 3) { /* first restart: all clients connected and between requests */
             atomic_fetch_add(&ctx->at_gate, 1);
             uint64_t until = wt_now_ms() + 120000;
             while (!atomic_load(&ctx->gate_open) && wt_now_ms() < until)
@@ -661,10 +667,12 @@ static void test_fault_pipe_server_restart(void **state)
     end = wt_now_ms() + 120000;
     while (atomic_load(&ctx.at_gate) < NCLIENTS && wt_now_ms() < end)
         wt_sleep_ms(2);
-    WT_CHECK(atomic_load(&ctx.at_gate) == NCLIENTS, "only %d clients reached the first restart", atomic_load(&ctx.at_gate));
+    WT_CHECK(atomic_load(&ctx.at_gate) == NCLIENTS, "only %d clients reached the first restart",
+             atomic_load(&ctx.at_gate));
     for (int r = 1; r <= 2; r++) {
         if (r == 2)
-            WT_CHECK(wait_acked(&ctx, total * 2 / 3, 120000), "progress before restart 2: %ld of %ld", atomic_load(&ctx.acked), total);
+            WT_CHECK(wait_acked(&ctx, total * 2 / 3, 120000), "progress before restart 2: %ld of %ld",
+                     atomic_load(&ctx.acked), total);
         assert_int_equal(wt_proc_kill(srv), 0);
         int code = 0;
         wt_proc_wait(srv, 10000, &code);
@@ -692,7 +700,7 @@ static void test_fault_pipe_server_restart(void **state)
         disc += atomic_load(&ctx.disconnects[i]);
     }
     wt_proc_free(srv);
-    wipc_handle reclaim = 0;   /* the last server was killed too: take its name over so nothing is left behind */
+    wipc_handle reclaim = 0; /* the last server was killed too: take its name over so nothing is left behind */
     WT_OK(wipc_pipe_listen(ctx.name, NULL, &reclaim));
     WT_OK(wipc_close(reclaim));
 
@@ -710,12 +718,13 @@ static void test_fault_pipe_server_restart(void **state)
             WT_CHECK(seen[k] == 0, "request %u/%u was answered twice by pid %u", cid, seq, pid);
             seen[k] = 1;
         } else {
-            answered_unacked++;   /* answered by a server that died before the reply arrived: retried */
+            answered_unacked++; /* answered by a server that died before the reply arrived: retried */
         }
     }
     fclose(f);
     for (long k = 0; k < total; k++)
-        WT_CHECK(seen[k] == 1, "acknowledged request %ld/%ld is not in the log of the server that answered it", k / ctx.n, k % ctx.n);
+        WT_CHECK(seen[k] == 1, "acknowledged request %ld/%ld is not in the log of the server that answered it",
+                 k / ctx.n, k % ctx.n);
     free(seen);
     free(ctx.ack_pid);
 #ifdef _WIN32
@@ -724,8 +733,8 @@ static void test_fault_pipe_server_restart(void **state)
     unlink(log);
 #endif
     rel_report("pipe", "fault", "server killed and restarted twice while 8 clients are connected", "pass",
-               "faults=%d,messages=%ld,lost=0,disconnects_seen=%d,busy_at_second_kill=%d,answered_then_killed=%ld", restarts, total, disc,
-               unfinished_at_second, answered_unacked);
+               "faults=%d,messages=%ld,lost=0,disconnects_seen=%d,busy_at_second_kill=%d,answered_then_killed=%ld",
+               restarts, total, disc, unfinished_at_second, answered_unacked);
 }
 
 /* ---- the server's connection count right after a connection ended ----------------------------------- */
@@ -758,23 +767,25 @@ static void test_fault_pipe_live_count_after_disconnect(void **state)
         char b[8];
         WT_OK(wipc_pipe_connect(name, NULL, 5000, &c));
         WT_OK(wipc_pipe_accept(srv, 5000, &s));
-        if (i % 2 == 0) {   /* the client leaves; the server side hears DISCONNECTED */
+        if (i % 2 == 0) { /* the client leaves; the server side hears DISCONNECTED */
             WT_OK(wipc_close(c));
             WT_ASSERT_STATUS(wipc_recv(s, b, sizeof b, NULL, NULL, 5000), WIPC_E_DISCONNECTED);
             stale_peer_left += server_live(srv) != 0;
             WT_OK(wipc_close(s));
-        } else {            /* the server closes its side */
+        } else { /* the server closes its side */
             WT_OK(wipc_close(s));
             stale_closed += server_live(srv) != 0;
             WT_OK(wipc_close(c));
         }
     }
     WT_OK(wipc_close(srv));
-    WT_CHECK(stale_peer_left == 0 && stale_closed == 0,
-             "wipc_get_info(server).connected still counted an ended connection: %d of %d times after wipc_recv returned "
-             "DISCONNECTED, %d of %d times after wipc_close of the connection returned",
-             stale_peer_left, rounds / 2, stale_closed, rounds / 2);
-    rel_report("pipe", "fault", "server connection count right after a disconnect / close", "pass", "inputs=%d", rounds);
+    WT_CHECK(
+        stale_peer_left == 0 && stale_closed == 0,
+        "wipc_get_info(server).connected still counted an ended connection: %d of %d times after wipc_recv returned "
+        "DISCONNECTED, %d of %d times after wipc_close of the connection returned",
+        stale_peer_left, rounds / 2, stale_closed, rounds / 2);
+    rel_report("pipe", "fault", "server connection count right after a disconnect / close", "pass", "inputs=%d",
+               rounds);
 }
 
 /* ---- openers come and die while the creator's callbacks and this thread read the channel's info ---- */
@@ -829,7 +840,7 @@ static void test_fault_shm_openers_churn(void **state)
         uint32_t pid = wt_proc_pid(p);
         uint64_t end = wt_now_ms() + 10000;
         int seen = 0;
-        while (wt_now_ms() < end && !seen) {   /* poll the info while the reader thread attaches it */
+        while (wt_now_ms() < end && !seen) { /* poll the info while the reader thread attaches it */
             wipc_info in = wt_info(ch);
             seen = in.connected && in.peer_pid == pid;
         }
@@ -845,9 +856,11 @@ static void test_fault_shm_openers_churn(void **state)
     while (atomic_load(&cb.disconnected) < rounds && wt_now_ms() < end)
         wt_sleep_ms(5);
     WT_OK(wipc_close(ch));
-    WT_CHECK(atomic_load(&cb.connected) == rounds && atomic_load(&cb.disconnected) == rounds, "events: %d CONNECTED, %d DISCONNECTED for %d openers",
-             atomic_load(&cb.connected), atomic_load(&cb.disconnected), rounds);
-    rel_report("shm", "fault", "openers attach and are killed one after another under a callback creator reading its info", "pass",
+    WT_CHECK(atomic_load(&cb.connected) == rounds && atomic_load(&cb.disconnected) == rounds,
+             "events: %d CONNECTED, %d DISCONNECTED for %d openers", atomic_load(&cb.connected),
+             atomic_load(&cb.disconnected), rounds);
+    rel_report("shm", "fault",
+               "openers attach and are killed one after another under a callback creator reading its info", "pass",
                "faults=%d", rounds);
 }
 

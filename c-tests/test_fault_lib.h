@@ -50,7 +50,8 @@ static inline void rel_append_line(const char *path, const char *line, size_t n)
     if (!path || !path[0])
         return;
 #ifdef _WIN32
-    HANDLE f = CreateFileA(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE f = CreateFileA(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
+                           FILE_ATTRIBUTE_NORMAL, NULL);
     if (f == INVALID_HANDLE_VALUE)
         return;
     DWORD put = 0;
@@ -79,7 +80,8 @@ static inline void rel_report(const char *transport, const char *category, const
         va_end(ap);
     }
     char line[1024];
-    int n = snprintf(line, sizeof line, "RELIABILITY|%s|%s|%s|%s|%s|%s\n", REL_PLATFORM, transport, category, name, result, kv);
+    int n = snprintf(line, sizeof line, "RELIABILITY|%s|%s|%s|%s|%s|%s\n", REL_PLATFORM, transport, category, name,
+                     result, kv);
     if (n < 0)
         return;
     if ((size_t)n >= sizeof line)
@@ -149,8 +151,8 @@ static inline uint64_t rel_mem_kb(uint32_t pid, int commit)
         return total / 1024u;
     }
     typedef struct {
-        DWORD  cb;
-        DWORD  PageFaultCount;
+        DWORD cb;
+        DWORD PageFaultCount;
         SIZE_T PeakWorkingSetSize, WorkingSetSize, QuotaPeakPagedPoolUsage, QuotaPagedPoolUsage;
         SIZE_T QuotaPeakNonPagedPoolUsage, QuotaNonPagedPoolUsage, PagefileUsage, PeakPagefileUsage;
     } pmc_t;
@@ -195,7 +197,7 @@ static inline uint64_t rel_rss_kb(uint32_t pid)
 
 /* ---- checksummed payloads ------------------------------------------------------------------------------ */
 
-static inline uint64_t rel_mix(uint64_t x)   /* splitmix64 */
+static inline uint64_t rel_mix(uint64_t x) /* splitmix64 */
 {
     x += 0x9E3779B97F4A7C15ull;
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;

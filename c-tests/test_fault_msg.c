@@ -26,12 +26,12 @@ static int teardown_peers(void **state)
 
 typedef struct msend_job {
     const char *name;
-    uint32_t    type;
-    int32_t     timeout_ms;
+    uint32_t type;
+    int32_t timeout_ms;
     wipc_status st;
-    int32_t     reply;
-    uint64_t    ended_at;
-    char        msg[512];
+    int32_t reply;
+    uint64_t ended_at;
+    char msg[512];
 } msend_job;
 
 static void *msend_thread(void *arg)
@@ -75,7 +75,8 @@ static void test_fault_msg_receiver_killed_in_callback(void **state)
     assert_int_equal(wt_proc_kill(p), 0);
     wt_thread_join_or_die(t, 30000, "msg sender waiting on a killed receiver");
     uint64_t el = j.ended_at - killed;
-    WT_CHECK(j.st == WIPC_E_DISCONNECTED, "the waiting sender got %s (%s), expected WIPC_E_DISCONNECTED", wipc_status_name(j.st), j.msg);
+    WT_CHECK(j.st == WIPC_E_DISCONNECTED, "the waiting sender got %s (%s), expected WIPC_E_DISCONNECTED",
+             wipc_status_name(j.st), j.msg);
     WT_CHECK(el < 5000, "DISCONNECTED %llu ms after the kill", (unsigned long long)el);
     wt_proc_free(p);
 
@@ -142,7 +143,7 @@ static void test_fault_msg_sender_killed_in_callback(void **state)
     int code = 0;
     wt_proc_wait(p, 10000, &code);
     wt_proc_free(p);
-    atomic_store(&cb.release, 1);   /* the callback returns; its reply has nobody to go to */
+    atomic_store(&cb.release, 1); /* the callback returns; its reply has nobody to go to */
     end = wt_now_ms() + 10000;
     while (atomic_load(&cb.handled) < 1 && wt_now_ms() < end)
         wt_sleep_ms(5);
@@ -152,12 +153,14 @@ static void test_fault_msg_sender_killed_in_callback(void **state)
     const char *args2[] = { "msg-send", name, "20", "2", NULL };
     p = wt_spawn_peer(args2);
     char line[64] = "";
-    WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0 && strcmp(line, "DONE 20") == 0, "next sender said \"%s\"", line);
+    WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0 && strcmp(line, "DONE 20") == 0,
+             "next sender said \"%s\"", line);
     wt_expect_exit_0(p, 10000, "next sender");
     assert_int_equal(atomic_load(&cb.handled), 21);
     assert_int_equal(atomic_load(&cb.bad), 0);
     WT_OK(wipc_close(ep));
-    rel_report("msg", "fault", "sender killed while the receiver's callback handles its message", "pass", "faults=1,messages=21,lost=0");
+    rel_report("msg", "fault", "sender killed while the receiver's callback handles its message", "pass",
+               "faults=1,messages=21,lost=0");
 }
 
 static void test_fault_msg_stale_endpoint(void **state)
@@ -178,12 +181,13 @@ static void test_fault_msg_stale_endpoint(void **state)
     WT_OK(wipc_msg_list(name, list, sizeof list, &need));
     WT_CHECK(list[0] == '\0', "the dead endpoint is still listed: %.200s", list);
     wipc_handle ep = 0;
-    WT_OK(wipc_msg_listen(name, NULL, &ep));   /* the next listener takes the name */
+    WT_OK(wipc_msg_listen(name, NULL, &ep)); /* the next listener takes the name */
     WT_OK(wipc_msg_send(name, 2, "y", 1, 5000, &reply));
     WT_OK(wipc_msg_list(name, list, sizeof list, &need));
     WT_CHECK(strcmp(list, name) == 0, "listed: \"%.200s\"", list);
     WT_OK(wipc_close(ep));
-    rel_report("msg", "fault", "stale endpoint of a killed receiver reclaimed by the next listener", "pass", "faults=1");
+    rel_report("msg", "fault", "stale endpoint of a killed receiver reclaimed by the next listener", "pass",
+               "faults=1");
 }
 
 static int32_t WIPC_CALL slow_cb(wipc_handle h, const wipc_message *m, void *user)
@@ -222,7 +226,8 @@ static void test_fault_msg_receiver_stops_taking(void **state)
     tried++;
     atomic_store(&gate, 1);
     wt_thread_join_or_die(t, 30000, "first sender");
-    WT_CHECK(first.st == WIPC_OK && first.reply == 1, "the first sender got %s / %d", wipc_status_name(first.st), (int)first.reply);
+    WT_CHECK(first.st == WIPC_OK && first.reply == 1, "the first sender got %s / %d", wipc_status_name(first.st),
+             (int)first.reply);
     WT_OK(wipc_close(ep));
 
     /* queue mode, nobody calls wipc_recv: the queue stops at queue_depth and senders hear BUSY */
@@ -249,17 +254,17 @@ static void test_fault_msg_receiver_stops_taking(void **state)
     uint32_t type = 0;
     for (int i = 0; i < 8; i++) {
         WT_OK(wipc_recv(ep, buf, sizeof buf, &n, &type, 1000));
-        assert_int_equal(type, (uint32_t)i);   /* the first eight, in order; the refused ones are not queued */
+        assert_int_equal(type, (uint32_t)i); /* the first eight, in order; the refused ones are not queued */
     }
     WT_ASSERT_STATUS(wipc_recv(ep, buf, sizeof buf, &n, &type, 0), WIPC_E_TIMEOUT);
     WT_OK(wipc_close(ep));
-    rel_report("msg", "fault", "receiver stops taking: senders time out behind a busy callback, BUSY at queue_depth", "pass",
-               "faults=1,inputs=%d,queued_max=8,waited_ms=%llu", tried, (unsigned long long)el);
+    rel_report("msg", "fault", "receiver stops taking: senders time out behind a busy callback, BUSY at queue_depth",
+               "pass", "faults=1,inputs=%d,queued_max=8,waited_ms=%llu", tried, (unsigned long long)el);
 }
 
 int main(void)
 {
-    wt_use_peer("rel_peer");   /* the peer program, next to this one */
+    wt_use_peer("rel_peer"); /* the peer program, next to this one */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_fault_msg_receiver_killed_in_callback, teardown_peers),
         cmocka_unit_test_teardown(test_fault_msg_sender_killed_in_callback, teardown_peers),

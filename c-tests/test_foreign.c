@@ -128,7 +128,8 @@ static void test_pipe_foreign_client_logged(void **state)
     WT_CHECK(strlen(sp) < sizeof sa.sun_path, "socket path %s too long", sp);
     memcpy(sa.sun_path, sp, strlen(sp) + 1);
     int f = socket(AF_UNIX, SOCK_STREAM, 0);
-    WT_CHECK(f >= 0 && connect(f, (struct sockaddr *)&sa, sizeof sa) == 0, "connect(%s): %s", sa.sun_path, strerror(errno));
+    WT_CHECK(f >= 0 && connect(f, (struct sockaddr *)&sa, sizeof sa) == 0, "connect(%s): %s", sa.sun_path,
+             strerror(errno));
     WT_CHECK(send(f, http, sizeof http - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof http - 1), "send: %s", strerror(errno));
 #endif
     uint64_t end = wt_now_ms() + 15000;

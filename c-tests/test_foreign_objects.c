@@ -60,17 +60,18 @@ static void test_foreign_creates_wipc_opens(void **state)
     WT_CHECK(strcmp((const char *)base, text) == 0, "the region holds \"%.40s\"", (const char *)base);
     WT_OK(wipc_event_open(ev, 0, &e));
     WT_OK(wipc_event_open(ack, 0, &a));
-    WT_ASSERT_FAILS(wipc_event_wait(e, 0), WIPC_E_TIMEOUT);   /* not set yet */
-    WT_OK(wipc_event_set(a));                                  /* wipc sets, the foreign side waits */
-    WT_OK(wipc_event_wait(e, 15000));                          /* the foreign side sets, wipc waits */
+    WT_ASSERT_FAILS(wipc_event_wait(e, 0), WIPC_E_TIMEOUT); /* not set yet */
+    WT_OK(wipc_event_set(a)); /* wipc sets, the foreign side waits */
+    WT_OK(wipc_event_wait(e, 15000)); /* the foreign side sets, wipc waits */
     WT_CHECK(strcmp((const char *)base + 4096, "from-foreign") == 0, "no answer in the section: \"%.20s\"",
              (const char *)base + 4096);
-    WT_ASSERT_FAILS(wipc_event_wait(e, 50), WIPC_E_TIMEOUT);  /* auto-reset: the wait took it */
+    WT_ASSERT_FAILS(wipc_event_wait(e, 50), WIPC_E_TIMEOUT); /* auto-reset: the wait took it */
     wipc_info info;
     memset(&info, 0, sizeof info);
     info.struct_size = sizeof info;
     WT_OK(wipc_get_info(e, &info));
-    WT_CHECK(info.kind == WIPC_KIND_EVENT && strcmp(info.name, ev) == 0, "info: kind %u name %s", (unsigned)info.kind, info.name);
+    WT_CHECK(info.kind == WIPC_KIND_EVENT && strcmp(info.name, ev) == 0, "info: kind %u name %s", (unsigned)info.kind,
+             info.name);
     int code = -1;
     WT_CHECK(wt_proc_wait(p, 15000, &code) == 0 && code == 0, "foreign_peer exit code %d", code);
     wt_proc_free(p);
@@ -169,7 +170,7 @@ static void test_channel_full_name_creator_killed(void **state)
     WT_CHECK(fd >= 0, "the opener removed the full name %s it did not create", name);
     close(fd);
 #endif
-    WT_OK(wipc_shm_create(name, NULL, &c));   /* reclaimed: the locator's creator is dead */
+    WT_OK(wipc_shm_create(name, NULL, &c)); /* reclaimed: the locator's creator is dead */
     WT_OK(wipc_close(c));
 #ifndef _WIN32
     WT_CHECK(shm_open(name, O_RDONLY, 0) < 0 && errno == ENOENT, "the creator's close left %s", name);
@@ -238,7 +239,7 @@ static void test_region_open_section_without_query_right(void **state)
     MultiByteToWideChar(CP_UTF8, 0, name, -1, w, 200);
     PSECURITY_DESCRIPTOR sd = NULL;
     WT_CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;0x6;;;WD)", SDDL_REVISION_1, &sd, NULL),
-             "SDDL: %lu", (unsigned long)GetLastError());   /* SECTION_MAP_READ | SECTION_MAP_WRITE only */
+             "SDDL: %lu", (unsigned long)GetLastError()); /* SECTION_MAP_READ | SECTION_MAP_WRITE only */
     SECURITY_ATTRIBUTES sa = { sizeof sa, sd, FALSE };
     HANDLE m = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa, PAGE_READWRITE, 0, 8192, w);
     LocalFree(sd);
@@ -273,9 +274,10 @@ static void test_region_open_foreign_posix(void **state)
     void *base = NULL;
     uint64_t size = 0;
     WT_OK(wipc_region_view(h, &base, &size));
-    WT_CHECK(size == 10000 && strcmp(base, "abc") == 0, "size %llu, \"%.8s\"", (unsigned long long)size, (const char *)base);
+    WT_CHECK(size == 10000 && strcmp(base, "abc") == 0, "size %llu, \"%.8s\"", (unsigned long long)size,
+             (const char *)base);
     wipc_handle x = 0;
-    WT_ASSERT_FAILS(wipc_region_create(name, 4096, NULL, &x), WIPC_E_ADDR_IN_USE);   /* never adopted */
+    WT_ASSERT_FAILS(wipc_region_create(name, 4096, NULL, &x), WIPC_E_ADDR_IN_USE); /* never adopted */
     WT_OK(wipc_close(h));
     WT_OK(wipc_close(ro));
     struct stat st;
@@ -307,17 +309,17 @@ static void test_event_auto_reset(void **state)
     int fd = shm_open(path, O_RDONLY, 0);
     WT_CHECK(fd >= 0 && fstat(fd, &st) == 0, "shm_open(%s): %s", path, strerror(errno));
     close(fd);
-    WT_CHECK((st.st_mode & 0777) == 0600 && st.st_uid == geteuid() && st.st_size == 64, "%s: mode %o uid %u size %lld", path,
-             (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid, (long long)st.st_size);
+    WT_CHECK((st.st_mode & 0777) == 0600 && st.st_uid == geteuid() && st.st_size == 64, "%s: mode %o uid %u size %lld",
+             path, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid, (long long)st.st_size);
 #endif
     WT_ASSERT_FAILS(wipc_event_wait(o, 0), WIPC_E_TIMEOUT);
     uint64_t t0 = wt_now_ms();
     WT_ASSERT_FAILS(wipc_event_wait(o, 150), WIPC_E_TIMEOUT);
     WT_CHECK(wt_now_ms() - t0 >= 140, "the 150 ms wait returned after %llu ms", (unsigned long long)(wt_now_ms() - t0));
-    WT_OK(wipc_event_set(e));   /* before the wait: not lost */
-    WT_OK(wipc_event_set(e));   /* setting a set event does nothing */
+    WT_OK(wipc_event_set(e)); /* before the wait: not lost */
+    WT_OK(wipc_event_set(e)); /* setting a set event does nothing */
     WT_OK(wipc_event_wait(o, 0));
-    WT_ASSERT_FAILS(wipc_event_wait(o, 0), WIPC_E_TIMEOUT);   /* the wait took it */
+    WT_ASSERT_FAILS(wipc_event_wait(o, 0), WIPC_E_TIMEOUT); /* the wait took it */
     WT_ASSERT_FAILS(wipc_event_wait(e, 0), WIPC_E_TIMEOUT);
     WT_OK(wipc_event_set(o));
     WT_OK(wipc_event_reset(e));
@@ -334,21 +336,21 @@ static void test_event_manual_reset(void **state)
     wipc_handle e = 0, o = 0;
     WT_OK(wipc_event_create(name, WIPC_EVENT_FLAG_MANUAL_RESET | WIPC_EVENT_FLAG_INITIAL_SET, NULL, &e));
     WT_OK(wipc_event_open(name, 0, &o));
-    WT_OK(wipc_event_wait(o, 0));   /* created set */
-    WT_OK(wipc_event_wait(o, 0));   /* and stays set */
+    WT_OK(wipc_event_wait(o, 0)); /* created set */
+    WT_OK(wipc_event_wait(o, 0)); /* and stays set */
     WT_OK(wipc_event_wait(e, 1000));
     WT_OK(wipc_event_reset(o));
     WT_ASSERT_FAILS(wipc_event_wait(e, 0), WIPC_E_TIMEOUT);
     WT_OK(wipc_event_set(o));
     WT_OK(wipc_event_wait(e, 0));
     WT_OK(wipc_event_wait(o, 0));
-    WT_OK(wipc_close(o));   /* wipc_close closes events too */
+    WT_OK(wipc_close(o)); /* wipc_close closes events too */
     WT_OK(wipc_close(e));
 }
 
 typedef struct waiter {
     wipc_handle ev;
-    int32_t     timeout_ms;
+    int32_t timeout_ms;
     wipc_status got;
 } waiter;
 
@@ -402,7 +404,7 @@ static void test_event_close_while_waiting(void **state)
     WT_OK(wipc_region_create(wt_unique_name(rn, sizeof rn, "ev-region"), 4096, NULL, &r));
     WT_ASSERT_FAILS(wipc_event_set(r), WIPC_E_BAD_HANDLE);
     WT_ASSERT_FAILS(wipc_event_close(r), WIPC_E_BAD_HANDLE);
-    WT_OK(wipc_event_create(name, 0, NULL, &e));   /* the creator's close freed the name */
+    WT_OK(wipc_event_create(name, 0, NULL, &e)); /* the creator's close freed the name */
     WT_ASSERT_FAILS(wipc_send(e, 0, "x", 1, 0), WIPC_E_NOT_SUPPORTED);
     WT_ASSERT_FAILS(wipc_event_wait(e, -2), WIPC_E_INVALID_ARG);
     wipc_handle x = 0;
@@ -422,8 +424,8 @@ static void write_object(const char *path, const void *hdr, size_t size)
 {
     int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
     WT_CHECK(fd >= 0, "shm_open(%s): %s", path, strerror(errno));
-    WT_CHECK(ftruncate(fd, (off_t)size) == 0 && (size == 0 || pwrite(fd, hdr, size < 64 ? size : 64, 0) > 0), "write: %s",
-             strerror(errno));
+    WT_CHECK(ftruncate(fd, (off_t)size) == 0 && (size == 0 || pwrite(fd, hdr, size < 64 ? size : 64, 0) > 0),
+             "write: %s", strerror(errno));
     close(fd);
 }
 
@@ -461,7 +463,7 @@ static void test_event_corrupt_posix(void **state)
     uint32_t word = 0;
     WT_CHECK(pread(fd, &word, 4, 12) == 4 && word == 7, "the corrupt word was changed to %u", (unsigned)word);
     uint32_t one = 1;
-    WT_CHECK(pwrite(fd, &one, 4, 12) == 4, "pwrite");   /* set by hand, as a foreign program would */
+    WT_CHECK(pwrite(fd, &one, 4, 12) == 4, "pwrite"); /* set by hand, as a foreign program would */
     WT_OK(wipc_event_wait(h, 0));
     WT_CHECK(pread(fd, &word, 4, 12) == 4 && word == 0, "the auto-reset wait left the word at %u", (unsigned)word);
     WT_OK(wipc_event_close(h));
@@ -484,8 +486,7 @@ int main(void)
         cmocka_unit_test(test_region_open_reserved_section),
         cmocka_unit_test(test_region_open_section_without_query_right),
 #else
-        cmocka_unit_test(test_region_open_foreign_posix),
-        cmocka_unit_test(test_event_corrupt_posix),
+        cmocka_unit_test(test_region_open_foreign_posix),  cmocka_unit_test(test_event_corrupt_posix),
 #endif
         cmocka_unit_test(test_event_auto_reset),
         cmocka_unit_test(test_event_manual_reset),

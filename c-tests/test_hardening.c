@@ -29,7 +29,7 @@ static int32_t WIPC_CALL count_message(wipc_handle h, const wipc_message *m, voi
 {
     (void)h;
     (void)m;
-    atomic_fetch_add((atomic_int *)user, 1);   /* read by the test's thread meanwhile */
+    atomic_fetch_add((atomic_int *)user, 1); /* read by the test's thread meanwhile */
     return 0;
 }
 
@@ -77,9 +77,10 @@ static void test_hardening_handshake_squatters(void **state)
             wt_sleep_ms(10);
         WT_OK(wipc_close(c));
     }
-    rel_report("pipe", "security", "handshake squatters hold every instance: a legitimate client gets in after the deadline",
-               st == WIPC_OK && atomic_load(&got) == 1 ? "pass" : "FAIL", "inputs=%d,deadline_ms=500,legit_connect_ms=%llu", made,
-               (unsigned long long)took);
+    rel_report("pipe", "security",
+               "handshake squatters hold every instance: a legitimate client gets in after the deadline",
+               st == WIPC_OK && atomic_load(&got) == 1 ? "pass" : "FAIL",
+               "inputs=%d,deadline_ms=500,legit_connect_ms=%llu", made, (unsigned long long)took);
     wt_proc_free(p);
     WT_OK(wipc_close(srv));
     WT_ASSERT_STATUS(st, WIPC_OK);
@@ -102,13 +103,15 @@ static void test_hardening_claimed_sizes(void **state)
     uint64_t before = rel_mem_kb(self, 1);
     int made = 0;
     wt_proc *p = attack("claim", name, 60, &made);
-    wt_sleep_ms(1000);   /* the server reads what they sent */
+    wt_sleep_ms(1000); /* the server reads what they sent */
     uint64_t after = rel_mem_kb(self, 1);
     double grew_mib = after > before ? (double)(after - before) / 1024.0 : 0.0;
     int checked = rel_rss_checked() && before != 0;
     rel_report("pipe", "security", "60 headers claiming 16 MiB: committed memory stays small",
-               !checked ? "skip" : grew_mib < 64 ? "pass" : "FAIL", "inputs=%d,commit_growth_mib=%.1f,bytes_sent=%d", made,
-               grew_mib, made * 104);
+               !checked        ? "skip"
+               : grew_mib < 64 ? "pass"
+                               : "FAIL",
+               "inputs=%d,commit_growth_mib=%.1f,bytes_sent=%d", made, grew_mib, made * 104);
     wt_proc_free(p);
     WT_OK(wipc_close(srv));
     WT_CHECK(made == 60, "the attacker made %d of 60 connections", made);
@@ -121,7 +124,7 @@ static int32_t WIPC_CALL slow_message(wipc_handle h, const wipc_message *m, void
 {
     (void)h;
     (void)m;
-    atomic_fetch_add((atomic_int *)user, 1);   /* read by the test's thread meanwhile */
+    atomic_fetch_add((atomic_int *)user, 1); /* read by the test's thread meanwhile */
     wt_sleep_ms(500);
     return 0;
 }
@@ -146,7 +149,7 @@ static void test_hardening_callback_flood(void **state)
     wt_proc *p = wt_spawn_ready(args);
     wt_use_peer("hostile_peer");
     WT_CHECK(p != NULL, "spawn rel_peer pipe-stream");
-    for (int i = 0; i < 40; i++) {   /* 4 s */
+    for (int i = 0; i < 40; i++) { /* 4 s */
         wt_sleep_ms(100);
         uint64_t now = rel_rss_kb(self);
         if (now > peak)
@@ -158,8 +161,11 @@ static void test_hardening_callback_flood(void **state)
     double grew_mib = (double)(peak - start) / 1024.0;
     int checked = rel_rss_checked() && start != 0;
     rel_report("pipe", "load", "16 MiB messages flooding a 0.5 s callback: the server's RSS stays bounded",
-               !checked ? "skip" : grew_mib < 160 ? "pass" : "FAIL", "messages=%d,rss_start_mib=%llu,rss_growth_mib=%.0f,lost=0",
-               taken, (unsigned long long)(start / 1024), grew_mib);
+               !checked         ? "skip"
+               : grew_mib < 160 ? "pass"
+                                : "FAIL",
+               "messages=%d,rss_start_mib=%llu,rss_growth_mib=%.0f,lost=0", taken, (unsigned long long)(start / 1024),
+               grew_mib);
     WT_CHECK(taken >= 2, "only %d messages reached the callback in 4 s", taken);
     if (checked)
         WT_CHECK(grew_mib < 160, "the server's RSS grew %.0f MiB in 4 s (no back-pressure)", grew_mib);
@@ -167,7 +173,7 @@ static void test_hardening_callback_flood(void **state)
 
 int main(void)
 {
-    wt_use_peer("hostile_peer");   /* the attacker program, next to this one */
+    wt_use_peer("hostile_peer"); /* the attacker program, next to this one */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_hardening_handshake_squatters, teardown_peers),
         cmocka_unit_test_teardown(test_hardening_claimed_sizes, teardown_peers),

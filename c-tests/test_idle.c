@@ -47,7 +47,7 @@ static void test_idle_process_costs_nothing(void **state)
     idle_scene *s = idle_scene_open(tag, 64, err, sizeof err);
     if (!s)
         fail_msg("%s", err);
-    wt_sleep_ms(1000);   /* the setup's own work settles: handshakes, first callbacks, thread starts */
+    wt_sleep_ms(1000); /* the setup's own work settles: handshakes, first callbacks, thread starts */
     char *snap = idle_threads_snapshot();
     idle_usage_t a, b;
     idle_usage(&a);
@@ -57,7 +57,8 @@ static void test_idle_process_costs_nothing(void **state)
     idle_threads_diff(who, sizeof who, snap);
     free(snap);
     print_message("idle %d s, %d threads: %llu tick(s), %lld wake-up(s)%s%s\n", idle_secs(), b.threads,
-                  (unsigned long long)(b.ticks - a.ticks), (long long)(b.switches - a.switches), who[0] ? ": " : "", who);
+                  (unsigned long long)(b.ticks - a.ticks), (long long)(b.switches - a.switches), who[0] ? ": " : "",
+                  who);
     idle_scene_close(s);
     assert_true(a.switches >= 0 && b.switches >= 0);
 #if defined(__SANITIZE_THREAD__)

@@ -18,10 +18,10 @@
 
 typedef struct echo_srv {
     wipc_handle srv;
-    atomic_int  served;      /* connections that ended */
-    atomic_int  too_large;   /* ... with WIPC_E_TOO_LARGE */
-    atomic_int  zero;        /* 0-byte messages received */
-    atomic_int  stop;
+    atomic_int served; /* connections that ended */
+    atomic_int too_large; /* ... with WIPC_E_TOO_LARGE */
+    atomic_int zero; /* 0-byte messages received */
+    atomic_int stop;
 } echo_srv;
 
 static void *echo_thread(void *arg)
@@ -87,7 +87,7 @@ static void test_lp_server_foreign_clients(void **state)
     wt_raw_path(path, sizeof path);
     wipc_pipe_options o;
     wipc_pipe_options_init(&o);
-    o.flags = WIPC_PIPE_LENGTH_PREFIX;   /* implies RAW */
+    o.flags = WIPC_PIPE_LENGTH_PREFIX; /* implies RAW */
     echo_srv e;
     memset(&e, 0, sizeof e);
     WT_OK(wipc_pipe_listen(path, &o, &e.srv));
@@ -100,7 +100,7 @@ static void test_lp_server_foreign_clients(void **state)
 
     run_client(path, "echo", NULL, "ECHO OK");
 #ifdef _WIN32
-    run_client(path, "echo", "msgread", "ECHO OK");   /* a client that reads in message mode */
+    run_client(path, "echo", "msgread", "ECHO OK"); /* a client that reads in message mode */
 #endif
     run_client(path, "trickle", NULL, "TRICKLE OK");
     run_client(path, "huge", NULL, "DROPPED");
@@ -125,7 +125,7 @@ static void test_lp_server_foreign_clients(void **state)
 /* ---- a foreign server, a wipc client ---------------------------------------------------------- */
 
 typedef struct async_done {
-    atomic_int  done;
+    atomic_int done;
     wipc_status st;
 } async_done;
 
@@ -184,7 +184,8 @@ static void lp_client(const char *mode)
     for (uint32_t i = 0; i < 20; i++) {
         size_t got = 0;
         WT_OK(wipc_recv(c, in, BIG, &got, NULL, 20000));
-        WT_CHECK(got == 10 + i && wt_check(in, got, 500 + i), "pipelined echo %u: %zu bytes or content wrong", (unsigned)i, got);
+        WT_CHECK(got == 10 + i && wt_check(in, got, 500 + i), "pipelined echo %u: %zu bytes or content wrong",
+                 (unsigned)i, got);
     }
     /* no request ids without wipc's header */
     size_t rs = 0;
@@ -195,7 +196,7 @@ static void lp_client(const char *mode)
     WT_OK(wipc_close(c));
     wt_proc_free(p);
 #ifndef _WIN32
-    unlink(path);   /* the killed server could not remove its socket file */
+    unlink(path); /* the killed server could not remove its socket file */
 #endif
 }
 
@@ -209,9 +210,9 @@ static void test_lp_client_foreign_message_server(void **state)
 {
     (void)state;
 #ifdef _WIN32
-    lp_client("message");   /* the length and the payload arrive as two pipe messages */
+    lp_client("message"); /* the length and the payload arrive as two pipe messages */
 #else
-    skip();   /* a stream socket has no message mode */
+    skip(); /* a stream socket has no message mode */
 #endif
 }
 
@@ -233,13 +234,13 @@ static void test_lp_limit_between_wipc_ends(void **state)
     uint8_t buf[2000], in[2000];
     size_t got = 0;
     wt_fill(buf, sizeof buf, 3);
-    WT_OK(wipc_send(c, 0, buf, 1000, 5000));   /* at the limit: delivered */
+    WT_OK(wipc_send(c, 0, buf, 1000, 5000)); /* at the limit: delivered */
     WT_OK(wipc_recv(a, in, sizeof in, &got, NULL, 5000));
     WT_CHECK(got == 1000 && wt_check(in, got, 3), "1000-byte message: %zu bytes", got);
-    WT_OK(wipc_send(a, 0, "", 0, 5000));       /* 0 bytes the other way */
+    WT_OK(wipc_send(a, 0, "", 0, 5000)); /* 0 bytes the other way */
     WT_OK(wipc_recv(c, in, sizeof in, &got, NULL, 5000));
     WT_CHECK(got == 0, "0-byte message arrived as %zu bytes", got);
-    WT_OK(wipc_send(c, 0, buf, 1001, 5000));   /* one above the server's limit: the connection ends */
+    WT_OK(wipc_send(c, 0, buf, 1001, 5000)); /* one above the server's limit: the connection ends */
     WT_ASSERT_FAILS(wipc_recv(a, in, sizeof in, &got, NULL, 5000), WIPC_E_TOO_LARGE);
     WT_OK(wipc_close(a));
     WT_OK(wipc_close(c));
@@ -254,7 +255,7 @@ static int32_t WIPC_CALL cb_message(wipc_handle h, const wipc_message *m, void *
 {
     (void)user;
     atomic_fetch_add(&cb_msgs, 1);
-    wipc_send(h, 0, m->data, m->size, 5000);   /* the echo the foreign client waits for */
+    wipc_send(h, 0, m->data, m->size, 5000); /* the echo the foreign client waits for */
     return 0;
 }
 
@@ -268,7 +269,7 @@ static void WIPC_CALL cb_event(wipc_handle h, int32_t event, wipc_handle related
             atomic_fetch_add(&cb_too_large, 1);
     }
     if (event != WIPC_EVENT_CONNECTED && h != srv)
-        wipc_close(h);   /* a connection that ended: ours to close */
+        wipc_close(h); /* a connection that ended: ours to close */
 }
 
 static void test_lp_callbacks_error_event(void **state)
@@ -289,10 +290,12 @@ static void test_lp_callbacks_error_event(void **state)
     uint64_t end = wt_now_ms() + 10000;
     while (atomic_load(&cb_too_large) == 0 && wt_now_ms() < end)
         wt_sleep_ms(10);
-    WT_CHECK(atomic_load(&cb_too_large) == 1, "%d WIPC_EVENT_ERROR with WIPC_E_TOO_LARGE (of %d errors) for the 4 GiB claim",
-             atomic_load(&cb_too_large), atomic_load(&cb_errors));
-    run_client(path, "echo", NULL, "ECHO OK");   /* and the next client is served */
-    WT_CHECK(atomic_load(&cb_msgs) == 8, "%d messages reached on_message, expected the 8 of the echo client", atomic_load(&cb_msgs));
+    WT_CHECK(atomic_load(&cb_too_large) == 1,
+             "%d WIPC_EVENT_ERROR with WIPC_E_TOO_LARGE (of %d errors) for the 4 GiB claim", atomic_load(&cb_too_large),
+             atomic_load(&cb_errors));
+    run_client(path, "echo", NULL, "ECHO OK"); /* and the next client is served */
+    WT_CHECK(atomic_load(&cb_msgs) == 8, "%d messages reached on_message, expected the 8 of the echo client",
+             atomic_load(&cb_msgs));
     WT_OK(wipc_close(srv));
 }
 
@@ -300,10 +303,8 @@ int main(void)
 {
     wt_use_peer("wipc_lp_peer");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lp_server_foreign_clients),
-        cmocka_unit_test(test_lp_client_foreign_byte_server),
-        cmocka_unit_test(test_lp_client_foreign_message_server),
-        cmocka_unit_test(test_lp_limit_between_wipc_ends),
+        cmocka_unit_test(test_lp_server_foreign_clients),        cmocka_unit_test(test_lp_client_foreign_byte_server),
+        cmocka_unit_test(test_lp_client_foreign_message_server), cmocka_unit_test(test_lp_limit_between_wipc_ends),
         cmocka_unit_test(test_lp_callbacks_error_event),
     };
     wt_apply_test_filter();

@@ -57,20 +57,25 @@ static void test_list_peer_endpoints_then_gone(void **state)
     wipc_endpoint e[16];
     size_t count = list(0, base, e);
     assert_int_equal(count, 4);
-    static const struct { uint32_t transport, kind; const char *suffix; } want[] = {
-        { WIPC_TRANSPORT_PIPE, WIPC_KIND_PIPE_SERVER, "-p" },  { WIPC_TRANSPORT_SHM, WIPC_KIND_SHM_CHANNEL, "-s" },
-        { WIPC_TRANSPORT_SHM, WIPC_KIND_REGION, "-r" },         { WIPC_TRANSPORT_MSG, WIPC_KIND_MSG_ENDPOINT, "-m" },
+    static const struct {
+        uint32_t transport, kind;
+        const char *suffix;
+    } want[] = {
+        { WIPC_TRANSPORT_PIPE, WIPC_KIND_PIPE_SERVER, "-p" },
+        { WIPC_TRANSPORT_SHM, WIPC_KIND_SHM_CHANNEL, "-s" },
+        { WIPC_TRANSPORT_SHM, WIPC_KIND_REGION, "-r" },
+        { WIPC_TRANSPORT_MSG, WIPC_KIND_MSG_ENDPOINT, "-m" },
     };
-    for (size_t i = 0; i < 4; i++) {   /* sorted: transport, kind, name */
+    for (size_t i = 0; i < 4; i++) { /* sorted: transport, kind, name */
         snprintf(n, sizeof n, "%s%s", base, want[i].suffix);
         assert_string_equal(e[i].name, n);
         assert_int_equal(e[i].transport, want[i].transport);
         assert_int_equal(e[i].kind, want[i].kind);
         assert_int_equal(e[i].struct_size, sizeof(wipc_endpoint));
     }
-    assert_int_equal(e[1].owner_pid, pid);   /* shm channel: the creator, from the header */
-    assert_int_equal(e[3].owner_pid, pid);   /* msg: the window's / the lock's process */
-    assert_int_equal(e[0].owner_pid, pid);   /* pipe: /proc/locks; Windows: its stats section */
+    assert_int_equal(e[1].owner_pid, pid); /* shm channel: the creator, from the header */
+    assert_int_equal(e[3].owner_pid, pid); /* msg: the window's / the lock's process */
+    assert_int_equal(e[0].owner_pid, pid); /* pipe: /proc/locks; Windows: its stats section */
     assert_true(e[0].created_unix_ms > 0 && e[1].created_unix_ms > 0 && e[3].created_unix_ms > 0);
 
     /* statistics, read from here without the peer's help: a connection, queued msg messages */
@@ -98,7 +103,7 @@ static void test_list_peer_endpoints_then_gone(void **state)
     WT_OK(wipc_stat(n, WIPC_TRANSPORT_SHM, &s));
     assert_int_equal(s.kind, WIPC_KIND_SHM_CHANNEL);
     snprintf(n, sizeof n, "%s-r", base);
-    WT_ASSERT_FAILS(wipc_stat(n, 0, &s), WIPC_E_NOT_FOUND);   /* regions publish nothing */
+    WT_ASSERT_FAILS(wipc_stat(n, 0, &s), WIPC_E_NOT_FOUND); /* regions publish nothing */
     assert_int_equal(list(WIPC_LIST_SHM, base, e), 2);
     assert_int_equal(list(WIPC_LIST_PIPE | WIPC_LIST_MSG, base, e), 2);
 
@@ -120,15 +125,15 @@ static void test_list_peer_endpoints_then_gone(void **state)
         wt_sleep_ms(20);
     }
 #if defined(_WIN32)
-    assert_int_equal(count, 0);   /* sections vanish with their last handle */
+    assert_int_equal(count, 0); /* sections vanish with their last handle */
     WT_ASSERT_FAILS(wipc_stat(n, 0, &s), WIPC_E_NOT_FOUND);
 #else
-    assert_int_equal(count, 1);   /* a dead creator's region stays until removed (documented) */
+    assert_int_equal(count, 1); /* a dead creator's region stays until removed (documented) */
     assert_int_equal(e[0].kind, WIPC_KIND_REGION);
     snprintf(n, sizeof n, "/wipc-%u-r-%s-r", (unsigned)geteuid(), base);
     assert_int_equal(shm_unlink(n), 0);
     snprintf(n, sizeof n, "%s-m", base);
-    WT_ASSERT_FAILS(wipc_stat(n, 0, &s), WIPC_E_NOT_FOUND);   /* a dead owner's stats section is not reported */
+    WT_ASSERT_FAILS(wipc_stat(n, 0, &s), WIPC_E_NOT_FOUND); /* a dead owner's stats section is not reported */
 #endif
 }
 
@@ -154,7 +159,7 @@ static void test_list_own_and_contract(void **state)
     snprintf(n, sizeof n, "%s-b", base);
     assert_string_equal(e[0].name, n);
     assert_int_equal(e[0].owner_pid, wt_self_pid());
-    assert_int_equal(e[1].struct_size, 0x55555555u);   /* beyond cap: untouched */
+    assert_int_equal(e[1].struct_size, 0x55555555u); /* beyond cap: untouched */
     /* bad arguments */
     WT_ASSERT_FAILS(wipc_list(0, NULL, e, 16, sizeof e[0], &count), WIPC_E_INVALID_ARG);
     WT_ASSERT_FAILS(wipc_list(0, "a/b", e, 16, sizeof e[0], &count), WIPC_E_INVALID_ARG);
@@ -176,6 +181,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_list_peer_endpoints_then_gone),
         cmocka_unit_test(test_list_own_and_contract),
     };
-    wt_apply_test_filter();   /* WT_FILTER=case: the reliability suite runs each case on its own */
+    wt_apply_test_filter(); /* WT_FILTER=case: the reliability suite runs each case on its own */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

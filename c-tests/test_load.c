@@ -29,8 +29,8 @@ static int teardown_peers(void **state)
 typedef struct load_srv {
     atomic_long replies;
     atomic_long bad;
-    atomic_int  connected;
-    atomic_int  disconnected;
+    atomic_int connected;
+    atomic_int disconnected;
 } load_srv;
 
 static int32_t WIPC_CALL echo_cb(wipc_handle h, const wipc_message *m, void *user)
@@ -56,7 +56,7 @@ static void WIPC_CALL event_cb(wipc_handle h, int32_t event, wipc_handle related
         atomic_fetch_add(&s->connected, 1);
     } else if (event == WIPC_EVENT_DISCONNECTED || event == WIPC_EVENT_ERROR) {
         atomic_fetch_add(&s->disconnected, 1);
-        wipc_close(h);   /* the connection is ours to close; from inside its own callback */
+        wipc_close(h); /* the connection is ours to close; from inside its own callback */
     }
 }
 
@@ -111,17 +111,21 @@ static void test_load_pipe_clients(void **state)
         wt_sleep_ms(10);
     uint64_t rss_end = rel_rss_kb(wt_self_pid());
     assert_int_equal(atomic_load(&s.bad), 0);
-    WT_CHECK(atomic_load(&s.replies) == total, "the server answered %ld requests, the clients made %ld", atomic_load(&s.replies), total);
+    WT_CHECK(atomic_load(&s.replies) == total, "the server answered %ld requests, the clients made %ld",
+             atomic_load(&s.replies), total);
     assert_int_equal(atomic_load(&s.connected), nclients);
     assert_int_equal(atomic_load(&s.disconnected), nclients);
     if (rss_warm && rss_end && rel_rss_checked())
-        WT_CHECK(rss_end * 10 <= rss_warm * 12, "server RSS %llu KiB after the run, %llu KiB after the warm-up (> 1.2 x)",
-                 (unsigned long long)rss_end, (unsigned long long)rss_warm);
+        WT_CHECK(rss_end * 10 <= rss_warm * 12,
+                 "server RSS %llu KiB after the run, %llu KiB after the warm-up (> 1.2 x)", (unsigned long long)rss_end,
+                 (unsigned long long)rss_warm);
     WT_OK(wipc_close(srv));
     rel_report("pipe", "load", "client processes x request/replies on one callback server", "pass",
-               "clients=%d,requests_each=%ld,messages=%ld,lost=0,ms=%llu,rss_warm_kib=%llu,rss_peak_kib=%llu,rss_end_kib=%llu%s",
-               nclients, n, 2 * total, (unsigned long long)ms, (unsigned long long)rss_warm, (unsigned long long)rss_peak,
-               (unsigned long long)rss_end, rel_rss_checked() ? "" : ",rss_bound=not_checked(sanitizer)");
+               "clients=%d,requests_each=%ld,messages=%ld,lost=0,ms=%llu,rss_warm_kib=%llu,rss_peak_kib=%llu,rss_end_"
+               "kib=%llu%s",
+               nclients, n, 2 * total, (unsigned long long)ms, (unsigned long long)rss_warm,
+               (unsigned long long)rss_peak, (unsigned long long)rss_end,
+               rel_rss_checked() ? "" : ",rss_bound=not_checked(sanitizer)");
 }
 
 /* ---- shm: 10 million checksummed messages ----------------------------------------------------------- */
@@ -160,14 +164,16 @@ static void test_load_shm_messages(void **state)
     }
     uint64_t ms = wt_now_ms() - t0;
     char line[64] = "";
-    WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0 && strncmp(line, "DONE", 4) == 0, "sender said \"%s\"", line);
+    WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0 && strncmp(line, "DONE", 4) == 0, "sender said \"%s\"",
+             line);
     /* nothing more may arrive */
     size_t extra = 0;
     WT_ASSERT_STATUS(wipc_recv(ch, buf, sizeof buf, &extra, NULL, 100), WIPC_E_TIMEOUT);
     WT_OK(wipc_close(ch));
     wt_expect_exit_0(p, 30000, "sender");
-    rel_report("shm", "load", "checksummed messages through one channel", "pass", "messages=%ld,lost=0,bytes=%llu,ms=%llu,msgs_per_s=%llu",
-               n, (unsigned long long)bytes, (unsigned long long)ms, (unsigned long long)(ms ? (uint64_t)n * 1000u / ms : 0));
+    rel_report("shm", "load", "checksummed messages through one channel", "pass",
+               "messages=%ld,lost=0,bytes=%llu,ms=%llu,msgs_per_s=%llu", n, (unsigned long long)bytes,
+               (unsigned long long)ms, (unsigned long long)(ms ? (uint64_t)n * 1000u / ms : 0));
 }
 
 /* ---- main ---------------------------------------------------------------------------------------- */

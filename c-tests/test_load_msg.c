@@ -13,11 +13,11 @@
 #define NSENDERS 8
 
 typedef struct msg_load {
-    long       n;
+    long n;
     atomic_long received;
     atomic_long bad;
     atomic_long dup;
-    uint8_t   *seen;    /* [sender * n + seq]; callbacks of one endpoint never run concurrently */
+    uint8_t *seen; /* [sender * n + seq]; callbacks of one endpoint never run concurrently */
 } msg_load;
 
 static int32_t WIPC_CALL check_cb(wipc_handle h, const wipc_message *m, void *user)
@@ -65,13 +65,14 @@ static void test_load_msg_senders(void **state)
         char line[64] = "";
         int code = -1;
         int got = wt_proc_read_line(p[i], line, sizeof line, 300000);
-        WT_CHECK(wt_proc_wait(p[i], 30000, &code) == 0 && code == 0, "sender %d exit code %d (said \"%s\")", i + 1, code, line);
+        WT_CHECK(wt_proc_wait(p[i], 30000, &code) == 0 && code == 0, "sender %d exit code %d (said \"%s\")", i + 1,
+                 code, line);
         long done = -1;
         WT_CHECK(got == 0 && sscanf(line, "DONE %ld", &done) == 1 && done == l.n, "sender %d said \"%s\"", i + 1, line);
         wt_proc_free(p[i]);
     }
     uint64_t ms = wt_now_ms() - t0;
-    WT_OK(wipc_close(ep));   /* no callback runs after this */
+    WT_OK(wipc_close(ep)); /* no callback runs after this */
     long total = (long)NSENDERS * l.n;
     assert_int_equal(atomic_load(&l.bad), 0);
     assert_int_equal(atomic_load(&l.dup), 0);
@@ -80,12 +81,13 @@ static void test_load_msg_senders(void **state)
         WT_CHECK(l.seen[k], "message %ld of sender %ld never arrived", k % l.n, k / l.n + 1);
     free(l.seen);
     rel_report("msg", "load", "sender processes x messages to one receiver (checksummed replies)", "pass",
-               "senders=%d,messages_each=%ld,messages=%ld,lost=0,ms=%llu", NSENDERS, l.n, total, (unsigned long long)ms);
+               "senders=%d,messages_each=%ld,messages=%ld,lost=0,ms=%llu", NSENDERS, l.n, total,
+               (unsigned long long)ms);
 }
 
 int main(void)
 {
-    wt_use_peer("rel_peer");   /* the peer program, next to this one */
+    wt_use_peer("rel_peer"); /* the peer program, next to this one */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_msg_senders),
     };

@@ -9,7 +9,7 @@
 
 #include <stdatomic.h>
 
-#define LIMIT (256u * 1024)   /* the msg transport's size limit (dll/common/msg/msg_wire.h) */
+#define LIMIT   (256u * 1024) /* the msg transport's size limit (dll/common/msg/msg_wire.h) */
 #define LONG_MS WT_SCALE(5000, 20000)
 
 /* The reply msg_peer's callback gives (msg_peer.c has the same function). */
@@ -117,14 +117,14 @@ static int teardown_peers(void **state)
 
 typedef struct {
     const char *name;
-    uint32_t    type;
+    uint32_t type;
     const void *data;
-    size_t      size;
-    int32_t     timeout_ms;
+    size_t size;
+    int32_t timeout_ms;
     wipc_status st;
-    int32_t     reply;
-    uint64_t    elapsed_ms;
-    char        msg[512];
+    int32_t reply;
+    uint64_t elapsed_ms;
+    char msg[512];
 } send_job;
 
 static void *send_thread(void *arg)
@@ -141,7 +141,7 @@ static void *send_thread(void *arg)
 typedef struct {
     wipc_handle h;
     wipc_status st;
-    uint64_t    elapsed_ms;
+    uint64_t elapsed_ms;
 } recv_job;
 
 static void *recv_thread(void *arg)
@@ -203,7 +203,10 @@ static void test_msg_bad_input(void **state)
     wipc_msg_options_init(&o);
     o.struct_size = 4;
     WT_ASSERT_FAILS(wipc_msg_listen(name, &o, &h), WIPC_E_INVALID_ARG);
-    struct { wipc_msg_options o; uint32_t extra; } big;
+    struct {
+        wipc_msg_options o;
+        uint32_t extra;
+    } big;
     memset(&big, 0, sizeof big);
     wipc_msg_options_init(&big.o);
     big.o.struct_size = sizeof big;
@@ -379,12 +382,12 @@ static void test_msg_oversize(void **state)
 
 typedef struct {
     atomic_int calls;
-    atomic_int inside;        /* callbacks running now */
-    atomic_int overlap;       /* set if two ran at once */
+    atomic_int inside; /* callbacks running now */
+    atomic_int overlap; /* set if two ran at once */
     atomic_int on_test_thread;
     atomic_int types[64];
-    unsigned   sleep_ms;
-    int        close_self;    /* the callback closes its own handle */
+    unsigned sleep_ms;
+    int close_self; /* the callback closes its own handle */
     atomic_int finished;
 } cb_state;
 
@@ -484,9 +487,9 @@ static void test_msg_callbacks_after_queue(void **state)
  * (messages queued before wipc_set_callbacks). */
 typedef struct {
     const char *name;
-    atomic_int  calls;
+    atomic_int calls;
     wipc_status st[4];
-    uint64_t    ms[4];
+    uint64_t ms[4];
 } self_send_state;
 
 static int32_t WIPC_CALL cb_self_send(wipc_handle h, const wipc_message *m, void *user)
@@ -511,9 +514,9 @@ static void test_msg_self_send(void **state)
     memset(&s, 0, sizeof s);
     s.name = name;
     wipc_handle h = wt_msg_listen_named(name, "selfsend", NULL, NULL);
-    WT_OK(wipc_msg_send(name, 1, "q", 1, LONG_MS, NULL));            /* queued: runs on a worker strand */
+    WT_OK(wipc_msg_send(name, 1, "q", 1, LONG_MS, NULL)); /* queued: runs on a worker strand */
     WT_OK(wipc_set_callbacks(h, cb_self_send, NULL, &s));
-    WT_OK(wipc_msg_send(name, 2, "n", 1, LONG_MS, NULL));            /* runs inline on the receiver thread */
+    WT_OK(wipc_msg_send(name, 2, "n", 1, LONG_MS, NULL)); /* runs inline on the receiver thread */
     uint64_t t0 = wt_now_ms();
     while (atomic_load(&s.calls) < 2 && wt_now_ms() - t0 < (uint64_t)LONG_MS)
         wt_sleep_ms(5);
@@ -577,7 +580,8 @@ static void test_msg_close_while_senders_wait(void **state)
     wt_thread_join_or_die(ta, LONG_MS * 3, "sender a");
     wt_thread_join_or_die(tb, LONG_MS * 3, "sender b");
     WT_CHECK(a.st == WIPC_OK || a.st == WIPC_E_DISCONNECTED, "sender a: %s (%s)", wipc_status_name(a.st), a.msg);
-    WT_CHECK(b.st == WIPC_E_DISCONNECTED || b.st == WIPC_E_NOT_FOUND, "sender b: %s (%s)", wipc_status_name(b.st), b.msg);
+    WT_CHECK(b.st == WIPC_E_DISCONNECTED || b.st == WIPC_E_NOT_FOUND, "sender b: %s (%s)", wipc_status_name(b.st),
+             b.msg);
     WT_CHECK(b.elapsed_ms < (uint64_t)LONG_MS, "sender b waited %llu ms", (unsigned long long)b.elapsed_ms);
     assert_int_equal(atomic_load(&s.calls), 1);
     (void)took;
@@ -597,7 +601,7 @@ static void test_msg_close_while_senders_wait(void **state)
         wt_thread_join_or_die(tr, LONG_MS, "receiver");
         if (r.st == WIPC_E_CLOSED)
             break;
-        assert_int_equal(r.st, WIPC_E_BAD_HANDLE);   /* it had not started waiting yet */
+        assert_int_equal(r.st, WIPC_E_BAD_HANDLE); /* it had not started waiting yet */
     }
     assert_int_equal(r.st, WIPC_E_CLOSED);
     WT_CHECK(r.elapsed_ms < (uint64_t)LONG_MS, "wipc_recv returned after %llu ms", (unsigned long long)r.elapsed_ms);
@@ -707,8 +711,8 @@ static void test_msg_list_prefixes(void **state)
 
 typedef struct {
     const char *base;
-    atomic_int  stop;
-    int         cycles;
+    atomic_int stop;
+    int cycles;
     wipc_status st;
 } churn_job;
 
@@ -747,7 +751,8 @@ static void test_msg_list_under_churn(void **state)
     WT_OK(wipc_msg_listen(stable2, NULL, &h2));
     int rounds = WT_SCALE(300, 200);
     for (int i = 0; i < rounds; i++) {
-        WT_CHECK(listed(base, stable1) && listed(base, stable2), "round %d: a stable endpoint is missing from the list", i);
+        WT_CHECK(listed(base, stable1) && listed(base, stable2), "round %d: a stable endpoint is missing from the list",
+                 i);
     }
     atomic_store(&j.stop, 1);
     wt_thread_join_or_die(t, LONG_MS * 2, "churn thread");
@@ -866,7 +871,8 @@ static void test_msg_slow_receiver(void **state)
     uint64_t t0 = wt_now_ms();
     WT_ASSERT_FAILS(wipc_msg_send(name, 666, "zz", 2, 300, &reply), WIPC_E_TIMEOUT);
     uint64_t took = wt_now_ms() - t0;
-    WT_CHECK(took >= 250 && took < (uint64_t)WT_SCALE(1200, 2500), "the timed-out send took %llu ms", (unsigned long long)took);
+    WT_CHECK(took >= 250 && took < (uint64_t)WT_SCALE(1200, 2500), "the timed-out send took %llu ms",
+             (unsigned long long)took);
     /* the next message is answered once the callback is done */
     WT_OK(wipc_msg_send(name, 2, "y", 1, LONG_MS * 2, &reply));
     assert_int_equal(reply, msg_reply_of(2, "y", 1));
@@ -884,7 +890,7 @@ static void test_msg_killed_between_list_and_send(void **state)
     wt_proc *p = spawn_ready(args);
     assert_true(listed(name, name));
     int32_t reply = 0;
-    WT_OK(wipc_msg_send(name, 1, "w", 1, LONG_MS, &reply));   /* POSIX: the connection stays cached */
+    WT_OK(wipc_msg_send(name, 1, "w", 1, LONG_MS, &reply)); /* POSIX: the connection stays cached */
     assert_int_equal(wt_proc_kill(p), 0);
     int code = 0;
     assert_int_equal(wt_proc_wait(p, LONG_MS, &code), 0);

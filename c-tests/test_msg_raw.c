@@ -205,12 +205,12 @@ static int child_serve(int argc, char **argv)
 /* ---- helpers ------------------------------------------------------------------------------------ */
 
 typedef struct got {
-    int      n;
+    int n;
     uint32_t type[8];
-    size_t   size[8];
-    char     text[8][64];
+    size_t size[8];
+    char text[8][64];
     uint32_t pid[8];
-    int32_t  reply;   /* what on_message returns: reply + type, or -5 for type 2 */
+    int32_t reply; /* what on_message returns: reply + type, or -5 for type 2 */
 } got;
 
 static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *user)
@@ -243,7 +243,8 @@ static wipc_handle listen_msg(const char *name, uint32_t flags, uint32_t max_mes
 
 /* A unique name from `tag` into name (96 bytes), *g cleared with reply base `reply`, and an endpoint
  * of that name listening with `flags` and on_message recording into g. */
-static wipc_handle listen_recording(char *name, const char *tag, got *g, int32_t reply, uint32_t flags, uint32_t max_message)
+static wipc_handle listen_recording(char *name, const char *tag, got *g, int32_t reply, uint32_t flags,
+                                    uint32_t max_message)
 {
     wt_unique_name(name, 96, tag);
     memset(g, 0, sizeof *g);
@@ -284,24 +285,25 @@ static void test_foreign_sender_to_raw_endpoint(void **state)
     char name[96], target[300];
     got g;
     wipc_handle h = listen_recording(name, "rawrx", &g, 1000, WIPC_MSG_RAW, 1024);
-    const char *args[] = { "send", foreign_target(name, target, sizeof target), "7", "hello raw", "2", "neg", "9", "@2000",
-                           "0", "", NULL };
+    const char *args[] = {
+        "send", foreign_target(name, target, sizeof target), "7", "hello raw", "2", "neg", "9", "@2000", "0", "", NULL
+    };
     char lines[4][128];
     uint32_t child = run_sender(args, lines, 4);
-    assert_string_equal(lines[0], "REPLY 1007");   /* on_message's value is the LRESULT */
-    assert_string_equal(lines[1], "REPLY -5");     /* sign-extended */
-    assert_string_equal(lines[2], "REPLY 0");      /* above max_message_size: "not handled" */
-    assert_string_equal(lines[3], "REPLY 1000");   /* a 0-byte payload is a message */
+    assert_string_equal(lines[0], "REPLY 1007"); /* on_message's value is the LRESULT */
+    assert_string_equal(lines[1], "REPLY -5"); /* sign-extended */
+    assert_string_equal(lines[2], "REPLY 0"); /* above max_message_size: "not handled" */
+    assert_string_equal(lines[3], "REPLY 1000"); /* a 0-byte payload is a message */
     WT_OK(wipc_close(h));
     assert_int_equal(g.n, 3);
     assert_int_equal(g.type[0], 7);
     assert_int_equal(g.size[0], 9);
-    assert_string_equal(g.text[0], "hello raw");   /* the payload exactly: no header was stripped */
+    assert_string_equal(g.text[0], "hello raw"); /* the payload exactly: no header was stripped */
     assert_int_equal(g.type[1], 2);
     assert_string_equal(g.text[1], "neg");
     assert_int_equal(g.type[2], 0);
     assert_int_equal(g.size[2], 0);
-    assert_int_equal(g.pid[0], child);   /* POSIX SO_PEERCRED; Windows the process of wParam's window */
+    assert_int_equal(g.pid[0], child); /* POSIX SO_PEERCRED; Windows the process of wParam's window */
 }
 
 /* Queue mode: a taken message answers 1 (TRUE), the payload is read with wipc_recv; a full queue 0. */
@@ -328,7 +330,7 @@ static void test_foreign_sender_to_raw_queue(void **state)
     assert_int_equal(type, 5);
     assert_int_equal(size, 6);
     assert_memory_equal(buf, "queued", 6);
-    WT_ASSERT_STATUS(wipc_recv(h, buf, sizeof buf, &size, &type, 0), WIPC_E_TIMEOUT);   /* "full" was not delivered */
+    WT_ASSERT_STATUS(wipc_recv(h, buf, sizeof buf, &size, &type, 0), WIPC_E_TIMEOUT); /* "full" was not delivered */
     WT_OK(wipc_close(h));
 }
 
@@ -343,10 +345,10 @@ static void test_foreign_sender_to_framed_endpoint(void **state)
     const char *args[] = { "send", foreign_target(name, target, sizeof target), "7", "not wipc", "3", "@40", NULL };
     char lines[2][128];
     run_sender(args, lines, 2);
-    assert_string_equal(lines[0], "REPLY 0");   /* "not handled", not a packed value that reads as success */
+    assert_string_equal(lines[0], "REPLY 0"); /* "not handled", not a packed value that reads as success */
     assert_string_equal(lines[1], "REPLY 0");
     assert_int_equal(g.n, 0);
-    int32_t reply = 0;   /* a wipc sender is still served */
+    int32_t reply = 0; /* a wipc sender is still served */
     WT_OK(wipc_msg_send(name, 4, "ok", 2, TIMEOUT_MS, &reply));
     assert_int_equal(reply, 1004);
     WT_OK(wipc_close(h));
@@ -409,7 +411,8 @@ static void test_raw_send_to_plain_receiver(void **state)
     WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0, "no READY");
     int top = strcmp(line, "NOTOP") != 0;
     if (!top) {
-        fprintf(stderr, "note: no top-level window under this driver; by-class/title of a top-level window not tested\n");
+        fprintf(stderr,
+                "note: no top-level window under this driver; by-class/title of a top-level window not tested\n");
         WT_CHECK(wt_proc_read_line(p, line, sizeof line, 30000) == 0, "no READY");
     }
     assert_string_equal(line, "READY");
@@ -444,7 +447,7 @@ static void test_raw_send_to_plain_receiver(void **state)
     WT_OK(wipc_msg_send(target, 11, "to socket", 9, TIMEOUT_MS, &reply));
     assert_int_equal(reply, 111);
     expect_got(p, "sock", 11, "to socket");
-    WT_OK(wipc_msg_send(target, 12, "", 0, TIMEOUT_MS, &reply));   /* 0 bytes: one 8-byte packet */
+    WT_OK(wipc_msg_send(target, 12, "", 0, TIMEOUT_MS, &reply)); /* 0 bytes: one 8-byte packet */
     assert_int_equal(reply, 112);
     expect_got(p, "sock", 12, "");
     WT_ASSERT_FAILS(wipc_msg_send("title:Some App", 1, "x", 1, TIMEOUT_MS, &reply), WIPC_E_NOT_SUPPORTED);
@@ -487,9 +490,9 @@ static void test_raw_target_forms(void **state)
 
 /* wipc_msg_send_async to a raw target: the reply arrives in the completion. */
 typedef struct async_done {
-    atomic_int  done;
+    atomic_int done;
     wipc_status status;
-    int32_t     reply;
+    int32_t reply;
 } async_done;
 
 static void WIPC_CALL on_done(const wipc_completion *c, void *user)

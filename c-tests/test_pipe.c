@@ -28,20 +28,20 @@ static int teardown_peers(void **state)
 }
 
 /* Status of a wipc call made on a helper thread, with that thread's last error message. */
-#define WT_ASSERT_JOB(job, expected)                                                               \
-    WT_CHECK((job).st == (expected), "%s returned %s, expected %s; its last error: \"%s\"", #job,  \
-             wipc_status_name((job).st), wipc_status_name(expected), (job).msg)
+#define WT_ASSERT_JOB(job, expected)                                                                                   \
+  WT_CHECK((job).st == (expected), "%s returned %s, expected %s; its last error: \"%s\"", #job,                        \
+           wipc_status_name((job).st), wipc_status_name(expected), (job).msg)
 
 /* ---- helper threads ---------------------------------------------------------------------------- */
 
 typedef struct {
     wipc_handle h;
-    uint32_t    type;
+    uint32_t type;
     const void *data;
-    size_t      size;
-    int32_t     timeout_ms;
+    size_t size;
+    int32_t timeout_ms;
     wipc_status st;
-    char        msg[512];
+    char msg[512];
 } send_job;
 
 static void *send_thread(void *arg)
@@ -55,14 +55,14 @@ static void *send_thread(void *arg)
 
 typedef struct {
     wipc_handle h;
-    void       *buf;
-    size_t      cap;
-    size_t      size;
-    uint32_t    type;
-    int32_t     timeout_ms;
+    void *buf;
+    size_t cap;
+    size_t size;
+    uint32_t type;
+    int32_t timeout_ms;
     wipc_status st;
-    uint64_t    elapsed_ms;
-    char        msg[512];
+    uint64_t elapsed_ms;
+    char msg[512];
 } recv_job;
 
 static void *recv_thread(void *arg)
@@ -79,10 +79,10 @@ static void *recv_thread(void *arg)
 typedef struct {
     wipc_handle h;
     wipc_handle out;
-    int32_t     timeout_ms;
+    int32_t timeout_ms;
     wipc_status st;
-    uint64_t    elapsed_ms;
-    char        msg[512];
+    uint64_t elapsed_ms;
+    char msg[512];
 } accept_job;
 
 static void *accept_thread(void *arg)
@@ -98,16 +98,16 @@ static void *accept_thread(void *arg)
 
 typedef struct {
     wipc_handle h;
-    uint32_t    type;
+    uint32_t type;
     const void *req;
-    size_t      req_size;
-    void       *resp;
-    size_t      resp_cap;
-    size_t      resp_size;
-    int32_t     timeout_ms;
+    size_t req_size;
+    void *resp;
+    size_t resp_cap;
+    size_t resp_size;
+    int32_t timeout_ms;
     wipc_status st;
-    uint64_t    elapsed_ms;
-    char        msg[512];
+    uint64_t elapsed_ms;
+    char msg[512];
 } request_job;
 
 static void *request_thread(void *arg)
@@ -123,11 +123,11 @@ static void *request_thread(void *arg)
 
 typedef struct {
     const char *name;
-    int32_t     timeout_ms;
+    int32_t timeout_ms;
     wipc_handle out;
     wipc_status st;
-    uint64_t    elapsed_ms;
-    char        msg[512];
+    uint64_t elapsed_ms;
+    char msg[512];
 } connect_job;
 
 static void *connect_thread(void *arg)
@@ -135,13 +135,11 @@ static void *connect_thread(void *arg)
     t_is_test_thread = 1;
     connect_job *j = (connect_job *)arg;
     uint64_t t0 = wt_now_ms();
-    j->st = wt_connect_waiting(j->name, j->timeout_ms, &j->out);   /* may start before its server */
+    j->st = wt_connect_waiting(j->name, j->timeout_ms, &j->out); /* may start before its server */
     j->elapsed_ms = wt_now_ms() - t0;
     wt_last_error(j->msg, sizeof j->msg);
     return NULL;
 }
-
-
 
 typedef struct {
     wt_proc *p;
@@ -158,7 +156,7 @@ static void *kill_thread(void *arg)
 
 typedef struct {
     wipc_handle h;
-    unsigned    delay_ms;
+    unsigned delay_ms;
     wipc_status st;
 } close_job;
 
@@ -475,10 +473,10 @@ static void test_pipe_trailing_dots_are_distinct_names(void **state)
 
 typedef struct {
     wipc_handle h;
-    int         id;
-    int         rounds;
-    int         errors;
-    char        err[512];
+    int id;
+    int rounds;
+    int errors;
+    char err[512];
 } rr_client;
 
 static size_t rr_size(int id, int r)
@@ -502,8 +500,9 @@ static void *rr_client_thread(void *arg)
                      wt_last_error(m, sizeof m));
             c->errors++;
         } else if (got != n || !wt_check(resp, n, seed)) {
-            snprintf(c->err, sizeof c->err, "thread %d round %d: got a reply of %zu bytes not matching its %zu-byte request",
-                     c->id, r, got, n);
+            snprintf(c->err, sizeof c->err,
+                     "thread %d round %d: got a reply of %zu bytes not matching its %zu-byte request", c->id, r, got,
+                     n);
             c->errors++;
         }
     }
@@ -512,10 +511,10 @@ static void *rr_client_thread(void *arg)
 
 typedef struct {
     wipc_handle h;
-    int         rounds;
-    int         batch;
-    int         errors;
-    char        err[512];
+    int rounds;
+    int batch;
+    int errors;
+    char err[512];
 } rr_server;
 
 /* Collects `batch` requests (so they are all in flight at once), then answers them in reverse order. */
@@ -705,22 +704,22 @@ static void test_pipe_request_details(void **state)
 
 typedef struct {
     wipc_handle server;
-    atomic_int  n_conn;
+    atomic_int n_conn;
     wipc_handle conns[CB_MAX];
-    atomic_int  busy[CB_MAX + 1];   /* [CB_MAX] = the server */
-    atomic_int  msgs[CB_MAX];
-    atomic_int  disconnected[CB_MAX];
+    atomic_int busy[CB_MAX + 1]; /* [CB_MAX] = the server */
+    atomic_int msgs[CB_MAX];
+    atomic_int disconnected[CB_MAX];
     wipc_status disc_status[CB_MAX];
-    uint32_t    next_seq[CB_MAX];
-    atomic_int  concurrent;         /* two callbacks for one handle at once */
-    atomic_int  on_test_thread;     /* a callback ran on a thread the test made */
-    atomic_int  unknown_handle;     /* a callback for a handle before its CONNECTED event */
-    atomic_int  order_errors;
-    atomic_int  reply_errors;
-    atomic_int  bad_events;
-    atomic_int  bad_msgs;
-    atomic_int  shutdown_status;    /* wipc_shutdown from a callback */
-    int         sleep_ms;
+    uint32_t next_seq[CB_MAX];
+    atomic_int concurrent; /* two callbacks for one handle at once */
+    atomic_int on_test_thread; /* a callback ran on a thread the test made */
+    atomic_int unknown_handle; /* a callback for a handle before its CONNECTED event */
+    atomic_int order_errors;
+    atomic_int reply_errors;
+    atomic_int bad_events;
+    atomic_int bad_msgs;
+    atomic_int shutdown_status; /* wipc_shutdown from a callback */
+    int sleep_ms;
 } cb_state;
 
 static int cb_slot(cb_state *st, wipc_handle h)
@@ -813,10 +812,10 @@ static int32_t WIPC_CALL srv_on_message(wipc_handle h, const wipc_message *m, vo
 
 typedef struct {
     const char *name;
-    int         n_plain;
-    int         n_req;
-    int         errors;
-    char        err[512];
+    int n_plain;
+    int n_req;
+    int errors;
+    char err[512];
 } cb_client;
 
 static void *cb_client_thread(void *arg)
@@ -949,16 +948,16 @@ static void test_pipe_callbacks_client_side(void **state)
 }
 
 typedef struct {
-    atomic_int  calls;
-    atomic_int  after_close;
-    atomic_int  closed;          /* wipc_close returned (outside) / was called (inside) */
-    atomic_int  concurrent;
-    atomic_int  busy;
-    atomic_int  close_status;
-    uint32_t    types[64];
-    atomic_int  n_types;
-    int         close_on_type;
-    int         sleep_ms;
+    atomic_int calls;
+    atomic_int after_close;
+    atomic_int closed; /* wipc_close returned (outside) / was called (inside) */
+    atomic_int concurrent;
+    atomic_int busy;
+    atomic_int close_status;
+    uint32_t types[64];
+    atomic_int n_types;
+    int close_on_type;
+    int sleep_ms;
 } close_state;
 
 /* The start of every callback: counts it, a call after the close and a call overlapping another. */
@@ -1029,8 +1028,8 @@ static void test_pipe_close_inside_callback(void **state)
 
 typedef struct {
     wipc_handle h;
-    atomic_int  stop;
-    int         sent;
+    atomic_int stop;
+    int sent;
     wipc_status last;
 } flood_job;
 
@@ -1210,7 +1209,8 @@ static void test_pipe_connect_timeouts(void **state)
     t0 = wt_now_ms();
     WT_ASSERT_FAILS(wipc_pipe_connect(name, &w, 500, &c), WIPC_E_NOT_FOUND);
     el = wt_now_ms() - t0;
-    WT_CHECK(el >= 400 && el < 4000, "connect(500 ms, WAIT_FOR_SERVER) to nobody returned after %llu ms", (unsigned long long)el);
+    WT_CHECK(el >= 400 && el < 4000, "connect(500 ms, WAIT_FOR_SERVER) to nobody returned after %llu ms",
+             (unsigned long long)el);
     assert_int_equal(c, 0);
 
     /* max_instances = 1 and that one is taken: the second client times out */
@@ -1257,7 +1257,7 @@ static void test_pipe_connect_timeouts(void **state)
 
 typedef struct {
     const char *name;
-    unsigned    delay_ms;
+    unsigned delay_ms;
     wipc_handle srv;
     wipc_status st;
 } late_listen_job;
@@ -1373,11 +1373,11 @@ static void test_pipe_squatting_cross_process(void **state)
 
 typedef struct {
     wipc_handle srv;
-    uint32_t    peer_pid;
-    int         requests;
-    int         plain;
-    int         errors;
-    char        err[512];
+    uint32_t peer_pid;
+    int requests;
+    int plain;
+    int errors;
+    char err[512];
 } echo_job;
 
 /* Serves one connection like `wipc_peer echo-server`: requests answered, plain messages echoed, type+1. */
@@ -1504,10 +1504,11 @@ static void test_pipe_cross_process_server(void **state)
     /* requests and plain messages sent; replies and echoes received */
     in = wt_info(c);
     WT_CHECK(in.messages_sent == (uint64_t)(n + n / 4) && in.messages_received == (uint64_t)(n + n / 4),
-             "messages_sent %llu, messages_received %llu, expected %d each",
-             (unsigned long long)in.messages_sent, (unsigned long long)in.messages_received, n + n / 4);
-    WT_CHECK(in.bytes_sent == bytes && in.bytes_received == bytes, "bytes_sent %llu, bytes_received %llu, expected %llu each",
-             (unsigned long long)in.bytes_sent, (unsigned long long)in.bytes_received, (unsigned long long)bytes);
+             "messages_sent %llu, messages_received %llu, expected %d each", (unsigned long long)in.messages_sent,
+             (unsigned long long)in.messages_received, n + n / 4);
+    WT_CHECK(in.bytes_sent == bytes && in.bytes_received == bytes,
+             "bytes_sent %llu, bytes_received %llu, expected %llu each", (unsigned long long)in.bytes_sent,
+             (unsigned long long)in.bytes_received, (unsigned long long)bytes);
     WT_OK(wipc_close(c));
     wt_expect_exit_0(p, 20000, "echo-server --count 1 after the client left");
 }

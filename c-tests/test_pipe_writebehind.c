@@ -25,7 +25,7 @@ static void test_order_no_loss_slow_reader(void **state)
     snprintf(count, sizeof count, "%d", N);
     wipc_pipe_options o;
     wb_opts(&o, 0);
-    o.buffer_size = 4096;   /* Windows: a small pipe buffer, so that the writer gets ahead at once */
+    o.buffer_size = 4096; /* Windows: a small pipe buffer, so that the writer gets ahead at once */
     wipc_handle srv = 0, conn = 0;
     WT_OK(wipc_pipe_listen(name, &o, &srv));
     wt_use_peer("async_peer");
@@ -39,7 +39,7 @@ static void test_order_no_loss_slow_reader(void **state)
         wt_fill(buf, sz, i);
         WT_OK(wipc_send(conn, i, buf, sz, 30000));
         if (!queued_seen && wipc_flush(conn, 0) == WIPC_E_TIMEOUT)
-            queued_seen = 1;   /* frames were waiting in the queue: the batching path ran */
+            queued_seen = 1; /* frames were waiting in the queue: the batching path ran */
     }
     WT_OK(wipc_flush(conn, 30000));
     WT_CHECK(queued_seen, "the writer never got ahead of the reader: nothing was queued");
@@ -77,7 +77,7 @@ static void test_killed_reader_with_frames_queued(void **state)
         sent++;
     WT_CHECK(st == WIPC_E_TIMEOUT, "a send into a full queue returned %s after %ld sends", wipc_status_name(st), sent);
     WT_CHECK(sent >= 64, "only %ld sends before the queue was full", sent);
-    assert_int_equal(wipc_send(conn, 1, msg, sizeof msg, 200), WIPC_E_TIMEOUT);   /* waits, then nothing queued */
+    assert_int_equal(wipc_send(conn, 1, msg, sizeof msg, 200), WIPC_E_TIMEOUT); /* waits, then nothing queued */
     assert_int_equal(wipc_flush(conn, 0), WIPC_E_TIMEOUT);
     assert_int_equal(wipc_flush(conn, 100), WIPC_E_TIMEOUT);
     wt_proc_kill(p);
@@ -85,7 +85,7 @@ static void test_killed_reader_with_frames_queued(void **state)
     wt_proc_free(p);
     assert_int_equal(wipc_flush(conn, 20000), WIPC_E_DISCONNECTED);
     assert_int_equal(wipc_send(conn, 1, msg, sizeof msg, 1000), WIPC_E_DISCONNECTED);
-    assert_int_equal(wipc_flush(conn, 0), WIPC_E_DISCONNECTED);   /* stays reported */
+    assert_int_equal(wipc_flush(conn, 0), WIPC_E_DISCONNECTED); /* stays reported */
     WT_OK(wipc_close(conn));
     WT_OK(wipc_close(srv));
 }
@@ -137,7 +137,7 @@ static void test_flags_and_flush_errors(void **state)
     assert_int_equal(h, 0);
     wt_pair pr;
     wt_pair_open(&pr, "wbpair");
-    WT_OK(wipc_flush(pr.cli, 0));   /* no write-behind: nothing is ever queued */
+    WT_OK(wipc_flush(pr.cli, 0)); /* no write-behind: nothing is ever queued */
     WT_OK(wipc_flush(pr.svc, WIPC_INFINITE));
     assert_int_equal(wipc_flush(pr.srv, 0), WIPC_E_NOT_SUPPORTED);
     assert_int_equal(wipc_flush(pr.cli, -2), WIPC_E_INVALID_ARG);

@@ -23,7 +23,7 @@ static void test_unlimited_instances_hold_more_than_255(void **state)
 {
     (void)state;
 #if !defined(_WIN32)
-    struct rlimit rl;   /* 2 descriptors per in-process connection */
+    struct rlimit rl; /* 2 descriptors per in-process connection */
     getrlimit(RLIMIT_NOFILE, &rl);
     if (rl.rlim_cur < 4 * MANY && rl.rlim_max >= 4 * MANY) {
         rl.rlim_cur = 4 * MANY;
@@ -67,7 +67,7 @@ static void test_limit_below_unlimited_is_enforced(void **state)
     wipc_handle srv = 0, cli[3], extra = 0;
     WT_OK(wipc_pipe_listen(name, &o, &srv));
     connect_all(name, cli, 3);
-    WT_ASSERT_FAILS(wipc_pipe_connect(name, NULL, 300, &extra), WIPC_E_TIMEOUT);   /* told BUSY until the timeout */
+    WT_ASSERT_FAILS(wipc_pipe_connect(name, NULL, 300, &extra), WIPC_E_TIMEOUT); /* told BUSY until the timeout */
     assert_int_equal(extra, 0);
     for (int i = 0; i < 3; i++)
         WT_OK(wipc_close(cli[i]));

@@ -68,7 +68,7 @@ static void test_security_second_listener(void **state)
     WT_ASSERT_FAILS(wipc_pipe_listen(name, NULL, &b), WIPC_E_ADDR_IN_USE);
     tried++;
     wt_proc_free(p);
-    WT_OK(wipc_pipe_listen(name, NULL, &b));   /* reclaim the killed server's socket file, then remove it */
+    WT_OK(wipc_pipe_listen(name, NULL, &b)); /* reclaim the killed server's socket file, then remove it */
     WT_OK(wipc_close(b));
     const char *sa[] = { "shm-create-hold", name, NULL };
     p = wt_spawn_ready(sa);
@@ -89,10 +89,10 @@ static void test_security_second_listener(void **state)
     WT_ASSERT_FAILS(wipc_msg_listen(name, NULL, &b), WIPC_E_ADDR_IN_USE);
     tried++;
     wt_proc_free(p);
-    WT_OK(wipc_msg_listen(name, NULL, &b));    /* reclaim the killed endpoint's name, then remove it */
+    WT_OK(wipc_msg_listen(name, NULL, &b)); /* reclaim the killed endpoint's name, then remove it */
     WT_OK(wipc_close(b));
-    rel_report("pipe,shm,msg", "security", "second listener on a served name (same and other process) gets ADDR_IN_USE", "pass",
-               "inputs=%d", tried);
+    rel_report("pipe,shm,msg", "security", "second listener on a served name (same and other process) gets ADDR_IN_USE",
+               "pass", "inputs=%d", tried);
 }
 
 #ifndef _WIN32
@@ -113,8 +113,10 @@ static void expect_mode(const char *path, mode_t type, unsigned mode)
 {
     struct stat st;
     WT_CHECK(lstat(path, &st) == 0, "lstat(%s): %s", path, strerror(errno));
-    WT_CHECK((st.st_mode & S_IFMT) == type, "%s has type 0%o, expected 0%o", path, (unsigned)(st.st_mode & S_IFMT), (unsigned)type);
-    WT_CHECK((st.st_mode & 07777) == mode, "%s has mode %04o, expected %04o", path, (unsigned)(st.st_mode & 07777), mode);
+    WT_CHECK((st.st_mode & S_IFMT) == type, "%s has type 0%o, expected 0%o", path, (unsigned)(st.st_mode & S_IFMT),
+             (unsigned)type);
+    WT_CHECK((st.st_mode & 07777) == mode, "%s has mode %04o, expected %04o", path, (unsigned)(st.st_mode & 07777),
+             mode);
     WT_CHECK(st.st_uid == geteuid(), "%s belongs to uid %u, not %u", path, (unsigned)st.st_uid, (unsigned)geteuid());
 }
 
@@ -123,7 +125,7 @@ static void test_security_posix_modes(void **state)
     (void)state;
     char name[160], path[512];
     wt_unique_name(name, sizeof name, "s-modes");
-    mode_t old = umask(0);   /* the modes must not depend on the caller's umask */
+    mode_t old = umask(0); /* the modes must not depend on the caller's umask */
     wipc_handle srv = 0, ch = 0, reg = 0, ep = 0;
     WT_OK(wipc_pipe_listen(name, NULL, &srv));
     WT_OK(wipc_shm_create(name, NULL, &ch));
@@ -162,8 +164,9 @@ static void test_security_posix_modes(void **state)
     WT_OK(wipc_close(srv));
     WT_OK(wipc_close(ch));
     WT_OK(wipc_close(reg));
-    rel_report("pipe,shm,msg", "security", "runtime dir 0700, sockets / lock files / shm objects 0600 and ours (umask 0)", "pass",
-               "inputs=%d", checked);
+    rel_report("pipe,shm,msg", "security",
+               "runtime dir 0700, sockets / lock files / shm objects 0600 and ours (umask 0)", "pass", "inputs=%d",
+               checked);
 }
 
 /* A private scratch directory XDG_RUNTIME_DIR can point at. */
@@ -242,8 +245,8 @@ static void test_security_rundir_refusals(void **state)
 
     restore_runtime_dir(saved);
     rm_rf(dir);
-    rel_report("pipe,msg", "security", "runtime dir refused: symlink, mode 0755/0701, not a directory, other owner", "pass",
-               "inputs=%d,cases=%d", tried, cases);
+    rel_report("pipe,msg", "security", "runtime dir refused: symlink, mode 0755/0701, not a directory, other owner",
+               "pass", "inputs=%d,cases=%d", tried, cases);
 }
 
 /* ---- another uid (root only) -------------------------------------------------------------------- */
@@ -304,8 +307,16 @@ static FILE *run_probe(const char *path, const char *mode, pid_t *pid)
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        const char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
-                               probe_py, path, mode, NULL };
+        const char *argv[] = { "/usr/bin/setpriv",
+                               "--reuid=65534",
+                               "--regid=65534",
+                               "--clear-groups",
+                               "/usr/bin/python3",
+                               "-c",
+                               probe_py,
+                               path,
+                               mode,
+                               NULL };
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -335,7 +346,8 @@ static void test_security_other_uid(void **state)
 {
     (void)state;
     if (!have_setpriv_python()) {
-        rel_report("pipe", "security", "peer of another uid refused (SO_PEERCRED)", "skip", "reason=needs root, setpriv and python3");
+        rel_report("pipe", "security", "peer of another uid refused (SO_PEERCRED)", "skip",
+                   "reason=needs root, setpriv and python3");
         skip();
     }
     char dir[256], wipc[300], path[512], line[128];
@@ -401,11 +413,12 @@ static void test_security_other_uid(void **state)
         read_probe_line(f, line, sizeof line);
         fclose(f);
         waitpid(pid, NULL, 0);
-        WT_CHECK(strcmp(line, "STATUS -7") == 0, "the uid-65534 msg sender got \"%s\", expected STATUS -7 (ACCESS_DENIED)", line);
+        WT_CHECK(strcmp(line, "STATUS -7") == 0,
+                 "the uid-65534 msg sender got \"%s\", expected STATUS -7 (ACCESS_DENIED)", line);
         WT_CHECK(atomic_load(&g_refusals) >= 1, "no SO_PEERCRED refusal was logged for msg");
         char buf[16];
         size_t n = 0;
-        WT_ASSERT_STATUS(wipc_recv(ep, buf, sizeof buf, &n, NULL, 0), WIPC_E_TIMEOUT);   /* nothing was delivered */
+        WT_ASSERT_STATUS(wipc_recv(ep, buf, sizeof buf, &n, NULL, 0), WIPC_E_TIMEOUT); /* nothing was delivered */
         WT_OK(wipc_close(ep));
         tried++;
     }
@@ -436,14 +449,17 @@ static void test_security_other_uid(void **state)
     WT_OK(wipc_set_log_callback(NULL, WIPC_LOG_WARN, NULL));
     restore_runtime_dir(saved);
     rm_rf(dir);
-    rel_report("pipe,msg", "security", "peer of another uid refused by SO_PEERCRED (pipe server and client side, msg receiver)", "pass", "inputs=%d", tried);
+    rel_report("pipe,msg", "security",
+               "peer of another uid refused by SO_PEERCRED (pipe server and client side, msg receiver)", "pass",
+               "inputs=%d", tried);
 }
 
 static void test_security_shm_other_owner(void **state)
 {
     (void)state;
     if (geteuid() != 0) {
-        rel_report("shm", "security", "shm object of another uid refused, never reclaimed", "skip", "reason=needs root");
+        rel_report("shm", "security", "shm object of another uid refused, never reclaimed", "skip",
+                   "reason=needs root");
         skip();
     }
     char name[160], obj[256];
@@ -455,7 +471,7 @@ static void test_security_shm_other_owner(void **state)
     close(fd);
     wipc_handle h = 0;
     WT_ASSERT_FAILS(wipc_shm_open(name, NULL, 200, &h), WIPC_E_ACCESS_DENIED);
-    WT_ASSERT_FAILS(wipc_shm_create(name, NULL, &h), WIPC_E_ADDR_IN_USE);   /* not "reclaimed" */
+    WT_ASSERT_FAILS(wipc_shm_create(name, NULL, &h), WIPC_E_ADDR_IN_USE); /* not "reclaimed" */
     struct stat st;
     char dev[300];
     snprintf(dev, sizeof dev, "/dev/shm%s", obj);
@@ -502,14 +518,14 @@ static void sddl_of(HANDLE h, char *out, size_t cap, DWORD *err)
 {
     out[0] = '\0';
     PSECURITY_DESCRIPTOR sd = NULL;
-    DWORD e = GetSecurityInfo(h, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL, NULL,
-                              NULL, &sd);
+    DWORD e = GetSecurityInfo(h, SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL,
+                              NULL, NULL, &sd);
     *err = e;
     if (e != ERROR_SUCCESS)
         return;
     wchar_t *str = NULL;
-    if (ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
-                                                             &str, NULL)) {
+    if (ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            sd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &str, NULL)) {
         to_utf8(str, out, cap);
         LocalFree(str);
     } else {
@@ -556,7 +572,8 @@ static void check_object(const char *what, HANDLE h, const char *sid, int *suppo
     sddl_of(h, sddl, sizeof sddl, &err);
     printf("SDDL %s: %s (GetSecurityInfo %lu)\n", what, sddl, (unsigned long)err);
     if (err != ERROR_SUCCESS || !sddl[0]) {
-        snprintf(report + strlen(report), rcap - strlen(report), "%s%s=unsupported(%lu)", report[0] ? "," : "", what, (unsigned long)err);
+        snprintf(report + strlen(report), rcap - strlen(report), "%s%s=unsupported(%lu)", report[0] ? "," : "", what,
+                 (unsigned long)err);
         return;
     }
     (*supported)++;
@@ -657,7 +674,7 @@ static void test_security_windows_dacls(void **state)
     tried++;
     CloseHandle(h);
     WT_OK(wipc_event_close(ev));
-    snprintf(full, sizeof full, "Local\\wt-%s-sddl", name);   /* a full name, with the caller's SDDL */
+    snprintf(full, sizeof full, "Local\\wt-%s-sddl", name); /* a full name, with the caller's SDDL */
     WT_OK(wipc_event_create(full, 0, "D:P(A;;GA;;;WD)", &ev));
     MultiByteToWideChar(CP_UTF8, 0, full, -1, w, 300);
     h = OpenEventW(READ_CONTROL | SYNCHRONIZE, FALSE, w);
@@ -673,14 +690,14 @@ static void test_security_windows_dacls(void **state)
     WT_OK(wipc_event_close(ev));
     wipc_handle bad = 0;
     WT_ASSERT_FAILS(wipc_event_create(name, 0, "not SDDL", &bad), WIPC_E_INVALID_ARG);
-    rel_report("pipe,shm", "security", "DACL read back: owner-only by default, the caller's SDDL when given", supported ? "pass" : "skip",
-               "inputs=%d,%s", tried, report);
+    rel_report("pipe,shm", "security", "DACL read back: owner-only by default, the caller's SDDL when given",
+               supported ? "pass" : "skip", "inputs=%d,%s", tried, report);
 }
 #endif
 
 int main(void)
 {
-    wt_use_peer("rel_peer");   /* the peer program, next to this one */
+    wt_use_peer("rel_peer"); /* the peer program, next to this one */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_security_second_listener, teardown_peers),
 #ifndef _WIN32

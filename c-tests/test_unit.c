@@ -33,9 +33,9 @@ static void test_unit_frame_roundtrip(void **state)
 {
     (void)state;
     const wipc__frame in[] = {
-        {WIPC__FRAME_DATA, 7, 100, 0},
-        {WIPC__FRAME_REQUEST, 0xffffffffu, 0, 42},
-        {WIPC__FRAME_REPLY, 1, 65536, 0x8000000000000001ull},
+        { WIPC__FRAME_DATA, 7, 100, 0 },
+        { WIPC__FRAME_REQUEST, 0xffffffffu, 0, 42 },
+        { WIPC__FRAME_REPLY, 1, 65536, 0x8000000000000001ull },
     };
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         uint8_t hdr[WIPC__FRAME_HEADER];
@@ -54,7 +54,7 @@ static void test_unit_frame_roundtrip(void **state)
 static void test_unit_frame_refused(void **state)
 {
     (void)state;
-    const wipc__frame ok = {WIPC__FRAME_DATA, 1, 64, 0};
+    const wipc__frame ok = { WIPC__FRAME_DATA, 1, 64, 0 };
     uint8_t hdr[WIPC__FRAME_HEADER], bad[WIPC__FRAME_HEADER];
     wipc__frame out;
     char why[256];
@@ -115,8 +115,8 @@ static void test_unit_deadline_helpers(void **state)
 
 typedef struct cv_pair {
     wipc__mutex m;
-    wipc__cond  c;
-    int         flag;
+    wipc__cond c;
+    int flag;
 } cv_pair;
 
 static void wake_later(void *arg)
@@ -142,7 +142,7 @@ static void test_unit_cond_wait_until(void **state)
     assert_int_equal(wipc__cond_wait_until(&p.c, &p.m, wipc__deadline_in(0)), WIPC_E_TIMEOUT);
     wipc__deadline dl = wipc__deadline_in(50);
     int rc;
-    while ((rc = wipc__cond_wait_until(&p.c, &p.m, dl)) == 0) {   /* spurious wake-ups: wait on */
+    while ((rc = wipc__cond_wait_until(&p.c, &p.m, dl)) == 0) { /* spurious wake-ups: wait on */
     }
     assert_int_equal(rc, WIPC_E_TIMEOUT);
     assert_true(wipc__deadline_passed(dl));
@@ -162,10 +162,8 @@ static void test_unit_cond_wait_until(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unit_le_roundtrip),
-        cmocka_unit_test(test_unit_frame_roundtrip),
-        cmocka_unit_test(test_unit_frame_refused),
-        cmocka_unit_test(test_unit_deadline_helpers),
+        cmocka_unit_test(test_unit_le_roundtrip),    cmocka_unit_test(test_unit_frame_roundtrip),
+        cmocka_unit_test(test_unit_frame_refused),   cmocka_unit_test(test_unit_deadline_helpers),
         cmocka_unit_test(test_unit_cond_wait_until),
     };
     const char *f = getenv("WT_FILTER"); /* as every suite: WT_FILTER=pattern runs the matching cases */

@@ -14,12 +14,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "support.h"   /* and <windows.h> / <unistd.h> */
+#include "support.h" /* and <windows.h> / <unistd.h> */
 #include "wipc.h"
 
 /* A connected pair in one process: server handle, client connection, server-side connection. */
 typedef struct wt_pair {
-    char        name[160];
+    char name[160];
     wipc_handle srv;
     wipc_handle cli;
     wipc_handle svc;
@@ -152,7 +152,8 @@ static inline void wt_spawn_and_kill(const char *const *args)
     wt_proc *p = wt_spawn_ready(args);
     int code = 0;
     WT_CHECK(wt_proc_kill(p) == 0, "kill %s %s", args[0], args[1] ? args[1] : "");
-    WT_CHECK(wt_proc_wait(p, 10000, &code) == 0, "%s %s still runs 10 s after the kill", args[0], args[1] ? args[1] : "");
+    WT_CHECK(wt_proc_wait(p, 10000, &code) == 0, "%s %s still runs 10 s after the kill", args[0],
+             args[1] ? args[1] : "");
     wt_proc_free(p);
 }
 

@@ -158,7 +158,7 @@ static int shm_reserve(const char *src, const char *dst)
     if (!s)
         return fail("MapViewOfFile(SRC)");
     uint64_t size;
-    memcpy(&size, s + 32, 8);   /* section_size (shm_layout.h) */
+    memcpy(&size, s + 32, 8); /* section_size (shm_layout.h) */
     wide(n, 256, "Local\\wipc-%s%s", dst, NULL);
     HANDLE hd = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_RESERVE, (DWORD)(size >> 32),
                                    (DWORD)size, n);
@@ -167,12 +167,14 @@ static int shm_reserve(const char *src, const char *dst)
     uint8_t *d = (uint8_t *)MapViewOfFile(hd, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0);
     if (!d)
         return fail("MapViewOfFile(DST)");
-    if (!VirtualAlloc(d, 4096, MEM_COMMIT, PAGE_READWRITE))   /* the header page only */
+    if (!VirtualAlloc(d, 4096, MEM_COMMIT, PAGE_READWRITE)) /* the header page only */
         return fail("VirtualAlloc(MEM_COMMIT, header page)");
     memcpy(d, s, 4096);
     MEMORY_BASIC_INFORMATION mbi;
     if (VirtualQuery(d + 4096, &mbi, sizeof mbi) == sizeof mbi)
-        printf("RING-PAGES %s\n", mbi.State == MEM_RESERVE ? "MEM_RESERVE" : mbi.State == MEM_COMMIT ? "MEM_COMMIT" : "other");
+        printf("RING-PAGES %s\n", mbi.State == MEM_RESERVE  ? "MEM_RESERVE"
+                                  : mbi.State == MEM_COMMIT ? "MEM_COMMIT"
+                                                            : "other");
     if (make_events(dst, FALSE, FALSE))
         return 2;
     ready();
@@ -182,8 +184,14 @@ static int shm_reserve(const char *src, const char *dst)
 
 /* ---- pipe bulk ------------------------------------------------------------------------------------- */
 
-static void le32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void le64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static void le32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+static void le64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
 
 /* frame.h: magic, version 1, kind, header size 24, type, length, request id */
 static void frame(uint8_t *out, uint8_t kind, uint32_t type, uint32_t length)
@@ -242,10 +250,10 @@ static int bulk_reserve(const char *name, uint64_t len)
     uint32_t pid = GetCurrentProcessId();
     uint8_t hello[40];
     frame(hello, 4, 0, 16);
-    le32(hello + 24, 1);          /* protocol version */
+    le32(hello + 24, 1); /* protocol version */
     le32(hello + 28, pid);
-    le32(hello + 32, 64u << 20);  /* max_message_size */
-    le32(hello + 36, 1);          /* WIPC__HELLO_BULK */
+    le32(hello + 32, 64u << 20); /* max_message_size */
+    le32(hello + 36, 1); /* WIPC__HELLO_BULK */
     if (write_all(h, hello, sizeof hello))
         return fail("WriteFile(HELLO)");
     uint8_t theirs[40];
@@ -277,15 +285,15 @@ static int bulk_reserve(const char *name, uint64_t len)
     le32(b + 8, 2);
     le32(b + 12, pid);
     le64(b + 16, slot);
-    le32(b + 24, 1);              /* slot 0 FULL */
+    le32(b + 24, 1); /* slot 0 FULL */
     uint8_t msg[24 + 32];
-    frame(msg, 6, 7, 32);         /* BULK, type 7, DATA */
+    frame(msg, 6, 7, 32); /* BULK, type 7, DATA */
     uint8_t *d = msg + 24;
     memset(d, 0, 32);
     le32(d, 0x4b4c4250u);
-    d[4] = 1;                     /* DATA */
-    d[5] = 0;                     /* slot 0 */
-    le32(d + 8, 1);               /* section number */
+    d[4] = 1; /* DATA */
+    d[5] = 0; /* slot 0 */
+    le32(d + 8, 1); /* section number */
     le64(d + 16, len);
     le64(d + 24, slot);
     if (write_all(h, msg, sizeof msg))
@@ -300,7 +308,8 @@ static int bulk_reserve(const char *name, uint64_t len)
 static HANDLE open_client(const wchar_t *path, int wait_ms)
 {
     for (int waited = 0;; waited += 10) {
-        HANDLE h = CreateFileW(path, GENERIC_READ | FILE_WRITE_DATA, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
+        HANDLE h =
+            CreateFileW(path, GENERIC_READ | FILE_WRITE_DATA, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
         if (h != INVALID_HANDLE_VALUE || waited >= wait_ms)
             return h;
         if (GetLastError() == ERROR_PIPE_BUSY)
@@ -349,7 +358,8 @@ static int shm_flip(const char *name)
     HANDLE h = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, n);
     if (!h)
         return fail("OpenFileMappingW(channel)");
-    volatile uint64_t *cap = (volatile uint64_t *)((uint8_t *)MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 4096) + 16);
+    volatile uint64_t *cap =
+        (volatile uint64_t *)((uint8_t *)MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 4096) + 16);
     if ((uintptr_t)cap == 16)
         return fail("MapViewOfFile(channel)");
     const uint64_t real = *cap, huge = 1ull << 40;

@@ -84,11 +84,10 @@ static inline wipc__deadline wipc__deadline_max(wipc__deadline a, wipc__deadline
     return a.at_ms >= b.at_ms ? a : b;
 }
 
-
 /* A call's timeout, turned into a deadline only when the call first has to wait. */
 typedef struct wipc__timeout {
-    int32_t        ms;        /* as given: WIPC_INFINITE, 0 or milliseconds */
-    bool           started;   /* `dl` is set: the clock started at the first wait */
+    int32_t ms; /* as given: WIPC_INFINITE, 0 or milliseconds */
+    bool started; /* `dl` is set: the clock started at the first wait */
     wipc__deadline dl;
 } wipc__timeout;
 

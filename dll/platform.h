@@ -22,11 +22,11 @@
 #include "wipc.h"
 
 #if defined(_WIN32)
-#  include "win32/plat_types.h"   /* wipc__mutex, wipc__cond, wipc__thread as Win32 types */
+#  include "win32/plat_types.h" /* wipc__mutex, wipc__cond, wipc__thread as Win32 types */
 #else
-#  include "linux/plat_types.h"   /* the same as pthread types */
+#  include "linux/plat_types.h" /* the same as pthread types */
 #endif
-#include "deadline.h"   /* wipc__deadline, wipc__timeout */
+#include "deadline.h" /* wipc__deadline, wipc__timeout */
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,7 +56,7 @@ void wipc__cond_broadcast(wipc__cond *c);
  *  when woken (or spuriously: callers re-check their predicate), WIPC_E_TIMEOUT only once `dl` has
  *  passed on wipc__now_ms(). POSIX: pthread_cond_timedwait on CLOCK_MONOTONIC (the cond's clock);
  *  Windows: SleepConditionVariableSRW with the milliseconds left, again if it timed out early. */
-int  wipc__cond_wait_until(wipc__cond *c, wipc__mutex *m, wipc__deadline dl);
+int wipc__cond_wait_until(wipc__cond *c, wipc__mutex *m, wipc__deadline dl);
 
 typedef void (*wipc__thread_fn)(void *arg);
 /** Starts a joinable thread. Returns WIPC_OK or WIPC_E_SYSTEM (last error set). */
@@ -87,16 +87,16 @@ wipc_status wipc__os_error_status(int64_t code);
 
 /* ---- pipe transport -------------------------------------------------------------------------- */
 
-typedef struct wipc__pipe wipc__pipe;       /* one connected pipe: a HANDLE / an fd, backend-owned */
+typedef struct wipc__pipe wipc__pipe; /* one connected pipe: a HANDLE / an fd, backend-owned */
 typedef struct wipc__listener wipc__listener; /* a served name: pipe instances / a listening socket */
-struct wipc__conn;                          /* core object, opaque to the backend */
-struct wipc__server;                        /* core object, opaque to the backend */
+struct wipc__conn; /* core object, opaque to the backend */
+struct wipc__server; /* core object, opaque to the backend */
 
 /** The core's pipe entry points: the wipc__core_* functions of the same names (declared at the end,
  *  where their contracts are). The core hands them over in wipc__pipe_cfg.calls; the backend keeps
  *  the pointer with each listener and pipe and calls up only through it. */
 typedef struct wipc__pipe_calls {
-    int  (*read)(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
+    int (*read)(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
     void (*write_done)(struct wipc__conn *conn, wipc_status status, size_t written);
     void (*hup)(struct wipc__conn *conn);
     void (*closed)(struct wipc__conn *conn, wipc_status why);
@@ -105,17 +105,17 @@ typedef struct wipc__pipe_calls {
 
 /** What the core asks of a pipe, already validated. */
 typedef struct wipc__pipe_cfg {
-    uint32_t    flags;            /* WIPC_PIPE_* */
-    uint32_t    max_instances;    /* 1..255 */
-    uint32_t    buffer_size;      /* bytes; 0 = the backend's default */
-    const char *sddl;             /* Windows: DACL as SDDL, NULL = owner-only (current user + SYSTEM) */
+    uint32_t flags; /* WIPC_PIPE_* */
+    uint32_t max_instances; /* 1..255 */
+    uint32_t buffer_size; /* bytes; 0 = the backend's default */
+    const char *sddl; /* Windows: DACL as SDDL, NULL = owner-only (current user + SYSTEM) */
     const wipc__pipe_calls *calls; /* the core's entry points; valid for the life of the library */
 } wipc__pipe_cfg;
 
 /** One piece of a gathered write. */
 typedef struct wipc__iov {
     const void *base;
-    size_t      len;
+    size_t len;
 } wipc__iov;
 
 /** Serves `name` (a validated wipc name, or a full path for WIPC_PIPE_RAW / `\\` names). From now on
@@ -205,7 +205,7 @@ void wipc__plat_pipe_free(wipc__pipe *p);
 
 /* ---- pipe: large messages through a shared section (dll/common/pipe/pipe_bulk.c) ---------------------- */
 
-typedef struct wipc__bulk_section wipc__bulk_section;   /* a mapped bulk section, backend-owned */
+typedef struct wipc__bulk_section wipc__bulk_section; /* a mapped bulk section, backend-owned */
 
 /** Creates (create != 0: owner_pid is this process; owner-only: POSIX mode 0600, Windows owner-only
  *  DACL; fails if it exists) or opens (owner_uid: POSIX, the uid that must own it) the bulk section

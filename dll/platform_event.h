@@ -30,21 +30,23 @@ extern "C" {
 #endif
 
 /* POSIX event object layout (docs/PROTOCOL.md gives it for foreign implementations). */
-#define WIPC__EVENT_MAGIC       0x54564557u   /* "WEVT" at offset 0 */
-#define WIPC__EVENT_VERSION     1u            /* offset 4 */
-#define WIPC__EVENT_OFF_FLAGS   8             /* uint32: bit 0 = manual reset */
-#define WIPC__EVENT_OFF_WORD    12            /* uint32 futex word: 0 not set, 1 set */
-#define WIPC__EVENT_OFF_CREATOR 16            /* uint32 pid, uint32 start key of the creator (0 = a foreign creator: never reclaimed) */
-#define WIPC__EVENT_SIZE        64            /* the object's exact size */
-#define WIPC__EVENT_MANUAL      0x1u
+#define WIPC__EVENT_MAGIC     0x54564557u /* "WEVT" at offset 0 */
+#define WIPC__EVENT_VERSION   1u /* offset 4 */
+#define WIPC__EVENT_OFF_FLAGS 8 /* uint32: bit 0 = manual reset */
+#define WIPC__EVENT_OFF_WORD  12 /* uint32 futex word: 0 not set, 1 set */
+#define WIPC__EVENT_OFF_CREATOR                                                                                        \
+  16 /* uint32 pid, uint32 start key of the creator (0 = a foreign creator: never reclaimed) */
+#define WIPC__EVENT_SIZE   64 /* the object's exact size */
+#define WIPC__EVENT_MANUAL 0x1u
 
-typedef struct wipc__event wipc__event;   /* an opened event: HANDLE / mapped word; backend-owned */
+typedef struct wipc__event wipc__event; /* an opened event: HANDLE / mapped word; backend-owned */
 
 /** Creates the named event (must not exist: WIPC_E_ADDR_IN_USE; POSIX: a wipc event object whose
  *  creator died is reclaimed first). `sddl`: Windows only (NULL = owner-only DACL); POSIX: NULL.
  *  Returns WIPC_OK, WIPC_E_ADDR_IN_USE, WIPC_E_ACCESS_DENIED, WIPC_E_INVALID_ARG (bad SDDL),
  *  WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
-wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool initial_set, const char *sddl, wipc__event **out);
+wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool initial_set, const char *sddl,
+                                    wipc__event **out);
 
 /** Opens an existing event. Returns WIPC_OK, WIPC_E_NOT_FOUND, WIPC_E_ACCESS_DENIED, WIPC_E_PROTOCOL
  *  (the name holds something that is not an event: wrong object type / size / header),

@@ -23,10 +23,10 @@ extern "C" {
 
 /** One endpoint as a backend found it; `name` is a valid wipc name, valid during the callback. */
 typedef struct wipc__found {
-    uint32_t    transport;   /* WIPC_TRANSPORT_* */
-    uint32_t    kind;        /* WIPC_KIND_* */
-    uint32_t    owner_pid;   /* 0 = unknown */
-    int64_t     created_ms;  /* Unix ms, 0 = unknown */
+    uint32_t transport; /* WIPC_TRANSPORT_* */
+    uint32_t kind; /* WIPC_KIND_* */
+    uint32_t owner_pid; /* 0 = unknown */
+    int64_t created_ms; /* Unix ms, 0 = unknown */
     const char *name;
 } wipc__found;
 

@@ -25,8 +25,8 @@
 extern "C" {
 #endif
 
-typedef struct wipc__msg_rx wipc__msg_rx;   /* backend: one listening endpoint (window + thread / socket + thread) */
-struct wipc__msg_ep;                        /* core object, opaque to the backend */
+typedef struct wipc__msg_rx wipc__msg_rx; /* backend: one listening endpoint (window + thread / socket + thread) */
+struct wipc__msg_ep; /* core object, opaque to the backend */
 
 /** The core's entry point for a message: wipc__core_msg_received (below). */
 typedef uint64_t (*wipc__msg_received_fn)(struct wipc__msg_ep *ep, uint32_t type, const void *payload, size_t size,
@@ -34,7 +34,7 @@ typedef uint64_t (*wipc__msg_received_fn)(struct wipc__msg_ep *ep, uint32_t type
 
 /** What the core asks of a listening endpoint, already validated. */
 typedef struct wipc__msg_cfg {
-    uint32_t flags;            /* WIPC_MSG_* */
+    uint32_t flags; /* WIPC_MSG_* */
     uint32_t max_message_size; /* user bytes, 1..WIPC__MSG_SIZE_LIMIT; the backend sizes its receive buffer with it */
     wipc__msg_received_fn received; /* = wipc__core_msg_received: the backend calls up only through it */
 } wipc__msg_cfg;
@@ -43,7 +43,8 @@ typedef struct wipc__msg_cfg {
  *  socket listening) or failed: WIPC_E_ADDR_IN_USE (the name is served, in any process of this
  *  user/session), WIPC_E_ACCESS_DENIED, WIPC_E_NO_MEMORY, WIPC_E_SYSTEM (last error set). From then on
  *  the receiver thread calls wipc__core_msg_received(ep, ...) for each message. */
-wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep, wipc__msg_rx **out);
+wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep,
+                                  wipc__msg_rx **out);
 
 /** Stops the endpoint: the name is released, senders waiting on it get WIPC_E_DISCONNECTED, new ones
  *  WIPC_E_NOT_FOUND. When it returns, wipc__core_msg_received is not running and never called again
@@ -70,14 +71,14 @@ wipc_status wipc__plat_msg_list(wipc__msg_name_fn fn, void *arg);
 
 /** A raw send target (wipc.h, WIPC_MSG_TARGET_*), parsed by the core: each part '\0'-terminated
  *  UTF-8, empty when absent; at least one part is set. */
-#define WIPC__MSG_TARGET_CLASS_MAX 256    /* bytes, '\0' included */
+#define WIPC__MSG_TARGET_CLASS_MAX 256 /* bytes, '\0' included */
 #define WIPC__MSG_TARGET_TITLE_MAX 1024
 #define WIPC__MSG_TARGET_PATH_MAX  256
 typedef struct wipc__msg_target {
-    char cls[WIPC__MSG_TARGET_CLASS_MAX];    /* "class:" */
-    char title[WIPC__MSG_TARGET_TITLE_MAX];  /* "title:" */
-    char path[WIPC__MSG_TARGET_PATH_MAX];    /* "path:" */
-    const char *text;                        /* the whole target as the caller wrote it, for messages */
+    char cls[WIPC__MSG_TARGET_CLASS_MAX]; /* "class:" */
+    char title[WIPC__MSG_TARGET_TITLE_MAX]; /* "title:" */
+    char path[WIPC__MSG_TARGET_PATH_MAX]; /* "path:" */
+    const char *text; /* the whole target as the caller wrote it, for messages */
 } wipc__msg_target;
 
 /** Raw send (WIPC_MSG_RAW semantics, no wipc header): `size` bytes at `data` tagged `type` to the
@@ -86,8 +87,8 @@ typedef struct wipc__msg_target {
  *  WIPC_E_NOT_SUPPORTED (a form this backend lacks), WIPC_E_INVALID_ARG (a part this backend cannot
  *  use, e.g. a path too long for sockaddr_un), and the transport statuses of wipc__plat_msg_send.
  *  Sets the last error on failure. */
-wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                                    uint64_t *out_word);
+wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size,
+                                    int32_t timeout_ms, uint64_t *out_word);
 
 /* ---- called by backends (through wipc__msg_cfg.received), implemented in dll/common/msg/msg.c ----- */
 
@@ -97,7 +98,8 @@ wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, co
  *  the sender's pid as the OS vouches for it (SO_PEERCRED; 0 = unknown, then the pid the sender
  *  claims in the header is used). Validates, then queues a copy or runs on_message inline, and returns
  *  the reply word to send back (wipc__msg_reply_encode). `payload` need only be valid during the call. */
-uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const void *payload, size_t size, uint32_t os_pid);
+uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const void *payload, size_t size,
+                                 uint32_t os_pid);
 
 #ifdef __cplusplus
 }

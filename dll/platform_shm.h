@@ -33,20 +33,20 @@
 extern "C" {
 #endif
 
-typedef struct wipc__section wipc__section;   /* a mapped section (fd/HANDLE + view + events): backend-owned */
+typedef struct wipc__section wipc__section; /* a mapped section (fd/HANDLE + view + events): backend-owned */
 
-#define WIPC__SECTION_CHANNEL 0   /* a channel's section, with wake words */
-#define WIPC__SECTION_REGION  1   /* a plain region */
-#define WIPC__SECTION_STATS   2   /* an endpoint's published counters (dll/common/core/stats.h); name "<t>-<name>" */
+#define WIPC__SECTION_CHANNEL 0 /* a channel's section, with wake words */
+#define WIPC__SECTION_REGION  1 /* a plain region */
+#define WIPC__SECTION_STATS   2 /* an endpoint's published counters (dll/common/core/stats.h); name "<t>-<name>" */
 
-#define WIPC__SHM_WORDS 4         /* wake words per channel section (2 per ring) */
+#define WIPC__SHM_WORDS 4 /* wake words per channel section (2 per ring) */
 
 /** What the common code asks for when it creates a section. */
 typedef struct wipc__section_cfg {
-    int         ns;          /* WIPC__SECTION_CHANNEL / _REGION */
-    const char *name;        /* validated wipc name */
-    uint32_t    flags;       /* WIPC_SHM_GLOBAL */
-    uint64_t    size;        /* bytes, > 0 */
+    int ns; /* WIPC__SECTION_CHANNEL / _REGION */
+    const char *name; /* validated wipc name */
+    uint32_t flags; /* WIPC_SHM_GLOBAL */
+    uint64_t size; /* bytes, > 0 */
 } wipc__section_cfg;
 
 /** Creates the named section exclusively, reserves all its pages (posix_fallocate / SEC_COMMIT:
@@ -66,7 +66,7 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
  *  WIPC_E_ACCESS_DENIED, WIPC_E_INVALID_ARG, WIPC_E_NO_MEMORY, WIPC_E_SYSTEM. */
 wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool readonly, wipc__section **out);
 
-void    *wipc__plat_section_base(const wipc__section *s);
+void *wipc__plat_section_base(const wipc__section *s);
 uint64_t wipc__plat_section_size(const wipc__section *s);
 
 /** POSIX: removes the section's name if it still names this very object (same device and inode),
@@ -85,7 +85,8 @@ void wipc__plat_section_close(wipc__section *s);
 /** Waits while *word == expected, up to `ms` milliseconds (>= 0), for wipc__plat_shm_wake on word
  *  `index` of this section. May return early (spuriously); callers re-check. Returns WIPC_OK (woken,
  *  changed, or spurious) or WIPC_E_TIMEOUT. */
-wipc_status wipc__plat_shm_wait(wipc__section *s, unsigned index, _Atomic uint32_t *word, uint32_t expected, int32_t ms);
+wipc_status wipc__plat_shm_wait(wipc__section *s, unsigned index, _Atomic uint32_t *word, uint32_t expected,
+                                int32_t ms);
 
 /** Wakes the thread(s) waiting on word `index` of the section (any process). */
 void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *word);

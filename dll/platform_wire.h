@@ -35,7 +35,7 @@ bool wipc__is_full_name(const char *name);
 /* ---- msg payloads (dll/common/msg/msg_wire.h, msg_wire.c) ------------------------------------------ */
 
 #define WIPC__MSG_HEADER        16
-#define WIPC__MSG_PACKET_PREFIX 8        /* POSIX: type u32 + reserved u32 before the payload */
+#define WIPC__MSG_PACKET_PREFIX 8 /* POSIX: type u32 + reserved u32 before the payload */
 
 /** 1 if the payload `data`/`size` begins with a valid wipc header (magic, version, header size), i.e.
  *  its sender is a wipc sender that reads the reply word; 0 for anything else (a foreign sender). */
@@ -56,8 +56,8 @@ uint32_t wipc__msg_prefix_type(const uint8_t in[WIPC__MSG_PACKET_PREFIX]);
 
 /* ---- shm channel sections (dll/common/shm/shm_layout.h) -------------------------------------------- */
 
-#define WIPC__SHM_MAGIC          0x4D485357u   /* "WSHM": the first word of a channel's section */
-#define WIPC__SHM_HEADER_SIZE    4096u         /* the section header's bytes: ring 0 starts here */
+#define WIPC__SHM_MAGIC       0x4D485357u /* "WSHM": the first word of a channel's section */
+#define WIPC__SHM_HEADER_SIZE 4096u /* the section header's bytes: ring 0 starts here */
 
 /* Reads a plain (non-atomic) field of a shared header exactly once: a volatile load, so the compiler
  * cannot re-load it from the section after the value was checked (the peer may change it meanwhile).

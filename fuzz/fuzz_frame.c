@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_in in = { data, size };
     const uint8_t *h;
     size_t got = fz_bytes(&in, WIPC__FRAME_HEADER, &h);
-    uint8_t *hdr = malloc(WIPC__FRAME_HEADER);   /* exactly 24 bytes: ASan sees any over-read */
+    uint8_t *hdr = malloc(WIPC__FRAME_HEADER); /* exactly 24 bytes: ASan sees any over-read */
     memset(hdr, 0, WIPC__FRAME_HEADER);
     memcpy(hdr, h, got);
     uint32_t max_length = fz_u32(&in);
@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == WIPC_OK) {
 #ifdef WIPC__FRAME_ERROR
         /* ERROR (1.1): a reply carrying an error: a request id, at most WIPC__ERROR_TEXT_MAX bytes of text */
-        FZ_CHECK((f.kind >= WIPC__FRAME_DATA && f.kind <= WIPC__FRAME_BULK) || f.kind == WIPC__FRAME_ERROR, "kind %u", f.kind);
+        FZ_CHECK((f.kind >= WIPC__FRAME_DATA && f.kind <= WIPC__FRAME_BULK) || f.kind == WIPC__FRAME_ERROR, "kind %u",
+                 f.kind);
         FZ_CHECK(f.kind != WIPC__FRAME_ERROR || (f.request_id != 0 && f.length <= WIPC__ERROR_TEXT_MAX), "ERROR frame");
 #endif
 #ifdef WIPC__FRAME_BULK
@@ -40,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(f.kind >= WIPC__FRAME_DATA && f.kind <= WIPC__FRAME_BUSY, "kind %u", f.kind);
 #endif
             FZ_CHECK((f.kind == WIPC__FRAME_REQUEST || f.kind == WIPC__FRAME_REPLY || f.kind == WIPC__FRAME_ERROR) ==
-                         (f.request_id != 0), "request id");
+                         (f.request_id != 0),
+                     "request id");
         FZ_CHECK(f.length <= max_length, "length %u > max %u", f.length, max_length);
         FZ_CHECK(f.kind != WIPC__FRAME_HELLO || f.length == WIPC__HELLO_SIZE, "HELLO length");
         FZ_CHECK(f.kind != WIPC__FRAME_BUSY || f.length == 0, "BUSY length");
@@ -64,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(rn == WIPC__HELLO_SIZE, "HELLO of %zu bytes accepted", rn);
         FZ_CHECK(hello.pid == wipc__get_le32(payload + 4), "HELLO pid");
         FZ_CHECK(hello.version == WIPC__FRAME_VERSION, "version");
-        FZ_CHECK(hello.max_message_size >= 1 && hello.max_message_size <= WIPC_MAX_MESSAGE_LIMIT, "max %u", hello.max_message_size);
+        FZ_CHECK(hello.max_message_size >= 1 && hello.max_message_size <= WIPC_MAX_MESSAGE_LIMIT, "max %u",
+                 hello.max_message_size);
         uint8_t again[WIPC__HELLO_SIZE];
         wipc__hello_encode(again, &hello);
         FZ_CHECK(memcmp(again, payload, sizeof again) == 0, "HELLO does not round-trip");

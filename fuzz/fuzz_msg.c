@@ -69,8 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char why[160] = "";
         st = wipc__msg_hdr_validate(total ? payload : NULL, total, max_user, &hdr, &user, why, sizeof why);
         if (st == WIPC_OK) {
-            FZ_CHECK(total >= WIPC__MSG_HEADER && user == total - WIPC__MSG_HEADER && user <= max_user, "validate sizes");
-            FZ_CHECK(wipc__get_le32(payload) == WIPC__MSG_MAGIC && payload[4] == WIPC__MSG_VERSION && payload[5] == WIPC__MSG_HEADER,
+            FZ_CHECK(total >= WIPC__MSG_HEADER && user == total - WIPC__MSG_HEADER && user <= max_user,
+                     "validate sizes");
+            FZ_CHECK(wipc__get_le32(payload) == WIPC__MSG_MAGIC && payload[4] == WIPC__MSG_VERSION &&
+                         payload[5] == WIPC__MSG_HEADER,
                      "accepted a bad header");
         } else {
             FZ_CHECK(st == WIPC_E_PROTOCOL || st == WIPC_E_TOO_LARGE, "validate status %d", (int)st);

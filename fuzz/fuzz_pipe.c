@@ -19,7 +19,7 @@
  * Invariants: no crash, leak or out-of-bounds access; defined statuses only; a received message is
  * within max_message_size; the connection object is always freed (the stub pipe sees its free).
  */
-#include "common/pipe/pipe.h"                  /* the connection object, shared by pipe.c and pipe_read.c */
+#include "common/pipe/pipe.h" /* the connection object, shared by pipe.c and pipe_read.c */
 #include "fz_common.h"
 #include "stub_platform.h"
 
@@ -101,13 +101,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_pipe_init(&p, stream, n, seed, mode == 1);
     if (mode < 2) {
         wipc__core_accepted(mode == 1 ? g_raw : g_framed, &p);
-        fz_pipe_feed_all(&p);   /* I/O mode: the handshake (and everything, for raw connections) */
+        fz_pipe_feed_all(&p); /* I/O mode: the handshake (and everything, for raw connections) */
         wipc_handle h = 0;
         wipc_status st = wipc_pipe_accept(mode == 1 ? g_srv_raw : g_srv_framed, 0, &h);
         FZ_CHECK(st == WIPC_OK || st == WIPC_E_TIMEOUT, "accept status %d", (int)st);
         FZ_LOG("accept: %d\n", (int)st);
         if (h)
-            drain(h);           /* caller mode: wipc_recv reads the rest itself */
+            drain(h); /* caller mode: wipc_recv reads the rest itself */
         fz_pipe_finish(&p);
         if (h) {
             drain(h);

@@ -62,20 +62,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (rc == WIPC__RING_OK) {
                 /* a streamed message's BEGIN carries its kind under WIPC__SHM_KIND_BEGIN and at least the
                  * 8-byte total; a PART has no request id */
-                uint8_t base = rec.kind == WIPC__SHM_KIND_PART ? WIPC__FRAME_DATA : (uint8_t)(rec.kind & ~WIPC__SHM_KIND_BEGIN);
+                uint8_t base =
+                    rec.kind == WIPC__SHM_KIND_PART ? WIPC__FRAME_DATA : (uint8_t)(rec.kind & ~WIPC__SHM_KIND_BEGIN);
                 FZ_CHECK((base >= WIPC__FRAME_DATA && base <= WIPC__FRAME_REPLY) || base == WIPC__FRAME_ERROR,
-                         "kind %u", rec.kind);   /* ERROR (1.1): a reply carrying an error */
+                         "kind %u", rec.kind); /* ERROR (1.1): a reply carrying an error */
                 FZ_CHECK((base == WIPC__FRAME_DATA) == (rec.request_id == 0), "request id vs kind");
-                FZ_CHECK(!(rec.kind & WIPC__SHM_KIND_BEGIN) || rec.length >= WIPC__SHM_STREAM_PREFIX, "BEGIN without its total");
+                FZ_CHECK(!(rec.kind & WIPC__SHM_KIND_BEGIN) || rec.length >= WIPC__SHM_STREAM_PREFIX,
+                         "BEGIN without its total");
                 FZ_CHECK(rec.length <= max_len, "length %u above max_len %u", rec.length, max_len);
                 FZ_CHECK(rec.payload >= ring + WIPC__SHM_RECORD_HEADER && rec.payload + rec.length <= ring + cap,
                          "record outside the ring");
-                for (uint32_t i = 0; i < rec.length; i++)   /* the caller will read every byte */
+                for (uint32_t i = 0; i < rec.length; i++) /* the caller will read every byte */
                     sink ^= rec.payload[i];
                 peeked = true;
             } else if (rc == WIPC__RING_CORRUPT || rc == WIPC__RING_TOO_LARGE) {
                 FZ_CHECK(why[0] != '\0', "no reason for rc %d", (int)rc);
-                cons_ok = false;   /* the channel would be ended here */
+                cons_ok = false; /* the channel would be ended here */
             }
             break;
         }
@@ -92,14 +94,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint8_t *payload = NULL;
             wipc__ring_rc rc = wipc__ring_reserve(&prod, len, &payload, &wake);
             if (rc == WIPC__RING_OK) {
-                FZ_CHECK(payload >= ring + WIPC__SHM_RECORD_HEADER && payload + len <= ring + cap, "reservation outside the ring");
-                memset(payload, 0xA5, (size_t)len);   /* the caller writes all of it */
+                FZ_CHECK(payload >= ring + WIPC__SHM_RECORD_HEADER && payload + len <= ring + cap,
+                         "reservation outside the ring");
+                memset(payload, 0xA5, (size_t)len); /* the caller writes all of it */
                 reserved = true;
                 reserved_len = len;
             } else if (rc == WIPC__RING_CORRUPT) {
                 prod_ok = false;
             } else {
-                FZ_CHECK(rc == WIPC__RING_AGAIN || (rc == WIPC__RING_TOO_LARGE && wipc__ring_record_size(len) > cap), "reserve rc %d", (int)rc);
+                FZ_CHECK(rc == WIPC__RING_AGAIN || (rc == WIPC__RING_TOO_LARGE && wipc__ring_record_size(len) > cap),
+                         "reserve rc %d", (int)rc);
             }
             break;
         }

@@ -47,11 +47,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!creator) {
         uint64_t sz = full;
         switch (size_sel % 6) {
-        case 1: sz = 0; break;
-        case 2: sz = 704; break;
-        case 3: sz = WIPC__SHM_HEADER_SIZE; break;
-        case 4: sz = full - 8; break;
-        case 5: sz = full + 4096; break;
+        case 1:
+            sz = 0;
+            break;
+        case 2:
+            sz = 704;
+            break;
+        case 3:
+            sz = WIPC__SHM_HEADER_SIZE;
+            break;
+        case 4:
+            sz = full - 8;
+            break;
+        case 5:
+            sz = full + 4096;
+            break;
         }
         sec = calloc(1, sz ? sz : 1);
         const uint8_t *b;
@@ -120,7 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 m.struct_size = sizeof m;
                 st = wipc_recv_message(h, buf, sizeof buf, &m, 0);
                 FZ_CHECK(fz_status_ok(st), "recv status %d", (int)st);
-                FZ_LOG("recv: %d size %zu type %u id %llu %s\n", (int)st, m.size, m.type, (unsigned long long)m.request_id, st ? wipc_last_error_message() : "");
+                FZ_LOG("recv: %d size %zu type %u id %llu %s\n", (int)st, m.size, m.type,
+                       (unsigned long long)m.request_id, st ? wipc_last_error_message() : "");
                 if (st == WIPC_E_BUFFER_TOO_SMALL) {
                     FZ_CHECK(m.size > sizeof buf, "BUFFER_TOO_SMALL for %zu bytes", m.size);
                     uint8_t *big = malloc(m.size);
@@ -148,4 +159,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(sec);
     return 0;
 }
-

@@ -11,18 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FZ_CHECK(cond, ...) do {                                                      \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "FZ_CHECK failed at %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                             \
-            fputc('\n', stderr);                                                      \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
+#define FZ_CHECK(cond, ...)                                                                                            \
+  do {                                                                                                                 \
+    if (!(cond)) {                                                                                                     \
+      fprintf(stderr, "FZ_CHECK failed at %s:%d: %s: ", __FILE__, __LINE__, #cond);                                    \
+      fprintf(stderr, __VA_ARGS__);                                                                                    \
+      fputc('\n', stderr);                                                                                             \
+      abort();                                                                                                         \
+    }                                                                                                                  \
+  } while (0)
 
 typedef struct fz_in {
     const uint8_t *p;
-    size_t         n;
+    size_t n;
 } fz_in;
 
 static inline uint8_t fz_u8(fz_in *in)
@@ -59,13 +60,14 @@ static inline size_t fz_bytes(fz_in *in, size_t want, const uint8_t **out)
 
 /* FZ_DEBUG=1 in the environment: the targets narrate what the library answered (to check that
  * the seeds reach the accepted paths). */
-#define FZ_LOG(...) do {                                                               \
-        static int fz_dbg_ = -1;                                                       \
-        if (fz_dbg_ < 0)                                                               \
-            fz_dbg_ = getenv("FZ_DEBUG") != NULL;                                      \
-        if (fz_dbg_)                                                                   \
-            fprintf(stderr, __VA_ARGS__);                                              \
-    } while (0)
+#define FZ_LOG(...)                                                                                                    \
+  do {                                                                                                                 \
+    static int fz_dbg_ = -1;                                                                                           \
+    if (fz_dbg_ < 0)                                                                                                   \
+      fz_dbg_ = getenv("FZ_DEBUG") != NULL;                                                                            \
+    if (fz_dbg_)                                                                                                       \
+      fprintf(stderr, __VA_ARGS__);                                                                                    \
+  } while (0)
 
 /* A wipc status must be one of the defined codes. */
 static inline int fz_status_ok(int32_t st)

@@ -14,10 +14,10 @@
 
 struct wipc__server *fz_last_server;
 struct wipc__msg_ep *fz_last_ep;
-struct wipc__pipe   *fz_next_connect;
-uint8_t             *fz_next_section;
-uint64_t             fz_next_section_size;
-uint8_t             *fz_last_created;
+struct wipc__pipe *fz_next_connect;
+uint8_t *fz_next_section;
+uint64_t fz_next_section_size;
+uint8_t *fz_last_created;
 
 /* ---- pipes ---------------------------------------------------------------------------------------- */
 
@@ -41,10 +41,18 @@ static size_t take(struct wipc__pipe *p, size_t cap, const uint8_t **out, int *e
     uint32_t r = p->seed >> 8;
     size_t k;
     switch (r % 4) {
-    case 0: k = 1 + r % 7; break;               /* tiny: split headers */
-    case 1: k = 1 + r % 97; break;
-    case 2: k = 1 + r % 70000; break;           /* a frame and a half */
-    default: k = p->left; break;                /* all the rest */
+    case 0:
+        k = 1 + r % 7;
+        break; /* tiny: split headers */
+    case 1:
+        k = 1 + r % 97;
+        break;
+    case 2:
+        k = 1 + r % 70000;
+        break; /* a frame and a half */
+    default:
+        k = p->left;
+        break; /* all the rest */
     }
     if (k > p->left)
         k = p->left;
@@ -62,7 +70,7 @@ static void end_now(struct wipc__pipe *p, wipc_status why)
 {
     if (p->started && !p->ended && !p->in_read) {
         p->ended = true;
-        wipc__core_closed(p->conn, why);   /* may free the conn (and mark p freed) */
+        wipc__core_closed(p->conn, why); /* may free the conn (and mark p freed) */
     }
 }
 
@@ -79,12 +87,12 @@ bool fz_pipe_feed_one(struct wipc__pipe *p)
     const uint8_t *src;
     int eom;
     size_t k = take(p, SIZE_MAX, &src, &eom);
-    uint8_t *chunk = malloc(k);   /* exactly k bytes: ASan sees an over-read */
+    uint8_t *chunk = malloc(k); /* exactly k bytes: ASan sees an over-read */
     memcpy(chunk, src, k);
     p->in_read = true;
 #if FZ_PIPE_CALLER_MODE
     if (!wipc__core_read(p->conn, chunk, k, eom))
-        p->io_mode = false;       /* caller mode: the core reads with wipc__plat_pipe_read */
+        p->io_mode = false; /* caller mode: the core reads with wipc__plat_pipe_read */
 #else
     wipc__core_read(p->conn, chunk, k, eom);
 #endif
@@ -118,7 +126,8 @@ void fz_pipe_finish(struct wipc__pipe *p)
     fz_pipe_settle(p);
 }
 
-wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struct wipc__server *server, wipc__listener **out)
+wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struct wipc__server *server,
+                              wipc__listener **out)
 {
     (void)name;
     (void)cfg;
@@ -138,7 +147,10 @@ void wipc__plat_listener_close(wipc__listener *l)
     free(l);
 }
 
-void wipc__plat_listener_slot_free(wipc__listener *l) { (void)l; }
+void wipc__plat_listener_slot_free(wipc__listener *l)
+{
+    (void)l;
+}
 
 wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int32_t timeout_ms, wipc__pipe **out)
 {
@@ -167,11 +179,14 @@ wipc_status wipc__plat_pipe_start(wipc__pipe *p, struct wipc__conn *conn)
 }
 
 #if FZ_PIPE_CALLER_MODE
-void wipc__plat_pipe_io(wipc__pipe *p) { p->io_mode = true; }
+void wipc__plat_pipe_io(wipc__pipe *p)
+{
+    p->io_mode = true;
+}
 
 wipc_status wipc__plat_pipe_read(wipc__pipe *p, void *buf, size_t cap, int32_t timeout_ms, size_t *n)
 {
-    (void)timeout_ms;   /* never blocks: the harness has no other thread to wait for */
+    (void)timeout_ms; /* never blocks: the harness has no other thread to wait for */
     *n = 0;
     if (p->shut)
         return wipc__error(WIPC_E_CLOSED, 0, "stub read: shut down");
@@ -188,8 +203,9 @@ wipc_status wipc__plat_pipe_read(wipc__pipe *p, void *buf, size_t cap, int32_t t
     return wipc__error(WIPC_E_TIMEOUT, 0, "stub read: nothing there");
 }
 
-#if FZ_PIPE_READ2
-wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, size_t blen, int32_t timeout_ms, size_t *n)
+#  if FZ_PIPE_READ2
+wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, size_t blen, int32_t timeout_ms,
+                                  size_t *n)
 {
     (void)timeout_ms;
     *n = 0;
@@ -210,16 +226,19 @@ wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, 
         return wipc__error(WIPC_E_DISCONNECTED, 0, "stub read2: the peer hung up");
     return wipc__error(WIPC_E_TIMEOUT, 0, "stub read2: nothing there");
 }
-#endif
+#  endif
 
 void wipc__plat_pipe_stop(wipc__pipe *p)
 {
     p->stopped = true;
-    end_now(p, WIPC_E_DISCONNECTED);   /* deferred when inside a wipc__core_* call */
+    end_now(p, WIPC_E_DISCONNECTED); /* deferred when inside a wipc__core_* call */
 }
 #endif
 
-void wipc__plat_pipe_pause(wipc__pipe *p, int paused) { p->paused = paused != 0; }
+void wipc__plat_pipe_pause(wipc__pipe *p, int paused)
+{
+    p->paused = paused != 0;
+}
 
 wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written)
 {
@@ -232,7 +251,7 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
     p->writes += *written;
     if (p->on_write) {
         void (*hook)(struct wipc__pipe *, const wipc__iov *, size_t) = p->on_write;
-        p->on_write = NULL;   /* once */
+        p->on_write = NULL; /* once */
         hook(p, iov, n);
     }
     return WIPC_OK;
@@ -247,15 +266,21 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
     return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "stub: no asynchronous writes");
 }
 
-void wipc__plat_pipe_write_cancel(wipc__pipe *p) { (void)p; }
+void wipc__plat_pipe_write_cancel(wipc__pipe *p)
+{
+    (void)p;
+}
 
 void wipc__plat_pipe_shutdown(wipc__pipe *p)
 {
     p->shut = true;
-    end_now(p, WIPC_E_CLOSED);   /* a real backend's I/O thread would do this soon after */
+    end_now(p, WIPC_E_CLOSED); /* a real backend's I/O thread would do this soon after */
 }
 
-void wipc__plat_pipe_free(wipc__pipe *p) { p->freed = true; }   /* the harness owns the memory */
+void wipc__plat_pipe_free(wipc__pipe *p)
+{
+    p->freed = true;
+} /* the harness owns the memory */
 
 wipc_status wipc__plat_pipe_impersonate(wipc__pipe *p)
 {
@@ -268,19 +293,25 @@ wipc_status wipc__plat_revert_to_self(void)
     return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "stub: no impersonation");
 }
 
-void wipc__plat_shutdown(void) {}
+void wipc__plat_shutdown(void)
+{
+}
 
 /* ---- pipe: bulk sections (large messages through shared memory) ------------------------------------- */
 
 #if FZ_PIPE_BULK
 const uint8_t *fz_bulk_data;
-size_t         fz_bulk_size;
+size_t fz_bulk_size;
 
 struct wipc__bulk_section {
     uint8_t *base;
 };
 
-int wipc__plat_pipe_bulk_ok(wipc__pipe *p) { (void)p; return 1; }
+int wipc__plat_pipe_bulk_ok(wipc__pipe *p)
+{
+    (void)p;
+    return 1;
+}
 
 int wipc__plat_pipe_alive(wipc__pipe *p)
 {
@@ -295,9 +326,10 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
     (void)owner_uid;
     (void)number;
     if (size > FZ_SECTION_MAX)
-        return wipc__error(WIPC_E_NO_MEMORY, 0, "stub bulk section: %llu bytes is above the stub's limit", (unsigned long long)size);
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "stub bulk section: %llu bytes is above the stub's limit",
+                           (unsigned long long)size);
     wipc__bulk_section *s = calloc(1, sizeof *s);
-    uint8_t *b = malloc(size ? (size_t)size : 1);   /* exactly `size` bytes: ASan sees any access beyond */
+    uint8_t *b = malloc(size ? (size_t)size : 1); /* exactly `size` bytes: ASan sees any access beyond */
     if (!s || !b) {
         free(s);
         free(b);
@@ -306,7 +338,7 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
     if (create || !fz_bulk_size) {
         memset(b, 0, (size_t)size);
     } else {
-        for (uint64_t i = 0; i < size; i++)   /* the peer's section: what the input says, repeated */
+        for (uint64_t i = 0; i < size; i++) /* the peer's section: what the input says, repeated */
             b[i] = fz_bulk_data[i % fz_bulk_size];
     }
     s->base = b;
@@ -328,7 +360,7 @@ void wipc__plat_bulk_wait(wipc__bulk_section *s, _Atomic uint32_t *word, uint32_
     (void)s;
     (void)word;
     (void)val;
-    (void)ms;   /* never sleeps: callers re-check their deadline and the peer */
+    (void)ms; /* never sleeps: callers re-check their deadline and the peer */
 }
 
 void wipc__plat_bulk_wake(wipc__bulk_section *s, _Atomic uint32_t *word)
@@ -343,14 +375,14 @@ void wipc__plat_bulk_wake(wipc__bulk_section *s, _Atomic uint32_t *word)
 struct wipc__section {
     uint8_t *base;
     uint64_t size;
-    bool     owned;
+    bool owned;
 };
 
 wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__section **out)
 {
     if (cfg->size > FZ_SECTION_MAX)
-        return wipc__error(WIPC_E_NO_MEMORY, 0, "stub section_create(%s): %llu bytes is above the stub's limit", cfg->name,
-                           (unsigned long long)cfg->size);
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "stub section_create(%s): %llu bytes is above the stub's limit",
+                           cfg->name, (unsigned long long)cfg->size);
     wipc__section *s = calloc(1, sizeof *s);
     uint8_t *b = calloc(1, (size_t)cfg->size);
     if (!s || !b) {
@@ -362,7 +394,7 @@ wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__sectio
     s->size = cfg->size;
     s->owned = true;
     if (cfg->ns != WIPC__SECTION_STATS)
-        fz_last_created = b;   /* the harnesses scribble on the channel's section, not on its stats */
+        fz_last_created = b; /* the harnesses scribble on the channel's section, not on its stats */
     *out = s;
     return WIPC_OK;
 }
@@ -391,10 +423,22 @@ wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool re
     return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "stub map_file(%s)", path);
 }
 
-void    *wipc__plat_section_base(const wipc__section *s) { return s->base; }
-uint64_t wipc__plat_section_size(const wipc__section *s) { return s->size; }
-void wipc__plat_section_prefault(wipc__section *s) { (void)s; }
-void     wipc__plat_section_unlink(wipc__section *s) { (void)s; }
+void *wipc__plat_section_base(const wipc__section *s)
+{
+    return s->base;
+}
+uint64_t wipc__plat_section_size(const wipc__section *s)
+{
+    return s->size;
+}
+void wipc__plat_section_prefault(wipc__section *s)
+{
+    (void)s;
+}
+void wipc__plat_section_unlink(wipc__section *s)
+{
+    (void)s;
+}
 
 void wipc__plat_section_close(wipc__section *s)
 {
@@ -412,7 +456,7 @@ wipc_status wipc__plat_shm_wait(wipc__section *s, unsigned index, _Atomic uint32
     (void)word;
     (void)expected;
     (void)ms;
-    return WIPC_E_TIMEOUT;   /* never sleeps: callers re-check their deadline */
+    return WIPC_E_TIMEOUT; /* never sleeps: callers re-check their deadline */
 }
 
 void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *word)
@@ -440,17 +484,18 @@ void wipc__plat_proc_self(uint32_t *pid, uint32_t *start_key)
 }
 
 const uint8_t *fz_race_bytes;
-size_t         fz_race_len, fz_race_off;
+size_t fz_race_len, fz_race_off;
 
 int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key)
 {
     (void)start_key;
-    if (fz_race_len && fz_next_section && fz_race_off < fz_next_section_size) {   /* the racing write, once */
-        size_t n = fz_race_len < fz_next_section_size - fz_race_off ? fz_race_len : (size_t)(fz_next_section_size - fz_race_off);
+    if (fz_race_len && fz_next_section && fz_race_off < fz_next_section_size) { /* the racing write, once */
+        size_t n = fz_race_len < fz_next_section_size - fz_race_off ? fz_race_len
+                                                                    : (size_t)(fz_next_section_size - fz_race_off);
         memcpy(fz_next_section + fz_race_off, fz_race_bytes, n);
         fz_race_len = 0;
     }
-    return pid != 0 && pid % 3 != 0;   /* deterministic: lets the input pick live and dead peers */
+    return pid != 0 && pid % 3 != 0; /* deterministic: lets the input pick live and dead peers */
 }
 
 /* ---- msg -------------------------------------------------------------------------------------------- */
@@ -459,7 +504,8 @@ struct wipc__msg_rx {
     struct wipc__msg_ep *ep;
 };
 
-wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep, wipc__msg_rx **out)
+wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep,
+                                  wipc__msg_rx **out)
 {
     (void)name;
     (void)cfg;
@@ -479,7 +525,8 @@ void wipc__plat_msg_close(wipc__msg_rx *rx)
     free(rx);
 }
 
-wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
+wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms,
+                                uint64_t *out_word)
 {
     (void)type;
     (void)iov;
@@ -489,8 +536,8 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
     return wipc__error(WIPC_E_NOT_FOUND, 0, "stub msg_send(%s): no endpoint", name);
 }
 
-wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                                    uint64_t *out_word)
+wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size,
+                                    int32_t timeout_ms, uint64_t *out_word)
 {
     (void)type;
     (void)data;

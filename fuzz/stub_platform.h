@@ -46,28 +46,28 @@ struct wipc__pipe {
     bool started, shut, stopped, ended, in_read, freed, paused, io_mode, eof;
     /* the peer's byte stream, handed out in pseudo-random chunks */
     const uint8_t *stream;
-    size_t         left;
-    uint32_t       seed;
-    bool           raw;
+    size_t left;
+    uint32_t seed;
+    bool raw;
     /* client side: called from wipc__plat_pipe_write (the core sends its HELLO), may feed bytes */
     void (*on_write)(struct wipc__pipe *p, const wipc__iov *iov, size_t n);
-    size_t writes;      /* bytes the core wrote */
+    size_t writes; /* bytes the core wrote */
 };
 
-extern struct wipc__server *fz_last_server;     /* set by wipc__plat_listen */
-extern struct wipc__msg_ep *fz_last_ep;         /* set by wipc__plat_msg_listen */
-extern struct wipc__pipe   *fz_next_connect;    /* handed out (once) by wipc__plat_connect */
-extern uint8_t             *fz_next_section;    /* mapped by wipc__plat_section_open (not copied, not freed) */
-extern uint64_t             fz_next_section_size;
+extern struct wipc__server *fz_last_server; /* set by wipc__plat_listen */
+extern struct wipc__msg_ep *fz_last_ep; /* set by wipc__plat_msg_listen */
+extern struct wipc__pipe *fz_next_connect; /* handed out (once) by wipc__plat_connect */
+extern uint8_t *fz_next_section; /* mapped by wipc__plat_section_open (not copied, not freed) */
+extern uint64_t fz_next_section_size;
 /* A peer writing the header while wipc_shm_open runs: the next wipc__plat_proc_alive (try_open asks
  * it between validating the header and binding the rings) copies fz_race_len bytes of fz_race_bytes
  * to fz_next_section + fz_race_off (within fz_next_section_size), once. */
-extern const uint8_t       *fz_race_bytes;
-extern size_t               fz_race_len, fz_race_off;
-extern uint8_t             *fz_last_created;     /* base of the last section wipc__plat_section_create made */
+extern const uint8_t *fz_race_bytes;
+extern size_t fz_race_len, fz_race_off;
+extern uint8_t *fz_last_created; /* base of the last section wipc__plat_section_create made */
 #if FZ_PIPE_BULK
-extern const uint8_t       *fz_bulk_data;        /* what a peer's bulk section holds (repeated to its size) */
-extern size_t               fz_bulk_size;
+extern const uint8_t *fz_bulk_data; /* what a peer's bulk section holds (repeated to its size) */
+extern size_t fz_bulk_size;
 #endif
 
 /* A fresh pipe whose peer will send `n` bytes of `data` (chunked by `seed`; raw: chunks may or may

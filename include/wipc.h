@@ -62,6 +62,10 @@
  */
 #ifndef WIPC_H
 #define WIPC_H
+/* clang-format stays out of this header: it is laid out by hand for its readers (aligned constants
+ * with trailing Doxygen comments, one declaration per line) and read by scripts as it is (the version
+ * lines by CMakeLists.txt and setup.py, the constants by python-tests/test_abi.py, scripts/abi-check). */
+/* clang-format off */
 
 /** @file wipc.h
  *  The public C ABI of wipc: every exported function, type and constant (see the comment at the top of
@@ -1423,4 +1427,5 @@ WIPC_API wipc_status WIPC_CALL wipc_flush(wipc_handle conn, int32_t timeout_ms);
 }
 #endif
 
+/* clang-format on */
 #endif /* WIPC_H */

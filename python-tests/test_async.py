@@ -1,4 +1,4 @@
-"""Asynchronous operations and remote errors (wipc.h "asynchronous operations", ABI 1.1) through ctypes, across processes
+"""Asynchronous operations and remote errors (ABI 1.1) through ctypes, across processes
 and languages: a C server's wipc_reply_error reaches a Python caller (blocking wipc_request and
 wipc_request_async), and a Python server's wipc_reply_error reaches a C caller (c-tests/async_peer
 error-client). Completions run on library threads; each must come exactly once.

@@ -67,6 +67,7 @@ def parse_value(text):
 
 def source_define(relpath, name):
     src = (REPO / "dll" / relpath).read_text(encoding="utf-8")
+    src = re.sub(r"\\\n\s*", " ", src)   # a #define continued on the next line (clang-format breaks long ones)
     m = re.search(r"^#\s*define\s+" + re.escape(name) + r"\s+(.+?)\s*(/\*.*)?$", src, re.M)
     assert m, f"dll/{relpath} has no #define {name} (PROTOCOL.md names it)"
     return parse_value(m.group(1))

@@ -14,18 +14,30 @@
 #include "cli.h"
 
 enum {
-    OPT_TYPE = 1u << 0, OPT_TIMEOUT = 1u << 1, OPT_COUNT = 1u << 2, OPT_FILE = 1u << 3,
-    OPT_REPLY = 1u << 4, OPT_QUIET = 1u << 5, OPT_EXPECT = 1u << 6, OPT_RAW = 1u << 7,
-    OPT_JSON = 1u << 8, OPT_RECORDS = 1u << 9, OPT_ONEWAY = 1u << 10, OPT_SIZE = 1u << 11, OPT_INTERVAL = 1u << 12,
+    OPT_TYPE = 1u << 0,
+    OPT_TIMEOUT = 1u << 1,
+    OPT_COUNT = 1u << 2,
+    OPT_FILE = 1u << 3,
+    OPT_REPLY = 1u << 4,
+    OPT_QUIET = 1u << 5,
+    OPT_EXPECT = 1u << 6,
+    OPT_RAW = 1u << 7,
+    OPT_JSON = 1u << 8,
+    OPT_RECORDS = 1u << 9,
+    OPT_ONEWAY = 1u << 10,
+    OPT_SIZE = 1u << 11,
+    OPT_INTERVAL = 1u << 12,
     OPT_WAIT = 1u << 13,
     OPT_LENGTH_PREFIX = 1u << 14,
 };
-#define SCHEME(t) (1u << (t))
+#define SCHEME(t)  (1u << (t))
 #define ANY_SCHEME (SCHEME(CLI_PIPE) | SCHEME(CLI_SHM) | SCHEME(CLI_MSG))
 
 static const cli_command commands[] = {
-    { "listen", cli_listen, OPT_COUNT | OPT_REPLY | OPT_QUIET | OPT_TIMEOUT | OPT_RAW | OPT_JSON | OPT_LENGTH_PREFIX, ANY_SCHEME, "U",
-      "wipc listen URI [--reply echo|upper|none|error] [--count N] [--timeout MS] [--quiet | --raw | --json] [--length-prefix]",
+    { "listen", cli_listen, OPT_COUNT | OPT_REPLY | OPT_QUIET | OPT_TIMEOUT | OPT_RAW | OPT_JSON | OPT_LENGTH_PREFIX,
+      ANY_SCHEME, "U",
+      "wipc listen URI [--reply echo|upper|none|error] [--count N] [--timeout MS] [--quiet | --raw | --json] "
+      "[--length-prefix]",
       "  Serves URI and prints each whole message: time, type, size, peer pid, text (escaped, in quotes)\n"
       "  or hex. --raw: only the payload bytes, as they are (msg://: also a plain WM_COPYDATA receiver,\n"
       "  WIPC_MSG_RAW, so foreign senders are taken); --json: one JSON object per line.\n"
@@ -55,17 +67,18 @@ static const cli_command commands[] = {
       "  pipe:// to a foreign server: --raw connects WIPC_PIPE_RAW (the bytes alone; 0 bytes only where\n"
       "  the pipe keeps message boundaries), --length-prefix WIPC_PIPE_LENGTH_PREFIX (a 4-byte\n"
       "  little-endian length, then the bytes). The type is not sent then." },
-    { "request", cli_request, OPT_TYPE | OPT_TIMEOUT | OPT_FILE | OPT_COUNT | OPT_EXPECT | OPT_RAW | OPT_JSON | OPT_WAIT,
-      ANY_SCHEME, "UT",
-      "wipc request URI [--type N] [--timeout MS] [--wait] [--count N] [--expect REPLY] [--raw | --json] (TEXT | --file F)",
+    { "request", cli_request,
+      OPT_TYPE | OPT_TIMEOUT | OPT_FILE | OPT_COUNT | OPT_EXPECT | OPT_RAW | OPT_JSON | OPT_WAIT, ANY_SCHEME, "UT",
+      "wipc request URI [--type N] [--timeout MS] [--wait] [--count N] [--expect REPLY] [--raw | --json] (TEXT | "
+      "--file F)",
       "  Sends a request and prints the reply (text, or hex for binary; msg:// an int32).\n"
       "  --raw: the reply's bytes as they are, no newline; --json: {\"size\":..,\"text\"|\"hex\":..}.\n"
       "  --count N: N requests on one connection, then the round trip p50/p99.\n"
       "  --expect REPLY: exit 1 unless every reply is exactly REPLY. --wait: as for send.\n"
       "  Exit 3: no reply within the timeout (WIPC_E_TIMEOUT); exit 5: the server answered with an\n"
       "  error (wipc_reply_error), printed as \"wipc: remote error CODE: MESSAGE\"." },
-    { "cat", cli_cat, OPT_TYPE | OPT_TIMEOUT | OPT_RECORDS | OPT_ONEWAY | OPT_WAIT, SCHEME(CLI_PIPE) | SCHEME(CLI_SHM), "U",
-      "wipc cat URI [--records] [--oneway] [--type N] [--timeout MS] [--wait]",
+    { "cat", cli_cat, OPT_TYPE | OPT_TIMEOUT | OPT_RECORDS | OPT_ONEWAY | OPT_WAIT, SCHEME(CLI_PIPE) | SCHEME(CLI_SHM),
+      "U", "wipc cat URI [--records] [--oneway] [--type N] [--timeout MS] [--wait]",
       "  Like `socat -` / nngcat: each line of stdin (without its newline) is sent as a request and\n"
       "  its reply is written to stdout followed by a newline. --records: stdin and stdout are\n"
       "  length-delimited records instead (a 4-byte little-endian length, then that many bytes).\n"
@@ -73,21 +86,18 @@ static const cli_command commands[] = {
     { "broadcast", cli_broadcast, OPT_TYPE | OPT_TIMEOUT | OPT_FILE, SCHEME(CLI_MSG), "UT",
       "wipc broadcast msg://PREFIX [--type N] [--timeout MS] (TEXT | --file F)",
       "  Sends to every msg receiver whose name starts with PREFIX and prints how many accepted." },
-    { "list", cli_list, OPT_JSON, SCHEME(CLI_MSG), "U",
-      "wipc list msg://PREFIX [--json]",
+    { "list", cli_list, OPT_JSON, SCHEME(CLI_MSG), "U", "wipc list msg://PREFIX [--json]",
       "  Lists the live msg receivers whose name starts with PREFIX (msg:// lists all)." },
     { "ls", cli_ls, OPT_JSON, ANY_SCHEME, "N?",
       "wipc ls [PREFIX | pipe://PREFIX | shm://PREFIX | msg://PREFIX] [--json]",
       "  Lists the live endpoints of this user (all transports, or the URI's), whose name starts with\n"
       "  PREFIX: transport, kind (server, channel, region, receiver), owner pid (- if the OS cannot tell\n"
       "  without connecting), age, name. Made by any process; nothing is connected to or changed." },
-    { "stat", cli_stat, OPT_JSON, ANY_SCHEME, "N",
-      "wipc stat (NAME | pipe://NAME | shm://NAME | msg://NAME) [--json]",
+    { "stat", cli_stat, OPT_JSON, ANY_SCHEME, "N", "wipc stat (NAME | pipe://NAME | shm://NAME | msg://NAME) [--json]",
       "  Prints the statistics the endpoint publishes (any process of this user; the owner is not\n"
       "  asked): messages and bytes in/out, connections now and in all, queue depth, errors, age and\n"
       "  last activity. A bare NAME takes the first of pipe, shm, msg. Exit 4 if none publishes." },
-    { "top", cli_top, OPT_INTERVAL | OPT_COUNT, 0, "w",
-      "wipc top [PREFIX] [--interval MS] [--count N]",
+    { "top", cli_top, OPT_INTERVAL | OPT_COUNT, 0, "w", "wipc top [PREFIX] [--interval MS] [--count N]",
       "  A live table of every endpoint of this user (or those whose name starts with PREFIX):\n"
       "  messages/s and bytes/s (in + out), connections, queue depth, total messages, errors, idle time,\n"
       "  busiest first, refreshed every MS ms (default 1000). q or Ctrl-C quits and restores the\n"
@@ -97,22 +107,21 @@ static const cli_command commands[] = {
       "  Measures this machine: round trip (p50, p99) of N requests of 64 bytes (default 2000) and the\n"
       "  one-way throughput of messages of BYTES (default 64 KiB; msg: 4 KiB), per transport, both\n"
       "  ends in this process (library threads serve). Prints a table and a bar chart." },
-    { "info", cli_info, OPT_JSON, 0, "",
-      "wipc info [--json]",
+    { "info", cli_info, OPT_JSON, 0, "", "wipc info [--json]",
       "  Prints the library version, the platform and which transports this build supports." },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static const struct option_spec {
     const char *name;
-    unsigned    bit;
-    int         takes_value;
+    unsigned bit;
+    int takes_value;
 } options[] = {
-    { "--type", OPT_TYPE, 1 }, { "--timeout", OPT_TIMEOUT, 1 }, { "--count", OPT_COUNT, 1 },
-    { "--file", OPT_FILE, 1 }, { "--reply", OPT_REPLY, 1 }, { "--quiet", OPT_QUIET, 0 },
-    { "--expect", OPT_EXPECT, 1 }, { "--raw", OPT_RAW, 0 }, { "--json", OPT_JSON, 0 },
-    { "--records", OPT_RECORDS, 0 }, { "--oneway", OPT_ONEWAY, 0 }, { "--size", OPT_SIZE, 1 },
-    { "--interval", OPT_INTERVAL, 1 }, { "--wait", OPT_WAIT, 0 }, { "--length-prefix", OPT_LENGTH_PREFIX, 0 },
+    { "--type", OPT_TYPE, 1 },         { "--timeout", OPT_TIMEOUT, 1 }, { "--count", OPT_COUNT, 1 },
+    { "--file", OPT_FILE, 1 },         { "--reply", OPT_REPLY, 1 },     { "--quiet", OPT_QUIET, 0 },
+    { "--expect", OPT_EXPECT, 1 },     { "--raw", OPT_RAW, 0 },         { "--json", OPT_JSON, 0 },
+    { "--records", OPT_RECORDS, 0 },   { "--oneway", OPT_ONEWAY, 0 },   { "--size", OPT_SIZE, 1 },
+    { "--interval", OPT_INTERVAL, 1 }, { "--wait", OPT_WAIT, 0 },       { "--length-prefix", OPT_LENGTH_PREFIX, 0 },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -167,27 +176,70 @@ static int set_option(cli_args *a, const struct option_spec *o, const char *v)
 {
     long n = 0;
     switch (o->bit) {
-    case OPT_TYPE:    if (parse_number(o->name, v, 0, 0x7fffffffL, &n)) return CLI_EXIT_USAGE; a->type = (uint32_t)n; break;
-    case OPT_TIMEOUT: if (parse_number(o->name, v, -1, 0x7fffffffL, &n)) return CLI_EXIT_USAGE; a->timeout_ms = (int32_t)n; break;
-    case OPT_COUNT:   if (parse_number(o->name, v, 1, 0x7fffffffL, &n)) return CLI_EXIT_USAGE; a->count = n; break;
-    case OPT_SIZE:    if (parse_number(o->name, v, 1, 16L << 20, &n)) return CLI_EXIT_USAGE; a->size = n; break;
-    case OPT_INTERVAL: if (parse_number(o->name, v, 50, 3600000L, &n)) return CLI_EXIT_USAGE; a->interval_ms = n; break;
-    case OPT_FILE:    a->file = v; break;
-    case OPT_EXPECT:  a->expect = v; break;
-    case OPT_QUIET:   a->quiet = 1; break;
-    case OPT_RAW:     a->raw = 1; break;
-    case OPT_JSON:    a->json = 1; break;
-    case OPT_RECORDS: a->records = 1; break;
-    case OPT_ONEWAY:  a->oneway = 1; break;
-    case OPT_WAIT:    a->wait = 1; break;
-    case OPT_LENGTH_PREFIX: a->length_prefix = 1; break;
+    case OPT_TYPE:
+        if (parse_number(o->name, v, 0, 0x7fffffffL, &n))
+            return CLI_EXIT_USAGE;
+        a->type = (uint32_t)n;
+        break;
+    case OPT_TIMEOUT:
+        if (parse_number(o->name, v, -1, 0x7fffffffL, &n))
+            return CLI_EXIT_USAGE;
+        a->timeout_ms = (int32_t)n;
+        break;
+    case OPT_COUNT:
+        if (parse_number(o->name, v, 1, 0x7fffffffL, &n))
+            return CLI_EXIT_USAGE;
+        a->count = n;
+        break;
+    case OPT_SIZE:
+        if (parse_number(o->name, v, 1, 16L << 20, &n))
+            return CLI_EXIT_USAGE;
+        a->size = n;
+        break;
+    case OPT_INTERVAL:
+        if (parse_number(o->name, v, 50, 3600000L, &n))
+            return CLI_EXIT_USAGE;
+        a->interval_ms = n;
+        break;
+    case OPT_FILE:
+        a->file = v;
+        break;
+    case OPT_EXPECT:
+        a->expect = v;
+        break;
+    case OPT_QUIET:
+        a->quiet = 1;
+        break;
+    case OPT_RAW:
+        a->raw = 1;
+        break;
+    case OPT_JSON:
+        a->json = 1;
+        break;
+    case OPT_RECORDS:
+        a->records = 1;
+        break;
+    case OPT_ONEWAY:
+        a->oneway = 1;
+        break;
+    case OPT_WAIT:
+        a->wait = 1;
+        break;
+    case OPT_LENGTH_PREFIX:
+        a->length_prefix = 1;
+        break;
     case OPT_REPLY:
         a->reply_given = 1;
-        if (!strcmp(v, "echo")) a->reply = CLI_REPLY_ECHO;
-        else if (!strcmp(v, "upper")) a->reply = CLI_REPLY_UPPER;
-        else if (!strcmp(v, "none")) a->reply = CLI_REPLY_NONE;
-        else if (!strcmp(v, "error")) a->reply = CLI_REPLY_ERROR;
-        else return cli_usage("--reply takes echo, upper, none or error, not '%s'", v);
+        if (!strcmp(v, "echo"))
+            a->reply = CLI_REPLY_ECHO;
+        else if (!strcmp(v, "upper"))
+            a->reply = CLI_REPLY_UPPER;
+        else if (!strcmp(v, "none"))
+            a->reply = CLI_REPLY_NONE;
+        else if (!strcmp(v, "error"))
+            a->reply = CLI_REPLY_ERROR;
+        else
+            return cli_usage("--reply takes echo, upper, none or error, not '%s'", v);
         break;
     }
     return 0;
@@ -226,9 +278,17 @@ static int take_positional(cli_args *a, const char *s, size_t *pos)
     if (*pos >= strlen(spec))
         return cli_usage("unexpected argument '%s'", s);
     switch (spec[(*pos)++]) {
-    case 'U': case 'u': case 'N': a->uri = s; break;
-    case 'T': a->text = s; break;
-    default:  a->word = s; break;
+    case 'U':
+    case 'u':
+    case 'N':
+        a->uri = s;
+        break;
+    case 'T':
+        a->text = s;
+        break;
+    default:
+        a->word = s;
+        break;
     }
     return 0;
 }

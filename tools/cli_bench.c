@@ -14,13 +14,13 @@
 #include "cli.h"
 
 typedef struct bench_server {
-    atomic_llong msgs, bytes;   /* one-way messages counted */
+    atomic_llong msgs, bytes; /* one-way messages counted */
 } bench_server;
 
 typedef struct bench_row {
     const char *name;
-    double      p50_us, p99_us, msgs_per_s, mib_per_s;
-    size_t      size;   /* bytes per one-way message */
+    double p50_us, p99_us, msgs_per_s, mib_per_s;
+    size_t size; /* bytes per one-way message */
     wipc_status st;
 } bench_row;
 
@@ -43,7 +43,7 @@ static int cmp_double(const void *x, const void *y)
 }
 
 typedef struct bench_ends {
-    int         t;
+    int t;
     const char *name;
     wipc_handle server, client;
 } bench_ends;
@@ -59,9 +59,9 @@ static wipc_status one(bench_ends *e, int request, const void *d, size_t n, void
 
 static wipc_status open_ends(bench_ends *e, bench_server *s)
 {
-    wipc_status st = e->t == CLI_PIPE ? wipc_pipe_listen(e->name, NULL, &e->server)
-                   : e->t == CLI_SHM  ? wipc_shm_create(e->name, NULL, &e->server)
-                                      : wipc_msg_listen(e->name, NULL, &e->server);
+    wipc_status st = e->t == CLI_PIPE  ? wipc_pipe_listen(e->name, NULL, &e->server)
+                     : e->t == CLI_SHM ? wipc_shm_create(e->name, NULL, &e->server)
+                                       : wipc_msg_listen(e->name, NULL, &e->server);
     if (!st)
         st = wipc_set_callbacks(e->server, on_message, NULL, s);
     if (!st && e->t == CLI_PIPE)
@@ -92,7 +92,7 @@ static void run_one(int t, long count, size_t size, bench_row *row)
         qsort(rtt, (size_t)count, sizeof *rtt, cmp_double);
         row->p50_us = rtt[count / 2];
         row->p99_us = rtt[(count * 99) / 100];
-        long n = (long)((64u << 20) / size);   /* 64 MiB, at least 200 and at most 20,000 messages */
+        long n = (long)((64u << 20) / size); /* 64 MiB, at least 200 and at most 20,000 messages */
         n = n < 200 ? 200 : n > 20000 ? 20000 : n;
         double t0 = cli_now_us();
         for (long i = 0; !st && i < n; i++)
@@ -128,16 +128,17 @@ static void print_rows(const cli_args *a, const bench_row *rows, int n, size_t s
         putchar('[');
         for (int i = 0; i < n; i++)
             printf("%s{\"transport\":\"%s\",\"rtt_p50_us\":%.2f,\"rtt_p99_us\":%.2f,\"msgs_per_s\":%.0f,"
-                   "\"mib_per_s\":%.1f,\"message_size\":%zu}", i ? "," : "", rows[i].name, rows[i].p50_us,
-                   rows[i].p99_us, rows[i].msgs_per_s, rows[i].mib_per_s, rows[i].size);
+                   "\"mib_per_s\":%.1f,\"message_size\":%zu}",
+                   i ? "," : "", rows[i].name, rows[i].p50_us, rows[i].p99_us, rows[i].msgs_per_s, rows[i].mib_per_s,
+                   rows[i].size);
         puts("]");
         return;
     }
     printf("%-5s %12s %12s %14s %12s\n", "", "rtt p50 us", "rtt p99 us", "msgs/s", "MiB/s");
     double max_rtt = 0, max_tp = 0;
     for (int i = 0; i < n; i++) {
-        printf("%-5s %12.1f %12.1f %14.0f %12.1f\n", rows[i].name, rows[i].p50_us, rows[i].p99_us,
-               rows[i].msgs_per_s, rows[i].mib_per_s);
+        printf("%-5s %12.1f %12.1f %14.0f %12.1f\n", rows[i].name, rows[i].p50_us, rows[i].p99_us, rows[i].msgs_per_s,
+               rows[i].mib_per_s);
         max_rtt = rows[i].p50_us > max_rtt ? rows[i].p50_us : max_rtt;
         max_tp = rows[i].mib_per_s > max_tp ? rows[i].mib_per_s : max_tp;
     }
@@ -165,7 +166,7 @@ int cli_bench(const cli_args *a)
     bench_row rows[3];
     int n = 0;
     for (int t = first; t <= last; t++, n++) {
-        size_t sz = t == CLI_MSG && size > 4096 ? 4096 : size;   /* WM_COPYDATA is for small data */
+        size_t sz = t == CLI_MSG && size > 4096 ? 4096 : size; /* WM_COPYDATA is for small data */
         run_one(t, count, sz < 64 ? 64 : sz, &rows[n]);
         if (rows[n].st)
             return cli_fail(names[t], rows[n].st);

@@ -16,7 +16,7 @@
 
 typedef struct cat_buf {
     unsigned char *p;
-    size_t         len, cap;
+    size_t len, cap;
 } cat_buf;
 
 static int grow(cat_buf *b, size_t need)
@@ -70,7 +70,8 @@ static int read_record(FILE *in, cat_buf *b)
 static void write_reply(const cli_args *a, const unsigned char *d, size_t n)
 {
     if (a->records) {
-        unsigned char h[4] = { (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16), (unsigned char)(n >> 24) };
+        unsigned char h[4] = { (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16),
+                               (unsigned char)(n >> 24) };
         fwrite(h, 1, 4, stdout);
     }
     fwrite(d, 1, n, stdout);

@@ -16,13 +16,16 @@
 
 typedef struct listener {
     const cli_args *a;
-    wipc_handle     main;       /* the server, channel or receiver */
-    atomic_long     seen;       /* messages so far */
-    atomic_llong    last_ms;    /* time of the last message (for --timeout) */
-    atomic_int      failed;     /* a fatal event's status, or 0 */
+    wipc_handle main; /* the server, channel or receiver */
+    atomic_long seen; /* messages so far */
+    atomic_llong last_ms; /* time of the last message (for --timeout) */
+    atomic_int failed; /* a fatal event's status, or 0 */
 } listener;
 
-static long long now_ms(void) { return (long long)(cli_now_us() / 1000.0); }
+static long long now_ms(void)
+{
+    return (long long)(cli_now_us() / 1000.0);
+}
 
 /* A request is answered with wipc_reply; a message of a RAW / LENGTH_PREFIX pipe (no requests there)
  * is sent back with wipc_send (bounded: a foreign client that does not read costs at most 2 s). */
@@ -74,7 +77,7 @@ static int32_t WIPC_CALL on_message(wipc_handle h, const wipc_message *m, void *
     else if (m->request_id && a->reply != CLI_REPLY_NONE)
         answer(h, m, a->reply == CLI_REPLY_UPPER, 0);
     else if (cli_pipe_flags(a) && a->reply_given && a->reply != CLI_REPLY_NONE)
-        answer(h, m, a->reply == CLI_REPLY_UPPER, 1);   /* a foreign pipe's message: sent back */
+        answer(h, m, a->reply == CLI_REPLY_UPPER, 1); /* a foreign pipe's message: sent back */
     atomic_store(&l->last_ms, now_ms());
     atomic_fetch_add(&l->seen, 1);
     return ret;
@@ -113,9 +116,9 @@ static void WIPC_CALL on_event(wipc_handle h, int32_t event, wipc_handle related
     int left = event == WIPC_EVENT_DISCONNECTED && (st == WIPC_OK || st == WIPC_E_DISCONNECTED);
     print_event(l->a, left ? "disconnected" : "error", peer_pid(h), left ? WIPC_OK : (st ? st : WIPC_E_DISCONNECTED));
     if (h != l->main)
-        wipc_close(h);                            /* a pipe connection: ours to close */
+        wipc_close(h); /* a pipe connection: ours to close */
     else if (event == WIPC_EVENT_ERROR || l->a->transport != CLI_SHM)
-        atomic_store(&l->failed, st ? st : WIPC_E_DISCONNECTED);   /* the endpoint itself is dead */
+        atomic_store(&l->failed, st ? st : WIPC_E_DISCONNECTED); /* the endpoint itself is dead */
 }
 
 static wipc_status open_endpoint(const cli_args *a, wipc_handle *out, const char **what)
@@ -124,13 +127,15 @@ static wipc_status open_endpoint(const cli_args *a, wipc_handle *out, const char
     case CLI_PIPE: {
         wipc_pipe_options o;
         wipc_pipe_options_init(&o);
-        o.flags = cli_pipe_flags(a);   /* --raw / --length-prefix: foreign clients */
+        o.flags = cli_pipe_flags(a); /* --raw / --length-prefix: foreign clients */
         *what = "wipc_pipe_listen";
         return wipc_pipe_listen(a->name, &o, out);
     }
-    case CLI_SHM:  *what = "wipc_shm_create";  return wipc_shm_create(a->name, NULL, out);
+    case CLI_SHM:
+        *what = "wipc_shm_create";
+        return wipc_shm_create(a->name, NULL, out);
     default: {
-        wipc_msg_options o;   /* --raw: also a plain WM_COPYDATA receiver (foreign senders taken) */
+        wipc_msg_options o; /* --raw: also a plain WM_COPYDATA receiver (foreign senders taken) */
         wipc_msg_options_init(&o);
         o.flags = a->raw ? WIPC_MSG_RAW : 0;
         *what = "wipc_msg_listen";
@@ -143,7 +148,7 @@ int cli_listen(const cli_args *a)
 {
     listener l = { .a = a };
     const char *what;
-    cli_catch_stop();   /* before the "listening on" line: a stop right after it still closes cleanly */
+    cli_catch_stop(); /* before the "listening on" line: a stop right after it still closes cleanly */
     atomic_store(&l.last_ms, now_ms());
     wipc_status st = open_endpoint(a, &l.main, &what);
     if (st)
@@ -182,6 +187,6 @@ int cli_listen(const cli_args *a)
         }
     }
     wipc_close(l.main);
-    wipc_shutdown();   /* closes the connections still open, waits for running callbacks */
+    wipc_shutdown(); /* closes the connections still open, waits for running callbacks */
     return rc;
 }

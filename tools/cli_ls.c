@@ -13,11 +13,16 @@ static const char *const transport_names[] = { "?", "pipe", "shm", "msg" };
 static const char *kind_name(uint32_t kind)
 {
     switch (kind) {
-    case WIPC_KIND_PIPE_SERVER:  return "server";
-    case WIPC_KIND_SHM_CHANNEL:  return "channel";
-    case WIPC_KIND_REGION:       return "region";
-    case WIPC_KIND_MSG_ENDPOINT: return "receiver";
-    default:                     return "?";
+    case WIPC_KIND_PIPE_SERVER:
+        return "server";
+    case WIPC_KIND_SHM_CHANNEL:
+        return "channel";
+    case WIPC_KIND_REGION:
+        return "region";
+    case WIPC_KIND_MSG_ENDPOINT:
+        return "receiver";
+    default:
+        return "?";
     }
 }
 
@@ -38,7 +43,7 @@ int cli_list_endpoints(uint32_t mask, const char *prefix, wipc_endpoint **out, s
         free(e);
         if (st != WIPC_E_BUFFER_TOO_SMALL)
             return cli_fail("wipc_list", st);
-        cap = *count + 64;   /* endpoints may appear between the two calls */
+        cap = *count + 64; /* endpoints may appear between the two calls */
     }
     return cli_fail("wipc_list", WIPC_E_BUFFER_TOO_SMALL);
 }

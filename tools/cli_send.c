@@ -50,7 +50,7 @@ int cli_send(const cli_args *a)
         int32_t reply = 0;
         char target[16 + WIPC_NAME_MAX];
         const char *to = a->name;
-        if (a->raw && !strchr(to, ':')) {   /* --raw msg://NAME: plain WM_COPYDATA to NAME's window */
+        if (a->raw && !strchr(to, ':')) { /* --raw msg://NAME: plain WM_COPYDATA to NAME's window */
             snprintf(target, sizeof target, "%swipc-msg-%.*s", WIPC_MSG_TARGET_CLASS, WIPC_NAME_MAX, to);
             to = target;
         }
@@ -76,13 +76,13 @@ int cli_send(const cli_args *a)
 /* ---- request ------------------------------------------------------------------------------------ */
 
 typedef struct req_ctx {
-    const cli_args      *a;
-    wipc_handle          h;          /* pipe/shm: the connection */
+    const cli_args *a;
+    wipc_handle h; /* pipe/shm: the connection */
     const unsigned char *data;
-    size_t               size;
-    unsigned char       *resp;       /* pipe/shm: the reply */
-    size_t               got;
-    int32_t              msg_reply;  /* msg: the reply */
+    size_t size;
+    unsigned char *resp; /* pipe/shm: the reply */
+    size_t got;
+    int32_t msg_reply; /* msg: the reply */
 } req_ctx;
 
 static wipc_status one_request(req_ctx *r)
@@ -140,8 +140,8 @@ static int run_requests(req_ctx *r, long n, double *rtt)
         double t0 = cli_now_us();
         wipc_status st = one_request(r);
         rtt[i] = cli_now_us() - t0;
-        if (st == WIPC_E_REMOTE) {   /* the server's own error, not a transport failure */
-            fprintf(stderr, "wipc: %s\n", wipc_last_error_message());   /* "remote error <code>: <message>" */
+        if (st == WIPC_E_REMOTE) { /* the server's own error, not a transport failure */
+            fprintf(stderr, "wipc: %s\n", wipc_last_error_message()); /* "remote error <code>: <message>" */
             return CLI_EXIT_REMOTE;
         }
         if (st) {
@@ -224,7 +224,7 @@ int cli_list(const cli_args *a)
         free(buf);
         if (st != WIPC_E_BUFFER_TOO_SMALL)
             return st ? cli_fail("wipc_msg_list", st) : CLI_EXIT_OK;
-        cap = need + 1024;   /* receivers may appear between the two calls */
+        cap = need + 1024; /* receivers may appear between the two calls */
     }
     return cli_fail("wipc_msg_list", WIPC_E_BUFFER_TOO_SMALL);
 }
@@ -238,9 +238,15 @@ static wipc_status probe(int transport)
     wipc_status st;
     snprintf(name, sizeof name, "wipc-info-probe-%u", cli_pid());
     switch (transport) {
-    case CLI_PIPE: st = wipc_pipe_connect(name, NULL, 0, &h); break;
-    case CLI_SHM:  st = wipc_shm_open(name, NULL, 0, &h); break;
-    default:       st = wipc_msg_list(name, buf, sizeof buf, &need); break;
+    case CLI_PIPE:
+        st = wipc_pipe_connect(name, NULL, 0, &h);
+        break;
+    case CLI_SHM:
+        st = wipc_shm_open(name, NULL, 0, &h);
+        break;
+    default:
+        st = wipc_msg_list(name, buf, sizeof buf, &need);
+        break;
     }
     if (h)
         wipc_close(h);
@@ -250,10 +256,9 @@ static wipc_status probe(int transport)
 int cli_info(const cli_args *a)
 {
     static const char *const names[] = { NULL, "pipe", "shm", "msg" };
-    static const char *const about[] = { NULL,
-        "duplex connections, many clients, request/reply",
-        "two shared-memory rings, one peer, lowest latency and bulk data",
-        "small synchronous messages to named receivers, broadcast, discovery" };
+    static const char *const about[] = { NULL, "duplex connections, many clients, request/reply",
+                                         "two shared-memory rings, one peer, lowest latency and bulk data",
+                                         "small synchronous messages to named receivers, broadcast, discovery" };
     uint32_t v = wipc_version();
     if (a->json) {
         printf("{\"version\":\"%s\",\"abi\":%u,\"built_against\":\"%s\",\"platform\":\"%s\",\"transports\":{",
@@ -265,7 +270,8 @@ int cli_info(const cli_args *a)
 #endif
         );
         for (int t = CLI_PIPE; t <= CLI_MSG; t++)
-            printf("%s\"%s\":%s", t == CLI_PIPE ? "" : ",", names[t], probe(t) != WIPC_E_NOT_SUPPORTED ? "true" : "false");
+            printf("%s\"%s\":%s", t == CLI_PIPE ? "" : ",", names[t],
+                   probe(t) != WIPC_E_NOT_SUPPORTED ? "true" : "false");
         puts("}}");
         return CLI_EXIT_OK;
     }

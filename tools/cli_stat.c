@@ -29,20 +29,24 @@ static const char *const tname[] = { "?", "pipe", "shm", "msg" };
 
 static const char *kind_name(uint32_t kind)
 {
-    return kind == WIPC_KIND_PIPE_SERVER ? "server" : kind == WIPC_KIND_SHM_CHANNEL ? "channel"
-         : kind == WIPC_KIND_MSG_ENDPOINT ? "receiver" : kind == WIPC_KIND_REGION ? "region" : "?";
+    return kind == WIPC_KIND_PIPE_SERVER    ? "server"
+           : kind == WIPC_KIND_SHM_CHANNEL  ? "channel"
+           : kind == WIPC_KIND_MSG_ENDPOINT ? "receiver"
+           : kind == WIPC_KIND_REGION       ? "region"
+                                            : "?";
 }
 
 static void print_stats_json(const wipc_stats *s)
 {
-    printf("{\"transport\":\"%s\",\"kind\":\"%s\",\"name\":\"%s\",\"pid\":%u,\"created_unix_ms\":%lld,"
-           "\"last_activity_unix_ms\":%lld,\"messages_sent\":%llu,\"messages_received\":%llu,\"bytes_sent\":%llu,"
-           "\"bytes_received\":%llu,\"connections\":%u,\"connections_total\":%llu,\"queue_depth\":%u,\"errors\":%llu}\n",
-           tname[s->transport <= 3 ? s->transport : 0], kind_name(s->kind), s->name, (unsigned)s->owner_pid,
-           (long long)s->created_unix_ms, (long long)s->last_activity_unix_ms, (unsigned long long)s->messages_sent,
-           (unsigned long long)s->messages_received, (unsigned long long)s->bytes_sent,
-           (unsigned long long)s->bytes_received, (unsigned)s->connections, (unsigned long long)s->connections_total,
-           (unsigned)s->queue_depth, (unsigned long long)s->errors);
+    printf(
+        "{\"transport\":\"%s\",\"kind\":\"%s\",\"name\":\"%s\",\"pid\":%u,\"created_unix_ms\":%lld,"
+        "\"last_activity_unix_ms\":%lld,\"messages_sent\":%llu,\"messages_received\":%llu,\"bytes_sent\":%llu,"
+        "\"bytes_received\":%llu,\"connections\":%u,\"connections_total\":%llu,\"queue_depth\":%u,\"errors\":%llu}\n",
+        tname[s->transport <= 3 ? s->transport : 0], kind_name(s->kind), s->name, (unsigned)s->owner_pid,
+        (long long)s->created_unix_ms, (long long)s->last_activity_unix_ms, (unsigned long long)s->messages_sent,
+        (unsigned long long)s->messages_received, (unsigned long long)s->bytes_sent,
+        (unsigned long long)s->bytes_received, (unsigned)s->connections, (unsigned long long)s->connections_total,
+        (unsigned)s->queue_depth, (unsigned long long)s->errors);
 }
 
 int cli_stat(const cli_args *a)
@@ -62,7 +66,8 @@ int cli_stat(const cli_args *a)
            (double)(now - s.last_activity_unix_ms) / 1000.0);
     printf("  messages  received %llu, sent %llu\n", (unsigned long long)s.messages_received,
            (unsigned long long)s.messages_sent);
-    printf("  bytes     received %llu, sent %llu\n", (unsigned long long)s.bytes_received, (unsigned long long)s.bytes_sent);
+    printf("  bytes     received %llu, sent %llu\n", (unsigned long long)s.bytes_received,
+           (unsigned long long)s.bytes_sent);
     printf("  connections %u now, %llu in all; queue %u; errors %llu\n", (unsigned)s.connections,
            (unsigned long long)s.connections_total, (unsigned)s.queue_depth, (unsigned long long)s.errors);
     return CLI_EXIT_OK;
@@ -72,15 +77,15 @@ int cli_stat(const cli_args *a)
 
 typedef struct top_row {
     wipc_endpoint e;
-    wipc_stats    s;
-    int           has_stats;
-    double        msgs_per_s, bytes_per_s;
+    wipc_stats s;
+    int has_stats;
+    double msgs_per_s, bytes_per_s;
 } top_row;
 
 typedef struct top_state {
     top_row *rows, *prev;
-    size_t   n, nprev;
-    double   t, tprev;
+    size_t n, nprev;
+    double t, tprev;
 } top_state;
 
 static const top_row *find_prev(const top_state *ts, const wipc_endpoint *e)
@@ -138,8 +143,11 @@ static int sample(const cli_args *a, top_state *ts)
         const top_row *p = r->has_stats ? find_prev(ts, &e[i]) : NULL;
         double dt = ts->t - ts->tprev;
         if (p && dt > 0) {
-            r->msgs_per_s = (double)(r->s.messages_sent + r->s.messages_received - p->s.messages_sent - p->s.messages_received) / dt;
-            r->bytes_per_s = (double)(r->s.bytes_sent + r->s.bytes_received - p->s.bytes_sent - p->s.bytes_received) / dt;
+            r->msgs_per_s =
+                (double)(r->s.messages_sent + r->s.messages_received - p->s.messages_sent - p->s.messages_received) /
+                dt;
+            r->bytes_per_s =
+                (double)(r->s.bytes_sent + r->s.bytes_received - p->s.bytes_sent - p->s.bytes_received) / dt;
         }
     }
     free(e);
@@ -163,9 +171,10 @@ static void draw(const top_state *ts, int ansi, int rows_max)
     char tm_s[16], tb_s[16];
     human(tm_s, sizeof tm_s, total_m);
     human(tb_s, sizeof tb_s, total_b);
-    printf("wipc top - %s - %zu endpoints - %s msgs/s, %sB/s%s\n\n", clock, ts->n, tm_s, tb_s, ansi ? " - q quits" : "");
-    printf("%s%-5s %-8s %7s %6s %6s %9s %9s %11s %5s %6s  %-s%s\n", ansi ? "\x1b[7m" : "", "TRANS", "KIND", "PID", "CONNS",
-           "QUEUE", "MSGS/S", "BYTES/S", "MSGS", "ERRS", "IDLE", "NAME", ansi ? "\x1b[0m" : "");
+    printf("wipc top - %s - %zu endpoints - %s msgs/s, %sB/s%s\n\n", clock, ts->n, tm_s, tb_s,
+           ansi ? " - q quits" : "");
+    printf("%s%-5s %-8s %7s %6s %6s %9s %9s %11s %5s %6s  %-s%s\n", ansi ? "\x1b[7m" : "", "TRANS", "KIND", "PID",
+           "CONNS", "QUEUE", "MSGS/S", "BYTES/S", "MSGS", "ERRS", "IDLE", "NAME", ansi ? "\x1b[0m" : "");
     for (size_t i = 0; i < ts->n && (rows_max <= 0 || (int)i < rows_max); i++) {
         const top_row *r = &ts->rows[i];
         char pid[16], ms[16], bs[16], total[16], idle[16], conns[16], queue[16], errs[16];
@@ -180,8 +189,8 @@ static void draw(const top_state *ts, int ansi, int rows_max)
             snprintf(queue, sizeof queue, "%u", (unsigned)r->s.queue_depth);
             snprintf(errs, sizeof errs, "%llu", (unsigned long long)r->s.errors);
         } else {
-            strcpy(ms, "-"), strcpy(bs, "-"), strcpy(total, "-"), strcpy(idle, "-"), strcpy(conns, "-"), strcpy(queue, "-"),
-                strcpy(errs, "-");
+            strcpy(ms, "-"), strcpy(bs, "-"), strcpy(total, "-"), strcpy(idle, "-"), strcpy(conns, "-"),
+                strcpy(queue, "-"), strcpy(errs, "-");
         }
         printf("%-5s %-8s %7s %6s %6s %9s %9s %11s %5s %6s  %s\n", tname[r->e.transport <= 3 ? r->e.transport : 0],
                kind_name(r->e.kind), pid, conns, queue, ms, bs, total, errs, idle, r->e.name);
@@ -219,7 +228,10 @@ static int wait_key(int ms)
     }
     return 0;
 }
-static int term_rows(void) { return 0; }
+static int term_rows(void)
+{
+    return 0;
+}
 #else
 static struct termios g_saved_tio;
 static int g_saved;
@@ -228,7 +240,7 @@ static void term_raw(void)
     if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_saved_tio) != 0)
         return;
     struct termios t = g_saved_tio;
-    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);   /* keys one at a time, not echoed; ISIG stays: Ctrl-C is SIGINT */
+    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO); /* keys one at a time, not echoed; ISIG stays: Ctrl-C is SIGINT */
     t.c_cc[VMIN] = 0;
     t.c_cc[VTIME] = 0;
     if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
@@ -242,14 +254,14 @@ static void term_restore(void)
 }
 static int wait_key(int ms)
 {
-    if (!g_saved) {   /* stdin is not a terminal: no keys, just the interval */
+    if (!g_saved) { /* stdin is not a terminal: no keys, just the interval */
         cli_sleep_ms((unsigned)ms);
         return 0;
     }
     struct pollfd p = { STDIN_FILENO, POLLIN, 0 };
     if (poll(&p, 1, ms) > 0 && (p.revents & POLLIN)) {
         char c = 0;
-        return read(STDIN_FILENO, &c, 1) == 1 ? (unsigned char)c : 'q';   /* end of input: quit */
+        return read(STDIN_FILENO, &c, 1) == 1 ? (unsigned char)c : 'q'; /* end of input: quit */
     }
     return 0;
 }
@@ -269,9 +281,9 @@ int cli_top(const cli_args *a)
     cli_catch_stop();
     if (ansi) {
         term_raw();
-        fputs("\x1b[?1049h\x1b[?25l", stdout);   /* alternate screen, cursor hidden */
+        fputs("\x1b[?1049h\x1b[?25l", stdout); /* alternate screen, cursor hidden */
     }
-    int rc = sample(a, &ts);   /* the first sample only sets the baseline for the rates */
+    int rc = sample(a, &ts); /* the first sample only sets the baseline for the rates */
     for (long i = 0; !rc && (rounds < 0 || i < rounds); i++) {
         int key = wait_key(i == 0 ? (interval < 300 ? interval : 300) : interval);
         if (key == 'q' || key == 'Q' || cli_stop_signal())
@@ -280,7 +292,7 @@ int cli_top(const cli_args *a)
             draw(&ts, ansi, term_rows());
     }
     if (ansi) {
-        fputs("\x1b[?25h\x1b[?1049l", stdout);   /* cursor back, main screen back */
+        fputs("\x1b[?25h\x1b[?1049l", stdout); /* cursor back, main screen back */
         fflush(stdout);
         term_restore();
     }

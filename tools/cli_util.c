@@ -36,7 +36,7 @@ int cli_usage(const char *fmt, ...)
 int cli_fail(const char *what, wipc_status st)
 {
     const char *name = wipc_status_name(st), *msg = wipc_last_error_message();
-    if (!strncmp(msg, name, strlen(name)))   /* the library's message starts with the status name */
+    if (!strncmp(msg, name, strlen(name))) /* the library's message starts with the status name */
         fprintf(stderr, "wipc: %s\n", msg);
     else
         fprintf(stderr, "wipc: %s failed: %s: %s\n", what, name, msg);
@@ -46,11 +46,16 @@ int cli_fail(const char *what, wipc_status st)
 int cli_exit_code(wipc_status st)
 {
     switch (st) {
-    case WIPC_OK:            return CLI_EXIT_OK;
-    case WIPC_E_TIMEOUT:     return CLI_EXIT_TIMEOUT;
-    case WIPC_E_NOT_FOUND:   return CLI_EXIT_NOT_FOUND;
-    case WIPC_E_REMOTE:      return CLI_EXIT_REMOTE;
-    default:                 return CLI_EXIT_FAIL;
+    case WIPC_OK:
+        return CLI_EXIT_OK;
+    case WIPC_E_TIMEOUT:
+        return CLI_EXIT_TIMEOUT;
+    case WIPC_E_NOT_FOUND:
+        return CLI_EXIT_NOT_FOUND;
+    case WIPC_E_REMOTE:
+        return CLI_EXIT_REMOTE;
+    default:
+        return CLI_EXIT_FAIL;
     }
 }
 
@@ -63,7 +68,7 @@ static void on_stop_signal(int sig)
 
 void cli_catch_stop(void)
 {
-    signal(SIGINT, on_stop_signal);    /* Ctrl-C (Windows: the CRT's console control handler) */
+    signal(SIGINT, on_stop_signal); /* Ctrl-C (Windows: the CRT's console control handler) */
     signal(SIGTERM, on_stop_signal);
 #ifdef SIGHUP
     signal(SIGHUP, on_stop_signal);
@@ -88,14 +93,20 @@ double cli_now_us(void)
     QueryPerformanceCounter(&c);
     return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
 }
-void cli_sleep_ms(unsigned ms) { Sleep(ms); }
+void cli_sleep_ms(unsigned ms)
+{
+    Sleep(ms);
+}
 int64_t cli_unix_ms(void)
 {
     FILETIME ft;
     GetSystemTimeAsFileTime(&ft);
     return (int64_t)((((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime) / 10000u) - 11644473600000LL;
 }
-unsigned cli_pid(void) { return (unsigned)GetCurrentProcessId(); }
+unsigned cli_pid(void)
+{
+    return (unsigned)GetCurrentProcessId();
+}
 static void wall_clock(char out[32])
 {
     SYSTEMTIME t;
@@ -103,7 +114,9 @@ static void wall_clock(char out[32])
     snprintf(out, 32, "%02u:%02u:%02u.%03u", t.wHour, t.wMinute, t.wSecond, t.wMilliseconds);
 }
 #else
-void cli_binary_stdio(void) {}
+void cli_binary_stdio(void)
+{
+}
 double cli_now_us(void)
 {
     struct timespec ts;
@@ -116,7 +129,10 @@ void cli_sleep_ms(unsigned ms)
     while (nanosleep(&ts, &ts) && errno == EINTR) {
     }
 }
-unsigned cli_pid(void) { return (unsigned)getpid(); }
+unsigned cli_pid(void)
+{
+    return (unsigned)getpid();
+}
 int64_t cli_unix_ms(void)
 {
     struct timespec ts;
@@ -193,8 +209,12 @@ static void print_data_unlocked(FILE *f, const unsigned char *d, size_t size)
     }
     fputc('"', f);
     for (size_t i = 0; i < size; i++) {
-        const char *esc = d[i] == '\n' ? "\\n" : d[i] == '\r' ? "\\r" : d[i] == '\t' ? "\\t"
-                        : d[i] == '"' ? "\\\"" : d[i] == '\\' ? "\\\\" : NULL;
+        const char *esc = d[i] == '\n'   ? "\\n"
+                          : d[i] == '\r' ? "\\r"
+                          : d[i] == '\t' ? "\\t"
+                          : d[i] == '"'  ? "\\\""
+                          : d[i] == '\\' ? "\\\\"
+                                         : NULL;
         if (esc)
             fputs(esc, f);
         else
@@ -219,10 +239,10 @@ void cli_print_json_data(FILE *f, const unsigned char *d, size_t size)
 
 /* The lines of concurrent callbacks must not interleave: one lock around each line's writes. */
 #if defined(_WIN32)
-#  define lock_out(f) _lock_file(f)
+#  define lock_out(f)   _lock_file(f)
 #  define unlock_out(f) _unlock_file(f)
 #else
-#  define lock_out(f) flockfile(f)
+#  define lock_out(f)   flockfile(f)
 #  define unlock_out(f) funlockfile(f)
 #endif
 
@@ -250,12 +270,13 @@ void cli_print_message(const cli_args *a, uint32_t type, const void *data, size_
     if (a->raw) {
         fwrite(data, 1, size, stdout);
     } else if (a->json) {
-        printf("{\"time\":\"%s\",\"type\":%u,\"size\":%zu,\"pid\":%u,\"request\":%s,", stamp, (unsigned)type,
-               size, (unsigned)pid, request_id ? "true" : "false");
+        printf("{\"time\":\"%s\",\"type\":%u,\"size\":%zu,\"pid\":%u,\"request\":%s,", stamp, (unsigned)type, size,
+               (unsigned)pid, request_id ? "true" : "false");
         cli_print_json_data(stdout, data, size);
         puts("}");
     } else {
-        printf("%s type=%u size=%zu pid=%u%s ", stamp, (unsigned)type, size, (unsigned)pid, request_id ? " request" : "");
+        printf("%s type=%u size=%zu pid=%u%s ", stamp, (unsigned)type, size, (unsigned)pid,
+               request_id ? " request" : "");
         print_data_unlocked(stdout, data, size);
         putchar('\n');
     }

@@ -1,4 +1,4 @@
-// Async.cs - the Task-based API (1.1) on the asynchronous C surface of wipc.h "asynchronous operations": every *Async method
+// Async.cs - the Task-based API (1.1) on the asynchronous C surface of wipc.h (ABI 1.1): every *Async method
 // starts one wipc_*_async operation whose completion callback completes a TaskCompletionSource
 // (RunContinuationsAsynchronously: awaiting code never runs on the library's callback thread). A
 // CancellationToken calls wipc_cancel, which completes the operation with WIPC_E_CANCELLED ->

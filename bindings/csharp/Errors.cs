@@ -153,7 +153,7 @@ namespace Wipc
             Code = code;
             RemoteMessage = remoteMessage;
         }
-        /// <summary>Parses the library's "remote error CODE: TEXT" (wipc.h "asynchronous operations").</summary>
+        /// <summary>Parses the library's "remote error CODE: TEXT" (wipc_last_remote_code, wipc.h).</summary>
         internal static WipcRemoteException FromMessage(ErrorInfo i)
         {
             var m = System.Text.RegularExpressions.Regex.Match(i.LastError, @"remote error (-?[0-9]+): ?(.*)\z",

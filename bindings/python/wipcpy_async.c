@@ -1,5 +1,5 @@
 /*
- * wipcpy_async.c - the asynchronous operations of wipc.h "asynchronous operations" (wipc 1.1) for Python, two ways:
+ * wipcpy_async.c - the asynchronous operations of wipc.h (wipc 1.1) for Python, two ways:
  *
  *  1. asyncio (wipc.aio): wipcpy_*_async start an operation whose completion calls a Python callable
  *     on the library's callback worker (with the GIL) as

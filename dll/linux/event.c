@@ -35,18 +35,18 @@
 #include "platform.h"
 #include "platform_event.h"
 
-#define SLICE_MS      250   /* longest futex sleep between checks of the closed flag */
-#define OPEN_WAIT_MS 1000   /* how long an opener waits for a creator to finish an empty object */
+#define SLICE_MS     250 /* longest futex sleep between checks of the closed flag */
+#define OPEN_WAIT_MS 1000 /* how long an opener waits for a creator to finish an empty object */
 
 struct wipc__event {
-    uint8_t         *base;     /* the mapping, WIPC__EVENT_SIZE bytes */
+    uint8_t *base; /* the mapping, WIPC__EVENT_SIZE bytes */
     _Atomic uint32_t *word;
-    bool             manual;   /* from the header, read once */
-    bool             created;
-    atomic_bool      cancelled;
-    dev_t            dev;
-    ino_t            ino;
-    char             path[WIPC__FULL_NAME_MAX + 48];
+    bool manual; /* from the header, read once */
+    bool created;
+    atomic_bool cancelled;
+    dev_t dev;
+    ino_t ino;
+    char path[WIPC__FULL_NAME_MAX + 48];
 };
 
 static void event_path(char *buf, size_t cap, const char *name)
@@ -113,7 +113,8 @@ static bool reclaim_stale(const char *path)
     return same;
 }
 
-wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool initial_set, const char *sddl, wipc__event **out)
+wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool initial_set, const char *sddl,
+                                    wipc__event **out)
 {
     (void)sddl;
     *out = NULL;
@@ -126,8 +127,10 @@ wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool in
         fd = shm_open(e->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         int err = errno;
-        wipc_status st = err == EEXIST ? wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the event %s "
-                                                     "exists", e->path, name)
+        wipc_status st = err == EEXIST ? wipc__error(WIPC_E_ADDR_IN_USE, err,
+                                                     "shm_open(%s, O_CREAT|O_EXCL) failed: the event %s "
+                                                     "exists",
+                                                     e->path, name)
                                        : os_fail(err, "shm_open", e->path);
         free(e);
         return st;
@@ -143,7 +146,8 @@ wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool in
     put32(hdr + WIPC__EVENT_OFF_CREATOR + 4, key);
     struct stat st;
     wipc_status rc = WIPC_OK;
-    if (ftruncate(fd, WIPC__EVENT_SIZE) != 0 || pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr || fstat(fd, &st) != 0)
+    if (ftruncate(fd, WIPC__EVENT_SIZE) != 0 || pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr ||
+        fstat(fd, &st) != 0)
         rc = os_fail(errno, "writing the event object", e->path);
     else
         rc = map_event(e, fd);
@@ -178,21 +182,24 @@ static wipc_status open_once(wipc__event *e, const char *name, bool *manual)
     if (fstat(fd, &st) != 0)
         rc = os_fail(errno, "fstat", e->path);
     else if (st.st_uid != geteuid())
-        rc = wipc__error(WIPC_E_ACCESS_DENIED, 0, "shm_open(%s): the object belongs to uid %u, not to this user (%u)", e->path,
-                         (unsigned)st.st_uid, (unsigned)geteuid());
+        rc = wipc__error(WIPC_E_ACCESS_DENIED, 0, "shm_open(%s): the object belongs to uid %u, not to this user (%u)",
+                         e->path, (unsigned)st.st_uid, (unsigned)geteuid());
     else if (st.st_size == 0 && S_ISREG(st.st_mode))
         rc = 1;
     else if (!S_ISREG(st.st_mode) || st.st_size != WIPC__EVENT_SIZE)
-        rc = wipc__error(WIPC_E_PROTOCOL, 0, "wipc_event_open(%s): %s is %lld bytes, not a wipc event object (%d bytes)", name,
-                         e->path, (long long)st.st_size, WIPC__EVENT_SIZE);
+        rc =
+            wipc__error(WIPC_E_PROTOCOL, 0, "wipc_event_open(%s): %s is %lld bytes, not a wipc event object (%d bytes)",
+                        name, e->path, (long long)st.st_size, WIPC__EVENT_SIZE);
     else if (pread(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
         rc = os_fail(errno ? errno : EIO, "pread", e->path);
     else if (get32(hdr) == 0 && get32(hdr + 4) == 0)
-        rc = 1;   /* sized, header not written yet */
+        rc = 1; /* sized, header not written yet */
     else if (get32(hdr) != WIPC__EVENT_MAGIC || get32(hdr + 4) != WIPC__EVENT_VERSION ||
              (get32(hdr + WIPC__EVENT_OFF_FLAGS) & ~WIPC__EVENT_MANUAL) != 0)
-        rc = wipc__error(WIPC_E_PROTOCOL, 0, "wipc_event_open(%s): %s is not a wipc event object (magic 0x%08x, version %u, "
-                         "flags 0x%x)", name, e->path, (unsigned)get32(hdr), (unsigned)get32(hdr + 4),
+        rc = wipc__error(WIPC_E_PROTOCOL, 0,
+                         "wipc_event_open(%s): %s is not a wipc event object (magic 0x%08x, version %u, "
+                         "flags 0x%x)",
+                         name, e->path, (unsigned)get32(hdr), (unsigned)get32(hdr + 4),
                          (unsigned)get32(hdr + WIPC__EVENT_OFF_FLAGS));
     if (rc == WIPC_OK) {
         *manual = (get32(hdr + WIPC__EVENT_OFF_FLAGS) & WIPC__EVENT_MANUAL) != 0;
@@ -218,8 +225,8 @@ wipc_status wipc__plat_event_open(const char *name, wipc__event **out, bool *man
     while ((rc = open_once(e, name, &manual)) == 1 && !wipc__deadline_passed(deadline))
         wipc__sleep_ms(5);
     if (rc == 1)
-        rc = wipc__error(WIPC_E_PROTOCOL, 0, "wipc_event_open(%s): %s stayed empty for %d ms: not a wipc event object", name,
-                         e->path, OPEN_WAIT_MS);
+        rc = wipc__error(WIPC_E_PROTOCOL, 0, "wipc_event_open(%s): %s stayed empty for %d ms: not a wipc event object",
+                         name, e->path, OPEN_WAIT_MS);
     if (rc != WIPC_OK) {
         free(e);
         return rc;
@@ -232,8 +239,9 @@ wipc_status wipc__plat_event_open(const char *name, wipc__event **out, bool *man
 
 static wipc_status corrupt(wipc__event *e, uint32_t v)
 {
-    return wipc__error(WIPC_E_PROTOCOL, 0, "event %s: its word holds %u, neither 0 (not set) nor 1 (set): the object is corrupt",
-                       e->path, (unsigned)v);
+    return wipc__error(WIPC_E_PROTOCOL, 0,
+                       "event %s: its word holds %u, neither 0 (not set) nor 1 (set): the object is corrupt", e->path,
+                       (unsigned)v);
 }
 
 /* Stores `to` (0 or 1) unless the word holds garbage, which is left as it is. */
@@ -243,7 +251,7 @@ static wipc_status store(wipc__event *e, uint32_t to)
     for (;;) {
         if (v > 1)
             return corrupt(e, v);
-        if (atomic_compare_exchange_weak(e->word, &v, to))   /* v is reloaded (once) on failure */
+        if (atomic_compare_exchange_weak(e->word, &v, to)) /* v is reloaded (once) on failure */
             return WIPC_OK;
     }
 }
@@ -265,14 +273,14 @@ wipc_status wipc__plat_event_wait(wipc__event *e, int32_t timeout_ms)
 {
     wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     for (;;) {
-        uint32_t v = atomic_load(e->word);   /* once per check */
+        uint32_t v = atomic_load(e->word); /* once per check */
         if (v == 1) {
             if (e->manual)
                 return WIPC_OK;
             uint32_t one = 1;
             if (atomic_compare_exchange_strong(e->word, &one, 0u))
                 return WIPC_OK;
-            continue;   /* another waiter took it, or it changed: look again */
+            continue; /* another waiter took it, or it changed: look again */
         }
         if (v != 0)
             return corrupt(e, v);
@@ -296,10 +304,10 @@ void wipc__plat_event_cancel(wipc__event *e)
         return;
     atomic_store(&e->cancelled, true);
     if (e->word)
-        syscall(SYS_futex, (uint32_t *)e->word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);   /* waiters re-check */
+        syscall(SYS_futex, (uint32_t *)e->word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0); /* waiters re-check */
     if (!e->created)
         return;
-    e->created = false;   /* once */
+    e->created = false; /* once */
     int fd = shm_open(e->path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return;

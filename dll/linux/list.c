@@ -38,7 +38,7 @@ typedef struct lock_owner {
 
 typedef struct lock_table {
     lock_owner *v;
-    size_t      n, cap;
+    size_t n, cap;
 } lock_table;
 
 /* The FLOCK holders of /proc/locks (empty if it cannot be read: pids are then 0). */
@@ -49,7 +49,8 @@ static void read_lock_table(lock_table *t)
     while (f && fgets(line, sizeof line, f)) {
         lock_owner o;
         char kind[16];
-        if (strstr(line, "->") || sscanf(line, "%*d: %15s %*s %*s %u %x:%x:%llu", kind, &o.pid, &o.maj, &o.min, &o.ino) != 5 ||
+        if (strstr(line, "->") ||
+            sscanf(line, "%*d: %15s %*s %*s %u %x:%x:%llu", kind, &o.pid, &o.maj, &o.min, &o.ino) != 5 ||
             strcmp(kind, "FLOCK") != 0)
             continue;
         if (t->n == t->cap) {
@@ -69,7 +70,8 @@ static void read_lock_table(lock_table *t)
 static uint32_t lock_holder(const lock_table *t, const struct stat *st)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].ino == (unsigned long long)st->st_ino && t->v[i].maj == major(st->st_dev) && t->v[i].min == minor(st->st_dev))
+        if (t->v[i].ino == (unsigned long long)st->st_ino && t->v[i].maj == major(st->st_dev) &&
+            t->v[i].min == minor(st->st_dev))
             return t->v[i].pid;
     return 0;
 }
@@ -104,14 +106,15 @@ static bool live_lock(int dir_fd, const char *file, char *name, struct stat *st)
             }
         }
     } else {
-        flock(fd, LOCK_UN);   /* nobody holds it: a dead endpoint's leftover */
+        flock(fd, LOCK_UN); /* nobody holds it: a dead endpoint's leftover */
     }
     close(fd);
     return live;
 }
 
 /* with_owner: read /proc/locks for the owner pids (wipc_msg_list needs only names). */
-static wipc_status list_rundir(uint32_t mask, bool with_owner, const char *fn_name, wipc__found_fn fn, void *arg, bool *stop)
+static wipc_status list_rundir(uint32_t mask, bool with_owner, const char *fn_name, wipc__found_fn fn, void *arg,
+                               bool *stop)
 {
     char dir[200];
     wipc_status st = wipc__linux_rundir(dir, sizeof dir, fn_name);
@@ -150,20 +153,20 @@ static int one_shm_object(int dir_fd, const char *file, const char *rest, const 
     unsigned char hdr[WIPC__CHANNEL_HEADER_BYTES];
     ssize_t got = -1;
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == geteuid())
-        got = pread(fd, hdr, sizeof hdr, 0);   /* our private copy: read once */
+        got = pread(fd, hdr, sizeof hdr, 0); /* our private copy: read once */
     close(fd);
     if (got < 0)
         return 0;
     wipc__found f = { WIPC_TRANSPORT_SHM, WIPC_KIND_SHM_CHANNEL, 0, unix_ms(&sb.st_ctim), rest };
     if ((got == (ssize_t)sizeof hdr && up->channel_owner(hdr, sizeof hdr, &f.owner_pid)) ||
-        wipc__linux_channel_locator(hdr, (size_t)got, &f.owner_pid))   /* 1.1: a locator to the creator's sealed memfd */
+        wipc__linux_channel_locator(hdr, (size_t)got, &f.owner_pid)) /* 1.1: a locator to the creator's sealed memfd */
         return wipc__msg_name_ok(rest, strlen(rest)) ? fn(&f, arg) : 0;
     if (strncmp(rest, "r-", 2) == 0 && wipc__msg_name_ok(rest + 2, strlen(rest + 2))) {
         f.kind = WIPC_KIND_REGION;
         f.name = rest + 2;
         return fn(&f, arg);
     }
-    return 0;   /* a dead creator's channel, a bulk section, something else */
+    return 0; /* a dead creator's channel, a bulk section, something else */
 }
 
 static void list_shm(const wipc__list_calls *up, wipc__found_fn fn, void *arg, bool *stop)
@@ -172,7 +175,7 @@ static void list_shm(const wipc__list_calls *up, wipc__found_fn fn, void *arg, b
     int plen = snprintf(prefix, sizeof prefix, "wipc-%u-", (unsigned)geteuid());
     DIR *d = opendir(SHM_DIR);
     if (!d)
-        return;   /* no /dev/shm: no shm objects to list */
+        return; /* no /dev/shm: no shm objects to list */
     struct dirent *e;
     while (!*stop && (e = readdir(d)) != NULL)
         if (strncmp(e->d_name, prefix, (size_t)plen) == 0)
@@ -195,7 +198,7 @@ wipc_status wipc__plat_list(uint32_t mask, const wipc__list_calls *up, wipc__fou
 
 typedef struct msg_names {
     wipc__msg_name_fn fn;
-    void             *arg;
+    void *arg;
 } msg_names;
 
 static int msg_name_only(const wipc__found *f, void *arg)

@@ -14,15 +14,15 @@
 #include "platform.h"
 #include "linux/loop.h"
 
-static wipc__mutex   loop_lock = WIPC__MUTEX_INIT;
-static int           epfd = -1;
-static int           wakefd = -1;
-static bool          running;
-static bool          stop_requested;
-static wipc__thread  loop_thread;
-static uint64_t      epoch;           /* guarded by loop_lock */
-static wipc__linux_source *dead_head;       /* guarded by loop_lock */
-static wipc__linux_source *posted_head;     /* guarded by loop_lock */
+static wipc__mutex loop_lock = WIPC__MUTEX_INIT;
+static int epfd = -1;
+static int wakefd = -1;
+static bool running;
+static bool stop_requested;
+static wipc__thread loop_thread;
+static uint64_t epoch; /* guarded by loop_lock */
+static wipc__linux_source *dead_head; /* guarded by loop_lock */
+static wipc__linux_source *posted_head; /* guarded by loop_lock */
 
 static void free_dead(bool all)
 {
@@ -175,7 +175,7 @@ void wipc__linux_loop_retire(wipc__linux_source *src, void (*on_free)(wipc__linu
     wipc__linux_loop_del(src);
     src->on_free = on_free;
     wipc__mutex_lock(&loop_lock);
-    if (src->posted) {   /* never handled now: unlink it */
+    if (src->posted) { /* never handled now: unlink it */
         for (wipc__linux_source **pp = &posted_head; *pp; pp = &(*pp)->next_posted)
             if (*pp == src) {
                 *pp = src->next_posted;

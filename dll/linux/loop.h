@@ -10,13 +10,13 @@
 
 typedef struct wipc__linux_source wipc__linux_source;
 struct wipc__linux_source {
-    void (*on_ready)(wipc__linux_source *src, uint32_t epoll_events);   /* loop thread; events 0 = posted */
-    void (*on_free)(wipc__linux_source *src);   /* set by wipc__linux_loop_retire: frees the source safely */
+    void (*on_ready)(wipc__linux_source *src, uint32_t epoll_events); /* loop thread; events 0 = posted */
+    void (*on_free)(wipc__linux_source *src); /* set by wipc__linux_loop_retire: frees the source safely */
     wipc__linux_source *next_dead;
-    uint64_t      dead_epoch;
-    wipc__linux_source *next_posted;            /* guarded by the loop's lock */
-    int           posted;
-    int           fd;
+    uint64_t dead_epoch;
+    wipc__linux_source *next_posted; /* guarded by the loop's lock */
+    int posted;
+    int fd;
 };
 
 /* Registers src->fd for `events` (EPOLLIN...). Starts the loop thread if needed. */

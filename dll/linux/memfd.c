@@ -66,7 +66,8 @@ static int find_link(const char *dir, const char *name)
     return found;
 }
 
-wipc_status wipc__linux_memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what, int *out_fd)
+wipc_status wipc__linux_memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what,
+                                   int *out_fd)
 {
     char dir[64], path[96];
     *out_fd = -1;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "wipc.h"
 
-#define WIPC__LINUX_MEMFD_PREFIX "wipc-"   /* memfd names: wipc-<what>, at most 249 bytes */
+#define WIPC__LINUX_MEMFD_PREFIX "wipc-" /* memfd names: wipc-<what>, at most 249 bytes */
 
 /** Creates a sealed memfd named `name` of `size` bytes, its pages reserved (posix_fallocate: a full
  *  tmpfs fails here, never later with SIGBUS). Returns the fd (O_CLOEXEC) or -1 with the last error
@@ -28,7 +28,8 @@ int wipc__linux_memfd_create(const char *name, uint64_t size, const char *what);
  *  set) WIPC_E_NOT_FOUND (no such memfd in that process, or the process is gone),
  *  WIPC_E_ACCESS_DENIED (the kernel refused /proc/<pid>/fd, or another owner), WIPC_E_PROTOCOL (not
  *  sealed, too small, not a regular file). */
-wipc_status wipc__linux_memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what, int *out_fd);
+wipc_status wipc__linux_memfd_open(uint32_t pid, const char *name, uint32_t uid, uint64_t min_size, const char *what,
+                                   int *out_fd);
 
 /** 1 if this process's memfds can be opened by a peer through /proc/<pid>/fd (procfs is there and
  *  the process is dumpable), else 0. */

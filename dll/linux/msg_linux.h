@@ -24,8 +24,8 @@ wipc_status wipc__linux_msg_path(const char *name, char *buf, size_t cap, const 
 
 /** A sender's connection to an endpoint. */
 typedef struct wipc__linux_msg_sock {
-    int     fd;
-    int32_t rcv_timeout_ms;   /* the SO_RCVTIMEO it has, WIPC_INFINITE = none */
+    int fd;
+    int32_t rcv_timeout_ms; /* the SO_RCVTIMEO it has, WIPC_INFINITE = none */
 } wipc__linux_msg_sock;
 
 /* The sender's cache of idle connections (msg_pool.c). */

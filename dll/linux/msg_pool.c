@@ -20,15 +20,15 @@
 
 typedef struct pooled {
     wipc__linux_msg_sock sock;
-    uint64_t used;                      /* pool.tick when given back: LRU order */
-    char     name[WIPC_NAME_MAX + 1];
+    uint64_t used; /* pool.tick when given back: LRU order */
+    char name[WIPC_NAME_MAX + 1];
 } pooled;
 
 static struct {
     pthread_mutex_t lock;
-    pooled          e[POOL_MAX];
-    size_t          n;
-    uint64_t        tick;
+    pooled e[POOL_MAX];
+    size_t n;
+    uint64_t tick;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static pthread_once_t fork_hooks = PTHREAD_ONCE_INIT;
 
@@ -42,8 +42,14 @@ static void drop_all_locked(void)
 
 /* fork: the child gets a consistent pool (the lock is held across the fork) and empties it. glibc
  * forgets these handlers when the library is unloaded. */
-static void fork_prepare(void) { pthread_mutex_lock(&pool.lock); }
-static void fork_parent(void) { pthread_mutex_unlock(&pool.lock); }
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&pool.lock);
+}
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&pool.lock);
+}
 static void fork_child(void)
 {
     drop_all_locked();

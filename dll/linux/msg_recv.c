@@ -36,32 +36,32 @@
 #include "linux/msg_linux.h"
 #include "linux/rundir.h"
 
-#define LOCK_RETRIES         20     /* wipc_msg_list probes lock files for a few microseconds */
+#define LOCK_RETRIES 20 /* wipc_msg_list probes lock files for a few microseconds */
 
 /* One accepted sender connection, with the peer's credentials as SO_PEERCRED gave them at accept. */
 typedef struct rx_conn {
-    int      fd;
-    size_t   slot;        /* index in rx->conns */
+    int fd;
+    size_t slot; /* index in rx->conns */
     uint32_t pid, uid;
 } rx_conn;
 
 struct wipc__msg_rx {
     struct wipc__msg_ep *ep;
     wipc__msg_received_fn received; /* the core's entry point (wipc__msg_cfg.received) */
-    wipc__thread         thread;
-    bool                 thread_started;
-    atomic_uint_fast64_t tid;        /* the receiver thread's id, for "closed from my own callback" */
-    atomic_bool          stop;
-    bool                 detach;     /* set on the receiver thread by a close from its own callback */
-    int                  listen_fd, lock_fd, wake_rd, wake_wr, epoll_fd;
-    struct rx_conn     **conns;      /* the accepted sender connections, receiver thread only */
-    size_t               n_conns, cap_conns;
-    uint32_t             uid;        /* ours: senders must run as this uid */
-    uint8_t             *buf;
-    size_t               buf_cap;
-    char                 name[WIPC_NAME_MAX + 1];
-    char                 path[WIPC__LINUX_MSG_SUN_PATH];
-    char                 lock_path[WIPC__LINUX_MSG_SUN_PATH + sizeof WIPC__LINUX_MSG_LOCK_SUFFIX];
+    wipc__thread thread;
+    bool thread_started;
+    atomic_uint_fast64_t tid; /* the receiver thread's id, for "closed from my own callback" */
+    atomic_bool stop;
+    bool detach; /* set on the receiver thread by a close from its own callback */
+    int listen_fd, lock_fd, wake_rd, wake_wr, epoll_fd;
+    struct rx_conn **conns; /* the accepted sender connections, receiver thread only */
+    size_t n_conns, cap_conns;
+    uint32_t uid; /* ours: senders must run as this uid */
+    uint8_t *buf;
+    size_t buf_cap;
+    char name[WIPC_NAME_MAX + 1];
+    char path[WIPC__LINUX_MSG_SUN_PATH];
+    char lock_path[WIPC__LINUX_MSG_SUN_PATH + sizeof WIPC__LINUX_MSG_LOCK_SUFFIX];
 };
 
 wipc_status wipc__linux_msg_path(const char *name, char *buf, size_t cap, const char *fn)
@@ -78,7 +78,8 @@ static wipc_status take_name_lock(wipc__msg_rx *rx)
     for (int tries = 0; tries < LOCK_RETRIES; tries++) {
         int fd = open(rx->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-            return wipc__error(wipc__os_error_status(errno), errno, "wipc_msg_listen(%s): open(%s) failed", rx->name, rx->lock_path);
+            return wipc__error(wipc__os_error_status(errno), errno, "wipc_msg_listen(%s): open(%s) failed", rx->name,
+                               rx->lock_path);
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int e = errno;
             close(fd);
@@ -88,20 +89,22 @@ static wipc_status take_name_lock(wipc__msg_rx *rx)
                 wipc__sleep_ms(1);
                 continue;
             }
-            return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_msg_listen(%s): the name is already listened to (lock %s is held)",
-                               rx->name, rx->lock_path);
+            return wipc__error(WIPC_E_ADDR_IN_USE, 0,
+                               "wipc_msg_listen(%s): the name is already listened to (lock %s is held)", rx->name,
+                               rx->lock_path);
         }
         struct stat a, b;
         if (fstat(fd, &a) == 0 && stat(rx->lock_path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
-            if (ftruncate(fd, 0) != 0) {   /* a dead owner's name stays until we are listening */
+            if (ftruncate(fd, 0) != 0) { /* a dead owner's name stays until we are listening */
                 int e = errno;
                 close(fd);
-                return wipc__error(WIPC_E_SYSTEM, e, "wipc_msg_listen(%s): ftruncate(%s) failed", rx->name, rx->lock_path);
+                return wipc__error(WIPC_E_SYSTEM, e, "wipc_msg_listen(%s): ftruncate(%s) failed", rx->name,
+                                   rx->lock_path);
             }
             rx->lock_fd = fd;
             return WIPC_OK;
         }
-        close(fd);   /* replaced while we locked it: try again */
+        close(fd); /* replaced while we locked it: try again */
     }
     return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_msg_listen(%s): the name lock keeps changing hands", rx->name);
 }
@@ -110,7 +113,7 @@ static wipc_status take_name_lock(wipc__msg_rx *rx)
 static void release_name(wipc__msg_rx *rx)
 {
     if (rx->listen_fd >= 0) {
-        if (rx->epoll_fd >= 0)   /* see drop_conn */
+        if (rx->epoll_fd >= 0) /* see drop_conn */
             epoll_ctl(rx->epoll_fd, EPOLL_CTL_DEL, rx->listen_fd, NULL);
         unlink(rx->path);
         close(rx->listen_fd);
@@ -126,7 +129,7 @@ static void release_name(wipc__msg_rx *rx)
 static void rx_free(wipc__msg_rx *rx)
 {
     release_name(rx);
-    for (size_t i = 0; i < rx->n_conns; i++) {   /* senders waiting on them: WIPC_E_DISCONNECTED */
+    for (size_t i = 0; i < rx->n_conns; i++) { /* senders waiting on them: WIPC_E_DISCONNECTED */
         close(rx->conns[i]->fd);
         free(rx->conns[i]);
     }
@@ -185,7 +188,7 @@ static void accept_all(wipc__msg_rx *rx)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 wipc__log(WIPC_LOG_WARN, "msg %s: accept4 failed (errno %d)", rx->name, errno);
-                wipc__sleep_ms(10);   /* e.g. EMFILE: do not spin */
+                wipc__sleep_ms(10); /* e.g. EMFILE: do not spin */
             }
             return;
         }
@@ -218,13 +221,13 @@ static void serve_packet(wipc__msg_rx *rx, rx_conn *c, uint32_t events, bool fre
     ssize_t n = recv(c->fd, rx->buf, rx->buf_cap, MSG_TRUNC | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
-    if (n <= 0) {   /* EOF (the sender closed its connection) or an error */
+    if (n <= 0) { /* EOF (the sender closed its connection) or an error */
         drop_conn(rx, c);
         return;
     }
-    if ((size_t)n < WIPC__MSG_PACKET_PREFIX) {   /* no wipc sender sends that: answered 0, "not handled" */
-        wipc__log(WIPC_LOG_WARN, "msg %s: a %zd-byte packet from pid %u is shorter than the packet prefix; refused", rx->name, n,
-                  (unsigned)c->pid);
+    if ((size_t)n < WIPC__MSG_PACKET_PREFIX) { /* no wipc sender sends that: answered 0, "not handled" */
+        wipc__log(WIPC_LOG_WARN, "msg %s: a %zd-byte packet from pid %u is shorter than the packet prefix; refused",
+                  rx->name, n, (unsigned)c->pid);
         send_word(c->fd, wipc__msg_refusal(WIPC_E_PROTOCOL, 0));
         return;
     }
@@ -232,22 +235,24 @@ static void serve_packet(wipc__msg_rx *rx, rx_conn *c, uint32_t events, bool fre
         wipc__log(WIPC_LOG_WARN, "msg %s: sender pid %u runs as uid %u, not uid %u (SO_PEERCRED); refused", rx->name,
                   (unsigned)c->pid, (unsigned)c->uid, (unsigned)rx->uid);
         size_t got = (size_t)n < rx->buf_cap ? (size_t)n : rx->buf_cap;
-        send_word(c->fd, wipc__msg_refusal(WIPC_E_ACCESS_DENIED, wipc__msg_hdr_present(rx->buf + WIPC__MSG_PACKET_PREFIX,
-                                                                                      got - WIPC__MSG_PACKET_PREFIX)));
+        send_word(c->fd,
+                  wipc__msg_refusal(WIPC_E_ACCESS_DENIED, wipc__msg_hdr_present(rx->buf + WIPC__MSG_PACKET_PREFIX,
+                                                                                got - WIPC__MSG_PACKET_PREFIX)));
         return;
     }
     if (!fresh) {
         struct pollfd hup = { c->fd, POLLRDHUP, 0 };
         events = poll(&hup, 1, 0) == 1 ? (uint32_t)hup.revents : 0;
     }
-    if (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) {   /* same bits as POLLHUP | POLLRDHUP | POLLERR */
-        wipc__log(WIPC_LOG_DEBUG, "msg %s: the sender (pid %u) gave up before its message was taken; dropped", rx->name, (unsigned)c->pid);
+    if (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) { /* same bits as POLLHUP | POLLRDHUP | POLLERR */
+        wipc__log(WIPC_LOG_DEBUG, "msg %s: the sender (pid %u) gave up before its message was taken; dropped", rx->name,
+                  (unsigned)c->pid);
         drop_conn(rx, c);
         return;
     }
     uint32_t type = wipc__msg_prefix_type(rx->buf);
-    uint64_t word = rx->received(rx->ep, type, rx->buf + WIPC__MSG_PACKET_PREFIX, (size_t)n - WIPC__MSG_PACKET_PREFIX,
-                                 c->pid);
+    uint64_t word =
+        rx->received(rx->ep, type, rx->buf + WIPC__MSG_PACKET_PREFIX, (size_t)n - WIPC__MSG_PACKET_PREFIX, c->pid);
     send_word(c->fd, word);
 }
 
@@ -270,7 +275,7 @@ static void receiver_main(void *arg)
         bool fresh = true;
         for (int i = 0; i < n && !atomic_load(&rx->stop); i++) {
             if (ev[i].data.ptr == NULL)
-                break;   /* woken to stop */
+                break; /* woken to stop */
             if (ev[i].data.ptr == rx) {
                 accept_all(rx);
                 continue;
@@ -279,7 +284,7 @@ static void receiver_main(void *arg)
             fresh = false;
         }
     }
-    if (rx->detach) {   /* closed from our own callback: nobody joins us */
+    if (rx->detach) { /* closed from our own callback: nobody joins us */
         pthread_detach(pthread_self());
         rx_free(rx);
     }
@@ -298,7 +303,8 @@ static wipc_status make_epoll(wipc__msg_rx *rx)
     return WIPC_OK;
 }
 
-wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep, wipc__msg_rx **out)
+wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep,
+                                  wipc__msg_rx **out)
 {
     static const char fn[] = "wipc_msg_listen";
     wipc__msg_rx *rx = calloc(1, sizeof *rx);
@@ -316,12 +322,13 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     rx->buf_cap = WIPC__MSG_PACKET_PREFIX + WIPC__MSG_HEADER + (size_t)cfg->max_message_size;
     rx->buf = malloc(rx->buf_cap);
     if (!rx->buf) {
-        st = wipc__error(WIPC_E_NO_MEMORY, 0, "%s(%s): out of memory for a %zu-byte receive buffer", fn, name, rx->buf_cap);
+        st = wipc__error(WIPC_E_NO_MEMORY, 0, "%s(%s): out of memory for a %zu-byte receive buffer", fn, name,
+                         rx->buf_cap);
         goto fail;
     }
     if ((st = take_name_lock(rx)) != WIPC_OK)
         goto fail;
-    unlink(rx->path);   /* a dead endpoint's socket file: we hold the name lock, so it is stale */
+    unlink(rx->path); /* a dead endpoint's socket file: we hold the name lock, so it is stale */
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         st = wipc__error(WIPC_E_SYSTEM, errno, "%s(%s): socket(AF_UNIX, SOCK_SEQPACKET) failed", fn, name);
@@ -357,8 +364,8 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
     /* Reachable now: publish the name for wipc_msg_list. */
     size_t len = strlen(name);
     if (pwrite(rx->lock_fd, name, len, 0) != (ssize_t)len)
-        wipc__log(WIPC_LOG_WARN, "msg %s: cannot write the name into %s (errno %d); wipc_msg_list will not show it", name,
-                  rx->lock_path, errno);
+        wipc__log(WIPC_LOG_WARN, "msg %s: cannot write the name into %s (errno %d); wipc_msg_list will not show it",
+                  name, rx->lock_path, errno);
     *out = rx;
     return WIPC_OK;
 fail:
@@ -375,7 +382,7 @@ void wipc__plat_msg_close(wipc__msg_rx *rx)
         release_name(rx);
         return;
     }
-    unlink(rx->path);   /* new senders: WIPC_E_NOT_FOUND */
+    unlink(rx->path); /* new senders: WIPC_E_NOT_FOUND */
     atomic_store(&rx->stop, true);
     if (rx->thread_started) {
         char b = 1;

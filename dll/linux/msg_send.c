@@ -45,7 +45,8 @@ static int wait_fd(int fd, short events, wipc__deadline deadline, short *revents
     }
 }
 
-static wipc_status connect_endpoint(const char *name, const char *path, wipc__deadline deadline, int32_t timeout_ms, int *out_fd)
+static wipc_status connect_endpoint(const char *name, const char *path, wipc__deadline deadline, int32_t timeout_ms,
+                                    int *out_fd)
 {
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
@@ -70,8 +71,9 @@ static wipc_status connect_endpoint(const char *name, const char *path, wipc__de
             return wipc__error(wipc__os_error_status(e), e, "wipc_msg_send(%s): connect(%s) failed", name, path);
         int32_t left = wipc__deadline_left(deadline);
         if (left == 0)
-            return wipc__error(WIPC_E_TIMEOUT, e, "wipc_msg_send(%s): the receiver took no new message within %d ms (busy or hung)",
-                               name, (int)timeout_ms);
+            return wipc__error(WIPC_E_TIMEOUT, e,
+                               "wipc_msg_send(%s): the receiver took no new message within %d ms (busy or hung)", name,
+                               (int)timeout_ms);
         wipc__sleep_ms(left < 0 || (uint32_t)left > backoff ? backoff : (uint32_t)left);
         if (backoff < 16)
             backoff *= 2;
@@ -81,8 +83,8 @@ static wipc_status connect_endpoint(const char *name, const char *path, wipc__de
 /* A fresh connection to the socket at `path` (`name` names it in messages); unless `any_uid`, its
  * receiver must run as our uid. Blocking from now on (sendmsg says MSG_DONTWAIT, the reply is awaited
  * with SO_RCVTIMEO: one system call, no poll). */
-static wipc_status connect_path(const char *name, const char *path, bool any_uid, wipc__deadline deadline, int32_t timeout_ms,
-                                wipc__linux_msg_sock *out)
+static wipc_status connect_path(const char *name, const char *path, bool any_uid, wipc__deadline deadline,
+                                int32_t timeout_ms, wipc__linux_msg_sock *out)
 {
     int fd = -1;
     wipc_status st = connect_endpoint(name, path, deadline, timeout_ms, &fd);
@@ -93,8 +95,9 @@ static wipc_status connect_path(const char *name, const char *path, bool any_uid
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &clen) != 0)
         st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): SO_PEERCRED failed", name);
     else if (!any_uid && cr.uid != geteuid())
-        st = wipc__error(WIPC_E_ACCESS_DENIED, 0, "wipc_msg_send(%s): the endpoint runs as uid %u, not uid %u (SO_PEERCRED); refused",
-                         name, (unsigned)cr.uid, (unsigned)geteuid());
+        st = wipc__error(WIPC_E_ACCESS_DENIED, 0,
+                         "wipc_msg_send(%s): the endpoint runs as uid %u, not uid %u (SO_PEERCRED); refused", name,
+                         (unsigned)cr.uid, (unsigned)geteuid());
     else if (fcntl(fd, F_SETFL, 0) != 0)
         st = wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): fcntl(F_SETFL) failed", name);
     if (st != WIPC_OK) {
@@ -107,7 +110,8 @@ static wipc_status connect_path(const char *name, const char *path, bool any_uid
 }
 
 /* A fresh connection to the endpoint `name`. */
-static wipc_status open_connection(const char *name, wipc__deadline deadline, int32_t timeout_ms, wipc__linux_msg_sock *out)
+static wipc_status open_connection(const char *name, wipc__deadline deadline, int32_t timeout_ms,
+                                   wipc__linux_msg_sock *out)
 {
     char path[WIPC__LINUX_MSG_SUN_PATH];
     wipc_status st = wipc__linux_msg_path(name, path, sizeof path, "wipc_msg_send");
@@ -120,9 +124,10 @@ static wipc_status open_connection(const char *name, wipc__deadline deadline, in
 static int set_rcv_timeout(wipc__linux_msg_sock *s, int32_t left)
 {
     int32_t have = s->rcv_timeout_ms;
-    if (left == WIPC_INFINITE ? have == WIPC_INFINITE : (have != WIPC_INFINITE && have <= left && have >= left - left / 16 - 1))
+    if (left == WIPC_INFINITE ? have == WIPC_INFINITE
+                              : (have != WIPC_INFINITE && have <= left && have >= left - left / 16 - 1))
         return 0;
-    struct timeval tv = { 0, 0 };   /* 0 = no timeout */
+    struct timeval tv = { 0, 0 }; /* 0 = no timeout */
     if (left != WIPC_INFINITE) {
         tv.tv_sec = left / 1000;
         tv.tv_usec = (left % 1000) * 1000;
@@ -135,8 +140,8 @@ static int set_rcv_timeout(wipc__linux_msg_sock *s, int32_t left)
 
 /* One request and its reply on s. *not_sent = true when sendmsg refused the packet because the
  * receiver's end is gone: then it provably never got the message. */
-static wipc_status exchange(const char *name, wipc__linux_msg_sock *s, uint32_t type, const wipc__iov *iov, size_t n, wipc__deadline deadline,
-                            int32_t timeout_ms, uint64_t *out_word, bool *not_sent)
+static wipc_status exchange(const char *name, wipc__linux_msg_sock *s, uint32_t type, const wipc__iov *iov, size_t n,
+                            wipc__deadline deadline, int32_t timeout_ms, uint64_t *out_word, bool *not_sent)
 {
     int fd = s->fd;
     uint8_t prefix[WIPC__MSG_PACKET_PREFIX];
@@ -150,7 +155,7 @@ static wipc_status exchange(const char *name, wipc__linux_msg_sock *s, uint32_t 
         v[cnt++].iov_len = iov[i].len;
         total += iov[i].len;
     }
-    if (total > 64 * 1024) {   /* one datagram must fit the send buffer */
+    if (total > 64 * 1024) { /* one datagram must fit the send buffer */
         int want = (int)(total + 4096);
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
     }
@@ -169,17 +174,20 @@ static wipc_status exchange(const char *name, wipc__linux_msg_sock *s, uint32_t 
             short rev = 0;
             int w = wait_fd(fd, POLLOUT, deadline, &rev);
             if (w == 0)
-                return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_msg_send(%s): the receiver took no data within %d ms", name, (int)timeout_ms);
+                return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_msg_send(%s): the receiver took no data within %d ms", name,
+                                   (int)timeout_ms);
             if (w < 0)
                 return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): poll(POLLOUT) failed", name);
             continue;
         }
         if (e == EMSGSIZE || e == ENOBUFS)
-            return wipc__error(WIPC_E_TOO_LARGE, e, "wipc_msg_send(%s): the OS refused a %zu-byte datagram (is net.core.wmem_max below it?)",
+            return wipc__error(WIPC_E_TOO_LARGE, e,
+                               "wipc_msg_send(%s): the OS refused a %zu-byte datagram (is net.core.wmem_max below it?)",
                                name, total);
         if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) {
             *not_sent = true;
-            return wipc__error(WIPC_E_DISCONNECTED, e, "wipc_msg_send(%s): the endpoint closed or died before taking the message", name);
+            return wipc__error(WIPC_E_DISCONNECTED, e,
+                               "wipc_msg_send(%s): the endpoint closed or died before taking the message", name);
         }
         return wipc__error(WIPC_E_SYSTEM, e, "wipc_msg_send(%s): sendmsg failed", name);
     }
@@ -193,9 +201,10 @@ static wipc_status exchange(const char *name, wipc__linux_msg_sock *s, uint32_t 
         else if (set_rcv_timeout(s, left) != 0)
             return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): setsockopt(SO_RCVTIMEO) failed", name);
         else
-            r = recv(fd, in, sizeof in, MSG_TRUNC);   /* blocks up to SO_RCVTIMEO */
+            r = recv(fd, in, sizeof in, MSG_TRUNC); /* blocks up to SO_RCVTIMEO */
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && left == 0)
-            return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_msg_send(%s): no answer within %d ms (the receiver is slow or hung)", name,
+            return wipc__error(WIPC_E_TIMEOUT, 0,
+                               "wipc_msg_send(%s): no answer within %d ms (the receiver is slow or hung)", name,
                                (int)timeout_ms);
         if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
@@ -205,13 +214,15 @@ static wipc_status exchange(const char *name, wipc__linux_msg_sock *s, uint32_t 
         if (r < 0)
             return wipc__error(WIPC_E_SYSTEM, errno, "wipc_msg_send(%s): recv failed", name);
         if (r != (ssize_t)sizeof in)
-            return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_msg_send(%s): a %zd-byte answer, expected %zu", name, r, sizeof in);
+            return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_msg_send(%s): a %zd-byte answer, expected %zu", name, r,
+                               sizeof in);
         *out_word = wipc__get_le64(in);
         return WIPC_OK;
     }
 }
 
-wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
+wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms,
+                                uint64_t *out_word)
 {
     wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     for (;;) {
@@ -229,31 +240,37 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
         close(s.fd);
         if (!(cached && not_sent))
             return st;
-        wipc__log(WIPC_LOG_DEBUG, "msg: the cached connection to %s leads to a closed endpoint; connecting afresh", name);
+        wipc__log(WIPC_LOG_DEBUG, "msg: the cached connection to %s leads to a closed endpoint; connecting afresh",
+                  name);
     }
 }
 
 /* ---- raw sends (wipc.h, WIPC_MSG_TARGET_*) --------------------------------------------------------- */
 
-wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                                    uint64_t *out_word)
+wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size,
+                                    int32_t timeout_ms, uint64_t *out_word)
 {
     static const char cls_prefix[] = "wipc-msg-";
     if (t->title[0])
-        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_msg_send(%s): POSIX has no window titles (use path:SOCKET, or "
-                           "class:wipc-msg-NAME for the wipc endpoint NAME)", t->text);
+        return wipc__error(WIPC_E_NOT_SUPPORTED, 0,
+                           "wipc_msg_send(%s): POSIX has no window titles (use path:SOCKET, or "
+                           "class:wipc-msg-NAME for the wipc endpoint NAME)",
+                           t->text);
     char path[WIPC__LINUX_MSG_SUN_PATH];
     bool any_uid = t->path[0] != '\0';
     if (any_uid) {
         if (strlen(t->path) >= sizeof path)
-            return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_msg_send(%s): the socket path is longer than sun_path (%zu bytes)",
-                               t->text, sizeof path - 1);
+            return wipc__error(WIPC_E_INVALID_ARG, 0,
+                               "wipc_msg_send(%s): the socket path is longer than sun_path (%zu bytes)", t->text,
+                               sizeof path - 1);
         snprintf(path, sizeof path, "%s", t->path);
     } else {
         const char *name = t->cls + sizeof cls_prefix - 1;
         if (strncmp(t->cls, cls_prefix, sizeof cls_prefix - 1) != 0 || !wipc__msg_name_ok(name, strlen(name)))
-            return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_msg_send(%s): POSIX has no windows; the only classes are "
-                               "wipc-msg-NAME (the wipc endpoint NAME)", t->text);
+            return wipc__error(WIPC_E_NOT_FOUND, 0,
+                               "wipc_msg_send(%s): POSIX has no windows; the only classes are "
+                               "wipc-msg-NAME (the wipc endpoint NAME)",
+                               t->text);
         wipc_status st = wipc__linux_msg_path(name, path, sizeof path, "wipc_msg_send");
         if (st != WIPC_OK)
             return st;

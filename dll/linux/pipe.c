@@ -39,38 +39,38 @@
 #define READ_CHUNK (64 * 1024)
 
 struct wipc__pipe {
-    wipc__linux_source       src;        /* fd + loop handler */
+    wipc__linux_source src; /* fd + loop handler */
     struct wipc__conn *conn;
     const wipc__pipe_calls *calls; /* the core's entry points (wipc__pipe_cfg.calls) */
-    wipc__mutex        lock;       /* guards the flags below */
-    bool               started, registered, paused, shut, ended;
-    bool               io;         /* I/O mode: the loop thread reads; else caller mode */
-    bool               stop;       /* the core saw the end: report it */
-    uint32_t           peer_pid, peer_uid;
-    int                rcvtimeo_ms; /* SO_RCVTIMEO in force, -1 = none (reader role only) */
-    uint8_t           *buf;        /* READ_CHUNK bytes, loop thread only */
-    struct wipc__linux_awrite *aw;      /* the asynchronous write (pipe_write_async.c), made on first use */
-    void (*aw_free)(wipc__pipe *p);     /* set with aw by pipe_write_async.c: frees it with the pipe */
+    wipc__mutex lock; /* guards the flags below */
+    bool started, registered, paused, shut, ended;
+    bool io; /* I/O mode: the loop thread reads; else caller mode */
+    bool stop; /* the core saw the end: report it */
+    uint32_t peer_pid, peer_uid;
+    int rcvtimeo_ms; /* SO_RCVTIMEO in force, -1 = none (reader role only) */
+    uint8_t *buf; /* READ_CHUNK bytes, loop thread only */
+    struct wipc__linux_awrite *aw; /* the asynchronous write (pipe_write_async.c), made on first use */
+    void (*aw_free)(wipc__pipe *p); /* set with aw by pipe_write_async.c: frees it with the pipe */
 };
 
 struct wipc__listener {
-    wipc__linux_source         src;
-    wipc__linux_source         backoff;  /* timerfd: accepting resumes when it fires (EMFILE and kin) */
-    bool                 backing_off;
-    wipc__mutex          lock;     /* held while accepting; close waits for it */
-    bool                 closed;
+    wipc__linux_source src;
+    wipc__linux_source backoff; /* timerfd: accepting resumes when it fires (EMFILE and kin) */
+    bool backing_off;
+    wipc__mutex lock; /* held while accepting; close waits for it */
+    bool closed;
     struct wipc__server *server;
     const wipc__pipe_calls *calls; /* the core's entry points, given to each accepted pipe */
-    uint32_t             flags;
-    int                  lock_fd;  /* flock'ed name lock, -1 for raw paths */
-    bool                 bound;    /* bind() made the socket file at path: ours to unlink */
-    dev_t                sock_dev; /* ... this one (checked again before unlinking) */
-    ino_t                sock_ino;
-    char                 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    char                 lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+    uint32_t flags;
+    int lock_fd; /* flock'ed name lock, -1 for raw paths */
+    bool bound; /* bind() made the socket file at path: ours to unlink */
+    dev_t sock_dev; /* ... this one (checked again before unlinking) */
+    ino_t sock_ino;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 };
 
-static atomic_int live_pipes;   /* started pipes whose wipc__core_closed has not run yet */
+static atomic_int live_pipes; /* started pipes whose wipc__core_closed has not run yet */
 
 /* ---- helpers ---- */
 
@@ -114,7 +114,7 @@ static wipc__pipe *pipe_new(int fd, const wipc__pipe_calls *calls)
     p->calls = calls;
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0 && (fl & O_NONBLOCK))
-        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);   /* blocking: the caller-mode reader sleeps in recv() */
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK); /* blocking: the caller-mode reader sleeps in recv() */
     p->src.fd = fd;
     p->rcvtimeo_ms = -1;
     wipc__mutex_init(&p->lock);
@@ -150,7 +150,7 @@ static void pipe_end(wipc__pipe *p, wipc_status why)
         why = WIPC_E_CLOSED;
     wipc__mutex_unlock(&p->lock);
     atomic_fetch_sub(&live_pipes, 1);
-    p->calls->closed(p->conn, why);   /* last: it may free p */
+    p->calls->closed(p->conn, why); /* last: it may free p */
 }
 
 #define HUP_EVENTS (EPOLLRDHUP | EPOLLHUP | EPOLLERR)
@@ -270,9 +270,9 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
     wipc__mutex_lock(&p->lock);
     if (!p->shut) {
         p->shut = true;
-        shutdown(p->src.fd, SHUT_RDWR);   /* wakes a writer in poll and a reader in recv */
+        shutdown(p->src.fd, SHUT_RDWR); /* wakes a writer in poll and a reader in recv */
         if (p->started && !p->ended)
-            wipc__linux_loop_post(&p->src);     /* the loop thread reports the end */
+            wipc__linux_loop_post(&p->src); /* the loop thread reports the end */
     }
     wipc__mutex_unlock(&p->lock);
 }
@@ -281,7 +281,7 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
 
 static void set_rcvtimeo(wipc__pipe *p, int32_t ms)
 {
-    struct timeval tv = { 0, 0 };   /* 0 = wait forever */
+    struct timeval tv = { 0, 0 }; /* 0 = wait forever */
     if (ms > 0) {
         tv.tv_sec = ms / 1000;
         tv.tv_usec = (ms % 1000) * 1000;
@@ -311,7 +311,7 @@ wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, 
                                   size_t *n)
 {
     *n = 0;
-    wipc__timeout tmo = wipc__timeout_of(timeout_ms);   /* the clock is read only if a signal interrupts the wait */
+    wipc__timeout tmo = wipc__timeout_of(timeout_ms); /* the clock is read only if a signal interrupts the wait */
     for (;;) {
         int flags = 0;
         if (timeout_ms == 0) {
@@ -347,7 +347,7 @@ wipc_status wipc__plat_pipe_read2(wipc__pipe *p, void *a, size_t alen, void *b, 
             if (shut)
                 return WIPC_E_CLOSED;
             if (e != EINTR || timeout_ms == 0)
-                return WIPC_E_TIMEOUT;   /* SO_RCVTIMEO (>= timeout_ms) ran out, or nothing there */
+                return WIPC_E_TIMEOUT; /* SO_RCVTIMEO (>= timeout_ms) ran out, or nothing there */
             if (timeout_ms > 0) {
                 timeout_ms = wipc__timeout_left(&tmo);
                 if (timeout_ms == 0)
@@ -370,7 +370,7 @@ wipc__mutex *wipc__linux_pipe_lock(wipc__pipe *p)
     return &p->lock;
 }
 
-bool wipc__linux_pipe_usable(wipc__pipe *p)   /* p->lock held */
+bool wipc__linux_pipe_usable(wipc__pipe *p) /* p->lock held */
 {
     return p->started && !p->shut && !p->ended;
 }
@@ -400,7 +400,7 @@ void wipc__plat_pipe_free(wipc__pipe *p)
     if (p->aw_free)
         p->aw_free(p);
     if (p->started) {
-        wipc__linux_loop_retire(&p->src, pipe_free_src);   /* after any event the loop fetched for it */
+        wipc__linux_loop_retire(&p->src, pipe_free_src); /* after any event the loop fetched for it */
         return;
     }
     pipe_free_src(&p->src);
@@ -417,7 +417,7 @@ int wipc__plat_pipe_alive(wipc__pipe *p)
 int wipc__plat_pipe_message_mode(wipc__pipe *p)
 {
     (void)p;
-    return 0;   /* AF_UNIX SOCK_STREAM */
+    return 0; /* AF_UNIX SOCK_STREAM */
 }
 
 void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
@@ -430,7 +430,7 @@ void wipc__plat_pipe_peer(wipc__pipe *p, uint32_t *pid, uint32_t *uid)
 
 wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n, int32_t timeout_ms, size_t *written)
 {
-    if (n == 1) {   /* one piece (the core sends small frames in one): send() has less to gather */
+    if (n == 1) { /* one piece (the core sends small frames in one): send() has less to gather */
         ssize_t r = send(p->src.fd, iov[0].base, iov[0].len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (r == (ssize_t)iov[0].len) {
             *written = (size_t)r;
@@ -454,7 +454,7 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
     }
     size_t first = 0;
     *written = 0;
-    wipc__timeout tmo = wipc__timeout_of(timeout_ms);   /* the clock is read only when the pipe is full */
+    wipc__timeout tmo = wipc__timeout_of(timeout_ms); /* the clock is read only when the pipe is full */
     while (first < cnt) {
         struct msghdr mh = { .msg_iov = v + first, .msg_iovlen = cnt - first };
         ssize_t r = sendmsg(p->src.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -523,8 +523,10 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
             if (name[0] != '/' && p->peer_uid != (uint32_t)geteuid()) {
                 uint32_t uid = p->peer_uid;
                 wipc__plat_pipe_free(p);
-                return wipc__error(WIPC_E_ACCESS_DENIED, 0, "wipc_pipe_connect(%s): the server runs as uid %u, not uid %u (SO_PEERCRED); refused",
-                                   name, (unsigned)uid, (unsigned)geteuid());
+                return wipc__error(
+                    WIPC_E_ACCESS_DENIED, 0,
+                    "wipc_pipe_connect(%s): the server runs as uid %u, not uid %u (SO_PEERCRED); refused", name,
+                    (unsigned)uid, (unsigned)geteuid());
             }
             *out = p;
             return WIPC_OK;
@@ -539,13 +541,17 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
             return wipc__error(wipc__os_error_status(e), e, "wipc_pipe_connect(%s): connect(%s) failed", name, path);
         int32_t left = wipc__deadline_left(deadline);
 
-        if (e != EAGAIN && !seen_busy && !(cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER))   /* nobody serves it: at once */
-            return wipc__error(WIPC_E_NOT_FOUND, e, "wipc_pipe_connect(%s): no server at %s (WIPC_PIPE_WAIT_FOR_SERVER waits "
-                               "for one)", name, path);
+        if (e != EAGAIN && !seen_busy && !(cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER)) /* nobody serves it: at once */
+            return wipc__error(WIPC_E_NOT_FOUND, e,
+                               "wipc_pipe_connect(%s): no server at %s (WIPC_PIPE_WAIT_FOR_SERVER waits "
+                               "for one)",
+                               name, path);
         if (left == 0) {
             if (seen_busy)
-                return wipc__error(WIPC_E_TIMEOUT, e, "wipc_pipe_connect(%s): the server stayed busy for %d ms", name, (int)timeout_ms);
-            return wipc__error(WIPC_E_NOT_FOUND, e, "wipc_pipe_connect(%s): no server at %s (waited %d ms)", name, path, (int)timeout_ms);
+                return wipc__error(WIPC_E_TIMEOUT, e, "wipc_pipe_connect(%s): the server stayed busy for %d ms", name,
+                                   (int)timeout_ms);
+            return wipc__error(WIPC_E_NOT_FOUND, e, "wipc_pipe_connect(%s): no server at %s (waited %d ms)", name, path,
+                               (int)timeout_ms);
         }
         wipc__sleep_ms(left < 0 || (uint32_t)left > backoff ? backoff : (uint32_t)left);
         if (backoff < 20)
@@ -555,7 +561,7 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
 
 /* ---- listen ---- */
 
-#define ACCEPT_BACKOFF_MS 100   /* out of descriptors (or memory): accepting pauses this long */
+#define ACCEPT_BACKOFF_MS 100 /* out of descriptors (or memory): accepting pauses this long */
 
 /* accept4 failed for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM): the listening socket stays
  * readable (level-triggered), so retrying at once would spin the I/O thread. Stop watching it and
@@ -563,13 +569,14 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
 static void listener_back_off(wipc__listener *l, int err)
 {
     if (!l->backing_off)
-        wipc__log(WIPC_LOG_WARN, "pipe %s: accept4 failed (errno %d); accepting pauses %d ms", l->path, err, ACCEPT_BACKOFF_MS);
+        wipc__log(WIPC_LOG_WARN, "pipe %s: accept4 failed (errno %d); accepting pauses %d ms", l->path, err,
+                  ACCEPT_BACKOFF_MS);
     struct itimerspec its = { { 0, 0 }, { 0, ACCEPT_BACKOFF_MS * 1000000L } };
     if (l->backoff.fd >= 0 && timerfd_settime(l->backoff.fd, 0, &its, NULL) == 0) {
         wipc__linux_loop_mod(&l->src, 0);
         l->backing_off = true;
     } else {
-        wipc__sleep_ms(10);   /* no timer: at least do not spin */
+        wipc__sleep_ms(10); /* no timer: at least do not spin */
     }
 }
 
@@ -583,7 +590,7 @@ static void listener_on_timer(wipc__linux_source *src, uint32_t events)
     wipc__mutex_lock(&l->lock);
     if (!l->closed && l->backing_off) {
         l->backing_off = false;
-        wipc__linux_loop_mod(&l->src, EPOLLIN);   /* accept again (and back off again if still out of fds) */
+        wipc__linux_loop_mod(&l->src, EPOLLIN); /* accept again (and back off again if still out of fds) */
     }
     wipc__mutex_unlock(&l->lock);
 }
@@ -612,8 +619,8 @@ static void listener_on_ready(wipc__linux_source *src, uint32_t events)
             continue;
         }
         if (!(l->flags & WIPC_PIPE_ANY_USER) && p->peer_uid != (uint32_t)geteuid()) {
-            wipc__log(WIPC_LOG_WARN, "pipe %s: client pid %u runs as uid %u, not uid %u (SO_PEERCRED); refused", l->path,
-                      (unsigned)p->peer_pid, (unsigned)p->peer_uid, (unsigned)geteuid());
+            wipc__log(WIPC_LOG_WARN, "pipe %s: client pid %u runs as uid %u, not uid %u (SO_PEERCRED); refused",
+                      l->path, (unsigned)p->peer_pid, (unsigned)p->peer_uid, (unsigned)geteuid());
             wipc__plat_pipe_free(p);
             continue;
         }
@@ -629,7 +636,7 @@ static void listener_free(wipc__linux_source *src)
     if (l->backoff.fd >= 0)
         close(l->backoff.fd);
     if (l->lock_fd >= 0)
-        close(l->lock_fd);   /* releases the flock */
+        close(l->lock_fd); /* releases the flock */
     wipc__mutex_destroy(&l->lock);
     free(l);
 }
@@ -641,12 +648,14 @@ static wipc_status take_name_lock(wipc__listener *l, const char *name)
     for (int tries = 0; tries < 8; tries++) {
         int fd = open(l->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-            return wipc__error(wipc__os_error_status(errno), errno, "wipc_pipe_listen(%s): open(%s) failed", name, l->lock_path);
+            return wipc__error(wipc__os_error_status(errno), errno, "wipc_pipe_listen(%s): open(%s) failed", name,
+                               l->lock_path);
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int e = errno;
             close(fd);
             if (e == EWOULDBLOCK)
-                return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): the name is already served by another server", name);
+                return wipc__error(WIPC_E_ADDR_IN_USE, 0,
+                                   "wipc_pipe_listen(%s): the name is already served by another server", name);
             return wipc__error(WIPC_E_SYSTEM, e, "wipc_pipe_listen(%s): flock(%s) failed", name, l->lock_path);
         }
         struct stat a, b;
@@ -654,7 +663,7 @@ static wipc_status take_name_lock(wipc__listener *l, const char *name)
             l->lock_fd = fd;
             return WIPC_OK;
         }
-        close(fd);   /* the file was replaced while we locked it: try again */
+        close(fd); /* the file was replaced while we locked it: try again */
     }
     return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): the name lock keeps changing hands", name);
 }
@@ -673,8 +682,10 @@ static wipc_status reclaim_socket_path(const char *path, const struct sockaddr_u
         return wipc__error(wipc__os_error_status(errno), errno, "wipc_pipe_listen(%s): lstat(%s) failed", name, path);
     }
     if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
-        return wipc__error(WIPC_E_ADDR_IN_USE, 0, "wipc_pipe_listen(%s): %s exists and is not a socket of this user (mode 0%o, uid %u); "
-                           "it is left alone", name, path, (unsigned)st.st_mode, (unsigned)st.st_uid);
+        return wipc__error(WIPC_E_ADDR_IN_USE, 0,
+                           "wipc_pipe_listen(%s): %s exists and is not a socket of this user (mode 0%o, uid %u); "
+                           "it is left alone",
+                           name, path, (unsigned)st.st_mode, (unsigned)st.st_uid);
     int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (probe < 0)
         return wipc__error(WIPC_E_SYSTEM, errno, "wipc_pipe_listen(%s): socket(AF_UNIX) failed", name);
@@ -682,8 +693,9 @@ static wipc_status reclaim_socket_path(const char *path, const struct sockaddr_u
     int e = errno;
     close(probe);
     if (rc == 0 || e != ECONNREFUSED)
-        return wipc__error(WIPC_E_ADDR_IN_USE, rc == 0 ? 0 : e, "wipc_pipe_listen(%s): a server already answers at %s", name, path);
-    struct stat again;   /* the same socket file still: unlink it */
+        return wipc__error(WIPC_E_ADDR_IN_USE, rc == 0 ? 0 : e, "wipc_pipe_listen(%s): a server already answers at %s",
+                           name, path);
+    struct stat again; /* the same socket file still: unlink it */
     if (lstat(path, &again) == 0 && again.st_ino == st.st_ino && again.st_dev == st.st_dev && S_ISSOCK(again.st_mode))
         unlink(path);
     return WIPC_OK;
@@ -693,12 +705,14 @@ static wipc_status reclaim_socket_path(const char *path, const struct sockaddr_u
 static void unlink_own_socket(wipc__listener *l)
 {
     struct stat st;
-    if (l->bound && lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == l->sock_ino && st.st_dev == l->sock_dev)
+    if (l->bound && lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == l->sock_ino &&
+        st.st_dev == l->sock_dev)
         unlink(l->path);
     l->bound = false;
 }
 
-wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struct wipc__server *server, wipc__listener **out)
+wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struct wipc__server *server,
+                              wipc__listener **out)
 {
     wipc__listener *l = calloc(1, sizeof *l);
     if (!l)
@@ -730,7 +744,8 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     }
     if (bind(l->src.fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         int e = errno;
-        st = wipc__error(e == EADDRINUSE ? WIPC_E_ADDR_IN_USE : wipc__os_error_status(e), e, "wipc_pipe_listen(%s): bind(%s) failed", name, l->path);
+        st = wipc__error(e == EADDRINUSE ? WIPC_E_ADDR_IN_USE : wipc__os_error_status(e), e,
+                         "wipc_pipe_listen(%s): bind(%s) failed", name, l->path);
         goto fail;
     }
     struct stat bst;
@@ -758,7 +773,8 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
         goto fail;
     }
     /* Reachable now: publish the name in the lock file for wipc_list (a hashed path hides it). */
-    if (l->lock_fd >= 0 && (ftruncate(l->lock_fd, 0) != 0 || pwrite(l->lock_fd, name, strlen(name), 0) != (ssize_t)strlen(name)))
+    if (l->lock_fd >= 0 &&
+        (ftruncate(l->lock_fd, 0) != 0 || pwrite(l->lock_fd, name, strlen(name), 0) != (ssize_t)strlen(name)))
         wipc__log(WIPC_LOG_WARN, "pipe %s: cannot write the name into %s (errno %d); wipc_list will not show it", name,
                   l->lock_path, errno);
     *out = l;
@@ -779,30 +795,32 @@ fail:
 
 void wipc__plat_listener_close(wipc__listener *l)
 {
-    wipc__mutex_lock(&l->lock);   /* waits for an accept in progress */
+    wipc__mutex_lock(&l->lock); /* waits for an accept in progress */
     l->closed = true;
     wipc__mutex_unlock(&l->lock);
     unlink_own_socket(l);
     if (l->lock_fd >= 0)
-        unlink(l->lock_path);     /* still locked by us: take_name_lock's inode check makes this safe */
-    wipc__linux_loop_del(&l->backoff);  /* before the retire: an event fetched for it is handled before the free */
+        unlink(l->lock_path); /* still locked by us: take_name_lock's inode check makes this safe */
+    wipc__linux_loop_del(&l->backoff); /* before the retire: an event fetched for it is handled before the free */
     wipc__linux_loop_retire(&l->src, listener_free);
 }
 
 void wipc__plat_listener_slot_free(wipc__listener *l)
 {
-    (void)l;   /* the core answers BUSY above max_instances; nothing to re-arm on POSIX */
+    (void)l; /* the core answers BUSY above max_instances; nothing to re-arm on POSIX */
 }
 
 wipc_status wipc__plat_pipe_impersonate(wipc__pipe *p)
 {
     (void)p;
-    return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_pipe_impersonate: impersonation is a Windows feature (ImpersonateNamedPipeClient)");
+    return wipc__error(WIPC_E_NOT_SUPPORTED, 0,
+                       "wipc_pipe_impersonate: impersonation is a Windows feature (ImpersonateNamedPipeClient)");
 }
 
 wipc_status wipc__plat_revert_to_self(void)
 {
-    return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_revert_to_self: impersonation is a Windows feature (RevertToSelf)");
+    return wipc__error(WIPC_E_NOT_SUPPORTED, 0,
+                       "wipc_revert_to_self: impersonation is a Windows feature (RevertToSelf)");
 }
 
 int wipc__linux_pipes_live(void)

@@ -23,9 +23,9 @@
 #include "linux/memfd.h"
 
 struct wipc__bulk_section {
-    void    *base;
+    void *base;
     uint64_t size;
-    int      fd;       /* creator: the memfd, open while the section lives (the peer finds it there); else -1 */
+    int fd; /* creator: the memfd, open while the section lives (the peer finds it there); else -1 */
 };
 
 wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t owner_uid, uint32_t number, uint64_t size,
@@ -44,8 +44,9 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
     wipc_status st = WIPC_OK;
     if (create && (fd = wipc__linux_memfd_create(name, size, "a pipe bulk section")) < 0)
         st = WIPC_E_NO_MEMORY;
-    else if (!create && wipc__linux_memfd_open(owner_pid, name, owner_uid, size, "the peer's pipe bulk section", &fd) != WIPC_OK)
-        st = WIPC_E_PROTOCOL;   /* the last error says why; the connection ends */
+    else if (!create &&
+             wipc__linux_memfd_open(owner_pid, name, owner_uid, size, "the peer's pipe bulk section", &fd) != WIPC_OK)
+        st = WIPC_E_PROTOCOL; /* the last error says why; the connection ends */
     if (st != WIPC_OK) {
         free(s);
         return st;
@@ -55,7 +56,8 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
     if (p == MAP_FAILED) {
         close(fd);
         free(s);
-        return wipc__error(WIPC_E_NO_MEMORY, e, "mmap of a %llu-byte pipe bulk section failed", (unsigned long long)size);
+        return wipc__error(WIPC_E_NO_MEMORY, e, "mmap of a %llu-byte pipe bulk section failed",
+                           (unsigned long long)size);
     }
     if (create)
         s->fd = fd;
@@ -79,7 +81,7 @@ void wipc__plat_bulk_close(wipc__bulk_section *s)
 
 int wipc__plat_pipe_bulk_ok(wipc__pipe *p)
 {
-    (void)p;   /* the peer's uid is ours: SO_PEERCRED checked it (WIPC_PIPE_ANY_USER offers no sections) */
+    (void)p; /* the peer's uid is ours: SO_PEERCRED checked it (WIPC_PIPE_ANY_USER offers no sections) */
     const char *v = getenv("WIPC_PIPE_BULK");
     return !(v && !strcmp(v, "0")) && wipc__linux_memfd_shareable();
 }

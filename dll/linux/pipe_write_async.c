@@ -22,14 +22,14 @@
 enum { AW_IDLE, AW_WAIT, AW_REPORT };
 
 struct wipc__linux_awrite {
-    wipc__linux_source   src;        /* fd = dup of the socket; on_ready = aw_on_ready */
-    wipc__pipe    *p;
+    wipc__linux_source src; /* fd = dup of the socket; on_ready = aw_on_ready */
+    wipc__pipe *p;
     const uint8_t *buf;
-    size_t         len, done;
-    int            state;      /* AW_* */
-    wipc_status    result;     /* AW_REPORT */
-    bool           cancel;
-    bool           registered;
+    size_t len, done;
+    int state; /* AW_* */
+    wipc_status result; /* AW_REPORT */
+    bool cancel;
+    bool registered;
 };
 
 #define AW_EVENTS (EPOLLOUT | EPOLLONESHOT)
@@ -140,7 +140,8 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
             int e = errno;
             free(aw);
             wipc__mutex_unlock(lock);
-            return wipc__error(aw ? WIPC_E_SYSTEM : WIPC_E_NO_MEMORY, aw ? e : 0, "write: cannot set up an asynchronous write");
+            return wipc__error(aw ? WIPC_E_SYSTEM : WIPC_E_NO_MEMORY, aw ? e : 0,
+                               "write: cannot set up an asynchronous write");
         }
         aw->src.fd = fd;
         aw->src.on_ready = aw_on_ready;
@@ -161,8 +162,8 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
         aw->state = AW_WAIT;
     } else {
         if (aw->done < aw->len && aw->result == WIPC_OK)
-            aw->result = WIPC_E_SYSTEM;   /* epoll refused the socket: reported with the bytes sent */
-        aw->state = AW_REPORT;   /* done (or failed) at once: reported on the loop thread, never from here */
+            aw->result = WIPC_E_SYSTEM; /* epoll refused the socket: reported with the bytes sent */
+        aw->state = AW_REPORT; /* done (or failed) at once: reported on the loop thread, never from here */
         wipc__linux_loop_post(&aw->src);
     }
     wipc__mutex_unlock(lock);
@@ -180,4 +181,3 @@ void wipc__plat_pipe_write_cancel(wipc__pipe *p)
     }
     wipc__mutex_unlock(lock);
 }
-

@@ -14,11 +14,11 @@
 #include "linux/loop.h"
 
 #ifndef SYS_pidfd_open
-#  define SYS_pidfd_open 434   /* the same number on every architecture */
+#  define SYS_pidfd_open 434 /* the same number on every architecture */
 #endif
 
 struct wipc__proc_watch {
-    wipc__linux_source src;   /* first: the loop hands back the source */
+    wipc__linux_source src; /* first: the loop hands back the source */
     void (*on_exit)(void *arg);
     void (*on_free)(void *arg);
     void *arg;
@@ -28,7 +28,7 @@ struct wipc__proc_watch {
 static void watch_ready(wipc__linux_source *src, uint32_t events)
 {
     wipc__proc_watch *w = (wipc__proc_watch *)src;
-    if (events && !atomic_exchange(&w->fired, true))   /* EPOLLONESHOT: once */
+    if (events && !atomic_exchange(&w->fired, true)) /* EPOLLONESHOT: once */
         w->on_exit(w->arg);
 }
 
@@ -47,7 +47,7 @@ wipc__proc_watch *wipc__plat_proc_watch(uint32_t pid, uint32_t start_key, void (
         return NULL;
     int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     if (fd < 0)
-        return NULL;   /* ENOSYS (kernel before 5.3, seccomp), ESRCH (gone), EMFILE: the caller polls */
+        return NULL; /* ENOSYS (kernel before 5.3, seccomp), ESRCH (gone), EMFILE: the caller polls */
     /* The pidfd names whatever process has the pid now: it is ours only if it has our start key. */
     if (!wipc__plat_proc_alive(pid, start_key)) {
         close(fd);

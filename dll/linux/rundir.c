@@ -21,11 +21,12 @@ static wipc_status check_dir(const char *path, const char *fn)
     if (!S_ISDIR(st.st_mode))
         return wipc__error(WIPC_E_ACCESS_DENIED, 0, "%s: %s is not a directory; refused", fn, path);
     if (st.st_uid != geteuid())
-        return wipc__error(WIPC_E_ACCESS_DENIED, 0, "%s: the runtime directory %s belongs to uid %u, not to uid %u; refused", fn,
-                           path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return wipc__error(WIPC_E_ACCESS_DENIED, 0,
+                           "%s: the runtime directory %s belongs to uid %u, not to uid %u; refused", fn, path,
+                           (unsigned)st.st_uid, (unsigned)geteuid());
     if (st.st_mode & 077)
-        return wipc__error(WIPC_E_ACCESS_DENIED, 0, "%s: the runtime directory %s has mode %03o; it must be 0700", fn, path,
-                           (unsigned)(st.st_mode & 0777));
+        return wipc__error(WIPC_E_ACCESS_DENIED, 0, "%s: the runtime directory %s has mode %03o; it must be 0700", fn,
+                           path, (unsigned)(st.st_mode & 0777));
     return WIPC_OK;
 }
 
@@ -54,7 +55,8 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
-wipc_status wipc__linux_rundir_path(char *buf, size_t cap, const char *prefix, const char *name, const char *suffix, const char *fn)
+wipc_status wipc__linux_rundir_path(char *buf, size_t cap, const char *prefix, const char *name, const char *suffix,
+                                    const char *fn)
 {
     char dir[200];
     wipc_status st = wipc__linux_rundir(dir, sizeof dir, fn);

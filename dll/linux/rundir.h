@@ -12,5 +12,6 @@
 wipc_status wipc__linux_rundir(char *buf, size_t cap, const char *fn);
 /* Builds <rundir>/<prefix><name><suffix>, using a hash of the name when the path would not fit a
  * sockaddr_un (108 bytes). */
-wipc_status wipc__linux_rundir_path(char *buf, size_t cap, const char *prefix, const char *name, const char *suffix, const char *fn);
+wipc_status wipc__linux_rundir_path(char *buf, size_t cap, const char *prefix, const char *name, const char *suffix,
+                                    const char *fn);
 #endif

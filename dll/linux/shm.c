@@ -36,17 +36,17 @@
 #include "linux/memfd.h"
 #include "linux/shm_linux.h"
 
-#define PATH_CAP (WIPC__FULL_NAME_MAX + 48)   /* a shm_open name: wipc-made or a full name */
+#define PATH_CAP (WIPC__FULL_NAME_MAX + 48) /* a shm_open name: wipc-made or a full name */
 
 struct wipc__section {
-    void    *base;
+    void *base;
     uint64_t size;
-    int      memfd;   /* channel creator: the sealed memfd, open while the channel lives; else -1 */
-    dev_t    dev;     /* the name's object (channels: the locator record; regions: the section) */
-    ino_t    ino;
-    bool     foreign; /* the name is a full shm_open name given by the caller, not one wipc derived */
-    bool     created; /* this process created the name's object */
-    char     path[PATH_CAP];   /* shm_open name, "" for mapped files */
+    int memfd; /* channel creator: the sealed memfd, open while the channel lives; else -1 */
+    dev_t dev; /* the name's object (channels: the locator record; regions: the section) */
+    ino_t ino;
+    bool foreign; /* the name is a full shm_open name given by the caller, not one wipc derived */
+    bool created; /* this process created the name's object */
+    char path[PATH_CAP]; /* shm_open name, "" for mapped files */
 };
 
 /* The shm_open name of `name`: a full name ("/...", not for stats) as given, else wipc's own. */
@@ -56,7 +56,10 @@ static void shm_path(char *buf, size_t cap, int ns, const char *name)
         snprintf(buf, cap, "%s", name);
         return;
     }
-    snprintf(buf, cap, ns == WIPC__SECTION_REGION ? "/wipc-%u-r-%s" : ns == WIPC__SECTION_STATS ? "/wipc-%u-st-%s" : "/wipc-%u-%s",
+    snprintf(buf, cap,
+             ns == WIPC__SECTION_REGION  ? "/wipc-%u-r-%s"
+             : ns == WIPC__SECTION_STATS ? "/wipc-%u-st-%s"
+                                         : "/wipc-%u-%s",
              (unsigned)geteuid(), name);
 }
 
@@ -90,7 +93,8 @@ static wipc_status map_fd(wipc__section *s, int fd, uint64_t size, bool readonly
     if (size == 0)
         return WIPC_OK;
     if (size > (uint64_t)SIZE_MAX)
-        return wipc__error(WIPC_E_NO_MEMORY, 0, "mmap(%s): %llu bytes do not fit the address space", what, (unsigned long long)size);
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "mmap(%s): %llu bytes do not fit the address space", what,
+                           (unsigned long long)size);
     void *p = mmap(NULL, (size_t)size, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return os_fail(errno, "mmap", what);
@@ -105,8 +109,9 @@ static wipc_status reserve(int fd, uint64_t size, const char *path)
     if (rc == 0)
         return WIPC_OK;
     if (rc == ENOSPC || rc == EFBIG || rc == ENOMEM)
-        return wipc__error(WIPC_E_NO_MEMORY, rc, "posix_fallocate(%s, %llu bytes) failed: not enough room in /dev/shm for the section",
-                           path, (unsigned long long)size);
+        return wipc__error(WIPC_E_NO_MEMORY, rc,
+                           "posix_fallocate(%s, %llu bytes) failed: not enough room in /dev/shm for the section", path,
+                           (unsigned long long)size);
     if (rc != EOPNOTSUPP && rc != EINVAL)
         return os_fail(rc, "posix_fallocate", path);
     if (ftruncate(fd, (off_t)size) != 0)
@@ -116,7 +121,7 @@ static wipc_status reserve(int fd, uint64_t size, const char *path)
 
 /* ---- channels: a sealed memfd behind a locator record ----------------------------------------------- */
 
-#define LOC_MAGIC   0x50485357u   /* "WSHP" */
+#define LOC_MAGIC   0x50485357u /* "WSHP" */
 #define LOC_VERSION 1u
 #define LOC_SIZE    16
 
@@ -176,13 +181,13 @@ static bool name_is_stale(const char *path, bool foreign, struct stat *out)
     *out = st;
     if (n < 0)
         return false;
-    if (n >= LOC_SIZE && get32(b) == LOC_MAGIC)   /* a locator: its creator (and so its memfd) is gone */
+    if (n >= LOC_SIZE && get32(b) == LOC_MAGIC) /* a locator: its creator (and so its memfd) is gone */
         return !ident_alive(get32(b + 8) | (uint64_t)get32(b + 12) << 32);
     if (foreign)
         return false;
-    if (n >= 136 && get32(b) == 0x4D485357u)       /* a 1.0 channel section: creator and opener dead */
+    if (n >= 136 && get32(b) == 0x4D485357u) /* a 1.0 channel section: creator and opener dead */
         return get32(b + 24) != 0 && !ident_alive(get64(b + 64)) && !ident_alive(get64(b + 128));
-    if (n == 0)                                   /* a creator died before writing its locator */
+    if (n == 0) /* a creator died before writing its locator */
         return time(NULL) - st.st_ctime > 10;
     return false;
 }
@@ -197,7 +202,7 @@ static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path
         struct stat st, again;
         if (!name_is_stale(path, wipc__is_full_name(cfg->name), &st))
             break;
-        int cur = shm_open(path, O_RDONLY | O_CLOEXEC, 0);   /* still that very object: remove it */
+        int cur = shm_open(path, O_RDONLY | O_CLOEXEC, 0); /* still that very object: remove it */
         bool same = cur >= 0 && fstat(cur, &again) == 0 && again.st_ino == st.st_ino && again.st_dev == st.st_dev;
         if (cur >= 0)
             close(cur);
@@ -209,7 +214,8 @@ static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path
     if (fd < 0) {
         int err = errno;
         if (err == EEXIST)
-            return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use", path, cfg->name);
+            return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use",
+                               path, cfg->name);
         return os_fail(err, "shm_open", path);
     }
     char mname[WIPC_NAME_MAX + 16];
@@ -234,7 +240,7 @@ static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path
         if (fstat(fd, &ns) != 0 || pwrite(fd, rec, sizeof rec, 0) != (ssize_t)sizeof rec) {
             st = os_fail(errno, "writing the locator of", path);
         } else {
-            s->dev = ns.st_dev;   /* the name's object: wipc__plat_section_unlink checks it */
+            s->dev = ns.st_dev; /* the name's object: wipc__plat_section_unlink checks it */
             s->ino = ns.st_ino;
             s->memfd = mfd;
             s->foreign = foreign;
@@ -264,29 +270,34 @@ static wipc_status channel_open(int fd, const char *path, const char *name, cons
     s->dev = nst->st_dev;
     s->ino = nst->st_ino;
     if (n == 0)
-        return WIPC_OK;   /* size 0: being created */
+        return WIPC_OK; /* size 0: being created */
     if (n == (ssize_t)sizeof rec && get32(rec) == WIPC__SHM_MAGIC)
-        return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): %s is a wipc 1.0 channel section; this library opens only "
-                           "1.1 channels (a locator to a sealed memfd): both sides need wipc 1.1", name, path);
+        return wipc__error(WIPC_E_PROTOCOL, 0,
+                           "wipc_shm_open(%s): %s is a wipc 1.0 channel section; this library opens only "
+                           "1.1 channels (a locator to a sealed memfd): both sides need wipc 1.1",
+                           name, path);
     if (n != (ssize_t)sizeof rec || get32(rec) != LOC_MAGIC || get32(rec + 4) != LOC_VERSION)
-        return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): %s exists but is not a wipc shm channel (no channel "
-                           "locator in it: another program made it)", name, path);
+        return wipc__error(WIPC_E_PROTOCOL, 0,
+                           "wipc_shm_open(%s): %s exists but is not a wipc shm channel (no channel "
+                           "locator in it: another program made it)",
+                           name, path);
     uint32_t pid = get32(rec + 8), key = get32(rec + 12);
     if (!wipc__plat_proc_alive(pid, key))
-        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_shm_open(%s): the channel's creator (pid %u) is gone", name, (unsigned)pid);
+        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_shm_open(%s): the channel's creator (pid %u) is gone", name,
+                           (unsigned)pid);
     char mname[WIPC_NAME_MAX + 16];
     memfd_name(mname, sizeof mname, name);
     int mfd = -1;
     wipc_status ms = wipc__linux_memfd_open(pid, mname, (uint32_t)geteuid(), WIPC__SHM_HEADER_SIZE, path, &mfd);
     if (ms != WIPC_OK)
-        return ms;   /* NOT_FOUND: the creator is closing or gone (the caller retries) */
+        return ms; /* NOT_FOUND: the creator is closing or gone (the caller retries) */
     struct stat st;
     wipc_status rc = fstat(mfd, &st) == 0 ? WIPC_OK : os_fail(errno, "fstat", path);
     dev_t dev = s->dev;
     ino_t ino = s->ino;
     if (rc == WIPC_OK)
         rc = map_fd(s, mfd, (uint64_t)st.st_size, false, path);
-    s->dev = dev;   /* map_fd took the memfd's; unlink goes by the name's */
+    s->dev = dev; /* map_fd took the memfd's; unlink goes by the name's */
     s->ino = ino;
     close(mfd);
     return rc;
@@ -303,11 +314,13 @@ wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__sectio
     if (fd < 0) {
         int err = errno;
         if (err == EEXIST)
-            return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use", path, cfg->name);
+            return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use",
+                               path, cfg->name);
         return os_fail(err, "shm_open", path);
     }
     wipc__section *s = section_new(path);
-    wipc_status st = s ? reserve(fd, cfg->size, path) : wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
+    wipc_status st =
+        s ? reserve(fd, cfg->size, path) : wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
     if (st == WIPC_OK)
         st = map_fd(s, fd, cfg->size, false, path);
     close(fd);
@@ -342,8 +355,8 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
     if (fstat(fd, &st) != 0)
         rc = os_fail(errno, "fstat", path);
     else if (st.st_uid != geteuid())
-        rc = wipc__error(WIPC_E_ACCESS_DENIED, 0, "shm_open(%s): the object belongs to uid %u, not to this user (%u)", path,
-                         (unsigned)st.st_uid, (unsigned)geteuid());
+        rc = wipc__error(WIPC_E_ACCESS_DENIED, 0, "shm_open(%s): the object belongs to uid %u, not to this user (%u)",
+                         path, (unsigned)st.st_uid, (unsigned)geteuid());
     wipc__section *s = rc == WIPC_OK ? section_new(path) : NULL;
     if (rc == WIPC_OK && !s)
         rc = wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
@@ -375,8 +388,10 @@ static wipc_status file_size(int fd, uint64_t want, bool readonly, const char *p
     }
     if ((uint64_t)st.st_size < want) {
         if (readonly)
-            return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_region_map_file(%s): the file has %lld bytes, fewer than %llu, and is mapped read-only",
-                               path, (long long)st.st_size, (unsigned long long)want);
+            return wipc__error(
+                WIPC_E_INVALID_ARG, 0,
+                "wipc_region_map_file(%s): the file has %lld bytes, fewer than %llu, and is mapped read-only", path,
+                (long long)st.st_size, (unsigned long long)want);
         wipc_status rc = reserve(fd, want, path);
         if (rc != WIPC_OK)
             return rc;
@@ -415,13 +430,19 @@ wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool re
     return WIPC_OK;
 }
 
-void *wipc__plat_section_base(const wipc__section *s) { return s->base; }
-uint64_t wipc__plat_section_size(const wipc__section *s) { return s->size; }
+void *wipc__plat_section_base(const wipc__section *s)
+{
+    return s->base;
+}
+uint64_t wipc__plat_section_size(const wipc__section *s)
+{
+    return s->size;
+}
 
 void wipc__plat_section_unlink(wipc__section *s)
 {
     if (!s || !s->path[0] || (s->foreign && !s->created))
-        return;   /* a caller-given name is removed only by the process that created its object */
+        return; /* a caller-given name is removed only by the process that created its object */
     int fd = shm_open(s->path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return;
@@ -464,12 +485,12 @@ void wipc__plat_shm_wake(wipc__section *s, unsigned index, _Atomic uint32_t *wor
 /* ---- asymmetric fences (platform_shm.h; the argument is in shm_layout.h, "Concurrency") ---------- */
 
 #ifndef MEMBARRIER_CMD_GLOBAL_EXPEDITED
-#  define MEMBARRIER_CMD_QUERY                      0
-#  define MEMBARRIER_CMD_GLOBAL_EXPEDITED           (1 << 1)
-#  define MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED  (1 << 2)
+#  define MEMBARRIER_CMD_QUERY                     0
+#  define MEMBARRIER_CMD_GLOBAL_EXPEDITED          (1 << 1)
+#  define MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED (1 << 2)
 #endif
 
-static _Atomic int asym_state;   /* 0 not asked yet, 1 registered, 2 unavailable */
+static _Atomic int asym_state; /* 0 not asked yet, 1 registered, 2 unavailable */
 
 bool wipc__plat_shm_asym_init(void)
 {
@@ -478,9 +499,10 @@ bool wipc__plat_shm_asym_init(void)
         return state == 1;
     bool ok = false;
 #ifdef SYS_membarrier
-    if (getenv("WIPC_SHM_NO_MEMBARRIER") == NULL) {   /* tests: the symmetric protocol on this kernel */
+    if (getenv("WIPC_SHM_NO_MEMBARRIER") == NULL) { /* tests: the symmetric protocol on this kernel */
         long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-        ok = cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) && (cmds & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) &&
+        ok = cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+             (cmds & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) &&
              syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
     }
 #endif
@@ -513,14 +535,14 @@ static int proc_stat(uint32_t pid, uint32_t *key)
     if (n <= 0)
         return 0;
     buf[n] = '\0';
-    char *p = strrchr(buf, ')');   /* the command name may hold spaces and parentheses */
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
     if (!p || p[1] != ' ')
         return 0;
     char state = p[2];
     if (state == 'Z' || state == 'X' || state == 'x')
         return 0;
     p += 2;
-    for (int field = 3; field < 22; field++) {   /* p is at field 3 (state); skip to field 22 */
+    for (int field = 3; field < 22; field++) { /* p is at field 3 (state); skip to field 22 */
         p = strchr(p, ' ');
         if (!p)
             return 0;
@@ -546,14 +568,14 @@ int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key)
 }
 
 #ifndef MADV_POPULATE_WRITE
-#  define MADV_POPULATE_WRITE 23   /* Linux 5.14 */
+#  define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
-#define PREFAULT_MAX (64ull << 20)    /* bytes of a section mapped in advance, at most */
+#define PREFAULT_MAX (64ull << 20) /* bytes of a section mapped in advance, at most */
 
 void wipc__plat_section_prefault(wipc__section *s)
 {
     if (!s->base || s->size == 0)
         return;
     size_t n = (size_t)(s->size < PREFAULT_MAX ? s->size : PREFAULT_MAX);
-    (void)madvise(s->base, n, MADV_POPULATE_WRITE);   /* EINVAL on older kernels: the pages fault in as used */
+    (void)madvise(s->base, n, MADV_POPULATE_WRITE); /* EINVAL on older kernels: the pages fault in as used */
 }

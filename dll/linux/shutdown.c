@@ -15,5 +15,5 @@ void wipc__plat_shutdown(void)
     for (int i = 0; i < 2000 && wipc__linux_pipes_live() > 0; i++)
         wipc__sleep_ms(1);
     wipc__linux_loop_stop();
-    wipc__linux_msg_pool_clear();   /* msg: the sender's cached connections */
+    wipc__linux_msg_pool_clear(); /* msg: the sender's cached connections */
 }

@@ -9,10 +9,22 @@
 #include <unistd.h>
 #include "platform.h"
 
-void wipc__mutex_init(wipc__mutex *m) { pthread_mutex_init(m, NULL); }
-void wipc__mutex_destroy(wipc__mutex *m) { pthread_mutex_destroy(m); }
-void wipc__mutex_lock(wipc__mutex *m) { pthread_mutex_lock(m); }
-void wipc__mutex_unlock(wipc__mutex *m) { pthread_mutex_unlock(m); }
+void wipc__mutex_init(wipc__mutex *m)
+{
+    pthread_mutex_init(m, NULL);
+}
+void wipc__mutex_destroy(wipc__mutex *m)
+{
+    pthread_mutex_destroy(m);
+}
+void wipc__mutex_lock(wipc__mutex *m)
+{
+    pthread_mutex_lock(m);
+}
+void wipc__mutex_unlock(wipc__mutex *m)
+{
+    pthread_mutex_unlock(m);
+}
 
 void wipc__cond_init(wipc__cond *c)
 {
@@ -22,9 +34,18 @@ void wipc__cond_init(wipc__cond *c)
     pthread_cond_init(c, &a);
     pthread_condattr_destroy(&a);
 }
-void wipc__cond_destroy(wipc__cond *c) { pthread_cond_destroy(c); }
-void wipc__cond_signal(wipc__cond *c) { pthread_cond_signal(c); }
-void wipc__cond_broadcast(wipc__cond *c) { pthread_cond_broadcast(c); }
+void wipc__cond_destroy(wipc__cond *c)
+{
+    pthread_cond_destroy(c);
+}
+void wipc__cond_signal(wipc__cond *c)
+{
+    pthread_cond_signal(c);
+}
+void wipc__cond_broadcast(wipc__cond *c)
+{
+    pthread_cond_broadcast(c);
+}
 
 int wipc__cond_wait_until(wipc__cond *c, wipc__mutex *m, wipc__deadline dl)
 {
@@ -78,8 +99,14 @@ wipc_status wipc__thread_start(wipc__thread *t, wipc__thread_fn fn, void *arg)
     return WIPC_OK;
 }
 
-void wipc__thread_join(wipc__thread *t) { pthread_join(*t, NULL); }
-uint64_t wipc__thread_self(void) { return (uint64_t)syscall(SYS_gettid); }
+void wipc__thread_join(wipc__thread *t)
+{
+    pthread_join(*t, NULL);
+}
+uint64_t wipc__thread_self(void)
+{
+    return (uint64_t)syscall(SYS_gettid);
+}
 
 uint64_t wipc__now_ns(void)
 {
@@ -88,7 +115,10 @@ uint64_t wipc__now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t wipc__now_ms(void) { return wipc__now_ns() / 1000000u; }
+uint64_t wipc__now_ms(void)
+{
+    return wipc__now_ns() / 1000000u;
+}
 
 int64_t wipc__unix_ms(void)
 {
@@ -104,4 +134,7 @@ void wipc__sleep_ms(uint32_t ms)
     }
 }
 
-uint32_t wipc__getpid(void) { return (uint32_t)getpid(); }
+uint32_t wipc__getpid(void)
+{
+    return (uint32_t)getpid();
+}

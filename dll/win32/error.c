@@ -9,7 +9,10 @@
 
 #include "win32_internal.h"
 
-int64_t wipc__os_error(void) { return (int64_t)GetLastError(); }
+int64_t wipc__os_error(void)
+{
+    return (int64_t)GetLastError();
+}
 
 void wipc__os_error_text(int64_t code, char *buf, size_t cap)
 {

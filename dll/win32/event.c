@@ -19,8 +19,8 @@
 
 struct wipc__event {
     HANDLE ev;
-    HANDLE cancel;   /* unnamed, manual-reset: set by wipc__plat_event_cancel */
-    char   name[WIPC__FULL_NAME_MAX + 32];
+    HANDLE cancel; /* unnamed, manual-reset: set by wipc__plat_event_cancel */
+    char name[WIPC__FULL_NAME_MAX + 32];
 };
 
 static wipc_status event_fail(DWORD err, const char *call, const char *name)
@@ -60,7 +60,8 @@ static wipc_status event_new(const char *name, wipc__event **out, wchar_t **w)
     return WIPC_OK;
 }
 
-wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool initial_set, const char *sddl, wipc__event **out)
+wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool initial_set, const char *sddl,
+                                    wipc__event **out)
 {
     *out = NULL;
     wipc__win_sa sa;
@@ -80,8 +81,10 @@ wipc_status wipc__plat_event_create(const char *name, bool manual_reset, bool in
     if (!e->ev)
         st = event_fail(err, "CreateEventW", e->name);
     else if (err == ERROR_ALREADY_EXISTS)
-        st = wipc__error(WIPC_E_ADDR_IN_USE, err, "CreateEventW(%s): the event exists already (another process's object): "
-                         "refused, not adopted", e->name);
+        st = wipc__error(WIPC_E_ADDR_IN_USE, err,
+                         "CreateEventW(%s): the event exists already (another process's object): "
+                         "refused, not adopted",
+                         e->name);
     if (st != WIPC_OK) {
         wipc__plat_event_free(e);
         return st;
@@ -106,7 +109,8 @@ wipc_status wipc__plat_event_open(const char *name, wipc__event **out, bool *man
         if (err == ERROR_FILE_NOT_FOUND)
             st = wipc__error(WIPC_E_NOT_FOUND, err, "OpenEventW(%s) failed: no event of that name", e->name);
         else if (err == ERROR_INVALID_HANDLE)
-            st = wipc__error(WIPC_E_PROTOCOL, err, "OpenEventW(%s) failed: the name holds an object that is not an event", e->name);
+            st = wipc__error(WIPC_E_PROTOCOL, err,
+                             "OpenEventW(%s) failed: the name holds an object that is not an event", e->name);
         else
             st = event_fail(err, "OpenEventW", e->name);
         wipc__plat_event_free(e);

@@ -22,12 +22,12 @@
 
 #define WIPC__WIN_IOCP_DRAIN_MS 5000
 
-static SRWLOCK       g_lock = SRWLOCK_INIT;      /* guards g_port / g_thread; shared to use the port */
-static SRWLOCK       g_stop_lock = SRWLOCK_INIT; /* serialises wipc__plat_shutdown */
-static HANDLE        g_port;
-static wipc__thread  g_thread;
+static SRWLOCK g_lock = SRWLOCK_INIT; /* guards g_port / g_thread; shared to use the port */
+static SRWLOCK g_stop_lock = SRWLOCK_INIT; /* serialises wipc__plat_shutdown */
+static HANDLE g_port;
+static wipc__thread g_thread;
 static volatile DWORD g_thread_id;
-static volatile LONG g_pending;                  /* operations whose packet has not been handled yet */
+static volatile LONG g_pending; /* operations whose packet has not been handled yet */
 
 void wipc__win_iocp_op_init(wipc__win_iocp_op *op, wipc__win_iocp_fn fn)
 {
@@ -37,10 +37,19 @@ void wipc__win_iocp_op_init(wipc__win_iocp_op *op, wipc__win_iocp_fn fn)
     op->fn = fn;
 }
 
-int wipc__win_iocp_on_io_thread(void) { return g_thread_id != 0 && g_thread_id == GetCurrentThreadId(); }
+int wipc__win_iocp_on_io_thread(void)
+{
+    return g_thread_id != 0 && g_thread_id == GetCurrentThreadId();
+}
 
-void wipc__win_iocp_begin(void) { InterlockedIncrement(&g_pending); }
-void wipc__win_iocp_abandon(void) { InterlockedDecrement(&g_pending); }
+void wipc__win_iocp_begin(void)
+{
+    InterlockedIncrement(&g_pending);
+}
+void wipc__win_iocp_abandon(void)
+{
+    InterlockedDecrement(&g_pending);
+}
 
 static void io_main(void *arg)
 {
@@ -139,8 +148,8 @@ wipc_status wipc__win_iocp_associate(HANDLE h, const char *what)
         DWORD err = GetLastError();
         ReleaseSRWLockShared(&g_lock);
         if (!r)
-            return wipc__error(wipc__os_error_status(err) == WIPC_E_NO_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_SYSTEM,
-                               err, "CreateIoCompletionPort(%s) failed", what);
+            return wipc__error(wipc__os_error_status(err) == WIPC_E_NO_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_SYSTEM, err,
+                               "CreateIoCompletionPort(%s) failed", what);
         return WIPC_OK;
     }
 }

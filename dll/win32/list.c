@@ -75,15 +75,15 @@ static int list_pipes(const wipc__list_calls *up, wipc__found_fn fn, void *arg)
 
 typedef struct nt_ustr {
     USHORT Length, MaximumLength;
-    PWSTR  Buffer;
+    PWSTR Buffer;
 } nt_ustr;
 
 typedef struct nt_oa {
-    ULONG    Length;
-    HANDLE   RootDirectory;
+    ULONG Length;
+    HANDLE RootDirectory;
     nt_ustr *ObjectName;
-    ULONG    Attributes;
-    PVOID    SecurityDescriptor, SecurityQualityOfService;
+    ULONG Attributes;
+    PVOID SecurityDescriptor, SecurityQualityOfService;
 } nt_oa;
 
 typedef struct nt_dir_entry {
@@ -93,7 +93,7 @@ typedef struct nt_dir_entry {
 typedef LONG(NTAPI *open_dir_fn)(HANDLE *, ACCESS_MASK, nt_oa *);
 typedef LONG(NTAPI *query_dir_fn)(HANDLE, PVOID, ULONG, BOOLEAN, BOOLEAN, PULONG, PULONG);
 
-#define WIPC__WIN_DIRECTORY_QUERY 0x0001
+#define WIPC__WIN_DIRECTORY_QUERY      0x0001
 #define WIPC__WIN_OBJ_CASE_INSENSITIVE 0x40
 
 /* 1 if the section Local\<object> is a live channel (*pid = its creator). */
@@ -109,7 +109,7 @@ static int channel_owner(const wipc__list_calls *up, const wchar_t *object, uint
     const void *view = MapViewOfFile(m, FILE_MAP_READ, 0, 0, WIPC__CHANNEL_HEADER_BYTES);
     if (view) {
         unsigned char copy[WIPC__CHANNEL_HEADER_BYTES];
-        memcpy(copy, view, sizeof copy);   /* the peer's memory: one read into our copy */
+        memcpy(copy, view, sizeof copy); /* the peer's memory: one read into our copy */
         UnmapViewOfFile(view);
         ok = up->channel_owner(copy, sizeof copy, pid);
     }
@@ -121,8 +121,8 @@ static int one_section(uint32_t mask, const nt_dir_entry *e, const wipc__list_ca
 {
     size_t len = e->Name.Length / sizeof(wchar_t);
     wchar_t object[WIPC_NAME_MAX + 16];
-    if (e->TypeName.Length != 7 * sizeof(wchar_t) || wcsncmp(e->TypeName.Buffer, L"Section", 7) != 0 ||
-        len < 6 || len >= sizeof object / sizeof object[0] || wcsncmp(e->Name.Buffer, L"wipc-", 5) != 0)
+    if (e->TypeName.Length != 7 * sizeof(wchar_t) || wcsncmp(e->TypeName.Buffer, L"Section", 7) != 0 || len < 6 ||
+        len >= sizeof object / sizeof object[0] || wcsncmp(e->Name.Buffer, L"wipc-", 5) != 0)
         return 0;
     memcpy(object, e->Name.Buffer, len * sizeof(wchar_t));
     object[len] = 0;
@@ -153,7 +153,8 @@ static int list_sections(uint32_t mask, const wipc__list_calls *up, wipc__found_
 {
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     open_dir_fn open_dir = ntdll ? (open_dir_fn)(void (*)(void))GetProcAddress(ntdll, "NtOpenDirectoryObject") : NULL;
-    query_dir_fn query_dir = ntdll ? (query_dir_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryDirectoryObject") : NULL;
+    query_dir_fn query_dir =
+        ntdll ? (query_dir_fn)(void (*)(void))GetProcAddress(ntdll, "NtQueryDirectoryObject") : NULL;
     DWORD session = 0;
     if (!open_dir || !query_dir || !ProcessIdToSessionId(GetCurrentProcessId(), &session))
         return 0;
@@ -174,7 +175,7 @@ static int list_sections(uint32_t mask, const wipc__list_calls *up, wipc__found_
     ULONG ctx = 0, got = 0;
     int stop = 0;
     for (BOOLEAN restart = TRUE; !stop; restart = FALSE) {
-        if (query_dir(dir, &buf, sizeof buf, TRUE, restart, &ctx, &got) != 0)   /* STATUS_NO_MORE_ENTRIES or an error */
+        if (query_dir(dir, &buf, sizeof buf, TRUE, restart, &ctx, &got) != 0) /* STATUS_NO_MORE_ENTRIES or an error */
             break;
         stop = one_section(mask, &buf.e, up, fn, arg);
     }
@@ -187,7 +188,7 @@ static int list_sections(uint32_t mask, const wipc__list_calls *up, wipc__found_
 typedef struct msg_walk {
     const wipc__list_calls *up;
     wipc__found_fn fn;
-    void          *arg;
+    void *arg;
 } msg_walk;
 
 static int one_window(const char *name, void *arg)
@@ -199,7 +200,7 @@ static int one_window(const char *name, void *arg)
     DWORD pid = 0;
     HWND w = FindWindowExW(HWND_MESSAGE, NULL, cls, NULL);
     if (!w || !GetWindowThreadProcessId(w, &pid))
-        return 0;   /* gone meanwhile */
+        return 0; /* gone meanwhile */
     wipc__found f = { WIPC_TRANSPORT_MSG, WIPC_KIND_MSG_ENDPOINT, (uint32_t)pid, 0, name };
     fill_from_stats(k->up, &f);
     return k->fn(&f, k->arg);
@@ -211,7 +212,7 @@ wipc_status wipc__plat_list(uint32_t mask, const wipc__list_calls *up, wipc__fou
     if (mask & WIPC_LIST_PIPE)
         stop = list_pipes(up, fn, arg);
     if (!stop && (mask & (WIPC_LIST_SHM | WIPC_LIST_PIPE)))
-        stop = list_sections(mask, up, fn, arg);   /* shm sections, and pipe servers' stats sections */
+        stop = list_sections(mask, up, fn, arg); /* shm sections, and pipe servers' stats sections */
     if (!stop && (mask & WIPC_LIST_MSG)) {
         msg_walk k = { up, fn, arg };
         return wipc__plat_msg_list(one_window, &k);

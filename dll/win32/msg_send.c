@@ -70,9 +70,9 @@ static int window_of(HWND w, const wchar_t *cls, DWORD pid)
  * g_cache_lock is a leaf (core.h's lock order). */
 #define ENDPOINT_CACHE 8
 static struct {
-    char     name[WIPC_NAME_MAX + 1];
-    HWND     hwnd;
-    DWORD    pid;
+    char name[WIPC_NAME_MAX + 1];
+    HWND hwnd;
+    DWORD pid;
     uint64_t used;
 } g_cache[ENDPOINT_CACHE];
 static uint64_t g_cache_clock;
@@ -106,7 +106,7 @@ static void cache_put(const char *name, HWND hwnd, DWORD pid)
     for (int i = 0; i < ENDPOINT_CACHE && slot < 0; i++)
         if (g_cache[i].hwnd && strcmp(g_cache[i].name, name) == 0)
             slot = i;
-    if (slot < 0 && hwnd) {                  /* a new name: an empty slot, else the least recently used */
+    if (slot < 0 && hwnd) { /* a new name: an empty slot, else the least recently used */
         slot = 0;
         for (int i = 1; i < ENDPOINT_CACHE && g_cache[slot].hwnd; i++)
             if (!g_cache[i].hwnd || g_cache[i].used < g_cache[slot].used)
@@ -144,18 +144,23 @@ static wipc_status find_endpoint(const char *name, const wchar_t *cls, HWND *out
     if (any)
         GetWindowThreadProcessId(any, &any_pid);
     if (hwnd && IsWindow(hwnd))
-        return wipc__error(WIPC_E_ACCESS_DENIED, 0, "%s(%s): the endpoint's owner record (process %lu) names a window that is "
-                           "not that process's wipc-msg-%s window: refused", fn, name, (unsigned long)pid, name);
+        return wipc__error(WIPC_E_ACCESS_DENIED, 0,
+                           "%s(%s): the endpoint's owner record (process %lu) names a window that is "
+                           "not that process's wipc-msg-%s window: refused",
+                           fn, name, (unsigned long)pid, name);
     if (any && !pid)
-        return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no endpoint of that name (a window of class wipc-msg-%s exists, in "
-                           "process %lu, but no wipc endpoint owns the name: not delivered)", fn, name, name, (unsigned long)any_pid);
-    return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no endpoint of that name (no owner record, or its window is gone)", fn, name);
+        return wipc__error(WIPC_E_NOT_FOUND, 0,
+                           "%s(%s): no endpoint of that name (a window of class wipc-msg-%s exists, in "
+                           "process %lu, but no wipc endpoint owns the name: not delivered)",
+                           fn, name, name, (unsigned long)any_pid);
+    return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no endpoint of that name (no owner record, or its window is gone)",
+                       fn, name);
 }
 
 /* SendMessageTimeoutW(WM_COPYDATA) of `total` bytes at `buf` to hwnd; *out_word = its LRESULT.
  * `dest` names the receiver in messages. */
-static wipc_status copydata(HWND hwnd, const char *dest, uint32_t type, const void *buf, size_t total, int32_t timeout_ms,
-                            uint64_t *out_word)
+static wipc_status copydata(HWND hwnd, const char *dest, uint32_t type, const void *buf, size_t total,
+                            int32_t timeout_ms, uint64_t *out_word)
 {
     static const char fn[] = "wipc_msg_send";
     COPYDATASTRUCT cds;
@@ -174,14 +179,18 @@ static wipc_status copydata(HWND hwnd, const char *dest, uint32_t type, const vo
     if (!IsWindow(hwnd) || err == ERROR_INVALID_WINDOW_HANDLE)
         return wipc__error(WIPC_E_DISCONNECTED, err, "%s(%s): the receiver closed or died before answering", fn, dest);
     if (err == ERROR_ACCESS_DENIED)
-        return wipc__error(WIPC_E_ACCESS_DENIED, err, "%s(%s): WM_COPYDATA refused (UIPI: the receiver runs at a higher integrity "
-                           "level and did not allow WM_COPYDATA from lower ones, e.g. WIPC_MSG_ALLOW_LOWER_INTEGRITY)", fn, dest);
+        return wipc__error(WIPC_E_ACCESS_DENIED, err,
+                           "%s(%s): WM_COPYDATA refused (UIPI: the receiver runs at a higher integrity "
+                           "level and did not allow WM_COPYDATA from lower ones, e.g. WIPC_MSG_ALLOW_LOWER_INTEGRITY)",
+                           fn, dest);
     if (err == ERROR_TIMEOUT || err == 0)
-        return wipc__error(WIPC_E_TIMEOUT, err, "%s(%s): no answer within %d ms (the receiver is slow or hung)", fn, dest, (int)timeout_ms);
+        return wipc__error(WIPC_E_TIMEOUT, err, "%s(%s): no answer within %d ms (the receiver is slow or hung)", fn,
+                           dest, (int)timeout_ms);
     return wipc__error(WIPC_E_SYSTEM, err, "%s(%s): SendMessageTimeoutW(WM_COPYDATA) failed", fn, dest);
 }
 
-wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms, uint64_t *out_word)
+wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov *iov, size_t n, int32_t timeout_ms,
+                                uint64_t *out_word)
 {
     static const char fn[] = "wipc_msg_send";
     wchar_t cls[WIPC__WIN_MSG_CLASS_MAX];
@@ -198,7 +207,8 @@ wipc_status wipc__plat_msg_send(const char *name, uint32_t type, const wipc__iov
     uint8_t stack[STACK_PAYLOAD];
     uint8_t *buf = total <= sizeof stack ? stack : (uint8_t *)malloc(total);
     if (!buf)
-        return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "%s(%s): out of memory for %zu bytes", fn, name, total);
+        return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "%s(%s): out of memory for %zu bytes", fn, name,
+                           total);
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         if (iov[i].len)
@@ -228,12 +238,14 @@ static wchar_t *wide_part(const char *part, const char *dest, wipc_status *st)
     return w;
 }
 
-wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                                    uint64_t *out_word)
+wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, const void *data, size_t size,
+                                    int32_t timeout_ms, uint64_t *out_word)
 {
     if (t->path[0])
-        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_msg_send(%s): \"path:\" names a POSIX socket; on Windows address a "
-                           "window with class:CLASS and/or title:TITLE", t->text);
+        return wipc__error(WIPC_E_NOT_SUPPORTED, 0,
+                           "wipc_msg_send(%s): \"path:\" names a POSIX socket; on Windows address a "
+                           "window with class:CLASS and/or title:TITLE",
+                           t->text);
     wipc_status st, st2 = WIPC_OK;
     wchar_t *cls = wide_part(t->cls, t->text, &st);
     wchar_t *title = st == WIPC_OK ? wide_part(t->title, t->text, &st2) : NULL;
@@ -241,16 +253,17 @@ wipc_status wipc__plat_msg_send_raw(const wipc__msg_target *t, uint32_t type, co
         st = st2;
     HWND hwnd = NULL;
     if (st == WIPC_OK) {
-        hwnd = FindWindowExW(NULL, NULL, cls, title);               /* top-level windows */
+        hwnd = FindWindowExW(NULL, NULL, cls, title); /* top-level windows */
         if (!hwnd)
-            hwnd = FindWindowExW(HWND_MESSAGE, NULL, cls, title);   /* message-only windows */
+            hwnd = FindWindowExW(HWND_MESSAGE, NULL, cls, title); /* message-only windows */
     }
     free(cls);
     free(title);
     if (st != WIPC_OK)
         return st;
     if (!hwnd)
-        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_msg_send(%s): no top-level or message-only window of that class/title", t->text);
+        return wipc__error(WIPC_E_NOT_FOUND, 0,
+                           "wipc_msg_send(%s): no top-level or message-only window of that class/title", t->text);
     return copydata(hwnd, t->text, type, data, size, timeout_ms, out_word);
 }
 
@@ -274,15 +287,15 @@ static int endpoint_name(HWND w, char name[WIPC_NAME_MAX + 1])
         return 0;
     DWORD pid = 0;
     HWND owned = NULL;
-    read_owner(name, &pid, &owned);   /* only the window its owner record names */
+    read_owner(name, &pid, &owned); /* only the window its owner record names */
     return owned == w && window_of(w, cls, pid);
 }
 
 typedef struct snapshot_walk {
-    HWND              root;   /* the parent of every message-only window */
+    HWND root; /* the parent of every message-only window */
     wipc__msg_name_fn fn;
-    void             *arg;
-    int               seen;   /* windows enumerated */
+    void *arg;
+    int seen; /* windows enumerated */
 } snapshot_walk;
 
 static BOOL CALLBACK snapshot_one(HWND w, LPARAM lp)
@@ -290,7 +303,7 @@ static BOOL CALLBACK snapshot_one(HWND w, LPARAM lp)
     snapshot_walk *k = (snapshot_walk *)lp;
     char name[WIPC_NAME_MAX + 1];
     k->seen++;
-    if (GetAncestor(w, GA_PARENT) != k->root || !endpoint_name(w, name))   /* direct children only, as FindWindowExW */
+    if (GetAncestor(w, GA_PARENT) != k->root || !endpoint_name(w, name)) /* direct children only, as FindWindowExW */
         return TRUE;
     return k->fn(name, k->arg) == 0;
 }
@@ -304,10 +317,10 @@ wipc_status wipc__plat_msg_list(wipc__msg_name_fn fn, void *arg)
     for (int tries = 0; tries < 4; tries++) {
         HWND first = FindWindowExW(HWND_MESSAGE, NULL, NULL, NULL);
         if (!first)
-            return WIPC_OK;   /* no message-only window at all */
+            return WIPC_OK; /* no message-only window at all */
         HWND root = GetAncestor(first, GA_PARENT);
         if (!root)
-            continue;         /* `first` went away meanwhile */
+            continue; /* `first` went away meanwhile */
         snapshot_walk k = { root, fn, arg, 0 };
         EnumChildWindows(root, snapshot_one, (LPARAM)&k);
         if (k.seen > 0)

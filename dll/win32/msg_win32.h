@@ -10,9 +10,9 @@
 
 #include <stdatomic.h>
 
-#define WIPC__WIN_MSG_CLASS_PREFIX L"wipc-msg-"
+#define WIPC__WIN_MSG_CLASS_PREFIX     L"wipc-msg-"
 #define WIPC__WIN_MSG_CLASS_PREFIX_LEN 9
-#define WIPC__WIN_MSG_CLASS_MAX (WIPC__WIN_MSG_CLASS_PREFIX_LEN + WIPC_NAME_MAX + 1)
+#define WIPC__WIN_MSG_CLASS_MAX        (WIPC__WIN_MSG_CLASS_PREFIX_LEN + WIPC_NAME_MAX + 1)
 
 /* The owner record of an endpoint: a section L"Local\wipc-msg-owner:<name>" of one page (msg_window.c). */
 #define WIPC__WIN_MSG_OWNER_PREFIX L"Local\\wipc-msg-owner:"
@@ -20,9 +20,9 @@
 #define WIPC__WIN_MSG_OWNER_SIZE   4096u
 #define WIPC__WIN_MSG_OWNER_MAGIC  0x4f534d57u /* "WMSO" */
 typedef struct wipc__win_msg_owner_rec {
-    _Atomic uint32_t magic;   /* WIPC__WIN_MSG_OWNER_MAGIC once pid is written */
-    _Atomic uint32_t pid;     /* the process that holds the name */
-    _Atomic uint64_t hwnd;    /* its window; 0 = not reachable (starting or closing) */
+    _Atomic uint32_t magic; /* WIPC__WIN_MSG_OWNER_MAGIC once pid is written */
+    _Atomic uint32_t pid; /* the process that holds the name */
+    _Atomic uint64_t hwnd; /* its window; 0 = not reachable (starting or closing) */
 } wipc__win_msg_owner_rec;
 
 /** Writes `prefix` + `name` (a validated wipc name) as UTF-16 into out (cap wchar_ts). Sets the last

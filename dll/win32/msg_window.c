@@ -53,27 +53,27 @@
 struct wipc__msg_rx {
     struct wipc__msg_ep *ep;
     wipc__msg_received_fn received; /* the core's entry point (wipc__msg_cfg.received) */
-    wipc__thread         thread;
-    atomic_ulong         tid;          /* the window thread's id */
-    HWND                 hwnd;         /* window thread only (and close, after start) */
-    HANDLE               mutex;
-    HANDLE               owner;        /* the owner record section, and its view */
+    wipc__thread thread;
+    atomic_ulong tid; /* the window thread's id */
+    HWND hwnd; /* window thread only (and close, after start) */
+    HANDLE mutex;
+    HANDLE owner; /* the owner record section, and its view */
     wipc__win_msg_owner_rec *rec;
-    atomic_bool          stop;
-    bool                 detach;       /* closed from its own callback: the thread frees rx */
-    bool                 in_message;   /* window thread: re-entrancy guard */
-    uint32_t             flags;
+    atomic_bool stop;
+    bool detach; /* closed from its own callback: the thread frees rx */
+    bool in_message; /* window thread: re-entrancy guard */
+    uint32_t flags;
     /* start-up hand-over (lock/cond): the thread's result, described for the caller's last error */
-    wipc__mutex          lock;
-    wipc__cond           cond;
-    bool                 started;
-    wipc_status          start_status;
-    DWORD                start_os_error;
-    const char          *start_what;
-    char                 name[WIPC_NAME_MAX + 1];
-    wchar_t              cls[WIPC__WIN_MSG_CLASS_MAX];
-    wchar_t              mutex_name[WIPC__WIN_MSG_CLASS_MAX + 8];
-    wchar_t              owner_name[WIPC__WIN_MSG_OWNER_MAX];
+    wipc__mutex lock;
+    wipc__cond cond;
+    bool started;
+    wipc_status start_status;
+    DWORD start_os_error;
+    const char *start_what;
+    char name[WIPC_NAME_MAX + 1];
+    wchar_t cls[WIPC__WIN_MSG_CLASS_MAX];
+    wchar_t mutex_name[WIPC__WIN_MSG_CLASS_MAX + 8];
+    wchar_t owner_name[WIPC__WIN_MSG_OWNER_MAX];
 };
 
 /* The endpoint whose window this thread runs (set by window_main before its window exists). */
@@ -84,7 +84,8 @@ wipc_status wipc__win_msg_wide(const wchar_t *prefix, const char *name, wchar_t 
     wchar_t *w = wipc__win_utf8_to_wide(name);
     if (!w) {
         DWORD err = GetLastError();
-        return wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_INVALID_ARG, err, "%s(%s): bad name", fn, name);
+        return wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_INVALID_ARG, err,
+                           "%s(%s): bad name", fn, name);
     }
     size_t pl = wcslen(prefix), nl = wcslen(w);
     if (pl + nl + 1 > cap) {
@@ -131,7 +132,7 @@ static LRESULT on_copydata(wipc__msg_rx *rx, WPARAM wp, const COPYDATASTRUCT *cd
         return refusal(cds, WIPC_E_PROTOCOL);
     if (atomic_load(&rx->stop))
         return refusal(cds, WIPC_E_CLOSED);
-    if (rx->in_message)   /* sent from inside our own callback: it would nest */
+    if (rx->in_message) /* sent from inside our own callback: it would nest */
         return refusal(cds, WIPC_E_BUSY);
     if ((uint64_t)cds->dwData > UINT32_MAX) {
         wipc__log(WIPC_LOG_WARN, "msg %s: WM_COPYDATA with dwData 0x%llx (not a 32-bit wipc type); refused", rx->name,
@@ -141,8 +142,8 @@ static LRESULT on_copydata(wipc__msg_rx *rx, WPARAM wp, const COPYDATASTRUCT *cd
     rx->in_message = true;
     /* the core checks cbData (and lpData for NULL) before it reads a byte; the pid of wParam's window
      * (0 from wipc senders) stands for an unknown sender's, else the header's claim is used */
-    uint64_t word = rx->received(rx->ep, (uint32_t)cds->dwData, cds->cbData ? cds->lpData : NULL, cds->cbData,
-                                 sender_pid(wp));
+    uint64_t word =
+        rx->received(rx->ep, (uint32_t)cds->dwData, cds->cbData ? cds->lpData : NULL, cds->cbData, sender_pid(wp));
     rx->in_message = false;
     return (LRESULT)word;
 }
@@ -151,12 +152,12 @@ static LRESULT CALLBACK msg_wndproc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
 {
     wipc__msg_rx *rx = tls_rx;
     if (rx && rx->hwnd != hwnd)
-        rx = NULL;   /* not (yet) the endpoint's window */
+        rx = NULL; /* not (yet) the endpoint's window */
     switch (msg) {
     case WM_COPYDATA:
         return on_copydata(rx, wp, (const COPYDATASTRUCT *)lp);
     case WM_CLOSE:
-        if (rx && atomic_load(&rx->stop))   /* only our own close stops the endpoint */
+        if (rx && atomic_load(&rx->stop)) /* only our own close stops the endpoint */
             DestroyWindow(hwnd);
         return 0;
     case WM_DESTROY:
@@ -182,7 +183,7 @@ static void start_done(wipc__msg_rx *rx, wipc_status st, DWORD os_err, const cha
     wipc__mutex_unlock(&rx->lock);
 }
 
-#define NAME_RETRIES  10   /* a name object that exists but is not held: retried every NAME_RETRY_MS */
+#define NAME_RETRIES  10 /* a name object that exists but is not held: retried every NAME_RETRY_MS */
 #define NAME_RETRY_MS 10
 
 /* Creates (must not exist) and takes the name mutex. WIPC_OK, or a status with *what / *err set. */
@@ -196,7 +197,7 @@ static wipc_status take_mutex(wipc__msg_rx *rx, const wipc__win_sa *sa, const ch
             return *err == ERROR_ACCESS_DENIED ? WIPC_E_ACCESS_DENIED : WIPC_E_SYSTEM;
         }
         if (*err != ERROR_ALREADY_EXISTS)
-            return WIPC_OK;   /* ours, created owned */
+            return WIPC_OK; /* ours, created owned */
         /* It exists: held by a live endpoint, or someone else's object - never adopted. */
         DWORD w = WaitForSingleObject(rx->mutex, 0);
         if (w == WAIT_OBJECT_0 || w == WAIT_ABANDONED)
@@ -209,7 +210,8 @@ static wipc_status take_mutex(wipc__msg_rx *rx, const wipc__win_sa *sa, const ch
             return WIPC_E_ADDR_IN_USE;
         }
         if (tries >= NAME_RETRIES) {
-            *what = "the name mutex Local\\wipc-msg-<name> exists but no endpoint holds it (another process's object): refused";
+            *what = "the name mutex Local\\wipc-msg-<name> exists but no endpoint holds it (another process's object): "
+                    "refused";
             return WIPC_E_ADDR_IN_USE;
         }
         Sleep(NAME_RETRY_MS);
@@ -220,8 +222,8 @@ static wipc_status take_mutex(wipc__msg_rx *rx, const wipc__win_sa *sa, const ch
 static wipc_status make_owner_record(wipc__msg_rx *rx, const wipc__win_sa *sa, const char **what, DWORD *err)
 {
     for (int tries = 0;; tries++) {
-        rx->owner = CreateFileMappingW(INVALID_HANDLE_VALUE, (LPSECURITY_ATTRIBUTES)&sa->sa, PAGE_READWRITE | SEC_COMMIT, 0,
-                                       WIPC__WIN_MSG_OWNER_SIZE, rx->owner_name);
+        rx->owner = CreateFileMappingW(INVALID_HANDLE_VALUE, (LPSECURITY_ATTRIBUTES)&sa->sa,
+                                       PAGE_READWRITE | SEC_COMMIT, 0, WIPC__WIN_MSG_OWNER_SIZE, rx->owner_name);
         *err = GetLastError();
         if (!rx->owner) {
             *what = "CreateFileMappingW(Local\\wipc-msg-owner:<name>) failed";
@@ -229,7 +231,7 @@ static wipc_status make_owner_record(wipc__msg_rx *rx, const wipc__win_sa *sa, c
         }
         if (*err != ERROR_ALREADY_EXISTS)
             break;
-        CloseHandle(rx->owner);   /* a sender still reading a dead owner's record, or someone else's object */
+        CloseHandle(rx->owner); /* a sender still reading a dead owner's record, or someone else's object */
         rx->owner = NULL;
         if (tries >= NAME_RETRIES) {
             *what = "the owner record Local\\wipc-msg-owner:<name> exists already (another process's object): refused";
@@ -237,7 +239,8 @@ static wipc_status make_owner_record(wipc__msg_rx *rx, const wipc__win_sa *sa, c
         }
         Sleep(NAME_RETRY_MS);
     }
-    rx->rec = (wipc__win_msg_owner_rec *)MapViewOfFile(rx->owner, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, WIPC__WIN_MSG_OWNER_SIZE);
+    rx->rec = (wipc__win_msg_owner_rec *)MapViewOfFile(rx->owner, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0,
+                                                       WIPC__WIN_MSG_OWNER_SIZE);
     if (!rx->rec) {
         *err = GetLastError();
         *what = "MapViewOfFile(owner record) failed";
@@ -304,7 +307,7 @@ static void window_main(void *arg)
     tls_rx = rx;
     atomic_store(&rx->tid, GetCurrentThreadId());
     MSG m;
-    PeekMessageW(&m, NULL, WM_USER, WM_USER, PM_NOREMOVE);   /* make sure this thread has a queue */
+    PeekMessageW(&m, NULL, WM_USER, WM_USER, PM_NOREMOVE); /* make sure this thread has a queue */
     const char *what = NULL;
     DWORD err = 0;
     wipc_status st = take_name(rx, &what, &err);
@@ -346,10 +349,10 @@ static void window_main(void *arg)
         if (registered)
             UnregisterClassW(rx->cls, inst);
         release_name(rx);
-        start_done(rx, st, err, what);   /* the caller frees rx */
+        start_done(rx, st, err, what); /* the caller frees rx */
         return;
     }
-    atomic_store(&rx->rec->hwnd, (uint64_t)(uintptr_t)rx->hwnd);   /* senders may come now */
+    atomic_store(&rx->rec->hwnd, (uint64_t)(uintptr_t)rx->hwnd); /* senders may come now */
     start_done(rx, WIPC_OK, 0, NULL);
 
     int r;
@@ -362,14 +365,15 @@ static void window_main(void *arg)
         /* else a WM_QUIT we did not post (another process can post one): ignored */
     }
     if (r < 0)
-        wipc__log(WIPC_LOG_ERROR, "msg %s: GetMessageW failed (error %lu); the endpoint stops", rx->name, (unsigned long)GetLastError());
+        wipc__log(WIPC_LOG_ERROR, "msg %s: GetMessageW failed (error %lu); the endpoint stops", rx->name,
+                  (unsigned long)GetLastError());
     withdraw_owner(rx);
     if (IsWindow(rx->hwnd))
         DestroyWindow(rx->hwnd);
     rx->hwnd = NULL;
     if (registered)
         UnregisterClassW(rx->cls, inst);
-    release_name(rx);   /* last: the name is free once the window and class are gone */
+    release_name(rx); /* last: the name is free once the window and class are gone */
     if (rx->detach) {
         CloseHandle(rx->thread);
         rx_free(rx);
@@ -378,7 +382,8 @@ static void window_main(void *arg)
 
 /* ---- backend entry points ------------------------------------------------------------------------- */
 
-wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep, wipc__msg_rx **out)
+wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, struct wipc__msg_ep *ep,
+                                  wipc__msg_rx **out)
 {
     static const char fn[] = "wipc_msg_listen";
     wipc__msg_rx *rx = (wipc__msg_rx *)calloc(1, sizeof *rx);
@@ -418,7 +423,7 @@ wipc_status wipc__plat_msg_listen(const char *name, const wipc__msg_cfg *cfg, st
 void wipc__plat_msg_close(wipc__msg_rx *rx)
 {
     atomic_store(&rx->stop, true);
-    withdraw_owner(rx);   /* new senders: WIPC_E_NOT_FOUND from now on */
+    withdraw_owner(rx); /* new senders: WIPC_E_NOT_FOUND from now on */
     if (atomic_load(&rx->tid) == GetCurrentThreadId()) {
         /* From our own callback: the loop ends after it returns; the thread frees rx. */
         rx->detach = true;

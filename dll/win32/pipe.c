@@ -46,15 +46,19 @@
 
 #include "win32/pipe_win32.h"
 
-#define PIPE_COALESCE_MAX  (68u * 1024u) /* gathered writes up to this are copied into one WriteFile (a 64 KiB payload + header) */
+#define PIPE_COALESCE_MAX                                                                                              \
+  (68u * 1024u) /* gathered writes up to this are copied into one WriteFile (a 64 KiB payload + header) */
 #define CONNECT_RETRY_MS   10
-#define NOT_FOUND_GRACE_MS 250           /* ERROR_FILE_NOT_FOUND retried this long before WIPC_E_NOT_FOUND */
-#define BUSY_WAIT_MS       100           /* longest WaitNamedPipeW before CreateFileW is tried again */
-#define CANCEL_WAIT_MS     10000         /* how long a cancelled write may take to finish */
+#define NOT_FOUND_GRACE_MS 250 /* ERROR_FILE_NOT_FOUND retried this long before WIPC_E_NOT_FOUND */
+#define BUSY_WAIT_MS       100 /* longest WaitNamedPipeW before CreateFileW is tried again */
+#define CANCEL_WAIT_MS     10000 /* how long a cancelled write may take to finish */
 
 /* ---- strings and names ------------------------------------------------------------------------- */
 
-static int is_full_path(const char *name) { return name[0] == '\\' && name[1] == '\\'; }
+static int is_full_path(const char *name)
+{
+    return name[0] == '\\' && name[1] == '\\';
+}
 
 wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8)
 {
@@ -80,8 +84,8 @@ wipc_status wipc__win_pipe_path(const char *name, wchar_t **w, char **u8)
         *w = wipc__win_utf8_to_wide(path);
         if (!*w) {
             DWORD err = GetLastError();
-            wipc_status st = wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_INVALID_ARG,
-                                         err, "pipe name %s is not valid UTF-8", path);
+            wipc_status st = wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_INVALID_ARG, err,
+                                         "pipe name %s is not valid UTF-8", path);
             free(path);
             return st;
         }
@@ -188,10 +192,11 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
             /* no server (yet), or it is between two instances */
             /* nobody serves it: at once - after a short grace, since a server whose max_instances are
              * all connected has no instance of the name between closing one and creating the next */
-            if (!saw_busy && !(cfg && (cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER)) &&
-                wipc__deadline_passed(grace)) {
-                st = wipc__error(WIPC_E_NOT_FOUND, err, "CreateFileW(%s) failed: no server is listening "
-                                 "(WIPC_PIPE_WAIT_FOR_SERVER waits for one)", path);
+            if (!saw_busy && !(cfg && (cfg->flags & WIPC_PIPE_WAIT_FOR_SERVER)) && wipc__deadline_passed(grace)) {
+                st = wipc__error(WIPC_E_NOT_FOUND, err,
+                                 "CreateFileW(%s) failed: no server is listening "
+                                 "(WIPC_PIPE_WAIT_FOR_SERVER waits for one)",
+                                 path);
                 goto fail;
             }
             if (left == 0) {
@@ -208,8 +213,8 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
         if (err == ERROR_PIPE_BUSY) {
             saw_busy = 1;
             if (left == 0) {
-                st = wipc__error(WIPC_E_TIMEOUT, err, "CreateFileW(%s): every instance stayed busy for %d ms",
-                                 path, (int)timeout_ms);
+                st = wipc__error(WIPC_E_TIMEOUT, err, "CreateFileW(%s): every instance stayed busy for %d ms", path,
+                                 (int)timeout_ms);
                 goto fail;
             }
             /* NMPWAIT_USE_DEFAULT_WAIT is 0: never pass 0. Whatever WaitNamedPipeW says
@@ -251,8 +256,7 @@ wipc_status wipc__plat_connect(const char *name, const wipc__pipe_cfg *cfg, int3
                 /* a foreign byte-type pipe: keep byte reads, every chunk ends a "message" */
                 wipc__log(WIPC_LOG_DEBUG, "pipe %s is a byte-type pipe: RAW connection reads bytes", path);
             } else {
-                st = wipc__error(WIPC_E_SYSTEM, err, "SetNamedPipeHandleState(%s, PIPE_READMODE_MESSAGE) failed",
-                                 path);
+                st = wipc__error(WIPC_E_SYSTEM, err, "SetNamedPipeHandleState(%s, PIPE_READMODE_MESSAGE) failed", path);
                 CloseHandle(h);
                 goto fail;
             }
@@ -308,11 +312,11 @@ static void read_finish(wipc__pipe *p, DWORD err)
     p->closed_reported = 1;
     struct wipc__conn *conn = p->conn;
     const wipc__pipe_calls *calls = p->calls;
-    int deferred = wipc__win_awrite_defer_close_locked(p);   /* an async write holds the pipe */
+    int deferred = wipc__win_awrite_defer_close_locked(p); /* an async write holds the pipe */
     ReleaseSRWLockExclusive(&p->lock);
     wipc_status why = shut ? WIPC_E_CLOSED : read_error_status(p, err);
     if (deferred)
-        p->aw.close_why = why;   /* the write's completion (this thread, later) reports the end */
+        p->aw.close_why = why; /* the write's completion (this thread, later) reports the end */
     else
         calls->closed(conn, why);
 }
@@ -488,8 +492,7 @@ void wipc__plat_pipe_shutdown(wipc__pipe *p)
     if (stuck && p->server_side)
         DisconnectNamedPipe(p->h);
     if (kick && wipc__win_iocp_post(&p->rop, 0) != WIPC_OK)
-        wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot report its shutdown (PostQueuedCompletionStatus failed)",
-                  pname(p));
+        wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot report its shutdown (PostQueuedCompletionStatus failed)", pname(p));
 }
 
 /* ---- reading in caller mode (the core's reader role, on the caller's thread) --------------------- */
@@ -585,9 +588,8 @@ static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, wipc
     if (p->shut)
         return wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p));
     if (p->write_broken)
-        return wipc__error(WIPC_E_DISCONNECTED, 0, "WriteFile(%s): an earlier write could not be cancelled",
-                           pname(p));
-    ZeroMemory(&p->wov, sizeof p->wov);   /* WriteFile resets wev itself */
+        return wipc__error(WIPC_E_DISCONNECTED, 0, "WriteFile(%s): an earlier write could not be cancelled", pname(p));
+    ZeroMemory(&p->wov, sizeof p->wov); /* WriteFile resets wev itself */
     p->wov.hEvent = (HANDLE)((ULONG_PTR)p->wev | 1); /* low bit: no completion packet on the port */
     DWORD n = 0;
     BOOL ok = WriteFile(p->h, buf, len, NULL, &p->wov);
@@ -595,7 +597,7 @@ static wipc_status write_once(wipc__pipe *p, const uint8_t *buf, DWORD len, wipc
         DWORD err = GetLastError();
         if (err != ERROR_IO_PENDING)
             return write_error(p, err, "WriteFile");
-        HANDLE hs[2] = {p->wev, p->cancel_ev};
+        HANDLE hs[2] = { p->wev, p->cancel_ev };
         InterlockedExchange(&p->write_waiting, 1);
         DWORD r = WaitForMultipleObjects(2, hs, FALSE, wipc__win_wait_ms(deadline));
         InterlockedExchange(&p->write_waiting, 0);
@@ -648,8 +650,7 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
                            (unsigned long long)total);
     if (total == 0) {
         if (!p->message_mode)
-            return p->shut ? wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p))
-                           : WIPC_OK;
+            return p->shut ? wipc__error(WIPC_E_CLOSED, 0, "WriteFile(%s): the pipe was shut down", pname(p)) : WIPC_OK;
         static const uint8_t none = 0;
         return write_once(p, &none, 0, deadline, written); /* an empty message */
     }
@@ -663,8 +664,7 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
         int heap = 0;
         if (total <= PIPE_COALESCE_MAX) {
             if (!p->wbuf && !(p->wbuf = (uint8_t *)malloc(PIPE_COALESCE_MAX)))
-                return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "WriteFile(%s): out of memory",
-                                   pname(p));
+                return wipc__error(WIPC_E_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY, "WriteFile(%s): out of memory", pname(p));
             buf = p->wbuf;
         } else {
             /* a large message on a message-mode pipe: it must still be one WriteFile */
@@ -746,4 +746,3 @@ wipc_status wipc__plat_revert_to_self(void)
         return wipc__error(WIPC_E_SYSTEM, GetLastError(), "RevertToSelf failed");
     return WIPC_OK;
 }
-

@@ -20,12 +20,12 @@
 
 struct wipc__bulk_section {
     HANDLE h;
-    HANDLE ev;     /* auto-reset: wipc__plat_bulk_wake */
-    void  *base;
+    HANDLE ev; /* auto-reset: wipc__plat_bulk_wake */
+    void *base;
 };
 
 wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t owner_uid, uint32_t number, uint64_t size,
-                               void **base, wipc__bulk_section **out)
+                                    void **base, wipc__bulk_section **out)
 {
     (void)owner_uid; /* the owner-only DACL keeps other users out */
     *out = NULL;
@@ -46,8 +46,8 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
             free(s);
             return st;
         }
-        s->h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa.sa, PAGE_READWRITE | SEC_COMMIT, (DWORD)(size >> 32), (DWORD)size,
-                                  name);
+        s->h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa.sa, PAGE_READWRITE | SEC_COMMIT, (DWORD)(size >> 32),
+                                  (DWORD)size, name);
         DWORD err = GetLastError();
         if (s->h && err == ERROR_ALREADY_EXISTS) {
             CloseHandle(s->h);
@@ -68,8 +68,9 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
         wipc__win_sa_free(&sa);
         if (!s->h) {
             free(s);
-            return wipc__error(err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_COMMITMENT_LIMIT ? WIPC_E_NO_MEMORY : WIPC_E_SYSTEM,
-                               err, "CreateFileMappingW for a %llu-byte pipe bulk section failed", (unsigned long long)size);
+            return wipc__error(
+                err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_COMMITMENT_LIMIT ? WIPC_E_NO_MEMORY : WIPC_E_SYSTEM, err,
+                "CreateFileMappingW for a %llu-byte pipe bulk section failed", (unsigned long long)size);
         }
     } else {
         s->h = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, name);
@@ -89,8 +90,8 @@ wipc_status wipc__plat_bulk_section(int create, uint32_t owner_pid, uint32_t own
         CloseHandle(s->h);
         CloseHandle(s->ev);
         free(s);
-        return wipc__error(create ? WIPC_E_NO_MEMORY : WIPC_E_PROTOCOL, err, "MapViewOfFile of a %llu-byte pipe bulk section failed",
-                           (unsigned long long)size);
+        return wipc__error(create ? WIPC_E_NO_MEMORY : WIPC_E_PROTOCOL, err,
+                           "MapViewOfFile of a %llu-byte pipe bulk section failed", (unsigned long long)size);
     }
     if (!create) {
         wipc_status st = wipc__win_committed(s->base, size, "the peer's bulk section");
@@ -122,7 +123,7 @@ int wipc__plat_pipe_bulk_ok(wipc__pipe *p)
         return 0;
     uint32_t pid = 0;
     wipc__plat_pipe_peer(p, &pid, NULL);
-    return wipc__win_same_user_session(pid);   /* Local\ names are per session; the DACL is owner-only */
+    return wipc__win_same_user_session(pid); /* Local\ names are per session; the DACL is owner-only */
 }
 
 void wipc__plat_bulk_wait(wipc__bulk_section *s, _Atomic uint32_t *word, uint32_t val, int32_t ms)

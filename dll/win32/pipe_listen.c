@@ -32,29 +32,29 @@
 #define ARM_TRIES 8 /* clients that connect and leave before ConnectNamedPipe, in a row */
 
 struct wipc__listener {
-    SRWLOCK              lock;
-    CONDITION_VARIABLE   cv;            /* in_accept went to 0 */
-    volatile LONG        refs;
+    SRWLOCK lock;
+    CONDITION_VARIABLE cv; /* in_accept went to 0 */
+    volatile LONG refs;
     struct wipc__server *server;
-    const wipc__pipe_calls *calls;  /* the core's entry points, given to each accepted pipe */
-    wchar_t             *wpath;
-    char                *path;          /* UTF-8, for messages */
-    wipc__win_sa         sa;
-    DWORD                open_mode;
-    DWORD                pipe_mode;
-    DWORD                max_instances;
-    DWORD                buffer_size;
-    int                  message_mode;
+    const wipc__pipe_calls *calls; /* the core's entry points, given to each accepted pipe */
+    wchar_t *wpath;
+    char *path; /* UTF-8, for messages */
+    wipc__win_sa sa;
+    DWORD open_mode;
+    DWORD pipe_mode;
+    DWORD max_instances;
+    DWORD buffer_size;
+    int message_mode;
 
-    int                  closed;
-    HANDLE               pend;          /* the instance offered to the next client, or NULL */
-    int                  connect_busy;  /* cop in flight */
-    int                  kick_posted;   /* kop in flight */
-    int                  want_instance; /* the last CreateNamedPipeW failed: retry when a slot frees */
-    int                  in_accept;     /* wipc__core_accepted is running ... */
-    DWORD                accept_thread; /* ... on this thread */
-    wipc__win_iocp_op        cop;
-    wipc__win_iocp_op        kop;
+    int closed;
+    HANDLE pend; /* the instance offered to the next client, or NULL */
+    int connect_busy; /* cop in flight */
+    int kick_posted; /* kop in flight */
+    int want_instance; /* the last CreateNamedPipeW failed: retry when a slot frees */
+    int in_accept; /* wipc__core_accepted is running ... */
+    DWORD accept_thread; /* ... on this thread */
+    wipc__win_iocp_op cop;
+    wipc__win_iocp_op kop;
 };
 
 static void connect_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
@@ -101,8 +101,10 @@ static void arm(wipc__listener *l)
                 DWORD err = GetLastError();
                 l->want_instance = 1;
                 if (err != ERROR_PIPE_BUSY) /* BUSY: all max_instances in use, wait for a slot */
-                    wipc__log(WIPC_LOG_WARN, "CreateNamedPipeW(%s) failed (Win32 error %lu): no new client "
-                              "is accepted until a connection closes", l->path, (unsigned long)err);
+                    wipc__log(WIPC_LOG_WARN,
+                              "CreateNamedPipeW(%s) failed (Win32 error %lu): no new client "
+                              "is accepted until a connection closes",
+                              l->path, (unsigned long)err);
                 return;
             }
             if (wipc__win_iocp_associate(h, l->path) != WIPC_OK) {
@@ -279,7 +281,8 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
     if (name_is_served(l->wpath)) {
         st = wipc__error(WIPC_E_ADDR_IN_USE, ERROR_ALREADY_EXISTS,
                          "CreateNamedPipeW(%s) refused: pipe %s is already served by another server "
-                         "(WaitNamedPipeW found an instance)", l->path, l->path);
+                         "(WaitNamedPipeW found an instance)",
+                         l->path, l->path);
         listener_free(l);
         return st;
     }
@@ -289,7 +292,8 @@ wipc_status wipc__plat_listen(const char *name, const wipc__pipe_cfg *cfg, struc
         if ((err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY) && name_is_served(l->wpath))
             st = wipc__error(WIPC_E_ADDR_IN_USE, err,
                              "CreateNamedPipeW(%s) failed: pipe %s is already served by another server "
-                             "(FILE_FLAG_FIRST_PIPE_INSTANCE)", l->path, l->path);
+                             "(FILE_FLAG_FIRST_PIPE_INSTANCE)",
+                             l->path, l->path);
         else if (err == ERROR_ACCESS_DENIED)
             st = wipc__error(WIPC_E_ACCESS_DENIED, err, "CreateNamedPipeW(%s) failed", l->path);
         else if (err == ERROR_INVALID_NAME || err == ERROR_BAD_PATHNAME || err == ERROR_PATH_NOT_FOUND ||

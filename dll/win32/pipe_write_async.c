@@ -42,7 +42,7 @@ int wipc__win_awrite_defer_close_locked(wipc__pipe *p)
     if (!p->aw.pending)
         return 0;
     p->aw.close_deferred = 1;
-    CancelIoEx(p->h, &p->aw.op.ov);   /* the pipe has ended: the write must end soon too */
+    CancelIoEx(p->h, &p->aw.op.ov); /* the pipe has ended: the write must end soon too */
     return 1;
 }
 
@@ -100,11 +100,12 @@ static void awrite_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
             ReleaseSRWLockExclusive(&p->lock);
             err = go_on ? awrite_issue(p) : ERROR_OPERATION_ABORTED;
             if (err == 0)
-                return;   /* the next piece's packet comes here again */
+                return; /* the next piece's packet comes here again */
         }
     }
     AcquireSRWLockExclusive(&p->lock);
-    wipc_status st = err == 0 && p->aw.done >= p->aw.len ? WIPC_OK : awrite_status_locked(p, err ? err : ERROR_GEN_FAILURE);
+    wipc_status st =
+        err == 0 && p->aw.done >= p->aw.len ? WIPC_OK : awrite_status_locked(p, err ? err : ERROR_GEN_FAILURE);
     size_t written = p->aw.done;
     struct wipc__conn *conn = p->conn;
     const wipc__pipe_calls *calls = p->calls;
@@ -116,7 +117,7 @@ static void awrite_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
      * (closed_reported), so `deferred` still holds afterwards. */
     calls->write_done(conn, st, written);
     if (deferred)
-        calls->closed(conn, p->aw.close_why);   /* last touch of p */
+        calls->closed(conn, p->aw.close_why); /* last touch of p */
 }
 
 wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t len)
@@ -155,7 +156,7 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
     p->aw.pending = 0;
     int deferred = p->aw.close_deferred;
     ReleaseSRWLockExclusive(&p->lock);
-    if (deferred)   /* the port is failing: the end cannot be reported either */
+    if (deferred) /* the port is failing: the end cannot be reported either */
         wipc__log(WIPC_LOG_ERROR, "pipe %s: the end cannot be reported (PostQueuedCompletionStatus failed)",
                   wipc__win_pname(p));
     return wipc__error(WIPC_E_SYSTEM, err, "WriteFile(%s) failed and its failure cannot be queued", wipc__win_pname(p));

@@ -5,8 +5,8 @@
 #  define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
-typedef SRWLOCK            wipc__mutex;
-#define WIPC__MUTEX_INIT SRWLOCK_INIT   /* a static wipc__mutex needs no wipc__mutex_init */
+typedef SRWLOCK wipc__mutex;
+#define WIPC__MUTEX_INIT SRWLOCK_INIT /* a static wipc__mutex needs no wipc__mutex_init */
 typedef CONDITION_VARIABLE wipc__cond;
-typedef HANDLE             wipc__thread;
+typedef HANDLE wipc__thread;
 #endif

@@ -16,7 +16,7 @@
 
 #include <sddl.h>
 
-static SRWLOCK  g_sid_lock = SRWLOCK_INIT;
+static SRWLOCK g_sid_lock = SRWLOCK_INIT;
 static wchar_t *g_sid; /* LocalAlloc'ed by ConvertSidToStringSidW; kept for the life of the process */
 
 /* The string SID of the user of `process`'s token (LocalFree it), or NULL with *what and the error set. */
@@ -115,7 +115,8 @@ wipc_status wipc__win_sa_init(wipc__win_sa *out, const char *sddl_utf8, const wc
         if (sddl_utf8)
             st = wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_INVALID_ARG, err,
                              "ConvertStringSecurityDescriptorToSecurityDescriptorW(\"%s\") failed: "
-                             "security_descriptor is not a valid SDDL string", sddl_utf8);
+                             "security_descriptor is not a valid SDDL string",
+                             sddl_utf8);
         else
             st = wipc__error(err == ERROR_NOT_ENOUGH_MEMORY ? WIPC_E_NO_MEMORY : WIPC_E_SYSTEM, err,
                              "ConvertStringSecurityDescriptorToSecurityDescriptorW(owner-only DACL) failed");
@@ -142,7 +143,8 @@ void wipc__win_sa_free(wipc__win_sa *sa)
 int wipc__win_same_user_session(DWORD pid)
 {
     DWORD mine = 0, theirs = 0;
-    if (!pid || !ProcessIdToSessionId(GetCurrentProcessId(), &mine) || !ProcessIdToSessionId(pid, &theirs) || mine != theirs)
+    if (!pid || !ProcessIdToSessionId(GetCurrentProcessId(), &mine) || !ProcessIdToSessionId(pid, &theirs) ||
+        mine != theirs)
         return 0;
     const wchar_t *me = wipc__win_user_sid();
     HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);

@@ -26,13 +26,13 @@
 #include "win32_internal.h"
 #include "platform_shm.h"
 
-#define NAME_CAP (WIPC__FULL_NAME_MAX + 64)   /* an object name: wipc-made or a full name, plus "#<i>" */
+#define NAME_CAP (WIPC__FULL_NAME_MAX + 64) /* an object name: wipc-made or a full name, plus "#<i>" */
 
 struct wipc__section {
-    HANDLE   mapping;
-    void    *base;
+    HANDLE mapping;
+    void *base;
     uint64_t size;
-    HANDLE   events[WIPC__SHM_WORDS];
+    HANDLE events[WIPC__SHM_WORDS];
 };
 
 static const char *prefix_of(uint32_t flags)
@@ -42,7 +42,8 @@ static const char *prefix_of(uint32_t flags)
 
 /* "<Local|Global>\wipc-[region-]<name>[#<i>]" as UTF-16 into w (cap chars) and UTF-8 into u8; a full
  * name ("Local\..." / "Global\...", not for stats) is used as given (flags ignored), "#<i>" appended. */
-static void object_name(wchar_t *w, size_t cap, char *u8, size_t u8cap, int ns, const char *name, uint32_t flags, int index)
+static void object_name(wchar_t *w, size_t cap, char *u8, size_t u8cap, int ns, const char *name, uint32_t flags,
+                        int index)
 {
     char buf[NAME_CAP];
     int n;
@@ -50,7 +51,10 @@ static void object_name(wchar_t *w, size_t cap, char *u8, size_t u8cap, int ns, 
         n = snprintf(buf, sizeof buf, "%s", name);
     else
         n = snprintf(buf, sizeof buf, "%swipc-%s%s", prefix_of(flags),
-                     ns == WIPC__SECTION_REGION ? "region-" : ns == WIPC__SECTION_STATS ? "stats-" : "", name);
+                     ns == WIPC__SECTION_REGION  ? "region-"
+                     : ns == WIPC__SECTION_STATS ? "stats-"
+                                                 : "",
+                     name);
     if (index >= 0)
         snprintf(buf + n, sizeof buf - (size_t)n, "#%d", index);
     snprintf(u8, u8cap, "%s", buf);
@@ -60,10 +64,13 @@ static void object_name(wchar_t *w, size_t cap, char *u8, size_t u8cap, int ns, 
 static wipc_status win_fail(DWORD err, const char *call, const char *what, uint32_t flags)
 {
     if (err == ERROR_ACCESS_DENIED && (flags & WIPC_SHM_GLOBAL))
-        return wipc__error(WIPC_E_ACCESS_DENIED, err, "%s(%s) failed: WIPC_SHM_GLOBAL needs SeCreateGlobalPrivilege "
-                           "(an elevated process or a service)", call, what);
+        return wipc__error(WIPC_E_ACCESS_DENIED, err,
+                           "%s(%s) failed: WIPC_SHM_GLOBAL needs SeCreateGlobalPrivilege "
+                           "(an elevated process or a service)",
+                           call, what);
     wipc_status st = wipc__os_error_status(err);
-    if (err == ERROR_COMMITMENT_LIMIT || err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_OUTOFMEMORY || err == ERROR_DISK_FULL)
+    if (err == ERROR_COMMITMENT_LIMIT || err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_OUTOFMEMORY ||
+        err == ERROR_DISK_FULL)
         st = WIPC_E_NO_MEMORY;
     else if (st == WIPC_E_INVALID_ARG || st == WIPC_E_BUSY || st == WIPC_E_DISCONNECTED || st == WIPC_E_TIMEOUT)
         st = WIPC_E_SYSTEM;
@@ -96,8 +103,10 @@ static wipc_status make_events(wipc__section *s, const char *name, uint32_t flag
         if (!s->events[i])
             return win_fail(err, create ? "CreateEventW" : "OpenEventW", u8, flags);
         if (create && err == ERROR_ALREADY_EXISTS)
-            return wipc__error(WIPC_E_ADDR_IN_USE, err, "CreateEventW(%s): the wake event exists already (another process's "
-                               "object): the name %s is refused", u8, name);
+            return wipc__error(WIPC_E_ADDR_IN_USE, err,
+                               "CreateEventW(%s): the wake event exists already (another process's "
+                               "object): the name %s is refused",
+                               u8, name);
     }
     return WIPC_OK;
 }
@@ -126,8 +135,8 @@ wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__sectio
         return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", u8);
     }
     s->size = cfg->size;
-    s->mapping = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa.sa, PAGE_READWRITE | SEC_COMMIT,
-                                    (DWORD)(cfg->size >> 32), (DWORD)cfg->size, w);
+    s->mapping = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa.sa, PAGE_READWRITE | SEC_COMMIT, (DWORD)(cfg->size >> 32),
+                                    (DWORD)cfg->size, w);
     DWORD err = GetLastError();
     if (!s->mapping)
         st = win_fail(err, "CreateFileMappingW", u8, cfg->flags);
@@ -149,8 +158,12 @@ wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__sectio
 /* The section's size: NtQuerySection (exact), else the view's size (whole pages). */
 static uint64_t query_size(wipc__section *s)
 {
-    typedef struct { PVOID base; ULONG attributes; LARGE_INTEGER size; } basic_info;
-    typedef LONG (NTAPI *query_fn)(HANDLE, int, PVOID, SIZE_T, PSIZE_T);
+    typedef struct {
+        PVOID base;
+        ULONG attributes;
+        LARGE_INTEGER size;
+    } basic_info;
+    typedef LONG(NTAPI * query_fn)(HANDLE, int, PVOID, SIZE_T, PSIZE_T);
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     query_fn q = ntdll ? (query_fn)(void (*)(void))GetProcAddress(ntdll, "NtQuerySection") : NULL;
     basic_info bi;
@@ -171,9 +184,10 @@ wipc_status wipc__win_committed(const void *base, uint64_t size, const char *wha
             return wipc__error(WIPC_E_SYSTEM, GetLastError(), "VirtualQuery(%s, offset %llu) failed", what,
                                (unsigned long long)(p - b));
         if (mbi.State != MEM_COMMIT)
-            return wipc__error(WIPC_E_PROTOCOL, 0, "%s: the page at offset %llu is %s, not committed (a SEC_RESERVE "
-                               "section?): refused", what, (unsigned long long)(p - b),
-                               mbi.State == MEM_RESERVE ? "reserved" : "free");
+            return wipc__error(WIPC_E_PROTOCOL, 0,
+                               "%s: the page at offset %llu is %s, not committed (a SEC_RESERVE "
+                               "section?): refused",
+                               what, (unsigned long long)(p - b), mbi.State == MEM_RESERVE ? "reserved" : "free");
         const uint8_t *next = (const uint8_t *)mbi.BaseAddress + mbi.RegionSize;
         if (next <= p)
             return wipc__error(WIPC_E_SYSTEM, 0, "VirtualQuery(%s) returned an empty region", what);
@@ -191,9 +205,11 @@ static wipc_status foreign_or_missing(wipc__section *s, const char *what)
 {
     uint32_t magic = wipc__shm_once32((const uint32_t *)s->base);
     if (magic == 0 || magic == WIPC__SHM_MAGIC)
-        return WIPC_E_NOT_FOUND;   /* make_events set the last error */
-    return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open: the section %s exists but is not a wipc shm channel (magic "
-                       "0x%08x, no wake events: another program made it)", what, (unsigned)magic);
+        return WIPC_E_NOT_FOUND; /* make_events set the last error */
+    return wipc__error(WIPC_E_PROTOCOL, 0,
+                       "wipc_shm_open: the section %s exists but is not a wipc shm channel (magic "
+                       "0x%08x, no wake events: another program made it)",
+                       what, (unsigned)magic);
 }
 
 wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bool readonly, wipc__section **out)
@@ -209,7 +225,7 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
     DWORD access = readonly ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE;
     s->mapping = OpenFileMappingW(access | SECTION_QUERY, FALSE, w);
     if (!s->mapping && GetLastError() == ERROR_ACCESS_DENIED && wipc__is_full_name(name))
-        s->mapping = OpenFileMappingW(access, FALSE, w);   /* another program's DACL may not grant SECTION_QUERY:
+        s->mapping = OpenFileMappingW(access, FALSE, w); /* another program's DACL may not grant SECTION_QUERY:
                                                                the size then comes from VirtualQuery (whole pages) */
     if (!s->mapping) {
         DWORD err = GetLastError();
@@ -224,7 +240,8 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
         s->size = query_size(s);
     if (st == WIPC_OK)
         st = wipc__win_committed(s->base, s->size, u8);
-    if (st == WIPC_OK && ns == WIPC__SECTION_CHANNEL && (st = make_events(s, name, flags, false, NULL)) == WIPC_E_NOT_FOUND)
+    if (st == WIPC_OK && ns == WIPC__SECTION_CHANNEL &&
+        (st = make_events(s, name, flags, false, NULL)) == WIPC_E_NOT_FOUND)
         st = foreign_or_missing(s, u8);
     if (st != WIPC_OK) {
         section_free(s);
@@ -239,8 +256,9 @@ wipc_status wipc__plat_section_open(int ns, const char *name, uint32_t flags, bo
 static wipc_status file_open(const wchar_t *w, const char *path, uint64_t size, bool readonly, HANDLE *out,
                              uint64_t *out_size, bool *created)
 {
-    HANDLE f = CreateFileW(w, readonly ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
-                           NULL, readonly ? OPEN_EXISTING : OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE f =
+        CreateFileW(w, readonly ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                    readonly ? OPEN_EXISTING : OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
     if (f == INVALID_HANDLE_VALUE)
         return win_fail(GetLastError(), "CreateFileW", path, 0);
     *created = !readonly && GetLastError() != ERROR_ALREADY_EXISTS;
@@ -253,8 +271,9 @@ static wipc_status file_open(const wchar_t *w, const char *path, uint64_t size, 
     uint64_t n = size ? size : (uint64_t)cur.QuadPart;
     if (n == 0 || (readonly && n > (uint64_t)cur.QuadPart)) {
         CloseHandle(f);
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_region_map_file(%s): the file has %lld bytes; cannot map %llu bytes%s",
-                           path, (long long)cur.QuadPart, (unsigned long long)n, readonly ? " read-only" : "");
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "wipc_region_map_file(%s): the file has %lld bytes; cannot map %llu bytes%s", path,
+                           (long long)cur.QuadPart, (unsigned long long)n, readonly ? " read-only" : "");
     }
     *out = f;
     *out_size = n;
@@ -275,9 +294,10 @@ static wipc_status map_file(const wchar_t *w, const char *path, uint64_t size, b
         return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory mapping %s", path);
     }
     s->size = n;
-    s->mapping = CreateFileMappingW(f, NULL, readonly ? PAGE_READONLY : PAGE_READWRITE, (DWORD)(n >> 32), (DWORD)n, NULL);
+    s->mapping =
+        CreateFileMappingW(f, NULL, readonly ? PAGE_READONLY : PAGE_READWRITE, (DWORD)(n >> 32), (DWORD)n, NULL);
     DWORD err = GetLastError();
-    CloseHandle(f);   /* the mapping keeps the file open */
+    CloseHandle(f); /* the mapping keeps the file open */
     if (!s->mapping)
         st = win_fail(err, "CreateFileMappingW", path, 0);
     if (st == WIPC_OK)
@@ -299,15 +319,27 @@ wipc_status wipc__plat_section_map_file(const char *path, uint64_t size, bool re
     bool created = false;
     wipc_status st = map_file(w, path, size, readonly, out, &created);
     if (st != WIPC_OK && created)
-        DeleteFileW(w);   /* a failed call removes only a file it created itself */
+        DeleteFileW(w); /* a failed call removes only a file it created itself */
     free(w);
     return st;
 }
 
-void *wipc__plat_section_base(const wipc__section *s) { return s->base; }
-uint64_t wipc__plat_section_size(const wipc__section *s) { return s->size; }
-void wipc__plat_section_unlink(wipc__section *s) { (void)s; }
-void wipc__plat_section_close(wipc__section *s) { section_free(s); }
+void *wipc__plat_section_base(const wipc__section *s)
+{
+    return s->base;
+}
+uint64_t wipc__plat_section_size(const wipc__section *s)
+{
+    return s->size;
+}
+void wipc__plat_section_unlink(wipc__section *s)
+{
+    (void)s;
+}
+void wipc__plat_section_close(wipc__section *s)
+{
+    section_free(s);
+}
 
 /* ---- wake words ---------------------------------------------------------------------------------- */
 
@@ -346,7 +378,7 @@ static uint32_t start_key_of(HANDLE proc)
     if (!GetProcessTimes(proc, &created, &exited, &kernel, &user))
         return 0;
     uint64_t t = ((uint64_t)created.dwHighDateTime << 32) | created.dwLowDateTime;
-    uint32_t key = (uint32_t)(t / 10000u);   /* milliseconds since 1601, low 32 bits */
+    uint32_t key = (uint32_t)(t / 10000u); /* milliseconds since 1601, low 32 bits */
     return key ? key : 1;
 }
 
@@ -362,7 +394,7 @@ int wipc__plat_proc_alive(uint32_t pid, uint32_t start_key)
         return 0;
     HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, (DWORD)pid);
     if (!h)
-        return GetLastError() == ERROR_ACCESS_DENIED;   /* exists, but not ours to open */
+        return GetLastError() == ERROR_ACCESS_DENIED; /* exists, but not ours to open */
     int alive = WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
     if (alive && start_key) {
         uint32_t key = start_key_of(h);
@@ -388,8 +420,8 @@ struct wipc__proc_watch {
     void (*on_exit)(void *arg);
     void (*on_free)(void *arg);
     void *arg;
-    volatile LONG cb_thread;   /* the thread running on_exit, 0 when none */
-    volatile LONG free_in_cb;  /* unwatched from inside on_exit: it frees the watch */
+    volatile LONG cb_thread; /* the thread running on_exit, 0 when none */
+    volatile LONG free_in_cb; /* unwatched from inside on_exit: it frees the watch */
 };
 
 static void watch_release(wipc__proc_watch *w)
@@ -417,10 +449,10 @@ wipc__proc_watch *wipc__plat_proc_watch(uint32_t pid, uint32_t start_key, void (
         return NULL;
     HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, (DWORD)pid);
     if (!h)
-        return NULL;   /* gone, or not ours to open: the caller polls */
+        return NULL; /* gone, or not ours to open: the caller polls */
     uint32_t key = start_key_of(h);
     if (WaitForSingleObject(h, 0) != WAIT_TIMEOUT || (start_key && key && key != start_key)) {
-        CloseHandle(h);   /* exited already, or another process has the pid: the caller's poll sees it */
+        CloseHandle(h); /* exited already, or another process has the pid: the caller's poll sees it */
         return NULL;
     }
     wipc__proc_watch *w = calloc(1, sizeof *w);
@@ -445,10 +477,10 @@ void wipc__plat_proc_unwatch(wipc__proc_watch *w)
     if (!w)
         return;
     if ((DWORD)InterlockedCompareExchange(&w->cb_thread, 0, 0) == GetCurrentThreadId()) {
-        UnregisterWait(w->wait);   /* inside on_exit: cannot wait for ourselves */
+        UnregisterWait(w->wait); /* inside on_exit: cannot wait for ourselves */
         InterlockedExchange(&w->free_in_cb, 1);
         return;
     }
-    UnregisterWaitEx(w->wait, INVALID_HANDLE_VALUE);   /* returns once no callback runs */
+    UnregisterWaitEx(w->wait, INVALID_HANDLE_VALUE); /* returns once no callback runs */
     watch_release(w);
 }

@@ -11,15 +11,39 @@
 
 #include "win32_internal.h"
 
-void wipc__mutex_init(wipc__mutex *m) { InitializeSRWLock(m); }
-void wipc__mutex_destroy(wipc__mutex *m) { (void)m; /* SRW locks own no resources */ }
-void wipc__mutex_lock(wipc__mutex *m) { AcquireSRWLockExclusive(m); }
-void wipc__mutex_unlock(wipc__mutex *m) { ReleaseSRWLockExclusive(m); }
+void wipc__mutex_init(wipc__mutex *m)
+{
+    InitializeSRWLock(m);
+}
+void wipc__mutex_destroy(wipc__mutex *m)
+{
+    (void)m; /* SRW locks own no resources */
+}
+void wipc__mutex_lock(wipc__mutex *m)
+{
+    AcquireSRWLockExclusive(m);
+}
+void wipc__mutex_unlock(wipc__mutex *m)
+{
+    ReleaseSRWLockExclusive(m);
+}
 
-void wipc__cond_init(wipc__cond *c) { InitializeConditionVariable(c); }
-void wipc__cond_destroy(wipc__cond *c) { (void)c; /* nothing to free */ }
-void wipc__cond_signal(wipc__cond *c) { WakeConditionVariable(c); }
-void wipc__cond_broadcast(wipc__cond *c) { WakeAllConditionVariable(c); }
+void wipc__cond_init(wipc__cond *c)
+{
+    InitializeConditionVariable(c);
+}
+void wipc__cond_destroy(wipc__cond *c)
+{
+    (void)c; /* nothing to free */
+}
+void wipc__cond_signal(wipc__cond *c)
+{
+    WakeConditionVariable(c);
+}
+void wipc__cond_broadcast(wipc__cond *c)
+{
+    WakeAllConditionVariable(c);
+}
 
 int wipc__cond_wait_until(wipc__cond *c, wipc__mutex *m, wipc__deadline dl)
 {
@@ -48,8 +72,8 @@ int wipc__cond_wait_until(wipc__cond *c, wipc__mutex *m, wipc__deadline dl)
 
 typedef struct thread_start {
     wipc__thread_fn fn;
-    void           *arg;
-    HMODULE         module; /* reference held while the thread runs; NULL if it could not be taken */
+    void *arg;
+    HMODULE module; /* reference held while the thread runs; NULL if it could not be taken */
 } thread_start;
 
 static DWORD WINAPI thread_main(LPVOID p)
@@ -70,8 +94,7 @@ wipc_status wipc__thread_start(wipc__thread *t, wipc__thread_fn fn, void *arg)
     ts->fn = fn;
     ts->arg = arg;
     ts->module = NULL;
-    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)(void *)&thread_main,
-                            &ts->module))
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)(void *)&thread_main, &ts->module))
         ts->module = NULL; /* not fatal: the thread simply does not pin the module */
     HANDLE h = CreateThread(NULL, 0, thread_main, ts, 0, NULL);
     if (!h) {
@@ -94,16 +117,22 @@ void wipc__thread_join(wipc__thread *t)
     *t = NULL;
 }
 
-uint64_t wipc__thread_self(void) { return (uint64_t)GetCurrentThreadId(); }
+uint64_t wipc__thread_self(void)
+{
+    return (uint64_t)GetCurrentThreadId();
+}
 
 /* ---- time, process ---------------------------------------------------------------------------- */
 
-uint64_t wipc__now_ms(void) { return (uint64_t)GetTickCount64(); }
+uint64_t wipc__now_ms(void)
+{
+    return (uint64_t)GetTickCount64();
+}
 
 int64_t wipc__unix_ms(void)
 {
     FILETIME ft;
-    GetSystemTimeAsFileTime(&ft);   /* 100 ns units since 1601 */
+    GetSystemTimeAsFileTime(&ft); /* 100 ns units since 1601 */
     uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
     return (int64_t)(t / 10000u) - 11644473600000LL;
 }
@@ -122,6 +151,12 @@ uint64_t wipc__now_ns(void)
     return (count / hz) * 1000000000ull + (count % hz) * 1000000000ull / hz;
 }
 
-void wipc__sleep_ms(uint32_t ms) { Sleep((DWORD)ms); }
+void wipc__sleep_ms(uint32_t ms)
+{
+    Sleep((DWORD)ms);
+}
 
-uint32_t wipc__getpid(void) { return (uint32_t)GetCurrentProcessId(); }
+uint32_t wipc__getpid(void)
+{
+    return (uint32_t)GetCurrentProcessId();
+}

@@ -8,7 +8,7 @@
 #ifndef WIPC_WIN32_INTERNAL_H
 #define WIPC_WIN32_INTERNAL_H
 
-#include "platform.h"   /* pulls in <windows.h> through win32/plat_types.h */
+#include "platform.h" /* pulls in <windows.h> through win32/plat_types.h */
 #include "win32/util.h" /* wipc__win_utf8_to_wide */
 
 #ifdef __cplusplus
@@ -26,7 +26,6 @@ static inline DWORD wipc__win_wait_ms(wipc__deadline dl)
 
 /* ---- the library I/O thread (iocp.c) ----------------------------------------------------------- */
 
-
 typedef struct wipc__win_iocp_op wipc__win_iocp_op;
 
 /** Completion handler, run on the I/O thread. `err` is 0 on success, else the Win32 error of the
@@ -37,9 +36,9 @@ typedef void (*wipc__win_iocp_fn)(wipc__win_iocp_op *op, DWORD bytes, DWORD err,
 /** One overlapped operation that completes through the library's completion port. Embed it in the
  *  object that owns the I/O; the OVERLAPPED must stay valid until the handler has run. */
 struct wipc__win_iocp_op {
-    OVERLAPPED    ov;
-    uint32_t      magic;       /* WIPC__WIN_IOCP_MAGIC: packets with a foreign OVERLAPPED are ignored */
-    DWORD         posted_err;  /* the error a posted packet carries */
+    OVERLAPPED ov;
+    uint32_t magic; /* WIPC__WIN_IOCP_MAGIC: packets with a foreign OVERLAPPED are ignored */
+    DWORD posted_err; /* the error a posted packet carries */
     wipc__win_iocp_fn fn;
 };
 #define WIPC__WIN_IOCP_MAGIC 0x50434f49u /* "IOCP" */
@@ -64,7 +63,7 @@ int wipc__win_iocp_on_io_thread(void);
 
 /** A SECURITY_ATTRIBUTES with the security descriptor it points to (LocalAlloc'ed). */
 typedef struct wipc__win_sa {
-    SECURITY_ATTRIBUTES  sa;
+    SECURITY_ATTRIBUTES sa;
     PSECURITY_DESCRIPTOR sd;
 } wipc__win_sa;
 

@@ -161,7 +161,7 @@ namespace Wipc.Tests
         [Fact]
         public void RemoteErrorTextIsParsed()
         {
-            // WIPC_E_REMOTE's message is "remote error CODE: TEXT" (wipc.h "asynchronous operations")
+            // WIPC_E_REMOTE's message is "remote error CODE: TEXT" (wipc.h)
             var e = WipcException.Create((int)Status.Remote, "remote error -42: it broke: badly", 0);
             var r = Assert.IsType<WipcRemoteException>(e);
             Assert.Equal(-42, r.Code);

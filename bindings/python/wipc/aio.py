@@ -1,4 +1,4 @@
-"""wipc on asyncio: coroutines over the library's asynchronous operations (wipc 1.1, wipc.h "asynchronous operations").
+"""wipc on asyncio: coroutines over the library's asynchronous operations (wipc 1.1).
 
 ::
 
@@ -56,7 +56,7 @@ Handler = Callable[[Message], Union[Buffer, None, Awaitable[Union[Buffer, None]]
 
 def _need() -> None:
     if not HAVE_ASYNC:
-        raise NotImplementedError("wipc.aio needs libwipc 1.1 (the asynchronous operations of wipc.h "asynchronous operations")")
+        raise NotImplementedError("wipc.aio needs libwipc 1.1 (its asynchronous operations)")
 
 
 def _error(result: _Result, what: str) -> Error:

@@ -52,41 +52,49 @@ static wipc_status send_common(const char *fn, wipc_handle h, int kind, uint32_t
 {
     wipc__obj *o;
     wipc_status st;
-    if ((st = start_checks(fn, cb, timeout_ms, out_op)) != WIPC_OK || (st = wipc__check_data(fn, data, size)) != WIPC_OK)
+    if ((st = start_checks(fn, cb, timeout_ms, out_op)) != WIPC_OK ||
+        (st = wipc__check_data(fn, data, size)) != WIPC_OK)
         return st;
     if ((st = wipc__get_message_handle(fn, h, &o)) != WIPC_OK)
         return st;
     bool raw_pipe = (o->flags & WIPC_PIPE_RAW) && o->ops->kind == WIPC_KIND_PIPE_CONN;
     wipc__op *op = NULL;
     if (!o->ops->send_async || (kind == WIPC__OP_REQUEST && raw_pipe))
-        st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "%s on %s: not supported on this handle (msg endpoints: use wipc_msg_send_async; "
-                         "requests: not on WIPC_PIPE_RAW pipes)", fn, o->name);
+        st = wipc__error(WIPC_E_NOT_SUPPORTED, 0,
+                         "%s on %s: not supported on this handle (msg endpoints: use wipc_msg_send_async; "
+                         "requests: not on WIPC_PIPE_RAW pipes)",
+                         fn, o->name);
     else
-        st = wipc__op_new(o, kind, NULL, cb, user_data, timeout_ms, &op);   /* the transport sets op->vt */
+        st = wipc__op_new(o, kind, NULL, cb, user_data, timeout_ms, &op); /* the transport sets op->vt */
     if (st == WIPC_OK) {
         uint64_t rid = kind == WIPC__OP_REQUEST ? (op->id | WIPC__ASYNC_RID_BIT) : 0;
         op->request_id = rid;
         start_begin(op, out_op);
         st = start_end(op, out_op,
-                       o->ops->send_async(o, op, kind == WIPC__OP_REQUEST ? WIPC__KIND_REQUEST : WIPC__KIND_DATA, rid, type, data, size));
+                       o->ops->send_async(o, op, kind == WIPC__OP_REQUEST ? WIPC__KIND_REQUEST : WIPC__KIND_DATA, rid,
+                                          type, data, size));
     }
     wipc__obj_unref(o);
     return st;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                                               wipc_complete_cb cb, void *user_data, wipc_op *out_op)
+WIPC_API wipc_status WIPC_CALL wipc_send_async(wipc_handle h, uint32_t type, const void *data, size_t size,
+                                               int32_t timeout_ms, wipc_complete_cb cb, void *user_data,
+                                               wipc_op *out_op)
 {
     return send_common("wipc_send_async", h, WIPC__OP_SEND, type, data, size, timeout_ms, cb, user_data, out_op);
 }
 
 WIPC_API wipc_status WIPC_CALL wipc_request_async(wipc_handle h, uint32_t type, const void *req, size_t req_size,
-                                                  int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op)
+                                                  int32_t timeout_ms, wipc_complete_cb cb, void *user_data,
+                                                  wipc_op *out_op)
 {
-    return send_common("wipc_request_async", h, WIPC__OP_REQUEST, type, req, req_size, timeout_ms, cb, user_data, out_op);
+    return send_common("wipc_request_async", h, WIPC__OP_REQUEST, type, req, req_size, timeout_ms, cb, user_data,
+                       out_op);
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms, wipc_complete_cb cb, void *user_data, wipc_op *out_op)
+WIPC_API wipc_status WIPC_CALL wipc_recv_async(wipc_handle h, int32_t timeout_ms, wipc_complete_cb cb, void *user_data,
+                                               wipc_op *out_op)
 {
     wipc__obj *o;
     wipc_status st;
@@ -114,7 +122,7 @@ static size_t utf8_cut(const char *text, size_t len, size_t max)
         return len;
     size_t n = max;
     while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-        n--;   /* text[n] continues a character that began before it: cut before that character */
+        n--; /* text[n] continues a character that began before it: cut before that character */
     return n;
 }
 
@@ -138,10 +146,13 @@ WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_
     if (peer_max && len > peer_max)
         len = utf8_cut(message, len, peer_max);
     if (!o->ops->send || (o->flags & WIPC_PIPE_RAW && o->ops->kind == WIPC_KIND_PIPE_CONN))
-        st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_reply_error on %s: this handle carries no requests (msg endpoint, or a "
-                         "WIPC_PIPE_RAW pipe)", o->name);
+        st = wipc__error(WIPC_E_NOT_SUPPORTED, 0,
+                         "wipc_reply_error on %s: this handle carries no requests (msg endpoint, or a "
+                         "WIPC_PIPE_RAW pipe)",
+                         o->name);
     else if (request_id == 0)
-        st = wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_reply_error on %s: request_id 0 and no unanswered request from wipc_recv", o->name);
+        st = wipc__error(WIPC_E_INVALID_ARG, 0,
+                         "wipc_reply_error on %s: request_id 0 and no unanswered request from wipc_recv", o->name);
     else
         st = o->ops->send(o, WIPC__KIND_ERROR, request_id, (uint32_t)code, message, len, wipc__reply_timeout(o));
     if (st == WIPC_E_NOT_SUPPORTED && took_last && request_id) {
@@ -159,19 +170,20 @@ WIPC_API wipc_status WIPC_CALL wipc_reply_error(wipc_handle h, uint64_t request_
 /* ---- wipc_msg_send_async ----------------------------------------------------------------------------- */
 
 typedef struct msg_job {
-    wipc__op *op;       /* ref */
-    char     *name;
-    uint32_t  type;
-    size_t    size;
-    uint8_t   data[];
+    wipc__op *op; /* ref */
+    char *name;
+    uint32_t type;
+    size_t size;
+    uint8_t data[];
 } msg_job;
 
 static void run_msg_job(void *arg)
 {
     msg_job *j = arg;
-    if (atomic_load(&j->op->state) == 0) {   /* not cancelled or timed out while queued */
+    if (atomic_load(&j->op->state) == 0) { /* not cancelled or timed out while queued */
         int32_t reply = 0;
-        wipc_status st = wipc_msg_send(j->name, j->type, j->data, j->size, wipc__deadline_left(j->op->deadline), &reply);
+        wipc_status st =
+            wipc_msg_send(j->name, j->type, j->data, j->size, wipc__deadline_left(j->op->deadline), &reply);
         if (wipc__op_claim(j->op)) {
             j->op->msg_reply = st == WIPC_OK ? reply : 0;
             wipc__op_finish(j->op, st, false);
@@ -182,18 +194,20 @@ static void run_msg_job(void *arg)
     free(j);
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                                                   wipc_complete_cb cb, void *user_data, wipc_op *out_op)
+WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t type, const void *data, size_t size,
+                                                   int32_t timeout_ms, wipc_complete_cb cb, void *user_data,
+                                                   wipc_op *out_op)
 {
     wipc_status st;
     if ((st = start_checks("wipc_msg_send_async", cb, timeout_ms, out_op)) != WIPC_OK ||
-        (st = wipc__msg_check_dest(name, "wipc_msg_send_async")) != WIPC_OK)   /* a name or a raw target */
+        (st = wipc__msg_check_dest(name, "wipc_msg_send_async")) != WIPC_OK) /* a name or a raw target */
         return st;
     if (!data && size)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_msg_send_async: data is NULL but size is %zu", size);
     if (size > WIPC_MSG_MAX_MESSAGE_LIMIT)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "wipc_msg_send_async: %zu bytes is above the msg transport's limit of %u bytes",
-                           size, (unsigned)WIPC_MSG_MAX_MESSAGE_LIMIT);
+        return wipc__error(WIPC_E_TOO_LARGE, 0,
+                           "wipc_msg_send_async: %zu bytes is above the msg transport's limit of %u bytes", size,
+                           (unsigned)WIPC_MSG_MAX_MESSAGE_LIMIT);
     msg_job *j = malloc(sizeof *j + size);
     char *copy = j ? malloc(strlen(name) + 1) : NULL;
     wipc__op *op = NULL;
@@ -209,13 +223,13 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_send_async(const char *name, uint32_t ty
     if (size)
         memcpy(j->data, data, size);
     j->op = op;
-    wipc__op_ref(op);   /* the job's */
+    wipc__op_ref(op); /* the job's */
     if (out_op)
         *out_op = op->id;
     /* the worker keeps the timeout (wipc_msg_send's own); the timer ends a send still queued */
     bool started = (st = wipc__op_start(op, false)) == WIPC_OK;
     if (started && (st = wipc__pool_run(run_msg_job, j)) != WIPC_OK && !wipc__op_abort(op)) {
-        wipc__op_unref(op);   /* cancelled meanwhile (a guessed id): it completed, so the start succeeded */
+        wipc__op_unref(op); /* cancelled meanwhile (a guessed id): it completed, so the start succeeded */
         free(copy);
         free(j);
         return WIPC_OK;

@@ -50,13 +50,13 @@ typedef struct wipc__rxmsg wipc__rxmsg;
 
 struct wipc__rxmsg {
     wipc__rxmsg *next;
-    uint32_t   type;
-    uint32_t   peer_pid;
-    uint64_t   request_id;  /* nonzero: a request waiting for wipc_reply */
-    size_t     size;
-    uint8_t   *data;        /* malloc'd, size bytes (NULL when size is 0) */
+    uint32_t type;
+    uint32_t peer_pid;
+    uint64_t request_id; /* nonzero: a request waiting for wipc_reply */
+    size_t size;
+    uint8_t *data; /* malloc'd, size bytes (NULL when size is 0) */
 };
-wipc__rxmsg *wipc__rxmsg_new(size_t size);   /* data allocated, NULL on no memory */
+wipc__rxmsg *wipc__rxmsg_new(size_t size); /* data allocated, NULL on no memory */
 void wipc__rxmsg_free(wipc__rxmsg *m);
 /* The wipc_message a callback sees for `src` (borrows src->data: valid while src lives). */
 void wipc__rxmsg_view(const wipc__rxmsg *src, wipc_message *out);
@@ -66,47 +66,48 @@ void wipc__rxmsg_view(const wipc__rxmsg *src, wipc_message *out);
 typedef struct wipc__work wipc__work;
 struct wipc__work {
     wipc__work *next;
-    int         what;       /* WIPC__WORK_MESSAGE / _EVENT */
-    wipc__rxmsg  *msg;        /* MESSAGE: owned */
-    int32_t     event;      /* EVENT */
+    int what; /* WIPC__WORK_MESSAGE / _EVENT */
+    wipc__rxmsg *msg; /* MESSAGE: owned */
+    int32_t event; /* EVENT */
     wipc_handle related;
     wipc_status status;
-    wipc__obj  *unpause;    /* after this item ran, un-pause this object's strand (ref held) */
-    struct wipc__op *op;    /* COMPLETE: the operation (the strand's reference) */
+    wipc__obj *unpause; /* after this item ran, un-pause this object's strand (ref held) */
+    struct wipc__op *op; /* COMPLETE: the operation (the strand's reference) */
     /* dispatch.c sits below the inbox and the ops and calls up only through these, set by the layer
      * that made the item (NULL: nothing to do): */
-    void (*consumed)(wipc__obj *o, size_t size);   /* MESSAGE from the inbox (inbox.c): the item ran or was
+    void (*consumed)(wipc__obj *o, size_t size); /* MESSAGE from the inbox (inbox.c): the item ran or was
                                                     * dropped, the owner's callback backlog shrinks by size */
     void (*complete)(struct wipc__op *op, bool run); /* COMPLETE (op.c): run the completion (true) or drop
                                                     * it (false, a strand that never ran); either way the
                                                     * strand's reference goes */
 };
-#define WIPC__WORK_MESSAGE 1
-#define WIPC__WORK_EVENT   2
-#define WIPC__WORK_COMPLETE 3   /* an async operation's completion (op.h): runs even after wipc_close */
+#define WIPC__WORK_MESSAGE  1
+#define WIPC__WORK_EVENT    2
+#define WIPC__WORK_COMPLETE 3 /* an async operation's completion (op.h): runs even after wipc_close */
 
 /* A strand runs one object's callbacks in order, one at a time, on the worker pool. Guarded by the
  * dispatch lock (dispatch.c). */
 typedef struct wipc__strand {
     wipc__work *head, *tail;
-    wipc__obj  *next_ready;  /* link in the pool's ready list */
-    bool        queued;      /* in the ready list */
-    bool        running;     /* a worker runs a callback of this object */
-    bool        paused;      /* held until another item un-pauses it (CONNECTED ordering) */
-    uint64_t    running_thread;
+    wipc__obj *next_ready; /* link in the pool's ready list */
+    bool queued; /* in the ready list */
+    bool running; /* a worker runs a callback of this object */
+    bool paused; /* held until another item un-pauses it (CONNECTED ordering) */
+    uint64_t running_thread;
 } wipc__strand;
 
 /* ---- the object behind a handle ---------------------------------------------------------------- */
 
 typedef struct wipc__ops {
-    uint32_t kind;        /* WIPC_KIND_* */
-    uint32_t transport;   /* WIPC_TRANSPORT_* */
+    uint32_t kind; /* WIPC_KIND_* */
+    uint32_t transport; /* WIPC_TRANSPORT_* */
     /* wipc_close: stop I/O, wake waiters. Object lock not held. */
     void (*close)(wipc__obj *o);
     /* last reference gone: free transport state (not the obj itself) */
     void (*destroy)(wipc__obj *o);
     /* optional operations; NULL = WIPC_E_NOT_SUPPORTED */
-    wipc_status (*send)(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data, size_t size, int32_t timeout_ms);
+    wipc_status (*send)(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data, size_t size,
+                        int32_t timeout_ms);
     /* callbacks were just set: begin delivering (server: start auto-accept) */
     void (*callbacks_set)(wipc__obj *o);
     /* the inbox drained below its low-water mark: resume reading */
@@ -116,8 +117,8 @@ typedef struct wipc__ops {
      * channels read their ring directly: no thread hop); NULL = the inbox (wipc__inbox_recv /
      * wipc__inbox_request). Arguments are already validated, as for the inbox functions. */
     wipc_status (*recv)(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
-    wipc_status (*request)(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
-                           void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
+    wipc_status (*request)(wipc__obj *o, uint32_t type, const void *req, size_t req_size, void *resp, size_t resp_cap,
+                           size_t *out_resp_size, int32_t timeout_ms);
     /* optional (1.1, op.h): start an async send (op SEND, or REQUEST with op->request_id) / receive.
      * WIPC_OK: started, completes exactly once; an error: nothing started (the caller frees op). */
     wipc_status (*send_async)(wipc__obj *o, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
@@ -131,54 +132,54 @@ typedef struct wipc__ops {
 #define WIPC__KIND_DATA    1
 #define WIPC__KIND_REQUEST 2
 #define WIPC__KIND_REPLY   3
-#define WIPC__KIND_ERROR   7   /* a reply carrying an error: type = code, payload = UTF-8 text (wipc 1.1) */
+#define WIPC__KIND_ERROR   7 /* a reply carrying an error: type = code, payload = UTF-8 text (wipc 1.1) */
 
-typedef struct wipc__waiter wipc__waiter;   /* a thread waiting in wipc_request */
+typedef struct wipc__waiter wipc__waiter; /* a thread waiting in wipc_request */
 
 struct wipc__obj {
     const wipc__ops *ops;
-    wipc_handle      handle;
-    atomic_int       refs;
-    atomic_bool      closed;        /* wipc_close was called */
-    uint32_t         flags;
-    uint32_t         max_message_size;
+    wipc_handle handle;
+    atomic_int refs;
+    atomic_bool closed; /* wipc_close was called */
+    uint32_t flags;
+    uint32_t max_message_size;
     _Atomic uint32_t peer_max_message_size; /* 0 = unknown; pipe: set by the handshake, read by senders */
-    uint32_t         peer_pid, peer_uid;
-    char             name[264];
+    uint32_t peer_pid, peer_uid;
+    char name[264];
 
-    wipc__mutex      lock;          /* guards the inbox and transport state */
-    wipc__cond       cond;          /* inbox waiters */
+    wipc__mutex lock; /* guards the inbox and transport state */
+    wipc__cond cond; /* inbox waiters */
 
     /* callbacks (set once) */
-    atomic_bool      has_callbacks;
-    wipc_message_cb  on_message;
-    wipc_event_cb    on_event;
-    void            *user_data;
-    wipc__strand     strand;        /* guarded by the dispatch lock */
+    atomic_bool has_callbacks;
+    wipc_message_cb on_message;
+    wipc_event_cb on_event;
+    void *user_data;
+    wipc__strand strand; /* guarded by the dispatch lock */
 
     /* inbox (guarded by lock) */
-    wipc__rxmsg       *q_head, *q_tail;
-    size_t           q_count, q_bytes;
-    int              receivers;     /* threads blocked in recv */
-    wipc_status      failed;        /* != 0: the transport ended with this status */
-    bool             paused_reading;
-    wipc__waiter    *waiters;       /* wipc_request in flight */
-    size_t           max_queued_bytes;  /* back-pressure: pause reading above this backlog (queue + callbacks) */
-    size_t           max_queued_count;  /* ... or this many messages */
-    size_t           cb_bytes, cb_count; /* messages handed to the callback strand and not yet run to the end */
-    uint64_t         last_request_id; /* last request handed out by wipc_recv, for wipc_reply(h, 0) */
+    wipc__rxmsg *q_head, *q_tail;
+    size_t q_count, q_bytes;
+    int receivers; /* threads blocked in recv */
+    wipc_status failed; /* != 0: the transport ended with this status */
+    bool paused_reading;
+    wipc__waiter *waiters; /* wipc_request in flight */
+    size_t max_queued_bytes; /* back-pressure: pause reading above this backlog (queue + callbacks) */
+    size_t max_queued_count; /* ... or this many messages */
+    size_t cb_bytes, cb_count; /* messages handed to the callback strand and not yet run to the end */
+    uint64_t last_request_id; /* last request handed out by wipc_recv, for wipc_reply(h, 0) */
 
     /* asynchronous operations (op.h), guarded by lock */
-    struct wipc__op *ops_head;      /* every pending op of this handle */
+    struct wipc__op *ops_head; /* every pending op of this handle */
     struct wipc__op *fifo_head, *fifo_tail; /* recv_async / accept_async in start order */
 
     atomic_uint_fast64_t next_request_id;
     /* counters: `ctr` points at this object's slot in a stats section (stats.h), or at ctr_local */
-    wipc__counters      *ctr;
-    wipc__counters       ctr_local;
-    wipc__stats         *stats;        /* the published section this object counts into, or NULL */
-    wipc__stats_slot    *stats_slot;   /* its slot there, or NULL (none free, or not publishing) */
-    atomic_bool          stats_ended;  /* a connection's end was counted (transport ended or object gone) */
+    wipc__counters *ctr;
+    wipc__counters ctr_local;
+    wipc__stats *stats; /* the published section this object counts into, or NULL */
+    wipc__stats_slot *stats_slot; /* its slot there, or NULL (none free, or not publishing) */
+    atomic_bool stats_ended; /* a connection's end was counted (transport ended or object gone) */
 };
 
 /* object lifetime */
@@ -246,15 +247,16 @@ void wipc__inbox_close(wipc__obj *o);
  * bytes and one message; reading resumes if it was paused and the backlog is at half its bound. */
 void wipc__inbox_consumed(wipc__obj *o, size_t size);
 wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
-wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
-                                void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
+wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size, void *resp,
+                                size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
 /* wipc_recv_async: op (RECV, not started) completes with the first queued message, or waits in o's
  * taker FIFO. Error: nothing started. */
 wipc_status wipc__inbox_recv_async(wipc__obj *o, struct wipc__op *op);
 /* Switches o to callback mode: stores the callbacks, moves queued messages to the strand (in order,
  * under the same lock hold) and resumes reading. WIPC_E_INVALID_STATE if already set or a thread is
  * blocked in wipc_recv. */
-wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, wipc_event_cb on_event, void *user_data);
+wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, wipc_event_cb on_event,
+                                      void *user_data);
 
 /* ---- validation (options.c; msg names: msg_wire.c) ------------------------------------------------------------ */
 
@@ -280,7 +282,7 @@ wipc_status wipc__get_message_handle(const char *fn, wipc_handle h, wipc__obj **
 
 /* ---- misc --------------------------------------------------------------------------------------- */
 
-void     wipc__fill_info(wipc__obj *o, wipc_info *out);
+void wipc__fill_info(wipc__obj *o, wipc_info *out);
 
 /* pipe.c */
 void wipc__pipe_shutdown_all(void);

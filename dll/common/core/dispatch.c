@@ -21,20 +21,20 @@
 #define MIN_WORKERS 2
 #define STALL_MS    40
 
-static wipc__mutex  d_lock = WIPC__MUTEX_INIT;
-static wipc__cond   d_work;        /* workers wait for ready strands */
-static wipc__cond   d_idle;        /* quiesce waits for a strand to stop running */
-static wipc__cond   d_watch;       /* the monitor waits for a backlog */
-static bool         d_ready_init;
-static wipc__obj   *ready_head, *ready_tail;
+static wipc__mutex d_lock = WIPC__MUTEX_INIT;
+static wipc__cond d_work; /* workers wait for ready strands */
+static wipc__cond d_idle; /* quiesce waits for a strand to stop running */
+static wipc__cond d_watch; /* the monitor waits for a backlog */
+static bool d_ready_init;
+static wipc__obj *ready_head, *ready_tail;
 static wipc__thread workers[MAX_WORKERS];
-static int          n_workers, n_idle;
-static bool         stopping;
+static int n_workers, n_idle;
+static bool stopping;
 static wipc__thread monitor;
-static bool         monitor_running;
-static uint64_t     progress;      /* items finished, for the monitor */
+static bool monitor_running;
+static uint64_t progress; /* items finished, for the monitor */
 
-static _Thread_local const wipc__obj *tls_running;   /* the object whose callback this thread runs */
+static _Thread_local const wipc__obj *tls_running; /* the object whose callback this thread runs */
 
 static void ensure_init_locked(void)
 {
@@ -53,7 +53,7 @@ static void make_ready_locked(wipc__obj *o)
         return;
     s->queued = true;
     s->next_ready = NULL;
-    wipc__obj_ref(o);   /* the ready list holds a reference */
+    wipc__obj_ref(o); /* the ready list holds a reference */
     if (ready_tail)
         ready_tail->strand.next_ready = o;
     else
@@ -64,7 +64,7 @@ static void make_ready_locked(wipc__obj *o)
 static void free_work(wipc__work *w)
 {
     if (w->op)
-        w->complete(w->op, false);   /* a completion dropped: only at shutdown of a strand that never ran */
+        w->complete(w->op, false); /* a completion dropped: only at shutdown of a strand that never ran */
     wipc__rxmsg_free(w->msg);
     if (w->unpause) {
         wipc__dispatch_pause(w->unpause, false);
@@ -75,7 +75,7 @@ static void free_work(wipc__work *w)
 
 static void run_item(wipc__obj *o, wipc__work *w)
 {
-    if (w->what == WIPC__WORK_COMPLETE) {   /* completions run whether or not the handle is closed */
+    if (w->what == WIPC__WORK_COMPLETE) { /* completions run whether or not the handle is closed */
         wipc__op *op = w->op;
         w->op = NULL;
         w->complete(op, true);
@@ -89,7 +89,7 @@ static void run_item(wipc__obj *o, wipc__work *w)
         }
     }
     if (w->consumed)
-        w->consumed(o, w->msg->size);   /* back-pressure: the backlog shrank (may resume reading) */
+        w->consumed(o, w->msg->size); /* back-pressure: the backlog shrank (may resume reading) */
     free_work(w);
 }
 
@@ -129,7 +129,7 @@ static void worker_main(void *arg)
             make_ready_locked(o);
         }
         wipc__mutex_unlock(&d_lock);
-        wipc__obj_unref(o);   /* the ready list's reference */
+        wipc__obj_unref(o); /* the ready list's reference */
         wipc__mutex_lock(&d_lock);
     }
     wipc__mutex_unlock(&d_lock);
@@ -147,7 +147,7 @@ static void start_worker_locked(void)
 
 /* The monitor: while work waits and no worker is idle, it watches the progress counter; when no worker
  * finished an item for STALL_MS, they are all blocked in callbacks: one more worker. */
-static bool monitor_parked;   /* the monitor sleeps until a backlog forms (d_lock) */
+static bool monitor_parked; /* the monitor sleeps until a backlog forms (d_lock) */
 
 static void monitor_main(void *arg)
 {
@@ -191,7 +191,7 @@ static void wake_worker_locked(void)
         if (wipc__thread_start(&monitor, monitor_main, NULL) == WIPC_OK)
             monitor_running = true;
         else
-            start_worker_locked();   /* no monitor: grow at once, as without one */
+            start_worker_locked(); /* no monitor: grow at once, as without one */
     }
     if (monitor_parked)
         wipc__cond_signal(&d_watch);
@@ -224,7 +224,8 @@ void wipc__dispatch_event(wipc__obj *o, int32_t event, wipc_handle related, wipc
 {
     wipc__work *w = calloc(1, sizeof *w);
     if (!w) {
-        wipc__log(WIPC_LOG_ERROR, "out of memory: event %d for handle 0x%016llx dropped", (int)event, (unsigned long long)o->handle);
+        wipc__log(WIPC_LOG_ERROR, "out of memory: event %d for handle 0x%016llx dropped", (int)event,
+                  (unsigned long long)o->handle);
         if (unpause) {
             wipc__dispatch_pause(unpause, false);
             wipc__obj_unref(unpause);
@@ -305,7 +306,7 @@ void wipc__dispatch_drain(wipc__obj *o)
     uint64_t self = wipc__thread_self();
     while ((o->strand.head && !o->strand.paused) || o->strand.running) {
         if (o->strand.running && o->strand.running_thread == self)
-            break;   /* inside o's callback: what is queued runs right after it */
+            break; /* inside o's callback: what is queued runs right after it */
         wipc__cond_wait_until(&d_idle, &d_lock, wipc__deadline_never());
     }
     wipc__mutex_unlock(&d_lock);
@@ -321,7 +322,7 @@ void wipc__dispatch_shutdown(void)
     bool mon = monitor_running;
     wipc__mutex_unlock(&d_lock);
     if (mon)
-        wipc__thread_join(&monitor);   /* first: it starts no worker after this */
+        wipc__thread_join(&monitor); /* first: it starts no worker after this */
     wipc__mutex_lock(&d_lock);
     int n = n_workers;
     monitor_running = false;

@@ -39,7 +39,7 @@ WIPC_API const char *WIPC_CALL wipc_strerror(wipc_status s)
 
 /* ---- per-thread last error ---- */
 
-static _Thread_local char    tls_message[1024];
+static _Thread_local char tls_message[1024];
 static _Thread_local int64_t tls_os_error;
 static _Thread_local int32_t tls_remote_code;
 

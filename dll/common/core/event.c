@@ -12,7 +12,7 @@
 #include "platform_event.h"
 
 typedef struct wipc__event_obj {
-    wipc__obj    obj;
+    wipc__obj obj;
     wipc__event *ev;
 } wipc__event_obj;
 
@@ -27,8 +27,10 @@ static void event_destroy(wipc__obj *o)
 }
 
 static const wipc__ops event_ops = {
-    .kind = WIPC_KIND_EVENT, .transport = WIPC_TRANSPORT_SHM,
-    .close = event_close, .destroy = event_destroy,
+    .kind = WIPC_KIND_EVENT,
+    .transport = WIPC_TRANSPORT_SHM,
+    .close = event_close,
+    .destroy = event_destroy,
 };
 
 /* Wraps an opened event in a handle (the event is freed on failure). */
@@ -52,7 +54,8 @@ static wipc_status event_publish(const char *name, uint32_t flags, wipc__event *
     return WIPC_OK;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_event_create(const char *name, uint32_t flags, const char *security_descriptor, wipc_handle *out_event)
+WIPC_API wipc_status WIPC_CALL wipc_event_create(const char *name, uint32_t flags, const char *security_descriptor,
+                                                 wipc_handle *out_event)
 {
     const char *fn = "wipc_event_create";
     wipc_status st = wipc__check_out(out_event, "wipc_event_create: out_event");
@@ -65,11 +68,12 @@ WIPC_API wipc_status WIPC_CALL wipc_event_create(const char *name, uint32_t flag
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)flags);
 #if !defined(_WIN32)
     if (security_descriptor)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): security_descriptor (SDDL) is Windows-only; must be NULL on POSIX", fn, name);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "%s(%s): security_descriptor (SDDL) is Windows-only; must be NULL on POSIX", fn, name);
 #endif
     wipc__event *ev = NULL;
-    if ((st = wipc__plat_event_create(name, (flags & WIPC_EVENT_FLAG_MANUAL_RESET) != 0, (flags & WIPC_EVENT_FLAG_INITIAL_SET) != 0,
-                                      security_descriptor, &ev)) != WIPC_OK)
+    if ((st = wipc__plat_event_create(name, (flags & WIPC_EVENT_FLAG_MANUAL_RESET) != 0,
+                                      (flags & WIPC_EVENT_FLAG_INITIAL_SET) != 0, security_descriptor, &ev)) != WIPC_OK)
         return st;
     return event_publish(name, flags & WIPC_EVENT_FLAG_MANUAL_RESET, ev, out_event);
 }
@@ -84,7 +88,8 @@ WIPC_API wipc_status WIPC_CALL wipc_event_open(const char *name, uint32_t flags,
     if ((st = wipc__check_object_name(name, fn)) != WIPC_OK)
         return st;
     if (flags != 0)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): flags 0x%x; none are defined, pass 0", fn, name, (unsigned)flags);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): flags 0x%x; none are defined, pass 0", fn, name,
+                           (unsigned)flags);
     wipc__event *ev = NULL;
     bool manual = false;
     if ((st = wipc__plat_event_open(name, &ev, &manual)) != WIPC_OK)
@@ -96,7 +101,7 @@ WIPC_API wipc_status WIPC_CALL wipc_event_open(const char *name, uint32_t flags,
 static wipc_status get_event(const char *fn, wipc_handle h, wipc__event_obj **out)
 {
     wipc__obj *o = NULL;
-    wipc_status st = wipc__handle_get(h, WIPC_KIND_EVENT, &o);   /* sets the last error */
+    wipc_status st = wipc__handle_get(h, WIPC_KIND_EVENT, &o); /* sets the last error */
     *out = (wipc__event_obj *)o;
     if (st != WIPC_OK)
         wipc__log(WIPC_LOG_DEBUG, "%s: %s", fn, wipc_last_error_message());

@@ -40,8 +40,8 @@ void wipc__frame_encode(uint8_t out[WIPC__FRAME_HEADER], const wipc__frame *f)
     wipc__put_le64(out + 16, f->request_id);
 }
 
-wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t max_length, wipc__frame *f,
-                               char *why, size_t cap)
+wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t max_length, wipc__frame *f, char *why,
+                               size_t cap)
 {
     uint32_t magic = wipc__get_le32(in);
     if (magic != WIPC__FRAME_MAGIC) {
@@ -67,11 +67,12 @@ wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t ma
     case WIPC__FRAME_HELLO:
     case WIPC__FRAME_BUSY:
         if (f->request_id != 0) {
-            snprintf(why, cap, "frame kind %u carries request id %llu", (unsigned)f->kind, (unsigned long long)f->request_id);
+            snprintf(why, cap, "frame kind %u carries request id %llu", (unsigned)f->kind,
+                     (unsigned long long)f->request_id);
             return WIPC_E_PROTOCOL;
         }
         break;
-    case WIPC__FRAME_BULK:   /* carries the request id of the message it stands for, if any */
+    case WIPC__FRAME_BULK: /* carries the request id of the message it stands for, if any */
         if (f->length != WIPC__BULK_DESC) {
             snprintf(why, cap, "BULK frame of %u bytes, expected %u", (unsigned)f->length, (unsigned)WIPC__BULK_DESC);
             return WIPC_E_PROTOCOL;
@@ -127,7 +128,8 @@ wipc_status wipc__hello_decode(const uint8_t *in, size_t size, wipc__hello *h, c
     h->max_message_size = wipc__get_le32(in + 8);
     h->flags = wipc__get_le32(in + 12);
     if (h->version != WIPC__FRAME_VERSION) {
-        snprintf(why, cap, "peer speaks wipc protocol %u, this library %u", (unsigned)h->version, (unsigned)WIPC__FRAME_VERSION);
+        snprintf(why, cap, "peer speaks wipc protocol %u, this library %u", (unsigned)h->version,
+                 (unsigned)WIPC__FRAME_VERSION);
         return WIPC_E_PROTOCOL;
     }
     if (h->max_message_size == 0 || h->max_message_size > WIPC_MAX_MESSAGE_LIMIT) {

@@ -30,12 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "wipc.h"
-#include "platform_wire.h"   /* wipc__put_le32 / _le64, wipc__get_le32 / _le64 */
+#include "platform_wire.h" /* wipc__put_le32 / _le64, wipc__get_le32 / _le64 */
 
-#define WIPC__FRAME_MAGIC   0x43504957u
-#define WIPC__FRAME_VERSION 1
-#define WIPC__FRAME_HEADER  24
-#define WIPC__HELLO_SIZE    16
+#define WIPC__FRAME_MAGIC    0x43504957u
+#define WIPC__FRAME_VERSION  1
+#define WIPC__FRAME_HEADER   24
+#define WIPC__HELLO_SIZE     16
 #define WIPC__ERROR_TEXT_MAX 4096
 
 #define WIPC__FRAME_DATA    1
@@ -44,19 +44,20 @@
 #define WIPC__FRAME_HELLO   4
 #define WIPC__FRAME_BUSY    5
 #define WIPC__FRAME_BULK    6
-#define WIPC__FRAME_ERROR   7   /* wipc 1.1: a reply that carries an error (only to a peer whose HELLO had WIPC__HELLO_ERRORS) */
+#define WIPC__FRAME_ERROR                                                                                              \
+  7 /* wipc 1.1: a reply that carries an error (only to a peer whose HELLO had WIPC__HELLO_ERRORS) */
 
-#define WIPC__HELLO_BULK    0x1u   /* HELLO flag: send me large messages through your shared section */
-#define WIPC__HELLO_BULK_SEALED 0x2u  /* the same, POSIX since 1.1: sections are sealed memfds (linux/pipe_bulk.c) */
-#define WIPC__HELLO_ERRORS  0x4u   /* HELLO flag (wipc 1.1): I understand ERROR frames (remote errors) */
+#define WIPC__HELLO_BULK        0x1u /* HELLO flag: send me large messages through your shared section */
+#define WIPC__HELLO_BULK_SEALED 0x2u /* the same, POSIX since 1.1: sections are sealed memfds (linux/pipe_bulk.c) */
+#define WIPC__HELLO_ERRORS      0x4u /* HELLO flag (wipc 1.1): I understand ERROR frames (remote errors) */
 
 /* BULK descriptor, 32 bytes LE: magic u32 "PBLK", the message's kind u8, slot u8, 0 u16, section number
  * u32, 0 u32, length u64, slot size u64. */
-#define WIPC__BULK_DESC     32
-#define WIPC__BULK_MAGIC    0x4b4c4250u
+#define WIPC__BULK_DESC  32
+#define WIPC__BULK_MAGIC 0x4b4c4250u
 
 typedef struct wipc__frame {
-    uint8_t  kind;
+    uint8_t kind;
     uint32_t type;
     uint32_t length;
     uint64_t request_id;
@@ -75,8 +76,8 @@ void wipc__frame_encode(uint8_t out[WIPC__FRAME_HEADER], const wipc__frame *f);
 /* Validates and decodes a 24-byte header. Returns WIPC_OK; WIPC_E_PROTOCOL (bad magic, version, kind,
  * header size, or a request id where none belongs) or WIPC_E_TOO_LARGE (length > max_length), with
  * the reason written to why[cap]. Never reads past the 24 bytes, never allocates. */
-wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t max_length, wipc__frame *f,
-                               char *why, size_t cap);
+wipc_status wipc__frame_decode(const uint8_t in[WIPC__FRAME_HEADER], uint32_t max_length, wipc__frame *f, char *why,
+                               size_t cap);
 
 void wipc__hello_encode(uint8_t out[WIPC__HELLO_SIZE], const wipc__hello *h);
 wipc_status wipc__hello_decode(const uint8_t *in, size_t size, wipc__hello *h, char *why, size_t cap);

@@ -9,18 +9,18 @@
 #include "common/core/core.h"
 
 typedef struct slot {
-    wipc__obj *obj;        /* NULL = free */
-    uint32_t   generation; /* 24 bits used, never 0 */
-    uint32_t   next_free;  /* index + 1 of the next free slot, 0 = none */
+    wipc__obj *obj; /* NULL = free */
+    uint32_t generation; /* 24 bits used, never 0 */
+    uint32_t next_free; /* index + 1 of the next free slot, 0 = none */
 } slot;
 
 static wipc__mutex table_lock = WIPC__MUTEX_INIT;
-static slot       *slots;
-static uint32_t    slot_count;
-static uint32_t    free_head;    /* index + 1 */
-static uint32_t    live_count;
+static slot *slots;
+static uint32_t slot_count;
+static uint32_t free_head; /* index + 1 */
+static uint32_t live_count;
 
-#define GEN_MASK 0xFFFFFFu
+#define GEN_MASK  0xFFFFFFu
 #define MAX_SLOTS (1u << 24)
 
 static wipc_handle make_handle(uint32_t index, uint32_t gen, uint32_t kind)
@@ -75,13 +75,20 @@ static slot *find_locked(wipc_handle h)
 static const char *kind_name(uint32_t kind)
 {
     switch (kind) {
-    case WIPC_KIND_PIPE_SERVER:  return "pipe server";
-    case WIPC_KIND_PIPE_CONN:    return "pipe connection";
-    case WIPC_KIND_SHM_CHANNEL:  return "shm channel";
-    case WIPC_KIND_REGION:       return "region";
-    case WIPC_KIND_MSG_ENDPOINT: return "msg endpoint";
-    case WIPC_KIND_EVENT:        return "named event";
-    default:                     return "handle";
+    case WIPC_KIND_PIPE_SERVER:
+        return "pipe server";
+    case WIPC_KIND_PIPE_CONN:
+        return "pipe connection";
+    case WIPC_KIND_SHM_CHANNEL:
+        return "shm channel";
+    case WIPC_KIND_REGION:
+        return "region";
+    case WIPC_KIND_MSG_ENDPOINT:
+        return "msg endpoint";
+    case WIPC_KIND_EVENT:
+        return "named event";
+    default:
+        return "handle";
     }
 }
 

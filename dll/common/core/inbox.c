@@ -10,9 +10,9 @@
 
 struct wipc__waiter {
     wipc__waiter *next;
-    uint64_t      id;
-    wipc__rxmsg    *reply;
-    bool          done;
+    uint64_t id;
+    wipc__rxmsg *reply;
+    bool done;
 };
 
 static void queue_push_locked(wipc__obj *o, wipc__rxmsg *m)
@@ -67,9 +67,9 @@ static void dispatch_message_locked(wipc__obj *o, wipc__rxmsg *m)
     w->what = WIPC__WORK_MESSAGE;
     w->msg = m;
     w->consumed = wipc__inbox_consumed;
-    o->cb_bytes += m->size;   /* until wipc__inbox_consumed (the callback returned or the item was dropped) */
+    o->cb_bytes += m->size; /* until wipc__inbox_consumed (the callback returned or the item was dropped) */
     o->cb_count++;
-    wipc__dispatch(o, w);   /* lock order: object lock, then dispatch lock */
+    wipc__dispatch(o, w); /* lock order: object lock, then dispatch lock */
 }
 
 void wipc__inbox_consumed(wipc__obj *o, size_t size)
@@ -81,7 +81,7 @@ void wipc__inbox_consumed(wipc__obj *o, size_t size)
     bool resume = o->paused_reading && drained_locked(o);
     if (resume) {
         o->paused_reading = false;
-        wipc__cond_broadcast(&o->cond);   /* a reader thread waiting for the backlog to drain (shm) */
+        wipc__cond_broadcast(&o->cond); /* a reader thread waiting for the backlog to drain (shm) */
     }
     wipc__mutex_unlock(&o->lock);
     if (resume && !atomic_load(&o->closed) && o->ops->resume)
@@ -114,7 +114,7 @@ bool wipc__inbox_deliver(wipc__obj *o, uint8_t kind, wipc__rxmsg *m)
     if (kind != WIPC__KIND_REQUEST)
         m->request_id = 0;
     wipc__op *op = o->fifo_head ? wipc__op_take_fifo_locked(o, WIPC__OP_RECV) : NULL;
-    if (op) {   /* a wipc_recv_async waits (the queue is empty then): it gets the message */
+    if (op) { /* a wipc_recv_async waits (the queue is empty then): it gets the message */
         op->msg = m;
         wipc__op_finish(op, WIPC_OK, true);
     } else if (atomic_load(&o->has_callbacks)) {
@@ -137,8 +137,10 @@ wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, 
     wipc__mutex_lock(&o->lock);
     if (atomic_load(&o->has_callbacks) || o->receivers || wipc__op_has_fifo_locked(o)) {
         wipc__mutex_unlock(&o->lock);
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_set_callbacks on %s: callbacks are already set, or a thread is blocked "
-                           "in wipc_recv, or a wipc_recv_async / wipc_pipe_accept_async is pending", o->name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0,
+                           "wipc_set_callbacks on %s: callbacks are already set, or a thread is blocked "
+                           "in wipc_recv, or a wipc_recv_async / wipc_pipe_accept_async is pending",
+                           o->name);
     }
     o->on_message = on_message;
     o->on_event = on_event;
@@ -148,8 +150,8 @@ wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, 
     wipc__rxmsg *m;
     while ((m = queue_pop_locked(o)) != NULL)
         dispatch_message_locked(o, m);
-    wipc__cond_broadcast(&o->cond);   /* a thread in wipc_pipe_accept gets WIPC_E_INVALID_STATE */
-    bool resume = o->paused_reading && !over_locked(o);   /* the queue moved to the strand: still counted */
+    wipc__cond_broadcast(&o->cond); /* a thread in wipc_pipe_accept gets WIPC_E_INVALID_STATE */
+    bool resume = o->paused_reading && !over_locked(o); /* the queue moved to the strand: still counted */
     if (resume)
         o->paused_reading = false;
     wipc_status failed = o->failed;
@@ -157,7 +159,8 @@ wipc_status wipc__inbox_set_callbacks(wipc__obj *o, wipc_message_cb on_message, 
     if (resume && o->ops->resume)
         o->ops->resume(o);
     if (failed && failed != WIPC_E_CLOSED)
-        wipc__dispatch_event(o, failed == WIPC_E_DISCONNECTED ? WIPC_EVENT_DISCONNECTED : WIPC_EVENT_ERROR, 0, failed, NULL);
+        wipc__dispatch_event(o, failed == WIPC_E_DISCONNECTED ? WIPC_EVENT_DISCONNECTED : WIPC_EVENT_ERROR, 0, failed,
+                             NULL);
     return WIPC_OK;
 }
 
@@ -175,7 +178,7 @@ void wipc__inbox_fail(wipc__obj *o, wipc_status why)
     wipc__mutex_unlock(&o->lock);
     if (first && cb && why != WIPC_E_CLOSED)
         wipc__dispatch_event(o, why == WIPC_E_DISCONNECTED ? WIPC_EVENT_DISCONNECTED : WIPC_EVENT_ERROR, 0, why, NULL);
-    if (ops)   /* async receives and requests end as the blocking ones would */
+    if (ops) /* async receives and requests end as the blocking ones would */
         wipc__op_fail_readers(o, why == WIPC_E_BUSY ? WIPC_E_DISCONNECTED : why);
 }
 
@@ -184,21 +187,22 @@ wipc_status wipc__inbox_recv_async(wipc__obj *o, wipc__op *op)
     wipc__mutex_lock(&o->lock);
     if (atomic_load(&o->has_callbacks)) {
         wipc__mutex_unlock(&o->lock);
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv_async on %s: the handle has callbacks; messages go to on_message", o->name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0,
+                           "wipc_recv_async on %s: the handle has callbacks; messages go to on_message", o->name);
     }
     bool ready = o->q_head && !wipc__op_has_fifo_locked(o);
     wipc__rxmsg *m = NULL;
     bool resume = false;
     wipc_status st = wipc__op_start_locked(op, !ready && !o->failed);
     if (st == WIPC_OK && (ready || o->failed) && wipc__op_claim(op)) {
-        if (ready) {   /* a message is queued already: it completes with it */
+        if (ready) { /* a message is queued already: it completes with it */
             m = queue_pop_locked(o);
             resume = o->paused_reading && o->q_bytes <= WIPC__INBOX_HIGH_WATER / 2;
             if (resume)
                 o->paused_reading = false;
             op->msg = m;
             wipc__op_finish(op, WIPC_OK, true);
-        } else {       /* the transport ended and nothing is left */
+        } else { /* the transport ended and nothing is left */
             wipc__op_finish(op, o->failed == WIPC_E_BUSY ? WIPC_E_DISCONNECTED : o->failed, true);
         }
     }
@@ -233,7 +237,8 @@ wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *
     wipc__mutex_lock(&o->lock);
     if (atomic_load(&o->has_callbacks)) {
         wipc__mutex_unlock(&o->lock);
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv on %s: the handle has callbacks; messages go to on_message", o->name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0,
+                           "wipc_recv on %s: the handle has callbacks; messages go to on_message", o->name);
     }
     wipc_status st;
     o->receivers++;
@@ -250,8 +255,9 @@ wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *
             out->peer_pid = m->peer_pid;
             out->data = buf;
             if (m->size > cap) {
-                st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_recv on %s: the message is %zu bytes, the buffer %zu; it stays queued",
-                                 o->name, m->size, cap);
+                st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0,
+                                 "wipc_recv on %s: the message is %zu bytes, the buffer %zu; it stays queued", o->name,
+                                 m->size, cap);
                 break;
             }
             queue_pop_locked(o);
@@ -278,15 +284,14 @@ wipc_status wipc__inbox_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *
             break;
         }
         wipc__cond_wait_until(&o->cond, &o->lock, deadline);
-
     }
     o->receivers--;
     wipc__mutex_unlock(&o->lock);
     return st;
 }
 
-wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size,
-                                void *resp, size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms)
+wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size, void *resp,
+                                size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms)
 {
     wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     wipc__waiter w;
@@ -311,7 +316,6 @@ wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, si
             break;
         }
         wipc__cond_wait_until(&o->cond, &o->lock, deadline);
-
     }
     for (wipc__waiter **pp = &o->waiters; *pp; pp = &(*pp)->next)
         if (*pp == &w) {
@@ -325,7 +329,8 @@ wipc_status wipc__inbox_request(wipc__obj *o, uint32_t type, const void *req, si
         if (out_resp_size)
             *out_resp_size = m->size;
         if (m->size > resp_cap) {
-            st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_request on %s: the reply is %zu bytes, the buffer %zu; the reply is dropped",
+            st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0,
+                             "wipc_request on %s: the reply is %zu bytes, the buffer %zu; the reply is dropped",
                              o->name, m->size, resp_cap);
         } else {
             if (m->size)

@@ -13,11 +13,11 @@
 _Static_assert(WIPC__CHANNEL_HEADER_BYTES == sizeof(wipc__shm_header), "platform_list.h: the channel header size");
 
 typedef struct found_list {
-    const char    *prefix;
-    size_t         prefix_len;
+    const char *prefix;
+    size_t prefix_len;
     wipc_endpoint *items;
-    size_t         count, cap;
-    bool           no_memory;
+    size_t count, cap;
+    bool no_memory;
 } found_list;
 
 static int collect(const wipc__found *f, void *arg)
@@ -59,14 +59,15 @@ static int cmp_endpoints(const void *a, const void *b)
 
 int wipc__core_channel_owner(const void *header, size_t n, uint32_t *creator_pid)
 {
-    wipc__shm_header h;   /* the caller's bytes are already a private copy; take ours of the fields */
+    wipc__shm_header h; /* the caller's bytes are already a private copy; take ours of the fields */
     if (n < sizeof h)
         return 0;
     memcpy(&h, header, sizeof h);
     uint64_t ident = atomic_load_explicit(&h.creator.ident, memory_order_relaxed);
     uint32_t state = atomic_load_explicit(&h.state, memory_order_relaxed);
-    if (h.magic != WIPC__SHM_MAGIC || h.layout_version != WIPC__SHM_LAYOUT_VERSION || h.header_size != WIPC__SHM_HEADER_SIZE ||
-        h.capacity < WIPC__SHM_MIN_CAPACITY || h.capacity > WIPC__SHM_MAX_CAPACITY || (h.capacity & (h.capacity - 1)) ||
+    if (h.magic != WIPC__SHM_MAGIC || h.layout_version != WIPC__SHM_LAYOUT_VERSION ||
+        h.header_size != WIPC__SHM_HEADER_SIZE || h.capacity < WIPC__SHM_MIN_CAPACITY ||
+        h.capacity > WIPC__SHM_MAX_CAPACITY || (h.capacity & (h.capacity - 1)) ||
         h.section_size != WIPC__SHM_HEADER_SIZE + 2 * h.capacity || state != WIPC__SHM_STATE_READY)
         return 0;
     uint32_t pid = (uint32_t)ident, key = (uint32_t)(ident >> 32);
@@ -91,11 +92,13 @@ WIPC_API wipc_status WIPC_CALL wipc_list(uint32_t transport_mask, const char *pr
     if (prefix[0] && (st = wipc__check_name(prefix, fn)) != WIPC_OK)
         return st;
     if (transport_mask & ~(uint32_t)WIPC_LIST_ALL)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: unknown transport mask bits 0x%x", fn, (unsigned)(transport_mask & ~(uint32_t)WIPC_LIST_ALL));
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: unknown transport mask bits 0x%x", fn,
+                           (unsigned)(transport_mask & ~(uint32_t)WIPC_LIST_ALL));
     if (!out && cap)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: out is NULL but cap is %zu", fn, cap);
     if (cap && record_size < MIN_RECORD)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: record_size %zu is below %zu bytes", fn, record_size, (size_t)MIN_RECORD);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: record_size %zu is below %zu bytes", fn, record_size,
+                           (size_t)MIN_RECORD);
     found_list l = { .prefix = prefix, .prefix_len = strlen(prefix) };
     static const wipc__list_calls up = { wipc__core_channel_owner, wipc__core_stats_owner };
     st = wipc__plat_list(transport_mask ? transport_mask : WIPC_LIST_ALL, &up, collect, &l);
@@ -122,8 +125,8 @@ WIPC_API wipc_status WIPC_CALL wipc_list(uint32_t transport_mask, const char *pr
     }
     *out_count = l.count;
     if (l.count > cap)
-        st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "%s(\"%s\"): %zu endpoints, the array has room for %zu", fn, prefix,
-                         l.count, cap);
+        st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "%s(\"%s\"): %zu endpoints, the array has room for %zu", fn,
+                         prefix, l.count, cap);
     free(l.items);
     return st;
 }

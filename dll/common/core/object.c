@@ -86,7 +86,7 @@ void wipc__fill_info(wipc__obj *o, wipc_info *out)
     full.kind = o->ops->kind;
     full.transport = o->ops->transport;
     full.flags = o->flags;
-    wipc__mutex_lock(&o->lock);   /* transports set the peer's identity under the lock (handshake, attach) */
+    wipc__mutex_lock(&o->lock); /* transports set the peer's identity under the lock (handshake, attach) */
     full.peer_pid = o->peer_pid;
     full.peer_uid = o->peer_uid;
     wipc__mutex_unlock(&o->lock);

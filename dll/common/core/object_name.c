@@ -45,14 +45,16 @@ wipc_status wipc__check_object_name(const char *name, const char *fn)
     size_t len = strlen(name), pre = prefix_len(name);
     const char *rest = name + pre;
     if (len > WIPC__FULL_NAME_MAX)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: the full object name \"%.32s...\" is %zu bytes, at most %d", fn, name, len,
-                           WIPC__FULL_NAME_MAX);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: the full object name \"%.32s...\" is %zu bytes, at most %d", fn,
+                           name, len, WIPC__FULL_NAME_MAX);
     if (!rest[0] || strcmp(rest, ".") == 0 || strcmp(rest, "..") == 0)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: the full object name \"%s\" names nothing after its prefix", fn, name);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: the full object name \"%s\" names nothing after its prefix", fn,
+                           name);
     for (const unsigned char *p = (const unsigned char *)rest; *p; p++)
         if (*p < 0x20 || *p == 0x7f || *p == SEPARATOR)
-            return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: the full object name \"%.64s\" has character 0x%02x at offset %u "
-                               "(no '%c' or control characters after the prefix)", fn, name, *p,
-                               (unsigned)((const char *)p - name), SEPARATOR);
+            return wipc__error(WIPC_E_INVALID_ARG, 0,
+                               "%s: the full object name \"%.64s\" has character 0x%02x at offset %u "
+                               "(no '%c' or control characters after the prefix)",
+                               fn, name, *p, (unsigned)((const char *)p - name), SEPARATOR);
     return WIPC_OK;
 }

@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 #include "wipc.h"
-#include "platform_wire.h"   /* WIPC__FULL_NAME_MAX, wipc__is_full_name */
+#include "platform_wire.h" /* WIPC__FULL_NAME_MAX, wipc__is_full_name */
 
 /** Validates a wipc name or a full object name (see above). Sets the last error naming `fn`. */
 wipc_status wipc__check_object_name(const char *name, const char *fn);

@@ -11,9 +11,9 @@
 
 /* ---- the table: id -> op (chained hash) ---------------------------------------------------------- */
 
-static wipc__mutex  t_lock = WIPC__MUTEX_INIT;
-static wipc__op   **t_buckets;
-static size_t       t_nbuckets, t_count;
+static wipc__mutex t_lock = WIPC__MUTEX_INIT;
+static wipc__op **t_buckets;
+static size_t t_nbuckets, t_count;
 static atomic_uint_fast64_t next_id = 1;
 
 static size_t bucket_of(wipc_op id, size_t n)
@@ -26,7 +26,7 @@ static bool table_grow_locked(void)
     size_t n = t_nbuckets ? t_nbuckets * 2 : 1024;
     wipc__op **b = calloc(n, sizeof *b);
     if (!b)
-        return t_nbuckets != 0;   /* keep the old table (longer chains) */
+        return t_nbuckets != 0; /* keep the old table (longer chains) */
     for (size_t i = 0; i < t_nbuckets; i++)
         for (wipc__op *op = t_buckets[i], *next; op; op = next) {
             next = op->tnext;
@@ -89,12 +89,12 @@ static wipc__op *table_find(wipc_op id)
 
 /* ---- the timer ----------------------------------------------------------------------------------- */
 
-static wipc__mutex  tm_lock = WIPC__MUTEX_INIT;
-static wipc__cond   tm_cond;
-static bool         tm_init, tm_running, tm_stop;
+static wipc__mutex tm_lock = WIPC__MUTEX_INIT;
+static wipc__cond tm_cond;
+static bool tm_init, tm_running, tm_stop;
 static wipc__thread tm_thread;
-static wipc__op   **heap;
-static size_t       heap_n, heap_cap;
+static wipc__op **heap;
+static size_t heap_n, heap_cap;
 
 static void heap_set(size_t i, wipc__op *op)
 {
@@ -172,7 +172,7 @@ static bool heap_add_locked(wipc__op *op)
     heap_set(heap_n++, op);
     heap_up(heap_n - 1);
     if (op->heap_pos == 1)
-        wipc__cond_signal(&tm_cond);   /* a new earliest entry */
+        wipc__cond_signal(&tm_cond); /* a new earliest entry */
     return true;
 }
 
@@ -195,7 +195,7 @@ static void timer_main(void *arg)
         wipc__mutex_unlock(&tm_lock);
         if (atomic_load(&op->state) == 0) {
             if (op->vt && op->vt->timer)
-                op->vt->timer(op);   /* it keeps its deadline itself (connect: retries, handshake grace) */
+                op->vt->timer(op); /* it keeps its deadline itself (connect: retries, handshake grace) */
             else
                 wipc__op_stop(op, WIPC_E_TIMEOUT);
         }
@@ -233,7 +233,7 @@ wipc_status wipc__op_new(wipc__obj *o, int kind, const wipc__op_vt *vt, wipc_com
         wipc__obj_ref(o);
         op->handle = o->handle;
     } else {
-        o = calloc(1, sizeof *o);   /* a strand of its own */
+        o = calloc(1, sizeof *o); /* a strand of its own */
         if (!o) {
             free(op);
             return wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for an asynchronous operation");
@@ -361,7 +361,7 @@ void wipc__op_finish(wipc__op *op, wipc_status st, bool obj_locked)
     heap_remove_locked(op);
     wipc__mutex_unlock(&tm_lock);
     table_remove(op);
-    if (!op->cb) {                 /* internal: nobody to tell */
+    if (!op->cb) { /* internal: nobody to tell */
         wipc__op_unref(op);
         return;
     }
@@ -378,8 +378,8 @@ void wipc__op_finish(wipc__op *op, wipc_status st, bool obj_locked)
         return;
     }
     w->what = WIPC__WORK_COMPLETE;
-    w->op = op;                    /* the creator's reference goes to the strand */
-    w->complete = work_complete;   /* dispatch.c runs it through this (it sits below op.c) */
+    w->op = op; /* the creator's reference goes to the strand */
+    w->complete = work_complete; /* dispatch.c runs it through this (it sits below op.c) */
     wipc__dispatch(o, w);
 }
 
@@ -464,7 +464,7 @@ wipc__op *wipc__op_find_request(wipc__obj *o, uint64_t rid)
     if (!(rid & WIPC__ASYNC_RID_BIT))
         return NULL;
     wipc__op *op = table_find(rid & ~WIPC__ASYNC_RID_BIT);
-    if (op && (op->obj != o || op->kind != WIPC__OP_REQUEST)) {   /* a forged id: not this handle's */
+    if (op && (op->obj != o || op->kind != WIPC__OP_REQUEST)) { /* a forged id: not this handle's */
         wipc__op_unref(op);
         op = NULL;
     }
@@ -524,7 +524,7 @@ void wipc__op_fail_readers(wipc__obj *o, wipc_status why)
 void wipc__op_close_obj(wipc__obj *o)
 {
     wipc__op **v;
-    for (;;) {   /* an op started by a racing thread just before the close is swept too */
+    for (;;) { /* an op started by a racing thread just before the close is swept too */
         wipc__mutex_lock(&o->lock);
         size_t n = o->ops_head ? collect_locked(o, NULL, &v) : 0;
         wipc__mutex_unlock(&o->lock);
@@ -552,7 +552,7 @@ void wipc__op_shutdown(void)
         wipc__obj *strand = op->obj;
         wipc__obj_ref(strand);
         if (!wipc__op_complete(op, WIPC_E_CLOSED))
-            table_remove(op);   /* being completed by another thread: it unlinks it itself */
+            table_remove(op); /* being completed by another thread: it unlinks it itself */
         wipc__op_unref(op);
         wipc__dispatch_drain(strand);
         wipc__obj_unref(strand);
@@ -583,6 +583,7 @@ WIPC_API wipc_status WIPC_CALL wipc_cancel(wipc_op id)
         wipc__op_stop(op, WIPC_E_CANCELLED);
     wipc__op_unref(op);
     if (!pending)
-        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_cancel: operation %llu has completed already", (unsigned long long)id);
+        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_cancel: operation %llu has completed already",
+                           (unsigned long long)id);
     return WIPC_OK;
 }

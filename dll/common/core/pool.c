@@ -12,15 +12,15 @@
 
 typedef struct pool_job {
     struct pool_job *next;
-    void           (*run)(void *arg);
-    void            *arg;
+    void (*run)(void *arg);
+    void *arg;
 } pool_job;
 
-static wipc__mutex  m_lock = WIPC__MUTEX_INIT;
-static wipc__cond   m_cond;
-static bool         m_init, m_stop;
-static pool_job    *m_head, *m_tail;
-static int          m_threads, m_idle;
+static wipc__mutex m_lock = WIPC__MUTEX_INIT;
+static wipc__cond m_cond;
+static bool m_init, m_stop;
+static pool_job *m_head, *m_tail;
+static int m_threads, m_idle;
 static wipc__thread m_thread[POOL_THREADS];
 
 static void pool_worker(void *arg)
@@ -68,7 +68,7 @@ wipc_status wipc__pool_run(void (*run)(void *arg), void *arg)
     if (m_idle > 0)
         wipc__cond_signal(&m_cond);
     else if (m_threads < POOL_THREADS && wipc__thread_start(&m_thread[m_threads], pool_worker, NULL) == WIPC_OK)
-        m_threads++;   /* grows to POOL_THREADS while jobs wait and no worker is idle */
+        m_threads++; /* grows to POOL_THREADS while jobs wait and no worker is idle */
     wipc__mutex_unlock(&m_lock);
     return WIPC_OK;
 }
@@ -82,7 +82,7 @@ void wipc__pool_shutdown(void)
         wipc__cond_broadcast(&m_cond);
     wipc__mutex_unlock(&m_lock);
     for (int i = 0; i < n; i++)
-        wipc__thread_join(&m_thread[i]);   /* a busy one finishes its job first (bounded by its timeout) */
+        wipc__thread_join(&m_thread[i]); /* a busy one finishes its job first (bounded by its timeout) */
     wipc__mutex_lock(&m_lock);
     m_threads = 0;
     m_stop = false;

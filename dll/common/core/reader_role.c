@@ -54,7 +54,6 @@ wipc__take_rc wipc__role_take(wipc__reader_role *r, wipc__obj *o, const wipc__ro
             break;
         }
         wipc__cond_wait_until(&o->cond, &o->lock, until);
-
     }
     atomic_fetch_sub(&r->waiters, 1);
     if (rc == WIPC__TAKE_ENDED) {

@@ -16,29 +16,29 @@
 #include "common/core/core.h"
 #include "common/core/reply.h"
 
-#define WIPC__READER_FREE 0   /* nobody reads */
-#define WIPC__READER_HELD 1   /* a waiting caller reads (wipc__role_try); transports add values above */
+#define WIPC__READER_FREE 0 /* nobody reads */
+#define WIPC__READER_HELD 1 /* a waiting caller reads (wipc__role_try); transports add values above */
 
 /* What wipc__role_checks.gate tells a waiter, each round, before it tries for the role. */
 typedef enum wipc__gate {
-    WIPC__GATE_TRY,    /* try for the role */
-    WIPC__GATE_WAIT,   /* wait without trying for the role */
-    WIPC__GATE_END     /* end the wait with the status the gate set */
+    WIPC__GATE_TRY, /* try for the role */
+    WIPC__GATE_WAIT, /* wait without trying for the role */
+    WIPC__GATE_END /* end the wait with the status the gate set */
 } wipc__gate;
 
 typedef struct wipc__reader_role {
-    atomic_int holder;       /* WIPC__READER_* or a transport's own value */
-    atomic_int waiters;      /* threads waiting on obj.cond for the role or a reply (a release must wake them) */
+    atomic_int holder; /* WIPC__READER_* or a transport's own value */
+    atomic_int waiters; /* threads waiting on obj.cond for the role or a reply (a release must wake them) */
 } wipc__reader_role;
 
 /* What wipc__role_take asks the transport on each round, obj.lock held (except `ended`). `t` is the
  * transport's own context for the wait (its object, deadline, the call). */
 typedef struct wipc__role_checks {
     /* a message is queued in the inbox (asked only of a call that takes one) */
-    bool        (*queued)(void *t);
+    bool (*queued)(void *t);
     /* before trying for the role: WIPC__GATE_TRY, WIPC__GATE_WAIT, or WIPC__GATE_END with *st the
      * status the wait ends with (w: the request's waiter, NULL for a receive) */
-    wipc__gate  (*gate)(void *t, wipc__reply_waiter *w, wipc_status *st);
+    wipc__gate (*gate)(void *t, wipc__reply_waiter *w, wipc_status *st);
     /* the role was not taken: WIPC_OK to wait on, or the status the wait ends with (NULL: wait on) */
     wipc_status (*missed)(void *t);
     /* until when to wait on obj.cond this round (never: no limit); a passed one ends the wait */
@@ -50,10 +50,10 @@ typedef struct wipc__role_checks {
 } wipc__role_checks;
 
 typedef enum wipc__take_rc {
-    WIPC__TAKE_ROLE,     /* this thread holds the role */
-    WIPC__TAKE_QUEUED,   /* a message is queued (queue_ok) */
-    WIPC__TAKE_DONE,     /* the request's reply was delivered (w->done) */
-    WIPC__TAKE_ENDED     /* the handle closed, the transport ended or the deadline passed: *st */
+    WIPC__TAKE_ROLE, /* this thread holds the role */
+    WIPC__TAKE_QUEUED, /* a message is queued (queue_ok) */
+    WIPC__TAKE_DONE, /* the request's reply was delivered (w->done) */
+    WIPC__TAKE_ENDED /* the handle closed, the transport ended or the deadline passed: *st */
 } wipc__take_rc;
 
 /* Takes a free role for a waiting caller: no lock. */

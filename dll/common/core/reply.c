@@ -25,7 +25,8 @@ wipc__reply_waiter *wipc__reply_find_locked(wipc__reply_waiter *list, uint64_t i
     return w;
 }
 
-wipc__reply_waiter *wipc__reply_deliver(wipc__obj *o, wipc__reply_waiter **list, uint64_t id, const void *data, size_t size)
+wipc__reply_waiter *wipc__reply_deliver(wipc__obj *o, wipc__reply_waiter **list, uint64_t id, const void *data,
+                                        size_t size)
 {
     wipc__mutex_lock(&o->lock);
     wipc__reply_waiter *w = wipc__reply_find_locked(*list, id);
@@ -64,8 +65,8 @@ bool wipc__reply_to_op(wipc__obj *o, uint8_t kind, wipc__rxmsg *m)
         op->msg = m;
         wipc__op_finish(op, kind == WIPC__KIND_ERROR ? WIPC_E_REMOTE : WIPC_OK, false);
     } else {
-        wipc__log(WIPC_LOG_DEBUG, "%s: reply to request %llu nobody waits for (cancelled or timed out?) dropped", o->name,
-                  (unsigned long long)m->request_id);
+        wipc__log(WIPC_LOG_DEBUG, "%s: reply to request %llu nobody waits for (cancelled or timed out?) dropped",
+                  o->name, (unsigned long long)m->request_id);
         wipc__rxmsg_free(m);
     }
     if (op)
@@ -110,7 +111,8 @@ wipc_status wipc__reply_end(wipc__obj *o, wipc__reply_waiter **list, wipc__reply
     if (out_resp_size)
         *out_resp_size = w->size;
     if (w->size > w->cap)
-        return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_request on %s %s: the reply is %zu bytes, the buffer %zu; the reply is dropped",
-                           what, o->name, w->size, w->cap);
+        return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0,
+                           "wipc_request on %s %s: the reply is %zu bytes, the buffer %zu; the reply is dropped", what,
+                           o->name, w->size, w->cap);
     return WIPC_OK;
 }

@@ -10,12 +10,12 @@
 
 typedef struct wipc__reply_waiter {
     struct wipc__reply_waiter *next;
-    uint64_t    id;
-    void       *buf;    /* the caller's response buffer */
-    size_t      cap;
-    size_t      size;   /* the reply's size (copied only if <= cap) */
-    atomic_bool done;   /* set under the object's lock (or by the waiter's own thread); read anywhere */
-    wipc__rxmsg  *remote; /* the reply was an ERROR frame: type = code, data = text (owned) */
+    uint64_t id;
+    void *buf; /* the caller's response buffer */
+    size_t cap;
+    size_t size; /* the reply's size (copied only if <= cap) */
+    atomic_bool done; /* set under the object's lock (or by the waiter's own thread); read anywhere */
+    wipc__rxmsg *remote; /* the reply was an ERROR frame: type = code, data = text (owned) */
 } wipc__reply_waiter;
 
 /* Gives w a new request id of o and puts it on *list. */
@@ -24,7 +24,8 @@ void wipc__reply_begin(wipc__obj *o, wipc__reply_waiter **list, wipc__reply_wait
 wipc__reply_waiter *wipc__reply_find_locked(wipc__reply_waiter *list, uint64_t id);
 /* A reply arrived: copies it into its waiter's buffer (if it fits), marks it done and wakes obj.cond.
  * Returns the waiter, or NULL if nobody waits for `id` (any more). */
-wipc__reply_waiter *wipc__reply_deliver(wipc__obj *o, wipc__reply_waiter **list, uint64_t id, const void *data, size_t size);
+wipc__reply_waiter *wipc__reply_deliver(wipc__obj *o, wipc__reply_waiter **list, uint64_t id, const void *data,
+                                        size_t size);
 /* An ERROR frame arrived: hands m (type = code, data = text) to the waiter for m->request_id, or to
  * the async request (op.h) waiting for it; frees m if nobody waits. Returns the waiter or NULL. */
 wipc__reply_waiter *wipc__reply_deliver_error(wipc__obj *o, wipc__reply_waiter **list, wipc__rxmsg *m);

@@ -27,7 +27,7 @@ static bool stale_section(const char *sname)
     bool stale = true;
     if (wipc__plat_section_size(old) >= sizeof(wipc__stats_header)) {
         wipc__stats_header *h = wipc__plat_section_base(old);
-        uint32_t pid = h->owner_pid, key = h->owner_key;   /* only used to decide, never as an index */
+        uint32_t pid = h->owner_pid, key = h->owner_key; /* only used to decide, never as an index */
         stale = atomic_load(&h->closed) != 0 || !wipc__plat_proc_alive(pid, key);
     }
     if (stale)
@@ -39,7 +39,7 @@ static bool stale_section(const char *sname)
 void wipc__stats_publish(wipc__obj *o, uint32_t transport, const char *name)
 {
     if (!wipc__msg_name_ok(name, strlen(name)))
-        return;   /* a raw pipe path: nothing to publish under */
+        return; /* a raw pipe path: nothing to publish under */
     char sname[WIPC_NAME_MAX + 8];
     stats_name(sname, sizeof sname, transport, name);
     wipc__section_cfg cfg = { WIPC__SECTION_STATS, sname, 0, WIPC__STATS_SIZE };
@@ -55,7 +55,7 @@ void wipc__stats_publish(wipc__obj *o, uint32_t transport, const char *name)
             wipc__plat_section_unlink(sec);
             wipc__plat_section_close(sec);
         }
-        return;   /* (successful calls may leave the last error set: wipc.h) */
+        return; /* (successful calls may leave the last error set: wipc.h) */
     }
     atomic_init(&s->refs, 1);
     s->sec = sec;
@@ -72,7 +72,7 @@ void wipc__stats_publish(wipc__obj *o, uint32_t transport, const char *name)
     snprintf(h->name, sizeof h->name, "%s", name);
     atomic_store_explicit(&h->last_ms, h->created_ms, memory_order_relaxed);
     atomic_store_explicit(&s->slots[0].in_use, 1, memory_order_relaxed);
-    atomic_store_explicit(&h->magic, WIPC__STATS_MAGIC, memory_order_release);   /* last: readers see it whole */
+    atomic_store_explicit(&h->magic, WIPC__STATS_MAGIC, memory_order_release); /* last: readers see it whole */
     o->stats = s;
     o->stats_slot = &s->slots[0];
     o->ctr = &s->slots[0].c;
@@ -149,7 +149,7 @@ void wipc__stats_failed(wipc__obj *o, wipc_status why)
         return;
     if (why != WIPC_E_DISCONNECTED && why != WIPC_E_CLOSED)
         atomic_fetch_add_explicit(&s->hdr->errors, 1, memory_order_relaxed);
-    if (o->stats_slot != &s->slots[0] && !atomic_exchange(&o->stats_ended, true))   /* a connection ended */
+    if (o->stats_slot != &s->slots[0] && !atomic_exchange(&o->stats_ended, true)) /* a connection ended */
         atomic_fetch_sub_explicit(&s->hdr->connections, 1, memory_order_relaxed);
 }
 

@@ -33,39 +33,39 @@
 #include <stdint.h>
 #include "wipc.h"
 
-#define WIPC__STATS_MAGIC   0x41545357u   /* "WSTA" in memory */
+#define WIPC__STATS_MAGIC   0x41545357u /* "WSTA" in memory */
 #define WIPC__STATS_VERSION 1u
 #define WIPC__STATS_HEADER  512u
 #define WIPC__STATS_SLOTS   120u
-#define WIPC__STATS_SIZE    (WIPC__STATS_HEADER + 64u * WIPC__STATS_SLOTS)   /* 8192 */
+#define WIPC__STATS_SIZE    (WIPC__STATS_HEADER + 64u * WIPC__STATS_SLOTS) /* 8192 */
 
 typedef struct wipc__counters {
     _Atomic uint64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
 } wipc__counters;
 
 typedef struct wipc__stats_slot {
-    wipc__counters   c;
-    _Atomic uint32_t in_use;      /* 0 free, 1 taken */
-    uint32_t         reserved0;
-    _Atomic int64_t  last_ms;     /* Unix ms of the last message counted here */
-    uint8_t          reserved[16];
+    wipc__counters c;
+    _Atomic uint32_t in_use; /* 0 free, 1 taken */
+    uint32_t reserved0;
+    _Atomic int64_t last_ms; /* Unix ms of the last message counted here */
+    uint8_t reserved[16];
 } wipc__stats_slot;
 
 typedef struct wipc__stats_header {
     _Atomic uint32_t magic;
-    uint32_t         version, header_size, slot_count;
-    uint32_t         transport, kind, owner_pid, owner_key;
-    int64_t          created_ms;
+    uint32_t version, header_size, slot_count;
+    uint32_t transport, kind, owner_pid, owner_key;
+    int64_t created_ms;
     _Atomic uint32_t closed;
-    uint32_t         reserved0;
-    char             name[136];
-    uint8_t          pad0[8];
+    uint32_t reserved0;
+    char name[136];
+    uint8_t pad0[8];
     _Atomic uint64_t connections_total, errors;
     _Atomic uint32_t connections, queue_depth;
-    _Atomic int64_t  last_ms;       /* of the retired counters */
-    uint8_t          pad1[32];
-    wipc__counters   retired;
-    uint8_t          reserved[224];
+    _Atomic int64_t last_ms; /* of the retired counters */
+    uint8_t pad1[32];
+    wipc__counters retired;
+    uint8_t reserved[224];
 } wipc__stats_header;
 
 _Static_assert(sizeof(wipc__counters) == 32, "counters");
@@ -77,10 +77,10 @@ _Static_assert(sizeof(wipc__stats_header) == WIPC__STATS_HEADER, "header size");
 
 /* The process-local handle of a published section (shared by an endpoint and its connections). */
 typedef struct wipc__stats {
-    atomic_int          refs;
-    void               *sec;        /* wipc__section */
+    atomic_int refs;
+    void *sec; /* wipc__section */
     wipc__stats_header *hdr;
-    wipc__stats_slot   *slots;
+    wipc__stats_slot *slots;
 } wipc__stats;
 
 /* Validates a private copy of a stats section (n bytes) for the endpoint `name` of `transport` and

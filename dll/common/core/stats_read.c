@@ -63,7 +63,7 @@ wipc_status wipc__stats_parse(const void *copy, size_t n, uint32_t transport, co
             int64_t l = atomic_load_explicit(&slots[i - 1].last_ms, memory_order_relaxed);
             last = l > last ? l : last;
         }
-        out->messages_sent += atomic_load_explicit(&c->msgs_sent, memory_order_relaxed);   /* wraps, never traps */
+        out->messages_sent += atomic_load_explicit(&c->msgs_sent, memory_order_relaxed); /* wraps, never traps */
         out->messages_received += atomic_load_explicit(&c->msgs_recv, memory_order_relaxed);
         out->bytes_sent += atomic_load_explicit(&c->bytes_sent, memory_order_relaxed);
         out->bytes_received += atomic_load_explicit(&c->bytes_recv, memory_order_relaxed);
@@ -83,18 +83,24 @@ static wipc_status stat_one(const char *name, uint32_t transport, void *copy, wi
     wipc__section *sec = NULL;
     wipc_status st = wipc__plat_section_open(WIPC__SECTION_STATS, sname, 0, true, &sec);
     if (st != WIPC_OK)
-        return st == WIPC_E_NOT_FOUND ? wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_stat(%s): no %s endpoint of that name publishes "
-                                                    "statistics", name, transport == 1 ? "pipe" : transport == 2 ? "shm" : "msg")
+        return st == WIPC_E_NOT_FOUND ? wipc__error(WIPC_E_NOT_FOUND, 0,
+                                                    "wipc_stat(%s): no %s endpoint of that name publishes "
+                                                    "statistics",
+                                                    name,
+                                                    transport == 1   ? "pipe"
+                                                    : transport == 2 ? "shm"
+                                                                     : "msg")
                                       : st;
     uint64_t size = wipc__plat_section_size(sec);
     size_t n = size < WIPC__STATS_SIZE ? (size_t)size : WIPC__STATS_SIZE;
-    memcpy(copy, wipc__plat_section_base(sec), n);   /* the one read of the shared memory */
+    memcpy(copy, wipc__plat_section_base(sec), n); /* the one read of the shared memory */
     wipc__plat_section_close(sec);
     uint32_t key = 0;
     if ((st = wipc__stats_parse(copy, n, transport, name, out, &key)) != WIPC_OK)
         return st;
     if (!wipc__plat_proc_alive(out->owner_pid, key))
-        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_stat(%s): its owner (pid %u) is gone", name, (unsigned)out->owner_pid);
+        return wipc__error(WIPC_E_NOT_FOUND, 0, "wipc_stat(%s): its owner (pid %u) is gone", name,
+                           (unsigned)out->owner_pid);
     return WIPC_OK;
 }
 
@@ -111,13 +117,15 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
     if ((st = wipc__check_name(name, fn)) != WIPC_OK)
         return st;
     if (transport > WIPC_TRANSPORT_MSG)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): transport %u is not 0 or a WIPC_TRANSPORT_*", fn, name, (unsigned)transport);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): transport %u is not 0 or a WIPC_TRANSPORT_*", fn, name,
+                           (unsigned)transport);
     void *copy = malloc(WIPC__STATS_SIZE);
     if (!copy)
         return wipc__error(WIPC_E_NO_MEMORY, 0, "%s(%s): out of memory", fn, name);
     wipc_stats full;
     st = WIPC_E_NOT_FOUND;
-    for (uint32_t t = transport ? transport : WIPC_TRANSPORT_PIPE; t <= (transport ? transport : WIPC_TRANSPORT_MSG); t++)
+    for (uint32_t t = transport ? transport : WIPC_TRANSPORT_PIPE; t <= (transport ? transport : WIPC_TRANSPORT_MSG);
+         t++)
         if ((st = stat_one(name, t, copy, &full)) != WIPC_E_NOT_FOUND)
             break;
     free(copy);

@@ -31,16 +31,16 @@
 #include "common/msg/msg.h"
 
 typedef struct wipc__msg_ep {
-    wipc__obj     obj;             /* first: an endpoint is an object */
-    wipc__msg_rx *rx;              /* backend; guarded by obj.lock, NULL once closed */
-    uint32_t      queue_depth;
-    atomic_uint   last_pid;        /* pid of the last accepted message's sender */
+    wipc__obj obj; /* first: an endpoint is an object */
+    wipc__msg_rx *rx; /* backend; guarded by obj.lock, NULL once closed */
+    uint32_t queue_depth;
+    atomic_uint last_pid; /* pid of the last accepted message's sender */
     /* callback-mode hand-over, guarded by obj.lock, signalled on cb_cond */
-    wipc__cond    cb_cond;
-    bool          stopping;        /* ops->close ran */
-    bool          cb_flushed;      /* callbacks_set ran: the queue was moved to the strand */
-    bool          barrier_done;    /* the strand passed our barrier */
-    bool          inline_ready;    /* receiver thread only: on_message may run inline */
+    wipc__cond cb_cond;
+    bool stopping; /* ops->close ran */
+    bool cb_flushed; /* callbacks_set ran: the queue was moved to the strand */
+    bool barrier_done; /* the strand passed our barrier */
+    bool inline_ready; /* receiver thread only: on_message may run inline */
 } wipc__msg_ep;
 
 /* The endpoint whose on_message runs on this thread: inline on the receiver thread, or on a worker
@@ -59,12 +59,17 @@ static void barrier_destroy(wipc__obj *d)
 }
 
 static const wipc__ops barrier_ops = {
-    .kind = 0, .transport = WIPC_TRANSPORT_MSG, .destroy = barrier_destroy,
+    .kind = 0,
+    .transport = WIPC_TRANSPORT_MSG,
+    .destroy = barrier_destroy,
 };
 
 static void WIPC_CALL barrier_fired(wipc_handle h, int32_t event, wipc_handle related, wipc_status status, void *user)
 {
-    (void)h; (void)event; (void)related; (void)status;
+    (void)h;
+    (void)event;
+    (void)related;
+    (void)status;
     wipc__msg_ep *ep = (wipc__msg_ep *)user;
     wipc__mutex_lock(&ep->obj.lock);
     ep->barrier_done = true;
@@ -87,14 +92,14 @@ static bool post_barrier(wipc__msg_ep *ep)
     wipc__obj_init(d, &barrier_ops, "msg-barrier", 0);
     d->on_event = barrier_fired;
     d->user_data = ep;
-    wipc__obj_ref(&ep->obj);                 /* dropped in barrier_destroy */
+    wipc__obj_ref(&ep->obj); /* dropped in barrier_destroy */
     wipc__dispatch_pause(d, true);
     fire->what = WIPC__WORK_EVENT;
-    wipc__dispatch(d, fire);                 /* held until d is un-paused */
-    mark->what = 0;                          /* runs nothing; freeing it un-pauses d */
+    wipc__dispatch(d, fire); /* held until d is un-paused */
+    mark->what = 0; /* runs nothing; freeing it un-pauses d */
     wipc__obj_ref(d);
     mark->unpause = d;
-    wipc__dispatch(&ep->obj, mark);          /* even if ep is closed: then freed at once, d fires */
+    wipc__dispatch(&ep->obj, mark); /* even if ep is closed: then freed at once, d fires */
     wipc__obj_unref(d);
     return true;
 }
@@ -112,7 +117,8 @@ static bool enter_inline_mode(wipc__msg_ep *ep)
     if (!go)
         return false;
     if (!post_barrier(ep)) {
-        wipc__log(WIPC_LOG_ERROR, "msg %s: out of memory for the callback hand-over; callbacks may overlap once", o->name);
+        wipc__log(WIPC_LOG_ERROR, "msg %s: out of memory for the callback hand-over; callbacks may overlap once",
+                  o->name);
         ep->inline_ready = true;
         return true;
     }
@@ -143,7 +149,8 @@ static uint64_t taken(bool framed, bool queued, int32_t reply)
     return queued ? 1u : (uint64_t)(int64_t)reply;
 }
 
-uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const void *payload, size_t size, uint32_t os_pid)
+uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const void *payload, size_t size,
+                                 uint32_t os_pid)
 {
     wipc__obj *o = &ep->obj;
     char why[200];
@@ -151,18 +158,20 @@ uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const v
     size_t user_size = 0;
     const uint8_t *user;
     wipc_status st = wipc__msg_hdr_validate(payload, size, o->max_message_size, &hdr, &user_size, why, sizeof why);
-    bool framed = st != WIPC_E_PROTOCOL;   /* a valid wipc header: a wipc sender, who reads reply words */
+    bool framed = st != WIPC_E_PROTOCOL; /* a valid wipc header: a wipc sender, who reads reply words */
     if (!framed && !(o->flags & WIPC_MSG_RAW)) {
         char from[40] = "an unknown process";
         if (os_pid)
             snprintf(from, sizeof from, "pid %u", (unsigned)os_pid);
-        wipc__log(WIPC_LOG_WARN, "msg %s: a message (type %u, %zu bytes) from %s is not a wipc message (%s); refused, "
-                  "answered 0 (listen with WIPC_MSG_RAW to take plain WM_COPYDATA)", o->name, (unsigned)type, size, from, why);
+        wipc__log(WIPC_LOG_WARN,
+                  "msg %s: a message (type %u, %zu bytes) from %s is not a wipc message (%s); refused, "
+                  "answered 0 (listen with WIPC_MSG_RAW to take plain WM_COPYDATA)",
+                  o->name, (unsigned)type, size, from, why);
         return 0;
     }
     if (framed) {
         user = user_size ? (const uint8_t *)payload + WIPC__MSG_HEADER : NULL;
-    } else {   /* WIPC_MSG_RAW, foreign sender: the whole payload is the message */
+    } else { /* WIPC_MSG_RAW, foreign sender: the whole payload is the message */
         user = size ? (const uint8_t *)payload : NULL;
         user_size = size;
         st = WIPC_OK;
@@ -190,7 +199,7 @@ uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const v
         m.peer_pid = pid;
         atomic_store(&ep->last_pid, pid);
         wipc__count_recv(o, user_size);
-        wipc__obj_ref(o);                    /* the callback may close the handle: keep ep alive */
+        wipc__obj_ref(o); /* the callback may close the handle: keep ep alive */
         int32_t reply = wipc__call_message_inline(o, &m);
         wipc__obj_unref(o);
         return taken(framed, false, reply);
@@ -212,7 +221,7 @@ uint64_t wipc__core_msg_received(struct wipc__msg_ep *ep, uint32_t type, const v
     m->type = type;
     m->peer_pid = pid;
     atomic_store(&ep->last_pid, pid);
-    wipc__inbox_deliver(o, WIPC__KIND_DATA, m);   /* counts it; goes to the strand if callbacks came meanwhile */
+    wipc__inbox_deliver(o, WIPC__KIND_DATA, m); /* counts it; goes to the strand if callbacks came meanwhile */
     return taken(framed, true, 0);
 }
 
@@ -228,7 +237,7 @@ static void ep_close(wipc__obj *o)
     wipc__cond_broadcast(&ep->cb_cond);
     wipc__mutex_unlock(&o->lock);
     if (rx) {
-        wipc__plat_msg_close(rx);   /* joins the receiver thread unless we are on it */
+        wipc__plat_msg_close(rx); /* joins the receiver thread unless we are on it */
         wipc__log(WIPC_LOG_INFO, "msg %s: closed", o->name);
     }
 }
@@ -236,7 +245,7 @@ static void ep_close(wipc__obj *o)
 static void ep_destroy(wipc__obj *o)
 {
     wipc__msg_ep *ep = (wipc__msg_ep *)o;
-    if (ep->rx) {                    /* never registered (wipc_msg_listen failed late) */
+    if (ep->rx) { /* never registered (wipc_msg_listen failed late) */
         wipc__plat_msg_close(ep->rx);
         ep->rx = NULL;
     }
@@ -262,8 +271,12 @@ static void ep_info(wipc__obj *o, wipc_info *out)
 }
 
 static const wipc__ops ep_ops = {
-    .kind = WIPC_KIND_MSG_ENDPOINT, .transport = WIPC_TRANSPORT_MSG,
-    .close = ep_close, .destroy = ep_destroy, .callbacks_set = ep_callbacks_set, .info = ep_info,
+    .kind = WIPC_KIND_MSG_ENDPOINT,
+    .transport = WIPC_TRANSPORT_MSG,
+    .close = ep_close,
+    .destroy = ep_destroy,
+    .callbacks_set = ep_callbacks_set,
+    .info = ep_info,
     /* no .send: an endpoint only receives (wipc_send -> WIPC_E_NOT_SUPPORTED; use wipc_msg_send) */
 };
 
@@ -279,7 +292,7 @@ static void defaults(wipc_msg_options *o)
 
 /* The 1.0 entry point: the 1.0 layout only (a 1.0 caller's struct is that small). In parentheses: the
  * header's macro of the same name stands for wipc_msg_options_init_size. */
-WIPC_API void WIPC_CALL (wipc_msg_options_init)(wipc_msg_options *o)
+WIPC_API void WIPC_CALL(wipc_msg_options_init)(wipc_msg_options *o)
 {
     wipc_msg_options_init_size(o, WIPC__MSG_OPTIONS_1_0);
 }
@@ -293,7 +306,8 @@ WIPC_API void WIPC_CALL wipc_msg_options_init_size(wipc_msg_options *o, uint32_t
 
 #define MSG_QUEUE_DEPTH_MAX 65536u
 
-WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_options *user, wipc_handle *out_endpoint)
+WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_options *user,
+                                               wipc_handle *out_endpoint)
 {
     static const char fn[] = "wipc_msg_listen";
     wipc_status st = wipc__check_out(out_endpoint, "wipc_msg_listen: out_endpoint");
@@ -309,11 +323,12 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
     if (o.flags & ~(uint32_t)(WIPC_MSG_ALLOW_LOWER_INTEGRITY | WIPC_MSG_NO_STATS | WIPC_MSG_RAW))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o.flags);
     if (o.max_message_size == 0 || o.max_message_size > WIPC__MSG_SIZE_LIMIT)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_message_size %u is outside 1..%u (the msg transport's limit)", fn,
-                           name, (unsigned)o.max_message_size, (unsigned)WIPC__MSG_SIZE_LIMIT);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "%s(%s): max_message_size %u is outside 1..%u (the msg transport's limit)", fn, name,
+                           (unsigned)o.max_message_size, (unsigned)WIPC__MSG_SIZE_LIMIT);
     if (o.queue_depth == 0 || o.queue_depth > MSG_QUEUE_DEPTH_MAX)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): queue_depth %u is outside 1..%u", fn, name, (unsigned)o.queue_depth,
-                           (unsigned)MSG_QUEUE_DEPTH_MAX);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): queue_depth %u is outside 1..%u", fn, name,
+                           (unsigned)o.queue_depth, (unsigned)MSG_QUEUE_DEPTH_MAX);
 
     wipc__msg_ep *ep = calloc(1, sizeof *ep);
     if (!ep)
@@ -326,7 +341,7 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_listen(const char *name, const wipc_msg_
     wipc__msg_cfg cfg = { o.flags, o.max_message_size, wipc__core_msg_received };
     wipc__msg_rx *rx = NULL;
     if (!(o.flags & WIPC_MSG_NO_STATS))
-        wipc__stats_publish(&ep->obj, WIPC_TRANSPORT_MSG, name);   /* before the receiver thread runs */
+        wipc__stats_publish(&ep->obj, WIPC_TRANSPORT_MSG, name); /* before the receiver thread runs */
     if ((st = wipc__plat_msg_listen(name, &cfg, ep, &rx)) != WIPC_OK) {
         wipc__obj_unref(&ep->obj);
         return st;

@@ -25,7 +25,7 @@ wipc_status wipc__msg_check_dest(const char *dest, const char *fn);
 /** wipc_msg_send to a raw target (msg_target.c): parses `dest`, sends through the backend, and
  *  stores the low 32 bits of the answer in *out_reply (may be NULL). data/size/timeout_ms are checked
  *  by the caller. */
-wipc_status wipc__msg_send_raw(const char *fn, const char *dest, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                               int32_t *out_reply);
+wipc_status wipc__msg_send_raw(const char *fn, const char *dest, uint32_t type, const void *data, size_t size,
+                               int32_t timeout_ms, int32_t *out_reply);
 
 #endif /* WIPC_COMMON_MSG_H */

@@ -18,11 +18,13 @@ static wipc_status check_payload(const char *fn, const void *data, size_t size, 
     if (!data && size)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: data is NULL but size is %zu", fn, size);
     if (timeout_ms < WIPC_INFINITE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: timeout %d ms is negative (use WIPC_INFINITE = -1 to wait forever)", fn,
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "%s: timeout %d ms is negative (use WIPC_INFINITE = -1 to wait forever)", fn,
                            (int)timeout_ms);
     if (size > WIPC__MSG_SIZE_LIMIT)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s: %zu bytes is above the msg transport's limit of %u bytes; nothing was sent",
-                           fn, size, (unsigned)WIPC__MSG_SIZE_LIMIT);
+        return wipc__error(WIPC_E_TOO_LARGE, 0,
+                           "%s: %zu bytes is above the msg transport's limit of %u bytes; nothing was sent", fn, size,
+                           (unsigned)WIPC__MSG_SIZE_LIMIT);
     return WIPC_OK;
 }
 
@@ -35,13 +37,15 @@ static wipc_status check_prefix(const char *fn, const char *prefix)
 }
 
 /* One synchronous exchange with `name`; `hdr` is the encoded payload header. */
-static wipc_status send_one(const char *fn, const char *name, uint32_t type, const uint8_t *hdr, const void *data, size_t size,
-                            int32_t timeout_ms, int32_t *out_reply)
+static wipc_status send_one(const char *fn, const char *name, uint32_t type, const uint8_t *hdr, const void *data,
+                            size_t size, int32_t timeout_ms, int32_t *out_reply)
 {
     const char *self = wipc__msg_current_endpoint();
     if (self && strcmp(self, name) == 0)
-        return wipc__error(WIPC_E_BUSY, 0, "%s(%s): called from that endpoint's own on_message callback; it cannot take "
-                           "another message until this one returns", fn, name);
+        return wipc__error(WIPC_E_BUSY, 0,
+                           "%s(%s): called from that endpoint's own on_message callback; it cannot take "
+                           "another message until this one returns",
+                           fn, name);
     wipc__iov iov[2] = { { hdr, WIPC__MSG_HEADER }, { data, size } };
     uint64_t word = 0;
     wipc_status st = wipc__plat_msg_send(name, type, iov, size ? 2 : 1, timeout_ms, &word);
@@ -55,21 +59,25 @@ static wipc_status send_one(const char *fn, const char *name, uint32_t type, con
             *out_reply = value;
         return WIPC_OK;
     case WIPC_E_PROTOCOL:
-        return wipc__error(WIPC_E_PROTOCOL, 0, "%s(%s): the receiver answered 0x%016llx, which is not a wipc reply", fn, name,
-                           (unsigned long long)word);
+        return wipc__error(WIPC_E_PROTOCOL, 0, "%s(%s): the receiver answered 0x%016llx, which is not a wipc reply", fn,
+                           name, (unsigned long long)word);
     case WIPC_E_BUSY:
-        return wipc__error(WIPC_E_BUSY, 0, "%s(%s): the receiver's queue is full (nobody reads it with wipc_recv fast enough)", fn, name);
+        return wipc__error(WIPC_E_BUSY, 0,
+                           "%s(%s): the receiver's queue is full (nobody reads it with wipc_recv fast enough)", fn,
+                           name);
     case WIPC_E_TOO_LARGE:
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s(%s): %zu bytes is above the receiver's max_message_size", fn, name, size);
+        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s(%s): %zu bytes is above the receiver's max_message_size", fn, name,
+                           size);
     case WIPC_E_CLOSED:
-        return wipc__error(WIPC_E_DISCONNECTED, 0, "%s(%s): the receiver was closing and did not take the message", fn, name);
+        return wipc__error(WIPC_E_DISCONNECTED, 0, "%s(%s): the receiver was closing and did not take the message", fn,
+                           name);
     default:
         return wipc__error(st, 0, "%s(%s): the receiver refused the message: %s", fn, name, wipc_status_name(st));
     }
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                                             int32_t *out_reply)
+WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, const void *data, size_t size,
+                                             int32_t timeout_ms, int32_t *out_reply)
 {
     static const char fn[] = "wipc_msg_send";
     if (out_reply)
@@ -79,7 +87,7 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, co
         st = check_payload(fn, data, size, timeout_ms);
     if (st != WIPC_OK)
         return st;
-    if (wipc__msg_is_target(name))   /* class:/title:/path: (wipc.h): plain WM_COPYDATA, no header */
+    if (wipc__msg_is_target(name)) /* class:/title:/path: (wipc.h): plain WM_COPYDATA, no header */
         return wipc__msg_send_raw(fn, name, type, data, size, timeout_ms, out_reply);
     uint8_t hdr[WIPC__MSG_HEADER];
     wipc__msg_hdr_encode(hdr, wipc__getpid());
@@ -90,10 +98,10 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_send(const char *name, uint32_t type, co
 
 typedef struct name_list {
     const char *prefix;
-    size_t      prefix_len;
-    char      **names;
-    size_t      count, cap;
-    bool        no_memory;
+    size_t prefix_len;
+    char **names;
+    size_t count, cap;
+    bool no_memory;
 } name_list;
 
 static int collect(const char *name, void *arg)
@@ -181,8 +189,8 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size
     if (out_needed)
         *out_needed = needed;
     if (cap < needed) {
-        st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "%s(\"%s\"): %zu endpoints need %zu bytes, the buffer has %zu", fn, prefix,
-                         l.count, needed, cap);
+        st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "%s(\"%s\"): %zu endpoints need %zu bytes, the buffer has %zu", fn,
+                         prefix, l.count, needed, cap);
     } else {
         char *p = buf;
         for (size_t i = 0; i < l.count; i++) {
@@ -196,8 +204,8 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_list(const char *prefix, char *buf, size
     return st;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t type, const void *data, size_t size, int32_t timeout_ms,
-                                                  uint32_t *out_delivered)
+WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t type, const void *data, size_t size,
+                                                  int32_t timeout_ms, uint32_t *out_delivered)
 {
     static const char fn[] = "wipc_msg_broadcast";
     if (out_delivered)
@@ -218,7 +226,8 @@ WIPC_API wipc_status WIPC_CALL wipc_msg_broadcast(const char *prefix, uint32_t t
         if (one == WIPC_OK)
             delivered++;
         else
-            wipc__log(WIPC_LOG_DEBUG, "%s(\"%s\"): %s did not accept: %s", fn, prefix, l.names[i], wipc_last_error_message());
+            wipc__log(WIPC_LOG_DEBUG, "%s(\"%s\"): %s did not accept: %s", fn, prefix, l.names[i],
+                      wipc_last_error_message());
     }
     list_free(&l);
     if (out_delivered)

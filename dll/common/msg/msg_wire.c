@@ -22,7 +22,8 @@ wipc_status wipc__msg_hdr_validate(const void *data, size_t size, uint32_t max_u
 {
     const uint8_t *p = (const uint8_t *)data;
     if (size < WIPC__MSG_HEADER || !p) {
-        snprintf(why, why_cap, "payload of %zu bytes is shorter than the %u-byte wipc header", size, (unsigned)WIPC__MSG_HEADER);
+        snprintf(why, why_cap, "payload of %zu bytes is shorter than the %u-byte wipc header", size,
+                 (unsigned)WIPC__MSG_HEADER);
         return WIPC_E_PROTOCOL;
     }
     uint32_t magic = wipc__get_le32(p);
@@ -31,7 +32,8 @@ wipc_status wipc__msg_hdr_validate(const void *data, size_t size, uint32_t max_u
         return WIPC_E_PROTOCOL;
     }
     if (p[4] != WIPC__MSG_VERSION) {
-        snprintf(why, why_cap, "sender speaks msg protocol %u, this library %u", (unsigned)p[4], (unsigned)WIPC__MSG_VERSION);
+        snprintf(why, why_cap, "sender speaks msg protocol %u, this library %u", (unsigned)p[4],
+                 (unsigned)WIPC__MSG_VERSION);
         return WIPC_E_PROTOCOL;
     }
     if (p[5] != WIPC__MSG_HEADER) {
@@ -40,7 +42,8 @@ wipc_status wipc__msg_hdr_validate(const void *data, size_t size, uint32_t max_u
     }
     size_t user = size - WIPC__MSG_HEADER;
     if (user > max_user) {
-        snprintf(why, why_cap, "message of %zu bytes is above this endpoint's max_message_size %u", user, (unsigned)max_user);
+        snprintf(why, why_cap, "message of %zu bytes is above this endpoint's max_message_size %u", user,
+                 (unsigned)max_user);
         return WIPC_E_TOO_LARGE;
     }
     hdr->flags = (uint16_t)(p[6] | (p[7] << 8));
@@ -76,7 +79,7 @@ wipc_status wipc__msg_reply_decode(uint64_t word, int32_t *value)
         *value = (int32_t)(uint32_t)word;
         return WIPC_OK;
     }
-    if (code > 1000)   /* no wipc status is that far from 0: not one of ours */
+    if (code > 1000) /* no wipc status is that far from 0: not one of ours */
         return WIPC_E_PROTOCOL;
     return -(wipc_status)code;
 }
@@ -98,7 +101,8 @@ int wipc__msg_name_ok(const char *s, size_t n)
         return 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
             return 0;
     }
     return 1;

@@ -40,19 +40,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "wipc.h"
-#include "platform_wire.h"   /* WIPC__MSG_HEADER, WIPC__MSG_PACKET_PREFIX and the helpers a backend calls */
+#include "platform_wire.h" /* WIPC__MSG_HEADER, WIPC__MSG_PACKET_PREFIX and the helpers a backend calls */
 
-#define WIPC__MSG_MAGIC        0x47534d57u
-#define WIPC__MSG_VERSION      1
-#define WIPC__MSG_REPLY_MARK   0x574du
+#define WIPC__MSG_MAGIC      0x47534d57u
+#define WIPC__MSG_VERSION    1
+#define WIPC__MSG_REPLY_MARK 0x574du
 
 /** The largest max_message_size a msg endpoint accepts, and the largest message wipc_msg_send sends
  *  (bigger: WIPC_E_TOO_LARGE before anything is sent). 256 KiB: WM_COPYDATA is meant for small
  *  notifications, and one AF_UNIX seqpacket datagram must fit the socket send buffer. */
-#define WIPC__MSG_SIZE_LIMIT   WIPC_MSG_MAX_MESSAGE_LIMIT
+#define WIPC__MSG_SIZE_LIMIT WIPC_MSG_MAX_MESSAGE_LIMIT
 
 typedef struct wipc__msg_hdr {
-    uint32_t pid;      /* claimed by the sender */
+    uint32_t pid; /* claimed by the sender */
     uint16_t flags;
 } wipc__msg_hdr;
 
@@ -72,6 +72,5 @@ uint64_t wipc__msg_reply_encode(wipc_status status, int32_t value);
 /** Decodes a reply word: returns the receiver's status (WIPC_OK: *value = the reply) or
  *  WIPC_E_PROTOCOL if the word does not come from a wipc endpoint. */
 wipc_status wipc__msg_reply_decode(uint64_t word, int32_t *value);
-
 
 #endif /* WIPC_MSG_WIRE_H */

@@ -12,15 +12,15 @@
 #include "common/core/op.h"
 
 struct wipc__server {
-    wipc__obj       obj;
-    wipc__listener *listener;       /* guarded by obj.lock; NULL once closed */
-    wipc__pipe_cfg  cfg;
-    int32_t         handshake_ms;   /* a client's HELLO deadline, WIPC_INFINITE = none */
-    size_t          max_queued_bytes, max_queued_count;   /* given to each connection */
-    char           *sddl;
-    wipc__conn     *pending_head, *pending_tail;  /* handshaken, waiting for wipc_pipe_accept */
-    uint32_t        live;           /* connections accepted and not yet ended */
-    int             accepters;      /* threads in wipc_pipe_accept */
+    wipc__obj obj;
+    wipc__listener *listener; /* guarded by obj.lock; NULL once closed */
+    wipc__pipe_cfg cfg;
+    int32_t handshake_ms; /* a client's HELLO deadline, WIPC_INFINITE = none */
+    size_t max_queued_bytes, max_queued_count; /* given to each connection */
+    char *sddl;
+    wipc__conn *pending_head, *pending_tail; /* handshaken, waiting for wipc_pipe_accept */
+    uint32_t live; /* connections accepted and not yet ended */
+    int accepters; /* threads in wipc_pipe_accept */
 };
 
 static void conn_close(wipc__obj *o);
@@ -35,10 +35,18 @@ static void server_info(wipc__obj *o, wipc_info *out);
 static void conn_info(wipc__obj *o, wipc_info *out);
 
 static const wipc__ops conn_ops = {
-    .kind = WIPC_KIND_PIPE_CONN, .transport = WIPC_TRANSPORT_PIPE,
-    .close = conn_close, .destroy = conn_destroy, .send = wipc__conn_send, .resume = wipc__conn_resume,
-    .info = conn_info, .callbacks_set = wipc__conn_callbacks_set, .recv = wipc__conn_recv,
-    .request = wipc__conn_request, .send_async = wipc__conn_send_async, .recv_async = wipc__conn_recv_async,
+    .kind = WIPC_KIND_PIPE_CONN,
+    .transport = WIPC_TRANSPORT_PIPE,
+    .close = conn_close,
+    .destroy = conn_destroy,
+    .send = wipc__conn_send,
+    .resume = wipc__conn_resume,
+    .info = conn_info,
+    .callbacks_set = wipc__conn_callbacks_set,
+    .recv = wipc__conn_recv,
+    .request = wipc__conn_request,
+    .send_async = wipc__conn_send_async,
+    .recv_async = wipc__conn_recv_async,
     .flush = conn_flush,
 };
 
@@ -46,8 +54,12 @@ static const wipc__ops conn_ops = {
 static const wipc__conn_up conn_up = { .end = wipc__conn_end, .handshake = wipc__conn_handshake };
 
 static const wipc__ops server_ops = {
-    .kind = WIPC_KIND_PIPE_SERVER, .transport = WIPC_TRANSPORT_PIPE,
-    .close = server_close, .destroy = server_destroy, .callbacks_set = server_callbacks_set, .info = server_info,
+    .kind = WIPC_KIND_PIPE_SERVER,
+    .transport = WIPC_TRANSPORT_PIPE,
+    .close = server_close,
+    .destroy = server_destroy,
+    .callbacks_set = server_callbacks_set,
+    .info = server_info,
 };
 
 /* ---- connection ---------------------------------------------------------------------------------- */
@@ -65,7 +77,7 @@ wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_messag
     c->lenprefix = (flags & WIPC_PIPE_LENGTH_PREFIX) != 0;
     c->write_behind = (flags & WIPC_PIPE_WRITE_BEHIND) != 0;
     c->state = c->raw ? WIPC__CONN_OPEN : WIPC__CONN_HANDSHAKE;
-    atomic_init(&c->role.holder, WIPC__CONN_ROLE_IO);   /* the I/O thread reads until the handshake is done */
+    atomic_init(&c->role.holder, WIPC__CONN_ROLE_IO); /* the I/O thread reads until the handshake is done */
     c->scatter_ok = true;
     c->bulk_offer = wipc__bulk_offer(flags, name, p);
     wipc__excl_init(&c->bulk_excl);
@@ -77,11 +89,11 @@ wipc__conn *wipc__conn_new(const char *name, uint32_t flags, uint32_t max_messag
 
 wipc_status wipc__conn_start(wipc__conn *c)
 {
-    wipc__obj_ref(&c->obj);    /* the backend's reference, dropped in wipc__core_closed */
-    c->started = true;         /* before: the backend may end the pipe on its I/O thread at once (conn_end reads it) */
+    wipc__obj_ref(&c->obj); /* the backend's reference, dropped in wipc__core_closed */
+    c->started = true; /* before: the backend may end the pipe on its I/O thread at once (conn_end reads it) */
     wipc_status st = wipc__plat_pipe_start(c->pipe, c);
     if (st != WIPC_OK) {
-        c->started = false;    /* nothing started: the backend never calls back */
+        c->started = false; /* nothing started: the backend never calls back */
         wipc__obj_unref(&c->obj);
         return st;
     }
@@ -186,7 +198,7 @@ void wipc__core_closed(struct wipc__conn *c, wipc_status why)
     c->released = true;
     wipc__cond_broadcast(&c->obj.cond);
     wipc__mutex_unlock(&c->obj.lock);
-    wipc__obj_unref(&c->obj);   /* the backend's reference */
+    wipc__obj_unref(&c->obj); /* the backend's reference */
 }
 
 /* ---- the handshake watch (server side) ------------------------------------------------------------
@@ -196,11 +208,11 @@ void wipc__core_closed(struct wipc__conn *c, wipc_status why)
  * the first watched connection and idle (blocked, no wake-ups) while none is, fails those whose
  * deadline passed and frees their slot at once. Both backends: it only uses the core's calls. */
 
-static wipc__mutex  hs_lock = WIPC__MUTEX_INIT;
-static wipc__cond   hs_cond;
-static bool         hs_init, hs_running, hs_stop;
+static wipc__mutex hs_lock = WIPC__MUTEX_INIT;
+static wipc__cond hs_cond;
+static bool hs_init, hs_running, hs_stop;
 static wipc__thread hs_thread;
-static wipc__conn  *hs_head;          /* watched connections (each holds a reference) */
+static wipc__conn *hs_head; /* watched connections (each holds a reference) */
 
 static void hs_unlink_locked(wipc__conn *c)
 {
@@ -221,12 +233,12 @@ static void hs_expire(wipc__conn *c)
     bool late = c->state == WIPC__CONN_HANDSHAKE;
     wipc__mutex_unlock(&c->obj.lock);
     if (late) {
-        wipc__log(WIPC_LOG_WARN, "pipe %s: client pid %u did not complete the handshake in time; disconnected", c->obj.name,
-                  (unsigned)c->obj.peer_pid);
+        wipc__log(WIPC_LOG_WARN, "pipe %s: client pid %u did not complete the handshake in time; disconnected",
+                  c->obj.name, (unsigned)c->obj.peer_pid);
         wipc__conn_fail(c, WIPC_E_TIMEOUT, NULL);
-        wipc__conn_end(c, WIPC_E_TIMEOUT);   /* frees the server's slot now */
+        wipc__conn_end(c, WIPC_E_TIMEOUT); /* frees the server's slot now */
     }
-    wipc__obj_unref(&c->obj);               /* the watch's reference */
+    wipc__obj_unref(&c->obj); /* the watch's reference */
 }
 
 static void hs_main(void *arg)
@@ -241,7 +253,7 @@ static void hs_main(void *arg)
             n = c->hs_next;
             if (c->hs_deadline.at_ms <= now) {
                 hs_unlink_locked(c);
-                c->hs_next = due;   /* a private list now */
+                c->hs_next = due; /* a private list now */
                 due = c;
             } else {
                 next = wipc__deadline_min(next, c->hs_deadline);
@@ -277,7 +289,8 @@ static void hs_watch(wipc__conn *c, int32_t ms)
     if (!hs_running && !hs_stop) {
         hs_running = wipc__thread_start(&hs_thread, hs_main, NULL) == WIPC_OK;
         if (!hs_running)
-            wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot start the handshake watch thread; no handshake deadline", c->obj.name);
+            wipc__log(WIPC_LOG_ERROR, "pipe %s: cannot start the handshake watch thread; no handshake deadline",
+                      c->obj.name);
     }
     if (!hs_running) {
         wipc__mutex_unlock(&hs_lock);
@@ -292,7 +305,7 @@ static void hs_watch(wipc__conn *c, int32_t ms)
     hs_head = c;
     c->hs_watched = true;
     if (!c->hs_next || c->hs_deadline.at_ms < c->hs_next->hs_deadline.at_ms)
-        wipc__cond_signal(&hs_cond);   /* possibly the earliest deadline now */
+        wipc__cond_signal(&hs_cond); /* possibly the earliest deadline now */
     wipc__mutex_unlock(&hs_lock);
 }
 
@@ -305,7 +318,7 @@ static void hs_done(wipc__conn *c)
     bool watched = c->hs_watched;
     if (watched) {
         hs_unlink_locked(c);
-        if (!hs_head)   /* none left: the thread's timed wait for the old earliest deadline becomes an
+        if (!hs_head) /* none left: the thread's timed wait for the old earliest deadline becomes an
                          * untimed one now, not a wake-up seconds later in an idle process */
             wipc__cond_signal(&hs_cond);
     }
@@ -335,7 +348,7 @@ void wipc__pipe_shutdown_all(void)
         wipc__mutex_lock(&hs_lock);
     }
     hs_running = false;
-    hs_stop = false;   /* the library may be used again after wipc_shutdown */
+    hs_stop = false; /* the library may be used again after wipc_shutdown */
     wipc__mutex_unlock(&hs_lock);
 }
 
@@ -418,13 +431,13 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
     }
     if (!atomic_load(&s->obj.has_callbacks)) {
         wipc__op *op = wipc__op_take_fifo_locked(&s->obj, WIPC__OP_ACCEPT);
-        if (op) {   /* a wipc_pipe_accept_async waits: it gets the connection */
+        if (op) { /* a wipc_pipe_accept_async waits: it gets the connection */
             wipc__mutex_unlock(&s->obj.lock);
-            wipc__obj_ref(&c->obj);   /* the handle table's reference */
+            wipc__obj_ref(&c->obj); /* the handle table's reference */
             accept_complete(op, c);
             return;
         }
-        wipc__obj_ref(&c->obj);   /* the accept queue's reference */
+        wipc__obj_ref(&c->obj); /* the accept queue's reference */
         c->next_pending = NULL;
         if (s->pending_tail)
             s->pending_tail->next_pending = c;
@@ -436,7 +449,7 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
         return;
     }
     wipc__mutex_unlock(&s->obj.lock);
-    wipc__obj_ref(&c->obj);       /* the handle table's reference: the connection is the application's now */
+    wipc__obj_ref(&c->obj); /* the handle table's reference: the connection is the application's now */
     if (wipc__handle_add(&c->obj) != WIPC_OK) {
         wipc__conn_fail(c, WIPC_E_NO_MEMORY, "the handle table is full");
         wipc__obj_unref(&c->obj);
@@ -444,7 +457,7 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
     }
     /* The connection's own callbacks wait until the server's CONNECTED callback has returned. */
     wipc__dispatch_pause(&c->obj, true);
-    wipc__obj_ref(&c->obj);       /* held by the CONNECTED work item, dropped when it un-pauses */
+    wipc__obj_ref(&c->obj); /* held by the CONNECTED work item, dropped when it un-pauses */
     wipc__inbox_set_callbacks(&c->obj, s->obj.on_message, s->obj.on_event, s->obj.user_data);
     wipc__dispatch_event(&s->obj, WIPC_EVENT_CONNECTED, c->obj.handle, WIPC_OK, &c->obj);
 }
@@ -459,7 +472,7 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
         return;
     }
     if (s->cfg.sddl)
-        c->bulk_offer = false;   /* other users may connect: they could not open our sections, nor we theirs */
+        c->bulk_offer = false; /* other users may connect: they could not open our sections, nor we theirs */
     c->obj.max_queued_bytes = s->max_queued_bytes;
     c->obj.max_queued_count = s->max_queued_count;
     wipc__mutex_lock(&s->obj.lock);
@@ -473,18 +486,20 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
         wipc__stats_attach(&s->obj, &c->obj);
     if (over) {
         wipc__obj_unref(&s->obj);
-        wipc__log(WIPC_LOG_INFO, "pipe %s: all %u instances busy; client told BUSY", s->obj.name, (unsigned)s->cfg.max_instances);
+        wipc__log(WIPC_LOG_INFO, "pipe %s: all %u instances busy; client told BUSY", s->obj.name,
+                  (unsigned)s->cfg.max_instances);
         if (!c->raw)
             send_hello(c, WIPC__FRAME_BUSY);
-        wipc__obj_unref(&c->obj);   /* frees the pipe */
+        wipc__obj_unref(&c->obj); /* frees the pipe */
         return;
     }
     if (wipc__conn_start(c) != WIPC_OK) {
-        wipc__log(WIPC_LOG_WARN, "pipe %s: cannot start reading a new connection: %s", s->obj.name, wipc_last_error_message());
+        wipc__log(WIPC_LOG_WARN, "pipe %s: cannot start reading a new connection: %s", s->obj.name,
+                  wipc_last_error_message());
         wipc__mutex_lock(&s->obj.lock);
         s->live--;
         wipc__mutex_unlock(&s->obj.lock);
-        wipc__obj_unref(&c->obj);   /* frees the pipe, drops the server reference */
+        wipc__obj_unref(&c->obj); /* frees the pipe, drops the server reference */
         return;
     }
     if (c->raw) {
@@ -492,11 +507,11 @@ void wipc__core_accepted(struct wipc__server *s, wipc__pipe *p)
         wipc__obj_unref(&c->obj);
         return;
     }
-    hs_watch(c, s->handshake_ms);   /* a client that never says HELLO is ended and frees its slot */
+    hs_watch(c, s->handshake_ms); /* a client that never says HELLO is ended and frees its slot */
     if (send_hello(c, WIPC__FRAME_HELLO) != WIPC_OK) {
         wipc__conn_fail(c, WIPC_E_DISCONNECTED, NULL);
     }
-    wipc__obj_unref(&c->obj);   /* conn_new's reference; the backend and the accept queue hold theirs */
+    wipc__obj_unref(&c->obj); /* conn_new's reference; the backend and the accept queue hold theirs */
 }
 
 static void server_close(wipc__obj *o)
@@ -507,7 +522,7 @@ static void server_close(wipc__obj *o)
     s->listener = NULL;
     wipc__mutex_unlock(&o->lock);
     if (l)
-        wipc__plat_listener_close(l);   /* no wipc__core_accepted after this */
+        wipc__plat_listener_close(l); /* no wipc__core_accepted after this */
     wipc__mutex_lock(&o->lock);
     wipc__conn *c = s->pending_head;
     s->pending_head = s->pending_tail = NULL;
@@ -566,7 +581,7 @@ static void defaults(wipc_pipe_options *o)
 
 /* The 1.0 entry point: the 1.0 layout only (a 1.0 caller's struct is that small). In parentheses: the
  * header's macro of the same name stands for wipc_pipe_options_init_size. */
-WIPC_API void WIPC_CALL (wipc_pipe_options_init)(wipc_pipe_options *o)
+WIPC_API void WIPC_CALL(wipc_pipe_options_init)(wipc_pipe_options *o)
 {
     wipc_pipe_options_init_size(o, WIPC__PIPE_OPTIONS_1_0);
 }
@@ -598,7 +613,7 @@ static const wipc__pipe_calls core_pipe_calls = {
 
 /* Reads and checks the options and the name shared by listen and connect. */
 wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe_options *user, wipc_pipe_options *o,
-                                wipc__pipe_cfg *cfg)
+                               wipc__pipe_cfg *cfg)
 {
     wipc_pipe_options_init(o);
     wipc_status st = wipc__read_options(o, sizeof *o, user, "wipc_pipe_options");
@@ -610,10 +625,12 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
                                WIPC_PIPE_WAIT_FOR_SERVER | WIPC_PIPE_LENGTH_PREFIX | WIPC_PIPE_WRITE_BEHIND))
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o->flags);
     if (o->flags & WIPC_PIPE_LENGTH_PREFIX)
-        o->flags |= WIPC_PIPE_RAW;   /* a length prefix is a RAW connection's framing: no wipc header, no handshake */
+        o->flags |= WIPC_PIPE_RAW; /* a length prefix is a RAW connection's framing: no wipc header, no handshake */
     if ((o->flags & WIPC_PIPE_WRITE_BEHIND) && (o->flags & WIPC_PIPE_RAW))
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): WIPC_PIPE_WRITE_BEHIND needs wipc framing (not with WIPC_PIPE_RAW or "
-                           "WIPC_PIPE_LENGTH_PREFIX)", fn, name);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "%s(%s): WIPC_PIPE_WRITE_BEHIND needs wipc framing (not with WIPC_PIPE_RAW or "
+                           "WIPC_PIPE_LENGTH_PREFIX)",
+                           fn, name);
     if (is_full_path(name)) {
         size_t len = strlen(name);
         if (len > 255)
@@ -629,12 +646,15 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_message_size %u is outside 1..%u", fn, name,
                            (unsigned)o->max_message_size, (unsigned)WIPC_MAX_MESSAGE_LIMIT);
     if (o->max_instances == 0 || o->max_instances > 255)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_instances %u is outside 1..255", fn, name, (unsigned)o->max_instances);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_instances %u is outside 1..255", fn, name,
+                           (unsigned)o->max_instances);
     if (o->reserved != 0)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): reserved field is %u, must be 0", fn, name, (unsigned)o->reserved);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): reserved field is %u, must be 0", fn, name,
+                           (unsigned)o->reserved);
     if (o->handshake_timeout_ms < WIPC_INFINITE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): handshake_timeout_ms %d is negative (use WIPC_INFINITE = -1 for no deadline)",
-                           fn, name, (int)o->handshake_timeout_ms);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "%s(%s): handshake_timeout_ms %d is negative (use WIPC_INFINITE = -1 for no deadline)", fn,
+                           name, (int)o->handshake_timeout_ms);
     if (o->handshake_timeout_ms == 0)
         o->handshake_timeout_ms = WIPC_DEFAULT_HANDSHAKE_TIMEOUT_MS;
     if (o->max_queued_bytes == 0)
@@ -643,11 +663,12 @@ wipc_status wipc__pipe_prepare(const char *fn, const char *name, const wipc_pipe
         o->max_queued_messages = WIPC_DEFAULT_MAX_QUEUED_MESSAGES;
 #if !defined(_WIN32)
     if (o->security_descriptor)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): security_descriptor (SDDL) is Windows-only; must be NULL on POSIX", fn, name);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "%s(%s): security_descriptor (SDDL) is Windows-only; must be NULL on POSIX", fn, name);
 #endif
     cfg->flags = o->flags;
     cfg->max_instances = o->max_instances;
-    cfg->buffer_size = o->buffer_size;   /* 0: the backend's default (Windows: 128 KiB, pipe_listen.c) */
+    cfg->buffer_size = o->buffer_size; /* 0: the backend's default (Windows: 128 KiB, pipe_listen.c) */
     cfg->sddl = o->security_descriptor;
     cfg->calls = &core_pipe_calls;
     return WIPC_OK;
@@ -665,7 +686,8 @@ static wipc_status pipe_entry(const char *fn, const char *what, const char *name
     return wipc__pipe_prepare(fn, name, user, o, cfg);
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pipe_options *user, wipc_handle *out_server)
+WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pipe_options *user,
+                                                wipc_handle *out_server)
 {
     wipc_pipe_options o;
     wipc__pipe_cfg cfg;
@@ -691,7 +713,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_listen(const char *name, const wipc_pip
         s->cfg.sddl = s->sddl;
     }
     if (!(o.flags & WIPC_PIPE_NO_STATS))
-        wipc__stats_publish(&s->obj, WIPC_TRANSPORT_PIPE, name);   /* before the I/O thread may accept */
+        wipc__stats_publish(&s->obj, WIPC_TRANSPORT_PIPE, name); /* before the I/O thread may accept */
     wipc__listener *l = NULL;
     st = wipc__plat_listen(name, &s->cfg, s, &l);
     if (st != WIPC_OK) {
@@ -719,7 +741,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
         return st;
     *out_conn = 0;
     if (timeout_ms < WIPC_INFINITE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_accept: timeout %d ms is negative (use WIPC_INFINITE = -1)", (int)timeout_ms);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "wipc_pipe_accept: timeout %d ms is negative (use WIPC_INFINITE = -1)", (int)timeout_ms);
     if ((st = wipc__handle_get(server, WIPC_KIND_PIPE_SERVER, &o)) != WIPC_OK)
         return st;
     wipc__server *s = (wipc__server *)o;
@@ -733,7 +756,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
             break;
         }
         if (atomic_load(&o->has_callbacks)) {
-            st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_pipe_accept(%s): the server has callbacks and accepts by itself", o->name);
+            st = wipc__error(WIPC_E_INVALID_STATE, 0,
+                             "wipc_pipe_accept(%s): the server has callbacks and accepts by itself", o->name);
             break;
         }
         if (s->pending_head) {
@@ -745,7 +769,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
             break;
         }
         if (wipc__deadline_passed(deadline)) {
-            st = wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_accept(%s): no client within %d ms", o->name, (int)timeout_ms);
+            st = wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_accept(%s): no client within %d ms", o->name,
+                             (int)timeout_ms);
             break;
         }
         wipc__cond_wait_until(&o->cond, &o->lock, deadline);
@@ -753,7 +778,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
     s->accepters--;
     wipc__mutex_unlock(&o->lock);
     if (c) {
-        st = wipc__handle_add(&c->obj);   /* the queue's reference becomes the table's */
+        st = wipc__handle_add(&c->obj); /* the queue's reference becomes the table's */
         if (st == WIPC_OK) {
             *out_conn = c->obj.handle;
         } else {
@@ -765,8 +790,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept(wipc_handle server, int32_t time
     return st;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_t timeout_ms, wipc_complete_cb cb, void *user_data,
-                                                     wipc_op *out_op)
+WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_t timeout_ms, wipc_complete_cb cb,
+                                                      void *user_data, wipc_op *out_op)
 {
     wipc__obj *o;
     if (out_op)
@@ -774,7 +799,9 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_
     if (!cb)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_accept_async: cb is NULL");
     if (timeout_ms < WIPC_INFINITE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_accept_async: timeout %d ms is negative (use WIPC_INFINITE = -1)", (int)timeout_ms);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "wipc_pipe_accept_async: timeout %d ms is negative (use WIPC_INFINITE = -1)",
+                           (int)timeout_ms);
     wipc_status st = wipc__handle_get(server, WIPC_KIND_PIPE_SERVER, &o);
     if (st != WIPC_OK)
         return st;
@@ -786,18 +813,19 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_
     }
     wipc__conn *c = NULL;
     if (out_op)
-        *out_op = op->id;   /* now: once started, op may complete and go at any time */
+        *out_op = op->id; /* now: once started, op may complete and go at any time */
     wipc__mutex_lock(&o->lock);
     if (atomic_load(&o->has_callbacks)) {
-        st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_pipe_accept_async(%s): the server has callbacks and accepts by itself", o->name);
+        st = wipc__error(WIPC_E_INVALID_STATE, 0,
+                         "wipc_pipe_accept_async(%s): the server has callbacks and accepts by itself", o->name);
     } else if (s->pending_head && !wipc__op_has_fifo_locked(o)) {
-        c = s->pending_head;   /* a client is waiting already: this op takes it */
+        c = s->pending_head; /* a client is waiting already: this op takes it */
         s->pending_head = c->next_pending;
         if (!s->pending_head)
             s->pending_tail = NULL;
         st = wipc__op_start_locked(op, false);
         if (st == WIPC_OK && !wipc__op_claim(op)) {
-            c->next_pending = s->pending_head;   /* cancelled at once (a guessed id): the client waits on */
+            c->next_pending = s->pending_head; /* cancelled at once (a guessed id): the client waits on */
             s->pending_head = c;
             if (!s->pending_tail)
                 s->pending_tail = c;
@@ -815,7 +843,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_
     wipc__mutex_unlock(&o->lock);
     if (st == WIPC_OK) {
         if (c)
-            accept_complete(op, c);   /* the queue's reference becomes the table's */
+            accept_complete(op, c); /* the queue's reference becomes the table's */
     } else {
         if (out_op)
             *out_op = 0;
@@ -825,7 +853,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_accept_async(wipc_handle server, int32_
     return st;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pipe_options *user, int32_t timeout_ms, wipc_handle *out_conn)
+WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pipe_options *user, int32_t timeout_ms,
+                                                 wipc_handle *out_conn)
 {
     wipc_pipe_options o;
     wipc__pipe_cfg cfg;
@@ -833,7 +862,9 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
     if (st != WIPC_OK)
         return st;
     if (timeout_ms < WIPC_INFINITE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_connect(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", name, (int)timeout_ms);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "wipc_pipe_connect(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", name,
+                           (int)timeout_ms);
     wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     uint32_t backoff_ms = 2;
     for (;;) {
@@ -860,7 +891,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
              * WIPC__HANDSHAKE_GRACE_MS more to answer (so a poll with timeout 0 can connect). */
             wipc__deadline hs_deadline = wipc__deadline_max(deadline, wipc__deadline_in(WIPC__HANDSHAKE_GRACE_MS));
             wipc__mutex_lock(&c->obj.lock);
-            while (c->state == WIPC__CONN_HANDSHAKE) {   /* after a failed write the reader still sees BUSY or EOF */
+            while (c->state == WIPC__CONN_HANDSHAKE) { /* after a failed write the reader still sees BUSY or EOF */
                 if (wipc__deadline_passed(hs_deadline))
                     break;
                 wipc__cond_wait_until(&c->obj.cond, &c->obj.lock, hs_deadline);
@@ -873,7 +904,8 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
                 conn_close(&c->obj);
                 wipc__obj_unref(&c->obj);
                 return hello_st == WIPC_E_DISCONNECTED || hello_st == WIPC_E_CLOSED
-                           ? wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_pipe_connect(%s): the server hung up during the handshake", name)
+                           ? wipc__error(WIPC_E_DISCONNECTED, 0,
+                                         "wipc_pipe_connect(%s): the server hung up during the handshake", name)
                            : hello_st;
             }
             if (state != WIPC__CONN_OPEN) {
@@ -888,12 +920,20 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect(const char *name, const wipc_pi
                     continue;
                 }
                 if (busy)
-                    return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): every server instance stayed busy for %d ms", name, (int)timeout_ms);
+                    return wipc__error(WIPC_E_TIMEOUT, 0,
+                                       "wipc_pipe_connect(%s): every server instance stayed busy for %d ms", name,
+                                       (int)timeout_ms);
                 if (state == WIPC__CONN_HANDSHAKE)
-                    return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_pipe_connect(%s): the server accepted but did not answer the handshake", name);
+                    return wipc__error(WIPC_E_TIMEOUT, 0,
+                                       "wipc_pipe_connect(%s): the server accepted but did not answer the handshake",
+                                       name);
                 if (failed == WIPC_E_PROTOCOL || failed == WIPC_E_TOO_LARGE)
-                    return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_pipe_connect(%s): the server's handshake is not wipc protocol %d", name, WIPC__FRAME_VERSION);
-                return wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_pipe_connect(%s): the server hung up during the handshake (%s)", name, wipc_status_name(failed));
+                    return wipc__error(WIPC_E_PROTOCOL, 0,
+                                       "wipc_pipe_connect(%s): the server's handshake is not wipc protocol %d", name,
+                                       WIPC__FRAME_VERSION);
+                return wipc__error(WIPC_E_DISCONNECTED, 0,
+                                   "wipc_pipe_connect(%s): the server hung up during the handshake (%s)", name,
+                                   wipc_status_name(failed));
             }
         }
         if ((st = wipc__handle_add(&c->obj)) != WIPC_OK) {
@@ -914,7 +954,9 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_impersonate(wipc_handle conn)
         return st;
     wipc__conn *c = (wipc__conn *)o;
     if (!c->server)
-        st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_pipe_impersonate(%s): only the server side of a connection can impersonate its client", o->name);
+        st = wipc__error(WIPC_E_NOT_SUPPORTED, 0,
+                         "wipc_pipe_impersonate(%s): only the server side of a connection can impersonate its client",
+                         o->name);
     else
         st = wipc__plat_pipe_impersonate(c->pipe);
     wipc__obj_unref(o);

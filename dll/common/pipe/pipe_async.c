@@ -18,14 +18,14 @@ wipc_status wipc__conn_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint
     if (st != WIPC_OK)
         return st;
     if (kind == WIPC__KIND_REQUEST)
-        wipc__conn_go_async(c);   /* its reply is read by the I/O thread */
+        wipc__conn_go_async(c); /* its reply is read by the I/O thread */
     else
-        op->vt = &wipc__wq_op_vt;   /* cancel / timeout: drop the queued frame, or stop the write */
+        op->vt = &wipc__wq_op_vt; /* cancel / timeout: drop the queued frame, or stop the write */
     if ((st = wipc__op_start(op, false)) != WIPC_OK)
         return st;
     st = wipc__wq_send(c, op, kind, request_id, type, data, size);
     if (st != WIPC_OK && !wipc__op_abort(op))
-        return WIPC_OK;   /* cancelled meanwhile (an id guessed by another thread): it completes with that */
+        return WIPC_OK; /* cancelled meanwhile (an id guessed by another thread): it completes with that */
     return st;
 }
 

@@ -38,24 +38,24 @@
 #define BULK_HDR      4096u
 #define BULK_SLOTS    2u
 #define BULK_SLOT_MIN (1u << 20)
-#define BULK_SLICE_MS 50              /* waits are cut in slices to check the handle and the peer */
-#define BULK_MAGIC    0x53425057u     /* "WPBS" */
+#define BULK_SLICE_MS 50 /* waits are cut in slices to check the handle and the peer */
+#define BULK_MAGIC    0x53425057u /* "WPBS" */
 #define BULK_VERSION  1u
 
 enum { SLOT_FREE = 0, SLOT_FULL = 1, SLOT_TAKING = 2 };
 
 typedef struct bulk_hdr {
-    uint32_t         magic;
-    uint32_t         version;
-    uint32_t         slots;
-    uint32_t         owner_pid;
-    uint64_t         slot_size;
+    uint32_t magic;
+    uint32_t version;
+    uint32_t slots;
+    uint32_t owner_pid;
+    uint64_t slot_size;
     _Atomic uint32_t state[BULK_SLOTS];
-    _Atomic uint32_t events;        /* + 1 by the receiver on every take and release (the sender's wait word) */
-    _Atomic uint32_t sender_waits;  /* the sender sleeps on `events`: wake it */
+    _Atomic uint32_t events; /* + 1 by the receiver on every take and release (the sender's wait word) */
+    _Atomic uint32_t sender_waits; /* the sender sleeps on `events`: wake it */
 } bulk_hdr;
 
-static atomic_uint section_numbers;   /* names this process's sections */
+static atomic_uint section_numbers; /* names this process's sections */
 
 bool wipc__bulk_offer(uint32_t flags, const char *name, wipc__pipe *p)
 {
@@ -63,7 +63,7 @@ bool wipc__bulk_offer(uint32_t flags, const char *name, wipc__pipe *p)
         return false;
 #if defined(_WIN32)
     if (name[0] == '\\' && name[1] == '\\' && !(name[2] == '.' && name[3] == '\\'))
-        return false;   /* a full path to another machine */
+        return false; /* a full path to another machine */
 #else
     (void)name;
 #endif
@@ -125,7 +125,8 @@ static wipc_status wait_slot(wipc__conn *c, wipc__timeout *dl, bool all_slots, i
             return wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: the peer closed the connection", c->obj.name);
         int32_t left = wipc__timeout_left(dl);
         if (left == 0)
-            return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: the peer did not take the previous large message within %d ms",
+            return wipc__error(WIPC_E_TIMEOUT, 0,
+                               "send on pipe %s: the peer did not take the previous large message within %d ms",
                                c->obj.name, (int)dl->ms);
         wipc__plat_bulk_wait(c->tx.sec, &h->events, ev, left < 0 || left > BULK_SLICE_MS ? BULK_SLICE_MS : left);
     }
@@ -138,7 +139,7 @@ static wipc_status ensure_section(wipc__conn *c, size_t size, wipc__timeout *dl)
         return WIPC_OK;
     if (c->tx.sec) {
         int unused;
-        wipc_status st = wait_slot(c, dl, true, &unused);   /* the peer may still read the old one */
+        wipc_status st = wait_slot(c, dl, true, &unused); /* the peer may still read the old one */
         if (st != WIPC_OK)
             return st;
         wipc__plat_bulk_close(c->tx.sec);
@@ -150,7 +151,8 @@ static wipc_status ensure_section(wipc__conn *c, size_t size, wipc__timeout *dl)
     uint32_t number = atomic_fetch_add(&section_numbers, 1) + 1;
     void *base = NULL;
     wipc__bulk_section *sec = NULL;
-    wipc_status st = wipc__plat_bulk_section(1, wipc__getpid(), 0, number, BULK_HDR + BULK_SLOTS * slot_size, &base, &sec);
+    wipc_status st =
+        wipc__plat_bulk_section(1, wipc__getpid(), 0, number, BULK_HDR + BULK_SLOTS * slot_size, &base, &sec);
     if (st != WIPC_OK) {
         wipc__log(WIPC_LOG_WARN, "pipe %s: no bulk section (%s): large messages go through the pipe", c->obj.name,
                   wipc_last_error_message());
@@ -177,8 +179,10 @@ wipc_status wipc__bulk_send(wipc__conn *c, uint8_t kind, uint64_t request_id, ui
     wipc__timeout dl = wipc__timeout_of(timeout_ms);
     int slot = 0;
     if (wipc__excl_enter(&c->bulk_excl, &dl) != WIPC_OK)
-        return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's large send kept the shared section busy "
-                           "for the whole timeout (%d ms); nothing was sent", c->obj.name, (int)timeout_ms);
+        return wipc__error(WIPC_E_TIMEOUT, 0,
+                           "send on pipe %s: another thread's large send kept the shared section busy "
+                           "for the whole timeout (%d ms); nothing was sent",
+                           c->obj.name, (int)timeout_ms);
     wipc_status st = ensure_section(c, size, &dl);
     if (st == WIPC_OK)
         st = wait_slot(c, &dl, false, &slot);
@@ -200,7 +204,7 @@ wipc_status wipc__bulk_send(wipc__conn *c, uint8_t kind, uint64_t request_id, ui
     /* the frame only now: the message is whole before anyone can see it */
     st = wipc__conn_write_frame(c, WIPC__FRAME_BULK, request_id, type, desc, sizeof desc, wipc__timeout_left(&dl));
     if (st != WIPC_OK)
-        atomic_store_explicit(&h->state[slot], SLOT_FREE, memory_order_release);   /* nobody will take it */
+        atomic_store_explicit(&h->state[slot], SLOT_FREE, memory_order_release); /* nobody will take it */
     wipc__excl_leave(&c->bulk_excl);
     return st;
 }
@@ -219,12 +223,14 @@ wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, 
         return wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: BULK frame of kind %u with request id %llu", c->obj.name,
                            (unsigned)k, (unsigned long long)c->cur.request_id);
     if (slot_size < BULK_SLOT_MIN || slot_size > (uint64_t)WIPC_MAX_MESSAGE_LIMIT || (slot_size & (slot_size - 1)))
-        return wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: BULK slot size %llu", c->obj.name, (unsigned long long)slot_size);
+        return wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: BULK slot size %llu", c->obj.name,
+                           (unsigned long long)slot_size);
     if (length > c->obj.max_message_size)
         return wipc__error(WIPC_E_TOO_LARGE, 0, "pipe %s: a large message of %llu bytes is above max_message_size %u",
                            c->obj.name, (unsigned long long)length, (unsigned)c->obj.max_message_size);
     if (length > slot_size)
-        return wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: BULK length %llu above its slot", c->obj.name, (unsigned long long)length);
+        return wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: BULK length %llu above its slot", c->obj.name,
+                           (unsigned long long)length);
     if (!c->rx.sec || c->rx.number != number || c->rx.slot_size != slot_size) {
         if (c->rx.sec)
             wipc__plat_bulk_close(c->rx.sec);
@@ -233,13 +239,13 @@ wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, 
         wipc__bulk_section *sec = NULL;
         /* located by the pid the OS reports for the peer (SO_PEERCRED / GetNamedPipe*ProcessId), not
          * the one its HELLO claims: a peer cannot point us at another process's section */
-        wipc_status st = wipc__plat_bulk_section(0, c->obj.peer_pid, c->obj.peer_uid, number, BULK_HDR + BULK_SLOTS * slot_size,
-                                            &base, &sec);
+        wipc_status st = wipc__plat_bulk_section(0, c->obj.peer_pid, c->obj.peer_uid, number,
+                                                 BULK_HDR + BULK_SLOTS * slot_size, &base, &sec);
         if (st != WIPC_OK)
             return st;
         const bulk_hdr *h = base;
-        if (h->magic != BULK_MAGIC || h->version != BULK_VERSION || h->slots != BULK_SLOTS || h->owner_pid != c->hello_pid ||
-            h->slot_size != slot_size) {
+        if (h->magic != BULK_MAGIC || h->version != BULK_VERSION || h->slots != BULK_SLOTS ||
+            h->owner_pid != c->hello_pid || h->slot_size != slot_size) {
             wipc__plat_bulk_close(sec);
             return wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: the peer's bulk section %u has a bad header", c->obj.name,
                                (unsigned)number);
@@ -253,7 +259,7 @@ wipc_status wipc__bulk_take(wipc__conn *c, uint8_t *kind, const uint8_t **data, 
     uint32_t expected = SLOT_FULL;
     if (!atomic_compare_exchange_strong(&h->state[s], &expected, SLOT_TAKING))
         return wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: BULK frame for a slot that holds no message", c->obj.name);
-    atomic_fetch_add(&h->events, 1);   /* the sender may fill the other slot now */
+    atomic_fetch_add(&h->events, 1); /* the sender may fill the other slot now */
     if (atomic_exchange(&h->sender_waits, 0))
         wipc__plat_bulk_wake(c->rx.sec, &h->events);
     *kind = k;

@@ -95,8 +95,10 @@ wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size)
     /* RAW 0-byte messages: a 4-byte zero length with LENGTH_PREFIX, a zero-length WriteFile on a
      * message-mode pipe; on a byte stream (POSIX, a Windows byte-type pipe) it would carry nothing */
     if (c->raw && !c->lenprefix && size == 0 && !control && !wipc__plat_pipe_message_mode(c->pipe))
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "send on RAW pipe %s: a 0-byte message on a byte stream would carry nothing "
-                           "(nothing was sent; WIPC_PIPE_LENGTH_PREFIX sends it as a zero length)", o->name);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "send on RAW pipe %s: a 0-byte message on a byte stream would carry nothing "
+                           "(nothing was sent; WIPC_PIPE_LENGTH_PREFIX sends it as a zero length)",
+                           o->name);
     if (size > o->max_message_size)
         return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above this side's max_message_size %u",
                            o->name, size, (unsigned)o->max_message_size);
@@ -105,9 +107,11 @@ wipc_status wipc__conn_send_check(wipc__conn *c, uint8_t kind, size_t size)
         return wipc__error(WIPC_E_TOO_LARGE, 0, "send on pipe %s: %zu bytes is above the peer's max_message_size %u",
                            o->name, size, (unsigned)peer_max);
     if (kind == WIPC__KIND_ERROR && (c->raw || !atomic_load(&c->peer_errors)))
-        return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_reply_error on pipe %s: the peer speaks wipc 1.0 (its handshake did not "
-                           "offer remote errors), so it could not read an error reply; nothing was sent: answer with wipc_reply",
-                           o->name);
+        return wipc__error(
+            WIPC_E_NOT_SUPPORTED, 0,
+            "wipc_reply_error on pipe %s: the peer speaks wipc 1.0 (its handshake did not "
+            "offer remote errors), so it could not read an error reply; nothing was sent: answer with wipc_reply",
+            o->name);
     return WIPC_OK;
 }
 
@@ -143,7 +147,7 @@ void wipc__wq_wake(wipc__conn *c)
 void wipc__conn_connect_op_wake(wipc__conn *c)
 {
     wipc__mutex_lock(&c->obj.lock);
-    if (c->connect_op)   /* pending while it is set (drop_conn clears it first) */
+    if (c->connect_op) /* pending while it is set (drop_conn clears it first) */
         wipc__op_timer_at(c->connect_op, wipc__deadline_in(0));
     wipc__mutex_unlock(&c->obj.lock);
 }

@@ -12,13 +12,13 @@
 /* ---- connect ----------------------------------------------------------------------------------------- */
 
 typedef struct connect_t {
-    char           *name;
-    wipc__pipe_cfg  cfg;
-    uint32_t        max_message_size;
-    size_t          max_queued_bytes, max_queued_count;   /* the options' back-pressure bounds */
-    wipc__conn     *c;           /* the connection being handshaken (timer thread; its connect_op = this op) */
-    uint32_t        backoff_ms;
-    bool            seen_busy;
+    char *name;
+    wipc__pipe_cfg cfg;
+    uint32_t max_message_size;
+    size_t max_queued_bytes, max_queued_count; /* the options' back-pressure bounds */
+    wipc__conn *c; /* the connection being handshaken (timer thread; its connect_op = this op) */
+    uint32_t backoff_ms;
+    bool seen_busy;
 } connect_t;
 
 static void connect_timer(wipc__op *op);
@@ -85,7 +85,7 @@ static void connect_attempt(wipc__op *op, connect_t *t)
     }
     c->obj.max_queued_bytes = t->max_queued_bytes;
     c->obj.max_queued_count = t->max_queued_count;
-    c->connect_op = op;   /* before the I/O thread sees c: it pokes the timer when the handshake is over */
+    c->connect_op = op; /* before the I/O thread sees c: it pokes the timer when the handshake is over */
     t->c = c;
     if (wipc__conn_start(c) != WIPC_OK) {
         t->c = NULL;
@@ -97,9 +97,9 @@ static void connect_attempt(wipc__op *op, connect_t *t)
     if (!c->raw) {
         /* a server that accepted has WIPC__HANDSHAKE_GRACE_MS beyond the timeout to answer */
         op->deadline = wipc__deadline_max(op->deadline, wipc__deadline_in(WIPC__HANDSHAKE_GRACE_MS));
-        wipc__conn_send_hello(c);   /* a failed write is judged by what the server said (BUSY or EOF) */
+        wipc__conn_send_hello(c); /* a failed write is judged by what the server said (BUSY or EOF) */
     }
-    wipc__op_timer_at(op, wipc__deadline_in(50));   /* a look now and then, besides the handshake's poke */
+    wipc__op_timer_at(op, wipc__deadline_in(50)); /* a look now and then, besides the handshake's poke */
     connect_timer(op);
 }
 
@@ -120,8 +120,8 @@ static void connect_timer(wipc__op *op)
     wipc__mutex_unlock(&c->obj.lock);
     if (state == WIPC__CONN_OPEN) {
         if (!wipc__op_claim(op))
-            return;   /* completing meanwhile (cancel): the release closes c */
-        drop_conn(t, false);   /* c's reference goes to the handle table */
+            return; /* completing meanwhile (cancel): the release closes c */
+        drop_conn(t, false); /* c's reference goes to the handle table */
         wipc_status st = wipc__handle_add(&c->obj);
         if (st == WIPC_OK) {
             op->related = c->obj.handle;
@@ -134,22 +134,24 @@ static void connect_timer(wipc__op *op)
     }
     if (state == WIPC__CONN_HANDSHAKE) {
         if (wipc__deadline_passed(op->deadline))
-            wipc__op_complete(op, WIPC_E_TIMEOUT);   /* accepted but never answered; the release closes c */
+            wipc__op_complete(op, WIPC_E_TIMEOUT); /* accepted but never answered; the release closes c */
         else
             wipc__op_timer_at(op, wipc__deadline_in(50));
         return;
     }
-    drop_conn(t, true);   /* the handshake failed */
+    drop_conn(t, true); /* the handshake failed */
     if (busy) {
         t->seen_busy = true;
         retry_later(op, t, WIPC_E_TIMEOUT);
         return;
     }
-    wipc__op_complete(op, failed == WIPC_E_PROTOCOL || failed == WIPC_E_TOO_LARGE ? WIPC_E_PROTOCOL : WIPC_E_DISCONNECTED);
+    wipc__op_complete(op,
+                      failed == WIPC_E_PROTOCOL || failed == WIPC_E_TOO_LARGE ? WIPC_E_PROTOCOL : WIPC_E_DISCONNECTED);
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const wipc_pipe_options *user, int32_t timeout_ms,
-                                                      wipc_complete_cb cb, void *user_data, wipc_op *out_op)
+WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const wipc_pipe_options *user,
+                                                       int32_t timeout_ms, wipc_complete_cb cb, void *user_data,
+                                                       wipc_op *out_op)
 {
     wipc_pipe_options o;
     wipc__pipe_cfg cfg;
@@ -161,8 +163,9 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const w
     if ((st = wipc__pipe_prepare("wipc_pipe_connect_async", name, user, &o, &cfg)) != WIPC_OK)
         return st;
     if (timeout_ms < WIPC_INFINITE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_pipe_connect_async(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)",
-                           name, (int)timeout_ms);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "wipc_pipe_connect_async(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", name,
+                           (int)timeout_ms);
     connect_t *t = calloc(1, sizeof *t);
     char *copy = t ? malloc(strlen(name) + 1) : NULL;
     if (!copy) {
@@ -172,7 +175,7 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const w
     strcpy(copy, name);
     t->name = copy;
     t->cfg = cfg;
-    t->cfg.sddl = NULL;   /* connect ignores it; the caller's string is not kept */
+    t->cfg.sddl = NULL; /* connect ignores it; the caller's string is not kept */
     t->max_message_size = o.max_message_size;
     t->max_queued_bytes = o.max_queued_bytes;
     t->max_queued_count = o.max_queued_messages;
@@ -186,14 +189,13 @@ WIPC_API wipc_status WIPC_CALL wipc_pipe_connect_async(const char *name, const w
     op->t = t;
     if (out_op)
         *out_op = op->id;
-    wipc__op_ref(op);   /* the start call's own: a cancel may complete op at once */
+    wipc__op_ref(op); /* the start call's own: a cancel may complete op at once */
     if ((st = wipc__op_start(op, false)) != WIPC_OK) {
         if (out_op)
             *out_op = 0;
         wipc__op_unref(op);
     } else {
-        wipc__op_timer_at(op, wipc__deadline_in(0));   /* the first attempt, on the timer thread */
-
+        wipc__op_timer_at(op, wipc__deadline_in(0)); /* the first attempt, on the timer thread */
     }
     wipc__op_unref(op);
     return st;

@@ -20,12 +20,11 @@
 #include <stdlib.h>
 #include "common/pipe/pipe.h"
 
-
 size_t wipc__conn_prefix(const wipc__conn *c, uint8_t *out, uint8_t kind, uint64_t request_id, uint32_t type,
                          size_t size)
 {
     if (c->lenprefix) {
-        wipc__put_le32(out, (uint32_t)size);   /* size <= max_message_size <= WIPC_MAX_MESSAGE_LIMIT */
+        wipc__put_le32(out, (uint32_t)size); /* size <= max_message_size <= WIPC_MAX_MESSAGE_LIMIT */
         return WIPC__LP_HEADER;
     }
     if (c->raw)
@@ -45,7 +44,7 @@ static bool lp_begin(wipc__conn *c)
         char why[160];
         snprintf(why, sizeof why, "the peer (pid %u) announced a %lu-byte message, above max_message_size %u",
                  (unsigned)c->obj.peer_pid, (unsigned long)len, (unsigned)c->obj.max_message_size);
-        wipc__conn_fail(c, WIPC_E_TOO_LARGE, why);   /* logs a WARN, ends the connection */
+        wipc__conn_fail(c, WIPC_E_TOO_LARGE, why); /* logs a WARN, ends the connection */
         return false;
     }
     wipc__rxmsg *m = wipc__rxmsg_new(0);
@@ -53,7 +52,7 @@ static bool lp_begin(wipc__conn *c)
         wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for a length-prefixed message");
         return false;
     }
-    m->size = len;   /* what it will hold; body_cap says what is allocated */
+    m->size = len; /* what it will hold; body_cap says what is allocated */
     m->peer_pid = c->obj.peer_pid;
     c->body = m;
     c->body_have = 0;
@@ -65,12 +64,12 @@ bool wipc__lp_read(wipc__conn *c, const uint8_t *data, size_t n)
 {
     bool pause = false;
     for (;;) {
-        if (c->body && c->body_have == c->body->size) {   /* a message is complete (0 bytes included) */
+        if (c->body && c->body_have == c->body->size) { /* a message is complete (0 bytes included) */
             wipc__rxmsg *m = c->body;
             c->body = NULL;
             c->body_have = c->body_cap = 0;
             if (wipc__inbox_deliver(&c->obj, WIPC__KIND_DATA, m))
-                pause = true;   /* the rest of this chunk is still delivered */
+                pause = true; /* the rest of this chunk is still delivered */
             continue;
         }
         if (n == 0 || c->state == WIPC__CONN_DEAD)

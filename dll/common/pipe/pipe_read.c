@@ -16,19 +16,19 @@
 #include "common/pipe/pipe.h"
 #include "common/core/op.h"
 
-#define DIRECT_READ_MIN (16u * 1024)   /* a body remainder this large is read straight into place */
-#define SCATTER_MIN     (2u * 1024)    /* a caller buffer this large gets the next frame's body in place */
+#define DIRECT_READ_MIN (16u * 1024) /* a body remainder this large is read straight into place */
+#define SCATTER_MIN     (2u * 1024) /* a caller buffer this large gets the next frame's body in place */
 
 typedef enum want_kind { W_NONE, W_MSG, W_REPLY } want_kind;
 
 typedef struct rd_want {
-    want_kind     what;
-    const char   *fn;
-    int32_t       timeout_ms;
-    void         *buf;        /* W_MSG */
-    size_t        cap;
+    want_kind what;
+    const char *fn;
+    int32_t timeout_ms;
+    void *buf; /* W_MSG */
+    size_t cap;
     wipc_message *out;
-    wipc__reply_waiter *w;    /* W_REPLY */
+    wipc__reply_waiter *w; /* W_REPLY */
 } rd_want;
 
 typedef enum rd_rc { RD_MORE, RD_DONE, RD_PAUSE, RD_FAIL } rd_rc;
@@ -50,7 +50,7 @@ static void fill_out(wipc__conn *c, rd_want *want, uint8_t kind, size_t len)
     out->size = len;
     out->request_id = kind == WIPC__KIND_REQUEST ? c->cur.request_id : 0;
     out->peer_pid = c->obj.peer_pid;
-    out->data = want->buf;   /* last_request_id: set by wipc__conn_recv under its lock */
+    out->data = want->buf; /* last_request_id: set by wipc__conn_recv under its lock */
 }
 
 static bool body_reserve(wipc__conn *c, size_t need)
@@ -64,7 +64,7 @@ static wipc__rxmsg *body_new(wipc__conn *c, size_t len)
     size_t first = len < WIPC__BODY_FIRST ? len : WIPC__BODY_FIRST;
     wipc__rxmsg *m = wipc__rxmsg_new(first);
     if (m)
-        m->size = len;   /* what it will hold; body_cap says what is allocated */
+        m->size = len; /* what it will hold; body_cap says what is allocated */
     c->body_cap = m ? first : 0;
     return m;
 }
@@ -86,8 +86,8 @@ static void log_foreign_peer(wipc__conn *c, const char *why)
     hex[3 * WIPC__FRAME_HEADER - 1] = 0;
     text[WIPC__FRAME_HEADER] = 0;
     wipc__log(WIPC_LOG_WARN, "pipe %s: %s pid %u does not speak wipc (its first %u bytes: %s \"%s\"): %s; disconnected",
-              c->obj.name, c->server ? "client" : "server", (unsigned)c->obj.peer_pid, (unsigned)WIPC__FRAME_HEADER, hex, text,
-              why);
+              c->obj.name, c->server ? "client" : "server", (unsigned)c->obj.peer_pid, (unsigned)WIPC__FRAME_HEADER,
+              hex, text, why);
 }
 
 /* A decoded header: check it against the connection's state and choose where the body goes. */
@@ -119,11 +119,11 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
             *st = wipc__error(WIPC_E_PROTOCOL, 0, "pipe %s: BULK frame that was not negotiated", c->obj.name);
             return RD_FAIL;
         }
-        c->dest = WIPC__DEST_BULK;   /* the descriptor goes to c->bulkd; the message is in the peer's section */
+        c->dest = WIPC__DEST_BULK; /* the descriptor goes to c->bulkd; the message is in the peer's section */
         return RD_MORE;
     }
     if (kind != WIPC__FRAME_HELLO && kind != WIPC__FRAME_BUSY) {
-        bool open = c->state != WIPC__CONN_HANDSHAKE;   /* a dead connection's reader stops on its own */
+        bool open = c->state != WIPC__CONN_HANDSHAKE; /* a dead connection's reader stops on its own */
         bool waited = false;
         bool answer = kind == WIPC__KIND_REPLY || kind == WIPC__KIND_ERROR;
         if (answer && !(want->what == W_REPLY && want->w->id == c->cur.request_id)) {
@@ -143,14 +143,14 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
                     c->dest = WIPC__DEST_DIRECT;
                     c->direct = want->w->buf;
                 } else {
-                    c->dest = WIPC__DEST_DISCARD;   /* too large for the caller: only its size is reported */
+                    c->dest = WIPC__DEST_DISCARD; /* too large for the caller: only its size is reported */
                 }
             } else if (!waited) {
-                c->dest = WIPC__DEST_DISCARD;       /* a late reply: nobody waits for it any more */
+                c->dest = WIPC__DEST_DISCARD; /* a late reply: nobody waits for it any more */
             }
         } else if (kind == WIPC__KIND_ERROR) {
             if (!waited && !(want->what == W_REPLY && want->w->id == c->cur.request_id))
-                c->dest = WIPC__DEST_DISCARD;       /* else WIPC__DEST_MSG: the text goes with the error (<= 4 KiB) */
+                c->dest = WIPC__DEST_DISCARD; /* else WIPC__DEST_MSG: the text goes with the error (<= 4 KiB) */
         } else if (want->what == W_MSG && len <= want->cap) {
             c->dest = WIPC__DEST_DIRECT;
             c->direct = want->buf;
@@ -161,7 +161,8 @@ static rd_rc begin_frame(wipc__conn *c, rd_want *want, wipc_status *st)
         if (!c->body) {
             c->have_frame = false;
             wipc__conn_fail(c, WIPC_E_NO_MEMORY, "out of memory for an incoming frame");
-            *st = wipc__error(WIPC_E_NO_MEMORY, 0, "pipe %s: out of memory for a frame of %u bytes", c->obj.name, (unsigned)len);
+            *st = wipc__error(WIPC_E_NO_MEMORY, 0, "pipe %s: out of memory for a frame of %u bytes", c->obj.name,
+                              (unsigned)len);
             return RD_FAIL;
         }
     }
@@ -175,7 +176,7 @@ static bool deliver_reply(wipc__conn *c, wipc__rxmsg *m, wipc__reply_waiter *min
     wipc__reply_waiter *w = wipc__reply_deliver(&c->obj, &c->waiters, m->request_id, m->data, m->size);
     count_received(c, m->size);
     if (!w) {
-        wipc__reply_to_op(&c->obj, WIPC__KIND_REPLY, m);   /* an async request's, or dropped */
+        wipc__reply_to_op(&c->obj, WIPC__KIND_REPLY, m); /* an async request's, or dropped */
         return false;
     }
     wipc__rxmsg_free(m);
@@ -200,7 +201,7 @@ static rd_rc end_bulk(wipc__conn *c, rd_want *want, wipc_status *st)
     uint64_t rid = c->cur.request_id;
     if (kind == WIPC__KIND_REPLY && want->what == W_REPLY && want->w->id == rid) {
         if (len && len <= want->w->cap)
-            memcpy(want->w->buf, data, len);   /* else only its size is reported */
+            memcpy(want->w->buf, data, len); /* else only its size is reported */
         wipc__bulk_release(c, slot);
         want->w->size = len;
         want->w->done = true;
@@ -235,10 +236,11 @@ static rd_rc end_bulk(wipc__conn *c, rd_want *want, wipc_status *st)
         return RD_MORE;
     }
     bool pause = wipc__inbox_deliver(&c->obj, kind, m);
-    if (want->what == W_MSG) {   /* larger than the caller's buffer: it stays queued */
+    if (want->what == W_MSG) { /* larger than the caller's buffer: it stays queued */
         fill_out(c, want, kind, len);
-        *st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "%s on pipe %s: the message is %zu bytes, the buffer %zu; it stays queued",
-                          want->fn, c->obj.name, len, want->cap);
+        *st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0,
+                          "%s on pipe %s: the message is %zu bytes, the buffer %zu; it stays queued", want->fn,
+                          c->obj.name, len, want->cap);
         return RD_DONE;
     }
     return pause ? RD_PAUSE : RD_MORE;
@@ -261,7 +263,7 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
     }
     if (kind == WIPC__FRAME_BULK)
         return end_bulk(c, want, st);
-    if (kind == WIPC__KIND_ERROR && dest == WIPC__DEST_MSG) {   /* a remote error: to its request's waiter */
+    if (kind == WIPC__KIND_ERROR && dest == WIPC__DEST_MSG) { /* a remote error: to its request's waiter */
         count_received(c, len);
         m->type = c->cur.type;
         m->request_id = c->cur.request_id;
@@ -319,9 +321,10 @@ static rd_rc end_frame(wipc__conn *c, rd_want *want, wipc_status *st)
             return RD_DONE;
         }
         size_t size = m->size;
-        wipc__inbox_deliver(&c->obj, kind, m);   /* stays queued, first in line (the queue was empty) */
-        *st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "%s on pipe %s: the message is %zu bytes, the buffer %zu; it stays queued",
-                          want->fn, c->obj.name, size, want->cap);
+        wipc__inbox_deliver(&c->obj, kind, m); /* stays queued, first in line (the queue was empty) */
+        *st = wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0,
+                          "%s on pipe %s: the message is %zu bytes, the buffer %zu; it stays queued", want->fn,
+                          c->obj.name, size, want->cap);
         return RD_DONE;
     }
     return wipc__inbox_deliver(&c->obj, kind, m) ? RD_PAUSE : RD_MORE;
@@ -341,7 +344,7 @@ static rd_rc consume(wipc__conn *c, rd_want *want, const uint8_t **p, size_t *n,
         if (*n == 0)
             return RD_MORE;
         if (!c->have_frame) {
-            if (c->hdr_have == 0 && c->state == WIPC__CONN_DEAD) {   /* failed meanwhile: the rest is not decoded */
+            if (c->hdr_have == 0 && c->state == WIPC__CONN_DEAD) { /* failed meanwhile: the rest is not decoded */
                 *st = ended_status(c, want->fn);
                 return RD_FAIL;
             }
@@ -372,8 +375,7 @@ static rd_rc consume(wipc__conn *c, rd_want *want, const uint8_t **p, size_t *n,
                 return RD_FAIL;
             }
             memcpy(c->body->data + c->body_have, *p, take);
-        }
-        else if (take && c->dest == WIPC__DEST_BULK)
+        } else if (take && c->dest == WIPC__DEST_BULK)
             memcpy(c->bulkd + c->body_have, *p, take);
         c->body_have += take;
         *p += take;
@@ -464,7 +466,7 @@ static void role_release(wipc__conn *c);
 
 int wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end_of_message)
 {
-    if (c->lenprefix) {   /* pipe_lenprefix.c: the pipe's own message ends do not matter */
+    if (c->lenprefix) { /* pipe_lenprefix.c: the pipe's own message ends do not matter */
         if (wipc__lp_read(c, data, n))
             io_pause(c);
         return 1;
@@ -478,14 +480,15 @@ int wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end
     for (;;) {
         rd_rc rc = consume(c, &want, &data, &n, &st);
         if (rc == RD_FAIL)
-            return 1;   /* the connection is failed and shut down: the backend reports the end */
+            return 1; /* the connection is failed and shut down: the backend reports the end */
         if (rc == RD_PAUSE)
-            io_pause(c);   /* the rest of this chunk is still delivered */
+            io_pause(c); /* the rest of this chunk is still delivered */
         if (rc == RD_MORE && n == 0)
             break;
     }
     /* Handshake done and nobody wants callbacks: the waiting threads read from now on. */
-    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io) || atomic_load(&c->role.holder) != WIPC__CONN_ROLE_IO)
+    if (atomic_load(&c->obj.has_callbacks) || atomic_load(&c->async_io) ||
+        atomic_load(&c->role.holder) != WIPC__CONN_ROLE_IO)
         return 1;
     wipc__mutex_lock(&c->obj.lock);
     bool open = c->state == WIPC__CONN_OPEN;
@@ -493,7 +496,7 @@ int wipc__core_read(struct wipc__conn *c, const uint8_t *data, size_t n, int end
     if (!open)
         return 1;
     role_release(c);
-    return atomic_load(&c->role.holder) == WIPC__CONN_ROLE_IO;   /* callbacks were set meanwhile: keep reading */
+    return atomic_load(&c->role.holder) == WIPC__CONN_ROLE_IO; /* callbacks were set meanwhile: keep reading */
 }
 
 /* ---- the reader role ------------------------------------------------------------------------------- */
@@ -541,10 +544,10 @@ static void role_release(wipc__conn *c)
         if (cb) {
             if (wipc__role_try(&c->role))
                 handover_to_io(c);
-            break;   /* anyone else who freed it saw the callbacks too */
+            break; /* anyone else who freed it saw the callbacks too */
         }
         if (!wipc__role_try(&c->role))
-            break;   /* the new holder reads the end itself */
+            break; /* the new holder reads the end itself */
         atomic_store(&c->hup, false);
         drain(c);
     }
@@ -578,9 +581,10 @@ static wipc_status ended_status(wipc__conn *c, const char *fn)
 static wipc_status timeout_status(wipc__conn *c, rd_want *want)
 {
     if (want->what == W_REPLY)
-        return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_request on pipe %s: no reply to request %llu within %d ms", c->obj.name,
-                           (unsigned long long)want->w->id, (int)want->timeout_ms);
-    return wipc__error(WIPC_E_TIMEOUT, 0, "%s on pipe %s: no message within %d ms", want->fn, c->obj.name, (int)want->timeout_ms);
+        return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_request on pipe %s: no reply to request %llu within %d ms",
+                           c->obj.name, (unsigned long long)want->w->id, (int)want->timeout_ms);
+    return wipc__error(WIPC_E_TIMEOUT, 0, "%s on pipe %s: no message within %d ms", want->fn, c->obj.name,
+                       (int)want->timeout_ms);
 }
 
 /* After a scatter read of `got` bytes: the header is in c->hdr, the rest at `mine`. If the frame is
@@ -589,7 +593,7 @@ static wipc_status timeout_status(wipc__conn *c, rd_want *want)
 static rd_rc scattered(wipc__conn *c, rd_want *want, uint8_t *mine, size_t got, wipc_status *st)
 {
     if (got < WIPC__FRAME_HEADER) {
-        c->hdr_have = got;   /* a partial header: the rest comes with the next read */
+        c->hdr_have = got; /* a partial header: the rest comes with the next read */
         return RD_MORE;
     }
     size_t rest = got - WIPC__FRAME_HEADER;
@@ -601,12 +605,12 @@ static rd_rc scattered(wipc__conn *c, rd_want *want, uint8_t *mine, size_t got, 
         size_t body = rest < c->cur.length ? rest : c->cur.length;
         c->body_have = body;
         if (rest > body)
-            memcpy(c->rbuf, mine + body, rest - body);   /* the next frame's first bytes */
+            memcpy(c->rbuf, mine + body, rest - body); /* the next frame's first bytes */
         c->rpos = 0;
         c->rlen = rest - body;
         return RD_MORE;
     }
-    memcpy(c->rbuf, mine, rest);   /* not ours: decode it from rbuf (rest <= WIPC__PIPE_RBUF) */
+    memcpy(c->rbuf, mine, rest); /* not ours: decode it from rbuf (rest <= WIPC__PIPE_RBUF) */
     c->rpos = 0;
     c->rlen = rest;
     return RD_MORE;
@@ -626,7 +630,8 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
     if (!c->rbuf) {
         c->rbuf = malloc(WIPC__PIPE_RBUF);
         if (!c->rbuf)
-            return wipc__error(WIPC_E_NO_MEMORY, 0, "%s on pipe %s: out of memory for a read buffer", want->fn, c->obj.name);
+            return wipc__error(WIPC_E_NO_MEMORY, 0, "%s on pipe %s: out of memory for a read buffer", want->fn,
+                               c->obj.name);
     }
     for (;;) {
         const uint8_t *p = c->rbuf + c->rpos;
@@ -636,7 +641,7 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
         if (rc == RD_DONE || rc == RD_FAIL)
             return st;
         if (rc == RD_PAUSE)
-            return WIPC_OK;   /* the inbox is full: stop reading (see above) */
+            return WIPC_OK; /* the inbox is full: stop reading (see above) */
         /* the input is used up */
         if (atomic_load(&c->obj.closed) || c->state == WIPC__CONN_DEAD) {
             drop_direct(c);
@@ -662,10 +667,10 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
                 continue;
             }
         } else if (body_left >= DIRECT_READ_MIN && (c->dest == WIPC__DEST_DIRECT || c->dest == WIPC__DEST_MSG)) {
-            if (c->dest == WIPC__DEST_MSG) {   /* read into what is allocated; grow (doubling) only once it is full */
+            if (c->dest == WIPC__DEST_MSG) { /* read into what is allocated; grow (doubling) only once it is full */
                 if (c->body_have == c->body_cap && !body_reserve(c, c->body_have + 1))
-                    return wipc__error(WIPC_E_NO_MEMORY, 0, "%s on pipe %s: out of memory for a frame of %u bytes", want->fn,
-                                       c->obj.name, (unsigned)c->cur.length);
+                    return wipc__error(WIPC_E_NO_MEMORY, 0, "%s on pipe %s: out of memory for a frame of %u bytes",
+                                       want->fn, c->obj.name, (unsigned)c->cur.length);
                 if (body_left > c->body_cap - c->body_have)
                     body_left = c->body_cap - c->body_have;
             }
@@ -688,7 +693,7 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
         if (undirect(c) != WIPC_OK)
             return ended_status(c, want->fn);
         if (st == WIPC_E_CLOSED)
-            return ended_status(c, want->fn);   /* wipc_close, or the connection was failed */
+            return ended_status(c, want->fn); /* wipc_close, or the connection was failed */
         if (st != WIPC_E_DISCONNECTED)
             wipc__conn_fail(c, st, "read failed");
         c->up->end(c, st == WIPC_E_DISCONNECTED ? WIPC_E_DISCONNECTED : st);
@@ -701,7 +706,7 @@ static wipc_status rd_run(wipc__conn *c, rd_want *want, wipc__timeout *dl)
 typedef struct role_wait {
     wipc__conn *c;
     wipc__timeout *dl;
-    rd_want    *want;
+    rd_want *want;
 } role_wait;
 
 static bool wait_queued(void *t)
@@ -732,12 +737,14 @@ static wipc_status wait_ended(void *t, wipc_status st)
     return st == WIPC_E_TIMEOUT ? timeout_status(a->c, a->want) : ended_status(a->c, a->want->fn);
 }
 
-static const wipc__role_checks role_checks = { .queued = wait_queued, .gate = wait_gate, .wait_until = wait_until, .ended = wait_ended };
-
+static const wipc__role_checks role_checks = {
+    .queued = wait_queued, .gate = wait_gate, .wait_until = wait_until, .ended = wait_ended
+};
 
 /* obj.lock held. Waits until this thread holds the role, or (queue_ok) a message is queued, or w is
  * done, or the handle closed / the connection ended / the deadline passed (WIPC__TAKE_ENDED, *st set). */
-static wipc__take_rc role_take(wipc__conn *c, bool queue_ok, wipc__reply_waiter *w, wipc__timeout *dl, rd_want *want, wipc_status *st)
+static wipc__take_rc role_take(wipc__conn *c, bool queue_ok, wipc__reply_waiter *w, wipc__timeout *dl, rd_want *want,
+                               wipc_status *st)
 {
     role_wait t = { c, dl, want };
     return wipc__role_take(&c->role, &c->obj, &role_checks, &t, queue_ok, w, st);
@@ -756,7 +763,8 @@ wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *o
     wipc__mutex_lock(&o->lock);
     if (atomic_load(&o->has_callbacks)) {
         wipc__mutex_unlock(&o->lock);
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv on %s: the handle has callbacks; messages go to on_message", o->name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0,
+                           "wipc_recv on %s: the handle has callbacks; messages go to on_message", o->name);
     }
     o->receivers++;
     for (;;) {
@@ -768,14 +776,14 @@ wipc_status wipc__conn_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *o
             st = wipc__inbox_recv(o, buf, cap, out, 0);
             wipc__mutex_lock(&o->lock);
             if (st == WIPC_E_TIMEOUT && wipc__timeout_left(&dl) != 0)
-                continue;   /* another thread took it first */
+                continue; /* another thread took it first */
             break;
         }
         st = rd_run(c, &want, &dl);
         role_release(c);
         wipc__mutex_lock(&o->lock);
         if (st == WIPC_OK && out->request_id)
-            o->last_request_id = out->request_id;   /* for wipc_reply(h, 0, ...) */
+            o->last_request_id = out->request_id; /* for wipc_reply(h, 0, ...) */
         break;
     }
     o->receivers--;
@@ -787,13 +795,14 @@ static wipc_status await_reply(wipc__conn *c, wipc__reply_waiter *w, wipc__timeo
 {
     rd_want want = { .what = W_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     wipc_status st = WIPC_OK;
-    if (!atomic_load(&c->obj.has_callbacks) && !atomic_load(&c->async_io) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
+    if (!atomic_load(&c->obj.has_callbacks) && !atomic_load(&c->async_io) &&
+        wipc__role_try(&c->role)) { /* fast path: read our reply ourselves */
         st = rd_run(c, &want, dl);
         role_release(c);
         if (w->done)
             return WIPC_OK;
         if (st != WIPC_OK)
-            return st;   /* else the inbox filled up first: wait below */
+            return st; /* else the inbox filled up first: wait below */
     }
     wipc__mutex_lock(&c->obj.lock);
     for (;;) {
@@ -818,7 +827,7 @@ wipc_status wipc__conn_request(wipc__obj *o, uint32_t type, const void *req, siz
 {
     wipc__conn *c = (wipc__conn *)o;
     wipc__timeout dl = wipc__timeout_of(timeout_ms);
-    int32_t send_ms = wipc__timeout_left(&dl);   /* the clock starts now: the send and the wait share timeout_ms */
+    int32_t send_ms = wipc__timeout_left(&dl); /* the clock starts now: the send and the wait share timeout_ms */
     wipc__reply_waiter w;
     wipc__reply_begin(o, &c->waiters, &w, resp, resp_cap);
     wipc_status st = wipc__conn_send(o, WIPC__KIND_REQUEST, w.id, type, req, req_size, send_ms);
@@ -834,7 +843,7 @@ void wipc__conn_go_async(wipc__conn *c)
     if (c->raw || atomic_load(&c->async_io) || atomic_exchange(&c->async_io, true))
         return;
     if (wipc__role_try(&c->role))
-        handover_to_io(c);   /* else the holder hands over when it lets go (role_release) */
+        handover_to_io(c); /* else the holder hands over when it lets go (role_release) */
 }
 
 void wipc__conn_callbacks_set(wipc__obj *o)
@@ -843,7 +852,7 @@ void wipc__conn_callbacks_set(wipc__obj *o)
     if (c->raw)
         return;
     if (wipc__role_try(&c->role))
-        handover_to_io(c);   /* else the holder hands over when it lets go */
+        handover_to_io(c); /* else the holder hands over when it lets go */
 }
 
 void wipc__conn_resume(wipc__obj *o)
@@ -852,7 +861,7 @@ void wipc__conn_resume(wipc__obj *o)
     if (c->raw || atomic_load(&c->role.holder) == WIPC__CONN_ROLE_IO)
         wipc__plat_pipe_pause(c->pipe, 0);
     wipc__mutex_lock(&o->lock);
-    wipc__cond_broadcast(&o->cond);   /* a requester held back by the full inbox reads again */
+    wipc__cond_broadcast(&o->cond); /* a requester held back by the full inbox reads again */
     wipc__mutex_unlock(&o->lock);
 }
 

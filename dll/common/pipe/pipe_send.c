@@ -15,7 +15,7 @@ wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uin
     if (st != WIPC_OK)
         return st;
     if ((kind == WIPC__KIND_REPLY || kind == WIPC__KIND_ERROR) && wipc__in_callback(NULL))
-        return wipc__wq_send(c, NULL, kind, request_id, type, data, size);   /* never blocks a callback worker */
+        return wipc__wq_send(c, NULL, kind, request_id, type, data, size); /* never blocks a callback worker */
     if (c->write_behind && !control && kind != WIPC__KIND_REQUEST && size <= WIPC__WQ_GATHER_FRAME - WIPC__FRAME_HEADER)
         return wipc__wq_send_behind(c, kind, request_id, type, data, size, timeout_ms);
     st = WIPC_E_NOT_SUPPORTED;

@@ -33,16 +33,16 @@
 
 typedef struct wipc__wq_entry {
     struct wipc__wq_entry *next;
-    wipc__op *op;          /* ref; NULL: nobody waits for this frame */
-    uint8_t   kind;        /* frame kind, for the counters */
-    size_t    payload;     /* payload bytes, for the counters */
-    size_t    len, off;    /* frame bytes; off = written so far */
-    uint8_t   data[];
+    wipc__op *op; /* ref; NULL: nobody waits for this frame */
+    uint8_t kind; /* frame kind, for the counters */
+    size_t payload; /* payload bytes, for the counters */
+    size_t len, off; /* frame bytes; off = written so far */
+    uint8_t data[];
 } wipc__wq_entry;
 
 typedef struct done_item {
     wipc__wq_entry *e;
-    wipc_status    st;
+    wipc_status st;
 } done_item;
 
 static void wq_stop(wipc__op *op, wipc_status why);
@@ -123,7 +123,7 @@ static size_t drain_locked(wipc__conn *c, wipc_status st, done_item **v, size_t 
     for (wipc__wq_entry *e = c->wq_head; e; e = e->next)
         n++;
     if (!done_room(v, have, n - have))
-        return have;   /* out of memory: they stay queued and go with the connection (wipc__wq_free) */
+        return have; /* out of memory: they stay queued and go with the connection (wipc__wq_free) */
     done_item *grown = *v;
     size_t i = have;
     for (wipc__wq_entry *e = c->wq_head, *next; e; e = next) {
@@ -143,7 +143,7 @@ static size_t push_done(wipc__conn *c, done_item **v, size_t n, wipc__wq_entry *
 {
     note_lost(c, e, st);
     if (!done_room(v, n, 1)) {
-        entry_done(c, e, st);   /* no lock order issue: ops take no queue lock when completing */
+        entry_done(c, e, st); /* no lock order issue: ops take no queue lock when completing */
         return n;
     }
     (*v)[n].e = e;
@@ -164,7 +164,7 @@ static size_t batch_take(wipc__conn *c, size_t *bytes)
         k++;
     }
     if (k > 1 && !c->wq_gather && !(c->wq_gather = malloc(WIPC__WQ_GATHER_MAX)))
-        return 1;   /* out of memory: one frame at a time */
+        return 1; /* out of memory: one frame at a time */
     *bytes = sum;
     return k;
 }
@@ -200,7 +200,7 @@ static size_t start_next_locked(wipc__conn *c, done_item **v, size_t n, wipc_sta
             c->wq_tail = NULL;
         atomic_fetch_sub(&c->wq_count, (int)k);
         c->wq_inflight = first;
-        wipc__obj_ref(&c->obj);   /* the backend's completion holds the connection */
+        wipc__obj_ref(&c->obj); /* the backend's completion holds the connection */
         wipc_status st = wipc__plat_pipe_write_start(c->pipe, buf, bytes);
         if (st == WIPC_OK)
             return n;
@@ -240,8 +240,10 @@ static wipc_status ended(wipc__conn *c)
         return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
     int lost = atomic_load(&c->wq_lost);
     if (lost)
-        return wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: the connection has ended: a write-behind frame could not "
-                           "be written (%s); frames queued after it were dropped", o->name, wipc_status_name((wipc_status)lost));
+        return wipc__error(WIPC_E_DISCONNECTED, 0,
+                           "send on pipe %s: the connection has ended: a write-behind frame could not "
+                           "be written (%s); frames queued after it were dropped",
+                           o->name, wipc_status_name((wipc_status)lost));
     return wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: the connection has ended", o->name);
 }
 
@@ -261,15 +263,15 @@ static size_t behind_frames(const wipc__conn *c)
  * takes one frame whatever the bounds). */
 static bool behind_room(const wipc__conn *c, size_t total)
 {
-    return !c->wq_head || (c->wq_bytes + total <= c->obj.max_queued_bytes &&
-                           (size_t)atomic_load(&c->wq_count) < behind_frames(c));
+    return !c->wq_head ||
+           (c->wq_bytes + total <= c->obj.max_queued_bytes && (size_t)atomic_load(&c->wq_count) < behind_frames(c));
 }
 
 /* wq_lock held: waits on wq_cv until ready(c) or the connection ends, up to timeout_ms in all.
  * WIPC_OK (ready), WIPC_E_TIMEOUT, or WIPC_E_DISCONNECTED (the connection is not open). */
 static wipc_status wq_wait(wipc__conn *c, bool (*ready)(const wipc__conn *, size_t), size_t total, int32_t timeout_ms)
 {
-    wipc__timeout t = wipc__timeout_of(timeout_ms);   /* the clock is read only if the call waits */
+    wipc__timeout t = wipc__timeout_of(timeout_ms); /* the clock is read only if the call waits */
     for (;;) {
         if (c->state != WIPC__CONN_OPEN || atomic_load(&c->obj.closed))
             return WIPC_E_DISCONNECTED;
@@ -286,7 +288,7 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
 {
     wipc__obj *o = &c->obj;
     uint8_t prefix[WIPC__FRAME_HEADER];
-    size_t hdr = wipc__conn_prefix(c, prefix, kind, request_id, type, size);   /* frame header, length prefix or none */
+    size_t hdr = wipc__conn_prefix(c, prefix, kind, request_id, type, size); /* frame header, length prefix or none */
     size_t total = hdr + size;
     uint8_t small[WIPC__FRAME_HEADER + WIPC__WQ_GATHER_FRAME];
     size_t fast_max = behind ? sizeof small : WIPC__FRAME_HEADER + WIPC__SMALL_PAYLOAD;
@@ -295,16 +297,18 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
     size_t n = 0;
     size_t written = 0;
     wipc__mutex_lock(&c->wq_lock);
-    if (behind) {   /* a full queue: wait for room (nothing queued on timeout) */
+    if (behind) { /* a full queue: wait for room (nothing queued on timeout) */
         wipc_status w = wq_wait(c, behind_room, total, timeout_ms);
         if (w == WIPC_E_TIMEOUT) {
             size_t queued = c->wq_bytes;
             int count = atomic_load(&c->wq_count);
             wipc__mutex_unlock(&c->wq_lock);
-            return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: the write-behind queue stayed full (%zu bytes, %d frames; "
-                               "bounds: max_queued_bytes %zu, %zu frames) for the whole timeout (%d ms): the peer is not "
-                               "reading fast enough; nothing was queued", o->name, queued, count, o->max_queued_bytes,
-                               behind_frames(c), (int)timeout_ms);
+            return wipc__error(
+                WIPC_E_TIMEOUT, 0,
+                "send on pipe %s: the write-behind queue stayed full (%zu bytes, %d frames; "
+                "bounds: max_queued_bytes %zu, %zu frames) for the whole timeout (%d ms): the peer is not "
+                "reading fast enough; nothing was queued",
+                o->name, queued, count, o->max_queued_bytes, behind_frames(c), (int)timeout_ms);
         }
     }
     if (c->state != WIPC__CONN_OPEN) {
@@ -327,31 +331,36 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
                 wipc__op_complete(op, WIPC_OK);
             return WIPC_OK;
         }
-        if (st != WIPC_E_TIMEOUT) {   /* the pipe failed: nothing or part of the frame went */
+        if (st != WIPC_E_TIMEOUT) { /* the pipe failed: nothing or part of the frame went */
             if (written)
                 c->write_broken = true;
             wipc__excl_leave(&c->writer);
             wipc__mutex_unlock(&c->wq_lock);
             if (written || st != WIPC_E_DISCONNECTED)
                 wipc__conn_fail(c, st == WIPC_E_CLOSED ? WIPC_E_CLOSED : WIPC_E_DISCONNECTED, "a write failed");
-            if (written && op) {   /* started: it must complete */
+            if (written && op) { /* started: it must complete */
                 wipc__op_complete(op, st);
                 return WIPC_OK;
             }
             return wipc__error(st == WIPC_E_CLOSED && !atomic_load(&o->closed) ? WIPC_E_DISCONNECTED : st, 0,
                                "send on pipe %s: the write failed (%s)", o->name, wipc_status_name(st));
         }
-        c->wq_writer = true;   /* the pipe is full: the rest goes through the queue, which keeps `writer` */
+        c->wq_writer = true; /* the pipe is full: the rest goes through the queue, which keeps `writer` */
     } else if (!behind && c->wq_head && c->wq_bytes + total > WIPC_ASYNC_QUEUE_BYTES) {
         size_t queued = c->wq_bytes;
         wipc__mutex_unlock(&c->wq_lock);
-        if (!op) {   /* a reply from a callback: the peer does not read its replies */
-            wipc__conn_fail(c, WIPC_E_DISCONNECTED, "replies queued above WIPC_ASYNC_QUEUE_BYTES: the peer does not read");
-            return wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_reply on pipe %s: %zu bytes of replies wait for the peer to read "
-                               "(at most %u): the connection is ended", o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
+        if (!op) { /* a reply from a callback: the peer does not read its replies */
+            wipc__conn_fail(c, WIPC_E_DISCONNECTED,
+                            "replies queued above WIPC_ASYNC_QUEUE_BYTES: the peer does not read");
+            return wipc__error(WIPC_E_DISCONNECTED, 0,
+                               "wipc_reply on pipe %s: %zu bytes of replies wait for the peer to read "
+                               "(at most %u): the connection is ended",
+                               o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
         }
-        return wipc__error(WIPC_E_BUSY, 0, "send on pipe %s: the write queue holds %zu bytes (at most %u): the peer is "
-                           "not reading fast enough; nothing was sent", o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
+        return wipc__error(WIPC_E_BUSY, 0,
+                           "send on pipe %s: the write queue holds %zu bytes (at most %u): the peer is "
+                           "not reading fast enough; nothing was sent",
+                           o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
     }
     wipc__wq_entry *e = malloc(sizeof *e + total);
     if (!e) {
@@ -368,17 +377,19 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
                 wipc__op_complete(op, WIPC_E_NO_MEMORY);
             return op ? WIPC_OK : WIPC_E_NO_MEMORY;
         }
-        return wipc__error(WIPC_E_NO_MEMORY, 0, "send on pipe %s: out of memory for a queued frame of %zu bytes", o->name, total);
+        return wipc__error(WIPC_E_NO_MEMORY, 0, "send on pipe %s: out of memory for a queued frame of %zu bytes",
+                           o->name, total);
     }
-    if (!op && !behind && wipc__op_new(o, WIPC__OP_REPLY, &wipc__wq_op_vt, NULL, NULL, WIPC_REPLY_DEADLINE_MS, &op) == WIPC_OK &&
+    if (!op && !behind &&
+        wipc__op_new(o, WIPC__OP_REPLY, &wipc__wq_op_vt, NULL, NULL, WIPC_REPLY_DEADLINE_MS, &op) == WIPC_OK &&
         wipc__op_start(op, false) != WIPC_OK) {
-        wipc__op_unref(op);   /* closed meanwhile: the frame goes without a deadline (the close ends it) */
+        wipc__op_unref(op); /* closed meanwhile: the frame goes without a deadline (the close ends it) */
         op = NULL;
     }
     e->next = NULL;
     e->op = op;
     if (op)
-        wipc__op_ref(op);   /* the entry's (a reply's internal op drops its creator's when it completes) */
+        wipc__op_ref(op); /* the entry's (a reply's internal op drops its creator's when it completes) */
     e->kind = kind;
     e->payload = size;
     e->len = total;
@@ -435,15 +446,19 @@ wipc_status wipc__wq_flush(wipc__conn *c, int32_t timeout_ms)
     size_t queued = c->wq_bytes;
     wipc__mutex_unlock(&c->wq_lock);
     int lost = atomic_load(&c->wq_lost);
-    if (lost)   /* a frame was dropped: whatever else went, not everything did */
-        return wipc__error(WIPC_E_DISCONNECTED, 0, "wipc_flush on pipe %s: the connection has ended: a write-behind frame "
-                           "could not be written (%s)", o->name, wipc_status_name((wipc_status)lost));
+    if (lost) /* a frame was dropped: whatever else went, not everything did */
+        return wipc__error(WIPC_E_DISCONNECTED, 0,
+                           "wipc_flush on pipe %s: the connection has ended: a write-behind frame "
+                           "could not be written (%s)",
+                           o->name, wipc_status_name((wipc_status)lost));
     if (st == WIPC_E_TIMEOUT)
-        return wipc__error(WIPC_E_TIMEOUT, 0, "wipc_flush on pipe %s: %zu bytes were still queued after %d ms (the peer is "
-                           "not reading fast enough); they stay queued", o->name, queued, (int)timeout_ms);
+        return wipc__error(WIPC_E_TIMEOUT, 0,
+                           "wipc_flush on pipe %s: %zu bytes were still queued after %d ms (the peer is "
+                           "not reading fast enough); they stay queued",
+                           o->name, queued, (int)timeout_ms);
     if (st != WIPC_OK && !empty)
         return ended(c);
-    return WIPC_OK;   /* everything queued is in the pipe (the connection may have ended since) */
+    return WIPC_OK; /* everything queued is in the pipe (the connection may have ended since) */
 }
 
 void wipc__wq_kick(wipc__conn *c)
@@ -495,15 +510,16 @@ static wipc_status stopped_locked(wipc__conn *c, wipc__wq_entry *rest, done_item
         if (why == WIPC_E_CANCELLED && e->off) {
             wipc__op *op = e->op;
             e->op = NULL;
-            wipc__op_complete(op, op->kind == WIPC__OP_REQUEST ? WIPC_E_CANCELLED : WIPC_OK);   /* ops take no queue lock */
+            wipc__op_complete(op,
+                              op->kind == WIPC__OP_REQUEST ? WIPC_E_CANCELLED : WIPC_OK); /* ops take no queue lock */
             wipc__op_unref(op);
         } else if (why) {
-            if (e->off) {   /* part of the frame is in the pipe and it cannot go on (timeout, close) */
+            if (e->off) { /* part of the frame is in the pipe and it cannot go on (timeout, close) */
                 c->write_broken = true;
                 fail = WIPC_E_DISCONNECTED;
             }
             c->wq_bytes -= e->len;
-            *n = push_done(c, v, *n, e, why);   /* nothing of it written: dropped cleanly */
+            *n = push_done(c, v, *n, e, why); /* nothing of it written: dropped cleanly */
             continue;
         }
         *kt = e;
@@ -532,8 +548,8 @@ void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t writ
             e = next;
         }
         if (e)
-            e->off += written;   /* cut short here */
-        wipc_status st = status == WIPC_OK && e ? WIPC_E_SYSTEM : status;   /* "done" with bytes left: a failed write */
+            e->off += written; /* cut short here */
+        wipc_status st = status == WIPC_OK && e ? WIPC_E_SYSTEM : status; /* "done" with bytes left: a failed write */
         if (st == WIPC_E_CANCELLED) {
             fail = stopped_locked(c, e, &v, &n);
         } else if (st != WIPC_OK && e) {
@@ -546,17 +562,17 @@ void wipc__core_write_done(struct wipc__conn *c, wipc_status status, size_t writ
                 n = push_done(c, &v, n, e, st);
             }
         } else if (st != WIPC_OK && st != WIPC_E_CANCELLED) {
-            fail = st;   /* every byte went, yet the pipe failed: what is queued cannot follow */
+            fail = st; /* every byte went, yet the pipe failed: what is queued cannot follow */
         }
         if (fail != WIPC_OK)
             n = drain_locked(c, fail == WIPC_E_CLOSED ? WIPC_E_CLOSED : WIPC_E_DISCONNECTED, &v, n);
         n = start_next_locked(c, &v, n, &fail);
-        wipc__cond_broadcast(&c->wq_cv);   /* write-behind senders waiting for room, wipc_flush */
+        wipc__cond_broadcast(&c->wq_cv); /* write-behind senders waiting for room, wipc_flush */
     }
     wipc__mutex_unlock(&c->wq_lock);
     after_unlock(c, v, n, fail);
     if (chain)
-        wipc__obj_unref(&c->obj);   /* the reference taken when the write started */
+        wipc__obj_unref(&c->obj); /* the reference taken when the write started */
 }
 
 /* Cancel / timeout / close of a queued frame's op. */
@@ -565,8 +581,9 @@ static void wq_stop(wipc__op *op, wipc_status why)
     wipc__conn *c = (wipc__conn *)op->obj;
     if (op->kind == WIPC__OP_REPLY && why == WIPC_E_TIMEOUT) {
         /* a reply from a callback still unwritten after WIPC_REPLY_DEADLINE_MS: the peer does not read */
-        wipc__conn_fail(c, WIPC_E_DISCONNECTED, "a reply stayed unwritten past WIPC_REPLY_DEADLINE_MS: the peer does not read");
-        return;   /* the shut-down pipe ends the write: the op completes then */
+        wipc__conn_fail(c, WIPC_E_DISCONNECTED,
+                        "a reply stayed unwritten past WIPC_REPLY_DEADLINE_MS: the peer does not read");
+        return; /* the shut-down pipe ends the write: the op completes then */
     }
     wipc__mutex_lock(&c->wq_lock);
     wipc__wq_entry *prev = NULL, *e = c->wq_head;
@@ -574,7 +591,7 @@ static void wq_stop(wipc__op *op, wipc_status why)
         prev = e;
         e = e->next;
     }
-    if (e) {   /* not started: drop it cleanly */
+    if (e) { /* not started: drop it cleanly */
         if (prev)
             prev->next = e->next;
         else
@@ -594,7 +611,7 @@ static void wq_stop(wipc__op *op, wipc_status why)
         atomic_store(&op->stop_why, why);
     wipc__mutex_unlock(&c->wq_lock);
     if (inflight)
-        wipc__plat_pipe_write_cancel(c->pipe);   /* the completion tells what became of it */
+        wipc__plat_pipe_write_cancel(c->pipe); /* the completion tells what became of it */
     else if (why == WIPC_E_CLOSED)
         wipc__op_complete(op, why);
 }
@@ -605,7 +622,8 @@ void wipc__wq_free(wipc__conn *c)
     size_t n = drain_locked(c, WIPC_E_CLOSED, &v, 0);
     run_done(c, v, n);
     free(v);
-    for (wipc__wq_entry *e = c->wq_inflight, *next; e; e = next) {   /* never: the backend's completion holds the connection */
+    for (wipc__wq_entry *e = c->wq_inflight, *next; e;
+         e = next) { /* never: the backend's completion holds the connection */
         next = e->next;
         entry_done(c, e, WIPC_E_CLOSED);
     }
@@ -644,7 +662,7 @@ wipc_status wipc__conn_write_frame(wipc__conn *c, uint8_t kind, uint64_t request
 built:;
     size_t total = hl + size;
     size_t written = 0;
-    wipc__timeout dl = wipc__timeout_of(timeout_ms);   /* the wait for the writer and the write share it */
+    wipc__timeout dl = wipc__timeout_of(timeout_ms); /* the wait for the writer and the write share it */
     if (c->write_behind && atomic_load_explicit(&c->wq_count, memory_order_relaxed)) {
         /* write-behind frames go first: the queue may not hold `writer` while they wait */
         wipc_status fst = wipc__wq_flush(c, wipc__timeout_left(&dl));
@@ -652,25 +670,30 @@ built:;
             return fst;
     }
     if (wipc__excl_enter(&c->writer, &dl) != WIPC_OK)
-        return wipc__error(WIPC_E_TIMEOUT, 0, "send on pipe %s: another thread's send kept the connection busy for the "
-                           "whole timeout (%d ms); nothing was sent", o->name, (int)timeout_ms);
+        return wipc__error(WIPC_E_TIMEOUT, 0,
+                           "send on pipe %s: another thread's send kept the connection busy for the "
+                           "whole timeout (%d ms); nothing was sent",
+                           o->name, (int)timeout_ms);
     wipc_status st = WIPC_OK;
     if (c->write_broken)
-        st = wipc__error(WIPC_E_DISCONNECTED, 0, "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
-    else   /* n == 0: a RAW 0-byte message (a zero-length WriteFile on a message-mode pipe) */
+        st = wipc__error(WIPC_E_DISCONNECTED, 0,
+                         "send on pipe %s: an earlier send was cut short; the connection is unusable", o->name);
+    else /* n == 0: a RAW 0-byte message (a zero-length WriteFile on a message-mode pipe) */
         st = wipc__plat_pipe_write(c->pipe, iov, n, wipc__timeout_left(&dl), &written);
     if (st != WIPC_OK && written > 0 && written < total)
         c->write_broken = true;
     wipc__excl_leave(&c->writer);
     if (atomic_load_explicit(&c->wq_count, memory_order_relaxed))
-        wipc__wq_kick(c);   /* frames queued meanwhile: the queue writes them now */
+        wipc__wq_kick(c); /* frames queued meanwhile: the queue writes them now */
     if (st != WIPC_OK) {
         if (atomic_load(&o->closed))
             return wipc__error(WIPC_E_CLOSED, 0, "send on pipe %s: the handle was closed", o->name);
         if (c->write_broken) {
-            wipc__conn_fail(c, st == WIPC_E_TIMEOUT ? WIPC_E_DISCONNECTED : st, "a frame was cut short by a failed or timed-out write");
-            return wipc__error(st, 0, "send on pipe %s: the frame was cut short after %zu of %zu bytes; the connection is ended",
-                               o->name, written, total);
+            wipc__conn_fail(c, st == WIPC_E_TIMEOUT ? WIPC_E_DISCONNECTED : st,
+                            "a frame was cut short by a failed or timed-out write");
+            return wipc__error(
+                st, 0, "send on pipe %s: the frame was cut short after %zu of %zu bytes; the connection is ended",
+                o->name, written, total);
         }
         return st;
     }

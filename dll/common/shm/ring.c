@@ -20,16 +20,16 @@
 static bool take_waiter(const wipc__ring *r, _Atomic uint32_t *word)
 {
     if (r->asym && (atomic_load_explicit(r->peer_flags, memory_order_relaxed) & WIPC__SHM_SIDE_ASYM))
-        atomic_signal_fence(memory_order_seq_cst);   /* the compiler keeps the order; the CPU is fenced by the sleeper */
+        atomic_signal_fence(memory_order_seq_cst); /* the compiler keeps the order; the CPU is fenced by the sleeper */
     else
-        atomic_thread_fence(memory_order_seq_cst);   /* the index store above is seen before the flag load */
+        atomic_thread_fence(memory_order_seq_cst); /* the index store above is seen before the flag load */
     if (atomic_load_explicit(word, memory_order_relaxed) == 0)
         return false;
     return atomic_exchange_explicit(word, 0, memory_order_seq_cst) != 0;
 }
 
-wipc__ring_rc wipc__ring_attach(wipc__ring *r, wipc__shm_ring_ctl *ctl, uint8_t *data, uint64_t cap,
-                                bool producer, uint32_t max_len)
+wipc__ring_rc wipc__ring_attach(wipc__ring *r, wipc__shm_ring_ctl *ctl, uint8_t *data, uint64_t cap, bool producer,
+                                uint32_t max_len)
 {
     memset(r, 0, sizeof *r);
     r->ctl = ctl;
@@ -65,9 +65,9 @@ bool wipc__ring_writable(const wipc__ring *r, uint64_t rec)
     uint64_t tail = atomic_load_explicit(&r->ctl->tail, memory_order_acquire);
     uint64_t used = r->pos - tail;
     if (used > r->cap)
-        return true;   /* corrupt: let the caller find out */
+        return true; /* corrupt: let the caller find out */
     uint64_t off = r->pos & (r->cap - 1);
-    uint64_t need = rec > r->cap - off ? (r->cap - off) : rec;   /* the PAD first, if it must wrap */
+    uint64_t need = rec > r->cap - off ? (r->cap - off) : rec; /* the PAD first, if it must wrap */
     return r->cap - used >= need;
 }
 
@@ -109,10 +109,10 @@ bool wipc__ring_commit(wipc__ring *r, uint8_t kind, uint32_t type, uint64_t requ
      * stack and copied, it was written in 4- and 8-byte pieces and read back as one 16-byte load:
      * a store-forwarding stall on every message (perf annotate: most of this function's samples). */
     _Static_assert(sizeof(wipc__shm_record) == 3 * sizeof(uint64_t), "three words");
-    volatile uint64_t *dst = (volatile uint64_t *)(r->data + (r->pos & (r->cap - 1)));   /* 8-byte aligned; volatile: */
+    volatile uint64_t *dst = (volatile uint64_t *)(r->data + (r->pos & (r->cap - 1))); /* 8-byte aligned; volatile: */
     dst[0] = (uint64_t)len | (uint64_t)kind << 32 | (uint64_t)(r->session & WIPC__SHM_SESSION_MASK) << 40;
-    dst[1] = (uint64_t)type | (uint64_t)r->pid << 32;                                     /* three plain stores, */
-    dst[2] = request_id;                                                                  /* never merged again */
+    dst[1] = (uint64_t)type | (uint64_t)r->pid << 32; /* three plain stores, */
+    dst[2] = request_id; /* never merged again */
     r->pos += wipc__ring_record_size(len);
     r->open_rec = 0;
     atomic_store_explicit(&r->ctl->head, r->pos, memory_order_release);
@@ -151,11 +151,16 @@ static wipc__ring_rc check_record(const wipc__ring *r, const wipc__shm_record *h
     /* a streamed message's BEGIN carries its kind under the BEGIN bit; a PART has no id, like DATA */
     uint8_t base = h->kind == WIPC__SHM_KIND_PART ? WIPC__FRAME_DATA : (uint8_t)(h->kind & ~WIPC__SHM_KIND_BEGIN);
     if ((base < WIPC__FRAME_DATA || base > WIPC__FRAME_REPLY) && base != WIPC__FRAME_ERROR)
-        return corrupt(why, why_cap, "record kind %llu at ring index %llu is not DATA, REQUEST, REPLY, ERROR or a streamed piece", h->kind, r->pos);
+        return corrupt(why, why_cap,
+                       "record kind %llu at ring index %llu is not DATA, REQUEST, REPLY, ERROR or a streamed piece",
+                       h->kind, r->pos);
     if ((base == WIPC__FRAME_DATA) != (h->request_id == 0))
-        return corrupt(why, why_cap, "record kind %llu at ring index %llu has a request id that does not fit it", h->kind, r->pos);
+        return corrupt(why, why_cap, "record kind %llu at ring index %llu has a request id that does not fit it",
+                       h->kind, r->pos);
     if ((h->kind & WIPC__SHM_KIND_BEGIN) && h->length < WIPC__SHM_STREAM_PREFIX)
-        return corrupt(why, why_cap, "streamed message at ring index %llu: its first piece of %llu bytes has no total length", r->pos, h->length);
+        return corrupt(why, why_cap,
+                       "streamed message at ring index %llu: its first piece of %llu bytes has no total length", r->pos,
+                       h->length);
     if (h->length > r->max_len) {
         snprintf(why, why_cap, "record of %lu bytes is above this side's max_message_size %lu",
                  (unsigned long)h->length, (unsigned long)r->max_len);
@@ -163,7 +168,8 @@ static wipc__ring_rc check_record(const wipc__ring *r, const wipc__shm_record *h
     }
     uint64_t rec = wipc__ring_record_size(h->length);
     if (rec > to_end || rec > have)
-        return corrupt(why, why_cap, "record of %llu bytes overruns the published data (%llu bytes)", h->length, have < to_end ? have : to_end);
+        return corrupt(why, why_cap, "record of %llu bytes overruns the published data (%llu bytes)", h->length,
+                       have < to_end ? have : to_end);
     return WIPC__RING_OK;
 }
 
@@ -172,7 +178,8 @@ wipc__ring_rc wipc__ring_peek(wipc__ring *r, wipc__ring_rec *out, bool *wake, ch
     for (;;) {
         uint64_t have = avail(r);
         if (have == UINT64_MAX)
-            return corrupt(why, why_cap, "the producer's index is impossible (consumer at %llu, capacity %llu)", r->pos, r->cap);
+            return corrupt(why, why_cap, "the producer's index is impossible (consumer at %llu, capacity %llu)", r->pos,
+                           r->cap);
         if (have == 0)
             return WIPC__RING_AGAIN;
         uint64_t off = r->pos & (r->cap - 1);
@@ -181,7 +188,8 @@ wipc__ring_rc wipc__ring_peek(wipc__ring *r, wipc__ring_rec *out, bool *wake, ch
         memcpy(&length, r->data + off, sizeof length);
         if (length == WIPC__SHM_PAD) {
             if (to_end > have)
-                return corrupt(why, why_cap, "PAD marker at ring index %llu covers %llu unpublished bytes", r->pos, to_end - have);
+                return corrupt(why, why_cap, "PAD marker at ring index %llu covers %llu unpublished bytes", r->pos,
+                               to_end - have);
             r->pos += to_end;
             atomic_store_explicit(&r->ctl->tail, r->pos, memory_order_release);
             if (take_waiter(r, &r->ctl->space_wait))
@@ -189,10 +197,11 @@ wipc__ring_rc wipc__ring_peek(wipc__ring *r, wipc__ring_rec *out, bool *wake, ch
             continue;
         }
         if (to_end < WIPC__SHM_RECORD_HEADER || have < WIPC__SHM_RECORD_HEADER)
-            return corrupt(why, why_cap, "a record header at ring index %llu does not fit (%llu bytes)", r->pos, have < to_end ? have : to_end);
+            return corrupt(why, why_cap, "a record header at ring index %llu does not fit (%llu bytes)", r->pos,
+                           have < to_end ? have : to_end);
         wipc__shm_record h;
         memcpy(&h, r->data + off, sizeof h);
-        h.length = length;   /* the value already judged above, not a second read */
+        h.length = length; /* the value already judged above, not a second read */
         wipc__ring_rc rc = check_record(r, &h, have, to_end, why, why_cap);
         out->kind = h.kind;
         out->type = h.type;

@@ -17,34 +17,34 @@
 
 typedef enum wipc__ring_rc {
     WIPC__RING_OK = 0,
-    WIPC__RING_AGAIN,      /* producer: not enough room now; consumer: nothing to read now */
-    WIPC__RING_CORRUPT,    /* a shared index or record is impossible: WIPC_E_PROTOCOL */
-    WIPC__RING_TOO_LARGE   /* consumer: a record above max_len; producer: above the capacity */
+    WIPC__RING_AGAIN, /* producer: not enough room now; consumer: nothing to read now */
+    WIPC__RING_CORRUPT, /* a shared index or record is impossible: WIPC_E_PROTOCOL */
+    WIPC__RING_TOO_LARGE /* consumer: a record above max_len; producer: above the capacity */
 } wipc__ring_rc;
 
 typedef struct wipc__ring {
     wipc__shm_ring_ctl *ctl;
-    uint8_t            *data;
-    uint64_t            cap;       /* power of two */
-    uint64_t            pos;       /* producer: next write index; consumer: next read index */
-    uint64_t            seen;      /* producer: tail last read; consumer: head last read */
-    uint64_t            open_rec;  /* bytes of the reserved / peeked record, 0 = none */
-    uint32_t            max_len;   /* consumer: largest payload accepted */
-    uint32_t            session;   /* producer: stamped into every record (low 24 bits; 0 after attach) */
-    uint32_t            pid;       /* producer: stamped into every record (0 after attach) */
-    bool                asym;      /* this process is registered for the heavy fence (wipc__plat_shm_asym_init) */
-    _Atomic uint32_t   *peer_flags;   /* the other side's wipc__shm_side.flags (NULL: none); with asym and
+    uint8_t *data;
+    uint64_t cap; /* power of two */
+    uint64_t pos; /* producer: next write index; consumer: next read index */
+    uint64_t seen; /* producer: tail last read; consumer: head last read */
+    uint64_t open_rec; /* bytes of the reserved / peeked record, 0 = none */
+    uint32_t max_len; /* consumer: largest payload accepted */
+    uint32_t session; /* producer: stamped into every record (low 24 bits; 0 after attach) */
+    uint32_t pid; /* producer: stamped into every record (0 after attach) */
+    bool asym; /* this process is registered for the heavy fence (wipc__plat_shm_asym_init) */
+    _Atomic uint32_t *peer_flags; /* the other side's wipc__shm_side.flags (NULL: none); with asym and
                                          WIPC__SHM_SIDE_ASYM there, a publication needs no full fence */
 } wipc__ring;
 
 /** A record found by wipc__ring_peek (payload points into the ring). */
 typedef struct wipc__ring_rec {
-    uint8_t        kind;
-    uint32_t       type;
-    uint32_t       length;
-    uint64_t       request_id;
-    uint32_t       session;    /* the writer's session stamp (24 bits), 0 = none */
-    uint32_t       pid;        /* the writer's pid stamp, 0 = unknown */
+    uint8_t kind;
+    uint32_t type;
+    uint32_t length;
+    uint64_t request_id;
+    uint32_t session; /* the writer's session stamp (24 bits), 0 = none */
+    uint32_t pid; /* the writer's pid stamp, 0 = unknown */
     const uint8_t *payload;
 } wipc__ring_rec;
 
@@ -56,8 +56,8 @@ static inline uint64_t wipc__ring_record_size(uint64_t len)
 
 /** Attaches a producer (`producer` true) or consumer view, taking the current indices from the
  *  section. Returns WIPC__RING_CORRUPT if they are impossible. */
-wipc__ring_rc wipc__ring_attach(wipc__ring *r, wipc__shm_ring_ctl *ctl, uint8_t *data, uint64_t cap,
-                                bool producer, uint32_t max_len);
+wipc__ring_rc wipc__ring_attach(wipc__ring *r, wipc__shm_ring_ctl *ctl, uint8_t *data, uint64_t cap, bool producer,
+                                uint32_t max_len);
 
 /** Producer: makes room for a `len`-byte payload at the write position and points *payload at it.
  *  May publish a PAD marker first (then *wake is set when the consumer must be woken). Returns OK,

@@ -28,11 +28,10 @@
 #include "common/core/reply.h"
 #include "common/shm/ring.h"
 
-
 #define WIPC__TX_FREE     0
 #define WIPC__TX_BUSY     1
 #define WIPC__TX_RESERVED 2
-#define WIPC__TX_STREAM   3   /* an async send streams a message and waits for ring room: only its drain job resumes */
+#define WIPC__TX_STREAM   3 /* an async send streams a message and waits for ring room: only its drain job resumes */
 
 #define WIPC__ROLE_FREE WIPC__READER_FREE
 #define WIPC__ROLE_BUSY WIPC__READER_HELD
@@ -41,69 +40,69 @@
 #define WIPC__PEEK_NONE 0
 #define WIPC__PEEK_WAIT 1
 #define WIPC__PEEK_RING 2
-#define WIPC__PEEK_MSG  3   /* a thread in wipc_request on the fast path */
+#define WIPC__PEEK_MSG  3 /* a thread in wipc_request on the fast path */
 
 typedef struct wipc__shm_chan {
-    wipc__obj         obj;           /* first: a channel is an object */
-    wipc__section    *sec;
+    wipc__obj obj; /* first: a channel is an object */
+    wipc__section *sec;
     wipc__shm_header *hdr;
-    bool              creator;
-    unsigned          tx_index, rx_index;   /* ring numbers */
-    uint32_t          spin_us;
-    uint64_t          my_ident;
+    bool creator;
+    unsigned tx_index, rx_index; /* ring numbers */
+    uint32_t spin_us;
+    uint64_t my_ident;
 
     /* live peer state (guarded by obj.lock; peer_gone also read without it as a hint) */
-    uint64_t          peer_ident;    /* the peer last seen attached; 0 = none yet */
-    uint32_t          live_session;  /* creator: the header's session counter when peer_ident was seen */
-    _Atomic bool      peer_gone;     /* that peer closed or died (and no other one is attached) */
-    bool              disc_pending;  /* opener: the creator is gone; the reader thread raises DISCONNECTED after the last frame */
-    wipc__deadline    next_live_check;   /* when the peer is polled again (zero: at once) */
+    uint64_t peer_ident; /* the peer last seen attached; 0 = none yet */
+    uint32_t live_session; /* creator: the header's session counter when peer_ident was seen */
+    _Atomic bool peer_gone; /* that peer closed or died (and no other one is attached) */
+    bool disc_pending; /* opener: the creator is gone; the reader thread raises DISCONNECTED after the last frame */
+    wipc__deadline next_live_check; /* when the peer is polled again (zero: at once) */
 
-    wipc__proc_watch *watch;         /* the exit notice of the peer watch_ident (NULL: none, or cannot: poll) */
-    uint64_t          watch_ident;   /* the peer watched (or being armed); 0 = none */
-    atomic_bool       quiet;         /* waits need no liveness poll: the peer is watched, or there is none to watch */
-    atomic_bool       watch_ok;      /* watch_ident follows the live peer state (cleared under obj.lock when it changes) */
-    _Atomic int32_t   broken;        /* != 0: ended by this fatal status (corrupt section, ...) */
+    wipc__proc_watch *watch; /* the exit notice of the peer watch_ident (NULL: none, or cannot: poll) */
+    uint64_t watch_ident; /* the peer watched (or being armed); 0 = none */
+    atomic_bool quiet; /* waits need no liveness poll: the peer is watched, or there is none to watch */
+    atomic_bool watch_ok; /* watch_ident follows the live peer state (cleared under obj.lock when it changes) */
+    _Atomic int32_t broken; /* != 0: ended by this fatal status (corrupt section, ...) */
 
     /* delivery state (creator; only the reader-role holder touches it) */
-    uint32_t          rx_sess;       /* the last opener session handled (its CONNECTED raised or skipped) */
-    bool              rx_open;       /* rx_sess is open: its opener attached, DISCONNECTED not raised yet */
-    bool              rx_announced;  /* its CONNECTED was raised (false: it began before the callbacks) */
-    uint64_t          rx_ident;      /* rx_sess's opener as the header showed it, 0 = not seen yet */
+    uint32_t rx_sess; /* the last opener session handled (its CONNECTED raised or skipped) */
+    bool rx_open; /* rx_sess is open: its opener attached, DISCONNECTED not raised yet */
+    bool rx_announced; /* its CONNECTED was raised (false: it began before the callbacks) */
+    uint64_t rx_ident; /* rx_sess's opener as the header showed it, 0 = not seen yet */
 
     /* sending: tx_state CAS 0 -> 1 takes the turn; waiters sleep on tx_cond (tx_lock) */
-    wipc__mutex       tx_lock;
-    wipc__cond        tx_cond;
-    atomic_int        tx_state;      /* WIPC__TX_FREE / _BUSY / _RESERVED (wipc_shm_reserve is open) */
-    atomic_int        tx_waiters;    /* threads waiting for the turn (a release must wake them) */
-    uint64_t          tx_reserve_thread;
-    uint64_t          tx_reserve_len;
-    wipc__ring        tx;
+    wipc__mutex tx_lock;
+    wipc__cond tx_cond;
+    atomic_int tx_state; /* WIPC__TX_FREE / _BUSY / _RESERVED (wipc_shm_reserve is open) */
+    atomic_int tx_waiters; /* threads waiting for the turn (a release must wake them) */
+    uint64_t tx_reserve_thread;
+    uint64_t tx_reserve_len;
+    wipc__ring tx;
 
     /* receiving (guarded by obj.lock) */
-    wipc__ring        rx;
-    wipc__reader_role role;          /* WIPC__ROLE_FREE / _BUSY (a thread runs ring code) / _PEEK (a peek is open) */
-    atomic_int        inbox_hint;    /* > 0: a reader may have queued messages in the inbox (recv looks there) */
-    int               peek_state;    /* WIPC__PEEK_*: none, a peek waits, open in the ring / in peek_msg */
-    wipc__rxmsg        *peek_msg;
+    wipc__ring rx;
+    wipc__reader_role role; /* WIPC__ROLE_FREE / _BUSY (a thread runs ring code) / _PEEK (a peek is open) */
+    atomic_int inbox_hint; /* > 0: a reader may have queued messages in the inbox (recv looks there) */
+    int peek_state; /* WIPC__PEEK_*: none, a peek waits, open in the ring / in peek_msg */
+    wipc__rxmsg *peek_msg;
     wipc__reply_waiter *waiters;
-    bool              pump_started;  /* the reader thread runs (callbacks, or async reads) */
-    wipc__thread      pump;
+    bool pump_started; /* the reader thread runs (callbacks, or async reads) */
+    wipc__thread pump;
 
     /* streamed messages being received (shm_stream.c; only the reader-role holder touches them) */
-    wipc__rxmsg        *rx_part;       /* being assembled: type, request_id, peer_pid of its BEGIN; NULL = none */
-    uint8_t           rx_part_kind;
-    size_t            rx_part_have;  /* bytes received so far (of rx_part->size) */
-    wipc__rxmsg        *rx_whole;      /* assembled and not yet taken (a receive's buffer was too small) */
-    uint8_t           rx_whole_kind;
-    bool              rx_from_whole; /* the record being delivered is rx_whole: releasing it frees it */
+    wipc__rxmsg *rx_part; /* being assembled: type, request_id, peer_pid of its BEGIN; NULL = none */
+    uint8_t rx_part_kind;
+    size_t rx_part_have; /* bytes received so far (of rx_part->size) */
+    wipc__rxmsg *rx_whole; /* assembled and not yet taken (a receive's buffer was too small) */
+    uint8_t rx_whole_kind;
+    bool rx_from_whole; /* the record being delivered is rx_whole: releasing it frees it */
 
     /* asynchronous operations (shm_async.c) */
-    atomic_bool       async_io;      /* async reads were started: the reader thread reads from now on */
-    wipc__mutex       aq_lock;       /* the async send queue: frames that found the ring full */
-    struct wipc__shm_aq_entry *aq_head, *aq_tail, *aq_busy;   /* aq_busy: the one being sent */
-    size_t            aq_bytes;
-    bool              aq_scheduled;  /* a drain job is on the pool */
+    atomic_bool async_io; /* async reads were started: the reader thread reads from now on */
+    wipc__mutex aq_lock; /* the async send queue: frames that found the ring full */
+    struct wipc__shm_aq_entry *aq_head, *aq_tail, *aq_busy; /* aq_busy: the one being sent */
+    size_t aq_bytes;
+    bool aq_scheduled; /* a drain job is on the pool */
 } wipc__shm_chan;
 
 /* The reader thread reads the ring (callbacks, or async reads pending): blocking calls wait for it. */
@@ -133,7 +132,8 @@ wipc_status wipc__shm_peer_check(wipc__shm_chan *c, bool force);
 wipc_status wipc__shm_fail(wipc__shm_chan *c, wipc_status why, const char *fn, const char *reason);
 /* Sleeps on wake word `word` of the section while `*flag` stays as the caller set it, at most
  * `ms` (from wipc__shm_slice), after a final check with `ready(arg)`. */
-void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, bool (*ready)(void *), void *arg, int32_t ms);
+void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, bool (*ready)(void *), void *arg,
+                     int32_t ms);
 /* Busy-waits up to spin_us for ready(arg). */
 bool wipc__shm_spin(wipc__shm_chan *c, bool (*ready)(void *), void *arg);
 /* The status for a call that finds the handle closed or the channel ended. */
@@ -154,8 +154,8 @@ wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t requ
 /* The same, resumable (the async drain job): `*sent` (0 at first) counts the bytes of a streamed message
  * already published. A streamed message that times out with *sent > 0 keeps the turn (WIPC__TX_STREAM)
  * for the next call to resume; wipc__shm_stream_abandon gives it up. */
-wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                     size_t size, wipc__timeout *dl, size_t *sent);
+wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type,
+                                     const void *data, size_t size, wipc__timeout *dl, size_t *sent);
 void wipc__shm_stream_abandon(wipc__shm_chan *c);
 /* True if a message of `size` bytes is streamed (its record would not fit the ring). */
 static inline bool wipc__shm_streamed(const wipc__shm_chan *c, size_t size)
@@ -168,29 +168,30 @@ wipc_status wipc__shm_commit(wipc__shm_chan *c, uint32_t type, size_t size);
 wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms);
 wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size_t req_size, void *resp,
                               size_t resp_cap, size_t *out_resp_size, int32_t timeout_ms);
-wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
+wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_size, uint32_t *out_type,
+                           int32_t timeout_ms);
 wipc_status wipc__shm_release(wipc__shm_chan *c);
 /* Starts the reader thread (callbacks). */
 wipc_status wipc__shm_pump_start(wipc__shm_chan *c);
 void wipc__shm_pump_stop(wipc__shm_chan *c);
 
 /* shm_async.c */
-void        wipc__shm_async_init(wipc__shm_chan *c);
-void        wipc__shm_async_free(wipc__shm_chan *c);
+void wipc__shm_async_init(wipc__shm_chan *c);
+void wipc__shm_async_free(wipc__shm_chan *c);
 wipc_status wipc__shm_send_async(wipc__obj *o, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
                                  const void *data, size_t size);
 wipc_status wipc__shm_recv_async(wipc__obj *o, struct wipc__op *op);
-void        wipc__shm_resume(wipc__obj *o);
+void wipc__shm_resume(wipc__obj *o);
 /* Gives the reader role back (to `to`: FREE, or PEEK to keep it for an open peek) and wakes waiters. */
 void wipc__shm_role_put(wipc__shm_chan *c, int to);
 
 /* shm_stream.c (reader-role holder) */
 /* Frees the record just delivered (the ring's, or the assembled rx_whole). */
 void wipc__shm_rx_release(wipc__shm_chan *c);
-#define WIPC__STREAM_PLAIN 0   /* not a piece: deliver the record as it is */
-#define WIPC__STREAM_TAKEN 1   /* a piece was taken (or skipped); read on */
-#define WIPC__STREAM_WHOLE 2   /* the last piece: *rec / *pid now describe the assembled message (rx_whole) */
-#define WIPC__STREAM_ERROR 3   /* *st: the channel is ended */
+#define WIPC__STREAM_PLAIN 0 /* not a piece: deliver the record as it is */
+#define WIPC__STREAM_TAKEN 1 /* a piece was taken (or skipped); read on */
+#define WIPC__STREAM_WHOLE 2 /* the last piece: *rec / *pid now describe the assembled message (rx_whole) */
+#define WIPC__STREAM_ERROR 3 /* *st: the channel is ended */
 int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, wipc_status *st, const char *fn);
 /* An assembled message not taken yet: fills *rec / *pid with it and returns true. */
 bool wipc__shm_stream_pending(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid);

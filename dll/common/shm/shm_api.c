@@ -13,7 +13,7 @@
 #include "common/shm/shm.h"
 #include "common/core/object_name.h"
 
-#define NOT_READY 1   /* internal: the section exists but its creator has not finished it */
+#define NOT_READY 1 /* internal: the section exists but its creator has not finished it */
 
 static void chan_close(wipc__obj *o);
 static void chan_destroy(wipc__obj *o);
@@ -31,7 +31,7 @@ static void defaults(wipc_shm_options *o)
 
 /* The 1.0 entry point: the 1.0 layout only (a 1.0 caller's struct is that small). In parentheses: the
  * header's macro of the same name stands for wipc_shm_options_init_size. */
-WIPC_API void WIPC_CALL (wipc_shm_options_init)(wipc_shm_options *o)
+WIPC_API void WIPC_CALL(wipc_shm_options_init)(wipc_shm_options *o)
 {
     wipc_shm_options_init_size(o, WIPC__SHM_OPTIONS_1_0);
 }
@@ -61,10 +61,12 @@ static wipc_status read_options(const char *fn, const char *name, const wipc_shm
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): max_message_size %u is outside 1..%u", fn, name,
                            (unsigned)o->max_message_size, (unsigned)WIPC_MAX_MESSAGE_LIMIT);
     if (o->spin_us > 1000000)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): spin_us %u is above one second", fn, name, (unsigned)o->spin_us);
-    if (check_capacity && (!is_pow2(o->capacity) || o->capacity < WIPC__SHM_MIN_CAPACITY || o->capacity > WIPC__SHM_MAX_CAPACITY))
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): capacity %llu is not a power of two from %u to %llu bytes", fn,
-                           name, (unsigned long long)o->capacity, (unsigned)WIPC__SHM_MIN_CAPACITY,
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): spin_us %u is above one second", fn, name,
+                           (unsigned)o->spin_us);
+    if (check_capacity &&
+        (!is_pow2(o->capacity) || o->capacity < WIPC__SHM_MIN_CAPACITY || o->capacity > WIPC__SHM_MAX_CAPACITY))
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): capacity %llu is not a power of two from %u to %llu bytes",
+                           fn, name, (unsigned long long)o->capacity, (unsigned)WIPC__SHM_MIN_CAPACITY,
                            (unsigned long long)WIPC__SHM_MAX_CAPACITY);
     return WIPC_OK;
 }
@@ -99,8 +101,8 @@ static wipc__shm_chan *chan_new(const char *name, const wipc_shm_options *o)
  * the ring capacity already validated (or chosen, by the creator): never read again from the
  * section, where a peer may change it after the check (docs/RELIABILITY.md, Hardening, attack 2: a capacity flipped between the
  * check and a second read made the opener's ring views run past the mapping). */
-static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator, uint64_t cap, uint32_t max_message_size,
-                             const char *fn)
+static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator, uint64_t cap,
+                             uint32_t max_message_size, const char *fn)
 {
     c->sec = sec;
     c->hdr = wipc__plat_section_base(sec);
@@ -110,9 +112,10 @@ static wipc_status chan_bind(wipc__shm_chan *c, wipc__section *sec, bool creator
     /* Not capped by the ring: larger messages are streamed through it in pieces
      * (shm_layout.h, "Streaming"); this side says so with WIPC__SHM_SIDE_STREAM. */
     c->obj.max_message_size = max_message_size;
-    wipc__plat_section_prefault(sec);   /* no page fault per ring page on the first lap */
+    wipc__plat_section_prefault(sec); /* no page fault per ring page on the first lap */
     uint8_t *base = (uint8_t *)c->hdr + WIPC__SHM_HEADER_SIZE;
-    if (wipc__ring_attach(&c->tx, &c->hdr->ring[c->tx_index], base + cap * c->tx_index, cap, true, 0) != WIPC__RING_OK ||
+    if (wipc__ring_attach(&c->tx, &c->hdr->ring[c->tx_index], base + cap * c->tx_index, cap, true, 0) !=
+            WIPC__RING_OK ||
         wipc__ring_attach(&c->rx, &c->hdr->ring[c->rx_index], base + cap * c->rx_index, cap, false,
                           c->obj.max_message_size) != WIPC__RING_OK)
         return wipc__error(WIPC_E_PROTOCOL, 0, "%s(%s): the ring indices in the section are corrupt", fn, c->obj.name);
@@ -161,8 +164,8 @@ static bool reclaim_stale(const char *name, uint32_t flags)
         wipc__shm_header *h = wipc__plat_section_base(old);
         uint32_t state = atomic_load(&h->state);
         uint64_t creator = atomic_load(&h->creator.ident), opener = atomic_load(&h->opener.ident);
-        stale = wipc__shm_once32(&h->magic) == WIPC__SHM_MAGIC && state != WIPC__SHM_STATE_CREATING && !ident_alive(creator) &&
-                !ident_alive(opener);
+        stale = wipc__shm_once32(&h->magic) == WIPC__SHM_MAGIC && state != WIPC__SHM_STATE_CREATING &&
+                !ident_alive(creator) && !ident_alive(opener);
     }
     if (stale) {
         wipc__log(WIPC_LOG_INFO, "shm %s: reclaiming the section left by a dead creator", name);
@@ -215,9 +218,9 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_create(const char *name, const wipc_shm_
         chan_abandon(c);
         return st;
     }
-    c->tx.pid = (uint32_t)c->my_ident;   /* the creator's records carry its pid and session 0 */
+    c->tx.pid = (uint32_t)c->my_ident; /* the creator's records carry its pid and session 0 */
     if (!(o.flags & WIPC_SHM_NO_STATS))
-        wipc__stats_publish(&c->obj, WIPC_TRANSPORT_SHM, name);   /* the channel has a unique name now */
+        wipc__stats_publish(&c->obj, WIPC_TRANSPORT_SHM, name); /* the channel has a unique name now */
     if ((st = chan_publish(c, out_channel)) != WIPC_OK) {
         chan_abandon(c);
         return st;
@@ -241,8 +244,9 @@ static wipc_status check_header(const char *name, wipc__section *sec, uint64_t *
     if (size == 0)
         return NOT_READY;
     if (size < WIPC__SHM_HEADER_SIZE)
-        return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): the section is %llu bytes, smaller than a channel header",
-                           name, (unsigned long long)size);
+        return wipc__error(WIPC_E_PROTOCOL, 0,
+                           "wipc_shm_open(%s): the section is %llu bytes, smaller than a channel header", name,
+                           (unsigned long long)size);
     wipc__shm_header *h = wipc__plat_section_base(sec);
     uint32_t state = atomic_load_explicit(&h->state, memory_order_acquire);
     uint32_t magic = wipc__shm_once32(&h->magic), version = wipc__shm_once32(&h->layout_version);
@@ -251,8 +255,9 @@ static wipc_status check_header(const char *name, wipc__section *sec, uint64_t *
     if (magic != WIPC__SHM_MAGIC)
         return bad_header(name, "the section's magic (not a wipc shm channel)", magic, WIPC__SHM_MAGIC);
     if (version != WIPC__SHM_LAYOUT_VERSION)
-        return wipc__error(WIPC_E_PROTOCOL, 0, "wipc_shm_open(%s): the section has layout version %u, this library speaks %u",
-                           name, (unsigned)version, (unsigned)WIPC__SHM_LAYOUT_VERSION);
+        return wipc__error(WIPC_E_PROTOCOL, 0,
+                           "wipc_shm_open(%s): the section has layout version %u, this library speaks %u", name,
+                           (unsigned)version, (unsigned)WIPC__SHM_LAYOUT_VERSION);
     if (state == WIPC__SHM_STATE_CREATING)
         return NOT_READY;
     if (state != WIPC__SHM_STATE_READY && state != WIPC__SHM_STATE_CLOSED)
@@ -277,8 +282,8 @@ static wipc_status claim_slot(const char *name, wipc__shm_header *h, uint64_t mi
     uint64_t cur = atomic_load(&h->opener.ident);
     for (;;) {
         if (cur != 0 && ident_alive(cur))
-            return wipc__error(WIPC_E_BUSY, 0, "wipc_shm_open(%s): the channel already has a live opener (pid %u)", name,
-                               (unsigned)(uint32_t)cur);
+            return wipc__error(WIPC_E_BUSY, 0, "wipc_shm_open(%s): the channel already has a live opener (pid %u)",
+                               name, (unsigned)(uint32_t)cur);
         if (atomic_compare_exchange_strong(&h->opener.ident, &cur, mine))
             return WIPC_OK;
     }
@@ -308,7 +313,7 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
         return wipc__error(WIPC_E_NO_MEMORY, 0, "wipc_shm_open(%s): out of memory", name);
     }
     if ((st = claim_slot(name, h, c->my_ident)) != WIPC_OK) {
-        c->sec = sec;   /* freed with the object; the slot is not ours, so no detach */
+        c->sec = sec; /* freed with the object; the slot is not ours, so no detach */
         wipc__obj_unref(&c->obj);
         return st;
     }
@@ -334,7 +339,8 @@ static wipc_status try_open(const char *name, const wipc_shm_options *o, wipc__s
     return WIPC_OK;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_options *user, int32_t timeout_ms, wipc_handle *out_channel)
+WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_options *user, int32_t timeout_ms,
+                                             wipc_handle *out_channel)
 {
     const char *fn = "wipc_shm_open";
     wipc_shm_options o;
@@ -345,7 +351,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_op
     if ((st = read_options(fn, name, user, &o, false)) != WIPC_OK)
         return st;
     if (timeout_ms < WIPC_INFINITE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", fn, name, (int)timeout_ms);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): timeout %d ms is negative (use WIPC_INFINITE = -1)", fn,
+                           name, (int)timeout_ms);
     wipc__deadline deadline = wipc__deadline_in(timeout_ms);
     uint32_t backoff_ms = 1;
     for (;;) {
@@ -364,14 +371,16 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_open(const char *name, const wipc_shm_op
 
         if (left == 0) {
             if (st == NOT_READY)
-                return wipc__error(WIPC_E_TIMEOUT, 0, "%s(%s): the section exists but its creator did not finish it within %d ms",
-                                   fn, name, (int)timeout_ms);
-        {
-            char last[160];   /* the last attempt's reason, e.g. "the channel's creator closed it or died" */
-            snprintf(last, sizeof last, "%s", wipc_last_error_message());
-            return wipc__error(WIPC_E_NOT_FOUND, 0, "%s(%s): no live channel of that name within %d ms (last attempt: %s)", fn,
-                               name, (int)timeout_ms, last);
-        }
+                return wipc__error(WIPC_E_TIMEOUT, 0,
+                                   "%s(%s): the section exists but its creator did not finish it within %d ms", fn,
+                                   name, (int)timeout_ms);
+            {
+                char last[160]; /* the last attempt's reason, e.g. "the channel's creator closed it or died" */
+                snprintf(last, sizeof last, "%s", wipc_last_error_message());
+                return wipc__error(WIPC_E_NOT_FOUND, 0,
+                                   "%s(%s): no live channel of that name within %d ms (last attempt: %s)", fn, name,
+                                   (int)timeout_ms, last);
+            }
         }
         wipc__sleep_ms(left > 0 && (uint32_t)left < backoff_ms ? (uint32_t)left : backoff_ms);
         if (backoff_ms < 20)
@@ -392,7 +401,8 @@ static wipc_status get_chan(wipc_handle h, wipc__shm_chan **out)
 static wipc_status check_timeout(const char *fn, int32_t timeout_ms)
 {
     if (timeout_ms < WIPC_INFINITE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: timeout %d ms is negative (use WIPC_INFINITE = -1)", fn, (int)timeout_ms);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s: timeout %d ms is negative (use WIPC_INFINITE = -1)", fn,
+                           (int)timeout_ms);
     return WIPC_OK;
 }
 
@@ -421,7 +431,8 @@ WIPC_API wipc_status WIPC_CALL wipc_shm_commit(wipc_handle ch, uint32_t type, si
     return st;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_shm_peek(wipc_handle ch, const void **out_ptr, size_t *out_size, uint32_t *out_type, int32_t timeout_ms)
+WIPC_API wipc_status WIPC_CALL wipc_shm_peek(wipc_handle ch, const void **out_ptr, size_t *out_size, uint32_t *out_type,
+                                             int32_t timeout_ms)
 {
     wipc__shm_chan *c;
     wipc_status st = wipc__check_out(out_ptr, "wipc_shm_peek: out_ptr");
@@ -489,14 +500,19 @@ static void chan_callbacks_set(wipc__obj *o)
     wipc__shm_chan *c = (wipc__shm_chan *)o;
     if (wipc__shm_pump_start(c) != WIPC_OK)
         wipc__shm_fail(c, WIPC_E_SYSTEM, "wipc_set_callbacks", "cannot start the channel's reader thread");
-    wipc__shm_rx_wake(c);   /* a thread still reading on its own (blocking call) hands the ring over */
+    wipc__shm_rx_wake(c); /* a thread still reading on its own (blocking call) hands the ring over */
 }
 const wipc__ops wipc__shm_chan_ops = {
-    .kind = WIPC_KIND_SHM_CHANNEL, .transport = WIPC_TRANSPORT_SHM,
-    .close = chan_close, .destroy = chan_destroy, .send = wipc__shm_send,
-    .callbacks_set = chan_callbacks_set, .info = chan_info,
-    .recv = wipc__shm_recv, .request = wipc__shm_request,
-    .send_async = wipc__shm_send_async, .recv_async = wipc__shm_recv_async, .resume = wipc__shm_resume,
+    .kind = WIPC_KIND_SHM_CHANNEL,
+    .transport = WIPC_TRANSPORT_SHM,
+    .close = chan_close,
+    .destroy = chan_destroy,
+    .send = wipc__shm_send,
+    .callbacks_set = chan_callbacks_set,
+    .info = chan_info,
+    .recv = wipc__shm_recv,
+    .request = wipc__shm_request,
+    .send_async = wipc__shm_send_async,
+    .recv_async = wipc__shm_recv_async,
+    .resume = wipc__shm_resume,
 };
-
-

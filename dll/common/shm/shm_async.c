@@ -24,13 +24,13 @@
 
 typedef struct wipc__shm_aq_entry {
     struct wipc__shm_aq_entry *next;
-    wipc__op *op;          /* ref */
-    uint8_t   kind;
-    uint64_t  request_id;
-    uint32_t  type;
-    size_t    size;
-    size_t    sent;        /* a streamed message: bytes published so far (shm_send.c) */
-    uint8_t   data[];
+    wipc__op *op; /* ref */
+    uint8_t kind;
+    uint64_t request_id;
+    uint32_t type;
+    size_t size;
+    size_t sent; /* a streamed message: bytes published so far (shm_send.c) */
+    uint8_t data[];
 } wipc__shm_aq_entry;
 
 static void aq_stop(wipc__op *op, wipc_status why);
@@ -67,7 +67,7 @@ static wipc_status go_async(wipc__shm_chan *c)
     if (atomic_load(&c->async_io) || atomic_exchange(&c->async_io, true))
         return WIPC_OK;
     wipc_status st = wipc__shm_pump_start(c);
-    wipc__shm_rx_wake(c);   /* a thread reading on its own hands the ring over */
+    wipc__shm_rx_wake(c); /* a thread reading on its own hands the ring over */
     return st;
 }
 
@@ -80,7 +80,7 @@ wipc_status wipc__shm_recv_async(wipc__obj *o, wipc__op *op)
 void wipc__shm_resume(wipc__obj *o)
 {
     wipc__mutex_lock(&o->lock);
-    wipc__cond_broadcast(&o->cond);   /* the reader thread paused at the inbox's high-water mark */
+    wipc__cond_broadcast(&o->cond); /* the reader thread paused at the inbox's high-water mark */
     wipc__mutex_unlock(&o->lock);
 }
 
@@ -97,7 +97,7 @@ static void schedule_locked(wipc__shm_chan *c)
     if (wipc__pool_run(drain, c) == WIPC_OK)
         c->aq_scheduled = true;
     else
-        wipc__obj_unref(&c->obj);   /* no memory: the next send or close retries (the queue keeps its frames) */
+        wipc__obj_unref(&c->obj); /* no memory: the next send or close retries (the queue keeps its frames) */
 }
 
 /* One slice of sending: the head frame goes into the ring if there is room within SLICE_MS, then the
@@ -105,7 +105,7 @@ static void schedule_locked(wipc__shm_chan *c)
 static void drain(void *arg)
 {
     wipc__shm_chan *c = arg;
-    for (int n = 0; n < 64; n++) {   /* a few frames per turn, then let other jobs run */
+    for (int n = 0; n < 64; n++) { /* a few frames per turn, then let other jobs run */
         wipc__mutex_lock(&c->aq_lock);
         wipc__shm_aq_entry *e = c->aq_head;
         if (!e) {
@@ -119,15 +119,15 @@ static void drain(void *arg)
         wipc_status st;
         int why = atomic_load(&e->op->stop_why);
         if (atomic_load(&e->op->state) != 0) {
-            st = WIPC_E_CANCELLED;   /* completed meanwhile (close, a request's timeout): nothing to send */
+            st = WIPC_E_CANCELLED; /* completed meanwhile (close, a request's timeout): nothing to send */
         } else if (why) {
-            st = why;                /* cancelled or timed out before it was published: dropped whole */
+            st = why; /* cancelled or timed out before it was published: dropped whole */
         } else {
             int32_t left = wipc__deadline_left(e->op->deadline);
             wipc__timeout dl = wipc__timeout_of(left < 0 || left > SLICE_MS ? SLICE_MS : left);
             st = wipc__shm_send_resumable(c, e->kind, e->request_id, e->type, e->data, e->size, &dl, &e->sent);
-            if (st == WIPC_E_TIMEOUT && !wipc__deadline_passed(e->op->deadline)) {   /* a parked stream keeps its turn */
-                wipc__mutex_lock(&c->aq_lock);   /* no room yet: try again on the next turn */
+            if (st == WIPC_E_TIMEOUT && !wipc__deadline_passed(e->op->deadline)) { /* a parked stream keeps its turn */
+                wipc__mutex_lock(&c->aq_lock); /* no room yet: try again on the next turn */
                 c->aq_busy = NULL;
                 c->aq_scheduled = false;
                 schedule_locked(c);
@@ -137,7 +137,7 @@ static void drain(void *arg)
             }
         }
         if (st != WIPC_OK && e->sent)
-            wipc__shm_stream_abandon(c);   /* cancelled, timed out or failed mid-message: the reader drops it */
+            wipc__shm_stream_abandon(c); /* cancelled, timed out or failed mid-message: the reader drops it */
         wipc__mutex_lock(&c->aq_lock);
         c->aq_head = e->next;
         if (!c->aq_head)
@@ -182,7 +182,7 @@ static void aq_stop(wipc__op *op, wipc_status why)
         atomic_store(&op->stop_why, why);
     wipc__mutex_unlock(&c->aq_lock);
     if (!e)
-        wipc__op_complete(op, why);   /* published already, or sent at once: only a close gets here first */
+        wipc__op_complete(op, why); /* published already, or sent at once: only a close gets here first */
 }
 
 wipc_status wipc__shm_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
@@ -197,7 +197,7 @@ wipc_status wipc__shm_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint6
     if ((st = wipc__op_start(op, false)) != WIPC_OK)
         return st;
     wipc__mutex_lock(&c->aq_lock);
-    if (!c->aq_head && !wipc__shm_streamed(c, size)) {   /* nothing queued: straight into the ring if there is room now */
+    if (!c->aq_head && !wipc__shm_streamed(c, size)) { /* nothing queued: straight into the ring if there is room now */
         wipc__timeout now = wipc__timeout_of(0);
 
         st = wipc__shm_send_within(c, kind, request_id, type, data, size, &now);
@@ -208,14 +208,16 @@ wipc_status wipc__shm_send_async(wipc__obj *o, wipc__op *op, uint8_t kind, uint6
                     wipc__op_complete(op, WIPC_OK);
                 return WIPC_OK;
             }
-            return wipc__op_abort(op) ? st : WIPC_OK;   /* too large, ended, ...: nothing sent */
+            return wipc__op_abort(op) ? st : WIPC_OK; /* too large, ended, ...: nothing sent */
         }
     }
     if (c->aq_head && c->aq_bytes + size > WIPC_ASYNC_QUEUE_BYTES) {
         size_t queued = c->aq_bytes;
         wipc__mutex_unlock(&c->aq_lock);
-        st = wipc__error(WIPC_E_BUSY, 0, "send on shm channel %s: %zu bytes wait for ring room (at most %u): the peer is not "
-                         "reading fast enough; nothing was sent", o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
+        st = wipc__error(WIPC_E_BUSY, 0,
+                         "send on shm channel %s: %zu bytes wait for ring room (at most %u): the peer is not "
+                         "reading fast enough; nothing was sent",
+                         o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
         return wipc__op_abort(op) ? st : WIPC_OK;
     }
     wipc__shm_aq_entry *e = malloc(sizeof *e + size);

@@ -24,10 +24,9 @@
 #include "common/shm/shm.h"
 #include "common/core/op.h"
 
-#define LIVE_CHECK_MS    100
-#define SLICE_MS         100     /* the peer's exit is not watched: poll */
-#define QUIET_SLICE_MS   60000   /* it is (or there is no peer): a backstop only */
-
+#define LIVE_CHECK_MS  100
+#define SLICE_MS       100 /* the peer's exit is not watched: poll */
+#define QUIET_SLICE_MS 60000 /* it is (or there is no peer): a backstop only */
 
 bool wipc__shm_closed(wipc__shm_chan *c)
 {
@@ -79,7 +78,7 @@ static void wake_all(wipc__shm_chan *c)
     wipc__mutex_unlock(&c->obj.lock);
     wipc__shm_rx_wake(c);
     wipc__shm_tx_wake_all(c);
-    wipc__op_fail_readers(&c->obj, WIPC_E_DISCONNECTED);   /* pending async receives and requests */
+    wipc__op_fail_readers(&c->obj, WIPC_E_DISCONNECTED); /* pending async receives and requests */
 }
 
 static bool live_check_due(wipc__shm_chan *c, bool force)
@@ -95,7 +94,7 @@ static void peer_exited(void *arg)
 {
     wipc__shm_chan *c = arg;
     if (!wipc__shm_closed(c))
-        wipc__shm_peer_check(c, true);   /* finds it dead, wakes every waiter, moves the watch on */
+        wipc__shm_peer_check(c, true); /* finds it dead, wakes every waiter, moves the watch on */
 }
 
 static void watch_freed(void *arg)
@@ -107,7 +106,7 @@ static void watch_freed(void *arg)
  * obj.lock; any thread, also the I/O thread from peer_exited. */
 static void watch_peer(wipc__shm_chan *c)
 {
-    if (atomic_load(&c->watch_ok))   /* the usual case: one load on the wait path */
+    if (atomic_load(&c->watch_ok)) /* the usual case: one load on the wait path */
         return;
     wipc__mutex_lock(&c->obj.lock);
     atomic_store(&c->watch_ok, true);
@@ -118,16 +117,16 @@ static void watch_peer(wipc__shm_chan *c)
     }
     wipc__proc_watch *old = c->watch;
     c->watch = NULL;
-    c->watch_ident = want;   /* claimed: another thread that sees it arms nothing */
+    c->watch_ident = want; /* claimed: another thread that sees it arms nothing */
     atomic_store(&c->quiet, want == 0);
     wipc__mutex_unlock(&c->obj.lock);
     wipc__plat_proc_unwatch(old);
     wipc__proc_watch *w = NULL;
     if (want) {
-        wipc__obj_ref(&c->obj);   /* the watch's, dropped by watch_freed */
+        wipc__obj_ref(&c->obj); /* the watch's, dropped by watch_freed */
         w = wipc__plat_proc_watch((uint32_t)want, (uint32_t)(want >> 32), peer_exited, watch_freed, c);
         if (!w)
-            wipc__obj_unref(&c->obj);   /* cannot watch: the waits poll (quiet stays false) */
+            wipc__obj_unref(&c->obj); /* cannot watch: the waits poll (quiet stays false) */
     }
     wipc__mutex_lock(&c->obj.lock);
     if (w && c->watch_ident == want && !c->watch) {
@@ -136,7 +135,7 @@ static void watch_peer(wipc__shm_chan *c)
         atomic_store(&c->quiet, true);
     }
     wipc__mutex_unlock(&c->obj.lock);
-    wipc__plat_proc_unwatch(w);   /* another thread moved the watch on meanwhile */
+    wipc__plat_proc_unwatch(w); /* another thread moved the watch on meanwhile */
 }
 
 /* Creator: who holds the opener slot now. A new ident, or the same ident with a new session count
@@ -157,7 +156,7 @@ static wipc_status creator_check(wipc__shm_chan *c, bool force)
         c->live_session = session;
         c->obj.peer_pid = (uint32_t)ident;
         atomic_store(&c->peer_gone, false);
-        c->next_live_check = wipc__deadline_at(0);   /* a slot left by a killed opener looks the same: check at once */
+        c->next_live_check = wipc__deadline_at(0); /* a slot left by a killed opener looks the same: check at once */
 
         force = true;
         atomic_store(&c->watch_ok, false);
@@ -262,7 +261,7 @@ bool wipc__shm_spin(wipc__shm_chan *c, bool (*ready)(void *), void *arg)
         return false;
     uint64_t end = wipc__now_ns() + (uint64_t)c->spin_us * 1000u;
     for (unsigned i = 1;; i++) {
-        wipc__cpu_relax();   /* one PAUSE per look: it is ~100 cycles already on recent cores */
+        wipc__cpu_relax(); /* one PAUSE per look: it is ~100 cycles already on recent cores */
         if (ready(arg))
             return true;
         if ((i & 63) == 0 && wipc__now_ns() >= end)
@@ -270,7 +269,8 @@ bool wipc__shm_spin(wipc__shm_chan *c, bool (*ready)(void *), void *arg)
     }
 }
 
-void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, bool (*ready)(void *), void *arg, int32_t ms)
+void wipc__shm_sleep(wipc__shm_chan *c, unsigned word, _Atomic uint32_t *flag, bool (*ready)(void *), void *arg,
+                     int32_t ms)
 {
     atomic_store_explicit(flag, 1, memory_order_seq_cst);
     /* Dekker: the flag store before re-reading the index. This side advertises WIPC__SHM_SIDE_ASYM when
@@ -318,7 +318,7 @@ static void detach(wipc__shm_chan *c)
         atomic_compare_exchange_strong(&h->opener.ident, &mine, 0);
         uint64_t creator = atomic_load_explicit(&h->creator.ident, memory_order_acquire);
         if (creator == 0 || !ident_alive(creator))
-            wipc__plat_section_unlink(c->sec);   /* the creator cannot release the name any more */
+            wipc__plat_section_unlink(c->sec); /* the creator cannot release the name any more */
     }
     /* the peer's reader waits on our tx ring's data word, its sender on our rx ring's space word */
     atomic_store(&h->ring[c->tx_index].data_wait, 0);
@@ -335,6 +335,6 @@ void wipc__shm_leave(wipc__shm_chan *c)
     wipc__mutex_lock(&c->obj.lock);
     atomic_store(&c->watch_ok, false);
     wipc__mutex_unlock(&c->obj.lock);
-    watch_peer(c);   /* closed: the watch goes (its reference keeps the channel until it is freed) */
+    watch_peer(c); /* closed: the watch goes (its reference keeps the channel until it is freed) */
     detach(c);
 }

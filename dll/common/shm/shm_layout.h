@@ -143,7 +143,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "platform_wire.h"   /* WIPC__SHM_MAGIC, WIPC__SHM_HEADER_SIZE, wipc__shm_once32 / _once64 */
+#include "platform_wire.h" /* WIPC__SHM_MAGIC, WIPC__SHM_HEADER_SIZE, wipc__shm_once32 / _once64 */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #  error "the shm section layout is little-endian; this target is not"
@@ -159,57 +159,57 @@
 #define WIPC__SHM_STATE_READY    1u
 #define WIPC__SHM_STATE_CLOSED   2u
 
-#define WIPC__SHM_SIDE_ERRORS 0x1u   /* wipc__shm_side.flags: this side reads ERROR records */
-#define WIPC__SHM_SIDE_STREAM 0x2u   /* wipc__shm_side.flags: this side reassembles streamed messages */
-#define WIPC__SHM_SIDE_ASYM   0x4u   /* wipc__shm_side.flags: this side's sleepers use the heavy fence */
+#define WIPC__SHM_SIDE_ERRORS 0x1u /* wipc__shm_side.flags: this side reads ERROR records */
+#define WIPC__SHM_SIDE_STREAM 0x2u /* wipc__shm_side.flags: this side reassembles streamed messages */
+#define WIPC__SHM_SIDE_ASYM   0x4u /* wipc__shm_side.flags: this side's sleepers use the heavy fence */
 
-#define WIPC__SHM_KIND_BEGIN  0x80u  /* record kind bit: the first piece of a streamed message */
-#define WIPC__SHM_KIND_PART   8u     /* record kind: a following piece of a streamed message */
-#define WIPC__SHM_STREAM_PREFIX 8u   /* bytes of the u64 total at the start of a BEGIN payload */
+#define WIPC__SHM_KIND_BEGIN    0x80u /* record kind bit: the first piece of a streamed message */
+#define WIPC__SHM_KIND_PART     8u /* record kind: a following piece of a streamed message */
+#define WIPC__SHM_STREAM_PREFIX 8u /* bytes of the u64 total at the start of a BEGIN payload */
 
 typedef struct wipc__shm_side {
     _Atomic uint64_t ident;
     _Atomic uint32_t max_message_size;
     _Atomic uint32_t flags;
-    uint8_t          reserved[48];
+    uint8_t reserved[48];
 } wipc__shm_side;
 
 typedef struct wipc__shm_ring_ctl {
     _Atomic uint64_t head;
-    uint8_t          pad0[56];
+    uint8_t pad0[56];
     _Atomic uint64_t tail;
-    uint8_t          pad1[56];
+    uint8_t pad1[56];
     _Atomic uint32_t data_wait;
-    uint8_t          pad2[60];
+    uint8_t pad2[60];
     _Atomic uint32_t space_wait;
-    uint8_t          pad3[60];
+    uint8_t pad3[60];
 } wipc__shm_ring_ctl;
 
 typedef struct wipc__shm_header {
-    uint32_t           magic;
-    uint32_t           layout_version;
-    uint32_t           header_size;
-    uint32_t           record_header;
-    uint64_t           capacity;
-    _Atomic uint32_t   state;
-    _Atomic uint32_t   session;
-    uint64_t           section_size;
-    uint8_t            reserved0[24];
-    wipc__shm_side     creator;
-    wipc__shm_side     opener;
+    uint32_t magic;
+    uint32_t layout_version;
+    uint32_t header_size;
+    uint32_t record_header;
+    uint64_t capacity;
+    _Atomic uint32_t state;
+    _Atomic uint32_t session;
+    uint64_t section_size;
+    uint8_t reserved0[24];
+    wipc__shm_side creator;
+    wipc__shm_side opener;
     wipc__shm_ring_ctl ring[2];
 } wipc__shm_header;
 
 typedef struct wipc__shm_record {
     uint32_t length;
-    uint8_t  kind;
-    uint8_t  session[3];   /* bits 0-23 of the writer's session number, little-endian */
+    uint8_t kind;
+    uint8_t session[3]; /* bits 0-23 of the writer's session number, little-endian */
     uint32_t type;
-    uint32_t pid;          /* the writer's process id */
+    uint32_t pid; /* the writer's process id */
     uint64_t request_id;
 } wipc__shm_record;
 
-#define WIPC__SHM_SESSION_MASK 0xFFFFFFu   /* the bits of a session number a record carries */
+#define WIPC__SHM_SESSION_MASK 0xFFFFFFu /* the bits of a session number a record carries */
 
 _Static_assert(sizeof(wipc__shm_side) == 64, "side is one cache line");
 _Static_assert(sizeof(wipc__shm_ring_ctl) == 256, "ring control is four cache lines");
@@ -229,8 +229,8 @@ _Static_assert(offsetof(wipc__shm_record, session) == 5 && offsetof(wipc__shm_re
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4, "lock-free plain-size atomics");
 
 /* Ring r goes from the creator to the opener when r == 0. Wake word numbers of ring r. */
-#define WIPC__SHM_RING_C2O 0
-#define WIPC__SHM_RING_O2C 1
+#define WIPC__SHM_RING_C2O      0
+#define WIPC__SHM_RING_O2C      1
 #define WIPC__SHM_WORD_DATA(r)  (2u * (unsigned)(r))
 #define WIPC__SHM_WORD_SPACE(r) (2u * (unsigned)(r) + 1u)
 

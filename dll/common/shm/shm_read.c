@@ -24,15 +24,15 @@
 typedef enum want_kind { WANT_MSG, WANT_REPLY, WANT_PEEK, WANT_CB } want_kind;
 
 typedef struct rd_want {
-    want_kind       what;
-    const char     *fn;
-    int32_t         timeout_ms;
-    wipc__reply_waiter *w;      /* WANT_REPLY */
-    void           *buf;        /* WANT_MSG */
-    size_t          cap;
-    wipc_message   *out;
-    wipc__ring_rec  rec;        /* WANT_PEEK: the record left open */
-    bool            handed;     /* read_loop ended (WIPC_OK) because the reader thread reads from now on */
+    want_kind what;
+    const char *fn;
+    int32_t timeout_ms;
+    wipc__reply_waiter *w; /* WANT_REPLY */
+    void *buf; /* WANT_MSG */
+    size_t cap;
+    wipc_message *out;
+    wipc__ring_rec rec; /* WANT_PEEK: the record left open */
+    bool handed; /* read_loop ended (WIPC_OK) because the reader thread reads from now on */
 } rd_want;
 
 static void release_record(wipc__shm_chan *c)
@@ -42,14 +42,14 @@ static void release_record(wipc__shm_chan *c)
 
 static void count_received(wipc__shm_chan *c, size_t size)
 {
-    wipc__shm_count(&c->obj.ctr->msgs_recv, &c->obj.ctr->bytes_recv, &c->obj, size);   /* the role holder: one writer */
+    wipc__shm_count(&c->obj.ctr->msgs_recv, &c->obj.ctr->bytes_recv, &c->obj, size); /* the role holder: one writer */
 }
 
 /* ---- handing frames to their owner --------------------------------------------------------------- */
 
 static wipc__rxmsg *copy_record(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid)
 {
-    wipc__rxmsg *m = wipc__shm_stream_steal(c, rec, pid);   /* an assembled message is handed on, not copied */
+    wipc__rxmsg *m = wipc__shm_stream_steal(c, rec, pid); /* an assembled message is handed on, not copied */
     if (m)
         return m;
     m = wipc__rxmsg_new(rec->length);
@@ -69,11 +69,11 @@ static wipc_status take_reply(wipc__shm_chan *c, rd_want *want, const wipc__ring
     wipc__reply_waiter *w = wipc__reply_deliver(&c->obj, &c->waiters, rec->request_id, rec->payload, rec->length);
     wipc__rxmsg *m = w ? NULL : copy_record(c, rec, pid);
     if (w)
-        count_received(c, rec->length);   /* replies count as received, as wipc__inbox_deliver counts them */
+        count_received(c, rec->length); /* replies count as received, as wipc__inbox_deliver counts them */
     release_record(c);
     if (m) {
         count_received(c, m->size);
-        wipc__reply_to_op(&c->obj, WIPC__KIND_REPLY, m);   /* an async request's, or dropped */
+        wipc__reply_to_op(&c->obj, WIPC__KIND_REPLY, m); /* an async request's, or dropped */
     } else if (!w) {
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming reply");
     }
@@ -113,7 +113,7 @@ static wipc_status take_other(wipc__shm_chan *c, rd_want *want, const wipc__ring
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, want->fn, "out of memory for an incoming message");
     release_record(c);
     bool full = wipc__inbox_deliver(&c->obj, rec->kind, m);
-    atomic_fetch_add(&c->inbox_hint, 1);   /* before the role is given back: see role_fast */
+    atomic_fetch_add(&c->inbox_hint, 1); /* before the role is given back: see role_fast */
     if (full && want->what == WANT_CB)
         pause_while_full(c);
     return WIPC_OK;
@@ -129,7 +129,8 @@ static wipc_status take_msg(wipc__shm_chan *c, rd_want *want, const wipc__ring_r
     out->peer_pid = pid;
     out->data = want->buf;
     if (rec->length > want->cap)
-        return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0, "wipc_recv on shm channel %s: the message is %lu bytes, the buffer %zu; it stays queued",
+        return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0,
+                           "wipc_recv on shm channel %s: the message is %lu bytes, the buffer %zu; it stays queued",
                            c->obj.name, (unsigned long)rec->length, want->cap);
     if (rec->length)
         memcpy(want->buf, rec->payload, rec->length);
@@ -167,7 +168,7 @@ static wipc_status take_record(wipc__shm_chan *c, rd_want *want, const wipc__rin
 
 typedef struct rx_arg {
     wipc__shm_chan *c;
-    bool            cb;     /* the reader thread */
+    bool cb; /* the reader thread */
 } rx_arg;
 
 /* Data, or the handle closed, or (a blocking call) callbacks were set: the reader thread takes over. */
@@ -230,7 +231,7 @@ static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__timeout *dead
         uint64_t ident = 0, dead_ident = 0;
         if (c->creator) {
             wipc__mutex_lock(&c->obj.lock);
-            dead_ident = c->peer_gone ? c->peer_ident : 0;   /* as found dead before the ring check */
+            dead_ident = c->peer_gone ? c->peer_ident : 0; /* as found dead before the ring check */
             wipc__mutex_unlock(&c->obj.lock);
             session = atomic_load_explicit(&h->session, memory_order_acquire);
             ident = atomic_load_explicit(&h->opener.ident, memory_order_acquire);
@@ -241,7 +242,7 @@ static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__timeout *dead
             wipc__shm_sess_idle(c, session, ident, dead_ident);
         if (wipc__ring_readable(&c->rx))
             return WIPC_OK;
-        if (gone && !(a.cb && c->creator))   /* a creator's reader thread waits for the next opener */
+        if (gone && !(a.cb && c->creator)) /* a creator's reader thread waits for the next opener */
             return wipc__shm_ended(c, want->fn);
         int32_t slice = wipc__shm_slice(c, deadline);
         if (slice == 0)
@@ -268,7 +269,8 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__timeout *de
         wipc__ring_rec rec;
         bool wake = false, done = false;
         uint32_t whole_pid = 0;
-        if (c->rx_whole && wipc__shm_stream_pending(c, &rec, &whole_pid)) {   /* an assembled message a receive left (buffer too small) */
+        if (c->rx_whole && wipc__shm_stream_pending(
+                               c, &rec, &whole_pid)) { /* an assembled message a receive left (buffer too small) */
             wipc_status st = take_record(c, want, &rec, whole_pid, &done);
             if (done || st != WIPC_OK)
                 return st;
@@ -284,7 +286,7 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__timeout *de
         if (rc == WIPC__RING_OK) {
             uint32_t pid = wipc__shm_sess_record(c, &rec);
             wipc_status st = WIPC_OK;
-            int piece = WIPC__STREAM_PLAIN;   /* the common case decided here, without a call */
+            int piece = WIPC__STREAM_PLAIN; /* the common case decided here, without a call */
             if (rec.kind == WIPC__SHM_KIND_PART || (rec.kind & WIPC__SHM_KIND_BEGIN) || c->rx_part)
                 piece = wipc__shm_stream_rx(c, &rec, &pid, &st, want->fn);
             if (piece == WIPC__STREAM_ERROR)
@@ -313,9 +315,10 @@ void wipc__shm_role_put(wipc__shm_chan *c, int to)
 /* The fast path: no lock when the role is free and nothing was queued in the inbox. */
 static bool role_fast(wipc__shm_chan *c)
 {
-    if (atomic_load_explicit(&c->inbox_hint, memory_order_relaxed) || wipc__shm_thread_reads(c) || !wipc__role_try(&c->role))
+    if (atomic_load_explicit(&c->inbox_hint, memory_order_relaxed) || wipc__shm_thread_reads(c) ||
+        !wipc__role_try(&c->role))
         return false;
-    if (atomic_load(&c->inbox_hint) == 0)   /* re-read: deliveries are counted before the role is freed */
+    if (atomic_load(&c->inbox_hint) == 0) /* re-read: deliveries are counted before the role is freed */
         return true;
     wipc__shm_role_put(c, WIPC__ROLE_FREE);
     return false;
@@ -335,9 +338,9 @@ static bool queued_locked(wipc__shm_chan *c)
  * A lost peer ends the wait only when the role is not free: the remaining records are read first. */
 typedef struct role_wait {
     wipc__shm_chan *c;
-    wipc__timeout  *deadline;
+    wipc__timeout *deadline;
 
-    rd_want        *want;
+    rd_want *want;
 } role_wait;
 
 static bool wait_queued(void *t)
@@ -360,7 +363,7 @@ static wipc_status wait_missed(void *t)
 {
     wipc__shm_chan *c = ((role_wait *)t)->c;
     if (atomic_load(&c->peer_gone) || atomic_load(&c->broken))
-        return WIPC_E_DISCONNECTED;   /* the holder waits for a new opener: nothing will come */
+        return WIPC_E_DISCONNECTED; /* the holder waits for a new opener: nothing will come */
     return WIPC_OK;
 }
 
@@ -378,13 +381,14 @@ static wipc_status wait_ended(void *t, wipc_status st)
     return st == WIPC_E_INVALID_STATE ? callbacks_set(a->c, a->want) : wipc__shm_ended(a->c, a->want->fn);
 }
 
-static const wipc__role_checks role_checks = { .queued = wait_queued, .gate = wait_gate, .missed = wait_missed,
-                                               .wait_until = wait_until, .ended = wait_ended };
-
+static const wipc__role_checks role_checks = {
+    .queued = wait_queued, .gate = wait_gate, .missed = wait_missed, .wait_until = wait_until, .ended = wait_ended
+};
 
 /* obj.lock held. Waits until this thread holds the reader role, or (`queue_ok`) the inbox has a
  * message, or w (if any) is done, or the handle closed / deadline passed (WIPC__TAKE_ENDED, *st set). */
-static wipc__take_rc role_take(wipc__shm_chan *c, bool queue_ok, wipc__reply_waiter *w, wipc__timeout *deadline, rd_want *want, wipc_status *st)
+static wipc__take_rc role_take(wipc__shm_chan *c, bool queue_ok, wipc__reply_waiter *w, wipc__timeout *deadline,
+                               rd_want *want, wipc_status *st)
 {
     role_wait t = { c, deadline, want };
     return wipc__role_take(&c->role, &c->obj, &role_checks, &t, queue_ok, w, st);
@@ -403,20 +407,24 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
 {
     wipc__shm_chan *c = (wipc__shm_chan *)o;
     wipc__timeout dl = wipc__timeout_of(timeout_ms);
-    rd_want want = { .what = WANT_MSG, .fn = "wipc_recv", .timeout_ms = timeout_ms, .buf = buf, .cap = cap, .out = out };
+    rd_want want = {
+        .what = WANT_MSG, .fn = "wipc_recv", .timeout_ms = timeout_ms, .buf = buf, .cap = cap, .out = out
+    };
     rearm_check(c);
     if (role_fast(c)) {
         wipc_status st = read_loop(c, &want, &dl);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
         if (!want.handed)
-            return st;   /* else async reads began: the reader thread queues the message */
+            return st; /* else async reads began: the reader thread queues the message */
     }
     for (;;) {
         wipc_status st = WIPC_OK;
         wipc__mutex_lock(&o->lock);
         if (atomic_load(&o->has_callbacks)) {
             wipc__mutex_unlock(&o->lock);
-            return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_recv on shm channel %s: the handle has callbacks; messages go to on_message", o->name);
+            return wipc__error(WIPC_E_INVALID_STATE, 0,
+                               "wipc_recv on shm channel %s: the handle has callbacks; messages go to on_message",
+                               o->name);
         }
         o->receivers++;
         wipc__take_rc rc = role_take(c, true, NULL, &dl, &want, &st);
@@ -427,7 +435,7 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
         if (rc == WIPC__TAKE_QUEUED) {
             st = wipc__inbox_recv(o, buf, cap, out, 0);
             if (st == WIPC_E_TIMEOUT && wipc__timeout_left(&dl) != 0)
-                continue;   /* another thread took it first */
+                continue; /* another thread took it first */
             return st;
         }
         st = read_loop(c, &want, &dl);
@@ -448,14 +456,14 @@ static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__t
     rd_want want = { .what = WANT_REPLY, .fn = "wipc_request", .timeout_ms = timeout_ms, .w = w };
     rearm_check(c);
     wipc_status st = WIPC_OK;
-    if (!wipc__shm_thread_reads(c) && wipc__role_try(&c->role)) {   /* fast path: read our reply ourselves */
+    if (!wipc__shm_thread_reads(c) && wipc__role_try(&c->role)) { /* fast path: read our reply ourselves */
         st = read_loop(c, &want, deadline);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
         if (st != WIPC_OK || w->done)
-            return st;   /* else handed over (want.handed): the reader thread delivers the reply */
+            return st; /* else handed over (want.handed): the reader thread delivers the reply */
     }
     if (wipc__shm_thread_reads(c))
-        wipc__shm_spin(c, reply_ready, w);   /* the reader thread delivers it; catch it before sleeping on obj.cond */
+        wipc__shm_spin(c, reply_ready, w); /* the reader thread delivers it; catch it before sleeping on obj.cond */
     wipc__mutex_lock(&c->obj.lock);
     for (;;) {
         wipc__take_rc rc = role_take(c, false, w, deadline, &want, &st);
@@ -466,7 +474,7 @@ static wipc_status await_reply(wipc__shm_chan *c, wipc__reply_waiter *w, wipc__t
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
         wipc__mutex_lock(&c->obj.lock);
         if (st != WIPC_OK || w->done)
-            break;   /* else handed over: role_take now waits for the reader thread */
+            break; /* else handed over: role_take now waits for the reader thread */
     }
     if (w->done)
         st = WIPC_OK;
@@ -481,7 +489,8 @@ wipc_status wipc__shm_request(wipc__obj *o, uint32_t type, const void *req, size
     wipc__timeout dl = wipc__timeout_of(timeout_ms);
     wipc__reply_waiter w;
     wipc__reply_begin(o, &c->waiters, &w, resp, resp_cap);
-    wipc_status st = wipc__shm_send_within(c, WIPC__KIND_REQUEST, w.id, type, req, req_size, &dl);   /* one deadline for both */
+    wipc_status st =
+        wipc__shm_send_within(c, WIPC__KIND_REQUEST, w.id, type, req, req_size, &dl); /* one deadline for both */
     if (st == WIPC_OK)
         st = await_reply(c, &w, &dl, timeout_ms);
     return wipc__reply_end(o, &c->waiters, &w, st, out_resp_size, "shm channel");
@@ -529,19 +538,27 @@ static wipc_status peek_begin(wipc__shm_chan *c)
     wipc_status st = WIPC_OK;
     wipc__mutex_lock(&c->obj.lock);
     if (atomic_load(&c->obj.has_callbacks))
-        st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_peek on shm channel %s: the handle has callbacks; messages go to on_message", c->obj.name);
+        st = wipc__error(WIPC_E_INVALID_STATE, 0,
+                         "wipc_shm_peek on shm channel %s: the handle has callbacks; messages go to on_message",
+                         c->obj.name);
     else if (atomic_load(&c->async_io))
-        st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_peek on shm channel %s: asynchronous reads were started; the "
-                         "reader thread reads the ring (use wipc_recv / wipc_recv_async)", c->obj.name);
+        st = wipc__error(WIPC_E_INVALID_STATE, 0,
+                         "wipc_shm_peek on shm channel %s: asynchronous reads were started; the "
+                         "reader thread reads the ring (use wipc_recv / wipc_recv_async)",
+                         c->obj.name);
     else if (c->peek_state != WIPC__PEEK_NONE)
-        st = wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_peek on shm channel %s: a peek is already open or waiting; call wipc_shm_release first", c->obj.name);
+        st = wipc__error(
+            WIPC_E_INVALID_STATE, 0,
+            "wipc_shm_peek on shm channel %s: a peek is already open or waiting; call wipc_shm_release first",
+            c->obj.name);
     else
         c->peek_state = WIPC__PEEK_WAIT;
     wipc__mutex_unlock(&c->obj.lock);
     return st;
 }
 
-wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_size, uint32_t *out_type, int32_t timeout_ms)
+wipc_status wipc__shm_peek(wipc__shm_chan *c, const void **out_ptr, size_t *out_size, uint32_t *out_type,
+                           int32_t timeout_ms)
 {
     wipc_status st = peek_begin(c);
     if (st != WIPC_OK)
@@ -600,7 +617,8 @@ wipc_status wipc__shm_release(wipc__shm_chan *c)
         return WIPC_OK;
     }
     if (state != WIPC__PEEK_RING)
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_release on shm channel %s: no wipc_shm_peek is open", c->obj.name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_release on shm channel %s: no wipc_shm_peek is open",
+                           c->obj.name);
     if (!wipc__shm_closed(c))
         release_record(c);
     wipc__shm_role_put(c, WIPC__ROLE_FREE);
@@ -645,7 +663,7 @@ wipc_status wipc__shm_pump_start(wipc__shm_chan *c)
     wipc__mutex_unlock(&c->obj.lock);
     if (started)
         return WIPC_OK;
-    wipc__obj_ref(&c->obj);   /* the thread's reference, dropped by wipc__shm_pump_stop */
+    wipc__obj_ref(&c->obj); /* the thread's reference, dropped by wipc__shm_pump_stop */
     wipc_status st = wipc__thread_start(&c->pump, pump_main, c);
     if (st != WIPC_OK) {
         wipc__mutex_lock(&c->obj.lock);

@@ -14,9 +14,9 @@
 #define REGION_MAX_SIZE (1ull << 40)
 
 typedef struct wipc__region {
-    wipc__obj      obj;
+    wipc__obj obj;
     wipc__section *sec;
-    bool           creator;
+    bool creator;
 } wipc__region;
 
 static void region_close(wipc__obj *o)
@@ -32,8 +32,10 @@ static void region_destroy(wipc__obj *o)
 }
 
 static const wipc__ops region_ops = {
-    .kind = WIPC_KIND_REGION, .transport = WIPC_TRANSPORT_SHM,
-    .close = region_close, .destroy = region_destroy,
+    .kind = WIPC_KIND_REGION,
+    .transport = WIPC_TRANSPORT_SHM,
+    .close = region_close,
+    .destroy = region_destroy,
 };
 
 /* Wraps a mapped section in a region handle (the section is freed on failure). */
@@ -62,11 +64,13 @@ static wipc_status region_publish(const char *name, uint32_t flags, wipc__sectio
 static wipc_status check_flags(const char *fn, const char *what, uint32_t flags)
 {
     if (flags & ~WIPC_REGION_READONLY)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x (only WIPC_REGION_READONLY)", fn, what, (unsigned)flags);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x (only WIPC_REGION_READONLY)", fn, what,
+                           (unsigned)flags);
     return WIPC_OK;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_region_create(const char *name, uint64_t size, const wipc_shm_options *user, wipc_handle *out_region)
+WIPC_API wipc_status WIPC_CALL wipc_region_create(const char *name, uint64_t size, const wipc_shm_options *user,
+                                                  wipc_handle *out_region)
 {
     const char *fn = "wipc_region_create";
     wipc_status st = wipc__check_out(out_region, "wipc_region_create: out_region");
@@ -75,12 +79,14 @@ WIPC_API wipc_status WIPC_CALL wipc_region_create(const char *name, uint64_t siz
     *out_region = 0;
     wipc_shm_options o;
     wipc_shm_options_init(&o);
-    if ((st = wipc__read_options(&o, sizeof o, user, "wipc_shm_options")) != WIPC_OK || (st = wipc__check_object_name(name, fn)) != WIPC_OK)
+    if ((st = wipc__read_options(&o, sizeof o, user, "wipc_shm_options")) != WIPC_OK ||
+        (st = wipc__check_object_name(name, fn)) != WIPC_OK)
         return st;
     if (o.flags & ~(uint32_t)WIPC_SHM_GLOBAL)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): unknown flags 0x%x", fn, name, (unsigned)o.flags);
     if (size == 0 || size > REGION_MAX_SIZE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): size %llu is outside 1..2^40 bytes", fn, name, (unsigned long long)size);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): size %llu is outside 1..2^40 bytes", fn, name,
+                           (unsigned long long)size);
     wipc__section_cfg cfg = { WIPC__SECTION_REGION, name, o.flags, size };
     wipc__section *sec = NULL;
     if ((st = wipc__plat_section_create(&cfg, &sec)) != WIPC_OK)
@@ -98,7 +104,8 @@ WIPC_API wipc_status WIPC_CALL wipc_region_open(const char *name, uint32_t flags
     if ((st = wipc__check_object_name(name, fn)) != WIPC_OK || (st = check_flags(fn, name, flags)) != WIPC_OK)
         return st;
     wipc__section *sec = NULL;
-    if ((st = wipc__plat_section_open(WIPC__SECTION_REGION, name, 0, (flags & WIPC_REGION_READONLY) != 0, &sec)) != WIPC_OK)
+    if ((st = wipc__plat_section_open(WIPC__SECTION_REGION, name, 0, (flags & WIPC_REGION_READONLY) != 0, &sec)) !=
+        WIPC_OK)
         return st;
     if (wipc__plat_section_size(sec) == 0) {
         wipc__plat_section_close(sec);
@@ -122,7 +129,8 @@ WIPC_API wipc_status WIPC_CALL wipc_region_view(wipc_handle region, void **out_p
     return WIPC_OK;
 }
 
-WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t size, uint32_t flags, wipc_handle *out_region)
+WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t size, uint32_t flags,
+                                                    wipc_handle *out_region)
 {
     const char *fn = "wipc_region_map_file";
     wipc_status st = wipc__check_out(out_region, "wipc_region_map_file: out_region");
@@ -134,7 +142,8 @@ WIPC_API wipc_status WIPC_CALL wipc_region_map_file(const char *path, uint64_t s
     if ((st = check_flags(fn, path, flags)) != WIPC_OK)
         return st;
     if (size > REGION_MAX_SIZE)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): size %llu is above 2^40 bytes", fn, path, (unsigned long long)size);
+        return wipc__error(WIPC_E_INVALID_ARG, 0, "%s(%s): size %llu is above 2^40 bytes", fn, path,
+                           (unsigned long long)size);
     wipc__section *sec = NULL;
     if ((st = wipc__plat_section_map_file(path, size, (flags & WIPC_REGION_READONLY) != 0, &sec)) != WIPC_OK)
         return st;

@@ -12,7 +12,7 @@
 
 typedef struct room_arg {
     wipc__shm_chan *c;
-    uint64_t        rec;
+    uint64_t rec;
 } room_arg;
 
 static bool room_ready(void *p)
@@ -36,13 +36,15 @@ static wipc_status peer_usable(wipc__shm_chan *c, const char *fn)
 static wipc_status check_size(wipc__shm_chan *c, size_t size, const char *fn)
 {
     if (size > c->obj.max_message_size)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s on shm channel %s: %zu bytes is above this side's max_message_size %u",
-                           fn, c->obj.name, size, (unsigned)c->obj.max_message_size);
+        return wipc__error(WIPC_E_TOO_LARGE, 0,
+                           "%s on shm channel %s: %zu bytes is above this side's max_message_size %u", fn, c->obj.name,
+                           size, (unsigned)c->obj.max_message_size);
     const wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
     uint32_t peer_max = atomic_load_explicit(&((wipc__shm_side *)peer)->max_message_size, memory_order_relaxed);
     if (peer_max && size > peer_max)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s on shm channel %s: %zu bytes is above the peer's max_message_size %u",
-                           fn, c->obj.name, size, (unsigned)peer_max);
+        return wipc__error(WIPC_E_TOO_LARGE, 0,
+                           "%s on shm channel %s: %zu bytes is above the peer's max_message_size %u", fn, c->obj.name,
+                           size, (unsigned)peer_max);
     return WIPC_OK;
 }
 
@@ -58,8 +60,9 @@ static wipc_status tx_blocked(wipc__shm_chan *c, bool reserve, const char *fn)
     if (wipc__shm_closed(c))
         return wipc__shm_ended(c, fn);
     if (atomic_load(&c->tx_state) == WIPC__TX_RESERVED && (reserve || c->tx_reserve_thread == wipc__thread_self()))
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "%s on shm channel %s: a wipc_shm_reserve is open; call wipc_shm_commit first",
-                           fn, c->obj.name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0,
+                           "%s on shm channel %s: a wipc_shm_reserve is open; call wipc_shm_commit first", fn,
+                           c->obj.name);
     return WIPC_OK;
 }
 
@@ -81,7 +84,6 @@ static wipc_status tx_acquire(wipc__shm_chan *c, wipc__timeout *deadline, bool r
             break;
         }
         wipc__cond_wait_until(&c->tx_cond, &c->tx_lock, until);
-
     }
     atomic_fetch_sub(&c->tx_waiters, 1);
     wipc__mutex_unlock(&c->tx_lock);
@@ -102,7 +104,8 @@ static void tx_release(wipc__shm_chan *c, int to)
 }
 
 /* Blocks until `rec` bytes may fit, the deadline passes, the handle closes or the peer goes. */
-static wipc_status wait_room(wipc__shm_chan *c, uint64_t rec, wipc__timeout *deadline, const char *fn, int32_t timeout_ms)
+static wipc_status wait_room(wipc__shm_chan *c, uint64_t rec, wipc__timeout *deadline, const char *fn,
+                             int32_t timeout_ms)
 {
     room_arg a = { c, rec };
     if (wipc__shm_spin(c, room_ready, &a) && wipc__ring_writable(&c->tx, rec))
@@ -117,8 +120,9 @@ static wipc_status wait_room(wipc__shm_chan *c, uint64_t rec, wipc__timeout *dea
             return WIPC_OK;
         int32_t slice = wipc__shm_slice(c, deadline);
         if (slice == 0)
-            return wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: the ring stayed full for %d ms (the peer does not read)",
-                               fn, c->obj.name, (int)timeout_ms);
+            return wipc__error(WIPC_E_TIMEOUT, 0,
+                               "%s on shm channel %s: the ring stayed full for %d ms (the peer does not read)", fn,
+                               c->obj.name, (int)timeout_ms);
         wipc__shm_sleep(c, WIPC__SHM_WORD_SPACE(c->tx_index), &ctl->space_wait, room_ready, &a, slice);
     }
 }
@@ -135,10 +139,12 @@ static wipc_status tx_room(wipc__shm_chan *c, uint64_t len, uint8_t **payload, w
         if (rc == WIPC__RING_OK)
             return WIPC_OK;
         if (rc == WIPC__RING_TOO_LARGE)
-            return wipc__error(WIPC_E_TOO_LARGE, 0, "%s on shm channel %s: a %llu-byte message does not fit a %llu-byte ring",
-                               fn, c->obj.name, (unsigned long long)len, (unsigned long long)c->tx.cap);
+            return wipc__error(WIPC_E_TOO_LARGE, 0,
+                               "%s on shm channel %s: a %llu-byte message does not fit a %llu-byte ring", fn,
+                               c->obj.name, (unsigned long long)len, (unsigned long long)c->tx.cap);
         if (rc == WIPC__RING_CORRUPT)
-            return wipc__shm_fail(c, WIPC_E_PROTOCOL, fn, "the peer's read index in the shared header is impossible (corrupt section)");
+            return wipc__shm_fail(c, WIPC_E_PROTOCOL, fn,
+                                  "the peer's read index in the shared header is impossible (corrupt section)");
         wipc_status st = wait_room(c, wipc__ring_record_size(len), deadline, fn, timeout_ms);
         if (st != WIPC_OK)
             return st;
@@ -160,7 +166,8 @@ static void publish(wipc__shm_chan *c, uint8_t kind, uint32_t type, uint64_t req
 /* What wipc_send and wipc_shm_reserve both begin with: the peer and size checks, the writer slot
  * (tx_acquire) and room for `size` bytes in the ring (*dst), within `dl`. On failure the slot is
  * given back. */
-static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_t **dst, const char *fn, wipc__timeout *dl)
+static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_t **dst, const char *fn,
+                            wipc__timeout *dl)
 {
     wipc_status st = peer_usable(c, fn);
     if (st == WIPC_OK)
@@ -187,7 +194,7 @@ static uint64_t piece_bytes(const wipc__shm_chan *c, uint64_t left, uint64_t ext
         n = left;
     uint64_t to_end = c->tx.cap - (c->tx.pos & (c->tx.cap - 1));
     if (wipc__ring_record_size(extra + n) > to_end && to_end >= WIPC__SHM_RECORD_HEADER + extra + 1024)
-        n = to_end - WIPC__SHM_RECORD_HEADER - extra;   /* a multiple of 8: the record ends at the ring's end */
+        n = to_end - WIPC__SHM_RECORD_HEADER - extra; /* a multiple of 8: the record ends at the ring's end */
     return n;
 }
 
@@ -240,15 +247,17 @@ static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__timeout *dl
             return wipc__shm_ended(c, fn);
         int32_t slice = wipc__shm_slice(c, dl);
         if (slice == 0)
-            return wipc__error(WIPC_E_TIMEOUT, 0, "%s on shm channel %s: no opener attached within %d ms to take a %zu-byte "
-                               "message (larger than the ring, it is streamed to its reader)", fn, c->obj.name,
-                               (int)dl->ms, size);
+            return wipc__error(WIPC_E_TIMEOUT, 0,
+                               "%s on shm channel %s: no opener attached within %d ms to take a %zu-byte "
+                               "message (larger than the ring, it is streamed to its reader)",
+                               fn, c->obj.name, (int)dl->ms, size);
         wipc__sleep_ms(slice < 5 ? (uint32_t)slice : 5u);
     }
     if (!(atomic_load_explicit(&peer->flags, memory_order_relaxed) & WIPC__SHM_SIDE_STREAM))
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s on shm channel %s: a %zu-byte message does not fit the %llu-byte ring "
-                           "and the peer's library predates streaming: it cannot take one in pieces", fn, c->obj.name, size,
-                           (unsigned long long)c->tx.cap);
+        return wipc__error(WIPC_E_TOO_LARGE, 0,
+                           "%s on shm channel %s: a %zu-byte message does not fit the %llu-byte ring "
+                           "and the peer's library predates streaming: it cannot take one in pieces",
+                           fn, c->obj.name, size, (unsigned long long)c->tx.cap);
     return check_size(c, size, fn);
 }
 
@@ -267,9 +276,10 @@ static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request
         if ((st = tx_acquire(c, dl, false, fn)) != WIPC_OK)
             return st;
     } else {
-        int expected = WIPC__TX_STREAM;   /* ours since the last call: nobody else takes a parked stream */
+        int expected = WIPC__TX_STREAM; /* ours since the last call: nobody else takes a parked stream */
         if (!atomic_compare_exchange_strong(&c->tx_state, &expected, WIPC__TX_BUSY))
-            return wipc__error(WIPC_E_INVALID_STATE, 0, "%s on shm channel %s: the streamed message lost its turn", fn, c->obj.name);
+            return wipc__error(WIPC_E_INVALID_STATE, 0, "%s on shm channel %s: the streamed message lost its turn", fn,
+                               c->obj.name);
     }
     st = stream_pieces(c, kind, request_id, type, data, size, done, dl, fn);
     tx_release(c, st == WIPC_E_TIMEOUT && sent && *done > 0 ? WIPC__TX_STREAM : WIPC__TX_FREE);
@@ -278,10 +288,12 @@ static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request
 
 /* ---- whole records -------------------------------------------------------------------------------- */
 
-wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                                     size_t size, wipc__timeout *dl, size_t *sent)
+wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type,
+                                     const void *data, size_t size, wipc__timeout *dl, size_t *sent)
 {
-    const char *fn = kind == WIPC__KIND_REPLY ? "wipc_reply" : kind == WIPC__KIND_REQUEST ? "wipc_request" : "wipc_send";
+    const char *fn = kind == WIPC__KIND_REPLY     ? "wipc_reply"
+                     : kind == WIPC__KIND_REQUEST ? "wipc_request"
+                                                  : "wipc_send";
     if (wipc__shm_streamed(c, size))
         return stream_send(c, kind, request_id, type, data, size, dl, sent, fn);
     uint8_t *dst = NULL;
@@ -306,12 +318,15 @@ wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint
 {
     wipc__timeout dl = wipc__timeout_of(timeout_ms);
     wipc__shm_chan *c = (wipc__shm_chan *)o;
-    if (kind == WIPC__KIND_ERROR) {   /* only to a 1.1 peer: a 1.0 reader would take the record for corruption */
+    if (kind == WIPC__KIND_ERROR) { /* only to a 1.1 peer: a 1.0 reader would take the record for corruption */
         wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
         if (!(atomic_load(&peer->flags) & WIPC__SHM_SIDE_ERRORS))
-            return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_reply_error on shm channel %s: the peer speaks wipc 1.0 (its side "
-                               "of the section does not offer remote errors), so it could not read an error reply; nothing "
-                               "was sent: answer with wipc_reply", o->name);
+            return wipc__error(
+                WIPC_E_NOT_SUPPORTED, 0,
+                "wipc_reply_error on shm channel %s: the peer speaks wipc 1.0 (its side "
+                "of the section does not offer remote errors), so it could not read an error reply; nothing "
+                "was sent: answer with wipc_reply",
+                o->name);
     }
     return wipc__shm_send_within(c, kind, request_id, type, data, size, &dl);
 }
@@ -320,8 +335,9 @@ wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, in
 {
     const char *fn = "wipc_shm_reserve";
     if (wipc__ring_record_size(size) > c->tx.cap)
-        return wipc__error(WIPC_E_TOO_LARGE, 0, "%s on shm channel %s: %zu bytes do not fit the %llu-byte ring (at most %llu)",
-                           fn, c->obj.name, size, (unsigned long long)c->tx.cap,
+        return wipc__error(WIPC_E_TOO_LARGE, 0,
+                           "%s on shm channel %s: %zu bytes do not fit the %llu-byte ring (at most %llu)", fn,
+                           c->obj.name, size, (unsigned long long)c->tx.cap,
                            (unsigned long long)(c->tx.cap - WIPC__SHM_RECORD_HEADER));
     uint8_t *dst = NULL;
     wipc__timeout dl = wipc__timeout_of(timeout_ms);
@@ -337,13 +353,16 @@ wipc_status wipc__shm_reserve(wipc__shm_chan *c, size_t size, void **out_ptr, in
 wipc_status wipc__shm_commit(wipc__shm_chan *c, uint32_t type, size_t size)
 {
     if (atomic_load(&c->tx_state) != WIPC__TX_RESERVED)
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_commit on shm channel %s: no wipc_shm_reserve is open", c->obj.name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_commit on shm channel %s: no wipc_shm_reserve is open",
+                           c->obj.name);
     if (size > c->tx_reserve_len)
-        return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_shm_commit on shm channel %s: size %zu is above the %llu bytes reserved",
-                           c->obj.name, size, (unsigned long long)c->tx_reserve_len);
+        return wipc__error(WIPC_E_INVALID_ARG, 0,
+                           "wipc_shm_commit on shm channel %s: size %zu is above the %llu bytes reserved", c->obj.name,
+                           size, (unsigned long long)c->tx_reserve_len);
     int expected = WIPC__TX_RESERVED;
     if (!atomic_compare_exchange_strong(&c->tx_state, &expected, WIPC__TX_BUSY))
-        return wipc__error(WIPC_E_INVALID_STATE, 0, "wipc_shm_commit on shm channel %s: another thread committed this reservation", c->obj.name);
+        return wipc__error(WIPC_E_INVALID_STATE, 0,
+                           "wipc_shm_commit on shm channel %s: another thread committed this reservation", c->obj.name);
     bool closed = wipc__shm_closed(c);
     if (closed)
         c->tx.open_rec = 0;

@@ -14,7 +14,7 @@
  */
 #include "common/shm/shm.h"
 
-#define SKIPPED_MAX 16   /* sessions that wrote nothing reported in a row, at most (the counter is untrusted) */
+#define SKIPPED_MAX 16 /* sessions that wrote nothing reported in a row, at most (the counter is untrusted) */
 
 static void sess_event(wipc__shm_chan *c, int32_t event)
 {
@@ -27,7 +27,7 @@ static void sess_end(wipc__shm_chan *c)
     if (!c->rx_open)
         return;
     c->rx_open = false;
-    wipc__shm_stream_drop(c, "its opener left mid-message");   /* never delivered in part */
+    wipc__shm_stream_drop(c, "its opener left mid-message"); /* never delivered in part */
     wipc__stats_peer(&c->obj, 0);
     if (c->rx_announced)
         sess_event(c, WIPC_EVENT_DISCONNECTED);
@@ -78,10 +78,10 @@ uint32_t wipc__shm_sess_record(wipc__shm_chan *c, const wipc__ring_rec *rec)
             uint32_t ahead = (stamp - c->rx_sess) & WIPC__SHM_SESSION_MASK;
             if (ahead && ahead <= WIPC__SHM_SESSION_MASK / 2)
                 sess_begin(c, ahead);
-        } else {   /* a writer without stamps (an older library): the counter and the slot are all there is */
+        } else { /* a writer without stamps (an older library): the counter and the slot are all there is */
             uint32_t ahead = sess_ahead(c, atomic_load_explicit(&c->hdr->session, memory_order_acquire));
             if (ahead) {
-                wipc__shm_peer_check(c, false);   /* learn the new opener's pid, if it is still attached */
+                wipc__shm_peer_check(c, false); /* learn the new opener's pid, if it is still attached */
                 sess_begin(c, ahead);
             }
         }

@@ -57,7 +57,8 @@ wipc__rxmsg *wipc__shm_stream_steal(wipc__shm_chan *c, const wipc__ring_rec *rec
 }
 
 /* The piece in rec (payload bytes from `from`) is copied into rx_part and released from the ring. */
-static int take_piece(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t from, uint32_t *pid, wipc_status *st, const char *fn)
+static int take_piece(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t from, uint32_t *pid, wipc_status *st,
+                      const char *fn)
 {
     uint32_t n = rec->length - from;
     if (n > c->rx_part->size - c->rx_part_have) {
@@ -86,7 +87,7 @@ int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, w
 {
     c->rx_from_whole = false;
     if (rec->kind == WIPC__SHM_KIND_PART) {
-        if (!c->rx_part) {   /* the rest of a message whose beginning an earlier reader took, or that was dropped */
+        if (!c->rx_part) { /* the rest of a message whose beginning an earlier reader took, or that was dropped */
             wipc__shm_rx_release(c);
             return WIPC__STREAM_TAKEN;
         }
@@ -96,7 +97,7 @@ int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, w
         wipc__shm_stream_drop(c, "its writer gave up or left: another record followed");
     if (!(rec->kind & WIPC__SHM_KIND_BEGIN))
         return WIPC__STREAM_PLAIN;
-    uint64_t total;   /* read once; the ring checked that the BEGIN payload holds it */
+    uint64_t total; /* read once; the ring checked that the BEGIN payload holds it */
     memcpy(&total, rec->payload, sizeof total);
     char why[200];
     if (total > c->obj.max_message_size) {
@@ -123,7 +124,7 @@ int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, w
 /* Frees the record just delivered (the ring's, or the assembled rx_whole). */
 void wipc__shm_rx_release(wipc__shm_chan *c)
 {
-    if (c->rx_from_whole) {   /* an assembled streamed message (shm_stream.c), not a ring record */
+    if (c->rx_from_whole) { /* an assembled streamed message (shm_stream.c), not a ring record */
         c->rx_from_whole = false;
         wipc__rxmsg_free(c->rx_whole);
         c->rx_whole = NULL;
