@@ -71,6 +71,15 @@ static wipc_status os_fail(int err, const char *call, const char *path)
     return wipc__error(st, err, "%s(%s) failed", call, path);
 }
 
+/* shm_open(O_CREAT | O_EXCL) of a new name failed with err: WIPC_E_ADDR_IN_USE when it exists. */
+static wipc_status create_failed(int err, const char *path, const char *name)
+{
+    if (err == EEXIST)
+        return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use", path,
+                           name);
+    return os_fail(err, "shm_open", path);
+}
+
 static wipc__section *section_new(const char *path)
 {
     wipc__section *s = calloc(1, sizeof *s);
@@ -211,13 +220,8 @@ static wipc_status channel_create(const wipc__section_cfg *cfg, const char *path
         wipc__log(WIPC_LOG_INFO, "shm %s: reclaiming the name left by a dead creator", cfg->name);
         shm_unlink(path);
     }
-    if (fd < 0) {
-        int err = errno;
-        if (err == EEXIST)
-            return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use",
-                               path, cfg->name);
-        return os_fail(err, "shm_open", path);
-    }
+    if (fd < 0)
+        return create_failed(errno, path, cfg->name);
     char mname[WIPC_NAME_MAX + 16];
     memfd_name(mname, sizeof mname, cfg->name);
     bool foreign = wipc__is_full_name(cfg->name);
@@ -311,13 +315,8 @@ wipc_status wipc__plat_section_create(const wipc__section_cfg *cfg, wipc__sectio
     if (cfg->ns == WIPC__SECTION_CHANNEL)
         return channel_create(cfg, path, out);
     int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        int err = errno;
-        if (err == EEXIST)
-            return wipc__error(WIPC_E_ADDR_IN_USE, err, "shm_open(%s, O_CREAT|O_EXCL) failed: the name %s is in use",
-                               path, cfg->name);
-        return os_fail(err, "shm_open", path);
-    }
+    if (fd < 0)
+        return create_failed(errno, path, cfg->name);
     wipc__section *s = section_new(path);
     wipc_status st =
         s ? reserve(fd, cfg->size, path) : wipc__error(WIPC_E_NO_MEMORY, 0, "out of memory for section %s", path);
