@@ -21,7 +21,10 @@ import pytest
 from swig_pkg import child_env, wipc
 
 PRELUDE = """
-import sys, time, wipc
+import signal, sys, time, wipc
+# Python keeps SIGINT ignored when it started ignored (a job started with & by a shell without job
+# control, e.g. a CI runner's background step): the child takes Ctrl-C the way a terminal program does.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 def ready():
     print("READY", flush=True)
 def interrupted():
