@@ -86,6 +86,9 @@ static void connect_attempt(wipc__op *op, connect_t *t)
     c->obj.max_queued_bytes = t->max_queued_bytes;
     c->obj.max_queued_count = t->max_queued_count;
     c->connect_op = op; /* before the I/O thread sees c: it pokes the timer when the handshake is over */
+    if (!c->raw) /* a server that accepted has WIPC__HANDSHAKE_GRACE_MS beyond the timeout to answer; set
+                  * before wipc__conn_start: the I/O thread's poke (wipc__op_timer_at) reads op->deadline */
+        op->deadline = wipc__deadline_max(op->deadline, wipc__deadline_in(WIPC__HANDSHAKE_GRACE_MS));
     t->c = c;
     if (wipc__conn_start(c) != WIPC_OK) {
         t->c = NULL;
@@ -94,11 +97,8 @@ static void connect_attempt(wipc__op *op, connect_t *t)
         wipc__op_complete(op, WIPC_E_SYSTEM);
         return;
     }
-    if (!c->raw) {
-        /* a server that accepted has WIPC__HANDSHAKE_GRACE_MS beyond the timeout to answer */
-        op->deadline = wipc__deadline_max(op->deadline, wipc__deadline_in(WIPC__HANDSHAKE_GRACE_MS));
+    if (!c->raw)
         wipc__conn_send_hello(c); /* a failed write is judged by what the server said (BUSY or EOF) */
-    }
     wipc__op_timer_at(op, wipc__deadline_in(50)); /* a look now and then, besides the handshake's poke */
     connect_timer(op);
 }
