@@ -78,21 +78,27 @@ static struct {
 static uint64_t g_cache_clock;
 static SRWLOCK g_cache_lock = SRWLOCK_INIT;
 
+/* g_cache_lock held: the slot that holds `name`, or -1. */
+static int cache_find(const char *name)
+{
+    for (int i = 0; i < ENDPOINT_CACHE; i++)
+        if (g_cache[i].hwnd && strcmp(g_cache[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
 /* The cached endpoint of `name`, if any: 1 with *hwnd and *pid set. */
 static int cache_get(const char *name, HWND *hwnd, DWORD *pid)
 {
-    int hit = 0;
     AcquireSRWLockExclusive(&g_cache_lock);
-    for (int i = 0; i < ENDPOINT_CACHE && !hit; i++) {
-        if (g_cache[i].hwnd && strcmp(g_cache[i].name, name) == 0) {
-            *hwnd = g_cache[i].hwnd;
-            *pid = g_cache[i].pid;
-            g_cache[i].used = ++g_cache_clock;
-            hit = 1;
-        }
+    int slot = cache_find(name);
+    if (slot >= 0) {
+        *hwnd = g_cache[slot].hwnd;
+        *pid = g_cache[slot].pid;
+        g_cache[slot].used = ++g_cache_clock;
     }
     ReleaseSRWLockExclusive(&g_cache_lock);
-    return hit;
+    return slot >= 0;
 }
 
 /* Remembers (hwnd, pid) for `name`, or forgets the name when hwnd is NULL. */
@@ -102,10 +108,7 @@ static void cache_put(const char *name, HWND hwnd, DWORD pid)
     if (len > WIPC_NAME_MAX)
         return;
     AcquireSRWLockExclusive(&g_cache_lock);
-    int slot = -1;
-    for (int i = 0; i < ENDPOINT_CACHE && slot < 0; i++)
-        if (g_cache[i].hwnd && strcmp(g_cache[i].name, name) == 0)
-            slot = i;
+    int slot = cache_find(name);
     if (slot < 0 && hwnd) { /* a new name: an empty slot, else the least recently used */
         slot = 0;
         for (int i = 1; i < ENDPOINT_CACHE && g_cache[slot].hwnd; i++)
