@@ -9,11 +9,10 @@ cycle); every one of them is a failure of --check (none is left: the pipe files,
 way as common/pipe/pipe.h writes down). Backend files that #include a common/ header are listed too: a backend reaches the core only
 through dll/platform*.h.
 
-    file_deps.py BUILD_DIR [--check] [--quiet]
+    file_deps.py BUILD_DIR [--check]
         BUILD_DIR  a configured and built tree (build/linux, build/win64)
         --check    exit 1 when there is any cycle (inside common/, inside a backend, or across the
                    platform boundary), or a backend includes a common/ header
-        --quiet    accepted for the scripts; the output is already the summary line and the failures
 """
 import argparse
 import os
@@ -142,7 +141,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build_dir")
     ap.add_argument("--check", action="store_true")
-    ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     objs = objects(args.build_dir, os.path.join(root, "dll"))
