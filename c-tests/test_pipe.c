@@ -906,6 +906,50 @@ static void test_pipe_callbacks_server(void **state)
     WT_OK(wipc_close(st.server));
 }
 
+/* Clients whose handshake ended while the server had no callbacks wait in its accept queue;
+ * wipc_set_callbacks on the server hands them its callbacks. What they sent before and send after
+ * must reach on_message: the server's I/O thread reads those connections from then on. (It did not:
+ * a request waited until the client hung up - test_fault_pipe_server_restart's occasional timeout.) */
+static void test_pipe_callbacks_set_after_connect(void **state)
+{
+    (void)state;
+    static cb_state st;
+    memset(&st, 0, sizeof st);
+    char name[160];
+    wt_unique_name(name, sizeof name, "cblate");
+    WT_OK(wipc_pipe_listen(name, NULL, &st.server));
+    wipc_handle h = 0;
+    WT_OK(wt_connect_waiting(name, 10000, &h));
+    uint8_t buf[8], resp[8];
+    uint32_t seq = 0;
+    memcpy(buf, &seq, 4);
+    WT_OK(wipc_send(h, 7, buf, 4, 5000)); /* before the server has callbacks */
+    wt_sleep_ms(300); /* the server ends its side of the handshake: the connection waits to be accepted */
+    WT_OK(wipc_set_callbacks(st.server, srv_on_message, srv_on_event, &st));
+    WT_CHECK(wt_wait_atomic_ge(&st.n_conn, 1, 10000), "no CONNECTED event");
+    for (uint32_t i = 0; i < 3; i++) {
+        uint32_t v = 100 + i;
+        size_t got = 0;
+        memcpy(buf, &v, 4);
+        WT_OK(wipc_request(h, 8, buf, 4, resp, sizeof resp, &got, 5000));
+        assert_int_equal(got, 4);
+        assert_memory_equal(resp, buf, 4);
+    }
+    seq = 1;
+    memcpy(buf, &seq, 4);
+    WT_OK(wipc_send(h, 7, buf, 4, 5000));
+    WT_CHECK(wt_wait_atomic_ge(&st.msgs[0], 5, 5000), "on_message saw %d of 5 messages", atomic_load(&st.msgs[0]));
+    WT_OK(wipc_close(h));
+    WT_CHECK(wt_wait_atomic_ge(&st.disconnected[0], 1, 5000), "no DISCONNECTED event");
+    assert_int_equal(atomic_load(&st.msgs[0]), 5);
+    assert_int_equal(atomic_load(&st.order_errors), 0);
+    assert_int_equal(atomic_load(&st.reply_errors), 0);
+    assert_int_equal(atomic_load(&st.bad_msgs), 0);
+    assert_int_equal(atomic_load(&st.unknown_handle), 0);
+    WT_OK(wipc_close(st.conns[0]));
+    WT_OK(wipc_close(st.server));
+}
+
 static void test_pipe_callbacks_client_side(void **state)
 {
     (void)state;
@@ -1709,6 +1753,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipe_request_threads, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_pipe_request_details, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_pipe_callbacks_server, setup_thread_flag, teardown_peers),
+        cmocka_unit_test_setup_teardown(test_pipe_callbacks_set_after_connect, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_pipe_callbacks_client_side, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_pipe_close_inside_callback, setup_thread_flag, teardown_peers),
         cmocka_unit_test_setup_teardown(test_pipe_no_callback_after_close, setup_thread_flag, teardown_peers),

@@ -459,6 +459,9 @@ static void server_conn_ready(wipc__server *s, wipc__conn *c)
     wipc__dispatch_pause(&c->obj, true);
     wipc__obj_ref(&c->obj); /* held by the CONNECTED work item, dropped when it un-pauses */
     wipc__inbox_set_callbacks(&c->obj, s->obj.on_message, s->obj.on_event, s->obj.user_data);
+    /* As wipc_set_callbacks does: a connection that waited in the accept queue (its handshake ended
+     * before the server had callbacks) is read by callers; the I/O thread reads it from now on. */
+    wipc__conn_callbacks_set(&c->obj);
     wipc__dispatch_event(&s->obj, WIPC_EVENT_CONNECTED, c->obj.handle, WIPC_OK, &c->obj);
 }
 
