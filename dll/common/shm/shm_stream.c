@@ -42,10 +42,15 @@ wipc_status wipc__shm_stream_unborrow(wipc__shm_chan *c, const char *fn)
         return WIPC_OK;
     wipc__rxmsg *m = c->rx_part ? c->rx_part : c->rx_whole;
     size_t have = c->rx_part ? c->rx_part_have : m->size;
-    uint8_t *own = malloc(m->size);
+    uint8_t *own = malloc(m->size ? m->size : 1);
     if (!own) {
-        if (c->rx_part)
+        if (c->rx_part) {
             wipc__shm_stream_drop(c, "no memory to keep it");
+        } else {
+            part_free(c, c->rx_whole);
+            c->rx_whole = NULL;
+            c->rx_from_whole = false;
+        }
         return wipc__shm_fail(c, WIPC_E_NO_MEMORY, fn, "out of memory for a streamed message being received");
     }
     memcpy(own, m->data, have);
