@@ -20,8 +20,9 @@
  *       opens NAME (waiting up to 10 s), sends TEXT (type 7; "-" sends nothing), prints READY, keeps
  *       the channel open HOLD_MS (default 0) and closes it: a short-lived opener. Exit 0.
  *   shm_peer send-big NAME SIZE
- *       opens NAME, prints READY, then sends one SIZE-byte message (type 9, streamed through the ring
- *       in pieces when it is larger) with a 60 s timeout: killed while it blocks mid-message. Exit 0.
+ *       opens NAME, prints READY, then sends one SIZE-byte message (type 9, wt_fill seed 9; streamed
+ *       through the ring in pieces when it is larger, or above 256 KiB) with a 60 s timeout: killed or
+ *       stopped while it blocks mid-message. Exit 0.
  *   shm_peer serve-cb NAME [SPIN_US]
  *       creates NAME (spin_us SPIN_US, default 50) with callbacks that answer every request with the same bytes (from on_message),
  *       prints READY, exits 0 after the first opener leaves (WIPC_EVENT_DISCONNECTED; 120 s at most).
@@ -202,10 +203,11 @@ static int cmd_send(const char *name, const char *text, unsigned hold_ms)
 static int cmd_send_big(const char *name, size_t size)
 {
     wipc_handle h = 0;
-    uint8_t *buf = (uint8_t *)calloc(1, size ? size : 1);
+    uint8_t *buf = (uint8_t *)malloc(size ? size : 1);
     wipc_status st = wipc_shm_open(name, NULL, 10000, &h);
     if (st != WIPC_OK || !buf)
         return fail_status("wipc_shm_open", st), 2;
+    wt_fill(buf, size, 9);
     wt_peer_ready();
     if ((st = wipc_send(h, 9, buf, size, 60000)) != WIPC_OK)
         return fail_status("wipc_send", st);

@@ -1363,6 +1363,89 @@ static void test_shm_stream_sender_killed(void **state)
     pair_close(&p);
 }
 
+/* A 1 MiB wipc_send that fits the 8 MiB ring still goes through it in pieces (a BEGIN of at most
+ * 128 KiB, then PARTs), so the reader copies one piece while the writer fills the next; as one record
+ * the two took turns, each waiting a whole copy for the other (longer than its spin: a sleep and a
+ * wake-up per message). It arrives whole. */
+static void test_shm_stream_fitting_in_pieces(void **state)
+{
+    (void)state;
+    char name[160];
+    const uint64_t cap = 8 * MIB;
+    wipc_handle a = create_named(name, "shm-streamfit", cap);
+    raw_map m;
+    WT_CHECK(raw_open(&m, name) == 0, "raw mapping of the section");
+    const char *args[] = { "send-big", name, "1048576", NULL };
+    wt_proc *peer = wt_spawn_ready(args);
+    wt_expect_exit_0(peer, 20000, "send-big peer"); /* nobody reads yet: the whole message is in the ring */
+    const uint8_t *rec = m.base + 4096 + cap; /* ring 1 (opener to creator), its first record */
+    uint32_t len, total_lo;
+    memcpy(&len, rec, 4);
+    memcpy(&total_lo, rec + REC_HDR, 4);
+    WT_CHECK(rec[4] == (0x80 | 1) && len <= 128 * KIB && total_lo == MIB,
+             "the first record is a BEGIN piece (kind 0x%x, %lu bytes, total %lu)", rec[4], (unsigned long)len,
+             (unsigned long)total_lo);
+    raw_close(&m);
+    uint8_t *in = (uint8_t *)malloc(MIB);
+    assert_non_null(in);
+    size_t n = 0;
+    uint32_t type = 0;
+    WT_OK(wipc_recv(a, in, MIB, &n, &type, 10000));
+    WT_CHECK(n == MIB && type == 9 && wt_check(in, n, 9), "the 1 MiB message arrived whole (%zu bytes)", n);
+    free(in);
+    WT_OK(wipc_close(a));
+}
+
+#ifndef _WIN32
+#  include <signal.h>
+
+/* A wipc_recv assembles a streamed message straight in its buffer. One that times out mid-message
+ * (the sender frozen by SIGSTOP) leaves the part to the next receive, which gets the whole message
+ * although the first buffer was overwritten and freed; a sender killed mid-message after such a
+ * timeout delivers nothing. */
+static void test_shm_stream_recv_resumes(void **state)
+{
+    (void)state;
+    char name[160];
+    wipc_handle a = create_named(name, "shm-streamresume", 64 * KIB);
+    for (int round = 0; round < 2; round++) {
+        raw_map m;
+        WT_CHECK(raw_open(&m, name) == 0, "raw mapping of the section");
+        uint64_t from = raw_head(&m, 1);
+        const char *args[] = { "send-big", name, "1048576", NULL };
+        wt_proc *peer = wt_spawn_ready(args);
+        uint64_t end = wt_now_ms() + 10000;
+        while (raw_head(&m, 1) - from < 32 * KIB && wt_now_ms() < end) /* pieces wait: the sender blocks */
+            wt_sleep_ms(5);
+        WT_CHECK(raw_head(&m, 1) - from >= 32 * KIB, "the sender published pieces");
+        raw_close(&m);
+        pid_t pid = (pid_t)wt_proc_pid(peer);
+        kill(pid, SIGSTOP);
+        uint8_t *first = (uint8_t *)malloc(MIB), *second = (uint8_t *)malloc(MIB);
+        assert_non_null(first);
+        assert_non_null(second);
+        size_t n = 0;
+        uint32_t type = 0;
+        WT_ASSERT_FAILS(wipc_recv(a, first, MIB, &n, &type, 300), WIPC_E_TIMEOUT); /* takes the pieces there */
+        memset(first, 0xEE, MIB); /* the caller owns its buffer again */
+        free(first);
+        if (round == 0) {
+            kill(pid, SIGCONT);
+            WT_OK(wipc_recv(a, second, MIB, &n, &type, 20000));
+            WT_CHECK(n == MIB && type == 9 && wt_check(second, n, 9), "the message arrived whole (%zu bytes)", n);
+            wt_expect_exit_0(peer, 20000, "send-big peer");
+        } else {
+            kill_peer(peer);
+            wipc_status st = wipc_recv(a, second, MIB, &n, &type, 5000);
+            WT_CHECK(st == WIPC_E_DISCONNECTED, "recv after the sender died mid-message: %s, %zu bytes",
+                     wipc_status_name(st), n);
+        }
+        free(second);
+    }
+    WT_OK(wipc_close(a));
+}
+#endif
+
 /* A creator streams a message larger than the ring before its first opener attached: the send waits
  * for the opener (within its timeout), which then gets the message whole. */
 static void test_shm_stream_before_opener(void **state)
@@ -1729,6 +1812,10 @@ int main(void)
         cmocka_unit_test(test_shm_stream_sender_killed),
         cmocka_unit_test(test_shm_stream_async),
         cmocka_unit_test(test_shm_stream_before_opener),
+        cmocka_unit_test(test_shm_stream_fitting_in_pieces),
+#ifndef _WIN32
+        cmocka_unit_test(test_shm_stream_recv_resumes),
+#endif
         cmocka_unit_test(test_shm_regions),
         cmocka_unit_test(test_shm_map_file),
         cmocka_unit_test(test_shm_batch_wakeups),

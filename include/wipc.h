@@ -415,7 +415,8 @@ WIPC_API wipc_status WIPC_CALL wipc_get_info(wipc_handle h, wipc_info *out);
 /** Sends one message (`size` bytes at `data`, tagged `type`) on a pipe connection or shm channel.
  *  Blocks until the whole message is handed over (pipe: overlapped WriteFile / sendmsg + poll(POLLOUT);
  *  shm: copied into the outgoing ring, the peer woken by SetEvent / futex; a message larger than the
- *  ring goes through it in pieces, the peer delivers it whole or, if this call fails or the process
+ *  ring - and since 1.1 one above 256 KiB, so that the peer copies while this call fills - goes
+ *  through it in pieces, the peer delivers it whole or, if this call fails or the process
  *  dies midway, not at all), waiting up to `timeout_ms` for room. `data` may be NULL only if size is 0; the library does not keep the pointer. Messages keep
  *  their boundaries and order (except POSIX WIPC_PIPE_RAW). A shm creator may send before an opener
  *  attached (the ring holds the messages). Since 1.1, on a WIPC_PIPE_WRITE_BEHIND connection a message
@@ -445,6 +446,8 @@ WIPC_API wipc_status WIPC_CALL wipc_send(wipc_handle h, uint32_t type, const voi
  *  a bad or oversized frame, or the shm section is corrupt; the connection is ended), WIPC_E_NO_MEMORY
  *  / WIPC_E_SYSTEM (a read failed and ended the connection), WIPC_E_BAD_HANDLE, WIPC_E_INVALID_ARG
  *  (buf NULL with cap > 0, timeout < -1), WIPC_E_NOT_SUPPORTED (servers, regions, named events).
+ *  On any status but WIPC_OK the contents of `buf` are unspecified (a shm channel assembles a message
+ *  sent in pieces straight in it; a receive that ends first leaves the part to the next one).
  *  @since 1.0 */
 WIPC_API wipc_status WIPC_CALL wipc_recv(wipc_handle h, void *buf, size_t cap, size_t *out_size, uint32_t *out_type, int32_t timeout_ms);
 

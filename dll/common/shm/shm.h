@@ -93,6 +93,7 @@ typedef struct wipc__shm_chan {
     wipc__rxmsg *rx_part; /* being assembled: type, request_id, peer_pid of its BEGIN; NULL = none */
     uint8_t rx_part_kind;
     size_t rx_part_have; /* bytes received so far (of rx_part->size) */
+    bool rx_in_caller; /* rx_part's (or rx_whole's) data is the buffer of the wipc_recv reading, not its own */
     wipc__rxmsg *rx_whole; /* assembled and not yet taken (a receive's buffer was too small) */
     uint8_t rx_whole_kind;
     bool rx_from_whole; /* the record being delivered is rx_whole: releasing it frees it */
@@ -157,7 +158,12 @@ wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t requ
 wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type,
                                      const void *data, size_t size, wipc__timeout *dl, size_t *sent);
 void wipc__shm_stream_abandon(wipc__shm_chan *c);
-/* True if a message of `size` bytes is streamed (its record would not fit the ring). */
+/* Streamed pieces are at most this many payload bytes (and a quarter of the ring); a blocking send
+ * above WIPC__SHM_STREAM_ABOVE bytes goes in pieces to a streaming peer even when it fits the ring
+ * (shm_send.c, pieces_overlap). */
+#define WIPC__SHM_PIECE_MAX    (128u << 10)
+#define WIPC__SHM_STREAM_ABOVE (256u << 10)
+/* True if a message of `size` bytes must be streamed (its record would not fit the ring). */
 static inline bool wipc__shm_streamed(const wipc__shm_chan *c, size_t size)
 {
     return wipc__ring_record_size(size) > c->tx.cap;
@@ -192,7 +198,13 @@ void wipc__shm_rx_release(wipc__shm_chan *c);
 #define WIPC__STREAM_TAKEN 1 /* a piece was taken (or skipped); read on */
 #define WIPC__STREAM_WHOLE 2 /* the last piece: *rec / *pid now describe the assembled message (rx_whole) */
 #define WIPC__STREAM_ERROR 3 /* *st: the channel is ended */
-int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, wipc_status *st, const char *fn);
+/* `buf` / `cap`: a wipc_recv's buffer (NULL: none); a DATA or REQUEST message that fits is assembled
+ * straight into it (rx_in_caller) instead of into its own allocation and copied again. */
+int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, wipc_status *st, const char *fn,
+                        void *buf, size_t cap);
+/* The wipc_recv reading ends before its message is whole: what was assembled in its buffer moves to
+ * an allocation of its own (WIPC_E_NO_MEMORY, the channel ended, if there is none). */
+wipc_status wipc__shm_stream_unborrow(wipc__shm_chan *c, const char *fn);
 /* An assembled message not taken yet: fills *rec / *pid with it and returns true. */
 bool wipc__shm_stream_pending(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid);
 /* Drops the message being assembled (its writer gave up or left). */

@@ -84,11 +84,14 @@
  * reader has passed the PAD in front of it (a waiting reader skips PADs at once).
  *
  * Streaming: a message whose record would not fit the ring (24 + length > capacity) is
- * sent, only to a side with WIPC__SHM_SIDE_STREAM, as consecutive records of one writer:
+ * sent, only to a side with WIPC__SHM_SIDE_STREAM, as consecutive records of one writer (a blocking
+ * send above WIPC__SHM_STREAM_ABOVE that fits is streamed too, so the reader copies while the writer
+ * fills: shm_send.c, pieces_overlap; readers take the pieces of any message alike):
  *   BEGIN  kind = 0x80 | the message's kind, type and request_id = the message's; the payload is
  *          u64 total (the whole message's length) followed by the first bytes of the message;
  *   PART   kind = 8, type 0, request_id 0; the payload is the next bytes of the message;
- * until the pieces add up to `total`. Pieces are at most capacity / 4 bytes, so the reader copies
+ * until the pieces add up to `total`. Pieces are at most capacity / 4 bytes (and
+ * WIPC__SHM_PIECE_MAX), so the reader copies
  * one while the writer fills the next. The reader checks `total` against its own
  * max_message_size before it allocates (above: WIPC_E_TOO_LARGE, the channel ends), holds at most
  * one message being assembled, and delivers it only when complete (pieces beyond `total`:

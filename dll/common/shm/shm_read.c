@@ -132,7 +132,7 @@ static wipc_status take_msg(wipc__shm_chan *c, rd_want *want, const wipc__ring_r
         return wipc__error(WIPC_E_BUFFER_TOO_SMALL, 0,
                            "wipc_recv on shm channel %s: the message is %lu bytes, the buffer %zu; it stays queued",
                            c->obj.name, (unsigned long)rec->length, want->cap);
-    if (rec->length)
+    if (rec->length && rec->payload != want->buf) /* a streamed message may be assembled in place */
         memcpy(want->buf, rec->payload, rec->length);
     release_record(c);
     count_received(c, rec->length);
@@ -253,7 +253,7 @@ static wipc_status rx_wait(wipc__shm_chan *c, rd_want *want, wipc__timeout *dead
 
 /* Reads (role held) until the caller's frame is taken (WIPC_OK), the call ends with an error, or
  * the reader thread reads from now on (WIPC_OK and want->handed: see handed_over). */
-static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__timeout *deadline)
+static wipc_status read_records(wipc__shm_chan *c, rd_want *want, wipc__timeout *deadline)
 {
     char why[200];
     want->handed = false;
@@ -288,7 +288,8 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__timeout *de
             wipc_status st = WIPC_OK;
             int piece = WIPC__STREAM_PLAIN; /* the common case decided here, without a call */
             if (rec.kind == WIPC__SHM_KIND_PART || (rec.kind & WIPC__SHM_KIND_BEGIN) || c->rx_part)
-                piece = wipc__shm_stream_rx(c, &rec, &pid, &st, want->fn);
+                piece = wipc__shm_stream_rx(c, &rec, &pid, &st, want->fn, want->what == WANT_MSG ? want->buf : NULL,
+                                            want->cap);
             if (piece == WIPC__STREAM_ERROR)
                 return st;
             if (piece == WIPC__STREAM_TAKEN)
@@ -302,6 +303,15 @@ static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__timeout *de
         if (st != WIPC_OK || want->handed)
             return st;
     }
+}
+
+/* read_records; a wipc_recv that ends while a streamed message is assembled in its buffer leaves the
+ * part assembled to the next reader in an allocation of its own. */
+static wipc_status read_loop(wipc__shm_chan *c, rd_want *want, wipc__timeout *deadline)
+{
+    wipc_status st = read_records(c, want, deadline);
+    wipc_status kept = wipc__shm_stream_unborrow(c, want->fn);
+    return st != WIPC_OK ? st : kept;
 }
 
 /* ---- the reader role ---------------------------------------------------------------------------- */

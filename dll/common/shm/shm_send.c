@@ -184,12 +184,13 @@ static wipc_status tx_begin(wipc__shm_chan *c, size_t size, bool reserve, uint8_
 
 /* ---- streaming a message larger than the ring (shm_layout.h, "Streaming") ------------------------ */
 
-/* The payload bytes of the next piece: at most a quarter of the ring (the reader copies one piece
- * while the writer fills the next), ended at the ring's end instead of padding there when that
- * still leaves a useful piece. `extra`: the BEGIN's total-length prefix. */
+/* The payload bytes of the next piece: at most a quarter of the ring and WIPC__SHM_PIECE_MAX (the
+ * reader copies one piece while the writer fills the next), ended at the ring's end instead of
+ * padding there when that still leaves a useful piece. `extra`: the BEGIN's total-length prefix. */
 static uint64_t piece_bytes(const wipc__shm_chan *c, uint64_t left, uint64_t extra)
 {
-    uint64_t n = c->tx.cap / 4 - WIPC__SHM_RECORD_HEADER - extra;
+    uint64_t quarter = c->tx.cap / 4;
+    uint64_t n = (quarter < WIPC__SHM_PIECE_MAX ? quarter : WIPC__SHM_PIECE_MAX) - WIPC__SHM_RECORD_HEADER - extra;
     if (left < n)
         n = left;
     uint64_t to_end = c->tx.cap - (c->tx.pos & (c->tx.cap - 1));
@@ -234,8 +235,9 @@ void wipc__shm_stream_abandon(wipc__shm_chan *c)
 }
 
 /* Whether the peer reassembles streamed messages. A creator whose first opener has not attached yet
- * waits for it (within the send's deadline): a message larger than the ring needs its reader anyway. */
-static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__timeout *dl, const char *fn)
+ * waits for it (within the send's deadline): a message larger than the ring needs its reader anyway.
+ * A message that fits the ring, for a peer that does not, is sent whole (*whole). */
+static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__timeout *dl, const char *fn, bool *whole)
 {
     wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
     for (;;) {
@@ -253,25 +255,30 @@ static wipc_status stream_peer(wipc__shm_chan *c, size_t size, wipc__timeout *dl
                                fn, c->obj.name, (int)dl->ms, size);
         wipc__sleep_ms(slice < 5 ? (uint32_t)slice : 5u);
     }
-    if (!(atomic_load_explicit(&peer->flags, memory_order_relaxed) & WIPC__SHM_SIDE_STREAM))
+    if (!(atomic_load_explicit(&peer->flags, memory_order_relaxed) & WIPC__SHM_SIDE_STREAM)) {
+        if (!wipc__shm_streamed(c, size)) { /* pieces_overlap saw the flag, a new peer has not: whole */
+            *whole = true;
+            return WIPC_OK;
+        }
         return wipc__error(WIPC_E_TOO_LARGE, 0,
                            "%s on shm channel %s: a %zu-byte message does not fit the %llu-byte ring "
                            "and the peer's library predates streaming: it cannot take one in pieces",
                            fn, c->obj.name, size, (unsigned long long)c->tx.cap);
+    }
     return check_size(c, size, fn);
 }
 
 /* A message too large for the ring: to a peer that reassembles streamed messages, in pieces. With
  * `sent` (the async drain job) a timeout after the first piece keeps the turn for the next call. */
 static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
-                               size_t size, wipc__timeout *dl, size_t *sent, const char *fn)
+                               size_t size, wipc__timeout *dl, size_t *sent, const char *fn, bool *whole)
 {
     size_t mine = 0;
     size_t *done = sent ? sent : &mine;
     wipc_status st;
     if (*done == 0) {
         if ((st = peer_usable(c, fn)) != WIPC_OK || (st = check_size(c, size, fn)) != WIPC_OK ||
-            (st = stream_peer(c, size, dl, fn)) != WIPC_OK)
+            (st = stream_peer(c, size, dl, fn, whole)) != WIPC_OK || *whole)
             return st;
         if ((st = tx_acquire(c, dl, false, fn)) != WIPC_OK)
             return st;
@@ -286,6 +293,19 @@ static wipc_status stream_send(wipc__shm_chan *c, uint8_t kind, uint64_t request
     return st;
 }
 
+/* A blocking send of a large message that fits the ring still goes in pieces to a peer that
+ * reassembles them: as one record it becomes readable only once all of it is copied, so reader and
+ * writer take turns (each waits a whole copy for the other, longer than its spin, and goes to sleep:
+ * a wake-up and, with the asymmetric fence, a membarrier per message); in pieces the reader copies
+ * one while the writer fills the next. (The async drain keeps whole records: it sends only what fits now.) */
+static bool pieces_overlap(wipc__shm_chan *c, size_t size)
+{
+    if (size <= WIPC__SHM_STREAM_ABOVE)
+        return false;
+    wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
+    return (atomic_load_explicit(&peer->flags, memory_order_relaxed) & WIPC__SHM_SIDE_STREAM) != 0;
+}
+
 /* ---- whole records -------------------------------------------------------------------------------- */
 
 wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type,
@@ -294,10 +314,15 @@ wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t r
     const char *fn = kind == WIPC__KIND_REPLY     ? "wipc_reply"
                      : kind == WIPC__KIND_REQUEST ? "wipc_request"
                                                   : "wipc_send";
-    if (wipc__shm_streamed(c, size))
-        return stream_send(c, kind, request_id, type, data, size, dl, sent, fn);
+    bool whole = false;
+    wipc_status st;
+    if (wipc__shm_streamed(c, size) || (!sent && pieces_overlap(c, size))) {
+        st = stream_send(c, kind, request_id, type, data, size, dl, sent, fn, &whole);
+        if (!whole)
+            return st;
+    }
     uint8_t *dst = NULL;
-    wipc_status st = tx_begin(c, size, false, &dst, fn, dl);
+    st = tx_begin(c, size, false, &dst, fn, dl);
     if (st != WIPC_OK)
         return st;
     if (size)

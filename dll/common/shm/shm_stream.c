@@ -7,10 +7,23 @@
  * side's max_message_size before anything is allocated; at most one message is assembled at a
  * time (a new BEGIN, or any other record, drops an incomplete one: its writer gave up or died);
  * a piece that would run past the total is corruption. Nothing partial is ever delivered.
+ * A DATA or REQUEST message read by a wipc_recv whose buffer holds it is assembled straight in that
+ * buffer (one copy out of the ring, not two); should that receive end first (timeout, close, error),
+ * the part assembled moves to an allocation of its own (wipc__shm_stream_unborrow) for the next
+ * reader. Until the message is whole the caller's buffer holds only bytes no call returned.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include "common/shm/shm.h"
+
+/* Frees rx_part or rx_whole (never the caller's buffer it may be assembled in). */
+static void part_free(wipc__shm_chan *c, wipc__rxmsg *m)
+{
+    if (c->rx_in_caller)
+        m->data = NULL;
+    c->rx_in_caller = false;
+    wipc__rxmsg_free(m);
+}
 
 void wipc__shm_stream_drop(wipc__shm_chan *c, const char *why)
 {
@@ -18,9 +31,32 @@ void wipc__shm_stream_drop(wipc__shm_chan *c, const char *why)
         return;
     wipc__log(WIPC_LOG_DEBUG, "shm %s: dropped a streamed message of %llu bytes after %llu (%s)", c->obj.name,
               (unsigned long long)c->rx_part->size, (unsigned long long)c->rx_part_have, why);
-    wipc__rxmsg_free(c->rx_part);
+    part_free(c, c->rx_part);
     c->rx_part = NULL;
     c->rx_part_have = 0;
+}
+
+wipc_status wipc__shm_stream_unborrow(wipc__shm_chan *c, const char *fn)
+{
+    if (!c->rx_in_caller)
+        return WIPC_OK;
+    wipc__rxmsg *m = c->rx_part ? c->rx_part : c->rx_whole;
+    size_t have = c->rx_part ? c->rx_part_have : m->size;
+    uint8_t *own = malloc(m->size ? m->size : 1);
+    if (!own) {
+        if (c->rx_part) {
+            wipc__shm_stream_drop(c, "no memory to keep it");
+        } else {
+            part_free(c, c->rx_whole);
+            c->rx_whole = NULL;
+            c->rx_from_whole = false;
+        }
+        return wipc__shm_fail(c, WIPC_E_NO_MEMORY, fn, "out of memory for a streamed message being received");
+    }
+    memcpy(own, m->data, have);
+    m->data = own;
+    c->rx_in_caller = false;
+    return WIPC_OK;
 }
 
 /* Describes the assembled rx_whole as the record being delivered. */
@@ -48,7 +84,7 @@ bool wipc__shm_stream_pending(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *
 
 wipc__rxmsg *wipc__shm_stream_steal(wipc__shm_chan *c, const wipc__ring_rec *rec, uint32_t pid)
 {
-    if (!c->rx_from_whole || !c->rx_whole || rec->payload != c->rx_whole->data)
+    if (!c->rx_from_whole || !c->rx_whole || rec->payload != c->rx_whole->data || c->rx_in_caller)
         return NULL;
     wipc__rxmsg *m = c->rx_whole;
     c->rx_whole = NULL;
@@ -83,7 +119,8 @@ static int take_piece(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t from, uin
     return WIPC__STREAM_WHOLE;
 }
 
-int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, wipc_status *st, const char *fn)
+int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, wipc_status *st, const char *fn,
+                        void *buf, size_t cap)
 {
     c->rx_from_whole = false;
     if (rec->kind == WIPC__SHM_KIND_PART) {
@@ -106,7 +143,14 @@ int wipc__shm_stream_rx(wipc__shm_chan *c, wipc__ring_rec *rec, uint32_t *pid, w
         *st = wipc__shm_fail(c, WIPC_E_TOO_LARGE, fn, why);
         return WIPC__STREAM_ERROR;
     }
-    wipc__rxmsg *m = wipc__rxmsg_new((size_t)total);
+    uint8_t base = (uint8_t)(rec->kind & ~WIPC__SHM_KIND_BEGIN);
+    bool in_caller = buf && total <= cap && (base == WIPC__KIND_DATA || base == WIPC__KIND_REQUEST);
+    wipc__rxmsg *m = wipc__rxmsg_new(in_caller ? 0 : (size_t)total);
+    if (m && in_caller) {
+        m->size = (size_t)total;
+        m->data = buf;
+        c->rx_in_caller = true;
+    }
     if (!m) {
         snprintf(why, sizeof why, "out of memory for a streamed message of %llu bytes", (unsigned long long)total);
         *st = wipc__shm_fail(c, WIPC_E_NO_MEMORY, fn, why);
@@ -126,7 +170,7 @@ void wipc__shm_rx_release(wipc__shm_chan *c)
 {
     if (c->rx_from_whole) { /* an assembled streamed message (shm_stream.c), not a ring record */
         c->rx_from_whole = false;
-        wipc__rxmsg_free(c->rx_whole);
+        part_free(c, c->rx_whole);
         c->rx_whole = NULL;
         return;
     }
