@@ -218,8 +218,7 @@ static inline void wipc__shm_count(_Atomic uint64_t *msgs, _Atomic uint64_t *byt
 {
     atomic_store_explicit(msgs, atomic_load_explicit(msgs, memory_order_relaxed) + 1, memory_order_relaxed);
     atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + size, memory_order_relaxed);
-    if (o->stats_slot)
-        wipc__stats_touch(o->stats_slot);
+    wipc__stats_touch_coarse(o);
 }
 
 /* CPU hint for spin loops. */
