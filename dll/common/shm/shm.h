@@ -142,7 +142,11 @@ wipc_status wipc__shm_ended(wipc__shm_chan *c, const char *fn);
  * watched (or there is no peer: its arrival and its close wake the waiters); 0 when the deadline passed. */
 int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__timeout *deadline);
 
-bool wipc__shm_closed(wipc__shm_chan *c);
+/* wipc_close was called on the channel (inline: on every send and receive). */
+static inline bool wipc__shm_closed(wipc__shm_chan *c)
+{
+    return atomic_load_explicit(&c->obj.closed, memory_order_acquire);
+}
 
 /* shm_send.c */
 wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
