@@ -345,8 +345,10 @@ wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t requ
 wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                            size_t size, int32_t timeout_ms)
 {
-    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     wipc__shm_chan *c = (wipc__shm_chan *)o;
+    if (kind != WIPC__KIND_ERROR && !wipc__shm_streamed(c, size) && send_fast(c, kind, request_id, type, data, size))
+        return WIPC_OK; /* (wipc_send, wipc_reply: here first, without the layers below) */
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     if (kind == WIPC__KIND_ERROR) { /* only to a 1.1 peer: a 1.0 reader would take the record for corruption */
         wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
         if (!(atomic_load(&peer->flags) & WIPC__SHM_SIDE_ERRORS))
