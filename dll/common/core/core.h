@@ -195,6 +195,11 @@ wipc_status wipc__handle_add(wipc__obj *o);
 /* Looks up a handle; on success returns the object with a reference the caller must drop.
  * kind 0 = any kind. Sets the last error on failure (WIPC_E_BAD_HANDLE). */
 wipc_status wipc__handle_get(wipc_handle h, uint32_t kind, wipc__obj **out);
+/* The same without taking a reference: the call holds a pin on h's slot instead, its reference until
+ * wipc__handle_unpin(o) (one atomic add each way, not four: for the per-message calls). Any kind.
+ * A pin never delays wipc_close; the object and its slot stay until the last pin goes. */
+wipc_status wipc__handle_pin(wipc_handle h, wipc__obj **out);
+void wipc__handle_unpin(wipc__obj *o);
 /* Removes the handle; returns the object (still holding the table's reference) or NULL. */
 wipc__obj *wipc__handle_remove(wipc_handle h);
 /* Removes every handle, returning them as a malloc'd array (each with the table's reference). */

@@ -8,17 +8,21 @@
  * Lookup takes no lock (it is on every call: wipc_send, wipc_recv, ...). The slots live in chunks of
  * CHUNK slots that are never moved or freed while the library is loaded, so a slot's address stays
  * valid for any index once its chunk exists. Each slot has one atomic word: the generation (bits
- * 40-63), LIVE (bit 32: the slot holds an object) and the pins (bits 0-31: lookups in progress).
- *   lookup: pin (fetch_add 1, acquire); if LIVE and the generation matches the handle's, the object
- *           cannot be freed while the pin is held: check its handle and kind, take a reference; unpin
- *           (fetch_sub 1, release). A lookup of a stale handle pins and unpins at once.
- *   remove: (table_lock held) clears LIVE and bumps the generation in one compare-and-swap, so no new
- *           lookup can succeed, then waits until the pins drain (a pin is held for a few instructions)
- *           before it hands the object, still holding the table's reference, to the caller. A lookup
- *           that pinned before the swap has either taken its reference by then (the object lives on
- *           through it, as before) or fails.
- * Adds and removes keep the free list under table_lock. Two lookups of different handles do not
- * share a cache line (one slot per line).
+ * 40-63), PENDING (bit 33), LIVE (bit 32: the slot holds an open handle's object) and the pins (bits
+ * 0-31: lookups in progress, and calls that hold a pin as their reference).
+ *   pin:    fetch_add 1 (acquire); if LIVE and the generation matches the handle's, the object and the
+ *           table's reference to it stay while the pin is held. A lookup of a stale handle pins and
+ *           unpins at once. wipc__handle_get then takes a reference and unpins; wipc__handle_pin keeps
+ *           the pin as the call's reference (one atomic add each way instead of four: the hot calls).
+ *   remove: (table_lock held) takes a reference for its caller (the one the caller is handed, as
+ *           "the table's"), then clears LIVE, sets PENDING and bumps the generation in one
+ *           compare-and-swap: no lookup succeeds from then on. It never waits for pins.
+ *   unpin:  fetch_sub 1 (release); the one whose unpin takes the pins to 0 while PENDING is set - or
+ *           the remover, if there were none - claims PENDING (fetch_and: exactly one sees it) and frees
+ *           the slot: drops the table's reference and puts the slot on the free list. So an object
+ *           lives as long as any lookup or call holds it, and a slot is reused only when nobody does.
+ * The free list is kept under table_lock. Two lookups of different handles do not share a cache
+ * line (one slot per line).
  */
 #include <stdlib.h>
 #include "common/core/core.h"
@@ -30,6 +34,7 @@
 
 #define W_PINS      0xFFFFFFFFull
 #define W_LIVE      (1ull << 32)
+#define W_PENDING   (1ull << 33)
 #define W_GEN_SHIFT 40
 
 typedef struct slot {
@@ -133,11 +138,45 @@ static const char *kind_name(uint32_t kind)
     }
 }
 
-wipc_status wipc__handle_get(wipc_handle h, uint32_t kind, wipc__obj **out)
+/* Frees a removed slot whose PENDING this thread claimed: nobody holds a pin on it any more. Drops
+ * the table's reference (never the last one while the remover's caller still holds its own) and puts
+ * the slot on the free list. `locked`: table_lock is held. */
+static void release_slot(slot *s, uint32_t index, bool locked)
 {
-    *out = NULL;
-    if (h == 0)
-        return wipc__error(WIPC_E_BAD_HANDLE, 0, "handle 0 is never valid");
+    wipc__obj *o = atomic_load_explicit(&s->obj, memory_order_relaxed);
+    atomic_store_explicit(&s->obj, NULL, memory_order_relaxed);
+    if (!locked)
+        wipc__mutex_lock(&table_lock);
+    s->next_free = free_head;
+    free_head = index + 1;
+    live_count--;
+    if (!locked)
+        wipc__mutex_unlock(&table_lock);
+    wipc__obj_unref(o);
+}
+
+/* After an unpin that found `old` in the word: the last pin of a removed slot frees it. */
+static void unpinned(slot *s, uint64_t old, uint32_t index)
+{
+    if ((old & W_PINS) != 1 || !(old & W_PENDING))
+        return;
+    if (atomic_fetch_and_explicit(&s->word, ~W_PENDING, memory_order_acq_rel) & W_PENDING)
+        release_slot(s, index, false);
+}
+
+static void unpin(slot *s, wipc_handle h)
+{
+    unpinned(s, atomic_fetch_sub_explicit(&s->word, 1, memory_order_release), (uint32_t)(h & 0xFFFFFFFFu) - 1);
+}
+
+/* Pins h's slot; returns its object if h is open and of `kind` (0 = any), else NULL (unpinned, the
+ * last error set). */
+static wipc__obj *pin(wipc_handle h, uint32_t kind, slot **out_slot)
+{
+    if (h == 0) {
+        wipc__error(WIPC_E_BAD_HANDLE, 0, "handle 0 is never valid");
+        return NULL;
+    }
     slot *s = slot_of(h);
     wipc__obj *o = NULL;
     if (s) {
@@ -148,39 +187,69 @@ wipc_status wipc__handle_get(wipc_handle h, uint32_t kind, wipc__obj **out)
                 o = NULL; /* the kind bits of a forged handle */
         }
         if (o && (kind == 0 || o->ops->kind == kind)) {
-            wipc__obj_ref(o);
-            atomic_fetch_sub_explicit(&s->word, 1, memory_order_release);
+            *out_slot = s;
+            return o;
+        }
+        uint32_t found = o ? o->ops->kind : 0;
+        unpin(s, h);
+        if (o) {
+            wipc__error(WIPC_E_BAD_HANDLE, 0, "handle 0x%016llx is a %s, not a %s", (unsigned long long)h,
+                        kind_name(found), kind_name(kind));
+            return NULL;
+        }
+    }
+    wipc__error(WIPC_E_BAD_HANDLE, 0, "handle 0x%016llx is unknown, closed or stale", (unsigned long long)h);
+    return NULL;
+}
+
+wipc_status wipc__handle_get(wipc_handle h, uint32_t kind, wipc__obj **out)
+{
+    slot *s = NULL;
+    *out = pin(h, kind, &s);
+    if (!*out)
+        return WIPC_E_BAD_HANDLE;
+    wipc__obj_ref(*out);
+    unpin(s, h);
+    return WIPC_OK;
+}
+
+wipc_status wipc__handle_pin(wipc_handle h, wipc__obj **out)
+{
+    slot *s = slot_of(h); /* the open handle in a few instructions; pin() finds why not */
+    if (s) {
+        uint64_t w = atomic_fetch_add_explicit(&s->word, 1, memory_order_acquire);
+        wipc__obj *o = atomic_load_explicit(&s->obj, memory_order_relaxed);
+        if ((w & W_LIVE) && word_gen(w) == ((uint32_t)(h >> 32) & GEN_MASK) && o->handle == h) {
             *out = o;
             return WIPC_OK;
         }
-        uint32_t found = o ? o->ops->kind : 0;
-        atomic_fetch_sub_explicit(&s->word, 1, memory_order_release);
-        if (o)
-            return wipc__error(WIPC_E_BAD_HANDLE, 0, "handle 0x%016llx is a %s, not a %s", (unsigned long long)h,
-                               kind_name(found), kind_name(kind));
+        unpin(s, h);
     }
-    return wipc__error(WIPC_E_BAD_HANDLE, 0, "handle 0x%016llx is unknown, closed or stale", (unsigned long long)h);
+    *out = pin(h, 0, &s);
+    return *out ? WIPC_OK : WIPC_E_BAD_HANDLE;
 }
 
-/* Ends the slot's generation (lookups of its handle fail from now on), waits for lookups in flight
- * and frees it. Returns its object, which still holds the table's reference. table_lock held. */
-static wipc__obj *free_slot_locked(slot *s, uint32_t index)
+void wipc__handle_unpin(wipc__obj *o)
 {
+    unpin(slot_of(o->handle), o->handle);
+}
+
+/* Ends the slot's generation: lookups of its handle fail from now on. Returns its object with a
+ * reference for the caller; the table's own goes when the last pin does (now, if none). table_lock
+ * held. */
+static wipc__obj *remove_locked(slot *s, uint32_t index)
+{
+    wipc__obj *o = atomic_load_explicit(&s->obj, memory_order_relaxed);
+    wipc__obj_ref(o); /* before the swap: until then the table's reference keeps o */
     uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
     for (;;) {
         uint32_t gen = (word_gen(w) + 1) & GEN_MASK;
-        uint64_t next = ((uint64_t)(gen ? gen : 1) << W_GEN_SHIFT) | (w & W_PINS);
+        uint64_t next = ((uint64_t)(gen ? gen : 1) << W_GEN_SHIFT) | W_PENDING | (w & W_PINS);
         if (atomic_compare_exchange_weak_explicit(&s->word, &w, next, memory_order_acq_rel, memory_order_relaxed))
             break;
     }
-    for (unsigned spins = 0; atomic_load_explicit(&s->word, memory_order_acquire) & W_PINS; spins++)
-        if (spins >= 100)
-            wipc__sleep_ms(1); /* a pinning thread was preempted */
-    wipc__obj *o = atomic_load_explicit(&s->obj, memory_order_relaxed);
-    atomic_store_explicit(&s->obj, NULL, memory_order_relaxed);
-    s->next_free = free_head;
-    free_head = index + 1;
-    live_count--;
+    if ((w & W_PINS) == 0 && (atomic_fetch_and_explicit(&s->word, ~W_PENDING, memory_order_acq_rel) & W_PENDING))
+        release_slot(s, index, true);
     return o;
 }
 
@@ -203,7 +272,7 @@ wipc__obj *wipc__handle_remove(wipc_handle h)
     wipc__mutex_lock(&table_lock);
     uint32_t index = 0;
     slot *s = find_locked(h, &index);
-    wipc__obj *o = s ? free_slot_locked(s, index) : NULL;
+    wipc__obj *o = s ? remove_locked(s, index) : NULL;
     wipc__mutex_unlock(&table_lock);
     return o;
 }
@@ -217,7 +286,7 @@ size_t wipc__handle_remove_all(wipc__obj ***out)
         for (uint32_t i = 0; i < slot_count; i++) {
             slot *s = slot_at(i);
             if (atomic_load_explicit(&s->word, memory_order_relaxed) & W_LIVE)
-                all[n++] = free_slot_locked(s, i);
+                all[n++] = remove_locked(s, i);
         }
     }
     wipc__mutex_unlock(&table_lock);
