@@ -201,7 +201,7 @@ WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const 
         return st;
     if (!resp && resp_cap)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_request: resp is NULL but resp_cap is %zu", resp_cap);
-    if ((st = wipc__get_message_handle("wipc_request", h, &o)) != WIPC_OK)
+    if ((st = pin_message_handle("wipc_request", h, &o)) != WIPC_OK)
         return st;
     if (!o->ops->send || (o->flags & WIPC_PIPE_RAW && o->ops->kind == WIPC_KIND_PIPE_CONN))
         st = wipc__error(
@@ -210,7 +210,7 @@ WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const 
     else
         st = o->ops->request ? o->ops->request(o, type, req, req_size, resp, resp_cap, out_resp_size, timeout_ms)
                              : wipc__inbox_request(o, type, req, req_size, resp, resp_cap, out_resp_size, timeout_ms);
-    wipc__obj_unref(o);
+    wipc__handle_unpin(o);
     return st;
 }
 
@@ -230,7 +230,7 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
     wipc_status st;
     if ((st = wipc__check_data("wipc_reply", data, size)) != WIPC_OK)
         return st;
-    if ((st = wipc__get_message_handle("wipc_reply", h, &o)) != WIPC_OK)
+    if ((st = pin_message_handle("wipc_reply", h, &o)) != WIPC_OK)
         return st;
     if (request_id == 0) {
         wipc__mutex_lock(&o->lock);
@@ -246,7 +246,7 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
                          "wipc_reply on %s: request_id 0 and no unanswered request from wipc_recv", o->name);
     else
         st = o->ops->send(o, WIPC__KIND_REPLY, request_id, type, data, size, wipc__reply_timeout(o));
-    wipc__obj_unref(o);
+    wipc__handle_unpin(o);
     return st;
 }
 
