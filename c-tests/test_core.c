@@ -254,6 +254,77 @@ static void test_handle_forged(void **state)
     wt_pair_close(&p);
 }
 
+/* Lookups race wipc_close (the lookup takes no lock: handles.c). Three threads keep calling
+ * wipc_get_info (a reference) and wipc_send (a pin) on handles the main thread keeps creating and
+ * closing, with more than one chunk of the table (1,024 slots) live at the peak. Each call gives
+ * WIPC_OK for the right kind (wipc_send: WIPC_E_NOT_SUPPORTED, an event carries no messages) or
+ * WIPC_E_BAD_HANDLE, nothing else; a lookup that touched a freed object is what ASan / TSan report. */
+enum { RACE_HANDLES = 1100 };
+typedef struct race_ctx {
+    _Atomic uint64_t handles[RACE_HANDLES];
+    atomic_int stop;
+    atomic_int bad; /* a status or kind that is wrong */
+    atomic_long lookups;
+} race_ctx;
+
+static void *race_lookups(void *arg)
+{
+    race_ctx *r = arg;
+    uint32_t x = 2463534242u;
+    while (!atomic_load(&r->stop)) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        wipc_handle h = atomic_load(&r->handles[x % RACE_HANDLES]);
+        if (!h)
+            continue;
+        if (x & 1) { /* wipc_send pins the slot for the call (handles.c) and finds an event carries no messages */
+            wipc_status st = wipc_send(h, 1, NULL, 0, 0);
+            if (st != WIPC_E_NOT_SUPPORTED && st != WIPC_E_BAD_HANDLE)
+                atomic_fetch_add(&r->bad, 1);
+            atomic_fetch_add(&r->lookups, 1);
+            continue;
+        }
+        wipc_info in;
+        memset(&in, 0, sizeof in);
+        in.struct_size = sizeof in;
+        wipc_status st = wipc_get_info(h, &in); /* takes a reference and unpins at once */
+        if ((st != WIPC_OK && st != WIPC_E_BAD_HANDLE) || (st == WIPC_OK && in.kind != WIPC_KIND_EVENT))
+            atomic_fetch_add(&r->bad, 1);
+        atomic_fetch_add(&r->lookups, 1);
+    }
+    return NULL;
+}
+
+static void test_handle_close_races_lookup(void **state)
+{
+    (void)state;
+    static race_ctx r; /* zeroed */
+    char base[128], name[160];
+    wt_unique_name(base, sizeof base, "race");
+    wt_thread *t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = wt_thread_start(race_lookups, &r);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < RACE_HANDLES; i++) {
+            wipc_handle h = 0;
+            snprintf(name, sizeof name, "%s-%d-%d", base, round, i);
+            WT_OK(wipc_event_create(name, 0, NULL, &h));
+            atomic_store(&r.handles[i], h);
+        }
+        for (int i = 0; i < RACE_HANDLES; i++) {
+            wipc_handle h = atomic_exchange(&r.handles[i], 0);
+            WT_OK(wipc_close(h));
+            expect_bad_handle(h);
+        }
+    }
+    atomic_store(&r.stop, 1);
+    for (int i = 0; i < 3; i++)
+        wt_thread_join_or_die(t[i], 30000, "lookup thread");
+    WT_CHECK(atomic_load(&r.bad) == 0, "%d lookups gave a wrong status or kind (of %ld)", atomic_load(&r.bad),
+             atomic_load(&r.lookups));
+}
+
 static void test_handle_wrong_kind(void **state)
 {
     (void)state;
@@ -854,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_handle_closed_and_stale),
         cmocka_unit_test(test_handle_forged),
         cmocka_unit_test(test_handle_wrong_kind),
+        cmocka_unit_test(test_handle_close_races_lookup),
         cmocka_unit_test(test_options_init),
         cmocka_unit_test(test_options_init_1_0_caller),
         cmocka_unit_test(test_options_struct_size),

@@ -37,23 +37,40 @@ wipc_status wipc__check_data(const char *fn, const void *data, size_t size)
     return WIPC_OK;
 }
 
-/* Looks up a handle that carries messages (not a server or region). */
-wipc_status wipc__get_message_handle(const char *fn, wipc_handle h, wipc__obj **out)
+/* WIPC_OK if o carries messages (not a server, region or event), else the error. */
+static wipc_status carries_messages(const char *fn, wipc_handle h, const wipc__obj *o)
 {
-    wipc_status st = wipc__handle_get(h, 0, out);
-    if (st != WIPC_OK)
-        return st;
-    uint32_t kind = (*out)->ops->kind;
-    if (kind == WIPC_KIND_PIPE_SERVER || kind == WIPC_KIND_REGION || kind == WIPC_KIND_EVENT) {
-        wipc__obj_unref(*out);
-        *out = NULL;
+    uint32_t kind = o->ops->kind;
+    if (kind == WIPC_KIND_PIPE_SERVER || kind == WIPC_KIND_REGION || kind == WIPC_KIND_EVENT)
         return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "%s: handle 0x%016llx is a %s, which carries no messages", fn,
                            (unsigned long long)h,
                            kind == WIPC_KIND_REGION  ? "region"
                            : kind == WIPC_KIND_EVENT ? "named event (use wipc_event_set / wipc_event_wait)"
                                                      : "pipe server (use wipc_pipe_accept)");
-    }
     return WIPC_OK;
+}
+
+/* Looks up a handle that carries messages (not a server or region). */
+wipc_status wipc__get_message_handle(const char *fn, wipc_handle h, wipc__obj **out)
+{
+    wipc_status st = wipc__handle_get(h, 0, out);
+    if (st == WIPC_OK && (st = carries_messages(fn, h, *out)) != WIPC_OK) {
+        wipc__obj_unref(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* The same for the per-message calls, with a pin as the call's reference: release it with
+ * wipc__handle_unpin (handles.c). */
+static wipc_status pin_message_handle(const char *fn, wipc_handle h, wipc__obj **out)
+{
+    wipc_status st = wipc__handle_pin(h, out);
+    if (st == WIPC_OK && (st = carries_messages(fn, h, *out)) != WIPC_OK) {
+        wipc__handle_unpin(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 static void close_object(wipc__obj *o)
@@ -123,14 +140,14 @@ WIPC_API wipc_status WIPC_CALL wipc_send(wipc_handle h, uint32_t type, const voi
     if ((st = wipc__check_data("wipc_send", data, size)) != WIPC_OK ||
         (st = wipc__check_timeout("wipc_send", timeout_ms)) != WIPC_OK)
         return st;
-    if ((st = wipc__get_message_handle("wipc_send", h, &o)) != WIPC_OK)
+    if ((st = pin_message_handle("wipc_send", h, &o)) != WIPC_OK)
         return st;
     if (!o->ops->send)
         st = wipc__error(WIPC_E_NOT_SUPPORTED, 0, "wipc_send: %s %s only receives; send to it with wipc_msg_send",
                          "msg endpoint", o->name);
     else
         st = o->ops->send(o, WIPC__KIND_DATA, 0, type, data, size, timeout_ms);
-    wipc__obj_unref(o);
+    wipc__handle_unpin(o);
     return st;
 }
 
@@ -149,10 +166,10 @@ WIPC_API wipc_status WIPC_CALL wipc_recv_message(wipc_handle h, void *buf, size_
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_recv_message: buf is NULL but cap is %zu", cap);
     if ((st = wipc__check_timeout("wipc_recv_message", timeout_ms)) != WIPC_OK)
         return st;
-    if ((st = wipc__get_message_handle("wipc_recv_message", h, &o)) != WIPC_OK)
+    if ((st = pin_message_handle("wipc_recv_message", h, &o)) != WIPC_OK)
         return st;
     st = o->ops->recv ? o->ops->recv(o, buf, cap, out, timeout_ms) : wipc__inbox_recv(o, buf, cap, out, timeout_ms);
-    wipc__obj_unref(o);
+    wipc__handle_unpin(o);
     return st;
 }
 
@@ -184,7 +201,7 @@ WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const 
         return st;
     if (!resp && resp_cap)
         return wipc__error(WIPC_E_INVALID_ARG, 0, "wipc_request: resp is NULL but resp_cap is %zu", resp_cap);
-    if ((st = wipc__get_message_handle("wipc_request", h, &o)) != WIPC_OK)
+    if ((st = pin_message_handle("wipc_request", h, &o)) != WIPC_OK)
         return st;
     if (!o->ops->send || (o->flags & WIPC_PIPE_RAW && o->ops->kind == WIPC_KIND_PIPE_CONN))
         st = wipc__error(
@@ -193,7 +210,7 @@ WIPC_API wipc_status WIPC_CALL wipc_request(wipc_handle h, uint32_t type, const 
     else
         st = o->ops->request ? o->ops->request(o, type, req, req_size, resp, resp_cap, out_resp_size, timeout_ms)
                              : wipc__inbox_request(o, type, req, req_size, resp, resp_cap, out_resp_size, timeout_ms);
-    wipc__obj_unref(o);
+    wipc__handle_unpin(o);
     return st;
 }
 
@@ -213,7 +230,7 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
     wipc_status st;
     if ((st = wipc__check_data("wipc_reply", data, size)) != WIPC_OK)
         return st;
-    if ((st = wipc__get_message_handle("wipc_reply", h, &o)) != WIPC_OK)
+    if ((st = pin_message_handle("wipc_reply", h, &o)) != WIPC_OK)
         return st;
     if (request_id == 0) {
         wipc__mutex_lock(&o->lock);
@@ -229,7 +246,7 @@ WIPC_API wipc_status WIPC_CALL wipc_reply(wipc_handle h, uint64_t request_id, ui
                          "wipc_reply on %s: request_id 0 and no unanswered request from wipc_recv", o->name);
     else
         st = o->ops->send(o, WIPC__KIND_REPLY, request_id, type, data, size, wipc__reply_timeout(o));
-    wipc__obj_unref(o);
+    wipc__handle_unpin(o);
     return st;
 }
 

@@ -180,6 +180,7 @@ struct wipc__obj {
     wipc__stats *stats; /* the published section this object counts into, or NULL */
     wipc__stats_slot *stats_slot; /* its slot there, or NULL (none free, or not publishing) */
     atomic_bool stats_ended; /* a connection's end was counted (transport ended or object gone) */
+    _Atomic uint64_t touch_cycles; /* time-stamp counter at the last stamp of stats_slot (wipc__stats_touch_coarse) */
 };
 
 /* object lifetime */
@@ -194,6 +195,11 @@ wipc_status wipc__handle_add(wipc__obj *o);
 /* Looks up a handle; on success returns the object with a reference the caller must drop.
  * kind 0 = any kind. Sets the last error on failure (WIPC_E_BAD_HANDLE). */
 wipc_status wipc__handle_get(wipc_handle h, uint32_t kind, wipc__obj **out);
+/* The same without taking a reference: the call holds a pin on h's slot instead, its reference until
+ * wipc__handle_unpin(o) (one atomic add each way, not four: for the per-message calls). Any kind.
+ * A pin never delays wipc_close; the object and its slot stay until the last pin goes. */
+wipc_status wipc__handle_pin(wipc_handle h, wipc__obj **out);
+void wipc__handle_unpin(wipc__obj *o);
 /* Removes the handle; returns the object (still holding the table's reference) or NULL. */
 wipc__obj *wipc__handle_remove(wipc_handle h);
 /* Removes every handle, returning them as a malloc'd array (each with the table's reference). */
@@ -307,21 +313,38 @@ void wipc__stats_failed(wipc__obj *o, wipc_status why);
 void wipc__stats_peer(wipc__obj *o, int attached);
 void wipc__stats_touch(wipc__stats_slot *s);
 
+/* Stamps o's slot with the wall clock (last_activity_unix_ms: "coarse: a few ms"), at most about once
+ * per TOUCH_CYCLES of the CPU's time-stamp counter (2^20 cycles: about 1 ms at 1 GHz, less on faster
+ * CPUs), so a stream of small messages does not read the clock per message: the counter is one
+ * instruction, the clock a vDSO / shared-page call. The first message after a quiet millisecond is
+ * always stamped. Targets without such a counter read the clock each time. */
+#define WIPC__TOUCH_CYCLES (1ull << 20)
+static inline void wipc__stats_touch_coarse(wipc__obj *o)
+{
+    if (!o->stats_slot)
+        return;
+#if defined(__x86_64__) || defined(__i386__)
+    uint64_t now = __builtin_ia32_rdtsc();
+    if (now - atomic_load_explicit(&o->touch_cycles, memory_order_relaxed) < WIPC__TOUCH_CYCLES)
+        return;
+    atomic_store_explicit(&o->touch_cycles, now, memory_order_relaxed);
+#endif
+    wipc__stats_touch(o->stats_slot);
+}
+
 /* Counting a message: one relaxed add per counter (no lock, no system call). */
 static inline void wipc__count_sent(wipc__obj *o, size_t size)
 {
     atomic_fetch_add_explicit(&o->ctr->msgs_sent, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&o->ctr->bytes_sent, size, memory_order_relaxed);
-    if (o->stats_slot)
-        wipc__stats_touch(o->stats_slot);
+    wipc__stats_touch_coarse(o);
 }
 
 static inline void wipc__count_recv(wipc__obj *o, size_t size)
 {
     atomic_fetch_add_explicit(&o->ctr->msgs_recv, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&o->ctr->bytes_recv, size, memory_order_relaxed);
-    if (o->stats_slot)
-        wipc__stats_touch(o->stats_slot);
+    wipc__stats_touch_coarse(o);
 }
 
 /* The inbox of o queued (+1) or handed out (-1) a message. */

@@ -12,7 +12,10 @@
  * Hot path: every object has `ctr`, a pointer to its counters - its slot in the section, or its own
  * `ctr_local` when it publishes nothing - and counting a message is one relaxed atomic add per
  * counter there, plus (publishing only) a coarse wall-clock read (vDSO / shared user page: no system
- * call) stored into the slot's last_ms when the millisecond changed. No lock anywhere.
+ * call) stored into the slot's last_ms when the millisecond changed. The clock is read at most about
+ * once a millisecond per object (core.h, wipc__stats_touch_coarse: the CPU's time-stamp counter says
+ * when a millisecond may have passed), so last_ms is at most that much older than the last message.
+ * No lock anywhere.
  *
  * Readers (any process of the user) map the section read-only, copy it once and validate the copy
  * (wipc__stats_parse, also the fuzz target's entry): magic, version, sizes, transport, name, slot

@@ -143,7 +143,11 @@ wipc_status wipc__shm_ended(wipc__shm_chan *c, const char *fn);
  * watched (or there is no peer: its arrival and its close wake the waiters); 0 when the deadline passed. */
 int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__timeout *deadline);
 
-bool wipc__shm_closed(wipc__shm_chan *c);
+/* wipc_close was called on the channel (inline: on every send and receive). */
+static inline bool wipc__shm_closed(wipc__shm_chan *c)
+{
+    return atomic_load_explicit(&c->obj.closed, memory_order_acquire);
+}
 
 /* shm_send.c */
 wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
@@ -230,8 +234,7 @@ static inline void wipc__shm_count(_Atomic uint64_t *msgs, _Atomic uint64_t *byt
 {
     atomic_store_explicit(msgs, atomic_load_explicit(msgs, memory_order_relaxed) + 1, memory_order_relaxed);
     atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + size, memory_order_relaxed);
-    if (o->stats_slot)
-        wipc__stats_touch(o->stats_slot);
+    wipc__stats_touch_coarse(o);
 }
 
 /* CPU hint for spin loops. */

@@ -28,11 +28,6 @@
 #define SLICE_MS       100 /* the peer's exit is not watched: poll */
 #define QUIET_SLICE_MS 60000 /* it is (or there is no peer): a backstop only */
 
-bool wipc__shm_closed(wipc__shm_chan *c)
-{
-    return atomic_load_explicit(&c->obj.closed, memory_order_acquire);
-}
-
 int32_t wipc__shm_slice(wipc__shm_chan *c, wipc__timeout *deadline)
 {
     int32_t most = atomic_load(&c->quiet) ? QUIET_SLICE_MS : SLICE_MS;

@@ -136,6 +136,17 @@
  * store, its session increment, a wake-up system call and its fence. That wait would end at the
  * opener's slice: 100 ms, or 60 s while it watches the creator's process.)
  *
+ * What is per record and what per batch: head is stored once per record (a lone wipc_send must be
+ * seen without a later call: the API has no end-of-batch signal, and a record left unpublished would
+ * wait for the next send, or forever). The consumer reloads head only when it has consumed all it
+ * saw, and the producer reloads tail only when its cached room is short, so while one side is ahead
+ * each index's cache line moves once per batch the other side picks up, not once per record. The
+ * wait words are loaded per publication but stored only by a sleeper, so they stay shared in both
+ * caches, and a wake-up (a system call) happens once per sleep, whatever the number of records
+ * published meanwhile. tail is also stored per record: deferring it would save no transfer (the
+ * producer does not read it while it has room) and would reintroduce the lost wake-up above when
+ * the application stops reading while the producer waits for room.
+ *
  * Untrusted memory: the peer may scribble anything. Every shared index and length is read once into
  * a local, checked against the capacity and the other side's index, and only the local copy is used:
  * a corrupt header or record gives WIPC_E_PROTOCOL, never an access outside the section.

@@ -413,6 +413,25 @@ static void rearm_check(wipc__shm_chan *c)
         wipc__shm_peer_check(c, true);
 }
 
+/* The common case of wipc_recv with the role taken at once: the next record is a whole DATA or
+ * REQUEST message, taken here without read_loop's layers. false: nothing was consumed (a PAD may
+ * have been skipped) and read_loop decides: waits, streamed pieces, replies, corruption. */
+static bool recv_fast(wipc__shm_chan *c, rd_want *want, wipc_status *st)
+{
+    if (wipc__shm_closed(c) || atomic_load(&c->broken) || c->rx_whole || c->rx_part)
+        return false;
+    wipc__ring_rec rec;
+    bool wake = false;
+    char why[64]; /* unused: read_loop peeks again and reports */
+    wipc__ring_rc rc = wipc__ring_peek(&c->rx, &rec, &wake, why, sizeof why);
+    if (wake)
+        wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_SPACE(c->rx_index), &c->hdr->ring[c->rx_index].space_wait);
+    if (rc != WIPC__RING_OK || (rec.kind != WIPC__KIND_DATA && rec.kind != WIPC__KIND_REQUEST))
+        return false;
+    *st = take_msg(c, want, &rec, wipc__shm_sess_record(c, &rec));
+    return true;
+}
+
 wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *out, int32_t timeout_ms)
 {
     wipc__shm_chan *c = (wipc__shm_chan *)o;
@@ -422,7 +441,10 @@ wipc_status wipc__shm_recv(wipc__obj *o, void *buf, size_t cap, wipc_message *ou
     };
     rearm_check(c);
     if (role_fast(c)) {
-        wipc_status st = read_loop(c, &want, &dl);
+        wipc_status st = WIPC_OK;
+        want.handed = false;
+        if (!recv_fast(c, &want, &st))
+            st = read_loop(c, &want, &dl);
         wipc__shm_role_put(c, WIPC__ROLE_FREE);
         if (!want.handed)
             return st; /* else async reads began: the reader thread queues the message */

@@ -308,6 +308,33 @@ static bool pieces_overlap(wipc__shm_chan *c, size_t size)
 
 /* ---- whole records -------------------------------------------------------------------------------- */
 
+/* The common case of a small send (at most WIPC__SHM_STREAM_ABOVE bytes) in one pass, without the layers of the general path: the channel
+ * and peer usable, the size within both sides' limits, the turn free and room in the ring at once.
+ * false: nothing was published (the turn is given back); the general path then decides, waits and
+ * reports. A PAD the reservation published stays published: the general path starts after it. */
+static bool send_fast(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
+                      size_t size)
+{
+    const wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
+    uint32_t peer_max = atomic_load_explicit(&((wipc__shm_side *)peer)->max_message_size, memory_order_relaxed);
+    if (wipc__shm_closed(c) || atomic_load_explicit(&c->peer_gone, memory_order_relaxed) ||
+        atomic_load_explicit(&c->broken, memory_order_relaxed) || size > c->obj.max_message_size ||
+        (peer_max && size > peer_max) || size > WIPC__SHM_STREAM_ABOVE || !tx_try(c))
+        return false; /* (a large send goes in pieces: pieces_overlap) */
+    uint8_t *dst = NULL;
+    bool wake = false;
+    wipc__ring_rc rc = wipc__ring_reserve(&c->tx, size, &dst, &wake);
+    if (wake)
+        wipc__plat_shm_wake(c->sec, WIPC__SHM_WORD_DATA(c->tx_index), &c->hdr->ring[c->tx_index].data_wait);
+    if (rc == WIPC__RING_OK) {
+        if (size)
+            memcpy(dst, data, size);
+        publish(c, kind, type, request_id, size);
+    }
+    tx_release(c, WIPC__TX_FREE);
+    return rc == WIPC__RING_OK;
+}
+
 wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t request_id, uint32_t type,
                                      const void *data, size_t size, wipc__timeout *dl, size_t *sent)
 {
@@ -320,6 +347,8 @@ wipc_status wipc__shm_send_resumable(wipc__shm_chan *c, uint8_t kind, uint64_t r
         st = stream_send(c, kind, request_id, type, data, size, dl, sent, fn, &whole);
         if (!whole)
             return st;
+    } else if (send_fast(c, kind, request_id, type, data, size)) {
+        return WIPC_OK;
     }
     uint8_t *dst = NULL;
     st = tx_begin(c, size, false, &dst, fn, dl);
@@ -341,8 +370,10 @@ wipc_status wipc__shm_send_within(wipc__shm_chan *c, uint8_t kind, uint64_t requ
 wipc_status wipc__shm_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uint32_t type, const void *data,
                            size_t size, int32_t timeout_ms)
 {
-    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     wipc__shm_chan *c = (wipc__shm_chan *)o;
+    if (kind != WIPC__KIND_ERROR && !wipc__shm_streamed(c, size) && send_fast(c, kind, request_id, type, data, size))
+        return WIPC_OK; /* (wipc_send, wipc_reply: here first, without the layers below) */
+    wipc__timeout dl = wipc__timeout_of(timeout_ms);
     if (kind == WIPC__KIND_ERROR) { /* only to a 1.1 peer: a 1.0 reader would take the record for corruption */
         wipc__shm_side *peer = c->creator ? &c->hdr->opener : &c->hdr->creator;
         if (!(atomic_load(&peer->flags) & WIPC__SHM_SIDE_ERRORS))
