@@ -12,6 +12,11 @@
  * copied one after another into c->wq_gather, so one send / WriteFile carries them all. Nothing waits
  * to form a batch (no Nagle delay): a lone frame goes at once, as before, and only frames that are
  * already queued while a write is in flight are written together. A large frame goes alone, uncopied.
+ * Write-behind (WIPC_PIPE_WRITE_BEHIND, wipc__wq_send_behind): only a lone send (none began within
+ * wb_gap_ns before it, or a message came in since the last one) is tried at once; a send that follows
+ * another closely is appended to the tail chunk (WQ_CHUNK bytes of whole frames, one allocation) and,
+ * when the queue was idle, the I/O thread is asked for its turn (wipc__plat_pipe_write_kick ->
+ * wipc__core_write_kick), so the sender makes no system call while the I/O thread writes.
  * Not on WIPC_PIPE_RAW connections (Windows message mode: one write is one message). The frames being
  * written (c->wq_inflight, a chain) complete in order as the write reports its bytes.
  * Bounded: at most WIPC_ASYNC_QUEUE_BYTES queued (an empty queue takes one frame of any size); beyond
