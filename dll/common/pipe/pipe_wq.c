@@ -523,6 +523,9 @@ wipc_status wipc__wq_flush(wipc__conn *c, int32_t timeout_ms)
     size_t queued = c->wq_bytes;
     wipc__mutex_unlock(&c->wq_lock);
     int lost = atomic_load(&c->wq_lost);
+    if (st != WIPC_OK && st != WIPC_E_TIMEOUT && atomic_load(&o->closed) && (!empty || lost))
+        return wipc__error(WIPC_E_CLOSED, 0, "wipc_flush on pipe %s: the handle was closed while frames were queued",
+                           o->name); /* (the close dropped them) */
     if (lost) /* a frame was dropped: whatever else went, not everything did */
         return wipc__error(WIPC_E_DISCONNECTED, 0,
                            "wipc_flush on pipe %s: the connection has ended: a write-behind frame "
