@@ -224,7 +224,13 @@ static size_t start_next_locked(wipc__conn *c, done_item **v, size_t n, wipc_sta
         atomic_fetch_sub(&c->wq_count, (int)frames);
         c->wq_inflight = first;
         wipc__obj_ref(&c->obj); /* the backend's completion holds the connection */
+        /* The write starts without wq_lock (a send() / WriteFile of up to 64 KiB, a wineserver round
+         * trip under Wine): senders keep appending meanwhile. Nobody else starts a write while
+         * wq_inflight is set, and the chain and buf (wq_gather) are the write's; once started, its
+         * completion may run on the I/O thread before the lock is back, so nothing of it is touched. */
+        wipc__mutex_unlock(&c->wq_lock);
         wipc_status st = wipc__plat_pipe_write_start(c->pipe, buf, bytes);
+        wipc__mutex_lock(&c->wq_lock);
         if (st == WIPC_OK)
             return n;
         wipc__obj_unref(&c->obj);
