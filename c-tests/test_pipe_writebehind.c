@@ -121,6 +121,52 @@ static void test_lone_message_goes_at_once(void **state)
     wt_proc_free(p);
 }
 
+/* After a burst (sends in a row: queued, written by the I/O thread), a send that answers a received
+ * message is lone again whatever the timing: written at once, so a ping-pong after a stream adds no
+ * latency. The echo server echoes the burst: those echoes are the messages received before each send. */
+static void test_answer_after_burst_goes_at_once(void **state)
+{
+    (void)state;
+    enum { BURST = 500 };
+    char name[160];
+    wt_unique_name(name, sizeof name, "wbburst");
+    wt_use_peer("wipc_peer");
+    const char *args[] = { "echo-server", name, NULL };
+    wt_proc *p = wt_spawn_ready(args);
+    wipc_pipe_options o;
+    wb_opts(&o, 0);
+    wipc_handle conn = 0;
+    WT_OK(wipc_pipe_connect(name, &o, 10000, &conn));
+    uint8_t out[64], in[128];
+    size_t got = 0;
+    uint32_t type = 0;
+    for (int round = 0; round < 3; round++) {
+        for (uint32_t i = 0; i < BURST; i++) {
+            wt_fill(out, sizeof out, i);
+            WT_OK(wipc_send(conn, 5, out, sizeof out, 10000));
+        }
+        WT_OK(wipc_flush(conn, 10000));
+        for (uint32_t i = 0; i < BURST; i++) { /* every echo, once, in order */
+            WT_OK(wipc_recv(conn, in, sizeof in, &got, &type, 10000));
+            assert_int_equal(got, sizeof out);
+            assert_true(wt_check(in, got, i));
+        }
+        for (uint32_t i = 0; i < 50; i++) {
+            wt_fill(out, sizeof out, i);
+            WT_OK(wipc_send(conn, 5, out, sizeof out, 10000));
+            WT_CHECK(wipc_flush(conn, 0) == WIPC_OK, "round %d: the answer %u was queued instead of written at once",
+                     round, (unsigned)i);
+            WT_OK(wipc_recv(conn, in, sizeof in, &got, &type, 10000));
+            assert_int_equal(got, sizeof out);
+            assert_true(wt_check(in, got, i));
+        }
+    }
+    WT_OK(wipc_close(conn));
+    wt_proc_kill(p);
+    wt_proc_wait(p, 10000, NULL);
+    wt_proc_free(p);
+}
+
 /* Bad combinations and handles get a clear error; without the flag wipc_flush returns at once. */
 static void test_flags_and_flush_errors(void **state)
 {
@@ -148,9 +194,8 @@ static void test_flags_and_flush_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_no_loss_slow_reader),
-        cmocka_unit_test(test_killed_reader_with_frames_queued),
-        cmocka_unit_test(test_lone_message_goes_at_once),
+        cmocka_unit_test(test_order_no_loss_slow_reader), cmocka_unit_test(test_killed_reader_with_frames_queued),
+        cmocka_unit_test(test_lone_message_goes_at_once), cmocka_unit_test(test_answer_after_burst_goes_at_once),
         cmocka_unit_test(test_flags_and_flush_errors),
     };
     wt_apply_test_filter();

@@ -98,6 +98,7 @@ struct wipc__server; /* core object, opaque to the backend */
 typedef struct wipc__pipe_calls {
     int (*read)(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
     void (*write_done)(struct wipc__conn *conn, wipc_status status, size_t written);
+    void (*write_kick)(struct wipc__conn *conn);
     void (*hup)(struct wipc__conn *conn);
     void (*closed)(struct wipc__conn *conn, wipc_status why);
     void (*accepted)(struct wipc__server *server, wipc__pipe *p);
@@ -190,6 +191,12 @@ wipc_status wipc__plat_pipe_write(wipc__pipe *p, const wipc__iov *iov, size_t n,
  *  Only after wipc__plat_pipe_start. POSIX: send(MSG_DONTWAIT) then EPOLLOUT; Win32: overlapped
  *  WriteFile completed on the IOCP. */
 wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t len);
+/** Has the backend's I/O thread call wipc__core_write_kick(conn) soon, never from inside this call
+ *  (write-behind: the I/O thread, not the sender, writes the frames queued meanwhile). Requests made
+ *  before that call runs may be merged into one. Any thread, only after wipc__plat_pipe_start.
+ *  Returns WIPC_OK, or an error (nothing will be called: the caller writes itself). POSIX: the epoll
+ *  thread's posted list (one eventfd write); Win32: PostQueuedCompletionStatus to the library's port. */
+wipc_status wipc__plat_pipe_write_kick(wipc__pipe *p);
 /** Asks the write in flight to stop (CancelIoEx / stop waiting for EPOLLOUT); its completion comes as
  *  usual, WIPC_E_CANCELLED if it stopped early, WIPC_OK if it had finished. Any thread, idempotent. */
 void wipc__plat_pipe_write_cancel(wipc__pipe *p);
@@ -251,6 +258,8 @@ void wipc__plat_shutdown(void);
 int wipc__core_read(struct wipc__conn *conn, const uint8_t *data, size_t n, int end_of_message);
 /** (core) The write started by wipc__plat_pipe_write_start ended. I/O thread. */
 void wipc__core_write_done(struct wipc__conn *conn, wipc_status status, size_t written);
+/** (core) The I/O thread's turn asked for by wipc__plat_pipe_write_kick. I/O thread. */
+void wipc__core_write_kick(struct wipc__conn *conn);
 /** Caller mode: the I/O thread noticed that the peer hung up (or the pipe failed) while it was not
  *  reading; the core reads what is left and the end. Optional for a backend (POSIX: EPOLLRDHUP). */
 void wipc__core_hup(struct wipc__conn *conn);

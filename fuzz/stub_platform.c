@@ -266,6 +266,12 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
     return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "stub: no asynchronous writes");
 }
 
+wipc_status wipc__plat_pipe_write_kick(wipc__pipe *p)
+{
+    (void)p;
+    return wipc__error(WIPC_E_NOT_SUPPORTED, 0, "stub: no I/O thread");
+}
+
 void wipc__plat_pipe_write_cancel(wipc__pipe *p)
 {
     (void)p;

@@ -1205,16 +1205,25 @@ WIPC_API wipc_status WIPC_CALL wipc_stat(const char *name, uint32_t transport, w
  *  wipc's framing (a Windows message-mode RAW pipe would merge messages).
  *  On such a connection, wipc_send and wipc_reply of a payload of up to 8,168 bytes (8 KiB with the
  *  frame header):
- *  - write the frame at once, on the caller's thread, when nothing is queued and the pipe takes it
- *    without blocking (POSIX send(MSG_DONTWAIT); Windows one WriteFile that completes at once): a lone
- *    message costs what it costs without the flag, with no wait for company (no Nagle delay);
- *  - otherwise copy the frame into the connection's write queue and return WIPC_OK. The backend's I/O
- *    thread (epoll / IOCP) writes the queue in order, every queued frame it can (up to 64 KiB) in one
- *    send / WriteFile. The queue is bounded by the connection's max_queued_bytes (payload bytes) and
- *    by max_queued_messages or max_queued_bytes / 128 frames, whichever is more (8 MiB: 65,536 frames;
- *    the receive bound of 1024 messages would make a sender of small frames wait for nearly every
- *    write); one frame always fits an empty queue. When it is full, wipc_send waits up to its
- *    timeout_ms for room, then returns WIPC_E_TIMEOUT with nothing queued.
+ *  - write the frame at once, on the caller's thread, when it is lone, nothing is queued and the pipe
+ *    takes it without blocking (POSIX send(MSG_DONTWAIT); Windows one WriteFile that completes at
+ *    once): a lone message costs what it costs without the flag, with no wait for company (no Nagle
+ *    delay). Lone: no wipc_send / wipc_reply on this connection began within twice the duration of
+ *    its last such direct write (the monotonic clock, per connection; the estimate grows at most 2x
+ *    per write and halves whenever a close send finds the queue idle), or a message was
+ *    received on the connection since the last send and nothing is queued. So a send/recv ping-pong
+ *    always writes at once (a round trip takes longer than two writes, and an answer came in), while
+ *    sends in a row are batched;
+ *  - otherwise copy the frame into the connection's write queue (frames are appended into 64 KiB
+ *    chunks) and return WIPC_OK without a system call; when the queue turns non-empty the library's
+ *    I/O thread (epoll / IOCP) is woken once (one eventfd write / PostQueuedCompletionStatus) and
+ *    writes the queue in order, everything queued by then (up to 64 KiB) in one send / WriteFile,
+ *    again and again until it is empty, while the caller keeps queuing. The queue is bounded by the
+ *    connection's max_queued_bytes (payload bytes) and by max_queued_messages or max_queued_bytes /
+ *    128 frames, whichever is more (8 MiB: 65,536 frames; the receive bound of 1024 messages would
+ *    make a sender of small frames wait for nearly every write); one frame always fits an empty
+ *    queue. When it is full, wipc_send waits up to its timeout_ms for room, then returns
+ *    WIPC_E_TIMEOUT with nothing queued.
  *  Larger payloads, wipc_request (its reply is awaited anyway), bulk transfers and replies from callbacks
  *  (always queued, see wipc_reply) are written as without the flag, after every frame queued before them
  *  (order is kept per connection).

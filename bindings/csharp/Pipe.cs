@@ -4,6 +4,8 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace Wipc
 {
@@ -236,6 +238,46 @@ namespace Wipc
         public void Flush(int timeoutMs = Library.Infinite)
         {
             Native.Check(WipcNative.wipc_flush(Live, Native.Milliseconds(timeoutMs)));
+        }
+
+        /// <summary>The slice of one wipc_flush call of <see cref="FlushAsync"/>, in milliseconds: how soon
+        /// a cancellation or a Dispose is seen while messages are still queued.</summary>
+        const int FlushSliceMs = 50;
+
+        /// <summary>Completes when every message that Send queued on a <see cref="Library.PipeWriteBehind"/>
+        /// connection is written into the pipe (as <see cref="Flush"/> with no time limit, wipc_flush, since
+        /// 1.1): handed to the OS, not necessarily read by the peer. Returns a completed Task at once when
+        /// nothing is queued (always on a connection without that flag). Otherwise a thread-pool thread
+        /// calls wipc_flush in slices of 50 ms until the queue is empty, so it holds that thread while the
+        /// peer does not read; the library's I/O thread keeps writing meanwhile. Faults with
+        /// WipcDisconnectedException (the connection ended with messages queued, or a queued message could
+        /// not be written: see <see cref="Library.PipeWriteBehind"/>), WipcClosedException (disposed while
+        /// pending); ObjectDisposedException if already disposed. Cancelled by
+        /// <paramref name="cancellationToken"/> (OperationCanceledException carrying it, seen within about
+        /// 50 ms): the messages stay queued and are written later.</summary>
+        public Task FlushAsync(CancellationToken cancellationToken = default)
+        {
+            if (cancellationToken.IsCancellationRequested)
+                return Task.FromCanceled(cancellationToken);
+            int st = WipcNative.wipc_flush(Live, 0);
+            if (st != (int)Status.Timeout)
+                return st < 0 ? Task.FromException(Native.Error(st)) : Task.CompletedTask;
+            return Task.Run(() =>
+            {
+                for (;;)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (IsClosed)   // disposed between two slices: as if disposed while wipc_flush waited
+                        throw WipcException.Create((int)Status.Closed, "wipc_flush: the connection was disposed while messages were queued", 0);
+                    int s = WipcNative.wipc_flush(Handle, FlushSliceMs);
+                    if (s == (int)Status.Timeout)
+                        continue;
+                    if (s == (int)Status.BadHandle && IsClosed)
+                        s = (int)Status.Closed;
+                    Native.Check(s);
+                    return;
+                }
+            }, cancellationToken);
         }
 
         private protected override void UseEvents()

@@ -7,7 +7,9 @@
  * The wait for EPOLLOUT is registered on a dup() of the socket: epoll keys its registrations by
  * descriptor, so the reader's registration (EPOLLIN, paused, one-shot hang-up watch; pipe.c) and the
  * writer's never disturb each other. One-shot: armed only while a write waits.
- * Everything below runs under the pipe's lock except the report itself (wipc__core_write_done).
+ * wipc__plat_pipe_write_kick posts the same source with `kick` set: its handler then calls
+ * wipc__core_write_kick (after any write report), on the epoll thread.
+ * Everything below runs under the pipe's lock except the reports (wipc__core_write_done, _write_kick).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@ struct wipc__linux_awrite {
     wipc_status result; /* AW_REPORT */
     bool cancel;
     bool registered;
+    bool kick; /* wipc__plat_pipe_write_kick: call wipc__core_write_kick */
 };
 
 #define AW_EVENTS (EPOLLOUT | EPOLLONESHOT)
@@ -71,6 +74,9 @@ static bool aw_arm(struct wipc__linux_awrite *aw)
     return true;
 }
 
+/* The write's report, if it is due (pipe lock held; released on return). */
+static void aw_report(struct wipc__linux_awrite *aw, wipc__mutex *lock);
+
 static void aw_on_ready(wipc__linux_source *src, uint32_t events)
 {
     (void)events;
@@ -78,6 +84,18 @@ static void aw_on_ready(wipc__linux_source *src, uint32_t events)
     wipc__pipe *p = aw->p;
     wipc__mutex *lock = wipc__linux_pipe_lock(p);
     wipc__mutex_lock(lock);
+    bool kick = aw->kick;
+    aw->kick = false;
+    struct wipc__conn *conn = wipc__linux_pipe_conn(p);
+    const wipc__pipe_calls *calls = wipc__linux_pipe_calls(p);
+    aw_report(aw, lock);
+    if (kick)
+        calls->write_kick(conn);
+}
+
+static void aw_report(struct wipc__linux_awrite *aw, wipc__mutex *lock)
+{
+    wipc__pipe *p = aw->p;
     if (aw->state == AW_WAIT) {
         if (aw->cancel) {
             aw->result = WIPC_E_CANCELLED;
@@ -124,6 +142,43 @@ static void aw_release(wipc__pipe *p)
     }
 }
 
+/* The pipe's async-write state in *out, made on first use (pipe lock held). */
+static wipc_status aw_get(wipc__pipe *p, struct wipc__linux_awrite **out)
+{
+    struct wipc__linux_awrite **slot = wipc__linux_pipe_awrite(p), *aw = *slot;
+    *out = aw;
+    if (aw)
+        return WIPC_OK;
+    aw = calloc(1, sizeof *aw);
+    int fd = aw ? fcntl(wipc__linux_pipe_fd(p), F_DUPFD_CLOEXEC, 0) : -1;
+    if (fd < 0) {
+        int e = errno;
+        free(aw);
+        return wipc__error(aw ? WIPC_E_SYSTEM : WIPC_E_NO_MEMORY, aw ? e : 0,
+                           "write: cannot set up an asynchronous write");
+    }
+    aw->src.fd = fd;
+    aw->src.on_ready = aw_on_ready;
+    aw->p = p;
+    wipc__linux_pipe_awrite_free_fn(p, aw_release);
+    *slot = *out = aw;
+    return WIPC_OK;
+}
+
+wipc_status wipc__plat_pipe_write_kick(wipc__pipe *p)
+{
+    wipc__mutex *lock = wipc__linux_pipe_lock(p);
+    wipc__mutex_lock(lock);
+    struct wipc__linux_awrite *aw;
+    wipc_status st = aw_get(p, &aw);
+    if (st == WIPC_OK) {
+        aw->kick = true;
+        wipc__linux_loop_post(&aw->src);
+    }
+    wipc__mutex_unlock(lock);
+    return st;
+}
+
 wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t len)
 {
     wipc__mutex *lock = wipc__linux_pipe_lock(p);
@@ -132,22 +187,11 @@ wipc_status wipc__plat_pipe_write_start(wipc__pipe *p, const void *buf, size_t l
         wipc__mutex_unlock(lock);
         return wipc__error(WIPC_E_CLOSED, 0, "write: the pipe is shut down");
     }
-    struct wipc__linux_awrite **slot = wipc__linux_pipe_awrite(p), *aw = *slot;
-    if (!aw) {
-        aw = calloc(1, sizeof *aw);
-        int fd = aw ? fcntl(wipc__linux_pipe_fd(p), F_DUPFD_CLOEXEC, 0) : -1;
-        if (fd < 0) {
-            int e = errno;
-            free(aw);
-            wipc__mutex_unlock(lock);
-            return wipc__error(aw ? WIPC_E_SYSTEM : WIPC_E_NO_MEMORY, aw ? e : 0,
-                               "write: cannot set up an asynchronous write");
-        }
-        aw->src.fd = fd;
-        aw->src.on_ready = aw_on_ready;
-        aw->p = p;
-        wipc__linux_pipe_awrite_free_fn(p, aw_release);
-        *slot = aw;
+    struct wipc__linux_awrite *aw;
+    wipc_status st = aw_get(p, &aw);
+    if (st != WIPC_OK) {
+        wipc__mutex_unlock(lock);
+        return st;
     }
     if (aw->state != AW_IDLE) {
         wipc__mutex_unlock(lock);

@@ -50,6 +50,8 @@ struct wipc__pipe {
 
     wipc__win_iocp_op rop; /* the read operation (and the packets that start it) */
     wipc__win_awrite aw; /* the asynchronous write (pipe_write_async.c) */
+    wipc__win_iocp_op kop; /* wipc__plat_pipe_write_kick's packet (pipe_write_async.c) */
+    volatile LONG kick_posted; /* kop is on the port: further kicks are merged into it */
     OVERLAPPED wov; /* the blocking write operation; never on the port */
     HANDLE wev; /* manual-reset event of wov */
     OVERLAPPED rov; /* caller mode: the read operation; never on the port */

@@ -19,6 +19,9 @@
  *    WIPC_E_CANCELLED after wipc__plat_pipe_write_cancel, WIPC_E_DISCONNECTED for a broken pipe or
  *    when the read side ended meanwhile, WIPC_E_SYSTEM otherwise; `written` = bytes that reached the
  *    pipe.
+ *  - Kick (wipc__plat_pipe_write_kick, any thread): posts p->kop to the port, at most one at a time;
+ *    its handler calls wipc__core_write_kick on the I/O thread, which starts the write from there (so
+ *    the sender does not pay the WriteFile). The core holds the connection, hence the pipe, until then.
  *  - Lifetime: a pending WriteFile uses the pipe's OVERLAPPED and the core's buffer. When the read
  *    side ends while a write is in flight (read_finish in pipe.c), the write is cancelled and
  *    wipc__core_closed waits: the write's completion calls wipc__core_write_done and then
@@ -31,10 +34,32 @@
 
 static void awrite_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted);
 
+static void kick_done(wipc__win_iocp_op *op, DWORD n, DWORD err, int posted)
+{
+    (void)n;
+    (void)err;
+    (void)posted;
+    wipc__pipe *p = CONTAINING_RECORD(op, wipc__pipe, kop);
+    InterlockedExchange(&p->kick_posted, 0);
+    p->calls->write_kick(p->conn);
+}
+
 void wipc__win_awrite_init(wipc__pipe *p)
 {
     memset(&p->aw, 0, sizeof p->aw);
     wipc__win_iocp_op_init(&p->aw.op, awrite_done);
+    wipc__win_iocp_op_init(&p->kop, kick_done);
+    p->kick_posted = 0;
+}
+
+wipc_status wipc__plat_pipe_write_kick(wipc__pipe *p)
+{
+    if (InterlockedCompareExchange(&p->kick_posted, 1, 0) != 0)
+        return WIPC_OK; /* one is on its way */
+    wipc_status st = wipc__win_iocp_post(&p->kop, 0);
+    if (st != WIPC_OK)
+        InterlockedExchange(&p->kick_posted, 0);
+    return st;
 }
 
 int wipc__win_awrite_defer_close_locked(wipc__pipe *p)

@@ -106,6 +106,59 @@ namespace Wipc.Tests
             Assert.Equal("STILL", S(await Within(client.RequestAsync(B("still"), 0, Long))));
         }
 
+        /// <summary>Fills a write-behind connection until a Send finds no room for 200 ms (the peer does
+        /// not read: its pipe and our queue are full); returns how many messages (int32 0, 1, ...) went.</summary>
+        static int FillWriteBehind(Connection client)
+        {
+            int sent = 0;
+            for (; sent < 1000000; sent++)
+            {
+                try { client.Send(BitConverter.GetBytes(sent), 2, 200); }
+                catch (WipcTimeoutException) { break; }
+            }
+            Assert.InRange(sent, 64, 999999);
+            return sent;
+        }
+
+        [Fact]
+        public async Task FlushAsyncWaitsForTheQueueCancelsAndSeesDispose()
+        {
+            string name = Name("aflush");
+            var o = PipeOptions.Default;
+            o.Flags = Library.PipeWriteBehind;
+            o.MaxQueuedBytes = 64 * 1024;
+            using var server = new PipeServer(name, o);
+            var client = Connection.Connect(name, o, 5000);
+            using var conn = server.Accept(5000);
+            client.Send(B("lone"), 1, 5000);
+            Assert.True(client.FlushAsync().IsCompletedSuccessfully);   // written at once: nothing queued
+            Assert.Equal("lone", conn.Receive(5000).Text);
+
+            int sent = FillWriteBehind(client);   // the reader waits: queued behind a full pipe
+            var flushing = client.FlushAsync();
+            await Task.Delay(200);
+            Assert.False(flushing.IsCompleted);   // the queue cannot drain while nobody reads
+            using (var cts = new CancellationTokenSource())
+            {
+                var cancelled = client.FlushAsync(cts.Token);
+                cts.Cancel();
+                var e = Assert.IsAssignableFrom<OperationCanceledException>(await Fails(cancelled));
+                Assert.Equal(cts.Token, e.CancellationToken);
+            }
+            Assert.True(client.FlushAsync(new CancellationToken(true)).IsCanceled);
+            for (int i = 0; i < sent; i++)   // in order, none lost: then the flush completes
+                Assert.Equal(i, BitConverter.ToInt32(conn.Receive(10000).Data, 0));
+            Assert.Same(flushing, await Task.WhenAny(flushing, Task.Delay(TimeSpan.FromSeconds(30))));
+            await flushing;
+
+            sent = FillWriteBehind(client);
+            flushing = client.FlushAsync();
+            await Task.Delay(100);
+            client.Dispose();   // the queued messages go with it
+            Assert.IsType<WipcClosedException>(await Fails(flushing));
+            Assert.IsType<ObjectDisposedException>(Record.Exception(() => { client.FlushAsync(); }));
+        }
+
         [Fact]
         public async Task DisposeWhilePendingIsWipcClosed()
         {

@@ -609,6 +609,7 @@ static bool is_full_path(const char *name)
 static const wipc__pipe_calls core_pipe_calls = {
     .read = wipc__core_read,
     .write_done = wipc__core_write_done,
+    .write_kick = wipc__core_write_kick,
     .hup = wipc__core_hup,
     .closed = wipc__core_closed,
     .accepted = wipc__core_accepted,

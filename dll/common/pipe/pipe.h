@@ -142,6 +142,13 @@ typedef struct wipc__conn {
     wipc__cond wq_cv; /* (wq_lock) broadcast when queued bytes leave the queue or the connection ends */
     atomic_int wq_lost; /* the first error that dropped a write-behind frame (0: none) */
     uint8_t *wq_gather; /* WIPC__WQ_GATHER_MAX bytes: small queued frames copied together for one write (wq_lock) */
+    _Atomic(struct wipc__wq_entry *) wq_spare; /* a free write-behind chunk kept for the next one (pipe_wq.c) */
+    bool wq_kicked; /* (wq_lock) wipc__plat_pipe_write_kick asked for the I/O thread's turn (the queue holds
+                       `writer` and a reference until wipc__core_write_kick) */
+    uint64_t wb_last_ns; /* (wq_lock) write-behind: when the last wipc_send began (monotonic ns) */
+    uint64_t wb_recv_seen; /* (wq_lock) write-behind: messages received (the counter) at the last send */
+    uint64_t wb_gap_ns; /* (wq_lock) write-behind: a send this soon after the last one is queued (twice
+                           the last direct write's duration, halved when the queue turns out idle) */
 
     /* sending */
     wipc__pipe_excl writer; /* one frame written at a time (blocking writers and the write queue) */
@@ -198,7 +205,9 @@ void wipc__wq_init(wipc__conn *c);
 wipc_status wipc__wq_send(wipc__conn *c, struct wipc__op *op, uint8_t kind, uint64_t request_id, uint32_t type,
                           const void *data, size_t size);
 /* WIPC_PIPE_WRITE_BEHIND (wipc_send, wipc_reply of up to WIPC__WQ_GATHER_FRAME bytes): written at
- * once when nothing is queued and the pipe takes it without blocking, else copied into the queue,
+ * once when it is lone (no send began within wb_gap_ns before it), nothing is queued and the pipe
+ * takes it without blocking, else copied into the queue (the I/O thread writes it: one kick when the
+ * queue turns non-empty),
  * waiting up to timeout_ms for room (max_queued_bytes, and max(max_queued_messages,
  * max_queued_bytes / 128) frames: behind_frames in pipe_wq.c).
  * WIPC_OK (written or queued), or an error with nothing queued (WIPC_E_TIMEOUT, the connection's end). */

@@ -12,6 +12,11 @@
  * copied one after another into c->wq_gather, so one send / WriteFile carries them all. Nothing waits
  * to form a batch (no Nagle delay): a lone frame goes at once, as before, and only frames that are
  * already queued while a write is in flight are written together. A large frame goes alone, uncopied.
+ * Write-behind (WIPC_PIPE_WRITE_BEHIND, wipc__wq_send_behind): only a lone send (none began within
+ * wb_gap_ns before it, or a message came in since the last one) is tried at once; a send that follows
+ * another closely is appended to the tail chunk (WQ_CHUNK bytes of whole frames, one allocation) and,
+ * when the queue was idle, the I/O thread is asked for its turn (wipc__plat_pipe_write_kick ->
+ * wipc__core_write_kick), so the sender makes no system call while the I/O thread writes.
  * Not on WIPC_PIPE_RAW connections (Windows message mode: one write is one message). The frames being
  * written (c->wq_inflight, a chain) complete in order as the write reports its bytes.
  * Bounded: at most WIPC_ASYNC_QUEUE_BYTES queued (an empty queue takes one frame of any size); beyond
@@ -37,8 +42,14 @@ typedef struct wipc__wq_entry {
     uint8_t kind; /* frame kind, for the counters */
     size_t payload; /* payload bytes, for the counters */
     size_t len, off; /* frame bytes; off = written so far */
+    size_t cap; /* 0: one frame; else a write-behind chunk of `cap` bytes holding `frames` whole frames */
+    size_t frames;
     uint8_t data[];
 } wipc__wq_entry;
+
+/* A write-behind chunk: frames queued one after another into one allocation (no malloc per frame),
+ * written as one piece when it reaches the head of the queue. */
+#define WQ_CHUNK WIPC__WQ_GATHER_MAX
 
 typedef struct done_item {
     wipc__wq_entry *e;
@@ -59,7 +70,17 @@ static void count_sent(wipc__conn *c, wipc__wq_entry *e)
     if (e->kind == WIPC__FRAME_DATA || e->kind == WIPC__FRAME_REQUEST || e->kind == WIPC__FRAME_REPLY ||
         e->kind == WIPC__FRAME_ERROR) {
         wipc__count_sent(&c->obj, e->payload);
+        for (size_t i = 1; i < e->frames; i++) /* a chunk's other frames (their bytes are in payload) */
+            wipc__count_sent(&c->obj, 0);
     }
+}
+
+/* An entry is done with: a chunk is kept as the connection's spare (one), anything else freed. */
+static void entry_free(wipc__conn *c, wipc__wq_entry *e)
+{
+    if (e->cap)
+        e = atomic_exchange(&c->wq_spare, e);
+    free(e);
 }
 
 /* The frame of e ended with st: its op learns it (a request only of a failure: its reply ends it). */
@@ -73,7 +94,7 @@ static void entry_done(wipc__conn *c, wipc__wq_entry *e, wipc_status st)
             wipc__op_complete(e->op, st);
         wipc__op_unref(e->op);
     }
-    free(e);
+    entry_free(c, e);
 }
 
 /* A frame leaves the queue unwritten (wq_lock held, so that wipc_flush never sees an empty queue
@@ -183,12 +204,14 @@ static size_t start_next_locked(wipc__conn *c, done_item **v, size_t n, wipc_sta
         size_t k = batch_take(c, &bytes);
         const uint8_t *buf = first->data + first->off;
         wipc__wq_entry *last = first;
+        size_t frames = first->frames;
         if (k > 1) {
             uint8_t *g = c->wq_gather;
             memcpy(g, buf, first->len - first->off);
             g += first->len - first->off;
             for (size_t i = 1; i < k; i++) {
                 last = last->next;
+                frames += last->frames;
                 memcpy(g, last->data, last->len);
                 g += last->len;
             }
@@ -198,10 +221,16 @@ static size_t start_next_locked(wipc__conn *c, done_item **v, size_t n, wipc_sta
         last->next = NULL;
         if (!c->wq_head)
             c->wq_tail = NULL;
-        atomic_fetch_sub(&c->wq_count, (int)k);
+        atomic_fetch_sub(&c->wq_count, (int)frames);
         c->wq_inflight = first;
         wipc__obj_ref(&c->obj); /* the backend's completion holds the connection */
+        /* The write starts without wq_lock (a send() / WriteFile of up to 64 KiB, a wineserver round
+         * trip under Wine): senders keep appending meanwhile. Nobody else starts a write while
+         * wq_inflight is set, and the chain and buf (wq_gather) are the write's; once started, its
+         * completion may run on the I/O thread before the lock is back, so nothing of it is touched. */
+        wipc__mutex_unlock(&c->wq_lock);
         wipc_status st = wipc__plat_pipe_write_start(c->pipe, buf, bytes);
+        wipc__mutex_lock(&c->wq_lock);
         if (st == WIPC_OK)
             return n;
         wipc__obj_unref(&c->obj);
@@ -315,7 +344,22 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
         wipc__mutex_unlock(&c->wq_lock);
         return ended(c);
     }
-    bool fast = !c->wq_head && !c->wq_writer && total <= fast_max && wipc__excl_try(&c->writer);
+    uint64_t now = 0;
+    bool lone = true;
+    if (behind) { /* write-behind: is this send lone, or does it follow another closely? */
+        now = wipc__now_ns();
+        uint64_t got = atomic_load_explicit(&o->ctr->msgs_recv, memory_order_relaxed);
+        bool idle = !c->wq_head && !c->wq_writer;
+        /* lone: no send began within wb_gap_ns, or a message came in since the last send (an answer
+         * in a ping-pong, whatever the timing) while nothing is queued */
+        lone = now - c->wb_last_ns >= c->wb_gap_ns || (idle && got != c->wb_recv_seen);
+        c->wb_last_ns = now;
+        c->wb_recv_seen = got;
+        if (!lone && idle)
+            c->wb_gap_ns /= 2; /* the I/O thread had caught up: trust the estimate less (a direct write
+                                  slowed down once must not queue every later send) */
+    }
+    bool fast = lone && !c->wq_head && !c->wq_writer && total <= fast_max && wipc__excl_try(&c->writer);
     if (fast) {
         /* the pipe is ours and nothing is queued: try it now, without blocking */
         memcpy(small, prefix, hdr);
@@ -324,6 +368,11 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
         wipc__iov iov = { small, total };
         wipc_status st = c->write_broken ? WIPC_E_DISCONNECTED : wipc__plat_pipe_write(c->pipe, &iov, 1, 0, &written);
         if (st == WIPC_OK) {
+            if (behind) { /* twice this write's duration; at most twice the last estimate (a write that
+                             was preempted once does not make the sends after it look close) */
+                uint64_t gap = 2 * (wipc__now_ns() - now);
+                c->wb_gap_ns = c->wb_gap_ns && gap > 2 * c->wb_gap_ns ? 2 * c->wb_gap_ns : gap;
+            }
             wipc__excl_leave(&c->writer);
             wipc__mutex_unlock(&c->wq_lock);
             wipc__count_sent(o, size);
@@ -362,7 +411,30 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
                            "not reading fast enough; nothing was sent",
                            o->name, queued, (unsigned)WIPC_ASYNC_QUEUE_BYTES);
     }
-    wipc__wq_entry *e = malloc(sizeof *e + total);
+    if (behind && !fast && c->wq_tail && c->wq_tail->cap && c->wq_tail->len + total <= c->wq_tail->cap) {
+        wipc__wq_entry *t = c->wq_tail; /* into the last chunk, after its frames */
+        memcpy(t->data + t->len, prefix, hdr);
+        if (size)
+            memcpy(t->data + t->len + hdr, data, size);
+        t->len += total;
+        t->payload += size;
+        t->frames++;
+        c->wq_bytes += total;
+        atomic_fetch_add(&c->wq_count, 1);
+        bool go = !c->wq_writer && wipc__excl_try(&c->writer); /* a blocking writer let it go meanwhile */
+        if (go)
+            c->wq_writer = true;
+        if (go)
+            n = start_next_locked(c, &v, n, &fail);
+        wipc__mutex_unlock(&c->wq_lock);
+        if (v)
+            after_unlock(c, v, n, fail);
+        return WIPC_OK;
+    }
+    size_t cap = behind && !fast ? WQ_CHUNK : 0;
+    wipc__wq_entry *e = cap ? atomic_exchange(&c->wq_spare, NULL) : NULL;
+    if (!e)
+        e = malloc(sizeof *e + (cap ? cap : total));
     if (!e) {
         if (fast) {
             c->wq_writer = false;
@@ -394,6 +466,8 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
     e->payload = size;
     e->len = total;
     e->off = written;
+    e->cap = cap;
+    e->frames = 1;
     if (fast) {
         memcpy(e->data, small, total);
     } else {
@@ -409,11 +483,20 @@ static wipc_status wq_send(wipc__conn *c, wipc__op *op, uint8_t kind, uint64_t r
     c->wq_tail = e;
     c->wq_bytes += total;
     atomic_fetch_add(&c->wq_count, 1);
-    if (!c->wq_writer && wipc__excl_try(&c->writer))
+    bool kick = false;
+    if (!c->wq_writer && wipc__excl_try(&c->writer)) {
         c->wq_writer = true;
-    if (c->wq_writer)
+        /* write-behind: the I/O thread writes this frame and those queued meanwhile; the queue
+         * keeps `writer` (and the connection a reference) until its turn */
+        kick = c->wq_kicked = behind && !fast;
+        if (kick)
+            wipc__obj_ref(o);
+    }
+    if (c->wq_writer && !c->wq_kicked)
         n = start_next_locked(c, &v, n, &fail);
     wipc__mutex_unlock(&c->wq_lock);
+    if (kick && wipc__plat_pipe_write_kick(c->pipe) != WIPC_OK)
+        wipc__core_write_kick(c); /* no turn will come: this thread writes */
     if (v)
         after_unlock(c, v, n, fail);
     return WIPC_OK;
@@ -446,6 +529,9 @@ wipc_status wipc__wq_flush(wipc__conn *c, int32_t timeout_ms)
     size_t queued = c->wq_bytes;
     wipc__mutex_unlock(&c->wq_lock);
     int lost = atomic_load(&c->wq_lost);
+    if (st != WIPC_OK && st != WIPC_E_TIMEOUT && atomic_load(&o->closed) && (!empty || lost))
+        return wipc__error(WIPC_E_CLOSED, 0, "wipc_flush on pipe %s: the handle was closed while frames were queued",
+                           o->name); /* (the close dropped them) */
     if (lost) /* a frame was dropped: whatever else went, not everything did */
         return wipc__error(WIPC_E_DISCONNECTED, 0,
                            "wipc_flush on pipe %s: the connection has ended: a write-behind frame "
@@ -476,20 +562,37 @@ void wipc__wq_kick(wipc__conn *c)
         after_unlock(c, v, n, fail);
 }
 
+void wipc__core_write_kick(struct wipc__conn *c)
+{
+    wipc_status fail = WIPC_OK;
+    done_item *v = NULL;
+    size_t n = 0;
+    wipc__mutex_lock(&c->wq_lock);
+    if (c->wq_kicked) {
+        c->wq_kicked = false;
+        n = start_next_locked(c, &v, n, &fail); /* every frame queued by now, in one write */
+        wipc__cond_broadcast(&c->wq_cv); /* frames dropped by a failed start: wipc_flush, waiters for room */
+    }
+    wipc__mutex_unlock(&c->wq_lock);
+    if (v)
+        after_unlock(c, v, n, fail);
+    wipc__obj_unref(&c->obj); /* the reference taken with the kick */
+}
+
 /* wq_lock held: puts the chain `keep` (in order, ending NULL) back at the head of the queue. */
 static void requeue_locked(wipc__conn *c, wipc__wq_entry *keep)
 {
     if (!keep)
         return;
-    int k = 1;
+    size_t k = keep->frames;
     wipc__wq_entry *last = keep;
     for (; last->next; last = last->next)
-        k++;
+        k += last->next->frames;
     last->next = c->wq_head;
     if (!c->wq_head)
         c->wq_tail = last;
     c->wq_head = keep;
-    atomic_fetch_add(&c->wq_count, k);
+    atomic_fetch_add(&c->wq_count, (int)k);
 }
 
 /* wq_lock held: a write stopped by wipc__plat_pipe_write_cancel left `rest` (in order; the first may
@@ -630,6 +733,7 @@ void wipc__wq_free(wipc__conn *c)
     c->wq_inflight = NULL;
     free(c->wq_gather);
     c->wq_gather = NULL;
+    free(atomic_exchange(&c->wq_spare, NULL));
     wipc__cond_destroy(&c->wq_cv);
     wipc__mutex_destroy(&c->wq_lock);
 }
