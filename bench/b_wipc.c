@@ -18,7 +18,7 @@
  *   shmzc.tput.S zero-copy: wipc_shm_reserve + memcpy + wipc_shm_commit / wipc_shm_peek + wipc_shm_release
  *   pipenobig.tput.S  pipe throughput with WIPC_PIPE_BULK=0 in both processes: large messages
  *               through the pipe itself instead of the shared section (dll/common/pipe/pipe_bulk.c);
- *               pipe.tput.S is the default (the section for messages of 256 KiB and more)
+ *               pipe.tput.S is the default (the section for messages of 256 KiB and more; Windows: 64 KiB)
  *
  * Pipes: the peer listens and answers, this process connects. shm: this process creates the channel
  * (capacity 8 MiB for the throughput cases so that 1 MiB messages fit; defaults otherwise), the peer

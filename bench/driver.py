@@ -353,7 +353,7 @@ def update_readme(text):
                "(since 1.1), so `wipc_send` itself writes at once when it is lone (no send just before it, or an answer\n"
                "came in) and nothing is queued, and otherwise queues the frame\n"
                "for the I/O thread's batched writes and returns; `wipc_flush` waits until the queue is in the pipe).\n"
-               "Pipe messages of 256 KiB and more go through a shared section between\n"
+               "Pipe messages of 256 KiB and more (Windows: 64 KiB and more) go through a shared section between\n"
                "the two processes when both are on this machine (`WIPC_PIPE_BULK=0` in the environment turns that\n"
                "off: the \"WIPC_PIPE_BULK=0\" rows). The latest run on the 2-core development machine (a VM; noisy:\n"
                "compare ratios within one run, not across runs; see the notes below the table):\n\n"

@@ -508,7 +508,8 @@ WIPC_API wipc_status WIPC_CALL wipc_set_callbacks(wipc_handle h, wipc_message_cb
  *  - Large messages: when both ends are on this machine and run as the same user (not WIPC_PIPE_RAW,
  *    WIPC_PIPE_ANY_USER or WIPC_PIPE_ALLOW_REMOTE connections, nor servers with a security_descriptor,
  *    nor a path to another machine; Windows: a peer in the same session), a message of 256 KiB or more
- *    is copied whole into a shared section of the sender (owner-only: POSIX shm_open mode 0600
+ *    (Windows: 64 KiB or more, since 1.1: under Wine every byte through a named pipe passes the
+ *    wineserver) is copied whole into a shared section of the sender (owner-only: POSIX shm_open mode 0600
  *    /wipc-<uid>-pb-<pid>-<n>, Windows Local\wipc-pb-<pid>-<n> with the owner-only DACL), and only a
  *    small frame naming it goes through the pipe; the receiver copies it out. Order, types,
  *    request/reply matching, timeouts and errors are those of the pipe: a receiver never waits for a

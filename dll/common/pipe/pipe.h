@@ -63,6 +63,13 @@ enum { WIPC__DEST_MSG = 0, WIPC__DEST_DIRECT = 1, WIPC__DEST_DISCARD = 2, WIPC__
  * copies it out of the section straight into the destination (its caller's buffer, or a message)
  * and frees the slot. */
 #define WIPC__BULK_MIN (256u * 1024)
+/* The threshold this backend sends with: WIPC__BULK_MIN unless its plat_types.h sets a lower one
+ * (Win32: 64 KiB). Only the sender decides; a receiver takes a BULK frame of any length. */
+#ifdef WIPC__PLAT_BULK_MIN
+#  define WIPC__BULK_SEND_MIN WIPC__PLAT_BULK_MIN
+#else
+#  define WIPC__BULK_SEND_MIN WIPC__BULK_MIN
+#endif
 
 #define WIPC__BODY_FIRST (64u * 1024) /* a message body's first allocation; it doubles as bytes arrive (pipe_conn.c) */
 

@@ -7,7 +7,7 @@
  * path; not for WIPC_PIPE_ANY_USER servers or servers with their own security_descriptor, whose
  * sections another user could not open; Windows: only with a peer of the same user and session,
  * wipc__plat_pipe_bulk_ok; not for WIPC_PIPE_RAW; not when WIPC_PIPE_BULK=0 is in the environment). A sender whose peer set it sends
- * a message of at least WIPC__BULK_MIN bytes like this: it takes a free slot of its section, copies
+ * a message of at least WIPC__BULK_SEND_MIN bytes (pipe.h: 256 KiB, Win32 64 KiB) like this: it takes a free slot of its section, copies
  * the payload into it, marks the slot FULL and then sends a BULK frame whose 32-byte payload
  * describes the slot (frame.h). The receiver maps the sender's section (named after the sender's pid
  * and a number), checks the descriptor, marks the slot TAKING, copies the message out - straight

@@ -19,7 +19,7 @@ wipc_status wipc__conn_send(wipc__obj *o, uint8_t kind, uint64_t request_id, uin
     if (c->write_behind && !control && kind != WIPC__KIND_REQUEST && size <= WIPC__WQ_GATHER_FRAME - WIPC__FRAME_HEADER)
         return wipc__wq_send_behind(c, kind, request_id, type, data, size, timeout_ms);
     st = WIPC_E_NOT_SUPPORTED;
-    if (!control && size >= WIPC__BULK_MIN && atomic_load_explicit(&c->bulk_tx, memory_order_relaxed))
+    if (!control && size >= WIPC__BULK_SEND_MIN && atomic_load_explicit(&c->bulk_tx, memory_order_relaxed))
         st = wipc__bulk_send(c, kind, request_id, type, data, size, timeout_ms);
     if (st == WIPC_E_NOT_SUPPORTED)
         st = wipc__conn_write_frame(c, kind, request_id, type, data, size, timeout_ms);
