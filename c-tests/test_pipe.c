@@ -854,15 +854,21 @@ static void *cb_client_thread(void *arg)
     return NULL;
 }
 
+/* A fresh cb_state and a server for it, on a unique name (into name[cap]). */
+static void cb_listen(cb_state *st, const char *tag, char *name, size_t cap)
+{
+    memset(st, 0, sizeof *st);
+    wt_unique_name(name, cap, tag);
+    WT_OK(wipc_pipe_listen(name, NULL, &st->server));
+}
+
 static void test_pipe_callbacks_server(void **state)
 {
     (void)state;
     static cb_state st;
-    memset(&st, 0, sizeof st);
-    st.sleep_ms = 1;
     char name[160];
-    wt_unique_name(name, sizeof name, "cbsrv");
-    WT_OK(wipc_pipe_listen(name, NULL, &st.server));
+    cb_listen(&st, "cbsrv", name, sizeof name);
+    st.sleep_ms = 1;
     WT_OK(wipc_set_callbacks(st.server, srv_on_message, srv_on_event, &st));
     WT_ASSERT_FAILS(wipc_set_callbacks(st.server, srv_on_message, srv_on_event, &st), WIPC_E_INVALID_STATE);
     wipc_handle none = 0;
@@ -914,10 +920,8 @@ static void test_pipe_callbacks_set_after_connect(void **state)
 {
     (void)state;
     static cb_state st;
-    memset(&st, 0, sizeof st);
     char name[160];
-    wt_unique_name(name, sizeof name, "cblate");
-    WT_OK(wipc_pipe_listen(name, NULL, &st.server));
+    cb_listen(&st, "cblate", name, sizeof name);
     wipc_handle h = 0;
     WT_OK(wt_connect_waiting(name, 10000, &h));
     uint8_t buf[8], resp[8];
@@ -1632,10 +1636,8 @@ static void test_pipe_peer_killed_callback(void **state)
 {
     (void)state;
     static cb_state st;
-    memset(&st, 0, sizeof st);
     char name[160];
-    wt_unique_name(name, sizeof name, "killcb");
-    WT_OK(wipc_pipe_listen(name, NULL, &st.server));
+    cb_listen(&st, "killcb", name, sizeof name);
     WT_OK(wipc_set_callbacks(st.server, srv_on_message, srv_on_event, &st));
     const char *args[] = { "hold", name, NULL };
     wt_proc *p = wt_spawn_ready(args);

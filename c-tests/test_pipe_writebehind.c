@@ -90,35 +90,56 @@ static void test_killed_reader_with_frames_queued(void **state)
     WT_OK(wipc_close(srv));
 }
 
-/* A lone message is written on the caller's thread before wipc_send returns (nothing is deferred
- * to form a batch): right after each send nothing is queued, and the peer's echo comes back. */
-static void test_lone_message_goes_at_once(void **state)
+/* A write-behind connection to a wipc_peer echo-server. */
+static wipc_handle echo_open(const char *tag, wt_proc **p)
 {
-    (void)state;
     char name[160];
-    wt_unique_name(name, sizeof name, "wblone");
+    wt_unique_name(name, sizeof name, tag);
     wt_use_peer("wipc_peer");
     const char *args[] = { "echo-server", name, NULL };
-    wt_proc *p = wt_spawn_ready(args);
+    *p = wt_spawn_ready(args);
     wipc_pipe_options o;
     wb_opts(&o, 0);
     wipc_handle conn = 0;
     WT_OK(wipc_pipe_connect(name, &o, 10000, &conn));
+    return conn;
+}
+
+static void echo_close(wipc_handle conn, wt_proc *p)
+{
+    WT_OK(wipc_close(conn));
+    wt_proc_kill(p);
+    wt_proc_wait(p, 10000, NULL);
+    wt_proc_free(p);
+}
+
+/* n ping-pongs of 64 B: each send must be written before wipc_send returns (nothing queued right
+ * after it), and its echo comes back. */
+static void ping_pong_at_once(wipc_handle conn, uint32_t n, const char *what)
+{
     uint8_t out[64], in[128];
-    for (uint32_t i = 0; i < 200; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         wt_fill(out, sizeof out, i);
         WT_OK(wipc_send(conn, 5, out, sizeof out, 10000));
-        WT_CHECK(wipc_flush(conn, 0) == WIPC_OK, "message %u was queued instead of written at once", (unsigned)i);
+        WT_CHECK(wipc_flush(conn, 0) == WIPC_OK, "%s: message %u was queued instead of written at once", what,
+                 (unsigned)i);
         size_t got = 0;
         uint32_t type = 0;
         WT_OK(wipc_recv(conn, in, sizeof in, &got, &type, 10000));
         assert_int_equal(got, sizeof out);
         assert_true(wt_check(in, got, i));
     }
-    WT_OK(wipc_close(conn));
-    wt_proc_kill(p);
-    wt_proc_wait(p, 10000, NULL);
-    wt_proc_free(p);
+}
+
+/* A lone message is written on the caller's thread before wipc_send returns (nothing is deferred
+ * to form a batch): right after each send nothing is queued, and the peer's echo comes back. */
+static void test_lone_message_goes_at_once(void **state)
+{
+    (void)state;
+    wt_proc *p = NULL;
+    wipc_handle conn = echo_open("wblone", &p);
+    ping_pong_at_once(conn, 200, "lone");
+    echo_close(conn, p);
 }
 
 /* After a burst (sends in a row: queued, written by the I/O thread), a send that answers a received
@@ -128,15 +149,8 @@ static void test_answer_after_burst_goes_at_once(void **state)
 {
     (void)state;
     enum { BURST = 500 };
-    char name[160];
-    wt_unique_name(name, sizeof name, "wbburst");
-    wt_use_peer("wipc_peer");
-    const char *args[] = { "echo-server", name, NULL };
-    wt_proc *p = wt_spawn_ready(args);
-    wipc_pipe_options o;
-    wb_opts(&o, 0);
-    wipc_handle conn = 0;
-    WT_OK(wipc_pipe_connect(name, &o, 10000, &conn));
+    wt_proc *p = NULL;
+    wipc_handle conn = echo_open("wbburst", &p);
     uint8_t out[64], in[128];
     size_t got = 0;
     uint32_t type = 0;
@@ -151,20 +165,9 @@ static void test_answer_after_burst_goes_at_once(void **state)
             assert_int_equal(got, sizeof out);
             assert_true(wt_check(in, got, i));
         }
-        for (uint32_t i = 0; i < 50; i++) {
-            wt_fill(out, sizeof out, i);
-            WT_OK(wipc_send(conn, 5, out, sizeof out, 10000));
-            WT_CHECK(wipc_flush(conn, 0) == WIPC_OK, "round %d: the answer %u was queued instead of written at once",
-                     round, (unsigned)i);
-            WT_OK(wipc_recv(conn, in, sizeof in, &got, &type, 10000));
-            assert_int_equal(got, sizeof out);
-            assert_true(wt_check(in, got, i));
-        }
+        ping_pong_at_once(conn, 50, round == 0 ? "round 0" : round == 1 ? "round 1" : "round 2");
     }
-    WT_OK(wipc_close(conn));
-    wt_proc_kill(p);
-    wt_proc_wait(p, 10000, NULL);
-    wt_proc_free(p);
+    echo_close(conn, p);
 }
 
 /* Bad combinations and handles get a clear error; without the flag wipc_flush returns at once. */
