@@ -332,12 +332,18 @@ static inline void wipc__stats_touch_coarse(wipc__obj *o)
     wipc__stats_touch(o->stats_slot);
 }
 
-/* Counting a message: one relaxed add per counter (no lock, no system call). */
-static inline void wipc__count_sent(wipc__obj *o, size_t size)
+/* Counting n messages of `size` bytes in all: one relaxed add per counter (no lock, no system call). */
+static inline void wipc__count_sent_n(wipc__obj *o, uint64_t n, size_t size)
 {
-    atomic_fetch_add_explicit(&o->ctr->msgs_sent, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&o->ctr->msgs_sent, n, memory_order_relaxed);
     atomic_fetch_add_explicit(&o->ctr->bytes_sent, size, memory_order_relaxed);
     wipc__stats_touch_coarse(o);
+}
+
+/* Counting a message. */
+static inline void wipc__count_sent(wipc__obj *o, size_t size)
+{
+    wipc__count_sent_n(o, 1, size);
 }
 
 static inline void wipc__count_recv(wipc__obj *o, size_t size)

@@ -69,9 +69,7 @@ static void count_sent(wipc__conn *c, wipc__wq_entry *e)
 {
     if (e->kind == WIPC__FRAME_DATA || e->kind == WIPC__FRAME_REQUEST || e->kind == WIPC__FRAME_REPLY ||
         e->kind == WIPC__FRAME_ERROR) {
-        wipc__count_sent(&c->obj, e->payload);
-        for (size_t i = 1; i < e->frames; i++) /* a chunk's other frames (their bytes are in payload) */
-            wipc__count_sent(&c->obj, 0);
+        wipc__count_sent_n(&c->obj, e->frames, e->payload); /* a write-behind chunk: all its frames */
     }
 }
 
